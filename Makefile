@@ -1,0 +1,70 @@
+# Chainright: everything a fresh machine needs is installed from this repository's own files.
+#   make up     set up what is missing, then run the platform locally (Ctrl-C stops it)
+#   make test   set up what is missing, then run the whole test suite
+# `make setup` is idempotent: each step re-runs only when its inputs changed.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.28
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: setup up test test-unit compile gas-snapshot lint typecheck clean distclean
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (3.10-3.12 work with didkit)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@grep -q 'chainright toolchain' $(BIN)/activate || printf '\n# chainright toolchain\nexport SOLCX_BINARY_PATH="%s/.solcx"\nexport PATH="%s/.bin:$$PATH"\n' "$(CURDIR)" "$(CURDIR)" >> $(BIN)/activate
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20 with npm"; exit 1; }
+	@# npm ci refuses this lockfile: the other platforms' optional anvil/cast packages are not served here.
+	npm install --no-audit --no-fund --loglevel=error
+	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || { echo "error: anvil binary missing after npm install (was --omit=optional set?)"; exit 1; }
+	@touch $@
+
+.solcx/solc-v$(SOLC_VERSION): tools/solc-shim.cjs node_modules/.installed
+	@mkdir -p .solcx
+	@printf '#!/bin/sh\nexec node "%s/tools/solc-shim.cjs" "$$@"\n' "$(CURDIR)" > $@
+	@chmod +x $@
+	@$@ --version | grep -q 'Version: $(SOLC_VERSION)+commit' || { echo "error: solc shim does not answer --version"; exit 1; }
+
+.bin/anvil: node_modules/.installed
+	@mkdir -p .bin
+	@ln -sf ../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil .bin/anvil
+	@ln -sf ../node_modules/@foundry-rs/cast-linux-amd64/bin/cast .bin/cast
+	@touch -h $@
+
+compile: setup
+	$(BIN)/chainright compile
+
+up: setup
+	$(BIN)/chainright up
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/python -m pytest -m unit -p no:ape_test $(PYTEST_ARGS)
+
+gas-snapshot: setup
+	$(BIN)/chainright bench gas --write-snapshot
+
+lint: setup
+	$(BIN)/ruff check chain bridge api did chainright scripts tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+clean:
+	rm -rf .build .cache contracts/.cache .pytest_cache .hypothesis
+
+distclean: clean
+	rm -rf $(VENV) node_modules .solcx .bin .chainright

@@ -1,0 +1,119 @@
+"""Deploy the contract families onto one chain, recording each in the deployment registry.
+
+The plan is data: an ordered list of steps, each naming a contract and how its constructor
+arguments follow from what is already deployed. Steps whose contract is not in the build are
+skipped. A contract already deployed from the same build with the same arguments, whose code is
+still on chain, is reused rather than deployed again (so restarts keep their addresses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from web3.types import TxParams
+
+from chain.artifacts import Artifacts
+from chain.deployments import Deployment, DeploymentRegistry
+from chain.nodes import Progress, _quiet
+from chain.tx import TxSender, retry_read
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    """What a step can use to compute its arguments."""
+
+    chain_id: int
+    chain_name: str
+    deployer: str
+    addresses: dict[str, str]
+
+
+Args = Callable[[DeployContext], Sequence[Any]]
+
+
+def _no_args(_: DeployContext) -> Sequence[Any]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Deploy ``contract`` (registered as ``key``), then send ``wiring`` transactions."""
+
+    contract: str
+    args: Args = _no_args
+    key: str | None = None
+    wiring: Callable[[DeployContext, Any], list[TxParams]] | None = field(default=None)
+
+    @property
+    def name(self) -> str:
+        return self.key or self.contract
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    deployment: Deployment
+    reused: bool
+
+
+def default_plan() -> list[Step]:
+    """Every contract family, in dependency order."""
+    return [
+        Step("CreatorCollection", args=lambda c: ("Chainright Genesis", "CRG", c.deployer)),
+    ]
+
+
+def _jsonable(args: Sequence[Any]) -> list[Any]:
+    return [a if isinstance(a, (int, str, bool)) or a is None else str(a) for a in args]
+
+
+def deploy_all(
+    sender: TxSender,
+    artifacts: Artifacts,
+    registry: DeploymentRegistry,
+    *,
+    chain_name: str,
+    plan: Sequence[Step] | None = None,
+    force: bool = False,
+    progress: Progress = _quiet,
+) -> list[DeployResult]:
+    """Deploy (or reuse) every step of ``plan`` on the chain ``sender`` is connected to."""
+    plan = default_plan() if plan is None else plan
+    chain_id = sender.chain_id
+    known = registry.for_chain(chain_id)
+    ctx = DeployContext(chain_id=chain_id, chain_name=chain_name, deployer=sender.address,
+                        addresses={})
+    results: list[DeployResult] = []
+    steps = [s for s in plan if s.contract in artifacts]
+    for skipped in (s for s in plan if s.contract not in artifacts):
+        progress(f"{chain_name}: skip {skipped.name} (not in this build)")
+    for index, step in enumerate(steps, start=1):
+        artifact = artifacts.get(step.contract)
+        args = list(step.args(ctx))
+        previous = known.get(step.name)
+        if not force and previous is not None and previous.code_hash == artifact.code_hash \
+                and previous.args == _jsonable(args):
+            code = retry_read(lambda a=previous.address: sender.web3.eth.get_code(a),
+                              what="eth_getCode")
+            if len(code) > 0:
+                ctx.addresses[step.name] = previous.address
+                results.append(DeployResult(previous, reused=True))
+                progress(f"{chain_name}: [{index}/{len(steps)}] {step.name} reused at "
+                         f"{previous.address}")
+                continue
+        address, receipt = sender.deploy(artifact.abi, artifact.bytecode, *args)
+        deployment = Deployment(
+            contract=step.name, address=address, tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block=int(receipt["blockNumber"]), code_hash=artifact.code_hash, args=_jsonable(args),
+        )
+        registry.record(chain_id, deployment)
+        ctx.addresses[step.name] = address
+        if step.wiring is not None:
+            contract = sender.web3.eth.contract(address=address, abi=artifact.abi)
+            for tx in step.wiring(ctx, contract):
+                sender.transact(tx)
+        results.append(DeployResult(deployment, reused=False))
+        progress(f"{chain_name}: [{index}/{len(steps)}] {step.name} deployed at {address} "
+                 f"(gas {receipt['gasUsed']}, block {receipt['blockNumber']})")
+    return results

@@ -1,0 +1,86 @@
+"""The deployment registry: per chain id, which contract lives where.
+
+Persisted as JSON under the data directory; written atomically (temporary file, then rename), so
+a crash mid-write never leaves a truncated registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chain.errors import DeploymentError
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployed contract."""
+
+    contract: str
+    address: str
+    tx_hash: str
+    block: int
+    code_hash: str
+    """Fingerprint of the build that was deployed (see ContractArtifact.code_hash)."""
+    args: list[Any] = field(default_factory=list)
+    deployed_at: float = field(default_factory=time.time)
+
+
+class DeploymentRegistry:
+    """Reads and writes ``deployments.json``: ``{chain_id: {name: Deployment}}``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, dict[str, dict[str, Any]]]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise DeploymentError(
+                f"deployment registry {self.path} is not valid JSON ({exc}); move it aside and "
+                "deploy again"
+            ) from exc
+        if not isinstance(data, dict):
+            raise DeploymentError(f"deployment registry {self.path} is not a JSON object")
+        return data
+
+    def for_chain(self, chain_id: int) -> dict[str, Deployment]:
+        return {name: Deployment(**rec) for name, rec in self._read().get(str(chain_id), {}).items()}
+
+    def get(self, chain_id: int, name: str) -> Deployment | None:
+        return self.for_chain(chain_id).get(name)
+
+    def address(self, chain_id: int, name: str) -> str:
+        """The address of ``name`` on ``chain_id``; raises DeploymentError when not deployed."""
+        dep = self.get(chain_id, name)
+        if dep is None:
+            raise DeploymentError(
+                f"{name} is not deployed on chain {chain_id}; run 'chainright deploy'"
+            )
+        return dep.address
+
+    def record(self, chain_id: int, deployment: Deployment) -> None:
+        data = self._read()
+        data.setdefault(str(chain_id), {})[deployment.contract] = asdict(deployment)
+        self._write(data)
+
+    def forget_chain(self, chain_id: int) -> None:
+        data = self._read()
+        if data.pop(str(chain_id), None) is not None:
+            self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".deployments.", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)

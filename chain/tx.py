@@ -1,0 +1,286 @@
+"""Send transactions: build, sign once, send the raw bytes, wait for the receipt.
+
+Only calls that are safe to repeat are retried: re-sending the same signed bytes cannot execute
+twice (same hash, same nonce), and reads have no effect. A transaction is never re-signed on
+retry. Reverts are decoded against the ABIs we know, so the caller sees ``PriceOutsideBand(...)``
+rather than raw bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.types import TxParams, TxReceipt
+
+from chain.errors import (
+    ChainUnavailableError,
+    TransactionError,
+    TransactionRevertedError,
+    TransactionTimeoutError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_TRANSIENT = (ConnectionError, TimeoutError, OSError)
+
+
+def retry_read(fn: Callable[[], T], *, attempts: int = 4, delay: float = 0.2, what: str = "call") -> T:
+    """Run a side-effect-free RPC ``fn`` with retries on connection errors."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except _TRANSIENT as exc:
+            if attempt == attempts:
+                raise ChainUnavailableError(
+                    f"{what} failed after {attempts} attempts: {exc}; is the chain running?"
+                ) from exc
+            time.sleep(delay * attempt)
+    raise AssertionError("unreachable")
+
+
+class ErrorDecoder:
+    """Decodes revert data into ``ErrorName(args)`` using the custom errors of known ABIs."""
+
+    def __init__(self, abis: Iterable[list[dict[str, Any]]] = ()) -> None:
+        self._errors: dict[bytes, dict[str, Any]] = {}
+        for abi in abis:
+            self.add(abi)
+
+    def add(self, abi: list[dict[str, Any]]) -> None:
+        for item in abi:
+            if item.get("type") == "error":
+                selector = function_abi_to_4byte_selector(item)
+                self._errors.setdefault(selector, item)
+
+    def decode(self, data: bytes) -> tuple[str, tuple[Any, ...]] | None:
+        """(name, args) for known custom errors, Error(string) and Panic(uint256); else None."""
+        from eth_abi import decode as abi_decode
+
+        if len(data) < 4:
+            return None
+        selector, payload = bytes(data[:4]), bytes(data[4:])
+        if selector == bytes.fromhex("08c379a0"):
+            return "Error", tuple(abi_decode(["string"], payload))
+        if selector == bytes.fromhex("4e487b71"):
+            return "Panic", tuple(abi_decode(["uint256"], payload))
+        item = self._errors.get(selector)
+        if item is None:
+            return None
+        types = [_abi_type(i) for i in item.get("inputs", [])]
+        try:
+            return item["name"], tuple(abi_decode(types, payload))
+        except Exception:  # noqa: BLE001 - malformed data from an adversarial contract
+            return None
+
+    def describe(self, data: bytes) -> str:
+        decoded = self.decode(data)
+        if decoded is None:
+            return f"unknown revert data 0x{bytes(data).hex()}" if data else "no revert reason"
+        name, args = decoded
+        return f"{name}({', '.join(_fmt(a) for a in args)})"
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _revert_data(exc: Exception) -> bytes:
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    return b""
+
+
+class TxSender:
+    """Signs and sends transactions for one local account on one chain.
+
+    Tracks the account's nonce locally so many transactions can be signed and sent without a
+    round trip each; ``resync()`` re-reads it from the chain.
+    """
+
+    def __init__(self, web3: Web3, account: LocalAccount, *, decoder: ErrorDecoder | None = None,
+                 timeout_s: float = 60.0, gas_margin: float = 1.2) -> None:
+        self.web3 = web3
+        self.account = account
+        self.decoder = decoder or ErrorDecoder()
+        self.timeout_s = timeout_s
+        self.gas_margin = gas_margin
+        self.chain_id = retry_read(lambda: web3.eth.chain_id, what="eth_chainId")
+        self._nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def resync(self) -> None:
+        self._nonce = retry_read(
+            lambda: self.web3.eth.get_transaction_count(self.account.address, "pending"),
+            what="eth_getTransactionCount",
+        )
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            self.resync()
+        assert self._nonce is not None
+        nonce = self._nonce
+        self._nonce += 1
+        return nonce
+
+    def _fees(self) -> dict[str, int]:
+        block = retry_read(lambda: self.web3.eth.get_block("latest"), what="eth_getBlockByNumber")
+        base = block.get("baseFeePerGas")
+        if base is None:  # pre-London chain (some consortium networks): legacy gas price
+            return {"gasPrice": retry_read(lambda: self.web3.eth.gas_price, what="eth_gasPrice")}
+        tip = 10**9 if base > 0 else 0
+        return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+
+    def build(self, tx: TxParams) -> TxParams:
+        """Fill chain id, sender, fees and gas (estimated, with margin) into ``tx``."""
+        full: dict[str, Any] = dict(tx)
+        full.setdefault("from", self.account.address)
+        full.setdefault("chainId", self.chain_id)
+        full.setdefault("value", 0)
+        if "gasPrice" not in full and "maxFeePerGas" not in full:
+            full.update(self._fees())
+        if "gas" not in full:
+            try:
+                estimate = self.web3.eth.estimate_gas(full)  # type: ignore[arg-type]
+            except (ContractLogicError, ContractCustomError) as exc:
+                raise self._reverted(exc, None) from None
+            full["gas"] = int(estimate * self.gas_margin) + 21_000 // 10
+        return full  # type: ignore[return-value]
+
+    def sign(self, tx: TxParams) -> tuple[HexBytes, HexBytes]:
+        """Build and sign ``tx`` once; returns (raw bytes, tx hash)."""
+        full = dict(self.build(tx))
+        full["nonce"] = self._next_nonce()
+        full.pop("from", None)
+        signed = self.account.sign_transaction(full)
+        return HexBytes(signed.raw_transaction), HexBytes(signed.hash)
+
+    def send_raw(self, raw: HexBytes, tx_hash: HexBytes, *, attempts: int = 4) -> HexBytes:
+        """Send signed bytes; safe to repeat, so retried on connection errors."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return HexBytes(self.web3.eth.send_raw_transaction(raw))
+            except _TRANSIENT as exc:
+                if attempt == attempts:
+                    raise ChainUnavailableError(
+                        f"could not send transaction 0x{tx_hash.hex()} after {attempts} attempts "
+                        f"({exc}); the same signed bytes can be sent again safely"
+                    ) from exc
+                time.sleep(0.2 * attempt)
+            except ValueError as exc:
+                text = str(exc).lower()
+                if "already known" in text or "nonce too low" in text:
+                    # A previous attempt reached the node: the same hash is pending or mined.
+                    return tx_hash
+                self._nonce = None  # the node refused it: our nonce view may be stale
+                raise TransactionError(f"the node refused the transaction: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def wait(self, tx_hash: HexBytes, *, check: bool = True) -> TxReceipt:
+        """Wait for the receipt of ``tx_hash``; raise on revert when ``check``."""
+        try:
+            receipt = self.web3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.timeout_s, poll_latency=0.05
+            )
+        except TimeExhausted as exc:
+            raise TransactionTimeoutError(
+                f"no receipt for 0x{tx_hash.hex()} within {self.timeout_s:.0f}s; it may still be "
+                "mined: look it up before sending again"
+            ) from exc
+        except _TRANSIENT as exc:
+            raise ChainUnavailableError(
+                f"lost the chain while waiting for 0x{tx_hash.hex()} ({exc})"
+            ) from exc
+        if check and receipt["status"] != 1:
+            raise self._explain_failure(tx_hash, receipt)
+        return receipt
+
+    def transact(self, tx: TxParams) -> TxReceipt:
+        """Build, sign once, send, and wait for one transaction."""
+        raw, tx_hash = self.sign(tx)
+        self.send_raw(raw, tx_hash)
+        log.debug("sent %s nonce-based tx 0x%s", self.address, tx_hash.hex())
+        return self.wait(tx_hash)
+
+    def transact_many(self, txs: Iterable[TxParams]) -> list[HexBytes]:
+        """Sign and send many transactions, waiting only for the last; returns their hashes.
+
+        Every receipt is then checked; a failure raises naming the first failed transaction.
+        """
+        hashes: list[HexBytes] = []
+        for tx in txs:
+            raw, tx_hash = self.sign(tx)
+            self.send_raw(raw, tx_hash)
+            hashes.append(tx_hash)
+        for tx_hash in hashes:
+            self.wait(tx_hash)
+        return hashes
+
+    def deploy(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> tuple[str, TxReceipt]:
+        """Deploy a contract; returns (checksummed address, receipt)."""
+        contract = self.web3.eth.contract(abi=abi, bytecode=bytecode)
+        tx = contract.constructor(*args).build_transaction({"from": self.account.address,
+                                                            "chainId": self.chain_id,
+                                                            "gas": 1, "nonce": 0})
+        tx.pop("gas", None)
+        tx.pop("nonce", None)
+        self.decoder.add(abi)
+        receipt = self.transact(tx)
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionError("deployment receipt has no contract address")
+        return to_checksum_address(address), receipt
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def _reverted(self, exc: Exception, tx_hash: HexBytes | None) -> TransactionRevertedError:
+        data = _revert_data(exc)
+        decoded = self.decoder.decode(data)
+        reason = self.decoder.describe(data) if data else str(exc)
+        where = f" (tx 0x{tx_hash.hex()})" if tx_hash is not None else ""
+        return TransactionRevertedError(
+            f"reverted: {reason}{where}",
+            tx_hash=f"0x{tx_hash.hex()}" if tx_hash is not None else None,
+            error_name=decoded[0] if decoded else None,
+            error_args=decoded[1] if decoded else (),
+            revert_data=data,
+        )
+
+    def _explain_failure(self, tx_hash: HexBytes, receipt: TxReceipt) -> TransactionRevertedError:
+        """Replay a failed transaction as a call at its block to learn the revert reason."""
+        tx = self.web3.eth.get_transaction(tx_hash)
+        call: dict[str, Any] = {"from": tx["from"], "to": tx.get("to"), "data": tx["input"],
+                                "value": tx["value"], "gas": tx["gas"]}
+        try:
+            self.web3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except (ContractLogicError, ContractCustomError) as exc:
+            return self._reverted(exc, tx_hash)
+        return TransactionRevertedError(
+            f"transaction 0x{tx_hash.hex()} failed (status 0, gas used {receipt['gasUsed']}) "
+            "with no reason on replay",
+            tx_hash=f"0x{tx_hash.hex()}",
+        )

@@ -1,0 +1,1 @@
+"""The chainright console command (composition root; nothing imports it)."""

@@ -1,0 +1,3 @@
+from chainright.cli import main
+
+main()

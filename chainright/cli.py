@@ -1,0 +1,258 @@
+"""The ``chainright`` console command: the composition root. Nothing imports this module.
+
+Every failure a user can cause or meet prints one ``error:`` line that says what was wrong and
+what to do, and exits non-zero; stack traces are for ``CHAINRIGHT_DEBUG=1`` only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from chain.errors import ChainError
+from chain.settings import ChainSettings, ChainSpec
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
+node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local chains.")
+app.add_typer(node_app, name="node")
+
+ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _settings() -> ChainSettings:
+    try:
+        return ChainSettings()
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                            for e in exc.errors())
+        raise ChainError(f"invalid chain settings (CHAINRIGHT_CHAIN_*): {details}") from None
+
+
+def _quiet_ape() -> None:
+    from ape.logging import logger as ape_logger
+
+    ape_logger.set_level("WARNING")
+
+
+@contextmanager
+def _wait_for_stop_signal() -> Iterator[threading.Event]:
+    """Turn SIGINT / SIGTERM into an event the caller waits on."""
+    stop = threading.Event()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, _frame: object) -> None:
+        stop.set()
+
+    for s in previous:
+        signal.signal(s, handler)
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# --------------------------------------------------------------------------------------------
+# node
+
+
+@node_app.command("up")
+def node_up(
+    chain: ChainOpt = "all",
+    detach: Annotated[bool, typer.Option("--detach", "-d",
+                                         help="Leave the nodes running and return.")] = False,
+) -> None:
+    """Start the local anvil chains (home 31337, remote 31338) and wait until they answer."""
+    from chain.nodes import NodeManager
+
+    settings = _settings()
+    manager = NodeManager(settings, progress=say)
+    specs = settings.specs(chain)
+    records = manager.start(specs)
+    for spec in specs:
+        if not spec.managed:
+            say(f"{spec.name}: external endpoint {spec.rpc_url} (not started by chainright)")
+    for rec in records:
+        typer.echo(f"{rec.name}\tchain {rec.chain_id}\t{rec.rpc_url}\tpid {rec.pid}")
+    if detach:
+        say("nodes left running; stop them with 'chainright node down'")
+        return
+    say("nodes running; press Ctrl-C to stop them")
+    with _wait_for_stop_signal() as stop:
+        stop.wait()
+    manager.stop([r.name for r in records])
+
+
+@node_app.command("down")
+def node_down(chain: ChainOpt = "all") -> None:
+    """Stop the local chains that chainright started (and only those)."""
+    from chain.nodes import NodeManager
+
+    settings = _settings()
+    names = [s.name for s in settings.specs(chain)]
+    stopped = NodeManager(settings, progress=say).stop(names)
+    say(f"stopped: {', '.join(stopped)}" if stopped else "no chainright node was running")
+
+
+@node_app.command("status")
+def node_status(chain: ChainOpt = "all") -> None:
+    """Show which chains run, where, and whether they answer."""
+    from chain.connection import check_endpoint
+    from chain.nodes import NodeManager
+
+    settings = _settings()
+    manager = NodeManager(settings)
+    for spec in settings.specs(chain):
+        rec = manager.running(spec.name) if spec.managed else None
+        try:
+            check_endpoint(spec, timeout=1.0)
+            health = "answering"
+        except ChainError as exc:
+            health = f"down ({exc})"
+        owner = f"pid {rec.pid}" if rec else ("external" if not spec.managed else "not started")
+        typer.echo(f"{spec.name}\tchain {spec.chain_id}\t{spec.rpc_url}\t{owner}\t{health}")
+
+
+# --------------------------------------------------------------------------------------------
+# compile and deploy
+
+
+@app.command("compile")
+def compile_cmd() -> None:
+    """Compile every contract through ape (solc 0.8.28 via the project's solcjs shim)."""
+    from chain.artifacts import compile_project
+
+    say("compiling contracts/ ...")
+    artifacts = compile_project()
+    say(f"compiled {len(artifacts.names())} contracts: {', '.join(artifacts.names())}")
+
+
+def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool) -> dict[str, Any]:
+    from eth_account import Account
+
+    from chain.artifacts import compile_project
+    from chain.connection import ape_connection
+    from chain.deploy import deploy_all
+    from chain.deployments import DeploymentRegistry
+    from chain.tx import ErrorDecoder, TxSender
+
+    say("compiling contracts/ ...")
+    artifacts = compile_project()
+    _quiet_ape()
+    registry = DeploymentRegistry(settings.deployments_file)
+    account = Account.from_key(settings.deployer_key.get_secret_value())
+    decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
+    out: dict[str, Any] = {}
+    for spec in specs:
+        say(f"{spec.name}: deploying through ape to chain {spec.chain_id} at {spec.rpc_url}")
+        with ape_connection(spec) as provider:
+            sender = TxSender(provider.web3, account, decoder=decoder,
+                              timeout_s=settings.tx_timeout_s)
+            results = deploy_all(sender, artifacts, registry, chain_name=spec.name,
+                                 force=force, progress=say)
+        out[spec.name] = {r.deployment.contract: r.deployment.address for r in results}
+    return out
+
+
+@app.command("deploy")
+def deploy_cmd(
+    chain: ChainOpt = "all",
+    force: Annotated[bool, typer.Option(help="Deploy again even where a deployment matches.")] = False,
+) -> None:
+    """Compile, then deploy every contract family onto the chosen chains through ape."""
+    settings = _settings()
+    out = _deploy(settings.specs(chain), settings, force=force)
+    for name, contracts in out.items():
+        for contract, address in contracts.items():
+            typer.echo(f"{name}\t{contract}\t{address}")
+    say(f"deployment registry: {settings.deployments_file}")
+
+
+# --------------------------------------------------------------------------------------------
+# up
+
+
+@app.command("up")
+def up_cmd() -> None:
+    """Run the platform locally: both chains, every contract deployed; Ctrl-C stops it all."""
+    from chain.nodes import NodeManager
+
+    settings = _settings()
+    specs = settings.specs("all")
+    manager = NodeManager(settings, progress=say)
+    say(f"[1/3] starting chains (data directory {settings.data_dir})")
+    records = manager.start(specs)
+    try:
+        say("[2/3] compiling and deploying contracts")
+        deployed = _deploy(specs, settings, force=False)
+        say("[3/3] ready")
+        typer.echo("")
+        typer.echo("Chainright is running")
+        typer.echo(f"  data directory   {settings.data_dir}")
+        for spec in specs:
+            rec = next((r for r in records if r.name == spec.name), None)
+            pid = f"pid {rec.pid}" if rec else "external"
+            typer.echo(f"  {spec.name:<7} chain {spec.chain_id:<6} {spec.rpc_url:<24} {pid}")
+            for contract, address in deployed.get(spec.name, {}).items():
+                typer.echo(f"           {contract:<26} {address}")
+        typer.echo("Press Ctrl-C to stop.")
+        with _wait_for_stop_signal() as stop:
+            stop.wait()
+        say("stopping ...")
+    finally:
+        manager.stop([r.name for r in records])
+        say("stopped")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Entry point: run the command, turning our errors into one readable line."""
+    logging.basicConfig(
+        level=os.environ.get("CHAINRIGHT_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except ChainError as exc:
+        if debug:
+            raise
+        say(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        say("interrupted")
+        sys.exit(130)
+    except typer.Abort:
+        say("aborted")
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no stack trace to users
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if debug:
+            raise
+        say(f"error: unexpected {type(exc).__name__}: {exc} (set CHAINRIGHT_DEBUG=1 for details)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
