@@ -48,7 +48,7 @@ compile: setup
 up: setup
 	$(BIN)/chainright up
 
-test: setup
+test: setup lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: setup

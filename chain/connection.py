@@ -66,7 +66,9 @@ def ape_connection(spec: ChainSpec) -> Iterator[Any]:
     check_endpoint(spec)
     ensure_toolchain_env()
     from ape import networks
+    from ape.logging import logger as ape_logger
 
+    ape_logger.set_level("WARNING")
     choice, provider_settings = ape_network_choice(spec)
     with networks.parse_network_choice(choice, provider_settings=provider_settings) as provider:
         yield provider

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from web3.types import TxParams
@@ -17,7 +18,8 @@ from web3.types import TxParams
 from chain.artifacts import Artifacts
 from chain.deployments import Deployment, DeploymentRegistry
 from chain.nodes import Progress, _quiet
-from chain.tx import TxSender, retry_read
+from chain.settings import ChainSettings, ChainSpec
+from chain.tx import ErrorDecoder, TxSender, retry_read
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def deploy_all(
         previous = known.get(step.name)
         if not force and previous is not None and previous.code_hash == artifact.code_hash \
                 and previous.args == _jsonable(args):
-            code = retry_read(lambda a=previous.address: sender.web3.eth.get_code(a),
+            code = retry_read(partial(sender.web3.eth.get_code, previous.address),  # type: ignore[arg-type]
                               what="eth_getCode")
             if len(code) > 0:
                 ctx.addresses[step.name] = previous.address
@@ -110,10 +112,42 @@ def deploy_all(
         registry.record(chain_id, deployment)
         ctx.addresses[step.name] = address
         if step.wiring is not None:
-            contract = sender.web3.eth.contract(address=address, abi=artifact.abi)
+            contract = sender.web3.eth.contract(address=address, abi=artifact.abi)  # type: ignore[call-overload]
             for tx in step.wiring(ctx, contract):
                 sender.transact(tx)
         results.append(DeployResult(deployment, reused=False))
         progress(f"{chain_name}: [{index}/{len(steps)}] {step.name} deployed at {address} "
                  f"(gas {receipt['gasUsed']}, block {receipt['blockNumber']})")
     return results
+
+
+def deploy_to_chains(
+    settings: ChainSettings,
+    specs: Sequence[ChainSpec],
+    *,
+    force: bool = False,
+    progress: Progress = _quiet,
+) -> dict[str, list[DeployResult]]:
+    """Compile, then deploy (or reuse) every family on each chain, connecting through ape.
+
+    The same path serves ``chainright deploy`` and ``ape run deploy``.
+    """
+    from eth_account import Account
+
+    from chain.artifacts import compile_project
+    from chain.connection import ape_connection
+
+    progress("compiling contracts/ ...")
+    artifacts = compile_project()
+    registry = DeploymentRegistry(settings.deployments_file)
+    account = Account.from_key(settings.deployer_key.get_secret_value())
+    decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
+    out: dict[str, list[DeployResult]] = {}
+    for spec in specs:
+        progress(f"{spec.name}: deploying through ape to chain {spec.chain_id} at {spec.rpc_url}")
+        with ape_connection(spec) as provider:
+            sender = TxSender(provider.web3, account, decoder=decoder,
+                              timeout_s=settings.tx_timeout_s)
+            out[spec.name] = deploy_all(sender, artifacts, registry, chain_name=spec.name,
+                                        force=force, progress=progress)
+    return out

@@ -15,12 +15,14 @@ def rpc_call(url: str, method: str, params: list[Any] | None = None, *, timeout:
 
     Raises ChainUnavailableError when nothing answers or the answer is an error.
     """
+    if not url.startswith(("http://", "https://")):
+        raise ChainUnavailableError(f"{url!r} is not an http(s) JSON-RPC URL")
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from settings)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
             payload = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ChainUnavailableError(f"no JSON-RPC answer from {url} ({exc})") from exc

@@ -117,7 +117,7 @@ class ChainSettings(BaseSettings):
             raise ChainSettingsError(
                 f"unknown chain {which!r}; choose home, remote or all"
             )
-        return [self.spec(which)]  # type: ignore[arg-type]
+        return [self.spec(which)]
 
     @property
     def run_dir(self) -> Path:

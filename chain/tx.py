@@ -14,10 +14,17 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_utils.abi import function_abi_to_4byte_selector
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.types import TxParams, TxReceipt
 
 from chain.errors import (
@@ -59,12 +66,12 @@ class ErrorDecoder:
     def add(self, abi: list[dict[str, Any]]) -> None:
         for item in abi:
             if item.get("type") == "error":
-                selector = function_abi_to_4byte_selector(item)
+                selector = function_abi_to_4byte_selector(item)  # type: ignore[arg-type]
                 self._errors.setdefault(selector, item)
 
     def decode(self, data: bytes) -> tuple[str, tuple[Any, ...]] | None:
         """(name, args) for known custom errors, Error(string) and Panic(uint256); else None."""
-        from eth_abi import decode as abi_decode
+        from eth_abi.abi import decode as abi_decode
 
         if len(data) < 4:
             return None
@@ -79,7 +86,7 @@ class ErrorDecoder:
         types = [_abi_type(i) for i in item.get("inputs", [])]
         try:
             return item["name"], tuple(abi_decode(types, payload))
-        except Exception:  # noqa: BLE001 - malformed data from an adversarial contract
+        except Exception:
             return None
 
     def describe(self, data: bytes) -> str:
@@ -176,7 +183,7 @@ class TxSender:
         full = dict(self.build(tx))
         full["nonce"] = self._next_nonce()
         full.pop("from", None)
-        signed = self.account.sign_transaction(full)
+        signed = self.account.sign_transaction(full)  # type: ignore[arg-type]
         return HexBytes(signed.raw_transaction), HexBytes(signed.hash)
 
     def send_raw(self, raw: HexBytes, tx_hash: HexBytes, *, attempts: int = 4) -> HexBytes:
@@ -191,14 +198,28 @@ class TxSender:
                         f"({exc}); the same signed bytes can be sent again safely"
                     ) from exc
                 time.sleep(0.2 * attempt)
-            except ValueError as exc:
+            except (ValueError, Web3RPCError) as exc:
                 text = str(exc).lower()
-                if "already known" in text or "nonce too low" in text:
-                    # A previous attempt reached the node: the same hash is pending or mined.
+                if ("already known" in text or "nonce too low" in text
+                        or "already imported" in text) and self._known(tx_hash):
+                    # A previous attempt reached the node: this very transaction is pending
+                    # or mined, so the retry is done.
                     return tx_hash
                 self._nonce = None  # the node refused it: our nonce view may be stale
                 raise TransactionError(f"the node refused the transaction: {exc}") from exc
         raise AssertionError("unreachable")
+
+    def _known(self, tx_hash: HexBytes) -> bool:
+        try:
+            self.web3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return False
+        return True
+
+    @staticmethod
+    def call_tx(fn: Any, *, value: int = 0) -> TxParams:
+        """The transaction for a bound contract function, with no gas estimation yet."""
+        return {"to": fn.address, "data": fn._encode_transaction_data(), "value": value}  # type: ignore[typeddict-item]
 
     def wait(self, tx_hash: HexBytes, *, check: bool = True) -> TxReceipt:
         """Wait for the receipt of ``tx_hash``; raise on revert when ``check``."""

@@ -43,12 +43,6 @@ def _settings() -> ChainSettings:
         raise ChainError(f"invalid chain settings (CHAINRIGHT_CHAIN_*): {details}") from None
 
 
-def _quiet_ape() -> None:
-    from ape.logging import logger as ape_logger
-
-    ape_logger.set_level("WARNING")
-
-
 @contextmanager
 def _wait_for_stop_signal() -> Iterator[threading.Event]:
     """Turn SIGINT / SIGTERM into an event the caller waits on."""
@@ -143,30 +137,11 @@ def compile_cmd() -> None:
 
 
 def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool) -> dict[str, Any]:
-    from eth_account import Account
+    from chain.deploy import deploy_to_chains
 
-    from chain.artifacts import compile_project
-    from chain.connection import ape_connection
-    from chain.deploy import deploy_all
-    from chain.deployments import DeploymentRegistry
-    from chain.tx import ErrorDecoder, TxSender
-
-    say("compiling contracts/ ...")
-    artifacts = compile_project()
-    _quiet_ape()
-    registry = DeploymentRegistry(settings.deployments_file)
-    account = Account.from_key(settings.deployer_key.get_secret_value())
-    decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
-    out: dict[str, Any] = {}
-    for spec in specs:
-        say(f"{spec.name}: deploying through ape to chain {spec.chain_id} at {spec.rpc_url}")
-        with ape_connection(spec) as provider:
-            sender = TxSender(provider.web3, account, decoder=decoder,
-                              timeout_s=settings.tx_timeout_s)
-            results = deploy_all(sender, artifacts, registry, chain_name=spec.name,
-                                 force=force, progress=say)
-        out[spec.name] = {r.deployment.contract: r.deployment.address for r in results}
-    return out
+    results = deploy_to_chains(settings, specs, force=force, progress=say)
+    return {name: {r.deployment.contract: r.deployment.address for r in rs}
+            for name, rs in results.items()}
 
 
 @app.command("deploy")
@@ -242,7 +217,7 @@ def main() -> None:
     except typer.Abort:
         say("aborted")
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no stack trace to users
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.ClickException):
