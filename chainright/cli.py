@@ -25,6 +25,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
 node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local chains.")
 app.add_typer(node_app, name="node")
+bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
+app.add_typer(bench_app, name="bench")
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -159,6 +161,38 @@ def deploy_cmd(
 
 
 # --------------------------------------------------------------------------------------------
+# bench
+
+
+@bench_app.command("gas")
+def bench_gas(
+    write_snapshot: Annotated[bool, typer.Option(
+        "--write-snapshot", help="Save the figures as the committed snapshot (gas-snapshot.json).")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Exit 1 when an operation grew more than 2% over the snapshot.")] = False,
+) -> None:
+    """Whole-transaction gas per operation on a fresh anvil, as one JSON object on stdout."""
+    import json
+
+    from chain.artifacts import compile_project
+    from chain.bench.gas import compare, read_snapshot, run_gas_bench
+    from chain.bench.gas import write_snapshot as save
+
+    artifacts = compile_project()
+    figures = run_gas_bench(artifacts, progress=say)
+    typer.echo(json.dumps(figures, indent=2))
+    if write_snapshot:
+        save(figures)
+        say("snapshot written: gas-snapshot.json")
+    if check:
+        diff = compare(read_snapshot(), figures)
+        if not diff.ok:
+            say("gas snapshot check failed:\n" + diff.describe())
+            raise typer.Exit(1)
+        say("gas snapshot check passed")
+
+
+# --------------------------------------------------------------------------------------------
 # up
 
 
@@ -205,7 +239,8 @@ def main() -> None:
     )
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help
+        sys.exit(rc if isinstance(rc, int) else 0)
     except ChainError as exc:
         if debug:
             raise
