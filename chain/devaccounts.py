@@ -14,4 +14,5 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 def dev_account(index: int) -> LocalAccount:
     """Development account ``index`` (0 is the default deployer); funded on every local anvil."""
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
