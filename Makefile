@@ -12,7 +12,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup up test test-unit compile gas-snapshot lint typecheck clean distclean
+.PHONY: setup up test test-deps test-unit compile gas-snapshot lint typecheck clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil
 
@@ -48,8 +48,12 @@ compile: setup
 up: setup
 	$(BIN)/chainright up
 
-test: setup lint typecheck
+test: setup test-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# System packages only the test suite needs (PostgreSQL server binaries for the API tests).
+test-deps:
+	@case "$${CHAINRIGHT_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) tools/ensure-postgres.sh;; esac
 
 test-unit: setup
 	$(BIN)/python -m pytest -m unit -p no:ape_test $(PYTEST_ARGS)

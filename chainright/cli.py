@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from api.settings import ApiSettings
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
 
@@ -25,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
 node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local chains.")
 app.add_typer(node_app, name="node")
+api_app = typer.Typer(no_args_is_help=True, help="Run the HTTP API.")
+app.add_typer(api_app, name="api")
 bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
 app.add_typer(bench_app, name="bench")
 
@@ -158,6 +161,46 @@ def deploy_cmd(
         for contract, address in contracts.items():
             typer.echo(f"{name}\t{contract}\t{address}")
     say(f"deployment registry: {settings.deployments_file}")
+
+
+# --------------------------------------------------------------------------------------------
+# api
+
+
+def _api_settings() -> ApiSettings:
+
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                            for e in exc.errors())
+        raise ChainError(f"invalid API settings (CHAINRIGHT_API_*): {details}") from None
+
+
+@api_app.command("run")
+def api_run(
+    port: Annotated[int | None, typer.Option(help="Port (default CHAINRIGHT_API_PORT, 8000).")] = None,
+) -> None:
+    """Serve the API on 127.0.0.1 (docs at /docs) until Ctrl-C."""
+    import uvicorn
+
+    from api import create_app
+    from api.errors import ApiError
+    from chain.nodes import port_is_free
+
+    settings = _api_settings()
+    if port is not None:
+        settings = settings.model_copy(update={"port": port})
+    if not port_is_free(settings.host, settings.port):
+        raise ChainError(f"port {settings.port} on {settings.host} is already in use; stop what "
+                         "listens there or choose another with --port / CHAINRIGHT_API_PORT")
+    try:
+        application = create_app(settings)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
+        f"{settings.effective_database_url.split('@')[-1]}")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Dependencies every router takes through ``Annotated`` aliases: the database session, the
+settings, and the caller (``CurrentUser``; role checks through ``require_role``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api import sessions
+from api.db import Database
+from api.errors import ForbiddenError, UnauthorizedError
+from api.models import User
+from api.settings import ApiSettings
+
+
+def get_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with get_database(request).session() as session:
+        yield session
+
+
+Settings = Annotated[ApiSettings, Depends(get_settings)]
+DbSession = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from /auth/*/login")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The logged-in user behind a request."""
+
+    did: str
+    address: str | None
+    roles: frozenset[str]
+    session_id: str
+
+
+def current_user(
+    db: DbSession,
+    settings: Settings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError("this route needs a session: send 'Authorization: Bearer <token>' "
+                                "from a login")
+    info = sessions.resolve(db, settings, credentials.credentials)
+    user = db.get(User, info.subject)
+    roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
+    return Caller(did=info.subject, address=user.address if user else None, roles=roles,
+                  session_id=info.session_id)
+
+
+CurrentUser = Annotated[Caller, Depends(current_user)]
+
+
+def require_role(role: str) -> Callable[[Caller], Caller]:
+    """A dependency admitting only callers holding ``role``."""
+
+    def check(caller: CurrentUser) -> Caller:
+        if role not in caller.roles:
+            raise ForbiddenError(f"this route needs the '{role}' role")
+        return caller
+
+    return check

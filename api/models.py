@@ -1,0 +1,68 @@
+"""Tables. Response models on the wire live in ``api.schemas``; these never leave the server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+
+class IdempotencyRecord(Base):
+    """The stored answer to a state-changing request made with an ``Idempotency-Key``."""
+
+    __tablename__ = "idempotency_records"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """None while the first request is still running."""
+    content_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginNonce(Base):
+    """A single-use login challenge (SIWE nonce or DID presentation challenge)."""
+
+    __tablename__ = "login_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(255))
+    uri: Mapped[str] = mapped_column(String(512))
+    chain_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserSession(Base):
+    """A login session; the bearer token names it, logout revokes it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    """The user's DID."""
+    method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class User(Base):
+    """A platform user, known by DID; roles are granted by operators."""
+
+    __tablename__ = "users"
+
+    did: Mapped[str] = mapped_column(String(255), primary_key=True)
+    address: Mapped[str | None] = mapped_column(String(42), nullable=True, index=True)
+    roles: Mapped[str] = mapped_column(Text, default="")
+    """Comma-separated role names (kyc_officer, operator, risk)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

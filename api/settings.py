@@ -1,0 +1,58 @@
+"""Typed settings of the API (environment prefix ``CHAINRIGHT_API_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Public development secrets: accepted only outside production.
+DEV_SESSION_SECRET = "chainright-development-session-secret-do-not-use-in-production"  # noqa: S105
+DEV_KYC_KEY = "Y2hhaW5yaWdodC1kZXYta3ljLWtleS0zMi1ieXRlcyE="  # base64 of 32 bytes, public
+
+
+class ApiSettings(BaseSettings):
+    """Settings of the HTTP API; every field can be set as ``CHAINRIGHT_API_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAINRIGHT_API_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = None
+    """SQLAlchemy URL; default: SQLite at ``<data_dir>/chainright.db``. PostgreSQL:
+    ``postgresql+psycopg://user:pass@host/db``."""
+    data_dir: Path = Field(default=PROJECT_ROOT / ".chainright")
+
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
+    """HMAC key of bearer session tokens. Never logged."""
+    session_ttl_s: int = Field(default=3600, gt=0)
+
+    siwe_domain: str = "localhost:8000"
+    """The domain a Sign-In with Ethereum message must name (EIP-4361)."""
+    siwe_uri: str = "http://localhost:8000"
+    login_nonce_ttl_s: int = Field(default=300, gt=0)
+
+    kyc_encryption_key: SecretStr = SecretStr(DEV_KYC_KEY)
+    """base64 of a 32-byte AES-256-GCM key that encrypts KYC personal data at rest."""
+
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> ApiSettings:
+        if self.environment == "production":
+            if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+                raise ValueError("CHAINRIGHT_API_SESSION_SECRET must be set in production")
+            if self.kyc_encryption_key.get_secret_value() == DEV_KYC_KEY:
+                raise ValueError("CHAINRIGHT_API_KYC_ENCRYPTION_KEY must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'chainright.db'}"
