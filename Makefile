@@ -12,7 +12,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
+.PHONY: setup setup-ipfs up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil
 
@@ -36,6 +36,13 @@ node_modules/.installed: package.json package-lock.json
 	@chmod +x $@
 	@$@ --version | grep -q 'Version: $(SOLC_VERSION)+commit' || { echo "error: solc shim does not answer --version"; exit 1; }
 
+# A real IPFS node (js-ipfs) for the integration tests; about 290 MB, kept apart from the rest.
+setup-ipfs: tools/ipfs-node/node_modules/.installed
+
+tools/ipfs-node/node_modules/.installed: tools/ipfs-node/package.json tools/ipfs-node/package-lock.json
+	cd tools/ipfs-node && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .bin/anvil: node_modules/.installed
 	@mkdir -p .bin
 	@ln -sf ../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil .bin/anvil
@@ -48,7 +55,7 @@ compile: setup
 up: setup
 	$(BIN)/chainright up
 
-test: setup test-deps lint typecheck audit
+test: setup setup-ipfs test-deps lint typecheck audit
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # System packages only the test suite needs (PostgreSQL server binaries for the API tests).
@@ -66,7 +73,7 @@ audit: setup
 	$(BIN)/python tools/audit.py
 
 lint: setup
-	$(BIN)/ruff check chain bridge api did chainright scripts tests
+	$(BIN)/ruff check chain bridge api did chainright scripts tests tools
 
 typecheck: setup
 	$(BIN)/mypy
@@ -75,4 +82,4 @@ clean:
 	rm -rf .build .cache contracts/.cache .pytest_cache .hypothesis
 
 distclean: clean
-	rm -rf $(VENV) node_modules .solcx .bin .chainright
+	rm -rf $(VENV) node_modules tools/ipfs-node/node_modules .solcx .bin .chainright
