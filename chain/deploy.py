@@ -108,6 +108,7 @@ def deploy_all(
         deployment = Deployment(
             contract=step.name, address=address, tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             block=int(receipt["blockNumber"]), code_hash=artifact.code_hash, args=_jsonable(args),
+            artifact=step.contract,
         )
         registry.record(chain_id, deployment)
         ctx.addresses[step.name] = address

@@ -29,6 +29,8 @@ class Deployment:
     """Fingerprint of the build that was deployed (see ContractArtifact.code_hash)."""
     args: list[Any] = field(default_factory=list)
     deployed_at: float = field(default_factory=time.time)
+    artifact: str = ""
+    """The compiled contract's name when it differs from the registry key."""
 
 
 class DeploymentRegistry:

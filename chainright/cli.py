@@ -28,6 +28,8 @@ node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the l
 app.add_typer(node_app, name="node")
 api_app = typer.Typer(no_args_is_help=True, help="Run the HTTP API.")
 app.add_typer(api_app, name="api")
+indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the database.")
+app.add_typer(indexer_app, name="indexer")
 bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
 app.add_typer(bench_app, name="bench")
 
@@ -201,6 +203,38 @@ def api_run(
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+# --------------------------------------------------------------------------------------------
+# indexer
+
+
+@indexer_app.command("run")
+def indexer_run(
+    chain: ChainOpt = "all",
+    once: Annotated[bool, typer.Option("--once", help="Index what is final, then exit.")] = False,
+) -> None:
+    """Index every platform event of the chosen chains (from their checkpoints), showing progress."""
+    from api.db import Database
+    from api.errors import ApiError
+    from chain.artifacts import Artifacts
+    from chain.index.service import build_indexers, follow
+
+    settings = _settings()
+    api_settings = _api_settings()
+    db = Database(api_settings.effective_database_url)
+    try:
+        db.migrate()
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    indexers = build_indexers(settings, db.engine, Artifacts.load(), which=chain, progress=say)
+    if once:
+        total = sum(ix.run_until_caught_up() for ix in indexers)
+        say(f"indexed {total} new events; caught up")
+        return
+    say("indexing; press Ctrl-C to stop")
+    with _wait_for_stop_signal() as stop:
+        follow(indexers, stop, on_error=lambda ix, exc: say(f"{ix.tag}: {exc} (retrying)"))
 
 
 # --------------------------------------------------------------------------------------------

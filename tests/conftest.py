@@ -14,10 +14,52 @@ from pathlib import Path
 
 import pytest
 
+from api.db import Base, Database
 from chain.settings import ChainSettings
 from chain.toolchain import ensure_toolchain_env
+from tests.support.postgres import postgres_server
 
 ensure_toolchain_env()
+
+# -- databases: one behaviour suite, several backends ------------------------------------------
+# CHAINRIGHT_TEST_DATABASES (comma-separated, default "sqlite,postgresql") picks them.
+
+BACKENDS = [b.strip() for b in os.environ.get("CHAINRIGHT_TEST_DATABASES", "sqlite,postgresql").split(",")
+            if b.strip()]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'chainright.db'}"
+    elif request.param == "postgresql":
+        with postgres_server() as url:
+            yield url
+    else:
+        raise ValueError(f"unknown test database backend {request.param!r}")
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def database(migrated: Database) -> Iterator[Database]:
+    """The migrated database, emptied after each test."""
+    yield migrated
+    from chain.index.store import INDEX_METADATA
+
+    with migrated.engine.begin() as conn:
+        for table in [*reversed(Base.metadata.sorted_tables), *reversed(INDEX_METADATA.sorted_tables)]:
+            conn.execute(table.delete())
+
+
+
+
 os.environ.setdefault("CHAINRIGHT_CHAIN_ENVIRONMENT", "test")
 
 

@@ -1,0 +1,54 @@
+"""Wire indexers for the configured chains: watched contracts from the deployment registry,
+factory children by rule, and a loop that follows both chains until told to stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Engine
+
+from chain.artifacts import Artifacts
+from chain.connection import connect
+from chain.deployments import DeploymentRegistry
+from chain.errors import ChainError
+from chain.index.decoder import EventDecoder
+from chain.index.indexer import ChildRule, Indexer
+from chain.index.store import IndexStore
+from chain.settings import ChainSettings
+
+CHILD_RULES: list[ChildRule] = []
+"""Factories' announcements of new contracts (filled in by each contract family)."""
+
+
+def build_indexers(settings: ChainSettings, engine: Engine, artifacts: Artifacts, *,
+                   which: str = "all", batch: int = 500,
+                   progress: Callable[[str], None] | None = None) -> list[Indexer]:
+    registry = DeploymentRegistry(settings.deployments_file)
+    decoder = EventDecoder({name: artifacts.get(name).abi for name in artifacts.names()})
+    store = IndexStore(engine)
+    indexers = []
+    for spec in settings.specs(which):
+        web3 = connect(spec)
+        indexer = Indexer(web3, spec.chain_id, store, decoder, confirmations=spec.confirmations,
+                          batch=batch, rules=CHILD_RULES, progress=progress)
+        indexer.watch((d.address, d.artifact or d.contract, d.block)
+                      for d in registry.for_chain(spec.chain_id).values()
+                      if (d.artifact or d.contract) in artifacts)
+        indexers.append(indexer)
+    return indexers
+
+
+def follow(indexers: Sequence[Indexer], stop: threading.Event, *, poll_s: float = 0.5,
+           on_error: Callable[[Indexer, ChainError], None] | None = None) -> None:
+    """Step every indexer until ``stop`` is set; a chain that goes away is reported and retried."""
+    while not stop.is_set():
+        busy = False
+        for indexer in indexers:
+            try:
+                busy |= not indexer.step().idle
+            except ChainError as exc:
+                if on_error is not None:
+                    on_error(indexer, exc)
+        if not busy:
+            stop.wait(poll_s)
