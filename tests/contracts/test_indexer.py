@@ -89,7 +89,7 @@ def test_reorg_drops_the_replaced_events(env):
 
 
 def test_unwatched_contracts_are_ignored(env):
-    web3, sender, factory, indexer, store, artifacts = env
+    web3, sender, _factory, indexer, store, artifacts = env
     art = artifacts.get("TestEventChild")
     stray, _ = sender.deploy(art.abi, art.bytecode)  # same events, not created by our factory
     sender.transact(sender.call_tx(web3.eth.contract(address=stray, abi=art.abi).functions.ping(1, "x")))
