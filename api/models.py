@@ -66,3 +66,45 @@ class User(Base):
     roles: Mapped[str] = mapped_column(Text, default="")
     """Comma-separated role names (kyc_officer, operator, risk)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KycApplication(Base):
+    """One KYC application. Personal data only in ``pii`` (AES-GCM, see api.kyc.pii)."""
+
+    __tablename__ = "kyc_applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    """The applicant's DID."""
+    address: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    """ISO 3166-1 alpha-2; also written on chain, so not treated as secret."""
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pii: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    document_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    credential: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sanctions_hits: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sync_status: Mapped[str] = mapped_column(String(24), default="none")
+    """none | synced | rolled_back | pending_retry | chain_expiry"""
+    sync_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    chain_writes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class KycEvent(Base):
+    """Every KYC decision and chain write, in order (the audit trail; no personal data)."""
+
+    __tablename__ = "kyc_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
