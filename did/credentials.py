@@ -60,6 +60,11 @@ PRESENTATION_PROOF_TYPES: Mapping[str, tuple[str, ...]] = {
     "pkh": WALLET_PROOF_TYPES,
 }
 """Presentation proof types accepted per holder DID method."""
+JWT_CARRYING_PROOF_TYPES: tuple[str, ...] = ("EthereumEip712Signature2021",)
+"""Presentation proofs that sign JWT credentials. Linked-data proofs over RDF
+(Ed25519Signature2018, EthereumPersonalSignature2021) do NOT: a JWT string under
+``verifiableCredential`` expands to an empty graph, so it can be swapped without breaking the
+presentation's signature (observed with didkit 0.3.3). We refuse JWTs under those proofs."""
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -491,6 +496,11 @@ async def issue_presentation(
         raise HolderMismatchError(
             f"the presentation's holder {vp.get('holder')!r} is not the key's DID {holder}"
         )
+    credentials = vp.get("verifiableCredential", [])
+    if any(isinstance(c, str) for c in (credentials if isinstance(credentials, list) else [credentials])):
+        raise PresentationInvalidError(
+            f"an {ED25519_PROOF} presentation proof would not cover JWT credentials; present them as JSON-LD"
+        )
     options = {
         "proofPurpose": "authentication",
         "verificationMethod": verification_method_id(holder),
@@ -616,6 +626,11 @@ async def verify_presentation(
         )
     raw = vp.get("verifiableCredential", [])
     items = raw if isinstance(raw, list) else [raw]
+    if proof_type not in JWT_CARRYING_PROOF_TYPES and any(isinstance(item, str) for item in items):
+        raise PresentationInvalidError(
+            f"a {proof_type} presentation proof does not cover JWT credentials (they expand to an empty "
+            f"JSON-LD graph); JWT credentials are accepted only under {', '.join(JWT_CARRYING_PROOF_TYPES)}"
+        )
     verified: list[VerifiedCredential] = []
     for index, item in enumerate(items):
         label = f"presentation credential #{index}"

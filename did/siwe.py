@@ -108,7 +108,8 @@ def parse_siwe_message(message_text: str) -> SiweMessage:
     except ValidationError as exc:
         raise SiweMessageError(f"not a valid EIP-4361 message: {_validation_summary(exc)}") from None
     except ValueError as exc:
-        raise SiweMessageError(f"not a valid EIP-4361 message: {exc}") from None
+        detail = str(exc) or "the text does not follow the EIP-4361 grammar"
+        raise SiweMessageError(f"not a valid EIP-4361 message: {detail}") from None
     if message.prepare_message() != message_text:
         raise SiweMessageError("the message is not in canonical EIP-4361 form (extra or reordered text)")
     return message
