@@ -556,6 +556,11 @@ def _check_presentation_proof(
             f"presentation proof type {proof_type!r} is not accepted for a did:{method} holder "
             f"(accepted: {', '.join(allowed) or 'none'})"
         )
+    if "eip712" in proof or "eip712Domain" in proof:
+        raise PresentationInvalidError(
+            "presentation proofs with their own EIP-712 types (eip712 / eip712Domain) are not accepted; "
+            "sign the generated types"
+        )
     if proof.get("proofPurpose") != "authentication":
         raise PresentationInvalidError(
             f"presentation proof purpose must be authentication, not {proof.get('proofPurpose')!r}"

@@ -173,6 +173,14 @@ def test_holder_relabelled_to_another_wallet_fails():
         verify(relabelled)
 
 
+def test_proofs_with_their_own_eip712_types_are_refused():
+    signed = sign_presentation(build_presentation(WALLET_DID), WALLET, EIP712_PROOF, CHALLENGE, DOMAIN, NOW)
+    custom = copy.deepcopy(signed)
+    custom["proof"]["eip712"] = {"types": {}, "primaryType": "Document", "domain": {}}
+    with pytest.raises(PresentationInvalidError, match="their own EIP-712 types"):
+        verify(custom)
+
+
 def test_signing_refuses_an_account_that_is_not_the_holder():
     vp = build_presentation(WALLET_DID)
     with pytest.raises(HolderSigningError, match="is not the presentation's holder"):
