@@ -119,6 +119,18 @@ def test_personal_sign_does_not_cover_jwt_credentials_so_both_sides_refuse_them(
             verify(doc)
 
 
+def test_eip712_types_for_integers_booleans_arrays_and_objects_match_didkit():
+    vp = build_presentation(WALLET_DID)
+    vp.update({"round": 7, "flag": True, "tags": ["a", "b"], "nested": {"n": 3, "ok": False}, "big": 2**40})
+    ours = sign_presentation(vp, WALLET, EIP712_PROOF, CHALLENGE, DOMAIN, NOW)
+    assert ours["proof"] == didkit_signed(vp, EIP712_PROOF, NOW)["proof"]
+    assert verify(ours).holder == WALLET_DID
+    with pytest.raises(HolderSigningError, match="not an integer"):
+        sign_presentation({**vp, "ratio": 0.5}, WALLET, EIP712_PROOF, CHALLENGE, DOMAIN, NOW)
+    with pytest.raises(HolderSigningError, match="mixes types"):
+        sign_presentation({**vp, "tags": ["a", 1]}, WALLET, EIP712_PROOF, CHALLENGE, DOMAIN, NOW)
+
+
 def test_personal_sign_proof_over_a_json_ld_kyc_credential_matches_didkit_and_verifies(kyc_ldp):
     vp = build_presentation(WALLET_DID, [kyc_ldp])
     ours = sign_presentation(vp, WALLET, PERSONAL_SIGN_PROOF, CHALLENGE, DOMAIN, NOW)
