@@ -30,7 +30,7 @@ from typing import Any, Literal
 import didkit
 from pydantic import SecretStr
 
-from did._didkit import DIDKitException
+from did._didkit import DIDKitException, awaited
 from did._sync import run
 from did.contexts import CREDENTIALS_V1_URL
 from did.errors import (
@@ -206,7 +206,7 @@ async def issue_credential(
     elif proof_format != "ldp":
         raise CredentialIssueError(f"proof format must be 'ldp' or 'jwt', not {proof_format!r}")
     try:
-        signed = await didkit.issue_credential(json.dumps(document), json.dumps(options), secret)
+        signed = await awaited(didkit.issue_credential(json.dumps(document), json.dumps(options), secret))
     except DIDKitException as exc:
         raise CredentialIssueError(f"didkit refused the credential: {_scrub(str(exc), secret)}") from None
     if proof_format == "jwt":
@@ -356,8 +356,10 @@ async def _verify_view(
         view = _jwt_view(credential, label)
         _check_trust(view, trusted_issuers)
         _check_dates(view, moment, clock_skew)
-        report = await didkit.verify_credential(
-            credential, json.dumps({"proofPurpose": "assertionMethod", "proofFormat": "jwt"})
+        report = await awaited(
+            didkit.verify_credential(
+                credential, json.dumps({"proofPurpose": "assertionMethod", "proofFormat": "jwt"})
+            )
         )
         errors = _didkit_errors(report)
         if errors:
@@ -383,8 +385,10 @@ async def _verify_view(
             raise CredentialInvalidError(f"{label}: proof made by {vm!r}, not by issuer {view.issuer}")
         _check_trust(view, trusted_issuers)
         try:
-            report = await didkit.verify_credential(
-                json.dumps(credential), json.dumps({"proofPurpose": "assertionMethod"})
+            report = await awaited(
+                didkit.verify_credential(
+                    json.dumps(credential), json.dumps({"proofPurpose": "assertionMethod"})
+                )
             )
         except DIDKitException as exc:
             raise CredentialInvalidError(f"{label}: didkit cannot read the credential: {exc}") from None
@@ -510,7 +514,7 @@ async def issue_presentation(
         "created": format_vc_time(_now(created)),
     }
     try:
-        signed = await didkit.issue_presentation(json.dumps(dict(vp)), json.dumps(options), secret)
+        signed = await awaited(didkit.issue_presentation(json.dumps(dict(vp)), json.dumps(options), secret))
     except DIDKitException as exc:
         raise PresentationInvalidError(
             f"didkit refused the presentation: {_scrub(str(exc), secret)}"
@@ -621,7 +625,7 @@ async def verify_presentation(
     )
     options = {"proofPurpose": "authentication", "challenge": challenge, "domain": domain}
     try:
-        report = await didkit.verify_presentation(json.dumps(vp), json.dumps(options))
+        report = await awaited(didkit.verify_presentation(json.dumps(vp), json.dumps(options)))
     except DIDKitException as exc:
         raise PresentationInvalidError(f"didkit cannot read the presentation: {exc}") from None
     errors = _didkit_errors(report)

@@ -15,7 +15,7 @@ from typing import Any, NewType
 import didkit
 from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
 
-from did._didkit import DIDKitException
+from did._didkit import DIDKitException, awaited
 from did.errors import DidResolutionError, InvalidDidError, UnsupportedDidMethodError
 
 Did = NewType("Did", str)
@@ -185,7 +185,7 @@ async def resolve_did(did: str) -> dict[str, Any]:
     """Resolve a supported DID to its DID document (offline, through didkit)."""
     parsed = parse_did(did)
     try:
-        raw = await didkit.resolve_did(parsed.did, "{}")
+        raw = await awaited(didkit.resolve_did(parsed.did, "{}"))
     except DIDKitException as exc:
         raise DidResolutionError(f"{did}: didkit could not resolve it: {exc}") from None
     document = json.loads(raw)

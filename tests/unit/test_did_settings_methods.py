@@ -137,3 +137,19 @@ def test_malformed_dids_are_refused_naming_the_problem(did, problem):
 def test_did_pkh_refuses_bad_chain_ids():
     with pytest.raises(InvalidDidError, match="positive integer"):
         did_pkh(HOLDER.address, 0)
+
+
+def test_interpreter_exit_after_didkit_calls_is_clean():
+    """didkit's tokio threads used to abort the interpreter at exit (rc 134) in ~6 of 10 runs."""
+    import subprocess
+    import sys
+
+    script = (
+        "from did import DidSettings, did_pkh, issue_kyc_credential_sync, verify_kyc_credential_sync\n"
+        "s = DidSettings(environment='test')\n"
+        "vc = issue_kyc_credential_sync(s, did_pkh('0x' + 'ab' * 20, 1), 2, 'FR')\n"
+        "verify_kyc_credential_sync(vc, settings=s)\n"
+    )
+    codes = [subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60).returncode
+             for _ in range(4)]
+    assert codes == [0, 0, 0, 0]
