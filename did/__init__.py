@@ -1,6 +1,192 @@
-"""Chainright's identity layer: DIDs and verifiable credentials. Knows nothing of the rest.
+"""Chainright's identity layer: DIDs, verifiable credentials, wallet proofs, SIWE.
 
-Nothing here yet beyond the package (see did/README.md).
+Knows nothing of the rest of Chainright (no chain, no HTTP). Table of contents:
+
+- ``did.settings``     DidSettings (CHAINRIGHT_DID_*): environment, issuer key, validity defaults
+- ``did.errors``       DidError and its branches
+- ``did.methods``      DID method registry (did:key Ed25519, did:pkh eip155), parse, create, resolve
+- ``did.keys``         Ed25519 JWKs
+- ``did.credentials``  issue/verify credentials and presentations, with the checks didkit omits
+- ``did.kyc``          KYCCredential (inline JSON-LD context), issue/verify, KYC presentations
+- ``did.holder``       did:pkh wallets signing presentations (EIP-712 and personal_sign proofs)
+- ``did.eip712``       EIP-712 typed data of a document as didkit/ssi generates it
+- ``did.jsonld``       offline document loader, URDNA2015 canonical N-Quads
+- ``did.contexts``     JSON-LD contexts served offline
+- ``did.countries``    ISO 3166-1 alpha-2 codes
+- ``did.siwe``         Sign-In with Ethereum (EIP-4361): build, verify, nonces
+
+Async functions serve FastAPI; each has a ``*_sync`` twin for the console and tests.
 """
 
-__all__: list[str] = []
+from did.credentials import (
+    CREDENTIAL_PROOF_TYPES,
+    PRESENTATION_PROOF_TYPES,
+    ProofFormat,
+    VerifiedCredential,
+    VerifiedPresentation,
+    build_presentation,
+    issue_credential,
+    issue_credential_sync,
+    issue_presentation,
+    issue_presentation_sync,
+    verify_credential,
+    verify_credential_sync,
+    verify_presentation,
+    verify_presentation_sync,
+)
+from did.errors import (
+    ChallengeMismatchError,
+    CredentialError,
+    CredentialExpiredError,
+    CredentialInvalidError,
+    CredentialIssueError,
+    CredentialNotYetValidError,
+    CredentialTypeError,
+    DidError,
+    DidResolutionError,
+    DidSettingsError,
+    DomainMismatchError,
+    HolderMismatchError,
+    HolderSigningError,
+    InvalidDidError,
+    InvalidKycClaimError,
+    PresentationError,
+    PresentationInvalidError,
+    ProofTypeError,
+    SiweChainIdMismatchError,
+    SiweDomainMismatchError,
+    SiweError,
+    SiweExpiredError,
+    SiweMessageError,
+    SiweNonceMismatchError,
+    SiweNotYetValidError,
+    SiweSignatureError,
+    SiweSignerMismatchError,
+    SiweUriMismatchError,
+    UnsupportedDidMethodError,
+    UntrustedIssuerError,
+)
+from did.holder import (
+    EIP712_PROOF,
+    PERSONAL_SIGN_PROOF,
+    WALLET_PROOF_TYPES,
+    PreparedProof,
+    WalletProofType,
+    complete_presentation_proof,
+    prepare_presentation_proof,
+    sign_presentation,
+)
+from did.keys import generate_ed25519_jwk, public_jwk
+from did.kyc import (
+    KYC_CONTEXT,
+    KYC_CREDENTIAL_TYPE,
+    KYC_MAX_LEVEL,
+    KYC_MIN_LEVEL,
+    KycClaims,
+    issue_kyc_credential,
+    issue_kyc_credential_sync,
+    kyc_claims,
+    verify_kyc_credential,
+    verify_kyc_credential_sync,
+    verify_kyc_presentation,
+    verify_kyc_presentation_sync,
+)
+from did.methods import (
+    SUPPORTED_METHODS,
+    Did,
+    did_key_from_jwk,
+    did_pkh,
+    parse_did,
+    pkh_account,
+    resolve_did,
+    resolve_did_sync,
+    validate_did,
+    verification_method_id,
+)
+from did.settings import DidSettings
+from did.siwe import ContractWalletCheck, build_siwe_message, new_nonce, parse_siwe_message, verify_siwe
+
+__all__ = [
+    "CREDENTIAL_PROOF_TYPES",
+    "EIP712_PROOF",
+    "KYC_CONTEXT",
+    "KYC_CREDENTIAL_TYPE",
+    "KYC_MAX_LEVEL",
+    "KYC_MIN_LEVEL",
+    "PERSONAL_SIGN_PROOF",
+    "PRESENTATION_PROOF_TYPES",
+    "SUPPORTED_METHODS",
+    "WALLET_PROOF_TYPES",
+    "ChallengeMismatchError",
+    "ContractWalletCheck",
+    "CredentialError",
+    "CredentialExpiredError",
+    "CredentialInvalidError",
+    "CredentialIssueError",
+    "CredentialNotYetValidError",
+    "CredentialTypeError",
+    "Did",
+    "DidError",
+    "DidResolutionError",
+    "DidSettings",
+    "DidSettingsError",
+    "DomainMismatchError",
+    "HolderMismatchError",
+    "HolderSigningError",
+    "InvalidDidError",
+    "InvalidKycClaimError",
+    "KycClaims",
+    "PreparedProof",
+    "PresentationError",
+    "PresentationInvalidError",
+    "ProofFormat",
+    "ProofTypeError",
+    "SiweChainIdMismatchError",
+    "SiweDomainMismatchError",
+    "SiweError",
+    "SiweExpiredError",
+    "SiweMessageError",
+    "SiweNonceMismatchError",
+    "SiweNotYetValidError",
+    "SiweSignatureError",
+    "SiweSignerMismatchError",
+    "SiweUriMismatchError",
+    "UnsupportedDidMethodError",
+    "UntrustedIssuerError",
+    "VerifiedCredential",
+    "VerifiedPresentation",
+    "WalletProofType",
+    "build_presentation",
+    "build_siwe_message",
+    "complete_presentation_proof",
+    "did_key_from_jwk",
+    "did_pkh",
+    "generate_ed25519_jwk",
+    "issue_credential",
+    "issue_credential_sync",
+    "issue_kyc_credential",
+    "issue_kyc_credential_sync",
+    "issue_presentation",
+    "issue_presentation_sync",
+    "kyc_claims",
+    "new_nonce",
+    "parse_did",
+    "parse_siwe_message",
+    "pkh_account",
+    "prepare_presentation_proof",
+    "public_jwk",
+    "resolve_did",
+    "resolve_did_sync",
+    "sign_presentation",
+    "validate_did",
+    "verification_method_id",
+    "verify_credential",
+    "verify_credential_sync",
+    "verify_kyc_credential",
+    "verify_kyc_credential_sync",
+    "verify_kyc_presentation",
+    "verify_kyc_presentation_sync",
+    "verify_presentation",
+    "verify_presentation_sync",
+    "verify_siwe",
+]
