@@ -76,3 +76,26 @@ def require_role(role: str) -> Callable[[Caller], Caller]:
         return caller
 
     return check
+
+
+@dataclass(frozen=True)
+class VerifiedCaller(Caller):
+    """A caller whose KYC is approved, unexpired and written on chain."""
+
+    kyc_level: int
+    country: str
+
+
+def kyc_verified_user(caller: CurrentUser, db: DbSession) -> VerifiedCaller:
+    from api.kyc.service import verified_application
+
+    app = verified_application(db, caller.did)
+    if app is None:
+        raise ForbiddenError("this route needs a verified identity: complete KYC first "
+                             "(POST /kyc/applications)")
+    return VerifiedCaller(did=caller.did, address=caller.address, roles=caller.roles,
+                          session_id=caller.session_id, kyc_level=int(app.level or 0),
+                          country=app.country)
+
+
+KycVerifiedUser = Annotated[VerifiedCaller, Depends(kyc_verified_user)]

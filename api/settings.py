@@ -42,6 +42,18 @@ class ApiSettings(BaseSettings):
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
 
+    role_grants: dict[str, list[str]] = Field(default_factory=dict)
+    """Roles granted at login, by DID or address, as JSON:
+    ``{"did:pkh:eip155:31337:0xAbc...": ["kyc_officer", "operator"]}``."""
+
+    sanctions_file: Path = Field(default=PROJECT_ROOT / "api" / "kyc" / "sanctions-sample.txt")
+    """The sanctions list (format in api/kyc/sanctions.py). The sample ships for development."""
+    kyc_provider: Literal["manual"] = "manual"
+    """Who assesses applications; vendors plug in through api.kyc.providers."""
+
+    ipfs_api: str | None = None
+    """Multiaddr of a Kubo-compatible node (``/ip4/127.0.0.1/tcp/5001``); unset: local store."""
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> ApiSettings:
         if self.environment == "production":

@@ -153,8 +153,8 @@ def approve(db: Session, writer: IdentityWriter, issue_credential: Any, *, app_i
         _record(db, app_id, officer, "approval_blocked", "sanctions match", now=moment)
         raise UnprocessableError("this application matches the sanctions list: approval is blocked",
                                  application_id=app_id)
-    if not 1 <= level <= 255:
-        raise UnprocessableError("KYC level must be between 1 and 255")
+    if not 1 <= level <= 3:
+        raise UnprocessableError("KYC level must be 1, 2 or 3")
     expiry = _aware(expires_at) or moment + validity
     if expiry <= moment:
         raise UnprocessableError("KYC expiry must be in the future")

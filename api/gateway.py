@@ -1,0 +1,92 @@
+"""The API's one way to the chains: lazily connected web3 per configured chain, the deployment
+registry and the build's ABIs. Routers take it through a dependency, never through globals."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+from web3 import Web3
+
+from api.errors import NotFoundError, ServiceUnavailableError
+from chain.artifacts import Artifacts
+from chain.connection import connect
+from chain.deployments import DeploymentRegistry
+from chain.errors import ChainError, DeploymentError
+from chain.settings import ChainSettings, ChainSpec
+
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")
+_EIP1271_ABI = [{
+    "type": "function", "name": "isValidSignature", "stateMutability": "view",
+    "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+    "outputs": [{"name": "magicValue", "type": "bytes4"}],
+}]
+
+
+class ChainGateway:
+    def __init__(self, settings: ChainSettings) -> None:
+        self.settings = settings
+        self._web3: dict[int, Web3] = {}
+        self._lock = threading.Lock()
+
+    def specs(self) -> list[ChainSpec]:
+        return self.settings.specs("all")
+
+    def spec_for(self, chain_id: int) -> ChainSpec:
+        for spec in self.specs():
+            if spec.chain_id == chain_id:
+                return spec
+        known = ", ".join(str(s.chain_id) for s in self.specs())
+        raise NotFoundError(f"chain {chain_id} is not served here (known chains: {known})")
+
+    def web3(self, chain_id: int) -> Web3:
+        with self._lock:
+            if chain_id not in self._web3:
+                spec = self.spec_for(chain_id)
+                try:
+                    self._web3[chain_id] = connect(spec)
+                except ChainError as exc:
+                    raise ServiceUnavailableError(str(exc)) from None
+            return self._web3[chain_id]
+
+    @cached_property
+    def artifacts(self) -> Artifacts:
+        try:
+            return Artifacts.load()
+        except ChainError as exc:
+            raise ServiceUnavailableError(str(exc)) from None
+
+    @property
+    def registry(self) -> DeploymentRegistry:
+        return DeploymentRegistry(self.settings.deployments_file)
+
+    def address(self, chain_id: int, name: str) -> str:
+        try:
+            return self.registry.address(chain_id, name)
+        except DeploymentError as exc:
+            raise ServiceUnavailableError(str(exc)) from None
+
+    def contract(self, chain_id: int, name: str, address: str | None = None, *,
+                 artifact: str | None = None) -> Any:
+        abi = self.artifacts.get(artifact or name).abi
+        return self.web3(chain_id).eth.contract(
+            address=Web3.to_checksum_address(address or self.address(chain_id, name)), abi=abi)
+
+    def contract_wallet_check(self, chain_id: int) -> Any:
+        """An EIP-1271 check for SIWE on ``chain_id``: True when the address is a contract that
+        accepts the signature; False when it has no code (then ecrecover decides)."""
+
+        def check(address: str, message_hash: bytes, signature: bytes) -> bool:
+            web3 = self.web3(chain_id)
+            checksum = Web3.to_checksum_address(address)
+            try:
+                if len(web3.eth.get_code(checksum)) == 0:
+                    return False
+                wallet = web3.eth.contract(address=checksum, abi=_EIP1271_ABI)
+                magic = wallet.functions.isValidSignature(message_hash, signature).call()
+            except Exception:  # a reverting or non-conforming wallet refuses the signature
+                return False
+            return bytes(magic) == EIP1271_MAGIC
+
+        return check

@@ -1,0 +1,216 @@
+"""Login: Sign-In with Ethereum (EIP-4361) and DID presentations; sessions; logout.
+
+Every challenge is single-use and short-lived: it is consumed by the first login attempt that
+names it (successful or not), inside the same transaction that opens the session, so a replayed
+message or presentation finds it spent.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from api import sessions
+from api.deps import CurrentUser, DbSession, Settings
+from api.errors import BadRequestError, UnauthorizedError
+from api.models import LoginNonce, User
+from api.settings import ApiSettings
+from did.credentials import verify_presentation
+from did.errors import DidError
+from did.methods import did_pkh, parse_did, pkh_account
+from did.settings import DidSettings
+from did.siwe import build_siwe_message, new_nonce, parse_siwe_message, verify_siwe
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def get_gateway(request: Request) -> Any:
+    return request.app.state.gateway
+
+
+# -- wire models -------------------------------------------------------------------------------
+
+
+class SiweNonceRequest(BaseModel):
+    address: str = Field(description="The wallet address that will sign (0x, 20 bytes).")
+    chain_id: int = Field(gt=0, description="The chain the wallet signs for (31337 or 31338 locally).")
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not Web3.is_address(value):
+            raise ValueError("not a 0x-prefixed 20-byte address")
+        if value != value.lower() and not Web3.is_checksum_address(value):
+            raise ValueError("mixed-case address with a wrong checksum")
+        return Web3.to_checksum_address(value)
+
+
+class SiweNonceResponse(BaseModel):
+    nonce: str
+    message: str = Field(description="The EIP-4361 message for the wallet to sign with personal_sign.")
+    expires_at: datetime
+
+
+class SiweLoginRequest(BaseModel):
+    message: str = Field(max_length=4096)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]+$", max_length=4096)
+
+
+class DidChallengeResponse(BaseModel):
+    challenge: str
+    domain: str
+    expires_at: datetime
+
+
+class DidLoginRequest(BaseModel):
+    presentation: dict[str, Any] = Field(description="A signed W3C Verifiable Presentation.")
+
+
+class SessionResponse(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
+    did: str
+    address: str | None
+    expires_at: datetime
+
+
+class Me(BaseModel):
+    did: str
+    address: str | None
+    roles: list[str]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _issue_nonce(db: Session, settings: ApiSettings, purpose: str, chain_id: int | None,
+                 now: datetime) -> LoginNonce:
+    row = LoginNonce(nonce=new_nonce(), purpose=purpose, domain=settings.siwe_domain,
+                     uri=settings.siwe_uri, chain_id=chain_id, created_at=now,
+                     expires_at=now + timedelta(seconds=settings.login_nonce_ttl_s))
+    db.add(row)
+    return row
+
+
+def _consume(db: Session, nonce: str, purpose: str, now: datetime) -> LoginNonce:
+    row = db.get(LoginNonce, nonce)
+    if row is None or row.purpose != purpose:
+        raise UnauthorizedError("unknown login challenge; ask for a new one")
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires <= now:
+        raise UnauthorizedError("the login challenge expired; ask for a new one")
+    done = db.execute(update(LoginNonce).where(LoginNonce.nonce == nonce, LoginNonce.used_at.is_(None))
+                      .values(used_at=now))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise UnauthorizedError("this login challenge was already used; ask for a new one")
+    db.commit()  # spent even if what follows fails
+    return row
+
+
+def _open_session(db: Session, settings: ApiSettings, did: str, address: str | None,
+                  method: str, now: datetime) -> SessionResponse:
+    user = db.get(User, did)
+    grants = settings.role_grants.get(did, []) + (
+        settings.role_grants.get(address, []) if address else [])
+    if user is None:
+        user = User(did=did, address=address, roles="", created_at=now)
+        db.add(user)
+    roles = sorted({r for r in user.roles.split(",") if r} | set(grants))
+    user.roles = ",".join(roles)
+    if address and not user.address:
+        user.address = address
+    token, info = sessions.issue(db, settings, did, method, now=now)
+    return SessionResponse(token=token, did=did, address=user.address, expires_at=info.expires_at)
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+@router.post("/siwe/nonce", response_model=SiweNonceResponse,
+             summary="Start Sign-In with Ethereum: a single-use nonce and the message to sign")
+def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings,
+               gateway: Annotated[Any, Depends(get_gateway)]) -> SiweNonceResponse:
+    gateway.spec_for(body.chain_id)  # 404 for a chain we do not serve
+    now = datetime.now(UTC)
+    row = _issue_nonce(db, settings, "siwe", body.chain_id, now)
+    message = build_siwe_message(
+        domain=settings.siwe_domain, uri=settings.siwe_uri, chain_id=body.chain_id,
+        address=body.address, nonce=row.nonce, issued_at=now, expiration_time=row.expires_at,
+        statement="Sign in to Chainright.")
+    return SiweNonceResponse(nonce=row.nonce, message=message, expires_at=row.expires_at)
+
+
+@router.post("/siwe/login", response_model=SessionResponse,
+             summary="Finish Sign-In with Ethereum: verify the signed message, open a session")
+def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings,
+               gateway: Annotated[Any, Depends(get_gateway)]) -> SessionResponse:
+    now = datetime.now(UTC)
+    try:
+        parsed = parse_siwe_message(body.message)
+    except DidError as exc:
+        raise BadRequestError(f"not a valid Sign-In with Ethereum message: {exc}") from None
+    nonce_row = _consume(db, str(parsed.nonce), "siwe", now)
+    try:
+        address = verify_siwe(
+            body.message, body.signature, expected_domain=nonce_row.domain,
+            expected_uri=nonce_row.uri, expected_chain_id=int(nonce_row.chain_id or 0),
+            expected_nonce=nonce_row.nonce, now=now,
+            contract_wallet_check=gateway.contract_wallet_check(int(nonce_row.chain_id or 0)))
+    except DidError as exc:
+        raise UnauthorizedError(f"sign-in refused: {exc}") from None
+    did = did_pkh(address, int(nonce_row.chain_id or 0))
+    return _open_session(db, settings, did, address, "siwe", now)
+
+
+@router.post("/did/challenge", response_model=DidChallengeResponse,
+             summary="Start a DID login: a single-use challenge for a signed presentation")
+def did_challenge(db: DbSession, settings: Settings) -> DidChallengeResponse:
+    now = datetime.now(UTC)
+    row = _issue_nonce(db, settings, "did", None, now)
+    return DidChallengeResponse(challenge=row.nonce, domain=row.domain, expires_at=row.expires_at)
+
+
+@router.post("/did/login", response_model=SessionResponse,
+             summary="Finish a DID login: verify the presentation (and every credential in it)")
+async def did_login(body: DidLoginRequest, request: Request) -> SessionResponse:
+    """Async because didkit is; database work runs in short sessions around the verification."""
+    settings: ApiSettings = request.app.state.settings
+    did_settings: DidSettings = request.app.state.did_settings
+    database = request.app.state.db
+    now = datetime.now(UTC)
+    proof = body.presentation.get("proof")
+    proofs = proof if isinstance(proof, list) else [proof]
+    challenge = next((p.get("challenge") for p in proofs if isinstance(p, dict)), None)
+    if not isinstance(challenge, str):
+        raise UnauthorizedError("the presentation's proof carries no challenge; ask for one at "
+                                "/auth/did/challenge and sign it into the proof")
+    with database.session() as db:
+        nonce_row = _consume(db, challenge, "did", now)
+    try:
+        verified = await verify_presentation(
+            json.dumps(body.presentation), challenge=nonce_row.nonce, domain=nonce_row.domain,
+            trusted_issuers=[did_settings.issuer_did], now=now)
+    except DidError as exc:
+        raise UnauthorizedError(f"presentation refused: {exc}") from None
+    holder = str(verified.holder)
+    address = pkh_account(holder)[1] if parse_did(holder).method == "pkh" else None
+    with database.session() as db:
+        return _open_session(db, settings, holder, address, "did", now)
+
+
+@router.post("/logout", status_code=204, summary="End this session (its token stops working)")
+def logout(caller: CurrentUser, db: DbSession) -> None:
+    sessions.revoke(db, caller.session_id)
+
+
+@router.get("/me", response_model=Me, summary="Who am I (DID, address, roles)")
+def me(caller: CurrentUser) -> Me:
+    return Me(did=caller.did, address=caller.address, roles=sorted(caller.roles))
+

@@ -1,0 +1,237 @@
+"""KYC: applicants submit, officers review; approval issues a KYCCredential and writes the identity
+registry on every chain. Personal data goes only to the applicant and KYC officers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+
+from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, Settings, require_role
+from api.errors import NotFoundError, UnprocessableError
+from api.kyc import service
+from api.kyc.service import Submission
+from api.models import KycApplication
+from did.countries import is_country_code
+
+router = APIRouter(prefix="/kyc", tags=["kyc"])
+
+Officer = Annotated[Caller, Depends(require_role("kyc_officer"))]
+
+
+class DocumentType(StrEnum):
+    PASSPORT = "passport"
+    ID_CARD = "id_card"
+    DRIVING_LICENCE = "driving_licence"
+
+
+class ApplicationIn(BaseModel):
+    legal_name: str = Field(min_length=2, max_length=200)
+    date_of_birth: date
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. FR")
+    document_type: DocumentType
+    document_number: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9 -]+$")
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        code = value.upper()
+        if not is_country_code(code):
+            raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+        return code
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _adult(cls, value: date) -> date:
+        today = datetime.now(UTC).date()
+        if value >= today or (today.year - value.year) > 130:
+            raise ValueError("date of birth is not plausible")
+        return value
+
+
+class PersonalData(BaseModel):
+    legal_name: str
+    date_of_birth: str
+    document_type: str
+    document_number: str
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    subject: str
+    address: str | None
+    state: str
+    country: str
+    level: int | None
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    reason: str | None
+    expires_at: datetime | None
+    sanctions_match: bool
+    sync_status: str
+    sync_detail: str | None
+    chain_writes: list[dict[str, Any]]
+    has_document: bool
+    personal_data: PersonalData | None = None
+
+
+class ApproveIn(BaseModel):
+    level: int = Field(ge=1, le=3, description="KYC level 1-3 (as in the KYCCredential)")
+    expires_at: datetime | None = Field(default=None, description="Default: one year from now.")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class KycStatus(BaseModel):
+    state: str | None
+    level: int | None
+    expires_at: datetime | None
+    sync_status: str | None
+    sync_detail: str | None
+    verified: bool
+    on_chain: dict[int, bool]
+
+
+def _cipher(request: Request) -> Any:
+    return request.app.state.kyc.cipher
+
+
+def _out(app: KycApplication, request: Request, reveal: bool) -> ApplicationOut:
+    personal = PersonalData(**service.reveal(app, _cipher(request))) if reveal else None
+    return ApplicationOut(
+        id=app.id, subject=app.subject, address=app.address, state=app.state, country=app.country,
+        level=app.level, submitted_at=app.submitted_at, reviewed_at=app.reviewed_at, reason=app.reason,
+        expires_at=app.expires_at, sanctions_match=bool(app.sanctions_hits),
+        sync_status=app.sync_status, sync_detail=app.sync_detail,
+        chain_writes=json.loads(app.chain_writes) if app.chain_writes else [],
+        has_document=app.document is not None, personal_data=personal)
+
+
+def _visible(app: KycApplication, caller: Caller) -> None:
+    if app.subject != caller.did and "kyc_officer" not in caller.roles:
+        raise NotFoundError(f"no KYC application {app.id}")
+
+
+@router.post("/applications", status_code=201, response_model=ApplicationOut,
+             summary="Apply for KYC (personal data is encrypted at rest)")
+def submit(body: ApplicationIn, caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
+    kyc = request.app.state.kyc
+    app = service.submit(db, kyc.cipher, kyc.sanctions, kyc.provider, subject=caller.did,
+                         address=caller.address,
+                         data=Submission(body.legal_name, body.date_of_birth, body.country,
+                                         body.document_type.value, body.document_number))
+    db.flush()
+    return _out(app, request, reveal=True)
+
+
+@router.post("/applications/{app_id}/document", response_model=ApplicationOut,
+             summary="Attach an identity document file to your submitted application")
+async def upload_document(app_id: str, caller: CurrentUser, request: Request, settings: Settings,
+                          file: Annotated[UploadFile, File(description="Scan or photo, max 10 MiB")]
+                          ) -> ApplicationOut:
+    data = await file.read(10 * 1024 * 1024 + 1)
+    if len(data) > 10 * 1024 * 1024:
+        raise UnprocessableError("the document file is larger than 10 MiB")
+    if not data:
+        raise UnprocessableError("the document file is empty")
+    with request.app.state.db.session() as db:
+        app = service.get_application(db, app_id)
+        if app.subject != caller.did:
+            raise NotFoundError(f"no KYC application {app_id}")
+        if app.state != "submitted":
+            raise UnprocessableError(f"the application is {app.state}; documents attach while submitted")
+        app.document = _cipher(request).encrypt_bytes(data, bound_to=app.id)
+        return _out(app, request, reveal=True)
+
+
+@router.get("/applications/mine", response_model=ApplicationOut,
+            summary="Your latest application, with your personal data")
+def mine(caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
+    app = service.latest_for(db, caller.did)
+    if app is None:
+        raise NotFoundError("you have no KYC application; submit one at POST /kyc/applications")
+    return _out(app, request, reveal=True)
+
+
+StateFilter = Annotated[str | None, Query(pattern="^(submitted|approved|rejected|expired|revoked)$")]
+
+
+@router.get("/applications", response_model=list[ApplicationOut],
+            summary="Applications to review (KYC officers); no personal data in the list")
+def list_applications(officer: Officer, db: DbSession, request: Request, state: StateFilter = None,
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[ApplicationOut]:
+    query = select(KycApplication).order_by(KycApplication.submitted_at).limit(limit)
+    if state:
+        query = query.where(KycApplication.state == state)
+    return [_out(a, request, reveal=False) for a in db.execute(query).scalars()]
+
+
+@router.get("/applications/{app_id}", response_model=ApplicationOut,
+            summary="One application with personal data (its applicant or a KYC officer)")
+def get_application(app_id: str, caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
+    app = service.get_application(db, app_id)
+    _visible(app, caller)
+    return _out(app, request, reveal=True)
+
+
+@router.post("/applications/{app_id}/approve", response_model=ApplicationOut,
+             summary="Approve (KYC officers): credential issued, identity registry written on every chain")
+def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
+            request: Request) -> ApplicationOut:
+    kyc = request.app.state.kyc
+    app = service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app_id, officer=officer.did,
+                          level=body.level, expires_at=body.expires_at,
+                          validity=timedelta(days=kyc.validity_days))
+    return _out(app, request, reveal=False)
+
+
+@router.post("/applications/{app_id}/reject", response_model=ApplicationOut,
+             summary="Reject with a reason (KYC officers)")
+def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
+    return _out(service.reject(db, app_id=app_id, officer=officer.did, reason=body.reason), request, False)
+
+
+@router.post("/applications/{app_id}/revoke", response_model=ApplicationOut,
+             summary="Revoke an approval (KYC officers): the API and every chain stop verifying")
+def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
+    kyc = request.app.state.kyc
+    app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did, reason=body.reason)
+    return _out(app, request, reveal=False)
+
+
+@router.get("/credential", summary="Your KYCCredential (W3C VC, JSON-LD)")
+def credential(caller: CurrentUser, db: DbSession) -> Any:
+    app = service.verified_application(db, caller.did)
+    if app is None or app.credential is None:
+        raise NotFoundError("you hold no valid KYC credential")
+    return json.loads(app.credential)
+
+
+@router.get("/status", response_model=KycStatus, summary="Your KYC status, here and on chain")
+def status(caller: CurrentUser, db: DbSession, request: Request) -> KycStatus:
+    app = service.latest_for(db, caller.did)
+    on_chain: dict[int, bool] = {}
+    if caller.address:
+        try:
+            on_chain = request.app.state.kyc.writer().is_verified(caller.address)
+        except Exception:
+            on_chain = {}
+    return KycStatus(
+        state=app.state if app else None, level=app.level if app else None,
+        expires_at=app.expires_at if app else None, sync_status=app.sync_status if app else None,
+        sync_detail=app.sync_detail if app else None,
+        verified=service.verified_application(db, caller.did) is not None, on_chain=on_chain)
+
+
+@router.get("/verified", summary="KYC-gated: answers only for a verified user")
+def verified(user: KycVerifiedUser) -> dict[str, Any]:
+    return {"did": user.did, "address": user.address, "kyc_level": user.kyc_level,
+            "country": user.country}
+
