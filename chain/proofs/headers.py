@@ -7,7 +7,7 @@ from typing import Any
 
 import rlp
 from eth_hash.auto import keccak
-from eth_keys import keys
+from eth_keys.datatypes import Signature
 
 # (JSON-RPC field, kind) in consensus order; optional fork fields are included when present.
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -66,5 +66,5 @@ def clique_signer(block: Mapping[str, Any]) -> str:
     seal = extra[-CLIQUE_SEAL:]
     fields[12] = extra[:-CLIQUE_SEAL]
     digest = keccak(rlp.encode(fields))
-    signature = keys.Signature(seal[:64] + bytes([seal[64] % 27 if seal[64] >= 27 else seal[64]]))
+    signature = Signature(seal[:64] + bytes([seal[64] % 27 if seal[64] >= 27 else seal[64]]))
     return str(signature.recover_public_key_from_msg_hash(digest).to_checksum_address())

@@ -9,6 +9,7 @@ bytes). The walk consumes the key's nibbles through branch (17 items), extension
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import rlp
 from eth_hash.auto import keccak
@@ -39,7 +40,7 @@ def verify_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
     """
     by_hash = {keccak(node): node for node in proof}
     path = _nibbles(key)
-    expected: bytes | list[bytes] = root
+    expected: Any = root
     for depth in range(len(proof) + 64):
         if isinstance(expected, list):
             node = expected  # embedded node (shorter than 32 bytes)
@@ -54,7 +55,7 @@ def verify_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
                 if not value:
                     raise ProofError(f"step {depth}: the key has no value in this trie")
                 return bytes(value)
-            child = node[path[0]]
+            child: Any = node[path[0]]
             path = path[1:]
             if child == b"" or child == []:
                 raise ProofError(f"step {depth}: the key is absent (empty branch slot)")
