@@ -72,4 +72,4 @@ class TransactionTimeoutError(TransactionError):
 
 
 class CidError(ChainError):
-    """Raised when a CID is not one the issuance contracts store (CIDv1, 1-byte codec and hash, 32-byte digest)."""
+    """Raised when a CID is not one the issuance contracts store (CIDv1, one-byte codec and hash)."""

@@ -36,7 +36,8 @@ def issuance(bench: GasBench) -> dict[str, int]:
     settings = ("Bench Works", "BW", creator, bench.account(4).address, 500, ZERO, False)
     salt = hashlib.sha256(b"bench-collection").digest()
     figures = {"deploy_collection": bench.gas(factory.functions.createCollection(settings, salt), by=1)}
-    collection = bench.at("CreatorCollection", factory.functions.predictCollectionAddress(creator, salt).call())
+    address = factory.functions.predictCollectionAddress(creator, salt).call()
+    collection = bench.at("CreatorCollection", address)
 
     bench.send(collection.functions.mintWork(creator, *_work("warm-up")), by=1)  # creator now holds one
     figures["mint_work"] = bench.gas(collection.functions.mintWork(creator, *_work("single")), by=1)

@@ -7,18 +7,14 @@ import ape
 import pytest
 
 from chain.cid import cid_to_bytes
-from tests.contracts.issuance_support import (  # noqa: F401  (fixtures)
-    DAG_PB_CID,
-    ZERO,
-    events,
-    isolated,
-    one_event,
-    reverts,
-    stack,
-    work,
-)
+from tests.contracts import issuance_support
+from tests.contracts.issuance_support import DAG_PB_CID, ZERO, events, one_event, reverts, work
 
 pytestmark = pytest.mark.contracts
+
+# Shared fixtures (defined in issuance_support).
+isolated = issuance_support.isolated
+stack = issuance_support.stack
 
 
 @pytest.fixture
