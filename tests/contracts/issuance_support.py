@@ -70,29 +70,6 @@ def _decoder(artifacts: Any) -> ErrorDecoder:
     return _Decoder.instance
 
 
-def _replay(exc: Any) -> bytes:
-    """The raw revert data of a failed call or transaction, by replaying it as an eth_call.
-
-    Ape renders errors it cannot decode (an error raised by a nested contract, or a view call on a
-    clone) as text; the replay gives the bytes back. The transaction was never mined, so the state
-    it ran against is still the latest state.
-    """
-    import ape
-    from web3.exceptions import ContractCustomError, ContractLogicError
-
-    txn = exc.txn
-    assert txn is not None, f"no transaction to replay for {exc!r}"
-    call = {"to": txn.receiver, "data": "0x" + bytes(txn.data).hex(), "value": txn.value}
-    if txn.sender:
-        call["from"] = txn.sender
-    try:
-        ape.chain.provider.web3.eth.call(call)  # type: ignore[arg-type]
-    except (ContractCustomError, ContractLogicError) as err:
-        data = err.data if isinstance(err.data, str) else ""
-        return bytes.fromhex(data.removeprefix("0x"))
-    raise AssertionError(f"replaying {exc!r} did not revert")
-
-
 @contextmanager
 def reverts(name: str, *args: Any) -> Iterator[None]:
     """Expect a revert with custom error ``name`` (and, when given, exactly ``args``)."""
@@ -116,7 +93,7 @@ def reverts(name: str, *args: Any) -> Iterator[None]:
             data = bytes.fromhex(text.group(1)) + payload.encode("latin-1")
             assert len(data) % 32 == 4, f"truncated revert text: {message!r}"
         else:
-            data = _replay(exc)
+            raise AssertionError(f"expected {name}, got a revert without custom error data: {message!r}")
         decoded = _decoder(Artifacts.load()).decode(data)
         assert decoded is not None, f"expected {name}, got an undecodable revert: {message!r}"
         actual_name, actual_args = decoded
