@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_signature_to_4byte_selector
 from web3.types import TxParams
 
 from chain.artifacts import Artifacts
@@ -59,10 +61,25 @@ class DeployResult:
     reused: bool
 
 
+def _allow_factory(ctx: DeployContext, factory: Any) -> list[TxParams]:
+    """RightsRegistry.setFactory(factory, true): the factory's collections may record their mints."""
+    data = function_signature_to_4byte_selector("setFactory(address,bool)") + abi_encode(
+        ["address", "bool"], [factory.address, True])
+    return [{"to": ctx.addresses["RightsRegistry"], "data": "0x" + data.hex()}]  # type: ignore[typeddict-item]
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
-        Step("CreatorCollection", args=lambda c: ("Chainright Genesis", "CRG", c.deployer)),
+        # Issuance: the rights registry (owned by the deployer, who allows factories), the two
+        # locked implementations the creators' clones delegate to, and the factory making the clones.
+        Step("RightsRegistry", args=lambda c: (c.deployer,)),
+        Step("CreatorCollection"),
+        Step("Editions1155"),
+        Step("CollectionFactory",
+             args=lambda c: (c.addresses["RightsRegistry"], c.addresses["CreatorCollection"],
+                             c.addresses["Editions1155"]),
+             wiring=_allow_factory),
     ]
 
 

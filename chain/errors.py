@@ -69,3 +69,7 @@ class TransactionRevertedError(TransactionError):
 
 class TransactionTimeoutError(TransactionError):
     """Raised when a sent transaction has no receipt within the wait limit."""
+
+
+class CidError(ChainError):
+    """Raised when a CID is not one the issuance contracts store (CIDv1, one-byte codec and hash)."""

@@ -1,46 +1,428 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
+import {IERC4907} from "../interfaces/IERC4907.sol";
+import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
+import {Cid} from "./Cid.sol";
 
-/// @title CreatorCollection (foundation placeholder)
-/// @notice A minimal creator collection: the owner mints tokens bound to an IPFS CID.
-/// @dev The full template (factory clones, rights records, editions, rentals) replaces this.
-contract CreatorCollection is ERC721, ERC2981, Ownable {
-    /// @notice Raised when a mint names an empty CID.
-    error CollectionEmptyCid();
+/// @title CreatorCollection
+/// @notice A creator's ERC-721 collection, deployed as a clone by the CollectionFactory. Every token is
+///         bound to a work (CID + content hash); minting writes the work's record in the
+///         RightsRegistry. Editions mint many tokens of one work in one transaction.
+/// @dev A compact ERC-721 core in the style of ERC721A (OpenZeppelin's ERC721Consecutive only mints
+///      in constructors, which clones do not run):
+///
+///      - Ownership is one packed slot per token: owner (bits 0..159), work id (160..191: the first
+///        token of the work's edition) and the CID head (192..207). An edition writes the slot of its
+///        first token and of every `CHECKPOINT_INTERVAL`-th token after it; a token whose slot is
+///        empty belongs to the nearest written slot below it, so a lookup reads at most
+///        `CHECKPOINT_INTERVAL` slots. A transfer writes the token's slot and, when the next token's
+///        slot is empty, copies the old ownership there so the next token keeps its owner.
+///      - The CID digest is stored once per work (`_workDigest[workId]`); the content hash is not
+///        stored here: the registry record of the hash points to (collection, work id), and
+///        `WorkMinted` carries it. Minting a work thus writes three new slots in all (ownership,
+///        digest, registry record).
+///      - Editions announce their tokens with one ERC-2309 `ConsecutiveTransfer` (ERC-2309 replaces
+///        the `Transfer` events of a consecutive range); single tokens with `Transfer`.
+///      - Token ids start at 1 and are 32-bit; there is no burn, so totalSupply = next id - 1.
+///      - Mints are safe: a contract recipient must accept every token (`onERC721Received`), called
+///        after all state is written, the registry record included.
+contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
+    /// @notice An edition writes the ownership slot of every this-many-th token (bounds lookups).
+    uint256 public constant CHECKPOINT_INTERVAL = 16;
 
-    /// @notice Emitted when `tokenId` is minted to `to` for the work at `cid`.
-    event WorkMinted(uint256 indexed tokenId, address indexed to, string cid);
+    uint256 private constant _OWNER_MASK = (1 << 160) - 1;
+    uint256 private constant _WORK_SHIFT = 160;
+    uint256 private constant _HEAD_SHIFT = 192;
+    uint256 private constant _MAX_NEXT_ID = type(uint32).max;
 
-    uint256 public nextTokenId = 1;
-    mapping(uint256 tokenId => string cid) private _cids;
+    // One slot, read by every mint and transfer.
+    address private _owner;
+    uint32 private _nextTokenId;
+    bool private _paused;
+    bool private _requireVerified;
+    bool private _initialized;
+    bool private _metadataFrozen;
 
-    constructor(string memory name_, string memory symbol_, address owner_)
-        ERC721(name_, symbol_)
-        Ownable(owner_)
-    {}
+    IRightsRegistry private _registry;
+    IIdentityRegistry private _identity;
+    string private _name;
+    string private _symbol;
+    string private _uriPrefix;
 
-    /// @notice Mint the next token to `to`, bound to `cid`. Only the owner.
-    /// @return tokenId The new token's id.
-    function mint(address to, string calldata cid) external onlyOwner returns (uint256 tokenId) {
-        if (bytes(cid).length == 0) revert CollectionEmptyCid();
-        tokenId = nextTokenId++;
-        _cids[tokenId] = cid;
-        _safeMint(to, tokenId);
-        emit WorkMinted(tokenId, to, cid);
+    mapping(uint256 tokenId => uint256 packed) private _packedOwnerships;
+    mapping(address holder => uint256 count) private _balances;
+    mapping(uint256 tokenId => address approved) private _tokenApprovals;
+    mapping(address holder => mapping(address operator => bool approved)) private _operatorApprovals;
+    mapping(address account => bool allowed) private _minters;
+    mapping(uint256 workId => bytes32 digest) private _workDigest;
+    mapping(uint256 tokenId => uint256 packed) private _rentals; // user (0..159), expires (160..223)
+
+    /// @notice Locks the implementation: only clones can be initialized.
+    constructor() {
+        _initialized = true;
     }
 
-    /// @inheritdoc ERC721
-    function tokenURI(uint256 tokenId) public view override returns (string memory) {
-        _requireOwned(tokenId);
-        return string.concat("ipfs://", _cids[tokenId]);
+    modifier onlyOwner() {
+        if (msg.sender != _owner) revert CollectionNotOwner(msg.sender);
+        _;
     }
 
-    /// @inheritdoc ERC721
-    function supportsInterface(bytes4 id) public view override(ERC721, ERC2981) returns (bool) {
-        return super.supportsInterface(id);
+    // ------------------------------------------------------------------ setup and roles
+
+    /// @inheritdoc ICreatorCollection
+    function initialize(Settings calldata settings, address rightsRegistry_) external {
+        if (_initialized) revert CollectionAlreadyInitialized();
+        if (settings.owner == address(0)) revert CollectionInvalidOwner(address(0));
+        if (rightsRegistry_ == address(0)) revert CollectionRightsRegistryMissing();
+        if (settings.requireVerifiedHolders && settings.identityRegistry == address(0)) {
+            revert CollectionIdentityRegistryMissing();
+        }
+        _initialized = true;
+        _owner = settings.owner;
+        _nextTokenId = 1;
+        _registry = IRightsRegistry(rightsRegistry_);
+        _identity = IIdentityRegistry(settings.identityRegistry);
+        _requireVerified = settings.requireVerifiedHolders;
+        _name = settings.name;
+        _symbol = settings.symbol;
+        _setDefaultRoyalty(settings.royaltyReceiver, settings.royaltyBps);
+        emit OwnershipTransferred(address(0), settings.owner);
+        emit DefaultRoyaltyUpdated(settings.royaltyReceiver, settings.royaltyBps);
+        emit IdentityPolicyUpdated(settings.identityRegistry, settings.requireVerifiedHolders);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function setMinter(address account, bool allowed) external onlyOwner {
+        _minters[account] = allowed;
+        emit MinterUpdated(account, allowed);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert CollectionInvalidOwner(address(0));
+        address previous = _owner;
+        _owner = newOwner;
+        emit OwnershipTransferred(previous, newOwner);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function pause() external onlyOwner {
+        if (_paused) revert CollectionPaused();
+        _paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function unpause() external onlyOwner {
+        if (!_paused) revert CollectionNotPaused();
+        _paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function setIdentityPolicy(address identityRegistry, bool requireVerifiedHolders) external onlyOwner {
+        if (requireVerifiedHolders && identityRegistry == address(0)) revert CollectionIdentityRegistryMissing();
+        _identity = IIdentityRegistry(identityRegistry);
+        _requireVerified = requireVerifiedHolders;
+        emit IdentityPolicyUpdated(identityRegistry, requireVerifiedHolders);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function setDefaultRoyalty(address receiver, uint96 bps) external onlyOwner {
+        _setDefaultRoyalty(receiver, bps);
+        emit DefaultRoyaltyUpdated(receiver, bps);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function setUriPrefix(string calldata prefix) external onlyOwner {
+        if (_metadataFrozen) revert CollectionMetadataFrozen();
+        _uriPrefix = prefix;
+        emit UriPrefixUpdated(prefix);
+        uint256 supply = _nextTokenId - 1;
+        if (supply != 0) emit BatchMetadataUpdate(1, supply);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function freezeMetadata() external onlyOwner {
+        if (_metadataFrozen) revert CollectionMetadataFrozen();
+        _metadataFrozen = true;
+        emit MetadataFrozen();
+    }
+
+    // ------------------------------------------------------------------ minting
+
+    /// @inheritdoc ICreatorCollection
+    function mintWork(address to, bytes32 contentHash, bytes calldata cid) external returns (uint256 tokenId) {
+        return _mintWork(to, 1, contentHash, cid);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function mintEdition(address to, uint256 quantity, bytes32 contentHash, bytes calldata cid)
+        external
+        returns (uint256 firstTokenId)
+    {
+        return _mintWork(to, quantity, contentHash, cid);
+    }
+
+    function _mintWork(address to, uint256 quantity, bytes32 contentHash, bytes calldata cid)
+        private
+        returns (uint256 first)
+    {
+        // Checks
+        address owner_ = _owner;
+        if (msg.sender != owner_ && !_minters[msg.sender]) revert CollectionNotMinter(msg.sender);
+        if (_paused) revert CollectionPaused();
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        if (quantity == 0) revert CollectionQuantityZero();
+        (uint16 head, bytes32 digest) = Cid.pack(cid);
+        first = _nextTokenId;
+        if (quantity > _MAX_NEXT_ID - first) revert CollectionSupplyExhausted(quantity, _MAX_NEXT_ID - first);
+        _requireVerifiedRecipient(to);
+
+        // Effects
+        uint256 end = first + quantity;
+        _nextTokenId = uint32(end);
+        unchecked {
+            _balances[to] += quantity;
+        }
+        uint256 packed = uint256(uint160(to)) | (first << _WORK_SHIFT) | (uint256(head) << _HEAD_SHIFT);
+        for (uint256 id = first; id < end; id += CHECKPOINT_INTERVAL) {
+            _packedOwnerships[id] = packed;
+        }
+        _workDigest[first] = digest;
+        if (quantity == 1) emit Transfer(address(0), to, first);
+        else emit ConsecutiveTransfer(first, end - 1, address(0), to);
+        emit WorkMinted(first, contentHash, quantity);
+
+        // Interactions: the registry (trusted, no callbacks), then the recipient's acceptance.
+        _registry.recordMint(contentHash, owner_, first, head, digest);
+        if (to.code.length != 0) {
+            for (uint256 id = first; id < end; ++id) {
+                ERC721Utils.checkOnERC721Received(msg.sender, address(0), to, id, "");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ ERC-721
+
+    /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator; not paused.
+    /// @dev Clears the token approval and the ERC-4907 user (`UpdateUser(tokenId, 0, 0)`); emits
+    ///      `Transfer`. Reverts with `ERC721NonexistentToken`, `ERC721IncorrectOwner`,
+    ///      `ERC721InvalidReceiver`, `ERC721InsufficientApproval`, `CollectionPaused`,
+    ///      `CollectionRecipientNotVerified`.
+    function transferFrom(address from, address to, uint256 tokenId) public {
+        // Checks
+        uint256 packed = _packedOwnershipOf(tokenId);
+        address holder = address(uint160(packed));
+        if (holder != from) revert ERC721IncorrectOwner(from, tokenId, holder);
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        address approved = _tokenApprovals[tokenId];
+        if (msg.sender != from && msg.sender != approved && !_operatorApprovals[from][msg.sender]) {
+            revert ERC721InsufficientApproval(msg.sender, tokenId);
+        }
+        if (_paused) revert CollectionPaused();
+        _requireVerifiedRecipient(to);
+
+        // Effects
+        if (approved != address(0)) delete _tokenApprovals[tokenId];
+        unchecked {
+            --_balances[from];
+            ++_balances[to];
+        }
+        _packedOwnerships[tokenId] = (packed & ~_OWNER_MASK) | uint256(uint160(to));
+        uint256 next = tokenId + 1;
+        if (next < _nextTokenId && _packedOwnerships[next] == 0) _packedOwnerships[next] = packed;
+        if (from != to && _rentals[tokenId] != 0) {
+            delete _rentals[tokenId];
+            emit UpdateUser(tokenId, address(0), 0);
+        }
+        emit Transfer(from, to, tokenId);
+    }
+
+    /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).
+    /// @dev Also reverts with `ERC721InvalidReceiver` or the receiver's own error.
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
+        transferFrom(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
+    }
+
+    /// @notice `safeTransferFrom` with empty data.
+    function safeTransferFrom(address from, address to, uint256 tokenId) external {
+        safeTransferFrom(from, to, tokenId, "");
+    }
+
+    /// @notice Approve `to` to transfer `tokenId` (zero clears). Holder or its operator.
+    /// @dev Emits `Approval`. Reverts with `ERC721NonexistentToken` or `ERC721InvalidApprover`.
+    function approve(address to, uint256 tokenId) external {
+        address holder = ownerOf(tokenId);
+        if (msg.sender != holder && !_operatorApprovals[holder][msg.sender]) revert ERC721InvalidApprover(msg.sender);
+        _tokenApprovals[tokenId] = to;
+        emit Approval(holder, to, tokenId);
+    }
+
+    /// @notice Let `operator` transfer all of the caller's tokens (or stop it).
+    /// @dev Emits `ApprovalForAll`. Reverts with `ERC721InvalidOperator` for the zero address.
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0)) revert ERC721InvalidOperator(address(0));
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @notice Tokens held by `holder`. Reverts with `ERC721InvalidOwner` for the zero address.
+    function balanceOf(address holder) external view returns (uint256) {
+        if (holder == address(0)) revert ERC721InvalidOwner(address(0));
+        return _balances[holder];
+    }
+
+    /// @notice The holder of `tokenId`. Reverts with `ERC721NonexistentToken`.
+    function ownerOf(uint256 tokenId) public view returns (address) {
+        return address(uint160(_packedOwnershipOf(tokenId)));
+    }
+
+    /// @notice The approved address of `tokenId`. Reverts with `ERC721NonexistentToken`.
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _packedOwnershipOf(tokenId);
+        return _tokenApprovals[tokenId];
+    }
+
+    /// @notice True when `operator` may transfer all tokens of `holder`.
+    function isApprovedForAll(address holder, address operator) external view returns (bool) {
+        return _operatorApprovals[holder][operator];
+    }
+
+    /// @notice The collection name.
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @notice The collection symbol.
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @notice `<prefix><cid>`: `ipfs://b...` unless the owner set another prefix.
+    /// @dev Reverts with `ERC721NonexistentToken`.
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        uint256 packed = _packedOwnershipOf(tokenId);
+        uint256 workId = uint32(packed >> _WORK_SHIFT);
+        string memory prefix = bytes(_uriPrefix).length == 0 ? "ipfs://" : _uriPrefix;
+        return string.concat(prefix, Cid.toString(uint16(packed >> _HEAD_SHIFT), _workDigest[workId]));
+    }
+
+    /// @notice ERC-165: ERC-721 and its metadata, ERC-2981, ERC-4906, ERC-4907.
+    function supportsInterface(bytes4 interfaceId) public view override(ERC2981, IERC165) returns (bool) {
+        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
+            || interfaceId == bytes4(0x49064906) || interfaceId == type(IERC4907).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ ERC-4907 rentals
+
+    /// @inheritdoc IERC4907
+    /// @dev Holder, approved or operator; not paused. `user` zero clears. Emits `UpdateUser`.
+    ///      Reverts with `ERC721NonexistentToken`, `ERC721InsufficientApproval`, `CollectionPaused`.
+    function setUser(uint256 tokenId, address user, uint64 expires) external {
+        address holder = ownerOf(tokenId);
+        if (msg.sender != holder && msg.sender != _tokenApprovals[tokenId]
+            && !_operatorApprovals[holder][msg.sender]) {
+            revert ERC721InsufficientApproval(msg.sender, tokenId);
+        }
+        if (_paused) revert CollectionPaused();
+        _rentals[tokenId] = user == address(0) ? 0 : uint256(uint160(user)) | (uint256(expires) << 160);
+        emit UpdateUser(tokenId, user, user == address(0) ? 0 : expires);
+    }
+
+    /// @inheritdoc IERC4907
+    function userOf(uint256 tokenId) external view returns (address) {
+        uint256 rental = _rentals[tokenId];
+        if (uint64(rental >> 160) < block.timestamp) return address(0);
+        return address(uint160(rental));
+    }
+
+    /// @inheritdoc IERC4907
+    function userExpires(uint256 tokenId) external view returns (uint256) {
+        return uint64(_rentals[tokenId] >> 160);
+    }
+
+    // ------------------------------------------------------------------ works and views
+
+    /// @inheritdoc ICreatorCollection
+    function workOf(uint256 tokenId) external view returns (uint256 workId, bytes memory cid) {
+        uint256 packed = _packedOwnershipOf(tokenId);
+        workId = uint32(packed >> _WORK_SHIFT);
+        cid = Cid.toBytes(uint16(packed >> _HEAD_SHIFT), _workDigest[workId]);
+    }
+
+    /// @notice The binary CID of the work `tokenId` belongs to (read by the registry).
+    /// @dev Reverts with `ERC721NonexistentToken`.
+    function workCid(uint256 tokenId) external view returns (bytes memory) {
+        uint256 packed = _packedOwnershipOf(tokenId);
+        return Cid.toBytes(uint16(packed >> _HEAD_SHIFT), _workDigest[uint32(packed >> _WORK_SHIFT)]);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function isMinter(address account) external view returns (bool) {
+        return _minters[account];
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function rightsRegistry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function identityPolicy() external view returns (address identityRegistry, bool requireVerifiedHolders) {
+        return (address(_identity), _requireVerified);
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function uriPrefix() external view returns (string memory) {
+        return _uriPrefix;
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function metadataFrozen() external view returns (bool) {
+        return _metadataFrozen;
+    }
+
+    /// @inheritdoc ICreatorCollection
+    function totalSupply() external view returns (uint256) {
+        uint256 next = _nextTokenId;
+        return next == 0 ? 0 : next - 1;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The packed ownership of an existing token: its own slot or the nearest written one below.
+    function _packedOwnershipOf(uint256 tokenId) private view returns (uint256 packed) {
+        if (tokenId == 0 || tokenId >= _nextTokenId) revert ERC721NonexistentToken(tokenId);
+        while ((packed = _packedOwnerships[tokenId]) == 0) {
+            unchecked {
+                --tokenId;
+            }
+        }
+    }
+
+    function _requireVerifiedRecipient(address account) private view {
+        if (_requireVerified && !_identity.isVerified(account)) revert CollectionRecipientNotVerified(account);
     }
 }

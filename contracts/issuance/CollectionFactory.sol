@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+import {ICollectionFactory} from "../interfaces/ICollectionFactory.sol";
+import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
+import {IEditions1155} from "../interfaces/IEditions1155.sol";
+import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+
+/// @title CollectionFactory
+/// @notice Creates creators' ERC-721 collections and ERC-1155 editions as EIP-1167 clones at
+///         deterministic addresses, initializes them and adds them to the RightsRegistry, all in one
+///         transaction (so nobody can initialize a fresh clone first).
+/// @dev Stateless. The registry must allow this factory (`RightsRegistry.setFactory`), which the
+///      deploy plan does right after deploying it.
+contract CollectionFactory is ICollectionFactory {
+    IRightsRegistry private immutable _registry;
+    address private immutable _collectionImpl;
+    address private immutable _editionsImpl;
+
+    /// @param registry The singleton RightsRegistry.
+    /// @param collectionImpl The locked CreatorCollection implementation.
+    /// @param editionsImpl The locked Editions1155 implementation.
+    constructor(IRightsRegistry registry, address collectionImpl, address editionsImpl) {
+        if (address(registry) == address(0) || collectionImpl == address(0) || editionsImpl == address(0)) {
+            revert FactoryZeroAddress();
+        }
+        _registry = registry;
+        _collectionImpl = collectionImpl;
+        _editionsImpl = editionsImpl;
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function createCollection(ICreatorCollection.Settings calldata settings, bytes32 salt)
+        external
+        returns (address collection)
+    {
+        collection = _clone(_collectionImpl, salt);
+        ICreatorCollection(collection).initialize(settings, address(_registry));
+        _registry.addCollection(collection);
+        emit CollectionCreated(collection, settings.owner, msg.sender, salt);
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function createEditions1155(IEditions1155.Settings calldata settings, bytes32 salt)
+        external
+        returns (address editions)
+    {
+        editions = _clone(_editionsImpl, salt);
+        IEditions1155(editions).initialize(settings, address(_registry));
+        _registry.addCollection(editions);
+        emit Editions1155Created(editions, settings.owner, msg.sender, salt);
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function predictCollectionAddress(address deployer, bytes32 salt) external view returns (address) {
+        return Clones.predictDeterministicAddress(_collectionImpl, _salt(deployer, salt));
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function predictEditionsAddress(address deployer, bytes32 salt) external view returns (address) {
+        return Clones.predictDeterministicAddress(_editionsImpl, _salt(deployer, salt));
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function rightsRegistry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function collectionImplementation() external view returns (address) {
+        return _collectionImpl;
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function editionsImplementation() external view returns (address) {
+        return _editionsImpl;
+    }
+
+    function _clone(address implementation, bytes32 salt) private returns (address clone) {
+        bytes32 fullSalt = _salt(msg.sender, salt);
+        address predicted = Clones.predictDeterministicAddress(implementation, fullSalt);
+        if (predicted.code.length != 0) revert FactoryCloneExists(predicted);
+        clone = Clones.cloneDeterministic(implementation, fullSalt);
+    }
+
+    function _salt(address deployer, bytes32 salt) private pure returns (bytes32) {
+        return keccak256(abi.encode(deployer, salt));
+    }
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
+import {IEditions1155} from "../interfaces/IEditions1155.sol";
+import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+import {Cid} from "./Cid.sol";
+
+/// @title Editions1155
+/// @notice A creator's ERC-1155 editions, deployed as a clone by the CollectionFactory. Each token id
+///         is one work: `mintWork` creates the next id, binds it to the work's CID and writes the
+///         work's rights record; `mint` adds copies of an existing work.
+/// @dev OpenZeppelin's ERC1155 keeps no constructor state that clones need (`uri` is overridden),
+///      so it works behind a clone. Ids are sequential from 1; the registry record of a work names
+///      (this contract, id). The pause blocks minting and transfers (`_update`).
+contract Editions1155 is IEditions1155, ERC1155, ERC2981 {
+    struct Work {
+        bytes32 digest;
+        uint16 head;
+    }
+
+    // One slot: owner, next id, flags.
+    address private _owner;
+    uint64 private _nextId;
+    bool private _paused;
+    bool private _initialized;
+
+    IRightsRegistry private _registry;
+    string private _name;
+    string private _symbol;
+    mapping(address account => bool allowed) private _minters;
+    mapping(uint256 id => Work work) private _works;
+
+    /// @notice Locks the implementation: only clones can be initialized.
+    constructor() ERC1155("") {
+        _initialized = true;
+    }
+
+    modifier onlyOwner() {
+        if (msg.sender != _owner) revert EditionsNotOwner(msg.sender);
+        _;
+    }
+
+    modifier onlyMinter() {
+        if (msg.sender != _owner && !_minters[msg.sender]) revert EditionsNotMinter(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IEditions1155
+    function initialize(Settings calldata settings, address rightsRegistry_) external {
+        if (_initialized) revert EditionsAlreadyInitialized();
+        if (settings.owner == address(0)) revert EditionsInvalidOwner(address(0));
+        if (rightsRegistry_ == address(0)) revert EditionsRightsRegistryMissing();
+        _initialized = true;
+        _owner = settings.owner;
+        _nextId = 1;
+        _registry = IRightsRegistry(rightsRegistry_);
+        _name = settings.name;
+        _symbol = settings.symbol;
+        _setDefaultRoyalty(settings.royaltyReceiver, settings.royaltyBps);
+        emit OwnershipTransferred(address(0), settings.owner);
+        emit DefaultRoyaltyUpdated(settings.royaltyReceiver, settings.royaltyBps);
+    }
+
+    /// @inheritdoc IEditions1155
+    function mintWork(address to, uint256 amount, bytes32 contentHash, bytes calldata cid)
+        external
+        onlyMinter
+        returns (uint256 id)
+    {
+        // Checks
+        if (_paused) revert EditionsPaused();
+        if (amount == 0) revert EditionsAmountZero();
+        (uint16 head, bytes32 digest) = Cid.pack(cid);
+
+        // Effects
+        id = _nextId++;
+        _works[id] = Work({digest: digest, head: head});
+        emit WorkCreated(id, contentHash);
+        emit URI(uri(id), id);
+
+        // Interactions: the registry (trusted, no callbacks), then the mint with its acceptance check.
+        _registry.recordMint(contentHash, _owner, id, head, digest);
+        _mint(to, id, amount, "");
+    }
+
+    /// @inheritdoc IEditions1155
+    function mint(address to, uint256 id, uint256 amount) external onlyMinter {
+        if (_paused) revert EditionsPaused();
+        if (amount == 0) revert EditionsAmountZero();
+        if (id == 0 || id >= _nextId) revert EditionsUnknownWork(id);
+        _mint(to, id, amount, "");
+    }
+
+    /// @inheritdoc IEditions1155
+    function setMinter(address account, bool allowed) external onlyOwner {
+        _minters[account] = allowed;
+        emit MinterUpdated(account, allowed);
+    }
+
+    /// @inheritdoc IEditions1155
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert EditionsInvalidOwner(address(0));
+        address previous = _owner;
+        _owner = newOwner;
+        emit OwnershipTransferred(previous, newOwner);
+    }
+
+    /// @inheritdoc IEditions1155
+    function pause() external onlyOwner {
+        if (_paused) revert EditionsPaused();
+        _paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc IEditions1155
+    function unpause() external onlyOwner {
+        if (!_paused) revert EditionsNotPaused();
+        _paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc IEditions1155
+    function setDefaultRoyalty(address receiver, uint96 bps) external onlyOwner {
+        _setDefaultRoyalty(receiver, bps);
+        emit DefaultRoyaltyUpdated(receiver, bps);
+    }
+
+    /// @notice `ipfs://<cid>` of work `id`. Reverts with `EditionsUnknownWork`.
+    function uri(uint256 id) public view override(ERC1155, IERC1155MetadataURI) returns (string memory) {
+        Work storage work = _knownWork(id);
+        return string.concat("ipfs://", Cid.toString(work.head, work.digest));
+    }
+
+    /// @inheritdoc IEditions1155
+    function workCid(uint256 id) external view override(IEditions1155) returns (bytes memory) {
+        Work storage work = _knownWork(id);
+        return Cid.toBytes(work.head, work.digest);
+    }
+
+    /// @inheritdoc IEditions1155
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @inheritdoc IEditions1155
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @inheritdoc IEditions1155
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @inheritdoc IEditions1155
+    function isMinter(address account) external view returns (bool) {
+        return _minters[account];
+    }
+
+    /// @inheritdoc IEditions1155
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc IEditions1155
+    function rightsRegistry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IEditions1155
+    function workCount() external view returns (uint256) {
+        uint256 next = _nextId;
+        return next == 0 ? 0 : next - 1;
+    }
+
+    /// @notice ERC-165: ERC-1155 and its metadata URI, ERC-2981.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(ERC1155, ERC2981, IERC165)
+        returns (bool)
+    {
+        return ERC1155.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId);
+    }
+
+    /// @dev Every balance change (mint, transfer) goes through here: blocked while paused.
+    function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
+        if (_paused) revert EditionsPaused();
+        super._update(from, to, ids, values);
+    }
+
+    function _knownWork(uint256 id) private view returns (Work storage work) {
+        work = _works[id];
+        if (id == 0 || id >= _nextId) revert EditionsUnknownWork(id);
+    }
+}
