@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
 from api.requestid import current_request_id
+from chain.errors import ChainError, TransactionRevertedError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, type_=exc.type_,
                        instance=request.url.path, **exc.extra)
+
+    @app.exception_handler(ChainError)
+    async def _chain_error(request: Request, exc: ChainError) -> JSONResponse:
+        if isinstance(exc, TransactionRevertedError):
+            return problem(422, "Transaction reverted", str(exc), type_="/problems/reverted",
+                           instance=request.url.path, error=exc.error_name)
+        return problem(503, "Chain unavailable", str(exc), type_="/problems/chain-unavailable",
+                       instance=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,8 +7,9 @@ settings as ape-config.yaml), writes the result as a Hardhat-format build-info f
 
 Findings in node_modules (OpenZeppelin) and in contracts/test/ (adversarial test doubles) are
 not ours to fix and are left out. Every other finding is printed; the run fails on any high or
-medium finding that is not triaged in audit-triage.json (detector + contract + reason), so an
-accepted finding is a written decision, never a silent pass.
+medium finding that is not triaged in audit-triage.json, so an accepted finding is a written
+decision, never a silent pass. A triage entry names the detector, the contract, the function
+(``where``: a text that must occur in the finding's description) and the reason.
 
 Usage: python tools/audit.py [--all]   (--all also prints low/informational findings)
 """
@@ -117,7 +118,10 @@ def run(show_all: bool) -> int:
         if inspect.isclass(detector) and issubclass(detector, AbstractDetector):
             slither.register_detector(detector)
     triage = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else []
-    accepted = {(t["detector"], t["contract"]) for t in triage}
+
+    def is_triaged(check: str, contract: str, description: str) -> bool:
+        return any(t["detector"] == check and t["contract"] == contract and t["where"] in description
+                   for t in triage)
 
     failing, shown = 0, 0
     for group in slither.run_detectors():
@@ -126,13 +130,14 @@ def run(show_all: bool) -> int:
             if files and all(f.startswith(EXCLUDED) for f in files):
                 continue
             impact = result["impact"]
-            key = (result["check"], _contract(result))
-            blocked = impact in FAILING and key not in accepted
+            contract = _contract(result)
+            triaged = is_triaged(result["check"], contract, result["description"])
+            blocked = impact in FAILING and not triaged
             if blocked or show_all or impact in FAILING:
                 shown += 1
-                mark = "FAIL" if blocked else ("triaged" if key in accepted else impact.lower())
+                mark = "FAIL" if blocked else ("triaged" if triaged else impact.lower())
                 print(f"[{mark}] {impact}/{result['confidence']} {result['check']} "
-                      f"({key[1]}): {result['description'].strip().splitlines()[0]}")
+                      f"({contract}): {result['description'].strip().splitlines()[0]}")
             failing += blocked
     print(f"audit: slither analysed {len(ours)} of our contracts ({len(slither.contracts)} with "
           f"dependencies); {failing} untriaged high/medium finding(s)")

@@ -17,8 +17,11 @@ from chain.index.indexer import ChildRule, Indexer
 from chain.index.store import IndexStore
 from chain.settings import ChainSettings
 
-CHILD_RULES: list[ChildRule] = []
-"""Factories' announcements of new contracts (filled in by each contract family)."""
+CHILD_RULES: list[ChildRule] = [
+    ChildRule("CollectionFactory", "CollectionCreated", "collection", "CreatorCollection"),
+    ChildRule("CollectionFactory", "Editions1155Created", "editions", "Editions1155"),
+]
+"""Factories' announcements of new contracts, per contract family."""
 
 
 def build_indexers(settings: ChainSettings, engine: Engine, artifacts: Artifacts, *,

@@ -36,8 +36,8 @@ library Cid {
         bytes memory data = toBytes(head, digest);
         bytes memory out = new bytes(1 + (LENGTH * 8 + 4) / 5);
         out[0] = "b";
-        uint256 buffer;
-        uint256 bits;
+        uint256 buffer = 0;
+        uint256 bits = 0;
         uint256 j = 1;
         for (uint256 i; i < LENGTH; ++i) {
             buffer = (buffer << 8) | uint8(data[i]);
