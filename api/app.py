@@ -12,13 +12,14 @@ from fastapi import FastAPI
 from api.db import Database
 from api.gateway import ChainGateway
 from api.idempotency import IdempotencyMiddleware
+from api.ipfs import IpfsNodeStore, LocalContentStore
 from api.kyc.pii import PiiCipher
 from api.kyc.providers import PROVIDERS, KycProvider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware
-from api.routers import auth, health, kyc
+from api.routers import assets, auth, health, kyc
 from api.settings import ApiSettings
 from chain.settings import ChainSettings
 from did.kyc import issue_kyc_credential_sync
@@ -71,6 +72,8 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.state.db = db
     app.state.gateway = ChainGateway(chain_settings)
     app.state.did_settings = did_settings
+    app.state.content_store = (IpfsNodeStore(settings.ipfs_api) if settings.ipfs_api
+                               else LocalContentStore(settings.data_dir / "content"))
     app.state.kyc = KycComponents(
         cipher=PiiCipher(settings.kyc_encryption_key.get_secret_value()),
         sanctions=SanctionsList.load(settings.sanctions_file),
@@ -84,4 +87,5 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(kyc.router)
+    app.include_router(assets.router)
     return app

@@ -108,3 +108,18 @@ class KycEvent(Base):
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Asset(Base):
+    """An uploaded work, content-addressed."""
+
+    __tablename__ = "assets"
+
+    cid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(66), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(127))
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    uploader: Mapped[str] = mapped_column(String(255), index=True)
+    store: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,7 @@ from did.kyc import issue_kyc_credential_sync
 from did.methods import did_key_from_jwk
 from did.settings import DidSettings
 from tests.conftest import chain_settings_for
+from tests.support.api_flow import login, siwe
 
 pytestmark = pytest.mark.integration
 
@@ -49,20 +50,6 @@ def client(deployed, database, tmp_path):
     app = create_app(_api_settings(tmp_path), db=database, chain_settings=deployed,
                      did_settings=DidSettings(environment="test"))
     return TestClient(app, raise_server_exceptions=False)
-
-
-def siwe(client: TestClient, account, chain_id: int = 31337) -> dict:
-    r = client.post("/auth/siwe/nonce", json={"address": account.address, "chain_id": chain_id})
-    assert r.status_code == 200, r.text
-    message = r.json()["message"]
-    signature = account.sign_message(encode_defunct(text=message)).signature.hex()
-    return {"message": message, "signature": "0x" + signature.removeprefix("0x")}
-
-
-def login(client: TestClient, account) -> dict[str, str]:
-    r = client.post("/auth/siwe/login", json=siwe(client, account))
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def registry_verified(chain_settings: ChainSettings, address: str) -> dict[int, bool]:

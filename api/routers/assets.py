@@ -1,0 +1,192 @@
+"""Assets: upload a work (content hash + CID, stored locally or on IPFS), then get the
+transactions a creator's wallet signs: create a collection, mint the work. The platform never
+holds user keys: it returns unsigned transactions and checks them by simulation first."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, field_validator
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from api.deps import DbSession, KycVerifiedUser, Settings
+from api.errors import ForbiddenError, NotFoundError, UnprocessableError
+from api.models import Asset
+from chain.cid import cid_to_bytes
+from chain.tx import ErrorDecoder, _revert_data
+
+router = APIRouter(tags=["assets"])
+
+
+class AssetOut(BaseModel):
+    cid: str
+    content_hash: str
+    size: int
+    media_type: str
+    filename: str | None
+    uploader: str
+    store: str
+    created_at: datetime
+
+
+class UnsignedTx(BaseModel):
+    """A transaction for the user's wallet to sign and send (``eth_sendTransaction`` shape)."""
+
+    chain_id: int
+    from_: str = Field(alias="from")
+    to: str
+    data: str
+    value: str = "0x0"
+    gas: int | None = Field(default=None, description="Estimated gas (simulation passed).")
+
+    model_config = {"populate_by_name": True}
+
+
+def _address(value: str) -> str:
+    if not Web3.is_address(value):
+        raise ValueError("not a 0x-prefixed 20-byte address")
+    if value != value.lower() and not Web3.is_checksum_address(value):
+        raise ValueError("mixed-case address with a wrong checksum")
+    return Web3.to_checksum_address(value)
+
+
+class CollectionTxIn(BaseModel):
+    chain_id: int = Field(gt=0)
+    name: str = Field(min_length=1, max_length=64)
+    symbol: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
+    royalty_receiver: str | None = Field(default=None, description="Default: the creator; normally "
+                                         "the work's royalty splitter")
+    royalty_bps: int = Field(default=500, ge=0, le=10_000)
+    require_verified_holders: bool = False
+    salt: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+
+    @field_validator("royalty_receiver")
+    @classmethod
+    def _receiver(cls, value: str | None) -> str | None:
+        return _address(value) if value is not None else None
+
+
+class CollectionTxOut(BaseModel):
+    transaction: UnsignedTx
+    predicted_address: str
+    salt: str
+
+
+class MintTxIn(BaseModel):
+    chain_id: int = Field(gt=0)
+    collection: str
+    to: str | None = Field(default=None, description="Recipient; default: the creator")
+    quantity: int = Field(default=1, ge=1, le=10_000, description="> 1 mints an edition")
+
+    @field_validator("collection", "to")
+    @classmethod
+    def _addresses(cls, value: str | None) -> str | None:
+        return _address(value) if value is not None else None
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.content_store
+
+
+def _simulate(request: Request, chain_id: int, sender: str, to: str, data: str) -> int:
+    """Estimate gas for the transaction as the user would send it; a revert becomes a 422
+    naming the contract's custom error."""
+    gateway = request.app.state.gateway
+    web3 = gateway.web3(chain_id)
+    try:
+        return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data}))
+    except (ContractLogicError, ContractCustomError) as exc:
+        decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
+        reason = decoder.describe(_revert_data(exc))
+        raise UnprocessableError(f"the transaction would revert: {reason}") from None
+
+
+@router.post("/assets", status_code=201, response_model=AssetOut,
+             summary="Upload a work: content hash and IPFS CID (CIDv1, raw leaves, 256 KiB chunks)")
+async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
+                 file: Annotated[UploadFile, File(description="The work's bytes")]) -> AssetOut:
+    data = await file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise UnprocessableError(f"the file is larger than {settings.max_upload_bytes} bytes "
+                                 "(CHAINRIGHT_API_MAX_UPLOAD_BYTES)")
+    if not data:
+        raise UnprocessableError("the file is empty")
+    store = _store(request)
+    stored = store.add(data)
+    with request.app.state.db.session() as db:
+        row = db.get(Asset, stored.cid)
+        if row is None:
+            row = Asset(cid=stored.cid, content_hash=stored.content_hash, size=stored.size,
+                        media_type=(file.content_type or "application/octet-stream")[:127],
+                        filename=(file.filename or None) and file.filename[:255], uploader=user.did,
+                        store=store.name, created_at=datetime.now(UTC))
+            db.add(row)
+        return AssetOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/assets/{cid}", response_model=AssetOut, summary="An uploaded work's record")
+def get_asset(cid: str, db: DbSession) -> AssetOut:
+    row = db.get(Asset, cid)
+    if row is None:
+        raise NotFoundError(f"no asset with CID {cid}")
+    return AssetOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/assets/{cid}/content", summary="The work's bytes (re-hashed against the CID)")
+def get_content(cid: str, db: DbSession, request: Request) -> Response:
+    row = db.get(Asset, cid)
+    if row is None:
+        raise NotFoundError(f"no asset with CID {cid}")
+    return Response(_store(request).get(cid), media_type=row.media_type)
+
+
+@router.post("/collections/tx", response_model=CollectionTxOut,
+             summary="The transaction that creates the creator's collection (factory clone)")
+def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, request: Request) -> CollectionTxOut:
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway = request.app.state.gateway
+    factory = gateway.contract(body.chain_id, "CollectionFactory")
+    identity = gateway.address(body.chain_id, "IdentityRegistry") if body.require_verified_holders \
+        else "0x" + "00" * 20
+    salt = bytes.fromhex(body.salt[2:]) if body.salt else secrets.token_bytes(32)
+    settings = (body.name, body.symbol, user.address, body.royalty_receiver or user.address,
+                body.royalty_bps, identity, body.require_verified_holders)
+    data = factory.encode_abi("createCollection", args=[settings, salt])
+    gas = _simulate(request, body.chain_id, user.address, factory.address, data)
+    predicted = factory.functions.predictCollectionAddress(user.address, salt).call()
+    return CollectionTxOut(
+        transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=factory.address,
+                               data=data, gas=gas),
+        predicted_address=Web3.to_checksum_address(predicted), salt="0x" + salt.hex())
+
+
+@router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,
+             summary="The transaction that mints this work (one token, or an edition) with its rights record")
+def mint_tx(cid: str, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
+            request: Request) -> UnsignedTx:
+    row = db.get(Asset, cid)
+    if row is None:
+        raise NotFoundError(f"no asset with CID {cid}; upload it first (POST /assets)")
+    if row.uploader != user.did:
+        raise ForbiddenError("only the uploader of a work may mint it")
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway = request.app.state.gateway
+    collection = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
+    content_hash = bytes.fromhex(row.content_hash[2:])
+    binary_cid = cid_to_bytes(cid)
+    to = body.to or user.address
+    if body.quantity == 1:
+        data = collection.encode_abi("mintWork", args=[to, content_hash, binary_cid])
+    else:
+        data = collection.encode_abi("mintEdition", args=[to, body.quantity, content_hash, binary_cid])
+    gas = _simulate(request, body.chain_id, user.address, collection.address, data)
+    return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=collection.address,
+                      data=data, gas=gas)
+
