@@ -59,10 +59,23 @@ class DeployResult:
     reused: bool
 
 
+def _grant_operator_to_deployer(ctx: DeployContext, registry: Any) -> list[TxParams]:
+    """For now the deployer is also the identity registry's operator (the KYC flow's writer)."""
+    role = registry.functions.OPERATOR_ROLE().call()
+    return [TxSender.call_tx(registry.functions.grantRole(role, ctx.deployer))]
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
         Step("CreatorCollection", args=lambda c: ("Chainright Genesis", "CRG", c.deployer)),
+        # royalty: the implementation every splitter clone delegates to, then the factory of clones
+        Step("RoyaltySplitter"),
+        Step("SplitterFactory", args=lambda c: (c.addresses["RoyaltySplitter"],)),
+        # licensing: one contract for every collection
+        Step("Licensing"),
+        # compliance: admin = deployer, who is also an operator for now
+        Step("IdentityRegistry", args=lambda c: (c.deployer,), wiring=_grant_operator_to_deployer),
     ]
 
 

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title TestRejectingReceiver (TEST HELPER)
+/// @notice A contract that cannot receive ETH: `receive` reverts, or burns all gas when `burnGas`.
+///         It can still call other contracts through `forward` (e.g. to withdraw to another address).
+contract TestRejectingReceiver {
+    error TestReceiverRejected();
+    error TestForwardFailed(bytes reason);
+
+    bool public burnGas;
+
+    function setBurnGas(bool value) external {
+        burnGas = value;
+    }
+
+    function forward(address target, bytes calldata data) external returns (bytes memory) {
+        (bool ok, bytes memory result) = target.call(data);
+        if (!ok) revert TestForwardFailed(result);
+        return result;
+    }
+
+    receive() external payable {
+        if (burnGas) {
+            while (true) {}
+        }
+        revert TestReceiverRejected();
+    }
+}
