@@ -45,9 +45,11 @@ def licensing(bench: GasBench) -> dict[str, int]:
     figures: dict[str, int] = {}
     figures["publish_license"] = bench.gas(licensing.functions.publishTerms(_terms()))
     terms_hash = licensing.functions.hashTerms(_terms()).call()
-    figures["attach_license_terms"] = bench.gas(licensing.functions.attachTerms(work.address, 1, terms_hash), by=1)
-    bench.send(licensing.functions.buyLicense(work.address, 1, terms_hash), by=5, value=FEE)  # first grant ever
-    figures["buy_license"] = bench.gas(licensing.functions.buyLicense(work.address, 1, terms_hash), by=4, value=FEE)
+    figures["attach_license_terms"] = bench.gas(
+        licensing.functions.attachTerms(work.address, 1, terms_hash), by=1)
+    buy = licensing.functions.buyLicense(work.address, 1, terms_hash)
+    bench.send(buy, by=5, value=FEE)  # the contract's first grant ever, not measured
+    figures["buy_license"] = bench.gas(buy, by=4, value=FEE)
     grant_id = licensing.functions.nextGrantId().call() - 1
     figures["transfer_license"] = bench.gas(
         licensing.functions.transferLicense(grant_id, bench.account(6).address), by=4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from web3 import Web3
+from web3.types import Wei
 
 from chain.bench.gas import GasBench, gas_case
 
@@ -17,7 +18,7 @@ ETH = "0x0000000000000000000000000000000000000000"
 
 def _split_of(bench: GasBench, indices: range) -> tuple[list[str], list[int]]:
     """Dev accounts ``indices`` as an ascending split with equal shares (the first takes the rest)."""
-    recipients = sorted((bench.account(i).address for i in indices), key=lambda a: int(a, 16))
+    recipients: list[str] = sorted((bench.account(i).address for i in indices), key=lambda a: int(a, 16))
     n = len(recipients)
     bps = [10_000 // n] * n
     bps[0] += 10_000 - sum(bps)
@@ -26,13 +27,14 @@ def _split_of(bench: GasBench, indices: range) -> tuple[list[str], list[int]]:
 
 def _pay(bench: GasBench, to: str, wei: int, by: int = 0) -> int:
     sender = bench.sender(by)
-    return int(sender.transact({"to": Web3.to_checksum_address(to), "value": wei})["gasUsed"])
+    return int(sender.transact({"to": Web3.to_checksum_address(to), "value": Wei(wei)})["gasUsed"])
 
 
 def _initialised(bench: GasBench, factory: Any, recipients: list[str], bps: list[int], salt: bytes) -> Any:
     """A splitter whose recipients have each been credited and have withdrawn once (steady state)."""
     bench.send(factory.functions.createSplitter(recipients, bps, salt))
-    splitter = bench.at("RoyaltySplitter", factory.functions.predictSplitterAddress(recipients, bps, salt).call())
+    address = factory.functions.predictSplitterAddress(recipients, bps, salt).call()
+    splitter = bench.at("RoyaltySplitter", address)
     _pay(bench, splitter.address, 10**18)
     bench.send(splitter.functions.distribute(ETH))
     for recipient in recipients:
