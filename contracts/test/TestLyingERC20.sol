@@ -17,34 +17,42 @@ contract TestLyingERC20 is ERC20 {
 
     constructor() ERC20("Lying Token", "LIE") {}
 
+    /// @notice Mint `amount` to `to` (anyone; test helper).
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
 
+    /// @notice Make `balanceOf(account)` report `extra` more than it holds.
     function setLie(address account, uint256 extra) external {
         lie[account] = extra;
     }
 
+    /// @notice Burn `bps` of every transfer from what the recipient gets.
     function setFeeBps(uint256 bps) external {
         feeBps = bps;
     }
 
+    /// @notice Burn `amount` extra from the sender on every transfer.
     function setSkim(uint256 amount) external {
         skim = amount;
     }
 
+    /// @notice Make `transfer` return false without moving anything.
     function setReturnFalse(bool value) external {
         returnFalse = value;
     }
 
+    /// @notice The true balance of `account`, without the lie.
     function realBalanceOf(address account) external view returns (uint256) {
         return super.balanceOf(account);
     }
 
+    /// @notice The balance of `account` plus its lie.
     function balanceOf(address account) public view override returns (uint256) {
         return super.balanceOf(account) + lie[account];
     }
 
+    /// @notice Transfer, misbehaving as configured.
     function transfer(address to, uint256 amount) public override returns (bool) {
         if (returnFalse) return false;
         uint256 fee = amount * feeBps / 10_000;

@@ -16,6 +16,7 @@ contract TestReentrantReceiver {
     bool public recordRevertData;
     bytes public lastRevertData;
 
+    /// @notice Re-enter `target_` with `payload_` on the next receipt (resets the outcome).
     function arm(address target_, bytes calldata payload_, bool revertWhenBlocked_, bool recordRevertData_) external {
         target = target_;
         payload = payload_;
@@ -24,12 +25,14 @@ contract TestReentrantReceiver {
         reentryOutcome = 1;
     }
 
+    /// @notice Call `target_` with `data` and the value sent; reverts TestForwardFailed on failure.
     function forward(address target_, bytes calldata data) external payable returns (bytes memory) {
         (bool ok, bytes memory result) = target_.call{value: msg.value}(data);
         if (!ok) revert TestForwardFailed(result);
         return result;
     }
 
+    /// @notice Accept ETH and attempt the armed re-entry once.
     receive() external payable {
         if (target == address(0) || reentryOutcome != 1) return;
         (bool ok, bytes memory result) = target.call(payload);

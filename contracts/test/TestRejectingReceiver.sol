@@ -10,16 +10,19 @@ contract TestRejectingReceiver {
 
     bool public burnGas;
 
+    /// @notice Burn all gas on receipt instead of reverting.
     function setBurnGas(bool value) external {
         burnGas = value;
     }
 
+    /// @notice Call `target` with `data`; reverts TestForwardFailed with the callee's revert data.
     function forward(address target, bytes calldata data) external returns (bytes memory) {
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) revert TestForwardFailed(result);
         return result;
     }
 
+    /// @notice Refuse ETH: revert TestReceiverRejected, or burn all gas.
     receive() external payable {
         if (burnGas) {
             while (true) {}

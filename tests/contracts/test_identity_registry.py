@@ -174,3 +174,18 @@ def test_only_the_admin_grants_and_revokes_operators(registry, deployer, operato
 def test_the_admin_cannot_be_the_zero_address(ape_project, deployer):
     with reverts_with("IdentityZeroAddress"):
         ape_project.IdentityRegistry.deploy(ZERO, sender=deployer)
+
+
+def test_role_changes_emit_access_control_events_and_operators_may_renounce(registry, deployer, operator, stranger):
+    tx = registry.grantRole(OPERATOR_ROLE, stranger, sender=deployer)
+    granted = one_event(tx, "RoleGranted")
+    assert (bytes(granted.role), granted.account, granted.sender) == (OPERATOR_ROLE, stranger.address,
+                                                                      deployer.address)
+    with reverts_with(registry.AccessControlBadConfirmation):
+        registry.renounceRole(OPERATOR_ROLE, operator, sender=stranger)  # only for oneself
+    tx = registry.renounceRole(OPERATOR_ROLE, stranger, sender=stranger)
+    revoked = one_event(tx, "RoleRevoked")
+    assert (bytes(revoked.role), revoked.account, revoked.sender) == (OPERATOR_ROLE, stranger.address,
+                                                                      stranger.address)
+    assert not registry.hasRole(OPERATOR_ROLE, stranger)
+    assert events(tx, "RoleAdminChanged") == []
