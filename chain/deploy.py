@@ -68,6 +68,12 @@ def _allow_factory(ctx: DeployContext, factory: Any) -> list[TxParams]:
     return [{"to": ctx.addresses["RightsRegistry"], "data": "0x" + data.hex()}]  # type: ignore[typeddict-item]
 
 
+def _grant_operator_to_deployer(ctx: DeployContext, registry: Any) -> list[TxParams]:
+    """For now the deployer is also the identity registry's operator (the KYC flow's writer)."""
+    role = registry.functions.OPERATOR_ROLE().call()
+    return [TxSender.call_tx(registry.functions.grantRole(role, ctx.deployer))]
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
@@ -80,6 +86,13 @@ def default_plan() -> list[Step]:
              args=lambda c: (c.addresses["RightsRegistry"], c.addresses["CreatorCollection"],
                              c.addresses["Editions1155"]),
              wiring=_allow_factory),
+        # royalty: the implementation every splitter clone delegates to, then the factory of clones
+        Step("RoyaltySplitter"),
+        Step("SplitterFactory", args=lambda c: (c.addresses["RoyaltySplitter"],)),
+        # licensing: one contract for every collection
+        Step("Licensing"),
+        # compliance: admin = deployer, who is also an operator for now
+        Step("IdentityRegistry", args=lambda c: (c.deployer,), wiring=_grant_operator_to_deployer),
     ]
 
 
