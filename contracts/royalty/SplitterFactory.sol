@@ -108,9 +108,9 @@ contract SplitterFactory is ISplitterFactory {
         returns (address splitter)
     {
         bytes memory args = _pack(recipients, bps);
-        splitter = Clones.predictDeterministicAddressWithImmutableArgs(implementation, args, salt);
-        if (splitter.code.length != 0) return splitter; // already created: the address commits to the split
-        Clones.cloneDeterministicWithImmutableArgs(implementation, args, salt);
+        address predicted = Clones.predictDeterministicAddressWithImmutableArgs(implementation, args, salt);
+        if (predicted.code.length != 0) return predicted; // already created: the address commits to the split
+        splitter = Clones.cloneDeterministicWithImmutableArgs(implementation, args, salt);
         emit SplitterCreated(splitter, msg.sender, salt, recipients, bps);
     }
 
