@@ -779,3 +779,14 @@ class Consortium:
                                            confirmations_for(len(net.genesis_validators))),
         }
 
+
+
+def find_free_base_port(nodes: int, *, host: str = "127.0.0.1", low: int = 20000, high: int = 60000,
+                        attempts: int = 200) -> int:
+    """A base port such that the ports of ``nodes`` nodes (3 each) are all free right now."""
+    span = PORTS_PER_NODE * nodes
+    for _ in range(attempts):
+        base = low + secrets.randbelow(high - low - span)
+        if all(port_is_free(host, p) for p in range(base, base + span)):
+            return base
+    raise PortInUseError(f"found no {span} consecutive free ports between {low} and {high}")
