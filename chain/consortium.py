@@ -503,6 +503,10 @@ class Consortium:
                 self._wait_ready(node)
             if wait:
                 self.wait_until_sealing()
+            for node in to_start:
+                if self.running(node.index) is None:
+                    raise NodeStartError(f"geth {node.name} exited after starting; last log lines:\n"
+                                         f"{self._log_tail(node)}")
         except BaseException:
             for index in started:
                 self.stop_node(index)
@@ -563,15 +567,21 @@ class Consortium:
                              started_at=time.time())
         self._pid_file(node.index).write_text(json.dumps(asdict(record), indent=2))
 
+    def _log_tail(self, node: ConsortiumNode, chars: int = 1200) -> str:
+        log_file = self.settings.log_dir / f"{node.name}.log"
+        try:
+            return f"({log_file})\n" + log_file.read_text(errors="replace")[-chars:].strip()
+        except FileNotFoundError:
+            return f"({log_file} missing)"
+
     def _wait_ready(self, node: ConsortiumNode) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s
         proc = self._children.get(node.index)
         log_file = self.settings.log_dir / f"{node.name}.log"
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                tail = log_file.read_text(errors="replace")[-1200:].strip()
                 raise NodeStartError(f"geth {node.name} exited with code {proc.returncode} before "
-                                     f"answering; last log lines ({log_file}):\n{tail}")
+                                     f"answering; last log lines {self._log_tail(node)}")
             try:
                 got = chain_id_of(node.rpc_url, timeout=0.5)
             except ChainUnavailableError:
