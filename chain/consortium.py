@@ -187,6 +187,8 @@ class NodeStatus:
     peers: int | None
     head_signer: str | None
     is_signer: bool | None
+    head_age_s: float | None = None
+    """Seconds since the timestamp of the node's head block."""
     error: str | None = None
 
     @property
@@ -195,15 +197,23 @@ class NodeStatus:
 
 
 def find_geth(configured: Path | None = None) -> Path:
-    """The geth binary: the configured path, else the project's .bin/geth."""
-    candidates = [configured] if configured is not None else []
-    candidates.append(PROJECT_ROOT / ".bin" / "geth")
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    """The geth binary: the configured path, else the project's .bin/geth (built with our patch).
+
+    A configured binary must be go-ethereum v1.13.15 with tools/geth/clique-shanghai-cancun.patch
+    applied; an unpatched geth refuses the genesis' Shanghai/Cancun forks under Clique.
+    """
+    if configured is not None:
+        if configured.is_file() and os.access(configured, os.X_OK):
+            return configured
+        raise NodeBinaryMissingError(f"CHAINRIGHT_CONSORTIUM_GETH_BIN={configured} is not an executable file")
+    default = PROJECT_ROOT / ".bin" / "geth"
+    stamp = PROJECT_ROOT / ".bin" / "geth.stamp"
+    if default.is_file() and os.access(default, os.X_OK) and stamp.is_file() \
+            and stamp.read_text().startswith(f"geth v{GETH_VERSION} patch "):
+        return default
     raise NodeBinaryMissingError(
-        f"geth not found (looked in {', '.join(str(c) for c in candidates)}); run "
-        "'make setup-consortium' in the project root to build it, or set CHAINRIGHT_CONSORTIUM_GETH_BIN"
+        f"the consortium client (patched geth v{GETH_VERSION}) is not built at {default}; run "
+        "'make setup-consortium' in the project root (about 2 minutes, from the Go module proxy)"
     )
 
 
@@ -700,12 +710,14 @@ class Consortium:
                                       is_signer=None))
                 continue
             try:
-                head = self.head(node.rpc_url)
+                block = rpc_call(node.rpc_url, "eth_getBlockByNumber", ["latest", False])
+                head = int(block["number"], 16)
                 peers = int(rpc_call(node.rpc_url, "net_peerCount"), 16)
                 head_signer = self.signer_of(head, node.rpc_url) if head > 0 else None
                 is_signer = node.address in self.signers(node.rpc_url)
+                age = max(0.0, time.time() - int(block["timestamp"], 16))
                 out.append(NodeStatus(node=node, pid=rec.pid, block=head, peers=peers,
-                                      head_signer=head_signer, is_signer=is_signer))
+                                      head_signer=head_signer, is_signer=is_signer, head_age_s=age))
             except ChainUnavailableError as exc:
                 out.append(NodeStatus(node=node, pid=rec.pid, block=None, peers=None, head_signer=None,
                                       is_signer=None, error=str(exc)))

@@ -270,9 +270,9 @@ def _print_status(consortium: Any) -> None:
             signers = consortium.signers(node.rpc_url)
         sealer = net.by_address(st.head_signer) if st.head_signer else None
         head_by = f"{sealer.name if sealer else st.head_signer}" if st.head_signer else "-"
-        typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tpid {st.pid}\tblock {st.block}\t"
-                   f"peers {st.peers}\t{'signer' if st.is_signer else 'not a signer'}\t"
-                   f"head sealed by {head_by}")
+        typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tpid {st.pid}\tblock {st.block} "
+                   f"({st.head_age_s:.0f}s old)\tpeers {st.peers}\t"
+                   f"{'signer' if st.is_signer else 'not a signer'}\thead sealed by {head_by}")
     if signers:
         names = [(n.name if (n := net.by_address(a)) else a) for a in signers]
         typer.echo(f"signers ({len(signers)}): {', '.join(names)}; chain {net.chain_id}, "
