@@ -29,7 +29,7 @@ from chain.consortium import (
     find_free_base_port,
 )
 from chain.devaccounts import dev_account
-from chain.errors import PortInUseError
+from chain.errors import NodeBinaryMissingError, PortInUseError
 from chain.health import ChainStalledError, check_progress
 from chain.nodes import _alive
 from chain.settings import ChainSettings
@@ -182,6 +182,14 @@ def test_a_pid_record_pointing_at_another_process_is_never_signalled(tmp_path):
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_an_unbuilt_client_names_the_setup_command(tmp_path, monkeypatch):
+    monkeypatch.setattr("chain.consortium.PROJECT_ROOT", tmp_path)
+    settings = ConsortiumSettings(data_dir=tmp_path / "net", base_port=find_free_base_port(1))
+    with pytest.raises(NodeBinaryMissingError, match="make setup-consortium"):
+        Consortium(settings).up(1)
+    assert not settings.network_file.exists()
 
 
 # -- the platform on the consortium -------------------------------------------------------------
