@@ -234,6 +234,27 @@ def test_platform_contracts_deploy_and_take_a_transaction(consortium: Consortium
     assert len(set(on_top)) == depth, on_top
 
 
+def test_chainright_deploy_home_reaches_the_consortium_through_its_env(consortium: Consortium):
+    # What an operator runs: eval "$(chainright consortium env)"; chainright deploy --chain home.
+    consortium_env = dict(os.environ, CHAINRIGHT_CONSORTIUM_DATA_DIR=str(consortium.settings.data_dir),
+                          CHAINRIGHT_CONSORTIUM_BASE_PORT=str(consortium.settings.base_port))
+    exports = subprocess.run([sys.executable, "-m", "chainright", "consortium", "env"],
+                             capture_output=True, text=True, env=consortium_env, timeout=60)
+    assert exports.returncode == 0, exports.stderr
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test",
+               CHAINRIGHT_CHAIN_DATA_DIR=str(consortium.settings.data_dir / "platform"))
+    for line in exports.stdout.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    assert env["CHAINRIGHT_CHAIN_HOME_CHAIN_ID"] == "1337" and env["CHAINRIGHT_CHAIN_HOME_POA"] == "true"
+    out = subprocess.run([sys.executable, "-m", "chainright", "deploy", "--chain", "home"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    # The previous test deployed into the same registry: same build, code on chain, so reused.
+    assert "reused" in out.stderr and "deployed at" not in out.stderr, out.stderr
+    assert out.stdout.startswith("home\t"), out.stdout
+
+
 # -- faults -------------------------------------------------------------------------------------
 
 
