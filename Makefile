@@ -12,7 +12,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-ipfs up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
+.PHONY: setup setup-ipfs setup-consortium up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil
 
@@ -49,13 +49,18 @@ tools/ipfs-node/node_modules/.installed: tools/ipfs-node/package.json tools/ipfs
 	@ln -sf ../node_modules/@foundry-rs/cast-linux-amd64/bin/cast .bin/cast
 	@touch -h $@
 
+# The consortium client: go-ethereum v1.13.15 (Clique) with our Shanghai/Cancun patch, built from
+# the Go module proxy into .bin/geth. The script skips the build when that exact binary is there.
+setup-consortium:
+	@tools/geth/build-geth.sh
+
 compile: setup
 	$(BIN)/chainright compile
 
 up: setup
 	$(BIN)/chainright up
 
-test: setup setup-ipfs test-deps lint typecheck audit
+test: setup setup-ipfs setup-consortium test-deps lint typecheck audit
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # System packages only the test suite needs (PostgreSQL server binaries for the API tests).

@@ -3,8 +3,13 @@
 Ape networks used:
 - a managed local anvil: ``ethereum:local:foundry`` (ape-foundry) pointed at our own anvil,
   never one ape-foundry starts itself (that one always has chain id 31337);
-- an external endpoint (consortium network, Besu QBFT...): ``chainright:<name>:node`` (declared
-  in ape-config.yaml) with the configured URL. Ape detects proof-of-authority headers itself.
+- an external endpoint with the chain id ape-config.yaml declares for its name:
+  ``chainright:<name>:node`` with the configured URL;
+- an external endpoint with another chain id (the consortium network, 1337): ape's ad-hoc
+  network for the URL (ape refuses a ``chainright:<name>:node`` whose node reports another chain
+  id than the one declared in ape-config.yaml).
+Ape's own proof-of-authority detection misses Clique headers with web3 7 (it expects another
+exception type), so ``ape_connection`` adds the extraData middleware itself, as ``connect`` does.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from chain.errors import ChainIdMismatchError, ChainUnavailableError
 from chain.rpc import chain_id_of
-from chain.settings import ChainSpec
+from chain.settings import PROJECT_ROOT, ChainSpec
 from chain.toolchain import ensure_toolchain_env
 
 
@@ -53,11 +58,26 @@ def _has_poa_extradata(web3: Web3) -> bool:
     return len(extra) > 2 + 64  # more than 32 bytes: vanity + seal / validator list
 
 
+def _ape_config_chain_ids() -> dict[str, int]:
+    """Chain ids of the ``chainright`` custom networks declared in ape-config.yaml."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((PROJECT_ROOT / "ape-config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    custom = (config.get("networks") or {}).get("custom") or []
+    return {str(n["name"]): int(n["chain_id"]) for n in custom
+            if n.get("ecosystem") == "chainright" and "chain_id" in n}
+
+
 def ape_network_choice(spec: ChainSpec) -> tuple[str, dict[str, Any]]:
     """The ape network choice and provider settings that reach ``spec``."""
     if spec.managed:
         return "ethereum:local:foundry", {"host": spec.rpc_url, "manage_process": False}
-    return f"chainright:{spec.name}:node", {"uri": spec.rpc_url}
+    if _ape_config_chain_ids().get(spec.name) == spec.chain_id:
+        return f"chainright:{spec.name}:node", {"uri": spec.rpc_url}
+    return spec.rpc_url, {}
 
 
 @contextmanager
@@ -71,4 +91,8 @@ def ape_connection(spec: ChainSpec) -> Iterator[Any]:
     ape_logger.set_level("WARNING")
     choice, provider_settings = ape_network_choice(spec)
     with networks.parse_network_choice(choice, provider_settings=provider_settings) as provider:
+        web3 = provider.web3
+        if (spec.poa or _has_poa_extradata(web3)) \
+                and ExtraDataToPOAMiddleware not in web3.middleware_onion:
+            web3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
         yield provider

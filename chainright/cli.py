@@ -32,6 +32,9 @@ indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the
 app.add_typer(indexer_app, name="indexer")
 bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
 app.add_typer(bench_app, name="bench")
+consortium_app = typer.Typer(no_args_is_help=True,
+                             help="Run a local consortium network: geth Clique validator nodes.")
+app.add_typer(consortium_app, name="consortium")
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -267,6 +270,180 @@ def bench_gas(
             say("gas snapshot check failed:\n" + diff.describe())
             raise typer.Exit(1)
         say("gas snapshot check passed")
+
+
+# --------------------------------------------------------------------------------------------
+# consortium
+
+
+def _consortium(*, quiet: bool = False) -> Any:
+    from chain.consortium import Consortium, ConsortiumSettings
+
+    try:
+        settings = ConsortiumSettings()
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                            for e in exc.errors())
+        raise ChainError(f"invalid consortium settings (CHAINRIGHT_CONSORTIUM_*): {details}") from None
+    return Consortium(settings, progress=(lambda _: None) if quiet else say)
+
+
+def _print_status(consortium: Any) -> None:
+    net = consortium.require_network()
+    signers: list[str] = []
+    for st in consortium.status():
+        node = st.node
+        if not st.running:
+            typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tstopped")
+            continue
+        if st.error:
+            typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tpid {st.pid}\t"
+                       f"not answering ({st.error})")
+            continue
+        if not signers:
+            signers = consortium.signers(node.rpc_url)
+        sealer = net.by_address(st.head_signer) if st.head_signer else None
+        head_by = f"{sealer.name if sealer else st.head_signer}" if st.head_signer else "-"
+        typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tpid {st.pid}\tblock {st.block} "
+                   f"({st.head_age_s:.0f}s old)\tpeers {st.peers}\t"
+                   f"{'signer' if st.is_signer else 'not a signer'}\thead sealed by {head_by}")
+    if signers:
+        names = [(n.name if (n := net.by_address(a)) else a) for a in signers]
+        typer.echo(f"signers ({len(signers)}): {', '.join(names)}; chain {net.chain_id}, "
+                   f"{net.block_period_s}s blocks")
+
+
+@consortium_app.command("up")
+def consortium_up(
+    validators: Annotated[int | None, typer.Option(
+        "--validators", "-n", min=1, max=32,
+        help="Validators of a new network (default CHAINRIGHT_CONSORTIUM_VALIDATORS, 4).")] = None,
+    detach: Annotated[bool, typer.Option("--detach", "-d",
+                                         help="Leave the nodes running and return.")] = False,
+) -> None:
+    """Create (first time) and start the consortium network; wait until several validators seal."""
+    consortium = _consortium()
+    consortium.up(validators)
+    _print_status(consortium)
+    say("point the platform's home chain at it with: eval \"$(chainright consortium env)\"")
+    if detach:
+        say("nodes left running; stop them with 'chainright consortium down'")
+        return
+    say("consortium running; press Ctrl-C to stop it")
+    with _wait_for_stop_signal() as stop:
+        stop.wait()
+    consortium.down()
+
+
+@consortium_app.command("down")
+def consortium_down(
+    node: Annotated[list[int] | None, typer.Option(
+        "--node", help="Stop only this node (repeatable).")] = None,
+) -> None:
+    """Stop the consortium nodes that chainright started (and only those)."""
+    stopped = _consortium().down(node or None)
+    say(f"stopped: {', '.join(stopped)}" if stopped else "no consortium node was running")
+
+
+@consortium_app.command("start-node")
+def consortium_start_node(index: Annotated[int, typer.Argument(help="Node index (node<i>).")]) -> None:
+    """Start one stopped node again; it catches up with the others by itself."""
+    rec = _consortium().start_node(index)
+    typer.echo(f"{rec.name}\tpid {rec.pid}")
+
+
+@consortium_app.command("status")
+def consortium_status() -> None:
+    """Nodes, their heads, peers and signer status, and the current signer set."""
+    _print_status(_consortium(quiet=True))
+
+
+@consortium_app.command("env")
+def consortium_env(
+    chain: Annotated[str, typer.Option("--chain", "-c", help="Which platform chain to point: home or remote.")
+                     ] = "home",
+) -> None:
+    """Print the CHAINRIGHT_CHAIN_* exports that make the platform use the consortium."""
+    import shlex
+
+    for key, value in _consortium(quiet=True).env(chain).items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+@consortium_app.command("add-node")
+def consortium_add_node() -> None:
+    """Create and start one more node (new keys); vote it in with 'consortium propose --add'."""
+    node = _consortium().add_node()
+    typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}")
+    say(f"{node.name} syncs but cannot seal yet; make it a validator with "
+        f"'chainright consortium propose --add {node.address}'")
+
+
+@consortium_app.command("propose")
+def consortium_propose(
+    add: Annotated[str | None, typer.Option("--add", help="Vote this address in as a signer.")] = None,
+    remove: Annotated[str | None, typer.Option("--remove", help="Vote this signer out.")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the signer set changed.")] = True,
+) -> None:
+    """Vote a validator in or out on every running signer node (a majority must vote)."""
+    if (add is None) == (remove is None):
+        raise ChainError("give exactly one of --add ADDRESS or --remove ADDRESS")
+    address = add if add is not None else remove
+    assert address is not None
+    from eth_utils.address import is_address
+
+    if not is_address(address):
+        raise ChainError(f"{address!r} is not an address")
+    voters = _consortium().propose(address, add=add is not None, wait=wait)
+    typer.echo(f"voted on: {', '.join(voters)}")
+
+
+@bench_app.command("consortium")
+def bench_consortium(
+    count: Annotated[int, typer.Option(help="Transfers to send.", min=1)] = 2000,
+    validators: Annotated[int, typer.Option(help="Validators of the temporary network.", min=1, max=32)] = 4,
+    period: Annotated[int, typer.Option(help="Block period (s) of the temporary network.", min=1)] = 1,
+    running: Annotated[bool, typer.Option(
+        "--running", help="Measure the running consortium (CHAINRIGHT_CONSORTIUM_*) instead.")] = False,
+) -> None:
+    """Sustained simple-transfer rate (tx/s) of a consortium network, as JSON on stdout."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from chain.bench.transfers import run_transfer_bench
+    from chain.consortium import GETH_VERSION, Consortium, ConsortiumSettings, find_free_base_port
+
+    if running:
+        consortium = _consortium()
+        net = consortium.require_network()
+        urls = [n.rpc_url for n in consortium.running_nodes()]
+        if not urls:
+            raise ChainError("no consortium node is running; start it with 'chainright consortium up'")
+        figures = run_transfer_bench(urls, count=count, period_s=net.block_period_s, progress=say)
+        signer_count, net_period = len(consortium.signers()), net.block_period_s
+    else:
+        with tempfile.TemporaryDirectory(prefix="chainright-bench-") as tmp:
+            settings = ConsortiumSettings(data_dir=Path(tmp), block_period_s=period,
+                                          base_port=find_free_base_port(validators))
+            consortium = Consortium(settings, progress=say)
+            try:
+                consortium.up(validators)
+                urls = [n.rpc_url for n in consortium.running_nodes()]
+                figures = run_transfer_bench(urls, count=count, period_s=period, progress=say)
+                signer_count, net_period = len(consortium.signers()), period
+            finally:
+                consortium.down()
+    result = {"network": f"geth {GETH_VERSION} Clique (patched), loopback", "validators": signer_count,
+              "block_period_s": net_period, **figures.as_dict()}
+    typer.echo(json.dumps(result, indent=2))
+    say(f"{'validators':<18}{signer_count}\n{'block period':<18}{net_period}s\n"
+        f"{'transfers':<18}{figures.transactions} from {figures.senders} senders via "
+        f"{figures.nodes} node(s)\n"
+        f"{'elapsed':<18}{figures.elapsed_s:.2f}s (send + mining, signing excluded)\n"
+        f"{'rate':<18}{figures.tx_per_s:.1f} tx/s (wall), "
+        f"{figures.chain_tx_per_s:.1f} tx/s (block timestamps)\n"
+        f"{'blocks':<18}{figures.blocks} (max {figures.max_tx_per_block} tx in one)")
 
 
 # --------------------------------------------------------------------------------------------
