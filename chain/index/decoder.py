@@ -27,7 +27,7 @@ class DecodedEvent:
 
     @property
     def token_id(self) -> str | None:
-        for name in ("tokenId", "id", "wrappedTokenId"):
+        for name in ("tokenId", "id", "workId", "wrappedTokenId"):
             if name in self.args:
                 return str(self.args[name])
         return None

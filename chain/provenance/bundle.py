@@ -1,0 +1,106 @@
+"""Provenance bundles: self-contained evidence for every event in a token's story.
+
+For each event the bundle holds the block header (every consensus field), the transaction's
+receipt in consensus form, and the Merkle-Patricia proof of that receipt against the header's
+receipts root (built from all of the block's receipts); plus, per chain, every header between
+the first and the last event so the parent-hash links can be checked; plus the ABI fragment of
+each event so it decodes with no other input. ``chain.provenance.verify`` checks it offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hexbytes import HexBytes
+
+from chain.proofs.receipts import receipt_proof
+
+FORMAT = "chainright-provenance-bundle/1"
+MAX_LINK_HEADERS = 20_000
+
+HEADER_FIELDS = (
+    "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot", "receiptsRoot",
+    "logsBloom", "difficulty", "number", "gasLimit", "gasUsed", "timestamp", "extraData",
+    "mixHash", "nonce", "baseFeePerGas", "withdrawalsRoot", "blobGasUsed", "excessBlobGas",
+    "parentBeaconBlockRoot", "requestsHash", "hash",
+)
+
+
+def _hex(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, HexBytes)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, int):
+        return hex(value)
+    return value
+
+
+def header_of(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _hex(block[k]) for k in HEADER_FIELDS if block.get(k) is not None}
+
+
+def receipt_of(receipt: Mapping[str, Any]) -> dict[str, Any]:
+    """The consensus fields of a receipt (what the receipts trie commits to), as hex."""
+    return {
+        "type": _hex(receipt.get("type") or 0),
+        "status": _hex(receipt["status"]),
+        "cumulativeGasUsed": _hex(receipt["cumulativeGasUsed"]),
+        "logsBloom": _hex(receipt["logsBloom"]),
+        "logs": [{"address": log["address"], "topics": [_hex(t) for t in log["topics"]],
+                  "data": _hex(log["data"])} for log in receipt["logs"]],
+    }
+
+
+RpcCall = Callable[[str, list[Any]], Any]
+
+
+def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+                 rpc_by_chain: Mapping[int, RpcCall], abis: Mapping[str, list[dict[str, Any]]],
+                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Assemble the bundle for ``events`` (rows of the index: chain_id, block_number, tx_hash,
+    log_index, address, contract, event, args) using raw JSON-RPC per chain."""
+    blocks: dict[tuple[int, int], dict[str, Any]] = {}
+    receipts: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    entries = []
+    for n, ev in enumerate(events, start=1):
+        chain_id, number = int(ev["chain_id"]), int(ev["block_number"])
+        rpc = rpc_by_chain[chain_id]
+        key = (chain_id, number)
+        if key not in blocks:
+            blocks[key] = rpc("eth_getBlockByNumber", [hex(number), False])
+            receipts[key] = rpc("eth_getBlockReceipts", [hex(number)])
+        block_receipts = receipts[key]
+        tx_index = next(i for i, r in enumerate(block_receipts)
+                        if r["transactionHash"].lower() == str(ev["tx_hash"]).lower())
+        receipt = block_receipts[tx_index]
+        position = next(i for i, log in enumerate(receipt["logs"])
+                        if int(log["logIndex"], 16) == int(ev["log_index"]))
+        fragment = next(item for item in abis[str(ev["contract"])]
+                        if item.get("type") == "event" and item.get("name") == ev["event"])
+        entries.append({
+            "chain_id": chain_id, "block_number": number, "block_hash": blocks[key]["hash"],
+            "tx_hash": ev["tx_hash"], "tx_index": tx_index, "log_index": int(ev["log_index"]),
+            "log_position": position, "contract": ev["contract"], "event": ev["event"],
+            "address": ev["address"], "args": json.loads(ev["args"]) if isinstance(ev["args"], str)
+            else ev["args"],
+            "abi": fragment, "receipt": receipt_of(receipt),
+            "proof": ["0x" + node.hex() for node in receipt_proof(block_receipts, tx_index)],
+        })
+        if progress is not None:
+            progress(f"bundle: event {n}/{len(events)} ({ev['event']} in block {number})")
+    headers: dict[str, dict[str, dict[str, Any]]] = {}
+    for chain_id in sorted({e["chain_id"] for e in entries}):
+        numbers = [e["block_number"] for e in entries if e["chain_id"] == chain_id]
+        low, high = min(numbers), max(numbers)
+        if high - low > MAX_LINK_HEADERS:
+            raise ValueError(f"the story spans {high - low} blocks on chain {chain_id}; bundles link at "
+                             f"most {MAX_LINK_HEADERS} headers")
+        rpc = rpc_by_chain[chain_id]
+        chain_headers = {}
+        for number in range(low, high + 1):
+            block = blocks.get((chain_id, number)) or rpc("eth_getBlockByNumber", [hex(number), False])
+            chain_headers[str(number)] = header_of(block)
+        headers[str(chain_id)] = chain_headers
+    return {"format": FORMAT, "subject": dict(subject), "events": entries, "headers": headers}
+
