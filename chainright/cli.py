@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -28,6 +29,8 @@ node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the l
 app.add_typer(node_app, name="node")
 api_app = typer.Typer(no_args_is_help=True, help="Run the HTTP API.")
 app.add_typer(api_app, name="api")
+provenance_app = typer.Typer(no_args_is_help=True, help="Provenance bundles for auditors.")
+app.add_typer(provenance_app, name="provenance")
 indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the database.")
 app.add_typer(indexer_app, name="indexer")
 bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
@@ -206,6 +209,99 @@ def api_run(
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+# --------------------------------------------------------------------------------------------
+# provenance
+
+
+@provenance_app.command("export")
+def provenance_export(
+    collection: Annotated[str, typer.Option(help="The token's collection address.")],
+    token_id: Annotated[int, typer.Option("--token-id", help="The token id.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the bundle (JSON).")],
+    chain: Annotated[str, typer.Option(help="The token's chain: home or remote.")] = "home",
+) -> None:
+    """Export a token's provenance bundle from the index and the chain's RPC."""
+    import json
+
+    from web3 import Web3
+
+    from api.db import Database
+    from chain.artifacts import Artifacts
+    from chain.index.store import IndexStore
+    from chain.provenance import build_bundle, rpcs_for, story_rows
+
+    settings = _settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    if not Web3.is_address(collection):
+        raise ChainError(f"{collection!r} is not an address")
+    address = Web3.to_checksum_address(collection)
+    db = Database(_api_settings().effective_database_url)
+    with IndexStore(db.engine).engine.connect() as conn:
+        rows = story_rows(conn, spec.chain_id, address, token_id, work_id=token_id)
+    if not rows:
+        raise ChainError(f"no indexed event about token {token_id} of {address} on chain {spec.chain_id}; "
+                         "run 'chainright indexer run --once' first")
+    artifacts = Artifacts.load()
+    rpcs = rpcs_for({s.chain_id: s.rpc_url for s in settings.specs("all")})
+    bundle = build_bundle({"chain_id": spec.chain_id, "collection": address, "token_id": token_id}, rows,
+                          rpcs, {n: artifacts.get(n).abi for n in artifacts.names()}, progress=say)
+    out.write_text(json.dumps(bundle, indent=1))
+    say(f"wrote {out}: {len(bundle['events'])} events, "
+        f"{sum(len(h) for h in bundle['headers'].values())} headers")
+
+
+@app.command("verify")
+def verify_cmd(
+    bundle_file: Annotated[Path, typer.Argument(help="A bundle from 'provenance export' or the API.")],
+    content: Annotated[Path | None, typer.Option(help="The work's file: its hash must match.")] = None,
+    validators: Annotated[str | None, typer.Option(
+        help="CHAIN_ID=0xA,0xB,...: check Clique seals of that chain against this validator set.")] = None,
+) -> None:
+    """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
+    import json
+
+    from chain.provenance import verify_bundle
+
+    try:
+        bundle = json.loads(bundle_file.read_text())
+    except FileNotFoundError:
+        raise ChainError(f"no bundle at {bundle_file}") from None
+    except ValueError as exc:
+        raise ChainError(f"{bundle_file} is not JSON ({exc})") from None
+    sets: dict[int, set[str]] = {}
+    if validators:
+        chain_id, _, members = validators.partition("=")
+        if not chain_id.isdigit() or not members:
+            raise ChainError("--validators takes CHAIN_ID=0xA,0xB,...")
+        sets[int(chain_id)] = {m.strip() for m in members.split(",") if m.strip()}
+    data = None
+    if content is not None:
+        try:
+            data = content.read_bytes()
+        except FileNotFoundError:
+            raise ChainError(f"no file at {content}") from None
+    verdict = verify_bundle(bundle, content=data, validators=sets, hops=_bridge_hops())
+    subject = bundle.get("subject", {})
+    typer.echo(f"bundle for token {subject.get('token_id')} of {subject.get('collection')} "
+               f"on chain {subject.get('chain_id')}: {len(bundle.get('events', []))} events")
+    passed = sum(c.ok for c in verdict.checks)
+    typer.echo(f"{passed} of {len(verdict.checks)} checks passed")
+    story = next((c for c in verdict.checks if c.what == "story" and c.ok), None)
+    if story:
+        typer.echo(f"story: {story.detail}")
+    if verdict.ok:
+        typer.echo("VERIFIED: every header, receipt proof, event and link checks out")
+        return
+    broken = verdict.first_break
+    assert broken is not None
+    typer.echo(f"BROKEN at {broken.what}: {broken.detail}")
+    raise typer.Exit(1)
+
+
+def _bridge_hops() -> list[dict[str, Any]]:
+    return []
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,9 +6,18 @@ for it, and an offline verifier.
 - ``verify``  checks a bundle with no network and names the first broken link
 """
 
-from chain.provenance.bundle import FORMAT, build_bundle
+from chain.provenance.bundle import FORMAT, build_bundle, rpcs_for
 from chain.provenance.story import entry_view, merge_chains, story_rows
 from chain.provenance.verify import Check, Verdict, verify_bundle
 
-__all__ = ["FORMAT", "Check", "Verdict", "build_bundle", "entry_view", "merge_chains", "story_rows",
-           "verify_bundle"]
+__all__ = [
+           "FORMAT",
+           "Check",
+           "Verdict",
+           "build_bundle",
+           "entry_view",
+           "merge_chains",
+           "rpcs_for",
+           "story_rows",
+           "verify_bundle",
+]

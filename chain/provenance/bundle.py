@@ -55,6 +55,16 @@ def receipt_of(receipt: Mapping[str, Any]) -> dict[str, Any]:
 RpcCall = Callable[[str, list[Any]], Any]
 
 
+def rpcs_for(urls: Mapping[int, str], timeout: float = 10.0) -> dict[int, RpcCall]:
+    """Raw JSON-RPC callables per chain id (the bundle needs eth_getBlockReceipts)."""
+    from chain.rpc import rpc_call
+
+    def make(url: str) -> RpcCall:
+        return lambda method, params: rpc_call(url, method, params, timeout=timeout)
+
+    return {int(chain_id): make(url) for chain_id, url in urls.items()}
+
+
 def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                  rpc_by_chain: Mapping[int, RpcCall], abis: Mapping[str, list[dict[str, Any]]],
                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:

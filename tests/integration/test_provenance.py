@@ -77,11 +77,11 @@ def story(two_chains: ChainSettings, artifacts, tmp_path_factory):
     bundle = build_bundle({"chain_id": 31337, "collection": collection.address, "token_id": token_id},
                           rows, {31337: lambda m, p: rpc_call(spec.rpc_url, m, p)},
                           {n: artifacts.get(n).abi for n in artifacts.names()})
-    return bundle, rows
+    return bundle, rows, db, collection.address, token_id
 
 
 def test_the_story_has_every_kind_of_event_oldest_first(story):
-    _, rows = story
+    rows = story[1]
     events = [r["event"] for r in rows]
     assert events.count("Transfer") == 3  # mint + two sales
     assert "RightsRegistered" in events and "WorkMinted" in events
@@ -90,7 +90,7 @@ def test_the_story_has_every_kind_of_event_oldest_first(story):
 
 
 def test_bundle_verifies_offline_with_the_content(story):
-    bundle, _ = story
+    bundle = story[0]
     text = json.dumps(bundle)  # the bundle is plain JSON
     verdict = verify_bundle(json.loads(text), content=WORK)
     assert verdict.ok, verdict.first_break
@@ -148,13 +148,53 @@ def _break_link(b):
     (_break_link, "parent link"),
 ])
 def test_every_tampering_is_rejected_naming_the_break(story, mutate, expected):
-    bundle, _ = story
+    bundle = story[0]
     verdict = _tampered(bundle, mutate)
     assert not verdict.ok
     assert expected in verdict.first_break.what, verdict.first_break
 
 
 def test_a_different_file_does_not_match_the_registered_hash(story):
-    bundle, _ = story
+    bundle = story[0]
     verdict = verify_bundle(bundle, content=b"not the work")
     assert not verdict.ok and verdict.first_break.what == "content hash"
+
+
+def test_api_serves_the_story_and_a_bundle_that_verifies(story, two_chains, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from api.settings import ApiSettings
+
+    _, _, db, collection, token_id = story
+    app = create_app(ApiSettings(environment="test", data_dir=tmp_path), db=db, chain_settings=two_chains)
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.get(f"/provenance/31337/{collection}/{token_id}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    events = [e["event"] for e in body["entries"]]
+    assert events[0] == "Transfer" and {"RightsRegistered", "WorkMinted", "LicenseGranted"} <= set(events)
+    assert body["content_hash"] == "0x" + hashlib.sha256(WORK).hexdigest()
+    assert "not available" in body["content_check"]  # the work was never uploaded to this API
+    r = client.get(f"/provenance/31337/{collection}/{token_id}/bundle")
+    assert r.status_code == 200
+    assert verify_bundle(r.json(), content=WORK).ok
+    missing = client.get(f"/provenance/31337/{collection}/999999")
+    assert missing.status_code == 404 and "indexer" in missing.json()["detail"]
+
+
+def test_chainright_verify_prints_a_verdict_and_fails_on_a_break(story, tmp_path):
+    import subprocess
+
+    bundle = story[0]
+    good, bad, work = tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "work.bin"
+    good.write_text(json.dumps(bundle))
+    work.write_bytes(WORK)
+    broken = copy.deepcopy(bundle)
+    _drop_transfer(broken)
+    bad.write_text(json.dumps(broken))
+    ok = subprocess.run(["chainright", "verify", str(good), "--content", str(work)], capture_output=True,
+                        text=True, timeout=120)
+    assert ok.returncode == 0 and "VERIFIED" in ok.stdout, ok.stdout + ok.stderr
+    ko = subprocess.run(["chainright", "verify", str(bad)], capture_output=True, text=True, timeout=120)
+    assert ko.returncode == 1 and "BROKEN at" in ko.stdout and "transfer chain" in ko.stdout

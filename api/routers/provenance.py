@@ -1,0 +1,113 @@
+"""Provenance for auditors: a token's story, and a bundle that verifies offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from web3 import Web3
+
+from api.errors import NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
+from chain.index.store import IndexStore
+from chain.provenance import build_bundle, entry_view, rpcs_for, story_rows
+
+router = APIRouter(prefix="/provenance", tags=["provenance"])
+
+
+class StoryEntry(BaseModel):
+    chain_id: int
+    block_number: int
+    block_time: int | None
+    tx_hash: str
+    log_index: int
+    contract: str
+    address: str
+    event: str
+    args: dict[str, Any]
+
+
+class Story(BaseModel):
+    chain_id: int
+    collection: str
+    token_id: int
+    work_id: int | None
+    content_hash: str | None
+    content_check: str
+    """'match', 'mismatch', or why the content could not be checked."""
+    entries: list[StoryEntry]
+
+
+def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: int) -> tuple[str, int | None]:
+    if not Web3.is_address(collection):
+        raise UnprocessableError(f"{collection!r} is not an address")
+    address = Web3.to_checksum_address(collection)
+    gateway.spec_for(chain_id)
+    work_id = None
+    try:
+        nft = gateway.contract(chain_id, "CreatorCollection", address)
+        work_id = int(nft.functions.workOf(token_id).call()[0])
+    except Exception:  # not one of our collections, or no such token: the index may still know it
+        work_id = None
+    return address, work_id
+
+
+Rows = list[dict[str, Any]]
+
+
+def _rows(request: Request, chain_id: int, collection: str, token_id: int) -> tuple[Rows, int | None]:
+    gateway: ChainGateway = request.app.state.gateway
+    address, work_id = _subject(gateway, chain_id, collection, token_id)
+    store = IndexStore(request.app.state.db.engine)
+    with store.engine.connect() as conn:
+        rows = story_rows(conn, chain_id, address, token_id, work_id=work_id)
+    if not rows:
+        raise NotFoundError(f"no indexed event about token {token_id} of {address} on chain {chain_id}; "
+                            "is the indexer running ('chainright indexer run')?")
+    return rows, work_id
+
+
+@router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
+            summary="The full story of one token, oldest first")
+def story(chain_id: int, collection: str, token_id: int, request: Request) -> Story:
+    rows, work_id = _rows(request, chain_id, collection, token_id)
+    entries = [entry_view(r) for r in rows]
+    registered = next((e["args"]["contentHash"] for e in entries
+                       if e["event"] in ("WorkMinted", "RightsRegistered") and e["args"].get("contentHash")),
+                      None)
+    check = "no registered content hash in the story"
+    if registered is not None:
+        check = _content_check(request, entries, str(registered))
+    return Story(chain_id=chain_id, collection=Web3.to_checksum_address(collection), token_id=token_id,
+                 work_id=work_id, content_hash=registered, content_check=check,
+                 entries=[StoryEntry(**e) for e in entries])
+
+
+def _content_check(request: Request, entries: list[dict[str, Any]], registered: str) -> str:
+    import hashlib
+
+    from chain.cid import cid_from_bytes
+
+    cid_hex = next((e["args"].get("cid") for e in entries if e["event"] == "RightsRegistered"), None)
+    if not cid_hex:
+        return "no CID in the story"
+    cid = cid_from_bytes(bytes.fromhex(str(cid_hex)[2:]))
+    try:
+        data = request.app.state.content_store.get(cid)
+    except Exception as exc:  # not stored here: say so rather than guess
+        return f"content {cid} not available here ({type(exc).__name__})"
+    digest = "0x" + hashlib.sha256(data).hexdigest()
+    return "match" if digest == registered.lower() else f"mismatch: the content hashes to {digest}"
+
+
+@router.get("/{chain_id}/{collection}/{token_id}/bundle",
+            summary="A self-contained bundle (headers, receipts, receipt proofs) to verify offline "
+                    "with 'chainright verify'")
+def bundle(chain_id: int, collection: str, token_id: int, request: Request) -> dict[str, Any]:
+    rows, _ = _rows(request, chain_id, collection, token_id)
+    gateway: ChainGateway = request.app.state.gateway
+    rpcs = rpcs_for({spec.chain_id: spec.rpc_url for spec in gateway.specs()})
+    abis = {n: gateway.artifacts.get(n).abi for n in gateway.artifacts.names()}
+    return build_bundle({"chain_id": chain_id, "collection": Web3.to_checksum_address(collection),
+                         "token_id": token_id}, rows, rpcs, abis)
