@@ -548,32 +548,70 @@ def bench_consortium(
 
 @app.command("up")
 def up_cmd() -> None:
-    """Run the platform locally: both chains, every contract deployed; Ctrl-C stops it all."""
-    from chain.nodes import NodeManager
+    """Run the platform locally: both chains, every contract, the indexer and the API.
+
+    Ctrl-C stops every child cleanly; the next run resumes from the saved state (chain state,
+    database, deployments, checkpoints) in the data directory.
+    """
+    import urllib.request
+
+    from api.db import Database
+    from api.errors import ApiError
+    from chain.nodes import NodeManager, port_is_free
+    from chainright.supervisor import Service, ServiceFailedError, Supervisor
 
     settings = _settings()
+    api_settings = _api_settings()
     specs = settings.specs("all")
+    if not port_is_free(api_settings.host, api_settings.port):
+        raise ChainError(f"port {api_settings.port} on {api_settings.host} is already in use, so the API "
+                         "cannot start; stop what listens there or set CHAINRIGHT_API_PORT. Nothing was "
+                         "started.")
     manager = NodeManager(settings, progress=say)
-    say(f"[1/3] starting chains (data directory {settings.data_dir})")
+    say(f"[1/5] starting chains (data directory {settings.data_dir})")
     records = manager.start(specs)
+    supervisor = Supervisor(settings.log_dir, say=say)
     try:
-        say("[2/3] compiling and deploying contracts")
+        say("[2/5] compiling and deploying contracts (reusing deployments that match this build)")
         deployed = _deploy(specs, settings, force=False)
-        say("[3/3] ready")
+        say("[3/5] migrating the database")
+        try:
+            Database(api_settings.effective_database_url).migrate()
+        except ApiError as exc:
+            raise ChainError(str(exc)) from None
+        say("[4/5] starting the indexer")
+        supervisor.start(Service("indexer", ["indexer", "run"]))
+        say("[5/5] starting the API")
+        api_url = f"http://{api_settings.host}:{api_settings.port}"
+
+        def api_ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"{api_url}/health", timeout=1) as r:  # noqa: S310 (loopback)
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        supervisor.start(Service("api", ["api", "run"], ready=api_ready))
         typer.echo("")
         typer.echo("Chainright is running")
-        typer.echo(f"  data directory   {settings.data_dir}")
+        typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
+        typer.echo(f"  data directory   {settings.data_dir}  (logs in {settings.log_dir})")
+        typer.echo(f"  database         {api_settings.effective_database_url.split('@')[-1]}")
         for spec in specs:
             rec = next((r for r in records if r.name == spec.name), None)
             pid = f"pid {rec.pid}" if rec else "external"
             typer.echo(f"  {spec.name:<7} chain {spec.chain_id:<6} {spec.rpc_url:<24} {pid}")
             for contract, address in deployed.get(spec.name, {}).items():
                 typer.echo(f"           {contract:<26} {address}")
-        typer.echo("Press Ctrl-C to stop.")
+        typer.echo("ready. Press Ctrl-C to stop.")
         with _wait_for_stop_signal() as stop:
-            stop.wait()
+            try:
+                supervisor.watch(stop)
+            except ServiceFailedError as exc:
+                raise ChainError(str(exc)) from None
         say("stopping ...")
     finally:
+        supervisor.stop_all()
         manager.stop([r.name for r in records])
         say("stopped")
 
