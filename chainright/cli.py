@@ -29,6 +29,8 @@ node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the l
 app.add_typer(node_app, name="node")
 api_app = typer.Typer(no_args_is_help=True, help="Run the HTTP API.")
 app.add_typer(api_app, name="api")
+wallet_app = typer.Typer(no_args_is_help=True, help="A local wallet that signs for you (keys stay here).")
+app.add_typer(wallet_app, name="wallet")
 provenance_app = typer.Typer(no_args_is_help=True, help="Provenance bundles for auditors.")
 app.add_typer(provenance_app, name="provenance")
 indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the database.")
@@ -209,6 +211,135 @@ def api_run(
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+# --------------------------------------------------------------------------------------------
+# wallet and user actions through the API
+
+WalletOpt = Annotated[str, typer.Option("--wallet", help="Wallet name (keystore in <data>/wallets).")]
+ApiOpt = Annotated[str, typer.Option("--api", help="The API's base URL.")]
+
+
+def _wallet_path(name: str) -> Path:
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ChainError(f"wallet name {name!r}: use letters, digits, - and _")
+    return _settings().data_dir / "wallets" / f"{name}.json"
+
+
+def _passphrase(confirm: bool = False) -> str:
+    value = os.environ.get("CHAINRIGHT_WALLET_PASSPHRASE")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise ChainError("no passphrase: set CHAINRIGHT_WALLET_PASSPHRASE or run in a terminal")
+    return str(typer.prompt("wallet passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+def _load_wallet(name: str):  # type: ignore[no-untyped-def]
+    from chain.wallet import Wallet
+
+    return Wallet.load(_wallet_path(name), _passphrase())
+
+
+@wallet_app.command("new")
+def wallet_new(name: WalletOpt = "default") -> None:
+    """Create a wallet (a new key in an encrypted keystore); prints its address."""
+    from chain.wallet import Wallet
+
+    wallet = Wallet.create()
+    wallet.save(_wallet_path(name), _passphrase(confirm=True))
+    typer.echo(wallet.address)
+
+
+@wallet_app.command("import")
+def wallet_import(
+    name: WalletOpt = "default",
+    key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the key (never taken on the command line).")
+    ] = "CHAINRIGHT_WALLET_KEY",
+) -> None:
+    """Import an existing private key from an environment variable into an encrypted keystore."""
+    from chain.wallet import Wallet
+
+    key = os.environ.get(key_env)
+    if not key:
+        raise ChainError(f"set {key_env} to the private key to import")
+    wallet = Wallet.from_key(key)
+    wallet.save(_wallet_path(name), _passphrase(confirm=True))
+    typer.echo(wallet.address)
+
+
+@wallet_app.command("address")
+def wallet_address(name: WalletOpt = "default") -> None:
+    """Print the wallet's address (and where its keystore is)."""
+    import json
+
+    path = _wallet_path(name)
+    try:
+        address = json.loads(path.read_text())["address"]
+    except FileNotFoundError:
+        raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
+    typer.echo("0x" + address.removeprefix("0x"))
+    say(f"keystore: {path}")
+
+
+@app.command("mint")
+def mint_cmd(
+    file: Annotated[Path, typer.Argument(help="The work to upload and mint.")],
+    collection: Annotated[str | None, typer.Option(help="An existing collection of yours.")] = None,
+    new_collection: Annotated[str | None, typer.Option(help="Create a collection with this name.")] = None,
+    symbol: Annotated[str, typer.Option(help="Symbol of a new collection.")] = "WORK",
+    split: Annotated[str | None, typer.Option(
+        help="Royalty receiver: a 30/40/30 split RIGHTS_HOLDER,ISSUER,CHANNEL.")] = None,
+    royalty_bps: Annotated[int, typer.Option(help="Royalty on every sale, basis points.")] = 500,
+    quantity: Annotated[int, typer.Option(help="> 1 mints an edition.")] = 1,
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Upload a work and mint it from your wallet (the API returns transactions; the wallet signs)."""
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+    from chain.connection import connect
+
+    if (collection is None) == (new_collection is None):
+        raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
+    settings = _settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    wallet = _load_wallet(wallet_name)
+    web3 = connect(spec)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        client.login()
+        say(f"logged in as {wallet.address}")
+        asset = client.upload(file)
+        say(f"uploaded {file.name}: CID {asset['cid']}, content hash {asset['content_hash']}")
+        receiver = None
+        if split:
+            parts = [p.strip() for p in split.split(",")]
+            if len(parts) != 3:
+                raise ChainError("--split takes three addresses: RIGHTS_HOLDER,ISSUER,CHANNEL")
+            out = client.split_tx(*parts)
+            if not out["already_exists"]:
+                receipt = wallet.send(web3, out["transaction"])
+                tx = "0x" + bytes(receipt["transactionHash"]).hex()
+                say(f"royalty split created at {out['splitter']} (tx {tx})")
+            receiver = out["splitter"]
+        if new_collection is not None:
+            out = client.collection_tx(new_collection, symbol, receiver, royalty_bps)
+            receipt = wallet.send(web3, out["transaction"])
+            collection = out["predicted_address"]
+            say(f"collection {new_collection} created at {collection} "
+                f"(tx 0x{bytes(receipt['transactionHash']).hex()})")
+        assert collection is not None
+        receipt = wallet.send(web3, client.mint_tx(asset["cid"], collection, quantity))
+        say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
+            f"gas {receipt['gasUsed']})")
+        typer.echo(f"{collection}\t{asset['cid']}")
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()
 
 
 # --------------------------------------------------------------------------------------------

@@ -166,6 +166,44 @@ def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, request: Request)
         predicted_address=Web3.to_checksum_address(predicted), salt="0x" + salt.hex())
 
 
+class SplitTxIn(BaseModel):
+    chain_id: int = Field(gt=0)
+    rights_holder: str
+    issuer: str
+    channel: str
+    salt: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+
+    @field_validator("rights_holder", "issuer", "channel")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return _address(value)
+
+
+class SplitTxOut(BaseModel):
+    transaction: UnsignedTx
+    splitter: str
+    """The splitter's address (deterministic): use it as the collection's royalty receiver."""
+    already_exists: bool
+
+
+@router.post("/splits/tx", response_model=SplitTxOut,
+             summary="The transaction that creates a three-way royalty split (30/40/30)")
+def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitTxOut:
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway = request.app.state.gateway
+    factory = gateway.contract(body.chain_id, "SplitterFactory")
+    salt = bytes.fromhex(body.salt[2:]) if body.salt else bytes(32)
+    args = [body.rights_holder, body.issuer, body.channel, salt]
+    predicted = Web3.to_checksum_address(factory.functions.predictThreeWaySplitAddress(*args).call())
+    exists = len(gateway.web3(body.chain_id).eth.get_code(predicted)) > 0
+    data = factory.encode_abi("createThreeWaySplit", args=args)
+    gas = _simulate(request, body.chain_id, user.address, factory.address, data)
+    return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
+                                             to=factory.address, data=data, gas=gas),
+                      splitter=predicted, already_exists=exists)
+
+
 @router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,
              summary="The transaction that mints this work (one token, or an edition) with its rights record")
 def mint_tx(cid: str, body: MintTxIn, user: KycVerifiedUser, db: DbSession,

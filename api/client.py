@@ -1,0 +1,99 @@
+"""A Python client of the Chainright API that acts as a user: it logs in with the user's wallet
+(SIWE), uploads works, asks for unsigned transactions and has the wallet sign and send them.
+
+Used by ``chainright wallet``/``mint`` and the demo; the wallet's key never leaves the process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.errors import ApiError
+
+
+class ClientError(ApiError):
+    """Raised when the API answers with a problem (its detail is kept) or cannot be reached."""
+
+    status = 502
+    title = "API call failed"
+
+
+class ChainrightClient:
+    def __init__(self, base_url: str, wallet: Any, chain_id: int, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self.wallet = wallet
+        self.chain_id = chain_id
+        self.token: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ClientError(f"the API at {self.http.base_url} does not answer ({type(exc).__name__}); "
+                              "is it running ('make up')?") from None
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise ClientError(f"{method} {path} answered {response.status_code}: {detail}",
+                              status_code=response.status_code)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def login(self) -> dict[str, Any]:
+        """Sign-In with Ethereum: the API's message, signed by the wallet."""
+        start = self._call("POST", "/auth/siwe/nonce", json={"address": self.wallet.address,
+                                                               "chain_id": self.chain_id})
+        session = self._call("POST", "/auth/siwe/login", json={
+            "message": start["message"], "signature": self.wallet.sign_text(start["message"])})
+        self.token = session["token"]
+        return dict(session)
+
+    def me(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/auth/me"))
+
+    def kyc_apply(self, application: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/kyc/applications", json=application))
+
+    def kyc_status(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/kyc/status"))
+
+    def upload(self, path: Path) -> dict[str, Any]:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ClientError(f"no file at {path}") from None
+        return dict(self._call("POST", "/assets", files={"file": (path.name, data)}))
+
+    def collection_tx(self, name: str, symbol: str, royalty_receiver: str | None, royalty_bps: int,
+                      ) -> dict[str, Any]:
+        return dict(self._call("POST", "/collections/tx", json={
+            "chain_id": self.chain_id, "name": name, "symbol": symbol,
+            "royalty_receiver": royalty_receiver, "royalty_bps": royalty_bps}))
+
+    def split_tx(self, rights_holder: str, issuer: str, channel: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/splits/tx", json={
+            "chain_id": self.chain_id, "rights_holder": rights_holder, "issuer": issuer,
+            "channel": channel}))
+
+    def mint_tx(self, cid: str, collection: str, quantity: int = 1) -> dict[str, Any]:
+        return dict(self._call("POST", f"/assets/{cid}/mint-tx", json={
+            "chain_id": self.chain_id, "collection": collection, "quantity": quantity}))
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._call("GET", path, params=params or None)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._call("POST", path, json=body, **kwargs)

@@ -1,0 +1,89 @@
+"""The wallet client from the command line: import a key, then `chainright mint` uploads a work,
+creates a 30/40/30 split and a collection, and mints, every transaction signed locally."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api import create_app
+from api.settings import ApiSettings
+from chain.connection import connect
+from chain.deploy import deploy_to_chains
+from chain.devaccounts import dev_account
+from chain.settings import ChainSettings
+from did.settings import DidSettings
+from tests.conftest import free_port, settings_env
+from tests.support.api_flow import officer_grants, verified_login
+
+pytestmark = pytest.mark.integration
+
+CREATOR = dev_account(5)
+
+
+@pytest.fixture
+def served_api(two_chains: ChainSettings, artifacts, database, tmp_path):
+    deploy_to_chains(two_chains, two_chains.specs("all"))
+    port = free_port()
+    settings = ApiSettings(environment="test", data_dir=tmp_path, siwe_domain=f"127.0.0.1:{port}",
+                           siwe_uri=f"http://127.0.0.1:{port}", role_grants=officer_grants(), port=port)
+    app = create_app(settings, db=database, chain_settings=two_chains, did_settings=DidSettings(environment="test"))
+    verified_login(TestClient(app), CREATOR)  # the creator passed KYC
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_import_then_mint_with_a_split_from_the_command_line(served_api, two_chains, artifacts, tmp_path):
+    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "correct horse",
+                                      "CHAINRIGHT_WALLET_KEY": "0x" + bytes(CREATOR.key).hex()}
+    name = f"alice-{free_port()}"
+    imported = subprocess.run(["chainright", "wallet", "import", "--wallet", name], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == CREATOR.address
+    assert bytes(CREATOR.key).hex() not in (imported.stdout + imported.stderr)
+    keystore = two_chains.data_dir / "wallets" / f"{name}.json"
+    assert oct(os.stat(keystore).st_mode & 0o777) == "0o600"
+
+    work = tmp_path / "song.mp3"
+    work.write_bytes(b"an original song " + tmp_path.name.encode())
+    rights, issuer, channel = dev_account(1).address, dev_account(2).address, dev_account(3).address
+    env.pop("CHAINRIGHT_WALLET_KEY")
+    minted = subprocess.run(
+        ["chainright", "mint", str(work), "--new-collection", "Alice Songs", "--symbol", "SONG",
+         "--split", f"{rights},{issuer},{channel}", "--wallet", name, "--api", served_api],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert minted.returncode == 0, minted.stderr
+    collection, cid = minted.stdout.strip().split("\t")
+    web3 = connect(two_chains.spec("home"))
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.tokenURI(1).call() == f"ipfs://{cid}"
+    receiver, amount = nft.functions.royaltyInfo(1, 10_000).call()
+    assert amount == 500 and len(web3.eth.get_code(receiver)) > 0  # the splitter
+    assert "royalty split created" in minted.stderr and "minted in block" in minted.stderr
+
+
+def test_wrong_passphrase_is_a_clear_error(two_chains, tmp_path):
+    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "one"}
+    name = f"bob-{free_port()}"
+    subprocess.run(["chainright", "wallet", "new", "--wallet", name], env=env, capture_output=True, timeout=120)
+    env["CHAINRIGHT_WALLET_PASSPHRASE"] = "two"
+    work = tmp_path / "w.txt"
+    work.write_text("w")
+    out = subprocess.run(["chainright", "mint", str(work), "--collection", CREATOR.address, "--wallet", name],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "wrong passphrase" in out.stderr and "Traceback" not in out.stderr
