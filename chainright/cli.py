@@ -324,6 +324,8 @@ def mint_cmd(
                 receipt = wallet.send(web3, out["transaction"])
                 tx = "0x" + bytes(receipt["transactionHash"]).hex()
                 say(f"royalty split created at {out['splitter']} (tx {tx})")
+            else:
+                say(f"royalty split {out['splitter']} already exists; using it")
             receiver = out["splitter"]
         if new_collection is not None:
             out = client.collection_tx(new_collection, symbol, receiver, royalty_bps)
