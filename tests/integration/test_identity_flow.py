@@ -243,3 +243,24 @@ def test_kyc_input_is_validated_at_the_edge(client):
     assert r.status_code == 422 and "country" in r.json()["detail"]
     assert client.post("/kyc/applications", json=APPLICATION).status_code == 401
 
+
+
+def test_smart_contract_wallet_signs_in_through_eip1271(client, deployed, artifacts):
+    from eth_account.messages import encode_defunct
+
+    from chain.connection import connect
+    from chain.tx import TxSender
+
+    web3 = connect(deployed.spec("home"))
+    art = artifacts.get("TestSmartWallet")
+    wallet, _ = TxSender(web3, OTHER).deploy(art.abi, art.bytecode, USER.address)  # USER owns it
+    start = client.post("/auth/siwe/nonce", json={"address": wallet, "chain_id": 31337}).json()
+    signed_by_owner = "0x" + bytes(USER.sign_message(encode_defunct(text=start["message"])).signature).hex()
+    r = client.post("/auth/siwe/login", json={"message": start["message"], "signature": signed_by_owner})
+    assert r.status_code == 200, r.text
+    assert r.json()["did"] == f"did:pkh:eip155:31337:{wallet}"
+
+    start = client.post("/auth/siwe/nonce", json={"address": wallet, "chain_id": 31337}).json()
+    signed_by_other = "0x" + bytes(OTHER.sign_message(encode_defunct(text=start["message"])).signature).hex()
+    r = client.post("/auth/siwe/login", json={"message": start["message"], "signature": signed_by_other})
+    assert r.status_code == 401 and "EIP-1271" in r.json()["detail"]
