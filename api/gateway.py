@@ -4,6 +4,7 @@ registry and the build's ABIs. Routers take it through a dependency, never throu
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -28,6 +29,8 @@ class ChainGateway:
     def __init__(self, settings: ChainSettings) -> None:
         self.settings = settings
         self._web3: dict[int, Web3] = {}
+        self._contracts: dict[tuple[int, str, str], Any] = {}
+        self._immutable: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
     def specs(self) -> list[ChainSpec]:
@@ -69,9 +72,27 @@ class ChainGateway:
 
     def contract(self, chain_id: int, name: str, address: str | None = None, *,
                  artifact: str | None = None) -> Any:
-        abi = self.artifacts.get(artifact or name).abi
-        return self.web3(chain_id).eth.contract(
-            address=Web3.to_checksum_address(address or self.address(chain_id, name)), abi=abi)
+        """A contract object (cached: building one parses its ABI, which is slow in web3)."""
+        target = Web3.to_checksum_address(address or self.address(chain_id, name))
+        key = (chain_id, artifact or name, target)
+        cached = self._contracts.get(key)
+        if cached is None:
+            abi = self.artifacts.get(artifact or name).abi
+            cached = self.web3(chain_id).eth.contract(address=target, abi=abi)
+            with self._lock:
+                if len(self._contracts) > 4096:
+                    self._contracts.clear()
+                self._contracts[key] = cached
+        return cached
+
+    def immutable_call(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        """Memoise a view whose answer never changes (e.g. which work a token belongs to)."""
+        if key not in self._immutable:
+            with self._lock:
+                if len(self._immutable) > 65536:
+                    self._immutable.clear()
+            self._immutable[key] = fn()
+        return self._immutable[key]
 
     def contract_wallet_check(self, chain_id: int) -> Any:
         """An EIP-1271 check for SIWE on ``chain_id``: True when the address is a contract that

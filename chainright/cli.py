@@ -35,7 +35,7 @@ provenance_app = typer.Typer(no_args_is_help=True, help="Provenance bundles for 
 app.add_typer(provenance_app, name="provenance")
 indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the database.")
 app.add_typer(indexer_app, name="indexer")
-bench_app = typer.Typer(no_args_is_help=True, help="Measure the platform (gas, throughput, latency).")
+bench_app = typer.Typer(help="Measure the platform (gas, throughput, latency).")
 app.add_typer(bench_app, name="bench")
 consortium_app = typer.Typer(no_args_is_help=True,
                              help="Run a local consortium network: geth Clique validator nodes.")
@@ -471,6 +471,42 @@ def indexer_run(
 
 # --------------------------------------------------------------------------------------------
 # bench
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench_all(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    transfers: Annotated[int, typer.Option(help="Transactions per throughput run.")] = 1000,
+    seconds: Annotated[float, typer.Option(help="Seconds per API read run.")] = 5.0,
+) -> None:
+    """Measure everything in one run on a fresh local platform and print one report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from chain.artifacts import compile_project
+    from chain.bench.gas import run_gas_bench
+    from chain.bench.transfers import run_transfer_bench
+    from chainright.benchmarks import LocalPlatform, api_reads_per_s, indexer_events_per_s
+
+    artifacts = compile_project()
+    report: dict[str, Any] = {"gas": run_gas_bench(artifacts, progress=say)}
+    with LocalPlatform(say) as platform:
+        spec = platform.settings.spec("home")
+        raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
+        report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
+        report.update(indexer_events_per_s(platform, artifacts, transfers, say))
+        report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
+    report["conditions"] = {"chain": "anvil, one block per transaction (automine)", "confirmations": 0,
+                            "transactions": transfers, "api_read_seconds": seconds, "cores": os.cpu_count()}
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for key, value in report.items():
+        if key != "gas":
+            say(f"{key:<28} {value}")
+    typer.echo(json.dumps(report, indent=2))
 
 
 @bench_app.command("gas")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from sqlalchemy import select
 from web3 import Web3
 
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
-from chain.index.store import IndexStore
+from chain.index.store import IndexStore, chain_checkpoints
 from chain.provenance import build_bundle, entry_view, rpcs_for, story_rows
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
@@ -47,7 +49,8 @@ def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: in
     work_id = None
     try:
         nft = gateway.contract(chain_id, "CreatorCollection", address)
-        work_id = int(nft.functions.workOf(token_id).call()[0])
+        work_id = int(gateway.immutable_call(("workOf", chain_id, address, token_id),
+                                             lambda: nft.functions.workOf(token_id).call()[0]))
     except Exception:  # not one of our collections, or no such token: the index may still know it
         work_id = None
     return address, work_id
@@ -68,9 +71,36 @@ def _rows(request: Request, chain_id: int, collection: str, token_id: int) -> tu
     return rows, work_id
 
 
+_CACHE: dict[tuple[int, str, int], tuple[tuple[Any, ...], bytes]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _index_version(request: Request) -> tuple[Any, ...]:
+    """Changes whenever the indexer moves on: a story can only change then."""
+    with request.app.state.db.engine.connect() as conn:
+        return tuple(conn.execute(select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
+                                  .order_by(chain_checkpoints.c.chain_id)).all())
+
+
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: int, collection: str, token_id: int, request: Request) -> Story:
+def story(chain_id: int, collection: str, token_id: int, request: Request) -> Response:
+    """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
+    cannot change, so repeated reads cost one small query."""
+    key = (chain_id, collection.lower(), token_id)
+    version = _index_version(request)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == version:
+        return Response(cached[1], media_type="application/json")
+    body = _story(chain_id, collection, token_id, request).model_dump_json().encode()
+    with _CACHE_LOCK:
+        if len(_CACHE) > 10_000:
+            _CACHE.clear()
+        _CACHE[key] = (version, body)
+    return Response(body, media_type="application/json")
+
+
+def _story(chain_id: int, collection: str, token_id: int, request: Request) -> Story:
     rows, work_id = _rows(request, chain_id, collection, token_id)
     entries = [entry_view(r) for r in rows]
     registered = next((e["args"]["contentHash"] for e in entries

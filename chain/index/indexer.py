@@ -112,14 +112,21 @@ class Indexer:
             logs = retry_read(lambda: self.web3.eth.get_logs(
                 {"fromBlock": span.start, "toBlock": span.end}), what="eth_getLogs")
             events, discovered = self._decode(conn, logs, watched)
-            blocks = {e.block_number for e in events}
             times: dict[int, int] = {}
             hashes: dict[int, str] = {}
-            for number in sorted(blocks | {span.end}):
+            for raw in logs:  # nodes that put the block time in logs save a header fetch per block
+                number = int(raw["blockNumber"])
+                hashes[number] = "0x" + bytes(HexBytes(raw["blockHash"])).hex()
+                stamp: Any = raw.get("blockTimestamp")
+                if stamp is not None:
+                    times[number] = int(stamp, 16) if isinstance(stamp, str) else int(stamp)
+            wanted = {e.block_number for e in events if e.block_number not in times} | {span.end}
+            for number in sorted(wanted):
                 block = retry_read(lambda n=number: self.web3.eth.get_block(n),  # type: ignore[misc]
                                    what="eth_getBlockByNumber")
                 times[number] = int(block["timestamp"])
                 hashes[number] = "0x" + bytes(HexBytes(block["hash"])).hex()
+            hashes = {n: h for n, h in hashes.items() if n in {e.block_number for e in events} | {span.end}}
             added = self.store.add_events(conn, events, times)
             self.store.remember_blocks(conn, self.chain_id, hashes, keep_from=span.end - self.rescan)
             self.store.set_next_block(conn, self.chain_id, span.end + 1)
