@@ -69,3 +69,27 @@ class TransactionRevertedError(TransactionError):
 
 class TransactionTimeoutError(TransactionError):
     """Raised when a sent transaction has no receipt within the wait limit."""
+
+
+class OrderError(ChainError):
+    """Raised when a marketplace order is malformed, wrongly signed, or cannot be filled now."""
+
+
+class OrderInvalidError(OrderError):
+    """Raised when an order's fields are out of range (zero price or quantity, ETH offers, ...)."""
+
+
+class OrderSignatureError(OrderError):
+    """Raised when an order's signature is malformed, malleable, or not by the order's signer."""
+
+
+class OrderDomainError(OrderError):
+    """Raised when an order was signed for another chain, marketplace deployment or domain version."""
+
+
+class OrderCounterError(OrderError):
+    """Raised when an order carries a counter other than its signer's current one (it was revoked)."""
+
+
+class OrderNotActiveError(OrderError):
+    """Raised when an order's time window does not contain the given time (not started or expired)."""
