@@ -133,7 +133,14 @@ interface IMarketplace {
     /// @notice Emitted when `bidder` became the high bidder with `amount`; `end` is the (possibly extended) end.
     event BidPlaced(uint256 indexed auctionId, address indexed bidder, uint256 amount, uint40 end);
     /// @notice Emitted when auction `auctionId` was settled; `winner` is address(0) when there was no bid.
-    event AuctionSettled(uint256 indexed auctionId, address indexed winner, uint256 amount, Payout payout);
+    event AuctionSettled(
+        uint256 indexed auctionId,
+        address indexed winner,
+        uint256 amount,
+        address royaltyReceiver,
+        uint256 royalty,
+        uint256 fee
+    );
     /// @notice Emitted when the seller cancelled auction `auctionId` before any bid.
     event AuctionCancelled(uint256 indexed auctionId);
     /// @notice Emitted when a lot could not be delivered to `recipient` and is held for `claimLot`.

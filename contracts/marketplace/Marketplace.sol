@@ -289,7 +289,7 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps);
 
         a.status = AuctionStatus.Settled;
-        emit AuctionSettled(auctionId, winner, amount, payout);
+        emit AuctionSettled(auctionId, winner, amount, payout.royaltyReceiver, payout.royalty, payout.fee);
 
         if (winner != address(0)) _pay(address(0), address(this), seller, payout);
         _deliverLot(auctionId, a, winner != address(0) ? winner : seller);

@@ -51,10 +51,10 @@ def travel(seconds: int) -> None:
 
 
 def travel_to(timestamp: int) -> None:
-    """Mine the next block at ``timestamp`` (must be later than the head)."""
+    """Make the next block (the next transaction) land exactly at ``timestamp``."""
     import ape
 
-    ape.chain.provider.make_request("evm_mine", [timestamp])
+    ape.chain.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
 
 
 @contextmanager
