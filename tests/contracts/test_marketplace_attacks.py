@@ -280,6 +280,7 @@ def test_royalty_receiver_that_fails_cannot_block_the_sale_and_is_credited(w, ap
     credited = one_event(tx, "PaymentCredited")
     assert (credited.payee, credited.amount) == (receiver.address, royalty)
     assert w.credit(receiver) == royalty and balance(receiver) == 0
+    assert w.credit(w.treasury) == fee
     assert_market_holds_only_credits(w, receiver, w.treasury)
     assert tx.gas_used < 250_000  # a gas-burning receiver only burns the bounded stipend
 

@@ -338,11 +338,14 @@ def test_contract_wallet_signs_a_listing_by_eip1271(w, ape_project):
     order = w.order(signer=wallet, token_id=5, unit_price=ETHER)
     signed = w.sign(order, by=w.seller)  # the wallet's owner signs; the wallet vouches by EIP-1271
     royalty, fee, proceeds = split(ETHER)
+    splitter_before = balance(w.splitter)
 
     w.fill_listing(signed)
 
     assert w.nft.ownerOf(5) == w.buyer.address
     assert balance(wallet) == proceeds
+    assert balance(w.splitter) - splitter_before == royalty
+    assert w.credit(w.treasury) == fee
 
 
 def test_contract_wallet_rejects_a_signature_by_someone_else(w, ape_project):
