@@ -120,12 +120,18 @@ _ERRORS: dict[bytes, tuple[str, list[str], list[str]]] = {}
 
 def decode_error(err: Any) -> tuple[str, dict[str, Any]] | None:
     """(name, inputs) of a raw custom-error revert, looked up in every ABI of the build."""
+    import re
+
     from eth_abi.abi import decode
 
-    raw = getattr(err, "revert_message", None) or str(err)
-    if not isinstance(raw, str) or not raw.startswith("0x") or len(raw) < 10:
+    raw = str(getattr(err, "revert_message", None) or err)
+    wrapped = re.fullmatch(r"custom error 0x([0-9a-fA-F]{8}):\s*([0-9a-fA-F]*)", raw.strip())
+    if wrapped:  # how eth_call reverts are reported
+        data = bytes.fromhex(wrapped.group(1) + wrapped.group(2))
+    elif raw.startswith("0x") and len(raw) >= 10:
+        data = bytes.fromhex(raw[2:])
+    else:
         return None
-    data = bytes.fromhex(raw[2:])
     if not _ERRORS:
         _ERRORS.update(_error_table())
     entry = _ERRORS.get(data[:4])
