@@ -59,10 +59,18 @@ class DeployResult:
     reused: bool
 
 
+MARKETPLACE_FEE_BPS = 250
+"""Platform fee of the marketplace and the milestone escrow at deployment (2.5%)."""
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
         Step("CreatorCollection", args=lambda c: ("Chainright Genesis", "CRG", c.deployer)),
+        # Marketplace family: admin (every role) = deployer, treasury = deployer (local dev),
+        # platform fee 2.5%. Production grants the roles to their holders and sets the treasury.
+        Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
+        Step("MilestoneEscrow", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
     ]
 
 
