@@ -9,6 +9,7 @@ import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Recei
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -26,7 +27,14 @@ import {IMarketplace} from "../interfaces/IMarketplace.sol";
 ///      the stipend) is credited in `pendingWithdrawals` instead, so no payee can block a sale.
 ///      ERC-20 payments move from the buyer straight to each payee (SafeERC20) and each leg is
 ///      balance-checked, so a token that lies about transfers or takes a fee reverts the fill.
-contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTransient {
+contract Marketplace is
+    IMarketplace,
+    IERC721Receiver,
+    IERC1155Receiver,
+    EIP712,
+    AccessControl,
+    ReentrancyGuardTransient
+{
     using SafeERC20 for IERC20;
 
     /// @notice Sets per-collection identity requirements.
@@ -128,11 +136,13 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         uint256 expectedValue = order.currency == address(0) ? price : 0;
         if (msg.value != expectedValue) revert PaymentValueMismatch(expectedValue, msg.value);
 
-        orderHash = _checkOrder(order, signature, amount);
+        uint256 filled;
+        (orderHash, filled) = _checkOrder(order, signature, amount);
         _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
         Payout memory payout = _quote(order.token, order.tokenId, price, platformFeeBps);
 
-        _recordFill(orderHash, amount);
+        _recordFill(orderHash, filled + amount);
+        if (order.currency == address(0)) _creditFee(payout.fee);
         _emitFilled(orderHash, order, seller, msg.sender, amount, payout);
 
         _moveToken(order.standard, order.token, seller, msg.sender, order.tokenId, amount);
@@ -150,12 +160,13 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         address buyer = order.signer;
         uint256 price = order.unitPrice * amount;
 
-        orderHash = _checkOrder(order, signature, amount);
+        uint256 filled;
+        (orderHash, filled) = _checkOrder(order, signature, amount);
         if (order.currency == address(0)) revert OfferCurrencyNotErc20(orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, msg.sender, buyer);
         Payout memory payout = _quote(order.token, order.tokenId, price, platformFeeBps);
 
-        _recordFill(orderHash, amount);
+        _recordFill(orderHash, filled + amount);
         _emitFilled(orderHash, order, msg.sender, buyer, amount, payout);
 
         _moveToken(order.standard, order.token, msg.sender, buyer, order.tokenId, amount);
@@ -285,10 +296,11 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         address seller = a.seller;
         address winner = a.highBidder;
         uint256 amount = a.highBid;
-        Payout memory payout;
+        Payout memory payout = Payout(address(0), 0, 0, 0);
         if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps);
 
         a.status = AuctionStatus.Settled;
+        _creditFee(payout.fee);
         emit AuctionSettled(auctionId, winner, amount, payout.royaltyReceiver, payout.royalty, payout.fee);
 
         if (winner != address(0)) _pay(address(0), address(this), seller, payout);
@@ -434,7 +446,7 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc AccessControl
-    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
         return interfaceId == type(IERC1155Receiver).interfaceId || interfaceId == type(IERC721Receiver).interfaceId
             || super.supportsInterface(interfaceId);
     }
@@ -458,11 +470,12 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         return _hashTypedDataV4(structHash);
     }
 
-    /// @dev Every check on a signed order and the requested fill; returns the order hash.
+    /// @dev Every check on a signed order and the requested fill; returns the order hash and the
+    ///      units filled so far.
     function _checkOrder(Order calldata order, bytes calldata signature, uint256 amount)
         internal
         view
-        returns (bytes32 orderHash)
+        returns (bytes32 orderHash, uint256 filled)
     {
         orderHash = _hashOrder(order);
         uint256 quantity = order.quantity;
@@ -475,9 +488,10 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         if (block.timestamp >= order.expiry) revert OrderExpired(orderHash, order.expiry);
         uint256 current = _counters[order.signer];
         if (order.counter != current) revert OrderCounterStale(orderHash, order.counter, current);
-        OrderState memory state = _orders[orderHash];
+        OrderState storage state = _orders[orderHash];
         if (state.cancelled) revert OrderIsCancelled(orderHash);
-        uint256 remaining = quantity - state.filled;
+        filled = state.filled;
+        uint256 remaining = quantity - filled;
         if (amount > remaining) revert OrderFillExceedsRemaining(orderHash, amount, remaining);
         if (!SignatureChecker.isValidSignatureNowCalldata(order.signer, orderHash, signature)) {
             revert OrderSignatureInvalid(orderHash, order.signer);
@@ -498,10 +512,11 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         );
     }
 
-    /// @dev Effect: `amount` more units of `orderHash` are filled. The cast is exact: _checkOrder
-    ///      bounds filled + amount by the order's quantity, itself at most type(uint248).max.
-    function _recordFill(bytes32 orderHash, uint256 amount) internal {
-        _orders[orderHash].filled += uint248(amount);
+    /// @dev Effect: `orderHash` is now filled up to `filled` units (a whole-slot write: _checkOrder
+    ///      established it is not cancelled). The cast is exact: _checkOrder bounds `filled` by the
+    ///      order's quantity, itself at most type(uint248).max.
+    function _recordFill(bytes32 orderHash, uint256 filled) internal {
+        _orders[orderHash] = OrderState({cancelled: false, filled: uint248(filled)});
     }
 
     // ================================================================== internals: guards
@@ -588,16 +603,20 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
         }
     }
 
+    /// @dev Effect of an ETH sale: the platform fee is credited to the treasury's
+    ///      pendingWithdrawals, which it withdraws in bulk (a push would cost every buyer ~4,400
+    ///      gas more). The fee is in the sale's event, so no PaymentCredited is emitted for it.
+    function _creditFee(uint256 fee) internal {
+        if (fee != 0) pendingWithdrawals[treasury] += fee;
+    }
+
     /// @dev Pay a quoted sale. ETH (held by this contract: msg.value or an auction's high bid):
     ///      the royalty and the seller's proceeds are pushed with a bounded stipend (credited if
-    ///      the push fails); the platform fee is credited to the treasury's pendingWithdrawals,
-    ///      which it withdraws in bulk (a push would cost every buyer ~4,400 gas more; the fee is
-    ///      in the sale's event, so no PaymentCredited is emitted for it). An ERC-20 moves from
-    ///      `payer` straight to each payee, treasury included.
+    ///      the push fails); the fee was credited by _creditFee. An ERC-20 moves from `payer`
+    ///      straight to each payee, treasury included.
     function _pay(address currency, address payer, address seller, Payout memory payout) internal {
         if (currency == address(0)) {
             _sendEth(payout.royaltyReceiver, payout.royalty);
-            if (payout.fee != 0) pendingWithdrawals[treasury] += payout.fee;
             _sendEth(seller, payout.sellerProceeds);
         } else {
             _pullErc20(currency, payer, payout.royaltyReceiver, payout.royalty);
@@ -645,7 +664,7 @@ contract Marketplace is IMarketplace, EIP712, AccessControl, ReentrancyGuardTran
     ///      settlement: the lot is held for claimLot instead.
     function _deliverLot(uint256 auctionId, Auction storage a, address recipient) internal {
         address token = a.token;
-        bool delivered;
+        bool delivered = false;
         if (a.standard == TokenStandard.ERC721) {
             try IERC721(token).safeTransferFrom(address(this), recipient, a.tokenId) {
                 delivered = true;

@@ -74,7 +74,7 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         if (currency != address(0) && msg.value != 0) revert EscrowFundingMismatch(0, msg.value);
 
         escrowId = nextEscrowId++;
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < count; ++i) {
             MilestoneSpec calldata spec = milestones[i];
             if (spec.amount == 0) revert MilestoneAmountZero(i);
