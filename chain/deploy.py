@@ -74,6 +74,10 @@ def _grant_operator_to_deployer(ctx: DeployContext, registry: Any) -> list[TxPar
     return [TxSender.call_tx(registry.functions.grantRole(role, ctx.deployer))]
 
 
+MARKETPLACE_FEE_BPS = 250
+"""Platform fee of the marketplace and the milestone escrow at deployment (2.5%)."""
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
@@ -93,6 +97,10 @@ def default_plan() -> list[Step]:
         Step("Licensing"),
         # compliance: admin = deployer, who is also an operator for now
         Step("IdentityRegistry", args=lambda c: (c.deployer,), wiring=_grant_operator_to_deployer),
+        # Marketplace family: admin (every role) = deployer, treasury = deployer (local dev),
+        # platform fee 2.5%. Production grants the roles to their holders and sets the treasury.
+        Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
+        Step("MilestoneEscrow", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
     ]
 
 

@@ -73,3 +73,27 @@ class TransactionTimeoutError(TransactionError):
 
 class CidError(ChainError):
     """Raised when a CID is not one the issuance contracts store (CIDv1, one-byte codec and hash)."""
+
+
+class OrderError(ChainError):
+    """Raised when a marketplace order is malformed, wrongly signed, or cannot be filled now."""
+
+
+class OrderInvalidError(OrderError):
+    """Raised when an order's fields are out of range (zero price or quantity, ETH offers, ...)."""
+
+
+class OrderSignatureError(OrderError):
+    """Raised when an order's signature is malformed, malleable, or not by the order's signer."""
+
+
+class OrderDomainError(OrderError):
+    """Raised when an order was signed for another chain, marketplace deployment or domain version."""
+
+
+class OrderCounterError(OrderError):
+    """Raised when an order carries a counter other than its signer's current one (it was revoked)."""
+
+
+class OrderNotActiveError(OrderError):
+    """Raised when an order's time window does not contain the given time (not started or expired)."""

@@ -1,0 +1,175 @@
+"""Gas cases of the marketplace family: fills, auctions and the milestone escrow.
+
+Every figure is the whole transaction (21,000 base + calldata + execution, after refunds) from
+the receipt, on a fresh anvil (cancun). Accounts: 0 admin, 1 seller, 2 buyer, 3 second buyer,
+4 treasury (an EOA that already holds ETH), 5 escrow arbitrator, 6 offerer. The royalty receiver
+is ``MktTestSplitter``, a contract whose ``receive()`` only emits an event, like a pull-based
+splitter (OpenZeppelin PaymentSplitter); royalty 5%, platform fee 2.5%. Storage is cold in every
+measured transaction (each is its own transaction); "non-zero" below means a slot written before,
+so its write costs 2,900 rather than 20,000. Orders carry a random 256-bit salt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils.crypto import keccak
+
+from chain.bench.gas import GasBench, gas_case
+from chain.orders import ETH, MarketDomain, TokenStandard, listing, offer, sign_order
+
+SELLER, BUYER, BIDDER2, TREASURY, ARBITRATOR, OFFERER = 1, 2, 3, 4, 5, 6
+FEE_BPS = 250
+ROYALTY_BPS = 500
+PRICE = 10**18
+START, EXPIRY = 1_700_000_000, 1_700_000_000 + 2**32
+"""Fixed order windows (2023 to 2159): calldata, hence gas, is the same on every run."""
+
+
+def _salt(label: str) -> int:
+    """A fixed 256-bit salt (as random-looking as a wallet's, so calldata costs the same)."""
+    return int.from_bytes(keccak(text=f"chainright bench {label}"), "big")
+
+
+def _deploy_market(bench: GasBench) -> tuple[Any, MarketDomain]:
+    admin = bench.account(0).address
+    market, _ = bench.deploy("Marketplace", admin, bench.account(TREASURY).address, FEE_BPS)
+    return market, MarketDomain(chain_id=bench.web3.eth.chain_id, verifying_contract=market.address)
+
+
+def _collection(bench: GasBench, market: Any, name: str = "MktTestERC721") -> tuple[Any, Any]:
+    nft, _ = bench.deploy(name)
+    splitter, _ = bench.deploy("MktTestSplitter")
+    bench.send(nft.functions.setDefaultRoyalty(splitter.address, ROYALTY_BPS))
+    for who in (SELLER, BUYER, BIDDER2):
+        bench.send(nft.functions.setApprovalForAll(market.address, True), by=who)
+    return nft, splitter
+
+
+def _now(bench: GasBench) -> int:
+    return int(bench.web3.eth.get_block("latest")["timestamp"])
+
+
+@gas_case
+def marketplace_orders(bench: GasBench) -> dict[str, int]:
+    """``fill_listing_eth_split_fee``: buy one ERC-721 listed for 1 ETH (a 65-byte ECDSA signature
+    by an EOA seller): the 5% royalty is pushed to the splitter contract and the rest to the
+    seller EOA, the 2.5% fee is credited to the treasury's pendingWithdrawals (non-zero: the
+    treasury was credited by an earlier sale). The buyer holds no token of the collection yet
+    (its balance slot goes 0 -> 1); the seller's only token leaves (its balance slot is cleared,
+    a refund); the order's status slot is new (0 -> filled). No identity requirement, no band
+    (the collection's policy slot is read, empty).
+
+    ``fill_offer``: the owner of one ERC-721 accepts a signed offer of 100 units of an ERC-20 from
+    an offerer who holds no token of the collection yet (0 -> 1) and gave the marketplace an
+    unlimited allowance; the ERC-20 moves from the offerer straight to the splitter, the treasury
+    and the seller (three transferFrom, each bracketed by balance checks); every payee already
+    holds some of the ERC-20 (non-zero balance slots).
+    """
+    if "Marketplace" not in bench.artifacts:
+        return {}
+    market, domain = _deploy_market(bench)
+    nft, splitter = _collection(bench, market)
+    seller = bench.account(SELLER)
+
+    # Warm-up sale: the splitter and the treasury have been paid before.
+    bench.send(nft.functions.mint(seller.address, 1))
+    first = sign_order(listing(seller=seller.address, token=nft.address, token_id=1, unit_price=PRICE,
+                               start=START, expiry=EXPIRY, counter=0, salt=_salt("warm-up")),
+                       domain, seller)
+    bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=BIDDER2,
+               value=PRICE)
+
+    bench.send(nft.functions.mint(seller.address, 2))
+    order = sign_order(listing(seller=seller.address, token=nft.address, token_id=2, unit_price=PRICE,
+                               start=START, expiry=EXPIRY, counter=0, salt=_salt("listing")),
+                       domain, seller)
+    fill_listing = bench.gas(market.functions.fillListing(order.order.as_tuple(), order.signature, 1),
+                             by=BUYER, value=PRICE)
+
+    offerer = bench.account(OFFERER)
+    coin, _ = bench.deploy("MktTestERC20")
+    for who in (OFFERER, SELLER, TREASURY):
+        bench.send(coin.functions.mint(bench.account(who).address, 1000 * PRICE))
+    bench.send(coin.functions.mint(splitter.address, PRICE))
+    bench.send(coin.functions.approve(market.address, 2**256 - 1), by=OFFERER)
+    bench.send(nft.functions.mint(seller.address, 3))
+    bid = sign_order(offer(buyer=offerer.address, token=nft.address, token_id=3, unit_price=100 * PRICE,
+                           currency=coin.address, start=START, expiry=EXPIRY, counter=0,
+                           salt=_salt("offer")), domain, offerer)
+    fill_offer = bench.gas(market.functions.fillOffer(bid.order.as_tuple(), bid.signature, 1), by=SELLER)
+    return {"fill_listing_eth_split_fee": fill_listing, "fill_offer": fill_offer}
+
+
+@gas_case
+def marketplace_auctions(bench: GasBench) -> dict[str, int]:
+    """A warm-up auction runs first (so the treasury's credit slot is non-zero), then:
+
+    ``auction_create``: escrow one ERC-721 (a safeTransferFrom into the marketplace) and open a
+    one-day auction (six new auction slots, the auction counter non-zero).
+
+    ``auction_first_bid``: the first bid (1 ETH, at the reserve): high bidder and bid written.
+
+    ``auction_bid``: an outbid, the steady state of an auction: the second bidder beats the first
+    by more than the 5% increment; the first bid is credited to its bidder's pendingWithdrawals
+    (a bidder without credit: 0 -> non-zero); the bid lands outside the extension window.
+
+    ``auction_settle``: after the end, a third party settles: the lot goes to the winner (no
+    token of the collection yet: 0 -> 1), the 5% royalty is pushed to the splitter and the rest
+    to the seller EOA, the 2.5% fee (fixed at creation) is credited to the treasury (non-zero).
+    """
+    if "Marketplace" not in bench.artifacts:
+        return {}
+    market, _ = _deploy_market(bench)
+    nft, _ = _collection(bench, market)
+    seller = bench.account(SELLER)
+
+    def params(token_id: int) -> tuple[Any, ...]:
+        return (nft.address, int(TokenStandard.ERC721), token_id, 1, PRICE, 0, 500, 0,
+                _now(bench) + 86_400, 600)
+
+    def after_the_end() -> None:
+        bench.web3.provider.make_request("evm_increaseTime", [86_400 + 1])  # type: ignore[arg-type]
+        bench.web3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    bench.send(nft.functions.mint(seller.address, 1))
+    bench.send(market.functions.createAuction(params(1)), by=SELLER)
+    bench.send(market.functions.bid(1), by=ARBITRATOR, value=PRICE)
+    after_the_end()
+    bench.send(market.functions.settleAuction(1), by=ARBITRATOR)
+
+    bench.send(nft.functions.mint(seller.address, 2))
+    create = bench.gas(market.functions.createAuction(params(2)), by=SELLER)
+    first_bid = bench.gas(market.functions.bid(2), by=BUYER, value=PRICE)
+    outbid = bench.gas(market.functions.bid(2), by=BIDDER2, value=2 * PRICE)
+    after_the_end()
+    settle = bench.gas(market.functions.settleAuction(2), by=BUYER)
+    return {"auction_create": create, "auction_first_bid": first_bid, "auction_bid": outbid,
+            "auction_settle": settle}
+
+
+@gas_case
+def marketplace_escrow(bench: GasBench) -> dict[str, int]:
+    """``escrow_fund``: the buyer creates an ETH escrow of three milestones and funds all of it
+    with msg.value (four new escrow slots, three new milestone slots; the escrow counter and the
+    ETH escrow balance are non-zero: an earlier escrow exists).
+
+    ``escrow_release``: the buyer accepts a delivered milestone (1 ETH): 2.5% is pushed to the
+    treasury EOA and the rest to the seller EOA; the milestone slot and the ETH escrow balance
+    are updated (non-zero to non-zero).
+    """
+    if "MilestoneEscrow" not in bench.artifacts:
+        return {}
+    admin = bench.account(0).address
+    escrow, _ = bench.deploy("MilestoneEscrow", admin, bench.account(TREASURY).address, FEE_BPS)
+    seller, arbitrator = bench.account(SELLER).address, bench.account(ARBITRATOR).address
+    now = _now(bench)
+    milestones = [(PRICE, now + 7 * 86_400), (PRICE, now + 14 * 86_400), (PRICE, now + 21 * 86_400)]
+    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
+               value=3 * PRICE)
+    fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
+                     value=3 * PRICE)
+    escrow_id = escrow.functions.nextEscrowId().call() - 1
+    bench.send(escrow.functions.deliverMilestone(escrow_id, 0, b"\x11" * 32, "bafkreiexample"), by=SELLER)
+    release = bench.gas(escrow.functions.acceptMilestone(escrow_id, 0), by=BUYER)
+    return {"escrow_fund": fund, "escrow_release": release}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IMarketplace
+/// @notice Chainright's marketplace: EIP-712 signed listings and offers for ERC-721 and ERC-1155
+///         tokens, English auctions in ETH, and the on-chain guards (identity, price band, halt,
+///         pause) that an off-chain circuit breaker drives.
+/// @dev Prices in orders are per unit: a fill of `amount` units costs `unitPrice * amount`.
+///      Every sale pays the ERC-2981 royalty (when the collection has one) and the platform fee
+///      out of the price; the seller gets the rest. ETH payouts that fail are credited to
+///      `pendingWithdrawals` (pull) so that no payee can block a sale.
+interface IMarketplace {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Which side signed the order: the seller (a listing) or the buyer (an offer).
+    enum OrderSide {
+        Listing,
+        Offer
+    }
+
+    /// @notice The token standard of the traded token.
+    enum TokenStandard {
+        ERC721,
+        ERC1155
+    }
+
+    /// @notice A signed order. Signed as EIP-712 `Listing(address seller,...)` when `side` is
+    ///         Listing and `Offer(address buyer,...)` when it is Offer; `side` itself is not a
+    ///         field of the signed struct, it selects the struct type.
+    /// @dev Field order after `side` is the EIP-712 field order (see LISTING_TYPEHASH).
+    struct Order {
+        OrderSide side;
+        address signer; // the seller of a listing, the buyer of an offer
+        address token; // the collection
+        uint256 tokenId;
+        TokenStandard standard;
+        uint256 quantity; // units offered (1 for ERC-721); ERC-1155 orders fill partially
+        uint256 unitPrice; // price per unit in `currency`
+        address currency; // address(0) = ETH (listings only), else an ERC-20
+        uint64 start; // first second the order can be filled
+        uint64 expiry; // first second the order can no longer be filled
+        uint256 salt;
+        uint256 counter; // the signer's counter at signing; a bump invalidates the order
+    }
+
+    /// @notice How a sale's price was split.
+    struct Payout {
+        address royaltyReceiver;
+        uint256 royalty;
+        uint256 fee;
+        uint256 sellerProceeds;
+    }
+
+    /// @notice Life cycle of an auction.
+    enum AuctionStatus {
+        None,
+        Open,
+        Settled,
+        Cancelled
+    }
+
+    /// @notice What a seller chooses when creating an auction.
+    struct AuctionParams {
+        address token;
+        TokenStandard standard;
+        uint256 tokenId;
+        uint96 quantity; // 1 for ERC-721
+        uint128 reservePrice; // the first bid must be at least this (and at least 1 wei)
+        uint128 minIncrementWei; // each later bid beats the last by at least this ...
+        uint16 minIncrementBps; // ... and by at least this share of the last bid
+        uint40 start; // 0 = now
+        uint40 end;
+        uint32 extension; // a bid in the last `extension` seconds moves the end to bid time + extension
+    }
+
+    /// @notice An auction as stored (packed).
+    struct Auction {
+        address seller;
+        uint40 start;
+        uint40 end;
+        AuctionStatus status;
+        address token;
+        TokenStandard standard;
+        uint32 extension;
+        uint16 minIncrementBps;
+        uint16 feeBps; // the platform fee at creation: the seller's terms do not change mid-auction
+        bool lotHeld; // the lot could not be delivered at settlement; its recipient claims it
+        uint256 tokenId;
+        address highBidder;
+        uint96 quantity;
+        uint128 highBid;
+        uint128 reservePrice;
+        uint128 minIncrementWei;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Emitted when `amount` units of the order `orderHash` were filled.
+    event OrderFilled(
+        bytes32 indexed orderHash,
+        address indexed seller,
+        address indexed buyer,
+        OrderSide side,
+        address token,
+        uint256 tokenId,
+        uint256 amount,
+        uint256 unitPrice,
+        address currency,
+        address royaltyReceiver,
+        uint256 royalty,
+        uint256 fee
+    );
+    /// @notice Emitted when `signer` cancelled the order `orderHash`.
+    event OrderCancelled(bytes32 indexed orderHash, address indexed signer);
+    /// @notice Emitted when `signer` bumped its counter to `newCounter`, invalidating all older orders.
+    event CounterIncremented(address indexed signer, uint256 newCounter);
+    /// @notice Emitted when an ETH payout to `payee` failed and was credited for `withdraw()`.
+    event PaymentCredited(address indexed payee, uint256 amount);
+    /// @notice Emitted when `payee` withdrew `amount` of its credit to `to`.
+    event Withdrawn(address indexed payee, address indexed to, uint256 amount);
+
+    /// @notice Emitted when `seller` escrowed a lot and opened auction `auctionId`.
+    event AuctionCreated(
+        uint256 indexed auctionId,
+        address indexed seller,
+        address indexed token,
+        uint256 tokenId,
+        uint96 quantity,
+        uint128 reservePrice,
+        uint40 start,
+        uint40 end
+    );
+    /// @notice Emitted when `bidder` became the high bidder with `amount`; `end` is the (possibly extended) end.
+    event BidPlaced(uint256 indexed auctionId, address indexed bidder, uint256 amount, uint40 end);
+    /// @notice Emitted when auction `auctionId` was settled; `winner` is address(0) when there was no bid.
+    event AuctionSettled(
+        uint256 indexed auctionId,
+        address indexed winner,
+        uint256 amount,
+        address royaltyReceiver,
+        uint256 royalty,
+        uint256 fee
+    );
+    /// @notice Emitted when the seller cancelled auction `auctionId` before any bid.
+    event AuctionCancelled(uint256 indexed auctionId);
+    /// @notice Emitted when a lot could not be delivered to `recipient` and is held for `claimLot`.
+    event LotHeld(uint256 indexed auctionId, address indexed recipient);
+    /// @notice Emitted when `recipient` claimed a held lot to `to`.
+    event LotClaimed(uint256 indexed auctionId, address indexed recipient, address to);
+
+    /// @notice Emitted when `account` paused trading.
+    event Paused(address account);
+    /// @notice Emitted when `account` resumed trading.
+    event Unpaused(address account);
+    /// @notice Emitted when the platform fee changed.
+    event PlatformFeeSet(uint16 feeBps);
+    /// @notice Emitted when the treasury changed.
+    event TreasurySet(address indexed treasury);
+    /// @notice Emitted when the identity registry changed (address(0): none).
+    event IdentityRegistrySet(address indexed registry);
+    /// @notice Emitted when a collection's identity requirement changed.
+    event IdentityRequirementSet(address indexed collection, bool required);
+    /// @notice Emitted when a collection's price band in `currency` changed (referencePrice 0: removed).
+    event PriceBandSet(address indexed collection, address indexed currency, uint256 referencePrice, uint16 widthBps);
+    /// @notice Emitted when a collection was halted or resumed.
+    event CollectionHaltSet(address indexed collection, bool halted);
+
+    // ------------------------------------------------------------------ errors
+
+    error EnforcedPause();
+    error ExpectedPause();
+    error OrderSideMismatch(OrderSide expected, OrderSide actual);
+    error OrderSignatureInvalid(bytes32 orderHash, address signer);
+    error OrderNotStarted(bytes32 orderHash, uint64 start);
+    error OrderExpired(bytes32 orderHash, uint64 expiry);
+    error OrderIsCancelled(bytes32 orderHash);
+    error OrderCounterStale(bytes32 orderHash, uint256 orderCounter, uint256 currentCounter);
+    error OrderQuantityInvalid(TokenStandard standard, uint256 quantity);
+    error OrderPriceZero(bytes32 orderHash);
+    error OrderFillAmountZero(bytes32 orderHash);
+    error OrderFillExceedsRemaining(bytes32 orderHash, uint256 requested, uint256 remaining);
+    error OrderCancelUnauthorized(bytes32 orderHash, address caller);
+    error OfferCurrencyNotErc20(bytes32 orderHash);
+    error PaymentValueMismatch(uint256 expected, uint256 sent);
+    error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
+    error RoyaltyExceedsProceeds(address receiver, uint256 royalty, uint256 available);
+    error CollectionHalted(address collection);
+    error PriceOutsideBand(address collection, uint256 price, uint256 low, uint256 high);
+    error IdentityNotVerified(address account);
+    error IdentityRegistryUnset();
+    error PlatformFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    error TreasuryZeroAddress();
+    error PriceBandInvalid(uint256 referencePrice, uint256 widthBps);
+    error WithdrawalNothingOwed(address payee);
+    error WithdrawalFailed(address payee, address to, uint256 amount);
+    error TokenReceiptUnexpected(address operator);
+    error AuctionNotOpen(uint256 auctionId, AuctionStatus status);
+    error AuctionNotStarted(uint256 auctionId, uint40 start);
+    error AuctionAlreadyEnded(uint256 auctionId, uint40 end);
+    error AuctionNotEnded(uint256 auctionId, uint40 end);
+    error AuctionBidTooLow(uint256 auctionId, uint256 bid, uint256 minimum);
+    error AuctionHasBids(uint256 auctionId);
+    error AuctionNotSeller(uint256 auctionId, address caller);
+    error AuctionWindowInvalid(uint40 start, uint40 end);
+    error AuctionQuantityInvalid(TokenStandard standard, uint256 quantity);
+    error LotNotHeld(uint256 auctionId);
+    error LotClaimUnauthorized(uint256 auctionId, address caller);
+
+    // ------------------------------------------------------------------ orders
+
+    /// @notice Buy `amount` units of a signed listing; the tokens go to the caller.
+    /// @dev Anyone may call. Pays `unitPrice * amount` in the listing's currency: as msg.value for
+    ///      ETH (exactly), else by ERC-20 transferFrom from the caller. Emits OrderFilled (and
+    ///      PaymentCredited for a failed ETH payout). Reverts with OrderSideMismatch,
+    ///      OrderSignatureInvalid, OrderNotStarted, OrderExpired, OrderIsCancelled,
+    ///      OrderCounterStale, OrderQuantityInvalid, OrderPriceZero, OrderFillAmountZero,
+    ///      OrderFillExceedsRemaining, PaymentValueMismatch, PaymentShortfall,
+    ///      RoyaltyExceedsProceeds, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
+    ///      IdentityRegistryUnset, EnforcedPause, or the token's own error when the seller no
+    ///      longer owns or approved it.
+    /// @return orderHash The EIP-712 digest of the order (its id).
+    function fillListing(Order calldata order, bytes calldata signature, uint256 amount)
+        external
+        payable
+        returns (bytes32 orderHash);
+
+    /// @notice Sell `amount` units of the token named by a signed offer; the caller is the seller.
+    /// @dev Anyone holding the token may call (and must have approved the marketplace). The buyer
+    ///      pays in the offer's ERC-20 by transferFrom directly to each payee. Emits OrderFilled.
+    ///      Reverts as fillListing, plus OfferCurrencyNotErc20.
+    /// @return orderHash The EIP-712 digest of the order.
+    function fillOffer(Order calldata order, bytes calldata signature, uint256 amount)
+        external
+        returns (bytes32 orderHash);
+
+    /// @notice Cancel orders signed by the caller; a cancelled order can never be filled.
+    /// @dev Only each order's signer. Works while paused. Emits OrderCancelled per order.
+    ///      Reverts with OrderCancelUnauthorized.
+    function cancel(Order[] calldata orders) external;
+
+    /// @notice Invalidate every order the caller signed so far by bumping its counter.
+    /// @dev Anyone, for themselves. Works while paused. Emits CounterIncremented.
+    /// @return newCounter The counter new orders must carry.
+    function incrementCounter() external returns (uint256 newCounter);
+
+    /// @notice Send the caller's credited ETH to the caller.
+    /// @dev Emits Withdrawn. Reverts with WithdrawalNothingOwed or WithdrawalFailed. Works while paused.
+    function withdraw() external;
+
+    /// @notice Send the caller's credited ETH to `to` (for payees that cannot receive ETH themselves).
+    /// @dev As withdraw().
+    function withdrawTo(address payable to) external;
+
+    /// @notice The order's id: the EIP-712 digest a wallet signs (domain-bound).
+    function hashOrder(Order calldata order) external view returns (bytes32);
+
+    /// @notice Whether the order `orderHash` was cancelled and how many units were filled.
+    function orderStatus(bytes32 orderHash) external view returns (bool cancelled, uint256 filled);
+
+    /// @notice The counter orders of `signer` must carry to be valid.
+    function counterOf(address signer) external view returns (uint256);
+
+    /// @notice ETH credited to `payee` by failed payouts and outbid refunds.
+    function pendingWithdrawals(address payee) external view returns (uint256);
+
+    /// @notice The EIP-712 domain separator of this deployment on this chain.
+    function domainSeparator() external view returns (bytes32);
+
+    // ------------------------------------------------------------------ auctions
+
+    /// @notice Escrow a lot in the marketplace and open an English auction for it, in ETH.
+    /// @dev The caller is the seller and must have approved the marketplace. Emits
+    ///      AuctionCreated. Reverts with AuctionWindowInvalid, AuctionQuantityInvalid,
+    ///      CollectionHalted, IdentityNotVerified, IdentityRegistryUnset, EnforcedPause.
+    /// @return auctionId The new auction's id.
+    function createAuction(AuctionParams calldata params) external returns (uint256 auctionId);
+
+    /// @notice Bid msg.value on an auction; the previous high bid is credited to its bidder.
+    /// @dev Anyone. Emits BidPlaced (and the end moves when the bid falls in the extension
+    ///      window). Reverts with AuctionNotOpen, AuctionNotStarted, AuctionAlreadyEnded,
+    ///      AuctionBidTooLow, CollectionHalted, PriceOutsideBand, IdentityNotVerified, EnforcedPause.
+    function bid(uint256 auctionId) external payable;
+
+    /// @notice Close an auction after its end: the lot to the winner and the price through the
+    ///         royalty and fee rules, or the lot back to the seller when nobody bid.
+    /// @dev Anyone. Emits AuctionSettled (and LotHeld when the recipient rejects the lot).
+    ///      Reverts with AuctionNotOpen (e.g. settled twice), AuctionNotEnded,
+    ///      RoyaltyExceedsProceeds, CollectionHalted, EnforcedPause.
+    function settleAuction(uint256 auctionId) external;
+
+    /// @notice Cancel an auction that has no bid yet; the lot goes back to the seller.
+    /// @dev Only the seller. Works while paused. Emits AuctionCancelled (and LotHeld).
+    ///      Reverts with AuctionNotOpen, AuctionNotSeller, AuctionHasBids.
+    function cancelAuction(uint256 auctionId) external;
+
+    /// @notice Claim a lot that could not be delivered at settlement or cancellation, to `to`.
+    /// @dev Only the lot's recipient (the winner, or the seller when there was no winner).
+    ///      Emits LotClaimed. Reverts with LotNotHeld, LotClaimUnauthorized.
+    function claimLot(uint256 auctionId, address to) external;
+
+    /// @notice The stored auction `auctionId`.
+    function getAuction(uint256 auctionId) external view returns (Auction memory);
+
+    /// @notice The smallest bid auction `auctionId` accepts now.
+    function minimumBid(uint256 auctionId) external view returns (uint256);
+
+    // ------------------------------------------------------------------ guards and admin
+
+    /// @notice Set the platform fee in basis points (at most MAX_FEE_BPS).
+    /// @dev Only DEFAULT_ADMIN_ROLE. Emits PlatformFeeSet. Reverts with PlatformFeeTooHigh.
+    function setPlatformFee(uint16 feeBps) external;
+
+    /// @notice Set the treasury that receives platform fees.
+    /// @dev Only DEFAULT_ADMIN_ROLE. Emits TreasurySet. Reverts with TreasuryZeroAddress.
+    function setTreasury(address treasury) external;
+
+    /// @notice Set the identity registry consulted for collections that require verified identities.
+    /// @dev Only DEFAULT_ADMIN_ROLE. address(0) removes it. Emits IdentityRegistrySet.
+    function setIdentityRegistry(address registry) external;
+
+    /// @notice Require (or stop requiring) verified identities for buyer and seller of `collection`.
+    /// @dev Only POLICY_ADMIN_ROLE. Emits IdentityRequirementSet.
+    function setIdentityRequired(address collection, bool required) external;
+
+    /// @notice Set the band unit prices of `collection` in `currency` must fall in:
+    ///         [reference * (1 - width), reference * (1 + width)]. referencePrice 0 removes it.
+    /// @dev Only RISK_ROLE. Emits PriceBandSet. Reverts with PriceBandInvalid (width above 100%).
+    function setPriceBand(address collection, address currency, uint256 referencePrice, uint16 widthBps) external;
+
+    /// @notice Halt (or resume) all trading of `collection`.
+    /// @dev Only RISK_ROLE. Emits CollectionHaltSet.
+    function setHalted(address collection, bool halted) external;
+
+    /// @notice Stop every trading entry point (fills, auction creation, bids, settlement).
+    /// @dev Only PAUSER_ROLE. Emits Paused. Reverts with EnforcedPause when already paused.
+    ///      Cancellations, counter bumps, auction cancellation, lot claims and withdrawals stay
+    ///      open: a pause must never stop users from revoking orders or taking back what is theirs.
+    function pause() external;
+
+    /// @notice Resume trading.
+    /// @dev Only PAUSER_ROLE. Emits Unpaused. Reverts with ExpectedPause when not paused.
+    function unpause() external;
+
+    /// @notice The band of `collection` in `currency` as (low, high); (0, type(uint256).max) when none.
+    function priceBand(address collection, address currency) external view returns (uint256 low, uint256 high);
+}

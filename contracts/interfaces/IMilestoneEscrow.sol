@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IMilestoneEscrow
+/// @notice Escrow for commissioned digital work, paid by milestone. The buyer funds every
+///         milestone at creation; the seller delivers each one (content hash + CID); the buyer
+///         accepts or disputes within the review period; an arbitrator splits disputed
+///         milestones. Missed delivery deadlines refund the buyer; review periods that lapse in
+///         silence release to the seller. Releases pay the platform fee to the treasury.
+/// @dev Invariant: for every currency, escrowBalance(currency) equals the sum of the amounts of
+///      open (Funded, Delivered, Disputed) milestones, and the contract holds exactly
+///      escrowBalance(currency) + owedBalance(currency) of it.
+interface IMilestoneEscrow {
+    /// @notice Where a milestone stands. Funded, Delivered and Disputed are open (funds held).
+    enum MilestoneState {
+        None,
+        Funded,
+        Delivered,
+        Disputed,
+        Released,
+        Refunded,
+        Resolved
+    }
+
+    /// @notice A milestone as the buyer specifies it.
+    struct MilestoneSpec {
+        uint128 amount;
+        uint40 deadline; // last second the seller may deliver
+    }
+
+    /// @notice A milestone as stored (one slot).
+    struct Milestone {
+        uint128 amount;
+        uint40 deadline;
+        uint40 deliveredAt;
+        MilestoneState state;
+    }
+
+    /// @notice The terms of one escrow.
+    struct Escrow {
+        address buyer;
+        uint40 reviewPeriod; // seconds the buyer has after each delivery to accept or dispute
+        uint16 feeBps; // platform fee at creation, applied to what the seller receives
+        uint8 milestoneCount;
+        address seller;
+        address arbitrator;
+        address currency; // address(0) = ETH
+    }
+
+    /// @notice Emitted when `buyer` created and funded escrow `escrowId` with `total` in `currency`.
+    event EscrowCreated(
+        uint256 indexed escrowId,
+        address indexed buyer,
+        address indexed seller,
+        address arbitrator,
+        address currency,
+        uint256 total,
+        uint8 milestoneCount,
+        uint40 reviewPeriod,
+        uint16 feeBps
+    );
+    /// @notice Emitted when the seller delivered milestone `index`: the work's content hash and its CID.
+    event MilestoneDelivered(uint256 indexed escrowId, uint256 indexed index, bytes32 contentHash, string cid);
+    /// @notice Emitted when the buyer disputed milestone `index`.
+    event MilestoneDisputed(uint256 indexed escrowId, uint256 indexed index);
+    /// @notice Emitted when milestone `index` was released to the seller, by the buyer's acceptance
+    ///         (`by` = buyer) or by the seller's claim after a silent review period (`by` = seller).
+    event MilestoneReleased(
+        uint256 indexed escrowId, uint256 indexed index, address indexed by, uint256 toSeller, uint256 fee
+    );
+    /// @notice Emitted when the buyer reclaimed milestone `index` after its delivery deadline passed.
+    event MilestoneRefunded(uint256 indexed escrowId, uint256 indexed index, uint256 amount);
+    /// @notice Emitted when the arbitrator split disputed milestone `index`.
+    event DisputeResolved(
+        uint256 indexed escrowId, uint256 indexed index, uint16 sellerBps, uint256 toSeller, uint256 fee, uint256 toBuyer
+    );
+    /// @notice Emitted when a payout to `payee` failed and was credited for withdraw().
+    event PaymentCredited(address indexed currency, address indexed payee, uint256 amount);
+    /// @notice Emitted when `payee` withdrew `amount` of `currency` to `to`.
+    event Withdrawn(address indexed currency, address indexed payee, address to, uint256 amount);
+    /// @notice Emitted when the platform fee for new escrows changed.
+    event PlatformFeeSet(uint16 feeBps);
+    /// @notice Emitted when the treasury changed.
+    event TreasurySet(address indexed treasury);
+
+    error EscrowNotFound(uint256 escrowId);
+    error EscrowMilestoneCountInvalid(uint256 count, uint256 maxCount);
+    error EscrowPartyInvalid(address party);
+    error EscrowReviewPeriodInvalid(uint40 reviewPeriod);
+    error EscrowFundingMismatch(uint256 expected, uint256 received);
+    error EscrowUnauthorized(uint256 escrowId, address caller);
+    error MilestoneAmountZero(uint256 index);
+    error MilestoneDeadlinePassed(uint256 index, uint40 deadline);
+    error MilestoneNotFound(uint256 escrowId, uint256 index);
+    error MilestoneStateInvalid(uint256 escrowId, uint256 index, MilestoneState state);
+    error MilestoneDeliveryLate(uint256 escrowId, uint256 index, uint40 deadline);
+    error MilestoneDeliveryEmpty(uint256 escrowId, uint256 index);
+    error MilestoneDeadlineNotReached(uint256 escrowId, uint256 index, uint40 deadline);
+    error MilestoneReviewOpen(uint256 escrowId, uint256 index, uint256 reviewEnds);
+    error MilestoneReviewClosed(uint256 escrowId, uint256 index, uint256 reviewEnds);
+    error DisputeSplitInvalid(uint16 sellerBps);
+    error PlatformFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    error TreasuryZeroAddress();
+    error WithdrawalNothingOwed(address currency, address payee);
+    error WithdrawalFailed(address currency, address payee, address to, uint256 amount);
+
+    /// @notice Create an escrow and fund all its milestones now (msg.value for ETH, else an
+    ///         ERC-20 transferFrom of the caller that must arrive in full).
+    /// @dev The caller is the buyer. Emits EscrowCreated. Reverts with EscrowPartyInvalid,
+    ///      EscrowReviewPeriodInvalid, EscrowMilestoneCountInvalid, MilestoneAmountZero,
+    ///      MilestoneDeadlinePassed, EscrowFundingMismatch, EnforcedPause.
+    /// @return escrowId The new escrow's id (ids start at 1).
+    function createEscrow(
+        address seller,
+        address arbitrator,
+        address currency,
+        uint40 reviewPeriod,
+        MilestoneSpec[] calldata milestones
+    ) external payable returns (uint256 escrowId);
+
+    /// @notice Deliver milestone `index`: publishes the work's content hash and CID.
+    /// @dev Only the seller, while the milestone is Funded and its deadline has not passed.
+    ///      Emits MilestoneDelivered. Reverts with EscrowNotFound, MilestoneNotFound,
+    ///      EscrowUnauthorized, MilestoneStateInvalid, MilestoneDeliveryLate, MilestoneDeliveryEmpty.
+    function deliverMilestone(uint256 escrowId, uint256 index, bytes32 contentHash, string calldata cid) external;
+
+    /// @notice Accept a delivered milestone: its funds go to the seller, less the platform fee.
+    /// @dev Only the buyer, while the milestone is Delivered. Emits MilestoneReleased.
+    ///      Reverts with EscrowUnauthorized, MilestoneStateInvalid.
+    function acceptMilestone(uint256 escrowId, uint256 index) external;
+
+    /// @notice Dispute a delivered milestone within its review period; the arbitrator decides.
+    /// @dev Only the buyer. Emits MilestoneDisputed. Reverts with EscrowUnauthorized,
+    ///      MilestoneStateInvalid, MilestoneReviewClosed.
+    function disputeMilestone(uint256 escrowId, uint256 index) external;
+
+    /// @notice Settle a disputed milestone: `sellerBps` of it to the seller (less the fee), the rest to the buyer.
+    /// @dev Only the arbitrator. Emits DisputeResolved. Reverts with EscrowUnauthorized,
+    ///      MilestoneStateInvalid, DisputeSplitInvalid.
+    function resolveDispute(uint256 escrowId, uint256 index, uint16 sellerBps) external;
+
+    /// @notice Take back a milestone the seller did not deliver by its deadline.
+    /// @dev Only the buyer, after the deadline, while the milestone is Funded. Emits
+    ///      MilestoneRefunded. Reverts with EscrowUnauthorized, MilestoneStateInvalid,
+    ///      MilestoneDeadlineNotReached.
+    function reclaimMilestone(uint256 escrowId, uint256 index) external;
+
+    /// @notice Claim a delivered milestone the buyer neither accepted nor disputed within the review period.
+    /// @dev Only the seller. Emits MilestoneReleased. Reverts with EscrowUnauthorized,
+    ///      MilestoneStateInvalid, MilestoneReviewOpen.
+    function claimMilestone(uint256 escrowId, uint256 index) external;
+
+    /// @notice Send the caller's credited `currency` to the caller.
+    /// @dev Emits Withdrawn. Reverts with WithdrawalNothingOwed or WithdrawalFailed.
+    function withdraw(address currency) external;
+
+    /// @notice Send the caller's credited `currency` to `to`.
+    /// @dev As withdraw().
+    function withdrawTo(address currency, address to) external;
+
+    /// @notice The terms of escrow `escrowId`.
+    function getEscrow(uint256 escrowId) external view returns (Escrow memory);
+
+    /// @notice Milestone `index` of escrow `escrowId`.
+    function getMilestone(uint256 escrowId, uint256 index) external view returns (Milestone memory);
+
+    /// @notice The funds escrow `escrowId` still holds (the sum of its open milestones).
+    function openAmount(uint256 escrowId) external view returns (uint256);
+
+    /// @notice The sum of every open milestone in `currency`.
+    function escrowBalance(address currency) external view returns (uint256);
+
+    /// @notice Credited payouts in `currency` not yet withdrawn.
+    function owedBalance(address currency) external view returns (uint256);
+
+    /// @notice Credit of `payee` in `currency`.
+    function pendingWithdrawals(address currency, address payee) external view returns (uint256);
+
+    /// @notice Set the platform fee for escrows created from now on (at most MAX_FEE_BPS).
+    /// @dev Only DEFAULT_ADMIN_ROLE. Emits PlatformFeeSet. Reverts with PlatformFeeTooHigh.
+    function setPlatformFee(uint16 feeBps) external;
+
+    /// @notice Set the treasury that receives fees.
+    /// @dev Only DEFAULT_ADMIN_ROLE. Emits TreasurySet. Reverts with TreasuryZeroAddress.
+    function setTreasury(address treasury) external;
+
+    /// @notice Stop the creation of new escrows (existing escrows always run to completion).
+    /// @dev Only PAUSER_ROLE. Emits Paused.
+    function pause() external;
+
+    /// @notice Allow new escrows again.
+    /// @dev Only PAUSER_ROLE. Emits Unpaused.
+    function unpause() external;
+}

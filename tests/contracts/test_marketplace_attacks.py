@@ -1,0 +1,416 @@
+"""Attacks on the marketplace an auditor would try; each must revert or be harmless.
+
+Also covered elsewhere: settlement twice, bid below increment, bid after end
+(test_marketplace_auctions.py); zero amount, wrong side, tampered fields (test_marketplace_orders.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from eth_utils.crypto import keccak
+
+from chain.devaccounts import dev_account
+from chain.errors import OrderDomainError
+from chain.orders import SECP256K1_N, MarketDomain, TokenStandard, order_hash, sign_order, verify_order
+from tests.support.marketplace import (
+    DAY,
+    ETHER,
+    ZERO,
+    MarketWorld,
+    balance,
+    isolated,
+    now,
+    one_event,
+    reverts,
+    split,
+    travel,
+    travel_to,
+)
+
+pytestmark = pytest.mark.contracts
+
+ACCEPT, REVERT, BURN_GAS, REENTER, REENTER_BUBBLE = range(5)
+REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
+
+
+@pytest.fixture(scope="module")
+def w(ape_project, accounts) -> MarketWorld:
+    return MarketWorld.deploy(ape_project, accounts)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(w):
+    with isolated():
+        yield
+
+
+def actor(w, ape_project, owner=None):
+    return ape_project.MktTestActor.deploy(owner or w.buyer, sender=owner or w.buyer)
+
+
+def assert_market_holds_only_credits(w, *accounts, open_bids=0):
+    """The marketplace's ETH is exactly what it owes: credits (+ open auction bids)."""
+    owed = sum(w.credit(a) for a in accounts)
+    assert balance(w.market) == owed + open_bids
+
+
+# ------------------------------------------------------------------ stale listings
+
+
+def test_listing_cannot_fill_while_the_token_is_away(w):
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1)
+    w.nft.transferFrom(w.seller, w.stranger, 1, sender=w.seller)
+    with reverts("ERC721IncorrectOwner", sender=w.seller.address, tokenId=1, owner=w.stranger.address):
+        w.fill_listing(signed)
+
+
+def test_stale_listing_revives_when_the_token_returns_unless_the_seller_bumps_the_counter(w):
+    """Decision: the counter protects the seller, not an ownership binding. A signature authorises
+    "this seller sells this token at this price until expiry"; ERC-721 offers no on-chain record of
+    "held continuously since signing", so a token that leaves and comes back revives the listing.
+    The seller (the wallet UI, on any transfer out) bumps the counter or cancels; expiries bound
+    the exposure."""
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1, unit_price=ETHER)
+    w.nft.transferFrom(w.seller, w.stranger, 1, sender=w.seller)
+    w.nft.transferFrom(w.stranger, w.seller, 1, sender=w.stranger)
+    with isolated():  # without a bump: the old signature still sells at the old price
+        w.fill_listing(signed)
+        assert w.nft.ownerOf(1) == w.buyer.address
+    w.market.incrementCounter(sender=w.seller)
+    with reverts("OrderCounterStale", orderCounter=0, currentCounter=1):
+        w.fill_listing(signed)
+    assert w.nft.ownerOf(1) == w.seller.address
+
+
+def test_a_filled_listing_stays_filled_when_the_token_comes_back(w):
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1)
+    w.fill_listing(signed)
+    w.nft.transferFrom(w.buyer, w.seller, 1, sender=w.buyer)
+    with reverts("OrderFillExceedsRemaining", requested=1, remaining=0):
+        w.fill_listing(signed, by=w.buyer2)
+
+
+# ------------------------------------------------------------------ replay across chains and deployments
+
+
+def test_order_signed_for_another_chain_cannot_fill_here(w):
+    w.mint(w.seller, 1)
+    order = w.order(token_id=1)
+    other_chain = MarketDomain(chain_id=31338, verifying_contract=w.market.address)
+    signed = sign_order(order, other_chain, dev_account(1))
+    with reverts("OrderSignatureInvalid", orderHash=order_hash(order, w.domain), signer=w.seller.address):
+        w.fill_listing(signed)
+    with pytest.raises(OrderDomainError, match="chain 31338"):
+        verify_order(signed, expected_domain=w.domain, now=now(), current_counter=0)
+
+
+def test_order_signed_for_another_deployment_cannot_fill_here(w, ape_project):
+    other = ape_project.Marketplace.deploy(w.admin, w.treasury, 250, sender=w.admin)
+    w.nft.setApprovalForAll(other, True, sender=w.seller)
+    w.mint(w.seller, 1)
+    order = w.order(token_id=1)
+    signed = sign_order(order, MarketDomain(chain_id=w.domain.chain_id, verifying_contract=other.address),
+                        dev_account(1))
+    with reverts("OrderSignatureInvalid"):
+        w.fill_listing(signed)
+    other.fillListing(order.as_tuple(), signed.signature, 1, sender=w.buyer, value=order.unit_price)
+    assert w.nft.ownerOf(1) == w.buyer.address  # it was valid where it was meant to be
+
+
+def test_order_signed_on_the_remote_chain_fills_there_but_not_on_home(w, two_chains, artifacts):
+    """Sign for 31338 and fill on 31338's own marketplace; the same bytes fail on 31337."""
+    from chain.connection import connect
+    from chain.tx import ErrorDecoder, TxSender
+
+    web3 = connect(two_chains.spec("remote"))
+    assert web3.eth.chain_id == 31338
+    decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
+    admin, seller, buyer = (TxSender(web3, dev_account(i), decoder=decoder) for i in (0, 1, 2))
+
+    def deploy(name, *args):
+        art = artifacts.get(name)
+        address, _ = admin.deploy(art.abi, art.bytecode, *args)
+        return web3.eth.contract(address=address, abi=art.abi)
+
+    remote_market = deploy("Marketplace", admin.address, dev_account(4).address, 250)
+    remote_nft = deploy("MktTestERC721")
+    admin.transact(admin.call_tx(remote_nft.functions.mint(seller.address, 1)))
+    seller.transact(seller.call_tx(remote_nft.functions.setApprovalForAll(remote_market.address, True)))
+    remote_domain = MarketDomain(chain_id=31338, verifying_contract=remote_market.address)
+    order = replace(w.order(token_id=1, token=remote_nft.address, start=0, expiry=2**40), counter=0)
+    signed = sign_order(order, remote_domain, dev_account(1))
+
+    buyer.transact(buyer.call_tx(remote_market.functions.fillListing(order.as_tuple(), signed.signature, 1),
+                                 value=order.unit_price))
+    assert remote_nft.functions.ownerOf(1).call() == buyer.address
+
+    # The same order and signature on the home chain (same token id, seller and price): refused.
+    w.mint(w.seller, 1)
+    home_order = replace(order, token=w.nft.address)
+    with reverts("OrderSignatureInvalid"):
+        w.fill_listing(replace(signed, order=home_order))
+
+
+# ------------------------------------------------------------------ signatures
+
+
+def test_offer_signed_by_the_seller_instead_of_the_buyer_is_refused(w):
+    w.mint(w.seller, 1)
+    order = w.order(side=1, signer=w.buyer, token_id=1, currency=w.coin)
+    with reverts("OrderSignatureInvalid", signer=w.buyer.address):
+        w.fill_offer(w.sign(order, by=w.seller))
+
+
+def test_malleable_twin_of_a_valid_signature_is_refused(w):
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1)
+    r, s, v = signed.signature[:32], int.from_bytes(signed.signature[32:64], "big"), signed.signature[64]
+    twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # same key, high s
+    with reverts("OrderSignatureInvalid"):
+        w.fill_listing(replace(signed, signature=twin))
+    w.fill_listing(signed)  # the canonical one works
+    assert w.nft.ownerOf(1) == w.buyer.address
+
+
+@pytest.mark.parametrize(("fields", "error"), [
+    (dict(unit_price=0), "OrderPriceZero"),
+    (dict(quantity=0), "OrderQuantityInvalid"),
+    (dict(quantity=0, standard=TokenStandard.ERC1155), "OrderQuantityInvalid"),
+], ids=["zero_price", "zero_quantity_721", "zero_quantity_1155"])
+def test_zero_price_or_quantity_orders_are_refused(w, fields, error):
+    w.mint(w.seller, 1)
+    w.mint1155(w.seller, 1, 5)
+    if fields.get("standard") == TokenStandard.ERC1155:
+        fields["token"] = w.nft1155
+    signed = w.listing(token_id=1, **fields)
+    with reverts(error):
+        w.fill_listing(signed, value=signed.order.unit_price)
+
+
+# ------------------------------------------------------------------ re-entrancy
+
+
+def _reentrant_buy(w, ape_project, mode, *, standard=TokenStandard.ERC721):
+    """A buyer contract buys listing A; when the token arrives it tries to buy listing B."""
+    buyer = actor(w, ape_project)
+    if standard == TokenStandard.ERC721:
+        w.mint(w.seller, 1)
+        w.mint(w.seller, 2)
+        a, b = w.listing(token_id=1), w.listing(token_id=2)
+    else:
+        w.mint1155(w.seller, 1, 2)
+        a = w.listing(token=w.nft1155, token_id=1, standard=standard, quantity=1)
+        b = w.listing(token=w.nft1155, token_id=1, standard=standard, quantity=1)
+    reenter = w.market.fillListing.encode_input(b.order.as_tuple(), b.signature, 1)
+    buyer.configure(ACCEPT, mode, w.market, reenter, ETHER, sender=w.buyer)
+    w.buyer.transfer(buyer, 3 * ETHER)
+    call = w.market.fillListing.encode_input(a.order.as_tuple(), a.signature, 1)
+    return buyer, a, b, lambda: buyer.execute(w.market, ETHER, call, sender=w.buyer)
+
+
+@pytest.mark.parametrize("standard", [TokenStandard.ERC721, TokenStandard.ERC1155], ids=["721", "1155"])
+def test_reentry_through_the_token_receiver_hook_reverts_the_fill(w, ape_project, standard):
+    _, a, b, buy = _reentrant_buy(w, ape_project, REENTER_BUBBLE, standard=standard)
+    with reverts("ReentrancyGuardReentrantCall"):
+        buy()
+    assert w.market.orderStatus(order_hash(a.order, w.domain)) == (False, 0)
+    assert w.market.orderStatus(order_hash(b.order, w.domain)) == (False, 0)
+
+
+@pytest.mark.parametrize("standard", [TokenStandard.ERC721, TokenStandard.ERC1155], ids=["721", "1155"])
+def test_swallowed_reentry_through_the_token_hook_buys_only_once(w, ape_project, standard):
+    buyer, a, b, buy = _reentrant_buy(w, ape_project, REENTER, standard=standard)
+    buy()
+    assert (buyer.reentryAttempts(), buyer.reentrySuccesses()) == (1, 0)
+    assert buyer.lastReentryError() == REENTRANT_CALL
+    assert w.market.orderStatus(order_hash(a.order, w.domain)) == (False, 1)
+    assert w.market.orderStatus(order_hash(b.order, w.domain)) == (False, 0)
+
+
+def _contract_seller(w, ape_project, eth_mode):
+    """A contract wallet (EIP-1271) that sells token 5 and re-enters the market when paid."""
+    wallet = actor(w, ape_project, owner=w.seller)
+    w.nft.mint(wallet, 5, sender=w.admin)
+    wallet.execute(w.nft, 0, w.nft.setApprovalForAll.encode_input(w.market, True), sender=w.seller)
+    wallet.configure(eth_mode, ACCEPT, w.market, w.market.incrementCounter.encode_input(), 0, sender=w.seller)
+    signed = w.sign(w.order(signer=wallet, token_id=5, unit_price=ETHER), by=w.seller)
+    return wallet, signed
+
+
+def test_seller_reentering_from_its_eth_payout_is_refused_and_still_paid(w, ape_project):
+    wallet, signed = _contract_seller(w, ape_project, REENTER)
+    w.fill_listing(signed)
+    assert (wallet.reentryAttempts(), wallet.reentrySuccesses()) == (1, 0)
+    assert wallet.lastReentryError() == REENTRANT_CALL
+    assert w.market.counterOf(wallet) == 0  # incrementCounter did not run
+    assert balance(wallet) == split(ETHER)[2]
+
+
+def test_seller_whose_reentry_fails_its_payout_is_credited_and_withdraws(w, ape_project):
+    wallet, signed = _contract_seller(w, ape_project, REENTER_BUBBLE)
+    proceeds = split(ETHER)[2]
+    tx = w.fill_listing(signed)
+    credited = one_event(tx, "PaymentCredited")
+    assert (credited.payee, credited.amount) == (wallet.address, proceeds)
+    assert w.nft.ownerOf(5) == w.buyer.address  # the sale went through
+    assert_market_holds_only_credits(w, wallet, w.treasury)
+    wallet.configure(ACCEPT, ACCEPT, ZERO, b"", 0, sender=w.seller)
+    wallet.execute(w.market, 0, w.market.withdraw.encode_input(), sender=w.seller)
+    assert balance(wallet) == proceeds and w.credit(wallet) == 0
+
+
+@pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_BUBBLE], ids=["reverts", "burns_gas", "reenters"])
+def test_royalty_receiver_that_fails_cannot_block_the_sale_and_is_credited(w, ape_project, mode):
+    receiver = actor(w, ape_project, owner=w.admin)
+    receiver.configure(mode, ACCEPT, w.market, w.market.incrementCounter.encode_input(), 0, sender=w.admin)
+    w.nft.setDefaultRoyalty(receiver, 500, sender=w.admin)
+    w.mint(w.seller, 1)
+    royalty, fee, proceeds = split(ETHER)
+    seller_before = balance(w.seller)
+
+    tx = w.fill_listing(w.listing(token_id=1, unit_price=ETHER))
+
+    assert w.nft.ownerOf(1) == w.buyer.address
+    assert balance(w.seller) - seller_before == proceeds
+    credited = one_event(tx, "PaymentCredited")
+    assert (credited.payee, credited.amount) == (receiver.address, royalty)
+    assert w.credit(receiver) == royalty and balance(receiver) == 0
+    assert w.credit(w.treasury) == fee
+    assert_market_holds_only_credits(w, receiver, w.treasury)
+    assert tx.gas_used < 250_000  # a gas-burning receiver only burns the bounded stipend
+
+
+def test_outbid_contract_that_rejects_eth_cannot_block_new_bids(w, ape_project):
+    bidder = actor(w, ape_project)
+    bidder.configure(REVERT, ACCEPT, ZERO, b"", 0, sender=w.buyer)
+    w.mint(w.seller, 1)
+    params = (w.nft.address, 0, 1, 1, ETHER, 0, 500, 0, now() + DAY, 300)
+    auction_id = one_event(w.market.createAuction(params, sender=w.seller), "AuctionCreated").auctionId
+    bidder.execute(w.market, ETHER, w.market.bid.encode_input(auction_id), sender=w.buyer, value=ETHER)
+    w.market.bid(auction_id, sender=w.buyer2, value=2 * ETHER)  # no push to the rejecting bidder
+    assert w.credit(bidder) == ETHER
+    assert_market_holds_only_credits(w, bidder, open_bids=2 * ETHER)
+
+
+def test_winner_reentering_settlement_from_its_token_hook_is_harmless(w, ape_project):
+    bidder = actor(w, ape_project)
+    w.mint(w.seller, 1)
+    params = (w.nft.address, 0, 1, 1, ETHER, 0, 500, 0, now() + DAY, 300)
+    auction_id = one_event(w.market.createAuction(params, sender=w.seller), "AuctionCreated").auctionId
+    bidder.configure(ACCEPT, REENTER, w.market, w.market.settleAuction.encode_input(auction_id), 0,
+                     sender=w.buyer)
+    bidder.execute(w.market, ETHER, w.market.bid.encode_input(auction_id), sender=w.buyer, value=ETHER)
+    travel(DAY + 1)
+    seller_before = balance(w.seller)
+    w.market.settleAuction(auction_id, sender=w.stranger)
+    assert (bidder.reentryAttempts(), bidder.reentrySuccesses()) == (1, 0)
+    assert w.nft.ownerOf(1) == bidder.address
+    assert balance(w.seller) - seller_before == split(ETHER)[2]  # paid once
+    with reverts("AuctionNotOpen", status=2):
+        w.market.settleAuction(auction_id, sender=w.stranger)
+
+
+# ------------------------------------------------------------------ order life cycle
+
+
+def test_double_fill_of_a_filled_order_reverts(w):
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1)
+    w.fill_listing(signed)
+    with reverts("OrderFillExceedsRemaining", orderHash=order_hash(signed.order, w.domain), requested=1,
+                 remaining=0):
+        w.fill_listing(signed, by=w.buyer2)
+
+
+def test_fill_at_or_after_expiry_reverts(w):
+    w.mint(w.seller, 1)
+    expiry = now() + 3_600
+    signed = w.listing(token_id=1, expiry=expiry)
+    travel_to(expiry)
+    with reverts("OrderExpired", expiry=expiry):
+        w.fill_listing(signed)
+
+
+def test_fill_in_the_last_second_before_expiry_works(w):
+    w.mint(w.seller, 1)
+    expiry = now() + 3_600
+    signed = w.listing(token_id=1, expiry=expiry)
+    travel_to(expiry - 1)
+    w.fill_listing(signed)
+    assert w.nft.ownerOf(1) == w.buyer.address
+
+
+def test_fill_before_start_reverts_and_works_from_start(w):
+    w.mint(w.seller, 1)
+    start = now() + 3_600
+    signed = w.listing(token_id=1, start=start)
+    travel_to(start - 1)
+    with reverts("OrderNotStarted", start=start):
+        w.fill_listing(signed)
+    travel_to(start)
+    w.fill_listing(signed)
+    assert w.nft.ownerOf(1) == w.buyer.address
+
+
+def test_cancelled_order_cannot_be_filled_even_if_the_fill_was_sent_first(w):
+    """A front-runner can only race a cancel in the mempool; once the cancel lands, no fill can."""
+    w.mint1155(w.seller, 1, 4)
+    signed = w.listing(token=w.nft1155, token_id=1, standard=TokenStandard.ERC1155, quantity=4)
+    w.fill_listing(signed, amount=1)
+    w.market.cancel([signed.order.as_tuple()], sender=w.seller)
+    with reverts("OrderIsCancelled", orderHash=order_hash(signed.order, w.domain)):
+        w.fill_listing(signed, amount=1, by=w.buyer2)
+    assert w.market.orderStatus(order_hash(signed.order, w.domain)) == (True, 1)
+
+
+# ------------------------------------------------------------------ hostile ERC-20s
+
+
+@pytest.fixture
+def lying(w, ape_project):
+    token = ape_project.MktTestLyingERC20.deploy(sender=w.admin)
+    for who in (w.buyer, w.seller):
+        token.mint(who, 1_000 * ETHER, sender=w.admin)
+        token.approve(w.market, 2**256 - 1, sender=who)
+    return token
+
+
+@pytest.fixture
+def taxed(w, ape_project):
+    token = ape_project.MktTestFeeERC20.deploy(sender=w.admin)
+    for who in (w.buyer, w.seller):
+        token.mint(who, 1_000 * ETHER, sender=w.admin)
+        token.approve(w.market, 2**256 - 1, sender=who)
+    return token
+
+
+def test_lying_erc20_cannot_leave_the_payees_unpaid_silently(w, lying):
+    w.mint(w.seller, 1)
+    royalty, _, _ = split(100 * ETHER)
+    signed = w.listing(token_id=1, unit_price=100 * ETHER, currency=lying)
+    with reverts("PaymentShortfall", currency=lying.address, payee=w.splitter.address, expected=royalty, received=0):
+        w.fill_listing(signed)
+    assert w.nft.ownerOf(1) == w.seller.address
+
+
+def test_lying_erc20_offer_is_refused_too(w, lying):
+    w.mint(w.seller, 1)
+    signed = w.offer(token_id=1, unit_price=100 * ETHER, currency=lying)
+    with reverts("PaymentShortfall", currency=lying.address, received=0):
+        w.fill_offer(signed)
+    assert w.nft.ownerOf(1) == w.seller.address
+
+
+def test_fee_on_transfer_erc20_is_refused(w, taxed):
+    w.mint(w.seller, 1)
+    royalty, _, _ = split(100 * ETHER)
+    signed = w.listing(token_id=1, unit_price=100 * ETHER, currency=taxed)
+    with reverts("PaymentShortfall", currency=taxed.address, payee=w.splitter.address, expected=royalty,
+                 received=royalty - royalty // 100):
+        w.fill_listing(signed)
+    assert w.nft.ownerOf(1) == w.seller.address
