@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
-
 /// @title MktTestIdentity (test helper)
 /// @notice An identity registry whose verifications anyone can set. Never deployed by the platform.
-contract MktTestIdentity is IIdentityRegistry {
+/// @dev Answers only `isVerified`, the view the marketplace reads from an IIdentityRegistry.
+contract MktTestIdentity {
     mapping(address => bool) private _verified;
 
     function setVerified(address account, bool verified) external {
