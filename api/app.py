@@ -19,7 +19,7 @@ from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware
-from api.routers import assets, auth, health, kyc, provenance
+from api.routers import assets, auth, health, kyc, market, provenance
 from api.settings import ApiSettings
 from chain.settings import ChainSettings
 from did.kyc import issue_kyc_credential_sync
@@ -88,5 +88,6 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(auth.router)
     app.include_router(kyc.router)
     app.include_router(assets.router)
+    app.include_router(market.router)
     app.include_router(provenance.router)
     return app

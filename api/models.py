@@ -123,3 +123,56 @@ class Asset(Base):
     uploader: Mapped[str] = mapped_column(String(255), index=True)
     store: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MarketOrder(Base):
+    """A wallet-signed order accepted by the API (verified on receipt)."""
+
+    __tablename__ = "market_orders"
+
+    order_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(Integer, index=True)
+    side: Mapped[str] = mapped_column(String(8))
+    signer: Mapped[str] = mapped_column(String(42), index=True)
+    token: Mapped[str] = mapped_column(String(42), index=True)
+    token_id: Mapped[str] = mapped_column(String(80))
+    standard: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[str] = mapped_column(String(80))
+    unit_price: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(42))
+    start: Mapped[int] = mapped_column(Integer)
+    expiry: Mapped[int] = mapped_column(Integer)
+    salt: Mapped[str] = mapped_column(String(80))
+    counter: Mapped[str] = mapped_column(String(80))
+    signature: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BreakerDecisionRow(Base):
+    """Every circuit-breaker decision with its reason (the operators' audit trail)."""
+
+    __tablename__ = "breaker_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain_id: Mapped[int] = mapped_column(Integer)
+    collection: Mapped[str] = mapped_column(String(42), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    price: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    halt_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CollectionPolicyRow(Base):
+    """Per-collection settings operators set: the breaker policy and the jurisdiction policy."""
+
+    __tablename__ = "collection_policies"
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    collection: Mapped[str] = mapped_column(String(42), primary_key=True)
+    breaker: Mapped[str] = mapped_column(Text)
+    """JSON of api.breaker.BreakerPolicy fields."""
+    secondary_sales: Mapped[bool] = mapped_column(default=True)
+    gift_holding_s: Mapped[int] = mapped_column(Integer, default=0)
+    halted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,494 @@
+"""Market: wallet-signed orders verified on receipt, listed and filtered, cancelled, filled by the
+buyer's wallet; the price circuit breaker and the jurisdiction policy applied at order creation.
+
+A circuit-breaker halt is pushed to the marketplace contract (``setHalted``, RISK role held by
+the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from api.breaker import BreakerPolicy, BreakerState, Trade, decide
+from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_role
+from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
+from api.routers.assets import UnsignedTx
+from chain.errors import OrderError
+from chain.index.store import chain_events
+from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
+
+router = APIRouter(prefix="/market", tags=["market"])
+Risk = Annotated[Caller, Depends(require_role("risk"))]
+
+
+def _address(value: str) -> str:
+    if not Web3.is_address(value):
+        raise ValueError("not a 0x-prefixed 20-byte address")
+    if value != value.lower() and not Web3.is_checksum_address(value):
+        raise ValueError("mixed-case address with a wrong checksum")
+    return Web3.to_checksum_address(value)
+
+
+class OrderIn(BaseModel):
+    chain_id: int = Field(gt=0)
+    side: Literal["listing", "offer"]
+    signer: str
+    token: str
+    token_id: int = Field(ge=0)
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    quantity: int = Field(default=1, gt=0)
+    unit_price: int = Field(gt=0, description="Per unit, in the currency's smallest unit (wei)")
+    currency: str = ETH
+    start: int = Field(ge=0)
+    expiry: int = Field(gt=0)
+    salt: int = Field(ge=0)
+    counter: int = Field(ge=0)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130,}$")
+
+    @field_validator("signer", "token", "currency")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return _address(value)
+
+    def order(self) -> Order:
+        return Order(
+            OrderSide.LISTING if self.side == "listing" else OrderSide.OFFER,
+            self.signer,
+            self.token,
+            self.token_id,
+            TokenStandard.ERC721 if self.standard == "erc721" else TokenStandard.ERC1155,
+            self.quantity,
+            self.unit_price,
+            self.currency,
+            self.start,
+            self.expiry,
+            self.salt,
+            self.counter,
+        )
+
+
+class OrderOut(BaseModel):
+    order_hash: str
+    chain_id: int
+    side: str
+    signer: str
+    token: str
+    token_id: str
+    standard: int
+    quantity: str
+    unit_price: str
+    currency: str
+    start: int
+    expiry: int
+    salt: str
+    counter: str
+    signature: str
+    status: str
+    created_at: datetime
+
+
+class FillIn(BaseModel):
+    amount: int = Field(default=1, gt=0)
+
+
+class PolicyIn(BaseModel):
+    reference_fills: int = Field(default=20, ge=1, le=1000)
+    operator_reference: int | None = Field(default=None, gt=0)
+    band_bps: int = Field(default=2000, gt=0, lt=10_000)
+    move_bps: int = Field(default=3000, gt=0)
+    move_window_s: int = Field(default=600, gt=0)
+    max_rejections: int = Field(default=5, ge=1)
+    rejection_window_s: int = Field(default=300, gt=0)
+    cooldown_s: int = Field(default=900, gt=0)
+    secondary_sales: bool = True
+    gift_holding_s: int = Field(default=0, ge=0)
+
+
+class BreakerView(BaseModel):
+    policy: PolicyIn
+    halted_until: datetime | None
+    decisions: list[dict[str, Any]]
+
+
+def _policy_of(row: CollectionPolicyRow | None) -> tuple[PolicyIn, BreakerPolicy]:
+    data = PolicyIn(**json.loads(row.breaker)) if row else PolicyIn()
+    if row is not None:
+        data.secondary_sales, data.gift_holding_s = row.secondary_sales, row.gift_holding_s
+    return data, BreakerPolicy(
+        reference_fills=data.reference_fills,
+        operator_reference=data.operator_reference,
+        band_bps=data.band_bps,
+        move_bps=data.move_bps,
+        move_window=timedelta(seconds=data.move_window_s),
+        max_rejections=data.max_rejections,
+        rejection_window=timedelta(seconds=data.rejection_window_s),
+        cooldown=timedelta(seconds=data.cooldown_s),
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _trades(db: Session, chain_id: int, collection: str, currency: str) -> list[Trade]:
+    rows = db.execute(
+        select(chain_events.c.args, chain_events.c.block_time)
+        .where(
+            chain_events.c.chain_id == chain_id,
+            chain_events.c.contract == "Marketplace",
+            chain_events.c.event == "OrderFilled",
+            chain_events.c.ref_address == collection,
+        )
+        .order_by(chain_events.c.block_number, chain_events.c.log_index)
+    ).all()
+    trades = []
+    for args_text, block_time in rows:
+        args = json.loads(args_text)
+        if str(args.get("currency", "")).lower() == currency.lower():
+            trades.append(Trade(datetime.fromtimestamp(block_time or 0, UTC), int(args["unitPrice"])))
+    return trades
+
+
+def _set_halted_on_chain(request: Request, chain_id: int, collection: str, halted: bool) -> str:
+    from eth_account import Account
+
+    from chain.tx import TxSender
+
+    gateway = request.app.state.gateway
+    market = gateway.contract(chain_id, "Marketplace")
+    key = gateway.settings.deployer_key.get_secret_value()
+    sender = TxSender(gateway.web3(chain_id), Account.from_key(key))
+    receipt = sender.transact(sender.call_tx(market.functions.setHalted(collection, halted)))
+    return "0x" + bytes(receipt["transactionHash"]).hex()
+
+
+def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
+    now = datetime.now(UTC)
+    row = db.get(CollectionPolicyRow, (chain_id, order.token))
+    _, policy = _policy_of(row)
+    halted_until = _aware(row.halted_until) if row else None
+    if halted_until is not None and now >= halted_until:
+        _set_halted_on_chain(request, chain_id, order.token, False)
+        assert row is not None
+        row.halted_until = None
+        db.add(
+            BreakerDecisionRow(
+                chain_id=chain_id,
+                collection=order.token,
+                at=now,
+                price="0",
+                action="resume",
+                reason="cooldown over: trading resumed (contract halt lifted)",
+            )
+        )
+        halted_until = None
+    rejections = db.execute(
+        select(BreakerDecisionRow.at).where(
+            BreakerDecisionRow.chain_id == chain_id,
+            BreakerDecisionRow.collection == order.token,
+            BreakerDecisionRow.action == "reject",
+            BreakerDecisionRow.at >= now - policy.rejection_window,
+        )
+    ).scalars()
+    state = BreakerState(
+        trades=_trades(db, chain_id, order.token, order.currency),
+        rejections=tuple(a for a in (_aware(r) for r in rejections) if a is not None),
+        halted_until=halted_until,
+    )
+    decision = decide(state, order.unit_price, policy, now)
+    db.add(
+        BreakerDecisionRow(
+            chain_id=chain_id,
+            collection=order.token,
+            at=now,
+            price=str(order.unit_price),
+            action=decision.action,
+            reason=decision.reason,
+            halt_until=decision.halt_until,
+        )
+    )
+    if decision.action == "accept":
+        return
+    band = (
+        {"low": str(decision.low), "high": str(decision.high), "reference": str(decision.reference)}
+        if decision.low is not None
+        else {}
+    )
+    if decision.action == "halt":
+        if row is None:
+            row = CollectionPolicyRow(
+                chain_id=chain_id,
+                collection=order.token,
+                breaker=PolicyIn().model_dump_json(),
+                secondary_sales=True,
+                gift_holding_s=0,
+            )
+            db.add(row)
+        row.halted_until = decision.halt_until
+        tx = _set_halted_on_chain(request, chain_id, order.token, True)
+        db.commit()
+        raise UnprocessableError(
+            f"circuit breaker tripped: {decision.reason}",
+            band=band,
+            halt_tx=tx,
+            halted_until=decision.halt_until.isoformat() if decision.halt_until else None,
+        )
+    db.commit()
+    raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
+
+
+def _jurisdiction_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
+    row = db.get(CollectionPolicyRow, (chain_id, order.token))
+    if row is None or row.secondary_sales or order.side is not OrderSide.LISTING:
+        return
+    owner = (
+        request.app.state.gateway.contract(chain_id, "CreatorCollection", order.token)
+        .functions.owner()
+        .call()
+    )
+    if Web3.to_checksum_address(owner) != order.signer:
+        raise UnprocessableError(
+            "this collection's jurisdiction policy forbids secondary sales: only the creator may list; "
+            f"holders may give the token away after {row.gift_holding_s} s of holding"
+        )
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Submit a wallet-signed listing or offer (verified on receipt)",
+)
+def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
+    if user.address is None or Web3.to_checksum_address(user.address) != body.signer:
+        raise ForbiddenError("you can only submit orders your own wallet signed (log in with that wallet)")
+    gateway = request.app.state.gateway
+    market = gateway.contract(body.chain_id, "Marketplace")
+    domain = MarketDomain(body.chain_id, market.address)
+    try:
+        order = body.order()
+        signed = SignedOrder(order, bytes.fromhex(body.signature[2:]), domain)
+        counter = int(market.functions.counterOf(order.signer).call())
+        digest = verify_order(signed, expected_domain=domain, now=int(time.time()), current_counter=counter)
+    except OrderError as exc:
+        raise UnprocessableError(f"order refused: {exc}") from None
+    order_hash = "0x" + digest.hex()
+    if db.get(MarketOrder, order_hash) is not None:
+        raise ConflictError(f"order {order_hash} was already submitted")
+    _jurisdiction_check(request, db, order, body.chain_id)
+    _breaker_check(request, db, order, body.chain_id)
+    row = MarketOrder(
+        order_hash=order_hash,
+        chain_id=body.chain_id,
+        side=body.side,
+        signer=order.signer,
+        token=order.token,
+        token_id=str(order.token_id),
+        standard=int(order.standard),
+        quantity=str(order.quantity),
+        unit_price=str(order.unit_price),
+        currency=order.currency,
+        start=order.start,
+        expiry=order.expiry,
+        salt=str(order.salt),
+        counter=str(order.counter),
+        signature=body.signature,
+        status="open",
+        created_at=datetime.now(UTC),
+    )
+    db.add(row)
+    db.flush()
+    return OrderOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/orders", response_model=list[OrderOut], summary="Orders, filtered")
+def list_orders(
+    db: DbSession,
+    chain_id: int | None = None,
+    token: str | None = None,
+    token_id: int | None = None,
+    side: Literal["listing", "offer"] | None = None,
+    status: Literal["open", "cancelled", "filled"] | None = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[OrderOut]:
+    query = select(MarketOrder).order_by(MarketOrder.created_at.desc()).limit(limit)
+    if chain_id is not None:
+        query = query.where(MarketOrder.chain_id == chain_id)
+    if token is not None:
+        if not Web3.is_address(token):
+            raise UnprocessableError(f"{token!r} is not an address")
+        query = query.where(MarketOrder.token == Web3.to_checksum_address(token))
+    if token_id is not None:
+        query = query.where(MarketOrder.token_id == str(token_id))
+    if side is not None:
+        query = query.where(MarketOrder.side == side)
+    if status is not None:
+        query = query.where(MarketOrder.status == status)
+    return [OrderOut.model_validate(r, from_attributes=True) for r in db.execute(query).scalars()]
+
+
+def _order_row(db: Session, order_hash: str) -> MarketOrder:
+    row = db.get(MarketOrder, order_hash.lower())
+    if row is None:
+        raise NotFoundError(f"no order {order_hash}")
+    return row
+
+
+def _as_order(row: MarketOrder) -> Order:
+    return Order(
+        OrderSide.LISTING if row.side == "listing" else OrderSide.OFFER,
+        row.signer,
+        row.token,
+        int(row.token_id),
+        TokenStandard(row.standard),
+        int(row.quantity),
+        int(row.unit_price),
+        row.currency,
+        row.start,
+        row.expiry,
+        int(row.salt),
+        int(row.counter),
+    )
+
+
+@router.post(
+    "/orders/{order_hash}/cancel",
+    response_model=UnsignedTx,
+    summary="Cancel your order: withdrawn here at once; sign the returned transaction to cancel "
+    "it on chain too",
+)
+def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, request: Request) -> UnsignedTx:
+    row = _order_row(db, order_hash)
+    if caller.address is None or Web3.to_checksum_address(caller.address) != row.signer:
+        raise ForbiddenError("only the order's signer can cancel it")
+    row.status = "cancelled"
+    market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
+    data = market.encode_abi("cancel", args=[[_as_order(row).as_tuple()]])
+    return UnsignedTx.model_validate(
+        {"chain_id": row.chain_id, "from": row.signer, "to": market.address, "data": data}
+    )
+
+
+@router.post(
+    "/orders/{order_hash}/fill-tx",
+    response_model=UnsignedTx,
+    summary="The transaction that fills a listing, for the buyer's wallet",
+)
+def fill_tx(
+    order_hash: str, body: FillIn, user: KycVerifiedUser, db: DbSession, request: Request
+) -> UnsignedTx:
+    row = _order_row(db, order_hash)
+    if row.status != "open":
+        raise ConflictError(f"order {order_hash} is {row.status}")
+    if row.side != "listing":
+        raise UnprocessableError(
+            "offers are filled by the token's owner with fillOffer; this builds listings"
+        )
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    order = _as_order(row)
+    market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
+    data = market.encode_abi(
+        "fillListing", args=[order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
+    )
+    value = order.total_price(body.amount) if order.currency == ETH else 0
+    sender = Web3.to_checksum_address(user.address)
+    gas = _estimate(request, row.chain_id, sender, market.address, data, value)
+    return UnsignedTx(
+        chain_id=row.chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
+    )
+
+
+def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, value: int) -> int:
+    """Gas for the buyer's transaction; a revert becomes a 422 naming the contract's error."""
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    from chain.tx import ErrorDecoder, _revert_data
+
+    gateway = request.app.state.gateway
+    try:
+        return int(
+            gateway.web3(chain_id).eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value})
+        )
+    except (ContractLogicError, ContractCustomError) as exc:
+        decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
+        raise UnprocessableError(f"the fill would revert: {decoder.describe(_revert_data(exc))}") from None
+
+
+@router.get("/fills", summary="Fills seen by the indexer")
+def fills(
+    db: DbSession, chain_id: int, token: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    query = select(chain_events).where(
+        chain_events.c.chain_id == chain_id,
+        chain_events.c.contract == "Marketplace",
+        chain_events.c.event == "OrderFilled",
+    )
+    if token is not None:
+        query = query.where(chain_events.c.ref_address == Web3.to_checksum_address(token))
+    rows = db.execute(query.order_by(chain_events.c.block_number.desc()).limit(limit)).mappings()
+    return [
+        {
+            "chain_id": r["chain_id"],
+            "block_number": r["block_number"],
+            "tx_hash": r["tx_hash"],
+            "log_index": r["log_index"],
+            **json.loads(r["args"]),
+        }
+        for r in rows
+    ]
+
+
+@router.put(
+    "/breaker/{chain_id}/{collection}",
+    response_model=BreakerView,
+    summary="Set a collection's circuit-breaker and jurisdiction policy (risk role)",
+)
+def set_policy(chain_id: int, collection: str, body: PolicyIn, risk: Risk, db: DbSession) -> BreakerView:
+    address = _address(collection)
+    row = db.get(CollectionPolicyRow, (chain_id, address))
+    if row is None:
+        row = CollectionPolicyRow(
+            chain_id=chain_id, collection=address, breaker="{}", secondary_sales=True, gift_holding_s=0
+        )
+        db.add(row)
+    row.breaker = body.model_dump_json()
+    row.secondary_sales = body.secondary_sales
+    row.gift_holding_s = body.gift_holding_s
+    db.flush()
+    return get_policy(chain_id, address, db)
+
+
+@router.get(
+    "/breaker/{chain_id}/{collection}",
+    response_model=BreakerView,
+    summary="A collection's policy, halt and recent decisions (with reasons)",
+)
+def get_policy(chain_id: int, collection: str, db: DbSession) -> BreakerView:
+    address = _address(collection)
+    row = db.get(CollectionPolicyRow, (chain_id, address))
+    policy, _ = _policy_of(row)
+    decisions = db.execute(
+        select(BreakerDecisionRow)
+        .where(BreakerDecisionRow.chain_id == chain_id, BreakerDecisionRow.collection == address)
+        .order_by(BreakerDecisionRow.id.desc())
+        .limit(50)
+    ).scalars()
+    return BreakerView(
+        policy=policy,
+        halted_until=_aware(row.halted_until) if row else None,
+        decisions=[
+            {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason}
+            for d in decisions
+        ],
+    )
