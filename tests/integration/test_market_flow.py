@@ -1,0 +1,161 @@
+"""Trading through the HTTP API against real anvils: the creator lists a work minted with a
+30/40/30 split, a collector buys it with the transaction the API returns, the royalty lands in the
+splitter, the indexer shows the sale; an unverified buyer is refused; a burst of outlier orders
+trips the circuit breaker, the contract halts the collection, and trading resumes after the cooldown."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from api.settings import ApiSettings
+from chain.connection import connect
+from chain.deploy import deploy_to_chains
+from chain.deployments import DeploymentRegistry
+from chain.devaccounts import dev_account
+from chain.index import EventDecoder, Indexer, IndexStore
+from chain.index.service import CHILD_RULES
+from chain.orders import MarketDomain, listing, sign_order
+from chain.settings import ChainSettings
+from did.settings import DidSettings
+from tests.support.api_flow import OFFICER, login, send, verified_login
+
+pytestmark = pytest.mark.integration
+
+CREATOR, COLLECTOR, STRANGER = dev_account(1), dev_account(2), dev_account(9)
+RIGHTS, ISSUER, CHANNEL = dev_account(3), dev_account(4), dev_account(7)
+PRICE = 10**18
+
+
+@pytest.fixture(scope="module")
+def deployed(two_chains: ChainSettings, artifacts) -> ChainSettings:
+    deploy_to_chains(two_chains, two_chains.specs("all"))
+    return two_chains
+
+
+@pytest.fixture
+def market(deployed, database, tmp_path, artifacts):
+    officer_did = f"did:pkh:eip155:31337:{OFFICER.address}"
+    settings = ApiSettings(environment="test", data_dir=tmp_path, siwe_domain="testserver",
+                           siwe_uri="http://testserver",
+                           role_grants={officer_did: ["kyc_officer", "risk"]})
+    app = create_app(settings, db=database, chain_settings=deployed, did_settings=DidSettings(environment="test"))
+    client = TestClient(app, raise_server_exceptions=False)
+    web3 = connect(deployed.spec("home"))
+    creator = verified_login(client, CREATOR)
+    work = f"a work for sale {tmp_path.name}".encode()
+    cid = client.post("/assets", files={"file": ("w.png", work, "image/png")}, headers=creator).json()["cid"]
+    split = client.post("/splits/tx", json={"chain_id": 31337, "rights_holder": RIGHTS.address,
+                                            "issuer": ISSUER.address, "channel": CHANNEL.address},
+                        headers=creator).json()
+    if not split["already_exists"]:
+        send(web3, CREATOR, split["transaction"])
+    out = client.post("/collections/tx", json={"chain_id": 31337, "name": "Sale", "symbol": "SALE",
+                                               "royalty_receiver": split["splitter"], "royalty_bps": 1000},
+                      headers=creator).json()
+    send(web3, CREATOR, out["transaction"])
+    collection = out["predicted_address"]
+    send(web3, CREATOR, client.post(f"/assets/{cid}/mint-tx", json={
+        "chain_id": 31337, "collection": collection, "quantity": 3}, headers=creator).json())
+    registry = DeploymentRegistry(deployed.deployments_file)
+    marketplace = registry.address(31337, "Marketplace")
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    from chain.tx import TxSender
+
+    owner = TxSender(web3, CREATOR)
+    owner.transact(owner.call_tx(nft.functions.setApprovalForAll(marketplace, True)))
+    return {"client": client, "web3": web3, "creator": creator, "collection": collection, "nft": nft,
+            "splitter": split["splitter"], "domain": MarketDomain(31337, marketplace), "database": database,
+            "deployed": deployed, "artifacts": artifacts}
+
+
+def _listing(m, token_id: int, price: int) -> dict:
+    now = int(time.time())
+    order = listing(seller=CREATOR.address, token=m["collection"], token_id=token_id, unit_price=price,
+                    start=now - 60, expiry=now + 3600, counter=0)
+    signed = sign_order(order, m["domain"], CREATOR)
+    return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+            "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
+            "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+
+
+def test_collector_buys_and_the_royalty_lands_in_the_splitter(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    r = client.post("/market/orders", json=_listing(m, 1, PRICE), headers=m["creator"])
+    assert r.status_code == 201, r.text
+    order_hash = r.json()["order_hash"]
+    listed = client.get("/market/orders", params={"token": m["collection"], "token_id": 1}).json()
+    assert [o["order_hash"] for o in listed] == [order_hash]
+
+    collector = verified_login(client, COLLECTOR)
+    before = web3.eth.get_balance(m["splitter"])
+    tx = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=collector)
+    assert tx.status_code == 200, tx.text
+    assert int(tx.json()["value"], 16) == PRICE
+    receipt = send(web3, COLLECTOR, tx.json())
+    assert receipt["status"] == 1
+    assert m["nft"].functions.ownerOf(1).call() == COLLECTOR.address
+    assert web3.eth.get_balance(m["splitter"]) - before == PRICE // 10  # 10% royalty, atomically
+
+    deployed, artifacts = m["deployed"], m["artifacts"]
+    registry = DeploymentRegistry(deployed.deployments_file)
+    indexer = Indexer(web3, 31337, IndexStore(m["database"].engine),
+                      EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()}), rules=CHILD_RULES)
+    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
+    indexer.run_until_caught_up()
+    fills = client.get("/market/fills", params={"chain_id": 31337, "token": m["collection"]}).json()
+    assert len(fills) == 1 and fills[0]["orderHash"] == order_hash and int(fills[0]["royalty"]) == PRICE // 10
+
+
+def test_an_unverified_buyer_is_refused(market):
+    m, client = market, market["client"]
+    order_hash = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"]).json()["order_hash"]
+    r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=login(client, STRANGER))
+    assert r.status_code == 403 and "KYC" in r.json()["detail"]
+
+
+def test_forged_and_foreign_orders_are_refused_on_receipt(market):
+    m, client = market, market["client"]
+    forged = _listing(m, 2, PRICE)
+    forged["unit_price"] = 1  # the signature covers the price
+    r = client.post("/market/orders", json=forged, headers=m["creator"])
+    assert r.status_code == 422 and "signature" in r.json()["detail"]
+    other = _listing(m, 2, PRICE)
+    collector = verified_login(client, COLLECTOR)
+    r = client.post("/market/orders", json=other, headers=collector)
+    assert r.status_code == 403
+
+
+def test_outlier_burst_trips_the_breaker_and_trading_resumes_after_the_cooldown(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    officer = login(client, OFFICER)
+    policy = {"operator_reference": PRICE, "band_bps": 1000, "max_rejections": 2, "rejection_window_s": 60,
+              "cooldown_s": 3}
+    r = client.put(f"/market/breaker/31337/{m['collection']}", json=policy, headers=officer)
+    assert r.status_code == 200, r.text
+    assert client.put(f"/market/breaker/31337/{m['collection']}", json=policy, headers=m["creator"]).status_code == 403
+    good = client.post("/market/orders", json=_listing(m, 3, PRICE), headers=m["creator"]).json()["order_hash"]
+
+    first = client.post("/market/orders", json=_listing(m, 2, 3 * PRICE), headers=m["creator"])
+    assert first.status_code == 422 and "outside the band" in first.json()["detail"]
+    assert first.json()["band"]["high"] == str(PRICE * 11 // 10)
+    tripped = client.post("/market/orders", json=_listing(m, 2, 5 * PRICE), headers=m["creator"])
+    assert tripped.status_code == 422 and "tripped" in tripped.json()["detail"]
+    market_contract = web3.eth.contract(address=m["domain"].verifying_contract,
+                                        abi=m["artifacts"].get("Marketplace").abi)
+    assert market_contract.functions.collectionPolicy(m["collection"]).call()[0] is True  # the chain enforces it
+    collector = verified_login(client, COLLECTOR)
+    refused = client.post(f"/market/orders/{good}/fill-tx", json={"amount": 1}, headers=collector)
+    assert refused.status_code == 422 and "CollectionHalted" in refused.json()["detail"]
+    halted = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"])
+    assert halted.status_code == 422 and "halted" in halted.json()["detail"]
+
+    time.sleep(3.2)
+    resumed = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"])
+    assert resumed.status_code == 201, resumed.text
+    assert market_contract.functions.collectionPolicy(m["collection"]).call()[0] is False
+    decisions = client.get(f"/market/breaker/31337/{m['collection']}").json()["decisions"]
+    assert {d["action"] for d in decisions} >= {"accept", "reject", "halt", "resume"}
