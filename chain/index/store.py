@@ -74,7 +74,7 @@ chain_watch = Table(
     Column("address", String(42), primary_key=True),
     Column("contract", String(64), nullable=False),
     Column("from_block", BigInteger, nullable=False),
-    Column("source", String(32), nullable=False),
+    Column("source", String(128), nullable=False),
 )
 
 
