@@ -97,3 +97,9 @@ class ChainrightClient:
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._call("POST", path, json=body, **kwargs)
+
+    def submit_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/market/orders", json=order))
+
+    def fill_tx(self, order_hash: str, amount: int = 1) -> dict[str, Any]:
+        return dict(self._call("POST", f"/market/orders/{order_hash}/fill-tx", json={"amount": amount}))

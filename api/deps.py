@@ -34,7 +34,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 Settings = Annotated[ApiSettings, Depends(get_settings)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+"""Committed when the route function returns, before the response is sent, so a client that
+acts on the answer (e.g. logs in with the nonce it just got) always finds the write."""
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from /auth/*/login")
 

@@ -344,6 +344,94 @@ def mint_cmd(
         client.close()
 
 
+@app.command("list")
+def list_cmd(
+    collection: Annotated[str, typer.Option(help="The token's collection.")],
+    token_id: Annotated[int, typer.Option("--token-id", help="The token to sell.")],
+    price: Annotated[str, typer.Option(help="Price in ETH, e.g. 0.5.")],
+    hours: Annotated[float, typer.Option(help="How long the listing stays valid.")] = 24.0,
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """List a token for sale: the wallet approves the marketplace if needed and signs the order."""
+    import time
+    from decimal import Decimal, InvalidOperation
+
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+    from chain.artifacts import Artifacts
+    from chain.connection import connect
+    from chain.deployments import DeploymentRegistry
+    from chain.orders import MarketDomain, listing, sign_order
+
+    try:
+        wei = int(Decimal(price) * 10**18)
+    except InvalidOperation:
+        raise ChainError(f"--price {price!r} is not a number of ETH") from None
+    if wei <= 0:
+        raise ChainError("--price must be positive")
+    settings = _settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    wallet = _load_wallet(wallet_name)
+    web3 = connect(spec)
+    market = DeploymentRegistry(settings.deployments_file).address(spec.chain_id, "Marketplace")
+    artifacts = Artifacts.load()
+    nft = web3.eth.contract(address=web3.to_checksum_address(collection),
+                            abi=artifacts.get("CreatorCollection").abi)
+    if not nft.functions.isApprovedForAll(wallet.address, market).call():
+        data = nft.encode_abi("setApprovalForAll", args=[market, True])
+        wallet.send(web3, {"to": nft.address, "data": data, "chain_id": spec.chain_id})
+        say("approved the marketplace for this collection")
+    marketplace = web3.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)  # type: ignore[call-overload]
+    counter = marketplace.functions.counterOf(wallet.address).call()
+    now = int(time.time())
+    order = listing(seller=wallet.address, token=nft.address, token_id=token_id, unit_price=wei,
+                    start=now - 60, expiry=now + int(hours * 3600), counter=counter)
+    signed = sign_order(order, MarketDomain(spec.chain_id, market), wallet.account)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        client.login()
+        out = client.submit_order({
+            "chain_id": spec.chain_id, "side": "listing", "signer": order.signer, "token": order.token,
+            "token_id": token_id, "unit_price": wei, "start": order.start, "expiry": order.expiry,
+            "salt": order.salt, "counter": counter, "signature": "0x" + signed.signature.hex()})
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()
+    typer.echo(out["order_hash"])
+    say(f"listed token {token_id} for {price} ETH until {order.expiry}")
+
+
+@app.command("buy")
+def buy_cmd(
+    order_hash: Annotated[str, typer.Argument(help="The listing's order hash.")],
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Buy a listed token: the API builds the fill transaction, your wallet signs and pays."""
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+    from chain.connection import connect
+
+    settings = _settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    wallet = _load_wallet(wallet_name)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        client.login()
+        tx = client.fill_tx(order_hash)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()
+    receipt = wallet.send(connect(spec), tx)
+    typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
+    say(f"bought in block {receipt['blockNumber']} for {int(tx['value'], 16)} wei (gas {receipt['gasUsed']})")
+
+
 # --------------------------------------------------------------------------------------------
 # provenance
 

@@ -24,7 +24,7 @@ from tests.support.api_flow import officer_grants, verified_login
 
 pytestmark = pytest.mark.integration
 
-CREATOR = dev_account(5)
+CREATOR, BUYER = dev_account(5), dev_account(8)
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def served_api(two_chains: ChainSettings, artifacts, database, tmp_path):
                            siwe_uri=f"http://127.0.0.1:{port}", role_grants=officer_grants(), port=port)
     app = create_app(settings, db=database, chain_settings=two_chains, did_settings=DidSettings(environment="test"))
     verified_login(TestClient(app), CREATOR)  # the creator passed KYC
+    verified_login(TestClient(app), BUYER)  # and so did the buyer
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -75,6 +76,20 @@ def test_import_then_mint_with_a_split_from_the_command_line(served_api, two_cha
     receiver, amount = nft.functions.royaltyInfo(1, 10_000).call()
     assert amount == 500 and len(web3.eth.get_code(receiver)) > 0  # the splitter
     assert "royalty split" in minted.stderr and "minted in block" in minted.stderr
+
+    listed = subprocess.run(["chainright", "list", "--collection", collection, "--token-id", "1", "--price", "0.5",
+                             "--wallet", name, "--api", served_api], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    order_hash = listed.stdout.strip()
+    buyer = f"buyer-{free_port()}"
+    subprocess.run(["chainright", "wallet", "import", "--wallet", buyer], capture_output=True, timeout=120,
+                   env=env | {"CHAINRIGHT_WALLET_KEY": "0x" + bytes(BUYER.key).hex()}, check=True)
+    bought = subprocess.run(["chainright", "buy", order_hash, "--wallet", buyer, "--api", served_api], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert bought.returncode == 0, bought.stderr
+    assert nft.functions.ownerOf(1).call() == BUYER.address
+    assert "for 500000000000000000 wei" in bought.stderr
 
 
 def test_wrong_passphrase_is_a_clear_error(two_chains, tmp_path):
