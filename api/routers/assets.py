@@ -17,6 +17,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from api.deps import DbSession, KycVerifiedUser, Settings
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
+from api.types import Cid
 from chain.cid import cid_to_bytes
 from chain.tx import ErrorDecoder, _revert_data
 
@@ -130,7 +131,7 @@ async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
 
 
 @router.get("/assets/{cid}", response_model=AssetOut, summary="An uploaded work's record")
-def get_asset(cid: str, db: DbSession) -> AssetOut:
+def get_asset(cid: Cid, db: DbSession) -> AssetOut:
     row = db.get(Asset, cid)
     if row is None:
         raise NotFoundError(f"no asset with CID {cid}")
@@ -138,7 +139,7 @@ def get_asset(cid: str, db: DbSession) -> AssetOut:
 
 
 @router.get("/assets/{cid}/content", summary="The work's bytes (re-hashed against the CID)")
-def get_content(cid: str, db: DbSession, request: Request) -> Response:
+def get_content(cid: Cid, db: DbSession, request: Request) -> Response:
     row = db.get(Asset, cid)
     if row is None:
         raise NotFoundError(f"no asset with CID {cid}")
@@ -206,7 +207,7 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitT
 
 @router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,
              summary="The transaction that mints this work (one token, or an edition) with its rights record")
-def mint_tx(cid: str, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
+def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
             request: Request) -> UnsignedTx:
     row = db.get(Asset, cid)
     if row is None:

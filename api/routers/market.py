@@ -23,6 +23,7 @@ from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_ro
 from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
+from api.types import Address
 from chain.errors import OrderError
 from chain.index.store import chain_events
 from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
@@ -315,8 +316,8 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: R
 def list_orders(
     db: DbSession,
     chain_id: int | None = None,
-    token: str | None = None,
-    token_id: int | None = None,
+    token: Address | None = None,
+    token_id: Annotated[int | None, Query(ge=0)] = None,
     side: Literal["listing", "offer"] | None = None,
     status: Literal["open", "cancelled", "filled"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -325,9 +326,7 @@ def list_orders(
     if chain_id is not None:
         query = query.where(MarketOrder.chain_id == chain_id)
     if token is not None:
-        if not Web3.is_address(token):
-            raise UnprocessableError(f"{token!r} is not an address")
-        query = query.where(MarketOrder.token == Web3.to_checksum_address(token))
+        query = query.where(MarketOrder.token == token)
     if token_id is not None:
         query = query.where(MarketOrder.token_id == str(token_id))
     if side is not None:
@@ -427,7 +426,10 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
 
 @router.get("/fills", summary="Fills seen by the indexer")
 def fills(
-    db: DbSession, chain_id: int, token: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    db: DbSession,
+    chain_id: int,
+    token: Address | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     query = select(chain_events).where(
         chain_events.c.chain_id == chain_id,
@@ -435,7 +437,7 @@ def fills(
         chain_events.c.event == "OrderFilled",
     )
     if token is not None:
-        query = query.where(chain_events.c.ref_address == Web3.to_checksum_address(token))
+        query = query.where(chain_events.c.ref_address == token)
     rows = db.execute(query.order_by(chain_events.c.block_number.desc()).limit(limit)).mappings()
     return [
         {
@@ -454,7 +456,7 @@ def fills(
     response_model=BreakerView,
     summary="Set a collection's circuit-breaker and jurisdiction policy (risk role)",
 )
-def set_policy(chain_id: int, collection: str, body: PolicyIn, risk: Risk, db: DbSession) -> BreakerView:
+def set_policy(chain_id: int, collection: Address, body: PolicyIn, risk: Risk, db: DbSession) -> BreakerView:
     address = _address(collection)
     row = db.get(CollectionPolicyRow, (chain_id, address))
     if row is None:
@@ -474,7 +476,7 @@ def set_policy(chain_id: int, collection: str, body: PolicyIn, risk: Risk, db: D
     response_model=BreakerView,
     summary="A collection's policy, halt and recent decisions (with reasons)",
 )
-def get_policy(chain_id: int, collection: str, db: DbSession) -> BreakerView:
+def get_policy(chain_id: int, collection: Address, db: DbSession) -> BreakerView:
     address = _address(collection)
     row = db.get(CollectionPolicyRow, (chain_id, address))
     policy, _ = _policy_of(row)

@@ -12,6 +12,7 @@ from web3 import Web3
 
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
+from api.types import Address
 from chain.index.store import IndexStore, chain_checkpoints
 from chain.provenance import build_bundle, entry_view, rpcs_for, story_rows
 
@@ -84,7 +85,7 @@ def _index_version(request: Request) -> tuple[Any, ...]:
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: int, collection: str, token_id: int, request: Request) -> Response:
+def story(chain_id: int, collection: Address, token_id: int, request: Request) -> Response:
     """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
     cannot change, so repeated reads cost one small query."""
     key = (chain_id, collection.lower(), token_id)
@@ -134,7 +135,7 @@ def _content_check(request: Request, entries: list[dict[str, Any]], registered: 
 @router.get("/{chain_id}/{collection}/{token_id}/bundle",
             summary="A self-contained bundle (headers, receipts, receipt proofs) to verify offline "
                     "with 'chainright verify'")
-def bundle(chain_id: int, collection: str, token_id: int, request: Request) -> dict[str, Any]:
+def bundle(chain_id: int, collection: Address, token_id: int, request: Request) -> dict[str, Any]:
     rows, _ = _rows(request, chain_id, collection, token_id)
     gateway: ChainGateway = request.app.state.gateway
     rpcs = rpcs_for({spec.chain_id: spec.rpc_url for spec in gateway.specs()})
