@@ -159,3 +159,26 @@ def test_outlier_burst_trips_the_breaker_and_trading_resumes_after_the_cooldown(
     assert market_contract.functions.collectionPolicy(m["collection"]).call()[0] is False
     decisions = client.get(f"/market/breaker/31337/{m['collection']}").json()["decisions"]
     assert {d["action"] for d in decisions} >= {"accept", "reject", "halt", "resume"}
+
+
+def test_jurisdiction_policy_forbids_secondary_listings(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    officer = login(client, OFFICER)
+    r = client.put(f"/market/breaker/31337/{m['collection']}",
+                   json={"secondary_sales": False, "gift_holding_s": 86400}, headers=officer)
+    assert r.status_code == 200 and r.json()["policy"]["secondary_sales"] is False
+    primary = client.post("/market/orders", json=_listing(m, 1, PRICE), headers=m["creator"])
+    assert primary.status_code == 201, primary.text  # the creator's first sale is allowed
+    collector = verified_login(client, COLLECTOR)
+    send(web3, COLLECTOR, client.post(f"/market/orders/{primary.json()['order_hash']}/fill-tx",
+                                      json={"amount": 1}, headers=collector).json())
+    now = int(time.time())
+    order = listing(seller=COLLECTOR.address, token=m["collection"], token_id=1, unit_price=PRICE,
+                    start=now - 60, expiry=now + 3600, counter=0)
+    signed = sign_order(order, m["domain"], COLLECTOR)
+    resale = {"chain_id": 31337, "side": "listing", "signer": COLLECTOR.address, "token": m["collection"],
+              "token_id": 1, "unit_price": PRICE, "start": order.start, "expiry": order.expiry,
+              "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+    r = client.post("/market/orders", json=resale, headers=collector)
+    assert r.status_code == 422 and "forbids secondary sales" in r.json()["detail"]
+    assert "86400" in r.json()["detail"]
