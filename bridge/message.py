@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_keys import keys
+from eth_keys.datatypes import Signature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -193,7 +193,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
         raise BridgeMessageError("signature is not canonical (v 27/28, 0 < r < n, 0 < s <= n/2)")
     try:
-        public = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
+        public = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
     except Exception as exc:  # eth_keys raises BadSignature and ValidationError
         raise BridgeMessageError(f"signature does not recover: {exc}") from exc
     return str(public.to_checksum_address())

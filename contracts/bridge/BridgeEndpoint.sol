@@ -163,7 +163,7 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     }
 
     /// @inheritdoc IBridgeEndpoint
-    function nonce() external view returns (uint256) {
+    function departures() external view returns (uint256) {
         return _traffic.nonce;
     }
 

@@ -175,8 +175,8 @@ interface IBridgeEndpoint {
         returns (uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit, uint256 outboundUsed,
             uint256 inboundUsed);
 
-    /// @notice The number of departures so far (the last transfer id's nonce).
-    function nonce() external view returns (uint256);
+    /// @notice The number of departures so far (the nonce of the last transfer id).
+    function departures() external view returns (uint256);
 
     /// @notice Tokens on this side of the bridge: locked in custody (home) or wrapped (remote).
     function outstanding() external view returns (uint256);

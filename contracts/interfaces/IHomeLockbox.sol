@@ -74,7 +74,7 @@ interface IHomeLockbox is IBridgeEndpoint {
 
     /// @notice Set the licensing contract whose `attachedTerms` the lockbox hashes (zero: none).
     /// @dev Only the admin. Emits `LicensingUpdated`. Reverts with `AccessControlUnauthorizedAccount`.
-    function setLicensing(address licensing) external;
+    function setLicensing(address licensing_) external;
 
     /// @notice The RightsRegistry the lockbox verifies against.
     function rightsRegistry() external view returns (address);

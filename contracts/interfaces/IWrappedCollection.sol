@@ -35,7 +35,7 @@ interface IWrappedCollection is IERC721Metadata, IERC2981 {
 
     /// @notice Set the bridge. Only the owner. Emits `BridgeUpdated`.
     /// @dev Reverts with `OwnableUnauthorizedAccount`.
-    function setBridge(address bridge) external;
+    function setBridge(address bridge_) external;
 
     /// @notice The bridge allowed to mint and burn.
     function bridge() external view returns (address);
