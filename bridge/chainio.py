@@ -251,6 +251,11 @@ def build_links(chain: ChainSettings, artifacts: Artifacts, confirmations: Mappi
     wrapped_dep = found[(remote.chain_id, "WrappedCollection")]
     assert lockbox_dep is not None and bridge_dep is not None and wrapped_dep is not None
     w_home, w_remote = connect(home), connect(remote)
+    for w in (w_home, w_remote):
+        # The chain id was checked on connect and every transaction is signed with it; web3's validation
+        # layer would ask the node for it again on every call (one extra round trip per RPC).
+        w.middleware_onion.remove("validation")
+        w.middleware_onion.remove("ens_name_to_address")
     lockbox = w_home.eth.contract(
         address=to_checksum_address(lockbox_dep.address), abi=artifacts.get("HomeLockbox").abi
     )

@@ -235,9 +235,8 @@ class SubmitterWorker:
             self.store.mark_delivery(op.id, "reverted", str(exc))
             self._after_revert(link, op.source_chain_id, op.transfer_id, exc)
             return 1
-        self.store.mark_delivery(op.id, "mined")
-        self.store.mark_delivered(
-            op.source_chain_id, op.transfer_id, tx_hash=op.tx_hash, block=int(receipt["blockNumber"])
+        self.store.finish_delivery(
+            op.id, op.source_chain_id, op.transfer_id, tx_hash=op.tx_hash, block=int(receipt["blockNumber"])
         )
         log.info(
             "%s delivered transfer %d in tx %s (block %d, gas %d)",
@@ -316,6 +315,7 @@ class SubmitterWorker:
         )
         decisions = plan_deliveries(rows, attestations, validators, threshold, frozenset(), in_flight)
         sender = self.senders[dest.chain_id]
+        fees = sender.fees() if any(isinstance(d, Deliver) for d in decisions) else {}
         sent: list[DeliveryRow] = []
         for decision in decisions:
             if isinstance(decision, Wait):
@@ -348,10 +348,10 @@ class SubmitterWorker:
                 )
                 continue
             try:
-                raw, tx_hash = sender.sign(
-                    sender.call_tx(link.deliver_call(decision.message, decision.signatures))
-                )
-            except TransactionRevertedError as exc:  # the estimate says it would revert: do not send
+                tx = sender.call_tx(link.deliver_call(decision.message, decision.signatures))
+                tx.update(fees)  # type: ignore[typeddict-item]
+                raw, tx_hash = sender.sign(tx)  # estimates the gas: a delivery that would revert is not sent
+            except TransactionRevertedError as exc:
                 self._after_revert(link, src.chain_id, tid, exc)
                 continue
             nonce = int(TypedTransaction.from_bytes(HexBytes(raw)).as_dict()["nonce"])

@@ -532,6 +532,37 @@ class BridgeStore:
                 .values(status=status, reason=reason, updated_at=time.time())
             )
 
+    def finish_delivery(
+        self, delivery_id: int, source_chain_id: int, transfer_id: int, *, tx_hash: str, block: int
+    ) -> None:
+        """The delivery transaction was mined: the operation and its transfer, in one transaction."""
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                update(bridge_deliveries)
+                .where(bridge_deliveries.c.id == delivery_id)
+                .values(status="mined", reason=None, updated_at=now)
+            )
+            conn.execute(
+                update(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        bridge_transfers.c.status != "delivered",
+                    )
+                )
+                .values(
+                    status="delivered",
+                    reason=None,
+                    delivered_at=now,
+                    delivery_tx=tx_hash,
+                    delivery_block=block,
+                    retry_at=None,
+                    updated_at=now,
+                )
+            )
+
     def mark_delivered(
         self,
         source_chain_id: int,

@@ -13,15 +13,17 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
-from api.settings import ApiSettings
 from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
+
+if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
+    from api.settings import ApiSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
@@ -173,6 +175,7 @@ def deploy_cmd(
 
 
 def _api_settings() -> ApiSettings:
+    from api.settings import ApiSettings
 
     try:
         return ApiSettings()
@@ -270,6 +273,35 @@ def bench_gas(
             say("gas snapshot check failed:\n" + diff.describe())
             raise typer.Exit(1)
         say("gas snapshot check passed")
+
+
+@bench_app.command("bridge")
+def bench_bridge(
+    count: Annotated[int, typer.Option(help="Transfers for the latency figures (one at a time).")] = 30,
+    batch: Annotated[int, typer.Option(help="Transfers sent together for the throughput figure.")] = 50,
+    block_time: Annotated[float | None, typer.Option(
+        "--block-time", help="Seconds per block (default: one block per transaction).")] = None,
+    confirmations: Annotated[int, typer.Option(help="Blocks validators wait on each chain.")] = 0,
+) -> None:
+    """Relay latency (p50, p95) and throughput with the real relayer processes on two fresh anvils:
+    JSON on stdout, a short table on stderr."""
+    import json
+
+    from bridge.bench import run_bridge_bench
+    from chain.artifacts import compile_project
+
+    if count < 1 or batch < 1:
+        raise BridgeError("--count and --batch must be at least 1")
+
+    def argv(role: str) -> list[str]:
+        base = [sys.executable, "-m", "chainright", "relayer", "run", "--role"]
+        return [*base, "submitter"] if role == "submitter" else \
+            [*base, "validator", "--validator-index", role.rsplit("-", 1)[1]]
+
+    result = run_bridge_bench(compile_project(), argv, count=count, batch=batch, block_time=block_time,
+                              confirmations=confirmations, progress=say)
+    typer.echo(json.dumps(result.as_dict(), indent=2))
+    say(result.table())
 
 
 # --------------------------------------------------------------------------------------------
