@@ -2,13 +2,18 @@
 
 The plan is data: an ordered list of steps, each naming a contract and how its constructor
 arguments follow from what is already deployed. Steps whose contract is not in the build are
-skipped. A contract already deployed from the same build with the same arguments, whose code is
-still on chain, is reused rather than deployed again (so restarts keep their addresses).
+skipped, and so are steps that belong to another chain (``chains``). A contract already deployed
+from the same build with the same arguments, whose code is still on chain, is reused rather than
+deployed again (so restarts keep their addresses).
+
+Cross-chain wiring (the bridge's peers) runs after every chosen chain is deployed: a step's
+``link`` sees the addresses recorded for the other chains and returns the transactions still
+needed (none when the chain already points at them), so it is safe to run again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -19,9 +24,44 @@ from web3.types import TxParams
 
 from chain.artifacts import Artifacts
 from chain.deployments import Deployment, DeploymentRegistry
+from chain.devaccounts import dev_account
+from chain.errors import ChainSettingsError
 from chain.nodes import Progress, _quiet
 from chain.settings import ChainSettings, ChainSpec
 from chain.tx import ErrorDecoder, TxSender, retry_read
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+DEV_BRIDGE_VALIDATORS = (10, 11, 12)
+"""Anvil dev accounts that validate the bridge on local chains (they only sign, so need no funds)."""
+
+
+def dev_bridge_validators() -> tuple[str, ...]:
+    """Addresses of the development validators, ascending (the order the contracts require)."""
+    return tuple(sorted((dev_account(i).address for i in DEV_BRIDGE_VALIDATORS), key=lambda a: int(a, 16)))
+
+
+@dataclass(frozen=True)
+class BridgeOptions:
+    """What the bridge contracts are deployed with: the validator set and the rate limit."""
+
+    validators: tuple[str, ...] = field(default_factory=dev_bridge_validators)
+    threshold: int = 2
+    window_s: int = 3600
+    limit: int = 1000
+    """Transfers per window and direction."""
+
+    @classmethod
+    def from_settings(cls, settings: ChainSettings) -> BridgeOptions:
+        if settings.environment == "production" and not settings.bridge_validators:
+            raise ChainSettingsError(
+                "CHAINRIGHT_CHAIN_BRIDGE_VALIDATORS is empty: the bridge would trust anvil's public "
+                "development accounts; set the validator addresses for the production environment"
+            )
+        validators = tuple(sorted(settings.bridge_validators, key=lambda a: int(a, 16))) \
+            or dev_bridge_validators()
+        return cls(validators=validators, threshold=settings.bridge_threshold,
+                   window_s=settings.bridge_rate_window_s, limit=settings.bridge_rate_limit)
 
 
 @dataclass(frozen=True)
@@ -32,6 +72,11 @@ class DeployContext:
     chain_name: str
     deployer: str
     addresses: dict[str, str]
+    peers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Addresses recorded for the other chains, by chain name (for cross-chain links)."""
+    chain_ids: Mapping[str, int] = field(default_factory=dict)
+    """Chain ids by chain name."""
+    bridge: BridgeOptions = field(default_factory=BridgeOptions)
 
 
 Args = Callable[[DeployContext], Sequence[Any]]
@@ -43,12 +88,18 @@ def _no_args(_: DeployContext) -> Sequence[Any]:
 
 @dataclass(frozen=True)
 class Step:
-    """Deploy ``contract`` (registered as ``key``), then send ``wiring`` transactions."""
+    """Deploy ``contract`` (registered as ``key``), then send ``wiring`` transactions.
+
+    ``chains`` limits the step to those chain names (None: every chain). ``link`` runs after every
+    chosen chain is deployed and returns the cross-chain wiring transactions still missing.
+    """
 
     contract: str
     args: Args = _no_args
     key: str | None = None
     wiring: Callable[[DeployContext, Any], list[TxParams]] | None = field(default=None)
+    chains: tuple[str, ...] | None = None
+    link: Callable[[DeployContext, Any], list[TxParams]] | None = field(default=None)
 
     @property
     def name(self) -> str:
@@ -78,6 +129,39 @@ MARKETPLACE_FEE_BPS = 250
 """Platform fee of the marketplace and the milestone escrow at deployment (2.5%)."""
 
 
+def _call(address: str, signature: str, types: list[str], values: list[Any]) -> TxParams:
+    data = function_signature_to_4byte_selector(signature) + abi_encode(types, values)
+    return {"to": address, "data": "0x" + data.hex()}  # type: ignore[typeddict-item]
+
+
+def _set_wrapped_bridge(ctx: DeployContext, bridge: Any) -> list[TxParams]:
+    """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens."""
+    return [_call(ctx.addresses["WrappedCollection"], "setBridge(address)", ["address"], [bridge.address])]
+
+
+def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, Any], list[TxParams]]:
+    """setPeer(chain id, address) towards ``peer_contract`` on ``peer_chain``, unless already set."""
+
+    def link(ctx: DeployContext, endpoint: Any) -> list[TxParams]:
+        address = ctx.peers.get(peer_chain, {}).get(peer_contract)
+        chain_id = ctx.chain_ids.get(peer_chain)
+        if address is None or chain_id is None:
+            return []
+        current = endpoint.functions.peer().call()
+        if int(current[0]) == chain_id and str(current[1]).lower() == address.lower():
+            return []
+        return [_call(endpoint.address, "setPeer(uint256,address)", ["uint256", "address"],
+                      [chain_id, address])]
+
+    return link
+
+
+def _bridge_args(c: DeployContext) -> tuple[Any, ...]:
+    """Admin (the deployer, also guardian), validators, threshold, rate limit (window, out, in)."""
+    b = c.bridge
+    return (c.deployer, list(b.validators), b.threshold, b.window_s, b.limit, b.limit)
+
+
 def default_plan() -> list[Step]:
     """Every contract family, in dependency order."""
     return [
@@ -101,6 +185,16 @@ def default_plan() -> list[Step]:
         # platform fee 2.5%. Production grants the roles to their holders and sets the treasury.
         Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
         Step("MilestoneEscrow", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
+        # Bridge: the lockbox on home (verifies rights against the home registry, reads license terms
+        # from Licensing), the wrapped collection and
+        # its bridge on remote. The peers (each endpoint names the other) are linked once both exist.
+        Step("HomeLockbox", args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
+                                              *_bridge_args(c)),
+             chains=("home",), link=_link_peer("remote", "RemoteBridge")),
+        Step("WrappedCollection", args=lambda c: ("Chainright Wrapped", "CRWRAP", c.deployer),
+             chains=("remote",)),
+        Step("RemoteBridge", args=lambda c: (c.addresses["WrappedCollection"], *_bridge_args(c)),
+             chains=("remote",), wiring=_set_wrapped_bridge, link=_link_peer("home", "HomeLockbox")),
     ]
 
 
@@ -117,14 +211,16 @@ def deploy_all(
     plan: Sequence[Step] | None = None,
     force: bool = False,
     progress: Progress = _quiet,
+    bridge: BridgeOptions | None = None,
 ) -> list[DeployResult]:
     """Deploy (or reuse) every step of ``plan`` on the chain ``sender`` is connected to."""
     plan = default_plan() if plan is None else plan
     chain_id = sender.chain_id
     known = registry.for_chain(chain_id)
     ctx = DeployContext(chain_id=chain_id, chain_name=chain_name, deployer=sender.address,
-                        addresses={})
+                        addresses={}, bridge=bridge or BridgeOptions())
     results: list[DeployResult] = []
+    plan = [s for s in plan if s.chains is None or chain_name in s.chains]
     steps = [s for s in plan if s.contract in artifacts]
     for skipped in (s for s in plan if s.contract not in artifacts):
         progress(f"{chain_name}: skip {skipped.name} (not in this build)")
@@ -160,6 +256,39 @@ def deploy_all(
     return results
 
 
+def link_all(
+    sender: TxSender,
+    artifacts: Artifacts,
+    registry: DeploymentRegistry,
+    *,
+    chain_name: str,
+    chain_ids: Mapping[str, int],
+    plan: Sequence[Step] | None = None,
+    progress: Progress = _quiet,
+) -> int:
+    """Send the cross-chain wiring still missing on this chain; returns how many transactions."""
+    plan = default_plan() if plan is None else plan
+    mine = registry.for_chain(sender.chain_id)
+    peers = {name: {n: d.address for n, d in registry.for_chain(cid).items()}
+             for name, cid in chain_ids.items() if name != chain_name}
+    ctx = DeployContext(chain_id=sender.chain_id, chain_name=chain_name, deployer=sender.address,
+                        addresses={n: d.address for n, d in mine.items()}, peers=peers, chain_ids=chain_ids)
+    sent = 0
+    for step in plan:
+        if step.link is None or (step.chains is not None and chain_name not in step.chains):
+            continue
+        deployed = mine.get(step.name)
+        if deployed is None or step.contract not in artifacts:
+            continue
+        contract = sender.web3.eth.contract(address=deployed.address,  # type: ignore[call-overload]
+                                            abi=artifacts.get(step.contract).abi)
+        for tx in step.link(ctx, contract):
+            sender.transact(tx)
+            sent += 1
+            progress(f"{chain_name}: linked {step.name} to its peer")
+    return sent
+
+
 def deploy_to_chains(
     settings: ChainSettings,
     specs: Sequence[ChainSpec],
@@ -181,6 +310,7 @@ def deploy_to_chains(
     registry = DeploymentRegistry(settings.deployments_file)
     account = Account.from_key(settings.deployer_key.get_secret_value())
     decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
+    bridge = BridgeOptions.from_settings(settings)
     out: dict[str, list[DeployResult]] = {}
     for spec in specs:
         progress(f"{spec.name}: deploying through ape to chain {spec.chain_id} at {spec.rpc_url}")
@@ -188,5 +318,12 @@ def deploy_to_chains(
             sender = TxSender(provider.web3, account, decoder=decoder,
                               timeout_s=settings.tx_timeout_s)
             out[spec.name] = deploy_all(sender, artifacts, registry, chain_name=spec.name,
-                                        force=force, progress=progress)
+                                        force=force, progress=progress, bridge=bridge)
+    chain_ids: dict[str, int] = {s.name: int(s.chain_id) for s in settings.specs("all")}
+    for spec in specs:
+        with ape_connection(spec) as provider:
+            sender = TxSender(provider.web3, account, decoder=decoder,
+                              timeout_s=settings.tx_timeout_s)
+            link_all(sender, artifacts, registry, chain_name=spec.name, chain_ids=chain_ids,
+                     progress=progress)
     return out

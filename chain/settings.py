@@ -73,6 +73,15 @@ class ChainSettings(BaseSettings):
     """Managed anvils load and save their state under data_dir/chains, so restarts resume."""
     start_timeout_s: float = Field(default=15.0, gt=0)
 
+    bridge_validators: list[str] = Field(default_factory=list)
+    """Addresses the bridge contracts accept signatures from (JSON list); empty: anvil dev accounts
+    10, 11, 12, refused when deploying in production."""
+    bridge_threshold: int = Field(default=2, ge=1, le=255)
+    """Validator signatures a bridge message needs."""
+    bridge_rate_window_s: int = Field(default=3600, ge=1, lt=2**32)
+    bridge_rate_limit: int = Field(default=1000, ge=0, lt=2**32)
+    """Bridge transfers per window and direction (per endpoint)."""
+
     deployer_key: SecretStr = SecretStr(DEV_DEPLOYER_KEY)
     """Key that deploys contracts and signs operator transactions. Never logged."""
     tx_timeout_s: float = Field(default=60.0, gt=0)
@@ -84,6 +93,11 @@ class ChainSettings(BaseSettings):
             raise ValueError(
                 "CHAINRIGHT_CHAIN_DEPLOYER_KEY is anvil's public development key; "
                 "set a real key for the production environment"
+            )
+        if self.bridge_validators and self.bridge_threshold > len(self.bridge_validators):
+            raise ValueError(
+                f"CHAINRIGHT_CHAIN_BRIDGE_THRESHOLD ({self.bridge_threshold}) exceeds the number of "
+                f"bridge validators ({len(self.bridge_validators)})"
             )
         if self.home_chain_id == self.remote_chain_id:
             raise ValueError("home and remote chains need different chain ids")

@@ -14,14 +14,17 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
-from api.settings import ApiSettings
+from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
+
+if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
+    from api.settings import ApiSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
@@ -40,6 +43,8 @@ app.add_typer(bench_app, name="bench")
 consortium_app = typer.Typer(no_args_is_help=True,
                              help="Run a local consortium network: geth Clique validator nodes.")
 app.add_typer(consortium_app, name="consortium")
+relayer_app = typer.Typer(no_args_is_help=True, help="Run and inspect the bridge relayer.")
+app.add_typer(relayer_app, name="relayer")
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -178,6 +183,7 @@ def deploy_cmd(
 
 
 def _api_settings() -> ApiSettings:
+    from api.settings import ApiSettings
 
     try:
         return ApiSettings()
@@ -625,6 +631,112 @@ def bench_gas(
         say("gas snapshot check passed")
 
 
+@bench_app.command("bridge")
+def bench_bridge(
+    count: Annotated[int, typer.Option(help="Transfers for the latency figures (one at a time).")] = 30,
+    batch: Annotated[int, typer.Option(help="Transfers sent together for the throughput figure.")] = 50,
+    block_time: Annotated[float | None, typer.Option(
+        "--block-time", help="Seconds per block (default: one block per transaction).")] = None,
+    confirmations: Annotated[int, typer.Option(help="Blocks validators wait on each chain.")] = 0,
+) -> None:
+    """Relay latency (p50, p95) and throughput with the real relayer processes on two fresh anvils:
+    JSON on stdout, a short table on stderr."""
+    import json
+
+    from bridge.bench import run_bridge_bench
+    from chain.artifacts import compile_project
+
+    if count < 1 or batch < 1:
+        raise BridgeError("--count and --batch must be at least 1")
+
+    def argv(role: str) -> list[str]:
+        base = [sys.executable, "-m", "chainright", "relayer", "run", "--role"]
+        return [*base, "submitter"] if role == "submitter" else \
+            [*base, "validator", "--validator-index", role.rsplit("-", 1)[1]]
+
+    result = run_bridge_bench(compile_project(), argv, count=count, batch=batch, block_time=block_time,
+                              confirmations=confirmations, progress=say)
+    typer.echo(json.dumps(result.as_dict(), indent=2))
+    say(result.table())
+
+
+# --------------------------------------------------------------------------------------------
+# relayer
+
+
+def _bridge_settings() -> Any:
+    from bridge.settings import BridgeSettings
+
+    try:
+        return BridgeSettings()
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                            for e in exc.errors())
+        raise BridgeError(f"invalid bridge settings (CHAINRIGHT_BRIDGE_*): {details}") from None
+
+
+def _relayer_logging() -> None:
+    if "CHAINRIGHT_LOG_LEVEL" not in os.environ:
+        logging.getLogger("bridge").setLevel(logging.INFO)
+
+
+@relayer_app.command("run")
+def relayer_run(
+    role: Annotated[str, typer.Option("--role", help="validator, submitter or all")] = "all",
+    validator_index: Annotated[int, typer.Option(
+        "--validator-index", "-i", help="Which key of CHAINRIGHT_BRIDGE_VALIDATOR_KEYS (from 0).")] = 0,
+) -> None:
+    """Relay tokens between home and remote until Ctrl-C (all: every validator and the submitter,
+    each in its own process)."""
+    import subprocess
+
+    from bridge.service import Relayer
+
+    settings, bridge = _settings(), _bridge_settings()
+    _relayer_logging()
+    if role in ("validator", "submitter"):
+        relayer = Relayer(role, settings, bridge, validator_index=validator_index)  # type: ignore[arg-type]
+        say(f"relayer[{relayer.name}] starting; database {bridge.effective_database_url(settings)}")
+        with _wait_for_stop_signal() as stop:
+            relayer.run(stop)
+        say(f"relayer[{relayer.name}] stopped")
+        return
+    if role != "all":
+        raise BridgeError(f"unknown role {role!r}; choose validator, submitter or all")
+    argv = [sys.executable, "-m", "chainright", "relayer", "run"]
+    commands = [[*argv, "--role", "validator", "--validator-index", str(i)]
+                for i in range(len(bridge.validator_keys))] + [[*argv, "--role", "submitter"]]
+    children = [subprocess.Popen(cmd) for cmd in commands]
+    say(f"relayer: {len(children) - 1} validator(s) and the submitter running as pids "
+        f"{', '.join(str(c.pid) for c in children)}; press Ctrl-C to stop them")
+    with _wait_for_stop_signal() as stop:
+        while not stop.wait(0.5):
+            for child, cmd in zip(children, commands, strict=True):
+                if child.poll() is not None:
+                    say(f"relayer: {' '.join(cmd[4:])} exited with {child.returncode}; stopping the others")
+                    stop.set()
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    say("relayer stopped")
+
+
+@relayer_app.command("status")
+def relayer_status(
+    limit: Annotated[int, typer.Option(help="Rows per section.")] = 50,
+) -> None:
+    """Show pending, delivered and failed transfers (with reasons), rejected events and checkpoints."""
+    from bridge.service import status_report
+
+    typer.echo(status_report(_settings(), _bridge_settings(), limit=limit))
+
+
 # --------------------------------------------------------------------------------------------
 # consortium
 
@@ -886,7 +998,7 @@ def main() -> None:
     try:
         rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help
         sys.exit(rc if isinstance(rc, int) else 0)
-    except ChainError as exc:
+    except (ChainError, BridgeError) as exc:
         if debug:
             raise
         say(f"error: {exc}")

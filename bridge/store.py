@@ -1,0 +1,697 @@
+"""The relayer's tables (SQLAlchemy Core, own metadata ``BRIDGE_METADATA``) and their reads/writes.
+
+Several processes share one database: validators write observations, attestations, transfers and
+their checkpoints; the submitter writes delivery operations and transfer outcomes. Every write is one
+short transaction. On SQLite the file runs in WAL mode and write transactions start with
+``BEGIN IMMEDIATE`` (a waiting writer queues on the busy timeout instead of failing on upgrade).
+The API's Alembic history can create the same tables in its database (one MetaData object).
+
+Times are epoch seconds (floats). Transfer ids are 256-bit: stored as 0x-prefixed 64-digit hex.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from bridge.core import Action, Attest, Attestation, EventKey, Reject, Skip
+from bridge.message import BridgeMessage
+
+BRIDGE_METADATA = MetaData()
+
+bridge_checkpoints = Table(
+    "bridge_checkpoints",
+    BRIDGE_METADATA,
+    Column("worker", String(64), primary_key=True),
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("next_block", BigInteger, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+bridge_observations = Table(
+    "bridge_observations",
+    BRIDGE_METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker", String(64), nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("transfer_id", String(66), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("worker", "chain_id", "tx_hash", "log_index", name="uq_bridge_observations_log"),
+    Index("ix_bridge_observations_block", "worker", "chain_id", "block_number"),
+)
+
+bridge_transfers = Table(
+    "bridge_transfers",
+    BRIDGE_METADATA,
+    Column("source_chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("transfer_id", String(66), primary_key=True),
+    Column("dest_chain_id", BigInteger, nullable=False),
+    Column("source_bridge", String(42), nullable=False),
+    Column("dest_bridge", String(42), nullable=False),
+    Column("collection", String(42), nullable=False),
+    Column("token_id", String(80), nullable=False),
+    Column("sender", String(42), nullable=False),
+    Column("recipient", String(42), nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retry_at", Float, nullable=True),
+    Column("observed_at", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),
+    Column("delivery_tx", String(66), nullable=True),
+    Column("delivery_block", BigInteger, nullable=True),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_bridge_transfers_status", "status", "source_chain_id"),
+)
+
+bridge_attestations = Table(
+    "bridge_attestations",
+    BRIDGE_METADATA,
+    Column("source_chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("transfer_id", String(66), primary_key=True),
+    Column("validator", String(42), primary_key=True),
+    Column("digest", String(66), nullable=False),
+    Column("signature", String(132), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+bridge_deliveries = Table(
+    "bridge_deliveries",
+    BRIDGE_METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_chain_id", BigInteger, nullable=False),
+    Column("transfer_id", String(66), nullable=False),
+    Column("dest_chain_id", BigInteger, nullable=False),
+    Column("submitter", String(42), nullable=False),
+    Column("nonce", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False, unique=True),
+    Column("raw_tx", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_bridge_deliveries_status", "status", "submitter"),
+)
+
+LIVE = ("signed", "sent")
+"""Delivery operations whose outcome is not known yet."""
+
+
+def tid(value: int) -> str:
+    return f"0x{value:064x}"
+
+
+def tid_int(value: str) -> int:
+    return int(value, 16)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` writes."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    source_chain_id: int
+    transfer_id: int
+    dest_chain_id: int
+    collection: str
+    token_id: int
+    sender: str
+    recipient: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    status: str
+    reason: str | None
+    attempts: int
+    observed_at: float
+    delivered_at: float | None
+    delivery_tx: str | None
+
+    @property
+    def route(self) -> str:
+        return f"{self.source_chain_id}->{self.dest_chain_id}"
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    source_chain_id: int
+    transfer_id: int
+    dest_chain_id: int
+    submitter: str
+    nonce: int
+    tx_hash: str
+    raw_tx: bytes
+    status: str
+
+
+def _transfer(row: Any) -> TransferRow:
+    return TransferRow(
+        source_chain_id=int(row.source_chain_id),
+        transfer_id=tid_int(row.transfer_id),
+        dest_chain_id=int(row.dest_chain_id),
+        collection=row.collection,
+        token_id=int(row.token_id),
+        sender=row.sender,
+        recipient=row.recipient,
+        tx_hash=row.tx_hash,
+        block_number=int(row.block_number),
+        block_hash=row.block_hash,
+        status=row.status,
+        reason=row.reason,
+        attempts=int(row.attempts),
+        observed_at=float(row.observed_at),
+        delivered_at=float(row.delivered_at) if row.delivered_at is not None else None,
+        delivery_tx=row.delivery_tx,
+    )
+
+
+class BridgeStore:
+    """Reads and writes of the relayer's tables for one database engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> BridgeStore:
+        store = cls(make_engine(url))
+        store.create_tables()
+        return store
+
+    def create_tables(self) -> None:
+        """Create the tables when missing (the API's migrations may have created them already)."""
+        with self.engine.begin() as conn:
+            BRIDGE_METADATA.create_all(conn, checkfirst=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- validators -------------------------------------------------------------------------
+
+    def checkpoint(self, worker: str, chain_id: int) -> int | None:
+        with self.transaction() as conn:
+            row = conn.execute(
+                select(bridge_checkpoints.c.next_block).where(
+                    and_(bridge_checkpoints.c.worker == worker, bridge_checkpoints.c.chain_id == chain_id)
+                )
+            ).first()
+        return int(row[0]) if row else None
+
+    def handled_keys(self, worker: str, chain_id: int, since_block: int) -> frozenset[EventKey]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_observations.c.tx_hash, bridge_observations.c.log_index).where(
+                    and_(
+                        bridge_observations.c.worker == worker,
+                        bridge_observations.c.chain_id == chain_id,
+                        bridge_observations.c.block_number >= since_block,
+                    )
+                )
+            )
+            return frozenset(EventKey(chain_id, r[0], int(r[1])) for r in rows)
+
+    def delivered_ids(self, source_chain_id: int, transfer_ids: Iterable[int]) -> frozenset[int]:
+        ids = [tid(t) for t in transfer_ids]
+        if not ids:
+            return frozenset()
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_transfers.c.transfer_id).where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id.in_(ids),
+                        bridge_transfers.c.status == "delivered",
+                    )
+                )
+            )
+            return frozenset(tid_int(r[0]) for r in rows)
+
+    def record_scan(
+        self,
+        worker: str,
+        chain_id: int,
+        actions: Sequence[Action],
+        signatures: dict[EventKey, tuple[str, bytes]],
+        next_block: int,
+    ) -> None:
+        """Store one scanned range in one transaction: observations (de-duplicated), the transfers
+        and attestations of attested events, and the worker's checkpoint."""
+        now = time.time()
+        with self.transaction() as conn:
+            for action in actions:
+                ev = action.event
+                m = ev.message
+                exists = conn.execute(
+                    select(bridge_observations.c.id).where(
+                        and_(
+                            bridge_observations.c.worker == worker,
+                            bridge_observations.c.chain_id == chain_id,
+                            bridge_observations.c.tx_hash == ev.key.tx_hash,
+                            bridge_observations.c.log_index == ev.key.log_index,
+                        )
+                    )
+                ).first()
+                if exists is not None:
+                    continue
+                outcome = (
+                    "attested"
+                    if isinstance(action, Attest)
+                    else ("rejected" if isinstance(action, Reject) else "skipped")
+                )
+                reason = action.reason if isinstance(action, (Reject, Skip)) else None
+                conn.execute(
+                    insert(bridge_observations).values(
+                        worker=worker,
+                        chain_id=chain_id,
+                        tx_hash=ev.key.tx_hash,
+                        log_index=ev.key.log_index,
+                        block_number=ev.block_number,
+                        block_hash=ev.block_hash,
+                        transfer_id=tid(m.transfer_id) if m is not None else None,
+                        outcome=outcome,
+                        reason=reason,
+                        created_at=now,
+                    )
+                )
+                if isinstance(action, Attest):
+                    validator, signature = signatures[ev.key]
+                    self._add_transfer(conn, action.message, ev.key, ev.block_number, ev.block_hash, now)
+                    self._add_attestation(conn, action.message, validator, signature, now)
+            self._set_checkpoint(conn, worker, chain_id, next_block, now)
+
+    def _add_transfer(
+        self, conn: Connection, m: BridgeMessage, key: EventKey, block: int, block_hash: str, now: float
+    ) -> None:
+        exists = conn.execute(
+            select(bridge_transfers.c.status).where(
+                and_(
+                    bridge_transfers.c.source_chain_id == m.source_chain_id,
+                    bridge_transfers.c.transfer_id == tid(m.transfer_id),
+                )
+            )
+        ).first()
+        if exists is not None:
+            return
+        conn.execute(
+            insert(bridge_transfers).values(
+                source_chain_id=m.source_chain_id,
+                transfer_id=tid(m.transfer_id),
+                dest_chain_id=m.dest_chain_id,
+                source_bridge=m.source_bridge,
+                dest_bridge=m.dest_bridge,
+                collection=m.collection,
+                token_id=str(m.token_id),
+                sender=m.sender,
+                recipient=m.recipient,
+                tx_hash=key.tx_hash,
+                log_index=key.log_index,
+                block_number=block,
+                block_hash=block_hash,
+                status="pending",
+                reason=None,
+                attempts=0,
+                retry_at=None,
+                observed_at=now,
+                updated_at=now,
+            )
+        )
+
+    def _add_attestation(
+        self, conn: Connection, m: BridgeMessage, validator: str, signature: bytes, now: float
+    ) -> None:
+        exists = conn.execute(
+            select(bridge_attestations.c.digest).where(
+                and_(
+                    bridge_attestations.c.source_chain_id == m.source_chain_id,
+                    bridge_attestations.c.transfer_id == tid(m.transfer_id),
+                    bridge_attestations.c.validator == validator,
+                )
+            )
+        ).first()
+        if exists is not None:
+            return
+        conn.execute(
+            insert(bridge_attestations).values(
+                source_chain_id=m.source_chain_id,
+                transfer_id=tid(m.transfer_id),
+                validator=validator,
+                digest="0x" + m.digest().hex(),
+                signature="0x" + signature.hex(),
+                message=m.to_json(),
+                created_at=now,
+            )
+        )
+
+    def _set_checkpoint(
+        self, conn: Connection, worker: str, chain_id: int, next_block: int, now: float
+    ) -> None:
+        done = conn.execute(
+            update(bridge_checkpoints)
+            .where(
+                and_(
+                    bridge_checkpoints.c.worker == worker,
+                    bridge_checkpoints.c.chain_id == chain_id,
+                    bridge_checkpoints.c.next_block <= next_block,
+                )
+            )
+            .values(next_block=next_block, updated_at=now)
+        )
+        if done.rowcount == 0:
+            exists = conn.execute(
+                select(bridge_checkpoints.c.next_block).where(
+                    and_(bridge_checkpoints.c.worker == worker, bridge_checkpoints.c.chain_id == chain_id)
+                )
+            ).first()
+            if exists is None:
+                conn.execute(
+                    insert(bridge_checkpoints).values(
+                        worker=worker, chain_id=chain_id, next_block=next_block, updated_at=now
+                    )
+                )
+
+    # -- submitter ----------------------------------------------------------------------------
+
+    def pending_transfers(
+        self, source_chain_id: int, *, now: float | None = None, limit: int = 500
+    ) -> list[TransferRow]:
+        """Pending transfers of a route that are due (no retry wait), oldest first."""
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.status == "pending",
+                        (bridge_transfers.c.retry_at.is_(None)) | (bridge_transfers.c.retry_at <= now),
+                    )
+                )
+                .order_by(bridge_transfers.c.observed_at)
+                .limit(limit)
+            )
+            return [_transfer(r) for r in rows]
+
+    def attestations(self, source_chain_id: int, transfer_ids: Iterable[int]) -> dict[int, list[Attestation]]:
+        ids = [tid(t) for t in transfer_ids]
+        out: dict[int, list[Attestation]] = {}
+        if not ids:
+            return out
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_attestations).where(
+                    and_(
+                        bridge_attestations.c.source_chain_id == source_chain_id,
+                        bridge_attestations.c.transfer_id.in_(ids),
+                    )
+                )
+            )
+            for r in rows:
+                out.setdefault(tid_int(r.transfer_id), []).append(
+                    Attestation(
+                        validator=r.validator,
+                        message=BridgeMessage.from_json(r.message),
+                        signature=bytes.fromhex(r.signature[2:]),
+                    )
+                )
+        return out
+
+    def live_deliveries(self, submitter: str) -> list[DeliveryRow]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_deliveries)
+                .where(and_(bridge_deliveries.c.submitter == submitter, bridge_deliveries.c.status.in_(LIVE)))
+                .order_by(bridge_deliveries.c.nonce)
+            )
+            return [
+                DeliveryRow(
+                    int(r.id),
+                    int(r.source_chain_id),
+                    tid_int(r.transfer_id),
+                    int(r.dest_chain_id),
+                    r.submitter,
+                    int(r.nonce),
+                    r.tx_hash,
+                    bytes.fromhex(r.raw_tx[2:]),
+                    r.status,
+                )
+                for r in rows
+            ]
+
+    def record_signed(
+        self,
+        source_chain_id: int,
+        transfer_id: int,
+        dest_chain_id: int,
+        submitter: str,
+        nonce: int,
+        tx_hash: str,
+        raw_tx: bytes,
+    ) -> int:
+        """Persist a signed delivery before it is sent (so a restart can re-send the same bytes)."""
+        now = time.time()
+        with self.transaction() as conn:
+            result = conn.execute(
+                insert(bridge_deliveries).values(
+                    source_chain_id=source_chain_id,
+                    transfer_id=tid(transfer_id),
+                    dest_chain_id=dest_chain_id,
+                    submitter=submitter,
+                    nonce=nonce,
+                    tx_hash=tx_hash,
+                    raw_tx="0x" + raw_tx.hex(),
+                    status="signed",
+                    reason=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def mark_delivery(self, delivery_id: int, status: str, reason: str | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                update(bridge_deliveries)
+                .where(bridge_deliveries.c.id == delivery_id)
+                .values(status=status, reason=reason, updated_at=time.time())
+            )
+
+    def finish_delivery(
+        self, delivery_id: int, source_chain_id: int, transfer_id: int, *, tx_hash: str, block: int
+    ) -> None:
+        """The delivery transaction was mined: the operation and its transfer, in one transaction."""
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                update(bridge_deliveries)
+                .where(bridge_deliveries.c.id == delivery_id)
+                .values(status="mined", reason=None, updated_at=now)
+            )
+            conn.execute(
+                update(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        bridge_transfers.c.status != "delivered",
+                    )
+                )
+                .values(
+                    status="delivered",
+                    reason=None,
+                    delivered_at=now,
+                    delivery_tx=tx_hash,
+                    delivery_block=block,
+                    retry_at=None,
+                    updated_at=now,
+                )
+            )
+
+    def mark_delivered(
+        self,
+        source_chain_id: int,
+        transfer_id: int,
+        *,
+        tx_hash: str | None,
+        block: int | None,
+        reason: str | None = None,
+    ) -> None:
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                update(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        bridge_transfers.c.status != "delivered",
+                    )
+                )
+                .values(
+                    status="delivered",
+                    reason=reason,
+                    delivered_at=now,
+                    delivery_tx=tx_hash,
+                    delivery_block=block,
+                    retry_at=None,
+                    updated_at=now,
+                )
+            )
+
+    def mark_retry(
+        self,
+        source_chain_id: int,
+        transfer_id: int,
+        reason: str,
+        *,
+        retry_at: float,
+        count_attempt: bool,
+        max_attempts: int,
+    ) -> str:
+        """Record why a delivery did not land; ``failed`` after ``max_attempts`` counted attempts.
+        Returns the transfer's new status."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = conn.execute(
+                select(bridge_transfers.c.attempts).where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                    )
+                )
+            ).first()
+            attempts = (int(row[0]) if row else 0) + (1 if count_attempt else 0)
+            status = "failed" if attempts >= max_attempts else "pending"
+            conn.execute(
+                update(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        bridge_transfers.c.status == "pending",
+                    )
+                )
+                .values(status=status, reason=reason, attempts=attempts, retry_at=retry_at, updated_at=now)
+            )
+        return status
+
+    def note_waiting(self, source_chain_id: int, transfer_id: int, reason: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                update(bridge_transfers)
+                .where(
+                    and_(
+                        bridge_transfers.c.source_chain_id == source_chain_id,
+                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        bridge_transfers.c.status == "pending",
+                        (bridge_transfers.c.reason.is_(None)) | (bridge_transfers.c.reason != reason),
+                    )
+                )
+                .values(reason=reason, updated_at=time.time())
+            )
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def transfers(self, statuses: Sequence[str] | None = None, limit: int = 1000) -> list[TransferRow]:
+        query = select(bridge_transfers).order_by(bridge_transfers.c.observed_at).limit(limit)
+        if statuses:
+            query = query.where(bridge_transfers.c.status.in_(list(statuses)))
+        with self.transaction() as conn:
+            return [_transfer(r) for r in conn.execute(query)]
+
+    def counts(self) -> dict[tuple[int, int, str], int]:
+        """Transfers per (source chain, dest chain, status)."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(
+                    bridge_transfers.c.source_chain_id,
+                    bridge_transfers.c.dest_chain_id,
+                    bridge_transfers.c.status,
+                    func.count(),
+                ).group_by(
+                    bridge_transfers.c.source_chain_id,
+                    bridge_transfers.c.dest_chain_id,
+                    bridge_transfers.c.status,
+                )
+            )
+            return {(int(a), int(b), str(c)): int(n) for a, b, c, n in rows}
+
+    def rejections(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_observations)
+                .where(bridge_observations.c.outcome == "rejected")
+                .order_by(bridge_observations.c.created_at.desc())
+                .limit(limit)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            return [
+                dict(r._mapping)
+                for r in conn.execute(select(bridge_checkpoints).order_by(bridge_checkpoints.c.worker))
+            ]
+
+    def delivery_counts(self) -> dict[str, int]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_deliveries.c.status, func.count()).group_by(bridge_deliveries.c.status)
+            )
+            return {str(s): int(n) for s, n in rows}

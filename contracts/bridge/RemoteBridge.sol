@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
+import {IRemoteBridge} from "../interfaces/IRemoteBridge.sol";
+import {IWrappedCollection} from "../interfaces/IWrappedCollection.sol";
+import {BridgeEndpoint} from "./BridgeEndpoint.sol";
+
+/// @title RemoteBridge
+/// @notice The remote end of the bridge: mints the wrapped token of a locked home token when a signed
+///         lock message arrives, and burns it when its owner sends it home.
+/// @dev The WrappedCollection must name this bridge (`setBridge`) before the first delivery. At a
+///      departure the provenance is extended on this chain (see IHomeLockbox) and the return message
+///      carries the rights the wrapped token held, which the lockbox checks against its custody record.
+contract RemoteBridge is BridgeEndpoint, IRemoteBridge {
+    IWrappedCollection private immutable _wrapped;
+
+    /// @param wrapped_ The WrappedCollection this bridge mints and burns.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE.
+    constructor(
+        address wrapped_,
+        address admin,
+        address[] memory validators,
+        uint256 threshold,
+        uint32 windowSeconds,
+        uint32 outboundLimit,
+        uint32 inboundLimit
+    ) BridgeEndpoint(admin, validators, threshold, windowSeconds, outboundLimit, inboundLimit) {
+        if (wrapped_ == address(0)) revert RemoteWrappedZero();
+        _wrapped = IWrappedCollection(wrapped_);
+    }
+
+    /// @inheritdoc IBridgeEndpoint
+    /// @dev Remote side: mints the wrapped token (id from the home collection and token id) to
+    ///      `message.recipient` with the message's rights. Emits `TokenMinted` (and the collection's
+    ///      `Transfer`). Also reverts with `BridgeRecipientZero`, `RemoteTokenIdTooLarge` and the
+    ///      collection's `WrappedTokenExists`, `WrappedRightsInvalid`, `CidUnsupported`.
+    function deliver(BridgeMessage calldata message, bytes[] calldata signatures) external nonReentrant {
+        // Checks
+        _authorize(message, signatures);
+        if (message.recipient == address(0)) revert BridgeRecipientZero();
+        if (message.tokenId > type(uint96).max) revert RemoteTokenIdTooLarge(message.tokenId);
+        uint256 wrappedTokenId = (uint256(uint160(message.collection)) << 96) | message.tokenId;
+
+        // Effects
+        _markProcessed(message.transferId);
+        _countArrival(1);
+
+        // Interactions: our own collection, no callbacks.
+        _wrapped.mint(message.recipient, wrappedTokenId, message.rights);
+        emit TokenMinted(message.transferId, message.collection, message.tokenId, wrappedTokenId, message.recipient);
+    }
+
+    /// @inheritdoc IRemoteBridge
+    function burnToHome(uint256 wrappedTokenId, address recipient) external nonReentrant returns (uint256 transferId) {
+        // Checks
+        Route memory route = _requireDeparture(_currentRoute().peerChainId, recipient);
+        address holder = _wrapped.ownerOf(wrappedTokenId);
+        if (holder != msg.sender) revert RemoteNotTokenOwner(msg.sender, wrappedTokenId);
+
+        // Effects
+        transferId = _countDeparture(-1);
+
+        // Interactions: burn (our own collection) and take the rights the token carried.
+        Rights memory rights = _wrapped.burn(msg.sender, wrappedTokenId);
+        address collection = address(uint160(wrappedTokenId >> 96));
+        uint256 tokenId = uint96(wrappedTokenId);
+        rights.provenanceHash = _extendProvenance(rights.provenanceHash, collection, tokenId, msg.sender);
+        emit TokenBurned(transferId, collection, tokenId, msg.sender, recipient, route.peerChainId, wrappedTokenId,
+            rights);
+    }
+
+    /// @inheritdoc IRemoteBridge
+    function wrapped() external view returns (address) {
+        return address(_wrapped);
+    }
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
+import {IWrappedCollection} from "../interfaces/IWrappedCollection.sol";
+import {Cid} from "../issuance/Cid.sol";
+
+/// @title WrappedCollection
+/// @notice The remote chain's ERC-721 of bridged tokens: minted by its bridge when a token arrives,
+///         burned when it leaves. Every wrapped token answers like its home token: same `tokenURI`,
+///         same ERC-2981 receiver and basis points, and carries the content hash, CID, license terms
+///         hash and provenance hash it arrived with.
+/// @dev Storage per wrapped token, laid out so an arrival writes five new slots:
+///      - `_tokens[id]`: owner (bits 0..159), royalty bps (160..175), CID head (176..191) and a flag
+///        (bit 192) set when the token URI's prefix is not `ipfs://`;
+///      - `_rights[id]`: royalty receiver, content hash, CID digest, provenance hash, and the license
+///        terms hash (written only when non-zero);
+///      - `_uriPrefix[id]`: the URI prefix, only when it is not `ipfs://`.
+///      `tokenURI` renders prefix + base32 CID, the same text the home collection returned. The wrapped id
+///      encodes the home token: `uint256(uint160(homeCollection)) << 96 | homeTokenId`. No callbacks
+///      on mint (a recipient cannot block a delivery); `safeTransferFrom` calls `onERC721Received`.
+contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
+    uint256 private constant _OWNER_MASK = (1 << 160) - 1;
+    uint256 private constant _BPS_SHIFT = 160;
+    uint256 private constant _HEAD_SHIFT = 176;
+    uint256 private constant _CUSTOM_URI = 1 << 192;
+    uint256 private constant _CID_TEXT_LENGTH = 59;
+    bytes7 private constant _IPFS = "ipfs://";
+
+    struct TokenRights {
+        address royaltyReceiver;
+        bytes32 contentHash;
+        bytes32 cidDigest;
+        bytes32 provenanceHash;
+        bytes32 licenseTermsHash;
+    }
+
+    string private _name;
+    string private _symbol;
+    address private _bridge;
+
+    mapping(uint256 tokenId => uint256 packed) private _tokens;
+    mapping(uint256 tokenId => TokenRights) private _rights;
+    mapping(uint256 tokenId => string prefix) private _uriPrefix;
+    mapping(address holder => uint256 count) private _balances;
+    mapping(uint256 tokenId => address approved) private _tokenApprovals;
+    mapping(address holder => mapping(address operator => bool approved)) private _operatorApprovals;
+
+    /// @param initialOwner May set the bridge.
+    constructor(string memory name_, string memory symbol_, address initialOwner) Ownable(initialOwner) {
+        _name = name_;
+        _symbol = symbol_;
+    }
+
+    modifier onlyBridge() {
+        if (msg.sender != _bridge) revert WrappedNotBridge(msg.sender);
+        _;
+    }
+
+    // ------------------------------------------------------------------ bridge
+
+    /// @inheritdoc IWrappedCollection
+    function setBridge(address bridge_) external onlyOwner {
+        _bridge = bridge_;
+        emit BridgeUpdated(bridge_);
+    }
+
+    /// @inheritdoc IWrappedCollection
+    /// @dev Also reverts with `CidUnsupported` for a CID that is not 36-byte binary CIDv1.
+    function mint(address to, uint256 wrappedTokenId, IBridgeEndpoint.Rights calldata rights) external onlyBridge {
+        // Checks
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        if (_tokens[wrappedTokenId] != 0) revert WrappedTokenExists(wrappedTokenId);
+        bytes calldata uri = bytes(rights.tokenURI);
+        if (uri.length < _CID_TEXT_LENGTH || rights.royaltyBps > 10_000) revert WrappedRightsInvalid(wrappedTokenId);
+        (uint16 head, bytes32 digest) = Cid.pack(rights.cid);
+        bytes calldata prefix = uri[:uri.length - _CID_TEXT_LENGTH];
+        bool custom = prefix.length != _IPFS.length || bytes7(prefix) != _IPFS;
+
+        // Effects
+        unchecked {
+            ++_balances[to];
+        }
+        _tokens[wrappedTokenId] = uint256(uint160(to)) | (uint256(rights.royaltyBps) << _BPS_SHIFT)
+            | (uint256(head) << _HEAD_SHIFT) | (custom ? _CUSTOM_URI : 0);
+        TokenRights storage stored = _rights[wrappedTokenId];
+        if (rights.royaltyReceiver != address(0)) stored.royaltyReceiver = rights.royaltyReceiver;
+        stored.contentHash = rights.contentHash;
+        stored.cidDigest = digest;
+        stored.provenanceHash = rights.provenanceHash;
+        if (rights.licenseTermsHash != 0) stored.licenseTermsHash = rights.licenseTermsHash;
+        if (custom) _uriPrefix[wrappedTokenId] = string(prefix);
+        emit Transfer(address(0), to, wrappedTokenId);
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function burn(address from, uint256 wrappedTokenId)
+        external
+        onlyBridge
+        returns (IBridgeEndpoint.Rights memory rights)
+    {
+        // Checks
+        uint256 packed = _packedOf(wrappedTokenId);
+        address holder = address(uint160(packed));
+        if (holder != from) revert ERC721IncorrectOwner(from, wrappedTokenId, holder);
+        rights = _rightsOf(wrappedTokenId, packed);
+
+        // Effects
+        unchecked {
+            --_balances[holder];
+        }
+        delete _tokens[wrappedTokenId];
+        delete _rights[wrappedTokenId];
+        if (packed & _CUSTOM_URI != 0) delete _uriPrefix[wrappedTokenId];
+        if (_tokenApprovals[wrappedTokenId] != address(0)) delete _tokenApprovals[wrappedTokenId];
+        emit Transfer(holder, address(0), wrappedTokenId);
+    }
+
+    // ------------------------------------------------------------------ ERC-721
+
+    /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator.
+    /// @dev Clears the token approval; emits `Transfer`. Reverts with `ERC721NonexistentToken`,
+    ///      `ERC721IncorrectOwner`, `ERC721InvalidReceiver`, `ERC721InsufficientApproval`.
+    function transferFrom(address from, address to, uint256 tokenId) public {
+        // Checks
+        uint256 packed = _packedOf(tokenId);
+        address holder = address(uint160(packed));
+        if (holder != from) revert ERC721IncorrectOwner(from, tokenId, holder);
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        address approved = _tokenApprovals[tokenId];
+        if (msg.sender != from && msg.sender != approved && !_operatorApprovals[from][msg.sender]) {
+            revert ERC721InsufficientApproval(msg.sender, tokenId);
+        }
+
+        // Effects
+        if (approved != address(0)) delete _tokenApprovals[tokenId];
+        unchecked {
+            --_balances[from];
+            ++_balances[to];
+        }
+        _tokens[tokenId] = (packed & ~_OWNER_MASK) | uint256(uint160(to));
+        emit Transfer(from, to, tokenId);
+    }
+
+    /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).
+    /// @dev Also reverts with `ERC721InvalidReceiver` or the receiver's own error.
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
+        transferFrom(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
+    }
+
+    /// @notice `safeTransferFrom` with empty data.
+    function safeTransferFrom(address from, address to, uint256 tokenId) external {
+        safeTransferFrom(from, to, tokenId, "");
+    }
+
+    /// @notice Approve `to` to transfer `tokenId` (zero clears). Holder or its operator.
+    /// @dev Emits `Approval`. Reverts with `ERC721NonexistentToken` or `ERC721InvalidApprover`.
+    function approve(address to, uint256 tokenId) external {
+        address holder = ownerOf(tokenId);
+        if (msg.sender != holder && !_operatorApprovals[holder][msg.sender]) revert ERC721InvalidApprover(msg.sender);
+        _tokenApprovals[tokenId] = to;
+        emit Approval(holder, to, tokenId);
+    }
+
+    /// @notice Let `operator` transfer all of the caller's tokens (or stop it).
+    /// @dev Emits `ApprovalForAll`. Reverts with `ERC721InvalidOperator` for the zero address.
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0)) revert ERC721InvalidOperator(address(0));
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @notice Tokens held by `holder`. Reverts with `ERC721InvalidOwner` for the zero address.
+    function balanceOf(address holder) external view returns (uint256) {
+        if (holder == address(0)) revert ERC721InvalidOwner(address(0));
+        return _balances[holder];
+    }
+
+    /// @notice The holder of `tokenId`. Reverts with `ERC721NonexistentToken`.
+    function ownerOf(uint256 tokenId) public view returns (address) {
+        return address(uint160(_packedOf(tokenId)));
+    }
+
+    /// @notice The approved address of `tokenId`. Reverts with `ERC721NonexistentToken`.
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _packedOf(tokenId);
+        return _tokenApprovals[tokenId];
+    }
+
+    /// @notice True when `operator` may transfer all tokens of `holder`.
+    function isApprovedForAll(address holder, address operator) external view returns (bool) {
+        return _operatorApprovals[holder][operator];
+    }
+
+    /// @notice The collection name.
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @notice The collection symbol.
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @notice The home token's URI: its prefix followed by the CID in base32.
+    /// @dev Reverts with `ERC721NonexistentToken`.
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        return _tokenURI(tokenId, _packedOf(tokenId));
+    }
+
+    /// @notice ERC-2981: the home token's receiver and basis points; (0, 0) for a token that does not exist.
+    function royaltyInfo(uint256 tokenId, uint256 salePrice) external view returns (address receiver, uint256 amount) {
+        uint256 packed = _tokens[tokenId];
+        if (packed == 0) return (address(0), 0);
+        return (_rights[tokenId].royaltyReceiver, salePrice * uint16(packed >> _BPS_SHIFT) / 10_000);
+    }
+
+    /// @notice ERC-165: ERC-721 and its metadata, ERC-2981.
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
+            || interfaceId == type(IERC2981).interfaceId || interfaceId == type(IERC165).interfaceId;
+    }
+
+    // ------------------------------------------------------------------ rights views
+
+    /// @inheritdoc IWrappedCollection
+    function bridge() external view returns (address) {
+        return _bridge;
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function rightsOf(uint256 wrappedTokenId) external view returns (IBridgeEndpoint.Rights memory) {
+        return _rightsOf(wrappedTokenId, _packedOf(wrappedTokenId));
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function contentHashOf(uint256 wrappedTokenId) external view returns (bytes32) {
+        _packedOf(wrappedTokenId);
+        return _rights[wrappedTokenId].contentHash;
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function cidOf(uint256 wrappedTokenId) external view returns (bytes memory) {
+        uint256 packed = _packedOf(wrappedTokenId);
+        return Cid.toBytes(uint16(packed >> _HEAD_SHIFT), _rights[wrappedTokenId].cidDigest);
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function licenseTermsHashOf(uint256 wrappedTokenId) external view returns (bytes32) {
+        _packedOf(wrappedTokenId);
+        return _rights[wrappedTokenId].licenseTermsHash;
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function provenanceHashOf(uint256 wrappedTokenId) external view returns (bytes32) {
+        _packedOf(wrappedTokenId);
+        return _rights[wrappedTokenId].provenanceHash;
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function homeTokenOf(uint256 wrappedTokenId) external pure returns (address collection, uint256 tokenId) {
+        return (address(uint160(wrappedTokenId >> 96)), uint96(wrappedTokenId));
+    }
+
+    /// @inheritdoc IWrappedCollection
+    function wrappedIdOf(address collection, uint256 tokenId) external pure returns (uint256) {
+        return (uint256(uint160(collection)) << 96) | uint96(tokenId);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _packedOf(uint256 tokenId) private view returns (uint256 packed) {
+        packed = _tokens[tokenId];
+        if (packed == 0) revert ERC721NonexistentToken(tokenId);
+    }
+
+    function _tokenURI(uint256 tokenId, uint256 packed) private view returns (string memory) {
+        string memory prefix = packed & _CUSTOM_URI != 0 ? _uriPrefix[tokenId] : string(abi.encodePacked(_IPFS));
+        return string.concat(prefix, Cid.toString(uint16(packed >> _HEAD_SHIFT), _rights[tokenId].cidDigest));
+    }
+
+    function _rightsOf(uint256 tokenId, uint256 packed) private view returns (IBridgeEndpoint.Rights memory) {
+        TokenRights storage stored = _rights[tokenId];
+        uint16 head = uint16(packed >> _HEAD_SHIFT);
+        return IBridgeEndpoint.Rights({
+            tokenURI: _tokenURI(tokenId, packed),
+            cid: Cid.toBytes(head, stored.cidDigest),
+            contentHash: stored.contentHash,
+            royaltyReceiver: stored.royaltyReceiver,
+            royaltyBps: uint16(packed >> _BPS_SHIFT),
+            licenseTermsHash: stored.licenseTermsHash,
+            provenanceHash: stored.provenanceHash
+        });
+    }
+}

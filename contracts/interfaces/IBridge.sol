@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IBridgeLicensing
+/// @notice The one view of the licensing family the bridge reads: the license terms attached to a token.
+/// @dev Declared here so the bridge does not depend on the licensing family's sources; the deployed
+///      licensing contract answers it.
+interface IBridgeLicensing {
+    /// @notice The ids of the license terms attached to `tokenId` of `collection` (empty: none).
+    function attachedTerms(address collection, uint256 tokenId) external view returns (bytes32[] memory);
+}
+
+/// @title IBridgeEndpoint
+/// @notice What both ends of the lock-mint-burn bridge share: the EIP-712 message, delivery with M-of-N
+///         validator signatures, replay protection, a rate limit per direction and a guardian pause.
+/// @dev One endpoint talks to exactly one peer (a chain id and a bridge address there). Messages are
+///      EIP-712 typed data in the domain of the destination endpoint (name "Chainright Bridge",
+///      version "1", the destination chain id, the destination endpoint as verifying contract), and
+///      name both chain ids and both endpoints again, so a message is valid at one endpoint only.
+///
+///      Transfer ids are `sourceChainId << 192 | sourceBridge << 32 | nonce` (nonce from 1, 32 bits):
+///      unique per source chain and endpoint, and consecutive for one source, which lets the
+///      destination keep `processed` as a bitmap.
+interface IBridgeEndpoint {
+    /// @notice The rights metadata a token carries across the bridge.
+    /// @param tokenURI The home token's URI, `prefix` followed by the CID in base32 (`b...`, 59 chars).
+    /// @param cid The work's binary CIDv1 (36 bytes).
+    /// @param contentHash The work's content hash, as recorded in the home RightsRegistry.
+    /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time.
+    /// @param royaltyBps ERC-2981 royalty in basis points (`royaltyInfo(tokenId, 10000)`).
+    /// @param licenseTermsHash keccak256(abi.encode(attachedTerms)) at lock time; zero when no licensing
+    ///        contract is configured or no terms are attached.
+    /// @param provenanceHash The token's bridge-history accumulator after this hop (see the lockbox).
+    struct Rights {
+        string tokenURI;
+        bytes cid;
+        bytes32 contentHash;
+        address royaltyReceiver;
+        uint96 royaltyBps;
+        bytes32 licenseTermsHash;
+        bytes32 provenanceHash;
+    }
+
+    /// @notice The signed message: one token moving from `sourceBridge` on `sourceChainId` to
+    ///         `destBridge` on `destChainId`.
+    /// @param collection The token's home collection (in both directions).
+    /// @param tokenId The token's id in its home collection (in both directions).
+    /// @param sender Who locked (home) or burned (remote) the token.
+    /// @param recipient Who receives it at the destination.
+    struct BridgeMessage {
+        uint256 sourceChainId;
+        uint256 destChainId;
+        address sourceBridge;
+        address destBridge;
+        uint256 transferId;
+        address collection;
+        uint256 tokenId;
+        address sender;
+        address recipient;
+        Rights rights;
+    }
+
+    /// @notice Traffic directions of the rate limit.
+    enum Direction {
+        Outbound,
+        Inbound
+    }
+
+    /// @notice Emitted when the admin replaces the validator set (also at construction).
+    event ValidatorSetUpdated(address[] validators, uint256 threshold);
+    /// @notice Emitted when the admin sets the peer endpoint.
+    event PeerUpdated(uint256 indexed chainId, address indexed bridge);
+    /// @notice Emitted when the admin sets the rate limit (also at construction); counters restart.
+    event RateLimitUpdated(uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit);
+    /// @notice Emitted when a guardian pauses every entry point.
+    event Paused(address account);
+    /// @notice Emitted when the admin lifts the pause.
+    event Unpaused(address account);
+
+    /// @notice The endpoint is paused.
+    error BridgePaused();
+    /// @notice The endpoint is not paused.
+    error BridgeNotPaused();
+    /// @notice No peer is set yet (the admin sets it with `setPeer`).
+    error BridgePeerNotSet();
+    /// @notice A peer needs a non-zero chain id and address.
+    error BridgePeerInvalid(uint256 chainId, address bridge);
+    /// @notice Tokens can only go to the peer's chain.
+    error BridgeDestinationUnsupported(uint256 destChainId);
+    /// @notice The message does not come from the peer endpoint.
+    error BridgeWrongSource(uint256 sourceChainId, address sourceBridge);
+    /// @notice The message is for another chain or another endpoint.
+    error BridgeWrongDestination(uint256 destChainId, address destBridge);
+    /// @notice The transfer id does not encode the message's source chain and endpoint.
+    error BridgeTransferIdInvalid(uint256 transferId);
+    /// @notice The transfer was delivered already.
+    error BridgeAlreadyProcessed(uint256 transferId);
+    /// @notice Signature `index` is not a valid 65-byte ECDSA signature with a low `s`.
+    error BridgeSignatureInvalid(uint256 index);
+    /// @notice Signers must be strictly ascending (which also rules out a signer counted twice).
+    error BridgeSignersNotAscending(uint256 index, address previous, address signer);
+    /// @notice Signature `index` recovers to an address outside the current validator set.
+    error BridgeSignerNotValidator(uint256 index, address signer);
+    /// @notice Fewer signatures than the threshold.
+    error BridgeThresholdNotMet(uint256 signatures, uint256 threshold);
+    /// @notice The direction's limit for the current window is used up.
+    error BridgeRateLimitExceeded(Direction direction, uint256 windowStart, uint256 windowSeconds, uint256 limit);
+    /// @notice The rate limit needs a window of at least one second.
+    error BridgeRateLimitInvalid(uint256 windowSeconds);
+    /// @notice Validators must be non-zero and strictly ascending (no duplicates).
+    error BridgeValidatorInvalid(uint256 index, address validator);
+    /// @notice The threshold must be at least 1 and at most the number of validators (at most 255).
+    error BridgeThresholdInvalid(uint256 threshold, uint256 validators);
+    /// @notice The recipient cannot be the zero address.
+    error BridgeRecipientZero();
+
+    /// @notice Deliver a message signed by at least `threshold` validators: mint (remote) or unlock (home).
+    /// @dev Anyone may submit (the relayer's submitter pays the gas). Not while paused. Marks the
+    ///      transfer processed before any other state change or external call. Emits the endpoint's
+    ///      delivery event. Reverts with `BridgePaused`, `BridgePeerNotSet`, `BridgeWrongSource`,
+    ///      `BridgeWrongDestination`, `BridgeTransferIdInvalid`, `BridgeAlreadyProcessed`,
+    ///      `BridgeSignatureInvalid`, `BridgeSignersNotAscending`, `BridgeSignerNotValidator`,
+    ///      `BridgeThresholdNotMet`, `BridgeRateLimitExceeded` (inbound) and the endpoint's own errors.
+    /// @param signatures 65-byte signatures (r, s, v) of `hashMessage(message)`, ordered by signer
+    ///        address, ascending.
+    function deliver(BridgeMessage calldata message, bytes[] calldata signatures) external;
+
+    /// @notice Replace the validator set and threshold. Only the admin (DEFAULT_ADMIN_ROLE).
+    /// @dev Emits `ValidatorSetUpdated`. Reverts with `BridgeValidatorInvalid` (zero, unsorted or
+    ///      duplicate) or `BridgeThresholdInvalid`, and AccessControl's `AccessControlUnauthorizedAccount`.
+    /// @param validators The new set, strictly ascending.
+    function setValidators(address[] calldata validators, uint256 threshold) external;
+
+    /// @notice Set the peer endpoint. Only the admin. Emits `PeerUpdated`.
+    /// @dev Reverts with `BridgePeerInvalid` (zero chain id or address, or a chain id over 64 bits)
+    ///      and `AccessControlUnauthorizedAccount`.
+    function setPeer(uint256 chainId, address bridge) external;
+
+    /// @notice Set the rate limit: at most `outboundLimit` departures and `inboundLimit` deliveries per
+    ///         fixed window of `windowSeconds`. Only the admin. Emits `RateLimitUpdated`; the window
+    ///         counters restart.
+    /// @dev Reverts with `BridgeRateLimitInvalid` (zero window) and `AccessControlUnauthorizedAccount`.
+    function setRateLimit(uint32 windowSeconds, uint32 outboundLimit, uint32 inboundLimit) external;
+
+    /// @notice Pause every entry point (departures and deliveries). Only a guardian (GUARDIAN_ROLE).
+    /// @dev Emits `Paused`. Reverts with `BridgePaused` or `AccessControlUnauthorizedAccount`.
+    function pause() external;
+
+    /// @notice Lift the pause. Only the admin (a guardian can stop, not restart).
+    /// @dev Emits `Unpaused`. Reverts with `BridgeNotPaused` or `AccessControlUnauthorizedAccount`.
+    function unpause() external;
+
+    /// @notice The EIP-712 digest validators sign for `message` at this endpoint.
+    function hashMessage(BridgeMessage calldata message) external view returns (bytes32);
+
+    /// @notice True when `transferId` was delivered here.
+    function processed(uint256 transferId) external view returns (bool);
+
+    /// @notice The current validator set (ascending) and threshold.
+    function validatorSet() external view returns (address[] memory validators, uint256 threshold);
+
+    /// @notice True when `account` is in the current validator set.
+    function isValidator(address account) external view returns (bool);
+
+    /// @notice The peer endpoint (zero while unset).
+    function peer() external view returns (uint256 chainId, address bridge);
+
+    /// @notice True while paused.
+    function paused() external view returns (bool);
+
+    /// @notice The rate limit and the current counts of each direction (zero when its window is over).
+    function rateLimit()
+        external
+        view
+        returns (uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit, uint256 outboundUsed,
+            uint256 inboundUsed);
+
+    /// @notice The number of departures so far (the nonce of the last transfer id).
+    function departures() external view returns (uint256);
+
+    /// @notice Tokens on this side of the bridge: locked in custody (home) or wrapped (remote).
+    function outstanding() external view returns (uint256);
+
+    /// @notice The transfer id of departure `nonce_` from this endpoint.
+    function transferIdOf(uint256 nonce_) external view returns (uint256);
+}
