@@ -186,10 +186,11 @@ def default_plan() -> list[Step]:
         Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
         Step("MilestoneEscrow", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
         # Bridge: the lockbox on home (verifies rights against the home registry, reads license terms
-        # from Licensing), the wrapped collection and
-        # its bridge on remote. The peers (each endpoint names the other) are linked once both exist.
-        Step("HomeLockbox", args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
-                                              *_bridge_args(c)),
+        # from Licensing), the wrapped collection and its bridge on remote. The peers (each endpoint
+        # names the other) are linked once both exist.
+        Step("HomeLockbox",
+             args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
+                             *_bridge_args(c)),
              chains=("home",), link=_link_peer("remote", "RemoteBridge")),
         Step("WrappedCollection", args=lambda c: ("Chainright Wrapped", "CRWRAP", c.deployer),
              chains=("remote",)),
