@@ -917,7 +917,8 @@ def bench_consortium(
 
 @app.command("up")
 def up_cmd() -> None:
-    """Run the platform locally: both chains, every contract, the indexer and the API.
+    """Run the platform locally: both chains, every contract, the indexer, the API and the bridge
+    relayer (validators and submitter).
 
     Ctrl-C stops every child cleanly; the next run resumes from the saved state (chain state,
     database, deployments, checkpoints) in the data directory.
@@ -937,20 +938,20 @@ def up_cmd() -> None:
                          "cannot start; stop what listens there or set CHAINRIGHT_API_PORT. Nothing was "
                          "started.")
     manager = NodeManager(settings, progress=say)
-    say(f"[1/5] starting chains (data directory {settings.data_dir})")
+    say(f"[1/6] starting chains (data directory {settings.data_dir})")
     records = manager.start(specs)
     supervisor = Supervisor(settings.log_dir, say=say)
     try:
-        say("[2/5] compiling and deploying contracts (reusing deployments that match this build)")
+        say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
         deployed = _deploy(specs, settings, force=False)
-        say("[3/5] migrating the database")
+        say("[3/6] migrating the database")
         try:
             Database(api_settings.effective_database_url).migrate()
         except ApiError as exc:
             raise ChainError(str(exc)) from None
-        say("[4/5] starting the indexer")
+        say("[4/6] starting the indexer")
         supervisor.start(Service("indexer", ["indexer", "run"]))
-        say("[5/5] starting the API")
+        say("[5/6] starting the API")
         api_url = f"http://{api_settings.host}:{api_settings.port}"
 
         def api_ready() -> bool:
@@ -961,6 +962,12 @@ def up_cmd() -> None:
                 return False
 
         supervisor.start(Service("api", ["api", "run"], ready=api_ready))
+        bridge = _bridge_settings()
+        say(f"[6/6] starting the bridge relayer ({len(bridge.validator_keys)} validators and the submitter)")
+        for index in range(len(bridge.validator_keys)):
+            supervisor.start(Service(f"validator-{index}", ["relayer", "run", "--role", "validator",
+                                                            "--validator-index", str(index)]))
+        supervisor.start(Service("submitter", ["relayer", "run", "--role", "submitter"]))
         typer.echo("")
         typer.echo("Chainright is running")
         typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")

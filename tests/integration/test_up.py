@@ -1,4 +1,5 @@
-"""`chainright up` (what `make up` runs): both chains, every contract, indexer and API; Ctrl-C
+"""`chainright up` (what `make up` runs): both chains, every contract, indexer, API and the bridge
+relayer (2-of-3 validators and the submitter); Ctrl-C
 stops every child; a second run resumes from the saved state (same contracts, same tokens)."""
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
     proc, lines = _run_until_ready(env)
     text = "\n".join(lines)
     pids = [int(p) for p in re.findall(r"pid (\d+)", text)]
-    assert len(pids) >= 4, text  # two anvils, indexer, API
-    assert "IdentityRegistry" in text and "CollectionFactory" in text
+    assert len(pids) >= 8, text  # two anvils, indexer, API, three validators, the submitter
+    assert "IdentityRegistry" in text and "CollectionFactory" in text and "HomeLockbox" in text
+    assert "validator-2: running" in text and "submitter: running" in text
     with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/health", timeout=5) as r:
         assert r.status == 200
     first_addresses = sorted(set(re.findall(r"0x[0-9a-fA-F]{40}", text)))
