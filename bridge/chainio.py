@@ -25,6 +25,7 @@ from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
     TransactionNotFound,
+    Web3RPCError,
 )
 from web3.logs import DISCARD
 
@@ -34,6 +35,7 @@ from bridge.message import BridgeMessage, Rights, wrapped_id
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
+from chain.errors import ChainUnavailableError
 from chain.settings import ChainSettings
 from chain.tx import retry_read
 
@@ -48,6 +50,10 @@ OWNER_OF_ABI: list[dict[str, Any]] = [
     }
 ]
 ZERO = "0x" + "00" * 20
+STATE_UNAVAILABLE = "state unavailable"
+"""What ``_owner_at`` answers when the node no longer keeps the state of that block (pruned)."""
+PRUNED_STATE_ERRORS = ("missing trie node", "header not found", "pruned", "state not available",
+                       "state is not available", "historical state")
 
 
 def _hex(value: Any) -> str:
@@ -192,6 +198,8 @@ class Link:
         if not moved:
             return False, f"no transfer of token {token_id} {what} in the same transaction"
         owner = self._owner_at(token, token_id, block)
+        if owner == STATE_UNAVAILABLE:  # a pruned node: the successful transaction's own logs must do
+            return True, f"state at block {block} is pruned; custody from the receipt"
         if self.event == "TokenLocked" and owner != self.source.address:
             return False, f"at block {block} the token is owned by {owner}, not the lockbox"
         if self.event == "TokenBurned" and owner is not None:
@@ -206,6 +214,11 @@ class Link:
             )
         except (ContractLogicError, ContractCustomError, BadFunctionCallOutput):
             return None
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            if any(k in text for k in PRUNED_STATE_ERRORS):
+                return STATE_UNAVAILABLE
+            raise ChainUnavailableError(f"ownerOf at block {block} failed: {exc}") from exc
         return to_checksum_address(owner)
 
     def source_canonical(self, tx_hash: str, block_hash: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.exc import OperationalError
+from web3.exceptions import Web3Exception
 
 from bridge.chainio import Link, build_links
 from bridge.errors import BridgeError, BridgeSettingsError
@@ -90,7 +91,7 @@ class Relayer:
         while not stop.is_set():
             try:
                 busy = self.step()
-            except (ChainError, BridgeError, OperationalError) as exc:
+            except (ChainError, BridgeError, OperationalError, OSError, Web3Exception) as exc:
                 message = f"relayer[{self.name}] {exc}; retrying in {backoff:.1f}s"
                 (on_error or log.error)(message)
                 stop.wait(backoff)
