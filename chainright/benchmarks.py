@@ -154,7 +154,8 @@ def _hammer(base: str, paths: list[str], seconds: float, clients: int = 4) -> fl
 
 def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
                     seconds: float = 5.0) -> dict[str, Any]:
-    """Provenance and listing reads of the real API beside a bare FastAPI endpoint, one run."""
+    """Provenance and listing reads of the real API (alternating) beside a bare FastAPI endpoint,
+    measured in one run with the same clients."""
     nft, token = collection_with_tokens(platform, artifacts, 5, "api")
     web3 = connect(platform.settings.spec("home"))
     creator = TxSender(web3, dev_account(1))
@@ -176,10 +177,8 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     def ping() -> dict[str, str]:
         return {"status": "ok"}
 
-    reads = [f"/provenance/31337/{nft.address}/{token}"]
-    extra = getattr(app.state, "bench_read_paths", None)
-    if extra:
-        reads += list(extra)
+    reads = [f"/provenance/31337/{nft.address}/{token}",
+             f"/market/orders?chain_id=31337&token={nft.address}&status=open"]
     results: dict[str, Any] = {}
     for name, target, paths in (("bare_fastapi_per_s", bare, ["/ping"]), ("api_reads_per_s", app, reads)):
         server, thread, base = _serve(target)
