@@ -17,7 +17,6 @@ outcome. A reverted delivery is retried later (pause and rate limit without coun
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -284,7 +283,7 @@ class SubmitterWorker:
             source_chain_id,
             transfer_id,
             reason,
-            retry_at=time.time() + self.settings.retry_after_s,
+            delay=self.settings.retry_after_s,
             count_attempt=not transient,
             max_attempts=self.settings.max_attempts,
         )
@@ -295,7 +294,7 @@ class SubmitterWorker:
             t,
             nonce,
             reason,
-            "given up" if status == "failed" else "will retry",
+            "failed; still retried, at most hourly" if status == "failed" else "will retry",
         )
 
     # -- new deliveries ----------------------------------------------------------------------
@@ -336,7 +335,7 @@ class SubmitterWorker:
                     src.chain_id,
                     tid,
                     "the departure is no longer on the source chain's canonical chain (reorg)",
-                    retry_at=time.time() + self.settings.retry_after_s,
+                    delay=self.settings.retry_after_s,
                     count_attempt=True,
                     max_attempts=self.settings.max_attempts,
                 )

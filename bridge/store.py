@@ -132,6 +132,9 @@ bridge_deliveries = Table(
 
 LIVE = ("signed", "sent")
 """Delivery operations whose outcome is not known yet."""
+RETRIED = ("pending", "failed")
+"""Transfer states the submitter still works on (failed: after max attempts, at the slowest pace)."""
+MAX_RETRY_WAIT_S = 3600.0
 
 
 def tid(value: int) -> str:
@@ -434,7 +437,7 @@ class BridgeStore:
     def pending_transfers(
         self, source_chain_id: int, *, now: float | None = None, limit: int = 500
     ) -> list[TransferRow]:
-        """Pending transfers of a route that are due (no retry wait), oldest first."""
+        """Pending (and failed) transfers of a route that are due (no retry wait), oldest first."""
         now = time.time() if now is None else now
         with self.transaction() as conn:
             rows = conn.execute(
@@ -442,7 +445,7 @@ class BridgeStore:
                 .where(
                     and_(
                         bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.status == "pending",
+                        bridge_transfers.c.status.in_(RETRIED),
                         (bridge_transfers.c.retry_at.is_(None)) | (bridge_transfers.c.retry_at <= now),
                     )
                 )
@@ -603,13 +606,17 @@ class BridgeStore:
         transfer_id: int,
         reason: str,
         *,
-        retry_at: float,
+        delay: float,
         count_attempt: bool,
         max_attempts: int,
+        now: float | None = None,
     ) -> str:
-        """Record why a delivery did not land; ``failed`` after ``max_attempts`` counted attempts.
-        Returns the transfer's new status."""
-        now = time.time()
+        """Record why a delivery did not land and when to try again; returns the new status.
+
+        An attempt that counts doubles the wait (``delay * 2**attempts``, at most an hour); a
+        transfer is ``failed`` after ``max_attempts`` of them and still tried again at that pace (a
+        paused collection or an unverified recipient can recover), so nothing is ever given up."""
+        now = time.time() if now is None else now
         with self.transaction() as conn:
             row = conn.execute(
                 select(bridge_transfers.c.attempts).where(
@@ -621,13 +628,15 @@ class BridgeStore:
             ).first()
             attempts = (int(row[0]) if row else 0) + (1 if count_attempt else 0)
             status = "failed" if attempts >= max_attempts else "pending"
+            wait = min(MAX_RETRY_WAIT_S, delay * 2 ** min(attempts, 20)) if count_attempt else delay
+            retry_at = now + wait
             conn.execute(
                 update(bridge_transfers)
                 .where(
                     and_(
                         bridge_transfers.c.source_chain_id == source_chain_id,
                         bridge_transfers.c.transfer_id == tid(transfer_id),
-                        bridge_transfers.c.status == "pending",
+                        bridge_transfers.c.status.in_(RETRIED),
                     )
                 )
                 .values(status=status, reason=reason, attempts=attempts, retry_at=retry_at, updated_at=now)

@@ -13,7 +13,7 @@ from eth_utils.crypto import keccak
 from web3.logs import DISCARD
 
 from chain.devaccounts import dev_account
-from tests.integration.bridge_env import COLLECTOR, DEPLOYER, BridgeEnv, make_env
+from tests.integration.bridge_env import COLLECTOR, CREATOR, DEPLOYER, BridgeEnv, make_env
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,8 @@ PRICES = (10_000, 1_000_000, 10**18)
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, artifacts) -> Iterator[BridgeEnv]:
-    yield from make_env(tmp_path_factory.mktemp("bridge-round-trip"), artifacts)
+    yield from make_env(tmp_path_factory.mktemp("bridge-round-trip"), artifacts,
+                        CHAINRIGHT_BRIDGE_RETRY_AFTER_S="0.2", CHAINRIGHT_BRIDGE_MAX_ATTEMPTS="2")
 
 
 def _provenance(previous: bytes, chain_id: int, collection: str, token_id: int, sender: str, block: int) -> bytes:
@@ -91,3 +92,32 @@ def test_a_token_goes_to_the_remote_chain_and_back_with_its_rights(env: BridgeEn
     assert "relayer[submitter 31338->31337] delivered transfer 1" in logs
     for i in (10, 11, 12, 8):  # keys are never logged
         assert bytes(dev_account(i).key).hex() not in logs
+
+
+def test_a_return_that_cannot_land_is_reported_with_its_reason_and_lands_later(env: BridgeEnv):
+    """The home collection is paused while a token comes back: the delivery would revert, so it is not
+    sent; status shows the transfer failed with `CollectionPaused()`; once unpaused it lands."""
+    if not env.alive("all"):
+        env.start("all")
+    collection = env.collection("paused-return")
+    token, content_hash = env.mint_edition(collection, 1, "paused-return")
+    collector = dev_account(COLLECTOR).address
+    (receipt,) = env.lock_many(collection, [token], content_hash)
+    (locked,) = env.locked_messages([receipt])
+    env.wait_for(lambda: env.remote_bridge.functions.processed(locked.transfer_id).call(), 60, "the mint")
+
+    unlocked_before = len(env.unlocked())
+    env.send(env.home, CREATOR, collection.functions.pause())
+    env.send(env.remote, COLLECTOR, env.remote_bridge.functions.burnToHome(env.wrapped_id(collection, token),
+                                                                            collector))
+    env.wait_for(lambda: "CollectionPaused()" in env.status() and "failed" in env.status(), 60,
+                 "the failed return to be reported")
+    report = env.status()
+    line = next(ln for ln in report.splitlines() if "CollectionPaused()" in ln)
+    assert line.startswith("failed") and "31338->31337" in line and f"{collection.address}#{token}" in line
+    assert collection.functions.ownerOf(token).call() == env.lockbox.address  # nothing half-done
+
+    env.send(env.home, CREATOR, collection.functions.unpause())
+    env.wait_for(lambda: collection.functions.ownerOf(token).call() == collector, 60, "the retried unlock")
+    assert len(env.unlocked()) == unlocked_before + 1
+    assert "failed" not in env.status()

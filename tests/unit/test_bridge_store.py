@@ -112,19 +112,31 @@ def test_a_delivery_is_signed_then_sent_then_the_transfer_delivered(store):
     assert row.delivery_tx == "0x" + "ab" * 32 and row.delivered_at is not None
 
 
-def test_reverted_deliveries_wait_then_fail_after_the_attempts(store):
+def test_reverted_deliveries_back_off_and_fail_but_are_never_given_up(store):
     action, sigs = attest(1)
     store.record_scan("validator-0", 31337, [action], sigs, 11)
-    tid = action.message.transfer_id
-    assert store.mark_retry(31337, tid, "BridgePaused()", retry_at=time.time() + 60, count_attempt=False,
-                            max_attempts=2) == "pending"
-    assert store.pending_transfers(31337) == []  # waits for retry_at
-    assert [t.transfer_id for t in store.pending_transfers(31337, now=time.time() + 61)] == [tid]
-    assert store.mark_retry(31337, tid, "X()", retry_at=0, count_attempt=True, max_attempts=2) == "pending"
-    assert store.mark_retry(31337, tid, "X()", retry_at=0, count_attempt=True, max_attempts=2) == "failed"
+    tid, now = action.message.transfer_id, time.time()
+    # A pause or rate limit: retried after the plain delay, no attempt counted.
+    assert store.mark_retry(31337, tid, "BridgePaused()", delay=60, count_attempt=False, max_attempts=2,
+                            now=now) == "pending"
+    assert store.pending_transfers(31337, now=now + 59) == []
+    assert [t.transfer_id for t in store.pending_transfers(31337, now=now + 61)] == [tid]
+    # Counted attempts double the wait ...
+    assert store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now) == "pending"
+    assert store.pending_transfers(31337, now=now + 19) == []
+    assert store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now) == "failed"
     (row,) = store.transfers(["failed"])
     assert (row.reason, row.attempts) == ("X()", 2)
     assert store.counts() == {(31337, 31338, "failed"): 1}
+    # ... and a failed transfer is still tried again (at most hourly), so it can still land.
+    assert store.pending_transfers(31337, now=now + 39) == []
+    assert [t.transfer_id for t in store.pending_transfers(31337, now=now + 41)] == [tid]
+    for _ in range(30):
+        store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now)
+    assert store.pending_transfers(31337, now=now + 3599) == []
+    assert store.pending_transfers(31337, now=now + 3601) != []
+    store.mark_delivered(31337, tid, tx_hash="0x" + "cd" * 32, block=20)
+    assert store.counts() == {(31337, 31338, "delivered"): 1}
 
 
 def _writer(url: str, worker: int, scans: int) -> None:
