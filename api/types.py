@@ -30,3 +30,7 @@ def cid_string(value: str) -> str:
 
 Cid = Annotated[str, AfterValidator(cid_string)]
 """A base32 CIDv1 (raw or dag-pb, sha2-256), as the platform stores them."""
+
+
+MAX_CHAIN_ID = 2**53 - 1
+"""Chain ids are positive and fit JSON numbers (EIP-2294 bounds them lower still)."""

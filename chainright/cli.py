@@ -979,8 +979,8 @@ def up_cmd() -> None:
             typer.echo(f"  {spec.name:<7} chain {spec.chain_id:<6} {spec.rpc_url:<24} {pid}")
             for contract, address in deployed.get(spec.name, {}).items():
                 typer.echo(f"           {contract:<26} {address}")
-        typer.echo("ready. Press Ctrl-C to stop.")
-        with _wait_for_stop_signal() as stop:
+        with _wait_for_stop_signal() as stop:  # installed before "ready": a Ctrl-C right after is clean
+            typer.echo("ready. Press Ctrl-C to stop.")
             try:
                 supervisor.watch(stop)
             except ServiceFailedError as exc:

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_ro
 from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
-from api.types import Address
+from api.types import MAX_CHAIN_ID, Address
 from chain.errors import OrderError
 from chain.index.store import chain_events
 from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
@@ -315,7 +315,7 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: R
 @router.get("/orders", response_model=list[OrderOut], summary="Orders, filtered")
 def list_orders(
     db: DbSession,
-    chain_id: int | None = None,
+    chain_id: Annotated[int | None, Query(gt=0, le=MAX_CHAIN_ID)] = None,
     token: Address | None = None,
     token_id: Annotated[int | None, Query(ge=0)] = None,
     side: Literal["listing", "offer"] | None = None,
@@ -427,7 +427,7 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
 @router.get("/fills", summary="Fills seen by the indexer")
 def fills(
     db: DbSession,
-    chain_id: int,
+    chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
     token: Address | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
@@ -456,7 +456,13 @@ def fills(
     response_model=BreakerView,
     summary="Set a collection's circuit-breaker and jurisdiction policy (risk role)",
 )
-def set_policy(chain_id: int, collection: Address, body: PolicyIn, risk: Risk, db: DbSession) -> BreakerView:
+def set_policy(
+    chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)],
+    collection: Address,
+    body: PolicyIn,
+    risk: Risk,
+    db: DbSession,
+) -> BreakerView:
     address = _address(collection)
     row = db.get(CollectionPolicyRow, (chain_id, address))
     if row is None:
@@ -476,7 +482,9 @@ def set_policy(chain_id: int, collection: Address, body: PolicyIn, risk: Risk, d
     response_model=BreakerView,
     summary="A collection's policy, halt and recent decisions (with reasons)",
 )
-def get_policy(chain_id: int, collection: Address, db: DbSession) -> BreakerView:
+def get_policy(
+    chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)], collection: Address, db: DbSession
+) -> BreakerView:
     address = _address(collection)
     row = db.get(CollectionPolicyRow, (chain_id, address))
     policy, _ = _policy_of(row)

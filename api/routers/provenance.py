@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from web3 import Web3
 
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
-from api.types import Address
+from api.types import MAX_CHAIN_ID, Address
 from chain.index.store import IndexStore, chain_checkpoints
 from chain.provenance import build_bundle, entry_view, rpcs_for, story_rows
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
+ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
+TokenPath = Annotated[int, Path(ge=0, lt=2**256)]
 
 
 class StoryEntry(BaseModel):
@@ -85,7 +87,7 @@ def _index_version(request: Request) -> tuple[Any, ...]:
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: int, collection: Address, token_id: int, request: Request) -> Response:
+def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, request: Request) -> Response:
     """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
     cannot change, so repeated reads cost one small query."""
     key = (chain_id, collection.lower(), token_id)
@@ -135,7 +137,7 @@ def _content_check(request: Request, entries: list[dict[str, Any]], registered: 
 @router.get("/{chain_id}/{collection}/{token_id}/bundle",
             summary="A self-contained bundle (headers, receipts, receipt proofs) to verify offline "
                     "with 'chainright verify'")
-def bundle(chain_id: int, collection: Address, token_id: int, request: Request) -> dict[str, Any]:
+def bundle(chain_id: ChainPath, collection: Address, token_id: TokenPath, request: Request) -> dict[str, Any]:
     rows, _ = _rows(request, chain_id, collection, token_id)
     gateway: ChainGateway = request.app.state.gateway
     rpcs = rpcs_for({spec.chain_id: spec.rpc_url for spec in gateway.specs()})
