@@ -14,8 +14,16 @@ OUT="$ROOT/.bin/geth"
 STAMP="$ROOT/.bin/geth.stamp"
 
 want="geth v$VERSION patch $(sha256sum "$PATCH" | cut -c1-64)"
-if [[ -x "$OUT" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
-        && "$OUT" version 2>/dev/null | grep -qx "Version: $VERSION-stable"; then
+
+# True when the binary $1 answers as v$VERSION. The output is captured before it is searched: with
+# pipefail, `geth version | grep -q` fails at random when grep exits before geth finishes writing.
+reports_version() {
+    local out
+    out="$("$1" version 2>/dev/null)" || return 1
+    grep -qx "Version: $VERSION-stable" <<<"$out"
+}
+
+if [[ -x "$OUT" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] && reports_version "$OUT"; then
     exit 0
 fi
 
@@ -42,7 +50,11 @@ cp -r "$src_dir" "$work/src"
 chmod -R u+w "$work/src"
 patch --quiet -p2 -d "$work/src" < "$PATCH"
 (cd "$work/src" && go build -mod=mod -buildvcs=false -trimpath -ldflags="$ldflags" -o "$OUT.tmp" ./cmd/geth)
-"$OUT.tmp" version | grep -qx "Version: $VERSION-stable" || { echo "error: the built geth does not report v$VERSION"; exit 1; }
+reports_version "$OUT.tmp" || {
+    echo "error: the built geth does not report v$VERSION; its 'version' output was:"
+    "$OUT.tmp" version 2>&1 | sed 's/^/  /' || true
+    exit 1
+}
 mv -f "$OUT.tmp" "$OUT"
 printf '%s\n' "$want" > "$STAMP"
 echo "geth v$VERSION (patched) installed at .bin/geth"
