@@ -159,6 +159,8 @@ def verify_siwe(
         raise SiweNonceMismatchError(
             f"message nonce {message.nonce!r} is not the nonce issued for this sign-in"
         )
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     moment = datetime.now(UTC) if now is None else now.astimezone(UTC)
     if message.expiration_time is not None and moment >= message.expiration_time._datetime:
         raise SiweExpiredError(
