@@ -341,6 +341,24 @@ interface IMarketplace {
     /// @dev Only PAUSER_ROLE. Emits Unpaused. Reverts with ExpectedPause when not paused.
     function unpause() external;
 
+    /// @notice Whether `collection` is halted and whether it requires verified identities.
+    function collectionPolicy(address collection) external view returns (bool halted, bool identityRequired);
+
+    /// @notice Receives platform fees (credited in ETH, transferred in ERC-20s).
+    function treasury() external view returns (address);
+
+    /// @notice Platform fee in basis points of each sale (auctions keep the fee of their creation).
+    function platformFeeBps() external view returns (uint16);
+
+    /// @notice Whether trading is paused.
+    function paused() external view returns (bool);
+
+    /// @notice The identity registry consulted for collections that require verified identities.
+    function identityRegistry() external view returns (address);
+
+    /// @notice The id the next auction gets (ids start at 1).
+    function nextAuctionId() external view returns (uint256);
+
     /// @notice The band of `collection` in `currency` as (low, high); (0, type(uint256).max) when none.
     function priceBand(address collection, address currency) external view returns (uint256 low, uint256 high);
 }

@@ -176,6 +176,15 @@ interface IMilestoneEscrow {
     /// @notice Credit of `payee` in `currency`.
     function pendingWithdrawals(address currency, address payee) external view returns (uint256);
 
+    /// @notice Receives platform fees.
+    function treasury() external view returns (address);
+
+    /// @notice Platform fee (basis points) for escrows created from now on.
+    function platformFeeBps() external view returns (uint16);
+
+    /// @notice The id the next escrow gets (ids start at 1).
+    function nextEscrowId() external view returns (uint256);
+
     /// @notice Set the platform fee for escrows created from now on (at most MAX_FEE_BPS).
     /// @dev Only DEFAULT_ADMIN_ROLE. Emits PlatformFeeSet. Reverts with PlatformFeeTooHigh.
     function setPlatformFee(uint16 feeBps) external;

@@ -88,15 +88,14 @@ contract Marketplace is
     }
 
     // The treasury, the fee and the pause flag share one slot: a fill reads it once.
-    /// @notice Receives platform fees.
+    /// @inheritdoc IMarketplace
     address public treasury;
-    /// @notice Platform fee in basis points of each sale.
+    /// @inheritdoc IMarketplace
     uint16 public platformFeeBps;
-    /// @notice Whether trading is paused.
+    /// @inheritdoc IMarketplace
     bool public paused;
-    /// @notice Consulted for collections that require verified identities.
-    IIdentityRegistry public identityRegistry;
-    /// @notice Id the next auction gets (ids start at 1).
+    IIdentityRegistry private _identityRegistry;
+    /// @inheritdoc IMarketplace
     uint256 public nextAuctionId = 1;
 
     /// @inheritdoc IMarketplace
@@ -385,7 +384,7 @@ contract Marketplace is
 
     /// @inheritdoc IMarketplace
     function setIdentityRegistry(address registry) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        identityRegistry = IIdentityRegistry(registry);
+        _identityRegistry = IIdentityRegistry(registry);
         emit IdentityRegistrySet(registry);
     }
 
@@ -439,7 +438,12 @@ contract Marketplace is
         high = ref * (_BPS + band.widthBps) / _BPS;
     }
 
-    /// @notice Whether `collection` is halted and whether it requires verified identities.
+    /// @inheritdoc IMarketplace
+    function identityRegistry() external view returns (address) {
+        return address(_identityRegistry);
+    }
+
+    /// @inheritdoc IMarketplace
     function collectionPolicy(address collection) external view returns (bool halted, bool identityRequired) {
         CollectionPolicy memory policy = _policies[collection];
         return (policy.halted, policy.identityRequired);
@@ -551,7 +555,7 @@ contract Marketplace is
     }
 
     function _requireVerified(address account) internal view {
-        IIdentityRegistry registry = identityRegistry;
+        IIdentityRegistry registry = _identityRegistry;
         if (address(registry) == address(0)) revert IdentityRegistryUnset();
         if (!registry.isVerified(account)) revert IdentityNotVerified(account);
     }

@@ -31,11 +31,11 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
 
     uint256 private constant _BPS = 10_000;
 
-    /// @notice Receives platform fees.
+    /// @inheritdoc IMilestoneEscrow
     address public treasury;
-    /// @notice Platform fee (basis points) for escrows created from now on.
+    /// @inheritdoc IMilestoneEscrow
     uint16 public platformFeeBps;
-    /// @notice Id the next escrow gets (ids start at 1).
+    /// @inheritdoc IMilestoneEscrow
     uint256 public nextEscrowId = 1;
 
     mapping(uint256 escrowId => Escrow) private _escrows;

@@ -356,6 +356,8 @@ def test_winner_that_rejects_the_lot_cannot_block_settlement_and_claims_it_later
     with reverts("LotClaimUnauthorized", auctionId=auction_id, caller=w.seller.address):
         w.market.claimLot(auction_id, w.seller, sender=w.seller)
     tx = bidder.execute(w.market, 0, w.market.claimLot.encode_input(auction_id, w.buyer), sender=w.buyer)
+    claimed = one_event(tx, "LotClaimed")
+    assert (claimed.auctionId, claimed.recipient, claimed.to) == (auction_id, bidder.address, w.buyer.address)
     assert w.nft.ownerOf(1) == w.buyer.address
     with reverts("LotNotHeld", auctionId=auction_id):
         w.market.claimLot(auction_id, w.buyer, sender=w.buyer)

@@ -149,8 +149,10 @@ def test_identity_requirement_without_a_registry_refuses_trades(w):
 
 
 def test_identity_requirement_checks_seller_and_buyer(w):
+    assert w.market.identityRegistry() == ZERO
     tx = w.market.setIdentityRegistry(w.identity, sender=w.admin)
     assert one_event(tx, "IdentityRegistrySet").registry == w.identity.address
+    assert w.market.identityRegistry() == w.identity.address
     w.market.setIdentityRequired(w.nft, True, sender=w.admin)
     w.mint(w.seller, 1)
     signed = w.listing(token_id=1)
