@@ -20,6 +20,13 @@ from chain.toolchain import ensure_toolchain_env
 BUILD_MANIFEST = PROJECT_ROOT / ".build" / "__local__.json"
 
 
+def abi_type(item: dict[str, Any]) -> str:
+    """The canonical type string of one ABI input or output, tuples spelled out: ``(address,uint256)[]``."""
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(abi_type(c) for c in item["components"]) + ")" + str(item["type"][5:])
+    return str(item["type"])
+
+
 @dataclass(frozen=True)
 class ContractArtifact:
     """ABI and bytecode of one compiled contract."""

@@ -27,6 +27,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
+from chain.artifacts import abi_type
 from chain.errors import (
     ChainUnavailableError,
     TransactionError,
@@ -83,7 +84,7 @@ class ErrorDecoder:
         item = self._errors.get(selector)
         if item is None:
             return None
-        types = [_abi_type(i) for i in item.get("inputs", [])]
+        types = [abi_type(i) for i in item.get("inputs", [])]
         try:
             return item["name"], tuple(abi_decode(types, payload))
         except Exception:
@@ -95,13 +96,6 @@ class ErrorDecoder:
             return f"unknown revert data 0x{bytes(data).hex()}" if data else "no revert reason"
         name, args = decoded
         return f"{name}({', '.join(_fmt(a) for a in args)})"
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
 
 
 def _fmt(value: Any) -> str:

@@ -17,7 +17,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from api.deps import DbSession, KycVerifiedUser, Settings
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
-from api.types import Cid
+from api.types import Cid, checksum_address
 from chain.cid import cid_to_bytes
 from chain.tx import ErrorDecoder, _revert_data
 
@@ -48,14 +48,6 @@ class UnsignedTx(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-def _address(value: str) -> str:
-    if not Web3.is_address(value):
-        raise ValueError("not a 0x-prefixed 20-byte address")
-    if value != value.lower() and not Web3.is_checksum_address(value):
-        raise ValueError("mixed-case address with a wrong checksum")
-    return Web3.to_checksum_address(value)
-
-
 class CollectionTxIn(BaseModel):
     chain_id: int = Field(gt=0)
     name: str = Field(min_length=1, max_length=64)
@@ -69,7 +61,7 @@ class CollectionTxIn(BaseModel):
     @field_validator("royalty_receiver")
     @classmethod
     def _receiver(cls, value: str | None) -> str | None:
-        return _address(value) if value is not None else None
+        return checksum_address(value) if value is not None else None
 
 
 class CollectionTxOut(BaseModel):
@@ -87,7 +79,7 @@ class MintTxIn(BaseModel):
     @field_validator("collection", "to")
     @classmethod
     def _addresses(cls, value: str | None) -> str | None:
-        return _address(value) if value is not None else None
+        return checksum_address(value) if value is not None else None
 
 
 def _store(request: Request) -> Any:
@@ -177,7 +169,7 @@ class SplitTxIn(BaseModel):
     @field_validator("rights_holder", "issuer", "channel")
     @classmethod
     def _addresses(cls, value: str) -> str:
-        return _address(value)
+        return checksum_address(value)
 
 
 class SplitTxOut(BaseModel):

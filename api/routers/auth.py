@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from web3 import Web3
 
 from api import sessions
 from api.deps import CurrentUser, DbSession, Settings
 from api.errors import BadRequestError, UnauthorizedError
 from api.models import LoginNonce, User
 from api.settings import ApiSettings
+from api.types import checksum_address
 from did.credentials import verify_presentation
 from did.errors import DidError
 from did.methods import did_pkh, parse_did, pkh_account
@@ -45,11 +45,7 @@ class SiweNonceRequest(BaseModel):
     @field_validator("address")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not Web3.is_address(value):
-            raise ValueError("not a 0x-prefixed 20-byte address")
-        if value != value.lower() and not Web3.is_checksum_address(value):
-            raise ValueError("mixed-case address with a wrong checksum")
-        return Web3.to_checksum_address(value)
+        return checksum_address(value)
 
 
 class SiweNonceResponse(BaseModel):

@@ -23,21 +23,13 @@ from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_ro
 from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
-from api.types import MAX_CHAIN_ID, Address
+from api.types import MAX_CHAIN_ID, Address, checksum_address
 from chain.errors import OrderError
 from chain.index.store import chain_events
 from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
 
 router = APIRouter(prefix="/market", tags=["market"])
 Risk = Annotated[Caller, Depends(require_role("risk"))]
-
-
-def _address(value: str) -> str:
-    if not Web3.is_address(value):
-        raise ValueError("not a 0x-prefixed 20-byte address")
-    if value != value.lower() and not Web3.is_checksum_address(value):
-        raise ValueError("mixed-case address with a wrong checksum")
-    return Web3.to_checksum_address(value)
 
 
 class OrderIn(BaseModel):
@@ -59,7 +51,7 @@ class OrderIn(BaseModel):
     @field_validator("signer", "token", "currency")
     @classmethod
     def _addresses(cls, value: str) -> str:
-        return _address(value)
+        return checksum_address(value)
 
     def order(self) -> Order:
         return Order(
@@ -463,7 +455,7 @@ def set_policy(
     risk: Risk,
     db: DbSession,
 ) -> BreakerView:
-    address = _address(collection)
+    address = collection  # Address: already checksummed at the edge
     row = db.get(CollectionPolicyRow, (chain_id, address))
     if row is None:
         row = CollectionPolicyRow(
@@ -485,7 +477,7 @@ def set_policy(
 def get_policy(
     chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)], collection: Address, db: DbSession
 ) -> BreakerView:
-    address = _address(collection)
+    address = collection  # Address: already checksummed at the edge
     row = db.get(CollectionPolicyRow, (chain_id, address))
     policy, _ = _policy_of(row)
     decisions = db.execute(

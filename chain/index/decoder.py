@@ -12,6 +12,8 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
+from chain.artifacts import abi_type
+
 
 @dataclass(frozen=True)
 class DecodedEvent:
@@ -44,12 +46,6 @@ class DecodedEvent:
 
     def args_json(self) -> str:
         return json.dumps(self.args, sort_keys=True, default=str)
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + str(item["type"][5:])
-    return str(item["type"])
 
 
 def _jsonable(value: Any) -> Any:
@@ -93,13 +89,13 @@ class EventDecoder:
             return None  # same signature, other layout (e.g. ERC-20 vs ERC-721 Transfer)
         args: dict[str, Any] = {}
         for inp, topic in zip(indexed, topics[1:], strict=True):
-            typ = _abi_type(inp)
+            typ = abi_type(inp)
             if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
                 args[inp["name"]] = "0x" + bytes(topic).hex()  # hashed in the topic
             else:
                 args[inp["name"]] = _jsonable(abi_decode([typ], bytes(topic))[0])
         if plain:
-            values = abi_decode([_abi_type(i) for i in plain], bytes(HexBytes(log["data"])))
+            values = abi_decode([abi_type(i) for i in plain], bytes(HexBytes(log["data"])))
             for inp, value in zip(plain, values, strict=True):
                 args[inp["name"]] = _jsonable(value)
         return DecodedEvent(

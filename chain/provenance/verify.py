@@ -29,7 +29,8 @@ import rlp
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import event_abi_to_log_topic
 
-from chain.index.decoder import _abi_type, _jsonable
+from chain.artifacts import abi_type
+from chain.index.decoder import _jsonable
 from chain.proofs.headers import clique_signer, header_hash
 from chain.proofs.mpt import ProofError, verify_proof
 from chain.proofs.receipts import encode_receipt
@@ -86,13 +87,13 @@ def decode_log(fragment: Mapping[str, Any], topics: list[str], data: str) -> dic
         raise ValueError("the number of topics does not match the event")
     args: dict[str, Any] = {}
     for inp, topic in zip(indexed, topic_bytes[1:], strict=True):
-        typ = _abi_type(inp)
+        typ = abi_type(inp)
         if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
             args[inp["name"]] = "0x" + topic.hex()
         else:
             args[inp["name"]] = _jsonable(abi_decode([typ], topic)[0])
     if plain:
-        values = abi_decode([_abi_type(i) for i in plain], _b(data))
+        values = abi_decode([abi_type(i) for i in plain], _b(data))
         for inp, value in zip(plain, values, strict=True):
             args[inp["name"]] = _jsonable(value)
     return args

@@ -94,7 +94,7 @@ def reverts(name: str, **inputs: Any) -> Iterator[Any]:
 def _error_table() -> dict[bytes, tuple[str, list[str], list[str]]]:
     from eth_utils.crypto import keccak
 
-    from chain.artifacts import Artifacts
+    from chain.artifacts import Artifacts, abi_type
 
     artifacts = Artifacts.load()
     table: dict[bytes, tuple[str, list[str], list[str]]] = {}
@@ -102,17 +102,10 @@ def _error_table() -> dict[bytes, tuple[str, list[str], list[str]]]:
         for item in artifacts.get(contract).abi:
             if item.get("type") != "error":
                 continue
-            types = [_abi_type(i) for i in item["inputs"]]
+            types = [abi_type(i) for i in item["inputs"]]
             selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
             table[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
     return table
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
 
 
 _ERRORS: dict[bytes, tuple[str, list[str], list[str]]] = {}
