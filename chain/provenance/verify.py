@@ -503,11 +503,11 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
 
 def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_id: int,
                  account: Mapping[str, Any], slots: Mapping[int, int], final: Key | None) -> None:
-    if not verdict.add(final is not None and final[:2] == (chain_id, str(account["address"]).lower()),
-                       what, "the proof is about another contract than the one the story leaves "
-                       "the token in"):
+    where = f"token {final[2]} of {final[1]} on chain {final[0]}" if final is not None else "in flight"
+    if final is None or final[:2] != (chain_id, str(account["address"]).lower()):
+        verdict.add(False, what, f"the proof is about {account['address']} on chain {chain_id}; the story "
+                    f"leaves the token {where}")
         return
-    assert final is not None
     contract = next((str(e["contract"]) for e in bundle["events"]
                      if e["event"] in ("Transfer", "ConsecutiveTransfer")
                      and _key(e["chain_id"], e["address"], final[2])[:2] == final[:2]), "")
@@ -533,9 +533,9 @@ def _check_record(bundle: Mapping[str, Any], verdict: Verdict, what: str, accoun
                   slots: Mapping[int, int]) -> None:
     registered = next((e for e in bundle["events"] if e["event"] == "RightsRegistered"
                        and str(e["address"]).lower() == str(account["address"]).lower()), None)
-    if not verdict.add(registered is not None, what, "the story registers nothing at this registry"):
+    if registered is None:
+        verdict.add(False, what, f"the story registers nothing at {account['address']}")
         return
-    assert registered is not None
     args = registered["args"]
     record = proven_record(slots, str(args["contentHash"]))
     expected = {"creator": str(args["creator"]).lower(), "collection": str(args["collection"]).lower(),
