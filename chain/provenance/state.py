@@ -78,7 +78,7 @@ def record_slot(content_hash: str) -> int:
 
 
 def _get_proof(rpc: RpcCall, address: str, slots: Sequence[int], block: str) -> dict[str, Any]:
-    return dict(rpc("eth_getProof", [address, [hex(s) for s in slots], block]))
+    return dict(rpc("eth_getProof", [address, [f"0x{s:064x}" for s in slots], block]))
 
 
 def collect_state(rpc: RpcCall, block_number: int, holding: Holding | None,
