@@ -325,3 +325,21 @@ def test_a_chain_without_eth_get_proof_is_reported_not_available(story):
     verdict = verify_bundle(bundle, content=WORK)
     assert verdict.ok, verdict.first_break
     assert any("state proof" in c.what and c.detail.startswith("not available") for c in verdict.checks)
+
+
+def test_an_edition_tokens_owner_is_proven_through_the_slots_below_it(env, story):
+    """Tokens of an edition share the ownership slot written for the first one: the proof walks
+    down the empty slots (proven absent) to it."""
+    from chain.provenance.state import Holding, proven_owner, proven_slots
+
+    first, _ = env.mint_edition(story["collection"], 3, "provenance-edition")
+    rpc = story["rpcs"][HOME]
+    head = int(rpc("eth_blockNumber", []), 16)
+    holding = Holding(HOME, story["collection"].address, "CreatorCollection", first + 2)
+    state = collect_state(rpc, head, holding, None)
+    (account,) = state["accounts"]
+    assert len(account["storage"]) == 3 and [int(s["value"], 16) == 0 for s in account["storage"]] == \
+        [True, True, False]
+    root = bytes.fromhex(rpc("eth_getBlockByNumber", [hex(head), False])["stateRoot"][2:])
+    owner = proven_owner(proven_slots(root, account), holding)
+    assert owner == _addr(BUYER).lower()  # the bridge env mints editions to the collector (account 2)
