@@ -457,7 +457,7 @@ def provenance_export(
     from api.db import Database
     from chain.artifacts import Artifacts
     from chain.index.store import IndexStore
-    from chain.provenance import build_bundle, rpcs_for, story_rows
+    from chain.provenance import build_bundle, rpcs_for, token_story
 
     settings = _settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
@@ -466,7 +466,8 @@ def provenance_export(
     address = Web3.to_checksum_address(collection)
     db = Database(_api_settings().effective_database_url)
     with IndexStore(db.engine).engine.connect() as conn:
-        rows = story_rows(conn, spec.chain_id, address, token_id, work_id=token_id)
+        rows = token_story(conn, spec.chain_id, address, token_id,
+                           [s.chain_id for s in settings.specs("all")], work_id=token_id)
     if not rows:
         raise ChainError(f"no indexed event about token {token_id} of {address} on chain {spec.chain_id}; "
                          "run 'chainright indexer run --once' first")
@@ -509,7 +510,7 @@ def verify_cmd(
             data = content.read_bytes()
         except FileNotFoundError:
             raise ChainError(f"no file at {content}") from None
-    verdict = verify_bundle(bundle, content=data, validators=sets, hops=_bridge_hops())
+    verdict = verify_bundle(bundle, content=data, validators=sets)
     subject = bundle.get("subject", {})
     typer.echo(f"bundle for token {subject.get('token_id')} of {subject.get('collection')} "
                f"on chain {subject.get('chain_id')}: {len(bundle.get('events', []))} events")
@@ -518,6 +519,10 @@ def verify_cmd(
     story = next((c for c in verdict.checks if c.what == "story" and c.ok), None)
     if story:
         typer.echo(f"story: {story.detail}")
+    for check in verdict.checks:
+        if "state proof" in check.what and check.ok and ("proves" in check.detail
+                                                         or "not available" in check.detail):
+            typer.echo(f"{check.what}: {check.detail}")
     if verdict.ok:
         typer.echo("VERIFIED: every header, receipt proof, event and link checks out")
         return
@@ -525,10 +530,6 @@ def verify_cmd(
     assert broken is not None
     typer.echo(f"BROKEN at {broken.what}: {broken.detail}")
     raise typer.Exit(1)
-
-
-def _bridge_hops() -> list[dict[str, Any]]:
-    return []
 
 
 # --------------------------------------------------------------------------------------------

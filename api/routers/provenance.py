@@ -14,11 +14,20 @@ from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
 from api.types import MAX_CHAIN_ID, Address
 from chain.index.store import IndexStore, chain_checkpoints
-from chain.provenance import build_bundle, entry_view, rpcs_for, story_rows
+from chain.provenance import build_bundle, entry_view, rpcs_for, token_story
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
 ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
 TokenPath = Annotated[int, Path(ge=0, lt=2**256)]
+
+
+class BridgeHop(BaseModel):
+    transfer_id: str
+    """The bridge message id: the same on the departure and on the delivery."""
+    side: str
+    """'departure' (lock on home, burn on remote) or 'delivery' (mint on remote, unlock on home)."""
+    source_chain_id: int
+    dest_chain_id: int
 
 
 class StoryEntry(BaseModel):
@@ -31,6 +40,7 @@ class StoryEntry(BaseModel):
     address: str
     event: str
     args: dict[str, Any]
+    bridge: BridgeHop | None = None
 
 
 class Story(BaseModel):
@@ -42,6 +52,7 @@ class Story(BaseModel):
     content_check: str
     """'match', 'mismatch', or why the content could not be checked."""
     entries: list[StoryEntry]
+    """Oldest first across chains (the token's bridge hops and its wrapped token's events included)."""
 
 
 def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: int) -> tuple[str, int | None]:
@@ -67,7 +78,8 @@ def _rows(request: Request, chain_id: int, collection: str, token_id: int) -> tu
     address, work_id = _subject(gateway, chain_id, collection, token_id)
     store = IndexStore(request.app.state.db.engine)
     with store.engine.connect() as conn:
-        rows = story_rows(conn, chain_id, address, token_id, work_id=work_id)
+        rows = token_story(conn, chain_id, address, token_id, [s.chain_id for s in gateway.specs()],
+                           work_id=work_id)
     if not rows:
         raise NotFoundError(f"no indexed event about token {token_id} of {address} on chain {chain_id}; "
                             "is the indexer running ('chainright indexer run')?")

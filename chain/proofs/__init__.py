@@ -3,19 +3,32 @@
 - ``mpt``       Merkle-Patricia trie proofs: build (via py-trie) and verify (our own walk)
 - ``headers``   canonical header RLP and hash; Clique seal recovery
 - ``receipts``  typed receipt encoding, the receipts trie of a block, receipt proofs
+- ``transactions``  the transactions trie of a block, transaction proofs, a transaction's call
+- ``state``     account and storage proofs (eth_getProof) against a state root; Solidity slots
 """
 
 from chain.proofs.headers import clique_signer, header_hash, header_rlp
-from chain.proofs.mpt import ProofError, verify_proof
+from chain.proofs.mpt import ProofError, lookup, verify_proof
 from chain.proofs.receipts import encode_receipt, receipt_proof, receipts_root
+from chain.proofs.state import Account, array_slot, mapping_slot, verify_account, verify_storage
+from chain.proofs.transactions import call_of, transaction_proof, transactions_root
 
 __all__ = [
+    "Account",
     "ProofError",
+    "array_slot",
+    "call_of",
     "clique_signer",
     "encode_receipt",
     "header_hash",
     "header_rlp",
+    "lookup",
+    "mapping_slot",
     "receipt_proof",
     "receipts_root",
+    "transaction_proof",
+    "transactions_root",
+    "verify_account",
     "verify_proof",
+    "verify_storage",
 ]

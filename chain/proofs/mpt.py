@@ -36,8 +36,22 @@ def _decode_hex_prefix(path: bytes) -> tuple[list[int], bool]:
 def verify_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
     """The value stored under ``key`` in the trie with root ``root``, proven by ``proof``.
 
-    Raises ProofError naming the step where the proof breaks.
+    Raises ProofError naming the step where the proof breaks (an absent key is an error here).
     """
+    value = _walk(root, key, proof, absent_ok=False)
+    assert value is not None
+    return value
+
+
+def lookup(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes | None:
+    """Like ``verify_proof``, but a valid proof that the key is absent (the path ends in an empty
+    branch slot, a branch with no value, or a node whose path leads elsewhere) returns None.
+    Storage proofs need this: a zero storage slot is not in the trie at all.
+    Raises ProofError when the proof itself is broken (a missing or malformed node)."""
+    return _walk(root, key, proof, absent_ok=True)
+
+
+def _walk(root: bytes, key: bytes, proof: Sequence[bytes], *, absent_ok: bool) -> bytes | None:
     by_hash = {keccak(node): node for node in proof}
     path = _nibbles(key)
     expected: Any = root
@@ -53,21 +67,25 @@ def verify_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes:
             if not path:
                 value = node[16]
                 if not value:
+                    if absent_ok:
+                        return None
                     raise ProofError(f"step {depth}: the key has no value in this trie")
                 return bytes(value)
             child: Any = node[path[0]]
             path = path[1:]
             if child == b"" or child == []:
+                if absent_ok:
+                    return None
                 raise ProofError(f"step {depth}: the key is absent (empty branch slot)")
             expected = child
         elif len(node) == 2:
             segment, is_leaf = _decode_hex_prefix(bytes(node[0]))
-            if path[:len(segment)] != segment:
+            if path[:len(segment)] != segment or (is_leaf and len(path) != len(segment)):
+                if absent_ok:
+                    return None
                 raise ProofError(f"step {depth}: the path diverges from the key")
             path = path[len(segment):]
             if is_leaf:
-                if path:
-                    raise ProofError(f"step {depth}: a leaf ends before the key does")
                 return bytes(node[1])
             expected = node[1]
         else:

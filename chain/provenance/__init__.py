@@ -7,7 +7,7 @@ for it, and an offline verifier.
 """
 
 from chain.provenance.bundle import FORMAT, build_bundle, rpcs_for
-from chain.provenance.story import entry_view, merge_chains, story_rows
+from chain.provenance.story import entry_view, merge_chains, story_rows, token_story, wrapped_token_id
 from chain.provenance.verify import Check, Verdict, verify_bundle
 
 __all__ = [
@@ -19,5 +19,7 @@ __all__ = [
            "merge_chains",
            "rpcs_for",
            "story_rows",
+           "token_story",
            "verify_bundle",
+           "wrapped_token_id",
 ]

@@ -5,6 +5,15 @@ receipt in consensus form, and the Merkle-Patricia proof of that receipt against
 receipts root (built from all of the block's receipts); plus, per chain, every header between
 the first and the last event so the parent-hash links can be checked; plus the ABI fragment of
 each event so it decodes with no other input. ``chain.provenance.verify`` checks it offline.
+
+A bridge delivery (``TokenMinted``, ``TokenUnlocked``) also carries its transaction (the signed
+bytes, proven against the header's transactions root) and the ``deliver`` ABI fragment: the
+delivery event names only the transfer id and recipient, the message in the call data binds the
+rest (token, rights), so the verifier can match it with the departure on the other chain.
+
+``state`` holds storage proofs (``chain.provenance.state``) at each chain's head when the export
+ran: the token's owner slot where the story leaves it and its work's rights record; the headers
+of that chain then run up to that block.
 """
 
 from __future__ import annotations
@@ -16,8 +25,13 @@ from typing import Any
 from hexbytes import HexBytes
 
 from chain.proofs.receipts import receipt_proof
+from chain.proofs.transactions import transaction_proof
+from chain.provenance.state import collect_state, holding_of
+from chain.provenance.story import ARRIVALS
 
-FORMAT = "chainright-provenance-bundle/1"
+FORMAT = "chainright-provenance-bundle/2"
+FORMATS = ("chainright-provenance-bundle/1", FORMAT)
+"""Formats the verifier reads (/1: no delivery transactions, no state proofs)."""
 MAX_LINK_HEADERS = 20_000
 
 HEADER_FIELDS = (
@@ -65,11 +79,19 @@ def rpcs_for(urls: Mapping[int, str], timeout: float = 10.0) -> dict[int, RpcCal
     return {int(chain_id): make(url) for chain_id, url in urls.items()}
 
 
+def _delivery_tx(rpc: RpcCall, block: Mapping[str, Any], tx_index: int) -> dict[str, Any]:
+    raws = [bytes(HexBytes(rpc("eth_getRawTransactionByHash", [h if isinstance(h, str) else h["hash"]])))
+            for h in block["transactions"]]
+    return {"raw": "0x" + raws[tx_index].hex(),
+            "proof": ["0x" + node.hex() for node in transaction_proof(raws, tx_index)]}
+
+
 def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                  rpc_by_chain: Mapping[int, RpcCall], abis: Mapping[str, list[dict[str, Any]]],
-                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 progress: Callable[[str], None] | None = None, *, state: bool = True) -> dict[str, Any]:
     """Assemble the bundle for ``events`` (rows of the index: chain_id, block_number, tx_hash,
-    log_index, address, contract, event, args) using raw JSON-RPC per chain."""
+    log_index, address, contract, event, args) using raw JSON-RPC per chain; with ``state``, add
+    storage proofs at each involved chain's head."""
     blocks: dict[tuple[int, int], dict[str, Any]] = {}
     receipts: dict[tuple[int, int], list[dict[str, Any]]] = {}
     entries = []
@@ -88,7 +110,7 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
                         if int(log["logIndex"], 16) == int(ev["log_index"]))
         fragment = next(item for item in abis[str(ev["contract"])]
                         if item.get("type") == "event" and item.get("name") == ev["event"])
-        entries.append({
+        entry: dict[str, Any] = {
             "chain_id": chain_id, "block_number": number, "block_hash": blocks[key]["hash"],
             "tx_hash": ev["tx_hash"], "tx_index": tx_index, "log_index": int(ev["log_index"]),
             "log_position": position, "contract": ev["contract"], "event": ev["event"],
@@ -96,12 +118,20 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
             else ev["args"],
             "abi": fragment, "receipt": receipt_of(receipt),
             "proof": ["0x" + node.hex() for node in receipt_proof(block_receipts, tx_index)],
-        })
+        }
+        if ev["event"] in ARRIVALS:
+            entry["tx"] = _delivery_tx(rpc, blocks[key], tx_index)
+            entry["call_abi"] = next(item for item in abis[str(ev["contract"])]
+                                     if item.get("type") == "function" and item.get("name") == "deliver")
+        entries.append(entry)
         if progress is not None:
             progress(f"bundle: event {n}/{len(events)} ({ev['event']} in block {number})")
+    states = _states(subject, entries, rpc_by_chain) if state else {}
     headers: dict[str, dict[str, dict[str, Any]]] = {}
     for chain_id in sorted({e["chain_id"] for e in entries}):
         numbers = [e["block_number"] for e in entries if e["chain_id"] == chain_id]
+        if states.get(str(chain_id), {}).get("available"):
+            numbers.append(int(states[str(chain_id)]["block_number"]))
         low, high = min(numbers), max(numbers)
         if high - low > MAX_LINK_HEADERS:
             raise ValueError(f"the story spans {high - low} blocks on chain {chain_id}; bundles link at "
@@ -112,5 +142,26 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
             block = blocks.get((chain_id, number)) or rpc("eth_getBlockByNumber", [hex(number), False])
             chain_headers[str(number)] = header_of(block)
         headers[str(chain_id)] = chain_headers
-    return {"format": FORMAT, "subject": dict(subject), "events": entries, "headers": headers}
+    return {"format": FORMAT, "subject": dict(subject), "events": entries, "headers": headers,
+            "state": states}
+
+
+def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
+            rpc_by_chain: Mapping[int, RpcCall]) -> dict[str, dict[str, Any]]:
+    """Storage proofs per chain at its head: the owner slot where the story leaves the token, and
+    the rights record of the registration in the story (on the subject's chain)."""
+    holding = holding_of(entries, int(subject["token_id"]))
+    registered = next((e for e in entries if e["event"] == "RightsRegistered"
+                       and int(e["chain_id"]) == int(subject["chain_id"])), None)
+    out: dict[str, dict[str, Any]] = {}
+    for chain_id in sorted({int(e["chain_id"]) for e in entries}):
+        here = holding if holding is not None and holding.chain_id == chain_id else None
+        registry = (str(registered["address"]), str(registered["args"]["contentHash"])) \
+            if registered is not None and int(registered["chain_id"]) == chain_id else None
+        if here is None and registry is None:
+            continue
+        rpc = rpc_by_chain[chain_id]
+        head = int(rpc("eth_blockNumber", []), 16)
+        out[str(chain_id)] = collect_state(rpc, head, here, registry)
+    return out
 

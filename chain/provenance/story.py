@@ -42,17 +42,98 @@ def story_rows(conn: Connection, chain_id: int, collection: str, token_id: int,
     return keep
 
 
+DEPARTURES = ("TokenLocked", "TokenBurned")
+"""Bridge events that send the token to the other chain (lock on home, burn on remote)."""
+ARRIVALS = ("TokenMinted", "TokenUnlocked")
+"""Bridge events that deliver it (mint of the wrapped token on remote, unlock on home)."""
+
+
+def wrapped_token_id(collection: str, token_id: int) -> int:
+    """The wrapped id of home token (collection, token id) on the remote chain."""
+    return (int(collection, 16) << 96) | token_id
+
+
+def token_story(conn: Connection, chain_id: int, collection: str, token_id: int,
+                other_chains: Sequence[int] = (), work_id: int | None = None) -> list[dict[str, Any]]:
+    """A home token's whole story: its events on its own chain, and on each of ``other_chains``
+    the bridge's deliveries and departures of it (which name the home collection and token id)
+    plus every event of its wrapped token (``collection << 96 | token_id``) in the collection
+    that minted it on delivery; merged oldest first, each delivery after its departure."""
+    stories = [story_rows(conn, chain_id, collection, token_id, work_id=work_id)]
+    wrapped_id = wrapped_token_id(collection, token_id)
+    for other in other_chains:
+        if other == chain_id:
+            continue
+        hops = story_rows(conn, other, collection, token_id)
+        hops = [r for r in hops if r["event"] in DEPARTURES + ARRIVALS]
+        mint_txs = {r["tx_hash"] for r in hops if r["event"] == "TokenMinted"}
+        wrapped = {row.address for row in conn.execute(select(chain_events.c.address).where(and_(
+            chain_events.c.chain_id == other, chain_events.c.event == "Transfer",
+            chain_events.c.token_id == str(wrapped_id), chain_events.c.tx_hash.in_(mint_txs))))}
+        rows = list(hops)
+        for address in sorted(wrapped):
+            rows += story_rows(conn, other, address, wrapped_id)
+        stories.append(rows)
+    return merge_chains(stories)
+
+
+def _transfer_id(row: dict[str, Any]) -> str | None:
+    if row["event"] not in DEPARTURES + ARRIVALS:
+        return None
+    args = json.loads(row["args"]) if isinstance(row["args"], str) else row["args"]
+    return str(args.get("transferId"))
+
+
 def merge_chains(stories: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Several chains' stories as one, ordered by block time (chain order kept within a chain)."""
-    merged = [row for story in stories for row in story]
-    return sorted(merged, key=lambda r: (r.get("block_time") or 0, r["chain_id"], r["block_number"],
-                                         r["log_index"]))
+    """Several chains' stories as one, oldest first: by block time, chain order kept within a
+    chain, a transaction's events kept together, and a bridge delivery never before the departure
+    it delivers (two chains' clocks may agree to the second, or disagree)."""
+    queues: list[list[list[dict[str, Any]]]] = []
+    for story in stories:
+        groups: list[list[dict[str, Any]]] = []
+        for row in sorted(story, key=lambda r: (r["block_number"], r["log_index"])):
+            if groups and groups[-1][0]["tx_hash"] == row["tx_hash"] and \
+                    groups[-1][0]["chain_id"] == row["chain_id"]:
+                groups[-1].append(row)
+            else:
+                groups.append([row])
+        queues.append(groups)
+    pending_departures = {_transfer_id(r) for q in queues for g in q for r in g
+                          if r["event"] in DEPARTURES}
+    merged: list[dict[str, Any]] = []
+
+    def waits(group: list[dict[str, Any]]) -> bool:
+        return any(r["event"] in ARRIVALS and _transfer_id(r) in pending_departures for r in group)
+
+    def when(group: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+        first = group[0]
+        return (first.get("block_time") or 0, first["chain_id"], first["block_number"], first["log_index"])
+
+    while any(queues):
+        heads = [q for q in queues if q]
+        ready = [q for q in heads if not waits(q[0])] or heads
+        chosen = min(ready, key=lambda q: when(q[0]))
+        group = chosen.pop(0)
+        merged += group
+        pending_departures -= {_transfer_id(r) for r in group if r["event"] in DEPARTURES}
+    return merged
 
 
 def entry_view(row: dict[str, Any]) -> dict[str, Any]:
-    """One story entry as the API shows it."""
-    return {
+    """One story entry as the API shows it; a bridge event also shows its hop: the transfer id
+    (the message id, the same on both chains), its side, and the source and destination chains."""
+    args = json.loads(row["args"]) if isinstance(row["args"], str) else row["args"]
+    view = {
         "chain_id": row["chain_id"], "block_number": row["block_number"], "block_time": row["block_time"],
         "tx_hash": row["tx_hash"], "log_index": row["log_index"], "contract": row["contract"],
-        "address": row["address"], "event": row["event"], "args": json.loads(row["args"]),
+        "address": row["address"], "event": row["event"], "args": args, "bridge": None,
     }
+    if row["event"] in DEPARTURES + ARRIVALS:
+        transfer_id = int(args["transferId"])
+        departure = row["event"] in DEPARTURES
+        view["bridge"] = {
+            "transfer_id": str(transfer_id), "side": "departure" if departure else "delivery",
+            "source_chain_id": transfer_id >> 192,
+            "dest_chain_id": int(args["destChainId"]) if departure else int(row["chain_id"]),
+        }
+    return view

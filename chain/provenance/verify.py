@@ -11,29 +11,58 @@ listed):
    Merkle-Patricia proof proves under the header's receipts root; the log at the stated position
    in that receipt has the stated address, and its topics and data decode (with the ABI fragment
    carried in the bundle) to the stated arguments.
-3. The story: events are in chain order; every transfer of the token starts where the previous
-   one ended (from the zero address at mint); a bridge hop's lock on the source chain and its
-   delivery on the destination match by transfer id and metadata, and the token continues on
-   the other chain from the recipient the message names.
-4. Content: when the file is given, its sha-256 equals the registered content hash.
+3. The story, read oldest first across chains, with the token live on one chain at a time:
+   events are in chain order; every move of the live token starts where the previous one ended
+   (from the zero address at mint); any other token moving is a break (the wrapped token moving
+   while the token is in flight means a delivery is missing). Bridge hops:
+   - a departure (``TokenLocked`` on home, ``TokenBurned`` on remote) is on the chain the token
+     is live on, names it, is sent by its holder, leaves it with the lockbox (lock) or burned
+     (burn), carries a transfer id that encodes this chain and bridge, and the content hash the
+     story registered;
+   - the next bridge event must be the delivery of the same transfer id on the destination; its
+     transaction (proven against the header's transactions root) calls ``deliver`` on the
+     emitting bridge, and the message in the call data must match the departure on every field
+     (source and destination chain and bridge, transfer id, collection, token id, sender,
+     recipient, and every rights field: token URI, CID, content hash, royalty receiver and bps,
+     license terms hash, provenance hash), as must the delivery event's own fields;
+   - the token continues on the destination from the recipient the message names: the wrapped
+     token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
+     held, released to that recipient (home).
+4. State (bundle format /2): storage proofs at the latest header of a chain (account proof
+   against its state root, storage proofs against the account's storage root) prove the owner
+   slot of the token where the story leaves it, which must equal the story's last holder, and
+   the rights record, which must equal the story's registration. A chain without eth_getProof
+   is reported as "not available", not as a failure.
+5. Content: when the file is given, its sha-256 equals the registered content hash.
+
+Not checked: who produced an anvil chain's blocks (no seals), whether the headers are the chains'
+canonical ones (the auditor compares a header hash with a trusted source), the validators'
+signatures in a delivery (the destination bridge accepted them on chain), and the code at the
+contract addresses (the auditor compares them with the deployment registry).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import rlp
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.crypto import keccak
 
 from chain.artifacts import abi_type
 from chain.index.decoder import _jsonable
 from chain.proofs.headers import clique_signer, header_hash
 from chain.proofs.mpt import ProofError, verify_proof
 from chain.proofs.receipts import encode_receipt
+from chain.proofs.transactions import call_of
+from chain.provenance.state import OWNER_LAYOUT, Holding, proven_owner, proven_record, proven_slots
+from chain.provenance.story import ARRIVALS, DEPARTURES
+
+FORMATS = ("chainright-provenance-bundle/1", "chainright-provenance-bundle/2")
 
 ZERO = "0x" + "00" * 20
 
@@ -166,81 +195,370 @@ def _verify_event(entry: Mapping[str, Any], headers: Mapping[str, Any], verdict:
                        f"the bundle states {stated}, the log says {actual}")
 
 
-def _token_moves(entry: Mapping[str, Any], collection: str, token_id: int) -> tuple[str, str] | None:
-    """(from, to) when the event moves the subject token, else None."""
-    if str(entry["address"]).lower() != collection.lower():
-        return None
+Key = tuple[int, str, int]
+"""A token on one chain: (chain id, contract address in lower case, token id)."""
+RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "licenseTermsHash",
+                 "provenanceHash")
+MASK160 = (1 << 160) - 1
+
+
+def _key(chain_id: Any, address: Any, token_id: Any) -> Key:
+    return int(chain_id), str(address).lower(), int(token_id)
+
+
+def _moved(entry: Mapping[str, Any], live: Key | None) -> tuple[Key, str, str] | None:
+    """(token, from, to) when the event moves a token (ERC-721 Transfer, or an ERC-2309 range
+    covering the live token), else None."""
     args = entry["args"]
-    if entry["event"] == "Transfer" and int(args.get("tokenId", -1)) == token_id:
-        return str(args["from"]), str(args["to"])
-    if entry["event"] == "ConsecutiveTransfer" and \
-            int(args["fromTokenId"]) <= token_id <= int(args["toTokenId"]):
-        return str(args["fromAddress"]), str(args["toAddress"])
+    if entry["event"] == "Transfer" and "tokenId" in args:
+        return _key(entry["chain_id"], entry["address"], args["tokenId"]), str(args["from"]), str(args["to"])
+    if entry["event"] == "ConsecutiveTransfer":
+        first, last = int(args["fromTokenId"]), int(args["toTokenId"])
+        key = _key(entry["chain_id"], entry["address"], first)
+        if live is not None and live[:2] == key[:2] and first <= live[2] <= last:
+            key = live
+        return key, str(args["fromAddress"]), str(args["toAddress"])
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(_norm(a) == _norm(b))
+
+
+def _message_of(entry: Mapping[str, Any], header: Mapping[str, Any]) -> dict[str, Any]:
+    """The BridgeMessage the delivery's transaction carried (raises ValueError naming the problem)."""
+    carried = entry.get("tx")
+    if not carried or not entry.get("call_abi"):
+        raise ValueError("the bundle does not carry the delivery's transaction")
+    raw = _b(carried["raw"])
+    try:
+        proven = verify_proof(_b(header["transactionsRoot"]), rlp.encode(int(entry["tx_index"])),
+                              [_b(n) for n in carried["proof"]])
+    except ProofError as exc:
+        raise ValueError(f"the transaction proof is broken: {exc}") from None
+    if proven != raw:
+        raise ValueError("the transaction is not the one the block's transactions root commits to")
+    to, data = call_of(raw)
+    if to is None or to.lower() != str(entry["address"]).lower():
+        raise ValueError(f"the transaction calls {to}, not the bridge {entry['address']}")
+    fragment = entry["call_abi"]
+    types = [_abi_type(i) for i in fragment["inputs"]]
+    selector = keccak(text=f"{fragment['name']}({','.join(types)})")[:4]
+    if fragment["name"] != "deliver" or data[:4] != selector:
+        raise ValueError("the transaction does not call deliver(message, signatures)")
+    message = abi_decode(types, data[4:])[0]
+    names = [c["name"] for c in fragment["inputs"][0]["components"]]
+    out = dict(zip(names, (_jsonable(v) for v in message), strict=True))
+    out["rights"] = dict(zip(RIGHTS_FIELDS, out["rights"], strict=True))
+    return out
+
+
+def _rights(args: Mapping[str, Any]) -> dict[str, Any]:
+    value = args.get("rights") or []
+    return dict(zip(RIGHTS_FIELDS, value, strict=False))
+
+
+def _hop_mismatches(source: Mapping[str, Any], delivery: Mapping[str, Any],
+                    message: Mapping[str, Any]) -> list[str]:
+    """The fields on which a departure, the message that delivered it and the delivery event
+    disagree (the message binds every one of them: validators signed it)."""
+    src = source["args"]
+    expected = {
+        "sourceChainId": int(source["chain_id"]), "destChainId": int(delivery["chain_id"]),
+        "sourceBridge": source["address"], "destBridge": delivery["address"],
+        "transferId": src["transferId"], "collection": src["collection"], "tokenId": src["tokenId"],
+        "sender": src["sender"], "recipient": src["recipient"],
+    }
+    wrong = [k for k, v in expected.items() if not _same(message.get(k), v)]
+    if not _same(src.get("destChainId"), delivery["chain_id"]):
+        wrong.append("destChainId (departure)")
+    rights = _rights(src)
+    wrong += [f"rights.{k}" for k in RIGHTS_FIELDS if not _same(message["rights"].get(k), rights.get(k))]
+    got = delivery["args"]
+    wrong += [f"{k} (delivery event)" for k in ("transferId", "collection", "tokenId", "recipient")
+              if not _same(got.get(k), message.get(k))]
+    if delivery["event"] == "TokenUnlocked" and \
+            not _same(got.get("provenanceHash"), message["rights"].get("provenanceHash")):
+        wrong.append("provenanceHash (delivery event)")
+    wrapped = (int(str(message["collection"]), 16) << 96) | int(message["tokenId"])
+    if delivery["event"] == "TokenMinted" and int(got.get("wrappedTokenId", -1)) != wrapped:
+        wrong.append("wrappedTokenId (delivery event)")
+    return wrong
+
+
+def _minted_collection(delivery: Mapping[str, Any], wrapped_id: int, recipient: str) -> str | None:
+    """The contract that minted ``wrapped_id`` to ``recipient`` in the delivery's (proven) receipt."""
+    transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+    for log in delivery["receipt"]["logs"]:
+        topics = [str(t).lower() for t in log["topics"]]
+        if len(topics) == 4 and topics[0] == transfer and int(topics[1], 16) == 0 \
+                and int(topics[2], 16) == int(recipient, 16) and int(topics[3], 16) == wrapped_id:
+            return str(log["address"])
     return None
 
 
 @dataclass
-class _Leg:
-    chain_id: int
-    collection: str
-    token_id: int
-    owner: str = ZERO
+class _Walk:
+    """Where the token is while the story is read: ``live`` on one chain, or in flight."""
+
+    live: Key | None
+    owners: dict[Key, str] = field(default_factory=dict)
+    previous: dict[Key, str] = field(default_factory=dict)
+    in_flight: Mapping[str, Any] | None = None
+    arrival_to: str | None = None
+    content_hash: str | None = None
+
+    def owner(self, key: Key) -> str:
+        return self.owners.get(key, ZERO)
 
 
-def _verify_story(bundle: Mapping[str, Any], verdict: Verdict, hops: Iterable[Mapping[str, Any]]) -> None:
+def _processing_order(events: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The events with each delivery moved to the front of its transaction: a delivery's mint or
+    release is logged before the delivery event, but it is the delivery that brings the token."""
+    first: dict[tuple[int, str], int] = {}
+    for i, e in enumerate(events):
+        first.setdefault((int(e["chain_id"]), str(e["tx_hash"]).lower()), i)
+    return [e for _, _, _, e in sorted(
+        (first[(int(e["chain_id"]), str(e["tx_hash"]).lower())], 0 if e["event"] in ARRIVALS else 1, i, e)
+        for i, e in enumerate(events))]
+
+
+def _verify_story(bundle: Mapping[str, Any], verdict: Verdict) -> Key | None:
+    """Walk the story (rules in the module docstring); returns where it leaves the token (None when
+    broken or in flight)."""
     subject = bundle["subject"]
-    leg = _Leg(int(subject["chain_id"]), str(subject["collection"]), int(subject["token_id"]))
+    home = _key(subject["chain_id"], subject["collection"], subject["token_id"])
+    walk = _Walk(live=home)
+    headers = bundle.get("headers", {})
     last_position: dict[int, tuple[int, int]] = {}
-    hop_by_lock = {str(h["transfer_id"]): h for h in hops}
-    pending: dict[str, Mapping[str, Any]] = {}
     for entry in bundle["events"]:
         chain_id = int(entry["chain_id"])
         position = (int(entry["block_number"]), int(entry["log_index"]))
         where = f"chain {chain_id} block {position[0]} log {position[1]} ({entry['event']})"
         if chain_id in last_position and not verdict.add(position > last_position[chain_id],
                                                          f"{where}: order", "events out of chain order"):
-            return
+            return None
         last_position[chain_id] = position
-        if chain_id == leg.chain_id:
-            moved = _token_moves(entry, leg.collection, leg.token_id)
-            if moved is not None:
-                sender, receiver = moved
-                if not verdict.add(sender.lower() == leg.owner.lower(), f"{where}: transfer chain",
-                                   f"the token moves from {sender}, but its owner was {leg.owner}"):
-                    return
-                leg.owner = receiver
-        rule = hop_by_lock.get(str(entry["args"].get("transferId", "")))
-        if rule is not None and entry["event"] == rule["lock_event"]:
-            pending[str(entry["args"]["transferId"])] = entry
-        elif rule is not None and entry["event"] == rule["deliver_event"]:
-            lock = pending.pop(str(entry["args"]["transferId"]), None)
-            if not verdict.add(lock is not None, f"{where}: bridge hop",
-                               "a delivery with no matching lock earlier in the story"):
-                return
-            assert lock is not None
-            mismatched = [k for k in rule["matched_args"]
-                          if _norm(lock["args"].get(k)) != _norm(entry["args"].get(k))]
-            if not verdict.add(not mismatched, f"{where}: bridge hop metadata",
-                               f"lock and delivery disagree on {', '.join(mismatched)}"):
-                return
-            leg = _Leg(chain_id, str(rule["next_collection"](entry)), int(rule["next_token_id"](entry)),
-                       owner=ZERO)
-    verdict.add(True, "story", f"the token ends with {leg.owner} on chain {leg.chain_id}")
+        if entry["event"] in ("RightsRegistered", "WorkMinted") and entry["args"].get("contentHash"):
+            walk.content_hash = walk.content_hash or str(entry["args"]["contentHash"]).lower()
+    for entry in _processing_order(list(bundle["events"])):
+        where = f"chain {entry['chain_id']} block {entry['block_number']} log {entry['log_index']} " \
+                f"({entry['event']})"
+        moved = _moved(entry, walk.live)
+        if moved is not None:
+            if not _step_move(walk, moved, where, verdict):
+                return None
+        elif entry["event"] in DEPARTURES:
+            if not _step_departure(walk, entry, where, verdict):
+                return None
+        elif entry["event"] in ARRIVALS:
+            header = headers.get(str(entry["chain_id"]), {}).get(str(entry["block_number"]), {})
+            if not _step_arrival(walk, entry, header, home, where, verdict):
+                return None
+    if walk.arrival_to is not None:
+        verdict.add(False, "bridge hop", f"a delivery names {walk.arrival_to}, but the story never "
+                    "moves the token to them")
+        return None
+    if walk.live is None:
+        assert walk.in_flight is not None
+        verdict.add(True, "story", f"the token is in flight: transfer {walk.in_flight['args']['transferId']} "
+                    f"left chain {walk.in_flight['chain_id']} and is not delivered in this bundle")
+        return None
+    verdict.add(True, "story", f"the token ends with {walk.owner(walk.live)} on chain {walk.live[0]} "
+                f"(token {walk.live[2]} of {walk.live[1]})")
+    return walk.live
+
+
+def _step_move(walk: _Walk, moved: tuple[Key, str, str], where: str, verdict: Verdict) -> bool:
+    key, sender, receiver = moved
+    if key != walk.live:
+        if walk.live is None:
+            assert walk.in_flight is not None
+            return verdict.add(False, f"{where}: bridge hop",
+                               f"the token moves on chain {key[0]} while it is in flight with transfer "
+                               f"{walk.in_flight['args']['transferId']}, and the story has no delivery of it")
+        return verdict.add(False, f"{where}: transfer chain",
+                           f"token {key[2]} of {key[1]} on chain {key[0]} moves, but the token is on chain "
+                           f"{walk.live[0]} as token {walk.live[2]} of {walk.live[1]}")
+    if not verdict.add(sender.lower() == walk.owner(key).lower(), f"{where}: transfer chain",
+                       f"the token moves from {sender}, but its owner was {walk.owner(key)}"):
+        return False
+    if walk.arrival_to is not None:
+        if not verdict.add(receiver.lower() == walk.arrival_to.lower(), f"{where}: bridge hop recipient",
+                           f"the token arrives with {receiver}, the message names {walk.arrival_to}"):
+            return False
+        walk.arrival_to = None
+    walk.previous[key] = walk.owner(key)
+    walk.owners[key] = receiver
+    return True
+
+
+def _step_departure(walk: _Walk, entry: Mapping[str, Any], where: str, verdict: Verdict) -> bool:
+    args = entry["args"]
+    live = walk.live
+    if not verdict.add(live is not None and live[0] == int(entry["chain_id"]), f"{where}: bridge hop",
+                       "the token leaves a chain it is not on"):
+        return False
+    assert live is not None
+    transfer_id = int(args["transferId"])
+    checks = [
+        (transfer_id >> 192 == live[0] and (transfer_id >> 32) & MASK160 == int(str(entry["address"]), 16),
+         "the transfer id does not encode this chain and bridge"),
+        (walk.previous.get(live, ZERO).lower() == str(args["sender"]).lower(),
+         f"the sender {args['sender']} is not the holder {walk.previous.get(live, ZERO)}"),
+    ]
+    if entry["event"] == "TokenLocked":
+        checks.append((live == _key(entry["chain_id"], args["collection"], args["tokenId"]),
+                       "the lock names another token"))
+        checks.append((walk.owner(live).lower() == str(entry["address"]).lower(),
+                       f"the lockbox {entry['address']} does not hold the token ({walk.owner(live)} does)"))
+    else:
+        wrapped = (int(str(args["collection"]), 16) << 96) | int(args["tokenId"])
+        checks.append((live[2] == wrapped == int(args["wrappedTokenId"]), "the burn names another token"))
+        checks.append((walk.owner(live) == ZERO, f"the token was not burned ({walk.owner(live)} holds it)"))
+    broken = [why for ok, why in checks if not ok]
+    if not verdict.add(not broken, f"{where}: bridge hop", "; ".join(broken)):
+        return False
+    content = _rights(args).get("contentHash")
+    if walk.content_hash is not None and not verdict.add(
+            _same(content, walk.content_hash), f"{where}: bridge hop metadata",
+            f"the token leaves with content hash {content}, the story registers {walk.content_hash}"):
+        return False
+    walk.live, walk.in_flight = None, entry
+    return True
+
+
+def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, Any], home: Key, where: str,
+                  verdict: Verdict) -> bool:
+    source = walk.in_flight
+    if not verdict.add(source is not None, f"{where}: bridge hop",
+                       "a delivery with no departure of the token before it in the story"):
+        return False
+    assert source is not None
+    if not verdict.add(_same(source["args"]["transferId"], entry["args"].get("transferId")),
+                       f"{where}: bridge hop",
+                       f"delivers transfer {entry['args'].get('transferId')}, but the token left with "
+                       f"transfer {source['args']['transferId']}"):
+        return False
+    try:
+        message = _message_of(entry, header)
+    except (ValueError, KeyError, TypeError) as exc:
+        return verdict.add(False, f"{where}: bridge hop message", str(exc))
+    mismatched = _hop_mismatches(source, entry, message)
+    if not verdict.add(not mismatched, f"{where}: bridge hop metadata",
+                       f"the departure and its delivery disagree on {', '.join(mismatched)}"):
+        return False
+    chain_id = int(entry["chain_id"])
+    recipient = str(message["recipient"])
+    if entry["event"] == "TokenMinted":
+        wrapped_id = int(entry["args"]["wrappedTokenId"])
+        minter = _minted_collection(entry, wrapped_id, recipient)
+        if not verdict.add(minter is not None, f"{where}: bridge hop",
+                           "the delivery's receipt mints no such wrapped token to the recipient"):
+            return False
+        arrived = _key(chain_id, minter, wrapped_id)
+        expected_owner = ZERO
+    else:
+        arrived = _key(chain_id, message["collection"], message["tokenId"])
+        expected_owner = str(entry["address"])
+        if not verdict.add(arrived == home, f"{where}: bridge hop", "the token comes home as another token"):
+            return False
+    if not verdict.add(walk.owner(arrived).lower() == expected_owner.lower(), f"{where}: bridge hop",
+                       f"on arrival the token is held by {walk.owner(arrived)}, not {expected_owner}"):
+        return False
+    verdict.add(True, f"{where}: bridge hop",
+                f"transfer {source['args']['transferId']}: chain {source['chain_id']} -> {chain_id}, "
+                f"to {recipient}")
+    walk.live, walk.in_flight, walk.arrival_to = arrived, None, recipient
+    return True
+
+
+def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None) -> None:
+    """Storage proofs: the owner where the story leaves the token, and the rights record."""
+    states = bundle.get("state") or {}
+    if not states:
+        verdict.add(True, "state proof", "not available: the bundle carries no storage proofs")
+        return
+    for chain_id, state in sorted(states.items(), key=lambda kv: int(kv[0])):
+        if not state.get("available"):
+            verdict.add(True, f"chain {chain_id}: state proof", f"not available: {state.get('reason', '')}")
+            continue
+        number = int(state["block_number"])
+        header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(number))
+        if not verdict.add(header is not None, f"chain {chain_id}: state proof header",
+                           f"the bundle has no header for block {number}, where the proofs are taken"):
+            continue
+        assert header is not None
+        for account in state.get("accounts", []):
+            what = f"chain {chain_id} block {number}: state proof of the {account['role']}"
+            try:
+                slots = proven_slots(_b(header["stateRoot"]), account)
+            except (ProofError, ValueError, KeyError) as exc:
+                verdict.add(False, what, str(exc))
+                continue
+            if account["role"] == "owner":
+                _check_owner(bundle, verdict, what, int(chain_id), account, slots, final)
+            elif account["role"] == "rights record":
+                _check_record(bundle, verdict, what, account, slots)
+
+
+def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_id: int,
+                 account: Mapping[str, Any], slots: Mapping[int, int], final: Key | None) -> None:
+    where = f"token {final[2]} of {final[1]} on chain {final[0]}" if final is not None else "in flight"
+    if final is None or final[:2] != (chain_id, str(account["address"]).lower()):
+        verdict.add(False, what, f"the proof is about {account['address']} on chain {chain_id}; the story "
+                    f"leaves the token {where}")
+        return
+    contract = next((str(e["contract"]) for e in bundle["events"]
+                     if e["event"] in ("Transfer", "ConsecutiveTransfer")
+                     and _key(e["chain_id"], e["address"], final[2])[:2] == final[:2]), "")
+    if contract not in OWNER_LAYOUT:
+        verdict.add(True, what, f"not available: no known storage layout for {contract or 'this contract'}")
+        return
+    owner = proven_owner(slots, Holding(chain_id, final[1], contract, final[2]))
+    holder = _last_holder(bundle, final)
+    verdict.add(owner is not None and owner.lower() == holder.lower(), what,
+                f"the state proves owner {owner}, the story's last holder is {holder}")
+
+
+def _last_holder(bundle: Mapping[str, Any], final: Key) -> str:
+    holder = ZERO
+    for entry in bundle["events"]:
+        moved = _moved(entry, final)
+        if moved is not None and moved[0] == final:
+            holder = moved[2]
+    return holder
+
+
+def _check_record(bundle: Mapping[str, Any], verdict: Verdict, what: str, account: Mapping[str, Any],
+                  slots: Mapping[int, int]) -> None:
+    registered = next((e for e in bundle["events"] if e["event"] == "RightsRegistered"
+                       and str(e["address"]).lower() == str(account["address"]).lower()), None)
+    if registered is None:
+        verdict.add(False, what, f"the story registers nothing at {account['address']}")
+        return
+    args = registered["args"]
+    record = proven_record(slots, str(args["contentHash"]))
+    expected = {"creator": str(args["creator"]).lower(), "collection": str(args["collection"]).lower(),
+                "token_id": int(args["tokenId"])}
+    got = None if record is None else {k: (v.lower() if isinstance(v, str) else v) for k, v in record.items()}
+    verdict.add(got == expected, what, f"the state proves record {got}, the story registers {expected}")
 
 
 def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
-                  validators: Mapping[int, set[str]] | None = None,
-                  hops: Iterable[Mapping[str, Any]] = ()) -> Verdict:
+                  validators: Mapping[int, set[str]] | None = None) -> Verdict:
     """Check everything in the module docstring; the verdict lists every check."""
     verdict = Verdict()
-    if not verdict.add(bundle.get("format") == "chainright-provenance-bundle/1", "format",
+    if not verdict.add(bundle.get("format") in FORMATS, "format",
                        f"unknown bundle format {bundle.get('format')!r}"):
         return verdict
     _verify_headers(bundle, verdict, validators or {})
     headers = bundle.get("headers", {})
     events_ok = all([_verify_event(e, headers, verdict) for e in bundle["events"]])
     if events_ok:
-        _verify_story(bundle, verdict, hops)
+        final = _verify_story(bundle, verdict)
+        if verdict.ok:
+            _verify_state(bundle, verdict, final)
     if content is not None:
         registered = [e["args"].get("contentHash") for e in bundle["events"]
                       if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")]

@@ -82,3 +82,44 @@ def test_a_forged_receipt_does_not_match_the_proven_value(busy_block):
     forged = dict(receipts[1], cumulativeGasUsed=hex(int(receipts[1]["cumulativeGasUsed"], 16) + 1))
     root = bytes.fromhex(block["receiptsRoot"][2:])
     assert verify_proof(root, rlp.encode(1), receipt_proof(receipts, 1)) != encode_receipt(forged)
+
+
+def test_transactions_root_and_proofs_match_anvils_block(busy_block, two_chains):
+    from chain.proofs import call_of, transaction_proof, transactions_root
+
+    block, _ = busy_block
+    url = two_chains.spec("home").rpc_url
+    raws = [bytes.fromhex(rpc_call(url, "eth_getRawTransactionByHash", [h])[2:]) for h in block["transactions"]]
+    root = bytes.fromhex(block["transactionsRoot"][2:])
+    assert transactions_root(raws) == root
+    proven = verify_proof(root, rlp.encode(3), transaction_proof(raws, 3))
+    assert proven == raws[3]
+    to, data = call_of(proven)
+    assert to == dev_account(9).address.lower() and data == b""
+    with pytest.raises(ProofError):
+        verify_proof(root, rlp.encode(3), transaction_proof(raws, 3)[:-1])
+
+
+def test_storage_proofs_of_anvils_state_prove_values_and_absence(two_chains):
+    from chain.proofs import ProofError, verify_account, verify_storage
+    from chain.proofs.state import mapping_slot
+
+    spec = two_chains.spec("home")
+    web3 = connect(spec)
+    sender = TxSender(web3, dev_account(8))
+    # A contract whose slot 0 holds 0x2a: PUSH1 0x2a PUSH1 0 SSTORE, then return empty runtime code.
+    receipt = sender.transact({"data": "0x602a60005560006000f3", "gas": 100_000})
+    address = receipt["contractAddress"]
+    block = rpc_call(spec.rpc_url, "eth_getBlockByNumber", [hex(receipt["blockNumber"]), False])
+    absent = mapping_slot(7, 3)
+    proof = rpc_call(spec.rpc_url, "eth_getProof", [address, [f"0x{0:064x}", f"0x{absent:064x}"], block["number"]])
+    state_root = bytes.fromhex(block["stateRoot"][2:])
+    account = verify_account(state_root, address, [bytes.fromhex(n[2:]) for n in proof["accountProof"]])
+    assert account is not None and account.storage_root.hex() == proof["storageHash"][2:]
+    values = [verify_storage(account.storage_root, int(p["key"], 16), [bytes.fromhex(n[2:]) for n in p["proof"]])
+              for p in proof["storageProof"]]
+    assert values == [0x2A, 0]
+    tampered = [bytes.fromhex(n[2:]) for n in proof["accountProof"]]
+    tampered[-1] = tampered[-1][:-1] + bytes([tampered[-1][-1] ^ 1])
+    with pytest.raises(ProofError):
+        verify_account(state_root, address, tampered)

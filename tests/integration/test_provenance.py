@@ -95,6 +95,8 @@ def test_bundle_verifies_offline_with_the_content(story):
     verdict = verify_bundle(json.loads(text), content=WORK)
     assert verdict.ok, verdict.first_break
     assert any(c.what == "story" and SECOND.address in c.detail for c in verdict.checks)
+    owner = next(c for c in verdict.checks if "state proof of the owner" in c.what)
+    assert owner.ok and owner.detail.lower().count(SECOND.address.lower()) == 2
 
 
 def _tampered(bundle, mutate):
