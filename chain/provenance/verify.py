@@ -242,7 +242,7 @@ def _message_of(entry: Mapping[str, Any], header: Mapping[str, Any]) -> dict[str
     if to is None or to.lower() != str(entry["address"]).lower():
         raise ValueError(f"the transaction calls {to}, not the bridge {entry['address']}")
     fragment = entry["call_abi"]
-    types = [_abi_type(i) for i in fragment["inputs"]]
+    types = [abi_type(i) for i in fragment["inputs"]]
     selector = keccak(text=f"{fragment['name']}({','.join(types)})")[:4]
     if fragment["name"] != "deliver" or data[:4] != selector:
         raise ValueError("the transaction does not call deliver(message, signatures)")
