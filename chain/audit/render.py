@@ -49,8 +49,8 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("licenses", str(len(report.licenses))),
         ("license_income_wei", str(report.license_income)),
     ]
-    for kind in ("lock", "delivery", "burn", "unlock"):
-        rows.append((f"bridge_{kind}s", str(sum(m.kind == kind for m in report.bridge))))
+    for kind, plural in (("lock", "locks"), ("delivery", "deliveries"), ("burn", "burns"), ("unlock", "unlocks")):
+        rows.append((f"bridge_{plural}", str(sum(m.kind == kind for m in report.bridge))))
     for t in report.totals:
         sym = report.currency(t.currency).symbol
         rows += [
