@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from sqlalchemy import Engine, and_, inspect, or_, select
 from web3 import Web3
@@ -16,6 +17,7 @@ from chain.audit.report import (
     ETH,
     SPLITTER_CONTRACT,
     WATCHED_CONTRACTS,
+    AuctionLot,
     Currency,
     EventRow,
     Mismatch,
@@ -23,6 +25,7 @@ from chain.audit.report import (
     Report,
     Split,
     Window,
+    auctions_from,
     build_report,
     reconcile,
     relevant,
@@ -55,6 +58,7 @@ _ERC20 = [
         "outputs": [{"name": "", "type": "uint8"}],
     },
 ]
+_AUCTION_CREATED = "AuctionCreated(uint256,address,address,uint256,uint96,uint128,uint40,uint40)"
 _SPLITTER_VIEW = [
     {
         "type": "function",
@@ -190,6 +194,11 @@ def index_rows(
                                 chain_events.c.event == "DefaultRoyaltyUpdated",
                                 chain_events.c.address == collection,
                             ),
+                            and_(
+                                chain_events.c.contract == "Marketplace",
+                                chain_events.c.event == "AuctionCreated",
+                                chain_events.c.ref_address == collection,
+                            ),
                         ),
                     )
                 )
@@ -282,6 +291,51 @@ def chain_splits(web3: Web3, candidates: Iterable[str]) -> dict[str, Split]:
     return out
 
 
+def auction_lots(
+    web3: Web3,
+    decoder: EventDecoder,
+    chain_id: int,
+    marketplace: str | None,
+    collection: str,
+    window: Window,
+    auction_ids: Iterable[str],
+) -> dict[str, AuctionLot]:
+    """The chain's ``AuctionCreated`` of the settled auctions (the settlement names only the id):
+    one ``eth_getLogs`` filtered on the indexed auction ids, up to the window's end."""
+    ids = sorted({int(i) for i in auction_ids})
+    if not ids or marketplace is None:
+        return {}
+    topic = "0x" + keccak(text=_AUCTION_CREATED).hex()
+    logs = retry_read(
+        lambda: web3.eth.get_logs(
+            {
+                "fromBlock": 0,
+                "toBlock": window.to_block,
+                "address": Web3.to_checksum_address(marketplace),
+                "topics": [topic, ["0x" + i.to_bytes(32, "big").hex() for i in ids]],
+            }
+        ),
+        what="eth_getLogs",
+    )
+    rows = []
+    for raw in logs:
+        event = decoder.decode("Marketplace", raw, chain_id)
+        if event is not None:
+            rows.append(
+                EventRow(
+                    chain_id,
+                    event.block_number,
+                    event.tx_hash,
+                    event.log_index,
+                    event.address,
+                    event.contract,
+                    event.event,
+                    json.loads(event.args_json()),
+                )
+            )
+    return auctions_from(rows, collection)
+
+
 def receipt_facts(web3: Web3, tx_hashes: Iterable[str]) -> dict[str, ReceiptFacts]:
     out: dict[str, ReceiptFacts] = {}
     for tx in sorted(set(tx_hashes)):
@@ -356,22 +410,32 @@ def make_report(
             "index has no event about it; check the address and --chain"
         )
     index_splits = splits_from(support)
-    index_splitters = splitters_of([*support, *in_window], collection, index_splits)
-    index_side = relevant(in_window, collection, index_splitters, window)
+    index_auctions = auctions_from(support, collection)
+    index_splitters = splitters_of([*support, *in_window], collection, index_splits, index_auctions)
+    index_side = relevant(in_window, collection, index_splitters, window, index_auctions)
 
     progress("reading the chain")
     core = {a: c for c, a in platform.items() if c in WATCHED_CONTRACTS and c != SPLITTER_CONTRACT}
     chain_core = chain_logs(web3, decoder, chain_id, core, window, progress=progress)
+    chain_auctions = auction_lots(
+        web3,
+        decoder,
+        chain_id,
+        platform.get("Marketplace"),
+        collection,
+        window,
+        {str(r.arg("auctionId")) for r in chain_core if r.event == "AuctionSettled"},
+    )
     current = current_royalty_receiver(web3, collection)
     candidates = (
-        {r.addr("royaltyReceiver") for r in chain_core if r.event == "OrderFilled"}
+        {r.addr("royaltyReceiver") for r in chain_core if r.event in ("OrderFilled", "AuctionSettled")}
         | {r.addr("receiver") for r in chain_core if r.event in ("LicenseFeePaid", "LicenseFeeCredited")}
         | set(index_splitters)
         | {current or ""}
     )
     on_chain_splits = chain_splits(web3, candidates)
     chain_splitters = sorted(
-        set(splitters_of(chain_core, collection, on_chain_splits))
+        set(splitters_of(chain_core, collection, on_chain_splits, chain_auctions))
         | {s for s in on_chain_splits if s in {*index_splitters, current}}
     )
     chain_split_logs = chain_logs(
@@ -382,7 +446,9 @@ def make_report(
         window,
         progress=progress,
     )
-    chain_side = relevant([*chain_core, *chain_split_logs], collection, set(chain_splitters), window)
+    chain_side = relevant(
+        [*chain_core, *chain_split_logs], collection, set(chain_splitters), window, chain_auctions
+    )
     progress(f"checking {len({r.tx_hash for r in index_side})} receipts")
     receipts = receipt_facts(web3, [r.tx_hash for r in index_side])
 
@@ -404,6 +470,7 @@ def make_report(
         index_side,
         index_splits,
         indexed_to=indexed_to,
+        auctions=index_auctions,
         currencies=currencies(web3, {r.addr("currency") for r in index_side if r.event == "OrderFilled"}),
     )
     report.mismatches = mismatches

@@ -49,7 +49,8 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("licenses", str(len(report.licenses))),
         ("license_income_wei", str(report.license_income)),
     ]
-    for kind, plural in (("lock", "locks"), ("delivery", "deliveries"), ("burn", "burns"), ("unlock", "unlocks")):
+    plurals = (("lock", "locks"), ("delivery", "deliveries"), ("burn", "burns"), ("unlock", "unlocks"))
+    for kind, plural in plurals:
         rows.append((f"bridge_{plural}", str(sum(m.kind == kind for m in report.bridge))))
     for t in report.totals:
         sym = report.currency(t.currency).symbol
@@ -309,8 +310,7 @@ def render_html(report: Report) -> str:
     currencies = [t.currency for t in report.totals] or [ETH]
     per = "per UTC day" if report.bucket_unit == "day" else "per block range"
     charts = "".join(
-        f'<h3>{escape(cur(c).symbol)} <small class="meta">({per})'
-        f"</small></h3>{chart_svg(report, c)}"
+        f'<h3>{escape(cur(c).symbol)} <small class="meta">({per})</small></h3>{chart_svg(report, c)}'
         for c in currencies
     )
     legend = (

@@ -87,6 +87,16 @@ class Split:
 
 
 @dataclass(frozen=True)
+class AuctionLot:
+    """What ``AuctionCreated`` said of an auction (its settlement names only the auction id)."""
+
+    auction_id: str
+    seller: str
+    token_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Sale:
     time: int | None
     block: int
@@ -233,11 +243,34 @@ def splits_from(rows: Iterable[EventRow]) -> dict[str, Split]:
     return out
 
 
+def auctions_from(rows: Iterable[EventRow], collection: str) -> dict[str, AuctionLot]:
+    """The collection's auctions announced by ``Marketplace.AuctionCreated``, by auction id."""
+    coll = collection.lower()
+    return {
+        str(r.arg("auctionId")): AuctionLot(
+            str(r.arg("auctionId")), str(r.arg("seller")), str(r.arg("tokenId")), r.amount("quantity")
+        )
+        for r in rows
+        if (r.contract, r.event) == ("Marketplace", "AuctionCreated") and r.addr("token") == coll
+    }
+
+
+def _settles(r: EventRow, auctions: Mapping[str, AuctionLot] | None) -> bool:
+    return (r.contract, r.event) == ("Marketplace", "AuctionSettled") and str(r.arg("auctionId")) in (
+        auctions or {}
+    )
+
+
 def relevant(
-    rows: Iterable[EventRow], collection: str, splitters: Iterable[str], window: Window | None = None
+    rows: Iterable[EventRow],
+    collection: str,
+    splitters: Iterable[str],
+    window: Window | None = None,
+    auctions: Mapping[str, AuctionLot] | None = None,
 ) -> list[EventRow]:
-    """The rows the report is about: sales, licenses (grants and their fee payments) and bridge
-    movements of ``collection``, and withdrawals from ``splitters``; within ``window`` if given."""
+    """The rows the report is about: sales (fills, and settlements of ``auctions``), licenses
+    (grants and their fee payments) and bridge movements of ``collection``, and withdrawals from
+    ``splitters``; within ``window`` if given."""
     coll = collection.lower()
     split_set = {s.lower() for s in splitters}
     rows = [r for r in rows if window is None or window.from_block <= r.block_number <= window.to_block]
@@ -251,6 +284,7 @@ def relevant(
         what = (r.contract, r.event)
         if (
             (what in SALE_EVENTS and r.addr("token") == coll)
+            or _settles(r, auctions)
             or (what == ("Licensing", "LicenseGranted") and r.addr("collection") == coll)
             or (
                 what in LICENSE_EVENTS
@@ -264,7 +298,12 @@ def relevant(
     return sorted(out, key=lambda r: (r.block_number, r.log_index))
 
 
-def splitters_of(rows: Iterable[EventRow], collection: str, splits: Mapping[str, Split]) -> list[str]:
+def splitters_of(
+    rows: Iterable[EventRow],
+    collection: str,
+    splits: Mapping[str, Split],
+    auctions: Mapping[str, AuctionLot] | None = None,
+) -> list[str]:
     """The collection's royalty receivers that are splitters: named by its sales, its license fee
     payments, or its ``DefaultRoyaltyUpdated`` events."""
     coll = collection.lower()
@@ -276,7 +315,7 @@ def splitters_of(rows: Iterable[EventRow], collection: str, splits: Mapping[str,
     }
     seen: set[str] = set()
     for r in rows:
-        if (r.contract, r.event) in SALE_EVENTS and r.addr("token") == coll:
+        if ((r.contract, r.event) in SALE_EVENTS and r.addr("token") == coll) or _settles(r, auctions):
             seen.add(r.addr("royaltyReceiver"))
         elif r.event == "DefaultRoyaltyUpdated" and r.address.lower() == coll:
             seen.add(r.addr("receiver"))
@@ -310,6 +349,7 @@ def build_report(
     *,
     indexed_to: int | None = None,
     currencies: Mapping[str, Currency] | None = None,
+    auctions: Mapping[str, AuctionLot] | None = None,
     max_buckets: int = 12,
 ) -> Report:
     """The report's sections and totals from ``rows`` (already limited by ``relevant``)."""
@@ -321,7 +361,28 @@ def build_report(
         currencies={k.lower(): v for k, v in (currencies or {}).items()},
     )
     for r in rows:
-        if (r.contract, r.event) in SALE_EVENTS:
+        lot = (auctions or {}).get(str(r.arg("auctionId"))) if r.event == "AuctionSettled" else None
+        if lot is not None and r.addr("winner") not in ("", ETH):
+            report.sales.append(
+                Sale(
+                    time=r.block_time,
+                    block=r.block_number,
+                    tx=r.tx_hash,
+                    log_index=r.log_index,
+                    token_id=lot.token_id,
+                    seller=lot.seller,
+                    buyer=str(r.arg("winner")),
+                    quantity=lot.quantity,
+                    unit_price=r.amount("amount") // max(1, lot.quantity),
+                    price=r.amount("amount"),
+                    currency=ETH,
+                    royalty=r.amount("royalty"),
+                    royalty_receiver=str(r.arg("royaltyReceiver")),
+                    fee=r.amount("fee"),
+                    side="auction",
+                )
+            )
+        elif (r.contract, r.event) in SALE_EVENTS:
             qty, unit = r.amount("amount"), r.amount("unitPrice")
             report.sales.append(
                 Sale(

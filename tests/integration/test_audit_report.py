@@ -80,11 +80,11 @@ def world(two_chains: ChainSettings, artifacts, tmp_path_factory) -> dict[str, A
                                                       False), salt))
     nft = contract("CreatorCollection", factory.functions.predictCollectionAddress(CREATOR.address, salt).call())
     hashes = []
-    for i in range(5):
+    for i in range(6):
         work = f"audit work {label} {i}".encode()
         hashes.append(hashlib.sha256(work).digest())
         send(CREATOR, nft.functions.mintWork(CREATOR.address, hashes[-1], cid_to_bytes(raw_cid(work))))
-    first = nft.functions.totalSupply().call() - 4
+    first = nft.functions.totalSupply().call() - 5
     market = contract("Marketplace")
     send(CREATOR, nft.functions.setApprovalForAll(market.address, True))
     coin_address, _ = sender(DEPLOYER).deploy(artifacts.get("MktTestERC20").abi,
@@ -106,6 +106,13 @@ def world(two_chains: ChainSettings, artifacts, tmp_path_factory) -> dict[str, A
     from_block = web3.eth.block_number + 1
     eth_sales = [sell(first + 1, 2 * 10**18, BUYER2), sell(first + 2, 3 * 10**17, BUYER)]
     coin_sales = [sell(first + 3, 250 * COIN, BUYER, coin.address)]
+    now = int(web3.eth.get_block("latest")["timestamp"])
+    send(CREATOR, market.functions.createAuction((nft.address, 0, first + 5, 1, 10**17, 0, 0, 0, now + 30, 0)))
+    auction_id = market.functions.nextAuctionId().call() - 1
+    bid = send(BUYER2, market.functions.bid(auction_id), value=5 * 10**17)
+    web3.provider.make_request("evm_increaseTime", [40])  # type: ignore[arg-type]
+    web3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    settled = send(DEPLOYER, market.functions.settleAuction(auction_id))
 
     licensing = contract("Licensing")
     fee = 10**16
@@ -131,10 +138,11 @@ def world(two_chains: ChainSettings, artifacts, tmp_path_factory) -> dict[str, A
 
     pending = market.functions.pendingWithdrawals(DEPLOYER.address).call
     expected = {
-        "eth_volume": sum(int(web3.eth.get_transaction(r["transactionHash"])["value"]) for r in eth_sales),
+        "eth_volume": sum(int(web3.eth.get_transaction(r["transactionHash"])["value"]) for r in [*eth_sales, bid]),
         "eth_royalties": sum(_balance_delta(lambda b: web3.eth.get_balance(splitter, b), r["blockNumber"])
-                             for r in eth_sales),
-        "eth_fees": sum(_balance_delta(lambda b: pending(block_identifier=b), r["blockNumber"]) for r in eth_sales),
+                             for r in [*eth_sales, settled]),
+        "eth_fees": sum(_balance_delta(lambda b: pending(block_identifier=b), r["blockNumber"])
+                        for r in [*eth_sales, settled]),
         "coin_volume": -sum(_balance_delta(lambda b: coin.functions.balanceOf(BUYER.address).call(
             block_identifier=b), r["blockNumber"]) for r in coin_sales),
         "coin_royalties": sum(_balance_delta(lambda b: coin.functions.balanceOf(splitter).call(block_identifier=b),
@@ -191,17 +199,19 @@ def test_report_totals_equal_the_sums_from_receipts_and_balances(world, tmp_path
     assert "reconciliation: ok" in done.stdout
     exp = world["expected"]
     summary = {r["key"]: r["value"] for r in _csv(tmp_path / "summary.csv")}
-    assert int(summary["volume_ETH"]) == exp["eth_volume"] == 2 * 10**18 + 3 * 10**17
+    assert int(summary["volume_ETH"]) == exp["eth_volume"] == 2 * 10**18 + 3 * 10**17 + 5 * 10**17
     assert int(summary["royalties_ETH"]) == exp["eth_royalties"] > 0
     assert int(summary["fees_ETH"]) == exp["eth_fees"] > 0
     assert int(summary["volume_MKTC"]) == exp["coin_volume"] == 250 * COIN
     assert int(summary["royalties_MKTC"]) == exp["coin_royalties"] > 0
     assert int(summary["fees_MKTC"]) == exp["coin_fees"] > 0
     assert int(summary["license_income_wei"]) == exp["license_income"] > 0
-    assert summary["sales"] == "3" and summary["bridge_locks"] == "1" and summary["mismatches"] == "0"
+    assert summary["sales"] == "4" and summary["bridge_locks"] == "1" and summary["mismatches"] == "0"
 
     sales = _csv(tmp_path / "sales.csv")
     assert all(s["royalty_receiver"].lower() == world["splitter"].lower() for s in sales)
+    assert [(s["side"], s["buyer"], s["price"]) for s in sales if s["side"] == "auction"] == [
+        ("auction", BUYER2.address, str(5 * 10**17))]
     royalties = _csv(tmp_path / "royalties.csv")
     eth_lines = {r["recipient"]: r for r in royalties if r["currency"] == "ETH"}
     total = exp["eth_royalties"]

@@ -286,3 +286,34 @@ def test_csv_and_html_render_the_same_figures() -> None:
     assert parser.external == [] and "<script" not in page
     assert "Reconciliation FAILED" in page and "missing_from_index" in page
     assert "0.3 ETH" in page  # the ETH royalties total, in whole units
+
+
+def test_auction_settlements_of_the_collection_are_sales() -> None:
+    from chain.audit.report import auctions_from
+
+    created = [
+        ev(2, 0, "Marketplace", "AuctionCreated", auctionId=1, seller=SELLER, token=COLL, tokenId=9, quantity=1,
+           reservePrice=1, start=0, end=0),
+        ev(3, 0, "Marketplace", "AuctionCreated", auctionId=2, seller=SELLER, token=OTHER, tokenId=9, quantity=1,
+           reservePrice=1, start=0, end=0),
+        ev(4, 0, "Marketplace", "AuctionCreated", auctionId=3, seller=SELLER, token=COLL, tokenId=8, quantity=1,
+           reservePrice=1, start=0, end=0),
+    ]
+    lots = auctions_from(created, COLL)
+    assert sorted(lots) == ["1", "3"] and lots["1"].token_id == "9"
+    settled = [
+        ev(12, 0, "Marketplace", "AuctionSettled", auctionId=1, winner=BUYER, amount=10**18,
+           royaltyReceiver=SPLIT, royalty=10**17, fee=25 * 10**15),
+        ev(13, 0, "Marketplace", "AuctionSettled", auctionId=2, winner=BUYER, amount=10**18,
+           royaltyReceiver=OTHER, royalty=10**17, fee=25 * 10**15),      # another collection's auction
+        ev(14, 0, "Marketplace", "AuctionSettled", auctionId=3, winner=ETH, amount=0,
+           royaltyReceiver=ETH, royalty=0, fee=0),                       # no bid: the lot went back
+    ]
+    rows = relevant(settled, COLL, [], WINDOW, lots)
+    assert [r.arg("auctionId") for r in rows] == [1, 3]
+    assert splitters_of(settled, COLL, SPLITS, lots) == [SPLIT.lower()]
+    report = build_report(COLL, 31337, WINDOW, rows, SPLITS, auctions=lots)
+    (sale,) = report.sales
+    assert (sale.side, sale.token_id, sale.seller, sale.buyer, sale.price, sale.royalty, sale.fee) == (
+        "auction", "9", SELLER, BUYER, 10**18, 10**17, 25 * 10**15)
+    assert relevant(settled, COLL, [], WINDOW) == []  # without the lots, nothing ties a settlement to COLL
