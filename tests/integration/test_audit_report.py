@@ -281,3 +281,21 @@ def test_bad_input_and_an_unreachable_chain_are_one_line_errors(world, tmp_path,
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and message in lines[-1], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_window_of_dates_and_a_chain_id_resolve_to_the_blocks_they_cover(world, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    web3 = connect(world["settings"].spec("home"))
+
+    def at(block: int) -> str:
+        stamp = int(web3.eth.get_block(block)["timestamp"])
+        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    done = _run(world, world["db"], tmp_path, "--from", at(world["from"]), "--to", at(world["to"]),
+                "--chain", "31337")
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = {r["key"]: r["value"] for r in _csv(tmp_path / "summary.csv")}
+    # blocks sharing the boundary seconds belong to the window too
+    assert int(summary["from_block"]) <= world["from"] and int(summary["to_block"]) >= world["to"]
+    assert summary["from_time"] == at(world["from"]) and summary["reconciliation"] == "ok"
