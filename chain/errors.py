@@ -97,3 +97,7 @@ class OrderCounterError(OrderError):
 
 class OrderNotActiveError(OrderError):
     """Raised when an order's time window does not contain the given time (not started or expired)."""
+
+
+class AuditError(ChainError):
+    """Raised when an audit report cannot be made: a bad address, window or collection."""

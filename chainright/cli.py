@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
+from chainright.audit_cmd import audit_app
 
 if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
     from api.settings import ApiSettings
@@ -45,6 +46,7 @@ consortium_app = typer.Typer(no_args_is_help=True,
 app.add_typer(consortium_app, name="consortium")
 relayer_app = typer.Typer(no_args_is_help=True, help="Run and inspect the bridge relayer.")
 app.add_typer(relayer_app, name="relayer")
+app.add_typer(audit_app, name="audit")
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])

@@ -20,6 +20,7 @@ from chain.settings import ChainSettings
 CHILD_RULES: list[ChildRule] = [
     ChildRule("CollectionFactory", "CollectionCreated", "collection", "CreatorCollection"),
     ChildRule("CollectionFactory", "Editions1155Created", "editions", "Editions1155"),
+    ChildRule("SplitterFactory", "SplitterCreated", "splitter", "RoyaltySplitter"),
 ]
 """Factories' announcements of new contracts, per contract family."""
 
