@@ -68,6 +68,15 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     return rows
 
 
+def _bridge_rows(report: Report) -> list[tuple[Any, ...]]:
+    """The bridge movements, one row each, as both the CSV and the HTML table show them."""
+    return [
+        (iso(m.time), m.block, m.tx, m.kind, m.transfer_id, m.token_id, m.sender, m.recipient,
+         m.dest_chain_id)
+        for m in report.bridge
+    ]
+
+
 def render_csv(report: Report) -> dict[str, str]:
     """File name -> CSV text, one per section plus ``summary.csv``."""
     cur = report.currency
@@ -186,20 +195,7 @@ def render_csv(report: Report) -> dict[str, str]:
                 "recipient",
                 "dest_chain_id",
             ),
-            (
-                (
-                    iso(m.time),
-                    m.block,
-                    m.tx,
-                    m.kind,
-                    m.transfer_id,
-                    m.token_id,
-                    m.sender,
-                    m.recipient,
-                    m.dest_chain_id,
-                )
-                for m in report.bridge
-            ),
+            _bridge_rows(report),
         ),
         "mismatches.csv": _csv(
             ("kind", "where", "detail"), ((m.kind, m.where, m.detail) for m in report.mismatches)
@@ -421,20 +417,7 @@ def render_html(report: Report) -> str:
         "<h2>Bridge movements</h2>",
         _table(
             ("time", "block", "tx", "movement", "transfer id", "token", "sender", "recipient", "to chain"),
-            [
-                (
-                    iso(m.time),
-                    m.block,
-                    m.tx,
-                    m.kind,
-                    m.transfer_id,
-                    m.token_id,
-                    m.sender,
-                    m.recipient,
-                    m.dest_chain_id,
-                )
-                for m in report.bridge
-            ],
+            _bridge_rows(report),
             {1},
         ),
         "<h2>Reconciliation</h2>",
