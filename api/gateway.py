@@ -32,6 +32,8 @@ class ChainGateway:
         self._contracts: dict[tuple[int, str, str], Any] = {}
         self._immutable: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
+        self._addresses: dict[tuple[int | None, int, str], str] = {}
+        """Deployment addresses by (file modification time, chain, name): a redeploy is seen."""
 
     def specs(self) -> list[ChainSpec]:
         return self.settings.specs("all")
@@ -48,9 +50,13 @@ class ChainGateway:
             if chain_id not in self._web3:
                 spec = self.spec_for(chain_id)
                 try:
-                    self._web3[chain_id] = connect(spec)
+                    web3 = connect(spec)
                 except ChainError as exc:
                     raise ServiceUnavailableError(str(exc)) from None
+                # The chain id was checked on connect and the API never signs or sends: web3's
+                # validation layer would only add an eth_chainId round trip to every call.
+                web3.middleware_onion.remove("validation")
+                self._web3[chain_id] = web3
             return self._web3[chain_id]
 
     @cached_property
@@ -66,9 +72,21 @@ class ChainGateway:
 
     def address(self, chain_id: int, name: str) -> str:
         try:
-            return self.registry.address(chain_id, name)
-        except DeploymentError as exc:
-            raise ServiceUnavailableError(str(exc)) from None
+            stamp = self.settings.deployments_file.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        key = (stamp, chain_id, name)
+        cached = self._addresses.get(key)
+        if cached is None:
+            try:
+                cached = self.registry.address(chain_id, name)
+            except DeploymentError as exc:
+                raise ServiceUnavailableError(str(exc)) from None
+            with self._lock:
+                if len(self._addresses) > 1024:
+                    self._addresses.clear()
+                self._addresses[key] = cached
+        return cached
 
     def contract(self, chain_id: int, name: str, address: str | None = None, *,
                  artifact: str | None = None) -> Any:

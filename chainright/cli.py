@@ -571,29 +571,31 @@ def indexer_run(
 def bench_all(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
-    transfers: Annotated[int, typer.Option(help="Transactions per throughput run.")] = 1000,
-    seconds: Annotated[float, typer.Option(help="Seconds per API read run.")] = 5.0,
+    quick: Annotated[bool, typer.Option("--quick", help="Small counts (a smoke run; figures are rough).")
+                     ] = False,
+    transfers: Annotated[int | None, typer.Option(help="Transactions per throughput run (1000).")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Seconds per API read run (5).")] = None,
+    sales: Annotated[int | None, typer.Option(help="End-to-end sales through the API (200).")] = None,
+    buyers: Annotated[int, typer.Option(help="Buyers buying concurrently (1-4).", min=1, max=4)] = 4,
+    bridge_count: Annotated[int | None, typer.Option(help="Sequential bridge transfers (latency, 30).")
+                            ] = None,
+    bridge_batch: Annotated[int | None, typer.Option(help="Bridge transfers sent together (50).")] = None,
 ) -> None:
-    """Measure everything in one run on a fresh local platform and print one report."""
+    """Measure everything in one run on fresh local chains and print one report: gas, raw transfers/s,
+    end-to-end sales/s (API + chain) and their ratio, indexer events/s, API reads/s beside bare FastAPI,
+    bridge relay latency (p50, p95) and throughput. Progress goes to stderr."""
     if ctx.invoked_subcommand is not None:
         return
     import json
 
-    from chain.artifacts import compile_project
-    from chain.bench.gas import run_gas_bench
-    from chain.bench.transfers import run_transfer_bench
-    from chainright.benchmarks import LocalPlatform, api_reads_per_s, indexer_events_per_s
+    from chainright.benchmarks import run_report
 
-    artifacts = compile_project()
-    report: dict[str, Any] = {"gas": run_gas_bench(artifacts, progress=say)}
-    with LocalPlatform(say) as platform:
-        spec = platform.settings.spec("home")
-        raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
-        report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
-        report.update(indexer_events_per_s(platform, artifacts, transfers, say))
-        report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
-    report["conditions"] = {"chain": "anvil, one block per transaction (automine)", "confirmations": 0,
-                            "transactions": transfers, "api_read_seconds": seconds, "cores": os.cpu_count()}
+    def pick(value: Any, full: Any, small: Any) -> Any:
+        return value if value is not None else small if quick else full
+
+    report = run_report(transfers=pick(transfers, 1000, 50), seconds=pick(seconds, 5.0, 1.0),
+                        sales=pick(sales, 200, 8), buyers=buyers, bridge_count=pick(bridge_count, 30, 3),
+                        bridge_batch=pick(bridge_batch, 50, 5), say=say)
     if as_json:
         typer.echo(json.dumps(report))
         return
