@@ -4,10 +4,14 @@ registry and the build's ABIs. Routers take it through a dependency, never throu
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import collapse_if_tuple
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from api.errors import NotFoundError, ServiceUnavailableError
@@ -32,6 +36,9 @@ class ChainGateway:
         self._contracts: dict[tuple[int, str, str], Any] = {}
         self._immutable: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
+        self._functions: dict[tuple[str, str], tuple[bytes, list[str], list[str]]] = {}
+        self._addresses: dict[tuple[int | None, int, str], str] = {}
+        """Deployment addresses by (file modification time, chain, name): a redeploy is seen."""
 
     def specs(self) -> list[ChainSpec]:
         return self.settings.specs("all")
@@ -48,9 +55,13 @@ class ChainGateway:
             if chain_id not in self._web3:
                 spec = self.spec_for(chain_id)
                 try:
-                    self._web3[chain_id] = connect(spec)
+                    web3 = connect(spec)
                 except ChainError as exc:
                     raise ServiceUnavailableError(str(exc)) from None
+                # The chain id was checked on connect and the API never signs or sends: web3's
+                # validation layer would only add an eth_chainId round trip to every call.
+                web3.middleware_onion.remove("validation")
+                self._web3[chain_id] = web3
             return self._web3[chain_id]
 
     @cached_property
@@ -66,9 +77,21 @@ class ChainGateway:
 
     def address(self, chain_id: int, name: str) -> str:
         try:
-            return self.registry.address(chain_id, name)
-        except DeploymentError as exc:
-            raise ServiceUnavailableError(str(exc)) from None
+            stamp = self.settings.deployments_file.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        key = (stamp, chain_id, name)
+        cached = self._addresses.get(key)
+        if cached is None:
+            try:
+                cached = self.registry.address(chain_id, name)
+            except DeploymentError as exc:
+                raise ServiceUnavailableError(str(exc)) from None
+            with self._lock:
+                if len(self._addresses) > 1024:
+                    self._addresses.clear()
+                self._addresses[key] = cached
+        return cached
 
     def contract(self, chain_id: int, name: str, address: str | None = None, *,
                  artifact: str | None = None) -> Any:
@@ -84,6 +107,36 @@ class ChainGateway:
                     self._contracts.clear()
                 self._contracts[key] = cached
         return cached
+
+    def calldata(self, artifact: str, function: str, args: Sequence[Any]) -> str:
+        """ABI-encoded call of ``function`` (not overloaded) of ``artifact``: what
+        ``contract.encode_abi`` returns, without web3 re-validating the whole ABI (one keccak per
+        function) on every call, which is most of a hot route's time."""
+        selector, inputs, _ = self._function(artifact, function)
+        return "0x" + (selector + abi_encode(inputs, list(args))).hex()
+
+    def view(self, chain_id: int, address: str, artifact: str, function: str, args: Sequence[Any]) -> Any:
+        """``eth_call`` of a view at the latest block; its decoded outputs (one value unwrapped)."""
+        _, _, outputs = self._function(artifact, function)
+        call: dict[str, Any] = {"to": Web3.to_checksum_address(address),
+                                "data": self.calldata(artifact, function, args)}
+        raw = self.web3(chain_id).eth.call(call)  # type: ignore[arg-type]
+        values = abi_decode(outputs, bytes(raw))
+        return values[0] if len(values) == 1 else values
+
+    def _function(self, artifact: str, function: str) -> tuple[bytes, list[str], list[str]]:
+        key = (artifact, function)
+        entry = self._functions.get(key)
+        if entry is None:
+            matches = [item for item in self.artifacts.get(artifact).abi
+                       if item.get("type") == "function" and item.get("name") == function]
+            if len(matches) != 1:
+                raise ValueError(f"{artifact}.{function}: {len(matches)} functions of that name")
+            inputs = [collapse_if_tuple(dict(i)) for i in matches[0]["inputs"]]
+            outputs = [collapse_if_tuple(dict(o)) for o in matches[0]["outputs"]]
+            entry = (keccak(text=f"{function}({','.join(inputs)})")[:4], inputs, outputs)
+            self._functions[key] = entry
+        return entry
 
     def immutable_call(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         """Memoise a view whose answer never changes (e.g. which work a token belongs to)."""

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import encode
@@ -127,11 +128,16 @@ class MarketDomain:
 
     def separator(self) -> bytes:
         """The domain separator (the contract's ``domainSeparator()``)."""
-        return keccak(encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [DOMAIN_TYPEHASH, keccak(text=self.name), keccak(text=self.version), self.chain_id,
-             self.verifying_contract],
-        ))
+        return _separator(self.chain_id, self.verifying_contract, self.name, self.version)
+
+
+@lru_cache(maxsize=256)
+def _separator(chain_id: int, verifying_contract: str, name: str, version: str) -> bytes:
+    """Memoised: every order hash needs it, and it depends only on the domain's four fields."""
+    return keccak(encode(
+        ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+        [DOMAIN_TYPEHASH, keccak(text=name), keccak(text=version), chain_id, verifying_contract],
+    ))
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,23 @@ raw pre-signed transfers into the same anvil.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from hexbytes import HexBytes
 
 from api import create_app
 from api.db import Database
@@ -193,3 +200,208 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     db.dispose()
     return results
 
+
+
+def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int = 4) -> dict[str, Any]:
+    """Sales end to end through the real API (served by uvicorn) and the chain: the creator's signed
+    listings posted to ``POST /market/orders``, the buyers' fill transactions built by
+    ``POST /market/orders/{hash}/fill-tx``, signed by the buyers' wallets and sent raw.
+
+    The clock runs from the first listing signature to the last fill receipt. ``buyers`` wallets buy
+    concurrently (one thread each, every sale with its own listing and fill); each buyer signs its
+    fills with a local nonce and sends them without waiting for the previous receipt (pipelined);
+    HTTP connections are kept alive. Every fill is then checked to be mined and successful.
+    """
+    from api.client import ChainrightClient
+    from chain.orders import MarketDomain, listing, sign_order
+    from chain.wallet import Wallet
+
+    if sales < 1 or not 1 <= buyers <= 4:
+        raise ValueError("sales must be positive and buyers between 1 and 4")
+    officer = dev_account(6)
+    grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
+    web3 = connect(platform.settings.spec("home"))
+    with _api_process(platform, grants, say) as base:
+        officer_client = ChainrightClient(base, Wallet(officer), 31337)
+        officer_client.login()
+        creator_account = dev_account(1)
+        buyer_accounts = [dev_account(i) for i in (2, 3, 4, 5)[:buyers]]
+        clients = {}
+        for n, account in enumerate([creator_account, *buyer_accounts]):
+            client = ChainrightClient(base, Wallet(account), 31337)
+            client.login()
+            application = client.kyc_apply({"legal_name": f"Bench User {n}", "date_of_birth": "1990-01-01",
+                                            "country": "FR", "document_type": "passport",
+                                            "document_number": f"BENCH-{n:04d}"})
+            officer_client.post(f"/kyc/applications/{application['id']}/approve", {"level": 2})
+            clients[account.address] = client
+        creator = clients[creator_account.address]
+        say(f"e2e bench: creator and {buyers} buyers KYC-verified; minting {sales} tokens")
+        out = creator.collection_tx("Bench Sales", "BSAL", None, 500)
+        Wallet(creator_account).send(web3, out["transaction"])
+        collection = out["predicted_address"]
+        cid = _upload(creator, f"bench sales {time.time()}".encode())
+        Wallet(creator_account).send(web3, creator.mint_tx(cid, collection, quantity=sales))
+        nft = web3.eth.contract(address=collection, abi=Artifacts.load().get("CreatorCollection").abi)
+        market = DeploymentRegistry(platform.settings.deployments_file).address(31337, "Marketplace")
+        seller = TxSender(web3, creator_account)
+        seller.transact(seller.call_tx(nft.functions.setApprovalForAll(market, True)))
+        domain = MarketDomain(31337, market)
+        price = 10**15
+        senders = [TxSender(web3, a) for a in buyer_accounts]
+        fees = senders[0].fees()
+        hashes: list[list[HexBytes]] = [[] for _ in buyer_accounts]
+        errors: list[str] = []
+        timings = {"sign_listing": 0.0, "post_order": 0.0, "fill_tx": 0.0, "sign_fill": 0.0, "send": 0.0}
+        lock = threading.Lock()
+
+        def worker(k: int) -> None:
+            buyer, sender = clients[buyer_accounts[k].address], senders[k]
+            seller_client = ChainrightClient(base, Wallet(creator_account), 31337)
+            seller_client.token = creator.token
+            spent = dict.fromkeys(timings, 0.0)
+            try:
+                for token_id in range(1 + k, sales + 1, buyers):
+                    t0 = time.perf_counter()
+                    now = int(time.time())
+                    order = listing(seller=creator_account.address, token=collection, token_id=token_id,
+                                    unit_price=price, start=now - 60, expiry=now + 3600, counter=0)
+                    signed = sign_order(order, domain, creator_account)
+                    t1 = time.perf_counter()
+                    posted = seller_client.submit_order({
+                        "chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+                        "token_id": token_id, "unit_price": price, "start": order.start,
+                        "expiry": order.expiry, "salt": order.salt, "counter": 0,
+                        "signature": "0x" + signed.signature.hex()})
+                    t2 = time.perf_counter()
+                    tx = buyer.fill_tx(posted["order_hash"])
+                    t3 = time.perf_counter()
+                    fill: dict[str, Any] = {"to": tx["to"], "data": tx["data"], "value": int(tx["value"], 16),
+                                            "gas": int(tx["gas"] * 1.2) + 10_000, **fees}
+                    raw, tx_hash = sender.sign(fill)  # type: ignore[arg-type]
+                    t4 = time.perf_counter()
+                    sender.send_raw(raw, tx_hash)
+                    t5 = time.perf_counter()
+                    hashes[k].append(tx_hash)
+                    for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                        spent[key] += dt
+            except Exception as exc:  # reported after the join, with the sale that failed
+                errors.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                seller_client.close()
+                with lock:
+                    for key, dt in spent.items():
+                        timings[key] += dt
+
+        say(f"e2e bench: {sales} sales through the API by {buyers} concurrent buyers")
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(buyers)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(f"e2e sale failed: {errors[0]}")
+        for k, sender in enumerate(senders):
+            for tx_hash in hashes[k]:
+                sender.wait(tx_hash)
+        elapsed = time.perf_counter() - started
+        owners = {nft.functions.ownerOf(t).call() for t in (1, sales)}
+        if owners - {a.address for a in buyer_accounts}:
+            raise RuntimeError(f"e2e bench: tokens not delivered to the buyers ({owners})")
+        for client in clients.values():
+            client.close()
+        officer_client.close()
+    thread_seconds = sum(timings.values())
+    return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_seconds": round(elapsed, 3),
+            "e2e_sales_per_s": round(sales / elapsed, 1),
+            "e2e_time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
+
+
+@contextmanager
+def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say) -> Iterator[str]:
+    """The API as users run it (``chainright api run``, its own process) on the platform's chains."""
+    port = _free_port()
+    data_dir = Path(platform.tmp.name) / "api-e2e"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    home, remote = platform.settings.spec("home"), platform.settings.spec("remote")
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test", CHAINRIGHT_CHAIN_DATA_DIR=platform.tmp.name,
+               CHAINRIGHT_CHAIN_HOME_RPC_URL=home.rpc_url, CHAINRIGHT_CHAIN_REMOTE_RPC_URL=remote.rpc_url,
+               CHAINRIGHT_API_ENVIRONMENT="test", CHAINRIGHT_API_DATA_DIR=str(data_dir),
+               CHAINRIGHT_API_ROLE_GRANTS=json.dumps(grants))
+    env.pop("CHAINRIGHT_API_DATABASE_URL", None)
+    env.pop("CHAINRIGHT_API_IPFS_API", None)
+    log = data_dir / "api.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "chainright", "api", "run", "--port", str(port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start for the e2e bench: {log.read_text()[-800:]}")
+            time.sleep(0.2)
+        say(f"e2e bench: API process {proc.pid} on {base}")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _upload(client: Any, data: bytes) -> str:
+    return str(client._call("POST", "/assets", files={"file": ("work.bin", data)})["cid"])
+
+
+def relayer_argv(role: str) -> list[str]:
+    """How the bridge bench starts one relayer process (as ``chainright relayer run`` does)."""
+    base = [sys.executable, "-m", "chainright", "relayer", "run", "--role"]
+    return [*base, "submitter"] if role == "submitter" else \
+        [*base, "validator", "--validator-index", role.rsplit("-", 1)[1]]
+
+
+def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridge_count: int,
+               bridge_batch: int, say: Say) -> dict[str, Any]:
+    """Every figure of ``chainright bench`` measured in one run, with the conditions they hold for."""
+    from bridge.bench import run_bridge_bench
+    from chain.artifacts import compile_project
+    from chain.bench.gas import run_gas_bench
+    from chain.bench.transfers import run_transfer_bench
+
+    artifacts = compile_project()
+    report: dict[str, Any] = {"gas": run_gas_bench(artifacts, progress=say)}
+    with LocalPlatform(say) as platform:
+        spec = platform.settings.spec("home")
+        raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
+        report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
+        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers)
+        report.update(e2e)
+        report["e2e_ratio"] = round(e2e["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
+        report.update(indexer_events_per_s(platform, artifacts, transfers, say))
+        report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
+    say(f"bridge bench: {bridge_count} sequential transfers, then {bridge_batch} together")
+    bridge = run_bridge_bench(artifacts, relayer_argv, count=bridge_count, batch=bridge_batch, progress=say)
+    report["relay_latency_p50_s"] = round(bridge.latency_p50_s, 3)
+    report["relay_latency_p95_s"] = round(bridge.latency_p95_s, 3)
+    report["bridge_transfers_per_s"] = round(bridge.throughput_tps, 1)
+    report["conditions"] = {
+        "chain": "anvil, automine (one block per transaction)", "block_time_s": None, "confirmations": 0,
+        "raw_transfers": transfers, "raw_senders": raw.senders,
+        "e2e_sales": sales, "e2e_buyers": buyers,
+        "e2e_path": "POST /market/orders + POST /market/orders/{hash}/fill-tx (API in its own process), "
+                    "fill signed by the buyer's wallet and sent raw, clock to the last receipt",
+        "indexer_transfers": transfers, "api_read_seconds": seconds,
+        "bridge_latency_transfers": bridge.transfers_latency, "bridge_batch": bridge.batch,
+        "bridge_validators": bridge.validators, "bridge_threshold": bridge.threshold,
+        "bridge_confirmations": bridge.confirmations, "cores": os.cpu_count(),
+    }
+    return report

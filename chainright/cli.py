@@ -574,29 +574,31 @@ def indexer_run(
 def bench_all(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
-    transfers: Annotated[int, typer.Option(help="Transactions per throughput run.")] = 1000,
-    seconds: Annotated[float, typer.Option(help="Seconds per API read run.")] = 5.0,
+    quick: Annotated[bool, typer.Option("--quick", help="Small counts (a smoke run; figures are rough).")
+                     ] = False,
+    transfers: Annotated[int | None, typer.Option(help="Transactions per throughput run (1000).")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Seconds per API read run (5).")] = None,
+    sales: Annotated[int | None, typer.Option(help="End-to-end sales through the API (200).")] = None,
+    buyers: Annotated[int, typer.Option(help="Buyers buying concurrently (1-4).", min=1, max=4)] = 4,
+    bridge_count: Annotated[int | None, typer.Option(help="Sequential bridge transfers (latency, 30).")
+                            ] = None,
+    bridge_batch: Annotated[int | None, typer.Option(help="Bridge transfers sent together (50).")] = None,
 ) -> None:
-    """Measure everything in one run on a fresh local platform and print one report."""
+    """Measure everything in one run on fresh local chains and print one report: gas, raw transfers/s,
+    end-to-end sales/s (API + chain) and their ratio, indexer events/s, API reads/s beside bare FastAPI,
+    bridge relay latency (p50, p95) and throughput. Progress goes to stderr."""
     if ctx.invoked_subcommand is not None:
         return
     import json
 
-    from chain.artifacts import compile_project
-    from chain.bench.gas import run_gas_bench
-    from chain.bench.transfers import run_transfer_bench
-    from chainright.benchmarks import LocalPlatform, api_reads_per_s, indexer_events_per_s
+    from chainright.benchmarks import run_report
 
-    artifacts = compile_project()
-    report: dict[str, Any] = {"gas": run_gas_bench(artifacts, progress=say)}
-    with LocalPlatform(say) as platform:
-        spec = platform.settings.spec("home")
-        raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
-        report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
-        report.update(indexer_events_per_s(platform, artifacts, transfers, say))
-        report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
-    report["conditions"] = {"chain": "anvil, one block per transaction (automine)", "confirmations": 0,
-                            "transactions": transfers, "api_read_seconds": seconds, "cores": os.cpu_count()}
+    def pick(value: Any, full: Any, small: Any) -> Any:
+        return value if value is not None else small if quick else full
+
+    report = run_report(transfers=pick(transfers, 1000, 50), seconds=pick(seconds, 5.0, 1.0),
+                        sales=pick(sales, 200, 8), buyers=buyers, bridge_count=pick(bridge_count, 30, 3),
+                        bridge_batch=pick(bridge_batch, 50, 5), say=say)
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -915,13 +917,46 @@ def bench_consortium(
 
 
 # --------------------------------------------------------------------------------------------
+# demo
+
+
+@app.command("demo")
+def demo_cmd(
+    self_start: Annotated[bool, typer.Option(
+        "--self-start", help="Start a platform of its own (temporary data directory), stop it after.")
+    ] = False,
+    attach: Annotated[bool, typer.Option(
+        "--attach", help="Only use the running platform; fail when none answers.")] = False,
+    out_dir: Annotated[Path | None, typer.Option(help="Where to keep the work and the provenance bundle.")
+                       ] = None,
+    bridge_timeout: Annotated[float, typer.Option(help="Seconds to wait for each bridge relay.")] = 180.0,
+) -> None:
+    """Walk through the mission (DID login, KYC, IPFS upload, mint with a 30/40/30 split, sale, license,
+    royalty withdrawals, bridge round trip, offline provenance audit, circuit breaker) against the
+    running platform, or one it starts when none runs; exit 1 naming the step that failed."""
+    from chainright.demo import run_demo
+
+    if self_start and attach:
+        raise ChainError("--self-start and --attach exclude each other")
+    api_settings = _api_settings()
+    mode = "self-start" if self_start else "attach" if attach else "auto"
+    api_url = f"http://{api_settings.host}:{api_settings.port}"
+    run_demo(_settings(), api_url, api_settings.effective_database_url, mode=mode, out=typer.echo, say=say,
+             out_dir=out_dir, bridge_timeout_s=bridge_timeout)
+
+
+# --------------------------------------------------------------------------------------------
 # up
 
 
 @app.command("up")
-def up_cmd() -> None:
-    """Run the platform locally: both chains, every contract, the indexer, the API and the bridge
-    relayer (validators and submitter).
+def up_cmd(
+    ipfs: Annotated[bool, typer.Option(
+        "--ipfs/--no-ipfs", help="Start the local IPFS node (js-ipfs) for uploads when it is installed "
+        "and CHAINRIGHT_API_IPFS_API is unset.")] = True,
+) -> None:
+    """Run the platform locally: both chains, every contract, the IPFS node, the indexer, the API
+    and the bridge relayer (validators and submitter).
 
     Ctrl-C stops every child cleanly; the next run resumes from the saved state (chain state,
     database, deployments, checkpoints) in the data directory.
@@ -944,6 +979,7 @@ def up_cmd() -> None:
     say(f"[1/6] starting chains (data directory {settings.data_dir})")
     records = manager.start(specs)
     supervisor = Supervisor(settings.log_dir, say=say)
+    ipfs_node: Any = None
     try:
         say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
         deployed = _deploy(specs, settings, force=False)
@@ -952,6 +988,8 @@ def up_cmd() -> None:
             Database(api_settings.effective_database_url).migrate()
         except ApiError as exc:
             raise ChainError(str(exc)) from None
+        ipfs_node = _start_ipfs(settings.data_dir, supervisor.env) \
+            if ipfs and not api_settings.ipfs_api else None
         say("[4/6] starting the indexer")
         supervisor.start(Service("indexer", ["indexer", "run"]))
         say("[5/6] starting the API")
@@ -976,6 +1014,10 @@ def up_cmd() -> None:
         typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
         typer.echo(f"  data directory   {settings.data_dir}  (logs in {settings.log_dir})")
         typer.echo(f"  database         {api_settings.effective_database_url.split('@')[-1]}")
+        ipfs_api = supervisor.env.get("CHAINRIGHT_API_IPFS_API")
+        store = f"IPFS node {ipfs_api}  pid {ipfs_node.process.pid}" if ipfs_node else \
+            f"IPFS node {ipfs_api}" if ipfs_api else "local folder (no IPFS node)"
+        typer.echo(f"  content store    {store}")
         for spec in specs:
             rec = next((r for r in records if r.name == spec.name), None)
             pid = f"pid {rec.pid}" if rec else "external"
@@ -991,8 +1033,38 @@ def up_cmd() -> None:
         say("stopping ...")
     finally:
         supervisor.stop_all()
+        if ipfs_node is not None:
+            ipfs_node.stop()
+            say("ipfs: stopped")
         manager.stop([r.name for r in records])
         say("stopped")
+
+
+def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
+    """Start the js-ipfs node for uploads (repository in ``<data>/ipfs``, loopback ports) and point
+    the API's environment at it; None (uploads stay in the local folder) when it is not installed."""
+    import socket
+
+    from api.errors import ApiError
+    from api.ipfsnode import JSIPFS, start_ipfs_node
+
+    if not JSIPFS.exists():
+        say("ipfs: js-ipfs is not installed ('make setup-ipfs'); uploads stay in the local content folder")
+        return None
+
+    def free() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    say("starting the IPFS node (js-ipfs, offline)")
+    try:
+        node = start_ipfs_node(data_dir / "ipfs" / "repo", free(), free(), free(), timeout_s=120)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    env["CHAINRIGHT_API_IPFS_API"] = node.multiaddr
+    say(f"ipfs: running (pid {node.process.pid}, API {node.multiaddr})")
+    return node
 
 
 # --------------------------------------------------------------------------------------------

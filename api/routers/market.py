@@ -271,7 +271,7 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: R
     try:
         order = body.order()
         signed = SignedOrder(order, bytes.fromhex(body.signature[2:]), domain)
-        counter = int(market.functions.counterOf(order.signer).call())
+        counter = int(gateway.view(body.chain_id, market.address, "Marketplace", "counterOf", [order.signer]))
         digest = verify_order(signed, expected_domain=domain, now=int(time.time()), current_counter=counter)
     except OrderError as exc:
         raise UnprocessableError(f"order refused: {exc}") from None
@@ -389,8 +389,8 @@ def fill_tx(
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     order = _as_order(row)
     market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
-    data = market.encode_abi(
-        "fillListing", args=[order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
+    data = request.app.state.gateway.calldata(
+        "Marketplace", "fillListing", [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
     )
     value = order.total_price(body.amount) if order.currency == ETH else 0
     sender = Web3.to_checksum_address(user.address)

@@ -182,3 +182,26 @@ def test_jurisdiction_policy_forbids_secondary_listings(market):
     r = client.post("/market/orders", json=resale, headers=collector)
     assert r.status_code == 422 and "forbids secondary sales" in r.json()["detail"]
     assert "86400" in r.json()["detail"]
+
+
+def test_the_gateway_encodes_and_reads_exactly_as_web3_does(market):
+    """The hot routes skip web3's per-call ABI validation: same calldata, same answers."""
+    from api.gateway import ChainGateway
+
+    m = market
+    gateway = ChainGateway(m["deployed"])
+    contract = m["web3"].eth.contract(address=m["domain"].verifying_contract,
+                                      abi=m["artifacts"].get("Marketplace").abi)
+    body = _listing(m, 2, PRICE)
+    now = int(time.time())
+    order = listing(seller=CREATOR.address, token=m["collection"], token_id=2, unit_price=PRICE,
+                    start=now - 60, expiry=now + 3600, counter=0, salt=body["salt"])
+    args = [order.as_tuple(), bytes.fromhex(body["signature"][2:]), 1]
+    assert gateway.calldata("Marketplace", "fillListing", args) == contract.encode_abi("fillListing", args=args)
+    assert gateway.calldata("Marketplace", "counterOf", [CREATOR.address]) == \
+        contract.encode_abi("counterOf", args=[CREATOR.address])
+    for who in (CREATOR.address, COLLECTOR.address):
+        assert gateway.view(31337, contract.address, "Marketplace", "counterOf", [who]) == \
+            contract.functions.counterOf(who).call()
+    policy = gateway.view(31337, contract.address, "Marketplace", "collectionPolicy", [m["collection"]])
+    assert tuple(policy) == tuple(contract.functions.collectionPolicy(m["collection"]).call())

@@ -1,0 +1,51 @@
+"""`chainright bench --json` (small counts): exactly one JSON object on stdout, every figure present
+with its type, the ratios computed from the figures beside them, the conditions stated. No figure
+is compared with a threshold: timings belong to the report, not to the suite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+FLOAT_FIGURES = ("raw_tx_per_s", "e2e_sales_per_s", "e2e_ratio", "relay_latency_p50_s", "relay_latency_p95_s",
+                 "bridge_transfers_per_s", "indexer_events_per_s", "api_reads_per_s", "bare_fastapi_per_s",
+                 "api_ratio")
+
+
+def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
+    result = subprocess.run([sys.executable, "-m", "chainright", "bench", "--quick", "--json", "--sales", "6",
+                             "--buyers", "2"], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)  # the whole of stdout: one object, progress went to stderr
+    assert result.stdout.strip().count("\n") == 0
+    assert isinstance(report, dict)
+    for key in FLOAT_FIGURES:
+        assert isinstance(report[key], (int, float)) and not isinstance(report[key], bool), key
+        assert report[key] > 0, key
+    assert report["e2e_ratio"] == round(report["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
+    assert report["api_ratio"] == round(report["api_reads_per_s"] / report["bare_fastapi_per_s"], 3)
+    assert report["relay_latency_p50_s"] <= report["relay_latency_p95_s"]
+    assert report["e2e_sales"] == 6 and report["e2e_buyers"] == 2
+    assert abs(sum(report["e2e_time_split"].values()) - 1) < 0.01
+    assert isinstance(report["gas"], dict) and report["gas"]
+    assert all(isinstance(v, int) for v in _leaves(report["gas"]))
+    conditions = report["conditions"]
+    assert conditions["confirmations"] == 0 and conditions["block_time_s"] is None
+    assert conditions["raw_transfers"] == 50 and conditions["e2e_sales"] == 6
+    assert conditions["bridge_latency_transfers"] == 3 and conditions["bridge_batch"] == 5
+    assert conditions["bridge_validators"] == 3 and conditions["bridge_threshold"] == 2
+    assert "fill-tx" in conditions["e2e_path"]
+    assert "e2e bench: 6 sales through the API by 2 concurrent buyers" in result.stderr
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    else:
+        yield value
