@@ -513,7 +513,7 @@ class Demo:
     def audit(self) -> None:
         from api.db import Database
         from chain.index.store import IndexStore
-        from chain.provenance import build_bundle, rpcs_for, story_rows, verify_bundle
+        from chain.provenance import build_bundle, rpcs_for, token_story, verify_bundle
         from did.credentials import build_presentation, issue_presentation_sync
         from did.keys import generate_ed25519_jwk
         from did.methods import did_key_from_jwk
@@ -534,8 +534,11 @@ class Demo:
         def indexed() -> bool:
             nonlocal rows
             with IndexStore(db.engine).engine.connect() as conn:
-                rows = story_rows(conn, chain_id, collection, 1, work_id=self.state["work_id"])
-            return bool(rows) and max(int(r["block_number"]) for r in rows) >= self.state["unlock_block"]
+                rows = token_story(conn, chain_id, collection, 1,
+                                   [s.chain_id for s in self.target.chain_settings.specs("all")],
+                                   work_id=self.state["work_id"])
+            home = [int(r["block_number"]) for r in rows if int(r["chain_id"]) == chain_id]
+            return bool(home) and max(home) >= self.state["unlock_block"]
 
         try:
             self.wait_for("the indexer to record the token's return", indexed, self.index_timeout_s)
@@ -550,7 +553,7 @@ class Demo:
         self.out(f"  exported {path}: {len(bundle['events'])} events "
                  f"({', '.join(sorted({e['event'] for e in bundle['events']}))}), {headers} headers")
         offline = json.loads(path.read_text())  # verified from the file alone: no network below
-        verdict = verify_bundle(offline, content=Path(self.state["work"]).read_bytes(), hops=[])
+        verdict = verify_bundle(offline, content=Path(self.state["work"]).read_bytes())
         passed = sum(c.ok for c in verdict.checks)
         if not verdict.ok:
             broken = verdict.first_break
