@@ -8,34 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from chainright.demo import officer_grants
 from tests.conftest import free_port
+from tests.support.platform import start_up, stop_up
 
 pytestmark = pytest.mark.integration
-
-
-def _up(env: dict[str, str], timeout: float = 300) -> tuple[subprocess.Popen[str], list[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "chainright", "up"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip())
-        if line.startswith("ready."):
-            return proc, lines
-    proc.kill()
-    raise AssertionError("chainright up never became ready:\n" + "\n".join(lines))
 
 
 def _demo(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -50,12 +32,11 @@ def platform_env(tmp_path_factory):
                CHAINRIGHT_CHAIN_HOME_PORT=str(free_port()), CHAINRIGHT_CHAIN_REMOTE_PORT=str(free_port()),
                CHAINRIGHT_API_PORT=str(free_port()), CHAINRIGHT_API_ROLE_GRANTS=json.dumps(officer_grants()))
     env.pop("CHAINRIGHT_API_IPFS_API", None)
-    proc, lines = _up(env)
+    proc, lines = start_up(env)
     try:
         yield env, "\n".join(lines)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=90)
+        stop_up(proc, lines)
 
 
 def test_demo_walks_the_whole_mission_against_the_running_platform_twice(platform_env, tmp_path):
