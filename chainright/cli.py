@@ -866,7 +866,7 @@ def consortium_propose(
 @bench_app.command("consortium")
 def bench_consortium(
     count: Annotated[int, typer.Option(help="Transfers to send.", min=1)] = 2000,
-    sales: Annotated[int, typer.Option(help="Signed marketplace fills to send (0: skip).", min=0)] = 500,
+    sales: Annotated[int, typer.Option(help="Signed marketplace fills to send (0: skip).", min=0)] = 1500,
     validators: Annotated[int, typer.Option(help="Validators of the temporary network.", min=1, max=32)] = 4,
     period: Annotated[int, typer.Option(help="Block period (s) of the temporary network.", min=1)] = 1,
     running: Annotated[bool, typer.Option(
