@@ -8,8 +8,10 @@ A creator mints through the API, a collector buys with a signed listing (the roy
 split), a licensee buys a license, and a token goes to the remote chain and back with its rights,
 attested at the consortium's confirmation depth. Then two of the four validators are killed: the
 relayer and indexer report the stall naming the chain, its last block and since when, the API
-refuses writes with a 503 chain-stalled problem while reads answer; the validators come back and
-everything resumes by itself: a sale listed during the stall settles and the index catches up.
+refuses writes with a 503 chain-stalled problem while reads answer, and a token burned on the anvil
+during the stall is attested but its delivery home held; the validators come back and everything
+resumes by itself: the held return lands, a sale listed during the stall settles and the index
+catches up.
 """
 
 from __future__ import annotations
@@ -245,7 +247,7 @@ def test_mint_sell_license_and_bridge_round_trip_on_the_consortium(platform: Pla
     assert out.status_code == 200, out.text
     assert wallet_send(home, CREATOR, out.json()["transaction"])["status"] == 1
     collection = out.json()["predicted_address"]
-    p.state.update(collection=collection, cid=cid, creator=creator)
+    p.state.update(collection=collection, cid=cid, creator=creator, content=content)
     mint = client.post(f"/assets/{cid}/mint-tx", json={"chain_id": HOME, "collection": collection, "quantity": 4},
                        headers=creator)
     assert mint.status_code == 200, mint.text
@@ -320,6 +322,14 @@ def test_losing_quorum_is_reported_writes_get_503_reads_answer_and_all_recovers(
     assert listed.status_code == 201, listed.text
     order_hash = listed.json()["order_hash"]
     fills_before = len(_fills(p))
+    # Token 4 goes to the anvil first; it comes back while home is stalled (below).
+    nft = p.at(home, "CreatorCollection", p.state["collection"])
+    lockbox, remote_bridge = p.at(home, "HomeLockbox"), p.at(p.remote, "RemoteBridge")
+    locked = p.send(home, CREATOR, lockbox.functions.lock(p.state["collection"], 4, CREATOR.address, 31338,
+                                                          hashlib.sha256(p.state["content"]).digest()))
+    (event,) = lockbox.events.TokenLocked().process_receipt(locked, errors=DISCARD)
+    wait_for("token 4 on the anvil", lambda: remote_bridge.functions.processed(event["args"]["transferId"]).call(),
+             120, logs=p.logs)
     net = p.net.require_network()
     down = [net.node(2), net.node(3)]
     relayer_seen = len(p.relayer_log.read_text())
@@ -343,6 +353,12 @@ def test_losing_quorum_is_reported_writes_get_503_reads_answer_and_all_recovers(
         assert indexer_line.startswith(f"indexer[{HOME}] chain {HOME} stalled") and f"block {last_block} " in indexer_line
         status = p.relayer_status()
         assert f"chain {HOME} (home): STALLED, no block since block {last_block}" in status, status
+        # A return burned on the anvil during the stall is attested but held, not lost.
+        p.send(p.remote, CREATOR, remote_bridge.functions.burnToHome(wrapped_id(p.state["collection"], 4),
+                                                                      CREATOR.address))
+        wait_for("the held return to be attested and pending",
+                 lambda: f"route 31338->{HOME}: 1 pending" in p.relayer_status(), 30, logs=p.logs)
+        assert nft.functions.ownerOf(4).call() == lockbox.address
 
         # Writes: a clear 503 naming the chain, its last block and what to do; nothing is built.
         for path, body in ((f"/assets/{p.state['cid']}/mint-tx", {"chain_id": HOME, "collection": p.state["collection"]}),
@@ -378,8 +394,9 @@ def test_losing_quorum_is_reported_writes_get_503_reads_answer_and_all_recovers(
     fill = wait_for("the API to accept writes again", write_accepted, 60, interval=0.5)
     api_back_s = time.monotonic() - restarted
     assert wallet_send(home, COLLECTOR, fill.json())["status"] == 1  # the sale settles
-    nft = p.at(home, "CreatorCollection", p.state["collection"])
     assert nft.functions.ownerOf(3).call() == COLLECTOR.address
+    wait_for("the held return delivered home", lambda: nft.functions.ownerOf(4).call() == CREATOR.address, 90,
+             logs=p.logs)
     wait_for("the indexer to report the recovery",
              lambda: any("resumed" in ln for ln in p.indexer_lines[indexer_seen:]), 30, logs=p.logs)
     fills = wait_for("the index to catch up with the new sale",
