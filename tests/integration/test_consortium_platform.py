@@ -304,9 +304,11 @@ def test_mint_sell_license_and_bridge_round_trip_on_the_consortium(platform: Pla
     p.send(p.remote, CREATOR, remote_bridge.functions.burnToHome(wid, CREATOR.address))
     wait_for("the token back home", lambda: nft.functions.ownerOf(2).call() == CREATOR.address, 120, logs=p.logs)
     assert lockbox.functions.outstanding().call() == remote_bridge.functions.outstanding().call() == 0
+    wait_for("the submitter's delivery line",  # the owner changes a moment before the line is written
+             lambda: f"relayer[submitter 31338->{HOME}] delivered transfer" in p.relayer_log.read_text(), 30,
+             logs=p.logs)
     log_text = p.relayer_log.read_text()
     assert f"relayer[validator-0 {HOME}->31338] scanning from block" in log_text and "confirmations 3" in log_text
-    assert f"relayer[submitter 31338->{HOME}] delivered transfer" in log_text
 
     # The indexer follows the consortium at its depth: the sale shows up.
     fills = wait_for("the sale in the index", lambda: _fills(p), 60, logs=p.logs)
@@ -397,6 +399,13 @@ def test_losing_quorum_is_reported_writes_get_503_reads_answer_and_all_recovers(
     assert nft.functions.ownerOf(3).call() == COLLECTOR.address
     wait_for("the held return delivered home", lambda: nft.functions.ownerOf(4).call() == CREATOR.address, 90,
              logs=p.logs)
+    wait_for("the submitter's delivery line",
+             lambda: f"relayer[submitter 31338->{HOME}] sent delivery" in p.relayer_log.read_text()[relayer_seen:], 30,
+             logs=p.logs)
+    after = p.relayer_log.read_text()[relayer_seen:].splitlines()
+    resumed_at = next(i for i, ln in enumerate(after) if f"relayer[submitter] chain {HOME} resumed" in ln)
+    sent_at = next(i for i, ln in enumerate(after) if f"relayer[submitter 31338->{HOME}] sent delivery" in ln)
+    assert sent_at > resumed_at, "the submitter sent a delivery to the stalled chain"
     wait_for("the indexer to report the recovery",
              lambda: any("resumed" in ln for ln in p.indexer_lines[indexer_seen:]), 30, logs=p.logs)
     fills = wait_for("the index to catch up with the new sale",
