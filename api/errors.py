@@ -73,3 +73,10 @@ class ServiceUnavailableError(ApiError):
     status = 503
     title = "Service unavailable"
     type_ = "/problems/service-unavailable"
+
+
+class ChainStalledApiError(ServiceUnavailableError):
+    """Raised when a route would build or send a transaction on a chain that makes no blocks."""
+
+    title = "Chain stalled"
+    type_ = "/problems/chain-stalled"

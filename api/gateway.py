@@ -14,11 +14,12 @@ from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from api.errors import NotFoundError, ServiceUnavailableError
+from api.errors import ChainStalledApiError, NotFoundError, ServiceUnavailableError
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
 from chain.errors import ChainError, DeploymentError
+from chain.health import StallWatch
 from chain.settings import ChainSettings, ChainSpec
 
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
@@ -35,6 +36,7 @@ class ChainGateway:
         self._web3: dict[int, Web3] = {}
         self._contracts: dict[tuple[int, str, str], Any] = {}
         self._immutable: dict[tuple[Any, ...], Any] = {}
+        self._watches: dict[int, StallWatch] = {}
         self._lock = threading.Lock()
         self._functions: dict[tuple[str, str], tuple[bytes, list[str], list[str]]] = {}
         self._addresses: dict[tuple[int | None, int, str], str] = {}
@@ -63,6 +65,39 @@ class ChainGateway:
                 web3.middleware_onion.remove("validation")
                 self._web3[chain_id] = web3
             return self._web3[chain_id]
+
+    def require_progress(self, chain_id: int) -> None:
+        """Refuse (503, ``/problems/chain-stalled``) a write on a chain that makes no blocks.
+
+        Routes that build or send transactions call this first; reads never do, so they keep
+        answering from the last block. Checked at most once a second per chain; a chain without
+        ``CHAINRIGHT_CHAIN_<NAME>_MAX_BLOCK_AGE_S`` (anvil's automine) is not watched.
+        """
+        spec = self.spec_for(chain_id)
+        if spec.max_block_age_s is None:
+            return
+        with self._lock:
+            watch = self._watches.get(chain_id)
+        if watch is None:
+            watch = StallWatch(self.web3(chain_id), spec.max_block_age_s, tag="api", min_interval_s=1.0)
+            with self._lock:
+                watch = self._watches.setdefault(chain_id, watch)
+        try:
+            stall = watch.check()
+        except ChainError as exc:
+            raise ServiceUnavailableError(str(exc)) from None
+        if stall is None:
+            return
+        raise ChainStalledApiError(
+            f"chain {chain_id} ('{spec.name}') has made no block since block {stall.block_number} at "
+            f"{stall.since_utc} ({stall.age_s:.0f}s ago): it cannot take transactions now, so none is "
+            "built. Reads still answer from its last block. Try again once it makes blocks; its "
+            "operators must bring enough validators back (a Clique network needs more than half of its "
+            "signers online). Writes are accepted again by themselves when it resumes.",
+            chain_id=chain_id, chain=spec.name, last_block=stall.block_number,
+            last_block_hash=stall.block_hash, stalled_since=stall.since_utc,
+            retry="when the chain makes blocks again",
+        )
 
     @cached_property
     def artifacts(self) -> Artifacts:

@@ -155,6 +155,9 @@ class SubmitterWorker:
     settings: BridgeSettings
     decoder: ErrorDecoder
     recovered: bool = False
+    stalled_chains: frozenset[int] = frozenset()
+    """Chains that make no blocks now: nothing is delivered to them and their open deliveries are
+    not waited on (they stay recorded and are settled once the chain resumes)."""
 
     def __post_init__(self) -> None:
         self.account: LocalAccount = Account.from_key(self.key.get_secret_value())
@@ -203,7 +206,8 @@ class SubmitterWorker:
                     self._dropped(link, op, str(exc))
                     done += 1
                     continue
-            if receipt is None and not resend and op.status == "sent":
+            if receipt is None and (op.dest_chain_id in self.stalled_chains
+                                    or (not resend and op.status == "sent")):
                 continue  # still pending; looked at again next step
             done += self._finish(link, op)
         return done
@@ -301,6 +305,8 @@ class SubmitterWorker:
 
     def _deliver(self, link: Link) -> int:
         src, dest, t = link.source, link.dest, tag("submitter", link)
+        if dest.chain_id in self.stalled_chains:
+            return 0  # held until the destination makes blocks again; the transfers stay pending
         pending = [p for p in self.store.pending_transfers(src.chain_id) if p.dest_chain_id == dest.chain_id]
         if not pending:
             return 0

@@ -25,6 +25,7 @@ from bridge.settings import BridgeSettings
 from bridge.store import BridgeStore
 from chain.artifacts import Artifacts
 from chain.errors import ChainError
+from chain.health import WAITING, ChainProgress, Head, HealthChange, StallWatch, assess, read_head
 from chain.settings import ChainSettings
 from chain.tx import ErrorDecoder
 
@@ -52,6 +53,7 @@ class Relayer:
         self.name = f"validator-{self.validator_index}" if self.role == "validator" else "submitter"
         self.store = BridgeStore.open(self.settings.effective_database_url(self.chain))
         self.worker: ValidatorWorker | SubmitterWorker | None = None
+        self.watches: dict[int, StallWatch] = {}
 
     def _build(self) -> ValidatorWorker | SubmitterWorker:
         artifacts = Artifacts.load()
@@ -77,7 +79,40 @@ class Relayer:
                 self.worker.address,
                 ", ".join(link.route.name for link in self.worker.links),
             )
+            self.watches = self._watches(self.worker.links)
+        stalled = self.check_chains()
+        if isinstance(self.worker, SubmitterWorker):
+            self.worker.stalled_chains = stalled
         return self.worker.step()
+
+    def _watches(self, links: list[Link]) -> dict[int, StallWatch]:
+        """A stall watch per chain whose settings give a maximum block age (the consortium's)."""
+        watches: dict[int, StallWatch] = {}
+        for link in links:
+            for ep in (link.source, link.dest):
+                limit = self.chain.spec(ep.name).max_block_age_s  # type: ignore[arg-type]
+                if limit is not None and ep.chain_id not in watches:
+                    watches[ep.chain_id] = StallWatch(ep.web3, limit, tag=f"relayer[{self.name}]",
+                                                      report=self._report, min_interval_s=1.0)
+        return watches
+
+    def _report(self, change: HealthChange) -> None:
+        if change.kind == "stalled":
+            log.warning("relayer[%s] %s; %s", self.name, change.describe(),
+                        "transfers from it are not attested and deliveries to it are held; " + WAITING)
+        else:
+            log.info("relayer[%s] %s; relaying resumes from the checkpoints", self.name, change.describe())
+
+    def check_chains(self) -> frozenset[int]:
+        """Chain ids that are stalled now (a chain that does not answer is left to the step to report)."""
+        stalled = set()
+        for chain_id, watch in self.watches.items():
+            try:
+                if watch.check() is not None:
+                    stalled.add(chain_id)
+            except ChainError:
+                continue
+        return frozenset(stalled)
 
     def run(
         self,
@@ -102,10 +137,35 @@ class Relayer:
                 stop.wait(self.settings.poll_interval_s)
 
 
+def chain_lines(chain: ChainSettings, *, now: float | None = None) -> list[str]:
+    """One line per chain: its head and age, or STALLED naming the last block and since when."""
+    from chain.connection import connect
+
+    lines = []
+    for spec in chain.specs("all"):
+        name = f"chain {spec.chain_id} ({spec.name})"
+        try:
+            head: Head = read_head(connect(spec, timeout=5.0))
+        except (ChainError, OSError, Web3Exception) as exc:
+            lines.append(f"{name}: not answering ({exc})")
+            continue
+        if spec.max_block_age_s is None:
+            lines.append(f"{name}: head {head.number} (blocks on demand; not watched for stalls)")
+            continue
+        state = assess(head, time.time() if now is None else now, spec.max_block_age_s)
+        if isinstance(state, ChainProgress):
+            lines.append(f"{name}: head {head.number}, {state.age_s:.1f}s old (ok)")
+        else:
+            detail = state.describe().removeprefix(f"chain {spec.chain_id} stalled: ")
+            lines.append(f"{name}: STALLED, {detail}")
+    return lines
+
+
 def status_report(chain: ChainSettings, settings: BridgeSettings, *, limit: int = 50) -> str:
-    """Pending, delivered and failed transfers (with reasons), rejected events and checkpoints."""
+    """Chains (head, or stalled since when), pending, delivered and failed transfers (with reasons),
+    rejected events and checkpoints."""
     store = BridgeStore.open(settings.effective_database_url(chain))
-    lines = [f"database: {settings.effective_database_url(chain).split('@')[-1]}"]
+    lines = [f"database: {settings.effective_database_url(chain).split('@')[-1]}", *chain_lines(chain)]
     counts = store.counts()
     if not counts:
         lines.append("no transfers observed yet")

@@ -228,6 +228,16 @@ def confirmations_for(validators: int) -> int:
     return validators // 2 + 1
 
 
+def stall_age_for(period_s: int) -> float:
+    """Head age (s) after which a network of ``period_s`` blocks counts as stalled.
+
+    Four periods, at least the period + 3 s: an in-turn signer that is down delays a block by at
+    most about one period plus Clique's out-of-turn wiggle (up to 0.5 s per half of the signers),
+    so a live network never looks stalled, and a stall is seen within a few seconds.
+    """
+    return float(max(4 * period_s, period_s + 3))
+
+
 def clique_extra_data(signers: Sequence[str]) -> str:
     """Clique genesis extraData: 32 bytes vanity, the signer addresses (sorted), 65 zero bytes."""
     addresses = sorted(bytes.fromhex(a[2:]) for a in signers)
@@ -799,6 +809,7 @@ class Consortium:
             f"{prefix}_POA": "true",
             f"{prefix}_CONFIRMATIONS": str(self.confirmations() if running else
                                            confirmations_for(len(net.genesis_validators))),
+            f"{prefix}_MAX_BLOCK_AGE_S": f"{stall_age_for(net.block_period_s):g}",
         }
 
 

@@ -42,6 +42,9 @@ class ChainSpec:
     """True when block headers carry proof-of-authority extraData (Clique, QBFT, IBFT)."""
     confirmations: int
     """Blocks to wait before an event counts as final on this chain."""
+    max_block_age_s: float | None = None
+    """A head older than this means the chain stalled (``chain.health``); None: not watched (a chain
+    that makes blocks only on demand, like anvil's automine, has no block age to watch)."""
 
 
 class ChainSettings(BaseSettings):
@@ -58,12 +61,14 @@ class ChainSettings(BaseSettings):
     home_rpc_url: str | None = None
     home_poa: bool = False
     home_confirmations: int = Field(default=0, ge=0)
+    home_max_block_age_s: float | None = Field(default=None, gt=0)
 
     remote_chain_id: int = 31338
     remote_port: int = Field(default=8546, ge=1, le=65535)
     remote_rpc_url: str | None = None
     remote_poa: bool = False
     remote_confirmations: int = Field(default=0, ge=0)
+    remote_max_block_age_s: float | None = Field(default=None, gt=0)
 
     anvil_bin: Path | None = None
     """Path of the anvil binary; default: the project's .bin/anvil, then anvil on PATH."""
@@ -121,6 +126,7 @@ class ChainSettings(BaseSettings):
             managed=managed,
             poa=getattr(self, f"{name}_poa"),
             confirmations=getattr(self, f"{name}_confirmations"),
+            max_block_age_s=getattr(self, f"{name}_max_block_age_s"),
         )
 
     def specs(self, which: str = "all") -> list[ChainSpec]:

@@ -871,49 +871,22 @@ def consortium_propose(
 @bench_app.command("consortium")
 def bench_consortium(
     count: Annotated[int, typer.Option(help="Transfers to send.", min=1)] = 2000,
+    sales: Annotated[int, typer.Option(help="Signed marketplace fills to send (0: skip).", min=0)] = 1500,
     validators: Annotated[int, typer.Option(help="Validators of the temporary network.", min=1, max=32)] = 4,
     period: Annotated[int, typer.Option(help="Block period (s) of the temporary network.", min=1)] = 1,
     running: Annotated[bool, typer.Option(
         "--running", help="Measure the running consortium (CHAINRIGHT_CONSORTIUM_*) instead.")] = False,
 ) -> None:
-    """Sustained simple-transfer rate (tx/s) of a consortium network, as JSON on stdout."""
+    """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, as JSON
+    on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s)."""
     import json
-    import tempfile
-    from pathlib import Path
 
-    from chain.bench.transfers import run_transfer_bench
-    from chain.consortium import GETH_VERSION, Consortium, ConsortiumSettings, find_free_base_port
+    from chainright.consortium_bench import bench_consortium as measure
+    from chainright.consortium_bench import summary
 
-    if running:
-        consortium = _consortium()
-        net = consortium.require_network()
-        urls = [n.rpc_url for n in consortium.running_nodes()]
-        if not urls:
-            raise ChainError("no consortium node is running; start it with 'chainright consortium up'")
-        figures = run_transfer_bench(urls, count=count, period_s=net.block_period_s, progress=say)
-        signer_count, net_period = len(consortium.signers()), net.block_period_s
-    else:
-        with tempfile.TemporaryDirectory(prefix="chainright-bench-") as tmp:
-            settings = ConsortiumSettings(data_dir=Path(tmp), block_period_s=period,
-                                          base_port=find_free_base_port(validators))
-            consortium = Consortium(settings, progress=say)
-            try:
-                consortium.up(validators)
-                urls = [n.rpc_url for n in consortium.running_nodes()]
-                figures = run_transfer_bench(urls, count=count, period_s=period, progress=say)
-                signer_count, net_period = len(consortium.signers()), period
-            finally:
-                consortium.down()
-    result = {"network": f"geth {GETH_VERSION} Clique (patched), loopback", "validators": signer_count,
-              "block_period_s": net_period, **figures.as_dict()}
+    result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say)
     typer.echo(json.dumps(result, indent=2))
-    say(f"{'validators':<18}{signer_count}\n{'block period':<18}{net_period}s\n"
-        f"{'transfers':<18}{figures.transactions} from {figures.senders} senders via "
-        f"{figures.nodes} node(s)\n"
-        f"{'elapsed':<18}{figures.elapsed_s:.2f}s (send + mining, signing excluded)\n"
-        f"{'rate':<18}{figures.tx_per_s:.1f} tx/s (wall), "
-        f"{figures.chain_tx_per_s:.1f} tx/s (block timestamps)\n"
-        f"{'blocks':<18}{figures.blocks} (max {figures.max_tx_per_block} tx in one)")
+    say(summary(result))
 
 
 # --------------------------------------------------------------------------------------------

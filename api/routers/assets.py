@@ -144,6 +144,7 @@ def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, request: Request)
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
     factory = gateway.contract(body.chain_id, "CollectionFactory")
     identity = gateway.address(body.chain_id, "IdentityRegistry") if body.require_verified_holders \
         else "0x" + "00" * 20
@@ -185,6 +186,7 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitT
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
     factory = gateway.contract(body.chain_id, "SplitterFactory")
     salt = bytes.fromhex(body.salt[2:]) if body.salt else bytes(32)
     args = [body.rights_holder, body.issuer, body.channel, salt]
@@ -209,6 +211,7 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
     collection = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
     content_hash = bytes.fromhex(row.content_hash[2:])
     binary_cid = cid_to_bytes(cid)

@@ -181,10 +181,19 @@ def get_application(app_id: str, caller: CurrentUser, db: DbSession, request: Re
     return _out(app, request, reveal=True)
 
 
+def _require_every_chain_progressing(request: Request) -> None:
+    """Approvals and revocations write the identity registry on every chain: refuse them (503)
+    while one of the chains is stalled, rather than half-write."""
+    gateway = request.app.state.gateway
+    for spec in gateway.specs():
+        gateway.require_progress(spec.chain_id)
+
+
 @router.post("/applications/{app_id}/approve", response_model=ApplicationOut,
              summary="Approve (KYC officers): credential issued, identity registry written on every chain")
 def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
             request: Request) -> ApplicationOut:
+    _require_every_chain_progressing(request)
     kyc = request.app.state.kyc
     app = service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app_id, officer=officer.did,
                           level=body.level, expires_at=body.expires_at,
@@ -201,6 +210,7 @@ def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request
 @router.post("/applications/{app_id}/revoke", response_model=ApplicationOut,
              summary="Revoke an approval (KYC officers): the API and every chain stop verifying")
 def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
+    _require_every_chain_progressing(request)
     kyc = request.app.state.kyc
     app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did, reason=body.reason)
     return _out(app, request, reveal=False)

@@ -158,6 +158,7 @@ def _set_halted_on_chain(request: Request, chain_id: int, collection: str, halte
     from chain.tx import TxSender
 
     gateway = request.app.state.gateway
+    gateway.require_progress(chain_id)
     market = gateway.contract(chain_id, "Marketplace")
     key = gateway.settings.deployer_key.get_secret_value()
     sender = TxSender(gateway.web3(chain_id), Account.from_key(key))
@@ -387,6 +388,7 @@ def fill_tx(
         )
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    request.app.state.gateway.require_progress(row.chain_id)
     order = _as_order(row)
     market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
     data = request.app.state.gateway.calldata(

@@ -20,6 +20,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound
 
+from chain.health import WAITING, HealthChange, Stall, StallWatch
 from chain.index.core import BlockRange, plan_range, rewind_point
 from chain.index.decoder import DecodedEvent, EventDecoder
 from chain.index.store import IndexStore
@@ -45,6 +46,8 @@ class IndexerStep:
     events_added: int = 0
     rewound_to: int | None = None
     discovered: tuple[str, ...] = field(default_factory=tuple)
+    stalled: Stall | None = None
+    """Set when the chain makes no blocks (``watch_progress``): the index holds up to its last block."""
 
     @property
     def idle(self) -> bool:
@@ -69,6 +72,23 @@ class Indexer:
         self.start_block = start_block
         self.progress = progress
         self.tag = f"indexer[{chain_id}]"
+        self.health: StallWatch | None = None
+
+    def watch_progress(self, max_block_age_s: float) -> None:
+        """Check on every step that the chain makes blocks; a stall and the recovery are reported
+        once each (through ``progress`` when given, else the log), naming the last block and since when."""
+        self.health = StallWatch(self.web3, max_block_age_s, tag=self.tag, report=self._report,
+                                 min_interval_s=1.0)
+
+    def _report(self, change: HealthChange) -> None:
+        if change.kind == "stalled":
+            line = f"{self.tag} {change.describe()}; the index holds up to its last final block; {WAITING}"
+            log.warning("%s", line)
+        else:
+            line = f"{self.tag} {change.describe()}; indexing resumes from its checkpoint"
+            log.info("%s", line)
+        if self.progress is not None:
+            self.progress(line)
 
     def watch(self, contracts: Iterable[tuple[str, str, int]], source: str = "registry") -> int:
         """Watch (address, contract name, from block) entries; returns how many were new."""
@@ -88,6 +108,7 @@ class Indexer:
 
     def step(self) -> IndexerStep:
         """Index the next final range (or rewind after a reorg); one database transaction."""
+        stalled = self.health.check() if self.health is not None else None
         head = retry_read(lambda: self.web3.eth.block_number, what="eth_blockNumber")
         with self.store.engine.begin() as conn:
             watched = self.store.watched(conn, self.chain_id)
@@ -104,11 +125,11 @@ class Indexer:
                     self.store.set_next_block(conn, self.chain_id, restart)
                     log.warning("%s reorg: dropped %d events from block %d on", self.tag, dropped,
                                 restart)
-                    return IndexerStep(range=None, head=head, rewound_to=restart)
+                    return IndexerStep(range=None, head=head, rewound_to=restart, stalled=stalled)
 
             span = plan_range(head, self.confirmations, next_block, self.batch)
             if span is None:
-                return IndexerStep(range=None, head=head)
+                return IndexerStep(range=None, head=head, stalled=stalled)
             logs = retry_read(lambda: self.web3.eth.get_logs(
                 {"fromBlock": span.start, "toBlock": span.end}), what="eth_getLogs")
             events, discovered = self._decode(conn, logs, watched)
@@ -130,7 +151,8 @@ class Indexer:
             added = self.store.add_events(conn, events, times)
             self.store.remember_blocks(conn, self.chain_id, hashes, keep_from=span.end - self.rescan)
             self.store.set_next_block(conn, self.chain_id, span.end + 1)
-        step = IndexerStep(range=span, head=head, events_added=added, discovered=tuple(discovered))
+        step = IndexerStep(range=span, head=head, events_added=added, discovered=tuple(discovered),
+                           stalled=stalled)
         if self.progress is not None:
             self.progress(f"{self.tag} blocks {span.start}-{span.end} of head {head}: "
                           f"{added} events" + (f", {len(discovered)} new contracts" if discovered else ""))

@@ -36,6 +36,8 @@ def build_indexers(settings: ChainSettings, engine: Engine, artifacts: Artifacts
         web3 = connect(spec)
         indexer = Indexer(web3, spec.chain_id, store, decoder, confirmations=spec.confirmations,
                           batch=batch, rules=CHILD_RULES, progress=progress)
+        if spec.max_block_age_s is not None:
+            indexer.watch_progress(spec.max_block_age_s)
         indexer.watch((d.address, d.artifact or d.contract, d.block)
                       for d in registry.for_chain(spec.chain_id).values()
                       if (d.artifact or d.contract) in artifacts)
