@@ -952,6 +952,17 @@ def up_cmd(
     say(f"[1/6] starting chains (data directory {settings.data_dir})")
     records = manager.start(specs)
     supervisor = Supervisor(settings.log_dir, say=say)
+    if api_settings.environment == "development" and not api_settings.role_grants:
+        # Development only: a KYC officer among the dev accounts, so that `chainright demo` (and a
+        # newcomer) can approve applications on a plain `make up`. Any explicit grant replaces it.
+        import json
+
+        from chainright.demo import OFFICER_INDEX, officer_grants
+
+        grants = officer_grants(settings.spec("home").chain_id)
+        supervisor.env["CHAINRIGHT_API_ROLE_GRANTS"] = json.dumps(grants)
+        say(f"      development: anvil account #{OFFICER_INDEX} holds the kyc_officer role "
+            "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
     ipfs_node: Any = None
     try:
         say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")

@@ -13,7 +13,8 @@ the end.
 Who is who (anvil development accounts, so the demo needs no wallet set-up): creator #1,
 collector #2, royalty recipients #3 (rights holder), #4 (issuer), #5 (channel), KYC officer #6.
 The officer must hold the ``kyc_officer`` role on the platform (``CHAINRIGHT_API_ROLE_GRANTS``);
-a self-started platform is given it.
+``chainright up`` in development grants it when no grants are set, and a self-started platform is
+given it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import sys
 
 import pytest
 
-from chainright.demo import officer_grants
 from tests.conftest import free_port
 from tests.support.platform import start_up, stop_up
 
@@ -30,7 +29,8 @@ def platform_env(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo-platform")
     env = dict(os.environ, CHAINRIGHT_CHAIN_DATA_DIR=str(data), CHAINRIGHT_API_DATA_DIR=str(data),
                CHAINRIGHT_CHAIN_HOME_PORT=str(free_port()), CHAINRIGHT_CHAIN_REMOTE_PORT=str(free_port()),
-               CHAINRIGHT_API_PORT=str(free_port()), CHAINRIGHT_API_ROLE_GRANTS=json.dumps(officer_grants()))
+               CHAINRIGHT_API_PORT=str(free_port()))
+    env.pop("CHAINRIGHT_API_ROLE_GRANTS", None)  # a plain `make up`: development grants the dev officer
     env.pop("CHAINRIGHT_API_IPFS_API", None)
     proc, lines = start_up(env)
     try:
