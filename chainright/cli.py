@@ -922,6 +922,29 @@ def demo_cmd(
 # up
 
 
+def _state_summary(database_url: str) -> str:
+    """What the saved state holds so far (a second `up` shows the first run's works and sales)."""
+    from sqlalchemy import func, select
+
+    from api.db import Database
+    from api.models import Asset
+    from chain.index.store import chain_events
+
+    db = Database(database_url)
+    try:
+        with db.engine.connect() as conn:
+            assets = conn.execute(select(func.count()).select_from(Asset.__table__)).scalar_one()
+            kinds = ("RightsRegistered", "OrderFilled", "LicenseGranted", "TokenLocked")
+            counts = {str(event): int(n) for event, n in conn.execute(
+                select(chain_events.c.event, func.count()).where(chain_events.c.event.in_(kinds))
+                .group_by(chain_events.c.event))}
+    finally:
+        db.dispose()
+    return (f"{assets} uploaded works, {counts.get('RightsRegistered', 0)} registered, "
+            f"{counts.get('OrderFilled', 0)} sales, {counts.get('LicenseGranted', 0)} licenses, "
+            f"{counts.get('TokenLocked', 0)} bridge departures (indexed so far)")
+
+
 @app.command("up")
 def up_cmd(
     ipfs: Annotated[bool, typer.Option(
@@ -1002,6 +1025,7 @@ def up_cmd(
         store = f"IPFS node {ipfs_api}  pid {ipfs_node.process.pid}" if ipfs_node else \
             f"IPFS node {ipfs_api}" if ipfs_api else "local folder (no IPFS node)"
         typer.echo(f"  content store    {store}")
+        typer.echo(f"  state            {_state_summary(api_settings.effective_database_url)}")
         for spec in specs:
             rec = next((r for r in records if r.name == spec.name), None)
             pid = f"pid {rec.pid}" if rec else "external"

@@ -32,15 +32,16 @@ def platform_env(tmp_path_factory):
                CHAINRIGHT_API_PORT=str(free_port()))
     env.pop("CHAINRIGHT_API_ROLE_GRANTS", None)  # a plain `make up`: development grants the dev officer
     env.pop("CHAINRIGHT_API_IPFS_API", None)
-    proc, lines = start_up(env)
+    running = {"up": start_up(env)}  # the test restarts it: teardown stops whichever runs
     try:
-        yield env, "\n".join(lines)
+        yield env, running
     finally:
-        stop_up(proc, lines)
+        stop_up(*running["up"])
 
 
 def test_demo_walks_the_whole_mission_against_the_running_platform_twice(platform_env, tmp_path):
-    env, up_output = platform_env
+    env, running = platform_env
+    up_output = "\n".join(running["up"][1])
     result = _demo(env, "--attach", "--out-dir", str(tmp_path))
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
@@ -69,6 +70,14 @@ def test_demo_walks_the_whole_mission_against_the_running_platform_twice(platfor
     assert "creator is already KYC-verified" in result.stdout
     assert "already exists" in result.stdout  # the same 30/40/30 splitter
     assert "demo complete: 11 steps passed" in result.stdout
+
+    # Ctrl-C and `make up` again: the platform resumes with both runs' works and sales.
+    stop_up(*running["up"])
+    running["up"] = start_up(env)
+    state = next(line for line in running["up"][1] if line.strip().startswith("state"))
+    sales = re.search(r"(\d+) sales", state)
+    assert sales is not None and int(sales.group(1)) >= 2, state
+    assert re.search(r"\b[1-9]\d* registered", state), state
 
 
 def test_demo_against_an_unreachable_platform_exits_1_naming_the_step(tmp_path):
