@@ -14,7 +14,7 @@ from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
 from api.types import MAX_CHAIN_ID, Address
 from chain.index.store import IndexStore, chain_checkpoints
-from chain.provenance import build_bundle, entry_view, rpcs_for, token_story
+from chain.provenance import build_bundle, rpcs_for, story_views, token_story
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
 ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
@@ -30,6 +30,32 @@ class BridgeHop(BaseModel):
     dest_chain_id: int
 
 
+class KycStatus(BaseModel):
+    status: str
+    """'verified', 'expired' (the record had expired at the registration's block time), 'revoked', or
+    'none' (no identity record for the creator at or before the registration)."""
+    level: int | None
+    country: str | None
+    """ISO 3166-1 alpha-2."""
+    expires_at: int | None
+    registry: str | None
+    """The IdentityRegistry whose record this is."""
+    block: int | None
+    log_index: int | None
+    tx_hash: str | None
+    """Where the record event (IdentityRegistered/IdentityUpdated) is: an entry of the story."""
+    revoked_at: int | None
+    """The block of the revocation (an entry of the story) when the status is 'revoked'."""
+
+
+class Creator(BaseModel):
+    address: str
+    did: str
+    """did:pkh:eip155:<chain id>:<address>"""
+    kyc: KycStatus
+    """At the time of the registration, from the chain's IdentityRegistry events."""
+
+
 class StoryEntry(BaseModel):
     chain_id: int
     block_number: int
@@ -41,6 +67,8 @@ class StoryEntry(BaseModel):
     event: str
     args: dict[str, Any]
     bridge: BridgeHop | None = None
+    creator: Creator | None = None
+    """On the rights registration entries (RightsRegistered, RightsBound, WorkMinted)."""
 
 
 class Story(BaseModel):
@@ -52,7 +80,10 @@ class Story(BaseModel):
     content_check: str
     """'match', 'mismatch', or why the content could not be checked."""
     entries: list[StoryEntry]
-    """Oldest first across chains (the token's bridge hops and its wrapped token's events included)."""
+    """Oldest first across chains: the token's events, its bridge hops and its wrapped token's events,
+    the commission that produced the work (MilestoneEscrow events of the creator's escrow whose
+    delivery carried the work's content hash), and the IdentityRegistry events that determine the
+    creator's KYC status at the registration."""
 
 
 def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: int) -> tuple[str, int | None]:
@@ -117,7 +148,7 @@ def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, request
 
 def _story(chain_id: int, collection: str, token_id: int, request: Request) -> Story:
     rows, work_id = _rows(request, chain_id, collection, token_id)
-    entries = [entry_view(r) for r in rows]
+    entries = story_views(rows)
     registered = next((e["args"]["contentHash"] for e in entries
                        if e["event"] in ("WorkMinted", "RightsRegistered") and e["args"].get("contentHash")),
                       None)

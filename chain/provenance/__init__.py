@@ -1,13 +1,23 @@
 """Provenance for auditors: a token's story from the index, a self-contained bundle of evidence
 for it, and an offline verifier.
 
-- ``story``   the events about one token, oldest first, across chains
+- ``story``   the events about one token, oldest first, across chains (and its commission)
+- ``kyc``     the creator's KYC status at the registration, from identity events (pure)
 - ``bundle``  headers, receipts and receipt proofs for every event, plus linking headers
 - ``verify``  checks a bundle with no network and names the first broken link
 """
 
 from chain.provenance.bundle import FORMAT, build_bundle, rpcs_for
-from chain.provenance.story import entry_view, merge_chains, story_rows, token_story, wrapped_token_id
+from chain.provenance.kyc import did_pkh, kyc_status
+from chain.provenance.story import (
+    creator_view,
+    entry_view,
+    merge_chains,
+    story_rows,
+    story_views,
+    token_story,
+    wrapped_token_id,
+)
 from chain.provenance.verify import Check, Verdict, verify_bundle
 
 __all__ = [
@@ -15,10 +25,14 @@ __all__ = [
            "Check",
            "Verdict",
            "build_bundle",
+           "creator_view",
+           "did_pkh",
            "entry_view",
+           "kyc_status",
            "merge_chains",
            "rpcs_for",
            "story_rows",
+           "story_views",
            "token_story",
            "verify_bundle",
            "wrapped_token_id",

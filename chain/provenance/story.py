@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from chain.index.store import chain_events
+from chain.provenance.kyc import IDENTITY_CONTRACT, IDENTITY_EVENTS, did_pkh, identity_evidence, kyc_status
 
 RANGE_EVENTS = ("ConsecutiveTransfer",)
 
@@ -59,7 +60,14 @@ def token_story(conn: Connection, chain_id: int, collection: str, token_id: int,
     the bridge's deliveries and departures of it (which name the home collection and token id)
     plus every event of its wrapped token (``collection << 96 | token_id``) in the collection
     that minted it on delivery; merged oldest first, each delivery after its departure."""
-    stories = [story_rows(conn, chain_id, collection, token_id, work_id=work_id)]
+    home = story_rows(conn, chain_id, collection, token_id, work_id=work_id)
+    registration = registration_of(home)
+    if registration is not None:
+        args = _args(registration)
+        home += commission_rows(conn, chain_id, str(args["contentHash"]), str(args["creator"]))
+        home += identity_rows(conn, chain_id, str(args["creator"]),
+                              (int(registration["block_number"]), int(registration["log_index"])))
+    stories = [home]
     wrapped_id = wrapped_token_id(collection, token_id)
     for other in other_chains:
         if other == chain_id:
@@ -75,6 +83,92 @@ def token_story(conn: Connection, chain_id: int, collection: str, token_id: int,
             rows += story_rows(conn, other, address, wrapped_id)
         stories.append(rows)
     return merge_chains(stories)
+
+
+REGISTRATIONS = ("RightsRegistered", "RightsBound")
+"""Rights records naming the work's creator (``RightsBound`` when the record came before the mint)."""
+ESCROW_CONTRACT = "MilestoneEscrow"
+ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "MilestoneReleased",
+                 "DisputeResolved")
+"""The commission's events kept in a work's story: its funding, and the delivered milestone's
+delivery, dispute, and release or resolution."""
+
+
+def _args(row: dict[str, Any]) -> dict[str, Any]:
+    args = row["args"]
+    return dict(json.loads(args) if isinstance(args, str) else args)
+
+
+def registration_of(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The story's first rights record (``RightsRegistered``, else ``RightsBound``) naming a creator."""
+    for name in REGISTRATIONS:
+        found = next((r for r in rows if r["event"] == name and _args(r).get("creator")), None)
+        if found is not None:
+            return found
+    return None
+
+
+def commission_rows(conn: Connection, chain_id: int, content_hash: str, creator: str) -> list[dict[str, Any]]:
+    """The commissions that produced a work: milestones of ``MilestoneEscrow`` escrows whose seller is
+    the work's registered ``creator`` delivered with its ``content_hash``; per such milestone the
+    escrow's creation, the delivery, and its dispute and release or resolution. (Anyone can be a
+    seller and deliver any hash: an escrow of someone else is not the creator's commission.)"""
+    wanted = content_hash.lower()
+    deliveries = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
+        chain_events.c.chain_id == chain_id, chain_events.c.contract == ESCROW_CONTRACT,
+        chain_events.c.event == "MilestoneDelivered", chain_events.c.args.contains(wanted[2:]))))]
+    deliveries = [r for r in deliveries if str(_args(r).get("contentHash", "")).lower() == wanted]
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for delivery in deliveries:
+        escrow_id, index = str(_args(delivery)["escrowId"]), str(_args(delivery)["index"])
+        rows = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
+            chain_events.c.chain_id == chain_id, chain_events.c.address == delivery["address"],
+            chain_events.c.event.in_(ESCROW_EVENTS))))]
+        rows = [r for r in rows if str(_args(r).get("escrowId")) == escrow_id]
+        created = next((r for r in rows if r["event"] == "EscrowCreated"), None)
+        if created is None or str(_args(created).get("seller", "")).lower() != creator.lower():
+            continue
+        for row in rows:
+            if row["event"] == "EscrowCreated" or str(_args(row).get("index")) == index:
+                out[(row["tx_hash"], int(row["log_index"]))] = row
+    return list(out.values())
+
+
+def identity_rows(conn: Connection, chain_id: int, account: str, at: tuple[int, int]) -> list[dict[str, Any]]:
+    """The IdentityRegistry events that determine ``account``'s KYC status at position ``at``
+    (block, log index) on ``chain_id`` (``chain.provenance.kyc.identity_evidence``)."""
+    rows = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
+        chain_events.c.chain_id == chain_id, chain_events.c.contract == IDENTITY_CONTRACT,
+        chain_events.c.event.in_(IDENTITY_EVENTS), chain_events.c.block_number <= at[0],
+        chain_events.c.args.contains(account[2:]))))]
+    return [dict(r) for r in identity_evidence(rows, account, at)]
+
+
+def creator_view(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The work's creator as the story states it: address, did:pkh, and KYC status at the time of
+    the registration (from the identity events among ``rows``)."""
+    registration = registration_of(rows)
+    if registration is None:
+        return None
+    creator = str(_args(registration)["creator"])
+    chain_id = int(registration["chain_id"])
+    identity = [r for r in rows if r["event"] in IDENTITY_EVENTS and int(r["chain_id"]) == chain_id]
+    at = (int(registration["block_number"]), int(registration["log_index"]))
+    return {"address": creator, "did": did_pkh(chain_id, creator),
+            "kyc": kyc_status(identity, creator, at, registration.get("block_time"))}
+
+
+def story_views(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The story's entries as the API shows them (``entry_view``); the rights registration entries
+    (``RightsRegistered``, ``RightsBound``, ``WorkMinted``) also state the creator (``creator_view``)."""
+    creator = creator_view(rows)
+    views = []
+    for row in rows:
+        view = entry_view(row)
+        if creator is not None and row["event"] in (*REGISTRATIONS, "WorkMinted"):
+            view["creator"] = creator
+        views.append(view)
+    return views
 
 
 def _transfer_id(row: dict[str, Any]) -> str | None:
@@ -126,7 +220,7 @@ def entry_view(row: dict[str, Any]) -> dict[str, Any]:
     view = {
         "chain_id": row["chain_id"], "block_number": row["block_number"], "block_time": row["block_time"],
         "tx_hash": row["tx_hash"], "log_index": row["log_index"], "contract": row["contract"],
-        "address": row["address"], "event": row["event"], "args": args, "bridge": None,
+        "address": row["address"], "event": row["event"], "args": args, "bridge": None, "creator": None,
     }
     if row["event"] in DEPARTURES + ARRIVALS:
         transfer_id = int(args["transferId"])

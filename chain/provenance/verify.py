@@ -33,7 +33,14 @@ listed):
    slot of the token where the story leaves it, which must equal the story's last holder, and
    the rights record, which must equal the story's registration. A chain without eth_getProof
    is reported as "not available", not as a failure.
-5. Content: when the file is given, its sha-256 equals the registered content hash.
+5. The creator (when the story carries identity or commission evidence): every IdentityRegistry
+   event in the bundle is about the registration's creator, on its chain, at or before it; the
+   KYC status at the registration is recomputed from them (``chain.provenance.kyc``) with the
+   registration's proven block time, and listed. Every escrow event belongs to an escrow whose
+   seller is the creator, and every delivery in it carries the registered content hash.
+   Not checked: that no other identity event (a later update or revocation) came before the
+   registration: the bundle proves the events it holds, not the absence of others.
+6. Content: when the file is given, its sha-256 equals the registered content hash.
 
 Not checked: who produced an anvil chain's blocks (no seals), whether the headers are the chains'
 canonical ones (the auditor compares a header hash with a trusted source), the validators'
@@ -59,6 +66,7 @@ from chain.proofs.headers import clique_signer, header_hash
 from chain.proofs.mpt import ProofError, verify_proof
 from chain.proofs.receipts import encode_receipt
 from chain.proofs.transactions import call_of
+from chain.provenance.kyc import IDENTITY_EVENTS, did_pkh, kyc_status
 from chain.provenance.state import OWNER_LAYOUT, Holding, proven_owner, proven_record, proven_slots
 from chain.provenance.story import ARRIVALS, DEPARTURES
 
@@ -545,6 +553,61 @@ def _check_record(bundle: Mapping[str, Any], verdict: Verdict, what: str, accoun
     verdict.add(got == expected, what, f"the state proves record {got}, the story registers {expected}")
 
 
+ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "MilestoneReleased",
+                 "DisputeResolved")
+
+
+def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
+    """Identity and commission evidence (rule 5 of the module docstring)."""
+    events = bundle["events"]
+    identity = [e for e in events if e["event"] in IDENTITY_EVENTS]
+    escrow = [e for e in events if e["event"] in ESCROW_EVENTS]
+    if not identity and not escrow:
+        return
+    registration = next((e for name in ("RightsRegistered", "RightsBound") for e in events
+                         if e["event"] == name and e["args"].get("creator")), None)
+    if not verdict.add(registration is not None, "creator",
+                       "the bundle carries identity or commission evidence but no rights registration"):
+        return
+    assert registration is not None
+    creator, chain_id = str(registration["args"]["creator"]), int(registration["chain_id"])
+    at = (int(registration["block_number"]), int(registration["log_index"]))
+    for e in identity:
+        where = f"chain {e['chain_id']} block {e['block_number']} log {e['log_index']} ({e['event']})"
+        if not verdict.add(int(e["chain_id"]) == chain_id and _same(e["args"].get("account"), creator)
+                           and (int(e["block_number"]), int(e["log_index"])) <= at, f"{where}: creator KYC",
+                           f"identity evidence must be about the creator {creator} on chain {chain_id} at or "
+                           f"before the registration (block {at[0]} log {at[1]})"):
+            return
+    header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(at[0]), {})
+    when = int(str(header["timestamp"]), 16) if header.get("timestamp") else None
+    kyc = kyc_status(identity, creator, at, when)
+    detail = f"{did_pkh(chain_id, creator)}: {kyc['status']}"
+    if kyc["status"] != "none":
+        revoked = f", revoked in block {kyc['revoked_at']}" if kyc["revoked_at"] else ""
+        detail += (f" (level {kyc['level']}, {kyc['country']}, expires {kyc['expires_at']}; record in block "
+                   f"{kyc['block']}{revoked})")
+    verdict.add(True, "creator KYC at registration", detail + "; later identity events before the "
+                "registration cannot be excluded offline")
+    content = next((str(e["args"]["contentHash"]).lower() for e in events
+                    if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")),
+                   None)
+    sellers = {(str(e["address"]).lower(), str(e["args"]["escrowId"])): str(e["args"]["seller"])
+               for e in escrow if e["event"] == "EscrowCreated"}
+    for e in escrow:
+        where = f"chain {e['chain_id']} block {e['block_number']} log {e['log_index']} ({e['event']})"
+        seller = sellers.get((str(e["address"]).lower(), str(e["args"]["escrowId"])))
+        if not verdict.add(seller is not None and _same(seller, creator), f"{where}: commission",
+                           f"escrow {e['args']['escrowId']} is not shown created with the creator {creator} "
+                           f"as its seller (seller {seller})"):
+            return
+        if e["event"] == "MilestoneDelivered" and not verdict.add(
+                content is not None and _same(e["args"].get("contentHash"), content), f"{where}: commission",
+                f"the delivery carries content hash {e['args'].get('contentHash')}, the story registers "
+                f"{content}"):
+            return
+
+
 def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
                   validators: Mapping[int, set[str]] | None = None) -> Verdict:
     """Check everything in the module docstring; the verdict lists every check."""
@@ -557,6 +620,8 @@ def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
     events_ok = all([_verify_event(e, headers, verdict) for e in bundle["events"]])
     if events_ok:
         final = _verify_story(bundle, verdict)
+        if verdict.ok:
+            _verify_creator(bundle, verdict)
         if verdict.ok:
             _verify_state(bundle, verdict, final)
     if content is not None:

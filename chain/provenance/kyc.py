@@ -1,0 +1,92 @@
+"""The creator's identity at the time of a registration (pure): the IdentityRegistry's events in,
+the KYC status then out, with the events that determine it (the bundle's evidence).
+
+The registry's rules (contracts/compliance/IdentityRegistry.sol): ``IdentityRegistered`` and
+``IdentityUpdated`` write a record (level, country, expiry) and lift a revocation;
+``IdentityRevoked`` revokes it (the record is kept); an account is verified when it has a record,
+it is not revoked and ``block.timestamp < expiresAt``.
+
+Status values: ``verified``, ``expired`` (the record's expiry was not after the registration's
+block time), ``revoked``, ``none`` (no identity event for the account at or before the
+registration).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+IDENTITY_CONTRACT = "IdentityRegistry"
+RECORD_EVENTS = ("IdentityRegistered", "IdentityUpdated")
+REVOKE_EVENT = "IdentityRevoked"
+IDENTITY_EVENTS = (*RECORD_EVENTS, REVOKE_EVENT)
+
+
+def did_pkh(chain_id: int, address: str) -> str:
+    """The did:pkh of an EVM account (CAIP-10: ``did:pkh:eip155:<chain id>:<address>``)."""
+    return f"did:pkh:eip155:{int(chain_id)}:{address}"
+
+
+def _args(row: Mapping[str, Any]) -> dict[str, Any]:
+    args = row["args"]
+    return dict(json.loads(args) if isinstance(args, str) else args)
+
+
+def country_code(value: Any) -> str | None:
+    """bytes2 as the index stores it (``0x4445``) -> ``DE``; None when it is not two letters."""
+    text = str(value or "")
+    if not text.startswith("0x") or len(text) != 6:
+        return None
+    try:
+        code = bytes.fromhex(text[2:]).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return code if code.isalpha() else None
+
+
+def _position(row: Mapping[str, Any]) -> tuple[int, int]:
+    return int(row["block_number"]), int(row["log_index"])
+
+
+def identity_evidence(rows: Sequence[Mapping[str, Any]], account: str,
+                      at: tuple[int, int]) -> list[Mapping[str, Any]]:
+    """The identity events that determine ``account``'s status at position ``at`` (block, log index)
+    on one chain: the last record event at or before it, and the revocation after that record
+    when there is one; or, with no record, nothing."""
+    mine = sorted((r for r in rows if r["event"] in IDENTITY_EVENTS
+                   and str(_args(r).get("account", "")).lower() == account.lower()
+                   and _position(r) <= at), key=_position)
+    record_at = max((i for i, r in enumerate(mine) if r["event"] in RECORD_EVENTS), default=None)
+    if record_at is None:
+        return []
+    record = mine[record_at]
+    revoked = [r for r in mine[record_at + 1:] if r["event"] == REVOKE_EVENT
+               and str(r["address"]).lower() == str(record["address"]).lower()]
+    return [record, *revoked[:1]]
+
+
+def kyc_status(rows: Sequence[Mapping[str, Any]], account: str, at: tuple[int, int],
+               at_time: int | None) -> dict[str, Any]:
+    """``account``'s KYC status at position ``at`` (block, log index) whose block time is
+    ``at_time``, from identity event rows of one chain (any order; rows of other accounts, and
+    rows after ``at``, are ignored). ``block``/``log_index``/``tx_hash`` name the record event;
+    ``revoked_at`` the revocation's block."""
+    evidence = identity_evidence(rows, account, at)
+    if not evidence:
+        return {"status": "none", "level": None, "country": None, "expires_at": None, "registry": None,
+                "block": None, "log_index": None, "tx_hash": None, "revoked_at": None}
+    record = evidence[0]
+    args = _args(record)
+    expires_at = int(args["expiresAt"])
+    revocation = evidence[1] if len(evidence) > 1 else None
+    if revocation is not None:
+        status = "revoked"
+    elif at_time is not None and at_time >= expires_at:
+        status = "expired"
+    else:
+        status = "verified"
+    return {"status": status, "level": int(args["level"]), "country": country_code(args.get("country")),
+            "expires_at": expires_at, "registry": record["address"], "block": int(record["block_number"]),
+            "log_index": int(record["log_index"]), "tx_hash": record["tx_hash"],
+            "revoked_at": None if revocation is None else int(revocation["block_number"])}
