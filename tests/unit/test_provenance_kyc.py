@@ -64,3 +64,20 @@ def test_country_and_did():
     assert country_code("0x4445") == "DE"
     assert country_code("0x0000") is None and country_code(None) is None and country_code("0x44") is None
     assert did_pkh(31337, ALICE) == f"did:pkh:eip155:31337:{ALICE}"
+
+
+def test_story_views_state_the_creator_on_the_registration_entries_only():
+    from chain.provenance import story_views
+
+    registered = {"event": "RightsRegistered", "block_number": 50, "log_index": 3, "tx_hash": "0xr",
+                  "address": "0x" + "33" * 20, "contract": "RightsRegistry", "chain_id": 31337, "block_time": NOW,
+                  "args": json.dumps({"creator": ALICE, "contentHash": "0x" + "ab" * 32})}
+    minted = registered | {"event": "WorkMinted", "log_index": 4, "contract": "CreatorCollection",
+                           "args": json.dumps({"workId": 1, "contentHash": "0x" + "ab" * 32})}
+    rental = minted | {"event": "UpdateUser", "block_number": 60, "args": json.dumps({"tokenId": 1})}
+    views = story_views([_row(REG, 10) | {"contract": "IdentityRegistry", "block_time": 1}, registered, minted, rental])
+    creator = views[1]["creator"]
+    assert creator["did"] == f"did:pkh:eip155:31337:{ALICE}" and creator["kyc"]["status"] == "verified"
+    assert views[2]["creator"] == creator
+    assert views[0]["creator"] is None and views[3]["creator"] is None
+    assert story_views([registered])[0]["creator"]["kyc"]["status"] == "none"
