@@ -174,9 +174,11 @@ def _set_halted_on_chain(request: Request, chain_id: int, collection: str, halte
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
+def _breaker_check(
+    request: Request, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
+    """``row``: the collection's policy row as just read (None when it has none)."""
     now = datetime.now(UTC)
-    row = db.get(CollectionPolicyRow, (chain_id, order.token))
     _, policy = _policy_of(row)
     halted_until = _aware(row.halted_until) if row else None
     if halted_until is not None and now >= halted_until:
@@ -249,8 +251,9 @@ def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -
     raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
-def _jurisdiction_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
-    row = db.get(CollectionPolicyRow, (chain_id, order.token))
+def _jurisdiction_check(
+    request: Request, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
     if row is None or row.secondary_sales or order.side is not OrderSide.LISTING:
         return
     owner = (
@@ -313,8 +316,9 @@ def _admit(
     order_hash = "0x" + digest.hex()
     if db.get(MarketOrder, order_hash) is not None:
         raise ConflictError(f"order {order_hash} was already submitted")
-    _jurisdiction_check(request, db, order, body.chain_id)
-    _breaker_check(request, db, order, body.chain_id)
+    policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
+    _jurisdiction_check(request, order, body.chain_id, policy_row)
+    _breaker_check(request, db, order, body.chain_id, policy_row)
     row = MarketOrder(
         order_hash=order_hash,
         chain_id=body.chain_id,
