@@ -103,3 +103,13 @@ class ChainrightClient:
 
     def fill_tx(self, order_hash: str, amount: int = 1) -> dict[str, Any]:
         return dict(self._call("POST", f"/market/orders/{order_hash}/fill-tx", json={"amount": amount}))
+
+    def submit_orders(self, orders: list[dict[str, Any]]) -> dict[str, Any]:
+        """``POST /market/orders/batch``: per-order results (``created``, ``refused``, ``results``)."""
+        return dict(self._call("POST", "/market/orders/batch", json={"orders": orders}))
+
+    def fill_tx_batch(self, order_hashes: list[str], amounts: list[int] | None = None) -> dict[str, Any]:
+        """``POST /market/fill-tx/batch``: one unsigned fillListings transaction buying them all."""
+        items = [{"order_hash": h, "amount": a}
+                 for h, a in zip(order_hashes, amounts or [1] * len(order_hashes), strict=True)]
+        return dict(self._call("POST", "/market/fill-tx/batch", json={"items": items}))

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,22 +203,30 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
 
 
 
-def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int = 4) -> dict[str, Any]:
-    """Sales end to end through the real API (served by uvicorn) and the chain: the creator's signed
-    listings posted to ``POST /market/orders``, the buyers' fill transactions built by
-    ``POST /market/orders/{hash}/fill-tx``, signed by the buyers' wallets and sent raw.
+@dataclass
+class _SalesDesk:
+    """What both sale runs share: the API process, KYC-verified clients, the creator's collection
+    (approved to the marketplace) and the buyers' senders."""
 
-    The clock runs from the first listing signature to the last fill receipt. ``buyers`` wallets buy
-    concurrently (one thread each, every sale with its own listing and fill); each buyer signs its
-    fills with a local nonce and sends them without waiting for the previous receipt (pipelined);
-    HTTP connections are kept alive. Every fill is then checked to be mined and successful.
-    """
+    base: str
+    web3: Any
+    creator_account: Any
+    creator: Any
+    buyer_accounts: list[Any]
+    clients: dict[str, Any]
+    collection: str
+    nft: Any
+    domain: Any
+    senders: list[TxSender]
+    fees: dict[str, int]
+
+
+@contextmanager
+def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> Iterator[_SalesDesk]:
     from api.client import ChainrightClient
-    from chain.orders import MarketDomain, listing, sign_order
+    from chain.orders import MarketDomain
     from chain.wallet import Wallet
 
-    if sales < 1 or not 1 <= buyers <= 4:
-        raise ValueError("sales must be positive and buyers between 1 and 4")
     officer = dev_account(6)
     grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
     web3 = connect(platform.settings.spec("home"))
@@ -226,7 +235,7 @@ def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int =
         officer_client.login()
         creator_account = dev_account(1)
         buyer_accounts = [dev_account(i) for i in (2, 3, 4, 5)[:buyers]]
-        clients = {}
+        clients: dict[str, Any] = {}
         for n, account in enumerate([creator_account, *buyer_accounts]):
             client = ChainrightClient(base, Wallet(account), 31337)
             client.login()
@@ -236,86 +245,142 @@ def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int =
             officer_client.post(f"/kyc/applications/{application['id']}/approve", {"level": 2})
             clients[account.address] = client
         creator = clients[creator_account.address]
-        say(f"e2e bench: creator and {buyers} buyers KYC-verified; minting {sales} tokens")
+        say(f"e2e bench: creator and {buyers} buyers KYC-verified; minting {tokens} tokens")
         out = creator.collection_tx("Bench Sales", "BSAL", None, 500)
         Wallet(creator_account).send(web3, out["transaction"])
         collection = out["predicted_address"]
         cid = _upload(creator, f"bench sales {time.time()}".encode())
-        Wallet(creator_account).send(web3, creator.mint_tx(cid, collection, quantity=sales))
+        Wallet(creator_account).send(web3, creator.mint_tx(cid, collection, quantity=tokens))
         nft = web3.eth.contract(address=collection, abi=Artifacts.load().get("CreatorCollection").abi)
         market = DeploymentRegistry(platform.settings.deployments_file).address(31337, "Marketplace")
         seller = TxSender(web3, creator_account)
         seller.transact(seller.call_tx(nft.functions.setApprovalForAll(market, True)))
-        domain = MarketDomain(31337, market)
-        price = 10**15
         senders = [TxSender(web3, a) for a in buyer_accounts]
-        fees = senders[0].fees()
-        hashes: list[list[HexBytes]] = [[] for _ in buyer_accounts]
-        errors: list[str] = []
-        timings = {"sign_listing": 0.0, "post_order": 0.0, "fill_tx": 0.0, "sign_fill": 0.0, "send": 0.0}
-        lock = threading.Lock()
+        try:
+            yield _SalesDesk(base, web3, creator_account, creator, buyer_accounts, clients, collection, nft,
+                             MarketDomain(31337, market), senders, dict(senders[0].fees()))
+        finally:
+            for client in clients.values():
+                client.close()
+            officer_client.close()
 
-        def worker(k: int) -> None:
-            buyer, sender = clients[buyer_accounts[k].address], senders[k]
-            seller_client = ChainrightClient(base, Wallet(creator_account), 31337)
-            seller_client.token = creator.token
-            spent = dict.fromkeys(timings, 0.0)
-            try:
-                for token_id in range(1 + k, sales + 1, buyers):
-                    t0 = time.perf_counter()
-                    now = int(time.time())
-                    order = listing(seller=creator_account.address, token=collection, token_id=token_id,
-                                    unit_price=price, start=now - 60, expiry=now + 3600, counter=0)
-                    signed = sign_order(order, domain, creator_account)
-                    t1 = time.perf_counter()
-                    posted = seller_client.submit_order({
-                        "chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
-                        "token_id": token_id, "unit_price": price, "start": order.start,
-                        "expiry": order.expiry, "salt": order.salt, "counter": 0,
-                        "signature": "0x" + signed.signature.hex()})
-                    t2 = time.perf_counter()
-                    tx = buyer.fill_tx(posted["order_hash"])
-                    t3 = time.perf_counter()
-                    fill: dict[str, Any] = {"to": tx["to"], "data": tx["data"], "value": int(tx["value"], 16),
-                                            "gas": int(tx["gas"] * 1.2) + 10_000, **fees}
-                    raw, tx_hash = sender.sign(fill)  # type: ignore[arg-type]
-                    t4 = time.perf_counter()
-                    sender.send_raw(raw, tx_hash)
-                    t5 = time.perf_counter()
-                    hashes[k].append(tx_hash)
-                    for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
-                        spent[key] += dt
-            except Exception as exc:  # reported after the join, with the sale that failed
-                errors.append(f"{type(exc).__name__}: {exc}")
-            finally:
-                seller_client.close()
-                with lock:
-                    for key, dt in spent.items():
-                        timings[key] += dt
 
-        say(f"e2e bench: {sales} sales through the API by {buyers} concurrent buyers")
-        threads = [threading.Thread(target=worker, args=(k,)) for k in range(buyers)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise RuntimeError(f"e2e sale failed: {errors[0]}")
-        for k, sender in enumerate(senders):
-            for tx_hash in hashes[k]:
-                sender.wait(tx_hash)
-        elapsed = time.perf_counter() - started
-        owners = {nft.functions.ownerOf(t).call() for t in (1, sales)}
-        if owners - {a.address for a in buyer_accounts}:
-            raise RuntimeError(f"e2e bench: tokens not delivered to the buyers ({owners})")
-        for client in clients.values():
-            client.close()
-        officer_client.close()
+def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[str, Any]:
+    """Sell ``token_ids`` through the API, ``batch`` listings per request and per transaction
+    (1: the single routes and fillListing; more: the batch routes and fillListings). Buyer k takes
+    every ``buyers``-th token; returns the time, the time split and the gas per sale."""
+    from api.client import ChainrightClient
+    from chain.orders import listing, sign_order
+    from chain.wallet import Wallet
+
+    buyers = len(desk.buyer_accounts)
+    price = 10**15
+    hashes: list[list[HexBytes]] = [[] for _ in range(buyers)]
+    errors: list[str] = []
+    timings = {"sign_listing": 0.0, "post_order": 0.0, "fill_tx": 0.0, "sign_fill": 0.0, "send": 0.0}
+    lock = threading.Lock()
+    seller_address = desk.creator_account.address
+
+    def order_body(token_id: int) -> dict[str, Any]:
+        now = int(time.time())
+        order = listing(seller=seller_address, token=desk.collection, token_id=token_id, unit_price=price,
+                        start=now - 60, expiry=now + 3600, counter=0)
+        signed = sign_order(order, desk.domain, desk.creator_account)
+        return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+                "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
+                "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+
+    def worker(k: int) -> None:
+        buyer, sender = desk.clients[desk.buyer_accounts[k].address], desk.senders[k]
+        seller_client = ChainrightClient(desk.base, Wallet(desk.creator_account), 31337)
+        seller_client.token = desk.creator.token
+        spent = dict.fromkeys(timings, 0.0)
+        mine = token_ids[k::buyers]
+        try:
+            for start in range(0, len(mine), batch):
+                chunk = mine[start:start + batch]
+                t0 = time.perf_counter()
+                bodies = [order_body(token_id) for token_id in chunk]
+                t1 = time.perf_counter()
+                if batch == 1:
+                    order_hashes = [seller_client.submit_order(bodies[0])["order_hash"]]
+                else:
+                    posted = seller_client.submit_orders(bodies)
+                    if posted["refused"]:
+                        refused = next(r for r in posted["results"] if r["status"] == "refused")
+                        raise RuntimeError(f"listing refused: {refused['error']['detail']}")
+                    order_hashes = [r["order"]["order_hash"] for r in posted["results"]]
+                t2 = time.perf_counter()
+                tx = buyer.fill_tx(order_hashes[0]) if batch == 1 else buyer.fill_tx_batch(order_hashes)
+                t3 = time.perf_counter()
+                fill: dict[str, Any] = {"to": tx["to"], "data": tx["data"], "value": int(tx["value"], 16),
+                                        "gas": int(tx["gas"] * 1.2) + 10_000, **desk.fees}
+                raw, tx_hash = sender.sign(fill)  # type: ignore[arg-type]
+                t4 = time.perf_counter()
+                sender.send_raw(raw, tx_hash)
+                t5 = time.perf_counter()
+                hashes[k].append(tx_hash)
+                for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                    spent[key] += dt
+        except Exception as exc:  # reported after the join, with the sale that failed
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            seller_client.close()
+            with lock:
+                for key, dt in spent.items():
+                    timings[key] += dt
+
+    how = "one sale per request and transaction" if batch == 1 else f"carts of up to {batch}"
+    say(f"e2e bench: {len(token_ids)} sales through the API by {buyers} concurrent buyers ({how})")
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(buyers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"e2e sale failed: {errors[0]}")
+    gas = 0
+    for k, sender in enumerate(desk.senders):
+        for tx_hash in hashes[k]:
+            gas += int(sender.wait(tx_hash)["gasUsed"])
+    elapsed = time.perf_counter() - started
+    owners = {desk.nft.functions.ownerOf(t).call() for t in (token_ids[0], token_ids[-1])}
+    if owners - {a.address for a in desk.buyer_accounts}:
+        raise RuntimeError(f"e2e bench: tokens not delivered to the buyers ({owners})")
     thread_seconds = sum(timings.values())
-    return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_seconds": round(elapsed, 3),
-            "e2e_sales_per_s": round(sales / elapsed, 1),
-            "e2e_time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
+    return {"seconds": round(elapsed, 3), "sales_per_s": round(len(token_ids) / elapsed, 1),
+            "gas_per_sale": gas // len(token_ids),
+            "time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
+
+
+def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int = 4,
+                    cart: int = 10) -> dict[str, Any]:
+    """Sales end to end through the real API (its own process, served by uvicorn) and the chain,
+    measured twice in one run on the same collection, ``sales`` each:
+
+    - single (``e2e_single_*``): every sale is its own listing ``POST /market/orders``, its own
+      ``POST /market/orders/{hash}/fill-tx`` and its own ``fillListing`` transaction;
+    - batched (``e2e_*``): the creator posts ``cart`` signed listings in one
+      ``POST /market/orders/batch``, the buyer gets one ``fillListings`` transaction for them from
+      ``POST /market/fill-tx/batch``: one request each and one transaction per ``cart`` sales.
+
+    The clock runs from the first listing signature to the last fill receipt. ``buyers`` wallets
+    buy concurrently (one thread each, each with its own tokens); each buyer signs its fills with a
+    local nonce and sends them without waiting for the previous receipt (pipelined); HTTP
+    connections are kept alive. Every fill is then checked to be mined and successful, and the gas
+    per sale is read from the receipts.
+    """
+    if sales < 1 or not 1 <= buyers <= 4 or not 2 <= cart <= 50:
+        raise ValueError("sales must be positive, buyers between 1 and 4 and the cart between 2 and 50")
+    with _sales_desk(platform, 2 * sales, buyers, say) as desk:
+        single = _sell(desk, list(range(1, sales + 1)), 1, say)
+        batched = _sell(desk, list(range(sales + 1, 2 * sales + 1)), cart, say)
+    return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
+            "e2e_single_seconds": single["seconds"], "e2e_single_sales_per_s": single["sales_per_s"],
+            "e2e_single_gas_per_sale": single["gas_per_sale"], "e2e_single_time_split": single["time_split"],
+            "e2e_seconds": batched["seconds"], "e2e_sales_per_s": batched["sales_per_s"],
+            "e2e_gas_per_sale": batched["gas_per_sale"], "e2e_time_split": batched["time_split"]}
 
 
 @contextmanager
@@ -370,7 +435,7 @@ def relayer_argv(role: str) -> list[str]:
 
 
 def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridge_count: int,
-               bridge_batch: int, say: Say) -> dict[str, Any]:
+               bridge_batch: int, say: Say, cart: int = 10) -> dict[str, Any]:
     """Every figure of ``chainright bench`` measured in one run, with the conditions they hold for."""
     from bridge.bench import run_bridge_bench
     from chain.artifacts import compile_project
@@ -383,9 +448,10 @@ def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridg
         spec = platform.settings.spec("home")
         raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
         report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
-        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers)
+        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers, cart=cart)
         report.update(e2e)
         report["e2e_ratio"] = round(e2e["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
+        report["e2e_single_ratio"] = round(e2e["e2e_single_sales_per_s"] / report["raw_tx_per_s"], 4)
         report.update(indexer_events_per_s(platform, artifacts, transfers, say))
         report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
     say(f"bridge bench: {bridge_count} sequential transfers, then {bridge_batch} together")
@@ -396,9 +462,11 @@ def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridg
     report["conditions"] = {
         "chain": "anvil, automine (one block per transaction)", "block_time_s": None, "confirmations": 0,
         "raw_transfers": transfers, "raw_senders": raw.senders,
-        "e2e_sales": sales, "e2e_buyers": buyers,
-        "e2e_path": "POST /market/orders + POST /market/orders/{hash}/fill-tx (API in its own process), "
-                    "fill signed by the buyer's wallet and sent raw, clock to the last receipt",
+        "e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
+        "e2e_path": f"batched: POST /market/orders/batch ({cart} listings) + POST /market/fill-tx/batch "
+                    "(one fillListings per cart); single (e2e_single_*): POST /market/orders + POST "
+                    "/market/orders/{hash}/fill-tx (one fillListing per sale); API in its own process, "
+                    "fills signed by the buyer's wallet and sent raw, clock to the last receipt",
         "indexer_transfers": transfers, "api_read_seconds": seconds,
         "bridge_latency_transfers": bridge.transfers_latency, "bridge_batch": bridge.batch,
         "bridge_validators": bridge.validators, "bridge_threshold": bridge.threshold,

@@ -580,6 +580,7 @@ def bench_all(
     seconds: Annotated[float | None, typer.Option(help="Seconds per API read run (5).")] = None,
     sales: Annotated[int | None, typer.Option(help="End-to-end sales through the API (200).")] = None,
     buyers: Annotated[int, typer.Option(help="Buyers buying concurrently (1-4).", min=1, max=4)] = 4,
+    cart: Annotated[int, typer.Option(help="Listings per batched sale (2-50).", min=2, max=50)] = 10,
     bridge_count: Annotated[int | None, typer.Option(help="Sequential bridge transfers (latency, 30).")
                             ] = None,
     bridge_batch: Annotated[int | None, typer.Option(help="Bridge transfers sent together (50).")] = None,
@@ -598,7 +599,7 @@ def bench_all(
 
     report = run_report(transfers=pick(transfers, 1000, 50), seconds=pick(seconds, 5.0, 1.0),
                         sales=pick(sales, 200, 8), buyers=buyers, bridge_count=pick(bridge_count, 30, 3),
-                        bridge_batch=pick(bridge_batch, 50, 5), say=say)
+                        bridge_batch=pick(bridge_batch, 50, 5), say=say, cart=cart)
     if as_json:
         typer.echo(json.dumps(report))
         return

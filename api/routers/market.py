@@ -20,7 +20,7 @@ from web3 import Web3
 
 from api.breaker import BreakerPolicy, BreakerState, Trade, decide
 from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_role
-from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
 from api.types import MAX_CHAIN_ID, Address, checksum_address
@@ -133,7 +133,11 @@ def _aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def _trades(db: Session, chain_id: int, collection: str, currency: str) -> list[Trade]:
+def _trades(db: Session, chain_id: int, collection: str, currency: str, limit: int) -> list[Trade]:
+    """The last ``limit`` fills of ``collection`` in ``currency``, oldest first: all that
+    ``decide`` reads (the median of the last N fills), so an order's check costs the same on a
+    collection with ten fills or ten thousand. Rows are read newest first and the scan stops at
+    ``limit`` (the currency sits in the event's JSON arguments, so it is filtered here)."""
     rows = db.execute(
         select(chain_events.c.args, chain_events.c.block_time)
         .where(
@@ -142,13 +146,18 @@ def _trades(db: Session, chain_id: int, collection: str, currency: str) -> list[
             chain_events.c.event == "OrderFilled",
             chain_events.c.ref_address == collection,
         )
-        .order_by(chain_events.c.block_number, chain_events.c.log_index)
-    ).all()
-    trades = []
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+        .execution_options(yield_per=max(limit, 20))
+    )
+    trades: list[Trade] = []
     for args_text, block_time in rows:
         args = json.loads(args_text)
         if str(args.get("currency", "")).lower() == currency.lower():
             trades.append(Trade(datetime.fromtimestamp(block_time or 0, UTC), int(args["unitPrice"])))
+            if len(trades) >= limit:
+                break
+    rows.close()
+    trades.reverse()
     return trades
 
 
@@ -166,9 +175,11 @@ def _set_halted_on_chain(request: Request, chain_id: int, collection: str, halte
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
+def _breaker_check(
+    request: Request, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
+    """``row``: the collection's policy row as just read (None when it has none)."""
     now = datetime.now(UTC)
-    row = db.get(CollectionPolicyRow, (chain_id, order.token))
     _, policy = _policy_of(row)
     halted_until = _aware(row.halted_until) if row else None
     if halted_until is not None and now >= halted_until:
@@ -195,7 +206,7 @@ def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -
         )
     ).scalars()
     state = BreakerState(
-        trades=_trades(db, chain_id, order.token, order.currency),
+        trades=_trades(db, chain_id, order.token, order.currency, policy.reference_fills),
         rejections=tuple(a for a in (_aware(r) for r in rejections) if a is not None),
         halted_until=halted_until,
     )
@@ -241,8 +252,9 @@ def _breaker_check(request: Request, db: Session, order: Order, chain_id: int) -
     raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
-def _jurisdiction_check(request: Request, db: Session, order: Order, chain_id: int) -> None:
-    row = db.get(CollectionPolicyRow, (chain_id, order.token))
+def _jurisdiction_check(
+    request: Request, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
     if row is None or row.secondary_sales or order.side is not OrderSide.LISTING:
         return
     owner = (
@@ -257,30 +269,57 @@ def _jurisdiction_check(request: Request, db: Session, order: Order, chain_id: i
         )
 
 
-@router.post(
-    "/orders",
-    status_code=201,
-    response_model=OrderOut,
-    summary="Submit a wallet-signed listing or offer (verified on receipt)",
-)
-def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
-    if user.address is None or Web3.to_checksum_address(user.address) != body.signer:
+MAX_BATCH_ORDERS = 50
+"""Orders per POST /market/orders/batch and listings per fill-tx batch: the contract's
+MAX_BATCH_FILLS, so every batch of accepted listings can be bought in one fillListings."""
+
+
+class _Verifier:
+    """Receipt checks of one request's orders, with what they share read once: the marketplace
+    address and EIP-712 domain per chain, and each signer's on-chain counter."""
+
+    def __init__(self, request: Request) -> None:
+        self.gateway = request.app.state.gateway
+        self._domains: dict[int, MarketDomain] = {}
+        self._counters: dict[tuple[int, str], int] = {}
+
+    def domain(self, chain_id: int) -> MarketDomain:
+        if chain_id not in self._domains:
+            market = self.gateway.contract(chain_id, "Marketplace")
+            self._domains[chain_id] = MarketDomain(chain_id, market.address)
+        return self._domains[chain_id]
+
+    def counter(self, chain_id: int, signer: str) -> int:
+        key = (chain_id, signer)
+        if key not in self._counters:
+            market = self.domain(chain_id).verifying_contract
+            counter = self.gateway.view(chain_id, market, "Marketplace", "counterOf", [signer])
+            self._counters[key] = int(counter)
+        return self._counters[key]
+
+
+def _admit(
+    body: OrderIn, signer: str | None, db: Session, request: Request, verifier: _Verifier
+) -> MarketOrder:
+    """Every check of an incoming order (wallet, signature, domain, expiry, counter, duplicate,
+    jurisdiction, circuit breaker), then its row, flushed. Raises the ApiError that names what
+    was wrong."""
+    if signer is None or Web3.to_checksum_address(signer) != body.signer:
         raise ForbiddenError("you can only submit orders your own wallet signed (log in with that wallet)")
-    gateway = request.app.state.gateway
-    market = gateway.contract(body.chain_id, "Marketplace")
-    domain = MarketDomain(body.chain_id, market.address)
+    domain = verifier.domain(body.chain_id)
     try:
         order = body.order()
         signed = SignedOrder(order, bytes.fromhex(body.signature[2:]), domain)
-        counter = int(gateway.view(body.chain_id, market.address, "Marketplace", "counterOf", [order.signer]))
+        counter = verifier.counter(body.chain_id, order.signer)
         digest = verify_order(signed, expected_domain=domain, now=int(time.time()), current_counter=counter)
     except OrderError as exc:
         raise UnprocessableError(f"order refused: {exc}") from None
     order_hash = "0x" + digest.hex()
     if db.get(MarketOrder, order_hash) is not None:
         raise ConflictError(f"order {order_hash} was already submitted")
-    _jurisdiction_check(request, db, order, body.chain_id)
-    _breaker_check(request, db, order, body.chain_id)
+    policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
+    _jurisdiction_check(request, order, body.chain_id, policy_row)
+    _breaker_check(request, db, order, body.chain_id, policy_row)
     row = MarketOrder(
         order_hash=order_hash,
         chain_id=body.chain_id,
@@ -302,7 +341,63 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: R
     )
     db.add(row)
     db.flush()
+    return row
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Submit a wallet-signed listing or offer (verified on receipt)",
+)
+def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
+    row = _admit(body, user.address, db, request, _Verifier(request))
     return OrderOut.model_validate(row, from_attributes=True)
+
+
+class OrderBatchIn(BaseModel):
+    orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH_ORDERS)
+
+
+class OrderResult(BaseModel):
+    index: int
+    status: Literal["created", "refused"]
+    order: OrderOut | None = None
+    error: dict[str, Any] | None = None
+    """For a refused order: the problem the single route would answer (status, title, detail)."""
+
+
+class OrderBatchOut(BaseModel):
+    created: int
+    refused: int
+    results: list[OrderResult]
+
+
+@router.post(
+    "/orders/batch",
+    response_model=OrderBatchOut,
+    summary=f"Submit up to {MAX_BATCH_ORDERS} wallet-signed orders at once, each verified as POST "
+    "/market/orders verifies one; per-order results",
+)
+def create_orders(
+    body: OrderBatchIn, user: KycVerifiedUser, db: DbSession, request: Request
+) -> OrderBatchOut:
+    """Per item, not all or nothing: each order is admitted or refused on its own (a listing
+    whose price the breaker refuses does not block the others, exactly as if it had been posted
+    alone), in the order given; a later duplicate of an earlier item is refused with 409."""
+    verifier = _Verifier(request)
+    results: list[OrderResult] = []
+    for index, item in enumerate(body.orders):
+        try:
+            row = _admit(item, user.address, db, request, verifier)
+        except ApiError as exc:
+            results.append(OrderResult(index=index, status="refused", error={
+                "status": exc.status, "title": exc.title, "detail": exc.detail, **exc.extra}))
+            continue
+        results.append(OrderResult(index=index, status="created",
+                                   order=OrderOut.model_validate(row, from_attributes=True)))
+    created = sum(1 for r in results if r.status == "created")
+    return OrderBatchOut(created=created, refused=len(results) - created, results=results)
 
 
 @router.get("/orders", response_model=list[OrderOut], summary="Orders, filtered")
@@ -399,6 +494,56 @@ def fill_tx(
     gas = _estimate(request, row.chain_id, sender, market.address, data, value)
     return UnsignedTx(
         chain_id=row.chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
+    )
+
+
+class FillItemIn(BaseModel):
+    order_hash: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    amount: int = Field(default=1, gt=0)
+
+
+class FillBatchIn(BaseModel):
+    items: list[FillItemIn] = Field(min_length=1, max_length=MAX_BATCH_ORDERS)
+
+
+@router.post(
+    "/fill-tx/batch",
+    response_model=UnsignedTx,
+    summary=f"One transaction (fillListings) that buys up to {MAX_BATCH_ORDERS} listings at once, for "
+    "the buyer's wallet",
+)
+def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, request: Request) -> UnsignedTx:
+    """All or nothing, like the contract's cart: every listing must be open and on one chain, and
+    the whole transaction is simulated; any item that would revert refuses the batch (422 naming
+    the contract's error), so the buyer never signs a cart that cannot settle."""
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    rows = [_order_row(db, item.order_hash) for item in body.items]
+    for item, row in zip(body.items, rows, strict=True):
+        if row.status != "open":
+            raise ConflictError(f"order {item.order_hash} is {row.status}: remove it from the batch")
+        if row.side != "listing":
+            raise UnprocessableError(f"order {item.order_hash} is an offer: a batch buys listings only")
+    chains = {row.chain_id for row in rows}
+    if len(chains) != 1:
+        raise UnprocessableError(
+            f"the batch mixes chains {sorted(chains)}: one transaction buys on one chain; split it"
+        )
+    chain_id = rows[0].chain_id
+    orders = [_as_order(row) for row in rows]
+    gateway = request.app.state.gateway
+    market = gateway.contract(chain_id, "Marketplace")
+    data = gateway.calldata("Marketplace", "fillListings", [
+        [order.as_tuple() for order in orders],
+        [bytes.fromhex(row.signature[2:]) for row in rows],
+        [item.amount for item in body.items],
+    ])
+    value = sum(order.total_price(item.amount) for order, item in zip(orders, body.items, strict=True)
+                if order.currency == ETH)
+    sender = Web3.to_checksum_address(user.address)
+    gas = _estimate(request, chain_id, sender, market.address, data, value)
+    return UnsignedTx(
+        chain_id=chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
 
 

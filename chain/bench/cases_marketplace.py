@@ -102,6 +102,42 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
 
 
 @gas_case
+def marketplace_cart(bench: GasBench) -> dict[str, int]:
+    """``fill_listings_10``: one ``fillListings`` buying ten ERC-721 listings of 1 ETH each, all
+    signed by one EOA seller (65-byte ECDSA signatures), in the same state as
+    ``fill_listing_eth_split_fee``: the splitter and the treasury were paid before (a warm-up sale
+    to another account), the buyer holds no token of the collection yet (its balance slot goes
+    0 -> 10), the seller's balance slot goes from 10 to 0, every order's status slot is new.
+    ``fill_listings_marginal``: what each further item costs, (``fill_listings_10`` minus one
+    single ``fillListing`` measured here the same way) / 9. Per sale, a cart of ten costs
+    ``fill_listings_10`` / 10.
+    """
+    if "Marketplace" not in bench.artifacts:
+        return {}
+    market, domain = _deploy_market(bench)
+    nft, _ = _collection(bench, market)
+    seller = bench.account(SELLER)
+
+    def signed(token_id: int, label: str) -> Any:
+        bench.send(nft.functions.mint(seller.address, token_id))
+        order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=PRICE,
+                        start=START, expiry=EXPIRY, counter=0, salt=_salt(label))
+        return sign_order(order, domain, seller)
+
+    first = signed(1, "cart warm-up")
+    bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=ARBITRATOR,
+               value=PRICE)
+    single = signed(2, "cart single")
+    one = bench.gas(market.functions.fillListing(single.order.as_tuple(), single.signature, 1), by=BUYER,
+                    value=PRICE)
+    cart = [signed(10 + i, f"cart {i}") for i in range(10)]
+    ten = bench.gas(market.functions.fillListings([c.order.as_tuple() for c in cart],
+                                                  [c.signature for c in cart], [1] * 10),
+                    by=BIDDER2, value=10 * PRICE)
+    return {"fill_listings_10": ten, "fill_listings_marginal": (ten - one) // 9}
+
+
+@gas_case
 def marketplace_auctions(bench: GasBench) -> dict[str, int]:
     """A warm-up auction runs first (so the treasury's credit slot is non-zero), then:
 

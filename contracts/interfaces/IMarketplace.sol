@@ -182,6 +182,9 @@ interface IMarketplace {
     error OrderCancelUnauthorized(bytes32 orderHash, address caller);
     error OfferCurrencyNotErc20(bytes32 orderHash);
     error PaymentValueMismatch(uint256 expected, uint256 sent);
+    error BatchEmpty();
+    error BatchTooLarge(uint256 count, uint256 maxCount);
+    error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
     error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
     error RoyaltyExceedsProceeds(address receiver, uint256 royalty, uint256 available);
     error CollectionHalted(address collection);
@@ -223,6 +226,21 @@ interface IMarketplace {
         external
         payable
         returns (bytes32 orderHash);
+
+    /// @notice Buy several signed listings in one transaction (a cart); the tokens go to the caller.
+    /// @dev All or nothing: every item is settled exactly as fillListing settles it (same checks,
+    ///      royalty, fee and payouts, one OrderFilled each, in order), and if any item fails the
+    ///      whole call reverts with that item's error. `orders[i]` is bought for `amounts[i]` units
+    ///      with `signatures[i]`. msg.value must equal the sum of the ETH items' prices exactly
+    ///      (ERC-20 items are pulled from the caller), so no ETH is left behind. The same order may
+    ///      appear twice only while units remain (a replayed ERC-721 listing reverts with
+    ///      OrderFillExceedsRemaining). Anyone may call. Reverts as fillListing, plus BatchEmpty,
+    ///      BatchTooLarge (more than MAX_BATCH_FILLS items) and BatchLengthMismatch.
+    /// @return orderHashes The EIP-712 digest of each order, in input order.
+    function fillListings(Order[] calldata orders, bytes[] calldata signatures, uint256[] calldata amounts)
+        external
+        payable
+        returns (bytes32[] memory orderHashes);
 
     /// @notice Sell `amount` units of the token named by a signed offer; the caller is the seller.
     /// @dev Anyone holding the token may call (and must have approved the marketplace). The buyer

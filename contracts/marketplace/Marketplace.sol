@@ -49,6 +49,9 @@ contract Marketplace is
     /// @notice Gas forwarded with an ETH payout; enough for a contract wallet or a splitter's
     ///         receive(), too little to grief the sale. A payee needing more is credited instead.
     uint256 public constant PAYOUT_GAS = 50_000;
+    /// @notice The most listings one fillListings call may buy (about 100k gas each: 50 stay far
+    ///         below a block's gas limit).
+    uint256 public constant MAX_BATCH_FILLS = 50;
 
     bytes32 public constant LISTING_TYPEHASH = keccak256(
         "Listing(address seller,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
@@ -129,23 +132,36 @@ contract Marketplace is
         whenNotPaused
         returns (bytes32 orderHash)
     {
-        if (order.side != OrderSide.Listing) revert OrderSideMismatch(OrderSide.Listing, order.side);
-        address seller = order.signer;
-        uint256 price = order.unitPrice * amount;
-        uint256 expectedValue = order.currency == address(0) ? price : 0;
+        uint256 expectedValue = _listingValue(order, amount);
+        if (msg.value != expectedValue) revert PaymentValueMismatch(expectedValue, msg.value);
+        orderHash = _fillListing(order, signature, amount);
+    }
+
+    /// @inheritdoc IMarketplace
+    function fillListings(Order[] calldata orders, bytes[] calldata signatures, uint256[] calldata amounts)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (bytes32[] memory orderHashes)
+    {
+        uint256 count = orders.length;
+        if (count == 0) revert BatchEmpty();
+        if (count > MAX_BATCH_FILLS) revert BatchTooLarge(count, MAX_BATCH_FILLS);
+        if (signatures.length != count || amounts.length != count) {
+            revert BatchLengthMismatch(count, signatures.length, amounts.length);
+        }
+        // Checks first: the ETH due for the whole cart, before any fill moves value.
+        uint256 expectedValue = 0;
+        for (uint256 i = 0; i < count; ++i) {
+            expectedValue += _listingValue(orders[i], amounts[i]);
+        }
         if (msg.value != expectedValue) revert PaymentValueMismatch(expectedValue, msg.value);
 
-        uint256 filled;
-        (orderHash, filled) = _checkOrder(order, signature, amount);
-        _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
-        Payout memory payout = _quote(order.token, order.tokenId, price, platformFeeBps);
-
-        _recordFill(orderHash, filled + amount);
-        if (order.currency == address(0)) _creditFee(payout.fee);
-        _emitFilled(orderHash, order, seller, msg.sender, amount, payout);
-
-        _moveToken(order.standard, order.token, seller, msg.sender, order.tokenId, amount);
-        _pay(order.currency, msg.sender, seller, payout);
+        orderHashes = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            orderHashes[i] = _fillListing(orders[i], signatures[i], amounts[i]);
+        }
     }
 
     /// @inheritdoc IMarketplace
@@ -500,6 +516,35 @@ contract Marketplace is
         if (!SignatureChecker.isValidSignatureNowCalldata(order.signer, orderHash, signature)) {
             revert OrderSignatureInvalid(orderHash, order.signer);
         }
+    }
+
+    /// @dev The ETH a fill of `amount` units of listing `order` must bring (0 when it is paid in an
+    ///      ERC-20); reverts with OrderSideMismatch when `order` is not a listing.
+    function _listingValue(Order calldata order, uint256 amount) internal pure returns (uint256) {
+        if (order.side != OrderSide.Listing) revert OrderSideMismatch(OrderSide.Listing, order.side);
+        return order.currency == address(0) ? order.unitPrice * amount : 0;
+    }
+
+    /// @dev One listing fill, shared by fillListing and fillListings: every order check, the trade
+    ///      guards, the quote, then the effects (fill recorded, fee credited, event) and last the
+    ///      interactions (token to the caller, payouts). The caller has checked the side and that
+    ///      msg.value covers the ETH due; ETH payouts come out of this contract's balance.
+    function _fillListing(Order calldata order, bytes calldata signature, uint256 amount)
+        internal
+        returns (bytes32 orderHash)
+    {
+        address seller = order.signer;
+        uint256 filled;
+        (orderHash, filled) = _checkOrder(order, signature, amount);
+        _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
+        Payout memory payout = _quote(order.token, order.tokenId, order.unitPrice * amount, platformFeeBps);
+
+        _recordFill(orderHash, filled + amount);
+        if (order.currency == address(0)) _creditFee(payout.fee);
+        _emitFilled(orderHash, order, seller, msg.sender, amount, payout);
+
+        _moveToken(order.standard, order.token, seller, msg.sender, order.tokenId, amount);
+        _pay(order.currency, msg.sender, seller, payout);
     }
 
     function _emitFilled(

@@ -12,14 +12,14 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-FLOAT_FIGURES = ("raw_tx_per_s", "e2e_sales_per_s", "e2e_ratio", "relay_latency_p50_s", "relay_latency_p95_s",
-                 "bridge_transfers_per_s", "indexer_events_per_s", "api_reads_per_s", "bare_fastapi_per_s",
-                 "api_ratio")
+FLOAT_FIGURES = ("raw_tx_per_s", "e2e_sales_per_s", "e2e_ratio", "e2e_single_sales_per_s", "e2e_single_ratio",
+                 "relay_latency_p50_s", "relay_latency_p95_s", "bridge_transfers_per_s", "indexer_events_per_s",
+                 "api_reads_per_s", "bare_fastapi_per_s", "api_ratio")
 
 
 def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
     result = subprocess.run([sys.executable, "-m", "chainright", "bench", "--quick", "--json", "--sales", "6",
-                             "--buyers", "2"], capture_output=True, text=True, timeout=900)
+                             "--buyers", "2", "--cart", "3"], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)  # the whole of stdout: one object, progress went to stderr
     assert result.stdout.strip().count("\n") == 0
@@ -30,8 +30,13 @@ def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
     assert report["e2e_ratio"] == round(report["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
     assert report["api_ratio"] == round(report["api_reads_per_s"] / report["bare_fastapi_per_s"], 3)
     assert report["relay_latency_p50_s"] <= report["relay_latency_p95_s"]
-    assert report["e2e_sales"] == 6 and report["e2e_buyers"] == 2
-    assert abs(sum(report["e2e_time_split"].values()) - 1) < 0.01
+    assert report["e2e_single_ratio"] == round(report["e2e_single_sales_per_s"] / report["raw_tx_per_s"], 4)
+    assert report["e2e_sales"] == 6 and report["e2e_buyers"] == 2 and report["e2e_batch_size"] == 3
+    for split in ("e2e_time_split", "e2e_single_time_split"):
+        assert abs(sum(report[split].values()) - 1) < 0.01, split
+    # Gas per sale read from the fill receipts: a cart shares the base cost, so it is cheaper per sale.
+    assert isinstance(report["e2e_gas_per_sale"], int) and isinstance(report["e2e_single_gas_per_sale"], int)
+    assert 0 < report["e2e_gas_per_sale"] < report["e2e_single_gas_per_sale"]
     assert isinstance(report["gas"], dict) and report["gas"]
     assert all(isinstance(v, int) for v in _leaves(report["gas"]))
     conditions = report["conditions"]
@@ -39,8 +44,9 @@ def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
     assert conditions["raw_transfers"] == 50 and conditions["e2e_sales"] == 6
     assert conditions["bridge_latency_transfers"] == 3 and conditions["bridge_batch"] == 5
     assert conditions["bridge_validators"] == 3 and conditions["bridge_threshold"] == 2
-    assert "fill-tx" in conditions["e2e_path"]
-    assert "e2e bench: 6 sales through the API by 2 concurrent buyers" in result.stderr
+    assert "fill-tx/batch" in conditions["e2e_path"] and conditions["e2e_batch_size"] == 3
+    assert "e2e bench: 6 sales through the API by 2 concurrent buyers (one sale per" in result.stderr
+    assert "e2e bench: 6 sales through the API by 2 concurrent buyers (carts of up to 3)" in result.stderr
 
 
 def _leaves(value):

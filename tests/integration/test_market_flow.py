@@ -205,3 +205,69 @@ def test_the_gateway_encodes_and_reads_exactly_as_web3_does(market):
             contract.functions.counterOf(who).call()
     policy = gateway.view(31337, contract.address, "Marketplace", "collectionPolicy", [m["collection"]])
     assert tuple(policy) == tuple(contract.functions.collectionPolicy(m["collection"]).call())
+
+
+def test_a_batch_of_orders_is_verified_item_by_item_and_bought_in_one_transaction(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    good = [_listing(m, token_id, PRICE) for token_id in (1, 2, 3)]
+    forged = dict(_listing(m, 3, PRICE), unit_price=1)  # the signature covers the price
+    r = client.post("/market/orders/batch", json={"orders": [*good, forged, good[0]]}, headers=m["creator"])
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["created"], out["refused"]) == (3, 2)
+    assert [x["status"] for x in out["results"]] == ["created"] * 3 + ["refused"] * 2
+    assert out["results"][3]["error"]["status"] == 422 and "signature" in out["results"][3]["error"]["detail"]
+    assert out["results"][4]["error"]["status"] == 409  # a duplicate of item 0
+    hashes = [x["order"]["order_hash"] for x in out["results"][:3]]
+    listed = client.get("/market/orders", params={"token": m["collection"]}).json()
+    assert sorted(o["order_hash"] for o in listed) == sorted(hashes)
+
+    collector = verified_login(client, COLLECTOR)
+    before = web3.eth.get_balance(m["splitter"])
+    tx = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": h} for h in hashes]},
+                     headers=collector)
+    assert tx.status_code == 200, tx.text
+    assert int(tx.json()["value"], 16) == 3 * PRICE
+    assert send(web3, COLLECTOR, tx.json())["status"] == 1
+    assert [m["nft"].functions.ownerOf(t).call() for t in (1, 2, 3)] == [COLLECTOR.address] * 3
+    assert web3.eth.get_balance(m["splitter"]) - before == 3 * PRICE // 10  # every item paid its royalty
+
+    again = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": hashes[0]}]}, headers=collector)
+    assert again.status_code == 422 and "OrderFillExceedsRemaining" in again.json()["detail"]
+
+
+def test_batch_routes_refuse_oversized_and_unfillable_batches(market):
+    m, client = market, market["client"]
+    listing_body = _listing(m, 1, PRICE)
+    r = client.post("/market/orders/batch", json={"orders": [listing_body] * 51}, headers=m["creator"])
+    assert r.status_code == 422 and "50" in r.text
+    r = client.post("/market/orders/batch", json={"orders": []}, headers=m["creator"])
+    assert r.status_code == 422
+    collector = verified_login(client, COLLECTOR)
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": "0x" + "ab" * 32}] * 51},
+                    headers=collector)
+    assert r.status_code == 422 and "50" in r.text
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": "0x" + "ab" * 32}]}, headers=collector)
+    assert r.status_code == 404
+    created = client.post("/market/orders/batch", json={"orders": [listing_body]}, headers=m["creator"]).json()
+    order_hash = created["results"][0]["order"]["order_hash"]
+    assert client.post(f"/market/orders/{order_hash}/cancel", headers=m["creator"]).status_code == 200
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": order_hash}]}, headers=collector)
+    assert r.status_code == 409 and "cancelled" in r.json()["detail"]
+    stranger = login(client, STRANGER)
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": order_hash}]}, headers=stranger)
+    assert r.status_code == 403
+
+
+def test_a_batch_replayed_with_its_idempotency_key_runs_once(market):
+    m, client = market, market["client"]
+    body = {"orders": [_listing(m, 1, PRICE), _listing(m, 2, PRICE)]}
+    headers = {**m["creator"], "Idempotency-Key": f"batch-{time.time_ns()}"}
+    first = client.post("/market/orders/batch", json=body, headers=headers)
+    second = client.post("/market/orders/batch", json=body, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json() and first.json()["created"] == 2
+    fresh = client.post("/market/orders/batch", json=body, headers=m["creator"]).json()
+    assert fresh["refused"] == 2  # without the key, a repeat is a duplicate
+    listed = client.get("/market/orders", params={"token": m["collection"]}).json()
+    assert len(listed) == 2
