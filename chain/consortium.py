@@ -31,7 +31,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -54,7 +53,7 @@ from chain.errors import (
     NodeStartError,
     PortInUseError,
 )
-from chain.nodes import Progress, _alive, _quiet, port_is_free
+from chain.nodes import Progress, _alive, _quiet, port_is_free, read_pid_record, reap, terminate
 from chain.rpc import chain_id_of, rpc_call
 from chain.settings import PROJECT_ROOT
 
@@ -335,13 +334,7 @@ class Consortium:
 
     def record(self, index: int) -> NodeProcess | None:
         """The PID record of node ``index``, or None."""
-        path = self._pid_file(index)
-        try:
-            return NodeProcess(**json.loads(path.read_text()))
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError) as exc:
-            raise ConsortiumError(f"unreadable PID file {path} ({exc}); delete it and retry") from exc
+        return read_pid_record(self._pid_file(index), NodeProcess, ConsortiumError)
 
     def running(self, index: int) -> NodeProcess | None:
         """The PID record of node ``index`` when that geth still runs; stale records are removed."""
@@ -626,24 +619,10 @@ class Consortium:
         stopped = False
         if rec is not None and _is_our_geth(rec):
             self.progress(f"{rec.name}: {'killing' if kill else 'stopping'} geth (pid {rec.pid})")
-            os.kill(rec.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if child is not None and child.poll() is not None:
-                    break
-                if child is None and not _alive(rec.pid):
-                    break
-                time.sleep(0.05)
-            else:
-                log.warning("geth %s (pid %s) ignored SIGTERM; killing it", rec.name, rec.pid)
-                os.kill(rec.pid, signal.SIGKILL)
+            terminate(rec.pid, child, what=f"geth {rec.name}", timeout=timeout, kill=kill)
             stopped = True
-        if child is not None:
-            try:
-                child.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        elif child is not None:
+            reap(child, timeout)
         self._pid_file(index).unlink(missing_ok=True)
         return stopped
 

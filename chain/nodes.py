@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from chain.errors import (
+    ChainError,
     ChainUnavailableError,
     NodeBinaryMissingError,
     NodeError,
@@ -33,6 +35,7 @@ from chain.settings import PROJECT_ROOT, ChainSettings, ChainSpec
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+R = TypeVar("R")
 
 
 def _quiet(_: str) -> None:
@@ -96,6 +99,47 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def read_pid_record(path: Path, record_type: type[R], error: type[ChainError]) -> R | None:
+    """The record in PID file ``path`` (None when there is none); ``error`` names an unreadable one."""
+    try:
+        return record_type(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as exc:
+        raise error(f"unreadable PID file {path} ({exc}); delete it and retry") from exc
+
+
+def terminate(pid: int, child: subprocess.Popen[bytes] | None, *, what: str, timeout: float,
+              kill: bool = False) -> None:
+    """Stop process ``pid`` (ours: the caller checked it is the process it started).
+
+    SIGTERM (or SIGKILL at once with ``kill``: a crash, for fault tests), then SIGKILL when it is
+    still alive after ``timeout``; ``child``, when we hold its handle, is reaped.
+    """
+    os.kill(pid, signal.SIGKILL if kill else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child is not None and child.poll() is not None:
+            break
+        if child is None and not _alive(pid):
+            break
+        time.sleep(0.05)
+    else:
+        log.warning("%s (pid %s) ignored SIGTERM; killing it", what, pid)
+        os.kill(pid, signal.SIGKILL)
+    if child is not None:
+        reap(child, timeout)
+
+
+def reap(child: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a child process we started to exit (SIGKILL after ``timeout``), so no zombie stays."""
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def _is_our_anvil(record: NodeRecord) -> bool:
     """True when record.pid is still the anvil we started (guards against PID reuse)."""
     try:
@@ -126,13 +170,7 @@ class NodeManager:
 
     def record(self, name: str) -> NodeRecord | None:
         """The PID-file record of node ``name``, or None when there is none."""
-        path = self._pid_file(name)
-        try:
-            return NodeRecord(**json.loads(path.read_text()))
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError) as exc:
-            raise NodeError(f"unreadable PID file {path} ({exc}); delete it and retry") from exc
+        return read_pid_record(self._pid_file(name), NodeRecord, NodeError)
 
     def running(self, name: str) -> NodeRecord | None:
         """The record of node ``name`` when its process is alive; stale records are removed."""
@@ -263,24 +301,10 @@ class NodeManager:
         stopped = False
         if rec is not None and _is_our_anvil(rec):
             self.progress(f"{name}: stopping anvil (pid {rec.pid})")
-            os.kill(rec.pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if child is not None and child.poll() is not None:
-                    break
-                if child is None and not _alive(rec.pid):
-                    break
-                time.sleep(0.05)
-            else:
-                log.warning("anvil %s (pid %s) ignored SIGTERM; killing it", name, rec.pid)
-                os.kill(rec.pid, signal.SIGKILL)
+            terminate(rec.pid, child, what=f"anvil {name}", timeout=timeout)
             stopped = True
-        if child is not None:
-            try:
-                child.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        elif child is not None:
+            reap(child, timeout)
         self._pid_file(name).unlink(missing_ok=True)
         return stopped
 
