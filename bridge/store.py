@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Engine,
     Float,
     Index,
@@ -143,6 +144,23 @@ def tid(value: int) -> str:
 
 def tid_int(value: str) -> int:
     return int(value, 16)
+
+
+def _is_transfer(source_chain_id: int, transfer_id: int) -> ColumnElement[bool]:
+    """The row of one transfer: its source chain and transfer id."""
+    return and_(bridge_transfers.c.source_chain_id == source_chain_id,
+                bridge_transfers.c.transfer_id == tid(transfer_id))
+
+
+def _set_delivered(conn: Connection, source_chain_id: int, transfer_id: int, *, tx_hash: str | None,
+                   block: int | None, reason: str | None, now: float) -> None:
+    """Mark a transfer delivered (once: a delivered row is left as it is)."""
+    conn.execute(
+        update(bridge_transfers)
+        .where(and_(_is_transfer(source_chain_id, transfer_id), bridge_transfers.c.status != "delivered"))
+        .values(status="delivered", reason=reason, delivered_at=now, delivery_tx=tx_hash,
+                delivery_block=block, retry_at=None, updated_at=now)
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -347,10 +365,7 @@ class BridgeStore:
     ) -> None:
         exists = conn.execute(
             select(bridge_transfers.c.status).where(
-                and_(
-                    bridge_transfers.c.source_chain_id == m.source_chain_id,
-                    bridge_transfers.c.transfer_id == tid(m.transfer_id),
-                )
+                _is_transfer(m.source_chain_id, m.transfer_id)
             )
         ).first()
         if exists is not None:
@@ -549,25 +564,8 @@ class BridgeStore:
                 .where(bridge_deliveries.c.id == delivery_id)
                 .values(status="mined", reason=None, updated_at=now)
             )
-            conn.execute(
-                update(bridge_transfers)
-                .where(
-                    and_(
-                        bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.transfer_id == tid(transfer_id),
-                        bridge_transfers.c.status != "delivered",
-                    )
-                )
-                .values(
-                    status="delivered",
-                    reason=None,
-                    delivered_at=now,
-                    delivery_tx=tx_hash,
-                    delivery_block=block,
-                    retry_at=None,
-                    updated_at=now,
-                )
-            )
+            _set_delivered(conn, source_chain_id, transfer_id, tx_hash=tx_hash, block=block, reason=None,
+                           now=now)
 
     def mark_delivered(
         self,
@@ -580,25 +578,8 @@ class BridgeStore:
     ) -> None:
         now = time.time()
         with self.transaction() as conn:
-            conn.execute(
-                update(bridge_transfers)
-                .where(
-                    and_(
-                        bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.transfer_id == tid(transfer_id),
-                        bridge_transfers.c.status != "delivered",
-                    )
-                )
-                .values(
-                    status="delivered",
-                    reason=reason,
-                    delivered_at=now,
-                    delivery_tx=tx_hash,
-                    delivery_block=block,
-                    retry_at=None,
-                    updated_at=now,
-                )
-            )
+            _set_delivered(conn, source_chain_id, transfer_id, tx_hash=tx_hash, block=block, reason=reason,
+                           now=now)
 
     def mark_retry(
         self,
@@ -620,10 +601,7 @@ class BridgeStore:
         with self.transaction() as conn:
             row = conn.execute(
                 select(bridge_transfers.c.attempts).where(
-                    and_(
-                        bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.transfer_id == tid(transfer_id),
-                    )
+                    _is_transfer(source_chain_id, transfer_id)
                 )
             ).first()
             attempts = (int(row[0]) if row else 0) + (1 if count_attempt else 0)
@@ -634,8 +612,7 @@ class BridgeStore:
                 update(bridge_transfers)
                 .where(
                     and_(
-                        bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        _is_transfer(source_chain_id, transfer_id),
                         bridge_transfers.c.status.in_(RETRIED),
                     )
                 )
@@ -649,8 +626,7 @@ class BridgeStore:
                 update(bridge_transfers)
                 .where(
                     and_(
-                        bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.transfer_id == tid(transfer_id),
+                        _is_transfer(source_chain_id, transfer_id),
                         bridge_transfers.c.status == "pending",
                         (bridge_transfers.c.reason.is_(None)) | (bridge_transfers.c.reason != reason),
                     )
