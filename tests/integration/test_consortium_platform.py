@@ -61,6 +61,7 @@ HOME = 1337
 PERIOD_S = 1
 CREATOR, COLLECTOR, LICENSEE = dev_account(1), dev_account(2), dev_account(5)
 RIGHTS, ISSUER, CHANNEL = dev_account(3), dev_account(4), dev_account(7)
+WAKER = dev_account(9)
 PRICE = 10**17
 LICENSE_FEE = 10**16
 YEAR = 365 * 24 * 3600
@@ -206,6 +207,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory, artifacts: Artifacts) -> 
         net.down()
         if db is not None:
             db.dispose()
+
+
+def _wake_sealers(p: Platform) -> None:
+    """Send one plain transaction to the network, without waiting for it.
+
+    geth's Clique worker re-tries sealing only on a new head or a new transaction. A validator
+    that came back and tried to seal before it had caught up ("signed recently") therefore waits
+    for traffic, which a member network has and this idle test network does not. The platform
+    sends nothing to a stalled chain, so the test sends this one itself."""
+    sender = TxSender(p.home, WAKER)
+    raw, _ = sender.sign({"to": WAKER.address, "value": 0, "gas": 21_000})
+    p.home.eth.send_raw_transaction(raw)
 
 
 def _listing(p: Platform, token_id: int, price: int = PRICE) -> dict[str, Any]:
@@ -385,6 +398,7 @@ def test_losing_quorum_is_reported_writes_get_503_reads_answer_and_all_recovers(
         restarted = time.monotonic()
         for node in down:
             p.net.start_node(node.index)
+    _wake_sealers(p)
     wait_for("the relayer to report the recovery",
              lambda: f"chain {HOME} resumed: block" in p.relayer_log.read_text()[relayer_seen:], 90, logs=p.logs)
     relayer_back_s = time.monotonic() - restarted

@@ -16,6 +16,9 @@ import hashlib
 import time
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
@@ -31,7 +34,15 @@ from chain.tx import TxSender
 pytestmark = pytest.mark.integration
 
 OPERATOR, BUYER, ARBITER, RENTER = dev_account(0), dev_account(2), dev_account(3), dev_account(4)
-CREATOR, LATE_KYC, REVOKED = dev_account(5), dev_account(6), dev_account(7)
+
+
+def _fresh(name: str) -> LocalAccount:
+    """An account of this module's own: the chains are shared by the session, and other tests
+    register dev accounts' identities (a creator's KYC history must start here)."""
+    return Account.from_key(keccak(text=f"chainright tests: provenance creator {name}"))
+
+
+CREATOR, LATE_KYC, REVOKED = _fresh("creator"), _fresh("late-kyc"), _fresh("revoked")
 WORK, EARLY_WORK, REVOKED_WORK = b"commissioned work", b"work before any KYC", b"work after a revocation"
 ZERO = "0x" + "00" * 20
 
@@ -56,6 +67,9 @@ def platform(two_chains: ChainSettings, artifacts, tmp_path_factory):
         return sender.transact(sender.call_tx(call) | ({"value": value} if value else {}))
 
     identity, escrow, factory = contract("IdentityRegistry"), contract("MilestoneEscrow"), contract("CollectionFactory")
+    funder = TxSender(web3, OPERATOR)
+    for account in (CREATOR, LATE_KYC, REVOKED):
+        funder.transact({"to": account.address, "value": 10**19})
     expires = int(time.time()) + 10**7
 
     def mint(account, work: bytes, to: str) -> tuple[str, int]:
