@@ -60,8 +60,9 @@ class ChainGateway:
                     web3 = connect(spec)
                 except ChainError as exc:
                     raise ServiceUnavailableError(str(exc)) from None
-                # The chain id was checked on connect and the API never signs or sends: web3's
-                # validation layer would only add an eth_chainId round trip to every call.
+                # The chain id was checked on connect, and what the API sends itself (the breaker's
+                # halt, identity registry writes) is signed by TxSender with the chain id set, so
+                # web3's validation layer would only add an eth_chainId round trip to every call.
                 web3.middleware_onion.remove("validation")
                 self._web3[chain_id] = web3
             return self._web3[chain_id]

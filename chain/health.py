@@ -16,6 +16,7 @@ that only makes blocks on demand (anvil's automine) has no block age to watch: i
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,17 +205,19 @@ class StallWatch:
         self.stall: Stall | None = None
         self.last: Assessment | None = None
         self._checked_at = float("-inf")
+        self._lock = threading.Lock()  # the API checks from its thread pool
 
     def check(self) -> Stall | None:
-        now = self.clock()
-        if now - self._checked_at < self.min_interval_s:
+        with self._lock:
+            now = self.clock()
+            if now - self._checked_at < self.min_interval_s:
+                return self.stall
+            current = assess(read_head(self.web3), now, self.max_block_age_s)
+            self._checked_at, self.last = now, current
+            self.stall, change = track(self.stall, current, now)
+            if change is not None:
+                (self.report or self._log)(change)
             return self.stall
-        current = assess(read_head(self.web3), now, self.max_block_age_s)
-        self._checked_at, self.last = now, current
-        self.stall, change = track(self.stall, current, now)
-        if change is not None:
-            (self.report or self._log)(change)
-        return self.stall
 
     def _log(self, change: HealthChange) -> None:
         if change.kind == "stalled":

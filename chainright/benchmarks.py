@@ -417,12 +417,13 @@ def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say
         say(f"e2e bench: API process {proc.pid} on {base}")
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc.poll() is None:  # an API that died at start-up: its own error above says why
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def _upload(client: Any, data: bytes) -> str:

@@ -8,6 +8,7 @@ the operator key), so nobody can trade around the API; it is lifted there when t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -28,6 +30,7 @@ from chain.errors import OrderError
 from chain.index.store import chain_events
 from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/market", tags=["market"])
 Risk = Annotated[Caller, Depends(require_role("risk"))]
 
@@ -46,7 +49,8 @@ class OrderIn(BaseModel):
     expiry: int = Field(gt=0)
     salt: int = Field(ge=0)
     counter: int = Field(ge=0)
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130,}$")
+    signature: str = Field(pattern=r"^0x(?:[0-9a-fA-F]{2}){65,2048}$",
+                           description="65 bytes from a key, or a contract wallet's (EIP-1271) bytes; hex")
 
     @field_validator("signer", "token", "currency")
     @classmethod
@@ -90,8 +94,11 @@ class OrderOut(BaseModel):
     created_at: datetime
 
 
+MAX_UINT256 = 2**256 - 1
+
+
 class FillIn(BaseModel):
-    amount: int = Field(default=1, gt=0)
+    amount: int = Field(default=1, gt=0, le=MAX_UINT256)
 
 
 class PolicyIn(BaseModel):
@@ -394,6 +401,15 @@ def create_orders(
             results.append(OrderResult(index=index, status="refused", error={
                 "status": exc.status, "title": exc.title, "detail": exc.detail, **exc.extra}))
             continue
+        except SQLAlchemyError:
+            raise  # the session is unusable: the request fails as a whole
+        except Exception:  # one item's fault (e.g. a chain read) must not hide the others' answers
+            log.exception("batch order %d: unexpected error", index)  # nothing of this item was added
+            results.append(OrderResult(index=index, status="refused", error={
+                "status": 500, "title": "Internal error",
+                "detail": "this order could not be checked because of an internal error; it was not "
+                          "stored: submit it again, and report it if it persists"}))
+            continue
         results.append(OrderResult(index=index, status="created",
                                    order=OrderOut.model_validate(row, from_attributes=True)))
     created = sum(1 for r in results if r.status == "created")
@@ -490,6 +506,7 @@ def fill_tx(
         "Marketplace", "fillListing", [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
     )
     value = order.total_price(body.amount) if order.currency == ETH else 0
+    _check_value(value)
     sender = Web3.to_checksum_address(user.address)
     gas = _estimate(request, row.chain_id, sender, market.address, data, value)
     return UnsignedTx(
@@ -499,7 +516,7 @@ def fill_tx(
 
 class FillItemIn(BaseModel):
     order_hash: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
-    amount: int = Field(default=1, gt=0)
+    amount: int = Field(default=1, gt=0, le=MAX_UINT256)
 
 
 class FillBatchIn(BaseModel):
@@ -532,6 +549,7 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, reque
     chain_id = rows[0].chain_id
     orders = [_as_order(row) for row in rows]
     gateway = request.app.state.gateway
+    gateway.require_progress(chain_id)
     market = gateway.contract(chain_id, "Marketplace")
     data = gateway.calldata("Marketplace", "fillListings", [
         [order.as_tuple() for order in orders],
@@ -540,11 +558,18 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, reque
     ])
     value = sum(order.total_price(item.amount) for order, item in zip(orders, body.items, strict=True)
                 if order.currency == ETH)
+    _check_value(value)
     sender = Web3.to_checksum_address(user.address)
     gas = _estimate(request, chain_id, sender, market.address, data, value)
     return UnsignedTx(
         chain_id=chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
+
+
+def _check_value(value: int) -> None:
+    if value > MAX_UINT256:
+        raise UnprocessableError(
+            f"the ETH to pay ({value} wei) does not fit a transaction's value: lower the amounts")
 
 
 def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, value: int) -> int:

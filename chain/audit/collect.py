@@ -359,8 +359,8 @@ def currencies(web3: Web3, addresses: Iterable[str]) -> dict[str, Currency]:
             out[address] = Currency(
                 address, str(token.functions.symbol().call()), int(token.functions.decimals().call())
             )
-        except Exception:
-            out[address] = Currency(address, address, 0)
+        except Exception:  # not an ERC-20 that answers: amounts stay in its base units, and say so
+            out[address] = Currency(address, f"{address} (base units; decimals unknown)", 0)
     return out
 
 

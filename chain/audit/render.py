@@ -31,8 +31,17 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buf.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a token's self-chosen symbol, say) is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def summary_rows(report: Report) -> list[tuple[str, str]]:

@@ -271,3 +271,23 @@ def test_a_batch_replayed_with_its_idempotency_key_runs_once(market):
     assert fresh["refused"] == 2  # without the key, a repeat is a duplicate
     listed = client.get("/market/orders", params={"token": m["collection"]}).json()
     assert len(listed) == 2
+
+
+def test_malformed_signatures_and_impossible_amounts_are_422s_not_500s(market):
+    m, client = market, market["client"]
+    odd = _listing(m, 2, PRICE)
+    odd["signature"] = odd["signature"] + "0"  # odd-length hex: not bytes
+    r = client.post("/market/orders", json=odd, headers=m["creator"])
+    assert r.status_code == 422 and "signature" in r.text
+    r = client.post("/market/orders/batch", json={"orders": [odd]}, headers=m["creator"])
+    assert r.status_code == 422 and "signature" in r.text
+    order_hash = client.post("/market/orders", json=_listing(m, 3, PRICE), headers=m["creator"]).json()["order_hash"]
+    collector = verified_login(client, COLLECTOR)
+    r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 2**256}, headers=collector)
+    assert r.status_code == 422 and "amount" in r.text
+    # An amount that fits but whose price does not: refused with what to do, before any encoding.
+    r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 2**255}, headers=collector)
+    assert r.status_code == 422 and "does not fit" in r.json()["detail"]
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": order_hash, "amount": 2**255}]},
+                    headers=collector)
+    assert r.status_code == 422 and "does not fit" in r.json()["detail"]

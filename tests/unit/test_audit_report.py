@@ -317,3 +317,15 @@ def test_auction_settlements_of_the_collection_are_sales() -> None:
     assert (sale.side, sale.token_id, sale.seller, sale.buyer, sale.price, sale.royalty, sale.fee) == (
         "auction", "9", SELLER, BUYER, 10**18, 10**17, 25 * 10**15)
     assert relevant(settled, COLL, [], WINDOW) == []  # without the lots, nothing ties a settlement to COLL
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted():
+    import csv
+    import io
+
+    from chain.audit.render import _csv
+
+    text = _csv(("symbol", "amount"), [("=HYPERLINK(\"http://x\")", 5), ("@SUM(A1)", -3), ("USDC", 7)])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "5"] and rows[2] == ["'@SUM(A1)", "-3"]
+    assert rows[3] == ["USDC", "7"]
