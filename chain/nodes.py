@@ -125,7 +125,8 @@ def terminate(pid: int, child: subprocess.Popen[bytes] | None, *, what: str, tim
             break
         time.sleep(0.05)
     else:
-        log.warning("%s (pid %s) ignored SIGTERM; killing it", what, pid)
+        log.warning("%s (pid %s) still runs %.0fs after %s; killing it", what, pid, timeout,
+                    "SIGKILL" if kill else "SIGTERM")
         os.kill(pid, signal.SIGKILL)
     if child is not None:
         reap(child, timeout)
