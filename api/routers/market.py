@@ -259,6 +259,30 @@ def _breaker_check(
     raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
+def _holder_check(request: Request, order: Order, chain_id: int) -> None:
+    """A listing's signer must hold what it sells. Without this anyone verified could list other
+    people's tokens at absurd prices and let the circuit breaker halt their collection."""
+    gateway = request.app.state.gateway
+    try:
+        if order.standard is TokenStandard.ERC721:
+            owner = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
+            holds = Web3.to_checksum_address(owner) == order.signer
+        else:
+            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
+                                   [order.signer, order.token_id])
+            holds = int(balance) >= order.quantity
+    except ApiError:
+        raise
+    except Exception:
+        raise UnprocessableError(
+            f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
+            "list a token that exists, in an ERC-721 or ERC-1155 collection") from None
+    if not holds:
+        raise UnprocessableError(
+            f"your wallet {order.signer} does not hold token {order.token_id} of {order.token} "
+            f"(quantity {order.quantity}): you can only list what you hold")
+
+
 def _jurisdiction_check(
     request: Request, order: Order, chain_id: int, row: CollectionPolicyRow | None
 ) -> None:
@@ -324,6 +348,8 @@ def _admit(
     order_hash = "0x" + digest.hex()
     if db.get(MarketOrder, order_hash) is not None:
         raise ConflictError(f"order {order_hash} was already submitted")
+    if order.side is OrderSide.LISTING:
+        _holder_check(request, order, body.chain_id)  # before the breaker: only holders count there
     policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
     _jurisdiction_check(request, order, body.chain_id, policy_row)
     _breaker_check(request, db, order, body.chain_id, policy_row)

@@ -291,3 +291,24 @@ def test_malformed_signatures_and_impossible_amounts_are_422s_not_500s(market):
     r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": order_hash, "amount": 2**255}]},
                     headers=collector)
     assert r.status_code == 422 and "does not fit" in r.json()["detail"]
+
+
+def test_only_a_holder_can_list_so_strangers_cannot_halt_a_collection(market):
+    m, client = market, market["client"]
+    collector = verified_login(client, COLLECTOR)  # verified, but holds none of the creator's tokens
+    now = int(time.time())
+    for price in (100 * PRICE, 200 * PRICE, 300 * PRICE, 400 * PRICE, 500 * PRICE, 600 * PRICE):
+        order = listing(seller=COLLECTOR.address, token=m["collection"], token_id=2, unit_price=price,
+                        start=now - 60, expiry=now + 3600, counter=0)
+        signed = sign_order(order, m["domain"], COLLECTOR)
+        body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+                "token_id": 2, "unit_price": price, "start": order.start, "expiry": order.expiry,
+                "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+        r = client.post("/market/orders", json=body, headers=collector)
+        assert r.status_code == 422 and "does not hold token 2" in r.json()["detail"], r.text
+    missing = _listing(m, 10**6, PRICE)  # a token that does not exist
+    r = client.post("/market/orders", json=missing, headers=m["creator"])
+    assert r.status_code == 422 and "token 1000000" in r.json()["detail"]
+    # The breaker saw none of it: the holder still lists at the going price.
+    r = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"])
+    assert r.status_code == 201, r.text
