@@ -74,6 +74,70 @@ FORMATS = ("chainright-provenance-bundle/1", "chainright-provenance-bundle/2")
 
 ZERO = "0x" + "00" * 20
 
+_RIGHTS = ("(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
+           "bytes32 licenseTermsHash,bytes32 provenanceHash)")
+_MOVE = "uint256 indexed transferId,address indexed collection,uint256 indexed tokenId"
+_CANONICAL = (
+    "Transfer(address indexed from,address indexed to,uint256 indexed tokenId)",
+    "ConsecutiveTransfer(uint256 indexed fromTokenId,uint256 toTokenId,address indexed fromAddress,"
+    "address indexed toAddress)",
+    "WorkMinted(uint256 indexed workId,bytes32 indexed contentHash,uint256 quantity)",
+    f"TokenLocked({_MOVE},address sender,address recipient,uint256 destChainId,{_RIGHTS} rights)",
+    f"TokenUnlocked({_MOVE},address recipient,bytes32 provenanceHash)",
+    f"TokenBurned({_MOVE},address sender,address recipient,uint256 destChainId,uint256 wrappedTokenId,"
+    f"{_RIGHTS} rights)",
+    f"TokenMinted({_MOVE},uint256 wrappedTokenId,address recipient)",
+    "RightsRegistered(bytes32 indexed contentHash,address indexed creator,address indexed collection,"
+    "uint256 tokenId,bytes cid)",
+    "RightsBound(bytes32 indexed contentHash,address indexed creator,address indexed collection,"
+    "uint256 tokenId)",
+    "IdentityRegistered(address indexed account,uint8 level,bytes2 country,uint64 expiresAt,"
+    "address indexed by)",
+    "IdentityUpdated(address indexed account,uint8 level,bytes2 country,uint64 expiresAt,address indexed by)",
+    "IdentityRevoked(address indexed account,address indexed by)",
+    "EscrowCreated(uint256 indexed escrowId,address indexed buyer,address indexed seller,address arbitrator,"
+    "address currency,uint256 total,uint8 milestoneCount,uint40 reviewPeriod,uint16 feeBps)",
+    "MilestoneDelivered(uint256 indexed escrowId,uint256 indexed index,bytes32 contentHash,string cid)",
+    "MilestoneDisputed(uint256 indexed escrowId,uint256 indexed index)",
+    "MilestoneReleased(uint256 indexed escrowId,uint256 indexed index,address indexed by,uint256 toSeller,"
+    "uint256 fee)",
+    "DisputeResolved(uint256 indexed escrowId,uint256 indexed index,uint16 sellerBps,uint256 toSeller,"
+    "uint256 fee,uint256 toBuyer)",
+)
+CANONICAL_EVENTS: dict[str, str] = {text.partition("(")[0]: text for text in _CANONICAL}
+"""The events the verifier interprets, as the platform's contracts declare them (name, input names,
+types, indexed flags): a bundle's fragment for such an event must be exactly this, since input
+names are not part of topic0 and a relabelled fragment could make a log say something else
+(``tests/unit/test_provenance_verify.py`` checks the table against the compiled ABIs)."""
+CANONICAL_DELIVER = ("deliver((uint256 sourceChainId,uint256 destChainId,address sourceBridge,"
+                     "address destBridge,uint256 transferId,address collection,uint256 tokenId,"
+                     f"address sender,address recipient,{_RIGHTS} rights) message,bytes[] signatures)")
+CANONICAL_SOURCES: dict[str, tuple[str, ...]] = {
+    "Transfer": ("CreatorCollection", "WrappedCollection"), "ConsecutiveTransfer": ("CreatorCollection",),
+    "WorkMinted": ("CreatorCollection",), "TokenLocked": ("HomeLockbox",), "TokenUnlocked": ("HomeLockbox",),
+    "TokenBurned": ("RemoteBridge",), "TokenMinted": ("RemoteBridge",),
+    "RightsRegistered": ("RightsRegistry",), "RightsBound": ("RightsRegistry",),
+    "IdentityRegistered": ("IdentityRegistry",), "IdentityUpdated": ("IdentityRegistry",),
+    "IdentityRevoked": ("IdentityRegistry",), "EscrowCreated": ("MilestoneEscrow",),
+    "MilestoneDelivered": ("MilestoneEscrow",), "MilestoneDisputed": ("MilestoneEscrow",),
+    "MilestoneReleased": ("MilestoneEscrow",), "DisputeResolved": ("MilestoneEscrow",),
+}
+"""Which compiled contracts declare each canonical event (for the test that keeps the table current)."""
+
+
+def _input_text(item: Mapping[str, Any]) -> str:
+    typ = str(item["type"])
+    if typ.startswith("tuple"):
+        typ = "(" + ",".join(_input_text(c) for c in item["components"]) + ")" + typ[len("tuple"):]
+    return f"{typ}{' indexed' if item.get('indexed') else ''} {item['name']}"
+
+
+def fragment_text(fragment: Mapping[str, Any]) -> str:
+    """An ABI fragment as one line with what a log's meaning depends on: name, input types and
+    names, indexed flags (``anonymous`` appended for an anonymous event)."""
+    text = f"{fragment['name']}({','.join(_input_text(i) for i in fragment['inputs'])})"
+    return text + (" anonymous" if fragment.get("anonymous") else "")
+
 
 @dataclass(frozen=True)
 class Check:
@@ -193,8 +257,22 @@ def _verify_event(entry: Mapping[str, Any], headers: Mapping[str, Any], verdict:
     if not verdict.add(str(log["address"]).lower() == str(entry["address"]).lower(), f"{where}: emitter",
                        f"the log was emitted by {log['address']}, not {entry['address']}"):
         return False
+    fragment = entry["abi"]
+    named = fragment.get("name") if isinstance(fragment, Mapping) else None
+    if not verdict.add(named == entry["event"], f"{where}: event name",
+                       f"the bundle calls the log {entry['event']}, its ABI fragment is {named}"):
+        return False
+    canonical = CANONICAL_EVENTS.get(str(entry["event"]))
+    if canonical is not None:
+        try:
+            text = fragment_text(fragment)
+        except (KeyError, TypeError) as exc:
+            text = f"malformed ({exc})"
+        if not verdict.add(text == canonical, f"{where}: event ABI",
+                           f"the bundle's fragment is {text}, the platform's event is {canonical}"):
+            return False
     try:
-        decoded = decode_log(entry["abi"], log["topics"], log["data"])
+        decoded = decode_log(fragment, log["topics"], log["data"])
     except Exception as exc:  # a malformed fragment or log cannot be decoded
         return verdict.add(False, f"{where}: decode", f"the log does not decode as {entry['event']}: {exc}")
     stated = {k: _norm(v) for k, v in entry["args"].items()}
@@ -250,6 +328,9 @@ def _message_of(entry: Mapping[str, Any], header: Mapping[str, Any]) -> dict[str
     if to is None or to.lower() != str(entry["address"]).lower():
         raise ValueError(f"the transaction calls {to}, not the bridge {entry['address']}")
     fragment = entry["call_abi"]
+    if fragment_text(fragment) != CANONICAL_DELIVER:
+        raise ValueError(f"the bundle's deliver fragment is {fragment_text(fragment)}, not the platform's "
+                         f"{CANONICAL_DELIVER}")
     types = [abi_type(i) for i in fragment["inputs"]]
     selector = keccak(text=f"{fragment['name']}({','.join(types)})")[:4]
     if fragment["name"] != "deliver" or data[:4] != selector:

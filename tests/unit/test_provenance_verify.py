@@ -1,0 +1,109 @@
+"""The offline verifier against real bundles (exported once from the integration tests' chains and
+committed in tests/unit/data), tampered with the way a dishonest exporter could."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chain.artifacts import Artifacts
+from chain.provenance import verify_bundle
+from chain.provenance.verify import CANONICAL_DELIVER, CANONICAL_EVENTS, CANONICAL_SOURCES, fragment_text
+
+pytestmark = pytest.mark.unit
+
+DATA = Path(__file__).parent / "data"
+
+
+def _load(name: str) -> dict[str, Any]:
+    return dict(json.loads((DATA / f"provenance_{name}_bundle.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def creator() -> dict[str, Any]:
+    return _load("creator")
+
+
+@pytest.fixture(scope="module")
+def bridge() -> dict[str, Any]:
+    return _load("bridge")
+
+
+def _tampered(bundle: dict[str, Any], mutate: Callable[[dict[str, Any]], Any], **kwargs: Any) -> Any:
+    copied = copy.deepcopy(bundle)
+    mutate(copied)
+    return verify_bundle(copied, **kwargs)
+
+
+def _first(bundle: dict[str, Any], event: str) -> dict[str, Any]:
+    return next(e for e in bundle["events"] if e["event"] == event)
+
+
+def test_the_committed_bundles_verify(creator, bridge):
+    for bundle in (creator, bridge):
+        verdict = verify_bundle(bundle)
+        assert verdict.ok, verdict.first_break
+
+
+# -- 1. event labels and fragments ------------------------------------------------------------
+
+
+def test_the_canonical_table_is_what_the_contracts_declare():
+    artifacts = Artifacts.load()
+    assert set(CANONICAL_SOURCES) == set(CANONICAL_EVENTS)
+    for name, contracts in CANONICAL_SOURCES.items():
+        declared = {fragment_text(item) for c in contracts for item in artifacts.get(c).abi
+                    if item.get("type") == "event" and item.get("name") == name}
+        assert declared == {CANONICAL_EVENTS[name]}, name
+    for contract in ("HomeLockbox", "RemoteBridge"):
+        deliver = [fragment_text(i) for i in artifacts.get(contract).abi if i.get("name") == "deliver"]
+        assert deliver == [CANONICAL_DELIVER]
+
+
+def _approval_as_transfer(b: dict[str, Any]) -> None:
+    """A genuine Approval(owner, approved, tokenId) log labelled Transfer, its fragment keeping the
+    name (topic0 still matches) with the inputs renamed: the story would move the token."""
+    entry = _first(b, "Approval")
+    entry["event"] = "Transfer"
+    renamed = {"owner": "from", "approved": "to"}
+    for item in entry["abi"]["inputs"]:
+        item["name"] = renamed.get(item["name"], item["name"])
+    entry["args"] = {renamed.get(k, k): v for k, v in entry["args"].items()}
+
+
+def _label_only(b: dict[str, Any]) -> None:
+    _first(b, "Approval")["event"] = "Transfer"
+
+
+def _renamed_rights_field(b: dict[str, Any]) -> None:
+    entry = _first(b, "TokenLocked")
+    for item in entry["abi"]["inputs"]:
+        if item["name"] == "sender":
+            item["name"] = "recipient"
+        elif item["name"] == "recipient":
+            item["name"] = "sender"
+    args = entry["args"]
+    args["sender"], args["recipient"] = args["recipient"], args["sender"]
+
+
+def _renamed_deliver_field(b: dict[str, Any]) -> None:
+    entry = _first(b, "TokenMinted")
+    components = entry["call_abi"]["inputs"][0]["components"]
+    components[7]["name"], components[8]["name"] = components[8]["name"], components[7]["name"]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (_approval_as_transfer, "event name"),
+    (_label_only, "event name"),
+    (_renamed_rights_field, "event ABI"),
+    (_renamed_deliver_field, "bridge hop message"),
+])
+def test_a_relabelled_event_or_fragment_is_refused(bridge, mutate, expected):
+    verdict = _tampered(bridge, mutate)
+    assert not verdict.ok
+    assert expected in verdict.first_break.what, verdict.first_break
