@@ -149,10 +149,18 @@ class Check:
 @dataclass
 class Verdict:
     checks: list[Check] = field(default_factory=list)
+    owner_state: str = "the bundle carries no storage proofs"
+    """Why the current owner is not state-proven (empty once a storage proof proves it)."""
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks) and bool(self.checks)
+
+    @property
+    def owner_proven(self) -> bool:
+        """Whether a storage proof proves the story's last holder is the owner now (a verdict can
+        be ok without: a chain without eth_getProof, or a token in flight)."""
+        return self.ok and not self.owner_state
 
     @property
     def first_break(self) -> Check | None:
@@ -565,21 +573,42 @@ def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, An
 def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None) -> None:
     """Storage proofs: the owner where the story leaves the token, and the rights record."""
     states = bundle.get("state") or {}
+    if final is None:
+        verdict.owner_state = "the story leaves the token in flight"
     if not states:
         verdict.add(True, "state proof", "not available: the bundle carries no storage proofs")
         return
+    if final is not None:
+        verdict.owner_state = f"the bundle proves no owner slot on chain {final[0]}"
     for chain_id, state in sorted(states.items(), key=lambda kv: int(kv[0])):
         if not state.get("available"):
-            verdict.add(True, f"chain {chain_id}: state proof", f"not available: {state.get('reason', '')}")
+            reason = f"not available: {state.get('reason', '')}"
+            verdict.add(True, f"chain {chain_id}: state proof", reason)
+            if final is not None and final[0] == int(chain_id):
+                verdict.owner_state = f"chain {chain_id}'s state proof is {reason}"
             continue
+        accounts = state.get("accounts")
+        if not verdict.add(isinstance(accounts, list) and bool(accounts), f"chain {chain_id}: state proof",
+                           "the state proof is marked available but proves no account"):
+            continue
+        assert isinstance(accounts, list)
         number = int(state["block_number"])
         header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(number))
         if not verdict.add(header is not None, f"chain {chain_id}: state proof header",
                            f"the bundle has no header for block {number}, where the proofs are taken"):
             continue
         assert header is not None
-        for account in state.get("accounts", []):
-            what = f"chain {chain_id} block {number}: state proof of the {account['role']}"
+        latest = max((int(e["block_number"]) for e in bundle["events"]
+                      if int(e["chain_id"]) == int(chain_id)), default=0)
+        if not verdict.add(number >= latest, f"chain {chain_id}: state proof block",
+                           f"the proofs are taken at block {number}, before the story's last event there "
+                           f"(block {latest})"):
+            continue
+        for account in accounts:
+            what = f"chain {chain_id} block {number}: state proof of the {account.get('role')}"
+            if not verdict.add(account.get("role") in ("owner", "rights record"), what,
+                               "unknown role: a state proof is of the 'owner' or the 'rights record'"):
+                continue
             try:
                 slots = proven_slots(_b(header["stateRoot"]), account)
             except (ProofError, ValueError, KeyError) as exc:
@@ -587,8 +616,26 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                 continue
             if account["role"] == "owner":
                 _check_owner(bundle, verdict, what, int(chain_id), account, slots, final)
-            elif account["role"] == "rights record":
+            else:
                 _check_record(bundle, verdict, what, account, slots)
+
+
+def _layout_of(bundle: Mapping[str, Any], final: Key) -> str | None:
+    """Which of our collections holds the token, from what the (proven) story shows about its
+    address, never the bundle's own ``contract`` label: the subject's collection is a
+    CreatorCollection when it emitted WorkMinted or a rights registration names it; any other
+    token the story can end on was minted by a bridge delivery: a WrappedCollection."""
+    subject = bundle["subject"]
+    if final[:2] != _key(subject["chain_id"], subject["collection"], 0)[:2]:
+        return "WrappedCollection"
+    for e in bundle["events"]:
+        here = int(e["chain_id"]) == final[0]
+        if here and e["event"] == "WorkMinted" and str(e["address"]).lower() == final[1]:
+            return "CreatorCollection"
+        if here and e["event"] in ("RightsRegistered", "RightsBound") \
+                and str(e["args"].get("collection", "")).lower() == final[1]:
+            return "CreatorCollection"
+    return None
 
 
 def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_id: int,
@@ -598,16 +645,16 @@ def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_i
         verdict.add(False, what, f"the proof is about {account['address']} on chain {chain_id}; the story "
                     f"leaves the token {where}")
         return
-    contract = next((str(e["contract"]) for e in bundle["events"]
-                     if e["event"] in ("Transfer", "ConsecutiveTransfer")
-                     and _key(e["chain_id"], e["address"], final[2])[:2] == final[:2]), "")
-    if contract not in OWNER_LAYOUT:
-        verdict.add(True, what, f"not available: no known storage layout for {contract or 'this contract'}")
+    contract = _layout_of(bundle, final)
+    if contract is None or contract not in OWNER_LAYOUT:
+        verdict.add(False, what, f"the story does not show which kind of collection {final[1]} is, so "
+                    "no storage layout can be chosen for its owner slot")
         return
     owner = proven_owner(slots, Holding(chain_id, final[1], contract, final[2]))
     holder = _last_holder(bundle, final)
-    verdict.add(owner is not None and owner.lower() == holder.lower(), what,
-                f"the state proves owner {owner}, the story's last holder is {holder}")
+    if verdict.add(owner is not None and owner.lower() == holder.lower(), what,
+                   f"the state proves owner {owner}, the story's last holder is {holder}"):
+        verdict.owner_state = ""
 
 
 def _last_holder(bundle: Mapping[str, Any], final: Key) -> str:

@@ -107,3 +107,47 @@ def test_a_relabelled_event_or_fragment_is_refused(bridge, mutate, expected):
     verdict = _tampered(bridge, mutate)
     assert not verdict.ok
     assert expected in verdict.first_break.what, verdict.first_break
+
+
+# -- 2. the state proof cannot be switched off silently ------------------------------------------
+
+
+def test_both_bundles_prove_the_owner(creator, bridge):
+    for bundle in (creator, bridge):
+        verdict = verify_bundle(bundle)
+        assert verdict.owner_proven and verdict.owner_state == ""
+
+
+@pytest.mark.parametrize("switch_off", [
+    lambda b: b.update(state={}),
+    lambda b: b.pop("state"),
+    lambda b: b["state"]["31337"].update(available=False, reason="eth_getProof failed: method not found"),
+])
+def test_a_bundle_without_the_owner_proof_passes_but_is_not_owner_proven(creator, switch_off):
+    verdict = _tampered(creator, switch_off)
+    assert verdict.ok, verdict.first_break
+    assert not verdict.owner_proven
+    assert "proof" in verdict.owner_state
+
+
+def test_an_available_proof_of_no_account_fails(creator):
+    verdict = _tampered(creator, lambda b: b["state"]["31337"].update(accounts=[]))
+    assert not verdict.ok and "proves no account" in verdict.first_break.detail
+
+
+def test_the_layout_comes_from_the_story_not_the_contract_label(creator):
+    def relabel(b: dict[str, Any]) -> None:
+        for e in b["events"]:
+            e["contract"] = "SomethingElse"
+
+    verdict = _tampered(creator, relabel)
+    assert verdict.ok and verdict.owner_proven, verdict.first_break
+
+
+def test_a_proof_taken_before_the_last_event_fails(bridge):
+    def earlier(b: dict[str, Any]) -> None:
+        state = b["state"]["31337"]
+        state["block_number"] = min(int(n) for n in b["headers"]["31337"])
+
+    verdict = _tampered(bridge, earlier)
+    assert not verdict.ok and "state proof block" in verdict.first_break.what, verdict.first_break
