@@ -685,12 +685,45 @@ ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "Mi
                  "DisputeResolved")
 
 
-def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
+def _one_emitter(entries: list[Mapping[str, Any]], kind: str, pinned: str | None, option: str,
+                 verdict: Verdict) -> str | None:
+    """The one contract that emitted ``entries`` (all of one kind of evidence); a failed check when
+    several did, or when it is not the ``pinned`` one. None when there are no entries or it failed."""
+    emitters = sorted({str(e["address"]).lower() for e in entries})
+    if not emitters:
+        return None
+    if len(emitters) > 1:
+        verdict.add(False, kind, f"the {kind} events come from more than one contract: {', '.join(emitters)}")
+        return None
+    if pinned is not None and emitters[0] != pinned.lower():
+        verdict.add(False, kind, f"the {kind} events come from {emitters[0]}, not the {option} {pinned}")
+        return None
+    hint = " (pinned)" if pinned else f" (pin it with {option})" if option else ""
+    verdict.add(True, kind, f"emitted by {emitters[0]}{hint}")
+    return emitters[0]
+
+
+def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_registry: str | None = None,
+                    rights_registry: str | None = None) -> None:
     """Identity and commission evidence (rule 5 of the module docstring)."""
     events = bundle["events"]
+    registrations = [e for e in events if e["event"] in ("RightsRegistered", "RightsBound")]
+    if registrations:
+        if _one_emitter(registrations, "rights registry", rights_registry, "--rights-registry",
+                        verdict) is None:
+            return
+    elif rights_registry is not None:
+        verdict.add(False, "rights registry",
+                    f"the bundle has no rights registration to check against {rights_registry}")
+        return
     identity = [e for e in events if e["event"] in IDENTITY_EVENTS]
     escrow = [e for e in events if e["event"] in ESCROW_EVENTS]
     if not identity and not escrow:
+        return
+    registry = _one_emitter(identity, "identity registry", identity_registry, "--identity-registry", verdict)
+    if identity and registry is None:
+        return
+    if escrow and _one_emitter(escrow, "escrow contract", None, "", verdict) is None:
         return
     registration = next((e for name in ("RightsRegistered", "RightsBound") for e in events
                          if e["event"] == name and e["args"].get("creator")), None)
@@ -709,14 +742,15 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
             return
     header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(at[0]), {})
     when = int(str(header["timestamp"]), 16) if header.get("timestamp") else None
-    kyc = kyc_status(identity, creator, at, when)
+    kyc = kyc_status(identity, creator, at, when, registry)
     detail = f"{did_pkh(chain_id, creator)}: {kyc['status']}"
     if kyc["status"] != "none":
         revoked = f", revoked in block {kyc['revoked_at']}" if kyc["revoked_at"] else ""
         detail += (f" (level {kyc['level']}, {kyc['country']}, expires {kyc['expires_at']}; record in block "
                    f"{kyc['block']}{revoked})")
-    verdict.add(True, "creator KYC at registration", detail + "; later identity events before the "
-                "registration cannot be excluded offline")
+    source = f"identity registry {registry}" if registry else "no identity evidence"
+    verdict.add(True, "creator KYC at registration", f"{detail}; {source}; later identity events before "
+                "the registration cannot be excluded offline")
     content = next((str(e["args"]["contentHash"]).lower() for e in events
                     if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")),
                    None)
@@ -737,8 +771,11 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
 
 
 def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
-                  validators: Mapping[int, set[str]] | None = None) -> Verdict:
-    """Check everything in the module docstring; the verdict lists every check."""
+                  validators: Mapping[int, set[str]] | None = None, identity_registry: str | None = None,
+                  rights_registry: str | None = None) -> Verdict:
+    """Check everything in the module docstring; the verdict lists every check. ``identity_registry``
+    and ``rights_registry`` pin the contracts whose events count as KYC and registration evidence
+    (without them, each kind must come from one contract, which the verdict names)."""
     verdict = Verdict()
     if not verdict.add(bundle.get("format") in FORMATS, "format",
                        f"unknown bundle format {bundle.get('format')!r}"):
@@ -749,7 +786,7 @@ def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
     if events_ok:
         final = _verify_story(bundle, verdict)
         if verdict.ok:
-            _verify_creator(bundle, verdict)
+            _verify_creator(bundle, verdict, identity_registry, rights_registry)
         if verdict.ok:
             _verify_state(bundle, verdict, final)
     if content is not None:

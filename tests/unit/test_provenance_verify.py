@@ -151,3 +151,55 @@ def test_a_proof_taken_before_the_last_event_fails(bridge):
 
     verdict = _tampered(bridge, earlier)
     assert not verdict.ok and "state proof block" in verdict.first_break.what, verdict.first_break
+
+
+# -- 3. identity, escrow and registration evidence is pinned to one contract -------------------
+
+FOREIGN = "0x" + "ab" * 20
+
+
+def test_the_verdict_names_the_registries(creator):
+    verdict = verify_bundle(creator)
+    identity = _first(creator, "IdentityUpdated")["address"].lower()
+    rights = _first(creator, "RightsRegistered")["address"].lower()
+    kyc = next(c for c in verdict.checks if c.what == "creator KYC at registration")
+    assert f"identity registry {identity}" in kyc.detail
+    assert any(c.what == "rights registry" and rights in c.detail for c in verdict.checks)
+    pinned = verify_bundle(creator, identity_registry=identity, rights_registry=rights)
+    assert pinned.ok, pinned.first_break
+
+
+@pytest.mark.parametrize(("pin", "what"), [
+    ({"identity_registry": FOREIGN}, "identity registry"),
+    ({"rights_registry": FOREIGN}, "rights registry"),
+])
+def test_a_pinned_registry_that_does_not_match_fails_naming_both(creator, pin, what):
+    verdict = verify_bundle(creator, **pin)
+    assert not verdict.ok and verdict.first_break.what == what
+    assert FOREIGN in verdict.first_break.detail and "come from 0x" in verdict.first_break.detail
+
+
+def _second_emitter(event: str) -> Callable[[dict[str, Any]], None]:
+    """Another contract's event in the bundle: simulated by claiming another emitter for a copy of
+    a genuine log (the receipt is rewritten too, so the emitter check is not what stops it)."""
+    def mutate(b: dict[str, Any]) -> None:
+        entry = _first(b, event)
+        entry["address"] = FOREIGN
+        entry["receipt"]["logs"][entry["log_position"]]["address"] = FOREIGN
+    return mutate
+
+
+@pytest.mark.parametrize(("event", "what"), [
+    ("IdentityUpdated", "identity registry"), ("MilestoneReleased", "escrow contract"),
+])
+def test_evidence_from_a_second_contract_fails(creator, event, what):
+    from chain.provenance.verify import Verdict, _verify_creator
+
+    bundle = copy.deepcopy(creator)
+    _second_emitter(event)(bundle)
+    if event == "IdentityUpdated":  # a second identity contract alongside the genuine one
+        bundle["events"].insert(0, copy.deepcopy(_first(creator, "IdentityUpdated")))
+    verdict = Verdict()
+    _verify_creator(bundle, verdict)  # the receipt proofs would stop the rewritten log earlier
+    assert not verdict.ok and verdict.first_break.what == what, verdict.first_break
+    assert FOREIGN in verdict.first_break.detail
