@@ -770,17 +770,59 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_regist
             return
 
 
-def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
-                  validators: Mapping[int, set[str]] | None = None, identity_registry: str | None = None,
-                  rights_registry: str | None = None) -> Verdict:
-    """Check everything in the module docstring; the verdict lists every check. ``identity_registry``
-    and ``rights_registry`` pin the contracts whose events count as KYC and registration evidence
-    (without them, each kind must come from one contract, which the verdict names)."""
-    verdict = Verdict()
-    if not verdict.add(bundle.get("format") in FORMATS, "format",
-                       f"unknown bundle format {bundle.get('format')!r}"):
-        return verdict
-    _verify_headers(bundle, verdict, validators or {})
+EVENT_KEYS = ("chain_id", "block_number", "block_hash", "tx_hash", "tx_index", "log_index", "log_position",
+              "event", "address", "args", "abi", "receipt", "proof")
+HEADER_KEYS = ("number", "hash", "parentHash", "stateRoot", "transactionsRoot", "receiptsRoot", "timestamp")
+
+
+def bundle_problem(bundle: Any) -> str | None:
+    """What makes ``bundle`` unreadable as a bundle (a missing or mistyped key, named), or None."""
+    if not isinstance(bundle, Mapping):
+        return f"the bundle is a JSON {type(bundle).__name__}, not an object"
+    if bundle.get("format") not in FORMATS:
+        return f"unknown bundle format {bundle.get('format')!r} (expected one of {', '.join(FORMATS)})"
+    subject = bundle.get("subject")
+    if not isinstance(subject, Mapping):
+        return "the bundle has no 'subject'"
+    missing = [k for k in ("chain_id", "collection", "token_id") if k not in subject]
+    if missing:
+        return f"the subject has no '{missing[0]}'"
+    events = bundle.get("events")
+    if not isinstance(events, list):
+        return "the bundle has no 'events' list"
+    for i, entry in enumerate(events):
+        if not isinstance(entry, Mapping):
+            return f"events[{i}] is not an object"
+        missing = [k for k in EVENT_KEYS if k not in entry]
+        if missing:
+            return f"events[{i}] has no '{missing[0]}'"
+        if not isinstance(entry["receipt"], Mapping) or not isinstance(entry["receipt"].get("logs"), list):
+            return f"events[{i}].receipt has no 'logs' list"
+        wrong = [k for k, typ in (("args", Mapping), ("abi", Mapping), ("proof", list))
+                 if not isinstance(entry[k], typ)]
+        if wrong:
+            return f"events[{i}].{wrong[0]} is not a JSON {'list' if wrong[0] == 'proof' else 'object'}"
+    headers = bundle.get("headers")
+    if not isinstance(headers, Mapping):
+        return "the bundle has no 'headers'"
+    for chain_id, chain_headers in headers.items():
+        if not isinstance(chain_headers, Mapping):
+            return f"headers[{chain_id}] is not an object"
+        for number, header in chain_headers.items():
+            if not isinstance(header, Mapping):
+                return f"headers[{chain_id}][{number}] is not an object"
+            missing = [k for k in HEADER_KEYS if k not in header]
+            if missing:
+                return f"the header of block {number} on chain {chain_id} has no '{missing[0]}'"
+    state = bundle.get("state", {})
+    if state is not None and not isinstance(state, Mapping):
+        return "the bundle's 'state' is not an object"
+    return None
+
+
+def _verify_all(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, set[str]],
+                identity_registry: str | None, rights_registry: str | None) -> None:
+    _verify_headers(bundle, verdict, validators)
     headers = bundle.get("headers", {})
     events_ok = all([_verify_event(e, headers, verdict) for e in bundle["events"]])
     if events_ok:
@@ -789,6 +831,25 @@ def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
             _verify_creator(bundle, verdict, identity_registry, rights_registry)
         if verdict.ok:
             _verify_state(bundle, verdict, final)
+
+
+def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
+                  validators: Mapping[int, set[str]] | None = None, identity_registry: str | None = None,
+                  rights_registry: str | None = None) -> Verdict:
+    """Check everything in the module docstring; the verdict lists every check. ``identity_registry``
+    and ``rights_registry`` pin the contracts whose events count as KYC and registration evidence
+    (without them, each kind must come from one contract, which the verdict names)."""
+    verdict = Verdict()
+    problem = bundle_problem(bundle)
+    if not verdict.add(problem is None, "bundle shape", problem or ""):
+        return verdict
+    verdict.add(True, "format", str(bundle["format"]))
+    try:
+        _verify_all(bundle, verdict, validators or {}, identity_registry, rights_registry)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"key {exc}" if isinstance(exc, KeyError) else str(exc)
+        verdict.add(False, "bundle shape", f"the bundle cannot be read: {type(exc).__name__} ({what})")
+        return verdict
     if content is not None:
         registered = [e["args"].get("contentHash") for e in bundle["events"]
                       if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")]

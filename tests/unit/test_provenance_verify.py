@@ -203,3 +203,75 @@ def test_evidence_from_a_second_contract_fails(creator, event, what):
     _verify_creator(bundle, verdict)  # the receipt proofs would stop the rewritten log earlier
     assert not verdict.ok and verdict.first_break.what == what, verdict.first_break
     assert FOREIGN in verdict.first_break.detail
+
+
+# -- the 'chainright verify' command -------------------------------------------------------------
+
+
+def _verify_cli(path: Path, *options: str) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "chainright", "verify", str(path), *options],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_chainright_verify_says_when_the_owner_is_not_state_proven(creator, tmp_path):
+    proven, unproven = tmp_path / "proven.json", tmp_path / "unproven.json"
+    proven.write_text(json.dumps(creator))
+    unproven.write_text(json.dumps({**creator, "state": {}}))
+    identity = _first(creator, "IdentityUpdated")["address"]
+    ok = _verify_cli(proven, "--identity-registry", identity)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "VERIFIED: " in ok.stdout and "proves the current owner" in ok.stdout
+    assert f"identity registry: emitted by {identity.lower()} (pinned)" in ok.stdout
+    bare = _verify_cli(unproven)
+    assert bare.returncode == 0, bare.stdout + bare.stderr
+    assert "VERIFIED, but the current owner is not state-proven: the bundle carries no storage proofs" \
+        in bare.stdout
+    wrong = _verify_cli(proven, "--rights-registry", FOREIGN)
+    assert wrong.returncode == 1 and FOREIGN in wrong.stdout and "BROKEN at rights registry" in wrong.stdout
+
+
+# -- 5. malformed bundles ---------------------------------------------------------------------
+
+
+def _without(*path: str | int) -> Callable[[dict[str, Any]], None]:
+    def mutate(b: dict[str, Any]) -> None:
+        node: Any = b
+        for key in path[:-1]:
+            node = node[key] if not isinstance(node, dict) or key in node else node[str(key)]
+        del node[path[-1]]
+    return mutate
+
+
+def _first_header(b: dict[str, Any]) -> dict[str, Any]:
+    chain = b["headers"]["31337"]
+    return dict(chain[min(chain, key=int)])
+
+
+@pytest.mark.parametrize(("mutate", "named"), [
+    (_without("events"), "'events'"),
+    (_without("subject"), "'subject'"),
+    (_without("subject", "token_id"), "'token_id'"),
+    (_without("events", 0, "receipt"), "'receipt'"),
+    (lambda b: b["headers"]["31337"][min(b["headers"]["31337"], key=int)].pop("receiptsRoot"),
+     "'receiptsRoot'"),
+    (lambda b: b["events"][0].update(args=None), "args"),
+])
+def test_a_malformed_bundle_is_named_not_a_traceback(creator, mutate, named):
+    verdict = _tampered(creator, mutate)
+    assert not verdict.ok and verdict.first_break.what == "bundle shape"
+    assert named in verdict.first_break.detail
+
+
+@pytest.mark.parametrize("text", ['{"format": "chainright-provenance-bundle/2", "subject": {}}', "not json",
+                                  "[1, 2]"])
+def test_chainright_verify_on_a_malformed_bundle_prints_one_line(tmp_path, text):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    result = _verify_cli(path)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and "re-export with 'chainright provenance export'" in lines[0], result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
