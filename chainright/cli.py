@@ -459,7 +459,7 @@ def provenance_export(
     from api.db import Database
     from chain.artifacts import Artifacts
     from chain.index.store import IndexStore
-    from chain.provenance import build_bundle, rpcs_for, token_story
+    from chain.provenance import build_bundle, final_blocks, rpcs_for, token_story
 
     settings = _settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
@@ -470,13 +470,15 @@ def provenance_export(
     with IndexStore(db.engine).engine.connect() as conn:
         rows = token_story(conn, spec.chain_id, address, token_id,
                            [s.chain_id for s in settings.specs("all")], work_id=token_id)
+        proven_at = final_blocks(conn, [s.chain_id for s in settings.specs("all")])
     if not rows:
         raise ChainError(f"no indexed event about token {token_id} of {address} on chain {spec.chain_id}; "
                          "run 'chainright indexer run --once' first")
     artifacts = Artifacts.load()
     rpcs = rpcs_for({s.chain_id: s.rpc_url for s in settings.specs("all")})
     bundle = build_bundle({"chain_id": spec.chain_id, "collection": address, "token_id": token_id}, rows,
-                          rpcs, {n: artifacts.get(n).abi for n in artifacts.names()}, progress=say)
+                          rpcs, {n: artifacts.get(n).abi for n in artifacts.names()}, progress=say,
+                          state_blocks=proven_at)
     out.write_text(json.dumps(bundle, indent=1))
     say(f"wrote {out}: {len(bundle['events'])} events, "
         f"{sum(len(h) for h in bundle['headers'].values())} headers")

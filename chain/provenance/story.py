@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
-from chain.index.store import chain_events
+from chain.index.store import chain_checkpoints, chain_events
 from chain.provenance.kyc import (
     IDENTITY_CONTRACT,
     IDENTITY_EVENTS,
@@ -239,3 +239,11 @@ def entry_view(row: dict[str, Any]) -> dict[str, Any]:
             "dest_chain_id": int(args["destChainId"]) if departure else int(row["chain_id"]),
         }
     return view
+
+
+def final_blocks(conn: Connection, chain_ids: Sequence[int]) -> dict[int, int]:
+    """The last block the index has finished (final) on each of ``chain_ids`` that has a
+    checkpoint: where a bundle's state proofs agree with the indexed story."""
+    rows = conn.execute(select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
+                        .where(chain_checkpoints.c.chain_id.in_([int(c) for c in chain_ids]))).all()
+    return {int(chain_id): int(next_block) - 1 for chain_id, next_block in rows if int(next_block) > 0}

@@ -10,7 +10,9 @@ listed):
 2. Events: each event's block is one of those headers; its receipt, re-encoded, is what the
    Merkle-Patricia proof proves under the header's receipts root; the log at the stated position
    in that receipt has the stated address, and its topics and data decode (with the ABI fragment
-   carried in the bundle) to the stated arguments.
+   carried in the bundle) to the stated arguments. The event's label is its fragment's name, and
+   an event the verifier interprets (``CANONICAL_EVENTS``) must carry exactly the platform's
+   fragment, as must a delivery's ``deliver`` call (input names are not part of topic0).
 3. The story, read oldest first across chains, with the token live on one chain at a time:
    events are in chain order; every move of the live token starts where the previous one ended
    (from the zero address at mint); any other token moving is a break (the wrapped token moving
@@ -28,16 +30,21 @@ listed):
    - the token continues on the destination from the recipient the message names: the wrapped
      token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
      held, released to that recipient (home).
-4. State (bundle format /2): storage proofs at the latest header of a chain (account proof
-   against its state root, storage proofs against the account's storage root) prove the owner
-   slot of the token where the story leaves it, which must equal the story's last holder, and
-   the rights record, which must equal the story's registration. A chain without eth_getProof
-   is reported as "not available", not as a failure.
-5. The creator (when the story carries identity or commission evidence): every IdentityRegistry
-   event in the bundle is about the registration's creator, on its chain, at or before it; the
-   KYC status at the registration is recomputed from them (``chain.provenance.kyc``) with the
-   registration's proven block time, and listed. Every escrow event belongs to an escrow whose
-   seller is the creator, and every delivery in it carries the registered content hash.
+4. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
+   event there (account proof against its state root, storage proofs against the account's
+   storage root) prove the owner slot of the token where the story leaves it, which must equal
+   the story's last holder (the slot layout chosen from the story, not the bundle's contract
+   label), and the rights record, which must equal the story's registration. A chain without
+   eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is then false
+   and ``Verdict.owner_state`` says why; a proof marked available that proves no account fails.
+5. The contracts and the creator: the rights registrations, the identity events and the escrow
+   events each come from one contract (named in the verdict; ``identity_registry`` and
+   ``rights_registry`` pin the first two). When the story carries identity or commission
+   evidence: every IdentityRegistry event in the bundle is about the registration's creator, on
+   its chain, at or before it; the KYC status at the registration is recomputed from them
+   (``chain.provenance.kyc``) with the registration's proven block time, and listed. Every escrow
+   event belongs to an escrow whose seller is the creator, and every delivery in it carries the
+   registered content hash.
    Not checked: that no other identity event (a later update or revocation) came before the
    registration: the bundle proves the events it holds, not the absence of others.
 6. Content: when the file is given, its sha-256 equals the registered content hash.
@@ -588,10 +595,10 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                 verdict.owner_state = f"chain {chain_id}'s state proof is {reason}"
             continue
         accounts = state.get("accounts")
-        if not verdict.add(isinstance(accounts, list) and bool(accounts), f"chain {chain_id}: state proof",
-                           "the state proof is marked available but proves no account"):
+        if not isinstance(accounts, list) or not accounts:
+            verdict.add(False, f"chain {chain_id}: state proof",
+                        "the state proof is marked available but proves no account")
             continue
-        assert isinstance(accounts, list)
         number = int(state["block_number"])
         header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(number))
         if not verdict.add(header is not None, f"chain {chain_id}: state proof header",
@@ -606,8 +613,9 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
             continue
         for account in accounts:
             what = f"chain {chain_id} block {number}: state proof of the {account.get('role')}"
-            if not verdict.add(account.get("role") in ("owner", "rights record"), what,
-                               "unknown role: a state proof is of the 'owner' or the 'rights record'"):
+            if account.get("role") not in ("owner", "rights record"):
+                verdict.add(False, what, "unknown role: a state proof is of the 'owner' or the "
+                                         "'rights record'")
                 continue
             try:
                 slots = proven_slots(_b(header["stateRoot"]), account)
