@@ -631,13 +631,20 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
 def _layout_of(bundle: Mapping[str, Any], final: Key) -> str | None:
     """Which of our collections holds the token, from what the (proven) story shows about its
     address, never the bundle's own ``contract`` label: the subject's collection is a
-    CreatorCollection when it emitted WorkMinted or a rights registration names it; any other
-    token the story can end on was minted by a bridge delivery: a WrappedCollection."""
+    CreatorCollection when it emitted WorkMinted or a rights registration names it, a
+    WrappedCollection when a bridge delivery's (proven) receipt shows it minting; any other token
+    the story can end on was minted by a bridge delivery: a WrappedCollection."""
     subject = bundle["subject"]
     if final[:2] != _key(subject["chain_id"], subject["collection"], 0)[:2]:
         return "WrappedCollection"
+    transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
     for e in bundle["events"]:
         here = int(e["chain_id"]) == final[0]
+        if here and e["event"] == "TokenMinted" and any(  # a wrapped token exported as the subject
+                str(log["address"]).lower() == final[1] and len(log["topics"]) == 4
+                and str(log["topics"][0]).lower() == transfer and int(str(log["topics"][1]), 16) == 0
+                for log in e["receipt"]["logs"]):
+            return "WrappedCollection"
         if here and e["event"] == "WorkMinted" and str(e["address"]).lower() == final[1]:
             return "CreatorCollection"
         if here and e["event"] in ("RightsRegistered", "RightsBound") \
