@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
 from api.requestid import current_request_id
-from chain.errors import ChainError, TransactionRevertedError
+from chain.errors import ChainError, ProvenanceRangeError, TransactionRevertedError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, TransactionRevertedError):
             return problem(422, "Transaction reverted", str(exc), type_="/problems/reverted",
                            instance=request.url.path, error=exc.error_name)
+        if isinstance(exc, ProvenanceRangeError):
+            return problem(422, "Story too long for a bundle", str(exc), type_="/problems/provenance-range",
+                           instance=request.url.path)
         return problem(503, "Chain unavailable", str(exc), type_="/problems/chain-unavailable",
                        instance=request.url.path)
 

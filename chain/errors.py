@@ -101,3 +101,7 @@ class OrderNotActiveError(OrderError):
 
 class AuditError(ChainError):
     """Raised when an audit report cannot be made: a bad address, window or collection."""
+
+
+class ProvenanceRangeError(ChainError):
+    """Raised when a token's story spans more blocks on one chain than a provenance bundle links."""

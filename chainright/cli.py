@@ -459,7 +459,7 @@ def provenance_export(
     from api.db import Database
     from chain.artifacts import Artifacts
     from chain.index.store import IndexStore
-    from chain.provenance import build_bundle, rpcs_for, token_story
+    from chain.provenance import build_bundle, final_blocks, rpcs_for, token_story
 
     settings = _settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
@@ -470,13 +470,15 @@ def provenance_export(
     with IndexStore(db.engine).engine.connect() as conn:
         rows = token_story(conn, spec.chain_id, address, token_id,
                            [s.chain_id for s in settings.specs("all")], work_id=token_id)
+        proven_at = final_blocks(conn, [s.chain_id for s in settings.specs("all")])
     if not rows:
         raise ChainError(f"no indexed event about token {token_id} of {address} on chain {spec.chain_id}; "
                          "run 'chainright indexer run --once' first")
     artifacts = Artifacts.load()
     rpcs = rpcs_for({s.chain_id: s.rpc_url for s in settings.specs("all")})
     bundle = build_bundle({"chain_id": spec.chain_id, "collection": address, "token_id": token_id}, rows,
-                          rpcs, {n: artifacts.get(n).abi for n in artifacts.names()}, progress=say)
+                          rpcs, {n: artifacts.get(n).abi for n in artifacts.names()}, progress=say,
+                          state_blocks=proven_at)
     out.write_text(json.dumps(bundle, indent=1))
     say(f"wrote {out}: {len(bundle['events'])} events, "
         f"{sum(len(h) for h in bundle['headers'].values())} headers")
@@ -488,50 +490,17 @@ def verify_cmd(
     content: Annotated[Path | None, typer.Option(help="The work's file: its hash must match.")] = None,
     validators: Annotated[str | None, typer.Option(
         help="CHAIN_ID=0xA,0xB,...: check Clique seals of that chain against this validator set.")] = None,
+    identity_registry: Annotated[str | None, typer.Option(
+        help="The IdentityRegistry address whose events count as KYC evidence.")] = None,
+    rights_registry: Annotated[str | None, typer.Option(
+        help="The RightsRegistry address whose registrations count.")] = None,
 ) -> None:
     """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
-    import json
+    from chainright.verify_cmd import run_verify
 
-    from chain.provenance import verify_bundle
-
-    try:
-        bundle = json.loads(bundle_file.read_text())
-    except FileNotFoundError:
-        raise ChainError(f"no bundle at {bundle_file}") from None
-    except ValueError as exc:
-        raise ChainError(f"{bundle_file} is not JSON ({exc})") from None
-    sets: dict[int, set[str]] = {}
-    if validators:
-        chain_id, _, members = validators.partition("=")
-        if not chain_id.isdigit() or not members:
-            raise ChainError("--validators takes CHAIN_ID=0xA,0xB,...")
-        sets[int(chain_id)] = {m.strip() for m in members.split(",") if m.strip()}
-    data = None
-    if content is not None:
-        try:
-            data = content.read_bytes()
-        except FileNotFoundError:
-            raise ChainError(f"no file at {content}") from None
-    verdict = verify_bundle(bundle, content=data, validators=sets)
-    subject = bundle.get("subject", {})
-    typer.echo(f"bundle for token {subject.get('token_id')} of {subject.get('collection')} "
-               f"on chain {subject.get('chain_id')}: {len(bundle.get('events', []))} events")
-    passed = sum(c.ok for c in verdict.checks)
-    typer.echo(f"{passed} of {len(verdict.checks)} checks passed")
-    story = next((c for c in verdict.checks if c.what == "story" and c.ok), None)
-    if story:
-        typer.echo(f"story: {story.detail}")
-    for check in verdict.checks:
-        if "state proof" in check.what and check.ok and ("proves" in check.detail
-                                                         or "not available" in check.detail):
-            typer.echo(f"{check.what}: {check.detail}")
-    if verdict.ok:
-        typer.echo("VERIFIED: every header, receipt proof, event and link checks out")
-        return
-    broken = verdict.first_break
-    assert broken is not None
-    typer.echo(f"BROKEN at {broken.what}: {broken.detail}")
-    raise typer.Exit(1)
+    code = run_verify(bundle_file, content, validators, identity_registry, rights_registry)
+    if code:
+        raise typer.Exit(code)
 
 
 # --------------------------------------------------------------------------------------------

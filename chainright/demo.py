@@ -514,7 +514,7 @@ class Demo:
     def audit(self) -> None:
         from api.db import Database
         from chain.index.store import IndexStore
-        from chain.provenance import build_bundle, rpcs_for, token_story, verify_bundle
+        from chain.provenance import build_bundle, final_blocks, rpcs_for, token_story, verify_bundle
         from did.credentials import build_presentation, issue_presentation_sync
         from did.keys import generate_ed25519_jwk
         from did.methods import did_key_from_jwk
@@ -531,13 +531,14 @@ class Demo:
         chain_id = self.home_spec.chain_id
         db = Database(self.target.database_url)
         rows: list[dict[str, Any]] = []
+        proven_at: dict[int, int] = {}
 
         def indexed() -> bool:
-            nonlocal rows
+            nonlocal rows, proven_at
+            chain_ids = [s.chain_id for s in self.target.chain_settings.specs("all")]
             with IndexStore(db.engine).engine.connect() as conn:
-                rows = token_story(conn, chain_id, collection, 1,
-                                   [s.chain_id for s in self.target.chain_settings.specs("all")],
-                                   work_id=self.state["work_id"])
+                rows = token_story(conn, chain_id, collection, 1, chain_ids, work_id=self.state["work_id"])
+                proven_at = final_blocks(conn, chain_ids)  # state proofs where the index has finished
             home = [int(r["block_number"]) for r in rows if int(r["chain_id"]) == chain_id]
             return bool(home) and max(home) >= self.state["unlock_block"]
 
@@ -547,7 +548,8 @@ class Demo:
             db.dispose()
         rpcs = rpcs_for({s.chain_id: s.rpc_url for s in self.target.chain_settings.specs("all")})
         bundle = build_bundle({"chain_id": chain_id, "collection": collection, "token_id": 1}, rows, rpcs,
-                              {n: self.artifacts.get(n).abi for n in self.artifacts.names()})
+                              {n: self.artifacts.get(n).abi for n in self.artifacts.names()},
+                              state_blocks=proven_at)
         path = self.out_dir / "provenance-bundle.json"
         path.write_text(json.dumps(bundle, indent=1))
         headers = sum(len(h) for h in bundle["headers"].values())

@@ -14,7 +14,7 @@ from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
 from api.types import MAX_CHAIN_ID, Address
 from chain.index.store import IndexStore, chain_checkpoints
-from chain.provenance import build_bundle, rpcs_for, story_views, token_story
+from chain.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
 ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
@@ -185,5 +185,7 @@ def bundle(chain_id: ChainPath, collection: Address, token_id: TokenPath, reques
     gateway: ChainGateway = request.app.state.gateway
     rpcs = rpcs_for({spec.chain_id: spec.rpc_url for spec in gateway.specs()})
     abis = {n: gateway.artifacts.get(n).abi for n in gateway.artifacts.names()}
+    with request.app.state.db.engine.connect() as conn:  # prove state where the index has finished
+        proven_at = final_blocks(conn, [spec.chain_id for spec in gateway.specs()])
     return build_bundle({"chain_id": chain_id, "collection": Web3.to_checksum_address(collection),
-                         "token_id": token_id}, rows, rpcs, abis)
+                         "token_id": token_id}, rows, rpcs, abis, state_blocks=proven_at)

@@ -12,6 +12,7 @@ from chain.provenance.kyc import did_pkh, kyc_status
 from chain.provenance.story import (
     creator_view,
     entry_view,
+    final_blocks,
     merge_chains,
     story_rows,
     story_views,
@@ -28,6 +29,7 @@ __all__ = [
            "creator_view",
            "did_pkh",
            "entry_view",
+           "final_blocks",
            "kyc_status",
            "merge_chains",
            "rpcs_for",

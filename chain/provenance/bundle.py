@@ -11,9 +11,11 @@ bytes, proven against the header's transactions root) and the ``deliver`` ABI fr
 delivery event names only the transfer id and recipient, the message in the call data binds the
 rest (token, rights), so the verifier can match it with the departure on the other chain.
 
-``state`` holds storage proofs (``chain.provenance.state``) at each chain's head when the export
-ran: the token's owner slot where the story leaves it and its work's rights record; the headers
-of that chain then run up to that block.
+``state`` holds storage proofs (``chain.provenance.state``) at the block the index has finished on
+each chain (``state_blocks``: its last final block; the head when not given): the token's owner
+slot where the story leaves it and its work's rights record; the headers of that chain then run
+up to that block. Proving at the head instead would make an honest bundle fail whenever a sale
+sits in the blocks the index does not yet count as final.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from hexbytes import HexBytes
 
+from chain.errors import ProvenanceRangeError
 from chain.proofs.receipts import receipt_proof
 from chain.proofs.transactions import transaction_proof
 from chain.provenance.state import collect_state, holding_of
@@ -88,10 +91,13 @@ def _delivery_tx(rpc: RpcCall, block: Mapping[str, Any], tx_index: int) -> dict[
 
 def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                  rpc_by_chain: Mapping[int, RpcCall], abis: Mapping[str, list[dict[str, Any]]],
-                 progress: Callable[[str], None] | None = None, *, state: bool = True) -> dict[str, Any]:
+                 progress: Callable[[str], None] | None = None, *, state: bool = True,
+                 state_blocks: Mapping[int, int] | None = None) -> dict[str, Any]:
     """Assemble the bundle for ``events`` (rows of the index: chain_id, block_number, tx_hash,
     log_index, address, contract, event, args) using raw JSON-RPC per chain; with ``state``, add
-    storage proofs at each involved chain's head."""
+    storage proofs at ``state_blocks[chain_id]`` (the index's last final block; never before the
+    story's last event there), or at the chain's head for a chain not in it. Raises
+    ProvenanceRangeError when a chain's headers would span more than MAX_LINK_HEADERS blocks."""
     blocks: dict[tuple[int, int], dict[str, Any]] = {}
     receipts: dict[tuple[int, int], list[dict[str, Any]]] = {}
     entries = []
@@ -126,16 +132,14 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         entries.append(entry)
         if progress is not None:
             progress(f"bundle: event {n}/{len(events)} ({ev['event']} in block {number})")
-    states = _states(subject, entries, rpc_by_chain) if state else {}
+    states = _states(subject, entries, rpc_by_chain, state_blocks or {}) if state else {}
     headers: dict[str, dict[str, dict[str, Any]]] = {}
     for chain_id in sorted({e["chain_id"] for e in entries}):
         numbers = [e["block_number"] for e in entries if e["chain_id"] == chain_id]
         if states.get(str(chain_id), {}).get("available"):
             numbers.append(int(states[str(chain_id)]["block_number"]))
         low, high = min(numbers), max(numbers)
-        if high - low > MAX_LINK_HEADERS:
-            raise ValueError(f"the story spans {high - low} blocks on chain {chain_id}; bundles link at "
-                             f"most {MAX_LINK_HEADERS} headers")
+        _check_range(subject, chain_id, low, high)
         rpc = rpc_by_chain[chain_id]
         chain_headers = {}
         for number in range(low, high + 1):
@@ -146,10 +150,20 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
             "state": states}
 
 
+def _check_range(subject: Mapping[str, Any], chain_id: int, low: int, high: int) -> None:
+    if high - low > MAX_LINK_HEADERS:
+        raise ProvenanceRangeError(
+            f"the story of token {subject.get('token_id')} spans {high - low} blocks on chain {chain_id} "
+            f"(blocks {low} to {high}, including the state proof's block); a bundle links at most "
+            f"{MAX_LINK_HEADERS} headers: verify the token's story through the API or an archive node "
+            "instead, or export a bundle without state proofs when the proof block is what is far off")
+
+
 def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
-            rpc_by_chain: Mapping[int, RpcCall]) -> dict[str, dict[str, Any]]:
-    """Storage proofs per chain at its head: the owner slot where the story leaves the token, and
-    the rights record of the registration in the story (on the subject's chain)."""
+            rpc_by_chain: Mapping[int, RpcCall],
+            state_blocks: Mapping[int, int]) -> dict[str, dict[str, Any]]:
+    """Storage proofs per chain at its state block: the owner slot where the story leaves the token,
+    and the rights record of the registration in the story (on the subject's chain)."""
     holding = holding_of(entries, int(subject["token_id"]))
     registered = next((e for e in entries if e["event"] == "RightsRegistered"
                        and int(e["chain_id"]) == int(subject["chain_id"])), None)
@@ -161,7 +175,10 @@ def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
         if here is None and registry is None:
             continue
         rpc = rpc_by_chain[chain_id]
-        head = int(rpc("eth_blockNumber", []), 16)
-        out[str(chain_id)] = collect_state(rpc, head, here, registry)
+        numbers = [int(e["block_number"]) for e in entries if int(e["chain_id"]) == chain_id]
+        at = state_blocks.get(chain_id)
+        block = int(rpc("eth_blockNumber", []), 16) if at is None else max(int(at), max(numbers))
+        _check_range(subject, chain_id, min(numbers), block)  # before asking for proofs there
+        out[str(chain_id)] = collect_state(rpc, block, here, registry)
     return out
 

@@ -49,30 +49,50 @@ def _position(row: Mapping[str, Any]) -> tuple[int, int]:
     return int(row["block_number"]), int(row["log_index"])
 
 
-def identity_evidence(rows: Sequence[Mapping[str, Any]], account: str,
-                      at: tuple[int, int]) -> list[Mapping[str, Any]]:
+def identity_registry(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The one registry that emitted the identity events among ``rows`` (None: there are none).
+    Raises ValueError naming them when more than one contract did: KYC evidence counts only from
+    one registry, and which one must then be said."""
+    emitters = sorted({str(r["address"]).lower() for r in rows if r["event"] in IDENTITY_EVENTS})
+    if len(emitters) > 1:
+        raise ValueError(f"identity events come from more than one contract: {', '.join(emitters)}")
+    return emitters[0] if emitters else None
+
+
+def latest_registry(rows: Sequence[Mapping[str, Any]], account: str, at: tuple[int, int]) -> str | None:
+    """The registry of ``account``'s latest identity event at or before ``at`` (None: no event),
+    for callers that read identity events of several registries."""
+    mine = [r for r in rows if r["event"] in IDENTITY_EVENTS and _position(r) <= at
+            and str(_args(r).get("account", "")).lower() == account.lower()]
+    return str(max(mine, key=_position)["address"]).lower() if mine else None
+
+
+def identity_evidence(rows: Sequence[Mapping[str, Any]], account: str, at: tuple[int, int],
+                      registry: str | None = None) -> list[Mapping[str, Any]]:
     """The identity events that determine ``account``'s status at position ``at`` (block, log index)
     on one chain: the last record event at or before it, and the revocation after that record
-    when there is one; or, with no record, nothing."""
+    when there is one; or, with no record, nothing. Only events of ``registry`` count (default:
+    the one registry among ``rows``; ValueError when there are several)."""
+    registry = (registry or identity_registry(rows) or "").lower()
     mine = sorted((r for r in rows if r["event"] in IDENTITY_EVENTS
+                   and str(r["address"]).lower() == registry
                    and str(_args(r).get("account", "")).lower() == account.lower()
                    and _position(r) <= at), key=_position)
     record_at = max((i for i, r in enumerate(mine) if r["event"] in RECORD_EVENTS), default=None)
     if record_at is None:
         return []
     record = mine[record_at]
-    revoked = [r for r in mine[record_at + 1:] if r["event"] == REVOKE_EVENT
-               and str(r["address"]).lower() == str(record["address"]).lower()]
+    revoked = [r for r in mine[record_at + 1:] if r["event"] == REVOKE_EVENT]
     return [record, *revoked[:1]]
 
 
 def kyc_status(rows: Sequence[Mapping[str, Any]], account: str, at: tuple[int, int],
-               at_time: int | None) -> dict[str, Any]:
+               at_time: int | None, registry: str | None = None) -> dict[str, Any]:
     """``account``'s KYC status at position ``at`` (block, log index) whose block time is
     ``at_time``, from identity event rows of one chain (any order; rows of other accounts, and
     rows after ``at``, are ignored). ``block``/``log_index``/``tx_hash`` name the record event;
-    ``revoked_at`` the revocation's block."""
-    evidence = identity_evidence(rows, account, at)
+    ``revoked_at`` the revocation's block. ``registry``: as for ``identity_evidence``."""
+    evidence = identity_evidence(rows, account, at, registry)
     if not evidence:
         return {"status": "none", "level": None, "country": None, "expires_at": None, "registry": None,
                 "block": None, "log_index": None, "tx_hash": None, "revoked_at": None}

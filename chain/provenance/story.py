@@ -9,8 +9,15 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
-from chain.index.store import chain_events
-from chain.provenance.kyc import IDENTITY_CONTRACT, IDENTITY_EVENTS, did_pkh, identity_evidence, kyc_status
+from chain.index.store import chain_checkpoints, chain_events
+from chain.provenance.kyc import (
+    IDENTITY_CONTRACT,
+    IDENTITY_EVENTS,
+    did_pkh,
+    identity_evidence,
+    kyc_status,
+    latest_registry,
+)
 
 RANGE_EVENTS = ("ConsecutiveTransfer",)
 
@@ -141,7 +148,7 @@ def identity_rows(conn: Connection, chain_id: int, account: str, at: tuple[int, 
         chain_events.c.chain_id == chain_id, chain_events.c.contract == IDENTITY_CONTRACT,
         chain_events.c.event.in_(IDENTITY_EVENTS), chain_events.c.block_number <= at[0],
         chain_events.c.args.contains(account[2:]))))]
-    return [dict(r) for r in identity_evidence(rows, account, at)]
+    return [dict(r) for r in identity_evidence(rows, account, at, latest_registry(rows, account, at))]
 
 
 def creator_view(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -155,7 +162,8 @@ def creator_view(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     identity = [r for r in rows if r["event"] in IDENTITY_EVENTS and int(r["chain_id"]) == chain_id]
     at = (int(registration["block_number"]), int(registration["log_index"]))
     return {"address": creator, "did": did_pkh(chain_id, creator),
-            "kyc": kyc_status(identity, creator, at, registration.get("block_time"))}
+            "kyc": kyc_status(identity, creator, at, registration.get("block_time"),
+                              latest_registry(identity, creator, at))}
 
 
 def story_views(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -231,3 +239,11 @@ def entry_view(row: dict[str, Any]) -> dict[str, Any]:
             "dest_chain_id": int(args["destChainId"]) if departure else int(row["chain_id"]),
         }
     return view
+
+
+def final_blocks(conn: Connection, chain_ids: Sequence[int]) -> dict[int, int]:
+    """The last block the index has finished (final) on each of ``chain_ids`` that has a
+    checkpoint: where a bundle's state proofs agree with the indexed story."""
+    rows = conn.execute(select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
+                        .where(chain_checkpoints.c.chain_id.in_([int(c) for c in chain_ids]))).all()
+    return {int(chain_id): int(next_block) - 1 for chain_id, next_block in rows if int(next_block) > 0}

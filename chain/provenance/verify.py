@@ -10,7 +10,9 @@ listed):
 2. Events: each event's block is one of those headers; its receipt, re-encoded, is what the
    Merkle-Patricia proof proves under the header's receipts root; the log at the stated position
    in that receipt has the stated address, and its topics and data decode (with the ABI fragment
-   carried in the bundle) to the stated arguments.
+   carried in the bundle) to the stated arguments. The event's label is its fragment's name, and
+   an event the verifier interprets (``CANONICAL_EVENTS``) must carry exactly the platform's
+   fragment, as must a delivery's ``deliver`` call (input names are not part of topic0).
 3. The story, read oldest first across chains, with the token live on one chain at a time:
    events are in chain order; every move of the live token starts where the previous one ended
    (from the zero address at mint); any other token moving is a break (the wrapped token moving
@@ -28,16 +30,21 @@ listed):
    - the token continues on the destination from the recipient the message names: the wrapped
      token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
      held, released to that recipient (home).
-4. State (bundle format /2): storage proofs at the latest header of a chain (account proof
-   against its state root, storage proofs against the account's storage root) prove the owner
-   slot of the token where the story leaves it, which must equal the story's last holder, and
-   the rights record, which must equal the story's registration. A chain without eth_getProof
-   is reported as "not available", not as a failure.
-5. The creator (when the story carries identity or commission evidence): every IdentityRegistry
-   event in the bundle is about the registration's creator, on its chain, at or before it; the
-   KYC status at the registration is recomputed from them (``chain.provenance.kyc``) with the
-   registration's proven block time, and listed. Every escrow event belongs to an escrow whose
-   seller is the creator, and every delivery in it carries the registered content hash.
+4. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
+   event there (account proof against its state root, storage proofs against the account's
+   storage root) prove the owner slot of the token where the story leaves it, which must equal
+   the story's last holder (the slot layout chosen from the story, not the bundle's contract
+   label), and the rights record, which must equal the story's registration. A chain without
+   eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is then false
+   and ``Verdict.owner_state`` says why; a proof marked available that proves no account fails.
+5. The contracts and the creator: the rights registrations, the identity events and the escrow
+   events each come from one contract (named in the verdict; ``identity_registry`` and
+   ``rights_registry`` pin the first two). When the story carries identity or commission
+   evidence: every IdentityRegistry event in the bundle is about the registration's creator, on
+   its chain, at or before it; the KYC status at the registration is recomputed from them
+   (``chain.provenance.kyc``) with the registration's proven block time, and listed. Every escrow
+   event belongs to an escrow whose seller is the creator, and every delivery in it carries the
+   registered content hash.
    Not checked: that no other identity event (a later update or revocation) came before the
    registration: the bundle proves the events it holds, not the absence of others.
 6. Content: when the file is given, its sha-256 equals the registered content hash.
@@ -74,6 +81,70 @@ FORMATS = ("chainright-provenance-bundle/1", "chainright-provenance-bundle/2")
 
 ZERO = "0x" + "00" * 20
 
+_RIGHTS = ("(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
+           "bytes32 licenseTermsHash,bytes32 provenanceHash)")
+_MOVE = "uint256 indexed transferId,address indexed collection,uint256 indexed tokenId"
+_CANONICAL = (
+    "Transfer(address indexed from,address indexed to,uint256 indexed tokenId)",
+    "ConsecutiveTransfer(uint256 indexed fromTokenId,uint256 toTokenId,address indexed fromAddress,"
+    "address indexed toAddress)",
+    "WorkMinted(uint256 indexed workId,bytes32 indexed contentHash,uint256 quantity)",
+    f"TokenLocked({_MOVE},address sender,address recipient,uint256 destChainId,{_RIGHTS} rights)",
+    f"TokenUnlocked({_MOVE},address recipient,bytes32 provenanceHash)",
+    f"TokenBurned({_MOVE},address sender,address recipient,uint256 destChainId,uint256 wrappedTokenId,"
+    f"{_RIGHTS} rights)",
+    f"TokenMinted({_MOVE},uint256 wrappedTokenId,address recipient)",
+    "RightsRegistered(bytes32 indexed contentHash,address indexed creator,address indexed collection,"
+    "uint256 tokenId,bytes cid)",
+    "RightsBound(bytes32 indexed contentHash,address indexed creator,address indexed collection,"
+    "uint256 tokenId)",
+    "IdentityRegistered(address indexed account,uint8 level,bytes2 country,uint64 expiresAt,"
+    "address indexed by)",
+    "IdentityUpdated(address indexed account,uint8 level,bytes2 country,uint64 expiresAt,address indexed by)",
+    "IdentityRevoked(address indexed account,address indexed by)",
+    "EscrowCreated(uint256 indexed escrowId,address indexed buyer,address indexed seller,address arbitrator,"
+    "address currency,uint256 total,uint8 milestoneCount,uint40 reviewPeriod,uint16 feeBps)",
+    "MilestoneDelivered(uint256 indexed escrowId,uint256 indexed index,bytes32 contentHash,string cid)",
+    "MilestoneDisputed(uint256 indexed escrowId,uint256 indexed index)",
+    "MilestoneReleased(uint256 indexed escrowId,uint256 indexed index,address indexed by,uint256 toSeller,"
+    "uint256 fee)",
+    "DisputeResolved(uint256 indexed escrowId,uint256 indexed index,uint16 sellerBps,uint256 toSeller,"
+    "uint256 fee,uint256 toBuyer)",
+)
+CANONICAL_EVENTS: dict[str, str] = {text.partition("(")[0]: text for text in _CANONICAL}
+"""The events the verifier interprets, as the platform's contracts declare them (name, input names,
+types, indexed flags): a bundle's fragment for such an event must be exactly this, since input
+names are not part of topic0 and a relabelled fragment could make a log say something else
+(``tests/unit/test_provenance_verify.py`` checks the table against the compiled ABIs)."""
+CANONICAL_DELIVER = ("deliver((uint256 sourceChainId,uint256 destChainId,address sourceBridge,"
+                     "address destBridge,uint256 transferId,address collection,uint256 tokenId,"
+                     f"address sender,address recipient,{_RIGHTS} rights) message,bytes[] signatures)")
+CANONICAL_SOURCES: dict[str, tuple[str, ...]] = {
+    "Transfer": ("CreatorCollection", "WrappedCollection"), "ConsecutiveTransfer": ("CreatorCollection",),
+    "WorkMinted": ("CreatorCollection",), "TokenLocked": ("HomeLockbox",), "TokenUnlocked": ("HomeLockbox",),
+    "TokenBurned": ("RemoteBridge",), "TokenMinted": ("RemoteBridge",),
+    "RightsRegistered": ("RightsRegistry",), "RightsBound": ("RightsRegistry",),
+    "IdentityRegistered": ("IdentityRegistry",), "IdentityUpdated": ("IdentityRegistry",),
+    "IdentityRevoked": ("IdentityRegistry",), "EscrowCreated": ("MilestoneEscrow",),
+    "MilestoneDelivered": ("MilestoneEscrow",), "MilestoneDisputed": ("MilestoneEscrow",),
+    "MilestoneReleased": ("MilestoneEscrow",), "DisputeResolved": ("MilestoneEscrow",),
+}
+"""Which compiled contracts declare each canonical event (for the test that keeps the table current)."""
+
+
+def _input_text(item: Mapping[str, Any]) -> str:
+    typ = str(item["type"])
+    if typ.startswith("tuple"):
+        typ = "(" + ",".join(_input_text(c) for c in item["components"]) + ")" + typ[len("tuple"):]
+    return f"{typ}{' indexed' if item.get('indexed') else ''} {item['name']}"
+
+
+def fragment_text(fragment: Mapping[str, Any]) -> str:
+    """An ABI fragment as one line with what a log's meaning depends on: name, input types and
+    names, indexed flags (``anonymous`` appended for an anonymous event)."""
+    text = f"{fragment['name']}({','.join(_input_text(i) for i in fragment['inputs'])})"
+    return text + (" anonymous" if fragment.get("anonymous") else "")
+
 
 @dataclass(frozen=True)
 class Check:
@@ -85,10 +156,18 @@ class Check:
 @dataclass
 class Verdict:
     checks: list[Check] = field(default_factory=list)
+    owner_state: str = "the bundle carries no storage proofs"
+    """Why the current owner is not state-proven (empty once a storage proof proves it)."""
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks) and bool(self.checks)
+
+    @property
+    def owner_proven(self) -> bool:
+        """Whether a storage proof proves the story's last holder is the owner now (a verdict can
+        be ok without: a chain without eth_getProof, or a token in flight)."""
+        return self.ok and not self.owner_state
 
     @property
     def first_break(self) -> Check | None:
@@ -193,8 +272,22 @@ def _verify_event(entry: Mapping[str, Any], headers: Mapping[str, Any], verdict:
     if not verdict.add(str(log["address"]).lower() == str(entry["address"]).lower(), f"{where}: emitter",
                        f"the log was emitted by {log['address']}, not {entry['address']}"):
         return False
+    fragment = entry["abi"]
+    named = fragment.get("name") if isinstance(fragment, Mapping) else None
+    if not verdict.add(named == entry["event"], f"{where}: event name",
+                       f"the bundle calls the log {entry['event']}, its ABI fragment is {named}"):
+        return False
+    canonical = CANONICAL_EVENTS.get(str(entry["event"]))
+    if canonical is not None:
+        try:
+            text = fragment_text(fragment)
+        except (KeyError, TypeError) as exc:
+            text = f"malformed ({exc})"
+        if not verdict.add(text == canonical, f"{where}: event ABI",
+                           f"the bundle's fragment is {text}, the platform's event is {canonical}"):
+            return False
     try:
-        decoded = decode_log(entry["abi"], log["topics"], log["data"])
+        decoded = decode_log(fragment, log["topics"], log["data"])
     except Exception as exc:  # a malformed fragment or log cannot be decoded
         return verdict.add(False, f"{where}: decode", f"the log does not decode as {entry['event']}: {exc}")
     stated = {k: _norm(v) for k, v in entry["args"].items()}
@@ -250,6 +343,9 @@ def _message_of(entry: Mapping[str, Any], header: Mapping[str, Any]) -> dict[str
     if to is None or to.lower() != str(entry["address"]).lower():
         raise ValueError(f"the transaction calls {to}, not the bridge {entry['address']}")
     fragment = entry["call_abi"]
+    if fragment_text(fragment) != CANONICAL_DELIVER:
+        raise ValueError(f"the bundle's deliver fragment is {fragment_text(fragment)}, not the platform's "
+                         f"{CANONICAL_DELIVER}")
     types = [abi_type(i) for i in fragment["inputs"]]
     selector = keccak(text=f"{fragment['name']}({','.join(types)})")[:4]
     if fragment["name"] != "deliver" or data[:4] != selector:
@@ -484,12 +580,24 @@ def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, An
 def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None) -> None:
     """Storage proofs: the owner where the story leaves the token, and the rights record."""
     states = bundle.get("state") or {}
+    if final is None:
+        verdict.owner_state = "the story leaves the token in flight"
     if not states:
         verdict.add(True, "state proof", "not available: the bundle carries no storage proofs")
         return
+    if final is not None:
+        verdict.owner_state = f"the bundle proves no owner slot on chain {final[0]}"
     for chain_id, state in sorted(states.items(), key=lambda kv: int(kv[0])):
         if not state.get("available"):
-            verdict.add(True, f"chain {chain_id}: state proof", f"not available: {state.get('reason', '')}")
+            reason = f"not available: {state.get('reason', '')}"
+            verdict.add(True, f"chain {chain_id}: state proof", reason)
+            if final is not None and final[0] == int(chain_id):
+                verdict.owner_state = f"chain {chain_id}'s state proof is {reason}"
+            continue
+        accounts = state.get("accounts")
+        if not isinstance(accounts, list) or not accounts:
+            verdict.add(False, f"chain {chain_id}: state proof",
+                        "the state proof is marked available but proves no account")
             continue
         number = int(state["block_number"])
         header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(number))
@@ -497,8 +605,18 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                            f"the bundle has no header for block {number}, where the proofs are taken"):
             continue
         assert header is not None
-        for account in state.get("accounts", []):
-            what = f"chain {chain_id} block {number}: state proof of the {account['role']}"
+        latest = max((int(e["block_number"]) for e in bundle["events"]
+                      if int(e["chain_id"]) == int(chain_id)), default=0)
+        if not verdict.add(number >= latest, f"chain {chain_id}: state proof block",
+                           f"the proofs are taken at block {number}, before the story's last event there "
+                           f"(block {latest})"):
+            continue
+        for account in accounts:
+            what = f"chain {chain_id} block {number}: state proof of the {account.get('role')}"
+            if account.get("role") not in ("owner", "rights record"):
+                verdict.add(False, what, "unknown role: a state proof is of the 'owner' or the "
+                                         "'rights record'")
+                continue
             try:
                 slots = proven_slots(_b(header["stateRoot"]), account)
             except (ProofError, ValueError, KeyError) as exc:
@@ -506,8 +624,33 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                 continue
             if account["role"] == "owner":
                 _check_owner(bundle, verdict, what, int(chain_id), account, slots, final)
-            elif account["role"] == "rights record":
+            else:
                 _check_record(bundle, verdict, what, account, slots)
+
+
+def _layout_of(bundle: Mapping[str, Any], final: Key) -> str | None:
+    """Which of our collections holds the token, from what the (proven) story shows about its
+    address, never the bundle's own ``contract`` label: the subject's collection is a
+    CreatorCollection when it emitted WorkMinted or a rights registration names it, a
+    WrappedCollection when a bridge delivery's (proven) receipt shows it minting; any other token
+    the story can end on was minted by a bridge delivery: a WrappedCollection."""
+    subject = bundle["subject"]
+    if final[:2] != _key(subject["chain_id"], subject["collection"], 0)[:2]:
+        return "WrappedCollection"
+    transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+    for e in bundle["events"]:
+        here = int(e["chain_id"]) == final[0]
+        if here and e["event"] == "TokenMinted" and any(  # a wrapped token exported as the subject
+                str(log["address"]).lower() == final[1] and len(log["topics"]) == 4
+                and str(log["topics"][0]).lower() == transfer and int(str(log["topics"][1]), 16) == 0
+                for log in e["receipt"]["logs"]):
+            return "WrappedCollection"
+        if here and e["event"] == "WorkMinted" and str(e["address"]).lower() == final[1]:
+            return "CreatorCollection"
+        if here and e["event"] in ("RightsRegistered", "RightsBound") \
+                and str(e["args"].get("collection", "")).lower() == final[1]:
+            return "CreatorCollection"
+    return None
 
 
 def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_id: int,
@@ -517,16 +660,16 @@ def _check_owner(bundle: Mapping[str, Any], verdict: Verdict, what: str, chain_i
         verdict.add(False, what, f"the proof is about {account['address']} on chain {chain_id}; the story "
                     f"leaves the token {where}")
         return
-    contract = next((str(e["contract"]) for e in bundle["events"]
-                     if e["event"] in ("Transfer", "ConsecutiveTransfer")
-                     and _key(e["chain_id"], e["address"], final[2])[:2] == final[:2]), "")
-    if contract not in OWNER_LAYOUT:
-        verdict.add(True, what, f"not available: no known storage layout for {contract or 'this contract'}")
+    contract = _layout_of(bundle, final)
+    if contract is None or contract not in OWNER_LAYOUT:
+        verdict.add(False, what, f"the story does not show which kind of collection {final[1]} is, so "
+                    "no storage layout can be chosen for its owner slot")
         return
     owner = proven_owner(slots, Holding(chain_id, final[1], contract, final[2]))
     holder = _last_holder(bundle, final)
-    verdict.add(owner is not None and owner.lower() == holder.lower(), what,
-                f"the state proves owner {owner}, the story's last holder is {holder}")
+    if verdict.add(owner is not None and owner.lower() == holder.lower(), what,
+                   f"the state proves owner {owner}, the story's last holder is {holder}"):
+        verdict.owner_state = ""
 
 
 def _last_holder(bundle: Mapping[str, Any], final: Key) -> str:
@@ -557,12 +700,45 @@ ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "Mi
                  "DisputeResolved")
 
 
-def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
+def _one_emitter(entries: list[Mapping[str, Any]], kind: str, pinned: str | None, option: str,
+                 verdict: Verdict) -> str | None:
+    """The one contract that emitted ``entries`` (all of one kind of evidence); a failed check when
+    several did, or when it is not the ``pinned`` one. None when there are no entries or it failed."""
+    emitters = sorted({str(e["address"]).lower() for e in entries})
+    if not emitters:
+        return None
+    if len(emitters) > 1:
+        verdict.add(False, kind, f"the {kind} events come from more than one contract: {', '.join(emitters)}")
+        return None
+    if pinned is not None and emitters[0] != pinned.lower():
+        verdict.add(False, kind, f"the {kind} events come from {emitters[0]}, not the {option} {pinned}")
+        return None
+    hint = " (pinned)" if pinned else f" (pin it with {option})" if option else ""
+    verdict.add(True, kind, f"emitted by {emitters[0]}{hint}")
+    return emitters[0]
+
+
+def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_registry: str | None = None,
+                    rights_registry: str | None = None) -> None:
     """Identity and commission evidence (rule 5 of the module docstring)."""
     events = bundle["events"]
+    registrations = [e for e in events if e["event"] in ("RightsRegistered", "RightsBound")]
+    if registrations:
+        if _one_emitter(registrations, "rights registry", rights_registry, "--rights-registry",
+                        verdict) is None:
+            return
+    elif rights_registry is not None:
+        verdict.add(False, "rights registry",
+                    f"the bundle has no rights registration to check against {rights_registry}")
+        return
     identity = [e for e in events if e["event"] in IDENTITY_EVENTS]
     escrow = [e for e in events if e["event"] in ESCROW_EVENTS]
     if not identity and not escrow:
+        return
+    registry = _one_emitter(identity, "identity registry", identity_registry, "--identity-registry", verdict)
+    if identity and registry is None:
+        return
+    if escrow and _one_emitter(escrow, "escrow contract", None, "", verdict) is None:
         return
     registration = next((e for name in ("RightsRegistered", "RightsBound") for e in events
                          if e["event"] == name and e["args"].get("creator")), None)
@@ -581,14 +757,15 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
             return
     header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(at[0]), {})
     when = int(str(header["timestamp"]), 16) if header.get("timestamp") else None
-    kyc = kyc_status(identity, creator, at, when)
+    kyc = kyc_status(identity, creator, at, when, registry)
     detail = f"{did_pkh(chain_id, creator)}: {kyc['status']}"
     if kyc["status"] != "none":
         revoked = f", revoked in block {kyc['revoked_at']}" if kyc["revoked_at"] else ""
         detail += (f" (level {kyc['level']}, {kyc['country']}, expires {kyc['expires_at']}; record in block "
                    f"{kyc['block']}{revoked})")
-    verdict.add(True, "creator KYC at registration", detail + "; later identity events before the "
-                "registration cannot be excluded offline")
+    source = f"identity registry {registry}" if registry else "no identity evidence"
+    verdict.add(True, "creator KYC at registration", f"{detail}; {source}; later identity events before "
+                "the registration cannot be excluded offline")
     content = next((str(e["args"]["contentHash"]).lower() for e in events
                     if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")),
                    None)
@@ -608,22 +785,86 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict) -> None:
             return
 
 
-def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
-                  validators: Mapping[int, set[str]] | None = None) -> Verdict:
-    """Check everything in the module docstring; the verdict lists every check."""
-    verdict = Verdict()
-    if not verdict.add(bundle.get("format") in FORMATS, "format",
-                       f"unknown bundle format {bundle.get('format')!r}"):
-        return verdict
-    _verify_headers(bundle, verdict, validators or {})
+EVENT_KEYS = ("chain_id", "block_number", "block_hash", "tx_hash", "tx_index", "log_index", "log_position",
+              "event", "address", "args", "abi", "receipt", "proof")
+HEADER_KEYS = ("number", "hash", "parentHash", "stateRoot", "transactionsRoot", "receiptsRoot", "timestamp")
+
+
+def bundle_problem(bundle: Any) -> str | None:
+    """What makes ``bundle`` unreadable as a bundle (a missing or mistyped key, named), or None."""
+    if not isinstance(bundle, Mapping):
+        return f"the bundle is a JSON {type(bundle).__name__}, not an object"
+    if bundle.get("format") not in FORMATS:
+        return f"unknown bundle format {bundle.get('format')!r} (expected one of {', '.join(FORMATS)})"
+    subject = bundle.get("subject")
+    if not isinstance(subject, Mapping):
+        return "the bundle has no 'subject'"
+    missing = [k for k in ("chain_id", "collection", "token_id") if k not in subject]
+    if missing:
+        return f"the subject has no '{missing[0]}'"
+    events = bundle.get("events")
+    if not isinstance(events, list):
+        return "the bundle has no 'events' list"
+    for i, entry in enumerate(events):
+        if not isinstance(entry, Mapping):
+            return f"events[{i}] is not an object"
+        missing = [k for k in EVENT_KEYS if k not in entry]
+        if missing:
+            return f"events[{i}] has no '{missing[0]}'"
+        if not isinstance(entry["receipt"], Mapping) or not isinstance(entry["receipt"].get("logs"), list):
+            return f"events[{i}].receipt has no 'logs' list"
+        wrong = [k for k, typ in (("args", Mapping), ("abi", Mapping), ("proof", list))
+                 if not isinstance(entry[k], typ)]
+        if wrong:
+            return f"events[{i}].{wrong[0]} is not a JSON {'list' if wrong[0] == 'proof' else 'object'}"
+    headers = bundle.get("headers")
+    if not isinstance(headers, Mapping):
+        return "the bundle has no 'headers'"
+    for chain_id, chain_headers in headers.items():
+        if not isinstance(chain_headers, Mapping):
+            return f"headers[{chain_id}] is not an object"
+        for number, header in chain_headers.items():
+            if not isinstance(header, Mapping):
+                return f"headers[{chain_id}][{number}] is not an object"
+            missing = [k for k in HEADER_KEYS if k not in header]
+            if missing:
+                return f"the header of block {number} on chain {chain_id} has no '{missing[0]}'"
+    state = bundle.get("state", {})
+    if state is not None and not isinstance(state, Mapping):
+        return "the bundle's 'state' is not an object"
+    return None
+
+
+def _verify_all(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, set[str]],
+                identity_registry: str | None, rights_registry: str | None) -> None:
+    _verify_headers(bundle, verdict, validators)
     headers = bundle.get("headers", {})
     events_ok = all([_verify_event(e, headers, verdict) for e in bundle["events"]])
     if events_ok:
         final = _verify_story(bundle, verdict)
         if verdict.ok:
-            _verify_creator(bundle, verdict)
+            _verify_creator(bundle, verdict, identity_registry, rights_registry)
         if verdict.ok:
             _verify_state(bundle, verdict, final)
+
+
+def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
+                  validators: Mapping[int, set[str]] | None = None, identity_registry: str | None = None,
+                  rights_registry: str | None = None) -> Verdict:
+    """Check everything in the module docstring; the verdict lists every check. ``identity_registry``
+    and ``rights_registry`` pin the contracts whose events count as KYC and registration evidence
+    (without them, each kind must come from one contract, which the verdict names)."""
+    verdict = Verdict()
+    problem = bundle_problem(bundle)
+    if not verdict.add(problem is None, "bundle shape", problem or ""):
+        return verdict
+    verdict.add(True, "format", str(bundle["format"]))
+    try:
+        _verify_all(bundle, verdict, validators or {}, identity_registry, rights_registry)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"key {exc}" if isinstance(exc, KeyError) else str(exc)
+        verdict.add(False, "bundle shape", f"the bundle cannot be read: {type(exc).__name__} ({what})")
+        return verdict
     if content is not None:
         registered = [e["args"].get("contentHash") for e in bundle["events"]
                       if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")]

@@ -202,3 +202,42 @@ def test_chainright_verify_prints_a_verdict_and_fails_on_a_break(story, tmp_path
     assert ok.returncode == 0 and "VERIFIED" in ok.stdout, ok.stdout + ok.stderr
     ko = subprocess.run(["chainright", "verify", str(bad)], capture_output=True, text=True, timeout=120)
     assert ko.returncode == 1 and "BROKEN at" in ko.stdout and "transfer chain" in ko.stdout
+
+
+
+def _bundle_now(story, two_chains, artifacts, **kwargs):
+    _, rows, _, collection, token_id = story
+    url = two_chains.spec("home").rpc_url
+    return build_bundle({"chain_id": 31337, "collection": collection, "token_id": token_id}, rows,
+                        {31337: lambda m, p: rpc_call(url, m, p)},
+                        {n: artifacts.get(n).abi for n in artifacts.names()}, **kwargs)
+
+
+def test_a_sale_the_index_has_not_finished_leaves_a_fresh_bundle_verifiable(story, two_chains, artifacts):
+    """The state is proven where the index has finished, not at the head: a sale in blocks the
+    index does not yet count (unconfirmed, or the indexer behind) does not break an honest bundle."""
+    from chain.provenance import final_blocks
+
+    _, _, db, collection, token_id = story
+    web3 = connect(two_chains.spec("home"))
+    token = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    second = TxSender(web3, SECOND)
+    second.transact(second.call_tx(token.functions.transferFrom(SECOND.address, BUYER.address, token_id)))
+    at_head = verify_bundle(_bundle_now(story, two_chains, artifacts))
+    assert not at_head.ok and "state proof of the owner" in at_head.first_break.what  # the old behaviour
+    with db.engine.connect() as conn:
+        proven_at = final_blocks(conn, [31337])
+    assert proven_at[31337] < web3.eth.block_number
+    bundle = _bundle_now(story, two_chains, artifacts, state_blocks=proven_at)
+    assert bundle["state"]["31337"]["block_number"] == proven_at[31337]
+    verdict = verify_bundle(bundle, content=WORK)
+    assert verdict.ok and verdict.owner_proven, verdict.first_break
+
+
+def test_a_story_longer_than_a_bundle_links_is_a_clear_error(story, two_chains, artifacts):
+    from chain.errors import ProvenanceRangeError
+    from chain.provenance.bundle import MAX_LINK_HEADERS
+
+    first = min(int(r["block_number"]) for r in story[1])
+    with pytest.raises(ProvenanceRangeError, match=f"at most {MAX_LINK_HEADERS} headers"):
+        _bundle_now(story, two_chains, artifacts, state_blocks={31337: first + MAX_LINK_HEADERS + 1})

@@ -307,7 +307,20 @@ def test_a_state_proof_of_another_owner_is_named(story):
     verdict = verify_bundle(bundle, content=WORK)
     assert not verdict.ok
     broken = verdict.first_break
-    assert "state proof of the owner" in broken.what
+    # A proof from before the story's last event there is refused as such; were it not, the owner
+    # it proves (the lockbox) would be named against the story's last holder.
+    assert broken.what == f"chain {HOME}: state proof block", broken
+    assert f"block {unlock['block_number'] - 1}, before the story's last event" in broken.detail
+    from chain.provenance.verify import Verdict, _verify_state
+
+    owner_only = Verdict()
+    bundle["state"][str(HOME)]["block_number"] = max(e["block_number"] for e in bundle["events"]
+                                                     if e["chain_id"] == HOME)
+    bundle["headers"][str(HOME)][str(bundle["state"][str(HOME)]["block_number"])]["stateRoot"] = \
+        bundle["headers"][str(HOME)][str(unlock["block_number"] - 1)]["stateRoot"]
+    _verify_state(bundle, owner_only, (HOME, str(holding.collection).lower(), holding.token_id))
+    broken = owner_only.first_break
+    assert broken is not None and "state proof of the owner" in broken.what
     assert broken.detail.lower().startswith(f"the state proves owner {str(unlock['address']).lower()}")
 
 

@@ -46,7 +46,8 @@ REG, UPD, REV = "IdentityRegistered", "IdentityUpdated", "IdentityRevoked"
     ([_row(REV, 20), _row(REG, 10)], ("revoked", 2, "DE", 10)),         # rows in any order
 ])
 def test_kyc_status_at_the_registration(rows, expected):
-    got = kyc_status(rows, ALICE.lower(), AT, NOW)
+    mixed = len({r["address"] for r in rows}) > 1
+    got = kyc_status(rows, ALICE.lower(), AT, NOW, REGISTRY if mixed else None)
     assert (got["status"], got["level"], got["country"], got["block"]) == expected
     if expected[0] == "revoked":
         assert got["revoked_at"] == 20
@@ -56,8 +57,19 @@ def test_kyc_status_at_the_registration(rows, expected):
 
 def test_the_evidence_is_the_last_record_and_its_revocation():
     rows = [_row(REG, 10), _row(UPD, 15), _row(REV, 20), _row(REV, 25, address=OTHER_REGISTRY), _row(UPD, 70)]
-    assert [(r["event"], r["block_number"]) for r in identity_evidence(rows, ALICE, AT)] == [(UPD, 15), (REV, 20)]
+    evidence = identity_evidence(rows, ALICE, AT, REGISTRY)
+    assert [(r["event"], r["block_number"]) for r in evidence] == [(UPD, 15), (REV, 20)]
     assert identity_evidence([_row(REV, 20)], ALICE, AT) == []
+
+
+def test_only_one_registrys_events_count():
+    """A record from another contract (anyone can emit IdentityRegistered) is not evidence."""
+    rows = [_row(REG, 10, level=1), _row(UPD, 30, level=3, address=OTHER_REGISTRY)]
+    with pytest.raises(ValueError, match="more than one contract"):
+        kyc_status(rows, ALICE, AT, NOW)
+    assert kyc_status(rows, ALICE, AT, NOW, REGISTRY)["level"] == 1
+    assert kyc_status(rows, ALICE, AT, NOW, OTHER_REGISTRY.upper().replace("0X", "0x"))["level"] == 3
+    assert kyc_status(rows[1:], ALICE, AT, NOW, REGISTRY)["status"] == "none"
 
 
 def test_country_and_did():
