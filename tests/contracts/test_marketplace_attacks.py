@@ -9,16 +9,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from eth_utils.crypto import keccak
 
 from chain.devaccounts import dev_account
 from chain.errors import OrderDomainError
 from chain.orders import SECP256K1_N, MarketDomain, TokenStandard, order_hash, sign_order, verify_order
 from tests.support.marketplace import (
+    ACCEPT,
+    BURN_GAS,
     DAY,
     ETHER,
+    REENTER,
+    REENTER_BUBBLE,
+    REENTRANT_CALL,
+    REVERT,
     ZERO,
-    MarketWorld,
     balance,
     isolated,
     now,
@@ -29,21 +33,7 @@ from tests.support.marketplace import (
     travel_to,
 )
 
-pytestmark = pytest.mark.contracts
-
-ACCEPT, REVERT, BURN_GAS, REENTER, REENTER_BUBBLE = range(5)
-REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 
 def actor(w, ape_project, owner=None):

@@ -10,9 +10,7 @@ from tests.support.marketplace import (
     ETHER,
     FEE_BPS,
     ZERO,
-    MarketWorld,
     balance,
-    isolated,
     now,
     one_event,
     reverts,
@@ -21,21 +19,10 @@ from tests.support.marketplace import (
     travel_to,
 )
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 OPEN, SETTLED, CANCELLED = 1, 2, 3
 EXTENSION = 300
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
 
 
 def params(w, *, token=None, standard=TokenStandard.ERC721, token_id=1, quantity=1, reserve=ETHER,

@@ -7,34 +7,21 @@ the whole cart; msg.value must match the cart's ETH total exactly; re-entry is r
 from __future__ import annotations
 
 import pytest
-from eth_utils.crypto import keccak
 
 from chain.orders import TokenStandard, order_hash
 from tests.support.marketplace import (
+    ACCEPT,
     ETHER,
-    MarketWorld,
+    REENTER,
+    REENTER_BUBBLE,
+    REENTRANT_CALL,
     balance,
     events,
-    isolated,
     reverts,
     split,
 )
 
-pytestmark = pytest.mark.contracts
-
-ACCEPT, REVERT, BURN_GAS, REENTER, REENTER_BUBBLE = range(5)
-REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 
 def cart_args(cart, amounts=None):

@@ -10,31 +10,18 @@ from tests.support.marketplace import (
     DAY,
     ETHER,
     ZERO,
-    MarketWorld,
-    isolated,
     now,
     one_event,
     reverts,
 )
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 ADMIN_ROLE = b"\x00" * 32
 POLICY_ADMIN_ROLE = keccak(text="POLICY_ADMIN_ROLE")
 RISK_ROLE = keccak(text="RISK_ROLE")
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 MAX_UINT = 2**256 - 1
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
 
 
 def _auction_params(w, token_id=1, end_in=DAY):

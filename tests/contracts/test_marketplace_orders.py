@@ -10,28 +10,15 @@ from tests.support.marketplace import (
     ETHER,
     FEE_BPS,
     ZERO,
-    MarketWorld,
     balance,
     events,
-    isolated,
     now,
     one_event,
     reverts,
     split,
 )
 
-pytestmark = pytest.mark.contracts
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 
 # ------------------------------------------------------------------ listings

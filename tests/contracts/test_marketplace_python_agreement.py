@@ -27,7 +27,7 @@ from chain.orders import (
     typed_data,
     verify_order,
 )
-from tests.support.marketplace import DAY, ETHER, MarketWorld, decode_error, isolated, now
+from tests.support.marketplace import DAY, ETHER, decode_error, now
 from tests.support.order_vectors import (
     VECTOR_DEPLOYER_KEY,
     VECTOR_DOMAIN,
@@ -36,18 +36,7 @@ from tests.support.order_vectors import (
     VECTORS,
 )
 
-pytestmark = pytest.mark.contracts
-
-
-@pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:
-    return MarketWorld.deploy(ape_project, accounts)
-
-
-@pytest.fixture(autouse=True)
-def _isolate(w):
-    with isolated():
-        yield
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 
 def test_type_hashes_match_the_python_type_strings(w):

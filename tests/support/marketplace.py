@@ -31,6 +31,10 @@ from chain.orders import (
 FEE_BPS = 250
 ROYALTY_BPS = 500
 ETHER = 10**18
+ACCEPT, REVERT, BURN_GAS, REENTER, REENTER_BUBBLE = range(5)
+"""Modes of the adversary receiver contract (what it does when paid or handed a token)."""
+REENTRANT_CALL = bytes.fromhex("3ee5aeb5")
+"""Selector of OpenZeppelin's ReentrancyGuardReentrantCall()."""
 DAY = 86_400
 ZERO = ETH
 
