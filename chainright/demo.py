@@ -540,7 +540,11 @@ class Demo:
                 rows = token_story(conn, chain_id, collection, 1, chain_ids, work_id=self.state["work_id"])
                 proven_at = final_blocks(conn, chain_ids)  # state proofs where the index has finished
             home = [int(r["block_number"]) for r in rows if int(r["chain_id"]) == chain_id]
-            return bool(home) and max(home) >= self.state["unlock_block"]
+            events = [r["event"] for r in rows]
+            # Both chains indexed: every return home has its burn, every lock its mint, in the story.
+            both = events.count("TokenUnlocked") == events.count("TokenBurned") and \
+                events.count("TokenLocked") == events.count("TokenMinted")
+            return bool(home) and max(home) >= self.state["unlock_block"] and both
 
         try:
             self.wait_for("the indexer to record the token's return", indexed, self.index_timeout_s)

@@ -88,7 +88,9 @@ def test_a_token_goes_to_the_remote_chain_and_back_with_its_rights(env: BridgeEn
     status = env.status()
     assert "route 31337->31338: 1 delivered" in status and "route 31338->31337: 1 delivered" in status
     logs = env.log_file("all").read_text()
-    assert "relayer[validator-0 31337->31338] attested transfer 1" in logs
+    # 2 of 3 sign; the third may find the transfer already delivered before it gets to it.
+    attested = [i for i in range(3) if f"relayer[validator-{i} 31337->31338] attested transfer 1" in logs]
+    assert len(attested) >= 2, logs
     assert "relayer[submitter 31338->31337] delivered transfer 1" in logs
     for i in (10, 11, 12, 8):  # keys are never logged
         assert bytes(dev_account(i).key).hex() not in logs
