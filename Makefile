@@ -11,6 +11,10 @@ SOLC_VERSION := 0.8.28
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/.bin:$(PATH)
 PYTEST_ARGS ?=
+# The suite runs in parallel (pytest-xdist), one test file per worker at a time: each worker owns its
+# chains, database servers and nodes on free ports. Most of a test's time is spent waiting on chains and
+# child processes, so two cores carry three workers. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 3
 
 .PHONY: setup setup-ipfs setup-consortium up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
 
@@ -61,7 +65,7 @@ up: setup
 	$(BIN)/chainright up
 
 test: setup setup-ipfs setup-consortium test-deps lint typecheck audit
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # System packages only the test suite needs (PostgreSQL server binaries for the API tests).
 test-deps:

@@ -21,6 +21,17 @@ from tests.support.postgres import postgres_server
 
 ensure_toolchain_env()
 
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist, compile once in the controller: the workers then only read ape's build cache."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from chain.artifacts import compile_project
+
+    compile_project()
+
+
 # -- databases: one behaviour suite, several backends ------------------------------------------
 # CHAINRIGHT_TEST_DATABASES (comma-separated, default "sqlite,postgresql") picks them.
 
@@ -56,8 +67,6 @@ def database(migrated: Database) -> Iterator[Database]:
     with migrated.engine.begin() as conn:
         for table in [*reversed(Base.metadata.sorted_tables), *reversed(INDEX_METADATA.sorted_tables)]:
             conn.execute(table.delete())
-
-
 
 
 os.environ.setdefault("CHAINRIGHT_CHAIN_ENVIRONMENT", "test")
