@@ -418,6 +418,38 @@ def test_revocation_pending_is_retried_at_startup(own, database, tmp_path):
     assert registry_verified(chains, OTHER.address) == {31337: False, 31338: False}
 
 
+def test_revocation_pending_is_retried_before_the_next_approval(own, database):
+    chains, manager, _, c = own
+    user, other, officer = login(c, USER), login(c, OTHER), login(c, OFFICER)
+    revoked = approve(c, submit(c, user), officer)["id"]
+    manager.stop(["remote"])
+    r = c.post(f"/kyc/applications/{revoked}/revoke", json={"reason": "fraud report"}, headers=officer)
+    assert r.json()["sync_status"] == "pending_retry"
+    manager.start(chains.specs("all"))
+    approve(c, submit(c, other), officer)  # the officer's next approval finishes the revocation first
+    assert c.get(f"/kyc/applications/{revoked}", headers=officer).json()["sync_status"] == "synced"
+    assert registry_verified(chains, USER.address) == {31337: False, 31338: False}
+    assert registry_verified(chains, OTHER.address) == {31337: True, 31338: True}
+
+
+def test_credential_that_cannot_be_issued_leaves_every_chain_untouched(own, monkeypatch):
+    chains, _, app, c = own
+    applicant = dev_account(8)
+    user, officer = login(c, applicant), login(c, OFFICER)
+    app_id = submit(c, user)
+
+    def issuer_down(*_args, **_kwargs):
+        from did.errors import CredentialIssueError
+
+        raise CredentialIssueError("didkit refused the document")
+
+    monkeypatch.setattr(app.state.kyc, "issue_credential", issuer_down)
+    r = c.post(f"/kyc/applications/{app_id}/approve", json={"level": 1}, headers=officer)
+    assert r.status_code == 422 and "nothing was written on chain" in r.json()["detail"]
+    assert c.get(f"/kyc/applications/{app_id}", headers=officer).json()["state"] == "submitted"
+    assert registry_verified(chains, applicant.address) == {31337: False, 31338: False}
+
+
 def _warp(chains: ChainSettings, seconds: int) -> None:
     from chain.connection import connect
 
