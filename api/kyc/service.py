@@ -403,9 +403,11 @@ def expire_due(db: Session, now: datetime | None = None) -> int:
     return sum(_expire_if_due(db, app, moment) for app in list(due))
 
 
-def credential_status(db: Session, credential_id: str, now: datetime | None = None) -> str | None:
+def credential_status(db: Session, credential_id: str, now: datetime | None = None, *,
+                      with_reason: bool = True) -> str | None:
     """The platform's status register for KYCCredentials: None while the credential is in force,
-    else the reason it is not (the application behind it was revoked, expired, or is unknown)."""
+    else the reason it is not (the application behind it was revoked, expired, or is unknown).
+    ``with_reason=False`` leaves out the officer's words (for answers to third parties)."""
     if not credential_id.startswith(CREDENTIAL_ID_PREFIX):
         return "it is not in the platform's KYC register"
     app = db.get(KycApplication, credential_id.removeprefix(CREDENTIAL_ID_PREFIX))
@@ -413,7 +415,7 @@ def credential_status(db: Session, credential_id: str, now: datetime | None = No
         return "it is not in the platform's KYC register"
     _expire_if_due(db, app, _now(now))
     if app.state == KycState.REVOKED.value:
-        return f"revoked: {app.reason}" if app.reason else "revoked"
+        return f"revoked: {app.reason}" if app.reason and with_reason else "revoked"
     if app.state != KycState.APPROVED.value:
         return app.state
     return None

@@ -291,7 +291,7 @@ class CredentialStatusOut(BaseModel):
 @router.get("/credentials/status", response_model=CredentialStatusOut,
             summary="Is this KYCCredential still in force? (its credentialStatus; public, no personal data)")
 def credential_status(id: Annotated[str, Query(max_length=200)], db: DbSession) -> CredentialStatusOut:
-    reason = service.credential_status(db, id)
+    reason = service.credential_status(db, id, with_reason=False)  # the officer's words stay inside
     return CredentialStatusOut(id=id, active=reason is None, reason=reason)
 
 
