@@ -5,8 +5,8 @@ names it (successful or not), inside the same transaction that opens the session
 message or presentation finds it spent.
 
 Roles come from the settings (``CHAINRIGHT_API_ROLE_GRANTS``) and are set afresh at every login: a
-grant removed from the settings is gone from the user at their next login (a session opened
-before keeps the roles it was opened with until it expires or logs out).
+grant removed from the settings is gone from the user at their next login (roles are read from
+the user at every request, so until that login their open sessions keep the old roles).
 
 A DID presentation's credentials must still be in force in the platform's KYC register (a revoked
 or expired KYCCredential is refused with the reason).
