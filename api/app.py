@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from api.db import Database
+from api.errors import ApiSettingsError
 from api.gateway import ChainGateway
 from api.idempotency import IdempotencyMiddleware
 from api.ipfs import IpfsNodeStore, LocalContentStore
 from api.kyc.pii import PiiCipher
-from api.kyc.providers import PROVIDERS, KycProvider
+from api.kyc.providers import KycProvider, UnknownProviderError, make_provider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.problems import install_problem_handlers
@@ -22,6 +27,7 @@ from api.requestid import RequestIdMiddleware
 from api.routers import assets, auth, health, kyc, market, provenance
 from api.settings import ApiSettings
 from chain.settings import ChainSettings
+from did.credentials import ProofFormat
 from did.kyc import issue_kyc_credential_sync
 from did.settings import DidSettings
 
@@ -39,6 +45,9 @@ class KycComponents:
     chain_settings: ChainSettings
     validity_days: int
     identity_writer: IdentityWriter | None = None
+    status_base: str = "http://localhost:8000"
+    sanctions_file: Path | None = None
+    _sanctions_mtime: float | None = field(default=None, repr=False)
 
     def writer(self) -> IdentityWriter:
         """The identity registry writer, connected on first use (so the API starts without chains)."""
@@ -46,9 +55,45 @@ class KycComponents:
             self.identity_writer = OnChainIdentityWriter.from_settings(self.chain_settings)
         return self.identity_writer
 
-    def issue_credential(self, subject: str, level: int, country: str, expires_at: datetime,
-                         now: datetime) -> Any:
-        return issue_kyc_credential_sync(self.did_settings, subject, level, country, expires_at, now=now)
+    def current_sanctions(self) -> SanctionsList:
+        """The sanctions list, reloaded when its file changed (an entry added after a submission
+        still blocks the approval)."""
+        if self.sanctions_file is not None:
+            mtime = self.sanctions_file.stat().st_mtime
+            if self._sanctions_mtime is None:
+                self._sanctions_mtime = mtime
+            elif mtime != self._sanctions_mtime:
+                self.sanctions = SanctionsList.load(self.sanctions_file)
+                self._sanctions_mtime = mtime
+                log.info("sanctions list reloaded")
+        return self.sanctions
+
+    def issue_credential(self, app_id: str, subject: str, level: int, country: str, expires_at: datetime,
+                         now: datetime, proof_format: ProofFormat = "ldp") -> Any:
+        """The KYCCredential of application ``app_id``: its id keys the status register."""
+        from api.kyc.service import credential_id_for
+
+        credential_id = credential_id_for(app_id)
+        return issue_kyc_credential_sync(
+            self.did_settings, subject, level, country, expires_at, now=now, proof_format=proof_format,
+            credential_id=credential_id,
+            status_id=f"{self.status_base}/kyc/credentials/status?id={credential_id}")
+
+
+def _check_identity_settings(settings: ApiSettings, did_settings: DidSettings) -> None:
+    if settings.environment == "production" and did_settings.uses_development_key:
+        raise ApiSettingsError(
+            "the API runs in production (CHAINRIGHT_API_ENVIRONMENT) but KYC credentials would be signed "
+            "with the public development issuer key: set CHAINRIGHT_DID_ISSUER_KEY to your own Ed25519 JWK "
+            "(and CHAINRIGHT_DID_ENVIRONMENT=production)")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from api.kyc.sync import sync_at_startup
+
+    await run_in_threadpool(sync_at_startup, app.state.db, app.state.kyc)
+    yield
 
 
 def create_app(settings: ApiSettings | None = None, *, db: Database | None = None,
@@ -58,6 +103,11 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     settings = settings or ApiSettings()
     chain_settings = chain_settings or ChainSettings()
     did_settings = did_settings or DidSettings()
+    _check_identity_settings(settings, did_settings)
+    try:
+        provider = make_provider(settings.kyc_provider)
+    except UnknownProviderError as exc:
+        raise ApiSettingsError(str(exc)) from None
     if db is None:
         db = Database(settings.effective_database_url)
         db.migrate()
@@ -67,6 +117,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
         summary="Issue, license, trade and audit digital goods on EVM chains.",
         description="Errors are RFC 9457 problem documents (application/problem+json). "
                     "Every state-changing call accepts an Idempotency-Key header.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.db = db
@@ -77,9 +128,9 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.state.kyc = KycComponents(
         cipher=PiiCipher(settings.kyc_encryption_key.get_secret_value()),
         sanctions=SanctionsList.load(settings.sanctions_file),
-        provider=PROVIDERS[settings.kyc_provider](),
-        did_settings=did_settings, chain_settings=chain_settings,
+        provider=provider, did_settings=did_settings, chain_settings=chain_settings,
         validity_days=did_settings.kyc_validity_days, identity_writer=identity_writer,
+        status_base=settings.siwe_uri.rstrip("/"), sanctions_file=settings.sanctions_file,
     )
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)

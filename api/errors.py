@@ -19,6 +19,11 @@ class ApiError(Exception):
         self.extra = extra
 
 
+class ApiSettingsError(ApiError):
+    """Raised when the API cannot start with its settings (e.g. production with the public
+    development issuer key, or an unknown KYC provider)."""
+
+
 class BadRequestError(ApiError):
     """Raised when a request is well-formed JSON but semantically wrong."""
 

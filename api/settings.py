@@ -48,8 +48,8 @@ class ApiSettings(BaseSettings):
 
     sanctions_file: Path = Field(default=PROJECT_ROOT / "api" / "kyc" / "sanctions-sample.txt")
     """The sanctions list (format in api/kyc/sanctions.py). The sample ships for development."""
-    kyc_provider: Literal["manual"] = "manual"
-    """Who assesses applications; vendors plug in through api.kyc.providers."""
+    kyc_provider: str = Field(default="manual", pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    """Who assesses applications: a name registered in api.kyc.providers (``manual`` by default)."""
 
     ipfs_api: str | None = None
     """Multiaddr of a Kubo-compatible node (``/ip4/127.0.0.1/tcp/5001``); unset: local store."""

@@ -8,6 +8,8 @@ didkit 0.3.3 leaves out (all observed):
 - challenge and domain are only checked when passed: they are required arguments here, always
   passed to didkit, and the proof's own fields are compared too;
 - which issuers to trust is the caller's decision (``trusted_issuers``), checked per credential;
+- no revocation: the caller may pass a ``status_check`` (the issuer's status register, keyed by
+  the credential id) that every credential must pass;
 - the proof type must match the holder's DID method (Ed25519Signature2018 for did:key,
   EthereumEip712Signature2021 / EthereumPersonalSignature2021 for did:pkh).
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -39,6 +41,7 @@ from did.errors import (
     CredentialInvalidError,
     CredentialIssueError,
     CredentialNotYetValidError,
+    CredentialRevokedError,
     DidError,
     DomainMismatchError,
     HolderMismatchError,
@@ -65,6 +68,11 @@ JWT_CARRYING_PROOF_TYPES: tuple[str, ...] = ("EthereumEip712Signature2021",)
 (Ed25519Signature2018, EthereumPersonalSignature2021) do NOT: a JWT string under
 ``verifiableCredential`` expands to an empty graph, so it can be swapped without breaking the
 presentation's signature (observed with didkit 0.3.3). We refuse JWTs under those proofs."""
+
+
+StatusCheck = Callable[[str], str | None]
+"""The issuer's status register, asked by credential id: None while the credential is in force,
+else the reason it is not (e.g. "revoked on 2026-05-01: document withdrawn")."""
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -356,11 +364,14 @@ async def _verify_view(
         view = _jwt_view(credential, label)
         _check_trust(view, trusted_issuers)
         _check_dates(view, moment, clock_skew)
-        report = await awaited(
-            didkit.verify_credential(
-                credential, json.dumps({"proofPurpose": "assertionMethod", "proofFormat": "jwt"})
+        try:
+            report = await awaited(
+                didkit.verify_credential(
+                    credential, json.dumps({"proofPurpose": "assertionMethod", "proofFormat": "jwt"})
+                )
             )
-        )
+        except DIDKitException as exc:
+            raise CredentialInvalidError(f"{label}: didkit cannot read the JWT credential: {exc}") from None
         errors = _didkit_errors(report)
         if errors:
             raise CredentialInvalidError(
@@ -414,24 +425,40 @@ async def _verify_view(
     )
 
 
+def check_status(credential: VerifiedCredential, status_check: StatusCheck | None, label: str) -> None:
+    """Ask the status register about a verified credential; raise CredentialRevokedError if it
+    says the credential is no longer in force (or the credential has no id to ask about)."""
+    if status_check is None:
+        return
+    if credential.credential_id is None:
+        raise CredentialRevokedError(f"{label}: it carries no id, so its status cannot be checked")
+    reason = status_check(credential.credential_id)
+    if reason is not None:
+        raise CredentialRevokedError(f"{label}: {credential.credential_id} is no longer valid: {reason}")
+
+
 async def verify_credential(
     credential: Mapping[str, Any] | str,
     *,
     trusted_issuers: Collection[str] | None,
     now: datetime | None = None,
     clock_skew: timedelta = timedelta(0),
+    status_check: StatusCheck | None = None,
 ) -> VerifiedCredential:
-    """Verify one credential (JSON-LD object, JSON text of one, or JWT): proof, issuer, dates.
+    """Verify one credential (JSON-LD object, JSON text of one, or JWT): proof, issuer, dates,
+    and (with ``status_check``) that the issuer's register still has it in force.
 
     ``trusted_issuers=None`` accepts any issuer whose proof verifies; pass the set you trust.
     Raises CredentialInvalidError (and UntrustedIssuerError), CredentialExpiredError,
-    CredentialNotYetValidError.
+    CredentialNotYetValidError, CredentialRevokedError.
     """
     if isinstance(credential, str) and credential.lstrip().startswith("{"):
         credential = _load_json(credential, "credential", CredentialInvalidError)
-    return await _verify_view(
+    verified = await _verify_view(
         credential, trusted_issuers=trusted_issuers, now=now, clock_skew=clock_skew, label="credential"
     )
+    check_status(verified, status_check, "credential")
+    return verified
 
 
 def verify_credential_sync(
@@ -440,9 +467,11 @@ def verify_credential_sync(
     trusted_issuers: Collection[str] | None,
     now: datetime | None = None,
     clock_skew: timedelta = timedelta(0),
+    status_check: StatusCheck | None = None,
 ) -> VerifiedCredential:
     """Blocking ``verify_credential``."""
-    return run(verify_credential(credential, trusted_issuers=trusted_issuers, now=now, clock_skew=clock_skew))
+    return run(verify_credential(credential, trusted_issuers=trusted_issuers, now=now, clock_skew=clock_skew,
+                                 status_check=status_check))
 
 
 def _load_json(text: str, what: str, error: type[DidError]) -> dict[str, Any]:
@@ -596,8 +625,9 @@ async def verify_presentation(
     now: datetime | None = None,
     accepted_proof_types: Collection[str] | None = None,
     clock_skew: timedelta = timedelta(0),
+    status_check: StatusCheck | None = None,
 ) -> VerifiedPresentation:
-    """Verify a presentation and every credential in it.
+    """Verify a presentation and every credential in it (each also against ``status_check``).
 
     Checks, in order: structure and holder DID; proof type for the holder's method (optionally
     narrowed by ``accepted_proof_types``); proof purpose; challenge; domain; proof made by the
@@ -652,6 +682,7 @@ async def verify_presentation(
             raise HolderMismatchError(
                 f"{label}: its subject is {credential.subject}, but the presentation's holder is {holder}"
             )
+        check_status(credential, status_check, label)
         verified.append(credential)
     return VerifiedPresentation(holder=holder, credentials=tuple(verified), proof_type=proof_type)
 
@@ -665,6 +696,7 @@ def verify_presentation_sync(
     now: datetime | None = None,
     accepted_proof_types: Collection[str] | None = None,
     clock_skew: timedelta = timedelta(0),
+    status_check: StatusCheck | None = None,
 ) -> VerifiedPresentation:
     """Blocking ``verify_presentation``."""
     return run(
@@ -676,5 +708,6 @@ def verify_presentation_sync(
             now=now,
             accepted_proof_types=accepted_proof_types,
             clock_skew=clock_skew,
+            status_check=status_check,
         )
     )

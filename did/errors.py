@@ -68,6 +68,11 @@ class CredentialExpiredError(CredentialError):
     """Raised when a credential's expirationDate is at or before the verification time."""
 
 
+class CredentialRevokedError(CredentialError):
+    """Raised when the issuer's status register says a credential is no longer in force (revoked,
+    expired early, or unknown to the register), or it carries no id to ask the register about."""
+
+
 class CredentialNotYetValidError(CredentialError):
     """Raised when a credential's issuanceDate is after the verification time (beyond the allowed
     clock skew)."""

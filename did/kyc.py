@@ -7,6 +7,11 @@ platform's did:key (from ``DidSettings.issuer_key``); verification refuses any o
 
 Levels run from ``KYC_MIN_LEVEL`` (1, basic) to ``KYC_MAX_LEVEL`` (3, full). Country is an
 officially assigned ISO 3166-1 alpha-2 code in upper case. expirationDate is mandatory.
+
+A credential issued with a ``status_id`` carries a ``credentialStatus`` entry of type
+``KycRegisterStatus``: the issuer's register (the platform's KYC applications), asked by the
+credential id, says whether it is still in force. Verifiers pass that register as ``status_check``;
+a revoked or expired-early credential then fails with CredentialRevokedError.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from did.contexts import CREDENTIALS_V1_URL
 from did.countries import is_country_code
 from did.credentials import (
     ProofFormat,
+    StatusCheck,
     VerifiedCredential,
     _now,
+    check_status,
     format_vc_time,
     issue_credential,
     verify_credential,
@@ -34,6 +41,7 @@ from did.methods import Did, parse_did
 from did.settings import DidSettings
 
 KYC_CREDENTIAL_TYPE = "KYCCredential"
+KYC_STATUS_TYPE = "KycRegisterStatus"
 KYC_VOCAB = "urn:chainright:kyc#"
 KYC_MIN_LEVEL = 1
 KYC_MAX_LEVEL = 3
@@ -41,6 +49,7 @@ KYC_CONTEXT: dict[str, Any] = {
     "@version": 1.1,
     "@protected": True,
     "KYCCredential": f"{KYC_VOCAB}KYCCredential",
+    "KycRegisterStatus": f"{KYC_VOCAB}KycRegisterStatus",
     "kycLevel": {"@id": f"{KYC_VOCAB}kycLevel", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
     "country": {"@id": f"{KYC_VOCAB}country"},
 }
@@ -86,8 +95,10 @@ def kyc_credential_document(
     issued_at: datetime,
     expires_at: datetime,
     credential_id: str | None = None,
+    status_id: str | None = None,
 ) -> dict[str, Any]:
-    """The unsigned KYCCredential (claims validated)."""
+    """The unsigned KYCCredential (claims validated); with ``status_id``, a credentialStatus entry
+    pointing at the issuer's register."""
     try:
         subject = parse_did(subject_did).did
     except InvalidDidError as exc:
@@ -96,7 +107,7 @@ def kyc_credential_document(
         raise InvalidKycClaimError(
             f"KYC expiry {format_vc_time(expires_at)} is not after issuance {format_vc_time(issued_at)}"
         )
-    return {
+    document: dict[str, Any] = {
         "@context": [CREDENTIALS_V1_URL, dict(KYC_CONTEXT)],
         "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", KYC_CREDENTIAL_TYPE],
@@ -109,6 +120,9 @@ def kyc_credential_document(
             "country": _check_country(country),
         },
     }
+    if status_id is not None:
+        document["credentialStatus"] = {"id": status_id, "type": KYC_STATUS_TYPE}
+    return document
 
 
 async def issue_kyc_credential(
@@ -120,10 +134,13 @@ async def issue_kyc_credential(
     *,
     now: datetime | None = None,
     proof_format: ProofFormat = "ldp",
+    credential_id: str | None = None,
+    status_id: str | None = None,
 ) -> dict[str, Any] | str:
     """Issue a KYCCredential from the platform issuer (JSON-LD object, or JWT with ``jwt``).
 
-    ``expires_at`` defaults to ``now + settings.kyc_validity``.
+    ``expires_at`` defaults to ``now + settings.kyc_validity``; ``credential_id`` to a fresh
+    ``urn:uuid``; ``status_id`` (optional) adds the credentialStatus entry.
     """
     issued_at = _now(now)
     document = kyc_credential_document(
@@ -133,6 +150,8 @@ async def issue_kyc_credential(
         country=country,
         issued_at=issued_at,
         expires_at=expires_at if expires_at is not None else issued_at + settings.kyc_validity,
+        credential_id=credential_id,
+        status_id=status_id,
     )
     return await issue_credential(
         document, issuer_key=settings.issuer_key, proof_format=proof_format, created=issued_at
@@ -148,11 +167,14 @@ def issue_kyc_credential_sync(
     *,
     now: datetime | None = None,
     proof_format: ProofFormat = "ldp",
+    credential_id: str | None = None,
+    status_id: str | None = None,
 ) -> dict[str, Any] | str:
     """Blocking ``issue_kyc_credential``."""
     return run(
         issue_kyc_credential(
-            settings, subject_did, level, country, expires_at, now=now, proof_format=proof_format
+            settings, subject_did, level, country, expires_at, now=now, proof_format=proof_format,
+            credential_id=credential_id, status_id=status_id,
         )
     )
 
@@ -171,6 +193,14 @@ def kyc_claims(credential: VerifiedCredential, *, issuer: str) -> KycClaims:
     if document.get("@context") != [CREDENTIALS_V1_URL, KYC_CONTEXT]:
         raise CredentialTypeError(
             "a KYCCredential must use the credentials v1 context and the KYC inline context"
+        )
+    status = document.get("credentialStatus")
+    if status is not None and (
+        not isinstance(status, Mapping) or status.get("type") != KYC_STATUS_TYPE
+        or not isinstance(status.get("id"), str)
+    ):
+        raise CredentialTypeError(
+            f"a KYCCredential's credentialStatus must be a {KYC_STATUS_TYPE} with an id"
         )
     subject = document.get("credentialSubject", {})
     if set(subject) != _SUBJECT_KEYS:
@@ -196,20 +226,31 @@ def kyc_claims(credential: VerifiedCredential, *, issuer: str) -> KycClaims:
 
 
 async def verify_kyc_credential(
-    credential: Mapping[str, Any] | str, *, settings: DidSettings, now: datetime | None = None
+    credential: Mapping[str, Any] | str,
+    *,
+    settings: DidSettings,
+    now: datetime | None = None,
+    status_check: StatusCheck | None = None,
 ) -> KycClaims:
-    """Verify a KYCCredential (either form): platform issuer only, proof, dates, claims."""
+    """Verify a KYCCredential (either form): platform issuer only, proof, dates, claims, and
+    (with ``status_check``, the issuer's register) that it is still in force."""
     verified = await verify_credential(
         credential, trusted_issuers={settings.issuer_did}, now=now, clock_skew=settings.clock_skew
     )
-    return kyc_claims(verified, issuer=settings.issuer_did)
+    claims = kyc_claims(verified, issuer=settings.issuer_did)
+    check_status(verified, status_check, "KYCCredential")
+    return claims
 
 
 def verify_kyc_credential_sync(
-    credential: Mapping[str, Any] | str, *, settings: DidSettings, now: datetime | None = None
+    credential: Mapping[str, Any] | str,
+    *,
+    settings: DidSettings,
+    now: datetime | None = None,
+    status_check: StatusCheck | None = None,
 ) -> KycClaims:
     """Blocking ``verify_kyc_credential``."""
-    return run(verify_kyc_credential(credential, settings=settings, now=now))
+    return run(verify_kyc_credential(credential, settings=settings, now=now, status_check=status_check))
 
 
 async def verify_kyc_presentation(
@@ -219,8 +260,10 @@ async def verify_kyc_presentation(
     challenge: str,
     domain: str,
     now: datetime | None = None,
+    status_check: StatusCheck | None = None,
 ) -> KycClaims:
-    """Verify a presentation that must carry exactly one KYCCredential about its holder."""
+    """Verify a presentation that must carry exactly one KYCCredential about its holder (still in
+    force by ``status_check`` when given)."""
     presentation = await verify_presentation(
         vp_json,
         challenge=challenge,
@@ -228,6 +271,7 @@ async def verify_kyc_presentation(
         trusted_issuers={settings.issuer_did},
         now=now,
         clock_skew=settings.clock_skew,
+        status_check=status_check,
     )
     found = presentation.credentials_of_type(KYC_CREDENTIAL_TYPE)
     if len(found) != 1:
@@ -244,10 +288,13 @@ def verify_kyc_presentation_sync(
     challenge: str,
     domain: str,
     now: datetime | None = None,
+    status_check: StatusCheck | None = None,
 ) -> KycClaims:
     """Blocking ``verify_kyc_presentation``."""
     return run(
-        verify_kyc_presentation(vp_json, settings=settings, challenge=challenge, domain=domain, now=now)
+        verify_kyc_presentation(
+            vp_json, settings=settings, challenge=challenge, domain=domain, now=now, status_check=status_check
+        )
     )
 
 

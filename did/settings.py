@@ -59,6 +59,11 @@ class DidSettings(BaseSettings):
         return self
 
     @property
+    def uses_development_key(self) -> bool:
+        """True when the issuer key is the public development key (never acceptable in production)."""
+        return _same_jwk(self.issuer_key.get_secret_value(), DEV_ISSUER_KEY)
+
+    @property
     def kyc_validity(self) -> timedelta:
         return timedelta(days=self.kyc_validity_days)
 

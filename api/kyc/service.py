@@ -1,14 +1,25 @@
 """The KYC flow: submit, screen, review, approve (credential + every chain), reject, revoke, expire.
 
-An approval is never half-done: the identity is written to every configured chain first (with
-retries for transient failures); if any chain write still fails, the writes that did land are
-undone (revoked) and the application stays ``submitted`` with ``sync_status = rolled_back`` and
-the reason. Only after every chain has it is the credential issued and the state ``approved``.
-A revocation takes effect in the database at once (the API stops admitting the user); if a
-chain write fails it is kept as ``pending_retry`` and ``retry_pending`` finishes it.
+An approval is never half-done. The credential is issued first (local and cheap, so nothing is on
+chain if it fails); then the identity is written to every configured chain (with retries for
+transient failures). If a chain write still fails, the writes that did land are undone (revoked)
+and the application stays ``submitted`` with ``sync_status = rolled_back``; if the undo itself
+fails, ``rollback_failed`` names the chains that may still verify the user, and ``retry_pending``
+finishes the undo. Only when every chain has it is the state ``approved`` (committed at once).
 
-Personal data is decrypted only for the applicant and KYC officers, and never logged: log lines
-carry application ids and DIDs only.
+A revocation takes effect in the database at once (the API stops admitting the user, the
+credential's status says revoked); a chain that could not be written is kept as ``pending_retry``
+(named in the detail) and ``retry_pending`` finishes it: officers call it through ``POST /kyc/sync``,
+and it runs before every approval and revocation and at API startup.
+
+Expiry is lazy: an approved application read past its expiry becomes ``expired`` (the on-chain
+registry stops verifying by itself at the same timestamp); ``expire_due`` sweeps them all.
+
+Sanctions are screened at submission and again at approval (the list may have grown); a blocking
+match is recorded and committed even though the approval is refused.
+
+Personal data is decrypted only for the applicant, KYC officers and the provider, and never logged:
+log lines carry application ids and DIDs only.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,16 +43,32 @@ from api.errors import (
     UnprocessableError,
 )
 from api.kyc.pii import PiiCipher
-from api.kyc.providers import ApplicationView, KycProvider
-from api.kyc.registry import ChainWrite, IdentityWriter
-from api.kyc.sanctions import SanctionsList
+from api.kyc.providers import ApplicationView, KycProvider, ProviderDecision
+from api.kyc.registry import ChainWrite, IdentityWriter, RegistrySyncError
+from api.kyc.sanctions import SanctionsHit, SanctionsList
 from api.kyc.states import KycAction, KycState, KycTransitionError, next_state
 from api.models import KycApplication, KycEvent
 from chain.errors import ChainError
+from did.errors import DidError
 
 log = logging.getLogger(__name__)
 
 CHAIN_ATTEMPTS = 3
+CREDENTIAL_ID_PREFIX = "urn:chainright:kyc:"
+"""A KYCCredential's id is this prefix and its application id: the register is keyed by it."""
+RETRY_STATUSES = ("pending_retry", "rollback_failed")
+"""sync_status values that ``retry_pending`` finishes (both are revocations owed to some chains)."""
+
+
+class IssueCredential(Protocol):
+    """Issues the KYCCredential of an approval (the platform issuer signs)."""
+
+    def __call__(self, app_id: str, subject: str, level: int, country: str, expires_at: datetime,
+                 now: datetime) -> Any: ...
+
+
+def credential_id_for(app_id: str) -> str:
+    return CREDENTIAL_ID_PREFIX + app_id
 
 
 @dataclass(frozen=True)
@@ -57,13 +84,13 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _record(db: Session, app_id: str, actor: str, action: str, detail: str | None = None,
+def record(db: Session, app_id: str, actor: str, action: str, detail: str | None = None,
             now: datetime | None = None) -> None:
     db.add(KycEvent(application_id=app_id, at=_now(now), actor=actor, action=action, detail=detail))
 
@@ -75,16 +102,37 @@ def get_application(db: Session, app_id: str) -> KycApplication:
     return app
 
 
-def latest_for(db: Session, subject: str) -> KycApplication | None:
-    return db.execute(select(KycApplication).where(KycApplication.subject == subject)
-                      .order_by(KycApplication.submitted_at.desc()).limit(1)).scalar_one_or_none()
+def _expire_if_due(db: Session, app: KycApplication, moment: datetime) -> bool:
+    if app.state != KycState.APPROVED.value:
+        return False
+    expiry = aware(app.expires_at)
+    if expiry is None or expiry > moment:
+        return False
+    app.state = next_state(KycState.APPROVED, KycAction.EXPIRE).value
+    if app.sync_status == "synced":
+        app.sync_status = "chain_expiry"
+        app.sync_detail = "the identity registry stops verifying at the same expiry, by itself"
+    record(db, app.id, "system", "expired", now=moment)
+    log.info("kyc application %s expired", app.id)
+    return True
+
+
+def latest_for(db: Session, subject: str, now: datetime | None = None) -> KycApplication | None:
+    """The subject's latest application; an approval past its expiry is moved to ``expired`` here."""
+    app = db.execute(select(KycApplication).where(KycApplication.subject == subject)
+                     .order_by(KycApplication.submitted_at.desc()).limit(1)).scalar_one_or_none()
+    if app is not None:
+        _expire_if_due(db, app, _now(now))
+    return app
 
 
 def submit(db: Session, cipher: PiiCipher, sanctions: SanctionsList, provider: KycProvider, *,
            subject: str, address: str | None, data: Submission, document: bytes | None = None,
-           now: datetime | None = None) -> KycApplication:
-    """File an application (personal data encrypted); screening runs at once and is recorded."""
-    current = latest_for(db, subject)
+           now: datetime | None = None) -> tuple[KycApplication, ProviderDecision]:
+    """File an application (personal data encrypted); screening and the provider's assessment run
+    at once and are recorded. A ``reject`` decision is applied here; an ``approve`` decision is
+    returned for the caller to carry out through ``approve`` (it needs the chains)."""
+    current = latest_for(db, subject, now)
     if current is not None and KycState(current.state) in (KycState.SUBMITTED, KycState.APPROVED):
         raise ConflictError(f"you already have a {current.state} KYC application ({current.id})",
                             application_id=current.id)
@@ -97,24 +145,31 @@ def submit(db: Session, cipher: PiiCipher, sanctions: SanctionsList, provider: K
         country=data.country, pii=cipher.encrypt(pii, bound_to=app_id),
         document=cipher.encrypt_bytes(document, bound_to=app_id) if document else None,
         document_type=data.document_type, submitted_at=_now(now), sync_status="none",
-        sanctions_hits=json.dumps([asdict(h) for h in hits]) if hits else None,
+        sanctions_hits=_hits_json(hits),
     )
     db.add(app)
-    _record(db, app_id, subject, "submitted", now=now)
+    record(db, app_id, subject, "submitted", now=now)
     if hits:
-        _record(db, app_id, "screening", "sanctions_match",
-                json.dumps([{"kind": h.kind, "line": h.line} for h in hits]), now=now)
+        record(db, app_id, "screening", "sanctions_match", _hits_detail(hits), now=now)
         log.warning("kyc application %s matches the sanctions list (%d hit(s))", app_id, len(hits))
     decision = provider.assess(ApplicationView(
         application_id=app_id, subject=subject, country=data.country, legal_name=data.legal_name,
         date_of_birth=data.date_of_birth.isoformat(), document_type=data.document_type,
         document_number=data.document_number, has_document_file=document is not None))
-    _record(db, app_id, f"provider:{provider.name}", f"assessed:{decision.outcome}", decision.reason,
+    record(db, app_id, f"provider:{provider.name}", f"assessed:{decision.outcome}", decision.reason,
             now=now)
     if decision.outcome == "reject":
         app.state = KycState.REJECTED.value
-        app.reason = decision.reason
-    return app
+        app.reason = decision.reason or f"rejected by the {provider.name} provider"
+    return app, decision
+
+
+def _hits_json(hits: list[SanctionsHit]) -> str | None:
+    return json.dumps([asdict(h) for h in hits]) if hits else None
+
+
+def _hits_detail(hits: list[SanctionsHit]) -> str:
+    return json.dumps([{"kind": h.kind, "line": h.line} for h in hits])
 
 
 def reveal(app: KycApplication, cipher: PiiCipher) -> dict[str, Any]:
@@ -123,24 +178,54 @@ def reveal(app: KycApplication, cipher: PiiCipher) -> dict[str, Any]:
 
 
 def _write_all(fn: Any, *args: Any) -> list[ChainWrite]:
+    """``fn(*args)`` with retries; a final RegistrySyncError carries every write that landed in
+    any attempt (so an undo covers them all)."""
     last: ChainError | None = None
+    landed: dict[int, ChainWrite] = {}
     for attempt in range(1, CHAIN_ATTEMPTS + 1):
         try:
             writes: list[ChainWrite] = fn(*args)
             return writes
+        except RegistrySyncError as exc:
+            last = exc
+            landed.update({w.chain_id: w for w in exc.writes})
         except ChainError as exc:
             last = exc
-            log.warning("identity registry write failed (attempt %d/%d): %s", attempt, CHAIN_ATTEMPTS,
-                        type(exc).__name__)
+        log.warning("identity registry write failed (attempt %d/%d): %s", attempt, CHAIN_ATTEMPTS,
+                    type(last).__name__)
+        if attempt < CHAIN_ATTEMPTS:
             time.sleep(0.2 * attempt)
     assert last is not None
+    if isinstance(last, RegistrySyncError):
+        raise RegistrySyncError(last.failed, [landed[c] for c in sorted(landed)])
     raise last
 
 
-def approve(db: Session, writer: IdentityWriter, issue_credential: Any, *, app_id: str, officer: str,
-            level: int, expires_at: datetime | None, validity: timedelta,
+def _screen_again(db: Session, app: KycApplication, sanctions: SanctionsList | None,
+                  cipher: PiiCipher | None, officer: str, moment: datetime) -> None:
+    """Screen at approval time too (the list may have grown since submission); a match is
+    recorded and committed before the approval is refused."""
+    hits: list[SanctionsHit] = []
+    if sanctions is not None and cipher is not None:
+        hits = sanctions.screen(address=app.address, legal_name=str(reveal(app, cipher)["legal_name"]))
+        if hits:
+            app.sanctions_hits = _hits_json(hits)
+            record(db, app.id, "screening", "sanctions_match", _hits_detail(hits), now=moment)
+    if app.sanctions_hits:
+        kinds = sorted({str(h["kind"]) for h in json.loads(app.sanctions_hits)})
+        record(db, app.id, officer, "approval_blocked", f"sanctions match ({', '.join(kinds)})", now=moment)
+        db.commit()
+        log.warning("kyc approval of %s blocked by the sanctions list", app.id)
+        raise UnprocessableError(
+            f"this application matches the sanctions list ({', '.join(kinds)}): approval is blocked "
+            "and the match is recorded", application_id=app.id)
+
+
+def approve(db: Session, writer: IdentityWriter, issue_credential: IssueCredential, *, app_id: str,
+            officer: str, level: int, expires_at: datetime | None, validity: timedelta,
+            sanctions: SanctionsList | None = None, cipher: PiiCipher | None = None,
             now: datetime | None = None) -> KycApplication:
-    """Approve: screening must be clean; every chain written; then the credential is issued."""
+    """Approve: screening clean (again); credential issued; every chain written; committed."""
     moment = _now(now)
     app = get_application(db, app_id)
     try:
@@ -149,30 +234,32 @@ def approve(db: Session, writer: IdentityWriter, issue_credential: Any, *, app_i
         raise ConflictError(str(exc)) from None
     if app.subject == officer:
         raise ForbiddenError("a KYC officer cannot approve their own application")
-    if app.sanctions_hits:
-        _record(db, app_id, officer, "approval_blocked", "sanctions match", now=moment)
-        raise UnprocessableError("this application matches the sanctions list: approval is blocked",
-                                 application_id=app_id)
+    _screen_again(db, app, sanctions, cipher, officer, moment)
     if not 1 <= level <= 3:
         raise UnprocessableError("KYC level must be 1, 2 or 3")
-    expiry = _aware(expires_at) or moment + validity
+    expiry = aware(expires_at) or moment + validity
     if expiry <= moment:
         raise UnprocessableError("KYC expiry must be in the future")
     if app.address is None:
         raise UnprocessableError("the applicant has no wallet address to register on chain")
+    try:  # first, before any chain write: if it fails, nothing is on chain
+        credential = issue_credential(app.id, app.subject, level, app.country, expiry, moment)
+    except DidError as exc:
+        raise UnprocessableError(f"the KYC credential could not be issued: {exc}; nothing was written "
+                                 "on chain", application_id=app_id) from None
     try:
         writes = _write_all(writer.set_identity, app.address, level, app.country, int(expiry.timestamp()))
     except ChainError as exc:
-        _rollback_partial(writer, app.address)
-        app.sync_status = "rolled_back"
-        app.sync_detail = f"approval rolled back: identity registry write failed: {exc}"
-        _record(db, app_id, officer, "approval_rolled_back", str(exc), now=moment)
+        landed = exc.writes if isinstance(exc, RegistrySyncError) else None
+        status, detail = _undo(writer, app.address, landed, f"identity registry write failed: {exc}")
+        app.sync_status = status
+        app.sync_detail = detail
+        record(db, app_id, officer, f"approval_{status}", detail, now=moment)
         db.commit()
         raise ServiceUnavailableError(
-            f"the identity registry could not be written ({exc}); the approval was rolled back and "
-            "the application is still submitted: retry when the chains are back",
-            application_id=app_id, sync_status="rolled_back") from None
-    credential = issue_credential(app.subject, level, app.country, expiry, moment)
+            f"the identity registry could not be written ({exc}); {detail}; the application is still "
+            "submitted: approve again when the chains are back",
+            application_id=app_id, sync_status=status) from None
     app.state = KycState.APPROVED.value
     app.level = level
     app.expires_at = expiry
@@ -182,16 +269,47 @@ def approve(db: Session, writer: IdentityWriter, issue_credential: Any, *, app_i
     app.sync_status = "synced"
     app.sync_detail = None
     app.chain_writes = json.dumps([asdict(w) for w in writes])
+    _supersede_older(db, app, moment)
     chains = [asdict(w) for w in writes]
-    _record(db, app_id, officer, "approved", json.dumps({"level": level, "chains": chains}), now=moment)
+    record(db, app_id, officer, "approved", json.dumps({"level": level, "chains": chains}), now=moment)
+    try:
+        db.commit()
+    except Exception as exc:
+        db.rollback()
+        status, detail = _undo(writer, app.address, writes, f"the database could not record it ({exc})")
+        log.error("kyc approval of %s not recorded; chain writes undone: %s", app_id, status)
+        raise ServiceUnavailableError(f"the approval could not be recorded; {detail}",
+                                      application_id=app_id, sync_status=status) from None
     return app
 
 
-def _rollback_partial(writer: IdentityWriter, address: str) -> None:
+def _undo(writer: IdentityWriter, address: str, landed: list[ChainWrite] | None,
+          why: str) -> tuple[str, str]:
+    """Revoke a partial identity write; returns (sync_status, detail naming chains)."""
+    chains = None if landed is None else sorted({w.chain_id for w in landed})
+    if chains == []:
+        return "rolled_back", f"approval rolled back: {why}; no chain had been written"
     try:
-        writer.revoke(address)
-    except ChainError as exc:  # the chain that failed may still be down; nothing verified there
-        log.warning("could not undo a partial identity write: %s", type(exc).__name__)
+        _write_all(writer.revoke, address, chains)
+    except ChainError as exc:
+        stuck = exc.chain_ids if isinstance(exc, RegistrySyncError) else (chains or [])
+        log.warning("could not undo a partial identity write on chains %s: %s", stuck, type(exc).__name__)
+        return "rollback_failed", (
+            f"approval NOT fully rolled back: {why}; the identity may still verify on chain(s) "
+            f"{', '.join(map(str, stuck)) or 'unknown'} until POST /kyc/sync finishes the undo ({exc})")
+    where = ", ".join(map(str, chains)) if chains else "every chain"
+    return "rolled_back", f"approval rolled back: {why}; undone on {where}"
+
+
+def _supersede_older(db: Session, app: KycApplication, moment: datetime) -> None:
+    """A new approval replaces any chain revocation still owed for the same address."""
+    older = db.execute(select(KycApplication).where(
+        KycApplication.address == app.address, KycApplication.id != app.id,
+        KycApplication.sync_status.in_(RETRY_STATUSES))).scalars()
+    for old in older:
+        old.sync_status = "superseded"
+        old.sync_detail = f"the identity was written again by approval {app.id}"
+        record(db, old.id, "system", "chain_sync_superseded", app.id, now=moment)
 
 
 def reject(db: Session, *, app_id: str, officer: str, reason: str,
@@ -204,19 +322,21 @@ def reject(db: Session, *, app_id: str, officer: str, reason: str,
     app.reason = reason
     app.reviewed_at = _now(now)
     app.reviewer = officer
-    _record(db, app_id, officer, "rejected", reason, now=now)
+    record(db, app_id, officer, "rejected", reason, now=now)
     return app
 
 
 def revoke(db: Session, writer: IdentityWriter, *, app_id: str, officer: str, reason: str,
            now: datetime | None = None) -> KycApplication:
     app = get_application(db, app_id)
+    _expire_if_due(db, app, _now(now))
     try:
         app.state = next_state(KycState(app.state), KycAction.REVOKE).value
     except KycTransitionError as exc:
         raise ConflictError(str(exc)) from None
     app.reason = reason
-    _record(db, app_id, officer, "revoked", reason, now=now)
+    record(db, app_id, officer, "revoked", reason, now=now)
+    db.commit()  # in force here at once, whatever the chains do
     _sync_revocation(db, writer, app, now)
     return app
 
@@ -228,49 +348,82 @@ def _sync_revocation(db: Session, writer: IdentityWriter, app: KycApplication,
     try:
         writes = _write_all(writer.revoke, app.address)
     except ChainError as exc:
-        app.sync_status = "pending_retry"
-        app.sync_detail = f"revoked here; chain revocation pending: {exc}"
-        _record(db, app.id, "system", "chain_revoke_failed", str(exc), now=now)
+        stuck = exc.chain_ids if isinstance(exc, RegistrySyncError) else []
+        if app.state == KycState.SUBMITTED.value:
+            app.sync_status = "rollback_failed"
+        else:
+            app.sync_status = "pending_retry"
+        where = f"chain(s) {', '.join(map(str, stuck))}" if stuck else "the chains"
+        app.sync_detail = (f"{app.state} here; {where} still to be revoked (retried by POST /kyc/sync, "
+                           f"before each approval and revocation, and at startup): {exc}")
+        record(db, app.id, "system", "chain_revoke_failed", str(exc), now=now)
         return
-    app.sync_status = "synced"
+    app.sync_status = "rolled_back" if app.state == KycState.SUBMITTED.value else "synced"
     app.sync_detail = None
-    app.chain_writes = json.dumps([asdict(w) for w in writes])
-    _record(db, app.id, "system", "chain_revoked", json.dumps([asdict(w) for w in writes]), now=now)
+    if app.state != KycState.SUBMITTED.value:
+        app.chain_writes = json.dumps([asdict(w) for w in writes])
+    record(db, app.id, "system", "chain_revoked", json.dumps([asdict(w) for w in writes]), now=now)
+
+
+def pending_sync(db: Session) -> list[KycApplication]:
+    """Applications that still owe a revocation to some chain."""
+    return list(db.execute(select(KycApplication).where(
+        KycApplication.sync_status.in_(RETRY_STATUSES))).scalars())
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    synced: int
+    still_pending: int
+    expired: int
 
 
 def retry_pending(db: Session, writer: IdentityWriter, now: datetime | None = None) -> int:
-    """Finish chain revocations that failed earlier; returns how many are now synced."""
-    pending = db.execute(
-        select(KycApplication).where(KycApplication.sync_status == "pending_retry")).scalars()
+    """Finish chain revocations that failed earlier (a revoke, or the undo of a failed approval);
+    returns how many are now synced."""
     done = 0
-    for app in pending:
+    for app in pending_sync(db):
         _sync_revocation(db, writer, app, now)
-        done += app.sync_status == "synced"
+        done += app.sync_status in ("synced", "rolled_back")
     return done
+
+
+def sync(db: Session, writer: IdentityWriter | None, now: datetime | None = None) -> SyncReport:
+    """Expire what is due, then retry what is pending (the writer is only needed for that)."""
+    expired = expire_due(db, now)
+    pending = pending_sync(db)
+    synced = retry_pending(db, writer, now) if pending and writer is not None else 0
+    return SyncReport(synced=synced, still_pending=len(pending) - synced, expired=expired)
 
 
 def expire_due(db: Session, now: datetime | None = None) -> int:
     """Mark approved applications past their expiry as expired (the chain expires them itself)."""
     moment = _now(now)
     due = db.execute(select(KycApplication).where(KycApplication.state == KycState.APPROVED.value)).scalars()
-    count = 0
-    for app in due:
-        expiry = _aware(app.expires_at)
-        if expiry is not None and expiry <= moment:
-            app.state = next_state(KycState.APPROVED, KycAction.EXPIRE).value
-            app.sync_status = "chain_expiry"
-            app.sync_detail = "the identity registry stops verifying at the same expiry"
-            _record(db, app.id, "system", "expired", now=moment)
-            count += 1
-    return count
+    return sum(_expire_if_due(db, app, moment) for app in list(due))
+
+
+def credential_status(db: Session, credential_id: str, now: datetime | None = None, *,
+                      with_reason: bool = True) -> str | None:
+    """The platform's status register for KYCCredentials: None while the credential is in force,
+    else the reason it is not (the application behind it was revoked, expired, or is unknown).
+    ``with_reason=False`` leaves out the officer's words (for answers to third parties)."""
+    if not credential_id.startswith(CREDENTIAL_ID_PREFIX):
+        return "it is not in the platform's KYC register"
+    app = db.get(KycApplication, credential_id.removeprefix(CREDENTIAL_ID_PREFIX))
+    if app is None or app.credential is None:
+        return "it is not in the platform's KYC register"
+    _expire_if_due(db, app, _now(now))
+    if app.state == KycState.REVOKED.value:
+        return f"revoked: {app.reason}" if app.reason and with_reason else "revoked"
+    if app.state != KycState.APPROVED.value:
+        return app.state
+    return None
 
 
 def verified_application(db: Session, subject: str, now: datetime | None = None) -> KycApplication | None:
     """The subject's approved, unexpired, chain-synced application, if any."""
-    app = latest_for(db, subject)
+    app = latest_for(db, subject, now)
     if app is None or app.state != KycState.APPROVED.value or app.sync_status != "synced":
-        return None
-    expiry = _aware(app.expires_at)
-    if expiry is None or expiry <= _now(now):
         return None
     return app

@@ -3,11 +3,19 @@
 Every challenge is single-use and short-lived: it is consumed by the first login attempt that
 names it (successful or not), inside the same transaction that opens the session, so a replayed
 message or presentation finds it spent.
+
+Roles come from the settings (``CHAINRIGHT_API_ROLE_GRANTS``) and are set afresh at every login: a
+grant removed from the settings is gone from the user at their next login (roles are read from
+the user at every request, so until that login their open sessions keep the old roles).
+
+A DID presentation's credentials must still be in force in the platform's KYC register (a revoked
+or expired KYCCredential is refused with the reason).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from api import sessions
 from api.deps import CurrentUser, DbSession, Settings
-from api.errors import BadRequestError, UnauthorizedError
+from api.errors import UnauthorizedError
+from api.kyc.service import credential_status
 from api.models import LoginNonce, User
 from api.settings import ApiSettings
 from api.types import checksum_address
@@ -29,6 +38,7 @@ from did.settings import DidSettings
 from did.siwe import build_siwe_message, new_nonce, parse_siwe_message, verify_siwe
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+log = logging.getLogger(__name__)
 
 
 def get_gateway(request: Request) -> Any:
@@ -118,7 +128,10 @@ def _open_session(db: Session, settings: ApiSettings, did: str, address: str | N
     if user is None:
         user = User(did=did, address=address, roles="", created_at=now)
         db.add(user)
-    roles = sorted({r for r in user.roles.split(",") if r} | set(grants))
+    before = {r for r in user.roles.split(",") if r}
+    roles = sorted(set(grants))  # the settings are the source of truth
+    if before - set(roles):
+        log.info("roles %s no longer granted to %s: removed", sorted(before - set(roles)), did)
     user.roles = ",".join(roles)
     if address and not user.address:
         user.address = address
@@ -151,7 +164,8 @@ def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings,
     try:
         parsed = parse_siwe_message(body.message)
     except DidError as exc:
-        raise BadRequestError(f"not a valid Sign-In with Ethereum message: {exc}") from None
+        raise UnauthorizedError(
+            f"sign-in refused: not a valid Sign-In with Ethereum message: {exc}") from None
     nonce_row = _consume(db, str(parsed.nonce), "siwe", now)
     try:
         address = verify_siwe(
@@ -189,10 +203,16 @@ async def did_login(body: DidLoginRequest, request: Request) -> SessionResponse:
                                 "/auth/did/challenge and sign it into the proof")
     with database.session() as db:
         nonce_row = _consume(db, challenge, "did", now)
+
+    def in_force(credential_id: str) -> str | None:
+        with database.session() as db:
+            return credential_status(db, credential_id, now)
+
     try:
         verified = await verify_presentation(
             json.dumps(body.presentation), challenge=nonce_row.nonce, domain=nonce_row.domain,
-            trusted_issuers=[did_settings.issuer_did], now=now)
+            trusted_issuers=[did_settings.issuer_did], now=now, clock_skew=did_settings.clock_skew,
+            status_check=in_force)
     except DidError as exc:
         raise UnauthorizedError(f"presentation refused: {exc}") from None
     holder = str(verified.holder)

@@ -11,11 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, Settings, require_role
-from api.errors import NotFoundError, UnprocessableError
+from api.errors import ApiError, NotFoundError, UnprocessableError
 from api.kyc import service
+from api.kyc.providers import ProviderDecision
 from api.kyc.service import Submission
+from api.kyc.sync import sync_before_write, sync_now
 from api.models import KycApplication
 from did.countries import is_country_code
 
@@ -123,12 +126,39 @@ def _visible(app: KycApplication, caller: Caller) -> None:
              summary="Apply for KYC (personal data is encrypted at rest)")
 def submit(body: ApplicationIn, caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
     kyc = request.app.state.kyc
-    app = service.submit(db, kyc.cipher, kyc.sanctions, kyc.provider, subject=caller.did,
-                         address=caller.address,
-                         data=Submission(body.legal_name, body.date_of_birth, body.country,
-                                         body.document_type.value, body.document_number))
+    app, decision = service.submit(db, kyc.cipher, kyc.current_sanctions(), kyc.provider, subject=caller.did,
+                                   address=caller.address,
+                                   data=Submission(body.legal_name, body.date_of_birth, body.country,
+                                                   body.document_type.value, body.document_number))
     db.flush()
+    if decision.outcome == "approve":
+        app = _provider_approves(db, request, app, decision)
     return _out(app, request, reveal=True)
+
+
+def _provider_approves(db: Session, request: Request, app: KycApplication,
+                       decision: ProviderDecision) -> KycApplication:
+    """Carry out a provider's approval through the officers' path; if it cannot complete, the
+    application stays submitted for an officer and the reason is recorded."""
+    kyc = request.app.state.kyc
+    actor = f"provider:{kyc.provider.name}"
+    if decision.level is None or not 1 <= decision.level <= 3:
+        service.record(db, app.id, actor, "provider_approval_refused",
+                       f"an approval needs a KYC level 1-3, got {decision.level}: left for an officer")
+        return app
+    db.commit()
+    try:
+        _require_every_chain_progressing(request)
+        return service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app.id, officer=actor,
+                               level=decision.level, expires_at=None,
+                               validity=timedelta(days=kyc.validity_days),
+                               sanctions=kyc.current_sanctions(), cipher=kyc.cipher)
+    except ApiError as exc:
+        db.rollback()
+        app = service.get_application(db, app.id)
+        service.record(db, app.id, actor, "provider_approval_not_applied",
+                       f"{exc.detail}: left for an officer")
+        return app
 
 
 @router.post("/applications/{app_id}/document", response_model=ApplicationOut,
@@ -195,9 +225,11 @@ def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
             request: Request) -> ApplicationOut:
     _require_every_chain_progressing(request)
     kyc = request.app.state.kyc
+    sync_before_write(db, kyc)
     app = service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app_id, officer=officer.did,
                           level=body.level, expires_at=body.expires_at,
-                          validity=timedelta(days=kyc.validity_days))
+                          validity=timedelta(days=kyc.validity_days),
+                          sanctions=kyc.current_sanctions(), cipher=kyc.cipher)
     return _out(app, request, reveal=False)
 
 
@@ -212,16 +244,55 @@ def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request
 def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
     _require_every_chain_progressing(request)
     kyc = request.app.state.kyc
+    sync_before_write(db, kyc)
     app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did, reason=body.reason)
     return _out(app, request, reveal=False)
 
 
-@router.get("/credential", summary="Your KYCCredential (W3C VC, JSON-LD)")
-def credential(caller: CurrentUser, db: DbSession) -> Any:
+class SyncOut(BaseModel):
+    synced: int = Field(description="Chain revocations finished now")
+    still_pending: int = Field(description="Still owed to a chain that is down (see each sync_detail)")
+    expired: int = Field(description="Approvals moved to expired")
+
+
+@router.post("/sync", response_model=SyncOut,
+             summary="Retry chain revocations still pending and expire what is due (KYC officers)")
+def sync(officer: Officer, db: DbSession, request: Request) -> SyncOut:
+    report = sync_now(db, request.app.state.kyc)
+    return SyncOut(synced=report.synced, still_pending=report.still_pending, expired=report.expired)
+
+
+class CredentialFormat(StrEnum):
+    LDP = "ldp"
+    JWT = "jwt"
+
+
+@router.get("/credential", summary="Your KYCCredential (W3C VC: JSON-LD, or a JWT for EIP-712 wallets)")
+def credential(caller: CurrentUser, db: DbSession, request: Request,
+               format: CredentialFormat = CredentialFormat.LDP) -> Any:
     app = service.verified_application(db, caller.did)
-    if app is None or app.credential is None:
+    if app is None or app.credential is None or app.level is None or app.expires_at is None:
         raise NotFoundError("you hold no valid KYC credential")
+    if format is CredentialFormat.JWT:
+        issued = service.aware(app.reviewed_at) or datetime.now(UTC)
+        expires = service.aware(app.expires_at)
+        assert expires is not None
+        return request.app.state.kyc.issue_credential(app.id, app.subject, app.level, app.country, expires,
+                                                      issued, proof_format="jwt")
     return json.loads(app.credential)
+
+
+class CredentialStatusOut(BaseModel):
+    id: str
+    active: bool
+    reason: str | None
+
+
+@router.get("/credentials/status", response_model=CredentialStatusOut,
+            summary="Is this KYCCredential still in force? (its credentialStatus; public, no personal data)")
+def credential_status(id: Annotated[str, Query(max_length=200)], db: DbSession) -> CredentialStatusOut:
+    reason = service.credential_status(db, id, with_reason=False)  # the officer's words stay inside
+    return CredentialStatusOut(id=id, active=reason is None, reason=reason)
 
 
 @router.get("/status", response_model=KycStatus, summary="Your KYC status, here and on chain")

@@ -339,3 +339,71 @@ def test_malformed_presentations_are_refused_naming_the_problem():
         verify(no_proof)
     with pytest.raises(PresentationInvalidError, match="holder is not usable"):
         verify({**vp, "holder": "did:web:example.com"})
+
+
+# --- the issuer's status register (revocation) ---------------------------------------------------
+
+_SUBJECT_PKH = "did:pkh:eip155:31337:0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199"
+
+
+def _registered_kyc(proof_format="ldp"):
+    from did.settings import DidSettings
+
+    settings = DidSettings(environment="test")
+    vc = issue_kyc_credential_sync(settings, _SUBJECT_PKH, 2, "FR", datetime.now(UTC) + timedelta(days=1),
+                                   proof_format=proof_format, credential_id="urn:chainright:kyc:ab12",
+                                   status_id="https://platform.example/kyc/credentials/status?id=urn:chainright:kyc:ab12")
+    return settings, vc
+
+
+@pytest.mark.parametrize("proof_format", ["ldp", "jwt"])
+def test_kyc_credential_with_status_verifies_while_in_force_and_fails_once_revoked(proof_format):
+    from did.errors import CredentialRevokedError
+
+    settings, vc = _registered_kyc(proof_format)
+    asked: list[str] = []
+
+    def register(credential_id: str) -> str | None:
+        asked.append(credential_id)
+        return None if len(asked) == 1 else "revoked: document withdrawn"
+
+    claims = verify_kyc_credential_sync(vc, settings=settings, status_check=register)
+    assert claims.credential_id == "urn:chainright:kyc:ab12" and asked == ["urn:chainright:kyc:ab12"]
+    with pytest.raises(CredentialRevokedError, match="urn:chainright:kyc:ab12 is no longer valid: revoked"):
+        verify_kyc_credential_sync(vc, settings=settings, status_check=register)
+    assert verify_kyc_credential_sync(vc, settings=settings).level == 2  # without a register: no opinion
+    if proof_format == "ldp":
+        assert vc["credentialStatus"] == {
+            "id": "https://platform.example/kyc/credentials/status?id=urn:chainright:kyc:ab12",
+            "type": "KycRegisterStatus"}
+
+
+def test_presentation_credential_refused_by_the_status_register():
+    from did.errors import CredentialRevokedError
+
+    settings = SETTINGS
+    wallet = Account.from_key("0x" + "11" * 32)
+    holder = did_pkh(wallet.address, 31337)
+    vc = issue_kyc_credential_sync(settings, holder, 1, "FR", datetime.now(UTC) + timedelta(days=1),
+                                   proof_format="jwt", credential_id="urn:chainright:kyc:cd34")
+    vp = sign_presentation(build_presentation(holder, [vc]), wallet, "EthereumEip712Signature2021",
+                           "c-1", "example.org", datetime.now(UTC))
+    with pytest.raises(CredentialRevokedError, match=r"credential #0: urn:chainright:kyc:cd34 .*expired"):
+        verify_presentation_sync(vp, challenge="c-1", domain="example.org",
+                                 trusted_issuers={settings.issuer_did}, status_check=lambda _: "expired")
+    ok = verify_presentation_sync(vp, challenge="c-1", domain="example.org",
+                                  trusted_issuers={settings.issuer_did}, status_check=lambda _: None)
+    assert ok.holder == holder
+
+
+def test_didkit_exception_on_the_jwt_path_is_a_credential_error(monkeypatch):
+    from did._didkit import DIDKitException
+
+    _, vc = _registered_kyc("jwt")
+
+    def explode(*_args):
+        raise DIDKitException("crafted input")
+
+    monkeypatch.setattr(didkit, "verify_credential", explode)
+    with pytest.raises(CredentialInvalidError, match="didkit cannot read the JWT credential: crafted input"):
+        verify_credential_sync(vc, trusted_issuers=None)
