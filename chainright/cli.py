@@ -978,6 +978,7 @@ def up_cmd(
                     "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
             say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
             deployed = _deploy(specs, settings, force=False)
+            life.rearm()  # importing ape (in _deploy) replaced the SIGINT handler
             say("[3/6] migrating the database")
             try:
                 Database(api_settings.effective_database_url).migrate()

@@ -41,8 +41,15 @@ class Foreground:
     def __enter__(self) -> Foreground:
         for s in STOP_SIGNALS:
             self._previous[s] = signal.getsignal(s)
-            signal.signal(s, self._handle)
+        self.rearm()
         return self
+
+    def rearm(self) -> None:
+        """(Re)install our handler: a library may replace one while we start (importing ape sets
+        SIGINT to ``sys.exit(130)``)."""
+        for s in STOP_SIGNALS:
+            if signal.getsignal(s) != self._handle:
+                signal.signal(s, self._handle)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -60,11 +67,13 @@ class Foreground:
         """Start-up is done: from now on a signal only sets :attr:`stop`."""
         if self._phase == "starting":
             self._phase = "running"
+        self.rearm()
 
     @contextmanager
     def stopping(self) -> Iterator[None]:
         """Cleanup: signals received inside are reported and ignored."""
         self._phase = "stopping"
+        self.rearm()
         yield
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
