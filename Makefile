@@ -29,9 +29,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20 with npm"; exit 1; }
-	@# npm ci refuses this lockfile: the other platforms' optional anvil/cast packages are not served here.
+	@# npm ci refuses this lockfile: the other platforms' optional anvil/cast/forge packages are not served here.
 	npm install --no-audit --no-fund --loglevel=error
 	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || { echo "error: anvil binary missing after npm install (was --omit=optional set?)"; exit 1; }
+	@test -x node_modules/@foundry-rs/forge-linux-amd64/bin/forge || { echo "error: forge binary missing after npm install (was --omit=optional set?)"; exit 1; }
 	@touch $@
 
 .solcx/solc-v$(SOLC_VERSION): tools/solc-shim.cjs node_modules/.installed
@@ -51,6 +52,7 @@ tools/ipfs-node/node_modules/.installed: tools/ipfs-node/package.json tools/ipfs
 	@mkdir -p .bin
 	@ln -sf ../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil .bin/anvil
 	@ln -sf ../node_modules/@foundry-rs/cast-linux-amd64/bin/cast .bin/cast
+	@ln -sf ../node_modules/@foundry-rs/forge-linux-amd64/bin/forge .bin/forge
 	@touch -h $@
 
 # The consortium client: go-ethereum v1.13.15 (Clique) with our Shanghai/Cancun patch, built from

@@ -6,6 +6,10 @@ skipped, and so are steps that belong to another chain (``chains``). A contract 
 from the same build with the same arguments, whose code is still on chain, is reused rather than
 deployed again (so restarts keep their addresses).
 
+A step's ``wiring`` (same-chain set-up transactions such as ``setFactory``) reads the chain and returns
+only the transactions still missing, and runs both after a fresh deploy and on reuse: a deploy cut
+short between a contract and its wiring (Ctrl-C, RPC failure) is healed by the next run.
+
 Cross-chain wiring (the bridge's peers) runs after every chosen chain is deployed: a step's
 ``link`` sees the addresses recorded for the other chains and returns the transactions still
 needed (none when the chain already points at them), so it is safe to run again.
@@ -13,11 +17,13 @@ needed (none when the chain already points at them), so it is safe to run again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3.types import TxParams
@@ -29,6 +35,8 @@ from chain.errors import ChainSettingsError
 from chain.nodes import Progress, _quiet
 from chain.settings import ChainSettings, ChainSpec
 from chain.tx import ErrorDecoder, TxSender, retry_read
+
+log = logging.getLogger(__name__)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -90,6 +98,9 @@ def _no_args(_: DeployContext) -> Sequence[Any]:
 class Step:
     """Deploy ``contract`` (registered as ``key``), then send ``wiring`` transactions.
 
+    ``wiring`` must be idempotent: it checks the chain and returns only the transactions still
+    missing (it also runs when the contract is reused).
+
     ``chains`` limits the step to those chain names (None: every chain). ``link`` runs after every
     chosen chain is deployed and returns the cross-chain wiring transactions still missing.
     """
@@ -112,31 +123,70 @@ class DeployResult:
     reused: bool
 
 
+def _call(address: str, signature: str, types: list[str], values: list[Any]) -> TxParams:
+    data = function_signature_to_4byte_selector(signature) + abi_encode(types, values)
+    return {"to": address, "data": "0x" + data.hex()}  # type: ignore[typeddict-item]
+
+
+def _read(web3: Any, address: str, signature: str, types: list[str], values: list[Any],
+          returns: str) -> Any:
+    """eth_call ``signature`` on ``address`` (retried: a read), decoding one ``returns`` value."""
+    call = _call(address, signature, types, values)
+    raw = retry_read(partial(web3.eth.call, call), what=f"eth_call {signature.split('(')[0]}")
+    return abi_decode([returns], bytes(raw))[0]
+
+
 def _allow_factory(ctx: DeployContext, factory: Any) -> list[TxParams]:
-    """RightsRegistry.setFactory(factory, true): the factory's collections may record their mints."""
-    data = function_signature_to_4byte_selector("setFactory(address,bool)") + abi_encode(
-        ["address", "bool"], [factory.address, True])
-    return [{"to": ctx.addresses["RightsRegistry"], "data": "0x" + data.hex()}]  # type: ignore[typeddict-item]
+    """RightsRegistry.setFactory(factory, true), unless the registry already allows the factory."""
+    registry = ctx.addresses["RightsRegistry"]
+    if _read(factory.w3, registry, "isFactory(address)", ["address"], [factory.address], "bool"):
+        return []
+    return [_call(registry, "setFactory(address,bool)", ["address", "bool"], [factory.address, True])]
 
 
 def _grant_operator_to_deployer(ctx: DeployContext, registry: Any) -> list[TxParams]:
     """For now the deployer is also the identity registry's operator (the KYC flow's writer)."""
-    role = registry.functions.OPERATOR_ROLE().call()
+    role = retry_read(registry.functions.OPERATOR_ROLE().call, what="OPERATOR_ROLE")
+    if retry_read(registry.functions.hasRole(role, ctx.deployer).call, what="hasRole"):
+        return []
     return [TxSender.call_tx(registry.functions.grantRole(role, ctx.deployer))]
+
+
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+"""OpenZeppelin AccessControl's admin role (the one ``Marketplace.setIdentityRegistry`` requires)."""
+
+
+def _set_identity_registry(ctx: DeployContext, market: Any) -> list[TxParams]:
+    """Marketplace.setIdentityRegistry(IdentityRegistry), so that the on-chain identity policy
+    (``setIdentityRequired`` per collection) can be switched on later without a redeploy.
+
+    Nothing is sent when the registry is already set, when no IdentityRegistry is in the build, or
+    when the deployer does not hold DEFAULT_ADMIN_ROLE (a production admin must then set it).
+    """
+    identity = ctx.addresses.get("IdentityRegistry")
+    if identity is None or "setIdentityRegistry" not in {f.fn_name for f in market.all_functions()}:
+        return []
+    current = retry_read(market.functions.identityRegistry().call, what="identityRegistry")
+    if str(current).lower() == identity.lower():
+        return []
+    if not retry_read(market.functions.hasRole(DEFAULT_ADMIN_ROLE, ctx.deployer).call, what="hasRole"):
+        log.warning("Marketplace %s: the deployer lacks DEFAULT_ADMIN_ROLE; its identity registry "
+                    "stays %s (an admin must call setIdentityRegistry)", market.address, current)
+        return []
+    return [_call(market.address, "setIdentityRegistry(address)", ["address"], [identity])]
 
 
 MARKETPLACE_FEE_BPS = 250
 """Platform fee of the marketplace and the milestone escrow at deployment (2.5%)."""
 
 
-def _call(address: str, signature: str, types: list[str], values: list[Any]) -> TxParams:
-    data = function_signature_to_4byte_selector(signature) + abi_encode(types, values)
-    return {"to": address, "data": "0x" + data.hex()}  # type: ignore[typeddict-item]
-
-
 def _set_wrapped_bridge(ctx: DeployContext, bridge: Any) -> list[TxParams]:
     """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens."""
-    return [_call(ctx.addresses["WrappedCollection"], "setBridge(address)", ["address"], [bridge.address])]
+    wrapped = ctx.addresses["WrappedCollection"]
+    current = _read(bridge.w3, wrapped, "bridge()", [], [], "address")
+    if str(current).lower() == str(bridge.address).lower():
+        return []
+    return [_call(wrapped, "setBridge(address)", ["address"], [bridge.address])]
 
 
 def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, Any], list[TxParams]]:
@@ -183,7 +233,10 @@ def default_plan() -> list[Step]:
         Step("IdentityRegistry", args=lambda c: (c.deployer,), wiring=_grant_operator_to_deployer),
         # Marketplace family: admin (every role) = deployer, treasury = deployer (local dev),
         # platform fee 2.5%. Production grants the roles to their holders and sets the treasury.
-        Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
+        # The identity registry is wired in, but no collection requires identity until a policy
+        # admin calls setIdentityRequired.
+        Step("Marketplace", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS),
+             wiring=_set_identity_registry),
         Step("MilestoneEscrow", args=lambda c: (c.deployer, c.deployer, MARKETPLACE_FEE_BPS)),
         # Bridge: the lockbox on home (verifies rights against the home registry, reads license terms
         # from Licensing), the wrapped collection and its bridge on remote. The peers (each endpoint
@@ -201,6 +254,17 @@ def default_plan() -> list[Step]:
 
 def _jsonable(args: Sequence[Any]) -> list[Any]:
     return [a if isinstance(a, (int, str, bool)) or a is None else str(a) for a in args]
+
+
+def _wire(sender: TxSender, step: Step, ctx: DeployContext, address: str, abi: list[dict[str, Any]]) -> int:
+    """Send the step's wiring transactions still missing on chain; returns how many were sent."""
+    if step.wiring is None:
+        return 0
+    contract = sender.web3.eth.contract(address=address, abi=abi)  # type: ignore[call-overload]
+    txs = step.wiring(ctx, contract)
+    for tx in txs:
+        sender.transact(tx)
+    return len(txs)
 
 
 def deploy_all(
@@ -235,9 +299,10 @@ def deploy_all(
                               what="eth_getCode")
             if len(code) > 0:
                 ctx.addresses[step.name] = previous.address
+                healed = _wire(sender, step, ctx, previous.address, artifact.abi)
                 results.append(DeployResult(previous, reused=True))
                 progress(f"{chain_name}: [{index}/{len(steps)}] {step.name} reused at "
-                         f"{previous.address}")
+                         f"{previous.address}" + (f" (re-sent {healed} missing wiring tx)" if healed else ""))
                 continue
         address, receipt = sender.deploy(artifact.abi, artifact.bytecode, *args)
         deployment = Deployment(
@@ -245,12 +310,11 @@ def deploy_all(
             block=int(receipt["blockNumber"]), code_hash=artifact.code_hash, args=_jsonable(args),
             artifact=step.contract,
         )
+        # Recorded before its wiring so that an interrupted wiring does not orphan the contract:
+        # the next run reuses it and _wire sends only what is still missing.
         registry.record(chain_id, deployment)
         ctx.addresses[step.name] = address
-        if step.wiring is not None:
-            contract = sender.web3.eth.contract(address=address, abi=artifact.abi)  # type: ignore[call-overload]
-            for tx in step.wiring(ctx, contract):
-                sender.transact(tx)
+        _wire(sender, step, ctx, address, artifact.abi)
         results.append(DeployResult(deployment, reused=False))
         progress(f"{chain_name}: [{index}/{len(steps)}] {step.name} deployed at {address} "
                  f"(gas {receipt['gasUsed']}, block {receipt['blockNumber']})")

@@ -35,6 +35,16 @@ class ChainUnavailableError(ChainError):
     """Raised when a chain's JSON-RPC endpoint does not answer (it went away or never started)."""
 
 
+class TransactionNotSentError(ChainUnavailableError):
+    """Raised when signed transaction bytes could not be delivered after the retries; carries them
+    (``raw_transaction``, ``tx_hash``) so the caller can send the very same bytes again."""
+
+    def __init__(self, message: str, *, raw_transaction: bytes, tx_hash: str) -> None:
+        super().__init__(message)
+        self.raw_transaction = raw_transaction
+        self.tx_hash = tx_hash
+
+
 class ChainIdMismatchError(ChainError):
     """Raised when an endpoint answers with another chain id than the one configured."""
 

@@ -15,8 +15,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -141,6 +143,34 @@ def reap(child: subprocess.Popen[bytes], timeout: float) -> None:
         child.wait()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stop_signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends, then deliver them to the handlers that
+    were in place, so that no handler interrupts the block half-way. Handlers are swapped (not the
+    signal mask, which children would inherit); outside the main thread this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        pending.append(signum)
+
+    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    for s in STOP_SIGNALS:
+        signal.signal(s, hold)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
+
+
 def _is_our_anvil(record: NodeRecord) -> bool:
     """True when record.pid is still the anvil we started (guards against PID reuse)."""
     try:
@@ -245,22 +275,29 @@ class NodeManager:
         if s.block_time is not None:
             argv += ["--block-time", str(s.block_time)]
         self.progress(f"{spec.name}: starting anvil (chain id {spec.chain_id}) on {spec.rpc_url}")
-        with open(log_file, "ab") as out:
-            proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self._children[spec.name] = proc
-        record = NodeRecord(
-            name=spec.name, pid=proc.pid, port=spec.port, chain_id=spec.chain_id,
-            rpc_url=spec.rpc_url, log_file=str(log_file),
-            state_file=str(state_file) if state_file else None, started_at=time.time(),
-        )
-        self._pid_file(spec.name).write_text(json.dumps(asdict(record), indent=2))
+        proc: subprocess.Popen[bytes] | None = None
         try:
+            # A stop signal handled in the middle of spawning (say, raising KeyboardInterrupt) would
+            # leave a process nobody knows of: stop signals wait until its PID is recorded.
+            with stop_signals_deferred():
+                with open(log_file, "ab") as out:
+                    proc = subprocess.Popen(
+                        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
+                self._children[spec.name] = proc
+                record = NodeRecord(
+                    name=spec.name, pid=proc.pid, port=spec.port, chain_id=spec.chain_id,
+                    rpc_url=spec.rpc_url, log_file=str(log_file),
+                    state_file=str(state_file) if state_file else None, started_at=time.time(),
+                )
+                self._pid_file(spec.name).write_text(json.dumps(asdict(record), indent=2))
             self._wait_ready(proc, spec, log_file)
         except BaseException:
-            self.stop_one(spec.name)
+            if proc is not None:
+                if self.record(spec.name) is None:  # spawned, but its PID file was not written
+                    proc.kill()
+                self.stop_one(spec.name)
             raise
         self.progress(f"{spec.name}: ready (pid {proc.pid})")
         return record

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -31,6 +32,7 @@ from chain.artifacts import abi_type
 from chain.errors import (
     ChainUnavailableError,
     TransactionError,
+    TransactionNotSentError,
     TransactionRevertedError,
     TransactionTimeoutError,
 )
@@ -170,8 +172,9 @@ class TxSender:
         if "gasPrice" not in full and "maxFeePerGas" not in full:
             full.update(self._fees())
         if "gas" not in full:
-            try:
-                estimate = self.web3.eth.estimate_gas(full)  # type: ignore[arg-type]
+            try:  # a read: retried on connection errors
+                estimate = retry_read(partial(self.web3.eth.estimate_gas, full),  # type: ignore[arg-type]
+                                      what="eth_estimateGas")
             except (ContractLogicError, ContractCustomError) as exc:
                 raise self._reverted(exc, None) from None
             full["gas"] = int(estimate * self.gas_margin) + 21_000 // 10
@@ -192,9 +195,14 @@ class TxSender:
                 return HexBytes(self.web3.eth.send_raw_transaction(raw))
             except _TRANSIENT as exc:
                 if attempt == attempts:
-                    raise ChainUnavailableError(
+                    # The node may never have seen this nonce: forget our count, or every later
+                    # transaction would sit behind the gap until it times out.
+                    self._nonce = None
+                    raise TransactionNotSentError(
                         f"could not send transaction 0x{tx_hash.hex()} after {attempts} attempts "
-                        f"({exc}); the same signed bytes can be sent again safely"
+                        f"({exc}); is the chain running? The same signed bytes (on this error) can "
+                        "be sent again safely",
+                        raw_transaction=bytes(raw), tx_hash=f"0x{tx_hash.hex()}",
                     ) from exc
                 time.sleep(0.2 * attempt)
             except (ValueError, Web3RPCError) as exc:
@@ -220,21 +228,34 @@ class TxSender:
         """The transaction for a bound contract function, with no gas estimation yet."""
         return {"to": fn.address, "data": fn._encode_transaction_data(), "value": value}  # type: ignore[typeddict-item]
 
-    def wait(self, tx_hash: HexBytes, *, check: bool = True) -> TxReceipt:
-        """Wait for the receipt of ``tx_hash``; raise on revert when ``check``."""
-        try:
-            receipt = self.web3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self.timeout_s, poll_latency=0.05
-            )
-        except TimeExhausted as exc:
-            raise TransactionTimeoutError(
-                f"no receipt for 0x{tx_hash.hex()} within {self.timeout_s:.0f}s; it may still be "
-                "mined: look it up before sending again"
-            ) from exc
-        except _TRANSIENT as exc:
-            raise ChainUnavailableError(
-                f"lost the chain while waiting for 0x{tx_hash.hex()} ({exc})"
-            ) from exc
+    def wait(self, tx_hash: HexBytes, *, check: bool = True, attempts: int = 4) -> TxReceipt:
+        """Wait for the receipt of ``tx_hash``; raise on revert when ``check``.
+
+        Polling is a read, so connection errors are retried (up to ``attempts`` in a row) within
+        the same overall timeout.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        failures = 0
+        while True:
+            try:
+                receipt = self.web3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=max(0.1, deadline - time.monotonic()), poll_latency=0.05
+                )
+                break
+            except TimeExhausted as exc:
+                raise TransactionTimeoutError(
+                    f"no receipt for 0x{tx_hash.hex()} within {self.timeout_s:.0f}s; it may still be "
+                    "mined: look it up before sending again"
+                ) from exc
+            except _TRANSIENT as exc:
+                failures += 1
+                if failures >= attempts or time.monotonic() >= deadline:
+                    raise ChainUnavailableError(
+                        f"lost the chain while waiting for 0x{tx_hash.hex()} ({exc}, {failures} "
+                        "attempts); is the chain running? The transaction may still be mined"
+                    ) from exc
+                log.debug("receipt poll for 0x%s failed (%s); retrying", tx_hash.hex(), exc)
+                time.sleep(0.2 * failures)
         if check and receipt["status"] != 1:
             raise self._explain_failure(tx_hash, receipt)
         return receipt

@@ -95,23 +95,36 @@ def node_up(
 ) -> None:
     """Start the local anvil chains (home 31337, remote 31338) and wait until they answer."""
     from chain.nodes import NodeManager
+    from chainright.lifecycle import Foreground
 
     settings = _settings()
     manager = NodeManager(settings, progress=say)
     specs = settings.specs(chain)
-    records = manager.start(specs)
-    for spec in specs:
-        if not spec.managed:
-            say(f"{spec.name}: external endpoint {spec.rpc_url} (not started by chainright)")
-    for rec in records:
-        typer.echo(f"{rec.name}\tchain {rec.chain_id}\t{rec.rpc_url}\tpid {rec.pid}")
+
+    def start() -> list[Any]:
+        records = manager.start(specs)
+        for spec in specs:
+            if not spec.managed:
+                say(f"{spec.name}: external endpoint {spec.rpc_url} (not started by chainright)")
+        for rec in records:
+            typer.echo(f"{rec.name}\tchain {rec.chain_id}\t{rec.rpc_url}\tpid {rec.pid}")
+        return records
+
     if detach:
+        start()
         say("nodes left running; stop them with 'chainright node down'")
         return
-    say("nodes running; press Ctrl-C to stop them")
-    with _wait_for_stop_signal() as stop:
-        stop.wait()
-    manager.stop([r.name for r in records])
+    # Foreground: SIGINT, SIGTERM and SIGHUP stop the nodes, from the first line on (see lifecycle.py).
+    with Foreground(say) as life:
+        records: list[Any] = []
+        try:
+            records = start()
+            life.running()
+            say("nodes running; press Ctrl-C to stop them")
+            life.stop.wait()
+        finally:
+            with life.stopping():
+                manager.stop([r.name for r in records])
 
 
 @node_app.command("down")
@@ -941,81 +954,89 @@ def up_cmd(
         raise ChainError(f"port {api_settings.port} on {api_settings.host} is already in use, so the API "
                          "cannot start; stop what listens there or set CHAINRIGHT_API_PORT. Nothing was "
                          "started.")
+    from chainright.lifecycle import Foreground
+
     manager = NodeManager(settings, progress=say)
-    say(f"[1/6] starting chains (data directory {settings.data_dir})")
-    records = manager.start(specs)
     supervisor = Supervisor(settings.log_dir, say=say)
-    if api_settings.environment == "development" and not api_settings.role_grants:
-        # Development only: a KYC officer among the dev accounts, so that `chainright demo` (and a
-        # newcomer) can approve applications on a plain `make up`. Any explicit grant replaces it.
-        import json
-
-        from chainright.demo import OFFICER_INDEX, officer_grants
-
-        grants = officer_grants(settings.spec("home").chain_id)
-        supervisor.env["CHAINRIGHT_API_ROLE_GRANTS"] = json.dumps(grants)
-        say(f"      development: anvil account #{OFFICER_INDEX} holds the kyc_officer role "
-            "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
+    records: list[Any] = []
     ipfs_node: Any = None
-    try:
-        say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
-        deployed = _deploy(specs, settings, force=False)
-        say("[3/6] migrating the database")
+    # SIGINT, SIGTERM and SIGHUP stop whatever was started so far, from step 1 on (see lifecycle.py).
+    with Foreground(say) as life:
         try:
-            Database(api_settings.effective_database_url).migrate()
-        except ApiError as exc:
-            raise ChainError(str(exc)) from None
-        ipfs_node = _start_ipfs(settings.data_dir, supervisor.env) \
-            if ipfs and not api_settings.ipfs_api else None
-        say("[4/6] starting the indexer")
-        supervisor.start(Service("indexer", ["indexer", "run"]))
-        say("[5/6] starting the API")
-        api_url = f"http://{api_settings.host}:{api_settings.port}"
+            say(f"[1/6] starting chains (data directory {settings.data_dir})")
+            records = manager.start(specs)
+            if api_settings.environment == "development" and not api_settings.role_grants:
+                # Development only: a KYC officer among the dev accounts, so that `chainright demo` (and a
+                # newcomer) can approve applications on a plain `make up`. Any explicit grant replaces it.
+                import json
 
-        def api_ready() -> bool:
+                from chainright.demo import OFFICER_INDEX, officer_grants
+
+                grants = officer_grants(settings.spec("home").chain_id)
+                supervisor.env["CHAINRIGHT_API_ROLE_GRANTS"] = json.dumps(grants)
+                say(f"      development: anvil account #{OFFICER_INDEX} holds the kyc_officer role "
+                    "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
+            say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
+            deployed = _deploy(specs, settings, force=False)
+            life.rearm()  # importing ape (in _deploy) replaced the SIGINT handler
+            say("[3/6] migrating the database")
             try:
-                with urllib.request.urlopen(f"{api_url}/health", timeout=1) as r:  # noqa: S310 (loopback)
-                    return bool(r.status == 200)
-            except OSError:
-                return False
+                Database(api_settings.effective_database_url).migrate()
+            except ApiError as exc:
+                raise ChainError(str(exc)) from None
+            ipfs_node = _start_ipfs(settings.data_dir, supervisor.env) \
+                if ipfs and not api_settings.ipfs_api else None
+            say("[4/6] starting the indexer")
+            supervisor.start(Service("indexer", ["indexer", "run"]))
+            say("[5/6] starting the API")
+            api_url = f"http://{api_settings.host}:{api_settings.port}"
 
-        supervisor.start(Service("api", ["api", "run"], ready=api_ready))
-        bridge = _bridge_settings()
-        say(f"[6/6] starting the bridge relayer ({len(bridge.validator_keys)} validators and the submitter)")
-        for index in range(len(bridge.validator_keys)):
-            supervisor.start(Service(f"validator-{index}", ["relayer", "run", "--role", "validator",
-                                                            "--validator-index", str(index)]))
-        supervisor.start(Service("submitter", ["relayer", "run", "--role", "submitter"]))
-        typer.echo("")
-        typer.echo("Chainright is running")
-        typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
-        typer.echo(f"  data directory   {settings.data_dir}  (logs in {settings.log_dir})")
-        typer.echo(f"  database         {api_settings.effective_database_url.split('@')[-1]}")
-        ipfs_api = supervisor.env.get("CHAINRIGHT_API_IPFS_API")
-        store = f"IPFS node {ipfs_api}  pid {ipfs_node.process.pid}" if ipfs_node else \
-            f"IPFS node {ipfs_api}" if ipfs_api else "local folder (no IPFS node)"
-        typer.echo(f"  content store    {store}")
-        typer.echo(f"  state            {_state_summary(api_settings.effective_database_url)}")
-        for spec in specs:
-            rec = next((r for r in records if r.name == spec.name), None)
-            pid = f"pid {rec.pid}" if rec else "external"
-            typer.echo(f"  {spec.name:<7} chain {spec.chain_id:<6} {spec.rpc_url:<24} {pid}")
-            for contract, address in deployed.get(spec.name, {}).items():
-                typer.echo(f"           {contract:<26} {address}")
-        with _wait_for_stop_signal() as stop:  # installed before "ready": a Ctrl-C right after is clean
+            def api_ready() -> bool:
+                try:
+                    with urllib.request.urlopen(f"{api_url}/health", timeout=1) as r:  # noqa: S310 (loopback)
+                        return bool(r.status == 200)
+                except OSError:
+                    return False
+
+            supervisor.start(Service("api", ["api", "run"], ready=api_ready))
+            bridge = _bridge_settings()
+            say(f"[6/6] starting the bridge relayer ({len(bridge.validator_keys)} validators and the "
+                "submitter)")
+            for index in range(len(bridge.validator_keys)):
+                supervisor.start(Service(f"validator-{index}", ["relayer", "run", "--role", "validator",
+                                                                "--validator-index", str(index)]))
+            supervisor.start(Service("submitter", ["relayer", "run", "--role", "submitter"]))
+            typer.echo("")
+            typer.echo("Chainright is running")
+            typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
+            typer.echo(f"  data directory   {settings.data_dir}  (logs in {settings.log_dir})")
+            typer.echo(f"  database         {api_settings.effective_database_url.split('@')[-1]}")
+            ipfs_api = supervisor.env.get("CHAINRIGHT_API_IPFS_API")
+            store = f"IPFS node {ipfs_api}  pid {ipfs_node.process.pid}" if ipfs_node else \
+                f"IPFS node {ipfs_api}" if ipfs_api else "local folder (no IPFS node)"
+            typer.echo(f"  content store    {store}")
+            typer.echo(f"  state            {_state_summary(api_settings.effective_database_url)}")
+            for spec in specs:
+                rec = next((r for r in records if r.name == spec.name), None)
+                pid = f"pid {rec.pid}" if rec else "external"
+                typer.echo(f"  {spec.name:<7} chain {spec.chain_id:<6} {spec.rpc_url:<24} {pid}")
+                for contract, address in deployed.get(spec.name, {}).items():
+                    typer.echo(f"           {contract:<26} {address}")
+            life.running()
             typer.echo("ready. Press Ctrl-C to stop.")
             try:
-                supervisor.watch(stop)
+                supervisor.watch(life.stop)
             except ServiceFailedError as exc:
                 raise ChainError(str(exc)) from None
-        say("stopping ...")
-    finally:
-        supervisor.stop_all()
-        if ipfs_node is not None:
-            ipfs_node.stop()
-            say("ipfs: stopped")
-        manager.stop([r.name for r in records])
-        say("stopped")
+            say(f"stopping ({life.received}) ..." if life.received else "stopping ...")
+        finally:
+            with life.stopping():  # a second Ctrl-C (or SIGTERM) here is ignored: no half-done cleanup
+                supervisor.stop_all()
+                if ipfs_node is not None:
+                    ipfs_node.stop()
+                    say("ipfs: stopped")
+                manager.stop([r.name for r in records])
+                say("stopped")
 
 
 def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:

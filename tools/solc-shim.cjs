@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A solc-compatible command line over solcjs (npm `solc`, WebAssembly), so that
-// py-solc-x, ape-solidity and forge compile offline without downloading a native solc.
+// py-solc-x, ape-solidity and forge (foundry.toml) compile offline without downloading a native solc.
 //
 // Served:
 //   --version                       prints "Version: X.Y.Z+commit.HASH..." like native solc

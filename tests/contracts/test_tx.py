@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from eth_account import Account
+from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint, RPCResponse
 
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
-from chain.errors import ChainUnavailableError, TransactionRevertedError
+from chain.errors import ChainUnavailableError, TransactionNotSentError, TransactionRevertedError
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
 from chain.tx import ErrorDecoder, TxSender
 
@@ -80,8 +83,58 @@ def test_many_transactions_wait_only_once(sender: TxSender, registry):
 
 
 def test_a_chain_that_went_away_is_a_clear_error(two_chains: ChainSettings):
-    from web3 import Web3
-
     dead = Web3(Web3.HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 0.5}))
     with pytest.raises(ChainUnavailableError, match="is the chain running"):
         TxSender(dead, Account.from_key(DEV_DEPLOYER_KEY))
+
+
+class FlakyProvider(HTTPProvider):
+    """An HTTP provider whose listed methods fail with ConnectionError (``failures[method]`` times,
+    -1: always), as when the node restarts or the connection drops."""
+
+    def __init__(self, url: str, failures: dict[str, int]) -> None:
+        super().__init__(url, request_kwargs={"timeout": 5})
+        self.failures = dict(failures)
+        self.raised: list[str] = []
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        left = self.failures.get(method, 0)
+        if left != 0:
+            self.failures[method] = left - 1
+            self.raised.append(method)
+            raise ConnectionError(f"connection dropped ({method}, test)")
+        return super().make_request(method, params)
+
+
+def _flaky_sender(two_chains: ChainSettings, sender: TxSender, failures: dict[str, int]) -> TxSender:
+    """A sender for a fresh funded account (so no other sender shares its nonce) over a flaky provider."""
+    account = Account.create()
+    sender.transact({"to": account.address, "value": 10**18})  # type: ignore[typeddict-item]
+    provider = FlakyProvider(two_chains.spec("home").rpc_url, failures)
+    return TxSender(Web3(provider), account, decoder=sender.decoder, timeout_s=20)
+
+
+@pytest.mark.parametrize("method", ["eth_getTransactionReceipt", "eth_estimateGas"])
+def test_a_dropped_connection_during_a_read_is_retried(two_chains: ChainSettings, sender: TxSender,
+                                                       registry, method: str):
+    flaky = _flaky_sender(two_chains, sender, {method: 2})
+    content = _hash(f"flaky-{method}")
+    receipt = flaky.transact(flaky.call_tx(registry.functions.register(content, CID)))
+    assert receipt["status"] == 1
+    assert flaky.web3.provider.raised == [method, method]  # type: ignore[attr-defined]
+    assert registry.functions.recordOf(content).call()[2] == flaky.address
+
+
+def test_a_send_that_finally_fails_frees_its_nonce(two_chains: ChainSettings, sender: TxSender, registry):
+    flaky = _flaky_sender(two_chains, sender, {"eth_sendRawTransaction": 4})
+    lost = flaky.call_tx(registry.functions.register(_hash("lost"), CID))
+    with pytest.raises(TransactionNotSentError, match="could not send") as err:
+        flaky.transact(lost)
+    assert err.value.raw_transaction and err.value.tx_hash.startswith("0x")
+    # The node never saw that nonce: the next transaction must take it, not leave a gap and hang.
+    content = _hash("after-lost")
+    receipt = flaky.transact(flaky.call_tx(registry.functions.register(content, CID)))
+    assert receipt["status"] == 1
+    assert flaky.web3.eth.get_transaction(receipt["transactionHash"])["nonce"] == 0
+    assert registry.functions.isRegistered(content).call()
+    assert not registry.functions.isRegistered(_hash("lost")).call()
