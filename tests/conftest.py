@@ -21,6 +21,9 @@ from tests.support.postgres import postgres_server
 
 ensure_toolchain_env()
 
+# No test reaches the network beyond loopback: the guard refuses it and fails the run.
+pytest_plugins = ["tests.support.netguard"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under pytest-xdist, compile once in the controller: the workers then only read ape's build cache."""
