@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api.db import Database
 from api.gateway import ChainGateway
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, document_header
 from api.ipfs import IpfsNodeStore, LocalContentStore
 from api.kyc.pii import PiiCipher
 from api.kyc.providers import PROVIDERS, KycProvider
@@ -82,7 +82,9 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
         validity_days=did_settings.kyc_validity_days, identity_writer=identity_writer,
     )
     install_problem_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, db=db)
+    app.add_middleware(IdempotencyMiddleware, db=db, cipher=app.state.kyc.cipher,
+                       ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
+                       max_body=settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -90,4 +92,5 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(assets.router)
     app.include_router(market.router)
     app.include_router(provenance.router)
+    document_header(app)
     return app
