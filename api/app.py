@@ -18,7 +18,7 @@ from api.kyc.providers import PROVIDERS, KycProvider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.problems import install_problem_handlers
-from api.requestid import RequestIdMiddleware
+from api.requestid import RequestIdMiddleware, install_request_id_logging
 from api.routers import assets, auth, health, kyc, market, provenance
 from api.settings import ApiSettings
 from chain.settings import ChainSettings
@@ -56,6 +56,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
                identity_writer: IdentityWriter | None = None) -> FastAPI:
     """Build the API: settings, migrated database, problem handlers, middleware, routers."""
     settings = settings or ApiSettings()
+    install_request_id_logging()  # every log line written during a request carries its id
     chain_settings = chain_settings or ChainSettings()
     did_settings = did_settings or DidSettings()
     if db is None:

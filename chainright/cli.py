@@ -216,6 +216,9 @@ def api_run(
         application = create_app(settings)
     except ApiError as exc:
         raise ChainError(str(exc)) from None
+    from api.requestid import install_request_id_logging
+
+    install_request_id_logging(configure_root=True)
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
