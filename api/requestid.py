@@ -47,7 +47,7 @@ def install_request_id_logging(configure_root: bool = False) -> None:
         previous = logging.getLogRecordFactory()
 
         def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-            record = previous(*args, **kwargs)  # type: ignore[arg-type]
+            record = previous(*args, **kwargs)
             record.request_id = _request_id.get() or "-"
             return record
 

@@ -529,13 +529,19 @@ def indexer_run(
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     indexers = build_indexers(settings, db.engine, Artifacts.load(), which=chain, progress=say)
+    from api.gateway import ChainGateway
+    from api.market_sync import indexer_follower
+
+    market = indexer_follower(db, ChainGateway(settings))  # order book + fill breaker follow the index
     if once:
         total = sum(ix.run_until_caught_up() for ix in indexers)
+        for ix in indexers:
+            market(ix.chain_id)
         say(f"indexed {total} new events; caught up")
         return
     say("indexing; press Ctrl-C to stop")
     with _wait_for_stop_signal() as stop:
-        follow(indexers, stop, on_error=lambda ix, exc: say(f"{ix.tag}: {exc} (retrying)"))
+        follow(indexers, stop, on_error=lambda ix, exc: say(f"{ix.tag}: {exc} (retrying)"), after_step=market)
 
 
 # --------------------------------------------------------------------------------------------
