@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -237,18 +237,35 @@ def _holder_check(request: Request, order: Order, chain_id: int) -> None:
 def _jurisdiction_check(
     request: Request, order: Order, chain_id: int, row: CollectionPolicyRow | None
 ) -> None:
-    if row is None or row.secondary_sales or order.side is not OrderSide.LISTING:
+    """A collection that forbids secondary sales: only its creator sells, whether by listing or by
+    accepting an offer (an offer on a token someone else holds would be a secondary sale)."""
+    if row is None or row.secondary_sales:
         return
-    owner = (
-        request.app.state.gateway.contract(chain_id, "CreatorCollection", order.token)
-        .functions.owner()
-        .call()
-    )
-    if Web3.to_checksum_address(owner) != order.signer:
+    gateway = request.app.state.gateway
+    creator = Web3.to_checksum_address(
+        gateway.contract(chain_id, "CreatorCollection", order.token).functions.owner().call())
+    rule = ("this collection's jurisdiction policy forbids secondary sales: only the creator may sell; "
+            f"holders may give the token away (POST /market/gift-tx) after {row.gift_holding_s} s of holding")
+    if order.side is OrderSide.LISTING:
+        if order.signer != creator:
+            raise UnprocessableError(rule)
+        return
+    try:
+        if order.standard is TokenStandard.ERC721:
+            holder = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
+            creator_sells = Web3.to_checksum_address(holder) == creator
+        else:
+            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
+                                   [creator, order.token_id])
+            creator_sells = int(balance) >= order.quantity
+    except ApiError:
+        raise
+    except Exception:
         raise UnprocessableError(
-            "this collection's jurisdiction policy forbids secondary sales: only the creator may list; "
-            f"holders may give the token away after {row.gift_holding_s} s of holding"
-        )
+            f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
+            "make offers on a token that exists") from None
+    if not creator_sells:
+        raise UnprocessableError(f"offer refused: the creator does not hold token {order.token_id}; {rule}")
 
 
 MAX_BATCH_ORDERS = 50
@@ -694,3 +711,74 @@ def get_policy(
             for d in decisions
         ],
     )
+
+
+class GiftTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    token: Address
+    token_id: int = Field(ge=0, le=MAX_UINT256)
+    to: Address
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    quantity: int = Field(default=1, gt=0, le=MAX_UINT256)
+
+
+def _acquired_at(db: Session, chain_id: int, token: str, token_id: int, holder: str) -> datetime | None:
+    """When ``holder`` last received the token, as the index saw it (None: not indexed yet)."""
+    rows = db.execute(
+        select(chain_events.c.args, chain_events.c.block_time)
+        .where(chain_events.c.chain_id == chain_id, chain_events.c.ref_address == token,
+               chain_events.c.token_id == str(token_id),
+               chain_events.c.event.in_(("Transfer", "TransferSingle")))
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+    )
+    for args_text, block_time in rows:
+        if Web3.to_checksum_address(json.loads(args_text)["to"]) == holder:
+            return datetime.fromtimestamp(block_time or 0, UTC)
+    return None
+
+
+@router.post(
+    "/gift-tx",
+    response_model=UnsignedTx,
+    summary="The transaction that gives a token away, for the holder's wallet (the collection's "
+    "holding period applies)",
+)
+def gift_tx(body: GiftTxIn, user: KycVerifiedUser, db: DbSession, request: Request) -> UnsignedTx:
+    """A gift is a transfer without a sale. On a collection whose jurisdiction policy sets a
+    holding period, a holder other than the creator may give a token only once it has held it
+    that long (from the transfer that brought it, as indexed)."""
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    holder = Web3.to_checksum_address(user.address)
+    standard = TokenStandard.ERC721 if body.standard == "erc721" else TokenStandard.ERC1155
+    probe = Order(OrderSide.LISTING, holder, body.token, body.token_id, standard, body.quantity, 1, ETH,
+                  0, 1, 0, 0)
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    _holder_check(request, probe, body.chain_id)
+    row = db.get(CollectionPolicyRow, (body.chain_id, body.token))
+    if row is not None and row.gift_holding_s > 0:
+        creator = Web3.to_checksum_address(
+            gateway.contract(body.chain_id, "CreatorCollection", body.token).functions.owner().call())
+        if holder != creator:
+            since = _acquired_at(db, body.chain_id, body.token, body.token_id, holder)
+            if since is None:
+                raise ConflictError(
+                    f"the index has not seen your wallet receive token {body.token_id} yet, so its holding "
+                    "period cannot be checked: try again in a moment")
+            free_at = since + timedelta(seconds=row.gift_holding_s)
+            if datetime.now(UTC) < free_at:
+                raise UnprocessableError(
+                    f"this collection allows gifts only after {row.gift_holding_s} s of holding: you "
+                    f"received token {body.token_id} at {since.isoformat()}, so you can give it from "
+                    f"{free_at.isoformat()}",
+                    gift_allowed_from=free_at.isoformat())
+    contract = gateway.contract(body.chain_id, "CreatorCollection" if standard is TokenStandard.ERC721
+                                else "Editions1155", body.token)
+    args: list[Any] = [holder, body.to, body.token_id]
+    if standard is TokenStandard.ERC1155:
+        args += [body.quantity, b""]
+    data = contract.encode_abi("safeTransferFrom", args=args)
+    gas = _estimate(request, body.chain_id, holder, body.token, data, 0)
+    return UnsignedTx(chain_id=body.chain_id, **{"from": holder}, to=body.token, data=data, value="0x0",
+                      gas=gas)

@@ -473,3 +473,48 @@ def test_the_book_follows_the_chain_filled_cancelled_and_stale(market):
     creator.transact(creator.call_tx(marketplace.functions.incrementCounter()))  # voids every older order
     _index(m)
     assert listed("open") == [] and fresh in listed("cancelled")
+
+
+def test_jurisdiction_applies_to_offers_and_gifts_wait_for_the_holding_period(market):
+    from datetime import datetime
+
+    from chain.orders import offer
+
+    m, client, web3 = market, market["client"], market["web3"]
+    r = client.put(f"/market/breaker/31337/{m['collection']}", headers=login(client, OFFICER),
+                   json={"secondary_sales": False, "gift_holding_s": 4})
+    assert r.status_code == 200, r.text
+    sale = client.post("/market/orders", json=_signed(m, 1, PRICE)[2], headers=m["creator"]).json()["order_hash"]
+    collector = verified_login(client, COLLECTOR)
+    send(web3, COLLECTOR, client.post(f"/market/orders/{sale}/fill-tx", json={"amount": 1}, headers=collector).json())
+    _index(m)
+
+    bidder = dev_account(8)
+    bidder_headers = verified_login(client, bidder)
+    coin = "0x" + "ee" * 20
+
+    def bid(token_id: int):
+        now = int(time.time())
+        order = offer(buyer=bidder.address, token=m["collection"], token_id=token_id, unit_price=PRICE,
+                      currency=coin, start=now - 60, expiry=now + 3600, counter=0)
+        signed = sign_order(order, m["domain"], bidder)
+        return client.post("/market/orders", headers=bidder_headers, json={
+            "chain_id": 31337, "side": "offer", "signer": bidder.address, "token": m["collection"],
+            "token_id": token_id, "unit_price": PRICE, "currency": coin, "start": order.start,
+            "expiry": order.expiry, "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()})
+
+    secondary = bid(1)  # the collector holds token 1: accepting would be a secondary sale
+    assert secondary.status_code == 422 and "forbids secondary sales" in secondary.json()["detail"]
+    assert bid(2).status_code == 201  # the creator still holds token 2: a primary sale
+
+    gift = {"chain_id": 31337, "token": m["collection"], "token_id": 1, "to": STRANGER.address}
+    early = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert early.status_code == 422 and "only after 4 s of holding" in early.json()["detail"], early.text
+    wait = datetime.fromisoformat(early.json()["gift_allowed_from"]).timestamp() - time.time()
+    time.sleep(max(0.0, wait) + 0.3)
+    later = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert later.status_code == 200, later.text
+    assert send(web3, COLLECTOR, later.json())["status"] == 1
+    assert m["nft"].functions.ownerOf(1).call() == STRANGER.address
+    not_mine = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert not_mine.status_code == 422 and "does not hold token 1" in not_mine.json()["detail"]
