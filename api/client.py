@@ -102,6 +102,13 @@ class ChainrightClient:
         return dict(self._call("POST", f"/assets/{cid}/mint-tx", json={
             "chain_id": self.chain_id, "collection": collection, "quantity": quantity}))
 
+    def license_tx(self, collection: str, token_ids: list[int], template: str, fee_wei: int = 0
+                   ) -> dict[str, Any]:
+        """``POST /licenses/tx``: the publish transaction (or None) and one attach per token."""
+        return dict(self._call("POST", "/licenses/tx", json={
+            "chain_id": self.chain_id, "collection": collection, "token_ids": token_ids,
+            "template": template, "fee_wei": fee_wei}))
+
     def get(self, path: str, **params: Any) -> Any:
         return self._call("GET", path, params=params or None)
 

@@ -290,7 +290,9 @@ def wallet_address(name: WalletOpt = "default") -> None:
         address = json.loads(path.read_text())["address"]
     except FileNotFoundError:
         raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
-    typer.echo("0x" + address.removeprefix("0x"))
+    from eth_utils import to_checksum_address
+
+    typer.echo(to_checksum_address("0x" + address.removeprefix("0x")))  # as `wallet new` printed it
     say(f"keystore: {path}")
 
 
@@ -304,6 +306,9 @@ def mint_cmd(
         help="Royalty receiver: a 30/40/30 split RIGHTS_HOLDER,ISSUER,CHANNEL.")] = None,
     royalty_bps: Annotated[int, typer.Option(help="Royalty on every sale, basis points.")] = 500,
     quantity: Annotated[int, typer.Option(help="> 1 mints an edition.")] = 1,
+    license_template: Annotated[str | None, typer.Option(
+        "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
+    license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
     chain: ChainOpt = "home",
     api: ApiOpt = "http://127.0.0.1:8000",
     wallet_name: WalletOpt = "default",
@@ -348,6 +353,11 @@ def mint_cmd(
         receipt = wallet.send(web3, client.mint_tx(asset["cid"], collection, quantity))
         say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
             f"gas {receipt['gasUsed']})")
+        if license_template is not None:
+            from chainright.mint_license import minted_token_ids, publish_license
+
+            publish_license(client, wallet, web3, collection, minted_token_ids(web3, collection, receipt),
+                            license_template, license_fee, say)
         typer.echo(f"{collection}\t{asset['cid']}")
     except ApiError as exc:
         raise ChainError(str(exc)) from None
