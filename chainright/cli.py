@@ -290,9 +290,9 @@ def wallet_address(name: WalletOpt = "default") -> None:
         address = json.loads(path.read_text())["address"]
     except FileNotFoundError:
         raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
-    from eth_utils import to_checksum_address
+    from web3 import Web3
 
-    typer.echo(to_checksum_address("0x" + address.removeprefix("0x")))  # as `wallet new` printed it
+    typer.echo(Web3.to_checksum_address("0x" + address.removeprefix("0x")))  # as `wallet new` printed it
     say(f"keystore: {path}")
 
 
