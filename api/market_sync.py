@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -122,14 +125,43 @@ class SyncReport:
 
 
 TERMINAL = {"filled"}
+_LOCKS: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def follow_chain(database: Any, gateway: Any, chain_id: int) -> SyncReport:
+    """``sync_market`` in its own transaction, committed before the lock is released: concurrent
+    requests of this process apply each event once (across processes, the watermark row is
+    locked FOR UPDATE on PostgreSQL)."""
+    with _LOCKS[chain_id], database.session() as session:
+        return sync_market(session, gateway, chain_id)
+
+
+def follow_all(database: Any, gateway: Any) -> SyncReport:
+    """``follow_chain`` for every chain the indexer follows."""
+    with database.session() as session:
+        chain_ids = [int(c) for c in session.execute(select(chain_checkpoints.c.chain_id)).scalars()]
+    total = SyncReport()
+    for chain_id in chain_ids:
+        part = follow_chain(database, gateway, chain_id)
+        total.events += part.events
+        for name in ("filled", "cancelled", "stale", "halts"):
+            getattr(total, name).extend(getattr(part, name))
+    return total
 
 
 def sync_market(db: Session, gateway: Any, chain_id: int, *, batch: int = 2000,
                 now: datetime | None = None) -> SyncReport:
     """Apply the chain's indexed events not applied yet (see the module's docstring)."""
     report = SyncReport()
-    mark = db.get(MarketSyncRow, chain_id)
-    last = mark.last_event_id if mark else 0
+    if db.get(MarketSyncRow, chain_id) is None:
+        try:
+            with db.begin_nested():
+                db.add(MarketSyncRow(chain_id=chain_id, last_event_id=0, updated_at=datetime.now(UTC)))
+        except IntegrityError:
+            pass  # another process made it
+    mark = db.execute(select(MarketSyncRow).where(MarketSyncRow.chain_id == chain_id)
+                      .with_for_update()).scalar_one()
+    last = mark.last_event_id
     while True:
         rows = db.execute(
             select(chain_events.c.id, chain_events.c.contract, chain_events.c.event, chain_events.c.address,
@@ -150,23 +182,9 @@ def sync_market(db: Session, gateway: Any, chain_id: int, *, batch: int = 2000,
         if len(rows) < batch:
             break
     if report.events:
-        if mark is None:
-            mark = MarketSyncRow(chain_id=chain_id, last_event_id=last, updated_at=datetime.now(UTC))
-            db.add(mark)
         mark.last_event_id, mark.updated_at = last, datetime.now(UTC)
         db.flush()
     return report
-
-
-def sync_all(db: Session, gateway: Any) -> SyncReport:
-    """``sync_market`` for every chain the indexer follows."""
-    total = SyncReport()
-    for chain_id in db.execute(select(chain_checkpoints.c.chain_id)).scalars():
-        part = sync_market(db, gateway, int(chain_id))
-        total.events += part.events
-        for name in ("filled", "cancelled", "stale", "halts"):
-            getattr(total, name).extend(getattr(part, name))
-    return total
 
 
 def _apply(db: Session, gateway: Any, chain_id: int, row: Any, report: SyncReport,
@@ -279,7 +297,6 @@ def indexer_follower(db: Any, gateway: Any) -> Callable[[int], None]:
     """For ``chainright indexer run``: after each step of a chain's indexer, follow its events."""
 
     def follow(chain_id: int) -> None:
-        with db.session() as session:
-            sync_market(session, gateway, chain_id)
+        follow_chain(db, gateway, chain_id)
 
     return follow

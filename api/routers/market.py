@@ -28,12 +28,12 @@ from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, U
 from api.market_sync import (
     PolicyIn,
     aware,
+    follow_all,
+    follow_chain,
     lift_expired_halt,
     policy_of,
     send_operator_tx,
     set_halted_on_chain,
-    sync_all,
-    sync_market,
 )
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
@@ -352,7 +352,7 @@ def _admit(
     summary="Submit a wallet-signed listing or offer (verified on receipt)",
 )
 def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
-    sync_market(db, request.app.state.gateway, body.chain_id)  # the breaker sees every indexed fill
+    follow_chain(request.app.state.db, request.app.state.gateway, body.chain_id)  # the breaker sees fills
     row = _admit(body, user.address, db, request, _Verifier(request))
     return OrderOut.model_validate(row, from_attributes=True)
 
@@ -389,7 +389,7 @@ def create_orders(
     alone), in the order given; a later duplicate of an earlier item is refused with 409."""
     verifier = _Verifier(request)
     for chain_id in sorted({item.chain_id for item in body.orders}):
-        sync_market(db, request.app.state.gateway, chain_id)
+        follow_chain(request.app.state.db, request.app.state.gateway, chain_id)
     results: list[OrderResult] = []
     for index, item in enumerate(body.orders):
         try:
@@ -428,9 +428,9 @@ def list_orders(
 ) -> list[OrderOut]:
     gateway = request.app.state.gateway
     if chain_id is not None:
-        sync_market(db, gateway, chain_id)
+        follow_chain(request.app.state.db, gateway, chain_id)
     else:
-        sync_all(db, gateway)
+        follow_all(request.app.state.db, gateway)
     query = select(MarketOrder).order_by(MarketOrder.created_at.desc()).limit(limit)
     if chain_id is not None:
         query = query.where(MarketOrder.chain_id == chain_id)
@@ -575,7 +575,7 @@ def _prepare_fill(request: Request, db: Session, rows: list[MarketOrder], batch:
     works again without waiting for a new order."""
     gateway = request.app.state.gateway
     for chain_id in sorted({row.chain_id for row in rows}):
-        sync_market(db, gateway, chain_id)
+        follow_chain(request.app.state.db, gateway, chain_id)
     for row in rows:
         db.refresh(row)
         tail = ": remove it from the batch" if batch else ""
