@@ -73,13 +73,7 @@ def market(deployed, database, tmp_path, artifacts):
 
 
 def _listing(m, token_id: int, price: int) -> dict:
-    now = int(time.time())
-    order = listing(seller=CREATOR.address, token=m["collection"], token_id=token_id, unit_price=price,
-                    start=now - 60, expiry=now + 3600, counter=0)
-    signed = sign_order(order, m["domain"], CREATOR)
-    return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
-            "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+    return _signed(m, token_id, price)[2]
 
 
 def test_collector_buys_and_the_royalty_lands_in_the_splitter(market):
@@ -317,7 +311,12 @@ def test_only_a_holder_can_list_so_strangers_cannot_halt_a_collection(market):
 # ---------------------------------------------------------------- the book and the breaker follow the chain
 
 
-def _signed(m, token_id: int, price: int, counter: int = 0, seller=CREATOR, collection: str | None = None):
+def _signed(m, token_id: int, price: int, counter: int | None = None, seller=CREATOR,
+            collection: str | None = None):
+    """A listing signed by ``seller`` (by default at its current on-chain counter: the chain is shared
+    by the module's tests, and one of them bumps the creator's counter)."""
+    if counter is None:
+        counter = _marketplace(m).functions.counterOf(seller.address).call()
     now = int(time.time())
     order = listing(seller=seller.address, token=collection or m["collection"], token_id=token_id,
                     unit_price=price, start=now - 60, expiry=now + 3600, counter=counter)
