@@ -16,14 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from api.db import Database
 from api.errors import ApiSettingsError
 from api.gateway import ChainGateway
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, document_header
 from api.ipfs import IpfsNodeStore, LocalContentStore
 from api.kyc.pii import PiiCipher
 from api.kyc.providers import KycProvider, UnknownProviderError, make_provider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.problems import install_problem_handlers
-from api.requestid import RequestIdMiddleware
+from api.requestid import RequestIdMiddleware, install_request_id_logging
 from api.routers import assets, auth, health, kyc, market, provenance
 from api.settings import ApiSettings
 from chain.settings import ChainSettings
@@ -101,6 +101,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
                identity_writer: IdentityWriter | None = None) -> FastAPI:
     """Build the API: settings, migrated database, problem handlers, middleware, routers."""
     settings = settings or ApiSettings()
+    install_request_id_logging()  # every log line written during a request carries its id
     chain_settings = chain_settings or ChainSettings()
     did_settings = did_settings or DidSettings()
     _check_identity_settings(settings, did_settings)
@@ -133,7 +134,9 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
         status_base=settings.siwe_uri.rstrip("/"), sanctions_file=settings.sanctions_file,
     )
     install_problem_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, db=db)
+    app.add_middleware(IdempotencyMiddleware, db=db, cipher=app.state.kyc.cipher,
+                       ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
+                       max_body=settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -141,4 +144,5 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(assets.router)
     app.include_router(market.router)
     app.include_router(provenance.router)
+    document_header(app)
     return app

@@ -6,12 +6,15 @@ Used by ``chainright wallet``/``mint`` and the demo; the wallet's key never leav
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from api.errors import ApiError
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class ClientError(ApiError):
@@ -36,8 +39,15 @@ class ChainrightClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if method.upper() in STATE_CHANGING:
+            headers.setdefault("Idempotency-Key", uuid.uuid4().hex)  # one per call; its retry reuses it
         try:
-            response = self.http.request(method, path, headers=headers, **kwargs)
+            try:
+                response = self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError:
+                # The call may have run (e.g. a read timeout): retried once with the same key, the
+                # API replays the first answer instead of running it twice.
+                response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise ClientError(f"the API at {self.http.base_url} does not answer ({type(exc).__name__}); "
                               "is it running ('make up')?") from None
@@ -91,6 +101,13 @@ class ChainrightClient:
     def mint_tx(self, cid: str, collection: str, quantity: int = 1) -> dict[str, Any]:
         return dict(self._call("POST", f"/assets/{cid}/mint-tx", json={
             "chain_id": self.chain_id, "collection": collection, "quantity": quantity}))
+
+    def license_tx(self, collection: str, token_ids: list[int], template: str, fee_wei: int = 0
+                   ) -> dict[str, Any]:
+        """``POST /licenses/tx``: the publish transaction (or None) and one attach per token."""
+        return dict(self._call("POST", "/licenses/tx", json={
+            "chain_id": self.chain_id, "collection": collection, "token_ids": token_ids,
+            "template": template, "fee_wei": fee_wei}))
 
     def get(self, path: str, **params: Any) -> Any:
         return self._call("GET", path, params=params or None)

@@ -4,35 +4,94 @@ The first request with a key runs and its answer (status, content type, body) is
 (key, caller); a repeat with the same key and the same request gets the stored answer without
 running again. The same key with a different request is refused (422); a repeat while the first
 is still running gets 409. 5xx answers are not stored, so a failed call can be retried.
+
+- Answers of ``/auth/*`` and ``/kyc/*`` (session tokens, personal data) are stored encrypted with
+  the KYC personal-data cipher, bound to the key and caller; nothing of them is kept in clear.
+- Multipart bodies are hashed part by part (names, filenames, content types, sha256 of each
+  part's bytes), not byte for byte: a retry with a new boundary is the same request.
+- Records expire after ``idempotency_ttl_s``; a record still "in progress" after
+  ``idempotency_stale_s`` (its request crashed) is stale and the key may run again.
+- A body larger than ``max_body`` is refused (413) before it is buffered whole.
+- The header is documented as a parameter of every state-changing operation (``document_header``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from anyio import to_thread
+from fastapi import FastAPI
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import Database
+from api.kyc.pii import PiiCipher, PiiDecryptError
 from api.models import IdempotencyRecord
 from api.problems import PROBLEM_JSON
+from api.requestid import current_request_id
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 128
+SENSITIVE_PREFIXES = ("/auth/", "/kyc/")
+"""Answers under these paths hold session tokens or personal data: stored encrypted only."""
+PURGE_EVERY_S = 60.0
+HEADER_DOC = ("Makes this call safe to retry: the first answer is stored under (key, caller) and a "
+              "repeat with the same key and request gets it back (Idempotent-Replayed: true) without "
+              "running again; the same key with a different request is a 422.")
 
 
-def _problem_bytes(status: int, title: str, detail: str) -> bytes:
-    return json.dumps({"type": "/problems/idempotency", "title": title, "status": status,
-                       "detail": detail}).encode()
+def _problem_bytes(status: int, title: str, detail: str, path: str = "") -> bytes:
+    body: dict[str, Any] = {"type": "/problems/idempotency", "title": title, "status": status,
+                            "detail": detail}
+    if path:
+        body["instance"] = path
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    return json.dumps(body).encode()
+
+
+_BOUNDARY = re.compile(rb'boundary="?([^";]+)"?', re.IGNORECASE)
+
+
+def body_digest(content_type: bytes, body: bytes) -> bytes:
+    """What identifies a request body: its bytes, or for multipart its parsed parts (each part's
+    headers and the sha256 of its bytes), so the random boundary a client picks does not count."""
+    if not content_type.lower().startswith(b"multipart/"):
+        return hashlib.sha256(body).digest()
+    match = _BOUNDARY.search(content_type)
+    if match is None:
+        return hashlib.sha256(body).digest()
+    delimiter = b"--" + match.group(1)
+    digest = hashlib.sha256(b"multipart")
+    for raw in body.split(delimiter)[1:]:
+        if raw.startswith(b"--"):
+            break  # the closing delimiter
+        part = raw[2:] if raw.startswith(b"\r\n") else raw
+        head, _, content = part.partition(b"\r\n\r\n")
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        headers = sorted(line.strip().lower() for line in head.split(b"\r\n") if line.strip())
+        digest.update(b"\n".join(headers) + b"\n" + hashlib.sha256(content).digest())
+    return digest.digest()
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, db: Database) -> None:
+    def __init__(self, app: ASGIApp, db: Database, cipher: PiiCipher | None = None, *,
+                 ttl_s: int = 86_400, stale_s: int = 300, max_body: int | None = None) -> None:
         self.app = app
         self.db = db
+        self.cipher = cipher
+        self.ttl = timedelta(seconds=ttl_s)
+        self.stale = timedelta(seconds=stale_s)
+        self.max_body = max_body
+        self._purged_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
@@ -48,19 +107,33 @@ class IdempotencyMiddleware:
                 400, "Bad Idempotency-Key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters"))
             return
 
+        too_large = _problem_bytes(
+            413, "Request too large",
+            f"the request body is larger than {self.max_body} bytes: send a smaller file", scope["path"])
+        declared = headers.get(b"content-length", b"")
+        if self.max_body is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._answer(send, 413, PROBLEM_JSON, too_large)
+            return
         chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if self.max_body is not None and size > self.max_body:
+                await self._answer(send, 413, PROBLEM_JSON, too_large)
+                return
+            chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         principal = hashlib.sha256(headers.get(b"authorization", b"anonymous")).hexdigest()
         request_hash = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"?"
-            + scope.get("query_string", b"") + b"\n" + body
+            + scope.get("query_string", b"") + b"\n"
+            + body_digest(headers.get(b"content-type", b""), body)
         ).hexdigest()
 
         outcome = await to_thread.run_sync(self._claim, key, principal, scope, request_hash)
@@ -102,12 +175,18 @@ class IdempotencyMiddleware:
     def _claim(self, key: str, principal: str, scope: Scope,
                request_hash: str) -> tuple[int, str, bytes] | None:
         """Insert an in-progress record, or return the stored answer to replay."""
+        now = datetime.now(UTC)
+        self._purge(now)
         with self.db.session() as s:
             existing = s.get(IdempotencyRecord, (key, principal))
+            if existing is not None and self._expired(existing, now):
+                s.delete(existing)  # expired, or in progress so long that its request died
+                s.flush()
+                existing = None
             if existing is None:
                 s.add(IdempotencyRecord(key=key, principal=principal, method=scope["method"],
                                         path=scope["path"], request_hash=request_hash,
-                                        created_at=datetime.now(UTC)))
+                                        created_at=now))
                 try:
                     s.flush()
                 except IntegrityError:
@@ -124,8 +203,33 @@ class IdempotencyMiddleware:
                 return 409, PROBLEM_JSON, _problem_bytes(
                     409, "Request in progress",
                     "a request with this Idempotency-Key is still running; retry later")
-            return existing.status_code, existing.content_type or "application/json", \
-                existing.response_body or b""
+            stored = existing.response_body or b""
+            if _sensitive(existing.path) and stored:
+                if self.cipher is None:  # cannot happen: such answers are only stored with a cipher
+                    return 409, PROBLEM_JSON, _problem_bytes(
+                        409, "Stored answer unreadable", "send the request with a new Idempotency-Key")
+                try:
+                    stored = self.cipher.decrypt_bytes(stored, bound_to=_binding(key, principal))
+                except PiiDecryptError:
+                    return 409, PROBLEM_JSON, _problem_bytes(
+                        409, "Stored answer unreadable",
+                        "the answer stored under this Idempotency-Key cannot be decrypted (the key "
+                        "was rotated); send the request with a new key")
+            return existing.status_code, existing.content_type or "application/json", stored
+
+    def _expired(self, record: IdempotencyRecord, now: datetime) -> bool:
+        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        if record.status_code is None:
+            return now - created > self.stale
+        return now - created > self.ttl
+
+    def _purge(self, now: datetime) -> None:
+        """Delete expired records, at most once a minute (the table stays as small as a day's keys)."""
+        if time.monotonic() - self._purged_at < PURGE_EVERY_S:
+            return
+        self._purged_at = time.monotonic()
+        with self.db.session() as s:
+            s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - self.ttl))
 
     def _finish(self, key: str, principal: str, status: int, content_type: str, body: bytes) -> None:
         with self.db.session() as s:
@@ -137,14 +241,52 @@ class IdempotencyMiddleware:
                 return
             record.status_code = status
             record.content_type = content_type
-            record.response_body = body
+            if not _sensitive(record.path):
+                record.response_body = body
+            elif self.cipher is None:
+                s.delete(record)  # never kept in clear: without a cipher, not kept at all
+            else:
+                record.response_body = (self.cipher.encrypt_bytes(body, bound_to=_binding(key, principal))
+                                        if body else None)
 
     @staticmethod
     async def _answer(send: Send, status: int, content_type: str, body: bytes,
                       replayed: bool = False) -> None:
         headers = [(b"content-type", content_type.encode()),
                    (b"content-length", str(len(body)).encode())]
-        if replayed and status < 400:
+        if replayed:
             headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _sensitive(path: str) -> bool:
+    return path.startswith(SENSITIVE_PREFIXES)
+
+
+def _binding(key: str, principal: str) -> str:
+    return f"idempotency:{principal}:{key}"
+
+
+def document_header(app: FastAPI) -> None:
+    """Add the ``Idempotency-Key`` header parameter to every state-changing operation of the schema."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                if method.upper() not in STATE_CHANGING:
+                    continue
+                params = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in params):
+                    params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                                   "description": HEADER_DOC,
+                                   "schema": {"type": "string", "minLength": 1,
+                                              "maxLength": MAX_KEY_LENGTH}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -176,3 +176,14 @@ class CollectionPolicyRow(Base):
     secondary_sales: Mapped[bool] = mapped_column(default=True)
     gift_holding_s: Mapped[int] = mapped_column(Integer, default=0)
     halted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MarketSyncRow(Base):
+    """How far the order book and the fill breaker have followed the index, per chain: the last
+    ``chain_events.id`` they applied (api/market_sync.py)."""
+
+    __tablename__ = "market_sync"
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

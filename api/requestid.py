@@ -31,6 +31,38 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+"""The API's log line: every line written while a request runs names its id."""
+
+_installed = False
+
+
+def install_request_id_logging(configure_root: bool = False) -> None:
+    """Give every log record a ``request_id`` (the running request's, ``-`` outside one), whatever
+    logger or handler it goes through: the record factory is wrapped once per process (a filter on
+    one logger would miss its children). With ``configure_root`` (``api run``), the root handlers
+    also get ``LOG_FORMAT`` and the filter, so the id is printed."""
+    global _installed
+    if not _installed:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            record.request_id = _request_id.get() or "-"
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+    if configure_root:
+        root = logging.getLogger()
+        if not root.handlers:
+            root.addHandler(logging.StreamHandler())
+        for handler in root.handlers:
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
+            if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+                handler.addFilter(RequestIdFilter())
+
+
 class RequestIdMiddleware:
     """Pure ASGI middleware (works with streaming bodies)."""
 
@@ -59,7 +91,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unhandled error on %s %s (request %s)", scope.get("method"),
+                          scope.get("path"), rid)
             if started:
                 raise
             body = json.dumps({

@@ -42,6 +42,11 @@ class ApiSettings(BaseSettings):
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
 
+    idempotency_ttl_s: int = Field(default=86_400, gt=0)
+    """How long an Idempotency-Key's stored answer is replayed; afterwards the key is free again."""
+    idempotency_stale_s: int = Field(default=300, gt=0)
+    """A keyed request still in progress after this long crashed: its key may run again."""
+
     role_grants: dict[str, list[str]] = Field(default_factory=dict)
     """Roles granted at login, by DID or address, as JSON:
     ``{"did:pkh:eip155:31337:0xAbc...": ["kyc_officer", "operator"]}``."""

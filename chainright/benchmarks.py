@@ -166,11 +166,53 @@ def _hammer(base: str, paths: list[str], seconds: float, clients: int = 4) -> fl
     return sum(counts) / elapsed
 
 
+BOOK_SIZE = 200
+"""Open listings seeded before the read benchmark: GET /market/orders answers a full page (100)."""
+
+
+def _seed_order_book(db: Database, nft: Any, first: int, count: int, chain_id: int, market: str) -> int:
+    """``count`` signed listings by the holder, stored as POST /market/orders stores them (the
+    receipt checks are what the write benchmark measures; here only the reads count)."""
+    from datetime import UTC, datetime
+
+    from api.models import MarketOrder
+    from chain.orders import MarketDomain, listing, sign_order
+
+    seller = dev_account(1)
+    domain = MarketDomain(chain_id, market)
+    now = int(time.time())
+    with db.session() as session:
+        for token_id in range(first, first + count):
+            order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=10**15,
+                            start=now - 60, expiry=now + 86_400, counter=0)
+            signed = sign_order(order, domain, seller)
+            session.add(MarketOrder(
+                order_hash="0x" + signed.order_hash.hex(), chain_id=chain_id, side="listing",
+                signer=order.signer,
+                token=order.token, token_id=str(token_id), standard=int(order.standard), quantity="1",
+                unit_price=str(order.unit_price), currency=order.currency, start=order.start,
+                expiry=order.expiry, salt=str(order.salt), counter="0",
+                signature="0x" + signed.signature.hex(), status="open", created_at=datetime.now(UTC)))
+    return count
+
+
+class _NoStore(dict[Any, Any]):
+    """A provenance cache that never keeps anything: every read builds the story."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        return None
+
+
 def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
                     seconds: float = 5.0) -> dict[str, Any]:
-    """Provenance and listing reads of the real API (alternating) beside a bare FastAPI endpoint,
-    measured in one run with the same clients."""
-    nft, token = collection_with_tokens(platform, artifacts, 5, "api")
+    """Reads of the real API beside a bare FastAPI endpoint, with the same clients in one run,
+    per endpoint and as a ratio each: the order book (``BOOK_SIZE`` open listings; a page of
+    100), a token's provenance served from the process cache (a hit: one checkpoint query) and
+    with the cache off (the story built from the index every time). ``api_reads_per_s``
+    alternates the order book and the uncached story."""
+    from api.routers import provenance
+
+    nft, token = collection_with_tokens(platform, artifacts, BOOK_SIZE + 1, "api")
     web3 = connect(platform.settings.spec("home"))
     creator = TxSender(web3, dev_account(1))
     buyer = dev_account(2).address
@@ -183,6 +225,7 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     indexer = Indexer(web3, 31337, IndexStore(db.engine), decoder, rules=CHILD_RULES)
     indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
     indexer.run_until_caught_up()
+    book = _seed_order_book(db, nft, token + 1, BOOK_SIZE, 31337, platform.address("Marketplace"))
     app = create_app(ApiSettings(environment="test", data_dir=data_dir), db=db,
                      chain_settings=platform.settings)
     bare = FastAPI()
@@ -191,19 +234,35 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     def ping() -> dict[str, str]:
         return {"status": "ok"}
 
-    reads = [f"/provenance/31337/{nft.address}/{token}",
-             f"/market/orders?chain_id=31337&token={nft.address}&status=open"]
+    story = f"/provenance/31337/{nft.address}/{token}"
+    orders = f"/market/orders?chain_id=31337&token={nft.address}&status=open"
+    runs: list[tuple[str, FastAPI, list[str], bool]] = [
+        ("bare_fastapi_per_s", bare, ["/ping"], True),
+        ("api_orders_per_s", app, [orders], True),
+        ("api_provenance_cached_per_s", app, [story], True),
+        ("api_provenance_uncached_per_s", app, [story], False),
+        ("api_reads_per_s", app, [orders, story], False),
+    ]
     results: dict[str, Any] = {}
-    for name, target, paths in (("bare_fastapi_per_s", bare, ["/ping"]), ("api_reads_per_s", app, reads)):
-        server, thread, base = _serve(target)
-        try:
-            say(f"api bench: {name} for {seconds:g}s")
-            results[name] = round(_hammer(base, paths, seconds), 1)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-    results["api_ratio"] = round(results["api_reads_per_s"] / results["bare_fastapi_per_s"], 3)
-    results["api_read_paths"] = reads
+    cache = provenance._CACHE
+    try:
+        for name, target, paths, cached in runs:
+            provenance._CACHE = cache if cached else _NoStore()
+            server, thread, base = _serve(target)
+            try:
+                say(f"api bench: {name} for {seconds:g}s")
+                results[name] = round(_hammer(base, paths, seconds), 1)
+            finally:
+                server.should_exit = True
+                thread.join(timeout=10)
+    finally:
+        provenance._CACHE = cache
+    bare_rate = results["bare_fastapi_per_s"]
+    for name in ("api_orders", "api_provenance_cached", "api_provenance_uncached"):
+        results[f"{name}_ratio"] = round(results[f"{name}_per_s"] / bare_rate, 3)
+    results["api_ratio"] = round(results["api_reads_per_s"] / bare_rate, 3)
+    results["api_read_paths"] = [orders, story]
+    results["api_order_book_open"] = book
     db.dispose()
     return results
 

@@ -229,6 +229,9 @@ def api_run(
         application = create_app(settings)
     except ApiError as exc:
         raise ChainError(str(exc)) from None
+    from api.requestid import install_request_id_logging
+
+    install_request_id_logging(configure_root=True)
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
@@ -300,7 +303,9 @@ def wallet_address(name: WalletOpt = "default") -> None:
         address = json.loads(path.read_text())["address"]
     except FileNotFoundError:
         raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
-    typer.echo("0x" + address.removeprefix("0x"))
+    from web3 import Web3
+
+    typer.echo(Web3.to_checksum_address("0x" + address.removeprefix("0x")))  # as `wallet new` printed it
     say(f"keystore: {path}")
 
 
@@ -314,6 +319,9 @@ def mint_cmd(
         help="Royalty receiver: a 30/40/30 split RIGHTS_HOLDER,ISSUER,CHANNEL.")] = None,
     royalty_bps: Annotated[int, typer.Option(help="Royalty on every sale, basis points.")] = 500,
     quantity: Annotated[int, typer.Option(help="> 1 mints an edition.")] = 1,
+    license_template: Annotated[str | None, typer.Option(
+        "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
+    license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
     chain: ChainOpt = "home",
     api: ApiOpt = "http://127.0.0.1:8000",
     wallet_name: WalletOpt = "default",
@@ -358,6 +366,11 @@ def mint_cmd(
         receipt = wallet.send(web3, client.mint_tx(asset["cid"], collection, quantity))
         say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
             f"gas {receipt['gasUsed']})")
+        if license_template is not None:
+            from chainright.mint_license import minted_token_ids, publish_license
+
+            publish_license(client, wallet, web3, collection, minted_token_ids(web3, collection, receipt),
+                            license_template, license_fee, say)
         typer.echo(f"{collection}\t{asset['cid']}")
     except ApiError as exc:
         raise ChainError(str(exc)) from None
@@ -539,13 +552,19 @@ def indexer_run(
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     indexers = build_indexers(settings, db.engine, Artifacts.load(), which=chain, progress=say)
+    from api.gateway import ChainGateway
+    from api.market_sync import indexer_follower
+
+    market = indexer_follower(db, ChainGateway(settings))  # order book + fill breaker follow the index
     if once:
         total = sum(ix.run_until_caught_up() for ix in indexers)
+        for ix in indexers:
+            market(ix.chain_id)
         say(f"indexed {total} new events; caught up")
         return
     say("indexing; press Ctrl-C to stop")
     with _wait_for_stop_signal() as stop:
-        follow(indexers, stop, on_error=lambda ix, exc: say(f"{ix.tag}: {exc} (retrying)"))
+        follow(indexers, stop, on_error=lambda ix, exc: say(f"{ix.tag}: {exc} (retrying)"), after_step=market)
 
 
 # --------------------------------------------------------------------------------------------

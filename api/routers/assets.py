@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
@@ -17,7 +17,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from api.deps import DbSession, KycVerifiedUser, Settings
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
-from api.types import Cid, checksum_address
+from api.types import MAX_CHAIN_ID, Cid, checksum_address
 from chain.cid import cid_to_bytes
 from chain.tx import ErrorDecoder, _revert_data
 
@@ -224,3 +224,89 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
     return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=collection.address,
                       data=data, gas=gas)
 
+
+
+# ---------------------------------------------------------------- license terms
+
+LICENSE_TEMPLATES: dict[str, dict[str, Any]] = {
+    "personal": {"commercialUse": False, "derivativesAllowed": False, "attributionRequired": True,
+                 "transferable": False, "revocable": True, "derivativeRevenueShareBps": 0, "duration": 0,
+                 "text": "Chainright personal license: private, non-commercial use of the work; no "
+                         "derivatives; credit the creator; not transferable; perpetual unless revoked."},
+    "commercial": {"commercialUse": True, "derivativesAllowed": False, "attributionRequired": True,
+                   "transferable": True, "revocable": False, "derivativeRevenueShareBps": 0,
+                   "duration": 365 * 86_400,
+                   "text": "Chainright commercial license: commercial use of the work for one year; no "
+                           "derivatives; credit the creator; transferable."},
+    "remix": {"commercialUse": True, "derivativesAllowed": True, "attributionRequired": True,
+              "transferable": True, "revocable": False, "derivativeRevenueShareBps": 1_000, "duration": 0,
+              "text": "Chainright remix license: commercial use and derivative works; credit the creator; "
+                      "10% of derivative revenue goes to the creator; perpetual."},
+}
+"""What ``chainright mint --license TEMPLATE`` offers; the legal text is stored by CID."""
+
+
+class LicenseTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    collection: str
+    token_ids: list[Annotated[int, Field(ge=0, le=2**256 - 1)]] = Field(min_length=1, max_length=50)
+    template: Literal["personal", "commercial", "remix"]
+    fee_wei: int = Field(default=0, ge=0, le=2**256 - 1, description="What a licensee pays, in wei")
+
+    @field_validator("collection")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return checksum_address(value)
+
+
+class LicenseTxOut(BaseModel):
+    terms_hash: str
+    terms: dict[str, Any]
+    legal_text_cid: str
+    publish: UnsignedTx | None = Field(description="Send first; null when these terms are already published")
+    attach: list[UnsignedTx] = Field(
+        description="Then one per token (simulated once the terms are published)")
+
+
+@router.post("/licenses/tx", response_model=LicenseTxOut,
+             summary="The transactions that publish a license template's terms and attach them to your works")
+def license_tx(body: LicenseTxIn, user: KycVerifiedUser, request: Request) -> LicenseTxOut:
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    sender = Web3.to_checksum_address(user.address)
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    template = LICENSE_TEMPLATES[body.template]
+    legal = _store(request).add(str(template["text"]).encode())
+    flags = ("commercialUse", "derivativesAllowed", "attributionRequired", "transferable", "revocable",
+             "derivativeRevenueShareBps", "duration")
+    terms: tuple[Any, ...] = (*(template[name] for name in flags), body.fee_wei, [], legal.cid)
+    licensing = gateway.contract(body.chain_id, "Licensing")
+    terms_hash = bytes(licensing.functions.hashTerms(terms).call())
+    published = bool(licensing.functions.isPublished(terms_hash).call())
+    publish = None
+    if not published:
+        data = licensing.encode_abi("publishTerms", args=[terms])
+        publish = UnsignedTx(chain_id=body.chain_id, **{"from": sender}, to=licensing.address, data=data,
+                             gas=_simulate(request, body.chain_id, sender, licensing.address, data))
+    nft = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
+    attach = []
+    for token_id in body.token_ids:
+        try:
+            owner = Web3.to_checksum_address(nft.functions.ownerOf(token_id).call())
+        except (ContractLogicError, ContractCustomError):
+            raise UnprocessableError(
+                f"token {token_id} of {body.collection} does not exist: mint it first") from None
+        if owner != sender:
+            raise ForbiddenError(f"only the work's owner attaches its license terms; token {token_id} is "
+                                 f"held by {owner}")
+        attached = licensing.functions.attachedTerms(body.collection, token_id).call()
+        if terms_hash in [bytes(h) for h in attached]:
+            continue
+        data = licensing.encode_abi("attachTerms", args=[body.collection, token_id, terms_hash])
+        gas = _simulate(request, body.chain_id, sender, licensing.address, data) if published else None
+        attach.append(UnsignedTx(chain_id=body.chain_id, **{"from": sender}, to=licensing.address, data=data,
+                                 gas=gas))
+    shown = {k: v for k, v in template.items() if k != "text"} | {"fee": str(body.fee_wei)}
+    return LicenseTxOut(terms_hash="0x" + terms_hash.hex(), terms=shown, legal_text_cid=legal.cid,
+                        publish=publish, attach=attach)

@@ -1,5 +1,7 @@
 """Market: wallet-signed orders verified on receipt, listed and filtered, cancelled, filled by the
 buyer's wallet; the price circuit breaker and the jurisdiction policy applied at order creation.
+The book follows the index (api/market_sync.py): orders become filled, cancelled or stale, and
+a fill that moves the price too far halts the collection.
 
 A circuit-breaker halt is pushed to the marketplace contract (``setHalted``, RISK role held by
 the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends.
@@ -20,9 +22,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.breaker import BreakerPolicy, BreakerState, Trade, decide
+from api.breaker import BreakerState, Trade, decide
 from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_role
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.market_sync import (
+    PolicyIn,
+    aware,
+    follow_all,
+    follow_chain,
+    lift_expired_halt,
+    policy_of,
+    send_operator_tx,
+    set_halted_on_chain,
+)
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.routers.assets import UnsignedTx
 from api.types import MAX_CHAIN_ID, Address, checksum_address
@@ -101,43 +113,10 @@ class FillIn(BaseModel):
     amount: int = Field(default=1, gt=0, le=MAX_UINT256)
 
 
-class PolicyIn(BaseModel):
-    reference_fills: int = Field(default=20, ge=1, le=1000)
-    operator_reference: int | None = Field(default=None, gt=0)
-    band_bps: int = Field(default=2000, gt=0, lt=10_000)
-    move_bps: int = Field(default=3000, gt=0)
-    move_window_s: int = Field(default=600, gt=0)
-    max_rejections: int = Field(default=5, ge=1)
-    rejection_window_s: int = Field(default=300, gt=0)
-    cooldown_s: int = Field(default=900, gt=0)
-    secondary_sales: bool = True
-    gift_holding_s: int = Field(default=0, ge=0)
-
-
 class BreakerView(BaseModel):
     policy: PolicyIn
     halted_until: datetime | None
     decisions: list[dict[str, Any]]
-
-
-def _policy_of(row: CollectionPolicyRow | None) -> tuple[PolicyIn, BreakerPolicy]:
-    data = PolicyIn(**json.loads(row.breaker)) if row else PolicyIn()
-    if row is not None:
-        data.secondary_sales, data.gift_holding_s = row.secondary_sales, row.gift_holding_s
-    return data, BreakerPolicy(
-        reference_fills=data.reference_fills,
-        operator_reference=data.operator_reference,
-        band_bps=data.band_bps,
-        move_bps=data.move_bps,
-        move_window=timedelta(seconds=data.move_window_s),
-        max_rejections=data.max_rejections,
-        rejection_window=timedelta(seconds=data.rejection_window_s),
-        cooldown=timedelta(seconds=data.cooldown_s),
-    )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _trades(db: Session, chain_id: int, collection: str, currency: str, limit: int) -> list[Trade]:
@@ -168,42 +147,14 @@ def _trades(db: Session, chain_id: int, collection: str, currency: str, limit: i
     return trades
 
 
-def _set_halted_on_chain(request: Request, chain_id: int, collection: str, halted: bool) -> str:
-    from eth_account import Account
-
-    from chain.tx import TxSender
-
-    gateway = request.app.state.gateway
-    gateway.require_progress(chain_id)
-    market = gateway.contract(chain_id, "Marketplace")
-    key = gateway.settings.deployer_key.get_secret_value()
-    sender = TxSender(gateway.web3(chain_id), Account.from_key(key))
-    receipt = sender.transact(sender.call_tx(market.functions.setHalted(collection, halted)))
-    return "0x" + bytes(receipt["transactionHash"]).hex()
-
-
 def _breaker_check(
     request: Request, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
 ) -> None:
     """``row``: the collection's policy row as just read (None when it has none)."""
     now = datetime.now(UTC)
-    _, policy = _policy_of(row)
-    halted_until = _aware(row.halted_until) if row else None
-    if halted_until is not None and now >= halted_until:
-        _set_halted_on_chain(request, chain_id, order.token, False)
-        assert row is not None
-        row.halted_until = None
-        db.add(
-            BreakerDecisionRow(
-                chain_id=chain_id,
-                collection=order.token,
-                at=now,
-                price="0",
-                action="resume",
-                reason="cooldown over: trading resumed (contract halt lifted)",
-            )
-        )
-        halted_until = None
+    _, policy = policy_of(row)
+    lift_expired_halt(request.app.state.gateway, db, chain_id, order.token, row, now)
+    halted_until = aware(row.halted_until) if row else None
     rejections = db.execute(
         select(BreakerDecisionRow.at).where(
             BreakerDecisionRow.chain_id == chain_id,
@@ -214,7 +165,7 @@ def _breaker_check(
     ).scalars()
     state = BreakerState(
         trades=_trades(db, chain_id, order.token, order.currency, policy.reference_fills),
-        rejections=tuple(a for a in (_aware(r) for r in rejections) if a is not None),
+        rejections=tuple(a for a in (aware(r) for r in rejections) if a is not None),
         halted_until=halted_until,
     )
     decision = decide(state, order.unit_price, policy, now)
@@ -247,7 +198,7 @@ def _breaker_check(
             )
             db.add(row)
         row.halted_until = decision.halt_until
-        tx = _set_halted_on_chain(request, chain_id, order.token, True)
+        tx = set_halted_on_chain(request.app.state.gateway, chain_id, order.token, True)
         db.commit()
         raise UnprocessableError(
             f"circuit breaker tripped: {decision.reason}",
@@ -286,18 +237,35 @@ def _holder_check(request: Request, order: Order, chain_id: int) -> None:
 def _jurisdiction_check(
     request: Request, order: Order, chain_id: int, row: CollectionPolicyRow | None
 ) -> None:
-    if row is None or row.secondary_sales or order.side is not OrderSide.LISTING:
+    """A collection that forbids secondary sales: only its creator sells, whether by listing or by
+    accepting an offer (an offer on a token someone else holds would be a secondary sale)."""
+    if row is None or row.secondary_sales:
         return
-    owner = (
-        request.app.state.gateway.contract(chain_id, "CreatorCollection", order.token)
-        .functions.owner()
-        .call()
-    )
-    if Web3.to_checksum_address(owner) != order.signer:
+    gateway = request.app.state.gateway
+    creator = Web3.to_checksum_address(
+        gateway.contract(chain_id, "CreatorCollection", order.token).functions.owner().call())
+    rule = ("this collection's jurisdiction policy forbids secondary sales: only the creator may sell; "
+            f"holders may give the token away (POST /market/gift-tx) after {row.gift_holding_s} s of holding")
+    if order.side is OrderSide.LISTING:
+        if order.signer != creator:
+            raise UnprocessableError(rule)
+        return
+    try:
+        if order.standard is TokenStandard.ERC721:
+            holder = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
+            creator_sells = Web3.to_checksum_address(holder) == creator
+        else:
+            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
+                                   [creator, order.token_id])
+            creator_sells = int(balance) >= order.quantity
+    except ApiError:
+        raise
+    except Exception:
         raise UnprocessableError(
-            "this collection's jurisdiction policy forbids secondary sales: only the creator may list; "
-            f"holders may give the token away after {row.gift_holding_s} s of holding"
-        )
+            f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
+            "make offers on a token that exists") from None
+    if not creator_sells:
+        raise UnprocessableError(f"offer refused: the creator does not hold token {order.token_id}; {rule}")
 
 
 MAX_BATCH_ORDERS = 50
@@ -384,6 +352,7 @@ def _admit(
     summary="Submit a wallet-signed listing or offer (verified on receipt)",
 )
 def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
+    follow_chain(request.app.state.db, request.app.state.gateway, body.chain_id)  # the breaker sees fills
     row = _admit(body, user.address, db, request, _Verifier(request))
     return OrderOut.model_validate(row, from_attributes=True)
 
@@ -419,6 +388,8 @@ def create_orders(
     whose price the breaker refuses does not block the others, exactly as if it had been posted
     alone), in the order given; a later duplicate of an earlier item is refused with 409."""
     verifier = _Verifier(request)
+    for chain_id in sorted({item.chain_id for item in body.orders}):
+        follow_chain(request.app.state.db, request.app.state.gateway, chain_id)
     results: list[OrderResult] = []
     for index, item in enumerate(body.orders):
         try:
@@ -442,16 +413,24 @@ def create_orders(
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
 
 
-@router.get("/orders", response_model=list[OrderOut], summary="Orders, filtered")
+@router.get("/orders", response_model=list[OrderOut],
+            summary="Orders, filtered; their status follows the chain (filled, cancelled, stale: the "
+            "seller no longer holds the token)")
 def list_orders(
     db: DbSession,
+    request: Request,
     chain_id: Annotated[int | None, Query(gt=0, le=MAX_CHAIN_ID)] = None,
     token: Address | None = None,
     token_id: Annotated[int | None, Query(ge=0)] = None,
     side: Literal["listing", "offer"] | None = None,
-    status: Literal["open", "cancelled", "filled"] | None = "open",
+    status: Literal["open", "cancelled", "filled", "stale"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[OrderOut]:
+    gateway = request.app.state.gateway
+    if chain_id is not None:
+        follow_chain(request.app.state.db, gateway, chain_id)
+    else:
+        follow_all(request.app.state.db, gateway)
     query = select(MarketOrder).order_by(MarketOrder.created_at.desc()).limit(limit)
     if chain_id is not None:
         query = query.where(MarketOrder.chain_id == chain_id)
@@ -517,8 +496,7 @@ def fill_tx(
     order_hash: str, body: FillIn, user: KycVerifiedUser, db: DbSession, request: Request
 ) -> UnsignedTx:
     row = _order_row(db, order_hash)
-    if row.status != "open":
-        raise ConflictError(f"order {order_hash} is {row.status}")
+    _prepare_fill(request, db, [row])
     if row.side != "listing":
         raise UnprocessableError(
             "offers are filled by the token's owner with fillOffer; this builds listings"
@@ -562,9 +540,8 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, reque
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     rows = [_order_row(db, item.order_hash) for item in body.items]
+    _prepare_fill(request, db, rows, batch=True)
     for item, row in zip(body.items, rows, strict=True):
-        if row.status != "open":
-            raise ConflictError(f"order {item.order_hash} is {row.status}: remove it from the batch")
         if row.side != "listing":
             raise UnprocessableError(f"order {item.order_hash} is an offer: a batch buys listings only")
     chains = {row.chain_id for row in rows}
@@ -590,6 +567,27 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, reque
     return UnsignedTx(
         chain_id=chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
+
+
+def _prepare_fill(request: Request, db: Session, rows: list[MarketOrder], batch: bool = False) -> None:
+    """Before building a fill: the book follows the chain (a sold, cancelled or stale order is
+    refused), and a halt whose cooldown is over is lifted on chain, so buying an existing listing
+    works again without waiting for a new order."""
+    gateway = request.app.state.gateway
+    for chain_id in sorted({row.chain_id for row in rows}):
+        follow_chain(request.app.state.db, gateway, chain_id)
+    for row in rows:
+        db.refresh(row)
+        tail = ": remove it from the batch" if batch else ""
+        if row.status == "stale":
+            raise ConflictError(
+                f"order {row.order_hash} is stale: the seller {row.signer} no longer holds token "
+                f"{row.token_id} of {row.token}, so it cannot be filled{tail}; pick another listing",
+                order_status="stale")
+        if row.status != "open":
+            raise ConflictError(f"order {row.order_hash} is {row.status}{tail}")
+    for chain_id, token in sorted({(row.chain_id, row.token) for row in rows}):
+        lift_expired_halt(gateway, db, chain_id, token, db.get(CollectionPolicyRow, (chain_id, token)))
 
 
 def _check_value(value: int) -> None:
@@ -652,8 +650,10 @@ def set_policy(
     body: PolicyIn,
     risk: Risk,
     db: DbSession,
+    request: Request,
 ) -> BreakerView:
     address = collection  # Address: already checksummed at the edge
+    _push_policy(request, chain_id, address, body)
     row = db.get(CollectionPolicyRow, (chain_id, address))
     if row is None:
         row = CollectionPolicyRow(
@@ -667,6 +667,25 @@ def set_policy(
     return get_policy(chain_id, address, db)
 
 
+def _push_policy(request: Request, chain_id: int, collection: str, body: PolicyIn) -> None:
+    """What the chain enforces of a policy: the identity requirement, and the ETH price band
+    around the operator's reference (cleared without one). Only changes are sent."""
+    gateway = request.app.state.gateway
+    market = gateway.contract(chain_id, "Marketplace")
+    _, identity_required = gateway.view(chain_id, market.address, "Marketplace", "collectionPolicy",
+                                        [collection])
+    required = body.identity_required
+    if bool(identity_required) != required:
+        send_operator_tx(gateway, chain_id, lambda f: f.setIdentityRequired(collection, required))
+    reference = body.operator_reference if body.enforce_band_on_chain and body.operator_reference else 0
+    width = body.band_bps if reference else 0
+    wanted = (0, MAX_UINT256) if not reference else (
+        reference * (10_000 - width) // 10_000, reference * (10_000 + width) // 10_000)
+    if tuple(int(v) for v in gateway.view(chain_id, market.address, "Marketplace", "priceBand",
+                                          [collection, ETH])) != wanted:
+        send_operator_tx(gateway, chain_id, lambda f: f.setPriceBand(collection, ETH, reference, width))
+
+
 @router.get(
     "/breaker/{chain_id}/{collection}",
     response_model=BreakerView,
@@ -677,7 +696,7 @@ def get_policy(
 ) -> BreakerView:
     address = collection  # Address: already checksummed at the edge
     row = db.get(CollectionPolicyRow, (chain_id, address))
-    policy, _ = _policy_of(row)
+    policy, _ = policy_of(row)
     decisions = db.execute(
         select(BreakerDecisionRow)
         .where(BreakerDecisionRow.chain_id == chain_id, BreakerDecisionRow.collection == address)
@@ -686,9 +705,80 @@ def get_policy(
     ).scalars()
     return BreakerView(
         policy=policy,
-        halted_until=_aware(row.halted_until) if row else None,
+        halted_until=aware(row.halted_until) if row else None,
         decisions=[
             {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason}
             for d in decisions
         ],
     )
+
+
+class GiftTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    token: Address
+    token_id: int = Field(ge=0, le=MAX_UINT256)
+    to: Address
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    quantity: int = Field(default=1, gt=0, le=MAX_UINT256)
+
+
+def _acquired_at(db: Session, chain_id: int, token: str, token_id: int, holder: str) -> datetime | None:
+    """When ``holder`` last received the token, as the index saw it (None: not indexed yet)."""
+    rows = db.execute(
+        select(chain_events.c.args, chain_events.c.block_time)
+        .where(chain_events.c.chain_id == chain_id, chain_events.c.ref_address == token,
+               chain_events.c.token_id == str(token_id),
+               chain_events.c.event.in_(("Transfer", "TransferSingle")))
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+    )
+    for args_text, block_time in rows:
+        if Web3.to_checksum_address(json.loads(args_text)["to"]) == holder:
+            return datetime.fromtimestamp(block_time or 0, UTC)
+    return None
+
+
+@router.post(
+    "/gift-tx",
+    response_model=UnsignedTx,
+    summary="The transaction that gives a token away, for the holder's wallet (the collection's "
+    "holding period applies)",
+)
+def gift_tx(body: GiftTxIn, user: KycVerifiedUser, db: DbSession, request: Request) -> UnsignedTx:
+    """A gift is a transfer without a sale. On a collection whose jurisdiction policy sets a
+    holding period, a holder other than the creator may give a token only once it has held it
+    that long (from the transfer that brought it, as indexed)."""
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    holder = Web3.to_checksum_address(user.address)
+    standard = TokenStandard.ERC721 if body.standard == "erc721" else TokenStandard.ERC1155
+    probe = Order(OrderSide.LISTING, holder, body.token, body.token_id, standard, body.quantity, 1, ETH,
+                  0, 1, 0, 0)
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    _holder_check(request, probe, body.chain_id)
+    row = db.get(CollectionPolicyRow, (body.chain_id, body.token))
+    if row is not None and row.gift_holding_s > 0:
+        creator = Web3.to_checksum_address(
+            gateway.contract(body.chain_id, "CreatorCollection", body.token).functions.owner().call())
+        if holder != creator:
+            since = _acquired_at(db, body.chain_id, body.token, body.token_id, holder)
+            if since is None:
+                raise ConflictError(
+                    f"the index has not seen your wallet receive token {body.token_id} yet, so its holding "
+                    "period cannot be checked: try again in a moment")
+            free_at = since + timedelta(seconds=row.gift_holding_s)
+            if datetime.now(UTC) < free_at:
+                raise UnprocessableError(
+                    f"this collection allows gifts only after {row.gift_holding_s} s of holding: you "
+                    f"received token {body.token_id} at {since.isoformat()}, so you can give it from "
+                    f"{free_at.isoformat()}",
+                    gift_allowed_from=free_at.isoformat())
+    contract = gateway.contract(body.chain_id, "CreatorCollection" if standard is TokenStandard.ERC721
+                                else "Editions1155", body.token)
+    args: list[Any] = [holder, body.to, body.token_id]
+    if standard is TokenStandard.ERC1155:
+        args += [body.quantity, b""]
+    data = contract.encode_abi("safeTransferFrom", args=args)
+    gas = _estimate(request, body.chain_id, holder, body.token, data, 0)
+    return UnsignedTx(chain_id=body.chain_id, **{"from": holder}, to=body.token, data=data, value="0x0",
+                      gas=gas)

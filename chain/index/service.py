@@ -46,13 +46,19 @@ def build_indexers(settings: ChainSettings, engine: Engine, artifacts: Artifacts
 
 
 def follow(indexers: Sequence[Indexer], stop: threading.Event, *, poll_s: float = 0.5,
-           on_error: Callable[[Indexer, ChainError], None] | None = None) -> None:
-    """Step every indexer until ``stop`` is set; a chain that goes away is reported and retried."""
+           on_error: Callable[[Indexer, ChainError], None] | None = None,
+           after_step: Callable[[int], None] | None = None) -> None:
+    """Step every indexer until ``stop`` is set; a chain that goes away is reported and retried.
+    ``after_step(chain_id)`` runs after each step that indexed something (readers that follow the
+    index, e.g. the API's order book and fill circuit breaker)."""
     while not stop.is_set():
         busy = False
         for indexer in indexers:
             try:
-                busy |= not indexer.step().idle
+                worked = not indexer.step().idle
+                busy |= worked
+                if worked and after_step is not None:
+                    after_step(indexer.chain_id)
             except ChainError as exc:
                 if on_error is not None:
                     on_error(indexer, exc)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 
 FLOAT_FIGURES = ("raw_tx_per_s", "e2e_sales_per_s", "e2e_ratio", "e2e_single_sales_per_s", "e2e_single_ratio",
                  "relay_latency_p50_s", "relay_latency_p95_s", "bridge_transfers_per_s", "indexer_events_per_s",
-                 "api_reads_per_s", "bare_fastapi_per_s", "api_ratio")
+                 "api_reads_per_s", "bare_fastapi_per_s", "api_ratio", "api_orders_per_s", "api_orders_ratio",
+                 "api_provenance_cached_per_s", "api_provenance_cached_ratio", "api_provenance_uncached_per_s",
+                 "api_provenance_uncached_ratio")
 
 
 def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
@@ -29,6 +31,9 @@ def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
         assert report[key] > 0, key
     assert report["e2e_ratio"] == round(report["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
     assert report["api_ratio"] == round(report["api_reads_per_s"] / report["bare_fastapi_per_s"], 3)
+    for read in ("api_orders", "api_provenance_cached", "api_provenance_uncached"):  # one ratio per endpoint
+        assert report[f"{read}_ratio"] == round(report[f"{read}_per_s"] / report["bare_fastapi_per_s"], 3)
+    assert report["api_order_book_open"] == 200  # the order book read is a populated one
     assert report["relay_latency_p50_s"] <= report["relay_latency_p95_s"]
     assert report["e2e_single_ratio"] == round(report["e2e_single_sales_per_s"] / report["raw_tx_per_s"], 4)
     assert report["e2e_sales"] == 6 and report["e2e_buyers"] == 2 and report["e2e_batch_size"] == 3

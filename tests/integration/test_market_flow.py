@@ -73,13 +73,7 @@ def market(deployed, database, tmp_path, artifacts):
 
 
 def _listing(m, token_id: int, price: int) -> dict:
-    now = int(time.time())
-    order = listing(seller=CREATOR.address, token=m["collection"], token_id=token_id, unit_price=price,
-                    start=now - 60, expiry=now + 3600, counter=0)
-    signed = sign_order(order, m["domain"], CREATOR)
-    return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
-            "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+    return _signed(m, token_id, price)[2]
 
 
 def test_collector_buys_and_the_royalty_lands_in_the_splitter(market):
@@ -312,3 +306,214 @@ def test_only_a_holder_can_list_so_strangers_cannot_halt_a_collection(market):
     # The breaker saw none of it: the holder still lists at the going price.
     r = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"])
     assert r.status_code == 201, r.text
+
+
+# ---------------------------------------------------------------- the book and the breaker follow the chain
+
+
+def _signed(m, token_id: int, price: int, counter: int | None = None, seller=CREATOR,
+            collection: str | None = None):
+    """A listing signed by ``seller`` (by default at its current on-chain counter: the chain is shared
+    by the module's tests, and one of them bumps the creator's counter)."""
+    if counter is None:
+        counter = _marketplace(m).functions.counterOf(seller.address).call()
+    now = int(time.time())
+    order = listing(seller=seller.address, token=collection or m["collection"], token_id=token_id,
+                    unit_price=price, start=now - 60, expiry=now + 3600, counter=counter)
+    signed = sign_order(order, m["domain"], seller)
+    body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+            "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
+            "salt": order.salt, "counter": counter, "signature": "0x" + signed.signature.hex()}
+    return order, signed, body
+
+
+def _index(m) -> None:
+    registry = DeploymentRegistry(m["deployed"].deployments_file)
+    artifacts = m["artifacts"]
+    indexer = Indexer(m["web3"], 31337, IndexStore(m["database"].engine),
+                      EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()}), rules=CHILD_RULES)
+    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
+    indexer.run_until_caught_up()
+
+
+def _marketplace(m):
+    return m["web3"].eth.contract(address=m["domain"].verifying_contract, abi=m["artifacts"].get("Marketplace").abi)
+
+
+def _revert_name(m, call) -> str:
+    """Run a direct contract call that must revert; the contract error's description."""
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    from chain.tx import ErrorDecoder, _revert_data
+
+    artifacts = m["artifacts"]
+    try:
+        call()
+    except (ContractCustomError, ContractLogicError) as exc:
+        return ErrorDecoder(artifacts.get(n).abi for n in artifacts.names()).describe(_revert_data(exc))
+    raise AssertionError("the call did not revert")
+
+
+def test_a_fill_that_moves_the_price_halts_and_a_fill_lifts_the_halt_after_the_cooldown(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    officer = login(client, OFFICER)
+    r = client.put(f"/market/breaker/31337/{m['collection']}", json={"move_bps": 1000, "cooldown_s": 4},
+                   headers=officer)
+    assert r.status_code == 200, r.text
+    hashes = [client.post("/market/orders", json=_signed(m, t, p)[2], headers=m["creator"]).json()["order_hash"]
+              for t, p in ((1, PRICE), (2, 2 * PRICE), (3, PRICE))]
+    collector = verified_login(client, COLLECTOR)
+    for order_hash in hashes[:2]:  # a sale at the price, then one at twice the price
+        tx = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=collector)
+        assert tx.status_code == 200, tx.text
+        assert send(web3, COLLECTOR, tx.json())["status"] == 1
+    marketplace = _marketplace(m)
+    assert marketplace.functions.collectionPolicy(m["collection"]).call()[0] is False  # not indexed yet
+
+    _index(m)
+    filled = client.get("/market/orders", params={"token": m["collection"], "status": "filled"}).json()
+    assert sorted(o["order_hash"] for o in filled) == sorted(hashes[:2])
+    assert marketplace.functions.collectionPolicy(m["collection"]).call()[0] is True  # halted on chain
+    view = client.get(f"/market/breaker/31337/{m['collection']}").json()
+    halt = [d for d in view["decisions"] if d["action"] == "halt"]
+    assert len(halt) == 1 and "moved the price 100.0%" in halt[0]["reason"]
+    refused = client.post(f"/market/orders/{hashes[2]}/fill-tx", json={"amount": 1}, headers=collector)
+    assert refused.status_code == 422 and "CollectionHalted" in refused.json()["detail"]
+
+    from datetime import datetime
+
+    until = datetime.fromisoformat(view["halted_until"])
+    time.sleep(max(0.0, until.timestamp() - time.time()) + 0.3)
+    resumed = client.post(f"/market/orders/{hashes[2]}/fill-tx", json={"amount": 1}, headers=collector)
+    assert resumed.status_code == 200, resumed.text  # the fill route lifted the halt, no new order needed
+    assert marketplace.functions.collectionPolicy(m["collection"]).call()[0] is False
+    assert send(web3, COLLECTOR, resumed.json())["status"] == 1
+    actions = [d["action"] for d in client.get(f"/market/breaker/31337/{m['collection']}").json()["decisions"]]
+    assert "resume" in actions
+
+
+def test_a_gated_collection_refuses_an_unverified_buyers_direct_fill_and_the_band_holds_on_chain(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    from chain.tx import TxSender
+
+    marketplace = _marketplace(m)
+    registry = DeploymentRegistry(m["deployed"].deployments_file).address(31337, "IdentityRegistry")
+    if marketplace.functions.identityRegistry().call() != registry:  # this tree's deploy does not wire it
+        from eth_account import Account
+
+        admin = TxSender(web3, Account.from_key(m["deployed"].deployer_key.get_secret_value()))
+        admin.transact(admin.call_tx(marketplace.functions.setIdentityRegistry(registry)))
+    out = client.post("/collections/tx", json={"chain_id": 31337, "name": "Gated", "symbol": "GATE",
+                                               "royalty_receiver": m["splitter"], "royalty_bps": 1000,
+                                               "require_verified_holders": True}, headers=m["creator"]).json()
+    send(web3, CREATOR, out["transaction"])
+    gated = out["predicted_address"]
+    cid = client.post("/assets", files={"file": ("g.png", f"gated {time.time_ns()}".encode(), "image/png")},
+                      headers=m["creator"]).json()["cid"]
+    send(web3, CREATOR, client.post(f"/assets/{cid}/mint-tx", json={
+        "chain_id": 31337, "collection": gated, "quantity": 2}, headers=m["creator"]).json())
+    nft = web3.eth.contract(address=gated, abi=m["artifacts"].get("CreatorCollection").abi)
+    owner = TxSender(web3, CREATOR)
+    owner.transact(owner.call_tx(nft.functions.setApprovalForAll(marketplace.address, True)))
+    r = client.put(f"/market/breaker/31337/{gated}", headers=login(client, OFFICER),
+                   json={"identity_required": True, "operator_reference": PRICE, "band_bps": 1000})
+    assert r.status_code == 200 and r.json()["policy"]["identity_required"] is True, r.text
+    assert marketplace.functions.collectionPolicy(gated).call() == [False, True]
+    assert marketplace.functions.priceBand(gated, "0x" + "00" * 20).call() == [PRICE * 9 // 10, PRICE * 11 // 10]
+
+    order, signed, body = _signed(m, 1, PRICE, collection=gated)
+    assert client.post("/market/orders", json=body, headers=m["creator"]).status_code == 201
+    args = (order.as_tuple(), signed.signature, 1)
+    # The unverified stranger skips the API and calls the marketplace itself: the chain refuses.
+    why = _revert_name(m, lambda: marketplace.functions.fillListing(*args).call(
+        {"from": STRANGER.address, "value": PRICE}))
+    assert "IdentityNotVerified" in why and STRANGER.address.lower() in why.lower(), why
+    # Outside the band, even a verified buyer's direct fill reverts on chain.
+    high, high_signed, _ = _signed(m, 2, 2 * PRICE, collection=gated)
+    verified_login(client, COLLECTOR)
+    why = _revert_name(m, lambda: marketplace.functions.fillListing(high.as_tuple(), high_signed.signature, 1)
+                       .call({"from": COLLECTOR.address, "value": 2 * PRICE}))
+    assert "PriceOutsideBand" in why, why
+    # The verified buyer at the band's price goes through: the gate is what refused the stranger.
+    buyer = TxSender(web3, COLLECTOR)
+    receipt = buyer.transact(buyer.call_tx(marketplace.functions.fillListing(*args), value=PRICE))
+    assert receipt["status"] == 1 and nft.functions.ownerOf(1).call() == COLLECTOR.address
+
+
+def test_the_book_follows_the_chain_filled_cancelled_and_stale(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    from chain.tx import TxSender
+
+    made = {t: _signed(m, t, PRICE) for t in (1, 2, 3)}
+    hashes = {t: client.post("/market/orders", json=body, headers=m["creator"]).json()["order_hash"]
+              for t, (_, _, body) in made.items()}
+    collector = verified_login(client, COLLECTOR)
+    send(web3, COLLECTOR, client.post(f"/market/orders/{hashes[1]}/fill-tx", json={"amount": 1},
+                                      headers=collector).json())
+    marketplace = _marketplace(m)
+    creator = TxSender(web3, CREATOR)
+    creator.transact(creator.call_tx(marketplace.functions.cancel([made[2][0].as_tuple()])))  # on chain only
+    creator.transact(creator.call_tx(m["nft"].functions.transferFrom(CREATOR.address, STRANGER.address, 3)))
+    _index(m)
+
+    def listed(status: str) -> list[str]:
+        return [o["order_hash"] for o in client.get("/market/orders", params={
+            "token": m["collection"], "status": status}).json()]
+
+    assert listed("open") == []
+    assert (listed("filled"), listed("cancelled"), listed("stale")) == ([hashes[1]], [hashes[2]], [hashes[3]])
+    r = client.post(f"/market/orders/{hashes[3]}/fill-tx", json={"amount": 1}, headers=collector)
+    assert r.status_code == 409 and "stale" in r.json()["detail"] and "no longer holds" in r.json()["detail"]
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": hashes[3]}]}, headers=collector)
+    assert r.status_code == 409 and "stale" in r.json()["detail"]
+
+    fresh = client.post("/market/orders", json=_signed(m, 2, PRICE)[2], headers=m["creator"]).json()["order_hash"]
+    assert listed("open") == [fresh]
+    creator.transact(creator.call_tx(marketplace.functions.incrementCounter()))  # voids every older order
+    _index(m)
+    assert listed("open") == [] and fresh in listed("cancelled")
+
+
+def test_jurisdiction_applies_to_offers_and_gifts_wait_for_the_holding_period(market):
+    from datetime import datetime
+
+    from chain.orders import offer
+
+    m, client, web3 = market, market["client"], market["web3"]
+    r = client.put(f"/market/breaker/31337/{m['collection']}", headers=login(client, OFFICER),
+                   json={"secondary_sales": False, "gift_holding_s": 4})
+    assert r.status_code == 200, r.text
+    sale = client.post("/market/orders", json=_signed(m, 1, PRICE)[2], headers=m["creator"]).json()["order_hash"]
+    collector = verified_login(client, COLLECTOR)
+    send(web3, COLLECTOR, client.post(f"/market/orders/{sale}/fill-tx", json={"amount": 1}, headers=collector).json())
+    _index(m)
+
+    bidder = dev_account(8)
+    bidder_headers = verified_login(client, bidder)
+    coin = "0x" + "ee" * 20
+
+    def bid(token_id: int):
+        now = int(time.time())
+        order = offer(buyer=bidder.address, token=m["collection"], token_id=token_id, unit_price=PRICE,
+                      currency=coin, start=now - 60, expiry=now + 3600, counter=0)
+        signed = sign_order(order, m["domain"], bidder)
+        return client.post("/market/orders", headers=bidder_headers, json={
+            "chain_id": 31337, "side": "offer", "signer": bidder.address, "token": m["collection"],
+            "token_id": token_id, "unit_price": PRICE, "currency": coin, "start": order.start,
+            "expiry": order.expiry, "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()})
+
+    secondary = bid(1)  # the collector holds token 1: accepting would be a secondary sale
+    assert secondary.status_code == 422 and "forbids secondary sales" in secondary.json()["detail"]
+    assert bid(2).status_code == 201  # the creator still holds token 2: a primary sale
+
+    gift = {"chain_id": 31337, "token": m["collection"], "token_id": 1, "to": STRANGER.address}
+    early = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert early.status_code == 422 and "only after 4 s of holding" in early.json()["detail"], early.text
+    wait = datetime.fromisoformat(early.json()["gift_allowed_from"]).timestamp() - time.time()
+    time.sleep(max(0.0, wait) + 0.3)
+    later = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert later.status_code == 200, later.text
+    assert send(web3, COLLECTOR, later.json())["status"] == 1
+    assert m["nft"].functions.ownerOf(1).call() == STRANGER.address
+    not_mine = client.post("/market/gift-tx", json=gift, headers=collector)
+    assert not_mine.status_code == 422 and "does not hold token 1" in not_mine.json()["detail"]
