@@ -27,6 +27,8 @@ PUBLIC = {
     ("GET", "/assets/{cid}/content"),
     ("GET", "/provenance/{chain_id}/{collection}/{token_id}"),
     ("GET", "/provenance/{chain_id}/{collection}/{token_id}/bundle"),
+    # A verifier holding a KYCCredential asks whether it still stands (like a status list: no reason shown).
+    ("GET", "/kyc/credentials/status"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
