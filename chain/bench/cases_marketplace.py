@@ -215,10 +215,11 @@ def marketplace_escrow(bench: GasBench) -> dict[str, int]:
     seller, arbitrator = bench.account(SELLER).address, bench.account(ARBITRATOR).address
     now = _now(bench)
     milestones = [(PRICE, now + 7 * 86_400), (PRICE, now + 14 * 86_400), (PRICE, now + 21 * 86_400)]
-    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
+    terms = (14 * 86_400, 5_000, ETH, 0)  # arbitration period, default seller bps, no royalty
+    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones), by=BUYER,
                value=3 * PRICE)
-    fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
-                     value=3 * PRICE)
+    fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
+                     by=BUYER, value=3 * PRICE)
     escrow_id = escrow.functions.nextEscrowId().call() - 1
     bench.send(escrow.functions.deliverMilestone(escrow_id, 0, b"\x11" * 32, "bafkreiexample"), by=SELLER)
     release = bench.gas(escrow.functions.acceptMilestone(escrow_id, 0), by=BUYER)
