@@ -68,10 +68,10 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
     """``fill_listing_eth_split_fee``: buy one ERC-721 listed for 1 ETH (a 65-byte ECDSA signature
     by an EOA seller): the 5% royalty is pushed to the splitter contract and the rest to the
     seller EOA, the 2.5% fee accrues to the treasury in the marketplace's configuration slot
-    (already read for the pause check; the treasury withdraws it with ``withdraw()``). The buyer holds no token of the collection yet
-    (its balance slot goes 0 -> 1); the seller's only token leaves (its balance slot is cleared,
-    a refund); the order's status slot is new (0 -> filled). No identity requirement, no band
-    (the collection's policy slot is read, empty).
+    (already read for the pause check; the treasury withdraws it with ``withdraw()``). The buyer
+    holds no token of the collection yet (its balance slot goes 0 -> 1); the seller's only token
+    leaves (its balance slot is cleared, a refund); the order's status slot is new (0 -> filled).
+    No identity requirement, no band (the collection's policy slot is read, empty).
 
     ``fill_offer``: the owner of one ERC-721 accepts a signed offer of 100 units of an ERC-20 from
     an offerer who holds no token of the collection yet (0 -> 1) and gave the marketplace an
@@ -216,8 +216,8 @@ def marketplace_escrow(bench: GasBench) -> dict[str, int]:
     now = _now(bench)
     milestones = [(PRICE, now + 7 * 86_400), (PRICE, now + 14 * 86_400), (PRICE, now + 21 * 86_400)]
     terms = (14 * 86_400, 5_000, ETH, 0)  # arbitration period, default seller bps, no royalty
-    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones), by=BUYER,
-               value=3 * PRICE)
+    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
+               by=BUYER, value=3 * PRICE)
     fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
                      by=BUYER, value=3 * PRICE)
     escrow_id = escrow.functions.nextEscrowId().call() - 1
