@@ -2,9 +2,10 @@
 
 Every figure is the whole transaction (21,000 base + calldata + execution, after refunds) from
 the receipt, on a fresh anvil (cancun). Accounts: 0 admin, 1 seller, 2 buyer, 3 second buyer,
-4 treasury (an EOA that already holds ETH), 5 escrow arbitrator, 6 offerer. The royalty receiver
-is ``MktTestSplitter``, a contract whose ``receive()`` only emits an event, like a pull-based
-splitter (OpenZeppelin PaymentSplitter); royalty 5%, platform fee 2.5%. Storage is cold in every
+4 treasury (an EOA that already holds ETH), 5 escrow arbitrator, 6 offerer, 7-9 the split's
+recipients. The royalty receiver is the platform's own: a three-way ``RoyaltySplitter`` clone made
+by ``SplitterFactory`` (its ``receive()`` delegatecalls the implementation and emits an event);
+royalty 5%, platform fee 2.5%. Storage is cold in every
 measured transaction (each is its own transaction); "non-zero" below means a slot written before,
 so its write costs 2,900 rather than 20,000. Orders carry a random 256-bit salt.
 """
@@ -37,9 +38,21 @@ def _deploy_market(bench: GasBench) -> tuple[Any, MarketDomain]:
     return market, MarketDomain(chain_id=bench.web3.eth.chain_id, verifying_contract=market.address)
 
 
+def _three_way_splitter(bench: GasBench, label: str) -> Any:
+    """The platform's own royalty receiver: a three-way ``RoyaltySplitter`` clone (rights holder,
+    issuer, channel) made by ``SplitterFactory``, as ``cases_licensing`` uses."""
+    implementation, _ = bench.deploy("RoyaltySplitter")
+    factory, _ = bench.deploy("SplitterFactory", implementation.address)
+    holder, issuer, channel = (bench.account(i).address for i in (7, 8, 9))
+    salt = keccak(text=f"chainright bench splitter {label}")
+    bench.send(factory.functions.createThreeWaySplit(holder, issuer, channel, salt))
+    address = factory.functions.predictThreeWaySplitAddress(holder, issuer, channel, salt).call()
+    return bench.at("RoyaltySplitter", address)
+
+
 def _collection(bench: GasBench, market: Any, name: str = "MktTestERC721") -> tuple[Any, Any]:
     nft, _ = bench.deploy(name)
-    splitter, _ = bench.deploy("MktTestSplitter")
+    splitter = _three_way_splitter(bench, name)
     bench.send(nft.functions.setDefaultRoyalty(splitter.address, ROYALTY_BPS))
     for who in (SELLER, BUYER, BIDDER2):
         bench.send(nft.functions.setApprovalForAll(market.address, True), by=who)
@@ -54,17 +67,18 @@ def _now(bench: GasBench) -> int:
 def marketplace_orders(bench: GasBench) -> dict[str, int]:
     """``fill_listing_eth_split_fee``: buy one ERC-721 listed for 1 ETH (a 65-byte ECDSA signature
     by an EOA seller): the 5% royalty is pushed to the splitter contract and the rest to the
-    seller EOA, the 2.5% fee is credited to the treasury's pendingWithdrawals (non-zero: the
-    treasury was credited by an earlier sale). The buyer holds no token of the collection yet
-    (its balance slot goes 0 -> 1); the seller's only token leaves (its balance slot is cleared,
-    a refund); the order's status slot is new (0 -> filled). No identity requirement, no band
-    (the collection's policy slot is read, empty).
+    seller EOA, the 2.5% fee accrues to the treasury in the marketplace's configuration slot
+    (already read for the pause check; the treasury withdraws it with ``withdraw()``). The buyer
+    holds no token of the collection yet (its balance slot goes 0 -> 1); the seller's only token
+    leaves (its balance slot is cleared, a refund); the order's status slot is new (0 -> filled).
+    No identity requirement, no band (the collection's policy slot is read, empty).
 
     ``fill_offer``: the owner of one ERC-721 accepts a signed offer of 100 units of an ERC-20 from
     an offerer who holds no token of the collection yet (0 -> 1) and gave the marketplace an
-    unlimited allowance; the ERC-20 moves from the offerer straight to the splitter, the treasury
-    and the seller (three transferFrom, each bracketed by balance checks); every payee already
-    holds some of the ERC-20 (non-zero balance slots).
+    unlimited allowance; the price moves from the offerer into the marketplace (one transferFrom
+    bracketed by balance checks; the marketplace holds none of it before or after), then out to
+    the splitter, the treasury and the seller (three transfers, each caught and credited if the
+    token refuses it); every payee already holds some of the ERC-20 (non-zero balance slots).
     """
     if "Marketplace" not in bench.artifacts:
         return {}
@@ -152,7 +166,7 @@ def marketplace_auctions(bench: GasBench) -> dict[str, int]:
 
     ``auction_settle``: after the end, a third party settles: the lot goes to the winner (no
     token of the collection yet: 0 -> 1), the 5% royalty is pushed to the splitter and the rest
-    to the seller EOA, the 2.5% fee (fixed at creation) is credited to the treasury (non-zero).
+    to the seller EOA, the 2.5% fee (fixed at creation) accrues to the treasury (non-zero).
     """
     if "Marketplace" not in bench.artifacts:
         return {}
@@ -201,10 +215,11 @@ def marketplace_escrow(bench: GasBench) -> dict[str, int]:
     seller, arbitrator = bench.account(SELLER).address, bench.account(ARBITRATOR).address
     now = _now(bench)
     milestones = [(PRICE, now + 7 * 86_400), (PRICE, now + 14 * 86_400), (PRICE, now + 21 * 86_400)]
-    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
-               value=3 * PRICE)
-    fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, milestones), by=BUYER,
-                     value=3 * PRICE)
+    terms = (14 * 86_400, 5_000, ETH, 0)  # arbitration period, default seller bps, no royalty
+    bench.send(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
+               by=BUYER, value=3 * PRICE)
+    fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
+                     by=BUYER, value=3 * PRICE)
     escrow_id = escrow.functions.nextEscrowId().call() - 1
     bench.send(escrow.functions.deliverMilestone(escrow_id, 0, b"\x11" * 32, "bafkreiexample"), by=SELLER)
     release = bench.gas(escrow.functions.acceptMilestone(escrow_id, 0), by=BUYER)

@@ -118,6 +118,11 @@ interface IMarketplace {
     event PaymentCredited(address indexed payee, uint256 amount);
     /// @notice Emitted when `payee` withdrew `amount` of its credit to `to`.
     event Withdrawn(address indexed payee, address indexed to, uint256 amount);
+    /// @notice Emitted when an ERC-20 payout to `payee` was refused by the token and credited for
+    ///         `withdrawErc20(currency, to)`.
+    event Erc20PaymentCredited(address indexed currency, address indexed payee, uint256 amount);
+    /// @notice Emitted when `payee` withdrew `amount` of its `currency` credit to `to`.
+    event Erc20Withdrawn(address indexed currency, address indexed payee, address to, uint256 amount);
 
     /// @notice Emitted when `seller` escrowed a lot and opened auction `auctionId`.
     event AuctionCreated(
@@ -182,6 +187,7 @@ interface IMarketplace {
     error OrderCancelUnauthorized(bytes32 orderHash, address caller);
     error OfferCurrencyNotErc20(bytes32 orderHash);
     error PaymentValueMismatch(uint256 expected, uint256 sent);
+    error OrderValueOverflow(uint256 unitPrice, uint256 amount);
     error BatchEmpty();
     error BatchTooLarge(uint256 count, uint256 maxCount);
     error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
@@ -269,6 +275,11 @@ interface IMarketplace {
     /// @dev As withdraw().
     function withdrawTo(address payable to) external;
 
+    /// @notice Send the caller's credited `currency` (ERC-20 payouts the token refused) to `to`.
+    /// @dev Emits Erc20Withdrawn. Reverts with WithdrawalNothingOwed or WithdrawalFailed. Works
+    ///      while paused.
+    function withdrawErc20(address currency, address to) external;
+
     /// @notice The order's id: the EIP-712 digest a wallet signs (domain-bound).
     function hashOrder(Order calldata order) external view returns (bytes32);
 
@@ -278,8 +289,12 @@ interface IMarketplace {
     /// @notice The counter orders of `signer` must carry to be valid.
     function counterOf(address signer) external view returns (uint256);
 
-    /// @notice ETH credited to `payee` by failed payouts and outbid refunds.
+    /// @notice ETH credited to `payee` by failed payouts and outbid refunds (for the treasury:
+    ///         plus the platform fees accrued since its last withdrawal).
     function pendingWithdrawals(address payee) external view returns (uint256);
+
+    /// @notice `currency` credited to `payee` because the token refused a payout to it.
+    function pendingErc20(address currency, address payee) external view returns (uint256);
 
     /// @notice The EIP-712 domain separator of this deployment on this chain.
     function domainSeparator() external view returns (bytes32);

@@ -5,8 +5,11 @@ pragma solidity 0.8.28;
 /// @notice Escrow for commissioned digital work, paid by milestone. The buyer funds every
 ///         milestone at creation; the seller delivers each one (content hash + CID); the buyer
 ///         accepts or disputes within the review period; an arbitrator splits disputed
-///         milestones. Missed delivery deadlines refund the buyer; review periods that lapse in
-///         silence release to the seller. Releases pay the platform fee to the treasury.
+///         milestones; a dispute the arbitrator leaves unanswered for the escrow's arbitration
+///         period is settled by anyone with the escrow's default split. Missed delivery
+///         deadlines refund the buyer; review periods that lapse in silence release to the
+///         seller. Whatever the seller receives pays the platform fee to the treasury and, when
+///         the terms name one, a royalty (e.g. a commission of a derivative work) to its receiver.
 /// @dev Invariant: for every currency, escrowBalance(currency) equals the sum of the amounts of
 ///      open (Funded, Delivered, Disputed) milestones, and the contract holds exactly
 ///      escrowBalance(currency) + owedBalance(currency) of it.
@@ -34,6 +37,16 @@ interface IMilestoneEscrow {
         uint40 deadline;
         uint40 deliveredAt;
         MilestoneState state;
+        uint40 disputedAt;
+    }
+
+    /// @notice What happens to disputes and royalties, fixed at funding (the seller accepts the
+    ///         terms by delivering).
+    struct EscrowTerms {
+        uint40 arbitrationPeriod; // seconds the arbitrator has after a dispute; then the default applies
+        uint16 defaultSellerBps; // the seller's share of a dispute the arbitrator did not answer
+        address royaltyReceiver; // address(0): no royalty
+        uint16 royaltyBps; // of what the seller receives, paid to royaltyReceiver
     }
 
     /// @notice The terms of one escrow.
@@ -43,8 +56,12 @@ interface IMilestoneEscrow {
         uint16 feeBps; // platform fee at creation, applied to what the seller receives
         uint8 milestoneCount;
         address seller;
+        uint16 royaltyBps;
         address arbitrator;
+        uint40 arbitrationPeriod;
+        uint16 defaultSellerBps;
         address currency; // address(0) = ETH
+        address royaltyReceiver;
     }
 
     /// @notice Emitted when `buyer` created and funded escrow `escrowId` with `total` in `currency`.
@@ -74,6 +91,11 @@ interface IMilestoneEscrow {
     event DisputeResolved(
         uint256 indexed escrowId, uint256 indexed index, uint16 sellerBps, uint256 toSeller, uint256 fee, uint256 toBuyer
     );
+    /// @notice Emitted when nobody answered dispute `index` within the arbitration period and it was
+    ///         settled with the escrow's default split (a DisputeResolved follows).
+    event DisputeLapsed(uint256 indexed escrowId, uint256 indexed index, address settledBy);
+    /// @notice Emitted when a release or split of milestone `index` paid `amount` of royalty to `receiver`.
+    event EscrowRoyaltyPaid(uint256 indexed escrowId, uint256 indexed index, address receiver, uint256 amount);
     /// @notice Emitted when a payout to `payee` failed and was credited for withdraw().
     event PaymentCredited(address indexed currency, address indexed payee, uint256 amount);
     /// @notice Emitted when `payee` withdrew `amount` of `currency` to `to`.
@@ -99,6 +121,8 @@ interface IMilestoneEscrow {
     error MilestoneReviewOpen(uint256 escrowId, uint256 index, uint256 reviewEnds);
     error MilestoneReviewClosed(uint256 escrowId, uint256 index, uint256 reviewEnds);
     error DisputeSplitInvalid(uint16 sellerBps);
+    error EscrowTermsInvalid(uint40 arbitrationPeriod, uint16 defaultSellerBps, address royaltyReceiver, uint16 royaltyBps);
+    error DisputeArbitrationOpen(uint256 escrowId, uint256 index, uint256 arbitrationEnds);
     error PlatformFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
     error TreasuryZeroAddress();
     error WithdrawalNothingOwed(address currency, address payee);
@@ -107,14 +131,17 @@ interface IMilestoneEscrow {
     /// @notice Create an escrow and fund all its milestones now (msg.value for ETH, else an
     ///         ERC-20 transferFrom of the caller that must arrive in full).
     /// @dev The caller is the buyer. Emits EscrowCreated. Reverts with EscrowPartyInvalid,
-    ///      EscrowReviewPeriodInvalid, EscrowMilestoneCountInvalid, MilestoneAmountZero,
-    ///      MilestoneDeadlinePassed, EscrowFundingMismatch, EnforcedPause.
+    ///      EscrowReviewPeriodInvalid, EscrowTermsInvalid (a zero arbitration period, a default
+    ///      split above 10,000 bps, a royalty receiver without bps or bps without a receiver, or
+    ///      royalty bps above what the platform fee leaves), EscrowMilestoneCountInvalid,
+    ///      MilestoneAmountZero, MilestoneDeadlinePassed, EscrowFundingMismatch, EnforcedPause.
     /// @return escrowId The new escrow's id (ids start at 1).
     function createEscrow(
         address seller,
         address arbitrator,
         address currency,
         uint40 reviewPeriod,
+        EscrowTerms calldata terms,
         MilestoneSpec[] calldata milestones
     ) external payable returns (uint256 escrowId);
 
@@ -138,6 +165,13 @@ interface IMilestoneEscrow {
     /// @dev Only the arbitrator. Emits DisputeResolved. Reverts with EscrowUnauthorized,
     ///      MilestoneStateInvalid, DisputeSplitInvalid.
     function resolveDispute(uint256 escrowId, uint256 index, uint16 sellerBps) external;
+
+    /// @notice Settle a dispute the arbitrator left unanswered for the escrow's arbitration period,
+    ///         with the escrow's default split. Anyone may call.
+    /// @dev While the milestone is Disputed and block.timestamp > disputedAt + arbitrationPeriod
+    ///      (until then the arbitrator may still resolve it). Emits DisputeLapsed then
+    ///      DisputeResolved. Reverts with MilestoneStateInvalid, DisputeArbitrationOpen.
+    function settleLapsedDispute(uint256 escrowId, uint256 index) external;
 
     /// @notice Take back a milestone the seller did not deliver by its deadline.
     /// @dev Only the buyer, after the deadline, while the milestone is Funded. Emits

@@ -25,8 +25,12 @@ import {IMarketplace} from "../interfaces/IMarketplace.sol";
 ///      checks, effects, interactions: an order's fill is recorded before any token or payment
 ///      moves. ETH payouts go out with a bounded gas stipend; a payee that rejects them (or burns
 ///      the stipend) is credited in `pendingWithdrawals` instead, so no payee can block a sale.
-///      ERC-20 payments move from the buyer straight to each payee (SafeERC20) and each leg is
-///      balance-checked, so a token that lies about transfers or takes a fee reverts the fill.
+///      An ERC-20 price is pulled from the buyer into this contract in one balance-checked
+///      transferFrom (a token that lies about transfers or takes a fee reverts the fill), then
+///      each payee's part is sent with a transfer whose failure is caught and credited per
+///      currency (`pendingErc20`), so a payee the token refuses cannot block a sale either.
+///      The ETH platform fee accrues in the configuration slot every fill reads anyway (the
+///      treasury withdraws it with `withdraw()`; `pendingWithdrawals(treasury)` includes it).
 contract Marketplace is
     IMarketplace,
     IERC721Receiver,
@@ -63,6 +67,11 @@ contract Marketplace is
     );
 
     uint256 private constant _BPS = 10_000;
+    /// @dev Bit positions in the configuration slot: treasury (0-159), platformFeeBps (160-175),
+    ///      paused (176-183), _accruedFees (184-255). test_marketplace_fee_accrual pins this layout.
+    uint256 private constant _FEE_SHIFT = 160;
+    uint256 private constant _PAUSED_SHIFT = 176;
+    uint256 private constant _ACCRUED_SHIFT = 184;
 
     /// @dev Every trading entry point: reverts with EnforcedPause while paused.
     modifier whenNotPaused() {
@@ -90,19 +99,22 @@ contract Marketplace is
         uint16 widthBps;
     }
 
-    // The treasury, the fee and the pause flag share one slot: a fill reads it once.
+    // The treasury, the fee, the pause flag and the treasury's accrued ETH fees share one slot:
+    // a fill reads it once (for the pause check) and accrues its fee into it for 2,900 gas.
     /// @inheritdoc IMarketplace
     address public treasury;
     /// @inheritdoc IMarketplace
     uint16 public platformFeeBps;
     /// @inheritdoc IMarketplace
     bool public paused;
+    /// @dev ETH fees owed to `treasury` not yet withdrawn (spills into _credits before overflowing).
+    uint72 private _accruedFees;
     IIdentityRegistry private _identityRegistry;
     /// @inheritdoc IMarketplace
     uint256 public nextAuctionId = 1;
 
-    /// @inheritdoc IMarketplace
-    mapping(address payee => uint256 amount) public pendingWithdrawals;
+    mapping(address payee => uint256 amount) private _credits;
+    mapping(address currency => mapping(address payee => uint256 amount)) private _erc20Credits;
 
     mapping(bytes32 orderHash => OrderState) private _orders;
     mapping(address signer => uint256 counter) private _counters;
@@ -129,12 +141,13 @@ contract Marketplace is
         external
         payable
         nonReentrant
-        whenNotPaused
         returns (bytes32 orderHash)
     {
-        uint256 expectedValue = _listingValue(order, amount);
+        uint256 feeBps = _tradingFeeBps();
+        uint256 price = _listingPrice(order, amount);
+        uint256 expectedValue = order.currency == address(0) ? price : 0;
         if (msg.value != expectedValue) revert PaymentValueMismatch(expectedValue, msg.value);
-        orderHash = _fillListing(order, signature, amount);
+        orderHash = _fillListing(order, signature, amount, price, feeBps);
     }
 
     /// @inheritdoc IMarketplace
@@ -142,9 +155,9 @@ contract Marketplace is
         external
         payable
         nonReentrant
-        whenNotPaused
         returns (bytes32[] memory orderHashes)
     {
+        uint256 feeBps = _tradingFeeBps();
         uint256 count = orders.length;
         if (count == 0) revert BatchEmpty();
         if (count > MAX_BATCH_FILLS) revert BatchTooLarge(count, MAX_BATCH_FILLS);
@@ -153,14 +166,17 @@ contract Marketplace is
         }
         // Checks first: the ETH due for the whole cart, before any fill moves value.
         uint256 expectedValue = 0;
+        uint256[] memory prices = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
-            expectedValue += _listingValue(orders[i], amounts[i]);
+            uint256 price = _listingPrice(orders[i], amounts[i]);
+            prices[i] = price;
+            if (orders[i].currency == address(0)) expectedValue += price;
         }
         if (msg.value != expectedValue) revert PaymentValueMismatch(expectedValue, msg.value);
 
         orderHashes = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
-            orderHashes[i] = _fillListing(orders[i], signatures[i], amounts[i]);
+            orderHashes[i] = _fillListing(orders[i], signatures[i], amounts[i], prices[i], feeBps);
         }
     }
 
@@ -168,18 +184,18 @@ contract Marketplace is
     function fillOffer(Order calldata order, bytes calldata signature, uint256 amount)
         external
         nonReentrant
-        whenNotPaused
         returns (bytes32 orderHash)
     {
+        uint256 feeBps = _tradingFeeBps();
         if (order.side != OrderSide.Offer) revert OrderSideMismatch(OrderSide.Offer, order.side);
         address buyer = order.signer;
-        uint256 price = order.unitPrice * amount;
+        uint256 price = _orderPrice(order.unitPrice, amount);
 
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
         if (order.currency == address(0)) revert OfferCurrencyNotErc20(orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, msg.sender, buyer);
-        Payout memory payout = _quote(order.token, order.tokenId, price, platformFeeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
 
         _recordFill(orderHash, filled + amount);
         _emitFilled(orderHash, order, msg.sender, buyer, amount, payout);
@@ -212,6 +228,25 @@ contract Marketplace is
     /// @inheritdoc IMarketplace
     function withdrawTo(address payable to) external nonReentrant {
         _withdraw(to);
+    }
+
+    /// @inheritdoc IMarketplace
+    function withdrawErc20(address currency, address to) external nonReentrant {
+        uint256 amount = _erc20Credits[currency][msg.sender];
+        if (amount == 0) revert WithdrawalNothingOwed(msg.sender);
+        _erc20Credits[currency][msg.sender] = 0;
+        emit Erc20Withdrawn(currency, msg.sender, to, amount);
+        if (!IERC20(currency).trySafeTransfer(to, amount)) revert WithdrawalFailed(msg.sender, to, amount);
+    }
+
+    /// @inheritdoc IMarketplace
+    function pendingWithdrawals(address payee) external view returns (uint256) {
+        return _credits[payee] + (payee == treasury ? _accruedFees : 0);
+    }
+
+    /// @inheritdoc IMarketplace
+    function pendingErc20(address currency, address payee) external view returns (uint256) {
+        return _erc20Credits[currency][payee];
     }
 
     /// @inheritdoc IMarketplace
@@ -518,26 +553,37 @@ contract Marketplace is
         }
     }
 
-    /// @dev The ETH a fill of `amount` units of listing `order` must bring (0 when it is paid in an
-    ///      ERC-20); reverts with OrderSideMismatch when `order` is not a listing.
-    function _listingValue(Order calldata order, uint256 amount) internal pure returns (uint256) {
+    /// @dev The price of a fill of `amount` units of listing `order`; reverts with
+    ///      OrderSideMismatch when `order` is not a listing, OrderValueOverflow when it overflows.
+    function _listingPrice(Order calldata order, uint256 amount) internal pure returns (uint256) {
         if (order.side != OrderSide.Listing) revert OrderSideMismatch(OrderSide.Listing, order.side);
-        return order.currency == address(0) ? order.unitPrice * amount : 0;
+        return _orderPrice(order.unitPrice, amount);
+    }
+
+    /// @dev `unitPrice * amount`, reverting with OrderValueOverflow instead of a bare panic.
+    function _orderPrice(uint256 unitPrice, uint256 amount) internal pure returns (uint256 price) {
+        unchecked {
+            price = unitPrice * amount;
+            if (unitPrice != 0 && price / unitPrice != amount) revert OrderValueOverflow(unitPrice, amount);
+        }
     }
 
     /// @dev One listing fill, shared by fillListing and fillListings: every order check, the trade
     ///      guards, the quote, then the effects (fill recorded, fee credited, event) and last the
     ///      interactions (token to the caller, payouts). The caller has checked the side and that
     ///      msg.value covers the ETH due; ETH payouts come out of this contract's balance.
-    function _fillListing(Order calldata order, bytes calldata signature, uint256 amount)
-        internal
-        returns (bytes32 orderHash)
-    {
+    function _fillListing(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 amount,
+        uint256 price,
+        uint256 feeBps
+    ) internal returns (bytes32 orderHash) {
         address seller = order.signer;
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
         _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
-        Payout memory payout = _quote(order.token, order.tokenId, order.unitPrice * amount, platformFeeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
 
         _recordFill(orderHash, filled + amount);
         if (order.currency == address(0)) _creditFee(payout.fee);
@@ -555,10 +601,23 @@ contract Marketplace is
         uint256 amount,
         Payout memory payout
     ) internal {
-        emit OrderFilled(
-            orderHash, seller, buyer, order.side, order.token, order.tokenId, amount, order.unitPrice, order.currency,
-            payout.royaltyReceiver, payout.royalty, payout.fee
-        );
+        // emit OrderFilled(orderHash, seller, buyer, order.side, order.token, order.tokenId, amount,
+        //     order.unitPrice, order.currency, payout.royaltyReceiver, payout.royalty, payout.fee),
+        // encoded by hand from the order's calldata words (a signed order: its words are what the
+        // signer signed) without Solidity's per-field re-encoding.
+        bytes32 topic = OrderFilled.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40) // scratch: the free memory pointer is not advanced
+            mstore(ptr, calldataload(order)) // side
+            calldatacopy(add(ptr, 0x20), add(order, 0x40), 0x40) // token, tokenId
+            mstore(add(ptr, 0x60), amount)
+            mstore(add(ptr, 0x80), calldataload(add(order, 0xc0))) // unitPrice
+            mstore(add(ptr, 0xa0), calldataload(add(order, 0xe0))) // currency
+            mstore(add(ptr, 0xc0), mload(payout)) // royaltyReceiver
+            mstore(add(ptr, 0xe0), mload(add(payout, 0x20))) // royalty
+            mstore(add(ptr, 0x100), mload(add(payout, 0x40))) // fee
+            log4(ptr, 0x120, topic, orderHash, seller, buyer)
+        }
     }
 
     /// @dev Effect: `orderHash` is now filled up to `filled` units (a whole-slot write: _checkOrder
@@ -615,15 +674,20 @@ contract Marketplace is
         view
         returns (Payout memory payout)
     {
-        payout.fee = price * feeBps / _BPS;
+        uint256 fee = price * feeBps / _BPS;
+        payout.fee = fee;
         (address receiver, uint256 royalty) = _royaltyInfo(collection, tokenId, price);
-        if (receiver != address(0) && royalty != 0) {
-            uint256 available = price - payout.fee;
-            if (royalty > available) revert RoyaltyExceedsProceeds(receiver, royalty, available);
-            payout.royaltyReceiver = receiver;
-            payout.royalty = royalty;
+        // Unchecked: fee <= price (feeBps <= MAX_FEE_BPS < _BPS) and royalty <= price - fee.
+        unchecked {
+            uint256 available = price - fee;
+            if (receiver != address(0) && royalty != 0) {
+                if (royalty > available) revert RoyaltyExceedsProceeds(receiver, royalty, available);
+                payout.royaltyReceiver = receiver;
+                payout.royalty = royalty;
+                available -= royalty;
+            }
+            payout.sellerProceeds = available;
         }
-        payout.sellerProceeds = price - payout.fee - payout.royalty;
     }
 
     /// @dev ERC-2981 `royaltyInfo(tokenId, price)` of `collection`, or (0, 0) when it has none: the
@@ -652,25 +716,54 @@ contract Marketplace is
         }
     }
 
-    /// @dev Effect of an ETH sale: the platform fee is credited to the treasury's
-    ///      pendingWithdrawals, which it withdraws in bulk (a push would cost every buyer ~4,400
-    ///      gas more). The fee is in the sale's event, so no PaymentCredited is emitted for it.
+    /// @dev Effect of an ETH sale: the platform fee accrues to the treasury in the configuration
+    ///      slot (already read by the pause check, so this costs one 2,900-gas write; a push to the
+    ///      treasury would cost ~9,300 and a credit in a mapping ~5,000). An accrual that would
+    ///      overflow uint72 (4,722 ETH) spills into the treasury's credit first. The fee is in the
+    ///      sale's event, so no PaymentCredited is emitted for it.
     function _creditFee(uint256 fee) internal {
-        if (fee != 0) pendingWithdrawals[treasury] += fee;
+        if (fee == 0) return;
+        uint256 config;
+        assembly ("memory-safe") {
+            config := sload(_accruedFees.slot)
+        }
+        uint256 shift = _ACCRUED_SHIFT;
+        uint256 accrued = (config >> shift) + fee;
+        if (accrued > type(uint72).max) {
+            _credits[address(uint160(config))] += accrued;
+            accrued = 0;
+        }
+        config = (config & ((1 << shift) - 1)) | (accrued << shift);
+        assembly ("memory-safe") {
+            sstore(_accruedFees.slot, config)
+        }
+    }
+
+    /// @dev The platform fee of a trade, read with the pause flag in one load of the configuration
+    ///      slot; reverts with EnforcedPause while paused.
+    function _tradingFeeBps() internal view returns (uint256 feeBps) {
+        uint256 config;
+        assembly ("memory-safe") {
+            config := sload(treasury.slot)
+        }
+        if ((config >> _PAUSED_SHIFT) & 0xff != 0) revert EnforcedPause();
+        feeBps = (config >> _FEE_SHIFT) & 0xffff;
     }
 
     /// @dev Pay a quoted sale. ETH (held by this contract: msg.value or an auction's high bid):
     ///      the royalty and the seller's proceeds are pushed with a bounded stipend (credited if
-    ///      the push fails); the fee was credited by _creditFee. An ERC-20 moves from `payer`
-    ///      straight to each payee, treasury included.
+    ///      the push fails); the fee was accrued by _creditFee. An ERC-20 price is pulled from
+    ///      `payer` into this contract (balance-checked), then each payee's part is sent out with
+    ///      a caught transfer and credited per currency if the token refuses it.
     function _pay(address currency, address payer, address seller, Payout memory payout) internal {
         if (currency == address(0)) {
             _sendEth(payout.royaltyReceiver, payout.royalty);
             _sendEth(seller, payout.sellerProceeds);
         } else {
-            _pullErc20(currency, payer, payout.royaltyReceiver, payout.royalty);
-            _pullErc20(currency, payer, treasury, payout.fee);
-            _pullErc20(currency, payer, seller, payout.sellerProceeds);
+            _pullErc20(currency, payer, payout.royalty + payout.fee + payout.sellerProceeds);
+            _sendErc20(currency, payout.royaltyReceiver, payout.royalty);
+            _sendErc20(currency, treasury, payout.fee);
+            _sendErc20(currency, seller, payout.sellerProceeds);
         }
     }
 
@@ -685,18 +778,27 @@ contract Marketplace is
     }
 
     function _credit(address payee, uint256 amount) internal {
-        pendingWithdrawals[payee] += amount;
+        _credits[payee] += amount;
         emit PaymentCredited(payee, amount);
     }
 
-    /// @dev transferFrom `from` to `to`, then check `to` received exactly `amount`.
-    function _pullErc20(address currency, address from, address to, uint256 amount) internal {
-        if (amount == 0 || from == to) return;
+    /// @dev transferFrom `from` to this contract, then check it received exactly `amount`.
+    function _pullErc20(address currency, address from, uint256 amount) internal {
         IERC20 token = IERC20(currency);
-        uint256 before = token.balanceOf(to);
-        token.safeTransferFrom(from, to, amount);
-        uint256 received = token.balanceOf(to) - before;
-        if (received != amount) revert PaymentShortfall(currency, to, amount, received);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(from, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert PaymentShortfall(currency, address(this), amount, received);
+    }
+
+    /// @dev Send `amount` of `currency` held here to `to`; credit it (per currency) when the token
+    ///      refuses the transfer, so a payee the token blocks cannot block the sale.
+    function _sendErc20(address currency, address to, uint256 amount) internal {
+        if (amount == 0) return;
+        if (!IERC20(currency).trySafeTransfer(to, amount)) {
+            _erc20Credits[currency][to] += amount;
+            emit Erc20PaymentCredited(currency, to, amount);
+        }
     }
 
     function _moveToken(TokenStandard standard, address token, address from, address to, uint256 tokenId, uint256 amount)
@@ -738,9 +840,13 @@ contract Marketplace is
     }
 
     function _withdraw(address payable to) internal {
-        uint256 amount = pendingWithdrawals[msg.sender];
+        uint256 amount = _credits[msg.sender];
+        if (msg.sender == treasury) {
+            amount += _accruedFees;
+            _accruedFees = 0;
+        }
         if (amount == 0) revert WithdrawalNothingOwed(msg.sender);
-        pendingWithdrawals[msg.sender] = 0;
+        _credits[msg.sender] = 0;
         emit Withdrawn(msg.sender, to, amount);
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert WithdrawalFailed(msg.sender, to, amount);
@@ -752,8 +858,14 @@ contract Marketplace is
         emit PlatformFeeSet(feeBps);
     }
 
+    /// @dev Fees accrued to the outgoing treasury stay its own: they move to its credit.
     function _setTreasury(address treasury_) internal {
         if (treasury_ == address(0)) revert TreasuryZeroAddress();
+        uint256 accrued = _accruedFees;
+        if (accrued != 0) {
+            _credits[treasury] += accrued;
+            _accruedFees = 0;
+        }
         treasury = treasury_;
         emit TreasurySet(treasury_);
     }

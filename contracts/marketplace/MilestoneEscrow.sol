@@ -11,12 +11,16 @@ import {IMilestoneEscrow} from "../interfaces/IMilestoneEscrow.sol";
 /// @title MilestoneEscrow
 /// @notice Milestone escrow for commissioned digital work (see IMilestoneEscrow).
 /// @dev Funded in full at creation, so the seller knows every milestone is covered before
-///      starting work. Royalties do not apply: a commission is a primary sale of work that does
-///      not exist yet, not a resale of a token. The platform fee is fixed per escrow at creation
+///      starting work. A royalty applies only when the terms name a receiver (a commission of a
+///      derivative owes the original's rights holder; an original commission owes nobody). The platform fee is fixed per escrow at creation
 ///      and taken from what the seller receives (never from refunds). Payouts are pushed (ETH
 ///      with a bounded stipend, ERC-20 by a transfer whose failure is caught) and credited to
 ///      `pendingWithdrawals` when they fail, so neither party can block the other. Pausing stops
 ///      only new escrows: funded commitments always run to completion on their own timelines.
+///      Every timeline ends without anyone's cooperation: an undelivered milestone refunds the
+///      buyer, an unreviewed one releases to the seller, an unanswered dispute splits by the
+///      escrow's default once its arbitration period lapses. What the seller receives pays the
+///      fee, then the optional royalty of the terms, then the seller.
 contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -62,6 +66,7 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         address arbitrator,
         address currency,
         uint40 reviewPeriod,
+        EscrowTerms calldata terms,
         MilestoneSpec[] calldata milestones
     ) external payable nonReentrant whenNotPaused returns (uint256 escrowId) {
         if (seller == address(0) || seller == msg.sender) revert EscrowPartyInvalid(seller);
@@ -69,6 +74,8 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
             revert EscrowPartyInvalid(arbitrator);
         }
         if (reviewPeriod == 0) revert EscrowReviewPeriodInvalid(reviewPeriod);
+        uint16 feeBps = platformFeeBps;
+        _checkTerms(terms, feeBps);
         uint256 count = milestones.length;
         if (count == 0 || count > MAX_MILESTONES) revert EscrowMilestoneCountInvalid(count, MAX_MILESTONES);
         if (currency != address(0) && msg.value != 0) revert EscrowFundingMismatch(0, msg.value);
@@ -79,12 +86,15 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
             MilestoneSpec calldata spec = milestones[i];
             if (spec.amount == 0) revert MilestoneAmountZero(i);
             if (spec.deadline <= block.timestamp) revert MilestoneDeadlinePassed(i, spec.deadline);
-            _milestones[escrowId][i] = Milestone(spec.amount, spec.deadline, 0, MilestoneState.Funded);
+            _milestones[escrowId][i] = Milestone(spec.amount, spec.deadline, 0, MilestoneState.Funded, 0);
             total += spec.amount;
         }
         if (currency == address(0) && msg.value != total) revert EscrowFundingMismatch(total, msg.value);
-        uint16 feeBps = platformFeeBps;
-        _escrows[escrowId] = Escrow(msg.sender, reviewPeriod, feeBps, uint8(count), seller, arbitrator, currency);
+        {
+            Escrow storage e = _escrows[escrowId];
+            (e.buyer, e.reviewPeriod, e.feeBps, e.milestoneCount) = (msg.sender, reviewPeriod, feeBps, uint8(count));
+            _writeTerms(e, seller, arbitrator, currency, terms);
+        }
         _escrowBalance[currency] += total;
         emit EscrowCreated(escrowId, msg.sender, seller, arbitrator, currency, total, uint8(count), reviewPeriod, feeBps);
 
@@ -131,6 +141,7 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         if (block.timestamp > reviewEnds) revert MilestoneReviewClosed(escrowId, index, reviewEnds);
 
         m.state = MilestoneState.Disputed;
+        m.disputedAt = uint40(block.timestamp);
         emit MilestoneDisputed(escrowId, index);
     }
 
@@ -141,18 +152,18 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         _requireState(escrowId, index, m, MilestoneState.Disputed);
         if (sellerBps > _BPS) revert DisputeSplitInvalid(sellerBps);
 
-        uint256 amount = m.amount;
-        uint256 sellerShare = amount * sellerBps / _BPS;
-        uint256 fee = sellerShare * e.feeBps / _BPS;
-        uint256 toBuyer = amount - sellerShare;
-        address currency = e.currency;
-        m.state = MilestoneState.Resolved;
-        _escrowBalance[currency] -= amount;
-        emit DisputeResolved(escrowId, index, sellerBps, sellerShare - fee, fee, toBuyer);
+        _split(escrowId, index, e, m, sellerBps);
+    }
 
-        _payout(currency, treasury, fee);
-        _payout(currency, e.seller, sellerShare - fee);
-        _payout(currency, e.buyer, toBuyer);
+    /// @inheritdoc IMilestoneEscrow
+    function settleLapsedDispute(uint256 escrowId, uint256 index) external nonReentrant {
+        (Escrow storage e, Milestone storage m) = _load(escrowId, index);
+        _requireState(escrowId, index, m, MilestoneState.Disputed);
+        uint256 arbitrationEnds = uint256(m.disputedAt) + e.arbitrationPeriod;
+        if (block.timestamp <= arbitrationEnds) revert DisputeArbitrationOpen(escrowId, index, arbitrationEnds);
+
+        emit DisputeLapsed(escrowId, index, msg.sender);
+        _split(escrowId, index, e, m, e.defaultSellerBps);
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -252,6 +263,34 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
 
     // ================================================================== internals
 
+    function _checkTerms(EscrowTerms calldata terms, uint16 feeBps) internal pure {
+        if (
+            terms.arbitrationPeriod == 0 || terms.defaultSellerBps > _BPS
+                || (terms.royaltyReceiver == address(0)) != (terms.royaltyBps == 0)
+                || uint256(terms.royaltyBps) + feeBps > _BPS
+        ) {
+            revert EscrowTermsInvalid(
+                terms.arbitrationPeriod, terms.defaultSellerBps, terms.royaltyReceiver, terms.royaltyBps
+            );
+        }
+    }
+
+    /// @dev The parties and terms of a new escrow; the royalty receiver's slot is written only
+    ///      when there is one.
+    function _writeTerms(
+        Escrow storage e,
+        address seller,
+        address arbitrator,
+        address currency,
+        EscrowTerms calldata terms
+    ) internal {
+        (e.seller, e.royaltyBps) = (seller, terms.royaltyBps);
+        (e.arbitrator, e.arbitrationPeriod, e.defaultSellerBps) =
+            (arbitrator, terms.arbitrationPeriod, terms.defaultSellerBps);
+        e.currency = currency;
+        if (terms.royaltyReceiver != address(0)) e.royaltyReceiver = terms.royaltyReceiver;
+    }
+
     function _load(uint256 escrowId, uint256 index) internal view returns (Escrow storage e, Milestone storage m) {
         e = _escrows[escrowId];
         if (e.buyer == address(0)) revert EscrowNotFound(escrowId);
@@ -270,17 +309,56 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         return state == MilestoneState.Funded || state == MilestoneState.Delivered || state == MilestoneState.Disputed;
     }
 
-    /// @dev Close a delivered milestone in the seller's favour: fee to the treasury, rest to the seller.
+    /// @dev Close a delivered milestone in the seller's favour: fee to the treasury, royalty (if the
+    ///      terms name one) to its receiver, the rest to the seller.
     function _release(uint256 escrowId, uint256 index, Escrow storage e, Milestone storage m) internal {
         uint256 amount = m.amount;
-        uint256 fee = amount * e.feeBps / _BPS;
         address currency = e.currency;
+        (uint256 fee, uint256 royalty) = _deductions(e, amount);
         m.state = MilestoneState.Released;
         _escrowBalance[currency] -= amount;
-        emit MilestoneReleased(escrowId, index, msg.sender, amount - fee, fee);
+        emit MilestoneReleased(escrowId, index, msg.sender, amount - fee - royalty, fee);
 
         _payout(currency, treasury, fee);
-        _payout(currency, e.seller, amount - fee);
+        _payRoyalty(escrowId, index, e, currency, royalty);
+        _payout(currency, e.seller, amount - fee - royalty);
+    }
+
+    /// @dev Close a disputed milestone: `sellerBps` of it to the seller's side (fee, royalty, seller),
+    ///      the rest back to the buyer.
+    function _split(uint256 escrowId, uint256 index, Escrow storage e, Milestone storage m, uint16 sellerBps)
+        internal
+    {
+        uint256 amount = m.amount;
+        uint256 sellerShare = amount * sellerBps / _BPS;
+        (uint256 fee, uint256 royalty) = _deductions(e, sellerShare);
+        uint256 toBuyer = amount - sellerShare;
+        address currency = e.currency;
+        m.state = MilestoneState.Resolved;
+        _escrowBalance[currency] -= amount;
+        emit DisputeResolved(escrowId, index, sellerBps, sellerShare - fee - royalty, fee, toBuyer);
+
+        _payout(currency, treasury, fee);
+        _payRoyalty(escrowId, index, e, currency, royalty);
+        _payout(currency, e.seller, sellerShare - fee - royalty);
+        _payout(currency, e.buyer, toBuyer);
+    }
+
+    /// @dev The platform fee and the terms' royalty out of `sellerShare` (their bps sum to at most
+    ///      10,000, checked at funding, so the seller's rest never underflows).
+    function _deductions(Escrow storage e, uint256 sellerShare) internal view returns (uint256 fee, uint256 royalty) {
+        fee = sellerShare * e.feeBps / _BPS;
+        uint256 royaltyBps = e.royaltyBps;
+        if (royaltyBps != 0) royalty = sellerShare * royaltyBps / _BPS;
+    }
+
+    function _payRoyalty(uint256 escrowId, uint256 index, Escrow storage e, address currency, uint256 royalty)
+        internal
+    {
+        if (royalty == 0) return;
+        address receiver = e.royaltyReceiver;
+        emit EscrowRoyaltyPaid(escrowId, index, receiver, royalty);
+        _payout(currency, receiver, royalty);
     }
 
     /// @dev Push `amount` of `currency` to `to`; on failure credit it (it stays held, as owed).

@@ -24,6 +24,10 @@ pytestmark = pytest.mark.contracts
 
 FEE_BPS = 250
 REVIEW = 3 * DAY
+ARBITRATION = 14 * DAY
+DEFAULT_SELLER_BPS = 5_000
+TERMS = (ARBITRATION, DEFAULT_SELLER_BPS, ZERO, 0)
+"""(arbitrationPeriod, defaultSellerBps, royaltyReceiver, royaltyBps): a 50/50 default, no royalty."""
 FUNDED, DELIVERED, DISPUTED, RELEASED, REFUNDED, RESOLVED = 1, 2, 3, 4, 5, 6
 CONTENT = keccak(text="the commissioned artwork, final")
 CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -42,14 +46,15 @@ class EscrowWorld:
     stranger: Any
 
     def create(self, amounts=(ETHER, 2 * ETHER), *, currency=ZERO, deadlines=None, review=REVIEW, buyer=None,
-               seller=None, value=None):
+               seller=None, value=None, terms=None):
+        terms = terms or TERMS
         t = now()
         deadlines = deadlines or [t + (i + 1) * 7 * DAY for i in range(len(amounts))]
         milestones = list(zip(amounts, deadlines, strict=True))
         total = sum(amounts)
         if value is None:
             value = total if currency == ZERO else 0
-        tx = self.escrow.createEscrow(seller or self.seller, self.arbitrator, currency, review, milestones,
+        tx = self.escrow.createEscrow(seller or self.seller, self.arbitrator, currency, review, terms, milestones,
                                       sender=buyer or self.buyer, value=value)
         return one_event(tx, "EscrowCreated").escrowId, tx
 
@@ -134,7 +139,7 @@ def test_create_refuses_invalid_parties_and_terms(e):
         e.create(seller=e.buyer)
     for arbitrator in (ZERO, e.buyer.address, e.seller.address):
         with reverts("EscrowPartyInvalid", party=arbitrator):
-            e.escrow.createEscrow(e.seller, arbitrator, ZERO, REVIEW, [(ETHER, t + DAY)], sender=e.buyer,
+            e.escrow.createEscrow(e.seller, arbitrator, ZERO, REVIEW, TERMS, [(ETHER, t + DAY)], sender=e.buyer,
                                   value=ETHER)
     with reverts("EscrowReviewPeriodInvalid", reviewPeriod=0):
         e.create(review=0)
@@ -313,6 +318,108 @@ def test_dispute_errors(e):
         e.escrow.disputeMilestone(escrow_id, 0, sender=e.seller)
     with reverts("MilestoneStateInvalid", state=DELIVERED):
         e.escrow.resolveDispute(escrow_id, 0, 5_000, sender=e.arbitrator)
+
+
+# ------------------------------------------------------------------ unanswered disputes
+
+
+def test_a_dispute_the_arbitrator_never_answers_settles_by_the_default_split(e):
+    escrow_id, _ = e.create((10 * ETHER,))
+    e.deliver(escrow_id, 0)
+    disputed_at = e.escrow.disputeMilestone(escrow_id, 0, sender=e.buyer).timestamp
+    assert e.milestone(escrow_id).disputedAt == disputed_at
+    travel_to(disputed_at + ARBITRATION)
+    with reverts("DisputeArbitrationOpen", escrowId=escrow_id, index=0, arbitrationEnds=disputed_at + ARBITRATION):
+        e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.stranger)
+    travel_to(disputed_at + ARBITRATION + 1)
+    seller_before, buyer_before, treasury_before = balance(e.seller), balance(e.buyer), balance(e.treasury)
+
+    tx = e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.stranger)  # anyone may settle
+
+    share = 10 * ETHER * DEFAULT_SELLER_BPS // 10_000
+    assert one_event(tx, "DisputeLapsed").settledBy == e.stranger.address
+    log = one_event(tx, "DisputeResolved")
+    assert (log.sellerBps, log.toSeller, log.fee, log.toBuyer) == (
+        DEFAULT_SELLER_BPS, share - fee_of(share), fee_of(share), 10 * ETHER - share)
+    assert balance(e.seller) - seller_before == share - fee_of(share)
+    assert balance(e.buyer) - buyer_before == 10 * ETHER - share
+    assert balance(e.treasury) - treasury_before == fee_of(share)
+    assert e.milestone(escrow_id).state == RESOLVED
+    assert balance(e.escrow) == 0 == e.escrow.escrowBalance(ZERO)
+    with reverts("MilestoneStateInvalid", state=RESOLVED):
+        e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.stranger)
+    with reverts("MilestoneStateInvalid", state=RESOLVED):
+        e.escrow.resolveDispute(escrow_id, 0, 10_000, sender=e.arbitrator)
+
+
+def test_the_arbitrator_may_still_answer_late_until_someone_settles(e):
+    escrow_id, _ = e.create((ETHER,), terms=(DAY, 10_000, ZERO, 0))
+    e.deliver(escrow_id, 0)
+    disputed_at = e.escrow.disputeMilestone(escrow_id, 0, sender=e.buyer).timestamp
+    travel_to(disputed_at + 2 * DAY)
+    tx = e.escrow.resolveDispute(escrow_id, 0, 0, sender=e.arbitrator)
+    assert one_event(tx, "DisputeResolved").toBuyer == ETHER
+    with reverts("MilestoneStateInvalid", state=RESOLVED):
+        e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.seller)
+
+
+def test_settling_needs_a_dispute(e):
+    escrow_id, _ = e.create((ETHER,))
+    with reverts("MilestoneStateInvalid", state=FUNDED):
+        e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.seller)
+    e.deliver(escrow_id, 0)
+    with reverts("MilestoneStateInvalid", state=DELIVERED):
+        e.escrow.settleLapsedDispute(escrow_id, 0, sender=e.seller)
+
+
+@pytest.mark.parametrize("terms", [
+    (0, 5_000, ZERO, 0),  # no arbitration period: a dispute would lapse at once
+    (DAY, 10_001, ZERO, 0),  # default split above the whole
+    (DAY, 5_000, "stranger", 0),  # a receiver without bps
+    (DAY, 5_000, ZERO, 500),  # bps without a receiver
+    (DAY, 5_000, "stranger", 10_000 - FEE_BPS + 1),  # royalty + fee above the whole
+])
+def test_create_refuses_invalid_dispute_and_royalty_terms(e, terms):
+    period, default_bps, receiver, royalty_bps = terms
+    receiver = e.stranger.address if receiver == "stranger" else receiver
+    with reverts("EscrowTermsInvalid", arbitrationPeriod=period, defaultSellerBps=default_bps,
+                 royaltyReceiver=receiver, royaltyBps=royalty_bps):
+        e.create((ETHER,), terms=(period, default_bps, receiver, royalty_bps))
+
+
+# ------------------------------------------------------------------ royalties of a derivative commission
+
+
+def test_release_pays_the_terms_royalty_out_of_the_sellers_part(e):
+    escrow_id, _ = e.create((10 * ETHER,), terms=(ARBITRATION, DEFAULT_SELLER_BPS, e.stranger.address, 1_000))
+    assert (e.escrow.getEscrow(escrow_id).royaltyReceiver, e.escrow.getEscrow(escrow_id).royaltyBps) == (
+        e.stranger.address, 1_000)
+    e.deliver(escrow_id, 0)
+    seller_before, holder_before, treasury_before = balance(e.seller), balance(e.stranger), balance(e.treasury)
+
+    tx = e.escrow.acceptMilestone(escrow_id, 0, sender=e.buyer)
+
+    fee, royalty = fee_of(10 * ETHER), ETHER
+    paid = one_event(tx, "EscrowRoyaltyPaid")
+    assert (paid.receiver, paid.amount) == (e.stranger.address, royalty)
+    assert one_event(tx, "MilestoneReleased").toSeller == 10 * ETHER - fee - royalty
+    assert balance(e.stranger) - holder_before == royalty
+    assert balance(e.treasury) - treasury_before == fee
+    assert balance(e.seller) - seller_before == 10 * ETHER - fee - royalty
+    assert balance(e.escrow) == 0
+
+
+def test_a_split_pays_the_royalty_only_on_the_sellers_share(e):
+    escrow_id, _ = e.create((10 * ETHER,), terms=(ARBITRATION, DEFAULT_SELLER_BPS, e.stranger.address, 1_000))
+    e.deliver(escrow_id, 0)
+    e.escrow.disputeMilestone(escrow_id, 0, sender=e.buyer)
+    holder_before, buyer_before = balance(e.stranger), balance(e.buyer)
+    tx = e.escrow.resolveDispute(escrow_id, 0, 4_000, sender=e.arbitrator)
+    share = 4 * ETHER
+    log = one_event(tx, "DisputeResolved")
+    assert (log.toSeller, log.fee, log.toBuyer) == (share - fee_of(share) - share // 10, fee_of(share), 6 * ETHER)
+    assert balance(e.stranger) - holder_before == share // 10
+    assert balance(e.buyer) - buyer_before == 6 * ETHER
 
 
 # ------------------------------------------------------------------ missed deadlines

@@ -27,9 +27,9 @@ OPEN = {FUNDED, DELIVERED, DISPUTED}
 CONTENT = b"\x42" * 32
 UNIT = 10**17
 HOUR = 3_600
-ACTIONS = ("deliver", "accept", "dispute", "resolve", "reclaim", "claim")
+ACTIONS = ("deliver", "accept", "dispute", "resolve", "settle", "reclaim", "claim")
 NATURAL = {FUNDED: ("deliver", "deliver", "reclaim"), DELIVERED: ("accept", "dispute", "claim"),
-           DISPUTED: ("resolve",)}
+           DISPUTED: ("resolve", "settle")}
 WILD = (*ACTIONS, "withdraw", "withdraw", "create")
 WAIT = st.sampled_from([0, 0, 0, 2, 6])
 """Hours an action waits before it is sent (mostly none)."""
@@ -43,6 +43,7 @@ class Milestone:
     deadline: int
     state: int = FUNDED
     delivered_at: int = 0
+    disputed_at: int = 0
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Escrow:
     contract_seller: bool
     currency: str
     review: int
+    arbitration: int
+    default_bps: int
     milestones: list[Milestone] = field(default_factory=list)
 
     def open_amount(self) -> int:
@@ -188,12 +191,15 @@ class EscrowMachine(RuleBasedStateMachine):
         seller = self.w.wallet if contract_seller else self.w.seller
         event("create")
         OUTCOMES["create: ok"] += 1
+        # The arbitrator's period and the default split vary with the drawn values.
+        arbitration, default_bps = (1 + hours[-1] % 4) * HOUR, amounts[0] * 199 % 10_001
         tx = self.w.escrow.createEscrow(seller, self.w.arbitrator, currency, review_hours * HOUR,
+                                        (arbitration, default_bps, ZERO, 0),
                                         [(m.amount, m.deadline) for m in milestones],
                                         sender=self.w.buyers[buyer], value=0 if in_coin else total)
         escrow_id = next(log for log in tx.events if log.event_name == "EscrowCreated").escrowId
         self.escrows.append(Escrow(escrow_id, self.w.buyers[buyer], contract_seller, currency,
-                                   review_hours * HOUR, milestones))
+                                   review_hours * HOUR, arbitration, default_bps, milestones))
 
     def _withdraw(self, currency: str) -> None:
         error = "WithdrawalNothingOwed" if self.owed[currency] == 0 else None
@@ -222,7 +228,7 @@ class EscrowMachine(RuleBasedStateMachine):
                  else "MilestoneReviewClosed" if self.t > m.delivered_at + e.review else None)
         self._expect("dispute", error, lambda: self.w.escrow.disputeMilestone(e.id, i, sender=e.buyer))
         if error is None:
-            m.state = DISPUTED
+            m.state, m.disputed_at = DISPUTED, self.t
 
     def _resolve(self, e: Escrow, i: int, m: Milestone, bps: int) -> None:
         error = "MilestoneStateInvalid" if m.state != DISPUTED else None
@@ -231,6 +237,17 @@ class EscrowMachine(RuleBasedStateMachine):
         if error is None:
             m.state = RESOLVED
             share = m.amount * bps // 10_000
+            self._pay_seller(e, share - share * FEE_BPS // 10_000)
+
+    def _settle(self, e: Escrow, i: int, m: Milestone, bps: int) -> None:
+        """Anyone (here a buyer of another escrow or this one) settles an unanswered dispute."""
+        error = ("MilestoneStateInvalid" if m.state != DISPUTED
+                 else "DisputeArbitrationOpen" if self.t <= m.disputed_at + e.arbitration else None)
+        caller = self.w.buyers[bps % 2]
+        self._expect("settle", error, lambda: self.w.escrow.settleLapsedDispute(e.id, i, sender=caller))
+        if error is None:
+            m.state = RESOLVED
+            share = m.amount * e.default_bps // 10_000
             self._pay_seller(e, share - share * FEE_BPS // 10_000)
 
     def _reclaim(self, e: Escrow, i: int, m: Milestone, bps: int) -> None:

@@ -83,7 +83,8 @@ def platform(two_chains: ChainSettings, artifacts, tmp_path_factory):
     def commission(seller, work: bytes, accept: bool) -> int:
         escrow_id = int(escrow.functions.nextEscrowId().call())
         deadline = int(web3.eth.get_block("latest")["timestamp"]) + 86_400
-        send(BUYER, escrow.functions.createEscrow(seller.address, ARBITER.address, ZERO, 3 * 86_400,
+        terms = (14 * 86_400, 5_000, ZERO, 0)  # arbitration period, default seller bps, no royalty
+        send(BUYER, escrow.functions.createEscrow(seller.address, ARBITER.address, ZERO, 3 * 86_400, terms,
                                                   [(10**15, deadline)]), value=10**15)
         send(seller, escrow.functions.deliverMilestone(escrow_id, 0, hashlib.sha256(work).digest(), raw_cid(work)))
         if accept:
