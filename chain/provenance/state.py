@@ -31,7 +31,7 @@ from chain.proofs.state import array_slot, mapping_slot, verify_account, verify_
 RpcCall = Callable[[str, list[Any]], Any]
 
 OWNER_LAYOUT: dict[str, tuple[int, int]] = {
-    "CreatorCollection": (8, 16),  # (_packedOwnerships slot, slots to walk down at most)
+    "CreatorCollection": (7, 16),  # (_packedOwnerships slot, slots to walk down at most)
     "WrappedCollection": (4, 0),   # (_tokens slot, no walk: every wrapped token has its own slot)
 }
 REGISTRY_RECORDS_SLOT = 1
