@@ -4,7 +4,7 @@ rights record in the RightsRegistry, proven against a recent header's state root
 Which slots are proven (from solc's storage layout of our contracts; ``tests/contracts/
 test_storage_layout.py`` checks these numbers against the compiler's output):
 
-- ``CreatorCollection._packedOwnerships`` (slot 8), ``mapping(tokenId => packed)``: owner in bits
+- ``CreatorCollection._packedOwnerships`` (slot 7), ``mapping(tokenId => packed)``: owner in bits
   0..159. An edition writes only some slots; an empty slot belongs to the nearest written slot
   below it, so the bundle proves the token's slot and, while it is empty, the slots below it (at
   most ``CHECKPOINT_INTERVAL`` = 16) down to the first written one.
@@ -31,7 +31,7 @@ from chain.proofs.state import array_slot, mapping_slot, verify_account, verify_
 RpcCall = Callable[[str, list[Any]], Any]
 
 OWNER_LAYOUT: dict[str, tuple[int, int]] = {
-    "CreatorCollection": (8, 16),  # (_packedOwnerships slot, slots to walk down at most)
+    "CreatorCollection": (7, 16),  # (_packedOwnerships slot, slots to walk down at most)
     "WrappedCollection": (4, 0),   # (_tokens slot, no walk: every wrapped token has its own slot)
 }
 REGISTRY_RECORDS_SLOT = 1

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ICreatorCollection} from "./ICreatorCollection.sol";
 import {IEditions1155} from "./IEditions1155.sol";
+import {ISplitterFactory} from "./ISplitterFactory.sol";
 
 /// @title ICollectionFactory
 /// @notice Creates creators' collections as minimal clones (EIP-1167) of the CreatorCollection and
@@ -30,6 +31,25 @@ interface ICollectionFactory {
     ///      collection's `initialize` errors.
     function createCollection(ICreatorCollection.Settings calldata settings, bytes32 salt)
         external returns (address collection);
+
+    /// @notice Create an ERC-721 collection whose ERC-2981 royalty receiver is a royalty splitter,
+    ///         created (or found, the address committing to the split) in the same transaction.
+    /// @dev Anyone may call. The splitter is `splitterFactory.createSplitter(recipients, bps, salt)`,
+    ///      at `splitterFactory.predictSplitterAddress(recipients, bps, salt)`; it replaces
+    ///      `settings.royaltyReceiver`. The collection lands at `predictCollectionAddress(msg.sender,
+    ///      salt)`. Emits `CollectionCreated` (with the splitter factory's `SplitterCreated` when the
+    ///      splitter is new, and the clone's `DefaultRoyaltyUpdated` naming the splitter). Reverts as
+    ///      `createCollection`, and with the splitter factory's `Split*` errors.
+    /// @param splitterFactory The platform's SplitterFactory (the deploy plan's).
+    /// @param recipients The split's recipients, ascending addresses.
+    /// @param bps Each recipient's basis points, summing to 10,000.
+    function createCollectionWithSplit(
+        ICreatorCollection.Settings calldata settings,
+        ISplitterFactory splitterFactory,
+        address[] calldata recipients,
+        uint16[] calldata bps,
+        bytes32 salt
+    ) external returns (address collection, address splitter);
 
     /// @notice Create ERC-1155 editions at `predictEditionsAddress(msg.sender, salt)`.
     /// @dev As `createCollection`; emits `Editions1155Created`.

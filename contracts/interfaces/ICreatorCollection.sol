@@ -57,7 +57,8 @@ interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, I
     error CollectionNotMinter(address caller);
     /// @notice The owner cannot be the zero address.
     error CollectionInvalidOwner(address owner);
-    /// @notice The collection needs a rights registry.
+    /// @notice The collection needs a rights registry: the one its clone carries (the factory appends
+    ///         the registry address to every clone's code), passed again to `initialize`.
     error CollectionRightsRegistryMissing();
     /// @notice The collection is paused.
     error CollectionPaused();
@@ -75,7 +76,8 @@ interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, I
     error CollectionMetadataFrozen();
 
     /// @notice Set up a fresh clone. Callable once; the implementation itself is locked.
-    /// @dev The factory calls it in the transaction that creates the clone. Emits
+    /// @dev `rightsRegistry` must be the registry the clone carries as immutable argument (a clone
+    ///      made without one cannot be initialized). The factory calls it in the transaction that creates the clone. Emits
     ///      `OwnershipTransferred`, `DefaultRoyaltyUpdated` and `IdentityPolicyUpdated`. Reverts with
     ///      `CollectionAlreadyInitialized`, `CollectionInvalidOwner`, `CollectionRightsRegistryMissing`,
     ///      `CollectionIdentityRegistryMissing` or OpenZeppelin's ERC2981 errors (bad royalty).

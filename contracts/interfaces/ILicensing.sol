@@ -71,9 +71,10 @@ interface ILicensing {
     error LicenseTermsTerritoriesNotAscending(uint256 index);
     /// @notice The legal text CID is empty.
     error LicenseTermsLegalTextMissing();
-    /// @notice The work does not exist (its collection does not answer `ownerOf`).
+    /// @notice The work does not exist (the collection answers neither `ownerOf` for it nor, as an
+    ///         ERC-1155 collection, `workCid` and `owner()`).
     error LicenseWorkUnknown(address collection, uint256 tokenId);
-    /// @notice `caller` does not own the work.
+    /// @notice `caller` is not the work's licensor (its owner, or an ERC-1155 collection's owner).
     error LicenseNotWorkOwner(address collection, uint256 tokenId, address caller);
     /// @notice These terms are already attached to the work.
     error LicenseTermsAlreadyAttached(address collection, uint256 tokenId, bytes32 termsHash);
@@ -142,7 +143,8 @@ interface ILicensing {
     function publishTerms(LicenseTerms calldata terms) external returns (bytes32 termsHash);
 
     /// @notice Offer published terms for a work (append-only; never removed).
-    /// @dev Only the work's current owner. Emits `LicenseTermsAttached`. Reverts `LicenseTermsUnknown`,
+    /// @dev Only the work's licensor: the token's current owner (ERC-721) or the collection's owner
+    ///      (ERC-1155). Emits `LicenseTermsAttached`. Reverts `LicenseTermsUnknown`,
     ///      `LicenseWorkUnknown`, `LicenseNotWorkOwner`, `LicenseTermsAlreadyAttached`.
     function attachTerms(address collection, uint256 tokenId, bytes32 termsHash) external;
 
@@ -157,7 +159,7 @@ interface ILicensing {
         returns (uint256 grantId);
 
     /// @notice Revoke a grant.
-    /// @dev Only the work's current owner, only under revocable terms. Emits `LicenseRevoked`.
+    /// @dev Only the work's licensor (as `attachTerms`), only under revocable terms. Emits `LicenseRevoked`.
     ///      Reverts `LicenseGrantUnknown`, `LicenseNotRevocable`, `LicenseGrantRevoked`,
     ///      `LicenseWorkUnknown`, `LicenseNotWorkOwner`.
     function revokeLicense(uint256 grantId) external;

@@ -44,9 +44,9 @@ interface IRightsRegistry {
     /// @notice Emitted when an allowed factory adds a collection it created (`index` starts at 1).
     event CollectionAdded(address indexed collection, address indexed factory, uint256 index);
 
-    /// @notice The content hash already has a record; carries the existing record.
+    /// @notice The content hash already has a record; carries the whole existing record (as `recordOf`).
     error RightsAlreadyRegistered(bytes32 contentHash, address collection, uint256 tokenId, address creator,
-                                  uint64 registeredAt);
+                                  uint64 registeredAt, bytes cid);
     /// @notice A zero content hash cannot be registered.
     error RightsContentHashZero();
     /// @notice The creator minted registered content under another CID than the one registered.

@@ -6,6 +6,7 @@ import {ICollectionFactory} from "../interfaces/ICollectionFactory.sol";
 import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
 import {IEditions1155} from "../interfaces/IEditions1155.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+import {ISplitterFactory} from "../interfaces/ISplitterFactory.sol";
 
 /// @title CollectionFactory
 /// @notice Creates creators' ERC-721 collections and ERC-1155 editions as EIP-1167 clones at
@@ -35,8 +36,25 @@ contract CollectionFactory is ICollectionFactory {
         external
         returns (address collection)
     {
-        collection = _clone(_collectionImpl, salt);
+        collection = _cloneCollection(salt);
         ICreatorCollection(collection).initialize(settings, address(_registry));
+        _registry.addCollection(collection);
+        emit CollectionCreated(collection, settings.owner, msg.sender, salt);
+    }
+
+    /// @inheritdoc ICollectionFactory
+    function createCollectionWithSplit(
+        ICreatorCollection.Settings calldata settings,
+        ISplitterFactory splitterFactory,
+        address[] calldata recipients,
+        uint16[] calldata bps,
+        bytes32 salt
+    ) external returns (address collection, address splitter) {
+        splitter = splitterFactory.createSplitter(recipients, bps, salt);
+        ICreatorCollection.Settings memory withSplit = settings;
+        withSplit.royaltyReceiver = splitter;
+        collection = _cloneCollection(salt);
+        ICreatorCollection(collection).initialize(withSplit, address(_registry));
         _registry.addCollection(collection);
         emit CollectionCreated(collection, settings.owner, msg.sender, salt);
     }
@@ -54,7 +72,8 @@ contract CollectionFactory is ICollectionFactory {
 
     /// @inheritdoc ICollectionFactory
     function predictCollectionAddress(address deployer, bytes32 salt) external view returns (address) {
-        return Clones.predictDeterministicAddress(_collectionImpl, _salt(deployer, salt));
+        return Clones.predictDeterministicAddressWithImmutableArgs(_collectionImpl, _collectionArgs(),
+                                                                   _salt(deployer, salt));
     }
 
     /// @inheritdoc ICollectionFactory
@@ -82,6 +101,20 @@ contract CollectionFactory is ICollectionFactory {
         address predicted = Clones.predictDeterministicAddress(implementation, fullSalt);
         if (predicted.code.length != 0) revert FactoryCloneExists(predicted);
         clone = Clones.cloneDeterministic(implementation, fullSalt);
+    }
+
+    /// @dev ERC-721 clones carry the registry address as their immutable argument (read on every
+    ///      mint from the clone's code instead of storage).
+    function _cloneCollection(bytes32 salt) private returns (address clone) {
+        bytes memory args = _collectionArgs();
+        bytes32 fullSalt = _salt(msg.sender, salt);
+        address predicted = Clones.predictDeterministicAddressWithImmutableArgs(_collectionImpl, args, fullSalt);
+        if (predicted.code.length != 0) revert FactoryCloneExists(predicted);
+        clone = Clones.cloneDeterministicWithImmutableArgs(_collectionImpl, args, fullSalt);
+    }
+
+    function _collectionArgs() private view returns (bytes memory) {
+        return abi.encodePacked(address(_registry));
     }
 
     function _salt(address deployer, bytes32 salt) private pure returns (bytes32) {

@@ -157,7 +157,10 @@ contract RightsRegistry is IRightsRegistry, Ownable {
         uint256 index = _indexOf(packed);
         address collection = index == 0 ? address(0) : _collections[index - 1];
         uint256 tokenId = index == 0 ? 0 : packed >> _LOCATION_SHIFT;
+        bytes memory cid = index == 0
+            ? Cid.toBytes(uint16(packed >> _LOCATION_SHIFT), _unboundDigest[contentHash])
+            : IRightsSource(collection).workCid(tokenId);
         revert RightsAlreadyRegistered(contentHash, collection, tokenId, address(uint160(packed)),
-                                       _registeredAt(packed));
+                                       _registeredAt(packed), cid);
     }
 }

@@ -2,14 +2,18 @@
 pragma solidity 0.8.28;
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILicensing} from "../interfaces/ILicensing.sol";
 
 /// @title Licensing
 /// @notice Publish license terms, attach them to works, sell, revoke and transfer grants; see ILicensing.
-/// @dev One contract for every collection: a work is (ERC-721 collection, token id) and its licensor is
-///      whoever owns that token at the time of the call. Fees never stay here except as credits for
+/// @dev One contract for every collection: a work is (collection, token id). Its licensor is, for an
+///      ERC-721 work, whoever owns that token at the time of the call; for an ERC-1155 work (many
+///      holders of one id, e.g. an `Editions1155` edition), the collection's `owner()`, the creator who
+///      issued the work, provided the collection knows the work (`workCid(id)` answers). Fees never stay here except as credits for
 ///      receivers whose push failed (`withdrawCredit`).
 contract Licensing is ILicensing, ReentrancyGuardTransient {
     /// @notice `isLicensed` usage bit: commercial use.
@@ -281,17 +285,37 @@ contract Licensing is ILicensing, ReentrancyGuardTransient {
         return owner;
     }
 
-    /// @dev The owner of the work; reverts `LicenseWorkUnknown` when the collection does not name one.
+    /// @dev The licensor of the work: the ERC-721 token's owner, or for an ERC-1155 collection that
+    ///      knows the work, the collection's owner. Reverts `LicenseWorkUnknown` when neither answers.
     function _ownerOf(address collection, uint256 tokenId) private view returns (address owner) {
         (bool ok, bytes memory data) = collection.staticcall(abi.encodeCall(IERC721.ownerOf, (tokenId)));
-        if (ok && data.length >= 32) {
-            uint256 word;
-            assembly ("memory-safe") {
-                word := mload(add(data, 0x20))
+        owner = _addressIn(ok, data);
+        if (owner != address(0)) return owner;
+        if (_isErc1155(collection)) {
+            (ok,) = collection.staticcall(abi.encodeWithSignature("workCid(uint256)", tokenId));
+            if (ok) {
+                (ok, data) = collection.staticcall(abi.encodeWithSignature("owner()"));
+                owner = _addressIn(ok, data);
+                if (owner != address(0)) return owner;
             }
-            if (word != 0 && word >> 160 == 0) return address(uint160(word));
         }
         revert LicenseWorkUnknown(collection, tokenId);
+    }
+
+    function _isErc1155(address collection) private view returns (bool) {
+        (bool ok, bytes memory data) = collection.staticcall(
+            abi.encodeCall(IERC165.supportsInterface, (type(IERC1155).interfaceId)));
+        return ok && data.length >= 32 && abi.decode(data, (uint256)) == 1;
+    }
+
+    /// @dev The non-zero address a successful call returned, or zero.
+    function _addressIn(bool ok, bytes memory data) private pure returns (address) {
+        if (!ok || data.length < 32) return address(0);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(data, 0x20))
+        }
+        return word >> 160 == 0 ? address(uint160(word)) : address(0);
     }
 
     function _grantAt(uint256 grantId) private view returns (Grant storage grant) {

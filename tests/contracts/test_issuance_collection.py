@@ -123,7 +123,7 @@ def test_mint_rejects_cids_that_are_not_compact_cidv1(collection, creator, cid):
 def test_minting_registered_content_again_reverts_with_the_existing_record(stack, collection, creator, collector):
     w = work("duplicate")
     tx = collection.mintWork(creator, w.content_hash, w.cid_bytes, sender=creator)
-    expected = (w.content_hash, collection.address, 1, creator.address, _block_time(tx))
+    expected = (w.content_hash, collection.address, 1, creator.address, _block_time(tx), w.cid_bytes)
     with reverts("RightsAlreadyRegistered", *expected):
         collection.mintWork(creator, w.content_hash, w.cid_bytes, sender=creator)
     other = stack.collection(collector, "other")

@@ -74,6 +74,15 @@ def test_content_is_registered_once_across_erc721_and_erc1155(stack, editions, c
     assert editions.workCount() == 0
 
 
+def test_registering_an_edition_reverts_with_its_record_and_cid(stack, editions, creator, stranger):
+    w = work("edition-record")
+    tx = editions.mintWork(creator, 5, w.content_hash, w.cid_bytes, sender=creator)
+    registered_at = stack.project.provider.get_block(tx.block_number).timestamp
+    with reverts("RightsAlreadyRegistered", w.content_hash, editions.address, 1, creator.address, registered_at,
+                 w.cid_bytes):
+        stack.registry.register(w.content_hash, work("edition-other-cid").cid_bytes, sender=stranger)
+
+
 def test_a_creators_registration_binds_to_its_edition(stack, editions, creator):
     w = work("bind-1155")
     stack.registry.register(w.content_hash, w.cid_bytes, sender=creator)

@@ -38,6 +38,20 @@ def test_a_collection_lands_at_the_predicted_address_fully_set_up(stack, creator
     assert stack.registry.isCollection(predicted) and stack.registry.collectionCount() == 1
 
 
+def test_editions_land_at_the_predicted_address_and_are_announced(stack, creator, collector):
+    predicted = stack.factory.predictEditionsAddress(creator, salt("ed"))
+    assert predicted != stack.factory.predictCollectionAddress(creator, salt("ed"))
+    settings = ("Editions", "ED", collector.address, collector.address, 250)
+    tx = stack.factory.createEditions1155(settings, salt("ed"), sender=creator)
+    created = one_event(tx, "Editions1155Created")
+    assert dict(created.event_arguments) == {"editions": predicted, "owner": collector.address,
+                                             "deployer": creator.address, "salt": salt("ed")}
+    added = one_event(tx, "CollectionAdded")
+    assert (added.collection, added.factory, added.index) == (predicted, stack.factory.address, 1)
+    editions = stack.project.Editions1155.at(predicted)
+    assert editions.owner() == collector.address and editions.rightsRegistry() == stack.registry.address
+
+
 def test_addresses_depend_on_the_caller_and_salt_and_a_salt_is_used_once(stack, creator, collector):
     mine = stack.factory.predictCollectionAddress(creator, salt("s"))
     assert stack.factory.predictCollectionAddress(collector, salt("s")) != mine
@@ -100,12 +114,15 @@ def test_the_registry_refuses_records_from_a_clone_the_factory_did_not_make(ape_
     cloner = ape_project.TestCloner.deploy(sender=deployer)
     tx = cloner.clone(stack.collection_impl, sender=stranger)
     rogue = ape_project.CreatorCollection.at(one_event(tx, "Cloned").clone)
-    with reverts("CollectionRightsRegistryMissing"):
-        rogue.initialize(_settings(stranger), ZERO, sender=stranger)
-    rogue.initialize(_settings(stranger), stack.registry, sender=stranger)
+    # An ERC-721 clone reads its registry from its own code, where only the factory puts it: a plain
+    # clone has none and cannot even be initialized, whatever registry it is told.
+    for registry in (ZERO, stack.registry):
+        with reverts("CollectionRightsRegistryMissing"):
+            rogue.initialize(_settings(stranger), registry, sender=stranger)
     w = work("rogue")
-    with reverts("RightsCollectionUnknown", rogue):
-        rogue.mintWork(stranger, w.content_hash, w.cid_bytes, sender=stranger)
+    # The registry itself refuses anyone it did not add (here an account calling it directly).
+    with reverts("RightsCollectionUnknown", stranger):
+        stack.registry.recordMint(w.content_hash, stranger, 1, 0x0155, bytes(32), sender=stranger)
     tx = cloner.clone(stack.editions_impl, sender=stranger)
     rogue_editions = ape_project.Editions1155.at(one_event(tx, "Cloned").clone)
     with reverts("EditionsRightsRegistryMissing"):

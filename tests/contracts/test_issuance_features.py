@@ -194,7 +194,7 @@ def test_a_creator_binds_an_earlier_registration_to_the_token_once(stack, collec
         collection.address, 1, creator.address, registered_at)  # the original claim time is kept
     assert bytes(record.cid) == w.cid_bytes
     with reverts("RightsAlreadyRegistered", w.content_hash, collection.address, 1, creator.address,
-                 registered_at):
+                 registered_at, w.cid_bytes):
         collection.mintWork(creator, w.content_hash, w.cid_bytes, sender=creator)
 
 
@@ -209,7 +209,8 @@ def test_binding_needs_the_cid_that_was_registered(stack, collection, creator):
 def test_content_registered_by_someone_else_cannot_be_minted(stack, collection, creator, stranger):
     w = work("someone-elses")
     tx = stack.registry.register(w.content_hash, w.cid_bytes, sender=stranger)
-    with reverts("RightsAlreadyRegistered", w.content_hash, ZERO, 0, stranger.address, _block_time(tx)):
+    with reverts("RightsAlreadyRegistered", w.content_hash, ZERO, 0, stranger.address, _block_time(tx),
+                 w.cid_bytes):
         collection.mintWork(creator, w.content_hash, w.cid_bytes, sender=creator)
     record = stack.registry.recordOf(w.content_hash)
     assert (record.creator, record.collection) == (stranger.address, ZERO)

@@ -36,9 +36,11 @@ def test_registering_without_minting_records_a_timestamped_claim(stack, collecto
 def test_registering_twice_reverts_with_the_first_record(stack, collector, stranger):
     w = work("twice")
     tx = stack.registry.register(w.content_hash, w.cid_bytes, sender=collector)
-    for account in (collector, stranger):
-        with reverts("RightsAlreadyRegistered", w.content_hash, ZERO, 0, collector.address, _block_time(tx)):
-            stack.registry.register(w.content_hash, w.cid_bytes, sender=account)
+    # The error carries the first record, CID included, whatever CID the second claim names.
+    for account, cid in ((collector, w.cid_bytes), (stranger, work("other-cid").cid_bytes)):
+        with reverts("RightsAlreadyRegistered", w.content_hash, ZERO, 0, collector.address, _block_time(tx),
+                     w.cid_bytes):
+            stack.registry.register(w.content_hash, cid, sender=account)
 
 
 def test_registering_minted_content_reverts_with_the_bound_record(stack, creator, stranger):
@@ -46,8 +48,8 @@ def test_registering_minted_content_reverts_with_the_bound_record(stack, creator
     w = work("minted")
     tx = collection.mintEdition(creator, 2, w.content_hash, w.cid_bytes, sender=creator)
     with reverts("RightsAlreadyRegistered", w.content_hash, collection.address, 1, creator.address,
-                 _block_time(tx)):
-        stack.registry.register(w.content_hash, w.cid_bytes, sender=stranger)
+                 _block_time(tx), w.cid_bytes):
+        stack.registry.register(w.content_hash, work("another-cid").cid_bytes, sender=stranger)
 
 
 def test_registration_needs_a_hash_and_a_supported_cid(stack, collector):

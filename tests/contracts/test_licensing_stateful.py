@@ -34,12 +34,16 @@ FEE = 1_000
 # (terms, commercial, derivatives, attribution required, transferable, revocable, duration)
 OFFERS = [
     terms(commercial=True, derivatives=False, attribution=True, transferable=True, revocable=True,
-          duration=100, fee=FEE),
+          duration=100, fee=FEE, territories=(b"DE", b"FR")),
     terms(commercial=False, derivatives=True, attribution=False, transferable=False, revocable=False,
-          duration=0, fee=FEE),
+          duration=0, fee=FEE),  # worldwide
     terms(commercial=True, derivatives=True, attribution=False, transferable=False, revocable=True,
-          duration=1_000, fee=FEE),
+          duration=1_000, fee=FEE, territories=(b"JP",)),
 ]
+TERRITORIES = [b"DE", b"FR", b"JP", b"US"]
+# Territories are checked for commercial use only (bounds the calls per step): a holder of a worldwide
+# non-commercial grant and a territorial commercial one must be licensed commercially only there.
+TERRITORY_USAGES = [USAGE_COMMERCIAL]
 USAGES = [USAGE_ANY, USAGE_COMMERCIAL, USAGE_DERIVATIVE, USAGE_WITHOUT_ATTRIBUTION,
           USAGE_COMMERCIAL | USAGE_DERIVATIVE]
 
@@ -55,6 +59,10 @@ class ModelGrant:
     def live(self, now: int) -> bool:
         return not self.revoked and (self.expiry == 0 or now < self.expiry)
 
+    def covers(self, territory: bytes) -> bool:
+        listed = OFFERS[self.offer][8]
+        return not listed or territory in listed
+
     def allows(self, usage: int) -> bool:
         t = OFFERS[self.offer]
         commercial, derivatives, attribution = t[0], t[1], t[2]
@@ -68,7 +76,9 @@ class LicensingMachine(RuleBasedStateMachine):
 
     1. An expired or revoked grant never answers yes: for every licensee and usage, ``isLicensed`` is
        true exactly when the licensee holds at least one grant that is neither revoked nor expired
-       (expiry 0 = perpetual, else chain time < expiry) and whose terms allow that usage.
+       (expiry 0 = perpetual, else chain time < expiry) and whose terms allow that usage; and for
+       every territory, ``isLicensedIn`` is true exactly when such a grant's terms also cover it
+       (no territories listed = worldwide).
     2. A licensee whose grants are all expired or revoked is licensed for nothing at all.
     3. The grants the contract lists per holder are exactly the model's (transfers move them).
     """
@@ -152,6 +162,11 @@ class LicensingMachine(RuleBasedStateMachine):
                 expected = any(g.live(now) and g.allows(usage) for g in mine)
                 answer = self.licensing.isLicensed(self.accounts[holder], self.work, WORK, usage)
                 assert answer == expected, (holder, usage, mine, now)
+                for territory in TERRITORIES if usage in TERRITORY_USAGES else ():
+                    expected_in = any(g.live(now) and g.allows(usage) and g.covers(territory) for g in mine)
+                    answer_in = self.licensing.isLicensedIn(self.accounts[holder], self.work, WORK, usage,
+                                                            territory)
+                    assert answer_in == expected_in, (holder, usage, territory, mine, now)
             if not any(g.live(now) for g in mine):
                 assert not self.licensing.isLicensed(self.accounts[holder], self.work, WORK, USAGE_ANY)
             listed = sorted(self.licensing.grantsOf(self.accounts[holder], self.work, WORK))
