@@ -135,8 +135,23 @@ def _call(address: str, signature: str, types: list[str], values: list[Any]) -> 
 
 
 def _set_wrapped_bridge(ctx: DeployContext, bridge: Any) -> list[TxParams]:
-    """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens."""
-    return [_call(ctx.addresses["WrappedCollection"], "setBridge(address)", ["address"], [bridge.address])]
+    """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens;
+    RemoteBridge.setSplitterFactory(factory): a token arriving with a royalty split is paid through
+    this chain's splitter of the same split."""
+    txs = [_call(ctx.addresses["WrappedCollection"], "setBridge(address)", ["address"], [bridge.address])]
+    if "SplitterFactory" in ctx.addresses:
+        txs.append(_call(bridge.address, "setSplitterFactory(address)", ["address"],
+                         [ctx.addresses["SplitterFactory"]]))
+    return txs
+
+
+def _set_lockbox_splitter(ctx: DeployContext, lockbox: Any) -> list[TxParams]:
+    """HomeLockbox.setSplitterImplementation(impl): a royalty receiver that is a clone of this chain's
+    RoyaltySplitter travels with its split."""
+    if "RoyaltySplitter" not in ctx.addresses:
+        return []
+    return [_call(lockbox.address, "setSplitterImplementation(address)", ["address"],
+                  [ctx.addresses["RoyaltySplitter"]])]
 
 
 def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, Any], list[TxParams]]:
@@ -191,7 +206,7 @@ def default_plan() -> list[Step]:
         Step("HomeLockbox",
              args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
                              *_bridge_args(c)),
-             chains=("home",), link=_link_peer("remote", "RemoteBridge")),
+             chains=("home",), wiring=_set_lockbox_splitter, link=_link_peer("remote", "RemoteBridge")),
         Step("WrappedCollection", args=lambda c: ("Chainright Wrapped", "CRWRAP", c.deployer),
              chains=("remote",)),
         Step("RemoteBridge", args=lambda c: (c.addresses["WrappedCollection"], *_bridge_args(c)),
