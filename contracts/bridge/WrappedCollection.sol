@@ -306,8 +306,8 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         TokenRights storage stored = _rights[tokenId];
         uint16 head = uint16(packed >> _HEAD_SHIFT);
         address splitter = stored.splitter;
-        address[] memory splitRecipients;
-        uint16[] memory splitBps;
+        address[] memory splitRecipients = new address[](0);
+        uint16[] memory splitBps = new uint16[](0);
         if (splitter != address(0)) (splitRecipients, splitBps) = IRoyaltySplitter(splitter).recipients();
         return IBridgeEndpoint.Rights({
             tokenURI: _tokenURI(tokenId, packed),
