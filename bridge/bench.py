@@ -88,10 +88,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def check_bench_options(*, block_time: float | None, confirmations: int) -> None:
+    """Refuse option combinations that could never finish (raises BridgeError naming the fix)."""
+    if confirmations < 0:
+        raise BridgeError(f"--confirmations must be 0 or more, not {confirmations}")
+    if confirmations > 0 and block_time is None:
+        raise BridgeError(
+            f"--confirmations {confirmations} needs --block-time: without it the anvils mine one block per "
+            "transaction, so nothing buries a lock and no transfer would ever become final; "
+            f"add e.g. --block-time 1, or use --confirmations 0")
+
+
 def run_bridge_bench(artifacts: Artifacts, argv: Callable[[str], list[str]], *, count: int = 30,
                      batch: int = 50, block_time: float | None = None, confirmations: int = 0,
                      progress: Progress = _quiet) -> BridgeBenchResult:
     """Start two anvils, deploy, start the relayer processes, measure, stop everything."""
+    check_bench_options(block_time=block_time, confirmations=confirmations)
     with tempfile.TemporaryDirectory(prefix="chainright-bridge-bench-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_port=_free_port(),
                                  remote_port=_free_port(), persist_state=False, block_time=block_time)

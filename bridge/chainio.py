@@ -150,17 +150,7 @@ class Link:
             return None
         args = decoded["args"]
         r = args["rights"]
-        rights = Rights.from_tuple(
-            (
-                r["tokenURI"],
-                r["cid"],
-                r["contentHash"],
-                r["royaltyReceiver"],
-                r["royaltyBps"],
-                r["licenseTermsHash"],
-                r["provenanceHash"],
-            )
-        )
+        rights = Rights.from_fields(r)
         return BridgeMessage(
             source_chain_id=self.source.chain_id,
             dest_chain_id=int(args["destChainId"]),

@@ -27,7 +27,7 @@ DOMAIN_VERSION = "1"
 
 RIGHTS_TYPE = (
     "Rights(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
-    "bytes32 licenseTermsHash,bytes32 provenanceHash)"
+    "address[] splitRecipients,uint16[] splitBps,bytes32 licenseTermsHash,bytes32 provenanceHash)"
 )
 MESSAGE_TYPE = (
     "BridgeMessage(uint256 sourceChainId,uint256 destChainId,address sourceBridge,address destBridge,"
@@ -50,9 +50,18 @@ def _b32(value: bytes) -> bytes:
     return value
 
 
+RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "splitRecipients",
+                 "splitBps", "licenseTermsHash", "provenanceHash")
+"""The ABI names of the Rights fields, in order."""
+
+
 @dataclass(frozen=True)
 class Rights:
-    """The rights metadata a token carries across the bridge (IBridgeEndpoint.Rights)."""
+    """The rights metadata a token carries across the bridge (IBridgeEndpoint.Rights).
+
+    ``split_recipients``/``split_bps`` are the home royalty splitter's split (empty when the home
+    receiver is not a splitter clone); the remote side pays the same split's remote splitter.
+    """
 
     token_uri: str
     cid: bytes
@@ -61,23 +70,40 @@ class Rights:
     royalty_bps: int
     license_terms_hash: bytes
     provenance_hash: bytes
+    split_recipients: tuple[str, ...] = ()
+    split_bps: tuple[int, ...] = ()
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The ABI tuple (contract call argument order)."""
         return (self.token_uri, self.cid, self.content_hash, self.royalty_receiver, self.royalty_bps,
-                self.license_terms_hash, self.provenance_hash)
+                list(self.split_recipients), list(self.split_bps), self.license_terms_hash,
+                self.provenance_hash)
 
     @classmethod
     def from_tuple(cls, value: Any) -> Rights:
-        uri, cid, content, receiver, bps, terms, provenance = value
+        uri, cid, content, receiver, bps, recipients, shares, terms, provenance = value
         return cls(str(uri), bytes(cid), _b32(bytes(content)), to_checksum_address(receiver), int(bps),
-                   _b32(bytes(terms)), _b32(bytes(provenance)))
+                   _b32(bytes(terms)), _b32(bytes(provenance)),
+                   tuple(to_checksum_address(a) for a in recipients), tuple(int(b) for b in shares))
+
+    @classmethod
+    def from_fields(cls, value: Any) -> Rights:
+        """Rights from a mapping or attribute object keyed by the ABI names (decoded events, calls)."""
+        if hasattr(value, "keys"):
+            return cls.from_tuple(tuple(value[f] for f in RIGHTS_FIELDS))
+        if hasattr(value, RIGHTS_FIELDS[0]):
+            return cls.from_tuple(tuple(getattr(value, f) for f in RIGHTS_FIELDS))
+        return cls.from_tuple(tuple(value))
 
     def struct_hash(self) -> bytes:
+        recipients = b"".join(abi_encode(["address"], [a]) for a in self.split_recipients)
+        shares = b"".join(abi_encode(["uint16"], [b]) for b in self.split_bps)
         return keccak(abi_encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "address", "uint96", "bytes32", "bytes32"],
+            ["bytes32", "bytes32", "bytes32", "bytes32", "address", "uint96", "bytes32", "bytes32", "bytes32",
+             "bytes32"],
             [RIGHTS_TYPEHASH, keccak(text=self.token_uri), keccak(self.cid), self.content_hash,
-             self.royalty_receiver, self.royalty_bps, self.license_terms_hash, self.provenance_hash],
+             self.royalty_receiver, self.royalty_bps, keccak(recipients), keccak(shares),
+             self.license_terms_hash, self.provenance_hash],
         ))
 
     def same_except_provenance(self, other: Rights) -> bool:
@@ -142,6 +168,8 @@ class BridgeMessage:
             royalty_receiver=r["royalty_receiver"], royalty_bps=int(r["royalty_bps"]),
             license_terms_hash=bytes.fromhex(r["license_terms_hash"][2:]),
             provenance_hash=bytes.fromhex(r["provenance_hash"][2:]),
+            split_recipients=tuple(r.get("split_recipients", ())),
+            split_bps=tuple(int(b) for b in r.get("split_bps", ())),
         )
         return cls(
             source_chain_id=int(data["source_chain_id"]), dest_chain_id=int(data["dest_chain_id"]),

@@ -85,6 +85,12 @@ class Relayer:
             self.worker.stalled_chains = stalled
         return self.worker.step()
 
+    def routes(self) -> str:
+        """The routes this process relays (``home<->remote`` until its links are built)."""
+        if self.worker is None:
+            return "home<->remote"
+        return ",".join(link.route.name for link in self.worker.links)
+
     def _watches(self, links: list[Link]) -> dict[int, StallWatch]:
         """A stall watch per chain whose settings give a maximum block age (the consortium's)."""
         watches: dict[int, StallWatch] = {}
@@ -127,7 +133,7 @@ class Relayer:
             try:
                 busy = self.step()
             except (ChainError, BridgeError, OperationalError, OSError, Web3Exception) as exc:
-                message = f"relayer[{self.name}] {exc}; retrying in {backoff:.1f}s"
+                message = f"relayer[{self.name} {self.routes()}] {exc}; retrying in {backoff:.1f}s"
                 (on_error or log.error)(message)
                 stop.wait(backoff)
                 backoff = min(max_backoff_s, backoff * 2)

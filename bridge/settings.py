@@ -43,7 +43,8 @@ class BridgeSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str | None = None
     """SQLAlchemy URL; default: SQLite at ``<chain data dir>/bridge.db`` (WAL, shared by the
-    relayer's processes). The tables (BRIDGE_METADATA) can also live in the API's database."""
+    relayer's processes). The relayer's own database: its tables (BRIDGE_METADATA) are created by the
+    store, not by the API's Alembic history."""
 
     validator_keys: list[SecretStr] = Field(default_factory=dev_validator_keys)
     """Validator keys (JSON list); ``--validator-index i`` picks one. Never logged."""

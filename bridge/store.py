@@ -4,7 +4,10 @@ Several processes share one database: validators write observations, attestation
 their checkpoints; the submitter writes delivery operations and transfer outcomes. Every write is one
 short transaction. On SQLite the file runs in WAL mode and write transactions start with
 ``BEGIN IMMEDIATE`` (a waiting writer queues on the busy timeout instead of failing on upgrade).
-The API's Alembic history can create the same tables in its database (one MetaData object).
+The relayer keeps its own database by design (``CHAINRIGHT_BRIDGE_DATABASE_URL``, default a SQLite file
+next to the chain data): ``BridgeStore.open`` creates the tables, and the API only reads them. They are
+not part of the API's Alembic history; pointing the URL at the API's database works (``create_all``
+adds the tables) but a later schema change there would need its own migration.
 
 Times are epoch seconds (floats). Transfer ids are 256-bit: stored as 0x-prefixed 64-digit hex.
 """
@@ -258,7 +261,7 @@ class BridgeStore:
         return store
 
     def create_tables(self) -> None:
-        """Create the tables when missing (the API's migrations may have created them already)."""
+        """Create the tables when missing (the relayer's own database; see the module docstring)."""
         with self.engine.begin() as conn:
             BRIDGE_METADATA.create_all(conn, checkfirst=True)
 

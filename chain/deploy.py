@@ -181,12 +181,32 @@ MARKETPLACE_FEE_BPS = 250
 
 
 def _set_wrapped_bridge(ctx: DeployContext, bridge: Any) -> list[TxParams]:
-    """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens."""
+    """WrappedCollection.setBridge(bridge): only the remote bridge mints and burns wrapped tokens;
+    RemoteBridge.setSplitterFactory(factory): a token arriving with a royalty split is paid through
+    this chain's splitter of the same split. Only what the chain does not already say is sent."""
     wrapped = ctx.addresses["WrappedCollection"]
+    txs: list[TxParams] = []
     current = _read(bridge.w3, wrapped, "bridge()", [], [], "address")
-    if str(current).lower() == str(bridge.address).lower():
+    if str(current).lower() != str(bridge.address).lower():
+        txs.append(_call(wrapped, "setBridge(address)", ["address"], [bridge.address]))
+    factory = ctx.addresses.get("SplitterFactory")
+    if factory is not None:
+        current = _read(bridge.w3, bridge.address, "splitterFactory()", [], [], "address")
+        if str(current).lower() != str(factory).lower():
+            txs.append(_call(bridge.address, "setSplitterFactory(address)", ["address"], [factory]))
+    return txs
+
+
+def _set_lockbox_splitter(ctx: DeployContext, lockbox: Any) -> list[TxParams]:
+    """HomeLockbox.setSplitterImplementation(impl): a royalty receiver that is a clone of this chain's
+    RoyaltySplitter travels with its split."""
+    impl = ctx.addresses.get("RoyaltySplitter")
+    if impl is None:
         return []
-    return [_call(wrapped, "setBridge(address)", ["address"], [bridge.address])]
+    current = _read(lockbox.w3, lockbox.address, "splitterImplementation()", [], [], "address")
+    if str(current).lower() == str(impl).lower():
+        return []
+    return [_call(lockbox.address, "setSplitterImplementation(address)", ["address"], [impl])]
 
 
 def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, Any], list[TxParams]]:
@@ -244,7 +264,7 @@ def default_plan() -> list[Step]:
         Step("HomeLockbox",
              args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
                              *_bridge_args(c)),
-             chains=("home",), link=_link_peer("remote", "RemoteBridge")),
+             chains=("home",), wiring=_set_lockbox_splitter, link=_link_peer("remote", "RemoteBridge")),
         Step("WrappedCollection", args=lambda c: ("Chainright Wrapped", "CRWRAP", c.deployer),
              chains=("remote",)),
         Step("RemoteBridge", args=lambda c: (c.addresses["WrappedCollection"], *_bridge_args(c)),

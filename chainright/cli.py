@@ -650,11 +650,12 @@ def bench_bridge(
     JSON on stdout, a short table on stderr."""
     import json
 
-    from bridge.bench import run_bridge_bench
+    from bridge.bench import check_bench_options, run_bridge_bench
     from chain.artifacts import compile_project
 
     if count < 1 or batch < 1:
         raise BridgeError("--count and --batch must be at least 1")
+    check_bench_options(block_time=block_time, confirmations=confirmations)
 
     def argv(role: str) -> list[str]:
         base = [sys.executable, "-m", "chainright", "relayer", "run", "--role"]

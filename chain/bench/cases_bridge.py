@@ -10,7 +10,9 @@ What the figures include (whole transactions):
   reads of the rights (registry record, work, token URI, royalty), the transfer and the event.
 - ``bridge_deliver``: minting on the remote side with 2-of-3 signatures and the full rights, in
   steady state: the recipient already holds a wrapped token and the processed bitmap word is in
-  use (one earlier delivery). A first-time holder costs one more new slot (+17,100).
+  use (one earlier delivery). No royalty split (the receiver is an account).
+- ``bridge_deliver_first``: the same delivery for the first time: the recipient holds no wrapped token
+  yet and the processed bitmap word is new (two more new slots than ``bridge_deliver``).
 - ``bridge_burn``: the owner sends the wrapped token home (rights read back, storage cleared,
   provenance extended, the token URI rendered for the return message).
 - ``bridge_unlock``: the return delivery on home with 2-of-3 signatures (custody released).
@@ -29,8 +31,8 @@ ZERO = "0x" + "00" * 20
 VALIDATORS = (10, 11, 12)
 SIGNERS = (10, 11)
 HOME_RECIPIENT = 2
-RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "licenseTermsHash",
-                 "provenanceHash")
+RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "splitRecipients",
+                 "splitBps", "licenseTermsHash", "provenanceHash")
 
 
 def _work(label: str) -> tuple[bytes, bytes]:
@@ -102,10 +104,10 @@ def bridge(bench: GasBench) -> dict[str, int]:
 
     # Warm-up: one token through, so the recipient holds a wrapped token and the bitmap word is in use.
     _, warm = lock("warm-up")
-    _deliver(bench, lockbox, remote, warm, "TokenLocked")
+    first = _deliver(bench, lockbox, remote, warm, "TokenLocked")
 
     token_id, locked = lock("measured")
-    figures = {"bridge_lock": int(locked["gasUsed"])}
+    figures = {"bridge_lock": int(locked["gasUsed"]), "bridge_deliver_first": first}
     figures["bridge_deliver"] = _deliver(bench, lockbox, remote, locked, "TokenLocked")
     wrapped_id = wrapped.functions.wrappedIdOf(collection.address, token_id).call()
     burned = bench.send(remote.functions.burnToHome(wrapped_id, collector), by=HOME_RECIPIENT)

@@ -82,7 +82,7 @@ FORMATS = ("chainright-provenance-bundle/1", "chainright-provenance-bundle/2")
 ZERO = "0x" + "00" * 20
 
 _RIGHTS = ("(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
-           "bytes32 licenseTermsHash,bytes32 provenanceHash)")
+           "address[] splitRecipients,uint16[] splitBps,bytes32 licenseTermsHash,bytes32 provenanceHash)")
 _MOVE = "uint256 indexed transferId,address indexed collection,uint256 indexed tokenId"
 _CANONICAL = (
     "Transfer(address indexed from,address indexed to,uint256 indexed tokenId)",
@@ -298,8 +298,8 @@ def _verify_event(entry: Mapping[str, Any], headers: Mapping[str, Any], verdict:
 
 Key = tuple[int, str, int]
 """A token on one chain: (chain id, contract address in lower case, token id)."""
-RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "licenseTermsHash",
-                 "provenanceHash")
+RIGHTS_FIELDS = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "splitRecipients",
+                 "splitBps", "licenseTermsHash", "provenanceHash")
 MASK160 = (1 << 160) - 1
 
 

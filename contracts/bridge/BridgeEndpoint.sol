@@ -26,7 +26,7 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     /// @notice EIP-712 type hash of `Rights`.
     bytes32 public constant RIGHTS_TYPEHASH = keccak256(
         "Rights(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
-        "bytes32 licenseTermsHash,bytes32 provenanceHash)"
+        "address[] splitRecipients,uint16[] splitBps,bytes32 licenseTermsHash,bytes32 provenanceHash)"
     );
 
     /// @notice EIP-712 type hash of `BridgeMessage` (with the referenced `Rights` type appended).
@@ -34,7 +34,7 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
         "BridgeMessage(uint256 sourceChainId,uint256 destChainId,address sourceBridge,address destBridge,"
         "uint256 transferId,address collection,uint256 tokenId,address sender,address recipient,Rights rights)"
         "Rights(string tokenURI,bytes cid,bytes32 contentHash,address royaltyReceiver,uint96 royaltyBps,"
-        "bytes32 licenseTermsHash,bytes32 provenanceHash)"
+        "address[] splitRecipients,uint16[] splitBps,bytes32 licenseTermsHash,bytes32 provenanceHash)"
     );
 
     struct Route {
@@ -245,7 +245,7 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
         _traffic = t;
     }
 
-    /// @dev The next provenance accumulator of a token leaving this chain (see IHomeLockbox).
+    /// @dev The next provenance accumulator of a token leaving the remote chain (see IHomeLockbox).
     function _extendProvenance(bytes32 previous, address collection, uint256 tokenId, address from)
         internal
         view
@@ -289,6 +289,8 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
                 r.contentHash,
                 r.royaltyReceiver,
                 r.royaltyBps,
+                keccak256(abi.encodePacked(r.splitRecipients)),
+                keccak256(abi.encodePacked(r.splitBps)),
                 r.licenseTermsHash,
                 r.provenanceHash
             )

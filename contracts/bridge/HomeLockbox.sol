@@ -8,6 +8,7 @@ import {IBridgeEndpoint, IBridgeLicensing} from "../interfaces/IBridge.sol";
 import {IHomeLockbox} from "../interfaces/IHomeLockbox.sol";
 import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+import {IRoyaltySplitter} from "../interfaces/IRoyaltySplitter.sol";
 import {Cid} from "../issuance/Cid.sol";
 import {BridgeEndpoint} from "./BridgeEndpoint.sol";
 
@@ -16,15 +17,22 @@ import {BridgeEndpoint} from "./BridgeEndpoint.sol";
 ///         remote chain as wrapped tokens, and releases them when a signed return message arrives.
 /// @dev Per token the lockbox keeps the provenance accumulator (kept across trips) and, while it holds
 ///      the token for the bridge, a custody digest of the rights the token left with (token URI, CID,
-///      content hash, royalty, license terms hash). A return message must bring the same rights back
-///      (`LockboxRightsChanged` otherwise); only its provenance differs (extended at the burn).
+///      content hash, royalty receiver, bps and split, license terms hash). A return message must bring
+///      the same rights back (`LockboxRightsChanged` otherwise); only its provenance differs (extended
+///      at the burn). A royalty receiver whose code is a clone (EIP-1167 with immutable args) of the
+///      configured RoyaltySplitter implementation travels with its split (recipients and bps).
 ///      Tokens sent to the lockbox without `lock` are not in custody and are never announced.
 contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
     /// @notice Length of a CID rendered as base32 text (`b` + 58 characters).
     uint256 private constant _CID_TEXT_LENGTH = 59;
+    /// @notice Length of the EIP-1167 clone code before the immutable args.
+    uint256 private constant _CLONE_PREFIX_LENGTH = 45;
+    /// @notice Length of one split entry in a splitter clone's args (recipient, uint16 bps).
+    uint256 private constant _SPLIT_ENTRY_LENGTH = 22;
 
     IRightsRegistry private immutable _registry;
     IBridgeLicensing private _licensing;
+    address private _splitterImplementation;
     mapping(address collection => mapping(uint256 tokenId => bytes32)) private _provenance;
     mapping(address collection => mapping(uint256 tokenId => bytes32)) private _custody;
 
@@ -60,15 +68,18 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         if (tokenId > type(uint96).max) revert LockboxTokenIdTooLarge(tokenId);
         address holder = IERC721(collection).ownerOf(tokenId);
         if (holder != msg.sender) revert LockboxNotTokenOwner(msg.sender, holder);
-        Rights memory rights = _readRights(collection, tokenId, contentHash);
+        (Rights memory rights, bytes32 homeState) = _readRights(collection, tokenId, contentHash);
 
         // Effects
         transferId = _countDeparture(1);
-        rights.provenanceHash = _extendProvenance(_provenance[collection][tokenId], collection, tokenId, msg.sender);
+        rights.provenanceHash = keccak256(
+            abi.encode(_provenance[collection][tokenId], block.chainid, collection, tokenId, msg.sender, block.number,
+                homeState)
+        );
         _provenance[collection][tokenId] = rights.provenanceHash;
         _custody[collection][tokenId] = _rightsDigest(
             keccak256(bytes(rights.tokenURI)), keccak256(rights.cid), rights.contentHash, rights.royaltyReceiver,
-            rights.royaltyBps, rights.licenseTermsHash
+            rights.royaltyBps, keccak256(abi.encode(rights.splitRecipients, rights.splitBps)), rights.licenseTermsHash
         );
 
         // Interactions: take the token, then announce only what the lockbox really holds.
@@ -94,7 +105,7 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         if (held == 0) revert LockboxNotLocked(collection, tokenId);
         bytes32 returned = _rightsDigest(
             keccak256(bytes(rights.tokenURI)), keccak256(rights.cid), rights.contentHash, rights.royaltyReceiver,
-            rights.royaltyBps, rights.licenseTermsHash
+            rights.royaltyBps, keccak256(abi.encode(rights.splitRecipients, rights.splitBps)), rights.licenseTermsHash
         );
         if (returned != held) revert LockboxRightsChanged(collection, tokenId);
         if (message.recipient == address(0)) revert BridgeRecipientZero();
@@ -118,7 +129,18 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         emit LicensingUpdated(licensing_);
     }
 
+    /// @inheritdoc IHomeLockbox
+    function setSplitterImplementation(address implementation) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _splitterImplementation = implementation;
+        emit SplitterImplementationUpdated(implementation);
+    }
+
     // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IHomeLockbox
+    function splitterImplementation() external view returns (address) {
+        return _splitterImplementation;
+    }
 
     /// @inheritdoc IHomeLockbox
     function rightsRegistry() external view returns (address) {
@@ -150,11 +172,12 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Read and verify the token's rights (provenance left zero for the caller to fill in).
+    /// @dev Read and verify the token's rights (provenance left zero for the caller to fill in), and the
+    ///      home-state commitment the provenance folds in (see IHomeLockbox).
     function _readRights(address collection, uint256 tokenId, bytes32 contentHash)
         private
         view
-        returns (Rights memory rights)
+        returns (Rights memory rights, bytes32 homeState)
     {
         (uint256 workId, bytes memory cid) = ICreatorCollection(collection).workOf(tokenId);
         IRightsRegistry.Record memory record = _registry.recordOf(contentHash);
@@ -165,15 +188,46 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         if (!_endsWithCid(bytes(uri), cid)) revert LockboxTokenUriUnsupported(uri);
         (address receiver, uint256 bps) = IERC2981(collection).royaltyInfo(tokenId, 10_000);
         if (bps > 10_000) revert LockboxRoyaltyUnsupported(bps);
+        (address[] memory splitRecipients, uint16[] memory splitBps) = _splitOf(receiver);
         rights = Rights({
             tokenURI: uri,
             cid: cid,
             contentHash: contentHash,
             royaltyReceiver: receiver,
             royaltyBps: uint96(bps),
+            splitRecipients: splitRecipients,
+            splitBps: splitBps,
             licenseTermsHash: licenseTermsHashOf(collection, tokenId),
             provenanceHash: 0
         });
+        homeState = keccak256(
+            abi.encode(blockhash(block.number - 1), contentHash, record.creator, record.tokenId, record.registeredAt)
+        );
+    }
+
+    /// @dev The split of `receiver` when its code is a clone of the splitter implementation (whose
+    ///      `recipients` answer is then the split in its own code); empty arrays otherwise.
+    function _splitOf(address receiver)
+        private
+        view
+        returns (address[] memory splitRecipients, uint16[] memory splitBps)
+    {
+        address implementation = _splitterImplementation;
+        if (implementation == address(0) || receiver.code.length == 0) return (splitRecipients, splitBps);
+        bytes memory code = receiver.code;
+        uint256 length = code.length;
+        if (length <= _CLONE_PREFIX_LENGTH || (length - _CLONE_PREFIX_LENGTH) % _SPLIT_ENTRY_LENGTH != 0) {
+            return (splitRecipients, splitBps);
+        }
+        bytes32 expected = keccak256(
+            abi.encodePacked(hex"363d3d373d3d3d363d73", implementation, hex"5af43d82803e903d91602b57fd5bf3")
+        );
+        bytes32 actual;
+        assembly ("memory-safe") {
+            actual := keccak256(add(code, 32), _CLONE_PREFIX_LENGTH)
+        }
+        if (actual != expected) return (splitRecipients, splitBps);
+        return IRoyaltySplitter(receiver).recipients();
     }
 
     /// @dev True when `uri` ends with the base32 rendering of the 36-byte binary CID `cid`.
@@ -197,8 +251,11 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         bytes32 contentHash,
         address royaltyReceiver,
         uint96 royaltyBps,
+        bytes32 splitHash,
         bytes32 licenseTermsHash
     ) private pure returns (bytes32) {
-        return keccak256(abi.encode(uriHash, cidHash, contentHash, royaltyReceiver, royaltyBps, licenseTermsHash));
+        return keccak256(
+            abi.encode(uriHash, cidHash, contentHash, royaltyReceiver, royaltyBps, splitHash, licenseTermsHash)
+        );
     }
 }

@@ -10,6 +10,7 @@ import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.s
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
 import {IWrappedCollection} from "../interfaces/IWrappedCollection.sol";
+import {IRoyaltySplitter} from "../interfaces/IRoyaltySplitter.sol";
 import {Cid} from "../issuance/Cid.sol";
 
 /// @title WrappedCollection
@@ -21,7 +22,7 @@ import {Cid} from "../issuance/Cid.sol";
 ///      - `_tokens[id]`: owner (bits 0..159), royalty bps (160..175), CID head (176..191) and a flag
 ///        (bit 192) set when the token URI's prefix is not `ipfs://`;
 ///      - `_rights[id]`: royalty receiver, content hash, CID digest, provenance hash, and the license
-///        terms hash (written only when non-zero);
+///        terms hash and remote splitter (each written only when non-zero);
 ///      - `_uriPrefix[id]`: the URI prefix, only when it is not `ipfs://`.
 ///      `tokenURI` renders prefix + base32 CID, the same text the home collection returned. The wrapped id
 ///      encodes the home token: `uint256(uint160(homeCollection)) << 96 | homeTokenId`. No callbacks
@@ -40,6 +41,7 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         bytes32 cidDigest;
         bytes32 provenanceHash;
         bytes32 licenseTermsHash;
+        address splitter;
     }
 
     string private _name;
@@ -74,7 +76,10 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
 
     /// @inheritdoc IWrappedCollection
     /// @dev Also reverts with `CidUnsupported` for a CID that is not 36-byte binary CIDv1.
-    function mint(address to, uint256 wrappedTokenId, IBridgeEndpoint.Rights calldata rights) external onlyBridge {
+    function mint(address to, uint256 wrappedTokenId, IBridgeEndpoint.Rights calldata rights, address splitter)
+        external
+        onlyBridge
+    {
         // Checks
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
         if (_tokens[wrappedTokenId] != 0) revert WrappedTokenExists(wrappedTokenId);
@@ -96,6 +101,7 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         stored.cidDigest = digest;
         stored.provenanceHash = rights.provenanceHash;
         if (rights.licenseTermsHash != 0) stored.licenseTermsHash = rights.licenseTermsHash;
+        if (splitter != address(0)) stored.splitter = splitter;
         if (custom) _uriPrefix[wrappedTokenId] = string(prefix);
         emit Transfer(address(0), to, wrappedTokenId);
     }
@@ -220,7 +226,10 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
     function royaltyInfo(uint256 tokenId, uint256 salePrice) external view returns (address receiver, uint256 amount) {
         uint256 packed = _tokens[tokenId];
         if (packed == 0) return (address(0), 0);
-        return (_rights[tokenId].royaltyReceiver, salePrice * uint16(packed >> _BPS_SHIFT) / 10_000);
+        TokenRights storage stored = _rights[tokenId];
+        address splitter = stored.splitter;
+        receiver = splitter != address(0) ? splitter : stored.royaltyReceiver;
+        return (receiver, salePrice * uint16(packed >> _BPS_SHIFT) / 10_000);
     }
 
     /// @notice ERC-165: ERC-721 and its metadata, ERC-2981.
@@ -260,6 +269,12 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
     }
 
     /// @inheritdoc IWrappedCollection
+    function royaltySplitterOf(uint256 wrappedTokenId) external view returns (address) {
+        _packedOf(wrappedTokenId);
+        return _rights[wrappedTokenId].splitter;
+    }
+
+    /// @inheritdoc IWrappedCollection
     function provenanceHashOf(uint256 wrappedTokenId) external view returns (bytes32) {
         _packedOf(wrappedTokenId);
         return _rights[wrappedTokenId].provenanceHash;
@@ -290,12 +305,18 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
     function _rightsOf(uint256 tokenId, uint256 packed) private view returns (IBridgeEndpoint.Rights memory) {
         TokenRights storage stored = _rights[tokenId];
         uint16 head = uint16(packed >> _HEAD_SHIFT);
+        address splitter = stored.splitter;
+        address[] memory splitRecipients = new address[](0);
+        uint16[] memory splitBps = new uint16[](0);
+        if (splitter != address(0)) (splitRecipients, splitBps) = IRoyaltySplitter(splitter).recipients();
         return IBridgeEndpoint.Rights({
             tokenURI: _tokenURI(tokenId, packed),
             cid: Cid.toBytes(head, stored.cidDigest),
             contentHash: stored.contentHash,
             royaltyReceiver: stored.royaltyReceiver,
             royaltyBps: uint16(packed >> _BPS_SHIFT),
+            splitRecipients: splitRecipients,
+            splitBps: splitBps,
             licenseTermsHash: stored.licenseTermsHash,
             provenanceHash: stored.provenanceHash
         });

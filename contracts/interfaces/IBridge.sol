@@ -28,15 +28,23 @@ interface IBridgeEndpoint {
     /// @param contentHash The work's content hash, as recorded in the home RightsRegistry.
     /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time.
     /// @param royaltyBps ERC-2981 royalty in basis points (`royaltyInfo(tokenId, 10000)`).
+    /// @param splitRecipients When the home receiver is a RoyaltySplitter clone of the lockbox's
+    ///        splitter implementation: its recipients (ascending); empty otherwise. The remote side pays
+    ///        royalties to the SplitterFactory clone of the same split there (salt zero).
+    /// @param splitBps The basis points of `splitRecipients` (summing to 10000; empty with them).
     /// @param licenseTermsHash keccak256(abi.encode(attachedTerms)) at lock time; zero when no licensing
     ///        contract is configured or no terms are attached.
-    /// @param provenanceHash The token's bridge-history accumulator after this hop (see the lockbox).
+    /// @param provenanceHash The token's provenance accumulator after this hop: each home departure
+    ///        commits to the home chain's state at the lock (its previous block hash) and the rights
+    ///        record, each remote departure to the burn; see IHomeLockbox.
     struct Rights {
         string tokenURI;
         bytes cid;
         bytes32 contentHash;
         address royaltyReceiver;
         uint96 royaltyBps;
+        address[] splitRecipients;
+        uint16[] splitBps;
         bytes32 licenseTermsHash;
         bytes32 provenanceHash;
     }

@@ -10,12 +10,19 @@ import {IBridgeEndpoint} from "./IBridge.sol";
 ///      locked, so only collections made by an allowed factory cross the bridge. The lockbox emits
 ///      `TokenLocked` only after `transferFrom` returned and it holds the token.
 ///
-///      Provenance: every departure extends a per-token accumulator,
-///      `next = keccak256(abi.encode(previous, block.chainid, collection, tokenId, from, block.number))`
-///      with the home collection and token id on both chains (zero before the first hop). The lockbox
-///      keeps the latest value (`provenanceOf`), sends it with the token, and stores the value the
-///      return message brings (extended by the remote side at burn), so the wrapped token always
-///      carries a commitment to its whole bridge history.
+///      Provenance: every departure extends a per-token accumulator (`previous` is zero before the
+///      first hop; collection and token id are the home ones on both chains):
+///      - a lock on home: `next = keccak256(abi.encode(previous, block.chainid, collection, tokenId,
+///        from, block.number, homeState))` with `homeState = keccak256(abi.encode(blockhash(block.number
+///        - 1), contentHash, record.creator, record.tokenId, record.registeredAt))` (`record` is the
+///        content hash's RightsRegistry record at the lock). The block hash commits to the
+///        home chain's whole state before the lock's block, so the token's home history up to the lock
+///        (mint, sales, licences, registry record) can be proven against it with state proofs;
+///      - a burn on remote: `next = keccak256(abi.encode(previous, block.chainid, collection, tokenId,
+///        from, block.number))`.
+///      The lockbox keeps the latest value (`provenanceOf`), sends it with the token, and stores the
+///      value the return message brings, so the wrapped token carries a commitment to its home history
+///      at every lock and to every bridge hop since the first.
 interface IHomeLockbox is IBridgeEndpoint {
     /// @notice Emitted when the lockbox took custody of `tokenId` of `collection` for `recipient` on
     ///         `destChainId` (after the transfer, with the token held).
@@ -38,6 +45,9 @@ interface IHomeLockbox is IBridgeEndpoint {
     );
     /// @notice Emitted when the admin sets the licensing contract (zero: none).
     event LicensingUpdated(address indexed licensing);
+    /// @notice Emitted when the admin sets the RoyaltySplitter implementation whose clones travel with
+    ///         their split (zero: none).
+    event SplitterImplementationUpdated(address indexed implementation);
 
     /// @notice Only the token's owner may lock it.
     error LockboxNotTokenOwner(address caller, address owner);
@@ -76,6 +86,13 @@ interface IHomeLockbox is IBridgeEndpoint {
     /// @dev Only the admin. Emits `LicensingUpdated`. Reverts with `AccessControlUnauthorizedAccount`.
     function setLicensing(address licensing_) external;
 
+    /// @notice Set the RoyaltySplitter implementation: a royalty receiver whose code is a clone of it
+    ///         sends its split (recipients, bps) with the token (zero: no split travels).
+    /// @dev Only the admin. Emits `SplitterImplementationUpdated`.
+    function setSplitterImplementation(address implementation) external;
+
+    /// @notice The RoyaltySplitter implementation whose clones travel with their split (zero: none).
+    function splitterImplementation() external view returns (address);
     /// @notice The RightsRegistry the lockbox verifies against.
     function rightsRegistry() external view returns (address);
     /// @notice The licensing contract (zero: none).

@@ -33,6 +33,9 @@ interface IRemoteBridge is IBridgeEndpoint {
 
     /// @notice The wrapped collection address cannot be zero.
     error RemoteWrappedZero();
+    /// @notice The message carries a royalty split but no SplitterFactory is set (the admin sets it
+    ///         with `setSplitterFactory`; the delivery can then be retried).
+    error RemoteSplitterFactoryNotSet();
     /// @notice Wrapped ids keep the home token id in 96 bits.
     error RemoteTokenIdTooLarge(uint256 tokenId);
     /// @notice Only the wrapped token's owner may send it home.
@@ -48,4 +51,14 @@ interface IRemoteBridge is IBridgeEndpoint {
 
     /// @notice The wrapped collection this bridge mints and burns.
     function wrapped() external view returns (address);
+
+    /// @notice Emitted when the admin sets the SplitterFactory of remote splitters.
+    event SplitterFactoryUpdated(address indexed factory);
+
+    /// @notice Set the SplitterFactory that creates the remote splitter of a token arriving with a
+    ///         royalty split. Only the admin. Emits `SplitterFactoryUpdated`.
+    function setSplitterFactory(address factory) external;
+
+    /// @notice The SplitterFactory of remote splitters (zero: none).
+    function splitterFactory() external view returns (address);
 }

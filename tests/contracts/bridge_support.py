@@ -70,13 +70,7 @@ def validators() -> list[Any]:
 
 def rights_of(value: Any) -> Rights:
     """Rights from an ape-decoded struct (event argument or call result)."""
-    fields = ("tokenURI", "cid", "contentHash", "royaltyReceiver", "royaltyBps", "licenseTermsHash",
-              "provenanceHash")
-    if hasattr(value, "tokenURI"):
-        return Rights.from_tuple(tuple(getattr(value, f) for f in fields))
-    if hasattr(value, "keys"):
-        return Rights.from_tuple(tuple(value[f] for f in fields))
-    return Rights.from_tuple(tuple(value))
+    return Rights.from_fields(value)
 
 
 @dataclass
@@ -89,6 +83,7 @@ class Bridge:
     wrapped: Any
     remote: Any
     chain_id: int
+    splitter_factory: Any
 
     def message_from_lock(self, tx: Any) -> BridgeMessage:
         ev = one_event(tx, "TokenLocked")
@@ -148,4 +143,10 @@ def bridge(stack: Stack, ape_project: Any, deployer: Any, home_ape: Any) -> Brid
     wrapped.setBridge(remote, sender=deployer)
     lockbox.setPeer(chain_id, remote, sender=deployer)
     remote.setPeer(chain_id, lockbox, sender=deployer)
-    return Bridge(stack, ape_project, lockbox, wrapped, remote, chain_id)
+    # Royalty splits travel: the lockbox recognises clones of this implementation, the remote side
+    # creates the same split through this factory (one chain here, so one factory serves both ends).
+    splitter_impl = ape_project.RoyaltySplitter.deploy(sender=deployer)
+    splitter_factory = ape_project.SplitterFactory.deploy(splitter_impl, sender=deployer)
+    lockbox.setSplitterImplementation(splitter_impl, sender=deployer)
+    remote.setSplitterFactory(splitter_factory, sender=deployer)
+    return Bridge(stack, ape_project, lockbox, wrapped, remote, chain_id, splitter_factory)

@@ -64,8 +64,20 @@ def arrived(bridge, locked, deployer):
 
 
 def _provenance(previous: bytes, chain_id: int, collection: str, token_id: int, sender: str, block: int) -> bytes:
+    """A remote departure's provenance step (IHomeLockbox)."""
     return keccak(abi_encode(["bytes32", "uint256", "address", "uint256", "address", "uint256"],
                              [previous, chain_id, collection, token_id, sender, block]))
+
+
+def _home_provenance(bridge, previous: bytes, collection: str, token_id: int, sender: str, tx, w) -> bytes:
+    """A home lock's provenance step (IHomeLockbox), recomputed from the chain: the parent block's hash
+    and the rights record's identifying fields are folded in."""
+    record = bridge.stack.registry.recordOf(w.content_hash)
+    parent = bytes(ape.chain.provider.web3.eth.get_block(tx.block_number - 1)["hash"])
+    home = keccak(abi_encode(["bytes32", "bytes32", "address", "uint256", "uint64"],
+                             [parent, w.content_hash, record.creator, record.tokenId, record.registeredAt]))
+    return keccak(abi_encode(["bytes32", "uint256", "address", "uint256", "address", "uint256", "bytes32"],
+                             [previous, bridge.chain_id, collection, token_id, sender, tx.block_number, home]))
 
 
 def _next_window(seconds: int = WINDOW) -> int:
@@ -93,8 +105,8 @@ def test_lock_takes_custody_verifies_the_rights_and_announces_them(bridge, colle
     assert rights.cid == w.cid_bytes and rights.content_hash == w.content_hash
     assert (rights.royalty_receiver, rights.royalty_bps) == (operator.address, 750)
     assert rights.license_terms_hash == ZERO32
-    assert rights.provenance_hash == _provenance(ZERO32, bridge.chain_id, collection.address, token_id,
-                                                 collector.address, tx.block_number)
+    assert rights.provenance_hash == _home_provenance(bridge, ZERO32, collection.address, token_id,
+                                                      collector.address, tx, w)
     # The event comes after the transfer: the lockbox holds the token when it announces it.
     names = [log.event_name for log in tx.events]
     assert names.index("Transfer") < names.index("TokenLocked")
@@ -175,8 +187,99 @@ def test_burn_and_return_release_the_token_with_its_rights_unchanged(bridge, col
 
     # The next trip extends the history rather than restarting it.
     again = lock(bridge, collection, token_id, w, collector)
-    assert rights_of(one_event(again, "TokenLocked").rights).provenance_hash == _provenance(
-        back.provenance_hash, bridge.chain_id, collection.address, token_id, collector.address, again.block_number)
+    assert rights_of(one_event(again, "TokenLocked").rights).provenance_hash == _home_provenance(
+        bridge, back.provenance_hash, collection.address, token_id, collector.address, again, w)
+
+
+def test_the_provenance_commits_to_the_home_history_before_the_lock(bridge, collection, creator, collector,
+                                                                     stranger):
+    """Two histories of one token that end in the same lock (same block number, locker, token and
+    record) get different provenance hashes: the lock commits to the home state before it."""
+    token_id, w = mint_token(bridge, collection, creator, collector, "history")
+    collection.setApprovalForAll(bridge.lockbox, True, sender=collector)
+    snapshot = ape.chain.snapshot()
+    # History A: the token is sold away and bought back before the lock.
+    collection.transferFrom(collector, stranger, token_id, sender=collector)
+    collection.transferFrom(stranger, collector, token_id, sender=stranger)
+    a = lock(bridge, collection, token_id, w, collector)
+    expected_a = _home_provenance(bridge, ZERO32, collection.address, token_id, collector.address, a, w)
+    ape.chain.restore(snapshot)
+    # History B: two transactions that leave the token alone.
+    stranger.transfer(creator, 1)
+    stranger.transfer(creator, 2)
+    b = lock(bridge, collection, token_id, w, collector)
+    assert a.block_number == b.block_number
+    ra, rb = rights_of(one_event(a, "TokenLocked").rights), rights_of(one_event(b, "TokenLocked").rights)
+    assert ra.same_except_provenance(rb)
+    assert ra.provenance_hash != rb.provenance_hash
+    assert ra.provenance_hash == expected_a
+    assert rb.provenance_hash == _home_provenance(bridge, ZERO32, collection.address, token_id,
+                                                  collector.address, b, w)
+
+
+def test_a_splitter_receiver_travels_as_its_split_and_the_remote_split_pays_the_same_recipients(
+        bridge, stack, creator, collector, operator, stranger, deployer):
+    factory = bridge.splitter_factory
+    recipients = sorted((operator.address, stranger.address), key=lambda a: int(a, 16))
+    bps = [4_000, 6_000]
+    home_salt = keccak(text="home split")
+    factory.createSplitter(recipients, bps, home_salt, sender=creator)
+    home_splitter = factory.predictSplitterAddress(recipients, bps, home_salt)
+    collection = stack.collection(creator, "split", royalty_receiver=home_splitter, bps=1_000)
+    collection.setApprovalForAll(bridge.lockbox, True, sender=collector)
+
+    token_id, w = mint_token(bridge, collection, creator, collector, "split-1")
+    message = bridge.message_from_lock(lock(bridge, collection, token_id, w, collector))
+    assert (message.rights.royalty_receiver, message.rights.royalty_bps) == (home_splitter, 1_000)
+    assert (list(message.rights.split_recipients), list(message.rights.split_bps)) == (recipients, bps)
+    first = deliver(bridge.remote, message, deployer)
+    remote_splitter = factory.predictSplitterAddress(recipients, bps, ZERO32)
+    assert remote_splitter != home_splitter
+    assert [e.splitter for e in first.decode_logs(factory.SplitterCreated)] == [remote_splitter]
+    wid = bridge.wrapped_id(collection, token_id)
+    assert tuple(bridge.wrapped.royaltyInfo(wid, 10_000)) == (remote_splitter, 1_000)
+    assert bridge.wrapped.royaltySplitterOf(wid) == remote_splitter
+    splitter = bridge.project.RoyaltySplitter.at(remote_splitter)
+    assert [list(x) for x in splitter.recipients()] == [recipients, bps]
+
+    # A royalty paid to the remote split is withdrawable by the home split's recipients, by their shares.
+    deployer.transfer(remote_splitter, 10**18)
+    for account, share in zip(recipients, bps, strict=True):
+        assert splitter.withdrawable(ZERO, account) == 10**18 * share // 10_000
+    before = operator.balance
+    tx = splitter.withdraw(ZERO, sender=operator)
+    share = bps[recipients.index(operator.address)]
+    assert operator.balance == before + 10**18 * share // 10_000 - tx.total_fees_paid
+
+    # A second token with the same split reuses the remote splitter.
+    token_2, w2 = mint_token(bridge, collection, creator, collector, "split-2")
+    again = deliver(bridge.remote, bridge.message_from_lock(lock(bridge, collection, token_2, w2, collector)),
+                    deployer)
+    assert list(again.decode_logs(factory.SplitterCreated)) == []
+    assert tuple(bridge.wrapped.royaltyInfo(bridge.wrapped_id(collection, token_2), 100)) == (remote_splitter, 10)
+    print(f"bridge_deliver with a split: first (creates the splitter) {first.gas_used}, reused {again.gas_used}")
+
+    # The split goes home with the token and matches the lockbox's custody record.
+    burn = bridge.remote.burnToHome(wid, collector, sender=collector)
+    back = bridge.message_from_burn(burn)
+    assert back.rights.same_except_provenance(message.rights)
+    deliver(bridge.lockbox, back, deployer)
+    assert collection.ownerOf(token_id) == collector.address
+
+
+def test_a_receiver_that_is_not_a_splitter_clone_travels_without_a_split(bridge, stack, creator, collector,
+                                                                        deployer):
+    """Code that merely answers like a splitter (here the implementation itself) is not trusted."""
+    impl = bridge.splitter_factory.implementation()
+    collection = stack.collection(creator, "not-a-clone", royalty_receiver=impl, bps=500)
+    collection.setApprovalForAll(bridge.lockbox, True, sender=collector)
+    token_id, w = mint_token(bridge, collection, creator, collector, "not-a-clone")
+    message = bridge.message_from_lock(lock(bridge, collection, token_id, w, collector))
+    assert (message.rights.split_recipients, message.rights.split_bps) == ((), ())
+    deliver(bridge.remote, message, deployer)
+    wid = bridge.wrapped_id(collection, token_id)
+    assert tuple(bridge.wrapped.royaltyInfo(wid, 10_000)) == (impl, 500)
+    assert bridge.wrapped.royaltySplitterOf(wid) == ZERO
 
 
 def test_the_same_token_comes_back_under_the_same_wrapped_id(bridge, collection, arrived, deployer, collector):
@@ -461,7 +564,7 @@ def test_nothing_moves_before_the_peer_is_set(stack, ape_project, deployer, coll
     with reverts("BridgePeerNotSet"):
         fresh.lock(stack.registry, 1, collector, 31338, ZERO32, sender=collector)
     message = BridgeMessage(31338, int(ape.chain.chain_id), collector.address, fresh.address, 1, ZERO, 1,
-                            collector.address, collector.address, rights_of(["", b"", ZERO32, ZERO, 0, ZERO32,
+                            collector.address, collector.address, rights_of(["", b"", ZERO32, ZERO, 0, [], [], ZERO32,
                                                                               ZERO32]))
     with reverts("BridgePeerNotSet"):
         deliver(fresh, message, deployer)
@@ -599,7 +702,7 @@ def test_only_the_bridge_mints_and_burns_wrapped_tokens(bridge, locked, arrived,
     *_, message = locked
     _, _, wid, _ = arrived
     with reverts("WrappedNotBridge", stranger.address):
-        bridge.wrapped.mint(stranger, 1, message.rights.as_tuple(), sender=stranger)
+        bridge.wrapped.mint(stranger, 1, message.rights.as_tuple(), ZERO, sender=stranger)
     with reverts("WrappedNotBridge", stranger.address):
         bridge.wrapped.burn(stranger, wid, sender=stranger)
     tx = bridge.wrapped.setBridge(stranger, sender=deployer)

@@ -37,6 +37,9 @@ def test_deploy_places_each_bridge_end_on_its_chain_and_links_the_peers(two_chai
     assert wrapped.functions.bridge().call() == bridge.address
     assert bridge.functions.wrapped().call() == wrapped.address
     assert lockbox.functions.rightsRegistry().call() == on_home["RightsRegistry"].address
+    # Royalty splits travel: the lockbox knows home's splitter implementation, the bridge remote's factory.
+    assert lockbox.functions.splitterImplementation().call() == on_home["RoyaltySplitter"].address
+    assert bridge.functions.splitterFactory().call() == on_remote["SplitterFactory"].address
     for endpoint in (lockbox, bridge):
         assert endpoint.functions.validatorSet().call() == [list(dev_bridge_validators()), 2]
         assert endpoint.functions.rateLimit().call()[:3] == [3600, 1000, 1000]

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.logs import DISCARD
 
-from bridge.message import BridgeMessage, Rights, wrapped_id
+from bridge.message import BridgeMessage, Rights, sign_digest, sorted_signatures, wrapped_id
 from chain.artifacts import Artifacts
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
@@ -87,11 +89,12 @@ class BridgeEnv:
         s = self.sender(web3, index)
         return s.transact(s.call_tx(fn))
 
-    def collection(self, label: str, *, bps: int = 500, receiver: int = 4) -> Any:
+    def collection(self, label: str, *, bps: int = 500, receiver: int | str = 4) -> Any:
+        """A home collection by the creator; ``receiver``: royalty receiver (dev account index or address)."""
         factory = self.at(self.home, "CollectionFactory")
         salt = hashlib.sha256(f"bridge-it:{label}".encode()).digest()
-        settings = (f"Bridge {label}", "BRG", dev_account(CREATOR).address, dev_account(receiver).address, bps,
-                    ZERO, False)
+        royalty_to = receiver if isinstance(receiver, str) else dev_account(receiver).address
+        settings = (f"Bridge {label}", "BRG", dev_account(CREATOR).address, royalty_to, bps, ZERO, False)
         self.send(self.home, CREATOR, factory.functions.createCollection(settings, salt))
         address = factory.functions.predictCollectionAddress(dev_account(CREATOR).address, salt).call()
         return self.at(self.home, "CreatorCollection", address)
@@ -123,9 +126,7 @@ class BridgeEnv:
                 out.append(BridgeMessage(
                     self.chain.spec("home").chain_id, a["destChainId"], self.lockbox.address,
                     self.remote_bridge.address, a["transferId"], a["collection"], a["tokenId"], a["sender"],
-                    a["recipient"], Rights.from_tuple((r["tokenURI"], r["cid"], r["contentHash"],
-                                                       r["royaltyReceiver"], r["royaltyBps"],
-                                                       r["licenseTermsHash"], r["provenanceHash"]))))
+                    a["recipient"], Rights.from_fields(r)))
         return out
 
     def minted(self, to_block: int | str = "latest") -> dict[int, int]:
@@ -142,6 +143,43 @@ class BridgeEnv:
         for lg in logs:
             counts[lg["args"]["transferId"]] = counts.get(lg["args"]["transferId"], 0) + 1
         return counts
+
+    def home_provenance(self, previous: bytes, collection: str, token_id: int, sender: str, receipt: Any,
+                        content_hash: bytes) -> bytes:
+        """A home lock's provenance step, recomputed from the home chain (see IHomeLockbox)."""
+        record = self.at(self.home, "RightsRegistry").functions.recordOf(content_hash).call()
+        parent = bytes(self.home.eth.get_block(receipt["blockNumber"] - 1)["hash"])
+        state = keccak(abi_encode(["bytes32", "bytes32", "address", "uint256", "uint64"],
+                                  [parent, content_hash, record[2], record[1], record[3]]))
+        return keccak(abi_encode(
+            ["bytes32", "uint256", "address", "uint256", "address", "uint256", "bytes32"],
+            [previous, self.chain.spec("home").chain_id, collection, token_id, sender, receipt["blockNumber"],
+             state]))
+
+    @staticmethod
+    def signatures(message: BridgeMessage, signers: tuple[int, ...]) -> list[bytes]:
+        """Signatures of ``message`` by dev accounts ``signers``, ordered by signer as deliver wants."""
+        digest = message.digest()
+        return sorted_signatures(digest, [sign_digest(digest, dev_account(i).key.hex()) for i in signers])
+
+    def deliver_call(self, web3: Web3, message: BridgeMessage, signers: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
+        """eth_call of ``deliver(message, signatures by signers)`` at the endpoint ``message`` names as
+        its destination on ``web3``, from the submitter; the custom error it reverts with (name, args),
+        or ("ok", ()) when it would succeed."""
+        signatures = self.signatures(message, signers)
+        name = "HomeLockbox" if web3 is self.home else "RemoteBridge"
+        endpoint = self.at(web3, name)
+        try:
+            endpoint.functions.deliver(message.as_tuple(), signatures).call({"from": dev_account(8).address})
+        except Exception as exc:  # web3 raises ContractCustomError / ContractLogicError with the data
+            data = getattr(exc, "data", None)
+            raw = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
+            decoded = ErrorDecoder(self.artifacts.get(n).abi for n in self.artifacts.names()).decode(raw)
+            assert decoded is not None, f"undecodable revert: {exc!r}"
+            name, args = decoded
+            return name, tuple(Web3.to_checksum_address(a) if isinstance(a, str) and len(a) == 42 else a
+                               for a in args)
+        return "ok", ()
 
     def wrapped_id(self, collection: Any, token_id: int) -> int:
         return wrapped_id(collection.address, token_id)

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -57,17 +58,22 @@ class Chaos(threading.Thread):
                 self.env.start(name)
 
 
-def _conserved(env: BridgeEnv, locked: set[int], burned: set[int]) -> None:
+def _conserved(env: BridgeEnv, collection: Any, locked: set[int], burned: set[int]) -> None:
     """Locked on home == wrapped supply on remote + in flight (both directions), from chain state read
-    at one block per chain (every lock and burn of the test is mined before this is called)."""
+    at one block per chain (every lock and burn of the test is mined before this is called). The
+    figures are the tokens' own ledgers, not the bridge's counters: the home collection's balance of the
+    lockbox and the wrapped collection's balance of the collector (every wrapped token of this test
+    goes to the collector); the bridge's `outstanding()` counters must agree with them."""
     home_block, remote_block = env.home.eth.block_number, env.remote.eth.block_number
     minted, unlocked = env.minted(remote_block), env.unlocked(home_block)
     assert all(n == 1 for n in minted.values()) and all(n == 1 for n in unlocked.values()), "delivered twice"
     to_remote = len(locked - set(minted))
     to_home = len(burned - set(unlocked))
-    home = env.lockbox.functions.outstanding().call(block_identifier=home_block)
-    remote = env.remote_bridge.functions.outstanding().call(block_identifier=remote_block)
+    home = collection.functions.balanceOf(env.lockbox.address).call(block_identifier=home_block)
+    remote = env.wrapped.functions.balanceOf(dev_account(COLLECTOR).address).call(block_identifier=remote_block)
     assert home == remote + to_remote + to_home, (home, remote, to_remote, to_home)
+    assert env.lockbox.functions.outstanding().call(block_identifier=home_block) == home
+    assert env.remote_bridge.functions.outstanding().call(block_identifier=remote_block) == remote
 
 
 def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: BridgeEnv):
@@ -85,7 +91,7 @@ def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: Bridg
         for i in range(0, TOTAL, BATCH):
             receipts = env.lock_many(collection, token_ids[i:i + BATCH], content_hash)
             locked |= {m.transfer_id for m in env.locked_messages(receipts)}
-            _conserved(env, locked, burned)
+            _conserved(env, collection, locked, burned)
             time.sleep(0.3)
         assert len(locked) == TOTAL
         # Send some back once they have arrived, still under chaos.
@@ -99,7 +105,7 @@ def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: Bridg
             receipt = env.remote.eth.get_transaction_receipt(h)
             for ev in bridge.events.TokenBurned().process_receipt(receipt, errors=DISCARD):
                 burned.add(ev["args"]["transferId"])
-        _conserved(env, locked, burned)
+        _conserved(env, collection, locked, burned)
         time.sleep(2.0)
     finally:
         chaos.stop.set()
@@ -109,7 +115,7 @@ def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: Bridg
     env.wait_for(lambda: set(env.minted()) == locked and set(env.unlocked()) == burned, 180,
                  "every transfer to land after the chaos")
     elapsed = time.monotonic() - started
-    _conserved(env, locked, burned)
+    _conserved(env, collection, locked, burned)
     assert env.lockbox.functions.outstanding().call() == TOTAL - RETURNED
     assert env.remote_bridge.functions.outstanding().call() == TOTAL - RETURNED
     wrapped = env.wrapped

@@ -15,6 +15,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -67,8 +68,7 @@ def _forge_delivery(env: BridgeEnv, locked: Any) -> None:
     """What a colluding validator set can do: sign a message whose rights differ from the lock's
     (royalty to the attacker, 0 bps) and deliver it; the chain accepts it."""
     r = locked["rights"]
-    rights = Rights.from_tuple((r["tokenURI"], r["cid"], r["contentHash"], _addr(SUBMITTER), 0,
-                                r["licenseTermsHash"], r["provenanceHash"]))
+    rights = replace(Rights.from_fields(r), royalty_receiver=_addr(SUBMITTER), royalty_bps=0)
     message = BridgeMessage(HOME, REMOTE, env.lockbox.address, env.remote_bridge.address, locked["transferId"],
                             locked["collection"], locked["tokenId"], locked["sender"], locked["recipient"], rights)
     digest = message.digest()

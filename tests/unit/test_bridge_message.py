@@ -28,7 +28,9 @@ BRIDGE = "0x0165878A594ca255338adfa4d48449f69242Eb8F"
 COLLECTION = "0x9762f229Fd51C6bc1F82bCcB99897135FE890E73"
 ALICE = dev_account(2).address
 RIGHTS = Rights("https://gateway.example/ipfs/b" + "q" * 58, bytes([1, 0x55, 0x12, 0x20]) + b"\x07" * 32,
-                b"\x01" * 32, dev_account(4).address, 750, keccak(b"terms"), keccak(b"provenance"))
+                b"\x01" * 32, dev_account(4).address, 750, keccak(b"terms"), keccak(b"provenance"),
+                tuple(sorted((dev_account(5).address, dev_account(6).address), key=lambda a: int(a, 16))),
+                (3_000, 7_000))
 MESSAGE = BridgeMessage(31337, 31338, LOCKBOX, BRIDGE, transfer_id(31337, LOCKBOX, 5), COLLECTION, 5, ALICE,
                         dev_account(3).address, RIGHTS)
 
@@ -45,7 +47,8 @@ def test_the_digest_is_standard_eip712():
                 ("tokenId", "uint256"), ("sender", "address"), ("recipient", "address"), ("rights", "Rights"))],
             "Rights": [{"name": n, "type": t} for n, t in (
                 ("tokenURI", "string"), ("cid", "bytes"), ("contentHash", "bytes32"),
-                ("royaltyReceiver", "address"), ("royaltyBps", "uint96"), ("licenseTermsHash", "bytes32"),
+                ("royaltyReceiver", "address"), ("royaltyBps", "uint96"), ("splitRecipients", "address[]"),
+                ("splitBps", "uint16[]"), ("licenseTermsHash", "bytes32"),
                 ("provenanceHash", "bytes32"))],
         },
         "primaryType": "BridgeMessage",
@@ -56,6 +59,7 @@ def test_the_digest_is_standard_eip712():
             "recipient": MESSAGE.recipient,
             "rights": {"tokenURI": RIGHTS.token_uri, "cid": RIGHTS.cid, "contentHash": RIGHTS.content_hash,
                        "royaltyReceiver": RIGHTS.royalty_receiver, "royaltyBps": 750,
+                       "splitRecipients": list(RIGHTS.split_recipients), "splitBps": [3_000, 7_000],
                        "licenseTermsHash": RIGHTS.license_terms_hash, "provenanceHash": RIGHTS.provenance_hash},
         },
     }
@@ -75,6 +79,8 @@ def test_every_field_is_bound_by_the_digest():
                     other = rv + 1
                 elif isinstance(rv, bytes):
                     other = rv[:-1] + bytes([rv[-1] ^ 1])
+                elif isinstance(rv, tuple):
+                    other = (*rv[:-1], rv[-1] + 1) if isinstance(rv[-1], int) else (dev_account(7).address, *rv[1:])
                 else:
                     other = dev_account(7).address if rv.startswith("0x") else rv + "x"
                 assert replace(MESSAGE, rights=replace(RIGHTS, **{rf.name: other})).digest() != MESSAGE.digest()
