@@ -1,6 +1,6 @@
 """market_sync: how far the order book and the fill breaker have followed the index
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
