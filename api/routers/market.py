@@ -210,18 +210,22 @@ def _breaker_check(
     raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
-def _holder_check(request: Request, order: Order, chain_id: int) -> None:
-    """A listing's signer must hold what it sells. Without this anyone verified could list other
-    people's tokens at absurd prices and let the circuit breaker halt their collection."""
+def _holder_check(request: Request, order: Order, chain_id: int, holder: str | None = None,
+                  amount: int | None = None) -> None:
+    """A listing's signer must hold what it sells (``holder``/``amount``: the wallet that accepts an
+    offer, and how many). Without this anyone verified could list other people's tokens at absurd
+    prices and let the circuit breaker halt their collection."""
     gateway = request.app.state.gateway
+    who = holder or order.signer
+    quantity = order.quantity if amount is None else amount
     try:
         if order.standard is TokenStandard.ERC721:
             owner = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
-            holds = Web3.to_checksum_address(owner) == order.signer
+            holds = Web3.to_checksum_address(owner) == who
         else:
             balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
-                                   [order.signer, order.token_id])
-            holds = int(balance) >= order.quantity
+                                   [who, order.token_id])
+            holds = int(balance) >= quantity
     except ApiError:
         raise
     except Exception:
@@ -229,9 +233,10 @@ def _holder_check(request: Request, order: Order, chain_id: int) -> None:
             f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
             "list a token that exists, in an ERC-721 or ERC-1155 collection") from None
     if not holds:
+        verb = "list" if holder is None else "accept offers on"
         raise UnprocessableError(
-            f"your wallet {order.signer} does not hold token {order.token_id} of {order.token} "
-            f"(quantity {order.quantity}): you can only list what you hold")
+            f"your wallet {who} does not hold token {order.token_id} of {order.token} "
+            f"(quantity {quantity}): you can only {verb} what you hold")
 
 
 def _jurisdiction_check(
@@ -490,28 +495,34 @@ def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, request: R
 @router.post(
     "/orders/{order_hash}/fill-tx",
     response_model=UnsignedTx,
-    summary="The transaction that fills a listing, for the buyer's wallet",
+    summary="The transaction that fills a listing (for the buyer's wallet) or accepts an offer (for "
+    "the holder's wallet)",
 )
 def fill_tx(
     order_hash: str, body: FillIn, user: KycVerifiedUser, db: DbSession, request: Request
 ) -> UnsignedTx:
     row = _order_row(db, order_hash)
     _prepare_fill(request, db, [row])
-    if row.side != "listing":
-        raise UnprocessableError(
-            "offers are filled by the token's owner with fillOffer; this builds listings"
-        )
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     request.app.state.gateway.require_progress(row.chain_id)
     order = _as_order(row)
-    market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
-    data = request.app.state.gateway.calldata(
-        "Marketplace", "fillListing", [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
-    )
-    value = order.total_price(body.amount) if order.currency == ETH else 0
-    _check_value(value)
     sender = Web3.to_checksum_address(user.address)
+    market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
+    if row.side == "offer":
+        # The holder accepts: the token moves to the bidder, who pays in the offer's ERC-20. The
+        # jurisdiction policy was applied when the offer was posted; the holder is checked now.
+        if sender == order.signer:
+            raise UnprocessableError("this is your own offer: the token's holder accepts it")
+        _holder_check(request, order, row.chain_id, holder=sender, amount=body.amount)
+        function, value = "fillOffer", 0
+    else:
+        function = "fillListing"
+        value = order.total_price(body.amount) if order.currency == ETH else 0
+    data = request.app.state.gateway.calldata(
+        "Marketplace", function, [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
+    )
+    _check_value(value)
     gas = _estimate(request, row.chain_id, sender, market.address, data, value)
     return UnsignedTx(
         chain_id=row.chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas

@@ -517,3 +517,49 @@ def test_jurisdiction_applies_to_offers_and_gifts_wait_for_the_holding_period(ma
     assert m["nft"].functions.ownerOf(1).call() == STRANGER.address
     not_mine = client.post("/market/gift-tx", json=gift, headers=collector)
     assert not_mine.status_code == 422 and "does not hold token 1" in not_mine.json()["detail"]
+
+
+def test_the_holder_accepts_an_offer_and_the_royalty_reaches_the_splitter_in_the_offers_coin(market):
+    from chain.orders import offer
+    from chain.tx import TxSender
+
+    m, client, web3 = market, market["client"], market["web3"]
+    marketplace = m["domain"].verifying_contract
+    bidder = dev_account(8)
+    coin_art = m["artifacts"].get("MktTestERC20")
+    coin_address, _ = TxSender(web3, bidder).deploy(coin_art.abi, coin_art.bytecode)
+    coin = web3.eth.contract(address=coin_address, abi=coin_art.abi)
+    payer = TxSender(web3, bidder)
+    payer.transact(payer.call_tx(coin.functions.mint(bidder.address, 10 * PRICE)))
+    payer.transact(payer.call_tx(coin.functions.approve(marketplace, 10 * PRICE)))
+
+    now = int(time.time())
+    order = offer(buyer=bidder.address, token=m["collection"], token_id=2, unit_price=PRICE, currency=coin_address,
+                  start=now - 60, expiry=now + 3600, counter=_marketplace(m).functions.counterOf(bidder.address).call())
+    signed = sign_order(order, m["domain"], bidder)
+    bidder_headers = verified_login(client, bidder)
+    posted = client.post("/market/orders", headers=bidder_headers, json={
+        "chain_id": 31337, "side": "offer", "signer": bidder.address, "token": m["collection"], "token_id": 2,
+        "unit_price": PRICE, "currency": coin_address, "start": order.start, "expiry": order.expiry,
+        "salt": order.salt, "counter": order.counter, "signature": "0x" + signed.signature.hex()})
+    assert posted.status_code == 201, posted.text
+    offer_hash = posted.json()["order_hash"]
+
+    own = client.post(f"/market/orders/{offer_hash}/fill-tx", json={"amount": 1}, headers=bidder_headers)
+    assert own.status_code == 422 and "your own offer" in own.json()["detail"]
+    outsider = client.post(f"/market/orders/{offer_hash}/fill-tx", json={"amount": 1},
+                           headers=verified_login(client, COLLECTOR))
+    assert outsider.status_code == 422 and "you can only accept offers on what you hold" in outsider.json()["detail"]
+
+    before = {a: coin.functions.balanceOf(a).call() for a in (CREATOR.address, m["splitter"])}
+    tx = client.post(f"/market/orders/{offer_hash}/fill-tx", json={"amount": 1}, headers=m["creator"])
+    assert tx.status_code == 200, tx.text
+    assert int(tx.json()["value"], 16) == 0 and tx.json()["from"] == CREATOR.address
+    assert send(web3, CREATOR, tx.json())["status"] == 1
+    assert m["nft"].functions.ownerOf(2).call() == bidder.address
+    royalty, fee = PRICE // 10, PRICE * 250 // 10_000  # the collection's 10% royalty, the market's 2.5% fee
+    assert coin.functions.balanceOf(m["splitter"]).call() - before[m["splitter"]] == royalty
+    assert coin.functions.balanceOf(CREATOR.address).call() - before[CREATOR.address] == PRICE - royalty - fee
+    _index(m)
+    again = client.post(f"/market/orders/{offer_hash}/fill-tx", json={"amount": 1}, headers=m["creator"])
+    assert again.status_code == 409 and "filled" in again.json()["detail"]
