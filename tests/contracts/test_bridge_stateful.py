@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 from bridge.message import BridgeMessage, wrapped_id
 from tests.contracts import bridge_support, issuance_support
 from tests.contracts.bridge_support import deliver, lock, mint_token, reverts, rights_of
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -65,7 +66,7 @@ def test_a_token_lives_on_one_chain_and_every_message_lands_once(bridge, stack, 
             self.delivered: list[BridgeMessage] = []
 
         def teardown(self) -> None:
-            ape.chain.restore(self.snapshot)
+            restore(self.snapshot)
 
         def _on(self, side: str) -> list[int]:
             return [t for t, (s, _) in self.where.items() if s == side]

@@ -18,6 +18,7 @@ from tests.contracts.royalty_support import (
     terms,
     terms_hash,
 )
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -29,7 +30,7 @@ WORK = 1
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    ape.chain.restore(snap)
+    restore(snap)
 
 
 @pytest.fixture(scope="module")

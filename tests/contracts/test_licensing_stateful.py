@@ -26,6 +26,7 @@ from tests.contracts.royalty_support import (
     offer,
     terms,
 )
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -95,7 +96,7 @@ class LicensingMachine(RuleBasedStateMachine):
         self.grants: list[ModelGrant] = []
 
     def teardown(self) -> None:
-        ape.chain.restore(self.snapshot)
+        restore(self.snapshot)
 
     @staticmethod
     def now() -> int:

@@ -8,6 +8,7 @@ from eth_utils import keccak
 
 from tests.contracts.revert_checks import one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance, make_splitter
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -18,7 +19,7 @@ REENTRANCY_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    ape.chain.restore(snap)
+    restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from chain.orders import (
     new_salt,
     sign_order,
 )
+from tests.support.clock import restore
 
 FEE_BPS = 250
 ROYALTY_BPS = 500
@@ -70,7 +71,7 @@ def isolated() -> Iterator[None]:
     try:
         yield
     finally:
-        ape.chain.restore(snapshot)
+        restore(snapshot)
 
 
 @contextmanager
