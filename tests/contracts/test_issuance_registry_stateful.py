@@ -27,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from chain.cid import cid_to_bytes, raw_cid
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, events, reverts
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -58,11 +59,11 @@ def test_one_content_hash_one_record(stack, creator, collector, operator, strang
             self.first_bound: dict[bytes, tuple[str, int]] = {}
 
         def teardown(self) -> None:
-            ape.chain.restore(self.snapshot)
+            restore(self.snapshot)
 
         def _existing_error(self, content_hash: bytes) -> tuple[Any, ...]:
-            creator_, at, collection, token, _ = self.model[content_hash]
-            return (content_hash, collection, token, creator_, at)
+            creator_, at, collection, token, cid = self.model[content_hash]
+            return (content_hash, collection, token, creator_, at, cid)
 
         def _count(self, tx: Any) -> None:
             for event in events(tx, "RightsRegistered"):
