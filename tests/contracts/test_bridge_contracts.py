@@ -30,6 +30,7 @@ from tests.contracts.bridge_support import (
     validators,
 )
 from tests.contracts.issuance_support import one_event, work
+from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -203,7 +204,7 @@ def test_the_provenance_commits_to_the_home_history_before_the_lock(bridge, coll
     collection.transferFrom(stranger, collector, token_id, sender=stranger)
     a = lock(bridge, collection, token_id, w, collector)
     expected_a = _home_provenance(bridge, ZERO32, collection.address, token_id, collector.address, a, w)
-    ape.chain.restore(snapshot)
+    restore(snapshot)
     # History B: two transactions that leave the token alone.
     stranger.transfer(creator, 1)
     stranger.transfer(creator, 2)
@@ -265,6 +266,33 @@ def test_a_splitter_receiver_travels_as_its_split_and_the_remote_split_pays_the_
     assert back.rights.same_except_provenance(message.rights)
     deliver(bridge.lockbox, back, deployer)
     assert collection.ownerOf(token_id) == collector.address
+
+
+def test_a_split_delivery_waits_until_the_remote_splitter_factory_is_set(bridge, stack, creator, collector,
+                                                                         operator, stranger, deployer):
+    """No token is minted whose royalties would go to an address with no code on this chain: the delivery
+    reverts (nothing recorded, so the relayer retries) until the admin sets the factory."""
+    factory = bridge.splitter_factory
+    recipients = sorted((operator.address, stranger.address), key=lambda a: int(a, 16))
+    bps = [2_500, 7_500]
+    salt = keccak(text="factory unset")
+    factory.createSplitter(recipients, bps, salt, sender=creator)
+    collection = stack.collection(creator, "factory-unset",
+                                  royalty_receiver=factory.predictSplitterAddress(recipients, bps, salt), bps=500)
+    collection.setApprovalForAll(bridge.lockbox, True, sender=collector)
+    token_id, w = mint_token(bridge, collection, creator, collector, "factory-unset")
+    message = bridge.message_from_lock(lock(bridge, collection, token_id, w, collector))
+    bridge.remote.setSplitterFactory(ZERO, sender=deployer)
+    try:
+        with reverts("RemoteSplitterFactoryNotSet"):
+            deliver(bridge.remote, message, deployer)
+        assert not bridge.remote.processed(message.transfer_id)
+    finally:
+        bridge.remote.setSplitterFactory(factory.address, sender=deployer)
+    deliver(bridge.remote, message, deployer)
+    assert bridge.remote.processed(message.transfer_id)
+    wid = bridge.wrapped_id(collection, token_id)
+    assert bridge.wrapped.royaltySplitterOf(wid) == factory.predictSplitterAddress(recipients, bps, ZERO32)
 
 
 def test_a_receiver_that_is_not_a_splitter_clone_travels_without_a_split(bridge, stack, creator, collector,
