@@ -102,7 +102,7 @@ def test_a_lookalike_deposit_event_produces_no_mint(running: BridgeEnv):
     collector = dev_account(COLLECTOR).address
     _, cid = collection.functions.workOf(victim).call()
     rights = (collection.functions.tokenURI(victim).call(), cid, content_hash, dev_account(4).address, 500,
-              b"\x00" * 32, b"\x07" * 32)
+              [], [], b"\x00" * 32, b"\x07" * 32)  # no royalty split travels with it
     # A transfer id that encodes the look-alike itself, so that only custody can give it away below.
     next_id = transfer_id(env.chain.spec("home").chain_id, fake_address, 1)
     receipt = env.send(env.home, DEPLOYER, fake.functions.fakeLock(
