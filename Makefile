@@ -66,7 +66,11 @@ compile: setup
 up: setup
 	$(BIN)/chainright up
 
-test: setup setup-ipfs setup-consortium test-deps lint typecheck audit
+# What the suite needs besides the venv is independent: the IPFS node's packages (network), the geth
+# build, PostgreSQL's binaries and the static checks run side by side (each one's output is printed
+# whole when it ends); pytest starts when all of them passed.
+test: setup
+	@$(MAKE) --no-print-directory -j4 --output-sync=target setup-ipfs setup-consortium test-deps lint typecheck audit
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # System packages only the test suite needs (PostgreSQL server binaries for the API tests).
