@@ -19,7 +19,6 @@ import pytest
 
 from chain.cid import cid_to_bytes, raw_cid
 from chain.tx import ErrorDecoder
-from tests.support.clock import restore
 
 ZERO = "0x" + "00" * 20
 DAG_PB_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"  # the IPFS docs' example
@@ -155,4 +154,4 @@ def isolated(home_ape: Any) -> Iterator[None]:
 
     snapshot = ape.chain.snapshot()
     yield
-    restore(snapshot)
+    ape.chain.restore(snapshot)

@@ -35,7 +35,6 @@ from hypothesis.stateful import (
 from bridge.message import BridgeMessage, wrapped_id
 from tests.contracts import bridge_support, issuance_support
 from tests.contracts.bridge_support import deliver, lock, mint_token, reverts, rights_of
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -66,7 +65,7 @@ def test_a_token_lives_on_one_chain_and_every_message_lands_once(bridge, stack, 
             self.delivered: list[BridgeMessage] = []
 
         def teardown(self) -> None:
-            restore(self.snapshot)
+            ape.chain.restore(self.snapshot)
 
         def _on(self, side: str) -> list[int]:
             return [t for t, (s, _) in self.where.items() if s == side]

@@ -7,7 +7,6 @@ import pytest
 from eth_utils import keccak
 
 from tests.contracts.revert_checks import events, one_event, reverts_with
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -20,7 +19,7 @@ ZERO = "0x" + "00" * 20
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    restore(snap)
+    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from tests.contracts.royalty_support import (
     terms,
     terms_hash,
 )
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -30,7 +29,7 @@ WORK = 1
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    restore(snap)
+    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,6 @@ from tests.contracts.royalty_support import (
     offer,
     terms,
 )
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -96,7 +95,7 @@ class LicensingMachine(RuleBasedStateMachine):
         self.grants: list[ModelGrant] = []
 
     def teardown(self) -> None:
-        restore(self.snapshot)
+        ape.chain.restore(self.snapshot)
 
     @staticmethod
     def now() -> int:

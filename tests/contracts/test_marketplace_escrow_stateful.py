@@ -17,7 +17,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.support.clock import restore
 from tests.support.marketplace import ZERO, balance, isolated, now, reverts, travel_to
 
 pytestmark = pytest.mark.contracts
@@ -122,8 +121,9 @@ class EscrowMachine(RuleBasedStateMachine):
         self.owed: dict[str, int] = {ZERO: 0, str(world.coin.address): 0}
 
     def teardown(self) -> None:
+        import ape
 
-        restore(self.snapshot)
+        ape.chain.restore(self.snapshot)
 
     # -- helpers --------------------------------------------------------------------------
 

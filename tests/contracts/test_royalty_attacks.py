@@ -8,7 +8,6 @@ from eth_utils import keccak
 
 from tests.contracts.revert_checks import one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance, make_splitter
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -19,7 +18,7 @@ REENTRANCY_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    restore(snap)
+    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

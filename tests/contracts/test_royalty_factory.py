@@ -6,7 +6,6 @@ import ape
 import pytest
 
 from tests.contracts.revert_checks import call_reverts_with, events, one_event, reverts_with
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -21,7 +20,7 @@ def ascending(*accounts):
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    restore(snap)
+    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pytest
 
 from tests.contracts.revert_checks import events, one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance, make_splitter
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.contracts
 def isolated(home_ape):
     snap = ape.chain.snapshot()
     yield
-    restore(snap)
+    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

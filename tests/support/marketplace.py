@@ -27,7 +27,6 @@ from chain.orders import (
     new_salt,
     sign_order,
 )
-from tests.support.clock import restore
 
 FEE_BPS = 250
 ROYALTY_BPS = 500
@@ -71,7 +70,7 @@ def isolated() -> Iterator[None]:
     try:
         yield
     finally:
-        restore(snapshot)
+        ape.chain.restore(snapshot)
 
 
 @contextmanager
