@@ -35,6 +35,37 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compile_project()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _chain_clock_in_step() -> Iterator[None]:
+    """After each module, the chain ape is connected to gets its clock back in step with the wall clock.
+
+    anvil's ``evm_revert`` also rewinds its clock to the snapshot's, so a module that isolates its tests
+    with snapshots leaves the session's shared chain behind the wall clock by as long as it ran, and an
+    order a later module signs as starting "a minute ago" has not started there (``OrderNotStarted``).
+    Inside a module nothing changes (its own snapshots and time travel keep working); a chain already
+    ahead of the wall clock is left alone, so block times never go backwards. One empty block is mined at
+    the new time, so that the next module's reading of the head's time is the chain's time."""
+    yield
+    import sys
+    import time
+
+    if "ape" not in sys.modules:
+        return
+    import ape
+    from ape.exceptions import ProviderError
+
+    provider = ape.networks.active_provider
+    if provider is None or not provider.is_connected:
+        return
+    try:
+        now = int(time.time())
+        if ape.chain.blocks.head.timestamp < now:
+            provider.make_request("evm_setTime", [now])
+            provider.make_request("evm_mine", [])
+    except (ProviderError, OSError):
+        pass  # the chain this module used is gone: nothing to keep in step
+
+
 # -- databases: one behaviour suite, several backends ------------------------------------------
 # CHAINRIGHT_TEST_DATABASES (comma-separated, default "sqlite,postgresql") picks them.
 

@@ -30,7 +30,6 @@ from tests.contracts.bridge_support import (
     validators,
 )
 from tests.contracts.issuance_support import one_event, work
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -204,7 +203,7 @@ def test_the_provenance_commits_to_the_home_history_before_the_lock(bridge, coll
     collection.transferFrom(stranger, collector, token_id, sender=stranger)
     a = lock(bridge, collection, token_id, w, collector)
     expected_a = _home_provenance(bridge, ZERO32, collection.address, token_id, collector.address, a, w)
-    restore(snapshot)
+    ape.chain.restore(snapshot)
     # History B: two transactions that leave the token alone.
     stranger.transfer(creator, 1)
     stranger.transfer(creator, 2)

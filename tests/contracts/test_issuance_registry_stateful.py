@@ -27,7 +27,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from chain.cid import cid_to_bytes, raw_cid
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, events, reverts
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -59,7 +58,7 @@ def test_one_content_hash_one_record(stack, creator, collector, operator, strang
             self.first_bound: dict[bytes, tuple[str, int]] = {}
 
         def teardown(self) -> None:
-            restore(self.snapshot)
+            ape.chain.restore(self.snapshot)
 
         def _existing_error(self, content_hash: bytes) -> tuple[Any, ...]:
             creator_, at, collection, token, cid = self.model[content_hash]

@@ -13,7 +13,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from tests.contracts.revert_checks import one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance
-from tests.support.clock import restore
 
 pytestmark = pytest.mark.contracts
 
@@ -82,7 +81,7 @@ class SplitterMachine(RuleBasedStateMachine):
         self.ledgers: dict[str, Ledger] = {}
 
     def teardown(self) -> None:
-        restore(self.snapshot)
+        ape.chain.restore(self.snapshot)
 
     def currency(self, kind: str) -> str:
         return ETH if kind == "eth" else str(self.token.address)
