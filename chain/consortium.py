@@ -69,7 +69,7 @@ which geth 1.13 always opens; unused here)."""
 _EXTRA_VANITY = 32
 _EXTRA_SEAL = 65
 _VANITY = b"chainright consortium".ljust(_EXTRA_VANITY, b"\0")
-_HTTP_APIS = "eth,net,web3,clique,txpool,admin"
+_HTTP_APIS = "eth,net,web3,clique,txpool,admin,miner"
 
 
 class ConsortiumError(NodeError):
@@ -95,6 +95,8 @@ class ConsortiumSettings(BaseSettings):
     geth_bin: Path | None = None
     """Path of the geth binary; default: the project's .bin/geth (make setup-consortium)."""
     start_timeout_s: float = Field(default=60.0, gt=0)
+    peer_timeout_s: float = Field(default=30.0, gt=0)
+    """How long a starting validator waits to be peered with every running node before it seals."""
     verbosity: int = Field(default=3, ge=0, le=5)
     """geth log verbosity (3 = info) in logs/node<i>.log."""
 
@@ -514,6 +516,7 @@ class Consortium:
                 started.append(node.index)
             for node in to_start:
                 self._wait_ready(node)
+            self._seal_when_peered(to_start)
             if wait:
                 self.wait_until_sealing()
             for node in to_start:
@@ -527,6 +530,29 @@ class Consortium:
         self.progress(f"network up in {time.monotonic() - started_at:.1f}s")
         return [r for n in net.nodes if (r := self.running(n.index)) is not None]
 
+    def _seal_when_peered(self, nodes: Sequence[ConsortiumNode]) -> None:
+        """Start sealing on ``nodes`` once each is peered with every other running node.
+
+        geth starts without ``--mine``: validators that seal before they are peered each build their
+        own fork of equal difficulty, and Clique can then stall for good (on its own fork, every
+        validator has signed too recently to seal the next block). A node still short of peers after
+        ``peer_timeout_s`` seals anyway, and the wait for sealing reports what happens."""
+        net = self.require_network()
+        others = {n.index for n in net.nodes if self.running(n.index) is not None}
+        deadline = time.monotonic() + self.settings.peer_timeout_s
+        for node in nodes:
+            want = len(others - {node.index})
+            peers = 0
+            while True:
+                peers = int(rpc_call(node.rpc_url, "net_peerCount"), 16)
+                if peers >= want or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            if peers < want:
+                self.progress(f"{node.name}: {peers} of {want} peers after "
+                              f"{self.settings.peer_timeout_s:.0f}s; sealing anyway")
+            rpc_call(node.rpc_url, "miner_start", [])
+
     def start_node(self, index: int) -> NodeProcess:
         """Start node ``index`` (again) and wait until it answers RPC; it then syncs by itself."""
         net = self.require_network()
@@ -538,6 +564,7 @@ class Consortium:
         self._spawn(find_geth(self.settings.geth_bin), node)
         try:
             self._wait_ready(node)
+            self._seal_when_peered([node])
         except BaseException:
             self.stop_node(index)
             raise
@@ -556,7 +583,7 @@ class Consortium:
             "--http", "--http.addr", s.host, "--http.port", str(node.http_port),
             "--http.api", _HTTP_APIS,
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(node.authrpc_port),
-            "--mine", "--miner.etherbase", node.address, "--miner.gasprice", "1",
+            "--miner.etherbase", node.address, "--miner.gasprice", "1",
             "--unlock", node.address, "--password", str(d / "password"), "--allow-insecure-unlock",
             "--txpool.globalslots", "16384", "--txpool.accountslots", "1024",
             "--txpool.globalqueue", "4096", "--txpool.accountqueue", "1024",

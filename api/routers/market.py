@@ -210,29 +210,33 @@ def _breaker_check(
     raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
-def _holder_check(request: Request, order: Order, chain_id: int, holder: str | None = None,
-                  amount: int | None = None) -> None:
-    """A listing's signer must hold what it sells (``holder``/``amount``: the wallet that accepts an
-    offer, and how many). Without this anyone verified could list other people's tokens at absurd
-    prices and let the circuit breaker halt their collection."""
+def _holds(request: Request, order: Order, chain_id: int, who: str, quantity: int, hint: str) -> bool:
+    """Whether ``who`` holds ``quantity`` of the order's token on chain (``hint``: what to do when the
+    token cannot be read)."""
     gateway = request.app.state.gateway
-    who = holder or order.signer
-    quantity = order.quantity if amount is None else amount
     try:
         if order.standard is TokenStandard.ERC721:
             owner = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
-            holds = Web3.to_checksum_address(owner) == who
-        else:
-            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
-                                   [who, order.token_id])
-            holds = int(balance) >= quantity
+            return bool(Web3.to_checksum_address(owner) == who)
+        balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf", [who, order.token_id])
+        return int(balance) >= quantity
     except ApiError:
         raise
     except Exception:
         raise UnprocessableError(
             f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
-            "list a token that exists, in an ERC-721 or ERC-1155 collection") from None
-    if not holds:
+            f"{hint}") from None
+
+
+def _holder_check(request: Request, order: Order, chain_id: int, holder: str | None = None,
+                  amount: int | None = None) -> None:
+    """A listing's signer must hold what it sells (``holder``/``amount``: the wallet that accepts an
+    offer, and how many). Without this anyone verified could list other people's tokens at absurd
+    prices and let the circuit breaker halt their collection."""
+    who = holder or order.signer
+    quantity = order.quantity if amount is None else amount
+    if not _holds(request, order, chain_id, who, quantity,
+                  "list a token that exists, in an ERC-721 or ERC-1155 collection"):
         verb = "list" if holder is None else "accept offers on"
         raise UnprocessableError(
             f"your wallet {who} does not hold token {order.token_id} of {order.token} "
@@ -255,21 +259,7 @@ def _jurisdiction_check(
         if order.signer != creator:
             raise UnprocessableError(rule)
         return
-    try:
-        if order.standard is TokenStandard.ERC721:
-            holder = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
-            creator_sells = Web3.to_checksum_address(holder) == creator
-        else:
-            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf",
-                                   [creator, order.token_id])
-            creator_sells = int(balance) >= order.quantity
-    except ApiError:
-        raise
-    except Exception:
-        raise UnprocessableError(
-            f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
-            "make offers on a token that exists") from None
-    if not creator_sells:
+    if not _holds(request, order, chain_id, creator, order.quantity, "make offers on a token that exists"):
         raise UnprocessableError(f"offer refused: the creator does not hold token {order.token_id}; {rule}")
 
 

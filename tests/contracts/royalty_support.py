@@ -31,6 +31,14 @@ TERMS_ABI_TYPE = "(bool,bool,bool,bool,bool,uint16,uint64,uint256,bytes2[],strin
 USAGE_ANY, USAGE_COMMERCIAL, USAGE_DERIVATIVE, USAGE_WITHOUT_ATTRIBUTION = 0, 1, 2, 4
 
 
+def three_way_splitter(ape_project: Any, deployer: Any, creator: Any, operator: Any, salt: bytes) -> Any:
+    """A 30/40/30 RoyaltySplitter (creator / deployer / operator) from a fresh SplitterFactory."""
+    implementation = ape_project.RoyaltySplitter.deploy(sender=deployer)
+    factory = ape_project.SplitterFactory.deploy(implementation, sender=deployer)
+    tx = factory.createThreeWaySplit(creator, deployer, operator, salt, sender=deployer)
+    return ape_project.RoyaltySplitter.at(tx.return_value)
+
+
 def terms(*, commercial: bool = True, derivatives: bool = True, attribution: bool = True,
           transferable: bool = True, revocable: bool = True, share: int = 1_000, duration: int = 3_600,
           fee: int = 10**15, territories: tuple[bytes, ...] = (), cid: str = LEGAL_TEXT_CID) -> tuple[Any, ...]:

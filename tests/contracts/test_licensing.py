@@ -17,6 +17,7 @@ from tests.contracts.royalty_support import (
     offer,
     terms,
     terms_hash,
+    three_way_splitter,
 )
 
 pytestmark = pytest.mark.contracts
@@ -39,10 +40,7 @@ def licensing(ape_project, deployer):
 
 @pytest.fixture(scope="module")
 def splitter(ape_project, deployer, creator, operator):
-    implementation = ape_project.RoyaltySplitter.deploy(sender=deployer)
-    factory = ape_project.SplitterFactory.deploy(implementation, sender=deployer)
-    tx = factory.createThreeWaySplit(creator, deployer, operator, b"\x21" * 32, sender=deployer)
-    return ape_project.RoyaltySplitter.at(tx.return_value)
+    return three_way_splitter(ape_project, deployer, creator, operator, b"\x21" * 32)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,14 @@ import pytest
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import work
 from tests.contracts.revert_checks import one_event, reverts_with
-from tests.contracts.royalty_support import USAGE_ANY, USAGE_COMMERCIAL, balance, offer, terms
+from tests.contracts.royalty_support import (
+    USAGE_ANY,
+    USAGE_COMMERCIAL,
+    balance,
+    offer,
+    terms,
+    three_way_splitter,
+)
 
 pytestmark = pytest.mark.contracts
 
@@ -28,10 +35,7 @@ def licensing(ape_project, deployer):
 
 @pytest.fixture(scope="module")
 def splitter(ape_project, deployer, creator, operator):
-    implementation = ape_project.RoyaltySplitter.deploy(sender=deployer)
-    factory = ape_project.SplitterFactory.deploy(implementation, sender=deployer)
-    tx = factory.createThreeWaySplit(creator, deployer, operator, b"\x31" * 32, sender=deployer)
-    return ape_project.RoyaltySplitter.at(tx.return_value)
+    return three_way_splitter(ape_project, deployer, creator, operator, b"\x31" * 32)
 
 
 @pytest.fixture
