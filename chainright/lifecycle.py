@@ -54,7 +54,10 @@ class Foreground:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         for s, handler in self._previous.items():
-            signal.signal(s, handler)  # type: ignore[arg-type]
+            # After a stop signal the command is on its way out: a late repeat (a second Ctrl-C, a
+            # closing terminal) must not kill it by the default action and turn a clean stop into a
+            # signal exit, so stop signals stay ignored from here on.
+            signal.signal(s, signal.SIG_IGN if self.received is not None else handler)  # type: ignore[arg-type]
         self._previous.clear()
         if isinstance(exc, StopRequested):
             self.say(f"interrupted by {self.received} while starting; what had started is stopped")

@@ -115,6 +115,7 @@ def test_more_signals_during_cleanup_do_not_cut_it_short(tmp_path: Path) -> None
 def test_foreground_phases() -> None:
     said: list[str] = []
     before = signal.getsignal(signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     with Foreground(said.append) as life:
         with pytest.raises(StopRequested):  # starting: the signal aborts the start-up
             os.kill(os.getpid(), signal.SIGTERM)
@@ -127,6 +128,11 @@ def test_foreground_phases() -> None:
                 os.kill(os.getpid(), sig)
                 time.sleep(0.05)
         assert len([m for m in said if "already stopping" in m]) == 3
+    # After a stop the command is on its way out: late repeats stay ignored (CI run 11 saw a SIGHUP
+    # arrive after cleanup kill a cleanly stopped process). This test process takes its handlers back.
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, previous[s])
     assert signal.getsignal(signal.SIGTERM) == before
 
     with Foreground(said.append) as life:
