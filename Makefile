@@ -29,8 +29,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20 with npm"; exit 1; }
-	@# npm ci refuses this lockfile: the other platforms' optional anvil/cast/forge packages are not served here.
-	npm install --no-audit --no-fund --loglevel=error
+	@# npm ci installs exactly the lockfile and never rewrites it (it lists every platform's optional
+	@# anvil/cast/forge package; npm picks this machine's).
+	npm ci --no-audit --no-fund --loglevel=error
 	@test -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || { echo "error: anvil binary missing after npm install (was --omit=optional set?)"; exit 1; }
 	@test -x node_modules/@foundry-rs/forge-linux-amd64/bin/forge || { echo "error: forge binary missing after npm install (was --omit=optional set?)"; exit 1; }
 	@touch $@
@@ -45,7 +46,7 @@ node_modules/.installed: package.json package-lock.json
 setup-ipfs: tools/ipfs-node/node_modules/.installed
 
 tools/ipfs-node/node_modules/.installed: tools/ipfs-node/package.json tools/ipfs-node/package-lock.json
-	cd tools/ipfs-node && npm install --no-audit --no-fund --loglevel=error
+	cd tools/ipfs-node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .bin/anvil: node_modules/.installed
