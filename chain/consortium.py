@@ -32,6 +32,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -53,6 +54,7 @@ from chain.errors import (
     NodeStartError,
     PortInUseError,
 )
+from chain.forks import Diagnosis, HeadView, diagnose
 from chain.nodes import Progress, _alive, _quiet, port_is_free, read_pid_record, reap, terminate
 from chain.rpc import chain_id_of, rpc_call
 from chain.settings import PROJECT_ROOT
@@ -69,7 +71,8 @@ which geth 1.13 always opens; unused here)."""
 _EXTRA_VANITY = 32
 _EXTRA_SEAL = 65
 _VANITY = b"chainright consortium".ljust(_EXTRA_VANITY, b"\0")
-_HTTP_APIS = "eth,net,web3,clique,txpool,admin,miner"
+_HTTP_APIS = "eth,net,web3,clique,txpool,admin,miner,debug"
+"""On loopback only; ``debug`` and ``admin`` serve the fork-deadlock recovery (setHead, export/import)."""
 
 
 class ConsortiumError(NodeError):
@@ -99,6 +102,10 @@ class ConsortiumSettings(BaseSettings):
     """How long a starting validator waits to be peered with every running node before it seals."""
     verbosity: int = Field(default=3, ge=0, le=5)
     """geth log verbosity (3 = info) in logs/node<i>.log."""
+    watchdog: bool = True
+    """Run the fork watchdog beside the nodes (``up`` starts it, ``down`` stops it)."""
+    watch_interval_s: float = Field(default=1.0, gt=0)
+    """How often the watchdog looks at the nodes' heads."""
 
     @model_validator(mode="after")
     def _distinct_chain_id(self) -> ConsortiumSettings:
@@ -168,6 +175,24 @@ class NetworkInfo:
 
 
 @dataclass(frozen=True)
+class ForkRecovery:
+    """What one healing of a fork deadlock did (kept by the watchdog, shown by ``status``)."""
+
+    at: float
+    detail: str
+    winning_head: int
+    winners: tuple[str, ...]
+    rewound: dict[str, int]
+    """Node name -> the block it was rewound to (the common ancestor)."""
+    transactions: int
+    """Transactions found in the dropped blocks."""
+    resent: int
+    """Of those, how many the winning fork did not hold yet (mined afterwards)."""
+    lagging: tuple[str, ...] = ()
+    """Nodes not yet at the winning head when the healing ended (they sync by themselves)."""
+
+
+@dataclass(frozen=True)
 class NodeProcess:
     """A PID record: a node process we started."""
 
@@ -191,6 +216,7 @@ class NodeStatus:
     head_age_s: float | None = None
     """Seconds since the timestamp of the node's head block."""
     error: str | None = None
+    head_hash: str | None = None
 
     @property
     def running(self) -> bool:
@@ -277,6 +303,22 @@ def _write_secret(path: Path, data: str) -> None:
     os.chmod(path, 0o600)
 
 
+def _enode_id(enode: str) -> str:
+    """The node id (public key hex) of an enode URL, as ``admin_peers`` reports it."""
+    return enode.removeprefix("enode://").split("@", 1)[0]
+
+
+def _is_watchdog(pid: int, data_dir: Path) -> bool:
+    """True when ``pid`` is a live fork watchdog of the network in ``data_dir``."""
+    if pid <= 0 or not _alive(pid):
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"chain.consortium_watch" in argv and any(str(data_dir).encode() in a for a in argv)
+
+
 def _is_our_geth(record: NodeProcess) -> bool:
     """True when record.pid is still the geth we started for that data directory."""
     try:
@@ -300,6 +342,7 @@ class Consortium:
         self.settings = settings or ConsortiumSettings()
         self.progress = progress
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # -- layout and records -------------------------------------------------------------------
 
@@ -516,7 +559,7 @@ class Consortium:
                 started.append(node.index)
             for node in to_start:
                 self._wait_ready(node)
-            self._seal_when_peered(to_start)
+            self._start_sealing(to_start)
             if wait:
                 self.wait_until_sealing()
             for node in to_start:
@@ -527,18 +570,44 @@ class Consortium:
             for index in started:
                 self.stop_node(index)
             raise
+        self.start_watchdog()
         self.progress(f"network up in {time.monotonic() - started_at:.1f}s")
         return [r for n in net.nodes if (r := self.running(n.index)) is not None]
 
-    def _seal_when_peered(self, nodes: Sequence[ConsortiumNode]) -> None:
-        """Start sealing on ``nodes`` once each is peered with every other running node.
+    def _start_sealing(self, nodes: Sequence[ConsortiumNode]) -> None:
+        """Start sealing on ``nodes`` one validator at a time, so that the start cannot fork.
 
-        geth starts without ``--mine``: validators that seal before they are peered each build their
-        own fork of equal difficulty, and Clique can then stall for good (on its own fork, every
-        validator has signed too recently to seal the next block). A node still short of peers after
-        ``peer_timeout_s`` seals anyway, and the wait for sealing reports what happens."""
+        Validators that start sealing together each build their own block on the same parent; with
+        equal difficulty Clique can then stall for good (see chain/forks.py). So: wait until every
+        starting node is peered with every running node and all running nodes agree on the head;
+        then start one validator's miner, wait until a block it sealed is imported by every running
+        node, and only then start the next. While a validator waits for its block, the validators
+        already started can only extend the block everybody has, so no two blocks compete for the
+        same height (the argument is in chain/README.md). Validators that signed the newest blocks
+        (and so may not seal the next one) go last. A validator that cannot seal within a few
+        periods (quorum lost, or it signed too recently) is started anyway and reported.
+        """
+        if not nodes:
+            return
         net = self.require_network()
-        others = {n.index for n in net.nodes if self.running(n.index) is not None}
+        running = [n for n in net.nodes if self.running(n.index) is not None]
+        self._wait_peered(nodes, running)
+        self._wait_in_step(running)
+        recent = self._recent_sealers(running[0].rpc_url, len(net.nodes) // 2)
+        order = sorted(nodes, key=lambda n: (n.address in recent, n.index))
+        patience = 4 * len(net.nodes) * net.block_period_s + 5.0
+        for node in order:
+            before = self.head(node.rpc_url)
+            rpc_call(node.rpc_url, "miner_start", [])
+            sealed = self._wait_sealed_everywhere(node, before, running, patience)
+            if sealed is None:
+                self.progress(f"{node.name}: sealing started; no block of its own within {patience:.0f}s "
+                              "(it signed too recently, or too few validators run)")
+            else:
+                self.progress(f"{node.name}: sealed block {sealed}, imported by every node")
+
+    def _wait_peered(self, nodes: Sequence[ConsortiumNode], running: Sequence[ConsortiumNode]) -> None:
+        others = {n.index for n in running}
         deadline = time.monotonic() + self.settings.peer_timeout_s
         for node in nodes:
             want = len(others - {node.index})
@@ -550,8 +619,60 @@ class Consortium:
                 time.sleep(0.2)
             if peers < want:
                 self.progress(f"{node.name}: {peers} of {want} peers after "
-                              f"{self.settings.peer_timeout_s:.0f}s; sealing anyway")
-            rpc_call(node.rpc_url, "miner_start", [])
+                              f"{self.settings.peer_timeout_s:.0f}s; starting anyway")
+
+    def _wait_in_step(self, running: Sequence[ConsortiumNode]) -> None:
+        """Wait until every running node has the same head (a restarted node syncs first).
+
+        Heads that stay apart at the start are a fork left from before (a deadlock the previous run
+        ended in): it is healed here, before anyone seals on top of it."""
+        deadline = time.monotonic() + self.settings.peer_timeout_s
+        while True:
+            heads = {self._head_hash(n.rpc_url) for n in running}
+            if len(heads) <= 1:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        report = self.heal(force=True)
+        if report is None:
+            self.progress("the nodes' heads still differ; sealing starts anyway and the watchdog "
+                          "resolves what remains")
+
+    def _head_hash(self, url: str) -> str:
+        return str(rpc_call(url, "eth_getBlockByNumber", ["latest", False])["hash"])
+
+    def _recent_sealers(self, url: str, count: int) -> set[str]:
+        """Signers of the newest ``count`` blocks (they may not seal the next one)."""
+        head = self.head(url)
+        return {self.signer_of(n, url) for n in range(max(1, head - count + 1), head + 1)}
+
+    def _wait_sealed_everywhere(self, node: ConsortiumNode, after: int,
+                                running: Sequence[ConsortiumNode], timeout: float) -> int | None:
+        """The number of the first block above ``after`` sealed by ``node`` once every running node
+        has that very block; None after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        mine: tuple[int, str] | None = None
+        checked = after
+        while time.monotonic() < deadline:
+            if mine is None:
+                head = self.head(node.rpc_url)
+                for number in range(checked + 1, head + 1):
+                    if self.signer_of(number, node.rpc_url) == node.address:
+                        block = rpc_call(node.rpc_url, "eth_getBlockByNumber", [hex(number), False])
+                        mine = (number, str(block["hash"]))
+                        break
+                    checked = number
+            if mine is not None:
+                number, block_hash = mine
+                seen = [rpc_call(n.rpc_url, "eth_getBlockByNumber", [hex(number), False]) for n in running]
+                if all(b is not None and b["hash"] == block_hash for b in seen):
+                    return number
+                if any(b is not None and b["hash"] != block_hash for b in seen):
+                    mine = None  # its block lost a race after all: wait for another of its own
+                    checked = number
+            time.sleep(0.1)
+        return None
 
     def start_node(self, index: int) -> NodeProcess:
         """Start node ``index`` (again) and wait until it answers RPC; it then syncs by itself."""
@@ -564,7 +685,7 @@ class Consortium:
         self._spawn(find_geth(self.settings.geth_bin), node)
         try:
             self._wait_ready(node)
-            self._seal_when_peered([node])
+            self._start_sealing([node])
         except BaseException:
             self.stop_node(index)
             raise
@@ -659,6 +780,8 @@ class Consortium:
         if net is None:
             return []
         wanted = [n for n in net.nodes if indices is None or n.index in indices]
+        if indices is None:
+            self.stop_watchdog()
         return [n.name for n in wanted if self.stop_node(n.index)]
 
     def destroy(self) -> None:
@@ -733,11 +856,178 @@ class Consortium:
                 is_signer = node.address in self.signers(node.rpc_url)
                 age = max(0.0, time.time() - int(block["timestamp"], 16))
                 out.append(NodeStatus(node=node, pid=rec.pid, block=head, peers=peers,
-                                      head_signer=head_signer, is_signer=is_signer, head_age_s=age))
+                                      head_signer=head_signer, is_signer=is_signer, head_age_s=age,
+                                      head_hash=str(block["hash"])))
             except ChainUnavailableError as exc:
                 out.append(NodeStatus(node=node, pid=rec.pid, block=None, peers=None, head_signer=None,
                                       is_signer=None, error=str(exc)))
         return out
+
+    # -- forks: observe, heal, watch ----------------------------------------------------------
+
+    def observe(self) -> list[HeadView]:
+        """Every running node's head, total difficulty and peers, as one observation."""
+        net = self.require_network()
+        views: list[HeadView] = []
+        for node in net.nodes:
+            if self.running(node.index) is None:
+                continue
+            try:
+                block = rpc_call(node.rpc_url, "eth_getBlockByNumber", ["latest", False])
+                peers = rpc_call(node.rpc_url, "admin_peers") or []
+            except ChainUnavailableError:
+                continue
+            views.append(HeadView(
+                node=node.name, node_id=_enode_id(node.enode), number=int(block["number"], 16),
+                hash=str(block["hash"]), timestamp=int(block["timestamp"], 16),
+                total_difficulty=int(block.get("totalDifficulty") or "0x0", 16),
+                peers=frozenset(_enode_id(str(p.get("enode", ""))) for p in peers)))
+        return views
+
+    def diagnose(self) -> Diagnosis:
+        """What the nodes' heads say right now (see chain/forks.py)."""
+        return diagnose(self.observe(), time.time(), stall_age_for(self.require_network().block_period_s))
+
+    def heal(self, *, force: bool = False) -> ForkRecovery | None:
+        """Resolve a fork deadlock, keeping every transaction; None when there is none to resolve.
+
+        Each node off the winning fork stops sealing, hands over the raw bytes of every transaction in
+        its own blocks above the common ancestor, is rewound there (``debug_setHead``), imports the
+        winning blocks (exported by a winning node), and seals again. The transactions are then sent
+        to the winning fork again: those it already holds are refused as known (same hash, same
+        nonce), the others are mined, so each is included exactly once. ``force`` acts on differing
+        heads even while blocks still arrive (used at start, before any validator seals)."""
+        views = self.observe()
+        verdict = diagnose(views, time.time(), stall_age_for(self.require_network().block_period_s))
+        if verdict.kind != "deadlock" and not (force and verdict.kind == "forked"):
+            return None
+        net = self.require_network()
+        by_name = {n.name: n for n in net.nodes}
+        head_of = {v.node: v for v in views}
+        if not verdict.winners:
+            ranked = sorted(views, key=lambda v: (-v.total_difficulty, -v.number, v.hash))
+            win_hash = ranked[0].hash
+            winners = [v.node for v in views if v.hash == win_hash]
+            losers = [v.node for v in views if v.hash != win_hash]
+        else:
+            winners, losers = list(verdict.winners), list(verdict.losers)
+        source = by_name[winners[0]]
+        win_head = head_of[source.name]
+        self.progress(f"fork deadlock: {verdict.detail}; rewinding {', '.join(losers)}")
+        raws: list[str] = []
+        rewound: dict[str, int] = {}
+        for name in losers:
+            node = by_name[name]
+            ancestor = self._common_ancestor(node.rpc_url, source.rpc_url, head_of[name].number)
+            if ancestor < head_of[name].number:
+                rpc_call(node.rpc_url, "miner_stop", [])
+                raws.extend(self._raw_transactions(node.rpc_url, ancestor + 1, head_of[name].number))
+                rpc_call(node.rpc_url, "debug_setHead", [hex(ancestor)], timeout=30)
+                rewound[name] = ancestor
+            self._import_blocks(source, node, ancestor + 1, win_head.number)
+        deadline = time.monotonic() + 30
+        pending = set(losers)
+        while pending and time.monotonic() < deadline:
+            pending = {n for n in pending if self._head_hash(by_name[n].rpc_url) == head_of[n].hash
+                       or self.head(by_name[n].rpc_url) < win_head.number}
+            time.sleep(0.2)
+        for name in rewound:
+            rpc_call(by_name[name].rpc_url, "miner_start", [])
+        resent = 0
+        for raw in raws:
+            try:
+                rpc_call(source.rpc_url, "eth_sendRawTransaction", [raw], timeout=5)
+                resent += 1
+            except ChainUnavailableError as exc:
+                if not any(word in str(exc) for word in ("known", "nonce too low", "underpriced")):
+                    log.warning("a transaction of the rewound fork was refused: %s", exc)
+        report = ForkRecovery(at=time.time(), detail=verdict.detail, winning_head=win_head.number,
+                              winners=tuple(winners), rewound=rewound, transactions=len(raws),
+                              resent=resent, lagging=tuple(sorted(pending)))
+        what = ", ".join(f"{n} rewound to {b}" for n, b in rewound.items()) or "no rewind"
+        self.progress(f"fork healed: {what}; "
+                      f"{len(raws)} transaction(s) of the dropped blocks sent again ({resent} new to the "
+                      f"winning fork)")
+        return report
+
+    def _common_ancestor(self, url: str, winner_url: str, start: int) -> int:
+        number = start
+        while number > 0:
+            mine = rpc_call(url, "eth_getBlockByNumber", [hex(number), False])
+            theirs = rpc_call(winner_url, "eth_getBlockByNumber", [hex(number), False])
+            if mine is not None and theirs is not None and mine["hash"] == theirs["hash"]:
+                return number
+            number -= 1
+        return 0
+
+    def _raw_transactions(self, url: str, first: int, last: int) -> list[str]:
+        raws: list[str] = []
+        for number in range(first, last + 1):
+            block = rpc_call(url, "eth_getBlockByNumber", [hex(number), False])
+            for tx_hash in (block or {}).get("transactions", []):
+                raw = rpc_call(url, "eth_getRawTransactionByHash", [tx_hash])
+                if raw:
+                    raws.append(str(raw))
+        return raws
+
+    def _import_blocks(self, source: ConsortiumNode, target: ConsortiumNode, first: int, last: int) -> None:
+        """Copy blocks ``first..last`` from ``source`` to ``target`` (same machine: an RLP file)."""
+        if last < first:
+            return
+        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.run_dir / f"blocks-{source.name}-{first}-{last}-{secrets.token_hex(4)}.rlp"
+        try:
+            rpc_call(source.rpc_url, "admin_exportChain", [str(path), first, last], timeout=60)
+            rpc_call(target.rpc_url, "admin_importChain", [str(path)], timeout=60)
+        except ChainUnavailableError as exc:
+            log.warning("copying blocks %d..%d from %s to %s failed (%s); it syncs them from its peers",
+                        first, last, source.name, target.name, exc)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _watchdog_file(self) -> Path:
+        return self.settings.run_dir / "watchdog.json"
+
+    def watchdog_status(self) -> dict[str, Any] | None:
+        """What the watchdog last wrote (pid, state, recoveries), or None when none ran here."""
+        try:
+            data: dict[str, Any] = json.loads(self._watchdog_file().read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        data["running"] = _is_watchdog(int(data.get("pid", 0)), self.settings.data_dir)
+        return data
+
+    def start_watchdog(self) -> int | None:
+        """Start the fork watchdog (``python -m chain.consortium_watch``) unless one runs; its pid."""
+        if not self.settings.watchdog:
+            return None
+        current = self.watchdog_status()
+        if current is not None and current["running"]:
+            return int(current["pid"])
+        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        settings_file = self.settings.run_dir / "watchdog-settings.json"
+        settings_file.write_text(self.settings.model_dump_json())
+        with open(self.settings.log_dir / "watchdog.log", "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "chain.consortium_watch", str(settings_file)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                cwd=str(PROJECT_ROOT),
+            )
+        self._watchdog = proc
+        self._watchdog_file().write_text(json.dumps({"pid": proc.pid, "state": "starting",
+                                                     "started_at": time.time(), "recoveries": []}))
+        self.progress(f"fork watchdog running (pid {proc.pid}, log {self.settings.log_dir / 'watchdog.log'})")
+        return proc.pid
+
+    def stop_watchdog(self) -> None:
+        status = self.watchdog_status()
+        child = getattr(self, "_watchdog", None)
+        if status is not None and status["running"]:
+            terminate(int(status["pid"]), child, what="consortium watchdog", timeout=10)
+        elif child is not None:
+            reap(child, 5)
+        self._watchdog = None
 
     # -- membership ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -778,12 +779,26 @@ def _print_status(consortium: Any) -> None:
         sealer = net.by_address(st.head_signer) if st.head_signer else None
         head_by = f"{sealer.name if sealer else st.head_signer}" if st.head_signer else "-"
         typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}\tpid {st.pid}\tblock {st.block} "
-                   f"({st.head_age_s:.0f}s old)\tpeers {st.peers}\t"
+                   f"{(st.head_hash or '')[:10]} ({st.head_age_s:.0f}s old)\tpeers {st.peers}\t"
                    f"{'signer' if st.is_signer else 'not a signer'}\thead sealed by {head_by}")
     if signers:
         names = [(n.name if (n := net.by_address(a)) else a) for a in signers]
         typer.echo(f"signers ({len(signers)}): {', '.join(names)}; chain {net.chain_id}, "
                    f"{net.block_period_s}s blocks")
+        verdict = consortium.diagnose()
+        typer.echo(f"heads: {verdict.kind} ({verdict.detail})")
+    watch = consortium.watchdog_status()
+    if watch is None:
+        typer.echo("fork watchdog: never started here")
+    else:
+        state = f"running (pid {watch['pid']}), last look: {watch.get('state', '?')}" if watch["running"] \
+            else "not running (start the network with 'chainright consortium up')"
+        typer.echo(f"fork watchdog: {state}; {len(watch.get('recoveries', []))} recovery(ies)")
+        for rec in watch.get("recoveries", [])[-3:]:
+            when = datetime.fromtimestamp(rec["at"], UTC).isoformat(timespec="seconds")
+            rewound = ", ".join(f"{n} to block {b}" for n, b in rec["rewound"].items()) or "none"
+            typer.echo(f"  {when}: rewound {rewound}; {rec['transactions']} transaction(s) of the "
+                       f"dropped blocks sent again ({rec['resent']} new)")
 
 
 @consortium_app.command("up")
@@ -890,6 +905,24 @@ def bench_consortium(
     result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say)
     typer.echo(json.dumps(result, indent=2))
     say(summary(result))
+
+
+@bench_app.command("consortium-starts")
+def bench_consortium_starts(
+    runs: Annotated[int, typer.Option(help="New networks to start, one after the other.", min=1)] = 30,
+    validators: Annotated[int, typer.Option(help="Validators of each network.", min=1, max=32)] = 4,
+    period: Annotated[int, typer.Option(help="Block period (s).", min=1)] = 1,
+) -> None:
+    """Start a new consortium network RUNS times (watchdog off) and print, as JSON, how many started,
+    how many stalled, and the time to the first two distinct sealers; exit 1 when any start stalled."""
+    import json
+
+    from chainright.consortium_bench import bench_starts
+
+    result = bench_starts(runs=runs, validators=validators, period=period, say=say)
+    typer.echo(json.dumps(result, indent=2))
+    if result["stalled"]:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------

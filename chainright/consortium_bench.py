@@ -112,3 +112,43 @@ def summary(result: dict[str, Any]) -> str:
             f"{result['gas_per_sale']} gas each [gas_per_sale], max {result['max_sales_per_block']} "
             f"in a block [max_sales_per_block]; royalties paid {result['royalty_wei']} wei [royalty_wei]")
     return "\n".join(lines)
+
+
+def bench_starts(*, runs: int, validators: int, period: int, say: Say) -> dict[str, Any]:
+    """Start a new network ``runs`` times (fresh keys, free ports, the fork watchdog off so that a
+    start that wedges counts as a stall), and report how many started, how many stalled and how long
+    each took to its first two distinct sealers."""
+    import statistics
+    import time
+
+    from chain.consortium import Consortium, ConsortiumSettings, find_free_base_port
+    from chain.errors import NodeError
+
+    durations: list[float] = []
+    stalls: list[str] = []
+    for run in range(1, runs + 1):
+        with tempfile.TemporaryDirectory(prefix="chainright-start-") as tmp:
+            settings = ConsortiumSettings(data_dir=Path(tmp), base_port=find_free_base_port(validators),
+                                          validators=validators, block_period_s=period, watchdog=False)
+            network = Consortium(settings)
+            started = time.monotonic()
+            try:
+                network.up(validators)
+                durations.append(time.monotonic() - started)
+                say(f"start {run}/{runs}: sealing by 2 distinct validators after {durations[-1]:.1f}s")
+            except NodeError as exc:
+                stalls.append(str(exc).splitlines()[0])
+                say(f"start {run}/{runs}: STALLED: {stalls[-1]}")
+            finally:
+                network.down()
+    ordered = sorted(durations)
+    return {
+        "runs": runs, "started": len(durations), "stalled": len(stalls), "stall_reasons": stalls,
+        "validators": validators, "block_period_s": period,
+        "first_two_sealers_s": {
+            "min": round(ordered[0], 2) if ordered else None,
+            "median": round(statistics.median(ordered), 2) if ordered else None,
+            "p95": round(ordered[max(0, int(0.95 * len(ordered)) - 1)], 2) if ordered else None,
+            "max": round(ordered[-1], 2) if ordered else None,
+        },
+    }

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from chain.devaccounts import dev_account
 from chain.errors import NodeBinaryMissingError, PortInUseError
 from chain.health import ChainStalledError, check_progress
 from chain.nodes import _alive
+from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
 from tests.conftest import free_port
@@ -132,6 +134,13 @@ def test_four_validators_start_peer_and_take_turns_sealing(consortium: Consortiu
     recent = consortium.recent_signers(8)
     assert len(set(recent)) >= 3, recent
     assert set(recent) <= set(net.genesis_validators)
+    # The start is sequential: the first blocks come from distinct validators, each imported by every
+    # node before the next validator seals, and no node ever dropped a block as "syncing".
+    first = [consortium.signer_of(n) for n in range(1, len(net.nodes))]
+    assert len(set(first)) == len(first), first
+    for node in net.nodes:
+        logged = (consortium.settings.log_dir / f"{node.name}.log").read_text(errors="replace")
+        assert "discarded propagated block" not in logged, node.name
     assert consortium.startup_s < 30  # type: ignore[attr-defined]
     print(f"\nconsortium: 4 validators up and sealing in {consortium.startup_s:.1f}s")  # type: ignore[attr-defined]
 
@@ -341,6 +350,129 @@ def test_losing_half_the_validators_stalls_detectably_and_recovers_with_nothing_
           f"(limit {STALL_AGE_S:g}s); first block {recovered_s:.1f}s after restarting them")
 
 
+# -- forks ----------------------------------------------------------------------------------------
+
+
+def _link(a: Any, b: Any, *, up: bool) -> None:
+    method = "admin_addPeer" if up else "admin_removePeer"
+    rpc_call(a.rpc_url, method, [b.enode])
+    rpc_call(b.rpc_url, method, [a.enode])
+
+
+def _block(url: str, number: int | str) -> dict[str, Any]:
+    tag = hex(number) if isinstance(number, int) else number
+    block: dict[str, Any] = rpc_call(url, "eth_getBlockByNumber", [tag, False])
+    return block
+
+
+def _one_block_everywhere(nodes: list[Any], number: int) -> bool:
+    blocks = [_block(n.rpc_url, number) for n in nodes]
+    return all(blocks) and len({b["hash"] for b in blocks}) == 1
+
+
+def test_a_deadlock_of_two_partitioned_pairs_heals_by_itself_keeping_every_transaction(
+        consortium: Consortium, web3: Web3):
+    """The wedge, made on purpose. Four signers may each seal one of any three blocks in a row. From a
+    head H sealed by X (H-1 by Y), the validators are cut into pairs {P, Y} and {R, X}, where R is the
+    in-turn signer of H+1 and P the other one allowed to seal it. Pair A seals H+1 (P, out of turn)
+    and H+2 (Y, out of turn): difficulty 1 + 1. Pair B seals H+1 (R, in turn): difficulty 2. The
+    forks weigh the same, and on each both of its own signers "signed recently" while the two who may
+    seal sit on the other fork. Linked again with every miner running, nobody seals and geth never
+    switches (equal difficulty, no new block). The watchdog must see it and resume the chain, with
+    every transaction sent during the split mined exactly once."""
+    net = consortium.require_network()
+    nodes = list(net.nodes[:4])
+    by_address = {n.address: n for n in nodes}
+    signers = sorted(consortium.signers(), key=lambda a: int(a, 16))  # Clique's in-turn order
+    assert len(signers) == 4 and set(signers) == set(by_address)
+    plan = None
+    for _attempt in range(10):
+        for _settle in range(2):  # the watchdog may heal a race the stop left, and restart a miner
+            for node in nodes:
+                rpc_call(node.rpc_url, "miner_stop", [])
+            time.sleep(1.5 * PERIOD_S)  # a block sealed just before miner_stop reaches everybody
+            wait_for("one head on every node",
+                     lambda: len({_block(n.rpc_url, "latest")["hash"] for n in nodes}) == 1, timeout=30)
+        height = int(_block(nodes[0].rpc_url, "latest")["number"], 16)
+        x, y = consortium.signer_of(height), consortium.signer_of(height - 1)
+        allowed = [a for a in signers if a not in (x, y)]
+        r = signers[(height + 1) % 4]
+        if r in allowed and y != signers[(height + 2) % 4]:
+            p = next(a for a in allowed if a != r)
+            plan = (height, [by_address[p], by_address[y]], [by_address[r], by_address[x]])
+            break
+        for node in nodes:  # not a head the wedge can be built on: let the chain move on a little
+            rpc_call(node.rpc_url, "miner_start", [])
+        time.sleep(2.5 * PERIOD_S)
+    assert plan is not None, "no head in 10 tries had an in-turn rotation to build the wedge on"
+    height, side_a, side_b = plan
+    def peer_counts() -> list[int]:
+        return [int(rpc_call(n.rpc_url, "net_peerCount"), 16) for n in nodes]
+
+    def cut() -> bool:
+        for a in side_a:  # again each time: a redial that raced the first removal is cut too
+            for b in side_b:
+                _link(a, b, up=False)
+        time.sleep(0.5)
+        return peer_counts() == [1, 1, 1, 1]
+
+    wait_for("the two pairs cut apart", cut, timeout=30, interval=0.5)
+
+    senders = {"a": TxSender(web3, dev_account(3), timeout_s=60), "b": TxSender(web3, dev_account(4), timeout_s=60),
+               "both": TxSender(web3, dev_account(5), timeout_s=60)}
+    nonces = {k: web3.eth.get_transaction_count(s.address) for k, s in senders.items()}
+    sent: dict[str, Any] = {}
+    for key, entry in (("a", [side_a[0]]), ("b", [side_b[0]]), ("both", [side_a[0], side_b[0]])):
+        raw, tx_hash = senders[key].sign({"to": dev_account(9).address, "value": 1000 + len(sent)})
+        for node in entry:
+            rpc_call(node.rpc_url, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+        sent[key] = tx_hash
+
+    def seal_one(node: Any, number: int) -> dict[str, Any]:
+        rpc_call(node.rpc_url, "miner_start", [])
+        wait_for(f"{node.name} to seal block {number}",
+                 lambda: int(_block(node.rpc_url, "latest")["number"], 16) >= number, timeout=20)
+        rpc_call(node.rpc_url, "miner_stop", [])
+        block = _block(node.rpc_url, number)
+        assert consortium.signer_of(number, node.rpc_url) == node.address
+        return block
+
+    seal_one(side_a[0], height + 1)
+    seal_one(side_a[1], height + 2)
+    seal_one(side_b[0], height + 1)
+    head_a, head_b = _block(side_a[0].rpc_url, "latest"), _block(side_b[0].rpc_url, "latest")
+    assert int(head_a["number"], 16) == height + 2 and int(head_b["number"], 16) == height + 1
+    assert head_a["totalDifficulty"] == head_b["totalDifficulty"], "the forks must weigh the same"
+    assert consortium.diagnose().kind in ("forked", "partitioned")
+
+    recoveries_before = len((consortium.watchdog_status() or {}).get("recoveries", []))
+    for node in nodes:
+        rpc_call(node.rpc_url, "miner_start", [])
+    for a in side_a:
+        for b in side_b:
+            _link(a, b, up=True)
+    linked = time.monotonic()
+    wait_for("the network sealing again past the forks",
+             lambda: all(int(_block(n.rpc_url, "latest")["number"], 16) >= height + 4 for n in nodes)
+             and len({_block(n.rpc_url, height + 3)["hash"] for n in nodes}) == 1, timeout=90, interval=0.5)
+    healed_s = time.monotonic() - linked
+    status = consortium.watchdog_status()
+    assert status is not None and status["running"]
+    assert len(status["recoveries"]) > recoveries_before, status
+    last = status["recoveries"][-1]
+    assert sorted(last["rewound"]) in (sorted(n.name for n in side_a), sorted(n.name for n in side_b))
+    # Every transaction of the split is mined exactly once, on the one chain every node agrees on.
+    for key, tx_hash in sent.items():
+        receipt = senders[key].wait(tx_hash)
+        assert receipt["status"] == 1
+        assert web3.eth.get_transaction_count(senders[key].address) == nonces[key] + 1, key
+        wait_for(f"every node holding the same block {receipt['blockNumber']}",
+                 partial(_one_block_everywhere, nodes, receipt["blockNumber"]), timeout=20)
+    check_progress(web3, STALL_AGE_S)
+    print(f"\nconsortium: a 2+2 deadlock at block {height + 2} healed {healed_s:.1f}s after the pairs "
+          f"were linked again (rewound {last['rewound']}, {last['transactions']} transaction(s) sent again)")
+
+
 # -- membership ---------------------------------------------------------------------------------
 
 
@@ -375,3 +507,4 @@ def test_a_fifth_validator_is_voted_in_and_seals_then_one_is_voted_out_and_stops
     line = next(x for x in status.stdout.splitlines() if x.startswith("node1\t"))
     assert "not a signer" in line and "pid" in line  # still running, as a follower
     assert "signers (4)" in status.stdout
+
