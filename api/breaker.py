@@ -1,7 +1,8 @@
 """The price circuit breaker's pure core: ``decide(state, price, policy, now, ...) -> Decision``.
 
 Per collection (and currency): the reference price is the median of the last N fills between two
-different wallets, or the operator-set price when there are none; orders outside reference +/-
+different wallets, the newest only of several between the same two (``priced``), or the
+operator-set price when there are none; orders outside reference +/-
 band are refused with the band in the answer. Trading halts for a cooldown when
 
 - refusals that *count* reach K within a window and come from at least D distinct accounts. A
@@ -11,7 +12,8 @@ band are refused with the band in the answer. Trading halts for a cooldown when
   most ``max_refusals_per_account`` of them: one wallet alone cannot halt a collection;
 - or fills moving the price more than Y% against the fills of the window before them come from at
   least D distinct accounts (buyers and sellers together); a fill whose buyer is its seller is
-  ignored (it moves neither the reference nor the breaker).
+  ignored (it moves neither the reference nor the breaker), and the fills between two wallets
+  weigh as one.
 
 Every decision carries its reason; the API records it and pushes halts to the marketplace contract
 so the chain enforces them too.
@@ -43,6 +45,28 @@ class Trade:
 
     def accounts(self) -> set[str]:
         return {a.lower() for a in (self.buyer, self.seller) if a is not None}
+
+    def pair(self) -> frozenset[str] | None:
+        return frozenset(self.accounts()) if self.buyer is not None and self.seller is not None else None
+
+
+def priced(trades: Sequence[Trade]) -> list[Trade]:
+    """The fills that say something about the price, oldest first: no wallet's fill with itself, and
+    of the fills between the same two wallets (either way round) only the newest, so two wallets
+    trading back and forth weigh as one fill."""
+    seen: set[frozenset[str]] = set()
+    kept: list[Trade] = []
+    for t in reversed(trades):
+        if not t.counts:
+            continue
+        pair = t.pair()
+        if pair is not None:
+            if pair in seen:
+                continue
+            seen.add(pair)
+        kept.append(t)
+    kept.reverse()
+    return kept
 
 
 @dataclass(frozen=True)
@@ -107,7 +131,7 @@ class Decision:
 
 
 def reference_price(trades: Sequence[Trade], policy: BreakerPolicy) -> int | None:
-    recent = [t.price for t in [t for t in trades if t.counts][-policy.reference_fills:]]
+    recent = [t.price for t in priced(trades)[-policy.reference_fills:]]
     if recent:
         return int(median_low(recent))
     return policy.operator_reference
@@ -167,7 +191,8 @@ def after_fill(state: BreakerState, fill: Trade, policy: BreakerPolicy) -> Decis
     """
     if not fill.counts:
         return Decision("accept", "the buyer is the seller: the fill is ignored")
-    before = [t for t in state.trades if t.counts and fill.at - policy.move_window <= t.at <= fill.at]
+    before = [t for t in priced(state.trades) if fill.at - policy.move_window <= t.at <= fill.at
+              and t.pair() != fill.pair()]
     window = [t.price for t in before]
     base = int(median_low(window)) if window else reference_price(state.trades, policy)
     if base is None or base == 0:

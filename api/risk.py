@@ -53,7 +53,8 @@ def trades(db: Session, chain_id: int, collection: str, currency: str, limit: in
     oldest first: all that ``decide`` reads (the median of the last N fills), so an order's check
     costs the same on a collection with ten fills or ten thousand. Rows are read newest first and
     the scan stops at ``limit`` (the currency sits in the event's JSON arguments, so it is filtered
-    here); a wallet's fills with itself are skipped (they say nothing about the price)."""
+    here); a wallet's fills with itself are skipped, and of several fills between the same two
+    wallets only the newest is kept (``breaker.priced``)."""
     rows = db.execute(
         select(chain_events.c.args, chain_events.c.block_time)
         .where(
@@ -66,13 +67,17 @@ def trades(db: Session, chain_id: int, collection: str, currency: str, limit: in
         .execution_options(yield_per=max(limit, 20))
     )
     found: list[Trade] = []
+    pairs: set[frozenset[str]] = set()
     for args_text, block_time in rows:
         args = json.loads(args_text)
         if str(args.get("currency", "")).lower() != currency.lower():
             continue
         trade = Trade(datetime.fromtimestamp(block_time or 0, UTC), int(args["unitPrice"]),
                       buyer=args.get("buyer"), seller=args.get("seller"))
-        if trade.counts:
+        pair = trade.pair()
+        if trade.counts and (pair is None or pair not in pairs):
+            if pair is not None:
+                pairs.add(pair)
             found.append(trade)
             if len(found) >= limit:
                 break

@@ -170,3 +170,11 @@ def test_policy_validation():
         BreakerPolicy(min_distinct_accounts=0)
     with pytest.raises(ValueError):
         BreakerPolicy(max_refusals_per_account=0)
+
+
+def test_two_wallets_trading_back_and_forth_weigh_as_one_fill():
+    ping_pong = tuple(Trade(T0 - timedelta(seconds=10 - i), 1, *((MALLORY, MALLORY2) if i % 2 else (MALLORY2, MALLORY)))
+                      for i in range(6))
+    assert reference_price(trades(100, 100, 100) + ping_pong, POLICY) == 100  # not (1, 1, 1)
+    assert reference_price(trades(100, 100) + ping_pong, POLICY) == 100       # (100, 100, 1): one vote
+    assert reference_price(trades(100, 100, 100, 100) + ping_pong, BreakerPolicy(reference_fills=5)) == 100
