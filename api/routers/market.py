@@ -600,7 +600,8 @@ def get_policy(
         policy=policy,
         halted_until=aware(row.halted_until) if row else None,
         decisions=[
-            {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason}
+            {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason,
+             "account": d.account, "counted": d.counted}
             for d in decisions
         ],
     )
