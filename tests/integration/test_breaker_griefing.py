@@ -55,6 +55,11 @@ def _fund(m, coin, bidder, amount: int) -> None:
 
 
 def _offer(m, headers, bidder, currency: str, price: int, token_id: int = 2):
+    return m["client"].post("/market/orders", headers=headers,
+                            json=_offer_body(m, bidder, currency, price, token_id))
+
+
+def _offer_body(m, bidder, currency: str, price: int, token_id: int = 2) -> dict:
     now = int(time.time())
     order = offer(buyer=bidder.address, token=m["collection"], token_id=token_id, unit_price=price,
                   currency=currency, start=now - 60, expiry=now + 3600,
@@ -62,11 +67,10 @@ def _offer(m, headers, bidder, currency: str, price: int, token_id: int = 2):
     from chain.orders import sign_order
 
     signed = sign_order(order, m["domain"], bidder)
-    return m["client"].post("/market/orders", headers=headers, json={
-        "chain_id": 31337, "side": "offer", "signer": bidder.address, "token": m["collection"],
-        "token_id": token_id, "unit_price": price, "currency": currency, "start": order.start,
-        "expiry": order.expiry, "salt": order.salt, "counter": order.counter,
-        "signature": "0x" + signed.signature.hex()})
+    return {"chain_id": 31337, "side": "offer", "signer": bidder.address, "token": m["collection"],
+            "token_id": token_id, "unit_price": price, "currency": currency, "start": order.start,
+            "expiry": order.expiry, "salt": order.salt, "counter": order.counter,
+            "signature": "0x" + signed.signature.hex()}
 
 
 def _halted_on_chain(m) -> bool:
@@ -97,11 +101,15 @@ def test_a_lone_stranger_posting_outlier_offers_never_halts_the_collection_funde
         r = _offer(m, headers, stranger, coin.address, price)
         assert r.status_code == 422 and "outside the band" in r.json()["detail"], r.text
         assert "tripped" not in r.json()["detail"]
+    batch = client.post("/market/orders/batch", headers=headers, json={"orders": [
+        _offer_body(m, stranger, coin.address, p) for p in (5, 6, 7, 500 * PRICE, 600 * PRICE)]})
+    assert batch.status_code == 200 and batch.json()["refused"] == 5, batch.text
+    assert not any("tripped" in r["error"]["detail"] for r in batch.json()["results"])
 
     view = _view(m)
     assert view["halted_until"] is None and not _halted_on_chain(m)
     mine = [d for d in view["decisions"] if d["account"] == stranger.address]
-    assert len(mine) == 17 and {d["action"] for d in mine} == {"reject"}
+    assert len(mine) == 22 and {d["action"] for d in mine} == {"reject"}
     assert sum(d["counted"] for d in mine) == 1  # its first funded outlier, and only that one
     # The collection still trades: the holder lists at the going price.
     r = client.post("/market/orders", json=_signed(m, 2, PRICE)[2], headers=m["creator"])
