@@ -4,7 +4,9 @@ The book follows the index (api/market_sync.py): orders become filled, cancelled
 a fill that moves the price too far halts the collection.
 
 A circuit-breaker halt is pushed to the marketplace contract (``setHalted``, RISK role held by
-the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends.
+the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends,
+or at once by the risk role (``POST /market/breaker/{chain_id}/{collection}/lift``). The breaker's
+checks and levers live in api/risk.py; who counts toward a halt is decided in api/breaker.py.
 """
 
 from __future__ import annotations
