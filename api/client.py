@@ -115,6 +115,9 @@ class ChainrightClient:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._call("POST", path, json=body, **kwargs)
 
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._call("PATCH", path, json=body, **kwargs)
+
     def submit_order(self, order: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/market/orders", json=order))
 

@@ -4,8 +4,9 @@
 per chain, ``market_sync``), in the order they were indexed:
 
 - ``OrderFilled``: the order is ``filled`` (ERC-1155: once the chain says every unit is), and the
-  fill goes through ``breaker.after_fill``: a fill moving the price more than Y% within the window
-  halts the collection (decision recorded with its reason, ``setHalted(true)`` on chain);
+  fill goes through ``breaker.after_fill``: fills moving the price more than Y% within the window,
+  by enough distinct buyers and sellers (a wallet's fill with itself is ignored), halt the
+  collection (decision recorded with its reason, ``setHalted(true)`` on chain);
 - ``OrderCancelled`` and ``CounterIncremented``: the order (or every older order of the signer)
   is ``cancelled``;
 - a ``Transfer`` / ``TransferSingle`` out of a listing's signer: the listing is ``stale`` when the
@@ -53,6 +54,12 @@ class PolicyIn(BaseModel):
     max_rejections: int = Field(default=5, ge=1)
     rejection_window_s: int = Field(default=300, gt=0)
     cooldown_s: int = Field(default=900, gt=0)
+    min_distinct_accounts: int = Field(
+        default=3, ge=1, description="A halt (by refused orders or by fills) needs this many distinct "
+        "accounts")
+    max_refusals_per_account: int = Field(
+        default=1, ge=1, description="At most this many of one account's refused orders count toward a halt "
+        "within the rejection window")
     secondary_sales: bool = True
     gift_holding_s: int = Field(default=0, ge=0)
     identity_required: bool = Field(
@@ -75,6 +82,8 @@ def policy_of(row: CollectionPolicyRow | None) -> tuple[PolicyIn, BreakerPolicy]
         max_rejections=data.max_rejections,
         rejection_window=timedelta(seconds=data.rejection_window_s),
         cooldown=timedelta(seconds=data.cooldown_s),
+        min_distinct_accounts=data.min_distinct_accounts,
+        max_refusals_per_account=data.max_refusals_per_account,
     )
 
 
@@ -263,9 +272,11 @@ def _fill_breaker(db: Session, gateway: Any, chain_id: int, row: Any, args: dict
                chain_events.c.id < row.id)
         .order_by(chain_events.c.id.desc()).limit(max(policy.reference_fills, 50))
     ).all()
-    trades = [Trade(datetime.fromtimestamp(t or 0, UTC), int(json.loads(a)["unitPrice"]))
-              for a, t in reversed(earlier) if str(json.loads(a).get("currency", "")).lower() == currency]
-    fill = Trade(datetime.fromtimestamp(row.block_time or 0, UTC), int(args["unitPrice"]))
+    trades = [Trade(datetime.fromtimestamp(t or 0, UTC), int(e["unitPrice"]), e.get("buyer"), e.get("seller"))
+              for e, t in ((json.loads(a), t) for a, t in reversed(earlier))
+              if str(e.get("currency", "")).lower() == currency]
+    fill = Trade(datetime.fromtimestamp(row.block_time or 0, UTC), int(args["unitPrice"]), args.get("buyer"),
+                 args.get("seller"))
     decision = after_fill(BreakerState(trades=trades), fill, policy)
     moment = now or datetime.now(UTC)
     reason = f"fill {row.tx_hash}: {decision.reason}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -162,6 +162,10 @@ class BreakerDecisionRow(Base):
     action: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
     halt_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    account: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    """The order's signer (order decisions) or the operator who lifted a halt."""
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A refusal that counts toward a halt (api.breaker.Decision.counts)."""
 
 
 class CollectionPolicyRow(Base):

@@ -1027,7 +1027,7 @@ def up_cmd(
 
                 grants = officer_grants(settings.spec("home").chain_id)
                 supervisor.env["CHAINRIGHT_API_ROLE_GRANTS"] = json.dumps(grants)
-                say(f"      development: anvil account #{OFFICER_INDEX} holds the kyc_officer role "
+                say(f"      development: anvil account #{OFFICER_INDEX} holds the kyc_officer and risk roles "
                     "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
             say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
             deployed = _deploy(specs, settings, force=False)

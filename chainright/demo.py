@@ -65,10 +65,11 @@ class DemoStepError(ChainError):
 
 
 def officer_grants(chain_id: int = 31337) -> dict[str, list[str]]:
-    """The role grant the demo's KYC officer needs (``CHAINRIGHT_API_ROLE_GRANTS``)."""
+    """The role grants the demo's KYC officer needs (``CHAINRIGHT_API_ROLE_GRANTS``): it approves KYC
+    and, as the risk operator, sets the demo collection's breaker policy."""
     from chain.devaccounts import dev_account
 
-    return {f"did:pkh:eip155:{chain_id}:{dev_account(OFFICER_INDEX).address}": ["kyc_officer"]}
+    return {f"did:pkh:eip155:{chain_id}:{dev_account(OFFICER_INDEX).address}": ["kyc_officer", "risk"]}
 
 
 def eth(wei: int) -> str:
@@ -583,6 +584,14 @@ class Demo:
         seller = self.accounts["creator"]
         domain = MarketDomain(self.home_spec.chain_id, market.address)
         price = OUTLIER_FACTOR * PRICE_WEI
+        # By default a halt needs three distinct accounts, one counting refusal each, so that no single
+        # wallet can halt a collection; the demo has one seller, so its operator lets one account halt.
+        officer = self._officer()
+        if "risk" in officer.me().get("roles", []):
+            officer.patch(f"/market/breaker/{self.home_spec.chain_id}/{collection}",
+                          {"min_distinct_accounts": 1, "max_refusals_per_account": 10})
+            self.out("  the risk operator lets one account's refusals halt this collection (by default a "
+                     "halt needs 3 distinct accounts, one counting refusal each)")
         self.out(f"  reference price: the last sale, {eth(PRICE_WEI)}; the creator now lists token 2 at "
                  f"{eth(price)} again and again")
         for attempt in range(1, 11):

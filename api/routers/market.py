@@ -4,7 +4,9 @@ The book follows the index (api/market_sync.py): orders become filled, cancelled
 a fill that moves the price too far halts the collection.
 
 A circuit-breaker halt is pushed to the marketplace contract (``setHalted``, RISK role held by
-the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends.
+the operator key), so nobody can trade around the API; it is lifted there when the cooldown ends,
+or at once by the risk role (``POST /market/breaker/{chain_id}/{collection}/lift``). The breaker's
+checks and levers live in api/risk.py; who counts toward a halt is decided in api/breaker.py.
 """
 
 from __future__ import annotations
@@ -22,20 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.breaker import BreakerState, Trade, decide
 from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_role
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
-from api.market_sync import (
-    PolicyIn,
-    aware,
-    follow_all,
-    follow_chain,
-    lift_expired_halt,
-    policy_of,
-    send_operator_tx,
-    set_halted_on_chain,
-)
+from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
+from api.risk import apply_policy, breaker_check, lift_halt
 from api.routers.assets import UnsignedTx
 from api.types import MAX_CHAIN_ID, Address, checksum_address
 from chain.errors import OrderError
@@ -117,97 +110,6 @@ class BreakerView(BaseModel):
     policy: PolicyIn
     halted_until: datetime | None
     decisions: list[dict[str, Any]]
-
-
-def _trades(db: Session, chain_id: int, collection: str, currency: str, limit: int) -> list[Trade]:
-    """The last ``limit`` fills of ``collection`` in ``currency``, oldest first: all that
-    ``decide`` reads (the median of the last N fills), so an order's check costs the same on a
-    collection with ten fills or ten thousand. Rows are read newest first and the scan stops at
-    ``limit`` (the currency sits in the event's JSON arguments, so it is filtered here)."""
-    rows = db.execute(
-        select(chain_events.c.args, chain_events.c.block_time)
-        .where(
-            chain_events.c.chain_id == chain_id,
-            chain_events.c.contract == "Marketplace",
-            chain_events.c.event == "OrderFilled",
-            chain_events.c.ref_address == collection,
-        )
-        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
-        .execution_options(yield_per=max(limit, 20))
-    )
-    trades: list[Trade] = []
-    for args_text, block_time in rows:
-        args = json.loads(args_text)
-        if str(args.get("currency", "")).lower() == currency.lower():
-            trades.append(Trade(datetime.fromtimestamp(block_time or 0, UTC), int(args["unitPrice"])))
-            if len(trades) >= limit:
-                break
-    rows.close()
-    trades.reverse()
-    return trades
-
-
-def _breaker_check(
-    request: Request, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
-) -> None:
-    """``row``: the collection's policy row as just read (None when it has none)."""
-    now = datetime.now(UTC)
-    _, policy = policy_of(row)
-    lift_expired_halt(request.app.state.gateway, db, chain_id, order.token, row, now)
-    halted_until = aware(row.halted_until) if row else None
-    rejections = db.execute(
-        select(BreakerDecisionRow.at).where(
-            BreakerDecisionRow.chain_id == chain_id,
-            BreakerDecisionRow.collection == order.token,
-            BreakerDecisionRow.action == "reject",
-            BreakerDecisionRow.at >= now - policy.rejection_window,
-        )
-    ).scalars()
-    state = BreakerState(
-        trades=_trades(db, chain_id, order.token, order.currency, policy.reference_fills),
-        rejections=tuple(a for a in (aware(r) for r in rejections) if a is not None),
-        halted_until=halted_until,
-    )
-    decision = decide(state, order.unit_price, policy, now)
-    db.add(
-        BreakerDecisionRow(
-            chain_id=chain_id,
-            collection=order.token,
-            at=now,
-            price=str(order.unit_price),
-            action=decision.action,
-            reason=decision.reason,
-            halt_until=decision.halt_until,
-        )
-    )
-    if decision.action == "accept":
-        return
-    band = (
-        {"low": str(decision.low), "high": str(decision.high), "reference": str(decision.reference)}
-        if decision.low is not None
-        else {}
-    )
-    if decision.action == "halt":
-        if row is None:
-            row = CollectionPolicyRow(
-                chain_id=chain_id,
-                collection=order.token,
-                breaker=PolicyIn().model_dump_json(),
-                secondary_sales=True,
-                gift_holding_s=0,
-            )
-            db.add(row)
-        row.halted_until = decision.halt_until
-        tx = set_halted_on_chain(request.app.state.gateway, chain_id, order.token, True)
-        db.commit()
-        raise UnprocessableError(
-            f"circuit breaker tripped: {decision.reason}",
-            band=band,
-            halt_tx=tx,
-            halted_until=decision.halt_until.isoformat() if decision.halt_until else None,
-        )
-    db.commit()
-    raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
 def _holds(request: Request, order: Order, chain_id: int, who: str, quantity: int, hint: str) -> bool:
@@ -315,7 +217,7 @@ def _admit(
         _holder_check(request, order, body.chain_id)  # before the breaker: only holders count there
     policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
     _jurisdiction_check(request, order, body.chain_id, policy_row)
-    _breaker_check(request, db, order, body.chain_id, policy_row)
+    breaker_check(request.app.state.gateway, db, order, body.chain_id, policy_row)
     row = MarketOrder(
         order_hash=order_hash,
         chain_id=body.chain_id,
@@ -640,10 +542,16 @@ def fills(
     ]
 
 
+@router.patch(
+    "/breaker/{chain_id}/{collection}",
+    response_model=BreakerView,
+    summary="Change a collection's circuit-breaker and jurisdiction policy: only the fields given "
+    "(risk role)",
+)
 @router.put(
     "/breaker/{chain_id}/{collection}",
     response_model=BreakerView,
-    summary="Set a collection's circuit-breaker and jurisdiction policy (risk role)",
+    summary="Same as PATCH: only the fields given change (an omitted field keeps its value) (risk role)",
 )
 def set_policy(
     chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)],
@@ -653,38 +561,24 @@ def set_policy(
     db: DbSession,
     request: Request,
 ) -> BreakerView:
-    address = collection  # Address: already checksummed at the edge
-    _push_policy(request, chain_id, address, body)
-    row = db.get(CollectionPolicyRow, (chain_id, address))
-    if row is None:
-        row = CollectionPolicyRow(
-            chain_id=chain_id, collection=address, breaker="{}", secondary_sales=True, gift_holding_s=0
-        )
-        db.add(row)
-    row.breaker = body.model_dump_json()
-    row.secondary_sales = body.secondary_sales
-    row.gift_holding_s = body.gift_holding_s
-    db.flush()
-    return get_policy(chain_id, address, db)
+    apply_policy(request.app.state.gateway, db, chain_id, collection, body)  # Address: checksummed
+    return get_policy(chain_id, collection, db)
 
 
-def _push_policy(request: Request, chain_id: int, collection: str, body: PolicyIn) -> None:
-    """What the chain enforces of a policy: the identity requirement, and the ETH price band
-    around the operator's reference (cleared without one). Only changes are sent."""
-    gateway = request.app.state.gateway
-    market = gateway.contract(chain_id, "Marketplace")
-    _, identity_required = gateway.view(chain_id, market.address, "Marketplace", "collectionPolicy",
-                                        [collection])
-    required = body.identity_required
-    if bool(identity_required) != required:
-        send_operator_tx(gateway, chain_id, lambda f: f.setIdentityRequired(collection, required))
-    reference = body.operator_reference if body.enforce_band_on_chain and body.operator_reference else 0
-    width = body.band_bps if reference else 0
-    wanted = (0, MAX_UINT256) if not reference else (
-        reference * (10_000 - width) // 10_000, reference * (10_000 + width) // 10_000)
-    if tuple(int(v) for v in gateway.view(chain_id, market.address, "Marketplace", "priceBand",
-                                          [collection, ETH])) != wanted:
-        send_operator_tx(gateway, chain_id, lambda f: f.setPriceBand(collection, ETH, reference, width))
+@router.post(
+    "/breaker/{chain_id}/{collection}/lift",
+    response_model=BreakerView,
+    summary="Lift a collection's halt now, here and on chain (setHalted(false)) (risk role)",
+)
+def lift(
+    chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)],
+    collection: Address,
+    risk: Risk,
+    db: DbSession,
+    request: Request,
+) -> BreakerView:
+    lift_halt(request.app.state.gateway, db, chain_id, collection, risk.address or risk.did)
+    return get_policy(chain_id, collection, db)
 
 
 @router.get(
@@ -708,7 +602,8 @@ def get_policy(
         policy=policy,
         halted_until=aware(row.halted_until) if row else None,
         decisions=[
-            {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason}
+            {"at": d.at.isoformat(), "price": d.price, "action": d.action, "reason": d.reason,
+             "account": d.account, "counted": d.counted}
             for d in decisions
         ],
     )

@@ -22,7 +22,7 @@ def _fill(n: int, *, currency: str = ETH, collection: str = COLLECTION) -> dict[
 
 
 def test_trades_are_the_last_n_fills_of_the_collection_in_the_currency_oldest_first(database):
-    from api.routers.market import _trades
+    from api.risk import trades as _trades
 
     rows = []
     for n in range(1, 61):  # 60 fills: ETH and the coin interleaved, plus another collection's

@@ -127,7 +127,7 @@ def test_outlier_burst_trips_the_breaker_and_trading_resumes_after_the_cooldown(
     m, client, web3 = market, market["client"], market["web3"]
     officer = login(client, OFFICER)
     policy = {"operator_reference": PRICE, "band_bps": 1000, "max_rejections": 2, "rejection_window_s": 60,
-              "cooldown_s": 3}
+              "cooldown_s": 3, "min_distinct_accounts": 1, "max_refusals_per_account": 2}  # one lister may halt
     r = client.put(f"/market/breaker/31337/{m['collection']}", json=policy, headers=officer)
     assert r.status_code == 200, r.text
     assert client.put(f"/market/breaker/31337/{m['collection']}", json=policy, headers=m["creator"]).status_code == 403
@@ -357,7 +357,8 @@ def _revert_name(m, call) -> str:
 def test_a_fill_that_moves_the_price_halts_and_a_fill_lifts_the_halt_after_the_cooldown(market):
     m, client, web3 = market, market["client"], market["web3"]
     officer = login(client, OFFICER)
-    r = client.put(f"/market/breaker/31337/{m['collection']}", json={"move_bps": 1000, "cooldown_s": 4},
+    r = client.put(f"/market/breaker/31337/{m['collection']}", json={"move_bps": 1000, "cooldown_s": 4,
+                                                                       "min_distinct_accounts": 2},
                    headers=officer)
     assert r.status_code == 200, r.text
     hashes = [client.post("/market/orders", json=_signed(m, t, p)[2], headers=m["creator"]).json()["order_hash"]

@@ -1,0 +1,242 @@
+"""The price circuit breaker's effects around its pure core (api/breaker.py): what an order's check
+reads (the last fills, the refusals that count, whether the order could execute, read on chain),
+what it records (every decision with its reason and account), and the operators' levers: the
+policy (changed field by field) and lifting a halt (here and with ``setHalted(false)`` on chain).
+
+Who counts toward a halt is decided in ``breaker.decide``; this module only gathers its inputs:
+
+- a listing is executable: the holder check ran before (only the holder may list);
+- an offer is executable when the bidder's ERC-20 balance and allowance to the marketplace cover
+  the whole offer, read on chain now (an ETH offer, or a currency that cannot be read, is not).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from api.breaker import BreakerState, Refusal, Trade, decide
+from api.errors import ApiError, ConflictError, UnprocessableError
+from api.market_sync import (
+    PolicyIn,
+    aware,
+    lift_expired_halt,
+    policy_of,
+    send_operator_tx,
+    set_halted_on_chain,
+)
+from api.models import BreakerDecisionRow, CollectionPolicyRow
+from chain.index.store import chain_events
+from chain.orders import ETH, Order, OrderSide
+
+log = logging.getLogger(__name__)
+
+MAX_UINT256 = 2**256 - 1
+
+_ERC20_ABI = [
+    {"type": "function", "name": "balanceOf", "stateMutability": "view",
+     "inputs": [{"name": "account", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
+    {"type": "function", "name": "allowance", "stateMutability": "view",
+     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+     "outputs": [{"name": "", "type": "uint256"}]},
+]
+
+
+def trades(db: Session, chain_id: int, collection: str, currency: str, limit: int) -> list[Trade]:
+    """The last ``limit`` fills of ``collection`` in ``currency`` between two different wallets,
+    oldest first: all that ``decide`` reads (the median of the last N fills), so an order's check
+    costs the same on a collection with ten fills or ten thousand. Rows are read newest first and
+    the scan stops at ``limit`` (the currency sits in the event's JSON arguments, so it is filtered
+    here); a wallet's fills with itself are skipped, and of several fills between the same two
+    wallets only the newest is kept (``breaker.priced``)."""
+    rows = db.execute(
+        select(chain_events.c.args, chain_events.c.block_time)
+        .where(
+            chain_events.c.chain_id == chain_id,
+            chain_events.c.contract == "Marketplace",
+            chain_events.c.event == "OrderFilled",
+            chain_events.c.ref_address == collection,
+        )
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+        .execution_options(yield_per=max(limit, 20))
+    )
+    found: list[Trade] = []
+    pairs: set[frozenset[str]] = set()
+    for args_text, block_time in rows:
+        args = json.loads(args_text)
+        if str(args.get("currency", "")).lower() != currency.lower():
+            continue
+        trade = Trade(datetime.fromtimestamp(block_time or 0, UTC), int(args["unitPrice"]),
+                      buyer=args.get("buyer"), seller=args.get("seller"))
+        pair = trade.pair()
+        if trade.counts and (pair is None or pair not in pairs):
+            if pair is not None:
+                pairs.add(pair)
+            found.append(trade)
+            if len(found) >= limit:
+                break
+    rows.close()
+    found.reverse()
+    return found
+
+
+def offer_funded(gateway: Any, chain_id: int, order: Order) -> bool:
+    """Whether the bidder's balance of the offer's ERC-20 and its allowance to the marketplace
+    both cover the whole offer, on chain now (False when the currency cannot be read)."""
+    if order.currency == ETH:
+        return False  # the marketplace takes offers in ERC-20 only
+    need = order.total_price(order.quantity)
+    try:
+        market = gateway.contract(chain_id, "Marketplace").address
+        coin = gateway.web3(chain_id).eth.contract(address=Web3.to_checksum_address(order.currency),
+                                                   abi=_ERC20_ABI)
+        if int(coin.functions.balanceOf(order.signer).call()) < need:
+            return False
+        return bool(int(coin.functions.allowance(order.signer, market).call()) >= need)
+    except ApiError:
+        raise
+    except Exception:  # no code, not an ERC-20, a reverting token: the offer cannot execute
+        return False
+
+
+def executable(gateway: Any, chain_id: int, order: Order) -> bool:
+    """Whether the order could fill as signed (a listing's holder was checked before the breaker)."""
+    return order.side is OrderSide.LISTING or offer_funded(gateway, chain_id, order)
+
+
+def _counted_since(db: Session, chain_id: int, collection: str) -> datetime | None:
+    """When the collection's last halt began or was lifted by an operator."""
+    last = db.execute(
+        select(BreakerDecisionRow.at)
+        .where(BreakerDecisionRow.chain_id == chain_id, BreakerDecisionRow.collection == collection,
+               BreakerDecisionRow.action.in_(("halt", "lift")))
+        .order_by(BreakerDecisionRow.at.desc()).limit(1)
+    ).scalar()
+    return aware(last)
+
+
+def _policy_row(db: Session, chain_id: int, collection: str) -> CollectionPolicyRow:
+    row = db.get(CollectionPolicyRow, (chain_id, collection))
+    if row is None:
+        row = CollectionPolicyRow(chain_id=chain_id, collection=collection,
+                                  breaker=PolicyIn().model_dump_json(), secondary_sales=True,
+                                  gift_holding_s=0)
+        db.add(row)
+    return row
+
+
+def breaker_check(
+    gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
+    """The circuit breaker on an incoming order (``row``: the collection's policy row as just read,
+    None when it has none). Records the decision; raises the 422 that names a refusal or a halt
+    (a halt is pushed on chain first)."""
+    now = datetime.now(UTC)
+    _, policy = policy_of(row)
+    lift_expired_halt(gateway, db, chain_id, order.token, row, now)
+    refusals = db.execute(
+        select(BreakerDecisionRow.at, BreakerDecisionRow.account).where(
+            BreakerDecisionRow.chain_id == chain_id,
+            BreakerDecisionRow.collection == order.token,
+            BreakerDecisionRow.action.in_(("reject", "halt")),
+            BreakerDecisionRow.counted.is_(True),
+            BreakerDecisionRow.at >= now - policy.rejection_window,
+        )
+    ).all()
+    state = BreakerState(
+        trades=trades(db, chain_id, order.token, order.currency, policy.reference_fills),
+        rejections=tuple(Refusal(at, account) for at, account in
+                         ((aware(a), acc) for a, acc in refusals) if at is not None and account),
+        halted_until=aware(row.halted_until) if row else None,
+        counted_since=_counted_since(db, chain_id, order.token),
+    )
+    halted = state.halted_until is not None and now < state.halted_until
+    can_fill = not halted and executable(gateway, chain_id, order)  # no chain read while halted
+    decision = decide(state, order.unit_price, policy, now, account=order.signer, executable=can_fill)
+    db.add(BreakerDecisionRow(chain_id=chain_id, collection=order.token, at=now, price=str(order.unit_price),
+                              action=decision.action, reason=decision.reason, halt_until=decision.halt_until,
+                              account=order.signer, counted=decision.counts))
+    if decision.action == "accept":
+        return
+    band = (
+        {"low": str(decision.low), "high": str(decision.high), "reference": str(decision.reference)}
+        if decision.low is not None
+        else {}
+    )
+    if decision.action == "halt":
+        _policy_row(db, chain_id, order.token).halted_until = decision.halt_until
+        tx = set_halted_on_chain(gateway, chain_id, order.token, True)
+        db.commit()
+        log.warning("circuit breaker: %s on chain %d halted until %s: %s", order.token, chain_id,
+                    decision.halt_until.isoformat() if decision.halt_until else "?", decision.reason)
+        raise UnprocessableError(
+            f"circuit breaker tripped: {decision.reason}",
+            band=band,
+            halt_tx=tx,
+            halted_until=decision.halt_until.isoformat() if decision.halt_until else None,
+        )
+    db.commit()
+    raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
+
+
+def apply_policy(gateway: Any, db: Session, chain_id: int, collection: str, changes: PolicyIn) -> None:
+    """Change only the fields ``changes`` sets (an omitted field keeps its value; ``null`` clears
+    ``operator_reference``), push what the chain enforces, store the rest."""
+    row = db.get(CollectionPolicyRow, (chain_id, collection))
+    current, _ = policy_of(row)
+    merged = PolicyIn.model_validate({**current.model_dump(), **changes.model_dump(exclude_unset=True)})
+    _push_policy(gateway, chain_id, collection, merged)
+    row = _policy_row(db, chain_id, collection)
+    row.breaker = merged.model_dump_json()
+    row.secondary_sales = merged.secondary_sales
+    row.gift_holding_s = merged.gift_holding_s
+    db.flush()
+
+
+def _push_policy(gateway: Any, chain_id: int, collection: str, body: PolicyIn) -> None:
+    """What the chain enforces of a policy: the identity requirement, and the ETH price band
+    around the operator's reference (cleared without one). Only changes are sent."""
+    market = gateway.contract(chain_id, "Marketplace")
+    _, identity_required = gateway.view(chain_id, market.address, "Marketplace", "collectionPolicy",
+                                        [collection])
+    required = body.identity_required
+    if bool(identity_required) != required:
+        send_operator_tx(gateway, chain_id, lambda f: f.setIdentityRequired(collection, required))
+    reference = body.operator_reference if body.enforce_band_on_chain and body.operator_reference else 0
+    width = body.band_bps if reference else 0
+    wanted = (0, MAX_UINT256) if not reference else (
+        reference * (10_000 - width) // 10_000, reference * (10_000 + width) // 10_000)
+    if tuple(int(v) for v in gateway.view(chain_id, market.address, "Marketplace", "priceBand",
+                                          [collection, ETH])) != wanted:
+        send_operator_tx(gateway, chain_id, lambda f: f.setPriceBand(collection, ETH, reference, width))
+
+
+def lift_halt(gateway: Any, db: Session, chain_id: int, collection: str, operator: str) -> str | None:
+    """An operator ends the collection's halt now, here and on chain (``setHalted(false)``, sent
+    only when the chain holds the halt); refusals before the lift count toward no later halt.
+    Returns the transaction hash (None when the chain was not halted). 409 when nothing is halted."""
+    market = gateway.contract(chain_id, "Marketplace")
+    policy = gateway.view(chain_id, market.address, "Marketplace", "collectionPolicy", [collection])
+    on_chain = bool(policy[0])
+    row = db.get(CollectionPolicyRow, (chain_id, collection))
+    now = datetime.now(UTC)
+    halted_until = aware(row.halted_until) if row else None
+    here = halted_until is not None and now < halted_until
+    if not on_chain and not here:
+        raise ConflictError(f"collection {collection} on chain {chain_id} is not halted")
+    tx = set_halted_on_chain(gateway, chain_id, collection, False) if on_chain else None
+    if row is not None:
+        row.halted_until = None
+    db.add(BreakerDecisionRow(chain_id=chain_id, collection=collection, at=now, price="0", action="lift",
+                              reason=f"halt lifted by the operator {operator}"
+                                     + (f" (contract halt lifted: tx {tx})" if tx else ""),
+                              account=None, counted=False))
+    db.flush()
+    log.warning("circuit breaker: %s on chain %d: halt lifted by %s", collection, chain_id, operator)
+    return tx
