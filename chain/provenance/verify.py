@@ -30,29 +30,45 @@ listed):
    - the token continues on the destination from the recipient the message names: the wrapped
      token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
      held, released to that recipient (home).
-4. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
-   event there (account proof against its state root, storage proofs against the account's
-   storage root) prove the owner slot of the token where the story leaves it, which must equal
-   the story's last holder (the slot layout chosen from the story, not the bundle's contract
-   label), and the rights record, which must equal the story's registration. A chain without
-   eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is then false
-   and ``Verdict.owner_state`` says why; a proof marked available that proves no account fails.
-5. The contracts and the creator: the rights registrations, the identity events and the escrow
+4. Which work: the subject token (collection, id, chain) is minted in the story, and the mint's
+   transaction also holds the collection's ``WorkMinted`` covering the token and a rights
+   registration (``RightsRegistered``, or ``RightsBound`` for a work registered before its mint)
+   naming this collection and work id; every work record in the bundle is that work's (content
+   hash, creator, registry). ``Verdict.work`` states it.
+5. Completeness: every log in every proven receipt that is about the token (decoded with the
+   platform's token events, ``chain.provenance.token_events``; "about" as the index decides it) is
+   in the story, and no log is listed twice. Beyond the proven transactions, ``Verdict.completeness``
+   states what the headers' logs blooms rule out (stated, not failed on: a bloom can be a false
+   positive).
+6. The contracts and the creator: the rights registrations, the identity events and the escrow
    events each come from one contract (named in the verdict; ``identity_registry`` and
    ``rights_registry`` pin the first two). When the story carries identity or commission
    evidence: every IdentityRegistry event in the bundle is about the registration's creator, on
    its chain, at or before it; the KYC status at the registration is recomputed from them
    (``chain.provenance.kyc``) with the registration's proven block time, and listed. Every escrow
    event belongs to an escrow whose seller is the creator, and every delivery in it carries the
-   registered content hash.
+   work's content hash.
    Not checked: that no other identity event (a later update or revocation) came before the
    registration: the bundle proves the events it holds, not the absence of others.
-6. Content: when the file is given, its sha-256 equals the registered content hash.
+7. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
+   event there (account proof against its state root, storage proofs against the account's
+   storage root) prove the owner slot of the token where the story leaves it, which must equal
+   the story's last holder (the slot layout chosen from the story, not the bundle's contract
+   label), and the work's rights record (required on the subject's chain when it has state). A
+   chain without eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is
+   then false and ``Verdict.owner_state`` says why; a proof marked available that proves no account
+   fails. ``Verdict.owner_at`` says at which block (hash, header time) the owner is proven.
+8. Time: a trusted head (``TrustedHead``, from the auditor's own source) must be one of the
+   bundle's headers with that hash, at or after the owner proof, and no header in between may have
+   a logs bloom allowing a log of the collection with the token id as a topic; then
+   ``Verdict.owner_current``. ``max_age`` bounds the owner proof's (or the head's) header time.
+   ``Verdict.pinned`` and ``Verdict.unpinned`` list the trust anchors given and missing.
+9. Content: when the file is given, its sha-256 equals the work's content hash.
 
 Not checked: who produced an anvil chain's blocks (no seals), whether the headers are the chains'
-canonical ones (the auditor compares a header hash with a trusted source), the validators'
-signatures in a delivery (the destination bridge accepted them on chain), and the code at the
-contract addresses (the auditor compares them with the deployment registry).
+canonical ones without a trusted head (the auditor compares a header hash with a trusted source),
+the validators' signatures in a delivery (the destination bridge accepted them on chain), and the
+code at the contract addresses (the auditor compares them with the deployment registry).
 """
 
 from __future__ import annotations
@@ -652,19 +668,17 @@ def _verify_work(bundle: Mapping[str, Any],
     binding = next((e for e in minted if at_home(e) and _tx_of(e) == _tx_of(mint)
                     and 0 <= token_id - int(e["args"]["workId"]) < int(e["args"]["quantity"])), None)
     if not verdict.add(binding is not None, "work: WorkMinted",
-                       f"no WorkMinted of {collection} covering token {token_id} in the mint's "
-                       f"transaction (chain "
-                       f"{chain_id} block {mint['block_number']}): the bundle does not show which work "
-                       f"the token is"):
+                       f"no WorkMinted of {collection} covering token {token_id} in the mint's transaction "
+                       f"(chain {chain_id} block {mint['block_number']}): the bundle does not show which "
+                       "work the token is"):
         return None
     assert binding is not None
     work_id, content = int(binding["args"]["workId"]), str(binding["args"]["contentHash"]).lower()
     for e in minted:
         if not verdict.add(at_home(e) and int(e["args"]["workId"]) == work_id
                            and _same(e["args"]["contentHash"], content), f"{_where(e)}: work",
-                           f"mints work {e['args']['workId']} with content hash "
-                           f"{e['args']['contentHash']} at "
-                           f"{e['address']}; the token is work {work_id} of {collection} (content hash "
+                           f"mints work {e['args']['workId']} with content hash {e['args']['contentHash']} "
+                           f"at {e['address']}; the token is work {work_id} of {collection} (content hash "
                            f"{content})"):
             return None
 
@@ -675,10 +689,9 @@ def _verify_work(bundle: Mapping[str, Any],
     registrations = [e for e in events if e["event"] in REGISTRATIONS]
     registration = next((e for e in registrations if names_work(e) and _tx_of(e) == _tx_of(mint)), None)
     if not verdict.add(registration is not None, "work: registration",
-                       f"no rights registration (RightsRegistered or RightsBound) in the mint's "
-                       f"transaction names "
-                       f"{collection} work {work_id}: the bundle does not show the token registered as "
-                       f"that work"):
+                       "no rights registration (RightsRegistered or RightsBound) in the mint's transaction "
+                       f"names {collection} work {work_id}: the bundle does not show the token registered as "
+                       "that work"):
         return None
     assert registration is not None
     creator = str(registration["args"]["creator"])
@@ -693,18 +706,15 @@ def _verify_work(bundle: Mapping[str, Any],
                            f"{_where(e)}: work",
                            f"registers content hash {args.get('contentHash')} by {args.get('creator')} for "
                            f"{args.get('collection')} work {args.get('tokenId')} in {e['address']}; the "
-                           f"token is "
-                           f"work {work_id} of {collection} (content hash {content}, creator {creator}, "
-                           f"registered "
-                           f"in {registration['address']})"):
+                           f"token is work {work_id} of {collection} (content hash {content}, creator "
+                           f"{creator}, registered in {registration['address']})"):
             return None
     work = {"chain_id": chain_id, "collection": collection, "token_id": token_id, "work_id": work_id,
             "content_hash": content, "creator": creator, "registry": str(registration["address"]).lower()}
     verdict.work = work
-    verdict.add(True, "work", f"{label} was minted as work {work_id} with content hash {content}, "
-                              f"registered to "
-                f"{creator} by {registration['address']} in the same transaction (chain {chain_id} block "
-                f"{mint['block_number']})")
+    verdict.add(True, "work", f"{label} was minted as work {work_id} with content hash {content}, registered "
+                              f"to {creator} by {registration['address']} in the same transaction (chain "
+                              f"{chain_id} block {mint['block_number']})")
     return work, registration
 
 
@@ -783,17 +793,23 @@ def _verify_complete(bundle: Mapping[str, Any], verdict: Verdict, visited: set[K
                             f"{log['address']}) about the token, and the story leaves it out: {args}")
                 return
     verdict.add(True, "completeness of the proven transactions",
-                f"every log about the token in the {len(receipts)} transactions the bundle proves is in "
-                f"the story")
+                f"every log about the token in the {len(receipts)} transactions the bundle proves is in the "
+                "story")
 
 
-def _bloom_may_name(header: Mapping[str, Any], key: Key) -> bool:
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+
+
+def _bloom_may_name(header: Mapping[str, Any], key: Key, transfer: bool = False) -> bool:
     """Whether the block's logs bloom allows a log emitted by (or naming as a topic) ``key``'s
-    contract with its token id as a topic (a Transfer, Approval, UpdateUser, ... of the token)."""
+    contract with its token id as a topic (a Transfer, Approval, UpdateUser, ... of the token);
+    with ``transfer``, only a Transfer (its emitter the contract)."""
     bloom = _b(header["logsBloom"])
     address = bytes.fromhex(key[1][2:])
-    return (bloom_may_contain(bloom, address) or bloom_may_contain(bloom, address.rjust(32, b"\0"))) \
-        and bloom_may_contain(bloom, key[2].to_bytes(32, "big"))
+    token = bloom_may_contain(bloom, key[2].to_bytes(32, "big"))
+    if transfer:
+        return token and bloom_may_contain(bloom, address) and bloom_may_contain(bloom, TRANSFER_TOPIC)
+    return token and (bloom_may_contain(bloom, address) or bloom_may_contain(bloom, address.rjust(32, b"\0")))
 
 
 def _bloom_statement(bundle: Mapping[str, Any], verdict: Verdict, visited: set[Key]) -> None:
@@ -810,23 +826,21 @@ def _bloom_statement(bundle: Mapping[str, Any], verdict: Verdict, visited: set[K
         unsure = [n for n in span if n not in story_blocks
                   and any(_bloom_may_name(chain[str(n)], k) for k in keys)]
         tokens = ", ".join(f"token {k[2]} of {k[1]}" for k in keys)
-        text = (f"chain {chain_id}, blocks {span[0]} to {span[-1]}: the headers' logsBloom rules out any "
-                f"log emitted "
-                f"by or naming {tokens} with the token id as a topic (its transfers, approvals, rentals) "
-                f"in the "
-                f"{len(span) - len(story_blocks) - len(unsure)} blocks without a story event")
+        text = (f"chain {chain_id}, blocks {span[0]} to {span[-1]}: the headers' logsBloom rules out any log "
+                f"emitted by or naming {tokens} with the token id as a topic (its transfers, approvals, "
+                f"rentals) in the {len(span) - len(story_blocks) - len(unsure)} blocks without a story event")
         if unsure:
             text += f"; it cannot rule one out in blocks {', '.join(map(str, unsure[:10]))}" + \
                 (" and more" if len(unsure) > 10 else "")
         verdict.completeness.append(text + "; in the blocks with a story event, other transactions are not "
-                                    "proven to hold none")
+                                           "proven to hold none")
     verdict.completeness.append("logs that carry the token id only in their data (e.g. OrderFilled, "
                                 "LicenseGranted) are proven absent only within the proven transactions")
 
 
 def _verify_heads(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None,
                   heads: Sequence[TrustedHead], now: int | None, max_age: int | None) -> None:
-    """Trusted heads and freshness (rule 7 of the module docstring)."""
+    """Trusted heads and freshness (rule 8 of the module docstring)."""
     headers = bundle.get("headers", {})
     for head in heads:
         chain_id = head.chain_id if head.chain_id is not None else \
@@ -837,44 +851,39 @@ def _verify_heads(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
         if header is None:
             top = max((int(n) for n in chain), default=None)
             verdict.add(False, what, f"the bundle's headers on chain {chain_id} end at block {top}; the "
-                                     f"trusted head "
-                        f"is block {head.block}: the story is not shown to reach it (re-export the "
-                        f"bundle, or give "
-                        "the hash of a block the bundle holds)")
+                                     f"trusted head is block {head.block}: the story is not shown to reach "
+                                     "it (re-export the bundle, or give the hash of a block the bundle "
+                                     "holds)")
             continue
         if not verdict.add(_same(header["hash"], head.hash), what,
                            f"the bundle's block {head.block} is {header['hash']}, the trusted head is "
-                           f"{head.hash}: the "
-                           "bundle's headers are not those of the chain the auditor trusts"):
+                           f"{head.hash}: the bundle's headers are not those of the chain the auditor "
+                           "trusts"):
             continue
         verdict.pinned.append(f"chain {chain_id}: head block {head.block} {str(head.hash).lower()} (the "
-                              f"bundle's "
-                              "headers up to it link to it by parent hash)")
+                              "bundle's headers up to it link to it by parent hash)")
         at = verdict.owner_at
         if at is None or at["chain_id"] != chain_id or final is None or final[0] != chain_id:
             verdict.add(True, what, f"block {head.block} is the bundle's; the headers before it link to it")
             continue
         if not verdict.add(at["block"] <= head.block, what,
                            f"the owner is proven at block {at['block']}, after the trusted head "
-                           f"{head.block}: the "
-                           "headers after a trusted head are not anchored; give a later head"):
+                           f"{head.block}: the headers after a trusted head are not anchored; give a later "
+                           "head"):
             continue
-        unsure = [n for n in range(at["block"] + 1, head.block + 1) if _bloom_may_name(chain[str(n)], final)]
+        unsure = [n for n in range(at["block"] + 1, head.block + 1)
+                  if _bloom_may_name(chain[str(n)], final, transfer=True)]
         if not verdict.add(not unsure, what,
                            f"the logsBloom of block {unsure[0] if unsure else ''} between the owner proof "
-                           f"(block "
-                           f"{at['block']}) and the trusted head (block {head.block}) may hold a transfer "
-                           f"of the "
-                           "token: the owner at the head is not proven (export a bundle whose state proof "
-                           "is at the "
-                           "head)"):
+                           f"(block {at['block']}) and the trusted head (block {head.block}) may hold a "
+                           "transfer of the token: the owner at the head is not proven (export a bundle "
+                           "whose state proof is at the head)"):
             continue
         at["head"] = {"block": head.block, "hash": str(header["hash"]).lower(),
                       "time": int(str(header["timestamp"]), 16)}
         verdict.add(True, what, f"block {head.block} is the bundle's and links back to the owner proof's "
-                                f"block "
-                    f"{at['block']}; the headers' logsBloom rules out a transfer of the token in the "
-                    f"{head.block - at['block']} blocks between")
+                                f"block {at['block']}; the headers' logsBloom rules out a transfer of the "
+                                f"token in the {head.block - at['block']} blocks between")
     if max_age is not None:
         at = verdict.owner_at
         if at is None or now is None:
@@ -883,9 +892,7 @@ def _verify_heads(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
             newest = at["head"]["time"] if at.get("head") else at["time"]
             verdict.add(now - newest <= max_age, "freshness",
                         f"the owner is proven as of {when_text(newest)}, {now - newest} s before now (at "
-                        f"most "
-                        f"{max_age} s "
-                        "allowed; a block's time is what its producer stated)")
+                        f"most {max_age} s allowed; a block's time is what its producer stated)")
 
 
 def when_text(timestamp: int) -> str:
@@ -905,19 +912,15 @@ def _pins(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, 
         allowed = validators.get(chain_id)
         if allowed:
             verdict.pinned.append(f"chain {chain_id}: validators {', '.join(sorted(allowed))} (every "
-                                  f"header's seal)")
+                                  "header's seal)")
         else:
             verdict.unpinned.append(f"chain {chain_id}: no validator set (--validators): who produced the "
-                                    f"blocks is "
-                                    "not checked")
+                                    "blocks is not checked")
         if chain_id not in head_chains:
             verdict.unpinned.append(f"chain {chain_id}: no trusted head (--trusted-head): the headers are "
-                                    f"not shown "
-                                    "to be that chain's (a look-alike chain with the same id and "
-                                    "deterministic "
-                                    "addresses gives bundles that verify), and the owner is proven only "
-                                    "as of the "
-                                    "proof's block")
+                                    "not shown to be that chain's (a look-alike chain with the same id and "
+                                    "deterministic addresses gives bundles that verify), and the owner is "
+                                    "proven only as of the proof's block")
     for pinned, option, kind, events in (
             (rights_registry, "--rights-registry", "rights registry", REGISTRATIONS),
             (identity_registry, "--identity-registry", "identity registry", IDENTITY_EVENTS)):
@@ -925,11 +928,9 @@ def _pins(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, 
             verdict.pinned.append(f"{kind} {pinned.lower()}")
         elif any(e["event"] in events for e in bundle.get("events", [])):
             verdict.unpinned.append(f"{kind} ({option}): its events are trusted from whichever contract "
-                                    f"emitted "
-                                    "them")
-    verdict.unpinned.append("the code at the collection, bridge and marketplace addresses: compare them "
-                            "with the "
-                            "deployment registry")
+                                    "emitted them")
+    verdict.unpinned.append("the code at the collection, bridge and marketplace addresses: compare them with "
+                            "the deployment registry")
 
 
 def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None,
@@ -1051,9 +1052,8 @@ def _check_record(verdict: Verdict, what: str, account: Mapping[str, Any], slots
                   work: Mapping[str, Any] | None) -> bool:
     """The registry's record of the work's content hash: the work's creator, collection and work id."""
     if work is None or not _same(account["address"], work["registry"]):
-        return verdict.add(False, what, f"the story registers its work at {work and work['registry']}, "
-                                        f"not at "
-                           f"{account['address']}")
+        return verdict.add(False, what, f"the story registers its work at {work and work['registry']}, not "
+                                        f"at {account['address']}")
     record = proven_record(slots, str(work["content_hash"]))
     expected = {"creator": str(work["creator"]).lower(), "collection": str(work["collection"]).lower(),
                 "token_id": int(work["work_id"])}
