@@ -109,6 +109,7 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
         typer.echo(f"pinned: {line}")
     for line in verdict.unpinned:
         typer.echo(f"not pinned: {line}")
+    unpinned = f" Not pinned: {len(verdict.unpinned)} (listed above)." if verdict.unpinned else ""
     if verdict.ok and verdict.owner_proven:
         at = verdict.owner_at
         assert at is not None
@@ -116,14 +117,15 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
         if verdict.owner_current:
             head = {**at["head"], "chain_id": at["chain_id"]}
             typer.echo(f"{checked} {at['owner']} is the owner at the trusted head, {_at(head)} (a storage "
-                       f"proof at block {at['block']}, and no transfer of the token in the headers since)")
+                       f"proof at block {at['block']}, and no transfer of the token in the headers since)."
+                       f"{unpinned}")
         else:
             typer.echo(f"{checked} a storage proof proves {at['owner']} was the owner at {_at(at)}. Not "
                        "proven: that it still is (no trusted head: give --trusted-head BLOCK:HASH from a "
-                       "source you trust)")
+                       f"source you trust).{unpinned}")
         return 0
     if verdict.ok:
-        typer.echo(f"VERIFIED, but no owner is state-proven: {verdict.owner_state}")
+        typer.echo(f"VERIFIED, but no owner is state-proven: {verdict.owner_state}.{unpinned}")
         return 0
     broken = verdict.first_break
     assert broken is not None
