@@ -521,11 +521,17 @@ def verify_cmd(
         help="The IdentityRegistry address whose events count as KYC evidence.")] = None,
     rights_registry: Annotated[str | None, typer.Option(
         help="The RightsRegistry address whose registrations count.")] = None,
+    trusted_head: Annotated[list[str] | None, typer.Option(
+        help="[CHAIN_ID:]BLOCK:HASH from a source you trust (repeatable; no chain id: the chain the token "
+             "ends on): the bundle's headers must link to it and the owner is then proven at it.")] = None,
+    max_age: Annotated[int | None, typer.Option(
+        help="Fail when the owner proof (or the trusted head) is older than this many seconds.")] = None,
 ) -> None:
     """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
     from chainright.verify_cmd import run_verify
 
-    code = run_verify(bundle_file, content, validators, identity_registry, rights_registry)
+    code = run_verify(bundle_file, content, validators, identity_registry, rights_registry,
+                      trusted_head or [], max_age)
     if code:
         raise typer.Exit(code)
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import typer
 
 from chain.errors import ChainError
+from chain.provenance.verify import TrustedHead, when_text
 
 REEXPORT = "re-export with 'chainright provenance export'"
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+SHOWN = ("work", "rights registry", "identity registry", "escrow contract", "creator KYC at registration",
+         "completeness of the proven transactions", "freshness")
+"""Passed checks whose detail the verdict prints (what was established, and from which contract)."""
 
 
 def _address(value: str | None, option: str) -> str | None:
@@ -29,11 +35,31 @@ def _validator_sets(validators: str | None) -> dict[int, set[str]]:
     return {int(chain_id): {m.strip() for m in members.split(",") if m.strip()}}
 
 
+def _trusted_heads(values: list[str]) -> list[TrustedHead]:
+    heads = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[:-1]) \
+                or not HASH.match(parts[-1]):
+            raise ChainError("--trusted-head takes [CHAIN_ID:]BLOCK:HASH (a 0x and 64 hex digits block "
+                             f"hash), not {value!r}")
+        chain_id = int(parts[0]) if len(parts) == 3 else None
+        heads.append(TrustedHead(block=int(parts[-2]), hash=parts[-1].lower(), chain_id=chain_id))
+    return heads
+
+
+def _at(place: dict[str, object]) -> str:
+    return (f"chain {place['chain_id']} block {place['block']} ({place['hash']}, "
+            f"{when_text(int(str(place['time'])))})")
+
+
 def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
-               identity_registry: str | None, rights_registry: str | None) -> int:
+               identity_registry: str | None, rights_registry: str | None,
+               trusted_head: list[str] | None = None, max_age: int | None = None) -> int:
     """Verify ``bundle_file`` and print the verdict; the exit code (0: verified, 1: not)."""
     from chain.provenance import verify_bundle
 
+    heads = _trusted_heads(trusted_head or [])
     sets = _validator_sets(validators)
     identity_registry = _address(identity_registry, "--identity-registry")
     rights_registry = _address(rights_registry, "--rights-registry")
@@ -53,7 +79,8 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
         except FileNotFoundError:
             raise ChainError(f"no file at {content}") from None
     verdict = verify_bundle(bundle, content=data, validators=sets, identity_registry=identity_registry,
-                            rights_registry=rights_registry)
+                            rights_registry=rights_registry, trusted_heads=heads, now=int(time.time()),
+                            max_age=max_age)
     shape = next((c for c in verdict.checks if c.what == "bundle shape" and not c.ok), None)
     if shape is not None:
         typer.echo(f"{bundle_file} is not a valid bundle: {shape.detail}; {REEXPORT}")
@@ -67,17 +94,38 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
     if story:
         typer.echo(f"story: {story.detail}")
     for check in verdict.checks:
-        if check.ok and (check.what in ("rights registry", "identity registry", "escrow contract",
-                                        "creator KYC at registration")
+        if check.ok and (check.what in SHOWN or check.what.endswith("trusted head")
                          or ("state proof" in check.what and ("proves" in check.detail
                                                                or "not available" in check.detail))):
             typer.echo(f"{check.what}: {check.detail}")
+    for line in verdict.completeness:
+        typer.echo(f"completeness beyond them: {line}")
+    for chain_id, chain_headers in sorted(bundle.get("headers", {}).items(), key=lambda kv: int(kv[0])):
+        if chain_headers:
+            last = max(chain_headers, key=int)
+            typer.echo(f"the bundle's last header on chain {chain_id}: block {last} "
+                       f"{chain_headers[last].get('hash')}: compare it with a source you trust")
+    for line in verdict.pinned:
+        typer.echo(f"pinned: {line}")
+    for line in verdict.unpinned:
+        typer.echo(f"not pinned: {line}")
+    unpinned = f" Not pinned: {len(verdict.unpinned)} (listed above)." if verdict.unpinned else ""
     if verdict.ok and verdict.owner_proven:
-        typer.echo("VERIFIED: every header, receipt proof, event and link checks out, and a storage proof "
-                   "proves the current owner")
+        at = verdict.owner_at
+        assert at is not None
+        checked = "VERIFIED: every header, receipt proof, event and link checks out;"
+        if verdict.owner_current:
+            head = {**at["head"], "chain_id": at["chain_id"]}
+            typer.echo(f"{checked} {at['owner']} is the owner at the trusted head, {_at(head)} (a storage "
+                       f"proof at block {at['block']}, and no transfer of the token in the headers since)."
+                       f"{unpinned}")
+        else:
+            typer.echo(f"{checked} a storage proof proves {at['owner']} was the owner at {_at(at)}. Not "
+                       "proven: that it still is (no trusted head: give --trusted-head BLOCK:HASH from a "
+                       f"source you trust).{unpinned}")
         return 0
     if verdict.ok:
-        typer.echo(f"VERIFIED, but the current owner is not state-proven: {verdict.owner_state}")
+        typer.echo(f"VERIFIED, but no owner is state-proven: {verdict.owner_state}.{unpinned}")
         return 0
     broken = verdict.first_break
     assert broken is not None

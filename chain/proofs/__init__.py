@@ -5,8 +5,10 @@
 - ``receipts``  typed receipt encoding, the receipts trie of a block, receipt proofs
 - ``transactions``  the transactions trie of a block, transaction proofs, a transaction's call
 - ``state``     account and storage proofs (eth_getProof) against a state root; Solidity slots
+- ``bloom``     a header's logs bloom: which addresses and topics no log in the block holds
 """
 
+from chain.proofs.bloom import bloom_may_contain
 from chain.proofs.headers import clique_signer, header_hash, header_rlp
 from chain.proofs.mpt import ProofError, lookup, verify_proof
 from chain.proofs.receipts import encode_receipt, receipt_proof, receipts_root
@@ -17,6 +19,7 @@ __all__ = [
     "Account",
     "ProofError",
     "array_slot",
+    "bloom_may_contain",
     "call_of",
     "clique_signer",
     "encode_receipt",

@@ -19,11 +19,12 @@ from chain.provenance.story import (
     token_story,
     wrapped_token_id,
 )
-from chain.provenance.verify import Check, Verdict, verify_bundle
+from chain.provenance.verify import Check, TrustedHead, Verdict, verify_bundle
 
 __all__ = [
            "FORMAT",
            "Check",
+           "TrustedHead",
            "Verdict",
            "build_bundle",
            "creator_view",

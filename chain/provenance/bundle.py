@@ -13,9 +13,15 @@ rest (token, rights), so the verifier can match it with the departure on the oth
 
 ``state`` holds storage proofs (``chain.provenance.state``) at the block the index has finished on
 each chain (``state_blocks``: its last final block; the head when not given): the token's owner
-slot where the story leaves it and its work's rights record; the headers of that chain then run
-up to that block. Proving at the head instead would make an honest bundle fail whenever a sale
+slot where the story leaves it and its work's rights record (the registration in the story that
+names the subject's collection: ``RightsRegistered``, or ``RightsBound`` for a work registered
+before its mint). Proving at the head instead would make an honest bundle fail whenever a sale
 sits in the blocks the index does not yet count as final.
+
+Each chain's headers run from its first event to its head at export time (when that is within
+``MAX_LINK_HEADERS``), past the state proof's block: an auditor who has a recent block hash from
+another source (``chainright verify --trusted-head``) can then check that the bundle's headers link
+to it and, through the headers' logs blooms, that the token did not move after the proof.
 """
 
 from __future__ import annotations
@@ -141,6 +147,9 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         low, high = min(numbers), max(numbers)
         _check_range(subject, chain_id, low, high)
         rpc = rpc_by_chain[chain_id]
+        head = int(rpc("eth_blockNumber", []), 16)
+        if high < head <= low + MAX_LINK_HEADERS:
+            high = head  # up to the head, so a trusted head there can be checked
         chain_headers = {}
         for number in range(low, high + 1):
             block = blocks.get((chain_id, number)) or rpc("eth_getBlockByNumber", [hex(number), False])
@@ -165,8 +174,10 @@ def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
     """Storage proofs per chain at its state block: the owner slot where the story leaves the token,
     and the rights record of the registration in the story (on the subject's chain)."""
     holding = holding_of(entries, int(subject["token_id"]))
-    registered = next((e for e in entries if e["event"] == "RightsRegistered"
-                       and int(e["chain_id"]) == int(subject["chain_id"])), None)
+    registered = next((e for e in entries if e["event"] in ("RightsRegistered", "RightsBound")
+                       and int(e["chain_id"]) == int(subject["chain_id"])
+                       and str(e["args"].get("collection", "")).lower()
+                       == str(subject["collection"]).lower()), None)
     out: dict[str, dict[str, Any]] = {}
     for chain_id in sorted({int(e["chain_id"]) for e in entries}):
         here = holding if holding is not None and holding.chain_id == chain_id else None

@@ -30,35 +30,51 @@ listed):
    - the token continues on the destination from the recipient the message names: the wrapped
      token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
      held, released to that recipient (home).
-4. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
-   event there (account proof against its state root, storage proofs against the account's
-   storage root) prove the owner slot of the token where the story leaves it, which must equal
-   the story's last holder (the slot layout chosen from the story, not the bundle's contract
-   label), and the rights record, which must equal the story's registration. A chain without
-   eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is then false
-   and ``Verdict.owner_state`` says why; a proof marked available that proves no account fails.
-5. The contracts and the creator: the rights registrations, the identity events and the escrow
+4. Which work: the subject token (collection, id, chain) is minted in the story, and the mint's
+   transaction also holds the collection's ``WorkMinted`` covering the token and a rights
+   registration (``RightsRegistered``, or ``RightsBound`` for a work registered before its mint)
+   naming this collection and work id; every work record in the bundle is that work's (content
+   hash, creator, registry). ``Verdict.work`` states it.
+5. Completeness: every log in every proven receipt that is about the token (decoded with the
+   platform's token events, ``chain.provenance.token_events``; "about" as the index decides it) is
+   in the story, and no log is listed twice. Beyond the proven transactions, ``Verdict.completeness``
+   states what the headers' logs blooms rule out (stated, not failed on: a bloom can be a false
+   positive).
+6. The contracts and the creator: the rights registrations, the identity events and the escrow
    events each come from one contract (named in the verdict; ``identity_registry`` and
    ``rights_registry`` pin the first two). When the story carries identity or commission
    evidence: every IdentityRegistry event in the bundle is about the registration's creator, on
    its chain, at or before it; the KYC status at the registration is recomputed from them
    (``chain.provenance.kyc``) with the registration's proven block time, and listed. Every escrow
    event belongs to an escrow whose seller is the creator, and every delivery in it carries the
-   registered content hash.
+   work's content hash.
    Not checked: that no other identity event (a later update or revocation) came before the
    registration: the bundle proves the events it holds, not the absence of others.
-6. Content: when the file is given, its sha-256 equals the registered content hash.
+7. State (bundle format /2): storage proofs at a header of a chain at or after the story's last
+   event there (account proof against its state root, storage proofs against the account's
+   storage root) prove the owner slot of the token where the story leaves it, which must equal
+   the story's last holder (the slot layout chosen from the story, not the bundle's contract
+   label), and the work's rights record (required on the subject's chain when it has state). A
+   chain without eth_getProof, or a bundle without state, passes, but ``Verdict.owner_proven`` is
+   then false and ``Verdict.owner_state`` says why; a proof marked available that proves no account
+   fails. ``Verdict.owner_at`` says at which block (hash, header time) the owner is proven.
+8. Time: a trusted head (``TrustedHead``, from the auditor's own source) must be one of the
+   bundle's headers with that hash, at or after the owner proof, and no header in between may have
+   a logs bloom allowing a log of the collection with the token id as a topic; then
+   ``Verdict.owner_current``. ``max_age`` bounds the owner proof's (or the head's) header time.
+   ``Verdict.pinned`` and ``Verdict.unpinned`` list the trust anchors given and missing.
+9. Content: when the file is given, its sha-256 equals the work's content hash.
 
 Not checked: who produced an anvil chain's blocks (no seals), whether the headers are the chains'
-canonical ones (the auditor compares a header hash with a trusted source), the validators'
-signatures in a delivery (the destination bridge accepted them on chain), and the code at the
-contract addresses (the auditor compares them with the deployment registry).
+canonical ones without a trusted head (the auditor compares a header hash with a trusted source),
+the validators' signatures in a delivery (the destination bridge accepted them on chain), and the
+code at the contract addresses (the auditor compares them with the deployment registry).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +85,7 @@ from eth_utils.crypto import keccak
 
 from chain.artifacts import abi_type
 from chain.index.decoder import _jsonable
+from chain.proofs.bloom import bloom_may_contain
 from chain.proofs.headers import clique_signer, header_hash
 from chain.proofs.mpt import ProofError, verify_proof
 from chain.proofs.receipts import encode_receipt
@@ -76,6 +93,7 @@ from chain.proofs.transactions import call_of
 from chain.provenance.kyc import IDENTITY_EVENTS, did_pkh, kyc_status
 from chain.provenance.state import OWNER_LAYOUT, Holding, proven_owner, proven_record, proven_slots
 from chain.provenance.story import ARRIVALS, DEPARTURES
+from chain.provenance.token_events import TOKEN_EVENT_ABIS
 
 FORMATS = ("chainright-provenance-bundle/1", "chainright-provenance-bundle/2")
 
@@ -153,11 +171,34 @@ class Check:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class TrustedHead:
+    """A block hash the auditor has from a source independent of the bundle (their own node, an
+    explorer, the consortium's operators): ``chain_id`` None means the chain the story leaves the
+    token on."""
+
+    block: int
+    hash: str
+    chain_id: int | None = None
+
+
 @dataclass
 class Verdict:
     checks: list[Check] = field(default_factory=list)
     owner_state: str = "the bundle carries no storage proofs"
-    """Why the current owner is not state-proven (empty once a storage proof proves it)."""
+    """Why the owner is not state-proven (empty once a storage proof proves it)."""
+    owner_at: dict[str, Any] | None = None
+    """Where a storage proof proves the owner: chain_id, block, hash, time (the header's timestamp),
+    owner; ``head`` True when that is at (or unchanged up to) a trusted head."""
+    work: dict[str, Any] | None = None
+    """The work the token is proven to be: chain_id, collection, token_id, work_id, content_hash,
+    creator, registry."""
+    completeness: list[str] = field(default_factory=list)
+    """What the bundle proves about events it does not list, in words."""
+    pinned: list[str] = field(default_factory=list)
+    """Trust anchors the auditor gave and the bundle matched."""
+    unpinned: list[str] = field(default_factory=list)
+    """Trust anchors the auditor did not give, with what that leaves open."""
 
     @property
     def ok(self) -> bool:
@@ -165,9 +206,15 @@ class Verdict:
 
     @property
     def owner_proven(self) -> bool:
-        """Whether a storage proof proves the story's last holder is the owner now (a verdict can
-        be ok without: a chain without eth_getProof, or a token in flight)."""
+        """Whether a storage proof proves the story's last holder is the owner at the proof's block
+        (``owner_at``; a verdict can be ok without: a chain without eth_getProof, or a token in
+        flight). Not that it is the owner now: see ``owner_current``."""
         return self.ok and not self.owner_state
+
+    @property
+    def owner_current(self) -> bool:
+        """Whether the owner is proven at a trusted head (the auditor's own idea of "now")."""
+        return self.owner_proven and self.owner_at is not None and bool(self.owner_at.get("head"))
 
     @property
     def first_break(self) -> Check | None:
@@ -427,12 +474,14 @@ def _processing_order(events: list[Mapping[str, Any]]) -> list[Mapping[str, Any]
         for i, e in enumerate(events))]
 
 
-def _verify_story(bundle: Mapping[str, Any], verdict: Verdict) -> Key | None:
+def _verify_story(bundle: Mapping[str, Any], verdict: Verdict, visited: set[Key] | None = None) -> Key | None:
     """Walk the story (rules in the module docstring); returns where it leaves the token (None when
-    broken or in flight)."""
+    broken or in flight). ``visited`` receives every token the story has it live as (home, wrapped)."""
     subject = bundle["subject"]
     home = _key(subject["chain_id"], subject["collection"], subject["token_id"])
     walk = _Walk(live=home)
+    seen = visited if visited is not None else set()
+    seen.add(home)
     headers = bundle.get("headers", {})
     last_position: dict[int, tuple[int, int]] = {}
     for entry in bundle["events"]:
@@ -459,6 +508,8 @@ def _verify_story(bundle: Mapping[str, Any], verdict: Verdict) -> Key | None:
             header = headers.get(str(entry["chain_id"]), {}).get(str(entry["block_number"]), {})
             if not _step_arrival(walk, entry, header, home, where, verdict):
                 return None
+            if walk.live is not None:
+                seen.add(walk.live)
     if walk.arrival_to is not None:
         verdict.add(False, "bridge hop", f"a delivery names {walk.arrival_to}, but the story never "
                     "moves the token to them")
@@ -577,8 +628,314 @@ def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, An
     return True
 
 
-def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None) -> None:
-    """Storage proofs: the owner where the story leaves the token, and the rights record."""
+REGISTRATIONS = ("RightsRegistered", "RightsBound")
+WORK_RECORDS = ("WorkMinted", *REGISTRATIONS)
+
+
+def _tx_of(entry: Mapping[str, Any]) -> tuple[int, int, int]:
+    """The proven transaction of an entry: (chain, block, index in the block: the receipt proof's key)."""
+    return int(entry["chain_id"]), int(entry["block_number"]), int(entry["tx_index"])
+
+
+def _where(entry: Mapping[str, Any]) -> str:
+    return (f"chain {entry['chain_id']} block {entry['block_number']} log {entry['log_index']} "
+            f"({entry['event']})")
+
+
+def _verify_work(bundle: Mapping[str, Any],
+                 verdict: Verdict) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
+    """Which registered work the subject token is (rule 4 of the module docstring); returns the
+    work and its registration entry, or None (with a failed check) when the bundle does not prove it."""
+    subject = bundle["subject"]
+    home = _key(subject["chain_id"], subject["collection"], subject["token_id"])
+    chain_id, collection, token_id = home
+    events = bundle["events"]
+    label = f"token {token_id} of {collection} on chain {chain_id}"
+
+    def at_home(e: Mapping[str, Any]) -> bool:
+        return int(e["chain_id"]) == chain_id and str(e["address"]).lower() == collection
+
+    mint = None
+    for e in events:
+        moved = _moved(e, home) if at_home(e) else None
+        if moved is not None and moved[0] == home and int(moved[1], 16) == 0:
+            mint = e
+            break
+    if not verdict.add(mint is not None, "work: mint", f"the bundle proves no mint of {label}"):
+        return None
+    assert mint is not None
+    minted = [e for e in events if e["event"] == "WorkMinted"]
+    binding = next((e for e in minted if at_home(e) and _tx_of(e) == _tx_of(mint)
+                    and 0 <= token_id - int(e["args"]["workId"]) < int(e["args"]["quantity"])), None)
+    if not verdict.add(binding is not None, "work: WorkMinted",
+                       f"no WorkMinted of {collection} covering token {token_id} in the mint's transaction "
+                       f"(chain {chain_id} block {mint['block_number']}): the bundle does not show which "
+                       "work the token is"):
+        return None
+    assert binding is not None
+    work_id, content = int(binding["args"]["workId"]), str(binding["args"]["contentHash"]).lower()
+    for e in minted:
+        if not verdict.add(at_home(e) and int(e["args"]["workId"]) == work_id
+                           and _same(e["args"]["contentHash"], content), f"{_where(e)}: work",
+                           f"mints work {e['args']['workId']} with content hash {e['args']['contentHash']} "
+                           f"at {e['address']}; the token is work {work_id} of {collection} (content hash "
+                           f"{content})"):
+            return None
+
+    def names_work(e: Mapping[str, Any]) -> bool:
+        return int(e["chain_id"]) == chain_id and _same(e["args"].get("collection"), collection) \
+            and int(e["args"].get("tokenId", -1)) == work_id
+
+    registrations = [e for e in events if e["event"] in REGISTRATIONS]
+    registration = next((e for e in registrations if names_work(e) and _tx_of(e) == _tx_of(mint)), None)
+    if not verdict.add(registration is not None, "work: registration",
+                       "no rights registration (RightsRegistered or RightsBound) in the mint's transaction "
+                       f"names {collection} work {work_id}: the bundle does not show the token registered as "
+                       "that work"):
+        return None
+    assert registration is not None
+    creator = str(registration["args"]["creator"])
+    for e in registrations:
+        args = e["args"]
+        earlier = (e["event"] == "RightsRegistered" and registration["event"] == "RightsBound"
+                   and int(e["chain_id"]) == chain_id and _same(args.get("collection"), ZERO)
+                   and int(args.get("tokenId", -1)) == 0)  # registered before the mint, bound by it
+        if not verdict.add((names_work(e) or earlier) and _same(args.get("contentHash"), content)
+                           and _same(args.get("creator"), creator)
+                           and _same(e["address"], registration["address"]),
+                           f"{_where(e)}: work",
+                           f"registers content hash {args.get('contentHash')} by {args.get('creator')} for "
+                           f"{args.get('collection')} work {args.get('tokenId')} in {e['address']}; the "
+                           f"token is work {work_id} of {collection} (content hash {content}, creator "
+                           f"{creator}, registered in {registration['address']})"):
+            return None
+    work = {"chain_id": chain_id, "collection": collection, "token_id": token_id, "work_id": work_id,
+            "content_hash": content, "creator": creator, "registry": str(registration["address"]).lower()}
+    verdict.work = work
+    verdict.add(True, "work", f"{label} was minted as work {work_id} with content hash {content}, registered "
+                              f"to {creator} by {registration['address']} in the same transaction (chain "
+                              f"{chain_id} block {mint['block_number']})")
+    return work, registration
+
+
+def _fragments_by_topic() -> dict[bytes, list[Mapping[str, Any]]]:
+    table: dict[bytes, list[Mapping[str, Any]]] = {}
+    for fragment in TOKEN_EVENT_ABIS:
+        table.setdefault(bytes(event_abi_to_log_topic(dict(fragment))), []).append(fragment)  # type: ignore[arg-type]
+    return table
+
+
+TOKEN_EVENTS_BY_TOPIC = _fragments_by_topic()
+
+
+def _decode_token_event(log: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The log as one of the platform's token events (``TOKEN_EVENT_ABIS``), or None."""
+    topics = list(log["topics"])
+    if not topics:
+        return None
+    for fragment in TOKEN_EVENTS_BY_TOPIC.get(_b(topics[0]), []):
+        try:
+            return str(fragment["name"]), decode_log(fragment, topics, str(log["data"]))
+        except Exception:  # noqa: S112  another event with this signature and layout (ERC-20 Transfer)
+            continue
+    return None
+
+
+def _concerns(chain_id: int, log: Mapping[str, Any], name: str, args: Mapping[str, Any], home: Key,
+              visited: set[Key], work_id: int | None) -> bool:
+    """Whether a log is about the token the way the index decides it (``chain.index.decoder``): its
+    token contract (a ``collection``/``token``/``nft`` argument, else the emitter) and token id
+    (``tokenId``, ``id``, ``workId``, ``wrappedTokenId``) are a token the story has it live as, or
+    the home token in a bridge event on another chain, or its work in a work record."""
+    if name == "ConsecutiveTransfer":
+        return (chain_id, str(log["address"]).lower()) == home[:2] \
+            and int(args["fromTokenId"]) <= home[2] <= int(args["toTokenId"])
+    ref = next((str(args[n]) for n in ("collection", "token", "nft")
+                if isinstance(args.get(n), str) and len(str(args[n])) == 42), str(log["address"])).lower()
+    token = next((args[n] for n in ("tokenId", "id", "workId", "wrappedTokenId") if n in args), None)
+    if token is None:
+        return False
+    key = (chain_id, ref, int(token))
+    if key in visited:
+        return True
+    if (ref, int(token)) == home[1:] and name in DEPARTURES + ARRIVALS:
+        return True
+    return work_id is not None and key == (home[0], home[1], work_id) and name in WORK_RECORDS
+
+
+def _verify_complete(bundle: Mapping[str, Any], verdict: Verdict, visited: set[Key],
+                     work_id: int | None) -> None:
+    """Within every transaction the bundle proves, every log about the token is in the story
+    (rule 5 of the module docstring): the receipts are proven whole, so the story is re-derived
+    from them and compared."""
+    subject = bundle["subject"]
+    home = _key(subject["chain_id"], subject["collection"], subject["token_id"])
+    listed: dict[tuple[int, int, int, int], Mapping[str, Any]] = {}
+    receipts: dict[tuple[int, int, int], Mapping[str, Any]] = {}
+    for e in bundle["events"]:
+        tx = _tx_of(e)
+        spot = (*tx, int(e["log_position"]))
+        if spot in listed:
+            verdict.add(False, f"{_where(e)}: completeness",
+                        f"the same log is listed twice (also as {_where(listed[spot])})")
+            return
+        listed[spot] = e
+        receipts.setdefault(tx, e["receipt"])
+    for tx, receipt in receipts.items():
+        for position, log in enumerate(receipt["logs"]):
+            decoded = _decode_token_event(log)
+            if decoded is None or (*tx, position) in listed:
+                continue
+            name, args = decoded
+            if _concerns(tx[0], log, name, args, home, visited, work_id):
+                verdict.add(False, f"chain {tx[0]} block {tx[1]} transaction {tx[2]}: completeness",
+                            f"the transaction's proven receipt holds {name} (its log {position}, emitted by "
+                            f"{log['address']}) about the token, and the story leaves it out: {args}")
+                return
+    verdict.add(True, "completeness of the proven transactions",
+                f"every log about the token in the {len(receipts)} transactions the bundle proves is in the "
+                "story")
+
+
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+
+
+def _bloom_may_name(header: Mapping[str, Any], key: Key, transfer: bool = False) -> bool:
+    """Whether the block's logs bloom allows a log emitted by (or naming as a topic) ``key``'s
+    contract with its token id as a topic (a Transfer, Approval, UpdateUser, ... of the token);
+    with ``transfer``, only a Transfer (its emitter the contract)."""
+    bloom = _b(header["logsBloom"])
+    address = bytes.fromhex(key[1][2:])
+    token = bloom_may_contain(bloom, key[2].to_bytes(32, "big"))
+    if transfer:
+        return token and bloom_may_contain(bloom, address) and bloom_may_contain(bloom, TRANSFER_TOPIC)
+    return token and (bloom_may_contain(bloom, address) or bloom_may_contain(bloom, address.rjust(32, b"\0")))
+
+
+def _bloom_statement(bundle: Mapping[str, Any], verdict: Verdict, visited: set[Key]) -> None:
+    """What the headers' logs blooms prove absent between the story's events (stated, not failed:
+    a bloom's false positive is no evidence of an omission)."""
+    headers = bundle.get("headers", {})
+    for chain_id in sorted(int(c) for c in headers):
+        keys = sorted(k for k in visited if k[0] == chain_id)
+        story_blocks = {int(e["block_number"]) for e in bundle["events"] if int(e["chain_id"]) == chain_id}
+        if not keys or not story_blocks:
+            continue
+        chain = headers[str(chain_id)]
+        span = [n for n in sorted(int(n) for n in chain) if n >= min(story_blocks)]
+        unsure = [n for n in span if n not in story_blocks
+                  and any(_bloom_may_name(chain[str(n)], k) for k in keys)]
+        tokens = ", ".join(f"token {k[2]} of {k[1]}" for k in keys)
+        text = (f"chain {chain_id}, blocks {span[0]} to {span[-1]}: the headers' logsBloom rules out any log "
+                f"emitted by or naming {tokens} with the token id as a topic (its transfers, approvals, "
+                f"rentals) in the {len(span) - len(story_blocks) - len(unsure)} blocks without a story event")
+        if unsure:
+            text += f"; it cannot rule one out in blocks {', '.join(map(str, unsure[:10]))}" + \
+                (" and more" if len(unsure) > 10 else "")
+        verdict.completeness.append(text + "; in the blocks with a story event, other transactions are not "
+                                           "proven to hold none")
+    verdict.completeness.append("logs that carry the token id only in their data (e.g. OrderFilled, "
+                                "LicenseGranted) are proven absent only within the proven transactions")
+
+
+def _verify_heads(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None,
+                  heads: Sequence[TrustedHead], now: int | None, max_age: int | None) -> None:
+    """Trusted heads and freshness (rule 8 of the module docstring)."""
+    headers = bundle.get("headers", {})
+    for head in heads:
+        chain_id = head.chain_id if head.chain_id is not None else \
+            (final[0] if final is not None else int(bundle["subject"]["chain_id"]))
+        chain = headers.get(str(chain_id), {})
+        what = f"chain {chain_id}: trusted head"
+        header = chain.get(str(head.block))
+        if header is None:
+            top = max((int(n) for n in chain), default=None)
+            verdict.add(False, what, f"the bundle's headers on chain {chain_id} end at block {top}; the "
+                                     f"trusted head is block {head.block}: the story is not shown to reach "
+                                     "it (re-export the bundle, or give the hash of a block the bundle "
+                                     "holds)")
+            continue
+        if not verdict.add(_same(header["hash"], head.hash), what,
+                           f"the bundle's block {head.block} is {header['hash']}, the trusted head is "
+                           f"{head.hash}: the bundle's headers are not those of the chain the auditor "
+                           "trusts"):
+            continue
+        verdict.pinned.append(f"chain {chain_id}: head block {head.block} {str(head.hash).lower()} (the "
+                              "bundle's headers up to it link to it by parent hash)")
+        at = verdict.owner_at
+        if at is None or at["chain_id"] != chain_id or final is None or final[0] != chain_id:
+            verdict.add(True, what, f"block {head.block} is the bundle's; the headers before it link to it")
+            continue
+        if not verdict.add(at["block"] <= head.block, what,
+                           f"the owner is proven at block {at['block']}, after the trusted head "
+                           f"{head.block}: the headers after a trusted head are not anchored; give a later "
+                           "head"):
+            continue
+        unsure = [n for n in range(at["block"] + 1, head.block + 1)
+                  if _bloom_may_name(chain[str(n)], final, transfer=True)]
+        if not verdict.add(not unsure, what,
+                           f"the logsBloom of block {unsure[0] if unsure else ''} between the owner proof "
+                           f"(block {at['block']}) and the trusted head (block {head.block}) may hold a "
+                           "transfer of the token: the owner at the head is not proven (export a bundle "
+                           "whose state proof is at the head)"):
+            continue
+        at["head"] = {"block": head.block, "hash": str(header["hash"]).lower(),
+                      "time": int(str(header["timestamp"]), 16)}
+        verdict.add(True, what, f"block {head.block} is the bundle's and links back to the owner proof's "
+                                f"block {at['block']}; the headers' logsBloom rules out a transfer of the "
+                                f"token in the {head.block - at['block']} blocks between")
+    if max_age is not None:
+        at = verdict.owner_at
+        if at is None or now is None:
+            verdict.add(False, "freshness", "no storage proof dates the owner, so its age cannot be checked")
+        else:
+            newest = at["head"]["time"] if at.get("head") else at["time"]
+            verdict.add(now - newest <= max_age, "freshness",
+                        f"the owner is proven as of {when_text(newest)}, {now - newest} s before now (at "
+                        f"most {max_age} s allowed; a block's time is what its producer stated)")
+
+
+def when_text(timestamp: int) -> str:
+    """A unix time as UTC text."""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _pins(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, set[str]],
+          identity_registry: str | None, rights_registry: str | None, heads: Sequence[TrustedHead],
+          final: Key | None) -> None:
+    """What the auditor pinned and what was left open (listed in the verdict, pass or fail)."""
+    head_chains = {h.chain_id if h.chain_id is not None else
+                   (final[0] if final is not None else int(bundle["subject"]["chain_id"])) for h in heads}
+    for chain_id in sorted(int(c) for c in bundle.get("headers", {})):
+        allowed = validators.get(chain_id)
+        if allowed:
+            verdict.pinned.append(f"chain {chain_id}: validators {', '.join(sorted(allowed))} (every "
+                                  "header's seal)")
+        else:
+            verdict.unpinned.append(f"chain {chain_id}: no validator set (--validators): who produced the "
+                                    "blocks is not checked")
+        if chain_id not in head_chains:
+            verdict.unpinned.append(f"chain {chain_id}: no trusted head (--trusted-head): the headers are "
+                                    "not shown to be that chain's (a look-alike chain with the same id and "
+                                    "deterministic addresses gives bundles that verify), and the owner is "
+                                    "proven only as of the proof's block")
+    for pinned, option, kind, events in (
+            (rights_registry, "--rights-registry", "rights registry", REGISTRATIONS),
+            (identity_registry, "--identity-registry", "identity registry", IDENTITY_EVENTS)):
+        if pinned is not None:
+            verdict.pinned.append(f"{kind} {pinned.lower()}")
+        elif any(e["event"] in events for e in bundle.get("events", [])):
+            verdict.unpinned.append(f"{kind} ({option}): its events are trusted from whichever contract "
+                                    "emitted them")
+    verdict.unpinned.append("the code at the collection, bridge and marketplace addresses: compare them with "
+                            "the deployment registry")
+
+
+def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None,
+                  work: Mapping[str, Any] | None = None) -> None:
+    """Storage proofs: the owner where the story leaves the token, and the work's rights record."""
     states = bundle.get("state") or {}
     if final is None:
         verdict.owner_state = "the story leaves the token in flight"
@@ -611,6 +968,7 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                            f"the proofs are taken at block {number}, before the story's last event there "
                            f"(block {latest})"):
             continue
+        recorded = False
         for account in accounts:
             what = f"chain {chain_id} block {number}: state proof of the {account.get('role')}"
             if account.get("role") not in ("owner", "rights record"):
@@ -624,8 +982,17 @@ def _verify_state(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
                 continue
             if account["role"] == "owner":
                 _check_owner(bundle, verdict, what, int(chain_id), account, slots, final)
+                if not verdict.owner_state and verdict.owner_at is None and verdict.first_break is None:
+                    verdict.owner_at = {"chain_id": int(chain_id), "block": number,
+                                        "hash": str(header["hash"]).lower(),
+                                        "time": int(str(header["timestamp"]), 16),
+                                        "owner": _last_holder(bundle, final) if final else None, "head": None}
             else:
-                _check_record(bundle, verdict, what, account, slots)
+                recorded = _check_record(verdict, what, account, slots, work) or recorded
+        if work is not None and int(chain_id) == work["chain_id"] and not recorded:
+            verdict.add(False, f"chain {chain_id} block {number}: state proof of the rights record",
+                        f"the state proof proves no rights record of content hash {work['content_hash']} in "
+                        f"{work['registry']}")
 
 
 def _layout_of(bundle: Mapping[str, Any], final: Key) -> str | None:
@@ -681,19 +1048,18 @@ def _last_holder(bundle: Mapping[str, Any], final: Key) -> str:
     return holder
 
 
-def _check_record(bundle: Mapping[str, Any], verdict: Verdict, what: str, account: Mapping[str, Any],
-                  slots: Mapping[int, int]) -> None:
-    registered = next((e for e in bundle["events"] if e["event"] == "RightsRegistered"
-                       and str(e["address"]).lower() == str(account["address"]).lower()), None)
-    if registered is None:
-        verdict.add(False, what, f"the story registers nothing at {account['address']}")
-        return
-    args = registered["args"]
-    record = proven_record(slots, str(args["contentHash"]))
-    expected = {"creator": str(args["creator"]).lower(), "collection": str(args["collection"]).lower(),
-                "token_id": int(args["tokenId"])}
+def _check_record(verdict: Verdict, what: str, account: Mapping[str, Any], slots: Mapping[int, int],
+                  work: Mapping[str, Any] | None) -> bool:
+    """The registry's record of the work's content hash: the work's creator, collection and work id."""
+    if work is None or not _same(account["address"], work["registry"]):
+        return verdict.add(False, what, f"the story registers its work at {work and work['registry']}, not "
+                                        f"at {account['address']}")
+    record = proven_record(slots, str(work["content_hash"]))
+    expected = {"creator": str(work["creator"]).lower(), "collection": str(work["collection"]).lower(),
+                "token_id": int(work["work_id"])}
     got = None if record is None else {k: (v.lower() if isinstance(v, str) else v) for k, v in record.items()}
-    verdict.add(got == expected, what, f"the state proves record {got}, the story registers {expected}")
+    return verdict.add(got == expected, what, f"the state proves record {got}, the story registers "
+                                              f"{expected}")
 
 
 ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "MilestoneReleased",
@@ -719,8 +1085,10 @@ def _one_emitter(entries: list[Mapping[str, Any]], kind: str, pinned: str | None
 
 
 def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_registry: str | None = None,
-                    rights_registry: str | None = None) -> None:
-    """Identity and commission evidence (rule 5 of the module docstring)."""
+                    rights_registry: str | None = None, registration: Mapping[str, Any] | None = None,
+                    content_hash: str | None = None) -> None:
+    """Identity and commission evidence (rule 6 of the module docstring), about the creator of
+    ``registration`` (the work's; by default the story's first) and its ``content_hash``."""
     events = bundle["events"]
     registrations = [e for e in events if e["event"] in ("RightsRegistered", "RightsBound")]
     if registrations:
@@ -740,8 +1108,8 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_regist
         return
     if escrow and _one_emitter(escrow, "escrow contract", None, "", verdict) is None:
         return
-    registration = next((e for name in ("RightsRegistered", "RightsBound") for e in events
-                         if e["event"] == name and e["args"].get("creator")), None)
+    registration = registration or next((e for name in ("RightsRegistered", "RightsBound") for e in events
+                                         if e["event"] == name and e["args"].get("creator")), None)
     if not verdict.add(registration is not None, "creator",
                        "the bundle carries identity or commission evidence but no rights registration"):
         return
@@ -766,9 +1134,8 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_regist
     source = f"identity registry {registry}" if registry else "no identity evidence"
     verdict.add(True, "creator KYC at registration", f"{detail}; {source}; later identity events before "
                 "the registration cannot be excluded offline")
-    content = next((str(e["args"]["contentHash"]).lower() for e in events
-                    if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")),
-                   None)
+    content = content_hash or next((str(e["args"]["contentHash"]).lower() for e in events
+                                    if e["event"] in WORK_RECORDS and e["args"].get("contentHash")), None)
     sellers = {(str(e["address"]).lower(), str(e["args"]["escrowId"])): str(e["args"]["seller"])
                for e in escrow if e["event"] == "EscrowCreated"}
     for e in escrow:
@@ -836,39 +1203,55 @@ def bundle_problem(bundle: Any) -> str | None:
 
 
 def _verify_all(bundle: Mapping[str, Any], verdict: Verdict, validators: Mapping[int, set[str]],
-                identity_registry: str | None, rights_registry: str | None) -> None:
+                identity_registry: str | None, rights_registry: str | None, heads: Sequence[TrustedHead],
+                now: int | None, max_age: int | None) -> None:
     _verify_headers(bundle, verdict, validators)
     headers = bundle.get("headers", {})
     events_ok = all([_verify_event(e, headers, verdict) for e in bundle["events"]])
+    final: Key | None = None
     if events_ok:
-        final = _verify_story(bundle, verdict)
+        visited: set[Key] = set()
+        final = _verify_story(bundle, verdict, visited)
+        bound = _verify_work(bundle, verdict) if verdict.ok else None
+        work, registration = bound if bound is not None else (None, None)
         if verdict.ok:
-            _verify_creator(bundle, verdict, identity_registry, rights_registry)
+            _verify_complete(bundle, verdict, visited, work["work_id"] if work else None)
         if verdict.ok:
-            _verify_state(bundle, verdict, final)
+            _verify_creator(bundle, verdict, identity_registry, rights_registry, registration,
+                            work["content_hash"] if work else None)
+        if verdict.ok:
+            _verify_state(bundle, verdict, final, work)
+        if verdict.ok:
+            _bloom_statement(bundle, verdict, visited)
+            _verify_heads(bundle, verdict, final, heads, now, max_age)
+    _pins(bundle, verdict, validators, identity_registry, rights_registry, heads, final)
 
 
 def verify_bundle(bundle: Mapping[str, Any], *, content: bytes | None = None,
                   validators: Mapping[int, set[str]] | None = None, identity_registry: str | None = None,
-                  rights_registry: str | None = None) -> Verdict:
+                  rights_registry: str | None = None, trusted_heads: Sequence[TrustedHead] = (),
+                  now: int | None = None, max_age: int | None = None) -> Verdict:
     """Check everything in the module docstring; the verdict lists every check. ``identity_registry``
     and ``rights_registry`` pin the contracts whose events count as KYC and registration evidence
-    (without them, each kind must come from one contract, which the verdict names)."""
+    (without them, each kind must come from one contract, which the verdict names);
+    ``trusted_heads`` pin chains' heads (the owner is then proven at the head, or the verdict
+    fails); ``max_age`` (seconds before ``now``, a unix time) bounds how old the owner proof may be."""
     verdict = Verdict()
     problem = bundle_problem(bundle)
     if not verdict.add(problem is None, "bundle shape", problem or ""):
         return verdict
     verdict.add(True, "format", str(bundle["format"]))
     try:
-        _verify_all(bundle, verdict, validators or {}, identity_registry, rights_registry)
+        _verify_all(bundle, verdict, validators or {}, identity_registry, rights_registry, trusted_heads,
+                    now, max_age)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         what = f"key {exc}" if isinstance(exc, KeyError) else str(exc)
         verdict.add(False, "bundle shape", f"the bundle cannot be read: {type(exc).__name__} ({what})")
         return verdict
     if content is not None:
-        registered = [e["args"].get("contentHash") for e in bundle["events"]
-                      if e["event"] in ("RightsRegistered", "WorkMinted") and e["args"].get("contentHash")]
+        registered = verdict.work["content_hash"] if verdict.work else None
         digest = "0x" + hashlib.sha256(content).hexdigest()
-        verdict.add(bool(registered) and all(_norm(r) == digest for r in registered), "content hash",
-                    f"the file hashes to {digest}; the story registers {sorted(set(map(str, registered)))}")
+        verdict.add(registered == digest, "content hash",
+                    f"the file hashes to {digest}; the token is registered as the work with content hash "
+                    f"{registered}" if registered else "the bundle does not prove which work the token is")
     return verdict

@@ -223,12 +223,12 @@ def test_chainright_verify_says_when_the_owner_is_not_state_proven(creator, tmp_
     identity = _first(creator, "IdentityUpdated")["address"]
     ok = _verify_cli(proven, "--identity-registry", identity)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "VERIFIED: " in ok.stdout and "proves the current owner" in ok.stdout
+    assert "VERIFIED: " in ok.stdout and "was the owner at chain 31337 block" in ok.stdout
+    assert "Not proven: that it still is" in ok.stdout  # no trusted head: never "the current owner"
     assert f"identity registry: emitted by {identity.lower()} (pinned)" in ok.stdout
     bare = _verify_cli(unproven)
     assert bare.returncode == 0, bare.stdout + bare.stderr
-    assert "VERIFIED, but the current owner is not state-proven: the bundle carries no storage proofs" \
-        in bare.stdout
+    assert "VERIFIED, but no owner is state-proven: the bundle carries no storage proofs" in bare.stdout
     wrong = _verify_cli(proven, "--rights-registry", FOREIGN)
     assert wrong.returncode == 1 and FOREIGN in wrong.stdout and "BROKEN at rights registry" in wrong.stdout
 
