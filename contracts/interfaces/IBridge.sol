@@ -36,7 +36,10 @@ interface IBridgeEndpoint {
     /// @param tokenURI The home token's URI, `prefix` followed by the CID in base32 (`b...`, 59 chars).
     /// @param cid The work's binary CIDv1 (36 bytes).
     /// @param contentHash The work's content hash, as recorded in the home RightsRegistry.
-    /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time.
+    /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time. It stays frozen while the
+    ///        token is wrapped: a receiver rotated at home (e.g. after a key compromise) reaches the remote
+    ///        chain only on the token's next trip (burn home, lock again: the lock reads `royaltyInfo`
+    ///        afresh). The return is unaffected: the lockbox checks the rights the token left with.
     /// @param royaltyBps ERC-2981 royalty in basis points (`royaltyInfo(tokenId, 10000)`).
     /// @param splitRecipients When the home receiver is a RoyaltySplitter clone of the lockbox's
     ///        splitter implementation: its recipients (ascending); empty otherwise. The remote side pays
