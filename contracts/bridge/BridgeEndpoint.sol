@@ -16,7 +16,7 @@ import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
 ///      transfer moves it `RATE_PERIOD / C` later (from now, if it lay in the past) and is refused when it
 ///      would then lie more than `RATE_PERIOD` ahead. So any burst is at most C, any interval of length d
 ///      passes at most C + C * d / RATE_PERIOD, and there is no window edge to straddle. A limit change
-///      takes effect at once and leaves the buckets as they are (their state is a time, not a count).
+///      takes effect at once; a bucket's state is a time, so it keeps the share of its capacity in use.
 ///      Departures spend from three buckets: the sender's, the collection's and the direction's global
 ///      ceiling; deliveries from the inbound global ceiling only (see IBridgeEndpoint).
 ///      Storage is laid out for the delivery path:

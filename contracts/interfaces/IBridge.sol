@@ -167,9 +167,9 @@ interface IBridgeEndpoint {
     ///         ceilings of departures (`outboundLimit`) and deliveries (`inboundLimit`), and the departure
     ///         budgets of one sender (`senderLimit`) and one home collection (`collectionLimit`). Zero
     ///         closes that bucket. Only the admin. Emits `RateLimitsUpdated`.
-    /// @dev Takes effect at once; the buckets keep their state (a bucket that was emptied by the old
-    ///      limit is full again at most an hour after its last transfer). Reverts with
-    ///      `AccessControlUnauthorizedAccount`.
+    /// @dev Takes effect at once; each bucket keeps the share of its capacity in use (an emptied bucket
+    ///      stays empty under the new limit, and any bucket is full again at most an hour after its last
+    ///      transfer). Reverts with `AccessControlUnauthorizedAccount`.
     function setRateLimits(uint32 outboundLimit, uint32 inboundLimit, uint32 senderLimit, uint32 collectionLimit)
         external;
 

@@ -272,3 +272,27 @@ def test_rate_limits_are_set_by_the_admin_with_an_event_and_zero_closes(bridge, 
     bridge.lockbox.setRateLimits(40, 30, 4, 8, sender=deployer)
     lock(bridge, collection, token_id, w, creator)
     assert tuple(bridge.lockbox.rateLimitAvailable(creator, collection)) == (39, 30, 3, 7)
+
+
+def test_a_changed_limit_keeps_the_share_of_each_bucket_in_use(bridge, stack, creator, deployer):
+    """A limit change takes effect at once and keeps how much of each bucket is in use (a bucket is a time,
+    not a count that a new limit would reset): three of four used, then the ceiling lowered to two, leaves
+    one and a half of two in use, so the next lock waits; an emptied bucket stays empty. Raising the limit
+    raises the room with it."""
+    bridge.lockbox.setRateLimits(4, WIDE, WIDE, WIDE, sender=deployer)
+    collection = stack.collection(creator, "changed")
+    tokens = [mint_token(bridge, collection, creator, creator, f"changed-{i}") for i in range(5)]
+    collection.setApprovalForAll(bridge.lockbox, True, sender=creator)
+    before = Bucket(4)
+    for token_id, w in tokens[:3]:
+        before.spend(_timestamp(lock(bridge, collection, token_id, w, creator)))
+    bridge.lockbox.setRateLimits(2, WIDE, WIDE, WIDE, sender=deployer)
+    after = Bucket(2)
+    after.full_at = before.full_at
+    assert after.retry_at() > int(ape.chain.pending_timestamp)
+    with reverts("BridgeRateLimitExceeded", 0, 2, after.retry_at()):
+        lock(bridge, collection, *tokens[3], creator)
+    bridge.lockbox.setRateLimits(8, WIDE, WIDE, WIDE, sender=deployer)  # still three quarters in use: 6 of 8
+    outbound, *_ = bridge.lockbox.rateLimitAvailable(creator, collection)
+    assert outbound == 2
+    lock(bridge, collection, *tokens[3], creator)
