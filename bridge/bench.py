@@ -30,7 +30,7 @@ from bridge.errors import BridgeError
 from chain.artifacts import Artifacts
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
-from chain.deploy import deploy_all, link_all
+from chain.deploy import BridgeOptions, deploy_all, link_all
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
 from chain.nodes import NodeManager, Progress, _quiet
@@ -150,8 +150,10 @@ class _Bench:
         deployers = {"home": TxSender(self.home, dev_account(0), decoder=decoder),
                      "remote": TxSender(self.remote, dev_account(0), decoder=decoder)}
         progress("deploying both chains")
+        # One collector sends every transfer: its and its collection's budgets are the whole ceiling.
+        options = BridgeOptions(per_sender=BridgeOptions.limit, per_collection=BridgeOptions.limit)
         for name, sender in deployers.items():
-            deploy_all(sender, artifacts, registry, chain_name=name)
+            deploy_all(sender, artifacts, registry, chain_name=name, bridge=options)
         chain_ids: dict[str, int] = {s.name: int(s.chain_id) for s in settings.specs("all")}
         for name, sender in deployers.items():
             link_all(sender, artifacts, registry, chain_name=name, chain_ids=chain_ids)

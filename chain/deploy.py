@@ -51,13 +51,27 @@ def dev_bridge_validators() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class BridgeOptions:
-    """What the bridge contracts are deployed with: the validator set and the rate limit."""
+    """What the bridge contracts are deployed with: the validator set and the rate limits.
+
+    Rate limits are transfers per hour (token buckets refilled hourly, IBridgeEndpoint): a global
+    ceiling per direction sized for a compromise (it bounds how fast forged messages could empty the
+    lockbox), and departure budgets per sender and per home collection, each a small share of it, so
+    that one account or one collection cannot use up the bridge for everyone else.
+    """
 
     validators: tuple[str, ...] = field(default_factory=dev_bridge_validators)
     threshold: int = 2
-    window_s: int = 3600
     limit: int = 1000
-    """Transfers per window and direction."""
+    """Global ceiling: transfers per hour and direction (per endpoint)."""
+    per_sender: int = 50
+    """Departures per hour by one sender (5% of the ceiling)."""
+    per_collection: int = 100
+    """Departures per hour of one home collection (10% of the ceiling)."""
+
+    @property
+    def rate_limits(self) -> tuple[int, int, int, int]:
+        """The constructor's and ``setRateLimits``' arguments: outbound, inbound, sender, collection."""
+        return (self.limit, self.limit, self.per_sender, self.per_collection)
 
     @classmethod
     def from_settings(cls, settings: ChainSettings) -> BridgeOptions:
@@ -69,7 +83,8 @@ class BridgeOptions:
         validators = tuple(sorted(settings.bridge_validators, key=lambda a: int(a, 16))) \
             or dev_bridge_validators()
         return cls(validators=validators, threshold=settings.bridge_threshold,
-                   window_s=settings.bridge_rate_window_s, limit=settings.bridge_rate_limit)
+                   limit=settings.bridge_rate_limit, per_sender=settings.bridge_rate_per_sender,
+                   per_collection=settings.bridge_rate_per_collection)
 
 
 @dataclass(frozen=True)
@@ -227,9 +242,9 @@ def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, 
 
 
 def _bridge_args(c: DeployContext) -> tuple[Any, ...]:
-    """Admin (the deployer, also guardian), validators, threshold, rate limit (window, out, in)."""
+    """Admin (the deployer, also guardian), validators, threshold, rate limits (BridgeOptions.rate_limits)."""
     b = c.bridge
-    return (c.deployer, list(b.validators), b.threshold, b.window_s, b.limit, b.limit)
+    return (c.deployer, list(b.validators), b.threshold, *b.rate_limits)
 
 
 def default_plan() -> list[Step]:

@@ -83,9 +83,12 @@ class ChainSettings(BaseSettings):
     10, 11, 12, refused when deploying in production."""
     bridge_threshold: int = Field(default=2, ge=1, le=255)
     """Validator signatures a bridge message needs."""
-    bridge_rate_window_s: int = Field(default=3600, ge=1, lt=2**32)
     bridge_rate_limit: int = Field(default=1000, ge=0, lt=2**32)
-    """Bridge transfers per window and direction (per endpoint)."""
+    """Bridge transfers per hour and direction (per endpoint): the global ceiling."""
+    bridge_rate_per_sender: int = Field(default=50, ge=0, lt=2**32)
+    """Bridge departures per hour by one sender."""
+    bridge_rate_per_collection: int = Field(default=100, ge=0, lt=2**32)
+    """Bridge departures per hour of one home collection."""
 
     deployer_key: SecretStr = SecretStr(DEV_DEPLOYER_KEY)
     """Key that deploys contracts and signs operator transactions. Never logged."""

@@ -9,15 +9,25 @@ import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
 
 /// @title BridgeEndpoint
 /// @notice What the home lockbox and the remote bridge share: the EIP-712 message and its digest,
-///         M-of-N validator signatures, replay protection, the per-direction rate limit, the guardian
-///         pause, the peer endpoint and the transfer ids.
-/// @dev Storage is laid out for the delivery path:
+///         M-of-N validator signatures, replay protection, the rate limits, the guardian pause, the peer
+///         endpoint and the transfer ids.
+/// @dev Rate limits are token buckets of capacity C refilled by C per `RATE_PERIOD` (one hour), kept in
+///      GCRA form: one timestamp per bucket, the moment (in microseconds) the bucket is full again. A
+///      transfer moves it `RATE_PERIOD / C` later (from now, if it lay in the past) and is refused when it
+///      would then lie more than `RATE_PERIOD` ahead. So any burst is at most C, any interval of length d
+///      passes at most C + C * d / RATE_PERIOD, and there is no window edge to straddle. A limit change
+///      takes effect at once; a bucket's state is a time, so it keeps the share of its capacity in use.
+///      Departures spend from three buckets: the sender's, the collection's and the direction's global
+///      ceiling; deliveries from the inbound global ceiling only (see IBridgeEndpoint).
+///      Storage is laid out for the delivery path:
 ///      - `_route` (one slot, read by every entry point): peer address and chain id, threshold, pause.
-///      - `_traffic` (one slot, written by every transfer): the rate limit, the current window and the
-///        counts of both directions in it, the tokens outstanding on this side, the departure nonce.
+///      - `_traffic` (one slot, written by every transfer): both global buckets and their limits, the
+///        tokens outstanding on this side, the departure nonce.
+///      - `_budgets` (one slot, read by departures): the per-sender and per-collection limits; the
+///        buckets themselves in `_senderFullAt` and `_collectionFullAt`.
 ///      - `_processedWords`: a bitmap of delivered transfer ids; ids of one source are consecutive, so
 ///        marking one updates a slot that is usually non-zero already.
-///      Roles: DEFAULT_ADMIN_ROLE sets validators, peer, rate limit and lifts a pause; GUARDIAN_ROLE
+///      Roles: DEFAULT_ADMIN_ROLE sets validators, peer, rate limits and lifts a pause; GUARDIAN_ROLE
 ///      pauses. The constructor grants both to `admin`.
 abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, ReentrancyGuardTransient {
     /// @notice May pause every entry point.
@@ -45,18 +55,28 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     }
 
     struct Traffic {
-        uint32 windowSeconds;
+        uint64 outboundFullAt; // microseconds; see the contract's @dev
+        uint64 inboundFullAt;
         uint32 outboundLimit;
         uint32 inboundLimit;
-        uint32 window; // index of the window the counts belong to: block.timestamp / windowSeconds
-        uint32 outboundCount;
-        uint32 inboundCount;
         uint32 outstanding;
         uint32 nonce;
     }
 
+    struct Budgets {
+        uint32 senderLimit;
+        uint32 collectionLimit;
+    }
+
+    /// @notice The refill period of every rate-limit bucket: a bucket of capacity C regains C per period.
+    uint256 public constant RATE_PERIOD = 1 hours;
+    uint256 private constant _MICROS = 1e6;
+
     Route private _route;
     Traffic private _traffic;
+    Budgets private _budgets;
+    mapping(address sender => uint256 fullAt) private _senderFullAt;
+    mapping(address collection => uint256 fullAt) private _collectionFullAt;
     address[] private _validators;
     mapping(address account => bool) private _isValidator;
     mapping(uint256 word => uint256 bits) private _processedWords;
@@ -64,18 +84,20 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE.
     /// @param validators The initial validator set, strictly ascending.
     /// @param threshold Signatures needed per message.
+    /// @param outboundLimit, inboundLimit, senderLimit, collectionLimit The rate limits (see `setRateLimits`).
     constructor(
         address admin,
         address[] memory validators,
         uint256 threshold,
-        uint32 windowSeconds,
         uint32 outboundLimit,
-        uint32 inboundLimit
+        uint32 inboundLimit,
+        uint32 senderLimit,
+        uint32 collectionLimit
     ) EIP712("Chainright Bridge", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GUARDIAN_ROLE, admin);
         _setValidators(validators, threshold);
-        _setRateLimit(windowSeconds, outboundLimit, inboundLimit);
+        _setRateLimits(outboundLimit, inboundLimit, senderLimit, collectionLimit);
     }
 
     // ------------------------------------------------------------------ admin and guardian
@@ -96,11 +118,11 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     }
 
     /// @inheritdoc IBridgeEndpoint
-    function setRateLimit(uint32 windowSeconds, uint32 outboundLimit, uint32 inboundLimit)
+    function setRateLimits(uint32 outboundLimit, uint32 inboundLimit, uint32 senderLimit, uint32 collectionLimit)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        _setRateLimit(windowSeconds, outboundLimit, inboundLimit);
+        _setRateLimits(outboundLimit, inboundLimit, senderLimit, collectionLimit);
     }
 
     /// @inheritdoc IBridgeEndpoint
@@ -150,16 +172,31 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
     }
 
     /// @inheritdoc IBridgeEndpoint
-    function rateLimit()
+    function rateLimits()
         external
         view
-        returns (uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit, uint256 outboundUsed,
-            uint256 inboundUsed)
+        returns (uint256 outboundLimit, uint256 inboundLimit, uint256 senderLimit, uint256 collectionLimit)
     {
         Traffic memory t = _traffic;
-        bool current = t.window == block.timestamp / t.windowSeconds;
-        return (t.windowSeconds, t.outboundLimit, t.inboundLimit, current ? t.outboundCount : 0,
-            current ? t.inboundCount : 0);
+        Budgets memory b = _budgets;
+        return (t.outboundLimit, t.inboundLimit, b.senderLimit, b.collectionLimit);
+    }
+
+    /// @inheritdoc IBridgeEndpoint
+    function rateLimitAvailable(address sender, address collection)
+        external
+        view
+        returns (uint256 outbound, uint256 inbound, uint256 senderAvailable, uint256 collectionAvailable)
+    {
+        Traffic memory t = _traffic;
+        Budgets memory b = _budgets;
+        uint256 now_ = block.timestamp * _MICROS;
+        return (
+            _available(t.outboundFullAt, t.outboundLimit, now_),
+            _available(t.inboundFullAt, t.inboundLimit, now_),
+            _available(_senderFullAt[sender], b.senderLimit, now_),
+            _available(_collectionFullAt[collection], b.collectionLimit, now_)
+        );
     }
 
     /// @inheritdoc IBridgeEndpoint
@@ -217,30 +254,42 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
         _processedWords[transferId >> 8] |= 1 << (transferId & 0xff);
     }
 
-    /// @dev Count a departure against the outbound limit, take the next nonce and adjust the tokens
-    ///      outstanding here by `outstandingDelta` (+1 locked into custody, -1 wrapped token burned).
-    function _countDeparture(int256 outstandingDelta) internal returns (uint256 transferId) {
-        Traffic memory t = _rolled();
-        if (t.outboundCount >= t.outboundLimit) {
-            revert BridgeRateLimitExceeded(Direction.Outbound, uint256(t.window) * t.windowSeconds, t.windowSeconds,
-                t.outboundLimit);
-        }
-        ++t.outboundCount;
+    /// @dev Spend one transfer from the bucket of `sender`, of `collection` and the outbound ceiling (in
+    ///      that order: a refusal names the narrowest budget that is used up), take the next nonce and
+    ///      adjust the tokens outstanding here by `outstandingDelta` (+1 locked into custody, -1 wrapped
+    ///      token burned). `collection` is the home collection on both ends.
+    function _countDeparture(address sender, address collection, int256 outstandingDelta)
+        internal
+        returns (uint256 transferId)
+    {
+        uint256 now_ = block.timestamp * _MICROS;
+        Budgets memory b = _budgets;
+        (bool ok, uint256 senderNext, uint256 retryAt) = _spend(_senderFullAt[sender], b.senderLimit, now_);
+        if (!ok) revert BridgeSenderRateLimitExceeded(sender, b.senderLimit, retryAt);
+        uint256 collectionNext;
+        (ok, collectionNext, retryAt) = _spend(_collectionFullAt[collection], b.collectionLimit, now_);
+        if (!ok) revert BridgeCollectionRateLimitExceeded(collection, b.collectionLimit, retryAt);
+        Traffic memory t = _traffic;
+        uint256 next;
+        (ok, next, retryAt) = _spend(t.outboundFullAt, t.outboundLimit, now_);
+        if (!ok) revert BridgeRateLimitExceeded(Direction.Outbound, t.outboundLimit, retryAt);
+
+        _senderFullAt[sender] = senderNext;
+        _collectionFullAt[collection] = collectionNext;
+        t.outboundFullAt = uint64(next);
         ++t.nonce;
         t.outstanding = outstandingDelta > 0 ? t.outstanding + 1 : t.outstanding - 1;
         _traffic = t;
         return transferIdOf(t.nonce);
     }
 
-    /// @dev Count a delivery against the inbound limit and adjust the tokens outstanding here by
+    /// @dev Spend one delivery from the inbound ceiling and adjust the tokens outstanding here by
     ///      `outstandingDelta` (+1 wrapped token minted, -1 released from custody).
     function _countArrival(int256 outstandingDelta) internal {
-        Traffic memory t = _rolled();
-        if (t.inboundCount >= t.inboundLimit) {
-            revert BridgeRateLimitExceeded(Direction.Inbound, uint256(t.window) * t.windowSeconds, t.windowSeconds,
-                t.inboundLimit);
-        }
-        ++t.inboundCount;
+        Traffic memory t = _traffic;
+        (bool ok, uint256 next, uint256 retryAt) = _spend(t.inboundFullAt, t.inboundLimit, block.timestamp * _MICROS);
+        if (!ok) revert BridgeRateLimitExceeded(Direction.Inbound, t.inboundLimit, retryAt);
+        t.inboundFullAt = uint64(next);
         t.outstanding = outstandingDelta > 0 ? t.outstanding + 1 : t.outstanding - 1;
         _traffic = t;
     }
@@ -256,14 +305,36 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
 
     // ------------------------------------------------------------------ internals
 
-    function _rolled() private view returns (Traffic memory t) {
-        t = _traffic;
-        uint32 window = uint32(block.timestamp / t.windowSeconds);
-        if (window != t.window) {
-            t.window = window;
-            t.outboundCount = 0;
-            t.inboundCount = 0;
+    /// @dev One transfer's share of the period in microseconds (rounded up: never more than `limit`
+    ///      transfers per period).
+    function _cost(uint256 limit) private pure returns (uint256) {
+        return (RATE_PERIOD * _MICROS + limit - 1) / limit;
+    }
+
+    /// @dev One token-bucket step at `now_` (microseconds) for a bucket full again at `fullAt` with
+    ///      capacity `limit`: whether one more transfer fits, the bucket's next `fullAt` if it does, and
+    ///      otherwise the first second at which it will (0 when the limit is zero: not before it is raised).
+    function _spend(uint256 fullAt, uint256 limit, uint256 now_)
+        private
+        pure
+        returns (bool ok, uint256 next, uint256 retryAt)
+    {
+        if (limit == 0) return (false, fullAt, 0);
+        uint256 cost = _cost(limit);
+        uint256 start = fullAt > now_ ? fullAt : now_;
+        if (start - now_ > (limit - 1) * cost) {
+            return (false, fullAt, (fullAt - (limit - 1) * cost + _MICROS - 1) / _MICROS);
         }
+        return (true, start + cost, 0);
+    }
+
+    /// @dev Whole transfers the bucket lets through at `now_`.
+    function _available(uint256 fullAt, uint256 limit, uint256 now_) private pure returns (uint256) {
+        if (limit == 0) return 0;
+        uint256 cost = _cost(limit);
+        uint256 debt = fullAt > now_ ? fullAt - now_ : 0;
+        uint256 capacity = limit * cost;
+        return debt >= capacity ? 0 : (capacity - debt) / cost;
     }
 
     function _checkSignatures(bytes32 digest, bytes[] calldata signatures, uint256 threshold) private view {
@@ -326,16 +397,14 @@ abstract contract BridgeEndpoint is IBridgeEndpoint, EIP712, AccessControl, Reen
         emit ValidatorSetUpdated(validators, threshold);
     }
 
-    function _setRateLimit(uint32 windowSeconds, uint32 outboundLimit, uint32 inboundLimit) private {
-        if (windowSeconds == 0) revert BridgeRateLimitInvalid(windowSeconds);
+    function _setRateLimits(uint32 outboundLimit, uint32 inboundLimit, uint32 senderLimit, uint32 collectionLimit)
+        private
+    {
         Traffic memory t = _traffic;
-        t.windowSeconds = windowSeconds;
         t.outboundLimit = outboundLimit;
         t.inboundLimit = inboundLimit;
-        t.window = uint32(block.timestamp / windowSeconds);
-        t.outboundCount = 0;
-        t.inboundCount = 0;
         _traffic = t;
-        emit RateLimitUpdated(windowSeconds, outboundLimit, inboundLimit);
+        _budgets = Budgets(senderLimit, collectionLimit);
+        emit RateLimitsUpdated(outboundLimit, inboundLimit, senderLimit, collectionLimit);
     }
 }

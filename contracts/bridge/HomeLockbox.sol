@@ -45,10 +45,11 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         address admin,
         address[] memory validators,
         uint256 threshold,
-        uint32 windowSeconds,
         uint32 outboundLimit,
-        uint32 inboundLimit
-    ) BridgeEndpoint(admin, validators, threshold, windowSeconds, outboundLimit, inboundLimit) {
+        uint32 inboundLimit,
+        uint32 senderLimit,
+        uint32 collectionLimit
+    ) BridgeEndpoint(admin, validators, threshold, outboundLimit, inboundLimit, senderLimit, collectionLimit) {
         if (registry == address(0)) revert LockboxRegistryZero();
         _registry = IRightsRegistry(registry);
         _licensing = IBridgeLicensing(licensing_);
@@ -71,7 +72,7 @@ contract HomeLockbox is BridgeEndpoint, IHomeLockbox {
         (Rights memory rights, bytes32 homeState) = _readRights(collection, tokenId, contentHash);
 
         // Effects
-        transferId = _countDeparture(1);
+        transferId = _countDeparture(msg.sender, collection, 1);
         rights.provenanceHash = keccak256(
             abi.encode(_provenance[collection][tokenId], block.chainid, collection, tokenId, msg.sender, block.number,
                 homeState)

@@ -26,10 +26,11 @@ contract RemoteBridge is BridgeEndpoint, IRemoteBridge {
         address admin,
         address[] memory validators,
         uint256 threshold,
-        uint32 windowSeconds,
         uint32 outboundLimit,
-        uint32 inboundLimit
-    ) BridgeEndpoint(admin, validators, threshold, windowSeconds, outboundLimit, inboundLimit) {
+        uint32 inboundLimit,
+        uint32 senderLimit,
+        uint32 collectionLimit
+    ) BridgeEndpoint(admin, validators, threshold, outboundLimit, inboundLimit, senderLimit, collectionLimit) {
         if (wrapped_ == address(0)) revert RemoteWrappedZero();
         _wrapped = IWrappedCollection(wrapped_);
     }
@@ -69,13 +70,14 @@ contract RemoteBridge is BridgeEndpoint, IRemoteBridge {
         address holder = _wrapped.ownerOf(wrappedTokenId);
         if (holder != msg.sender) revert RemoteNotTokenOwner(msg.sender, wrappedTokenId);
 
+        address collection = address(uint160(wrappedTokenId >> 96));
+        uint256 tokenId = uint96(wrappedTokenId);
+
         // Effects
-        transferId = _countDeparture(-1);
+        transferId = _countDeparture(msg.sender, collection, -1);
 
         // Interactions: burn (our own collection) and take the rights the token carried.
         Rights memory rights = _wrapped.burn(msg.sender, wrappedTokenId);
-        address collection = address(uint160(wrappedTokenId >> 96));
-        uint256 tokenId = uint96(wrappedTokenId);
         rights.provenanceHash = _extendProvenance(rights.provenanceHash, collection, tokenId, msg.sender);
         emit TokenBurned(transferId, collection, tokenId, msg.sender, recipient, route.peerChainId, wrappedTokenId,
             rights);

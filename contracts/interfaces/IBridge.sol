@@ -12,7 +12,7 @@ interface IBridgeLicensing {
 
 /// @title IBridgeEndpoint
 /// @notice What both ends of the lock-mint-burn bridge share: the EIP-712 message, delivery with M-of-N
-///         validator signatures, replay protection, a rate limit per direction and a guardian pause.
+///         validator signatures, replay protection, rate limits and a guardian pause.
 /// @dev One endpoint talks to exactly one peer (a chain id and a bridge address there). Messages are
 ///      EIP-712 typed data in the domain of the destination endpoint (name "Chainright Bridge",
 ///      version "1", the destination chain id, the destination endpoint as verifying contract), and
@@ -21,12 +21,25 @@ interface IBridgeLicensing {
 ///      Transfer ids are `sourceChainId << 192 | sourceBridge << 32 | nonce` (nonce from 1, 32 bits):
 ///      unique per source chain and endpoint, and consecutive for one source, which lets the
 ///      destination keep `processed` as a bitmap.
+///
+///      Rate limits are token buckets, each of capacity C refilled by C per hour (`RATE_PERIOD`), so at
+///      most C pass at once and no more than C plus the refill in any interval (no window edge to
+///      straddle). A departure (`lock`, `burnToHome`) spends from three buckets: its sender's
+///      (`senderLimit`), its home collection's (`collectionLimit`) and the outbound ceiling
+///      (`outboundLimit`); one sender or one collection can use up only its own budget, not the bridge.
+///      A delivery spends from the inbound ceiling (`inboundLimit`) only: it bounds how fast forged
+///      messages could drain the lockbox or mint on remote if validators were compromised (a forger
+///      picks sender and collection freely, so budgets per sender or collection would not slow it), and
+///      honest traffic has met its sender's and collection's budgets at its source.
 interface IBridgeEndpoint {
     /// @notice The rights metadata a token carries across the bridge.
     /// @param tokenURI The home token's URI, `prefix` followed by the CID in base32 (`b...`, 59 chars).
     /// @param cid The work's binary CIDv1 (36 bytes).
     /// @param contentHash The work's content hash, as recorded in the home RightsRegistry.
-    /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time.
+    /// @param royaltyReceiver ERC-2981 receiver on the home chain at lock time. It stays frozen while the
+    ///        token is wrapped: a receiver rotated at home (e.g. after a key compromise) reaches the remote
+    ///        chain only on the token's next trip (burn home, lock again: the lock reads `royaltyInfo`
+    ///        afresh). The return is unaffected: the lockbox checks the rights the token left with.
     /// @param royaltyBps ERC-2981 royalty in basis points (`royaltyInfo(tokenId, 10000)`).
     /// @param splitRecipients When the home receiver is a RoyaltySplitter clone of the lockbox's
     ///        splitter implementation: its recipients (ascending); empty otherwise. The remote side pays
@@ -78,8 +91,9 @@ interface IBridgeEndpoint {
     event ValidatorSetUpdated(address[] validators, uint256 threshold);
     /// @notice Emitted when the admin sets the peer endpoint.
     event PeerUpdated(uint256 indexed chainId, address indexed bridge);
-    /// @notice Emitted when the admin sets the rate limit (also at construction); counters restart.
-    event RateLimitUpdated(uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit);
+    /// @notice Emitted when the admin sets the rate limits (also at construction): transfers per hour.
+    event RateLimitsUpdated(uint256 outboundLimit, uint256 inboundLimit, uint256 senderLimit,
+        uint256 collectionLimit);
     /// @notice Emitted when a guardian pauses every entry point.
     event Paused(address account);
     /// @notice Emitted when the admin lifts the pause.
@@ -111,10 +125,15 @@ interface IBridgeEndpoint {
     error BridgeSignerNotValidator(uint256 index, address signer);
     /// @notice Fewer signatures than the threshold.
     error BridgeThresholdNotMet(uint256 signatures, uint256 threshold);
-    /// @notice The direction's limit for the current window is used up.
-    error BridgeRateLimitExceeded(Direction direction, uint256 windowStart, uint256 windowSeconds, uint256 limit);
-    /// @notice The rate limit needs a window of at least one second.
-    error BridgeRateLimitInvalid(uint256 windowSeconds);
+    /// @notice The direction's global ceiling (`limit` per hour) is used up; one more transfer fits at
+    ///         `retryAt` (unix seconds; 0: the limit is zero).
+    error BridgeRateLimitExceeded(Direction direction, uint256 limit, uint256 retryAt);
+    /// @notice `sender` used up its departure budget (`limit` per hour); one more fits at `retryAt` (0: the
+    ///         limit is zero).
+    error BridgeSenderRateLimitExceeded(address sender, uint256 limit, uint256 retryAt);
+    /// @notice The home collection used up its departure budget (`limit` per hour); one more fits at
+    ///         `retryAt` (0: the limit is zero).
+    error BridgeCollectionRateLimitExceeded(address collection, uint256 limit, uint256 retryAt);
     /// @notice Validators must be non-zero and strictly ascending (no duplicates).
     error BridgeValidatorInvalid(uint256 index, address validator);
     /// @notice The threshold must be at least 1 and at most the number of validators (at most 255).
@@ -144,11 +163,15 @@ interface IBridgeEndpoint {
     ///      and `AccessControlUnauthorizedAccount`.
     function setPeer(uint256 chainId, address bridge) external;
 
-    /// @notice Set the rate limit: at most `outboundLimit` departures and `inboundLimit` deliveries per
-    ///         fixed window of `windowSeconds`. Only the admin. Emits `RateLimitUpdated`; the window
-    ///         counters restart.
-    /// @dev Reverts with `BridgeRateLimitInvalid` (zero window) and `AccessControlUnauthorizedAccount`.
-    function setRateLimit(uint32 windowSeconds, uint32 outboundLimit, uint32 inboundLimit) external;
+    /// @notice Set the rate limits, in transfers per hour (bucket capacity and hourly refill): the global
+    ///         ceilings of departures (`outboundLimit`) and deliveries (`inboundLimit`), and the departure
+    ///         budgets of one sender (`senderLimit`) and one home collection (`collectionLimit`). Zero
+    ///         closes that bucket. Only the admin. Emits `RateLimitsUpdated`.
+    /// @dev Takes effect at once; each bucket keeps the share of its capacity in use (an emptied bucket
+    ///      stays empty under the new limit, and any bucket is full again at most an hour after its last
+    ///      transfer). Reverts with `AccessControlUnauthorizedAccount`.
+    function setRateLimits(uint32 outboundLimit, uint32 inboundLimit, uint32 senderLimit, uint32 collectionLimit)
+        external;
 
     /// @notice Pause every entry point (departures and deliveries). Only a guardian (GUARDIAN_ROLE).
     /// @dev Emits `Paused`. Reverts with `BridgePaused` or `AccessControlUnauthorizedAccount`.
@@ -176,12 +199,19 @@ interface IBridgeEndpoint {
     /// @notice True while paused.
     function paused() external view returns (bool);
 
-    /// @notice The rate limit and the current counts of each direction (zero when its window is over).
-    function rateLimit()
+    /// @notice The rate limits, in transfers per hour (see `setRateLimits`).
+    function rateLimits()
         external
         view
-        returns (uint256 windowSeconds, uint256 outboundLimit, uint256 inboundLimit, uint256 outboundUsed,
-            uint256 inboundUsed);
+        returns (uint256 outboundLimit, uint256 inboundLimit, uint256 senderLimit, uint256 collectionLimit);
+
+    /// @notice Whole transfers each bucket lets through now: the outbound and inbound ceilings, the
+    ///         budget of `sender` and that of home collection `collection`. A departure needs room in
+    ///         `outbound`, `senderAvailable` and `collectionAvailable`; a delivery in `inbound`.
+    function rateLimitAvailable(address sender, address collection)
+        external
+        view
+        returns (uint256 outbound, uint256 inbound, uint256 senderAvailable, uint256 collectionAvailable);
 
     /// @notice The number of departures so far (the nonce of the last transfer id).
     function departures() external view returns (uint256);

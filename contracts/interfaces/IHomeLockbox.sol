@@ -74,7 +74,8 @@ interface IHomeLockbox is IBridgeEndpoint {
     ///      token's work (`workOf`); reads the CID, `tokenURI` (must end with the CID), `royaltyInfo(
     ///      tokenId, 10000)` and the license terms; extends the provenance. Emits `TokenLocked` after
     ///      the transfer. Reverts with `BridgePaused`, `BridgePeerNotSet`, `BridgeDestinationUnsupported`,
-    ///      `BridgeRecipientZero`, `BridgeRateLimitExceeded` (outbound), `LockboxTokenIdTooLarge`,
+    ///      `BridgeRecipientZero`, `BridgeSenderRateLimitExceeded`, `BridgeCollectionRateLimitExceeded`,
+    ///      `BridgeRateLimitExceeded` (outbound), `LockboxTokenIdTooLarge`,
     ///      `LockboxNotTokenOwner`, `LockboxRightsMismatch`, `LockboxTokenUriUnsupported`,
     ///      `LockboxRoyaltyUnsupported`, `LockboxCustodyNotTaken` and the collection's transfer errors.
     /// @return transferId The transfer's id (see IBridgeEndpoint).

@@ -44,7 +44,8 @@ interface IRemoteBridge is IBridgeEndpoint {
     /// @notice Burn wrapped token `wrappedTokenId` and send the home token to `recipient` on the home chain.
     /// @dev Only the wrapped token's owner; not while paused. Extends the provenance (see IHomeLockbox)
     ///      and emits `TokenBurned` with the rights the token carried. Reverts with `BridgePaused`,
-    ///      `BridgePeerNotSet`, `BridgeRecipientZero`, `BridgeRateLimitExceeded` (outbound),
+    ///      `BridgePeerNotSet`, `BridgeRecipientZero`, `BridgeSenderRateLimitExceeded`,
+    ///      `BridgeCollectionRateLimitExceeded` (the home collection's budget), `BridgeRateLimitExceeded` (outbound),
     ///      `RemoteNotTokenOwner` and `ERC721NonexistentToken`.
     /// @return transferId The transfer's id (see IBridgeEndpoint).
     function burnToHome(uint256 wrappedTokenId, address recipient) external returns (uint256 transferId);

@@ -16,13 +16,15 @@ from typing import Any
 import pytest
 
 from bridge.message import BridgeMessage, Rights, sign_digest
+from chain.deploy import BridgeOptions
 from chain.devaccounts import dev_account
 from tests.contracts.issuance_support import Stack, Work, _decoder, _norm, addr, one_event, work
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
 VALIDATOR_INDEXES = (10, 11, 12)
-WINDOW, LIMIT = 3600, 1000
+LIMITS = BridgeOptions().rate_limits
+"""The deployed rate limits, per hour: outbound, inbound, per sender, per collection."""
 
 
 @contextmanager
@@ -136,10 +138,9 @@ def bridge(stack: Stack, ape_project: Any, deployer: Any, home_ape: Any) -> Brid
 
     chain_id = int(ape.chain.chain_id)
     vals = [v.address for v in validators()]
-    lockbox = ape_project.HomeLockbox.deploy(stack.registry, ZERO, deployer, vals, 2, WINDOW, LIMIT, LIMIT,
-                                             sender=deployer)
+    lockbox = ape_project.HomeLockbox.deploy(stack.registry, ZERO, deployer, vals, 2, *LIMITS, sender=deployer)
     wrapped = ape_project.WrappedCollection.deploy("Chainright Wrapped", "CRWRAP", deployer, sender=deployer)
-    remote = ape_project.RemoteBridge.deploy(wrapped, deployer, vals, 2, WINDOW, LIMIT, LIMIT, sender=deployer)
+    remote = ape_project.RemoteBridge.deploy(wrapped, deployer, vals, 2, *LIMITS, sender=deployer)
     wrapped.setBridge(remote, sender=deployer)
     lockbox.setPeer(chain_id, remote, sender=deployer)
     remote.setPeer(chain_id, lockbox, sender=deployer)

@@ -1,8 +1,8 @@
 """Bridge contracts on one chain: lock, delivery (mint), burn and return (unlock) with the rights carried
 unchanged; every custom error, role check and event; the attacks an auditor tries (replay, another
 destination or deployment, too few signatures, a signer counted twice, forged and malleable signatures,
-a removed validator, delivery while paused, rate limit, look-alike source, custody not taken,
-re-entrancy)."""
+a removed validator, delivery while paused, look-alike source, custody not taken, re-entrancy).
+The rate limits have their own file (test_bridge_rate_limits.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from bridge.message import SECP256K1_N, BridgeMessage, sign_digest, transfer_id,
 from chain.devaccounts import dev_account
 from tests.contracts import bridge_support, issuance_support
 from tests.contracts.bridge_support import (
-    LIMIT,
-    WINDOW,
+    LIMITS,
     ZERO,
     ZERO32,
     deliver,
@@ -78,13 +77,6 @@ def _home_provenance(bridge, previous: bytes, collection: str, token_id: int, se
                              [parent, w.content_hash, record.creator, record.tokenId, record.registeredAt]))
     return keccak(abi_encode(["bytes32", "uint256", "address", "uint256", "address", "uint256", "bytes32"],
                              [previous, bridge.chain_id, collection, token_id, sender, tx.block_number, home]))
-
-
-def _next_window(seconds: int = WINDOW) -> int:
-    """Move the chain to 5 s into the next rate-limit window (so a test never straddles two)."""
-    start = (ape.chain.pending_timestamp // seconds + 1) * seconds
-    ape.chain.pending_timestamp = start + 5
-    return start
 
 
 # ---------------------------------------------------------------- the round trip
@@ -385,7 +377,7 @@ def test_a_message_for_another_bridge_deployment_is_refused(bridge, locked, depl
     *_, message = locked
     vals = [v.address for v in validators()]
     twin_wrapped = ape_project.WrappedCollection.deploy("Twin", "TWN", deployer, sender=deployer)
-    twin = ape_project.RemoteBridge.deploy(twin_wrapped, deployer, vals, 2, WINDOW, LIMIT, LIMIT, sender=deployer)
+    twin = ape_project.RemoteBridge.deploy(twin_wrapped, deployer, vals, 2, *LIMITS, sender=deployer)
     twin_wrapped.setBridge(twin, sender=deployer)
     twin.setPeer(bridge.chain_id, bridge.lockbox, sender=deployer)
     # Signed for the real remote bridge, submitted to the twin: refused by address ...
@@ -515,36 +507,6 @@ def test_delivery_lock_and_burn_are_refused_while_paused(bridge, collection, arr
     assert bridge.wrapped.ownerOf(wrapped_id(collection.address, other_id)) == collector.address
 
 
-def test_the_rate_limit_names_its_window_and_limit_per_direction(bridge, collection, creator, collector,
-                                                                 deployer):
-    tx = bridge.remote.setRateLimit(600, 1, 1, sender=deployer)
-    assert dict(one_event(tx, "RateLimitUpdated").event_arguments) == {
-        "windowSeconds": 600, "outboundLimit": 1, "inboundLimit": 1}
-    bridge.lockbox.setRateLimit(600, 1, 1, sender=deployer)
-    start = _next_window(600)
-    collection.setApprovalForAll(bridge.lockbox, True, sender=collector)
-    messages = []
-    for label in ("rate-1", "rate-2"):
-        token_id, w = mint_token(bridge, collection, creator, collector, label)
-        if not messages:
-            messages.append(bridge.message_from_lock(lock(bridge, collection, token_id, w, collector)))
-        else:
-            with reverts("BridgeRateLimitExceeded", 0, start, 600, 1):  # outbound
-                lock(bridge, collection, token_id, w, collector)
-    assert tuple(bridge.lockbox.rateLimit()) == (600, 1, 1, 1, 0)
-    deliver(bridge.remote, messages[0], deployer)
-    # Inbound: a second delivery in the same window (the lockbox's limit is lifted to produce it).
-    bridge.lockbox.setRateLimit(600, 5, 5, sender=deployer)
-    token_id, w = mint_token(bridge, collection, creator, collector, "rate-3")
-    third = bridge.message_from_lock(lock(bridge, collection, token_id, w, collector))
-    with reverts("BridgeRateLimitExceeded", 1, start, 600, 1):  # inbound
-        deliver(bridge.remote, third, deployer)
-    # The next window has room again.
-    ape.chain.pending_timestamp = start + 600 + 1
-    deliver(bridge.remote, third, deployer)
-    assert tuple(bridge.remote.rateLimit())[3:] == (0, 1)
-
-
 # ---------------------------------------------------------------- lock refusals
 
 
@@ -585,7 +547,7 @@ def test_lock_checks_destination_recipient_and_token_id(bridge, collection, crea
 
 def test_nothing_moves_before_the_peer_is_set(stack, ape_project, deployer, collector):
     vals = [v.address for v in validators()]
-    fresh = ape_project.HomeLockbox.deploy(stack.registry, ZERO, deployer, vals, 2, WINDOW, LIMIT, LIMIT,
+    fresh = ape_project.HomeLockbox.deploy(stack.registry, ZERO, deployer, vals, 2, *LIMITS,
                                            sender=deployer)
     assert tuple(fresh.peer()) == (0, ZERO)
     with reverts("BridgePeerNotSet"):
@@ -715,7 +677,7 @@ def test_admin_functions_need_the_admin_role(bridge, stranger, deployer):
         with reverts("AccessControlUnauthorizedAccount", stranger.address, ADMIN_ROLE):
             endpoint.setPeer(1, stranger, sender=stranger)
         with reverts("AccessControlUnauthorizedAccount", stranger.address, ADMIN_ROLE):
-            endpoint.setRateLimit(1, 1, 1, sender=stranger)
+            endpoint.setRateLimits(1, 1, 1, 1, sender=stranger)
         with reverts("AccessControlUnauthorizedAccount", stranger.address, GUARDIAN_ROLE):
             endpoint.pause(sender=stranger)
         assert endpoint.hasRole(ADMIN_ROLE, deployer) and endpoint.hasRole(GUARDIAN_ROLE, deployer)
@@ -756,7 +718,7 @@ def test_validator_sets_must_be_ascending_nonzero_and_meet_the_threshold(bridge,
     assert tuple(bridge.remote.validatorSet()) == ([a, c], 1) and not bridge.remote.isValidator(b)
 
 
-def test_peer_and_rate_limit_settings_are_checked(bridge, deployer, stranger):
+def test_peer_settings_are_checked(bridge, deployer, stranger):
     with reverts("BridgePeerInvalid", 0, stranger.address):
         bridge.remote.setPeer(0, stranger, sender=deployer)
     with reverts("BridgePeerInvalid", 7, ZERO):
@@ -766,21 +728,17 @@ def test_peer_and_rate_limit_settings_are_checked(bridge, deployer, stranger):
     tx = bridge.remote.setPeer(7, stranger, sender=deployer)
     assert dict(one_event(tx, "PeerUpdated").event_arguments) == {"chainId": 7, "bridge": stranger.address}
     assert tuple(bridge.remote.peer()) == (7, stranger.address)
-    with reverts("BridgeRateLimitInvalid", 0):
-        bridge.remote.setRateLimit(0, 1, 1, sender=deployer)
 
 
 def test_constructors_refuse_zero_addresses_and_bad_sets(stack, ape_project, deployer):
     vals = [v.address for v in validators()]
     with reverts("LockboxRegistryZero"):
-        ape_project.HomeLockbox.deploy(ZERO, ZERO, deployer, vals, 2, WINDOW, LIMIT, LIMIT, sender=deployer)
+        ape_project.HomeLockbox.deploy(ZERO, ZERO, deployer, vals, 2, *LIMITS, sender=deployer)
     with reverts("RemoteWrappedZero"):
-        ape_project.RemoteBridge.deploy(ZERO, deployer, vals, 2, WINDOW, LIMIT, LIMIT, sender=deployer)
+        ape_project.RemoteBridge.deploy(ZERO, deployer, vals, 2, *LIMITS, sender=deployer)
     with reverts("BridgeThresholdInvalid", 3, 2):
-        ape_project.RemoteBridge.deploy(stack.registry, deployer, vals[:2], 3, WINDOW, LIMIT, LIMIT,
+        ape_project.RemoteBridge.deploy(stack.registry, deployer, vals[:2], 3, *LIMITS,
                                         sender=deployer)
-    with reverts("BridgeRateLimitInvalid", 0):
-        ape_project.RemoteBridge.deploy(stack.registry, deployer, vals, 2, 0, LIMIT, LIMIT, sender=deployer)
 
 
 # ---------------------------------------------------------------- the wrapped ERC-721

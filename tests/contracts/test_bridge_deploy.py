@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from chain.connection import connect
-from chain.deploy import dev_bridge_validators
+from chain.deploy import BridgeOptions, dev_bridge_validators
 from chain.deployments import DeploymentRegistry
 from chain.settings import ChainSettings
 from tests.conftest import settings_env
@@ -42,7 +42,7 @@ def test_deploy_places_each_bridge_end_on_its_chain_and_links_the_peers(two_chai
     assert bridge.functions.splitterFactory().call() == on_remote["SplitterFactory"].address
     for endpoint in (lockbox, bridge):
         assert endpoint.functions.validatorSet().call() == [list(dev_bridge_validators()), 2]
-        assert endpoint.functions.rateLimit().call()[:3] == [3600, 1000, 1000]
+        assert endpoint.functions.rateLimits().call() == [1000, 1000, 50, 100] == list(BridgeOptions().rate_limits)
 
     again = subprocess.run(["chainright", "deploy", "--chain", "all"], capture_output=True, text=True, env=env,
                            timeout=600)

@@ -208,14 +208,16 @@ def test_a_transfer_waits_while_the_remote_bridge_is_paused_and_lands_once_after
     assert _open_line(env, collection, token, "BridgePaused()") is None
 
 
-def test_a_transfer_over_the_inbound_rate_limit_waits_for_the_next_window_and_lands_once(env: BridgeEnv):
+def test_a_transfer_over_the_inbound_rate_limit_waits_for_the_refill_and_lands_once(env: BridgeEnv):
     if not env.alive("all"):
         env.start("all")
     collection = env.collection("rate-limited")
     first, content_hash = env.mint_edition(collection, 2, "rate-limited")
     bridge = env.remote_bridge
-    window, outbound, inbound = bridge.functions.rateLimit().call()[:3]
-    env.send(env.remote, DEPLOYER, bridge.functions.setRateLimit(window, outbound, 1))
+    limits = bridge.functions.rateLimits().call()
+    outbound, _, per_sender, per_collection = limits
+    # One delivery per hour; earlier tests' deliveries were at the wide limit, long since refilled.
+    env.send(env.remote, DEPLOYER, bridge.functions.setRateLimits(outbound, 1, per_sender, per_collection))
     try:
         receipts = env.lock_many(collection, [first, first + 1], content_hash)
         messages = env.locked_messages(receipts)
@@ -227,14 +229,14 @@ def test_a_transfer_over_the_inbound_rate_limit_waits_for_the_next_window_and_la
         row = _open_line(env, collection, waiting[0], "BridgeRateLimitExceeded")
         assert row is not None and row[0] == "pending" and row[4] == "0", row
         assert sum(bridge.functions.processed(m.transfer_id).call() for m in messages) == 1
-        # The next window: the waiting transfer lands without anyone touching it.
+        # An hour later the bucket has room again: the waiting transfer lands without anyone touching it.
         url = str(env.remote.provider.endpoint_uri)  # type: ignore[attr-defined]
-        rpc_call(url, "evm_increaseTime", [int(window)])
+        rpc_call(url, "evm_increaseTime", [3600])
         rpc_call(url, "evm_mine", [])
         env.wait_for(lambda: all(bridge.functions.processed(m.transfer_id).call() for m in messages), 60,
-                     "the limited transfer in the next window")
+                     "the limited transfer after the refill")
     finally:
-        env.send(env.remote, DEPLOYER, bridge.functions.setRateLimit(window, outbound, inbound))
+        env.send(env.remote, DEPLOYER, bridge.functions.setRateLimits(*limits))
     time.sleep(1.0)
     minted = env.minted()
     assert [minted[m.transfer_id] for m in messages] == [1, 1]
