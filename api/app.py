@@ -22,6 +22,7 @@ from api.kyc.pii import PiiCipher
 from api.kyc.providers import KycProvider, UnknownProviderError, make_provider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
+from api.limits import MULTIPART_OVERHEAD, BodyLimitMiddleware
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware, install_request_id_logging
 from api.routers import assets, auth, health, kyc, market, provenance
@@ -134,9 +135,11 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
         status_base=settings.siwe_uri.rstrip("/"), sanctions_file=settings.sanctions_file,
     )
     install_problem_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, db=db, cipher=app.state.kyc.cipher,
+    # Outermost first: request id -> body limit and session-before-body -> idempotency -> routes.
+    app.add_middleware(IdempotencyMiddleware, db=db, settings=settings, cipher=app.state.kyc.cipher,
                        ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
-                       max_body=settings.max_upload_bytes + 1024 * 1024)
+                       max_body=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(BodyLimitMiddleware, api=app, db=db, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)

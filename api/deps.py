@@ -91,7 +91,7 @@ class VerifiedCaller(Caller):
 def kyc_verified_user(caller: CurrentUser, db: DbSession) -> VerifiedCaller:
     from api.kyc.service import verified_application
 
-    app = verified_application(db, caller.did)
+    app = verified_application(db, caller.did, address=caller.address)  # KYC is per wallet
     if app is None:
         raise ForbiddenError("this route needs a verified identity: complete KYC first "
                              "(POST /kyc/applications)")

@@ -1,18 +1,29 @@
-"""``Idempotency-Key`` on every state-changing call (POST, PUT, PATCH, DELETE).
+"""``Idempotency-Key`` on every state-changing call (POST, PUT, PATCH, DELETE) of a logged-in caller.
 
 The first request with a key runs and its answer (status, content type, body) is stored under
-(key, caller); a repeat with the same key and the same request gets the stored answer without
+(key, principal); a repeat with the same key and the same request gets the stored answer without
 running again. The same key with a different request is refused (422); a repeat while the first
 is still running gets 409. 5xx answers are not stored, so a failed call can be retried.
 
-- Answers of ``/auth/*`` and ``/kyc/*`` (session tokens, personal data) are stored encrypted with
-  the KYC personal-data cipher, bound to the key and caller; nothing of them is kept in clear.
+- The principal is the user (DID) of the session the ``Authorization`` header names, checked here
+  (signature, expiry, logout) before anything is stored or replayed. A request without a live
+  session is run as if it carried no key: nothing is stored for it and nothing is replayed to it
+  (anonymous callers would otherwise share one principal, and anyone repeating a captured key
+  would get its answer).
+- Answers that carry a credential are never stored, so never replayed, to anyone: every answer
+  under ``/auth/`` (session tokens; the key is ignored there) and every answer marked
+  ``Cache-Control: no-store`` by its route. A repeat of such a request runs again (a login's
+  challenge is single-use, so a repeated login is refused, not answered with a second session).
+- Answers of ``/kyc/*`` (personal data) are stored encrypted with the KYC personal-data cipher,
+  bound to the key and principal, and replayed only to that principal.
 - Multipart bodies are hashed part by part (names, filenames, content types, sha256 of each
   part's bytes), not byte for byte: a retry with a new boundary is the same request.
 - Records expire after ``idempotency_ttl_s``; a record still "in progress" after
   ``idempotency_stale_s`` (its request crashed) is stale and the key may run again.
-- A body larger than ``max_body`` is refused (413) before it is buffered whole.
-- The header is documented as a parameter of every state-changing operation (``document_header``).
+- A body larger than ``max_body`` is refused (413) before it is buffered whole (``api.limits``
+  bounds every body before this layer; this is the second fence).
+- The header is documented as a parameter of every state-changing operation of a logged-in
+  caller (``document_header``); the ``/auth/`` operations do not take it.
 """
 
 from __future__ import annotations
@@ -30,20 +41,26 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import sessions
 from api.db import Database
+from api.errors import UnauthorizedError
 from api.kyc.pii import PiiCipher, PiiDecryptError
 from api.models import IdempotencyRecord
 from api.problems import PROBLEM_JSON
 from api.requestid import current_request_id
+from api.settings import ApiSettings
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 128
-SENSITIVE_PREFIXES = ("/auth/", "/kyc/")
-"""Answers under these paths hold session tokens or personal data: stored encrypted only."""
+CREDENTIAL_PREFIXES = ("/auth/",)
+"""Answers under these paths carry session tokens: the key is ignored, nothing is stored."""
+SENSITIVE_PREFIXES = ("/kyc/",)
+"""Answers under these paths hold personal data: stored encrypted only."""
 PURGE_EVERY_S = 60.0
-HEADER_DOC = ("Makes this call safe to retry: the first answer is stored under (key, caller) and a "
-              "repeat with the same key and request gets it back (Idempotent-Replayed: true) without "
-              "running again; the same key with a different request is a 422.")
+HEADER_DOC = ("Makes this call safe to retry (with a session): the first answer is stored under (key, "
+              "user) and a repeat by the same user with the same key and request gets it back "
+              "(Idempotent-Replayed: true) without running again; the same key with a different "
+              "request is a 422. Ignored without a live session.")
 
 
 def _problem_bytes(status: int, title: str, detail: str, path: str = "") -> bytes:
@@ -83,10 +100,11 @@ def body_digest(content_type: bytes, body: bytes) -> bytes:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, db: Database, cipher: PiiCipher | None = None, *,
-                 ttl_s: int = 86_400, stale_s: int = 300, max_body: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, db: Database, settings: ApiSettings, cipher: PiiCipher | None = None,
+                 *, ttl_s: int = 86_400, stale_s: int = 300, max_body: int | None = None) -> None:
         self.app = app
         self.db = db
+        self.settings = settings
         self.cipher = cipher
         self.ttl = timedelta(seconds=ttl_s)
         self.stale = timedelta(seconds=stale_s)
@@ -99,12 +117,18 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         key = headers.get(b"idempotency-key", b"").decode("latin-1").strip()
-        if not key:
+        if not key or _carries_credentials(scope["path"]):
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:
             await self._answer(send, 400, PROBLEM_JSON, _problem_bytes(
                 400, "Bad Idempotency-Key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters"))
+            return
+        authorization = headers.get(b"authorization")
+        principal = await to_thread.run_sync(
+            self._principal, authorization.decode("latin-1") if authorization else None)
+        if principal is None:  # no live session: run as if no key had been sent
+            await self.app(scope, receive, send)
             return
 
         too_large = _problem_bytes(
@@ -129,7 +153,15 @@ class IdempotencyMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        principal = hashlib.sha256(headers.get(b"authorization", b"anonymous")).hexdigest()
+        replayed_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal replayed_body
+            if not replayed_body:
+                replayed_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
         request_hash = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"?"
             + scope.get("query_string", b"") + b"\n"
@@ -142,26 +174,20 @@ class IdempotencyMiddleware:
             await self._answer(send, status, content_type, stored, replayed=True)
             return
 
-        replayed_body = False
-
-        async def replay_receive() -> Message:
-            nonlocal replayed_body
-            if not replayed_body:
-                replayed_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         status_code = 500
         content_type = "application/json"
+        no_store = False
         out: list[bytes] = []
 
         async def capture_send(message: Message) -> None:
-            nonlocal status_code, content_type
+            nonlocal status_code, content_type, no_store
             if message["type"] == "http.response.start":
                 status_code = message["status"]
                 for name, value in message.get("headers") or []:
                     if name.lower() == b"content-type":
                         content_type = value.decode("latin-1")
+                    elif name.lower() == b"cache-control" and b"no-store" in value.lower():
+                        no_store = True
             elif message["type"] == "http.response.body":
                 out.append(message.get("body", b""))
             await send(message)
@@ -170,7 +196,16 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, capture_send)
         finally:
             await to_thread.run_sync(self._finish, key, principal, status_code, content_type,
-                                     b"".join(out))
+                                     b"".join(out), no_store)
+
+    def _principal(self, authorization: str | None) -> str | None:
+        """Whose records a request reads and writes: the user of its live session, else None."""
+        try:
+            with self.db.session() as db:
+                info = sessions.from_authorization(db, self.settings, authorization)
+        except UnauthorizedError:
+            return None
+        return hashlib.sha256(b"user:" + info.subject.encode()).hexdigest()
 
     def _claim(self, key: str, principal: str, scope: Scope,
                request_hash: str) -> tuple[int, str, bytes] | None:
@@ -231,13 +266,14 @@ class IdempotencyMiddleware:
         with self.db.session() as s:
             s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - self.ttl))
 
-    def _finish(self, key: str, principal: str, status: int, content_type: str, body: bytes) -> None:
+    def _finish(self, key: str, principal: str, status: int, content_type: str, body: bytes,
+                no_store: bool = False) -> None:
         with self.db.session() as s:
             record = s.get(IdempotencyRecord, (key, principal))
             if record is None:
                 return
-            if status >= 500:
-                s.delete(record)  # not stored: the caller may retry with the same key
+            if status >= 500 or no_store:
+                s.delete(record)  # not stored: a 5xx may be retried; a credential is never replayed
                 return
             record.status_code = status
             record.content_type = content_type
@@ -264,6 +300,10 @@ def _sensitive(path: str) -> bool:
     return path.startswith(SENSITIVE_PREFIXES)
 
 
+def _carries_credentials(path: str) -> bool:
+    return path.startswith(CREDENTIAL_PREFIXES)
+
+
 def _binding(key: str, principal: str) -> str:
     return f"idempotency:{principal}:{key}"
 
@@ -276,9 +316,9 @@ def document_header(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                if method.upper() not in STATE_CHANGING:
+                if method.upper() not in STATE_CHANGING or _carries_credentials(path):
                     continue
                 params = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in params):

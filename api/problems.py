@@ -63,3 +63,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail) if exc.status_code < 500 else "Error",
                        str(exc.detail), instance=request.url.path)
+
+
+def too_large(limit: int, instance: str) -> JSONResponse:
+    """413 for a request body over its route's cap (``api.limits``): answered before the rest of
+    the body is read, so the connection is closed afterwards."""
+    response = problem(413, "Request body too large",
+                       f"the request body is larger than this route accepts ({limit} bytes)",
+                       type_="/problems/too-large", instance=instance, limit=limit)
+    response.headers["connection"] = "close"
+    return response
+
+
+def error_problem(exc: ApiError, instance: str) -> JSONResponse:
+    """The problem document of an ``ApiError`` raised outside a route (by an ASGI middleware,
+    e.g. a missing session found before the body is read): the same document the handler builds."""
+    return problem(exc.status, exc.title, exc.detail, type_=exc.type_, instance=instance, **exc.extra)

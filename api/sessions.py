@@ -83,3 +83,14 @@ def revoke(db: Session, session_id: str, now: datetime | None = None) -> None:
     row = db.get(UserSession, session_id)
     if row is not None and row.revoked_at is None:
         row.revoked_at = now or datetime.now(UTC)
+
+
+def from_authorization(db: Session, settings: ApiSettings, header: str | None,
+                       now: datetime | None = None) -> SessionInfo:
+    """The session an ``Authorization: Bearer <token>`` header names (for ASGI middlewares, which
+    see raw headers); raises UnauthorizedError when there is none or it is not valid."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("this route needs a session: send 'Authorization: Bearer <token>' "
+                                "from a login")
+    return resolve(db, settings, token.strip(), now)

@@ -41,6 +41,10 @@ class ApiSettings(BaseSettings):
     """base64 of a 32-byte AES-256-GCM key that encrypts KYC personal data at rest."""
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    """The largest file an upload route takes (its body may add the form's framing, api.limits)."""
+    max_json_bytes: int = Field(default=256 * 1024, gt=0)
+    """The largest body of every other route (the biggest legitimate one, a 50-order batch with
+    contract-wallet signatures, is about 220 KiB)."""
 
     idempotency_ttl_s: int = Field(default=86_400, gt=0)
     """How long an Idempotency-Key's stored answer is replayed; afterwards the key is free again."""

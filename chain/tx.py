@@ -4,13 +4,21 @@ Only calls that are safe to repeat are retried: re-sending the same signed bytes
 twice (same hash, same nonce), and reads have no effect. A transaction is never re-signed on
 retry. Reverts are decoded against the ABIs we know, so the caller sees ``PriceOutsideBand(...)``
 rather than raw bytes.
+
+One account's sends on one node are serialized in the process: every ``TxSender`` of that account
+and node shares one lock and one nonce counter (``_NonceBook``), and ``transact``/``transact_many``
+re-read the account's pending nonce under the lock before they sign. Two parts of the platform that
+sign with the same key (the KYC registry writer and the circuit breaker's ``setHalted``, both the
+operator) therefore never pick the same nonce or a stale one, however their calls interleave.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -115,11 +123,32 @@ def _revert_data(exc: Exception) -> bytes:
     return b""
 
 
+@dataclass
+class _NonceBook:
+    """The next nonce of one account on one node, and the lock its sends take, shared by every
+    ``TxSender`` of that account and node in the process."""
+
+    next: int | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_BOOKS: dict[tuple[str, int, str], _NonceBook] = {}
+_BOOKS_LOCK = threading.Lock()
+
+
+def _nonce_book(web3: Web3, chain_id: int, address: str) -> _NonceBook:
+    node = getattr(web3.provider, "endpoint_uri", None) or f"provider-{id(web3.provider)}"
+    key = (str(node), chain_id, address.lower())
+    with _BOOKS_LOCK:
+        return _BOOKS.setdefault(key, _NonceBook())
+
+
 class TxSender:
     """Signs and sends transactions for one local account on one chain.
 
-    Tracks the account's nonce locally so many transactions can be signed and sent without a
-    round trip each; ``resync()`` re-reads it from the chain.
+    Tracks the account's nonce so many transactions can be signed and sent without a round trip
+    each (``sign``); ``resync()`` re-reads it from the chain. The count and a send lock are shared
+    with every other sender of the same account and node in the process (see the module docstring).
     """
 
     def __init__(self, web3: Web3, account: LocalAccount, *, decoder: ErrorDecoder | None = None,
@@ -130,7 +159,15 @@ class TxSender:
         self.timeout_s = timeout_s
         self.gas_margin = gas_margin
         self.chain_id = retry_read(lambda: web3.eth.chain_id, what="eth_chainId")
-        self._nonce: int | None = None
+        self._book = _nonce_book(web3, self.chain_id, str(account.address))
+
+    @property
+    def _nonce(self) -> int | None:
+        return self._book.next
+
+    @_nonce.setter
+    def _nonce(self, value: int | None) -> None:
+        self._book.next = value
 
     @property
     def address(self) -> str:
@@ -143,12 +180,13 @@ class TxSender:
         )
 
     def _next_nonce(self) -> int:
-        if self._nonce is None:
-            self.resync()
-        assert self._nonce is not None
-        nonce = self._nonce
-        self._nonce += 1
-        return nonce
+        with self._book.lock:
+            if self._book.next is None:
+                self.resync()
+            assert self._book.next is not None
+            nonce = self._book.next
+            self._book.next = nonce + 1
+            return nonce
 
     def fees(self) -> dict[str, int]:
         """Current fee fields (EIP-1559, or a legacy gas price before London); put them in many
@@ -261,9 +299,14 @@ class TxSender:
         return receipt
 
     def transact(self, tx: TxParams) -> TxReceipt:
-        """Build, sign once, send, and wait for one transaction."""
-        raw, tx_hash = self.sign(tx)
-        self.send_raw(raw, tx_hash)
+        """Build, sign once, send, and wait for one transaction. Signing and sending hold the
+        account's send lock, at the pending nonce read afresh (another sender, or another tool, may
+        have used the key since); the wait does not."""
+        built = self.build(tx)
+        with self._book.lock:
+            self.resync()
+            raw, tx_hash = self.sign(built)
+            self.send_raw(raw, tx_hash)
         log.debug("sent %s nonce-based tx 0x%s", self.address, tx_hash.hex())
         return self.wait(tx_hash)
 
@@ -273,10 +316,12 @@ class TxSender:
         Every receipt is then checked; a failure raises naming the first failed transaction.
         """
         hashes: list[HexBytes] = []
-        for tx in txs:
-            raw, tx_hash = self.sign(tx)
-            self.send_raw(raw, tx_hash)
-            hashes.append(tx_hash)
+        with self._book.lock:
+            self.resync()
+            for tx in txs:
+                raw, tx_hash = self.sign(tx)
+                self.send_raw(raw, tx_hash)
+                hashes.append(tx_hash)
         for tx_hash in hashes:
             self.wait(tx_hash)
         return hashes

@@ -18,6 +18,17 @@ registry stops verifying by itself at the same timestamp); ``expire_due`` sweeps
 Sanctions are screened at submission and again at approval (the list may have grown); a blocking
 match is recorded and committed even though the approval is refused.
 
+KYC is per wallet, because the on-chain registry is keyed by the wallet address while logins are
+DIDs (the same wallet is ``did:pkh:eip155:31337:0x..`` and ``did:pkh:eip155:31338:0x..``, and a
+did:key/did:jwk user may be bound to it): a wallet has at most one application in force (submitted
+or approved) whatever DID applied; every DID of the wallet reads the wallet's status (``latest_for``,
+``verified_application``), which is what every chain says; and a revocation revokes every approved
+application of the wallet, so nothing stays approved here that the chains no longer verify.
+
+Nobody decides (approves, rejects, revokes) an application that is their own: its subject or its
+wallet is any of the officer's identities (``identities_of``: their DID, their wallet, every DID
+bound to that wallet, did:pkh on any chain id).
+
 Personal data is decrypted only for the applicant, KYC officers and the provider, and never logged:
 log lines carry application ids and DIDs only.
 """
@@ -32,7 +43,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import (
@@ -47,9 +58,10 @@ from api.kyc.providers import ApplicationView, KycProvider, ProviderDecision
 from api.kyc.registry import ChainWrite, IdentityWriter, RegistrySyncError
 from api.kyc.sanctions import SanctionsHit, SanctionsList
 from api.kyc.states import KycAction, KycState, KycTransitionError, next_state
-from api.models import KycApplication, KycEvent
+from api.models import KycApplication, KycEvent, User
 from chain.errors import ChainError
 from did.errors import DidError
+from did.methods import parse_did, pkh_account
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +129,73 @@ def _expire_if_due(db: Session, app: KycApplication, moment: datetime) -> bool:
     return True
 
 
-def latest_for(db: Session, subject: str, now: datetime | None = None) -> KycApplication | None:
-    """The subject's latest application; an approval past its expiry is moved to ``expired`` here."""
-    app = db.execute(select(KycApplication).where(KycApplication.subject == subject)
+def _pkh_address(did: str) -> str | None:
+    try:
+        return pkh_account(did)[1] if parse_did(did).method == "pkh" else None
+    except DidError:
+        return None
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Every identity of one person as the platform knows it: DIDs, and wallets (lower case)."""
+
+    dids: frozenset[str]
+    wallets: frozenset[str]
+
+    def owns(self, app: KycApplication, db: Session) -> bool:
+        """Is ``app`` one of these identities' own (its subject, or its wallet)?"""
+        return app.subject in self.dids or bool(identities_of(db, app.subject, app.address).wallets
+                                                & self.wallets)
+
+
+def identities_of(db: Session, did: str, address: str | None = None) -> Identities:
+    """``did`` and ``address``, the wallet of a did:pkh (on any chain id), the wallet its user row
+    is bound to, and every DID whose user row is bound to one of these wallets."""
+    wallets = {a.lower() for a in (address, _pkh_address(did)) if a}
+    user = db.get(User, did)
+    if user is not None and user.address:
+        wallets.add(user.address.lower())
+    dids = {did}
+    if wallets:
+        dids.update(db.execute(select(User.did).where(func.lower(User.address).in_(wallets))).scalars())
+    return Identities(frozenset(dids), frozenset(wallets))
+
+
+def _of_identity(subject: str, address: str | None) -> Any:
+    """The applications of ``subject`` or of its wallet (any DID that applied with it)."""
+    wallet = (address or _pkh_address(subject) or "").lower()
+    if not wallet:
+        return KycApplication.subject == subject
+    return or_(KycApplication.subject == subject, func.lower(KycApplication.address) == wallet)
+
+
+def latest_for(db: Session, subject: str, now: datetime | None = None, *,
+               address: str | None = None) -> KycApplication | None:
+    """The latest application of the subject's wallet (whatever DID applied with it), or of the
+    subject itself when it has no wallet; an approval past its expiry is moved to ``expired`` here."""
+    app = db.execute(select(KycApplication).where(_of_identity(subject, address))
                      .order_by(KycApplication.submitted_at.desc()).limit(1)).scalar_one_or_none()
     if app is not None:
         _expire_if_due(db, app, _now(now))
     return app
+
+
+def _refuse_own(db: Session, app: KycApplication, officer: str, officer_address: str | None,
+                action: str) -> None:
+    if identities_of(db, officer, officer_address).owns(app, db):
+        raise ForbiddenError(f"a KYC officer cannot {action} their own application: {app.id} is one of "
+                             "your own identities (same DID, same wallet on any chain, or a DID bound "
+                             "to your wallet)", application_id=app.id)
+
+
+def _wallet_siblings(db: Session, app: KycApplication, states: tuple[str, ...]) -> list[KycApplication]:
+    """The other applications of ``app``'s wallet in one of ``states``."""
+    if not app.address:
+        return []
+    return list(db.execute(select(KycApplication).where(
+        func.lower(KycApplication.address) == app.address.lower(), KycApplication.id != app.id,
+        KycApplication.state.in_(states))).scalars())
 
 
 def submit(db: Session, cipher: PiiCipher, sanctions: SanctionsList, provider: KycProvider, *,
@@ -132,9 +204,10 @@ def submit(db: Session, cipher: PiiCipher, sanctions: SanctionsList, provider: K
     """File an application (personal data encrypted); screening and the provider's assessment run
     at once and are recorded. A ``reject`` decision is applied here; an ``approve`` decision is
     returned for the caller to carry out through ``approve`` (it needs the chains)."""
-    current = latest_for(db, subject, now)
+    current = latest_for(db, subject, now, address=address)
     if current is not None and KycState(current.state) in (KycState.SUBMITTED, KycState.APPROVED):
-        raise ConflictError(f"you already have a {current.state} KYC application ({current.id})",
+        whose = "you already have" if current.subject == subject else "your wallet already has"
+        raise ConflictError(f"{whose} a {current.state} KYC application ({current.id})",
                             application_id=current.id)
     app_id = secrets.token_hex(8)
     pii = {"legal_name": data.legal_name, "date_of_birth": data.date_of_birth.isoformat(),
@@ -224,7 +297,7 @@ def _screen_again(db: Session, app: KycApplication, sanctions: SanctionsList | N
 def approve(db: Session, writer: IdentityWriter, issue_credential: IssueCredential, *, app_id: str,
             officer: str, level: int, expires_at: datetime | None, validity: timedelta,
             sanctions: SanctionsList | None = None, cipher: PiiCipher | None = None,
-            now: datetime | None = None) -> KycApplication:
+            now: datetime | None = None, officer_address: str | None = None) -> KycApplication:
     """Approve: screening clean (again); credential issued; every chain written; committed."""
     moment = _now(now)
     app = get_application(db, app_id)
@@ -232,8 +305,11 @@ def approve(db: Session, writer: IdentityWriter, issue_credential: IssueCredenti
         next_state(KycState(app.state), KycAction.APPROVE)
     except KycTransitionError as exc:
         raise ConflictError(str(exc)) from None
-    if app.subject == officer:
-        raise ForbiddenError("a KYC officer cannot approve their own application")
+    _refuse_own(db, app, officer, officer_address, "approve")
+    approved = _wallet_siblings(db, app, (KycState.APPROVED.value,))
+    if approved:
+        raise ConflictError(f"the applicant's wallet is already approved by application {approved[0].id} "
+                            "(KYC is per wallet): revoke that one first", application_id=approved[0].id)
     _screen_again(db, app, sanctions, cipher, officer, moment)
     if not 1 <= level <= 3:
         raise UnprocessableError("KYC level must be 1, 2 or 3")
@@ -313,8 +389,9 @@ def _supersede_older(db: Session, app: KycApplication, moment: datetime) -> None
 
 
 def reject(db: Session, *, app_id: str, officer: str, reason: str,
-           now: datetime | None = None) -> KycApplication:
+           now: datetime | None = None, officer_address: str | None = None) -> KycApplication:
     app = get_application(db, app_id)
+    _refuse_own(db, app, officer, officer_address, "reject")
     try:
         app.state = next_state(KycState(app.state), KycAction.REJECT).value
     except KycTransitionError as exc:
@@ -327,8 +404,11 @@ def reject(db: Session, *, app_id: str, officer: str, reason: str,
 
 
 def revoke(db: Session, writer: IdentityWriter, *, app_id: str, officer: str, reason: str,
-           now: datetime | None = None) -> KycApplication:
+           now: datetime | None = None, officer_address: str | None = None) -> KycApplication:
+    """Revoke ``app_id`` and with it every other approval of the same wallet (the chains know the
+    wallet, not the DID: nothing may stay approved here that they stop verifying)."""
     app = get_application(db, app_id)
+    _refuse_own(db, app, officer, officer_address, "revoke")
     _expire_if_due(db, app, _now(now))
     try:
         app.state = next_state(KycState(app.state), KycAction.REVOKE).value
@@ -336,6 +416,13 @@ def revoke(db: Session, writer: IdentityWriter, *, app_id: str, officer: str, re
         raise ConflictError(str(exc)) from None
     app.reason = reason
     record(db, app_id, officer, "revoked", reason, now=now)
+    for sibling in _wallet_siblings(db, app, (KycState.APPROVED.value,)):
+        if _expire_if_due(db, sibling, _now(now)):
+            continue
+        sibling.state = KycState.REVOKED.value
+        sibling.reason = f"revoked with {app.id} (the same wallet): {reason}"
+        sibling.sync_detail = f"the wallet's chain revocation is tracked by application {app.id}"
+        record(db, sibling.id, officer, "revoked", f"with {app.id} (the same wallet): {reason}", now=now)
     db.commit()  # in force here at once, whatever the chains do
     _sync_revocation(db, writer, app, now)
     return app
@@ -421,9 +508,11 @@ def credential_status(db: Session, credential_id: str, now: datetime | None = No
     return None
 
 
-def verified_application(db: Session, subject: str, now: datetime | None = None) -> KycApplication | None:
-    """The subject's approved, unexpired, chain-synced application, if any."""
-    app = latest_for(db, subject, now)
+def verified_application(db: Session, subject: str, now: datetime | None = None, *,
+                         address: str | None = None) -> KycApplication | None:
+    """The approved, unexpired, chain-synced application of the subject's wallet (under whichever
+    of its DIDs it was filed), or of the subject itself when it has no wallet; None if there is none."""
+    app = latest_for(db, subject, now, address=address)
     if app is None or app.state != KycState.APPROVED.value or app.sync_status != "synced":
         return None
     return app

@@ -8,6 +8,10 @@ Roles come from the settings (``CHAINRIGHT_API_ROLE_GRANTS``) and are set afresh
 grant removed from the settings is gone from the user at their next login (roles are read from
 the user at every request, so until that login their open sessions keep the old roles).
 
+Answers carrying a session token say ``Cache-Control: no-store`` and are never stored for an
+``Idempotency-Key`` replay (``api.idempotency`` ignores the key under ``/auth/``): a captured login
+request repeated by anyone is a fresh attempt, refused because its challenge is spent.
+
 A DID presentation's credentials must still be in force in the platform's KYC register (a revoked
 or expired KYCCredential is refused with the reason).
 """
@@ -19,7 +23,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -38,6 +42,8 @@ from did.settings import DidSettings
 from did.siwe import build_siwe_message, new_nonce, parse_siwe_message, verify_siwe
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+NO_STORE = "no-store"
+"""On every answer carrying a session token: no cache and no idempotency record keeps it."""
 log = logging.getLogger(__name__)
 
 
@@ -158,8 +164,9 @@ def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings,
 
 @router.post("/siwe/login", response_model=SessionResponse,
              summary="Finish Sign-In with Ethereum: verify the signed message, open a session")
-def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings,
+def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings, response: Response,
                gateway: Annotated[Any, Depends(get_gateway)]) -> SessionResponse:
+    response.headers["Cache-Control"] = NO_STORE
     now = datetime.now(UTC)
     try:
         parsed = parse_siwe_message(body.message)
@@ -189,8 +196,9 @@ def did_challenge(db: DbSession, settings: Settings) -> DidChallengeResponse:
 
 @router.post("/did/login", response_model=SessionResponse,
              summary="Finish a DID login: verify the presentation (and every credential in it)")
-async def did_login(body: DidLoginRequest, request: Request) -> SessionResponse:
+async def did_login(body: DidLoginRequest, request: Request, response: Response) -> SessionResponse:
     """Async because didkit is; database work runs in short sessions around the verification."""
+    response.headers["Cache-Control"] = NO_STORE
     settings: ApiSettings = request.app.state.settings
     did_settings: DidSettings = request.app.state.did_settings
     database = request.app.state.db

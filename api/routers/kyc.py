@@ -118,7 +118,8 @@ def _out(app: KycApplication, request: Request, reveal: bool) -> ApplicationOut:
 
 
 def _visible(app: KycApplication, caller: Caller) -> None:
-    if app.subject != caller.did and "kyc_officer" not in caller.roles:
+    same_wallet = bool(app.address and caller.address and app.address.lower() == caller.address.lower())
+    if app.subject != caller.did and not same_wallet and "kyc_officer" not in caller.roles:
         raise NotFoundError(f"no KYC application {app.id}")
 
 
@@ -184,7 +185,7 @@ async def upload_document(app_id: str, caller: CurrentUser, request: Request, se
 @router.get("/applications/mine", response_model=ApplicationOut,
             summary="Your latest application, with your personal data")
 def mine(caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
-    app = service.latest_for(db, caller.did)
+    app = service.latest_for(db, caller.did, address=caller.address)
     if app is None:
         raise NotFoundError("you have no KYC application; submit one at POST /kyc/applications")
     return _out(app, request, reveal=True)
@@ -227,7 +228,7 @@ def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
     kyc = request.app.state.kyc
     sync_before_write(db, kyc)
     app = service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app_id, officer=officer.did,
-                          level=body.level, expires_at=body.expires_at,
+                          officer_address=officer.address, level=body.level, expires_at=body.expires_at,
                           validity=timedelta(days=kyc.validity_days),
                           sanctions=kyc.current_sanctions(), cipher=kyc.cipher)
     return _out(app, request, reveal=False)
@@ -236,7 +237,8 @@ def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
 @router.post("/applications/{app_id}/reject", response_model=ApplicationOut,
              summary="Reject with a reason (KYC officers)")
 def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
-    return _out(service.reject(db, app_id=app_id, officer=officer.did, reason=body.reason), request, False)
+    return _out(service.reject(db, app_id=app_id, officer=officer.did, officer_address=officer.address,
+                               reason=body.reason), request, False)
 
 
 @router.post("/applications/{app_id}/revoke", response_model=ApplicationOut,
@@ -245,7 +247,8 @@ def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request
     _require_every_chain_progressing(request)
     kyc = request.app.state.kyc
     sync_before_write(db, kyc)
-    app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did, reason=body.reason)
+    app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did,
+                         officer_address=officer.address, reason=body.reason)
     return _out(app, request, reveal=False)
 
 
@@ -270,7 +273,7 @@ class CredentialFormat(StrEnum):
 @router.get("/credential", summary="Your KYCCredential (W3C VC: JSON-LD, or a JWT for EIP-712 wallets)")
 def credential(caller: CurrentUser, db: DbSession, request: Request,
                format: CredentialFormat = CredentialFormat.LDP) -> Any:
-    app = service.verified_application(db, caller.did)
+    app = service.verified_application(db, caller.did, address=caller.address)
     if app is None or app.credential is None or app.level is None or app.expires_at is None:
         raise NotFoundError("you hold no valid KYC credential")
     if format is CredentialFormat.JWT:
@@ -297,7 +300,7 @@ def credential_status(id: Annotated[str, Query(max_length=200)], db: DbSession) 
 
 @router.get("/status", response_model=KycStatus, summary="Your KYC status, here and on chain")
 def status(caller: CurrentUser, db: DbSession, request: Request) -> KycStatus:
-    app = service.latest_for(db, caller.did)
+    app = service.latest_for(db, caller.did, address=caller.address)
     on_chain: dict[int, bool] = {}
     if caller.address:
         try:
@@ -308,7 +311,8 @@ def status(caller: CurrentUser, db: DbSession, request: Request) -> KycStatus:
         state=app.state if app else None, level=app.level if app else None,
         expires_at=app.expires_at if app else None, sync_status=app.sync_status if app else None,
         sync_detail=app.sync_detail if app else None,
-        verified=service.verified_application(db, caller.did) is not None, on_chain=on_chain)
+        verified=service.verified_application(db, caller.did, address=caller.address) is not None,
+        on_chain=on_chain)
 
 
 @router.get("/verified", summary="KYC-gated: answers only for a verified user")

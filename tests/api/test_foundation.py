@@ -99,22 +99,29 @@ def test_request_id_is_echoed_or_made(api_settings, database):
     assert made != "bad id with spaces" and len(made) == 32
 
 
+def _as_user(client: TestClient, key: str) -> dict[str, str]:
+    """Idempotency keys are honoured for a logged-in caller only."""
+    return {"Authorization": f"Bearer {client.post('/_test/login').json()['token']}", "Idempotency-Key": key}
+
+
 def test_idempotency_key_replays_the_first_answer(api_settings, database):
     client, calls = _client(api_settings, database)
-    first = client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "k1"})
-    again = client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "k1"})
+    headers = _as_user(client, "k1")
+    first = client.post("/_test/items", json={"name": "a", "amount": 1}, headers=headers)
+    again = client.post("/_test/items", json={"name": "a", "amount": 1}, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() == {"n": 1, "name": "a"}
     assert again.headers.get("idempotent-replayed") == "true"
     assert calls["n"] == 1
-    other = client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "k2"})
+    other = client.post("/_test/items", json={"name": "a", "amount": 1}, headers={**headers, "Idempotency-Key": "k2"})
     assert other.json()["n"] == 2
 
 
 def test_idempotency_key_reused_for_another_request_is_refused(api_settings, database):
     client, calls = _client(api_settings, database)
-    client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "k1"})
-    r = client.post("/_test/items", json={"name": "b", "amount": 1}, headers={"Idempotency-Key": "k1"})
+    headers = _as_user(client, "k1")
+    client.post("/_test/items", json={"name": "a", "amount": 1}, headers=headers)
+    r = client.post("/_test/items", json={"name": "b", "amount": 1}, headers=headers)
     assert r.status_code == 422 and "different request" in r.json()["detail"]
     assert calls["n"] == 1
 
@@ -128,18 +135,28 @@ def test_idempotency_does_not_store_server_errors(api_settings, database):
 
 def test_idempotency_keys_are_per_caller(api_settings, database):
     client, _ = _client(api_settings, database)
-    client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "k"})
-    r = client.post("/_test/items", json={"name": "a", "amount": 1},
-                    headers={"Idempotency-Key": "k", "Authorization": "Bearer someone-else"})
-    assert r.json()["n"] == 2
+    client.post("/_test/items", json={"name": "a", "amount": 1}, headers=_as_user(client, "k"))
+    for stranger in ({"Idempotency-Key": "k"}, {"Idempotency-Key": "k", "Authorization": "Bearer someone-else"}):
+        r = client.post("/_test/items", json={"name": "a", "amount": 1}, headers=stranger)
+        assert "idempotent-replayed" not in r.headers
+    assert r.json()["n"] == 3
+
+
+def test_idempotency_keys_of_anonymous_callers_store_and_replay_nothing(api_settings, database):
+    client, calls = _client(api_settings, database)
+    for _ in range(2):
+        r = client.post("/_test/items", json={"name": "a", "amount": 1}, headers={"Idempotency-Key": "anon"})
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert calls["n"] == 2
 
 
 def test_concurrent_repeats_run_once(api_settings, database):
     client, calls = _client(api_settings, database)
     results: list[int] = []
+    headers = _as_user(client, "race")
 
     def post() -> None:
-        r = client.post("/_test/items", json={"name": "c", "amount": 1}, headers={"Idempotency-Key": "race"})
+        r = client.post("/_test/items", json={"name": "c", "amount": 1}, headers=headers)
         results.append(r.status_code)
 
     threads = [threading.Thread(target=post) for _ in range(6)]

@@ -1,5 +1,6 @@
-"""``Idempotency-Key`` on the real routes: every state-changing operation replays, answers holding
-tokens or personal data are never stored in clear, uploads replay across multipart boundaries,
+"""``Idempotency-Key`` on the real routes: every state-changing operation of a logged-in caller
+replays, the ``/auth`` operations (session tokens) never store or replay, personal data is never
+stored in clear, uploads replay across multipart boundaries,
 records expire, a crashed request's key is freed, and the header is in the OpenAPI schema."""
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class _NullDb:
 
 
 OPERATIONS = _state_changing_operations()
+KEYED = [op for op in OPERATIONS if not op[1].startswith("/auth/")]
+AUTH = [op for op in OPERATIONS if op[1].startswith("/auth/")]
 
 
 def test_the_parametrisation_covers_the_real_routes():
@@ -71,7 +74,7 @@ def test_the_parametrisation_covers_the_real_routes():
     assert len(OPERATIONS) >= 20
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+@pytest.mark.parametrize(("method", "path"), KEYED, ids=[f"{m} {p}" for m, p in KEYED])
 def test_every_state_changing_route_replays_its_first_answer(api_settings, database, method, path):
     client = TestClient(_app(api_settings, database), raise_server_exceptions=False)
     headers = {**_session(api_settings, database), "Idempotency-Key": f"k-{method}-{path}"}
@@ -84,8 +87,19 @@ def test_every_state_changing_route_replays_its_first_answer(api_settings, datab
     assert again.headers.get("idempotent-replayed") == "true", f"{method} {path} ran twice"
     assert (again.status_code, again.content) == (first.status_code, first.content)
     stored = [r for r in _records(database) if r.path == url and r.method == method]
-    if path != "/auth/logout" and first.status_code != 204:
+    if first.status_code != 204:
         assert len(stored) == 1 and stored[0].status_code == first.status_code
+
+
+@pytest.mark.parametrize(("method", "path"), AUTH, ids=[f"{m} {p}" for m, p in AUTH])
+def test_auth_routes_store_and_replay_nothing(api_settings, database, method, path):
+    client = TestClient(_app(api_settings, database), raise_server_exceptions=False)
+    headers = {**_session(api_settings, database), "Idempotency-Key": f"k-{method}-{path}"}
+    body = {"address": USER.address, "chain_id": 31337} if path == "/auth/siwe/nonce" else {}
+    for _ in range(2):
+        r = client.request(method, path, json=body, headers=headers)
+        assert r.status_code < 500 and "idempotent-replayed" not in r.headers
+    assert [r for r in _records(database) if r.path == path] == []
 
 
 def test_tokens_and_personal_data_are_never_stored_in_clear(api_settings, database, two_chains):
@@ -93,9 +107,10 @@ def test_tokens_and_personal_data_are_never_stored_in_clear(api_settings, databa
     body = siwe(client, USER)
     key = {"Idempotency-Key": "login-1"}
     first = client.post("/auth/siwe/login", json=body, headers=key)
-    again = client.post("/auth/siwe/login", json=body, headers=key)  # the nonce is spent: only a replay answers
-    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    again = client.post("/auth/siwe/login", json=body, headers=key)  # the nonce is spent: not replayed
+    assert first.status_code == 200 and again.status_code == 401
     token = first.json()["token"]
+    assert token not in again.text
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "apply-1"}
     applied = client.post("/kyc/applications", json=APPLICATION, headers=headers)
     replayed = client.post("/kyc/applications", json=APPLICATION, headers=headers)
@@ -103,8 +118,7 @@ def test_tokens_and_personal_data_are_never_stored_in_clear(api_settings, databa
     assert replayed.json()["id"] == applied.json()["id"]  # ran once
     assert replayed.json()["personal_data"]["legal_name"] == APPLICATION["legal_name"]
     rows = {r.path: r for r in _records(database)}
-    raw = rows["/auth/siwe/login"].response_body or b""
-    assert raw and token.encode() not in raw and b"token" not in raw
+    assert "/auth/siwe/login" not in rows  # a session token is never stored, not even encrypted
     raw = rows["/kyc/applications"].response_body or b""
     for secret in (APPLICATION["legal_name"], APPLICATION["document_number"], APPLICATION["date_of_birth"]):
         assert secret.encode() not in raw
@@ -138,36 +152,37 @@ def test_the_body_digest_ignores_the_boundary_only():
 
 def test_records_expire_and_a_crashed_request_frees_its_key(api_settings, database):
     client = TestClient(_app(api_settings, database, idempotency_ttl_s=60, idempotency_stale_s=120))
-    body = {"address": USER.address, "chain_id": 31337}
-    key = {"Idempotency-Key": "nonce-1"}
-    first = client.post("/auth/siwe/nonce", json=body, headers=key).json()["message"]
-    assert client.post("/auth/siwe/nonce", json=body, headers=key).json()["message"] == first
+    headers = {**_session(api_settings, database), "Idempotency-Key": "apply-1"}
+    first = client.post("/kyc/applications", json=APPLICATION, headers=headers)
+    assert first.status_code == 201
+    again = client.post("/kyc/applications", json=APPLICATION, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true" and again.json()["id"] == first.json()["id"]
     with database.session() as s:  # a day later
         for row in s.execute(select(IdempotencyRecord)).scalars():
             row.created_at = datetime.now(UTC) - timedelta(seconds=61)
-    later = client.post("/auth/siwe/nonce", json=body, headers=key)
-    assert later.status_code == 200 and "idempotent-replayed" not in later.headers
-    assert later.json()["message"] != first  # expired: the key ran again
+    later = client.post("/kyc/applications", json=APPLICATION, headers=headers)
+    assert later.status_code == 409 and "idempotent-replayed" not in later.headers  # expired: ran again
 
     with database.session() as s:  # a request that crashed between claim and finish
-        row = s.get(IdempotencyRecord, ("nonce-1", _anonymous()))
+        row = s.get(IdempotencyRecord, ("apply-1", _principal_of_user()))
         assert row is not None
         row.status_code, row.response_body = None, None
         row.created_at = datetime.now(UTC) - timedelta(seconds=30)
-    busy = client.post("/auth/siwe/nonce", json=body, headers=key)
+    busy = client.post("/kyc/applications", json=APPLICATION, headers=headers)
     assert busy.status_code == 409 and "still running" in busy.json()["detail"]
     with database.session() as s:
-        row = s.get(IdempotencyRecord, ("nonce-1", _anonymous()))
+        row = s.get(IdempotencyRecord, ("apply-1", _principal_of_user()))
         assert row is not None
         row.created_at = datetime.now(UTC) - timedelta(seconds=121)
-    freed = client.post("/auth/siwe/nonce", json=body, headers=key)
-    assert freed.status_code == 200 and "idempotent-replayed" not in freed.headers
+    freed = client.post("/kyc/applications", json=APPLICATION, headers=headers)
+    assert freed.status_code == 409 and "already have" in freed.json()["detail"]
+    assert "idempotent-replayed" not in freed.headers
 
 
-def _anonymous() -> str:
+def _principal_of_user() -> str:
     import hashlib
 
-    return hashlib.sha256(b"anonymous").hexdigest()
+    return hashlib.sha256(f"user:did:pkh:eip155:31337:{USER.address}".encode()).hexdigest()
 
 
 def test_a_keyed_body_over_the_limit_is_413(api_settings, database):
@@ -183,9 +198,10 @@ def test_the_header_is_documented_on_every_state_changing_operation(api_settings
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
-            if method.upper() in STATE_CHANGING and "Idempotency-Key" not in names:
+            takes_key = method.upper() in STATE_CHANGING and not path.startswith("/auth/")
+            if takes_key and "Idempotency-Key" not in names:
                 missing.append(f"{method} {path}")
-            if method.upper() not in STATE_CHANGING and "Idempotency-Key" in names:
+            if not takes_key and "Idempotency-Key" in names:
                 extra.append(f"{method} {path}")
     assert missing == [] and extra == []
     assert sum(1 for ops in schema["paths"].values() for m in ops if m.upper() in STATE_CHANGING) >= 20

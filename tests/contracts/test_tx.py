@@ -138,3 +138,48 @@ def test_a_send_that_finally_fails_frees_its_nonce(two_chains: ChainSettings, se
     assert flaky.web3.eth.get_transaction(receipt["transactionHash"])["nonce"] == 0
     assert registry.functions.isRegistered(content).call()
     assert not registry.functions.isRegistered(_hash("lost")).call()
+
+
+def test_two_senders_of_one_key_take_turns_without_a_stale_nonce(two_chains: ChainSettings, sender: TxSender,
+                                                                 registry):
+    """The KYC registry writer keeps one sender for the operator key; the circuit breaker makes a
+    fresh one for each setHalted. Interleaved, the long-lived one must not send at a used nonce."""
+    long_lived = TxSender(connect(two_chains.spec("home")), sender.account, decoder=sender.decoder)
+    for n in range(3):
+        fresh = TxSender(connect(two_chains.spec("home")), sender.account, decoder=sender.decoder)
+        for who, label in ((long_lived, f"long-{n}"), (fresh, f"fresh-{n}")):
+            receipt = who.transact(who.call_tx(registry.functions.register(_hash(label), CID)))
+            assert receipt["status"] == 1
+
+
+def test_concurrent_sends_of_one_key_from_many_senders_all_land(two_chains: ChainSettings, sender: TxSender,
+                                                                registry):
+    """A halt racing an identity write: the same key from several senders and threads at once; every
+    transaction lands, each at its own nonce."""
+    import threading
+
+    long_lived = TxSender(connect(two_chains.spec("home")), sender.account, decoder=sender.decoder)
+    results: dict[str, Any] = {}
+    start = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        who = long_lived if n % 2 else TxSender(connect(two_chains.spec("home")), sender.account,
+                                                decoder=sender.decoder)
+        start.wait()
+        try:
+            receipt = who.transact(who.call_tx(registry.functions.register(_hash(f"race-{n}"), CID)))
+            results[f"race-{n}"] = receipt
+        except Exception as exc:  # recorded, so the assertion names every failure
+            results[f"race-{n}"] = exc
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    failures = {k: repr(v) for k, v in results.items() if isinstance(v, Exception)}
+    assert failures == {} and len(results) == 8
+    nonces = [sender.web3.eth.get_transaction(r["transactionHash"])["nonce"] for r in results.values()]
+    assert len(set(nonces)) == 8
+    for n in range(8):
+        assert registry.functions.isRegistered(_hash(f"race-{n}")).call()
