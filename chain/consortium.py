@@ -741,8 +741,13 @@ class Consortium:
         log_file = self.settings.log_dir / f"{node.name}.log"
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
+                tail = self._log_tail(node)
+                if "address already in use" in tail:
+                    raise PortInUseError(
+                        f"geth {node.name} could not bind its ports (another process took one after they "
+                        f"were checked); choose other ports with CHAINRIGHT_CONSORTIUM_BASE_PORT. {tail}")
                 raise NodeStartError(f"geth {node.name} exited with code {proc.returncode} before "
-                                     f"answering; last log lines {self._log_tail(node)}")
+                                     f"answering; last log lines {tail}")
             try:
                 got = chain_id_of(node.rpc_url, timeout=0.5)
             except ChainUnavailableError:
@@ -1110,12 +1115,25 @@ class Consortium:
 
 
 
-def find_free_base_port(nodes: int, *, host: str = "127.0.0.1", low: int = 20000, high: int = 60000,
+def _ephemeral_low(default: int = 32768) -> int:
+    """The lowest port the kernel hands out for outgoing connections and port-0 binds."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
+def find_free_base_port(nodes: int, *, host: str = "127.0.0.1", low: int = 20000, high: int | None = None,
                         attempts: int = 200) -> int:
-    """A base port such that the ports of ``nodes`` nodes (3 each) are all free right now."""
+    """A base port such that the ports of ``nodes`` nodes (3 each) are all free right now.
+
+    The range ends below the kernel's ephemeral ports (``ip_local_port_range``): a port found free
+    there can be taken a moment later by any outgoing connection or port-0 bind (another test's
+    anvil), and geth then exits at start with "address already in use"."""
     span = PORTS_PER_NODE * nodes
+    top = high if high is not None else max(low + span + 1, _ephemeral_low())
     for _ in range(attempts):
-        base = low + secrets.randbelow(high - low - span)
+        base = low + secrets.randbelow(top - low - span)
         if all(port_is_free(host, p) for p in range(base, base + span)):
             return base
-    raise PortInUseError(f"found no {span} consecutive free ports between {low} and {high}")
+    raise PortInUseError(f"found no {span} consecutive free ports between {low} and {top}")

@@ -920,14 +920,15 @@ def bench_consortium_starts(
     period: Annotated[int, typer.Option(help="Block period (s).", min=1)] = 1,
 ) -> None:
     """Start a new consortium network RUNS times (watchdog off) and print, as JSON, how many started,
-    how many stalled, and the time to the first two distinct sealers; exit 1 when any start stalled."""
+    how many stalled, how many failed otherwise, and the time to the first two distinct sealers; exit 1
+    when any start stalled or failed."""
     import json
 
     from chainright.consortium_bench import bench_starts
 
     result = bench_starts(runs=runs, validators=validators, period=period, say=say)
     typer.echo(json.dumps(result, indent=2))
-    if result["stalled"]:
+    if result["stalled"] or result["failed_to_start"]:
         raise typer.Exit(1)
 
 

@@ -116,8 +116,9 @@ def summary(result: dict[str, Any]) -> str:
 
 def bench_starts(*, runs: int, validators: int, period: int, say: Say) -> dict[str, Any]:
     """Start a new network ``runs`` times (fresh keys, free ports, the fork watchdog off so that a
-    start that wedges counts as a stall), and report how many started, how many stalled and how long
-    each took to its first two distinct sealers."""
+    start that wedges counts as a stall), and report how many started, how many stalled (no blocks
+    from two distinct validators), how many failed otherwise (with the reason) and how long each
+    took to its first two distinct sealers."""
     import statistics
     import time
 
@@ -126,6 +127,7 @@ def bench_starts(*, runs: int, validators: int, period: int, say: Say) -> dict[s
 
     durations: list[float] = []
     stalls: list[str] = []
+    failures: list[str] = []
     for run in range(1, runs + 1):
         with tempfile.TemporaryDirectory(prefix="chainright-start-") as tmp:
             settings = ConsortiumSettings(data_dir=Path(tmp), base_port=find_free_base_port(validators),
@@ -137,13 +139,19 @@ def bench_starts(*, runs: int, validators: int, period: int, say: Say) -> dict[s
                 durations.append(time.monotonic() - started)
                 say(f"start {run}/{runs}: sealing by 2 distinct validators after {durations[-1]:.1f}s")
             except NodeError as exc:
-                stalls.append(str(exc).splitlines()[0])
-                say(f"start {run}/{runs}: STALLED: {stalls[-1]}")
+                reason = " ".join(str(exc).split())[-600:]
+                if "distinct validator" in reason:  # wait_until_sealing: blocks stopped coming
+                    stalls.append(reason)
+                    say(f"start {run}/{runs}: STALLED: {reason}")
+                else:
+                    failures.append(reason)
+                    say(f"start {run}/{runs}: did not start (not a stall): {reason}")
             finally:
                 network.down()
     ordered = sorted(durations)
     return {
         "runs": runs, "started": len(durations), "stalled": len(stalls), "stall_reasons": stalls,
+        "failed_to_start": len(failures), "start_failures": failures,
         "validators": validators, "block_period_s": period,
         "first_two_sealers_s": {
             "min": round(ordered[0], 2) if ordered else None,
