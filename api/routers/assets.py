@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from eth_abi.abi import encode as abi_encode
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
@@ -223,6 +224,35 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitT
     return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
                                              to=factory.address, data=data, gas=gas),
                       splitter=predicted, already_exists=exists)
+
+
+class CommitTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+
+
+@router.post("/assets/{cid}/commit-tx", response_model=UnsignedTx,
+             summary="The transaction that dates the creator's claim before the mint (front-running guard)")
+def commit_tx(cid: Cid, body: CommitTxIn, user: KycVerifiedUser, db: DbSession,
+              request: Request) -> UnsignedTx:
+    """``RightsRegistry.commit(keccak256(abi.encode(contentHash, creator)))``: the hash shows the pool
+    nothing of the work. Mined at least one block before the mint, it lets the creator's mint take
+    back any record someone raced in by copying the pending mint (see RightsRegistry)."""
+    row = db.get(Asset, cid)
+    if row is None:
+        raise NotFoundError(f"no asset with CID {cid}; upload it first (POST /assets)")
+    if row.uploader != user.did:
+        raise ForbiddenError("only the uploader of a work may claim it")
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    registry = gateway.contract(body.chain_id, "RightsRegistry")
+    commitment = Web3.keccak(abi_encode(["bytes32", "address"],
+                                        [bytes.fromhex(row.content_hash[2:]), user.address]))
+    data = registry.encode_abi("commit", args=[commitment])
+    gas = _simulate(request, body.chain_id, user.address, registry.address, data)
+    return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=registry.address, data=data,
+                      gas=gas)
 
 
 @router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,

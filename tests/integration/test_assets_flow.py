@@ -116,3 +116,20 @@ def test_an_unminted_upload_is_private_to_its_uploader_until_its_work_is_minted(
     assert send(web3, CREATOR, minted.json())["status"] == 1
     assert client.get(f"/assets/{cid}").json()["content_hash"] == content_hash(work)  # public once minted
     assert client.get(f"/assets/{cid}/content").content == work
+
+
+def test_the_commit_tx_dates_the_creators_claim_before_the_mint(client, deployed, artifacts, tmp_path):
+    creator = verified_login(client, CREATOR)
+    work = b"a committed painting " + tmp_path.name.encode()
+    asset = client.post("/assets", files={"file": ("p.png", work, "image/png")}, headers=creator).json()
+    assert client.post(f"/assets/{asset['cid']}/commit-tx", json={"chain_id": 31337},
+                       headers=login(client, STRANGER)).status_code in (403, 404)
+    r = client.post(f"/assets/{asset['cid']}/commit-tx", json={"chain_id": 31337}, headers=creator)
+    assert r.status_code == 200, r.text
+    web3 = connect(deployed.spec("home"))
+    assert send(web3, CREATOR, r.json())["status"] == 1
+    from chain.deployments import DeploymentRegistry
+
+    address = DeploymentRegistry(deployed.deployments_file).address(31337, "RightsRegistry")
+    registry = web3.eth.contract(address=address, abi=artifacts.get("RightsRegistry").abi)
+    assert registry.functions.committedAt(bytes.fromhex(asset["content_hash"][2:]), CREATOR.address).call() > 0

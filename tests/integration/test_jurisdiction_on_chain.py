@@ -37,6 +37,10 @@ def test_the_profile_is_pushed_on_chain_and_a_direct_fill_or_early_transfer_reve
     m, client, web3 = market, market["client"], market["web3"]
     officer = login(client, OFFICER)
     policy, marketplace = _contract(m, "TransferPolicy"), _contract(m, "Marketplace")
+    # The deploy wired it: the marketplace is its sale venue, the lockbox a bridge, the registry names it.
+    assert policy.functions.venueOf(marketplace.address).call() == 1
+    assert policy.functions.venueOf(_contract(m, "HomeLockbox").address).call() == 2
+    assert _contract(m, "RightsRegistry").functions.transferPolicy().call() == policy.address
     r = client.put(f"/market/breaker/31337/{m['collection']}",
                    json={"secondary_sales": False, "gift_holding_s": 3600}, headers=officer)
     assert r.status_code == 200, r.text
