@@ -16,7 +16,7 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from api.errors import UnprocessableError
+from api.errors import ServiceUnavailableError, UnprocessableError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,14 @@ def push_jurisdiction(gateway: Any, chain_id: int, collection: str, secondary_sa
     from chain.tx import TxSender
 
     wanted = rules_for(secondary_sales, gift_holding_s, identity_required)
-    policy = gateway.contract(chain_id, "TransferPolicy")
+    try:
+        policy = gateway.contract(chain_id, "TransferPolicy")
+    except ServiceUnavailableError:
+        if not wanted.active:
+            return None  # an older deployment without the policy: nothing asked, nothing to push
+        raise ServiceUnavailableError(
+            f"chain {chain_id} has no TransferPolicy deployed, so this jurisdiction profile could not "
+            "be enforced on chain: deploy it (chainright deploy) and set the policy again") from None
     current = tuple(policy.functions.rulesOf(collection).call())
     if not current[0] and not wanted.active:
         return None  # no rules wanted, none held: the collection moves freely
