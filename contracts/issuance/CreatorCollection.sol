@@ -216,9 +216,6 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         first = _nextTokenId;
         if (quantity > _MAX_NEXT_ID - first) revert CollectionSupplyExhausted(quantity, _MAX_NEXT_ID - first);
         _requireVerifiedRecipient(to);
-        if (_hasTransferPolicy) {
-            for (uint256 id = first; id < first + quantity; ++id) _checkPolicy(owner_, address(0), to, id);
-        }
 
         // Effects
         uint256 end = first + quantity;
@@ -235,7 +232,11 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         else emit ConsecutiveTransfer(first, end - 1, address(0), to);
         emit WorkMinted(first, contentHash, quantity);
 
-        // Interactions: the registry (trusted, no callbacks), then the recipient's acceptance.
+        // Interactions: the transfer policy and the registry (trusted, no callbacks; either may
+        // revert the mint), then the recipient's acceptance.
+        if (_hasTransferPolicy) {
+            for (uint256 id = first; id < end; ++id) _checkPolicy(owner_, address(0), to, id);
+        }
         _registry().recordMint(contentHash, owner_, first, head, digest);
         if (to.code.length != 0) {
             for (uint256 id = first; id < end; ++id) {
@@ -264,7 +265,6 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         }
         if (_paused) revert CollectionPaused();
         _requireVerifiedRecipient(to);
-        if (_hasTransferPolicy) _checkPolicy(_owner, from, to, tokenId);
 
         // Effects
         if (approved != address(0)) delete _tokenApprovals[tokenId];
@@ -280,6 +280,9 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
             emit UpdateUser(tokenId, address(0), 0);
         }
         emit Transfer(from, to, tokenId);
+
+        // Interactions: the attached transfer policy (trusted, no callbacks) may refuse the move.
+        if (_hasTransferPolicy) _checkPolicy(_owner, from, to, tokenId);
     }
 
     /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).

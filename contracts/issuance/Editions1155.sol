@@ -219,6 +219,7 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
     ///      paused, and asked of the attached transfer policy (trusted, no callbacks) per id.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
         if (_paused) revert EditionsPaused();
+        super._update(from, to, ids, values);
         if (_hasTransferPolicy) {
             ITransferPolicy policy = _policyStorage().policy;
             address creator = _owner;
@@ -226,7 +227,6 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
                 policy.checkTransfer(creator, _msgSender(), from, to, ids[i], values[i]);
             }
         }
-        super._update(from, to, ids, values);
     }
 
     function _policyStorage() private pure returns (_PolicyStorage storage $) {
