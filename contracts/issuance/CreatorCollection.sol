@@ -208,6 +208,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     {
         // Checks
         address owner_ = _owner;
+        bool policed = _hasTransferPolicy; // same slot as the owner: read together
         if (msg.sender != owner_ && !_minters[msg.sender]) revert CollectionNotMinter(msg.sender);
         if (_paused) revert CollectionPaused();
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
@@ -234,7 +235,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
 
         // Interactions: the transfer policy and the registry (trusted, no callbacks; either may
         // revert the mint), then the recipient's acceptance.
-        if (_hasTransferPolicy) {
+        if (policed) {
             for (uint256 id = first; id < end; ++id) _checkPolicy(owner_, address(0), to, id);
         }
         _registry().recordMint(contentHash, owner_, first, head, digest);
