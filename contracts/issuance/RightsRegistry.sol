@@ -202,12 +202,17 @@ contract RightsRegistry is IRightsRegistry, Ownable {
     }
 
     /// @dev `claimant` takes the record of another creator back when its commitment is strictly
-    ///      older than that record and at most `COMMIT_WINDOW` old; returns the commitment's time (the
-    ///      new record's registeredAt) and emits `RightsTakenBack`. Reverts `RightsAlreadyRegistered`.
+    ///      older than that record and than the record creator's own commitment, and at most
+    ///      `COMMIT_WINDOW` old; returns the commitment's time (the new record's registeredAt) and
+    ///      emits `RightsTakenBack`. Reverts `RightsAlreadyRegistered`. (The holder's commitment
+    ///      counts so that someone who copies a commitment into the same block only ties.)
     function _takeBack(bytes32 contentHash, uint256 existing, address claimant) private returns (uint256) {
         address previous = address(uint160(existing));
         uint256 at = _commits[commitmentOf(contentHash, claimant)];
-        if (previous == claimant || at == 0 || at >= _registeredAt(existing) || block.timestamp > at + COMMIT_WINDOW) {
+        uint256 defended = _registeredAt(existing);
+        uint256 theirs = _commits[commitmentOf(contentHash, previous)];
+        if (theirs != 0 && theirs < defended) defended = theirs;
+        if (previous == claimant || at == 0 || at >= defended || block.timestamp > at + COMMIT_WINDOW) {
             _revertRegistered(contentHash, existing);
         }
         emit RightsTakenBack(contentHash, previous, claimant, uint64(at));

@@ -148,3 +148,21 @@ def test_a_repeated_commitment_keeps_its_first_time(stack, creator, stranger):
     travel(60)
     stack.registry.commit(commitment, sender=stranger)  # anyone may send it; nothing changes
     assert stack.registry.committedAt(w.content_hash, creator) == first
+
+
+def test_someone_holding_the_content_who_copies_the_commitment_into_its_block_only_ties(stack, creator, stranger):
+    """The commitment names the work only to someone who already has it; copying it into the same
+    block gives the same time, and a tie never takes a record back."""
+    mine = stack.collection(creator, "mine6")
+    w = work("tie")
+    with one_block() as sent:
+        sent.append(send_raw(creator, stack.registry, "commit", stack.registry.commitmentOf(w.content_hash, creator),
+                             tip=GWEI))
+        sent.append(send_raw(stranger, stack.registry, "commit",
+                             stack.registry.commitmentOf(w.content_hash, stranger), tip=50 * GWEI))
+    assert stack.registry.committedAt(w.content_hash, creator) == stack.registry.committedAt(w.content_hash, stranger)
+    travel(12)
+    mine.mintWork(creator, w.content_hash, w.cid_bytes, sender=creator)
+    with reverts("RightsAlreadyRegistered"):
+        stack.registry.register(w.content_hash, w.cid_bytes, sender=stranger)
+    assert stack.registry.recordOf(w.content_hash).creator == creator.address
