@@ -69,6 +69,21 @@ def current_user(
 CurrentUser = Annotated[Caller, Depends(current_user)]
 
 
+def optional_user(
+    db: DbSession,
+    settings: Settings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    """The caller when the request carries a session, None for anonymous reads (a bad token is
+    still refused)."""
+    if credentials is None:
+        return None
+    return current_user(db, settings, credentials)
+
+
+OptionalUser = Annotated[Caller | None, Depends(optional_user)]
+
+
 def require_role(role: str) -> Callable[[Caller], Caller]:
     """A dependency admitting only callers holding ``role``."""
 

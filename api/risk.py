@@ -23,6 +23,7 @@ from web3 import Web3
 
 from api.breaker import BreakerState, Refusal, Trade, decide
 from api.errors import ApiError, ConflictError, UnprocessableError
+from api.jurisdiction import push_jurisdiction
 from api.market_sync import (
     PolicyIn,
     aware,
@@ -200,8 +201,11 @@ def apply_policy(gateway: Any, db: Session, chain_id: int, collection: str, chan
 
 
 def _push_policy(gateway: Any, chain_id: int, collection: str, body: PolicyIn) -> None:
-    """What the chain enforces of a policy: the identity requirement, and the ETH price band
-    around the operator's reference (cleared without one). Only changes are sent."""
+    """What the chain enforces of a policy: the identity requirement, the ETH price band around
+    the operator's reference (cleared without one), and the jurisdiction profile, which the
+    collection itself enforces through the TransferPolicy (api/jurisdiction.py). Only changes are sent."""
+    push_jurisdiction(gateway, chain_id, collection, body.secondary_sales, body.gift_holding_s,
+                      body.identity_required)
     market = gateway.contract(chain_id, "Marketplace")
     _, identity_required = gateway.view(chain_id, market.address, "Marketplace", "collectionPolicy",
                                         [collection])

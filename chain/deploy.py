@@ -224,6 +224,28 @@ def _set_lockbox_splitter(ctx: DeployContext, lockbox: Any) -> list[TxParams]:
     return [_call(lockbox.address, "setSplitterImplementation(address)", ["address"], [impl])]
 
 
+TRANSFER_POLICY_VENUES = (("Marketplace", 1), ("HomeLockbox", 2))
+"""What the TransferPolicy must know each contract as (ITransferPolicy.Venue: 1 sale venue, 2 bridge)."""
+
+
+def _wire_transfer_policy(ctx: DeployContext, policy: Any) -> list[TxParams]:
+    """TransferPolicy.setVenue for the marketplace (sale venue) and the lockbox (bridge), and
+    RightsRegistry.setTransferPolicy(policy), so that collections accept it when a jurisdiction
+    profile is set. Only what the chain does not already say is sent."""
+    txs: list[TxParams] = []
+    for key, kind in TRANSFER_POLICY_VENUES:
+        venue = ctx.addresses.get(key)
+        if venue is not None and _read(policy.w3, policy.address, "venueOf(address)", ["address"], [venue],
+                                       "uint8") != kind:
+            txs.append(_call(policy.address, "setVenue(address,uint8)", ["address", "uint8"], [venue, kind]))
+    registry = ctx.addresses.get("RightsRegistry")
+    if registry is not None:
+        current = _read(policy.w3, registry, "transferPolicy()", [], [], "address")
+        if str(current).lower() != str(policy.address).lower():
+            txs.append(_call(registry, "setTransferPolicy(address)", ["address"], [policy.address]))
+    return txs
+
+
 def _link_peer(peer_chain: str, peer_contract: str) -> Callable[[DeployContext, Any], list[TxParams]]:
     """setPeer(chain id, address) towards ``peer_contract`` on ``peer_chain``, unless already set."""
 
@@ -280,6 +302,11 @@ def default_plan() -> list[Step]:
              args=lambda c: (c.addresses["RightsRegistry"], c.addresses.get("Licensing", ZERO_ADDRESS),
                              *_bridge_args(c)),
              chains=("home",), wiring=_set_lockbox_splitter, link=_link_peer("remote", "RemoteBridge")),
+        # Jurisdiction profiles: the collections' transfer hook (admin and policy admin = deployer, the
+        # API's operator key). Knows the marketplace as the sale venue and the lockbox as a bridge.
+        Step("TransferPolicy",
+             args=lambda c: (c.deployer, c.addresses.get("IdentityRegistry", ZERO_ADDRESS)),
+             wiring=_wire_transfer_policy),
         Step("WrappedCollection", args=lambda c: ("Chainright Wrapped", "CRWRAP", c.deployer),
              chains=("remote",)),
         Step("RemoteBridge", args=lambda c: (c.addresses["WrappedCollection"], *_bridge_args(c)),

@@ -347,7 +347,8 @@ class Demo:
         if asset["store"] != "ipfs":
             self.out("  note: this platform has no IPFS node (uploads go to its local content folder); "
                      "'chainright up' starts one when js-ipfs is installed ('make setup-ipfs')")
-        back = creator.http.get(f"/assets/{asset['cid']}/content")
+        back = creator.http.get(f"/assets/{asset['cid']}/content",  # unminted: only its uploader reads it
+                                headers={"Authorization": f"Bearer {creator.token}"})
         if back.status_code != 200 or back.content != work.read_bytes():
             raise ChainError(f"the work read back from the store differs ({back.status_code})")
         self.state.update(work=work, asset=asset, legal_cid=terms_asset["cid"])

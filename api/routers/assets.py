@@ -4,23 +4,26 @@ holds user keys: it returns unsigned transactions and checks them by simulation 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from eth_abi.abi import encode as abi_encode
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from api.deps import DbSession, KycVerifiedUser, Settings
+from api.deps import DbSession, KycVerifiedUser, OptionalUser, Settings
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
 from chain.cid import cid_to_bytes
 from chain.tx import ErrorDecoder, _revert_data
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["assets"])
 
 
@@ -122,19 +125,43 @@ async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
         return AssetOut.model_validate(row, from_attributes=True)
 
 
-@router.get("/assets/{cid}", response_model=AssetOut, summary="An uploaded work's record")
-def get_asset(cid: Cid, db: DbSession) -> AssetOut:
-    row = db.get(Asset, cid)
-    if row is None:
-        raise NotFoundError(f"no asset with CID {cid}")
-    return AssetOut.model_validate(row, from_attributes=True)
+def _on_chain(request: Request, content_hash: str) -> bool:
+    """True when some served chain's RightsRegistry has a record of ``content_hash`` (the hash is
+    public there anyway). A chain that cannot answer counts as no."""
+    gateway = request.app.state.gateway
+    for spec in gateway.specs():
+        try:
+            registry = gateway.address(spec.chain_id, "RightsRegistry")
+            if gateway.view(spec.chain_id, registry, "RightsRegistry", "isRegistered",
+                            [bytes.fromhex(content_hash.removeprefix("0x"))]):
+                return True
+        except Exception as exc:  # an unreachable or undeployed chain publishes nothing
+            log.debug("chain %d cannot tell whether %s is registered: %s", spec.chain_id, content_hash, exc)
+            continue
+    return False
 
 
-@router.get("/assets/{cid}/content", summary="The work's bytes (re-hashed against the CID)")
-def get_content(cid: Cid, db: DbSession, request: Request) -> Response:
+def _visible_asset(cid: str, db: DbSession, request: Request, viewer: Any) -> Asset:
+    """An upload is private to its uploader until its work is minted or registered on chain: its
+    content hash is what a front-runner needs to claim the work first."""
     row = db.get(Asset, cid)
-    if row is None:
+    if row is None or (
+        (viewer is None or viewer.did != row.uploader) and not _on_chain(request, row.content_hash)
+    ):
         raise NotFoundError(f"no asset with CID {cid}")
+    return row
+
+
+@router.get("/assets/{cid}", response_model=AssetOut,
+            summary="An uploaded work's record (before it is minted: only its uploader, with a session)")
+def get_asset(cid: Cid, db: DbSession, request: Request, viewer: OptionalUser) -> AssetOut:
+    return AssetOut.model_validate(_visible_asset(cid, db, request, viewer), from_attributes=True)
+
+
+@router.get("/assets/{cid}/content",
+            summary="The work's bytes, re-hashed against the CID (before it is minted: only its uploader)")
+def get_content(cid: Cid, db: DbSession, request: Request, viewer: OptionalUser) -> Response:
+    row = _visible_asset(cid, db, request, viewer)
     return Response(_store(request).get(cid), media_type=row.media_type)
 
 
@@ -197,6 +224,35 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitT
     return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
                                              to=factory.address, data=data, gas=gas),
                       splitter=predicted, already_exists=exists)
+
+
+class CommitTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+
+
+@router.post("/assets/{cid}/commit-tx", response_model=UnsignedTx,
+             summary="The transaction that dates the creator's claim before the mint (front-running guard)")
+def commit_tx(cid: Cid, body: CommitTxIn, user: KycVerifiedUser, db: DbSession,
+              request: Request) -> UnsignedTx:
+    """``RightsRegistry.commit(keccak256(abi.encode(contentHash, creator)))``: the hash shows the pool
+    nothing of the work. Mined at least one block before the mint, it lets the creator's mint take
+    back any record someone raced in by copying the pending mint (see RightsRegistry)."""
+    row = db.get(Asset, cid)
+    if row is None:
+        raise NotFoundError(f"no asset with CID {cid}; upload it first (POST /assets)")
+    if row.uploader != user.did:
+        raise ForbiddenError("only the uploader of a work may claim it")
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    registry = gateway.contract(body.chain_id, "RightsRegistry")
+    commitment = Web3.keccak(abi_encode(["bytes32", "address"],
+                                        [bytes.fromhex(row.content_hash[2:]), user.address]))
+    data = registry.encode_abi("commit", args=[commitment])
+    gas = _simulate(request, body.chain_id, user.address, registry.address, data)
+    return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=registry.address, data=data,
+                      gas=gas)
 
 
 @router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,

@@ -5,11 +5,19 @@ creator) already holds a token of the collection, so its balance slot exists. ``
 is the creator's first mint to itself, when it holds nothing: its balance slot is new (20,000 gas
 instead of a 2,900 update, so about 17,100 more). A mint to a third party costs 2,500 more than to the
 sender (its account is cold). See contracts/README.md.
+
+``transfer`` is a holder's transferFrom to an account that holds nothing of the collection, without
+a transfer policy; the ``*_policy`` figures are the same operations on a collection with a
+jurisdiction profile (TransferPolicy: no resale, a holding period), whose hook records each
+recipient's acquisition time (a new slot). ``commit_rights`` is the creator's front-running guard
+(RightsRegistry.commit) sent before a mint.
 """
 
 from __future__ import annotations
 
 import hashlib
+
+from web3.contract import Contract
 
 from chain.bench.gas import GasBench, gas_case
 
@@ -54,4 +62,29 @@ def issuance(bench: GasBench) -> dict[str, int]:
     renter = bench.account(5).address
     figures["set_rental_user"] = bench.gas(
         collection.functions.setUser(2, renter, 4_102_444_800), by=1)  # first rental of token 2
+    collector = bench.account(2).address
+    figures["transfer"] = bench.gas(collection.functions.transferFrom(creator, collector, 1), by=1)
+    commitment = registry.functions.commitmentOf(_work("committed")[0], creator).call()
+    figures["commit_rights"] = bench.gas(registry.functions.commit(commitment), by=1)
+    figures.update(_with_policy(bench, registry, factory, creator, collector))
     return figures
+
+
+def _with_policy(bench: GasBench, registry: Contract, factory: Contract, creator: str,
+                 collector: str) -> dict[str, int]:
+    """Mint and transfer on a collection whose TransferPolicy holds a jurisdiction profile."""
+    if "TransferPolicy" not in bench.artifacts:
+        return {}
+    policy, _ = bench.deploy("TransferPolicy", bench.account(0).address, ZERO)
+    bench.send(registry.functions.setTransferPolicy(policy.address))
+    settings = ("Bench Policed", "BP", creator, bench.account(4).address, 500, ZERO, False)
+    salt = hashlib.sha256(b"bench-policed").digest()
+    bench.send(factory.functions.createCollection(settings, salt), by=1)
+    address = factory.functions.predictCollectionAddress(creator, salt).call()
+    collection = bench.at("CreatorCollection", address)
+    bench.send(policy.functions.setRules(collection.address, (True, True, False, 3600)))
+    bench.send(collection.functions.mintWork(creator, *_work("policed-warm-up")), by=1)
+    return {
+        "mint_work_policy": bench.gas(collection.functions.mintWork(creator, *_work("policed")), by=1),
+        "transfer_policy": bench.gas(collection.functions.transferFrom(creator, collector, 1), by=1),
+    }

@@ -6,8 +6,9 @@ pragma solidity 0.8.28;
 ///         claimed the work, when, its IPFS CID and (once minted) the collection token bound to it.
 /// @dev A record is written either by `register` (a timestamped claim of authorship by the caller,
 ///      without a token) or by a collection created by an allowed factory when it mints the work
-///      (`recordMint`). A record is never removed and its creator never changes; an unbound record
-///      may be bound once to a token of its creator's collection. CIDs are binary CIDv1 with a
+///      (`recordMint`). A record is never removed; an unbound record may be bound once to a token of
+///      its creator's collection. Its creator changes only when an older commitment (`commit`) of
+///      another creator takes it back (the record then dates from that commitment). CIDs are binary CIDv1 with a
 ///      one-byte codec, a one-byte multihash code and a 32-byte digest (36 bytes, see `Cid.sol`).
 interface IRightsRegistry {
     /// @notice A rights record as returned by `recordOf`; all zero when the hash is unregistered.
@@ -38,6 +39,14 @@ interface IRightsRegistry {
     event RightsBound(bytes32 indexed contentHash, address indexed creator, address indexed collection,
                       uint256 tokenId);
 
+    /// @notice Emitted when a commitment to a future claim is dated (`by` sent it; it names nobody).
+    event RightsCommitted(bytes32 indexed commitment, address indexed by);
+
+    /// @notice Emitted when a creator whose commitment is older than the record takes it back from
+    ///         `previousCreator` (a registration that copied the creator's pending claim).
+    event RightsTakenBack(bytes32 indexed contentHash, address indexed previousCreator, address indexed creator,
+                          uint64 committedAt);
+
     /// @notice Emitted when the owner allows or disallows a factory to add collections.
     event FactoryUpdated(address indexed factory, bool allowed);
 
@@ -62,9 +71,17 @@ interface IRightsRegistry {
     /// @notice The CID is not a binary CIDv1 with one-byte codec and hash code and a 32-byte digest.
     error CidUnsupported(bytes cid);
 
+    /// @notice Date a future claim: `commitment` is `commitmentOf(contentHash, creator)`.
+    /// @dev Anyone may call (the commitment binds the creator, not the sender); the first time
+    ///      counts and a repeat does nothing. Emits `RightsCommitted`. A claim by `creator` at least
+    ///      one block later takes back a record another creator wrote after this commitment (within
+    ///      `COMMIT_WINDOW`): the defence against copying a pending registration or mint.
+    function commit(bytes32 commitment) external;
+
     /// @notice Record `contentHash` as a work of the caller, at `cid`, without minting it.
-    /// @dev Anyone may call. Emits `RightsRegistered` with collection and token zero. Reverts with
-    ///      `RightsContentHashZero`, `CidUnsupported` or `RightsAlreadyRegistered`.
+    /// @dev Anyone may call. Emits `RightsRegistered` with collection and token zero (and
+    ///      `RightsTakenBack` when the caller's older commitment displaces another's younger record).
+    ///      Reverts with `RightsContentHashZero`, `CidUnsupported` or `RightsAlreadyRegistered`.
     function register(bytes32 contentHash, bytes calldata cid) external;
 
     /// @notice Record the mint of `contentHash` as token `tokenId` of the calling collection.
@@ -103,6 +120,22 @@ interface IRightsRegistry {
 
     /// @notice How many collections were added.
     function collectionCount() external view returns (uint256);
+
+    /// @notice When `creator`'s commitment to `contentHash` was dated (0: none).
+    function committedAt(bytes32 contentHash, address creator) external view returns (uint64);
+
+    /// @notice The commitment `creator` sends before claiming `contentHash`: keccak256(abi.encode(...)).
+    function commitmentOf(bytes32 contentHash, address creator) external pure returns (bytes32);
+
+    /// @notice Emitted when the owner names the platform's transfer policy.
+    event TransferPolicyUpdated(address indexed policy);
+
+    /// @notice Name the platform's transfer policy: the one contract collections let attach itself.
+    /// @dev Only the registry owner. Emits `TransferPolicyUpdated`.
+    function setTransferPolicy(address policy) external;
+
+    /// @notice The platform's transfer policy (zero: none).
+    function transferPolicy() external view returns (address);
 }
 
 /// @title IRightsSource

@@ -12,6 +12,7 @@ import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
 import {IERC4907} from "../interfaces/IERC4907.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
+import {ITransferPolicy, ITransferPolicyHost} from "../interfaces/ITransferPolicy.sol";
 import {Cid} from "./Cid.sol";
 
 /// @title CreatorCollection
@@ -39,7 +40,11 @@ import {Cid} from "./Cid.sol";
 ///      - Token ids start at 1 and are 32-bit; there is no burn, so totalSupply = next id - 1.
 ///      - Mints are safe: a contract recipient must accept every token (`onERC721Received`), called
 ///        after all state is written, the registry record included.
-contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
+///      - Transfer policy (ITransferPolicyHost): when the platform's TransferPolicy is attached, every
+///        mint and transfer asks it first (`_checkPolicy`). Whether one is attached is a flag in the
+///        hot slot (free for collections without a policy); its address lives in ERC-7201 namespaced
+///        storage, so no existing slot moved (the provenance verifier reads slot 7).
+contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, IERC721Errors {
     /// @notice An edition writes the ownership slot of every this-many-th token (bounds lookups).
     uint256 public constant CHECKPOINT_INTERVAL = 16;
 
@@ -55,6 +60,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
     bool private _requireVerified;
     bool private _initialized;
     bool private _metadataFrozen;
+    bool private _hasTransferPolicy; // the policy address is in `_PolicyStorage`
 
     IIdentityRegistry private _identity;
     string private _name;
@@ -68,6 +74,14 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
     mapping(address account => bool allowed) private _minters;
     mapping(uint256 workId => bytes32 digest) private _workDigest;
     mapping(uint256 tokenId => uint256 packed) private _rentals; // user (0..159), expires (160..223)
+
+    /// @custom:storage-location erc7201:chainright.storage.TransferPolicyHost
+    struct _PolicyStorage {
+        ITransferPolicy policy;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("chainright.storage.TransferPolicyHost")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _POLICY_SLOT = 0x7e8d0cfb38dbc6cf9c0fa3d0a115064f734fa7da607012738ecc81f81b74fb00;
 
     /// @notice Locks the implementation: only clones can be initialized.
     constructor() {
@@ -162,6 +176,17 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
         emit MetadataFrozen();
     }
 
+    /// @inheritdoc ITransferPolicyHost
+    function setTransferPolicy(address policy) external {
+        address platform = _registry().transferPolicy();
+        if (msg.sender != platform || (policy != platform && policy != address(0))) {
+            revert TransferPolicyNotPlatform(msg.sender);
+        }
+        _policyStorage().policy = ITransferPolicy(policy);
+        _hasTransferPolicy = policy != address(0);
+        emit TransferPolicyUpdated(policy);
+    }
+
     // ------------------------------------------------------------------ minting
 
     /// @inheritdoc ICreatorCollection
@@ -183,6 +208,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
     {
         // Checks
         address owner_ = _owner;
+        bool policed = _hasTransferPolicy; // same slot as the owner: read together
         if (msg.sender != owner_ && !_minters[msg.sender]) revert CollectionNotMinter(msg.sender);
         if (_paused) revert CollectionPaused();
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
@@ -207,7 +233,11 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
         else emit ConsecutiveTransfer(first, end - 1, address(0), to);
         emit WorkMinted(first, contentHash, quantity);
 
-        // Interactions: the registry (trusted, no callbacks), then the recipient's acceptance.
+        // Interactions: the transfer policy and the registry (trusted, no callbacks; either may
+        // revert the mint), then the recipient's acceptance.
+        if (policed) {
+            for (uint256 id = first; id < end; ++id) _checkPolicy(owner_, address(0), to, id);
+        }
         _registry().recordMint(contentHash, owner_, first, head, digest);
         if (to.code.length != 0) {
             for (uint256 id = first; id < end; ++id) {
@@ -218,11 +248,12 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
 
     // ------------------------------------------------------------------ ERC-721
 
-    /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator; not paused.
+    /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator; not paused; admitted
+    ///         by the attached transfer policy, if any.
     /// @dev Clears the token approval and the ERC-4907 user (`UpdateUser(tokenId, 0, 0)`); emits
     ///      `Transfer`. Reverts with `ERC721NonexistentToken`, `ERC721IncorrectOwner`,
     ///      `ERC721InvalidReceiver`, `ERC721InsufficientApproval`, `CollectionPaused`,
-    ///      `CollectionRecipientNotVerified`.
+    ///      `CollectionRecipientNotVerified` and the policy's `TransferPolicy*` errors.
     function transferFrom(address from, address to, uint256 tokenId) public {
         // Checks
         uint256 packed = _packedOwnershipOf(tokenId);
@@ -250,6 +281,9 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
             emit UpdateUser(tokenId, address(0), 0);
         }
         emit Transfer(from, to, tokenId);
+
+        // Interactions: the attached transfer policy (trusted, no callbacks) may refuse the move.
+        if (_hasTransferPolicy) _checkPolicy(_owner, from, to, tokenId);
     }
 
     /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).
@@ -398,6 +432,11 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
         return (address(_identity), _requireVerified);
     }
 
+    /// @inheritdoc ITransferPolicyHost
+    function transferPolicy() external view returns (address) {
+        return address(_policyStorage().policy);
+    }
+
     /// @inheritdoc ICreatorCollection
     function uriPrefix() external view returns (string memory) {
         return _uriPrefix;
@@ -432,6 +471,17 @@ contract CreatorCollection is ERC2981, ICreatorCollection, IERC721Errors {
     function _registry() private view returns (IRightsRegistry) {
         bytes memory args = Clones.fetchCloneArgs(address(this));
         return args.length == 20 ? IRightsRegistry(address(bytes20(args))) : IRightsRegistry(address(0));
+    }
+
+    /// @dev Ask the attached policy (trusted: the platform's, it does not call back) to admit a move.
+    function _checkPolicy(address creator, address from, address to, uint256 tokenId) private {
+        _policyStorage().policy.checkTransfer(creator, msg.sender, from, to, tokenId, 1);
+    }
+
+    function _policyStorage() private pure returns (_PolicyStorage storage $) {
+        assembly {
+            $.slot := _POLICY_SLOT
+        }
     }
 
     function _requireVerifiedRecipient(address account) private view {

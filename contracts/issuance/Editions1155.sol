@@ -7,6 +7,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
 import {IEditions1155} from "../interfaces/IEditions1155.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
+import {ITransferPolicy, ITransferPolicyHost} from "../interfaces/ITransferPolicy.sol";
 import {Cid} from "./Cid.sol";
 
 /// @title Editions1155
@@ -16,7 +17,9 @@ import {Cid} from "./Cid.sol";
 /// @dev OpenZeppelin's ERC1155 keeps no constructor state that clones need (`uri` is overridden),
 ///      so it works behind a clone. Ids are sequential from 1; the registry record of a work names
 ///      (this contract, id). The pause blocks minting and transfers (`_update`).
-contract Editions1155 is IEditions1155, ERC1155, ERC2981 {
+///      Every balance change also asks the attached transfer policy, if any (ITransferPolicyHost):
+///      a flag in the hot slot says whether one is attached, its address is in ERC-7201 storage.
+contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
     struct Work {
         bytes32 digest;
         uint16 head;
@@ -27,12 +30,21 @@ contract Editions1155 is IEditions1155, ERC1155, ERC2981 {
     uint64 private _nextId;
     bool private _paused;
     bool private _initialized;
+    bool private _hasTransferPolicy; // the policy address is in `_PolicyStorage`
 
     IRightsRegistry private _registry;
     string private _name;
     string private _symbol;
     mapping(address account => bool allowed) private _minters;
     mapping(uint256 id => Work work) private _works;
+
+    /// @custom:storage-location erc7201:chainright.storage.TransferPolicyHost
+    struct _PolicyStorage {
+        ITransferPolicy policy;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("chainright.storage.TransferPolicyHost")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _POLICY_SLOT = 0x7e8d0cfb38dbc6cf9c0fa3d0a115064f734fa7da607012738ecc81f81b74fb00;
 
     /// @notice Locks the implementation: only clones can be initialized.
     constructor() ERC1155("") {
@@ -123,6 +135,22 @@ contract Editions1155 is IEditions1155, ERC1155, ERC2981 {
         emit Unpaused(msg.sender);
     }
 
+    /// @inheritdoc ITransferPolicyHost
+    function setTransferPolicy(address policy) external {
+        address platform = _registry.transferPolicy();
+        if (msg.sender != platform || (policy != platform && policy != address(0))) {
+            revert TransferPolicyNotPlatform(msg.sender);
+        }
+        _policyStorage().policy = ITransferPolicy(policy);
+        _hasTransferPolicy = policy != address(0);
+        emit TransferPolicyUpdated(policy);
+    }
+
+    /// @inheritdoc ITransferPolicyHost
+    function transferPolicy() external view returns (address) {
+        return address(_policyStorage().policy);
+    }
+
     /// @inheritdoc IEditions1155
     function setDefaultRoyalty(address receiver, uint96 bps) external onlyOwner {
         _setDefaultRoyalty(receiver, bps);
@@ -187,10 +215,24 @@ contract Editions1155 is IEditions1155, ERC1155, ERC2981 {
         return ERC1155.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId);
     }
 
-    /// @dev Every balance change (mint, transfer) goes through here: blocked while paused.
+    /// @dev Every balance change (mint, single and batch transfer) goes through here: blocked while
+    ///      paused, and asked of the attached transfer policy (trusted, no callbacks) per id.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
         if (_paused) revert EditionsPaused();
         super._update(from, to, ids, values);
+        if (_hasTransferPolicy) {
+            ITransferPolicy policy = _policyStorage().policy;
+            address creator = _owner;
+            for (uint256 i = 0; i < ids.length; ++i) {
+                policy.checkTransfer(creator, _msgSender(), from, to, ids[i], values[i]);
+            }
+        }
+    }
+
+    function _policyStorage() private pure returns (_PolicyStorage storage $) {
+        assembly {
+            $.slot := _POLICY_SLOT
+        }
     }
 
     function _knownWork(uint256 id) private view returns (Work storage work) {

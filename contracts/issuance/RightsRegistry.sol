@@ -23,6 +23,15 @@ import {Cid} from "./Cid.sol";
 ///      which binds the record to the token once (the CID must be the registered one) and clears the
 ///      digest. The creator and registeredAt of a record never change.
 ///
+///      Priority (front-running): a creator may first `commit` keccak256(abi.encode(contentHash,
+///      creator)). That hash names neither the content nor, to anyone without the content, the work;
+///      it only dates the creator's knowledge of it. A later claim (register or mint) by that creator
+///      displaces a record of another creator written strictly after the commitment (within
+///      `COMMIT_WINDOW` of it), and the record then dates from the commitment. Someone who copies
+///      the creator's pending mint learns the hash only then, so any record they win the race with
+///      is younger than the commitment and is taken back in the same block. Without a commitment
+///      the first record wins, as before.
+///
 ///      Trust: the owner decides which factories may add collections. A collection added by a
 ///      factory is trusted to pass its owner as `creator`. Revoking a factory stops new collections,
 ///      not the ones it added.
@@ -36,18 +45,31 @@ contract RightsRegistry is IRightsRegistry, Ownable {
     mapping(address collection => uint256 index) private _collectionIndex;
     address[] private _collections;
     mapping(address factory => bool allowed) private _factories;
+    address private _transferPolicy;
+    mapping(bytes32 commitment => uint64 committedAt) private _commits;
+
+    /// @notice How long a commitment can take back a younger record (a claim must follow it sooner).
+    uint256 public constant COMMIT_WINDOW = 1 days;
 
     /// @param initialOwner May allow factories (`setFactory`).
     constructor(address initialOwner) Ownable(initialOwner) {}
+
+    /// @inheritdoc IRightsRegistry
+    function commit(bytes32 commitment) external {
+        if (_commits[commitment] != 0) return; // the earliest commitment counts; a copy changes nothing
+        _commits[commitment] = uint64(block.timestamp);
+        emit RightsCommitted(commitment, msg.sender);
+    }
 
     /// @inheritdoc IRightsRegistry
     function register(bytes32 contentHash, bytes calldata cid) external {
         if (contentHash == 0) revert RightsContentHashZero();
         (uint16 head, bytes32 digest) = Cid.pack(cid);
         uint256 existing = _records[contentHash];
-        if (existing != 0) _revertRegistered(contentHash, existing);
+        uint256 registeredAt = block.timestamp;
+        if (existing != 0) registeredAt = _takeBack(contentHash, existing, msg.sender);
 
-        _records[contentHash] = _pack(msg.sender, block.timestamp, 0, head);
+        _records[contentHash] = _pack(msg.sender, registeredAt, 0, head);
         _unboundDigest[contentHash] = digest;
         emit RightsRegistered(contentHash, msg.sender, address(0), 0, cid);
     }
@@ -67,9 +89,14 @@ contract RightsRegistry is IRightsRegistry, Ownable {
             emit RightsRegistered(contentHash, creator, msg.sender, tokenId, Cid.toBytes(cidHead, cidDigest));
             return false;
         }
-        if (_indexOf(existing) != 0 || address(uint160(existing)) != creator) {
-            _revertRegistered(contentHash, existing);
+        if (address(uint160(existing)) != creator) {
+            uint256 since = _takeBack(contentHash, existing, creator);
+            _records[contentHash] = _pack(creator, since, index, tokenId);
+            if (_indexOf(existing) == 0) delete _unboundDigest[contentHash];
+            emit RightsRegistered(contentHash, creator, msg.sender, tokenId, Cid.toBytes(cidHead, cidDigest));
+            return false;
         }
+        if (_indexOf(existing) != 0) _revertRegistered(contentHash, existing);
         uint16 head = uint16(existing >> _LOCATION_SHIFT);
         bytes32 digest = _unboundDigest[contentHash];
         if (head != cidHead || digest != cidDigest) {
@@ -97,6 +124,27 @@ contract RightsRegistry is IRightsRegistry, Ownable {
     function setFactory(address factory, bool allowed) external onlyOwner {
         _factories[factory] = allowed;
         emit FactoryUpdated(factory, allowed);
+    }
+
+    /// @inheritdoc IRightsRegistry
+    function setTransferPolicy(address policy) external onlyOwner {
+        _transferPolicy = policy;
+        emit TransferPolicyUpdated(policy);
+    }
+
+    /// @inheritdoc IRightsRegistry
+    function transferPolicy() external view returns (address) {
+        return _transferPolicy;
+    }
+
+    /// @inheritdoc IRightsRegistry
+    function committedAt(bytes32 contentHash, address creator) external view returns (uint64) {
+        return _commits[commitmentOf(contentHash, creator)];
+    }
+
+    /// @inheritdoc IRightsRegistry
+    function commitmentOf(bytes32 contentHash, address creator) public pure returns (bytes32) {
+        return keccak256(abi.encode(contentHash, creator));
     }
 
     /// @inheritdoc IRightsRegistry
@@ -151,6 +199,24 @@ contract RightsRegistry is IRightsRegistry, Ownable {
 
     function _indexOf(uint256 packed) private pure returns (uint256) {
         return uint24(packed >> _INDEX_SHIFT);
+    }
+
+    /// @dev `claimant` takes the record of another creator back when its commitment is strictly
+    ///      older than that record and than the record creator's own commitment, and at most
+    ///      `COMMIT_WINDOW` old; returns the commitment's time (the new record's registeredAt) and
+    ///      emits `RightsTakenBack`. Reverts `RightsAlreadyRegistered`. (The holder's commitment
+    ///      counts so that someone who copies a commitment into the same block only ties.)
+    function _takeBack(bytes32 contentHash, uint256 existing, address claimant) private returns (uint256) {
+        address previous = address(uint160(existing));
+        uint256 at = _commits[commitmentOf(contentHash, claimant)];
+        uint256 defended = _registeredAt(existing);
+        uint256 theirs = _commits[commitmentOf(contentHash, previous)];
+        if (theirs != 0 && theirs < defended) defended = theirs;
+        if (previous == claimant || at == 0 || at >= defended || block.timestamp > at + COMMIT_WINDOW) {
+            _revertRegistered(contentHash, existing);
+        }
+        emit RightsTakenBack(contentHash, previous, claimant, uint64(at));
+        return at;
     }
 
     function _revertRegistered(bytes32 contentHash, uint256 packed) private view {

@@ -43,7 +43,7 @@ def test_creator_uploads_creates_a_collection_and_mints(client, deployed, artifa
     assert r.status_code == 201, r.text
     asset = r.json()
     assert asset["cid"] == cid_for(work) and asset["content_hash"] == content_hash(work)
-    assert client.get(f"/assets/{asset['cid']}/content").content == work
+    assert client.get(f"/assets/{asset['cid']}/content", headers=creator).content == work
 
     web3 = connect(deployed.spec("home"))
     r = client.post("/collections/tx", json={"chain_id": 31337, "name": "Alice Works", "symbol": "ALW",
@@ -93,3 +93,43 @@ def deployed_address(chains: ChainSettings, name: str) -> str:
     from chain.deployments import DeploymentRegistry
 
     return DeploymentRegistry(chains.deployments_file).address(31337, name)
+
+
+def test_an_unminted_upload_is_private_to_its_uploader_until_its_work_is_minted(client, deployed, tmp_path):
+    """Its content hash is what a front-runner needs to claim the work first: nobody but the uploader
+    (with a session) reads the record or the bytes of an upload before the chain has a record of it."""
+    creator = verified_login(client, CREATOR)
+    work = b"an unpublished sketch " + tmp_path.name.encode()
+    cid = client.post("/assets", files={"file": ("s.png", work, "image/png")}, headers=creator).json()["cid"]
+    stranger = login(client, STRANGER)
+    for path in (f"/assets/{cid}", f"/assets/{cid}/content"):
+        assert client.get(path).status_code == 404, path
+        assert client.get(path, headers=stranger).status_code == 404, path
+        assert client.get(path, headers=creator).status_code == 200, path
+
+    web3 = connect(deployed.spec("home"))
+    out = client.post("/collections/tx", json={"chain_id": 31337, "name": "Sketches", "symbol": "SKT"},
+                      headers=creator).json()
+    send(web3, CREATOR, out["transaction"])
+    minted = client.post(f"/assets/{cid}/mint-tx", json={"chain_id": 31337, "collection": out["predicted_address"]},
+                         headers=creator)
+    assert send(web3, CREATOR, minted.json())["status"] == 1
+    assert client.get(f"/assets/{cid}").json()["content_hash"] == content_hash(work)  # public once minted
+    assert client.get(f"/assets/{cid}/content").content == work
+
+
+def test_the_commit_tx_dates_the_creators_claim_before_the_mint(client, deployed, artifacts, tmp_path):
+    creator = verified_login(client, CREATOR)
+    work = b"a committed painting " + tmp_path.name.encode()
+    asset = client.post("/assets", files={"file": ("p.png", work, "image/png")}, headers=creator).json()
+    assert client.post(f"/assets/{asset['cid']}/commit-tx", json={"chain_id": 31337},
+                       headers=login(client, STRANGER)).status_code in (403, 404)
+    r = client.post(f"/assets/{asset['cid']}/commit-tx", json={"chain_id": 31337}, headers=creator)
+    assert r.status_code == 200, r.text
+    web3 = connect(deployed.spec("home"))
+    assert send(web3, CREATOR, r.json())["status"] == 1
+    from chain.deployments import DeploymentRegistry
+
+    address = DeploymentRegistry(deployed.deployments_file).address(31337, "RightsRegistry")
+    registry = web3.eth.contract(address=address, abi=artifacts.get("RightsRegistry").abi)
+    assert registry.functions.committedAt(bytes.fromhex(asset["content_hash"][2:]), CREATOR.address).call() > 0
