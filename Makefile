@@ -46,7 +46,10 @@ node_modules/.installed: package.json package-lock.json
 setup-ipfs: tools/ipfs-node/node_modules/.installed
 
 tools/ipfs-node/node_modules/.installed: tools/ipfs-node/package.json tools/ipfs-node/package-lock.json
-	cd tools/ipfs-node && npm ci --no-audit --no-fund --loglevel=error
+	@# npm install, not npm ci: npm ci refuses this lockfile ("Missing: headless@ from lock file", an
+	@# optional peer of a js-ipfs dependency) although npm install finds it complete and leaves it as is;
+	@# .ci/run fails if setup ever rewrites it.
+	cd tools/ipfs-node && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .bin/anvil: node_modules/.installed
