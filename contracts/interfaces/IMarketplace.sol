@@ -6,8 +6,9 @@ pragma solidity 0.8.28;
 ///         tokens, English auctions in ETH, and the on-chain guards (identity, price band, halt,
 ///         pause) that an off-chain circuit breaker drives.
 /// @dev Prices in orders are per unit: a fill of `amount` units costs `unitPrice * amount`.
-///      Every sale pays the ERC-2981 royalty (when the collection has one) and the platform fee
-///      out of the price; the seller gets the rest. ETH payouts that fail are credited to
+///      Every sale pays the ERC-2981 royalty (when the collection has one; capped at what the fee
+///      leaves, and for an auction at the royalty of its creation) and the platform fee out of the
+///      price; the seller gets the rest. ETH payouts that fail are credited to
 ///      `pendingWithdrawals` (pull) so that no payee can block a sale.
 interface IMarketplace {
     // ------------------------------------------------------------------ types
@@ -85,6 +86,7 @@ interface IMarketplace {
         uint16 minIncrementBps;
         uint16 feeBps; // the platform fee at creation: the seller's terms do not change mid-auction
         bool lotHeld; // the lot could not be delivered at settlement; its recipient claims it
+        uint16 royaltyBps; // the collection's royalty at creation: settlement pays at most this
         uint256 tokenId;
         address highBidder;
         uint96 quantity;
@@ -148,6 +150,9 @@ interface IMarketplace {
     );
     /// @notice Emitted when the seller cancelled auction `auctionId` before any bid.
     event AuctionCancelled(uint256 indexed auctionId);
+    /// @notice Emitted when auction `auctionId`, unsettled SETTLEMENT_GRACE after its end, was
+    ///         unwound: `bid` credited back to `bidder` (address(0): none), the lot back to the seller.
+    event AuctionUnwound(uint256 indexed auctionId, address indexed bidder, uint256 bid);
     /// @notice Emitted when a lot could not be delivered to `recipient` and is held for `claimLot`.
     event LotHeld(uint256 indexed auctionId, address indexed recipient);
     /// @notice Emitted when `recipient` claimed a held lot to `to`.
@@ -192,7 +197,7 @@ interface IMarketplace {
     error BatchTooLarge(uint256 count, uint256 maxCount);
     error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
     error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
-    error RoyaltyExceedsProceeds(address receiver, uint256 royalty, uint256 available);
+    error OrderSelfFill(bytes32 orderHash, address account);
     error CollectionHalted(address collection);
     error PriceOutsideBand(address collection, uint256 price, uint256 low, uint256 high);
     error IdentityNotVerified(address account);
@@ -209,6 +214,7 @@ interface IMarketplace {
     error AuctionNotEnded(uint256 auctionId, uint40 end);
     error AuctionBidTooLow(uint256 auctionId, uint256 bid, uint256 minimum);
     error AuctionHasBids(uint256 auctionId);
+    error AuctionUnwindTooEarly(uint256 auctionId, uint256 unwindableAt);
     error AuctionNotSeller(uint256 auctionId, address caller);
     error AuctionWindowInvalid(uint40 start, uint40 end);
     error AuctionQuantityInvalid(TokenStandard standard, uint256 quantity);
@@ -223,8 +229,8 @@ interface IMarketplace {
     ///      PaymentCredited for a failed ETH payout). Reverts with OrderSideMismatch,
     ///      OrderSignatureInvalid, OrderNotStarted, OrderExpired, OrderIsCancelled,
     ///      OrderCounterStale, OrderQuantityInvalid, OrderPriceZero, OrderFillAmountZero,
-    ///      OrderFillExceedsRemaining, PaymentValueMismatch, PaymentShortfall,
-    ///      RoyaltyExceedsProceeds, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
+    ///      OrderFillExceedsRemaining, OrderSelfFill (the caller is the seller), PaymentValueMismatch,
+    ///      PaymentShortfall, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
     ///      IdentityRegistryUnset, EnforcedPause, or the token's own error when the seller no
     ///      longer owns or approved it.
     /// @return orderHash The EIP-712 digest of the order (its id).
@@ -251,7 +257,8 @@ interface IMarketplace {
     /// @notice Sell `amount` units of the token named by a signed offer; the caller is the seller.
     /// @dev Anyone holding the token may call (and must have approved the marketplace). The buyer
     ///      pays in the offer's ERC-20 by transferFrom directly to each payee. Emits OrderFilled.
-    ///      Reverts as fillListing, plus OfferCurrencyNotErc20.
+    ///      Reverts as fillListing (OrderSelfFill: the caller is the offer's buyer), plus
+    ///      OfferCurrencyNotErc20.
     /// @return orderHash The EIP-712 digest of the order.
     function fillOffer(Order calldata order, bytes calldata signature, uint256 amount)
         external
@@ -317,14 +324,24 @@ interface IMarketplace {
     /// @notice Close an auction after its end: the lot to the winner and the price through the
     ///         royalty and fee rules, or the lot back to the seller when nobody bid.
     /// @dev Anyone. Emits AuctionSettled (and LotHeld when the recipient rejects the lot).
-    ///      Reverts with AuctionNotOpen (e.g. settled twice), AuctionNotEnded,
-    ///      RoyaltyExceedsProceeds, CollectionHalted, EnforcedPause.
+    ///      The royalty paid is at most the collection's royalty when the auction was created and
+    ///      at most what the fee leaves, so raising the royalty cannot block it. Reverts with
+    ///      AuctionNotOpen (e.g. settled twice), AuctionNotEnded, CollectionHalted, EnforcedPause
+    ///      (unwindAuction is the way out when those last).
     function settleAuction(uint256 auctionId) external;
 
     /// @notice Cancel an auction that has no bid yet; the lot goes back to the seller.
     /// @dev Only the seller. Works while paused. Emits AuctionCancelled (and LotHeld).
     ///      Reverts with AuctionNotOpen, AuctionNotSeller, AuctionHasBids.
     function cancelAuction(uint256 auctionId) external;
+
+    /// @notice Unwind an auction nobody settled within SETTLEMENT_GRACE after its end (e.g. the
+    ///         collection stayed halted or trading paused): the high bid is credited back to its
+    ///         bidder (withdraw()) and the lot goes back to the seller.
+    /// @dev Anyone. Works while paused and while the collection is halted: it is the escrow's
+    ///      way out when settlement is blocked. Emits AuctionUnwound (and LotHeld, PaymentCredited).
+    ///      Reverts with AuctionNotOpen, AuctionUnwindTooEarly.
+    function unwindAuction(uint256 auctionId) external;
 
     /// @notice Claim a lot that could not be delivered at settlement or cancellation, to `to`.
     /// @dev Only the lot's recipient (the winner, or the seller when there was no winner).

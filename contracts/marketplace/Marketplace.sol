@@ -56,6 +56,10 @@ contract Marketplace is
     /// @notice The most listings one fillListings call may buy (about 100k gas each: 50 stay far
     ///         below a block's gas limit).
     uint256 public constant MAX_BATCH_FILLS = 50;
+    /// @notice How long after its end an auction that nobody could (or did) settle waits before
+    ///         anyone may unwind it (bid credited back, lot returned): a halt or a pause that
+    ///         outlasts it cannot keep a bidder's ETH.
+    uint256 public constant SETTLEMENT_GRACE = 7 days;
 
     bytes32 public constant LISTING_TYPEHASH = keccak256(
         "Listing(address seller,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
@@ -193,9 +197,10 @@ contract Marketplace is
 
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
+        if (msg.sender == buyer) revert OrderSelfFill(orderHash, buyer);
         if (order.currency == address(0)) revert OfferCurrencyNotErc20(orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, msg.sender, buyer);
-        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps, _BPS);
 
         _recordFill(orderHash, filled + amount);
         _emitFilled(orderHash, order, msg.sender, buyer, amount, payout);
@@ -298,6 +303,7 @@ contract Marketplace is
         a.extension = params.extension;
         a.minIncrementBps = params.minIncrementBps;
         a.feeBps = platformFeeBps;
+        a.royaltyBps = _royaltyBpsOf(params.token, params.tokenId);
         a.tokenId = params.tokenId;
         a.quantity = params.quantity;
         a.reservePrice = params.reservePrice;
@@ -347,7 +353,7 @@ contract Marketplace is
         address winner = a.highBidder;
         uint256 amount = a.highBid;
         Payout memory payout = Payout(address(0), 0, 0, 0);
-        if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps);
+        if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps, a.royaltyBps);
 
         a.status = AuctionStatus.Settled;
         _creditFee(payout.fee);
@@ -368,6 +374,21 @@ contract Marketplace is
         emit AuctionCancelled(auctionId);
 
         _deliverLot(auctionId, a, msg.sender);
+    }
+
+    /// @inheritdoc IMarketplace
+    function unwindAuction(uint256 auctionId) external nonReentrant {
+        Auction storage a = _auctions[auctionId];
+        if (a.status != AuctionStatus.Open) revert AuctionNotOpen(auctionId, a.status);
+        uint256 unwindableAt = uint256(a.end) + SETTLEMENT_GRACE;
+        if (block.timestamp < unwindableAt) revert AuctionUnwindTooEarly(auctionId, unwindableAt);
+
+        a.status = AuctionStatus.Cancelled;
+        address bidder = a.highBidder;
+        if (bidder != address(0)) _credit(bidder, a.highBid);
+        emit AuctionUnwound(auctionId, bidder, a.highBid);
+
+        _deliverLot(auctionId, a, a.seller);
     }
 
     /// @inheritdoc IMarketplace
@@ -582,8 +603,9 @@ contract Marketplace is
         address seller = order.signer;
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
+        if (msg.sender == seller) revert OrderSelfFill(orderHash, seller);
         _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
-        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps, _BPS);
 
         _recordFill(orderHash, filled + amount);
         if (order.currency == address(0)) _creditFee(payout.fee);
@@ -667,9 +689,11 @@ contract Marketplace is
     // ================================================================== internals: money and tokens
 
     /// @dev Split `price`: ERC-2981 royalty (none when the collection has no royaltyInfo or names
-    ///      no receiver), platform fee, and the rest to the seller. Reverts with
-    ///      RoyaltyExceedsProceeds when the royalty exceeds what is left after the fee.
-    function _quote(address collection, uint256 tokenId, uint256 price, uint256 feeBps)
+    ///      no receiver), platform fee, and the rest to the seller. The royalty is capped twice, so
+    ///      a collection owner who raises it cannot make a sale revert (and, for an auction, hold
+    ///      the bid hostage): at `royaltyCapBps` of the price (an auction's royalty at creation;
+    ///      _BPS for orders) and at what the fee leaves (the seller then gets nothing).
+    function _quote(address collection, uint256 tokenId, uint256 price, uint256 feeBps, uint256 royaltyCapBps)
         internal
         view
         returns (Payout memory payout)
@@ -681,13 +705,25 @@ contract Marketplace is
         unchecked {
             uint256 available = price - fee;
             if (receiver != address(0) && royalty != 0) {
-                if (royalty > available) revert RoyaltyExceedsProceeds(receiver, royalty, available);
+                if (royaltyCapBps < _BPS) {
+                    uint256 cap = price * royaltyCapBps / _BPS;
+                    if (royalty > cap) royalty = cap;
+                }
+                if (royalty > available) royalty = available;
                 payout.royaltyReceiver = receiver;
                 payout.royalty = royalty;
                 available -= royalty;
             }
             payout.sellerProceeds = available;
         }
+    }
+
+    /// @dev The royalty of `collection`'s `tokenId` in basis points (its royaltyInfo on a price of
+    ///      _BPS, at most _BPS): the royalty an auction's seller accepts when creating it.
+    function _royaltyBpsOf(address collection, uint256 tokenId) internal view returns (uint16) {
+        (address receiver, uint256 royalty) = _royaltyInfo(collection, tokenId, _BPS);
+        if (receiver == address(0)) return 0;
+        return uint16(royalty > _BPS ? _BPS : royalty);
     }
 
     /// @dev ERC-2981 `royaltyInfo(tokenId, price)` of `collection`, or (0, 0) when it has none: the

@@ -456,3 +456,31 @@ def test_fee_on_transfer_erc20_is_refused(w, taxed):
                  received=100 * ETHER - 100 * ETHER // 100):
         w.fill_listing(signed)
     assert w.nft.ownerOf(1) == w.seller.address
+
+
+# ------------------------------------------------------------------ wash trades with oneself
+
+
+def test_seller_cannot_buy_their_own_listing(w):
+    """A self-fill only moves the royalty and fee around (a wash trade that paints the price)."""
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1, unit_price=ETHER)
+    with reverts("OrderSelfFill", orderHash=signed.order_hash, account=w.seller.address):
+        w.fill_listing(signed, by=w.seller)
+
+
+def test_seller_cannot_buy_their_own_listing_in_a_cart(w):
+    w.mint(w.seller, 1)
+    w.mint(w.seller, 2)
+    first, second = w.listing(token_id=1), w.listing(token_id=2)
+    with reverts("OrderSelfFill", orderHash=first.order_hash, account=w.seller.address):
+        w.market.fillListings([first.order.as_tuple(), second.order.as_tuple()],
+                              [first.signature, second.signature], [1, 1], sender=w.seller,
+                              value=2 * ETHER)
+
+
+def test_bidder_cannot_accept_their_own_offer(w):
+    w.mint(w.buyer, 1)  # the bidder holds the token it bids on
+    signed = w.offer(token_id=1, unit_price=ETHER)
+    with reverts("OrderSelfFill", orderHash=signed.order_hash, account=w.buyer.address):
+        w.fill_offer(signed, by=w.buyer)
