@@ -59,6 +59,11 @@ def _collection(bench: GasBench, market: Any, name: str = "MktTestERC721") -> tu
     return nft, splitter
 
 
+def _epoch(nft: Any, seller: Any, token_id: int) -> int:
+    """The token's holding epoch a listing binds (the test collections count their mints too)."""
+    return int(nft.functions.holdingEpoch(seller.address, token_id).call())
+
+
 def _now(bench: GasBench) -> int:
     return int(bench.web3.eth.get_block("latest")["timestamp"])
 
@@ -89,14 +94,16 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
     # Warm-up sale: the splitter and the treasury have been paid before.
     bench.send(nft.functions.mint(seller.address, 1))
     first = sign_order(listing(seller=seller.address, token=nft.address, token_id=1, unit_price=PRICE,
-                               start=START, expiry=EXPIRY, counter=0, salt=_salt("warm-up")),
+                               start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, 1),
+                               salt=_salt("warm-up")),
                        domain, seller)
     bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=BIDDER2,
                value=PRICE)
 
     bench.send(nft.functions.mint(seller.address, 2))
     order = sign_order(listing(seller=seller.address, token=nft.address, token_id=2, unit_price=PRICE,
-                               start=START, expiry=EXPIRY, counter=0, salt=_salt("listing")),
+                               start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, 2),
+                               salt=_salt("listing")),
                        domain, seller)
     fill_listing = bench.gas(market.functions.fillListing(order.order.as_tuple(), order.signature, 1),
                              by=BUYER, value=PRICE)
@@ -135,7 +142,8 @@ def marketplace_cart(bench: GasBench) -> dict[str, int]:
     def signed(token_id: int, label: str) -> Any:
         bench.send(nft.functions.mint(seller.address, token_id))
         order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=PRICE,
-                        start=START, expiry=EXPIRY, counter=0, salt=_salt(label))
+                        start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, token_id),
+                        salt=_salt(label))
         return sign_order(order, domain, seller)
 
     first = signed(1, "cart warm-up")

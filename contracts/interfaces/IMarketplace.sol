@@ -25,9 +25,10 @@ interface IMarketplace {
         ERC1155
     }
 
-    /// @notice A signed order. Signed as EIP-712 `Listing(address seller,...)` when `side` is
-    ///         Listing and `Offer(address buyer,...)` when it is Offer; `side` itself is not a
-    ///         field of the signed struct, it selects the struct type.
+    /// @notice A signed order. Signed as EIP-712 `Listing(address seller,...,uint256 holdingEpoch)`
+    ///         when `side` is Listing and `Offer(address buyer,...,uint256 counter)` when it is
+    ///         Offer (without `holdingEpoch`, which offers ignore); `side` itself is not a field of
+    ///         the signed struct, it selects the struct type.
     /// @dev Field order after `side` is the EIP-712 field order (see LISTING_TYPEHASH).
     struct Order {
         OrderSide side;
@@ -42,6 +43,10 @@ interface IMarketplace {
         uint64 expiry; // first second the order can no longer be filled
         uint256 salt;
         uint256 counter; // the signer's counter at signing; a bump invalidates the order
+        // Listings only (not a field of the signed Offer): the collection's holdingEpoch(seller,
+        // tokenId) at signing (IHoldingEpoch); the listing fills only while it is unchanged, so a
+        // listing whose token left the seller never fills again, even when the token comes back.
+        uint256 holdingEpoch;
     }
 
     /// @notice How a sale's price was split.
@@ -198,6 +203,8 @@ interface IMarketplace {
     error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
     error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
     error OrderSelfFill(bytes32 orderHash, address account);
+    error ListingHoldingEpochStale(bytes32 orderHash, uint256 signedEpoch, uint256 currentEpoch);
+    error ListingHoldingEpochUnavailable(address collection);
     error CollectionHalted(address collection);
     error PriceOutsideBand(address collection, uint256 price, uint256 low, uint256 high);
     error IdentityNotVerified(address account);
@@ -229,7 +236,9 @@ interface IMarketplace {
     ///      PaymentCredited for a failed ETH payout). Reverts with OrderSideMismatch,
     ///      OrderSignatureInvalid, OrderNotStarted, OrderExpired, OrderIsCancelled,
     ///      OrderCounterStale, OrderQuantityInvalid, OrderPriceZero, OrderFillAmountZero,
-    ///      OrderFillExceedsRemaining, OrderSelfFill (the caller is the seller), PaymentValueMismatch,
+    ///      OrderFillExceedsRemaining, OrderSelfFill (the caller is the seller),
+    ///      ListingHoldingEpochStale (the token left the seller since signing: the listing is dead),
+    ///      ListingHoldingEpochUnavailable (the collection has no IHoldingEpoch), PaymentValueMismatch,
     ///      PaymentShortfall, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
     ///      IdentityRegistryUnset, EnforcedPause, or the token's own error when the seller no
     ///      longer owns or approved it.
@@ -257,7 +266,8 @@ interface IMarketplace {
     /// @notice Sell `amount` units of the token named by a signed offer; the caller is the seller.
     /// @dev Anyone holding the token may call (and must have approved the marketplace). The buyer
     ///      pays in the offer's ERC-20 by transferFrom directly to each payee. Emits OrderFilled.
-    ///      Reverts as fillListing (OrderSelfFill: the caller is the offer's buyer), plus
+    ///      Reverts as fillListing (OrderSelfFill: the caller is the offer's buyer; no holding
+    ///      epoch check: an offer is for whoever holds the token), plus
     ///      OfferCurrencyNotErc20.
     /// @return orderHash The EIP-712 digest of the order.
     function fillOffer(Order calldata order, bytes calldata signature, uint256 amount)

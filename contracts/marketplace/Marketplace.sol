@@ -14,13 +14,15 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IHoldingEpoch} from "../interfaces/IHoldingEpoch.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 import {IMarketplace} from "../interfaces/IMarketplace.sol";
 
 /// @title Marketplace
 /// @notice Signed listings and offers, English auctions, and the trading guards of Chainright.
 /// @dev Orders are EIP-712 typed data bound to this deployment (name "Chainright Marketplace",
-///      version "1", chain id, this address) and to the signer's counter. Prices are per unit.
+///      version "1", chain id, this address) and to the signer's counter; a listing also to the
+///      token's holding epoch (IHoldingEpoch), so it dies when the token leaves the seller. Prices are per unit.
 ///      Every state-changing entry point is nonReentrant (transient-storage guard) and follows
 ///      checks, effects, interactions: an order's fill is recorded before any token or payment
 ///      moves. ETH payouts go out with a bounded gas stipend; a payee that rejects them (or burns
@@ -63,7 +65,7 @@ contract Marketplace is
 
     bytes32 public constant LISTING_TYPEHASH = keccak256(
         "Listing(address seller,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
-        "address currency,uint64 start,uint64 expiry,uint256 salt,uint256 counter)"
+        "address currency,uint64 start,uint64 expiry,uint256 salt,uint256 counter,uint256 holdingEpoch)"
     );
     bytes32 public constant OFFER_TYPEHASH = keccak256(
         "Offer(address buyer,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
@@ -529,21 +531,48 @@ contract Marketplace is
 
     // ================================================================== internals: orders
 
-    /// @dev EIP-712 struct hash, then digest. An Order is twelve static words in calldata: `side`
-    ///      followed by the signed fields in type order, so copying them and overwriting the first
-    ///      word with the side's type hash gives exactly `abi.encode(TYPEHASH, signer, ..., counter)`.
-    ///      Copying skips ABI re-validation: an order with dirty high bits hashes to an id no
-    ///      wallet signs, and any fill of it reverts when Solidity reads the dirty field.
+    /// @dev EIP-712 struct hash, then digest. An Order is thirteen static words in calldata: `side`
+    ///      followed by the signed fields in type order, `holdingEpoch` last. Copying them and
+    ///      overwriting the first word with the side's type hash gives exactly
+    ///      `abi.encode(TYPEHASH, signer, ..., counter, holdingEpoch)` for a listing; an offer's
+    ///      hash stops before `holdingEpoch` (not a field of Offer). Copying skips ABI
+    ///      re-validation: an order with dirty high bits hashes to an id no wallet signs, and any
+    ///      fill of it reverts when Solidity reads the dirty field.
     function _hashOrder(Order calldata order) internal view returns (bytes32) {
-        bytes32 typeHash = order.side == OrderSide.Listing ? LISTING_TYPEHASH : OFFER_TYPEHASH;
+        bool listing = order.side == OrderSide.Listing;
+        bytes32 typeHash = listing ? LISTING_TYPEHASH : OFFER_TYPEHASH;
+        uint256 length = listing ? 0x1a0 : 0x180;
         bytes32 structHash;
         assembly ("memory-safe") {
             let ptr := mload(0x40) // scratch: the free memory pointer is not advanced
-            calldatacopy(ptr, order, 0x180)
+            calldatacopy(ptr, order, length)
             mstore(ptr, typeHash)
-            structHash := keccak256(ptr, 0x180)
+            structHash := keccak256(ptr, length)
         }
         return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev A listing fills only while its token has not left the seller since signing: the
+    ///      collection's IHoldingEpoch value must still be the signed one. Fails closed: a
+    ///      collection without it (the call reverts or answers fewer than 32 bytes) cannot be sold
+    ///      by listing (offers and auctions still work).
+    function _checkHoldingEpoch(Order calldata order, bytes32 orderHash) internal view {
+        address collection = order.token;
+        address seller = order.signer;
+        uint256 tokenId = order.tokenId;
+        bytes4 selector = IHoldingEpoch.holdingEpoch.selector;
+        bool ok;
+        uint256 current;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), seller)
+            mstore(add(ptr, 0x24), tokenId)
+            ok := and(staticcall(gas(), collection, ptr, 0x44, 0x00, 0x20), gt(returndatasize(), 0x1f))
+            current := mload(0x00)
+        }
+        if (!ok) revert ListingHoldingEpochUnavailable(collection);
+        if (current != order.holdingEpoch) revert ListingHoldingEpochStale(orderHash, order.holdingEpoch, current);
     }
 
     /// @dev Every check on a signed order and the requested fill; returns the order hash and the
@@ -604,6 +633,7 @@ contract Marketplace is
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
         if (msg.sender == seller) revert OrderSelfFill(orderHash, seller);
+        _checkHoldingEpoch(order, orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
         Payout memory payout = _quote(order.token, order.tokenId, price, feeBps, _BPS);
 
