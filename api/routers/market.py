@@ -552,6 +552,8 @@ def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, request: R
     row = _order_row(db, order_hash)
     if caller.address is None or Web3.to_checksum_address(caller.address) != row.signer:
         raise ForbiddenError("only the order's signer can cancel it")
+    follow_chain(request.app.state.db, request.app.state.gateway, row.chain_id)  # a fill may have landed
+    db.refresh(row)
     if row.status == "filled":
         raise ConflictError(f"order {row.order_hash} is already filled", order_status="filled")
     row.status = "cancelled"
