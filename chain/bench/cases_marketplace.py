@@ -123,6 +123,52 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
 
 
 @gas_case
+def marketplace_platform_collection(bench: GasBench) -> dict[str, int]:
+    """``fill_listing_creator_collection``: the sale of ``fill_listing_eth_split_fee`` (one ERC-721
+    for 1 ETH, 5% royalty to a three-way splitter clone, 2.5% fee, same warm-up and slot states)
+    on the platform's own collection, a ``CreatorCollection`` clone from the factory, instead of
+    the OpenZeppelin test token. The listing is bound to the token's holding epoch, which this
+    collection keeps in the ownership slot a transfer writes anyway (the test token keeps it in a
+    mapping of its own: one more storage write per transfer)."""
+    if "CollectionFactory" not in bench.artifacts or "Marketplace" not in bench.artifacts:
+        return {}
+    import hashlib
+
+    from chain.bench.cases_issuance import _work
+
+    market, domain = _deploy_market(bench)
+    seller = bench.account(SELLER)
+    registry, _ = bench.deploy("RightsRegistry", bench.account(0).address)
+    collection_impl, _ = bench.deploy("CreatorCollection")
+    editions_impl, _ = bench.deploy("Editions1155")
+    factory, _ = bench.deploy("CollectionFactory", registry.address, collection_impl.address,
+                              editions_impl.address)
+    bench.send(registry.functions.setFactory(factory.address, True))
+    splitter = _three_way_splitter(bench, "platform collection")
+    settings = ("Bench Sales", "BS", seller.address, splitter.address, ROYALTY_BPS, ETH, False)
+    salt = hashlib.sha256(b"bench-sale-collection").digest()
+    bench.send(factory.functions.createCollection(settings, salt), by=SELLER)
+    address = factory.functions.predictCollectionAddress(seller.address, salt).call()
+    nft = bench.at("CreatorCollection", address)
+    bench.send(nft.functions.setApprovalForAll(market.address, True), by=SELLER)
+
+    def signed(label: str) -> Any:
+        bench.send(nft.functions.mintWork(seller.address, *_work(f"sale {label}")), by=SELLER)
+        token_id = int(nft.functions.totalSupply().call())
+        order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=PRICE,
+                        start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, token_id),
+                        salt=_salt(f"platform {label}"))
+        return sign_order(order, domain, seller)
+
+    first = signed("warm-up")
+    bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=BIDDER2,
+               value=PRICE)
+    order = signed("measured")
+    return {"fill_listing_creator_collection": bench.gas(
+        market.functions.fillListing(order.order.as_tuple(), order.signature, 1), by=BUYER, value=PRICE)}
+
+
+@gas_case
 def marketplace_cart(bench: GasBench) -> dict[str, int]:
     """``fill_listings_10``: one ``fillListings`` buying ten ERC-721 listings of 1 ETH each, all
     signed by one EOA seller (65-byte ECDSA signatures), in the same state as
