@@ -275,6 +275,7 @@ def marketplace_escrow(bench: GasBench) -> dict[str, int]:
     fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
                      by=BUYER, value=3 * PRICE)
     escrow_id = escrow.functions.nextEscrowId().call() - 1
+    bench.send(escrow.functions.acceptEscrow(escrow_id), by=SELLER)
     bench.send(escrow.functions.deliverMilestone(escrow_id, 0, b"\x11" * 32, "bafkreiexample"), by=SELLER)
     release = bench.gas(escrow.functions.acceptMilestone(escrow_id, 0), by=BUYER)
     return {"escrow_fund": fund, "escrow_release": release}
