@@ -11,7 +11,12 @@ per chain, ``market_sync``), in the order they were indexed:
   is ``cancelled``;
 - a ``Transfer`` / ``TransferSingle`` out of a listing's signer: the listing is ``stale`` when the
   chain confirms the signer no longer holds what it lists (it is not served as open, and fill-tx
-  refuses it).
+  refuses it);
+- a ``TransferSingle`` / ``TransferBatch`` of an id *to* the signer of an ERC-1155 listing: the
+  listing is ``stale`` for good (the receipt moved the holder's holding epoch the listing was
+  signed at, so the marketplace refuses it on chain).
+
+Only an ``open`` order's signature is ever served (``OrderOut.of``).
 
 It runs in the market routes (orders are read, created and filled against a current book) and
 after every indexer step of ``chainright indexer run``. ``lift_expired_halt`` ends a halt whose
@@ -219,8 +224,10 @@ def _apply(db: Session, gateway: Any, chain_id: int, row: Any, report: SyncRepor
         _on_transfer(db, gateway, chain_id, row.address, args["from"], [int(args["tokenId"])], report)
     elif row.event == "TransferSingle":
         _on_transfer(db, gateway, chain_id, row.address, args["from"], [int(args["id"])], report)
+        _on_receipt(db, chain_id, row.address, args["to"], [int(args["id"])], report)
     elif row.event == "TransferBatch":
         _on_transfer(db, gateway, chain_id, row.address, args["from"], [int(i) for i in args["ids"]], report)
+        _on_receipt(db, chain_id, row.address, args["to"], [int(i) for i in args["ids"]], report)
 
 
 def _on_fill(db: Session, gateway: Any, chain_id: int, row: Any, args: dict[str, Any],
@@ -257,6 +264,20 @@ def _on_transfer(db: Session, gateway: Any, chain_id: int, token: str, sender: s
         if not holds:
             order.status = "stale"
             report.stale.append(order.order_hash)
+
+
+def _on_receipt(db: Session, chain_id: int, token: str, recipient: str, token_ids: Iterable[int],
+                report: SyncReport) -> None:
+    """ERC-1155 units of an id reaching a listing's signer end its open listings of that id: the
+    edition counts each receipt in the holder's holding epoch, which the listings were signed at."""
+    listings = db.execute(select(MarketOrder).where(
+        MarketOrder.chain_id == chain_id, MarketOrder.token == Web3.to_checksum_address(token),
+        MarketOrder.signer == Web3.to_checksum_address(recipient), MarketOrder.side == "listing",
+        MarketOrder.standard == 1, MarketOrder.token_id.in_([str(i) for i in token_ids]),
+        MarketOrder.status == "open")).scalars().all()
+    for order in listings:
+        order.status = "stale"
+        report.stale.append(order.order_hash)
 
 
 def _fill_breaker(db: Session, gateway: Any, chain_id: int, row: Any, args: dict[str, Any],

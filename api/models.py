@@ -144,6 +144,8 @@ class MarketOrder(Base):
     expiry: Mapped[int] = mapped_column(Integer)
     salt: Mapped[str] = mapped_column(String(80))
     counter: Mapped[str] = mapped_column(String(80))
+    holding_epoch: Mapped[str] = mapped_column(String(80), default="0", server_default="0")
+    """Listings: the token's holding epoch they are bound to (they die when it changes)."""
     signature: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,8 @@ Pure functions mirroring ``contracts/marketplace/Marketplace.sol`` exactly:
 - an order's id (``order_hash``) is the EIP-712 digest the wallet signs: the contract's
   ``hashOrder`` returns the same bytes;
 - prices are per unit: filling ``amount`` units costs ``unit_price * amount``;
+- a listing carries the collection's ``holdingEpoch(seller, tokenId)`` at signing and fills only
+  while it is unchanged (it dies when the token leaves the seller); offers do not carry it;
 - a signature is 65 bytes ``r || s || v`` with ``v`` in {27, 28} and ``s`` in the lower half of
   the curve order (OpenZeppelin's ECDSA refuses the malleable twin); contract signers are
   checked by EIP-1271, which needs the chain (pass ``erc1271`` to ``verify_order``).
@@ -66,6 +68,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("salt", "uint256"),
     ("counter", "uint256"),
 )
+_LISTING_FIELDS: tuple[tuple[str, str], ...] = (*_FIELDS, ("holdingEpoch", "uint256"))
+"""A listing also binds the collection's ``holdingEpoch(seller, tokenId)`` at signing: the
+marketplace fills it only while that is unchanged, so a listing dies when its token leaves the
+seller (and stays dead if it comes back). Offers do not carry it."""
 DOMAIN_FIELDS: list[dict[str, str]] = [
     {"name": "name", "type": "string"},
     {"name": "version", "type": "string"},
@@ -94,8 +100,12 @@ class TokenStandard(IntEnum):
     ERC1155 = 1
 
 
+def _fields(side: OrderSide) -> tuple[tuple[str, str], ...]:
+    return _LISTING_FIELDS if side is OrderSide.LISTING else _FIELDS
+
+
 def _type_string(side: OrderSide) -> str:
-    fields = [f"address {side.signer_field}", *(f"{kind} {name}" for name, kind in _FIELDS)]
+    fields = [f"address {side.signer_field}", *(f"{kind} {name}" for name, kind in _fields(side))]
     return f"{side.primary_type}({','.join(fields)})"
 
 
@@ -156,6 +166,9 @@ class Order:
     expiry: int
     salt: int
     counter: int
+    holding_epoch: int = 0
+    """Listings: the collection's ``holdingEpoch(seller, tokenId)`` when signed (read it from the
+    chain; 0 only for a token that never moved, or for an offer, which ignores it)."""
 
     def __post_init__(self) -> None:
         for name in ("signer", "token", "currency"):
@@ -167,7 +180,7 @@ class Order:
         object.__setattr__(self, "standard", TokenStandard(self.standard))
         for name, top in (("token_id", UINT256_MAX), ("quantity", UINT256_MAX), ("unit_price", UINT256_MAX),
                           ("start", UINT64_MAX), ("expiry", UINT64_MAX), ("salt", UINT256_MAX),
-                          ("counter", UINT256_MAX)):
+                          ("counter", UINT256_MAX), ("holding_epoch", UINT256_MAX)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
                 raise OrderInvalidError(f"order {name} must be an integer in [0, {top}], got {value!r}")
@@ -179,11 +192,12 @@ class Order:
     def as_tuple(self) -> tuple[Any, ...]:
         """The ``Order`` struct as a contract call argument (field order of IMarketplace.Order)."""
         return (int(self.side), self.signer, self.token, self.token_id, int(self.standard), self.quantity,
-                self.unit_price, self.currency, self.start, self.expiry, self.salt, self.counter)
+                self.unit_price, self.currency, self.start, self.expiry, self.salt, self.counter,
+                self.holding_epoch)
 
     def message(self) -> dict[str, Any]:
         """The EIP-712 message; unsigned integers as decimal strings (JSON-safe for wallets)."""
-        return {
+        message = {
             self.side.signer_field: self.signer,
             "token": self.token,
             "tokenId": str(self.token_id),
@@ -196,6 +210,9 @@ class Order:
             "salt": str(self.salt),
             "counter": str(self.counter),
         }
+        if self.side is OrderSide.LISTING:
+            message["holdingEpoch"] = str(self.holding_epoch)
+        return message
 
 
 @dataclass(frozen=True)
@@ -217,11 +234,13 @@ def new_salt() -> int:
 
 
 def listing(*, seller: str, token: str, token_id: int, unit_price: int, start: int, expiry: int,
-            counter: int, quantity: int = 1, standard: TokenStandard = TokenStandard.ERC721,
-            currency: str = ETH, salt: int | None = None) -> Order:
-    """A listing (the seller signs); checked by ``check_order_fields``."""
+            counter: int, holding_epoch: int, quantity: int = 1,
+            standard: TokenStandard = TokenStandard.ERC721, currency: str = ETH,
+            salt: int | None = None) -> Order:
+    """A listing (the seller signs); checked by ``check_order_fields``. ``holding_epoch`` is the
+    collection's ``holdingEpoch(seller, token_id)`` now (required: a wrong one never fills)."""
     order = Order(OrderSide.LISTING, seller, token, token_id, standard, quantity, unit_price, currency,
-                  start, expiry, new_salt() if salt is None else salt, counter)
+                  start, expiry, new_salt() if salt is None else salt, counter, holding_epoch)
     check_order_fields(order)
     return order
 
@@ -256,12 +275,12 @@ def check_order_fields(order: Order) -> None:
 
 def struct_hash(order: Order) -> bytes:
     """EIP-712 hashStruct of the order (Listing or Offer by its side)."""
-    return keccak(encode(
-        ["bytes32", "address", *(kind for _, kind in _FIELDS)],
-        [TYPEHASHES[order.side], order.signer, order.token, order.token_id, int(order.standard),
-         order.quantity, order.unit_price, order.currency, order.start, order.expiry, order.salt,
-         order.counter],
-    ))
+    values = [TYPEHASHES[order.side], order.signer, order.token, order.token_id, int(order.standard),
+              order.quantity, order.unit_price, order.currency, order.start, order.expiry, order.salt,
+              order.counter]
+    if order.side is OrderSide.LISTING:
+        values.append(order.holding_epoch)
+    return keccak(encode(["bytes32", "address", *(kind for _, kind in _fields(order.side))], values))
 
 
 def order_hash(order: Order, domain: MarketDomain) -> bytes:
@@ -272,7 +291,8 @@ def order_hash(order: Order, domain: MarketDomain) -> bytes:
 def typed_data(order: Order, domain: MarketDomain) -> dict[str, Any]:
     """The dict a wallet's ``eth_signTypedData_v4`` takes (also eth-account's ``full_message``)."""
     side = order.side
-    fields = [{"name": side.signer_field, "type": "address"}, *({"name": n, "type": t} for n, t in _FIELDS)]
+    fields = [{"name": side.signer_field, "type": "address"},
+              *({"name": n, "type": t} for n, t in _fields(side))]
     return {
         "types": {"EIP712Domain": list(DOMAIN_FIELDS), side.primary_type: fields},
         "primaryType": side.primary_type,

@@ -184,7 +184,7 @@ def _seed_order_book(db: Database, nft: Any, first: int, count: int, chain_id: i
     with db.session() as session:
         for token_id in range(first, first + count):
             order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=10**15,
-                            start=now - 60, expiry=now + 86_400, counter=0)
+                            start=now - 60, expiry=now + 86_400, counter=0, holding_epoch=0)  # fresh mints
             signed = sign_order(order, domain, seller)
             session.add(MarketOrder(
                 order_hash="0x" + signed.order_hash.hex(), chain_id=chain_id, side="listing",
@@ -349,7 +349,7 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
     def order_body(token_id: int) -> dict[str, Any]:
         now = int(time.time())
         order = listing(seller=seller_address, token=desk.collection, token_id=token_id, unit_price=price,
-                        start=now - 60, expiry=now + 3600, counter=0)
+                        start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)  # fresh mints
         signed = sign_order(order, desk.domain, desk.creator_account)
         return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
                 "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,

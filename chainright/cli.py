@@ -421,8 +421,10 @@ def list_cmd(
     marketplace = web3.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)  # type: ignore[call-overload]
     counter = marketplace.functions.counterOf(wallet.address).call()
     now = int(time.time())
+    # The listing binds the token's holding epoch: it dies if the token ever leaves this wallet.
+    epoch = nft.functions.holdingEpoch(wallet.address, token_id).call()
     order = listing(seller=wallet.address, token=nft.address, token_id=token_id, unit_price=wei,
-                    start=now - 60, expiry=now + int(hours * 3600), counter=counter)
+                    start=now - 60, expiry=now + int(hours * 3600), counter=counter, holding_epoch=epoch)
     signed = sign_order(order, MarketDomain(spec.chain_id, market), wallet.account)
     client = ChainrightClient(api, wallet, spec.chain_id)
     try:
@@ -430,7 +432,8 @@ def list_cmd(
         out = client.submit_order({
             "chain_id": spec.chain_id, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": wei, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": counter, "signature": "0x" + signed.signature.hex()})
+            "salt": order.salt, "counter": counter, "holding_epoch": epoch,
+            "signature": "0x" + signed.signature.hex()})
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     finally:

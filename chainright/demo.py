@@ -209,6 +209,11 @@ class Demo:
         return web3.eth.contract(address=Web3.to_checksum_address(where),
                                  abi=self.artifacts.get(artifact or name).abi)
 
+    def _holding_epoch(self, collection: str, holder: str, token_id: int) -> int:
+        """The token's holding epoch a listing binds (it dies when the token leaves ``holder``)."""
+        nft = self.contract(self.home, "CreatorCollection", collection)
+        return int(nft.functions.holdingEpoch(holder, token_id).call())
+
     def client(self, who: str) -> Any:
         from api.client import ChainrightClient
         from chain.wallet import Wallet
@@ -416,7 +421,8 @@ class Demo:
         now = int(time.time())
         order = listing(seller=seller.address, token=collection, token_id=1, unit_price=PRICE_WEI,
                         start=now - 60, expiry=now + 3600,
-                        counter=market.functions.counterOf(seller.address).call())
+                        counter=market.functions.counterOf(seller.address).call(),
+                        holding_epoch=self._holding_epoch(collection, seller.address, 1))
         signed = sign_order(order, MarketDomain(self.home_spec.chain_id, market.address), seller)
         posted = creator.submit_order(_order_body(order, self.home_spec.chain_id, signed.signature))
         self.out(f"  creator signed an EIP-712 listing of token 1 for {eth(PRICE_WEI)}: "
@@ -599,7 +605,8 @@ class Demo:
             now = int(time.time())
             order = listing(seller=seller.address, token=collection, token_id=2, unit_price=price,
                             start=now - 60, expiry=now + 3600,
-                            counter=market.functions.counterOf(seller.address).call())
+                            counter=market.functions.counterOf(seller.address).call(),
+                            holding_epoch=self._holding_epoch(collection, seller.address, 2))
             signed = sign_order(order, domain, seller)
             try:
                 creator.submit_order(_order_body(order, self.home_spec.chain_id, signed.signature))
@@ -624,7 +631,7 @@ def _order_body(order: Any, chain_id: int, signature: bytes) -> dict[str, Any]:
     return {"chain_id": chain_id, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": order.token_id, "unit_price": order.unit_price, "start": order.start,
             "expiry": order.expiry, "salt": order.salt, "counter": order.counter,
-            "signature": "0x" + bytes(signature).hex()}
+            "holding_epoch": order.holding_epoch, "signature": "0x" + bytes(signature).hex()}
 
 
 def run_demo(chain_settings: Any, api_url: str, database_url: str, *, mode: str, out: Say, say: Say,

@@ -54,6 +54,9 @@ class OrderIn(BaseModel):
     expiry: int = Field(gt=0)
     salt: int = Field(ge=0)
     counter: int = Field(ge=0)
+    holding_epoch: int = Field(default=0, ge=0, le=2**256 - 1,
+                               description="Listings: the collection's holdingEpoch(seller, token_id) "
+                               "when signed (the listing dies when the token leaves the seller)")
     signature: str = Field(pattern=r"^0x(?:[0-9a-fA-F]{2}){65,2048}$",
                            description="65 bytes from a key, or a contract wallet's (EIP-1271) bytes; hex")
 
@@ -76,6 +79,7 @@ class OrderIn(BaseModel):
             self.expiry,
             self.salt,
             self.counter,
+            self.holding_epoch if self.side == "listing" else 0,
         )
 
 
@@ -94,9 +98,20 @@ class OrderOut(BaseModel):
     expiry: int
     salt: str
     counter: str
-    signature: str
+    holding_epoch: str = "0"
+    signature: str | None = Field(
+        description="Only while the order is open: the signature of a filled, cancelled or stale "
+        "order is never served (it must not be fillable by anyone who kept it)")
     status: str
     created_at: datetime
+
+    @classmethod
+    def of(cls, row: MarketOrder) -> OrderOut:
+        """The served view of ``row``: its signature only while it is open."""
+        out = cls.model_validate(row, from_attributes=True)
+        if row.status != "open":
+            out.signature = None
+        return out
 
 
 MAX_UINT256 = 2**256 - 1
@@ -128,6 +143,31 @@ def _holds(request: Request, order: Order, chain_id: int, who: str, quantity: in
         raise UnprocessableError(
             f"could not read who holds token {order.token_id} of {order.token} on chain {chain_id}: "
             f"{hint}") from None
+
+
+def _holding_epoch(request: Request, order: Order, chain_id: int) -> int:
+    """The collection's ``holdingEpoch(signer, token_id)`` now (IHoldingEpoch)."""
+    abi = "CreatorCollection" if order.standard is TokenStandard.ERC721 else "Editions1155"
+    return int(request.app.state.gateway.view(chain_id, order.token, abi, "holdingEpoch",
+                                              [order.signer, order.token_id]))
+
+
+def _epoch_check(request: Request, order: Order, chain_id: int) -> None:
+    """A listing must carry its token's current holding epoch: the marketplace fills it only while
+    that is unchanged (a wrong one could never fill)."""
+    try:
+        current = _holding_epoch(request, order, chain_id)
+    except ApiError:
+        raise
+    except Exception:
+        raise UnprocessableError(
+            f"the collection {order.token} does not report holding epochs (IHoldingEpoch): the "
+            "marketplace cannot fill listings of it; sell it by auction or accept an offer") from None
+    if current != order.holding_epoch:
+        raise UnprocessableError(
+            f"the listing carries holding epoch {order.holding_epoch}, but token {order.token_id} of "
+            f"{order.token} is at {current} for {order.signer}: sign it again with holding_epoch "
+            f"{current} (read holdingEpoch(seller, tokenId) from the collection)")
 
 
 def _holder_check(request: Request, order: Order, chain_id: int, holder: str | None = None,
@@ -215,6 +255,7 @@ def _admit(
         raise ConflictError(f"order {order_hash} was already submitted")
     if order.side is OrderSide.LISTING:
         _holder_check(request, order, body.chain_id)  # before the breaker: only holders count there
+        _epoch_check(request, order, body.chain_id)
     policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
     _jurisdiction_check(request, order, body.chain_id, policy_row)
     breaker_check(request.app.state.gateway, db, order, body.chain_id, policy_row)
@@ -233,6 +274,7 @@ def _admit(
         expiry=order.expiry,
         salt=str(order.salt),
         counter=str(order.counter),
+        holding_epoch=str(order.holding_epoch),
         signature=body.signature,
         status="open",
         created_at=datetime.now(UTC),
@@ -251,7 +293,7 @@ def _admit(
 def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OrderOut:
     follow_chain(request.app.state.db, request.app.state.gateway, body.chain_id)  # the breaker sees fills
     row = _admit(body, user.address, db, request, _Verifier(request))
-    return OrderOut.model_validate(row, from_attributes=True)
+    return OrderOut.of(row)
 
 
 class OrderBatchIn(BaseModel):
@@ -305,7 +347,7 @@ def create_orders(
                           "stored: submit it again, and report it if it persists"}))
             continue
         results.append(OrderResult(index=index, status="created",
-                                   order=OrderOut.model_validate(row, from_attributes=True)))
+                                   order=OrderOut.of(row)))
     created = sum(1 for r in results if r.status == "created")
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
 
@@ -339,7 +381,7 @@ def list_orders(
         query = query.where(MarketOrder.side == side)
     if status is not None:
         query = query.where(MarketOrder.status == status)
-    return [OrderOut.model_validate(r, from_attributes=True) for r in db.execute(query).scalars()]
+    return [OrderOut.of(r) for r in db.execute(query).scalars()]
 
 
 def _order_row(db: Session, order_hash: str) -> MarketOrder:
@@ -363,25 +405,73 @@ def _as_order(row: MarketOrder) -> Order:
         row.expiry,
         int(row.salt),
         int(row.counter),
+        int(row.holding_epoch),
     )
+
+
+class CancelOut(BaseModel):
+    order_hash: str
+    status: str
+    needs_transaction: bool = Field(description="Whether the order could still be filled on chain "
+                                    "by someone who kept its signature: then sign and send `tx`")
+    detail: str
+    tx: UnsignedTx | None = Field(description="The marketplace's cancel([order]) for your wallet, "
+                                  "when needs_transaction")
+
+
+def _dead_on_chain(request: Request, row: MarketOrder, order: Order) -> str | None:
+    """Why ``order`` can no longer be filled on chain whoever holds its signature (filled,
+    cancelled, expired, counter bumped, listing's token moved), or None when it still can."""
+    gateway = request.app.state.gateway
+    market = gateway.contract(row.chain_id, "Marketplace").address
+    cancelled, filled = gateway.view(row.chain_id, market, "Marketplace", "orderStatus",
+                                     [bytes.fromhex(row.order_hash[2:])])
+    if cancelled:
+        return "it is already cancelled on chain"
+    if int(filled) >= order.quantity:
+        return "it is already filled on chain"
+    if order.expiry <= int(time.time()):
+        return "it has expired"
+    if int(gateway.view(row.chain_id, market, "Marketplace", "counterOf", [order.signer])) != order.counter:
+        return "you bumped your counter since signing it"
+    listing = order.side is OrderSide.LISTING
+    if listing and _holding_epoch(request, order, row.chain_id) != order.holding_epoch:
+        return "the token left your wallet since you signed it (its holding epoch moved)"
+    return None
 
 
 @router.post(
     "/orders/{order_hash}/cancel",
-    response_model=UnsignedTx,
-    summary="Cancel your order: withdrawn here at once; sign the returned transaction to cancel "
-    "it on chain too",
+    response_model=CancelOut,
+    summary="Cancel your order: its signature stops being served at once; the answer says whether "
+    "it could still be filled on chain, and then carries the cancel transaction to sign",
 )
-def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, request: Request) -> UnsignedTx:
+def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, request: Request) -> CancelOut:
+    """Withdrawing an order from the book is not enough: its signature was public while it was
+    open, and anyone who kept it can fill it on chain. So the order is withdrawn here at once
+    (never served again), and unless the chain already refuses it, the answer carries the
+    unsigned ``cancel([order])`` for the signer's wallet (``needs_transaction``)."""
     row = _order_row(db, order_hash)
     if caller.address is None or Web3.to_checksum_address(caller.address) != row.signer:
         raise ForbiddenError("only the order's signer can cancel it")
+    follow_chain(request.app.state.db, request.app.state.gateway, row.chain_id)  # a fill may have landed
+    db.refresh(row)
+    if row.status == "filled":
+        raise ConflictError(f"order {row.order_hash} is already filled", order_status="filled")
     row.status = "cancelled"
+    db.commit()  # stop serving the signature before anything else can fail
+    order = _as_order(row)
+    reason = _dead_on_chain(request, row, order)
+    if reason is not None:
+        return CancelOut(order_hash=row.order_hash, status=row.status, needs_transaction=False, tx=None,
+                         detail=f"cancelled; no transaction needed: {reason}, so nobody can fill it")
     market = request.app.state.gateway.contract(row.chain_id, "Marketplace")
-    data = market.encode_abi("cancel", args=[[_as_order(row).as_tuple()]])
-    return UnsignedTx.model_validate(
-        {"chain_id": row.chain_id, "from": row.signer, "to": market.address, "data": data}
-    )
+    data = market.encode_abi("cancel", args=[[order.as_tuple()]])
+    tx = UnsignedTx.model_validate(
+        {"chain_id": row.chain_id, "from": row.signer, "to": market.address, "data": data})
+    return CancelOut(order_hash=row.order_hash, status=row.status, needs_transaction=True, tx=tx,
+                     detail="withdrawn from the book; its signature was public while it was open, so "
+                     "until you sign and send `tx` anyone who kept it can still fill it on chain")
 
 
 @router.post(
@@ -409,6 +499,9 @@ def fill_tx(
         _holder_check(request, order, row.chain_id, holder=sender, amount=body.amount)
         function, value = "fillOffer", 0
     else:
+        if sender == order.signer:
+            raise UnprocessableError("this is your own listing: buying from yourself is refused (on "
+                                     "chain too: OrderSelfFill); cancel it instead")
         function = "fillListing"
         value = order.total_price(body.amount) if order.currency == ETH else 0
     data = request.app.state.gateway.calldata(
@@ -454,6 +547,11 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, reque
         )
     chain_id = rows[0].chain_id
     orders = [_as_order(row) for row in rows]
+    buyer = Web3.to_checksum_address(user.address)
+    for item, order in zip(body.items, orders, strict=True):
+        if order.signer == buyer:
+            raise UnprocessableError(f"order {item.order_hash} is your own listing: buying from yourself "
+                                     "is refused (on chain too: OrderSelfFill); remove it from the batch")
     gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
     market = gateway.contract(chain_id, "Marketplace")

@@ -59,6 +59,11 @@ def _collection(bench: GasBench, market: Any, name: str = "MktTestERC721") -> tu
     return nft, splitter
 
 
+def _epoch(nft: Any, seller: Any, token_id: int) -> int:
+    """The token's holding epoch a listing binds (the test collections count their mints too)."""
+    return int(nft.functions.holdingEpoch(seller.address, token_id).call())
+
+
 def _now(bench: GasBench) -> int:
     return int(bench.web3.eth.get_block("latest")["timestamp"])
 
@@ -89,14 +94,16 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
     # Warm-up sale: the splitter and the treasury have been paid before.
     bench.send(nft.functions.mint(seller.address, 1))
     first = sign_order(listing(seller=seller.address, token=nft.address, token_id=1, unit_price=PRICE,
-                               start=START, expiry=EXPIRY, counter=0, salt=_salt("warm-up")),
+                               start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, 1),
+                               salt=_salt("warm-up")),
                        domain, seller)
     bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=BIDDER2,
                value=PRICE)
 
     bench.send(nft.functions.mint(seller.address, 2))
     order = sign_order(listing(seller=seller.address, token=nft.address, token_id=2, unit_price=PRICE,
-                               start=START, expiry=EXPIRY, counter=0, salt=_salt("listing")),
+                               start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, 2),
+                               salt=_salt("listing")),
                        domain, seller)
     fill_listing = bench.gas(market.functions.fillListing(order.order.as_tuple(), order.signature, 1),
                              by=BUYER, value=PRICE)
@@ -113,6 +120,52 @@ def marketplace_orders(bench: GasBench) -> dict[str, int]:
                            salt=_salt("offer")), domain, offerer)
     fill_offer = bench.gas(market.functions.fillOffer(bid.order.as_tuple(), bid.signature, 1), by=SELLER)
     return {"fill_listing_eth_split_fee": fill_listing, "fill_offer": fill_offer}
+
+
+@gas_case
+def marketplace_platform_collection(bench: GasBench) -> dict[str, int]:
+    """``fill_listing_creator_collection``: the sale of ``fill_listing_eth_split_fee`` (one ERC-721
+    for 1 ETH, 5% royalty to a three-way splitter clone, 2.5% fee, same warm-up and slot states)
+    on the platform's own collection, a ``CreatorCollection`` clone from the factory, instead of
+    the OpenZeppelin test token. The listing is bound to the token's holding epoch, which this
+    collection keeps in the ownership slot a transfer writes anyway (the test token keeps it in a
+    mapping of its own: one more storage write per transfer)."""
+    if "CollectionFactory" not in bench.artifacts or "Marketplace" not in bench.artifacts:
+        return {}
+    import hashlib
+
+    from chain.bench.cases_issuance import _work
+
+    market, domain = _deploy_market(bench)
+    seller = bench.account(SELLER)
+    registry, _ = bench.deploy("RightsRegistry", bench.account(0).address)
+    collection_impl, _ = bench.deploy("CreatorCollection")
+    editions_impl, _ = bench.deploy("Editions1155")
+    factory, _ = bench.deploy("CollectionFactory", registry.address, collection_impl.address,
+                              editions_impl.address)
+    bench.send(registry.functions.setFactory(factory.address, True))
+    splitter = _three_way_splitter(bench, "platform collection")
+    settings = ("Bench Sales", "BS", seller.address, splitter.address, ROYALTY_BPS, ETH, False)
+    salt = hashlib.sha256(b"bench-sale-collection").digest()
+    bench.send(factory.functions.createCollection(settings, salt), by=SELLER)
+    address = factory.functions.predictCollectionAddress(seller.address, salt).call()
+    nft = bench.at("CreatorCollection", address)
+    bench.send(nft.functions.setApprovalForAll(market.address, True), by=SELLER)
+
+    def signed(label: str) -> Any:
+        bench.send(nft.functions.mintWork(seller.address, *_work(f"sale {label}")), by=SELLER)
+        token_id = int(nft.functions.totalSupply().call())
+        order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=PRICE,
+                        start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, token_id),
+                        salt=_salt(f"platform {label}"))
+        return sign_order(order, domain, seller)
+
+    first = signed("warm-up")
+    bench.send(market.functions.fillListing(first.order.as_tuple(), first.signature, 1), by=BIDDER2,
+               value=PRICE)
+    order = signed("measured")
+    return {"fill_listing_creator_collection": bench.gas(
+        market.functions.fillListing(order.order.as_tuple(), order.signature, 1), by=BUYER, value=PRICE)}
 
 
 @gas_case
@@ -135,7 +188,8 @@ def marketplace_cart(bench: GasBench) -> dict[str, int]:
     def signed(token_id: int, label: str) -> Any:
         bench.send(nft.functions.mint(seller.address, token_id))
         order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=PRICE,
-                        start=START, expiry=EXPIRY, counter=0, salt=_salt(label))
+                        start=START, expiry=EXPIRY, counter=0, holding_epoch=_epoch(nft, seller, token_id),
+                        salt=_salt(label))
         return sign_order(order, domain, seller)
 
     first = signed(1, "cart warm-up")
@@ -221,6 +275,7 @@ def marketplace_escrow(bench: GasBench) -> dict[str, int]:
     fund = bench.gas(escrow.functions.createEscrow(seller, arbitrator, ETH, 3 * 86_400, terms, milestones),
                      by=BUYER, value=3 * PRICE)
     escrow_id = escrow.functions.nextEscrowId().call() - 1
+    bench.send(escrow.functions.acceptEscrow(escrow_id), by=SELLER)
     bench.send(escrow.functions.deliverMilestone(escrow_id, 0, b"\x11" * 32, "bafkreiexample"), by=SELLER)
     release = bench.gas(escrow.functions.acceptMilestone(escrow_id, 0), by=BUYER)
     return {"escrow_fund": fund, "escrow_release": release}

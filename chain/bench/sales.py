@@ -104,7 +104,8 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
     now = int(web3.eth.get_block("latest")["timestamp"])
     t_sign = time.perf_counter()
     orders = [sign_order(listing(seller=seller.address, token=nft.address, token_id=first_id + i,
-                                 unit_price=PRICE_WEI, start=now - 60, expiry=now + 7 * 24 * 3600, counter=0),
+                                 unit_price=PRICE_WEI, start=now - 60, expiry=now + 7 * 24 * 3600, counter=0,
+                                 holding_epoch=0),  # freshly minted: never moved
                          domain, seller) for i in range(count)]
     buyers = [dev_account(i) for i in BUYERS]
     gas = int(market.functions.fillListing(orders[0].order.as_tuple(), orders[0].signature, 1).estimate_gas(

@@ -7,6 +7,7 @@ import {IERC2309} from "@openzeppelin/contracts/interfaces/IERC2309.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4907} from "./IERC4907.sol";
 import {IRightsSource} from "./IRightsRegistry.sol";
+import {IHoldingEpoch} from "./IHoldingEpoch.sol";
 
 /// @title ICreatorCollection
 /// @notice A creator's ERC-721 collection (one clone per creator, made by the CollectionFactory): each
@@ -14,7 +15,7 @@ import {IRightsSource} from "./IRightsRegistry.sol";
 ///         the RightsRegistry. ERC-2981 royalties, ERC-4906 metadata events, ERC-4907 rentals, and
 ///         editions (many tokens of one work in one transaction, announced by ERC-2309's
 ///         `ConsecutiveTransfer`).
-interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, IERC4907, IRightsSource {
+interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, IERC4907, IRightsSource, IHoldingEpoch {
     /// @notice What a creator chooses for a new collection.
     /// @param royaltyReceiver Receiver of the default ERC-2981 royalty (e.g. the creator's splitter).
     /// @param royaltyBps Royalty in basis points of the sale price (at most 10,000).

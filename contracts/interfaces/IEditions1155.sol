@@ -4,12 +4,13 @@ pragma solidity 0.8.28;
 import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IRightsSource} from "./IRightsRegistry.sol";
+import {IHoldingEpoch} from "./IHoldingEpoch.sol";
 
 /// @title IEditions1155
 /// @notice A creator's ERC-1155 editions (one clone per creator, made by the CollectionFactory): each
 ///         token id is one work (IPFS CID + content hash); its first mint writes the work's rights
 ///         record in the RightsRegistry, later mints add copies. ERC-2981 royalties.
-interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource {
+interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldingEpoch {
     /// @notice What a creator chooses for new editions.
     struct Settings {
         string name;

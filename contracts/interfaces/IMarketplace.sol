@@ -6,8 +6,9 @@ pragma solidity 0.8.28;
 ///         tokens, English auctions in ETH, and the on-chain guards (identity, price band, halt,
 ///         pause) that an off-chain circuit breaker drives.
 /// @dev Prices in orders are per unit: a fill of `amount` units costs `unitPrice * amount`.
-///      Every sale pays the ERC-2981 royalty (when the collection has one) and the platform fee
-///      out of the price; the seller gets the rest. ETH payouts that fail are credited to
+///      Every sale pays the ERC-2981 royalty (when the collection has one; capped at what the fee
+///      leaves, and for an auction at the royalty of its creation) and the platform fee out of the
+///      price; the seller gets the rest. ETH payouts that fail are credited to
 ///      `pendingWithdrawals` (pull) so that no payee can block a sale.
 interface IMarketplace {
     // ------------------------------------------------------------------ types
@@ -24,9 +25,10 @@ interface IMarketplace {
         ERC1155
     }
 
-    /// @notice A signed order. Signed as EIP-712 `Listing(address seller,...)` when `side` is
-    ///         Listing and `Offer(address buyer,...)` when it is Offer; `side` itself is not a
-    ///         field of the signed struct, it selects the struct type.
+    /// @notice A signed order. Signed as EIP-712 `Listing(address seller,...,uint256 holdingEpoch)`
+    ///         when `side` is Listing and `Offer(address buyer,...,uint256 counter)` when it is
+    ///         Offer (without `holdingEpoch`, which offers ignore); `side` itself is not a field of
+    ///         the signed struct, it selects the struct type.
     /// @dev Field order after `side` is the EIP-712 field order (see LISTING_TYPEHASH).
     struct Order {
         OrderSide side;
@@ -41,6 +43,10 @@ interface IMarketplace {
         uint64 expiry; // first second the order can no longer be filled
         uint256 salt;
         uint256 counter; // the signer's counter at signing; a bump invalidates the order
+        // Listings only (not a field of the signed Offer): the collection's holdingEpoch(seller,
+        // tokenId) at signing (IHoldingEpoch); the listing fills only while it is unchanged, so a
+        // listing whose token left the seller never fills again, even when the token comes back.
+        uint256 holdingEpoch;
     }
 
     /// @notice How a sale's price was split.
@@ -85,6 +91,7 @@ interface IMarketplace {
         uint16 minIncrementBps;
         uint16 feeBps; // the platform fee at creation: the seller's terms do not change mid-auction
         bool lotHeld; // the lot could not be delivered at settlement; its recipient claims it
+        uint16 royaltyBps; // the collection's royalty at creation: settlement pays at most this
         uint256 tokenId;
         address highBidder;
         uint96 quantity;
@@ -148,6 +155,9 @@ interface IMarketplace {
     );
     /// @notice Emitted when the seller cancelled auction `auctionId` before any bid.
     event AuctionCancelled(uint256 indexed auctionId);
+    /// @notice Emitted when auction `auctionId`, unsettled SETTLEMENT_GRACE after its end, was
+    ///         unwound: `bid` credited back to `bidder` (address(0): none), the lot back to the seller.
+    event AuctionUnwound(uint256 indexed auctionId, address indexed bidder, uint256 bid);
     /// @notice Emitted when a lot could not be delivered to `recipient` and is held for `claimLot`.
     event LotHeld(uint256 indexed auctionId, address indexed recipient);
     /// @notice Emitted when `recipient` claimed a held lot to `to`.
@@ -192,7 +202,9 @@ interface IMarketplace {
     error BatchTooLarge(uint256 count, uint256 maxCount);
     error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
     error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
-    error RoyaltyExceedsProceeds(address receiver, uint256 royalty, uint256 available);
+    error OrderSelfFill(bytes32 orderHash, address account);
+    error ListingHoldingEpochStale(bytes32 orderHash, uint256 signedEpoch, uint256 currentEpoch);
+    error ListingHoldingEpochUnavailable(address collection);
     error CollectionHalted(address collection);
     error PriceOutsideBand(address collection, uint256 price, uint256 low, uint256 high);
     error IdentityNotVerified(address account);
@@ -209,6 +221,7 @@ interface IMarketplace {
     error AuctionNotEnded(uint256 auctionId, uint40 end);
     error AuctionBidTooLow(uint256 auctionId, uint256 bid, uint256 minimum);
     error AuctionHasBids(uint256 auctionId);
+    error AuctionUnwindTooEarly(uint256 auctionId, uint256 unwindableAt);
     error AuctionNotSeller(uint256 auctionId, address caller);
     error AuctionWindowInvalid(uint40 start, uint40 end);
     error AuctionQuantityInvalid(TokenStandard standard, uint256 quantity);
@@ -223,8 +236,10 @@ interface IMarketplace {
     ///      PaymentCredited for a failed ETH payout). Reverts with OrderSideMismatch,
     ///      OrderSignatureInvalid, OrderNotStarted, OrderExpired, OrderIsCancelled,
     ///      OrderCounterStale, OrderQuantityInvalid, OrderPriceZero, OrderFillAmountZero,
-    ///      OrderFillExceedsRemaining, PaymentValueMismatch, PaymentShortfall,
-    ///      RoyaltyExceedsProceeds, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
+    ///      OrderFillExceedsRemaining, OrderSelfFill (the caller is the seller),
+    ///      ListingHoldingEpochStale (the token left the seller since signing: the listing is dead),
+    ///      ListingHoldingEpochUnavailable (the collection has no IHoldingEpoch), PaymentValueMismatch,
+    ///      PaymentShortfall, CollectionHalted, PriceOutsideBand, IdentityNotVerified,
     ///      IdentityRegistryUnset, EnforcedPause, or the token's own error when the seller no
     ///      longer owns or approved it.
     /// @return orderHash The EIP-712 digest of the order (its id).
@@ -251,7 +266,9 @@ interface IMarketplace {
     /// @notice Sell `amount` units of the token named by a signed offer; the caller is the seller.
     /// @dev Anyone holding the token may call (and must have approved the marketplace). The buyer
     ///      pays in the offer's ERC-20 by transferFrom directly to each payee. Emits OrderFilled.
-    ///      Reverts as fillListing, plus OfferCurrencyNotErc20.
+    ///      Reverts as fillListing (OrderSelfFill: the caller is the offer's buyer; no holding
+    ///      epoch check: an offer is for whoever holds the token), plus
+    ///      OfferCurrencyNotErc20.
     /// @return orderHash The EIP-712 digest of the order.
     function fillOffer(Order calldata order, bytes calldata signature, uint256 amount)
         external
@@ -317,14 +334,24 @@ interface IMarketplace {
     /// @notice Close an auction after its end: the lot to the winner and the price through the
     ///         royalty and fee rules, or the lot back to the seller when nobody bid.
     /// @dev Anyone. Emits AuctionSettled (and LotHeld when the recipient rejects the lot).
-    ///      Reverts with AuctionNotOpen (e.g. settled twice), AuctionNotEnded,
-    ///      RoyaltyExceedsProceeds, CollectionHalted, EnforcedPause.
+    ///      The royalty paid is at most the collection's royalty when the auction was created and
+    ///      at most what the fee leaves, so raising the royalty cannot block it. Reverts with
+    ///      AuctionNotOpen (e.g. settled twice), AuctionNotEnded, CollectionHalted, EnforcedPause
+    ///      (unwindAuction is the way out when those last).
     function settleAuction(uint256 auctionId) external;
 
     /// @notice Cancel an auction that has no bid yet; the lot goes back to the seller.
     /// @dev Only the seller. Works while paused. Emits AuctionCancelled (and LotHeld).
     ///      Reverts with AuctionNotOpen, AuctionNotSeller, AuctionHasBids.
     function cancelAuction(uint256 auctionId) external;
+
+    /// @notice Unwind an auction nobody settled within SETTLEMENT_GRACE after its end (e.g. the
+    ///         collection stayed halted or trading paused): the high bid is credited back to its
+    ///         bidder (withdraw()) and the lot goes back to the seller.
+    /// @dev Anyone. Works while paused and while the collection is halted: it is the escrow's
+    ///      way out when settlement is blocked. Emits AuctionUnwound (and LotHeld, PaymentCredited).
+    ///      Reverts with AuctionNotOpen, AuctionUnwindTooEarly.
+    function unwindAuction(uint256 auctionId) external;
 
     /// @notice Claim a lot that could not be delivered at settlement or cancellation, to `to`.
     /// @dev Only the lot's recipient (the winner, or the seller when there was no winner).

@@ -40,8 +40,8 @@ interface IMilestoneEscrow {
         uint40 disputedAt;
     }
 
-    /// @notice What happens to disputes and royalties, fixed at funding (the seller accepts the
-    ///         terms by delivering).
+    /// @notice What happens to disputes and royalties, fixed at funding, published in
+    ///         EscrowTermsSet; the seller accepts them with acceptEscrow before any delivery counts.
     struct EscrowTerms {
         uint40 arbitrationPeriod; // seconds the arbitrator has after a dispute; then the default applies
         uint16 defaultSellerBps; // the seller's share of a dispute the arbitrator did not answer
@@ -55,6 +55,7 @@ interface IMilestoneEscrow {
         uint40 reviewPeriod; // seconds the buyer has after each delivery to accept or dispute
         uint16 feeBps; // platform fee at creation, applied to what the seller receives
         uint8 milestoneCount;
+        bool sellerAccepted; // the seller accepted the terms (acceptEscrow); deliveries need it
         address seller;
         uint16 royaltyBps;
         address arbitrator;
@@ -76,6 +77,17 @@ interface IMilestoneEscrow {
         uint40 reviewPeriod,
         uint16 feeBps
     );
+    /// @notice Emitted with EscrowCreated: the dispute and royalty terms the seller is asked to accept.
+    event EscrowTermsSet(
+        uint256 indexed escrowId,
+        address indexed arbitrator,
+        uint40 arbitrationPeriod,
+        uint16 defaultSellerBps,
+        address royaltyReceiver,
+        uint16 royaltyBps
+    );
+    /// @notice Emitted when the seller accepted escrow `escrowId`'s terms (deliveries count from now).
+    event EscrowAccepted(uint256 indexed escrowId, address indexed seller);
     /// @notice Emitted when the seller delivered milestone `index`: the work's content hash and its CID.
     event MilestoneDelivered(uint256 indexed escrowId, uint256 indexed index, bytes32 contentHash, string cid);
     /// @notice Emitted when the buyer disputed milestone `index`.
@@ -111,6 +123,8 @@ interface IMilestoneEscrow {
     error EscrowReviewPeriodInvalid(uint40 reviewPeriod);
     error EscrowFundingMismatch(uint256 expected, uint256 received);
     error EscrowUnauthorized(uint256 escrowId, address caller);
+    error EscrowNotAccepted(uint256 escrowId);
+    error EscrowAlreadyAccepted(uint256 escrowId);
     error MilestoneAmountZero(uint256 index);
     error MilestoneDeadlinePassed(uint256 index, uint40 deadline);
     error MilestoneNotFound(uint256 escrowId, uint256 index);
@@ -130,8 +144,9 @@ interface IMilestoneEscrow {
 
     /// @notice Create an escrow and fund all its milestones now (msg.value for ETH, else an
     ///         ERC-20 transferFrom of the caller that must arrive in full).
-    /// @dev The caller is the buyer. Emits EscrowCreated. Reverts with EscrowPartyInvalid,
-    ///      EscrowReviewPeriodInvalid, EscrowTermsInvalid (a zero arbitration period, a default
+    /// @dev The caller is the buyer. Emits EscrowCreated and EscrowTermsSet (every term the seller
+    ///      is asked to accept). Reverts with EscrowPartyInvalid, EscrowReviewPeriodInvalid (zero or
+    ///      above MAX_PERIOD), EscrowTermsInvalid (a zero arbitration period or one above MAX_PERIOD, a default
     ///      split above 10,000 bps, a royalty receiver without bps or bps without a receiver, or
     ///      royalty bps above what the platform fee leaves), EscrowMilestoneCountInvalid,
     ///      MilestoneAmountZero, MilestoneDeadlinePassed, EscrowFundingMismatch, EnforcedPause.
@@ -145,10 +160,18 @@ interface IMilestoneEscrow {
         MilestoneSpec[] calldata milestones
     ) external payable returns (uint256 escrowId);
 
+    /// @notice Accept escrow `escrowId`'s terms (parties, milestones, review and arbitration
+    ///         periods, default split, royalty, fee: getEscrow, getMilestone, EscrowTermsSet).
+    /// @dev Only the seller, once. Until then no delivery counts and the buyer may reclaim any
+    ///      funded milestone at once. Emits EscrowAccepted. Reverts with EscrowNotFound,
+    ///      EscrowUnauthorized, EscrowAlreadyAccepted.
+    function acceptEscrow(uint256 escrowId) external;
+
     /// @notice Deliver milestone `index`: publishes the work's content hash and CID.
-    /// @dev Only the seller, while the milestone is Funded and its deadline has not passed.
-    ///      Emits MilestoneDelivered. Reverts with EscrowNotFound, MilestoneNotFound,
-    ///      EscrowUnauthorized, MilestoneStateInvalid, MilestoneDeliveryLate, MilestoneDeliveryEmpty.
+    /// @dev Only the seller, after accepting the terms, while the milestone is Funded and its
+    ///      deadline has not passed. Emits MilestoneDelivered. Reverts with EscrowNotFound,
+    ///      MilestoneNotFound, EscrowUnauthorized, EscrowNotAccepted, MilestoneStateInvalid,
+    ///      MilestoneDeliveryLate, MilestoneDeliveryEmpty.
     function deliverMilestone(uint256 escrowId, uint256 index, bytes32 contentHash, string calldata cid) external;
 
     /// @notice Accept a delivered milestone: its funds go to the seller, less the platform fee.
@@ -173,8 +196,9 @@ interface IMilestoneEscrow {
     ///      DisputeResolved. Reverts with MilestoneStateInvalid, DisputeArbitrationOpen.
     function settleLapsedDispute(uint256 escrowId, uint256 index) external;
 
-    /// @notice Take back a milestone the seller did not deliver by its deadline.
-    /// @dev Only the buyer, after the deadline, while the milestone is Funded. Emits
+    /// @notice Take back a milestone the seller did not deliver by its deadline (or at any time
+    ///         while the seller has not accepted the escrow's terms).
+    /// @dev Only the buyer, after the deadline or before acceptance, while the milestone is Funded. Emits
     ///      MilestoneRefunded. Reverts with EscrowUnauthorized, MilestoneStateInvalid,
     ///      MilestoneDeadlineNotReached.
     function reclaimMilestone(uint256 escrowId, uint256 index) external;

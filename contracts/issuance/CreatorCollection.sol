@@ -23,7 +23,9 @@ import {Cid} from "./Cid.sol";
 ///      in constructors, which clones do not run):
 ///
 ///      - Ownership is one packed slot per token: owner (bits 0..159), work id (160..191: the first
-///        token of the work's edition) and the CID head (192..207). An edition writes the slot of its
+///        token of the work's edition), the CID head (192..207) and the token's transfer count
+///        (208..255, `holdingEpoch`: the marketplace binds listings to it, so a listing dies when
+///        its token changes hands; it costs a transfer nothing, the slot is written anyway). An edition writes the slot of its
 ///        first token and of every `CHECKPOINT_INTERVAL`-th token after it; a token whose slot is
 ///        empty belongs to the nearest written slot below it, so a lookup reads at most
 ///        `CHECKPOINT_INTERVAL` slots. A transfer writes the token's slot and, when the next token's
@@ -51,6 +53,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     uint256 private constant _OWNER_MASK = (1 << 160) - 1;
     uint256 private constant _WORK_SHIFT = 160;
     uint256 private constant _HEAD_SHIFT = 192;
+    uint256 private constant _EPOCH_SHIFT = 208;
     uint256 private constant _MAX_NEXT_ID = type(uint32).max;
 
     // One slot, read by every mint and transfer.
@@ -273,7 +276,10 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
             --_balances[from];
             ++_balances[to];
         }
-        _packedOwnerships[tokenId] = (packed & ~_OWNER_MASK) | uint256(uint160(to));
+        // The new holder, and the transfer count + 1 (48 bits: wraps after 2^48 transfers).
+        unchecked {
+            _packedOwnerships[tokenId] = ((packed & ~_OWNER_MASK) + (1 << _EPOCH_SHIFT)) | uint256(uint160(to));
+        }
         uint256 next = tokenId + 1;
         if (next < _nextTokenId && _packedOwnerships[next] == 0) _packedOwnerships[next] = packed;
         if (from != to && _rentals[tokenId] != 0) {
@@ -324,6 +330,12 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     /// @notice The holder of `tokenId`. Reverts with `ERC721NonexistentToken`.
     function ownerOf(uint256 tokenId) public view returns (address) {
         return address(uint160(_packedOwnershipOf(tokenId)));
+    }
+
+    /// @notice How many times `tokenId` changed hands (IHoldingEpoch; the same for every holder: it
+    ///         changes whenever anyone receives the token). Reverts with `ERC721NonexistentToken`.
+    function holdingEpoch(address, uint256 tokenId) external view returns (uint256) {
+        return _packedOwnershipOf(tokenId) >> _EPOCH_SHIFT;
     }
 
     /// @notice The approved address of `tokenId`. Reverts with `ERC721NonexistentToken`.

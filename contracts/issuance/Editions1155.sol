@@ -37,6 +37,7 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
     string private _symbol;
     mapping(address account => bool allowed) private _minters;
     mapping(uint256 id => Work work) private _works;
+    mapping(uint256 id => mapping(address holder => uint256 count)) private _receipts;
 
     /// @custom:storage-location erc7201:chainright.storage.TransferPolicyHost
     struct _PolicyStorage {
@@ -215,10 +216,25 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
         return ERC1155.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId);
     }
 
+    /// @notice How many times `holder` has received units of `id` (IHoldingEpoch: a marketplace
+    ///         listing signed at this value dies at the holder's next receipt of `id`).
+    function holdingEpoch(address holder, uint256 id) external view returns (uint256) {
+        return _receipts[id][holder];
+    }
+
     /// @dev Every balance change (mint, single and batch transfer) goes through here: blocked while
-    ///      paused, and asked of the attached transfer policy (trusted, no callbacks) per id.
+    ///      paused; each receipt bumps the recipient's holding epoch of the id (one more storage write
+    ///      per transfer: the price of listings that die when their units come back); then the
+    ///      attached transfer policy (trusted, no callbacks) is asked per id.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
         if (_paused) revert EditionsPaused();
+        if (to != address(0)) {
+            for (uint256 i = 0; i < ids.length; ++i) {
+                unchecked {
+                    ++_receipts[ids[i]][to];
+                }
+            }
+        }
         super._update(from, to, ids, values);
         if (_hasTransferPolicy) {
             ITransferPolicy policy = _policyStorage().policy;

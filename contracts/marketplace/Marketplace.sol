@@ -14,13 +14,15 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IHoldingEpoch} from "../interfaces/IHoldingEpoch.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 import {IMarketplace} from "../interfaces/IMarketplace.sol";
 
 /// @title Marketplace
 /// @notice Signed listings and offers, English auctions, and the trading guards of Chainright.
 /// @dev Orders are EIP-712 typed data bound to this deployment (name "Chainright Marketplace",
-///      version "1", chain id, this address) and to the signer's counter. Prices are per unit.
+///      version "1", chain id, this address) and to the signer's counter; a listing also to the
+///      token's holding epoch (IHoldingEpoch), so it dies when the token leaves the seller. Prices are per unit.
 ///      Every state-changing entry point is nonReentrant (transient-storage guard) and follows
 ///      checks, effects, interactions: an order's fill is recorded before any token or payment
 ///      moves. ETH payouts go out with a bounded gas stipend; a payee that rejects them (or burns
@@ -56,10 +58,14 @@ contract Marketplace is
     /// @notice The most listings one fillListings call may buy (about 100k gas each: 50 stay far
     ///         below a block's gas limit).
     uint256 public constant MAX_BATCH_FILLS = 50;
+    /// @notice How long after its end an auction that nobody could (or did) settle waits before
+    ///         anyone may unwind it (bid credited back, lot returned): a halt or a pause that
+    ///         outlasts it cannot keep a bidder's ETH.
+    uint256 public constant SETTLEMENT_GRACE = 7 days;
 
     bytes32 public constant LISTING_TYPEHASH = keccak256(
         "Listing(address seller,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
-        "address currency,uint64 start,uint64 expiry,uint256 salt,uint256 counter)"
+        "address currency,uint64 start,uint64 expiry,uint256 salt,uint256 counter,uint256 holdingEpoch)"
     );
     bytes32 public constant OFFER_TYPEHASH = keccak256(
         "Offer(address buyer,address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,"
@@ -193,9 +199,10 @@ contract Marketplace is
 
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
+        if (msg.sender == buyer) revert OrderSelfFill(orderHash, buyer);
         if (order.currency == address(0)) revert OfferCurrencyNotErc20(orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, msg.sender, buyer);
-        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps, _BPS);
 
         _recordFill(orderHash, filled + amount);
         _emitFilled(orderHash, order, msg.sender, buyer, amount, payout);
@@ -298,6 +305,7 @@ contract Marketplace is
         a.extension = params.extension;
         a.minIncrementBps = params.minIncrementBps;
         a.feeBps = platformFeeBps;
+        a.royaltyBps = _royaltyBpsOf(params.token, params.tokenId);
         a.tokenId = params.tokenId;
         a.quantity = params.quantity;
         a.reservePrice = params.reservePrice;
@@ -347,7 +355,7 @@ contract Marketplace is
         address winner = a.highBidder;
         uint256 amount = a.highBid;
         Payout memory payout = Payout(address(0), 0, 0, 0);
-        if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps);
+        if (winner != address(0)) payout = _quote(token, a.tokenId, amount, a.feeBps, a.royaltyBps);
 
         a.status = AuctionStatus.Settled;
         _creditFee(payout.fee);
@@ -368,6 +376,21 @@ contract Marketplace is
         emit AuctionCancelled(auctionId);
 
         _deliverLot(auctionId, a, msg.sender);
+    }
+
+    /// @inheritdoc IMarketplace
+    function unwindAuction(uint256 auctionId) external nonReentrant {
+        Auction storage a = _auctions[auctionId];
+        if (a.status != AuctionStatus.Open) revert AuctionNotOpen(auctionId, a.status);
+        uint256 unwindableAt = uint256(a.end) + SETTLEMENT_GRACE;
+        if (block.timestamp < unwindableAt) revert AuctionUnwindTooEarly(auctionId, unwindableAt);
+
+        a.status = AuctionStatus.Cancelled;
+        address bidder = a.highBidder;
+        if (bidder != address(0)) _credit(bidder, a.highBid);
+        emit AuctionUnwound(auctionId, bidder, a.highBid);
+
+        _deliverLot(auctionId, a, a.seller);
     }
 
     /// @inheritdoc IMarketplace
@@ -508,21 +531,48 @@ contract Marketplace is
 
     // ================================================================== internals: orders
 
-    /// @dev EIP-712 struct hash, then digest. An Order is twelve static words in calldata: `side`
-    ///      followed by the signed fields in type order, so copying them and overwriting the first
-    ///      word with the side's type hash gives exactly `abi.encode(TYPEHASH, signer, ..., counter)`.
-    ///      Copying skips ABI re-validation: an order with dirty high bits hashes to an id no
-    ///      wallet signs, and any fill of it reverts when Solidity reads the dirty field.
+    /// @dev EIP-712 struct hash, then digest. An Order is thirteen static words in calldata: `side`
+    ///      followed by the signed fields in type order, `holdingEpoch` last. Copying them and
+    ///      overwriting the first word with the side's type hash gives exactly
+    ///      `abi.encode(TYPEHASH, signer, ..., counter, holdingEpoch)` for a listing; an offer's
+    ///      hash stops before `holdingEpoch` (not a field of Offer). Copying skips ABI
+    ///      re-validation: an order with dirty high bits hashes to an id no wallet signs, and any
+    ///      fill of it reverts when Solidity reads the dirty field.
     function _hashOrder(Order calldata order) internal view returns (bytes32) {
-        bytes32 typeHash = order.side == OrderSide.Listing ? LISTING_TYPEHASH : OFFER_TYPEHASH;
+        bool listing = order.side == OrderSide.Listing;
+        bytes32 typeHash = listing ? LISTING_TYPEHASH : OFFER_TYPEHASH;
+        uint256 length = listing ? 0x1a0 : 0x180;
         bytes32 structHash;
         assembly ("memory-safe") {
             let ptr := mload(0x40) // scratch: the free memory pointer is not advanced
-            calldatacopy(ptr, order, 0x180)
+            calldatacopy(ptr, order, length)
             mstore(ptr, typeHash)
-            structHash := keccak256(ptr, 0x180)
+            structHash := keccak256(ptr, length)
         }
         return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev A listing fills only while its token has not left the seller since signing: the
+    ///      collection's IHoldingEpoch value must still be the signed one. Fails closed: a
+    ///      collection without it (the call reverts or answers fewer than 32 bytes) cannot be sold
+    ///      by listing (offers and auctions still work).
+    function _checkHoldingEpoch(Order calldata order, bytes32 orderHash) internal view {
+        address collection = order.token;
+        address seller = order.signer;
+        uint256 tokenId = order.tokenId;
+        bytes4 selector = IHoldingEpoch.holdingEpoch.selector;
+        bool ok;
+        uint256 current;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), seller)
+            mstore(add(ptr, 0x24), tokenId)
+            ok := and(staticcall(gas(), collection, ptr, 0x44, 0x00, 0x20), gt(returndatasize(), 0x1f))
+            current := mload(0x00)
+        }
+        if (!ok) revert ListingHoldingEpochUnavailable(collection);
+        if (current != order.holdingEpoch) revert ListingHoldingEpochStale(orderHash, order.holdingEpoch, current);
     }
 
     /// @dev Every check on a signed order and the requested fill; returns the order hash and the
@@ -582,8 +632,10 @@ contract Marketplace is
         address seller = order.signer;
         uint256 filled;
         (orderHash, filled) = _checkOrder(order, signature, amount);
+        if (msg.sender == seller) revert OrderSelfFill(orderHash, seller);
+        _checkHoldingEpoch(order, orderHash);
         _checkTrade(order.token, order.currency, order.unitPrice, seller, msg.sender);
-        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps);
+        Payout memory payout = _quote(order.token, order.tokenId, price, feeBps, _BPS);
 
         _recordFill(orderHash, filled + amount);
         if (order.currency == address(0)) _creditFee(payout.fee);
@@ -667,9 +719,11 @@ contract Marketplace is
     // ================================================================== internals: money and tokens
 
     /// @dev Split `price`: ERC-2981 royalty (none when the collection has no royaltyInfo or names
-    ///      no receiver), platform fee, and the rest to the seller. Reverts with
-    ///      RoyaltyExceedsProceeds when the royalty exceeds what is left after the fee.
-    function _quote(address collection, uint256 tokenId, uint256 price, uint256 feeBps)
+    ///      no receiver), platform fee, and the rest to the seller. The royalty is capped twice, so
+    ///      a collection owner who raises it cannot make a sale revert (and, for an auction, hold
+    ///      the bid hostage): at `royaltyCapBps` of the price (an auction's royalty at creation;
+    ///      _BPS for orders) and at what the fee leaves (the seller then gets nothing).
+    function _quote(address collection, uint256 tokenId, uint256 price, uint256 feeBps, uint256 royaltyCapBps)
         internal
         view
         returns (Payout memory payout)
@@ -681,13 +735,25 @@ contract Marketplace is
         unchecked {
             uint256 available = price - fee;
             if (receiver != address(0) && royalty != 0) {
-                if (royalty > available) revert RoyaltyExceedsProceeds(receiver, royalty, available);
+                if (royaltyCapBps < _BPS) {
+                    uint256 cap = price * royaltyCapBps / _BPS;
+                    if (royalty > cap) royalty = cap;
+                }
+                if (royalty > available) royalty = available;
                 payout.royaltyReceiver = receiver;
                 payout.royalty = royalty;
                 available -= royalty;
             }
             payout.sellerProceeds = available;
         }
+    }
+
+    /// @dev The royalty of `collection`'s `tokenId` in basis points (its royaltyInfo on a price of
+    ///      _BPS, at most _BPS): the royalty an auction's seller accepts when creating it.
+    function _royaltyBpsOf(address collection, uint256 tokenId) internal view returns (uint16) {
+        (address receiver, uint256 royalty) = _royaltyInfo(collection, tokenId, _BPS);
+        if (receiver == address(0)) return 0;
+        return uint16(royalty > _BPS ? _BPS : royalty);
     }
 
     /// @dev ERC-2981 `royaltyInfo(tokenId, price)` of `collection`, or (0, 0) when it has none: the

@@ -19,7 +19,10 @@ import {IMilestoneEscrow} from "../interfaces/IMilestoneEscrow.sol";
 ///      only new escrows: funded commitments always run to completion on their own timelines.
 ///      Every timeline ends without anyone's cooperation: an undelivered milestone refunds the
 ///      buyer, an unreviewed one releases to the seller, an unanswered dispute splits by the
-///      escrow's default once its arbitration period lapses. What the seller receives pays the
+///      escrow's default once its arbitration period lapses. The buyer alone writes the terms
+///      (arbitrator, periods at most MAX_PERIOD, default split, royalty); they are published in
+///      EscrowTermsSet and count only once the seller accepts them (acceptEscrow): before that
+///      no delivery is possible and the buyer may take the funds back at once. What the seller receives pays the
 ///      fee, then the optional royalty of the terms, then the seller.
 contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -30,6 +33,9 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
     uint16 public constant MAX_FEE_BPS = 1_000;
     /// @notice At most this many milestones per escrow (bounds every loop).
     uint256 public constant MAX_MILESTONES = 32;
+    /// @notice The longest review or arbitration period an escrow may set: the buyer picks them,
+    ///         and an unbounded one (up to 2^40 s) would hold the seller's money for ever.
+    uint40 public constant MAX_PERIOD = 90 days;
     /// @notice Gas forwarded with an ETH payout; a payee needing more is credited instead.
     uint256 public constant PAYOUT_GAS = 50_000;
 
@@ -73,7 +79,7 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         if (arbitrator == address(0) || arbitrator == msg.sender || arbitrator == seller) {
             revert EscrowPartyInvalid(arbitrator);
         }
-        if (reviewPeriod == 0) revert EscrowReviewPeriodInvalid(reviewPeriod);
+        if (reviewPeriod == 0 || reviewPeriod > MAX_PERIOD) revert EscrowReviewPeriodInvalid(reviewPeriod);
         uint16 feeBps = platformFeeBps;
         _checkTerms(terms, feeBps);
         uint256 count = milestones.length;
@@ -97,6 +103,9 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         }
         _escrowBalance[currency] += total;
         emit EscrowCreated(escrowId, msg.sender, seller, arbitrator, currency, total, uint8(count), reviewPeriod, feeBps);
+        emit EscrowTermsSet(
+            escrowId, arbitrator, terms.arbitrationPeriod, terms.defaultSellerBps, terms.royaltyReceiver, terms.royaltyBps
+        );
 
         if (currency != address(0)) {
             IERC20 token = IERC20(currency);
@@ -108,12 +117,24 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc IMilestoneEscrow
+    function acceptEscrow(uint256 escrowId) external nonReentrant {
+        Escrow storage e = _escrows[escrowId];
+        if (e.buyer == address(0)) revert EscrowNotFound(escrowId);
+        if (msg.sender != e.seller) revert EscrowUnauthorized(escrowId, msg.sender);
+        if (e.sellerAccepted) revert EscrowAlreadyAccepted(escrowId);
+
+        e.sellerAccepted = true;
+        emit EscrowAccepted(escrowId, msg.sender);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
     function deliverMilestone(uint256 escrowId, uint256 index, bytes32 contentHash, string calldata cid)
         external
         nonReentrant
     {
         (Escrow storage e, Milestone storage m) = _load(escrowId, index);
         if (msg.sender != e.seller) revert EscrowUnauthorized(escrowId, msg.sender);
+        if (!e.sellerAccepted) revert EscrowNotAccepted(escrowId);
         _requireState(escrowId, index, m, MilestoneState.Funded);
         if (block.timestamp > m.deadline) revert MilestoneDeliveryLate(escrowId, index, m.deadline);
         if (contentHash == bytes32(0) || bytes(cid).length == 0) revert MilestoneDeliveryEmpty(escrowId, index);
@@ -171,7 +192,9 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
         (Escrow storage e, Milestone storage m) = _load(escrowId, index);
         if (msg.sender != e.buyer) revert EscrowUnauthorized(escrowId, msg.sender);
         _requireState(escrowId, index, m, MilestoneState.Funded);
-        if (block.timestamp <= m.deadline) revert MilestoneDeadlineNotReached(escrowId, index, m.deadline);
+        if (e.sellerAccepted && block.timestamp <= m.deadline) {
+            revert MilestoneDeadlineNotReached(escrowId, index, m.deadline);
+        }
 
         uint256 amount = m.amount;
         address currency = e.currency;
@@ -265,7 +288,7 @@ contract MilestoneEscrow is IMilestoneEscrow, AccessControl, Pausable, Reentranc
 
     function _checkTerms(EscrowTerms calldata terms, uint16 feeBps) internal pure {
         if (
-            terms.arbitrationPeriod == 0 || terms.defaultSellerBps > _BPS
+            terms.arbitrationPeriod == 0 || terms.arbitrationPeriod > MAX_PERIOD || terms.defaultSellerBps > _BPS
                 || (terms.royaltyReceiver == address(0)) != (terms.royaltyBps == 0)
                 || uint256(terms.royaltyBps) + feeBps > _BPS
         ) {

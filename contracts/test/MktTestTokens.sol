@@ -11,7 +11,19 @@ import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 /// @title MktTestERC721 (test helper)
 /// @notice ERC-721 + ERC-2981 with open mint and royalty setters.
 contract MktTestERC721 is ERC721, ERC2981 {
+    mapping(uint256 tokenId => uint256 count) private _transfers;
+
     constructor() ERC721("Mkt Test 721", "MKT721") {}
+
+    /// @notice IHoldingEpoch: the token's transfer count (mints included).
+    function holdingEpoch(address, uint256 tokenId) external view returns (uint256) {
+        return _transfers[tokenId];
+    }
+
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+        ++_transfers[tokenId];
+        return super._update(to, tokenId, auth);
+    }
 
     function mint(address to, uint256 tokenId) external {
         _mint(to, tokenId);
@@ -33,7 +45,19 @@ contract MktTestERC721 is ERC721, ERC2981 {
 /// @title MktTestPlainERC721 (test helper)
 /// @notice ERC-721 without ERC-2981: sales of it pay no royalty.
 contract MktTestPlainERC721 is ERC721 {
+    mapping(uint256 tokenId => uint256 count) private _transfers;
+
     constructor() ERC721("Mkt Test Plain", "MKTP") {}
+
+    /// @notice IHoldingEpoch: the token's transfer count (mints included).
+    function holdingEpoch(address, uint256 tokenId) external view returns (uint256) {
+        return _transfers[tokenId];
+    }
+
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+        ++_transfers[tokenId];
+        return super._update(to, tokenId, auth);
+    }
 
     function mint(address to, uint256 tokenId) external {
         _mint(to, tokenId);
@@ -43,7 +67,23 @@ contract MktTestPlainERC721 is ERC721 {
 /// @title MktTestERC1155 (test helper)
 /// @notice ERC-1155 + ERC-2981 with open mint and a default royalty setter.
 contract MktTestERC1155 is ERC1155, ERC2981 {
+    mapping(uint256 id => mapping(address holder => uint256 count)) private _receipts;
+
     constructor() ERC1155("ipfs://test/{id}") {}
+
+    /// @notice IHoldingEpoch: how many times `holder` received units of `id`.
+    function holdingEpoch(address holder, uint256 id) external view returns (uint256) {
+        return _receipts[id][holder];
+    }
+
+    function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
+        if (to != address(0)) {
+            for (uint256 i = 0; i < ids.length; ++i) {
+                ++_receipts[ids[i]][to];
+            }
+        }
+        super._update(from, to, ids, values);
+    }
 
     function mint(address to, uint256 id, uint256 amount) external {
         _mint(to, id, amount, "");

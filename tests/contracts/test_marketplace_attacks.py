@@ -24,7 +24,6 @@ from tests.support.marketplace import (
     REVERT,
     ZERO,
     balance,
-    isolated,
     now,
     one_event,
     reverts,
@@ -53,39 +52,62 @@ def test_listing_cannot_fill_while_the_token_is_away(w):
     w.mint(w.seller, 1)
     signed = w.listing(token_id=1)
     w.nft.transferFrom(w.seller, w.stranger, 1, sender=w.seller)
-    with reverts("ERC721IncorrectOwner", sender=w.seller.address, tokenId=1, owner=w.stranger.address):
+    with reverts("ListingHoldingEpochStale", orderHash=signed.order_hash):
         w.fill_listing(signed)
 
 
-def test_stale_listing_revives_when_the_token_returns_unless_the_seller_bumps_the_counter(w):
-    """Decision: on chain, counter binding, not owner binding. A signature authorises "this seller
-    sells this token at this price until expiry"; ERC-721 keeps no record of "held continuously
-    since signing", so a token that leaves and comes back revives the listing on chain until the
-    seller bumps the counter or cancels (expiries bound the exposure). Owner binding would need
-    every collection to stamp each transfer (a storage write in every transfer, in the issuance
-    contracts) and every fill to probe ERC-165 and read the stamp (~3-4.5k gas): the headline
-    fill (139.5k) would miss its 140k target. The platform's API marks a seller's listings stale
-    when the indexer sees the token leave, and refuses to build fills for them."""
+def test_listing_never_fills_again_once_its_token_left_the_seller_even_after_it_returns(w):
+    """A listing is bound to the token's holding epoch (its transfer count): the token leaving
+    the seller ends the listing for good, on chain, whatever the API serves."""
     w.mint(w.seller, 1)
     signed = w.listing(token_id=1, unit_price=ETHER)
+    signed_epoch = signed.order.holding_epoch
     w.nft.transferFrom(w.seller, w.stranger, 1, sender=w.seller)
     w.nft.transferFrom(w.stranger, w.seller, 1, sender=w.stranger)
-    with isolated():  # without a bump: the old signature still sells at the old price
-        w.fill_listing(signed)
-        assert w.nft.ownerOf(1) == w.buyer.address
-    w.market.incrementCounter(sender=w.seller)
-    with reverts("OrderCounterStale", orderCounter=0, currentCounter=1):
+    current = int(w.nft.holdingEpoch(w.seller, 1))
+    assert current == signed_epoch + 2
+    with reverts("ListingHoldingEpochStale", orderHash=signed.order_hash, signedEpoch=signed_epoch,
+                 currentEpoch=current):
         w.fill_listing(signed)
     assert w.nft.ownerOf(1) == w.seller.address
+    w.fill_listing(w.listing(token_id=1, unit_price=2 * ETHER), value=2 * ETHER)  # a new listing sells
 
 
-def test_a_filled_listing_stays_filled_when_the_token_comes_back(w):
+def test_listing_of_a_token_that_was_sold_on_the_market_and_bought_back_is_dead(w):
+    """The same through the marketplace itself: sold by one listing, bought back by another."""
     w.mint(w.seller, 1)
-    signed = w.listing(token_id=1)
-    w.fill_listing(signed)
-    w.nft.transferFrom(w.buyer, w.seller, 1, sender=w.buyer)
-    with reverts("OrderFillExceedsRemaining", requested=1, remaining=0):
-        w.fill_listing(signed, by=w.buyer2)
+    cheap = w.listing(token_id=1, unit_price=ETHER)
+    w.fill_listing(cheap)  # the buyer has it
+    resale = w.sign(w.order(signer=w.buyer, token_id=1, unit_price=2 * ETHER))
+    w.fill_listing(resale, by=w.seller, value=2 * ETHER)  # the seller buys it back
+    stale = w.listing(token_id=1, unit_price=ETHER, holding_epoch=cheap.order.holding_epoch)
+    with reverts("ListingHoldingEpochStale"):
+        w.fill_listing(stale)
+
+
+def test_erc1155_listing_dies_when_units_come_back_but_fills_in_parts_meanwhile(w):
+    """ERC-1155: the epoch is how many times the seller received units of the id. Selling part of
+    a listing (units leaving) keeps it alive; any receipt of the id (units coming back, or more
+    bought or minted) ends every listing of it the seller signed before."""
+    w.mint1155(w.seller, 7, 10)
+    signed = w.listing(token=w.nft1155, token_id=7, standard=TokenStandard.ERC1155, quantity=10,
+                       unit_price=ETHER)
+    w.fill_listing(signed, amount=3, value=3 * ETHER)
+    w.fill_listing(signed, amount=2, value=2 * ETHER)  # partial fills: units leave, the epoch holds
+    w.nft1155.safeTransferFrom(w.seller, w.stranger, 7, 5, b"", sender=w.seller)
+    w.nft1155.safeTransferFrom(w.stranger, w.seller, 7, 5, b"", sender=w.stranger)
+    with reverts("ListingHoldingEpochStale", orderHash=signed.order_hash):
+        w.fill_listing(signed, amount=1, value=ETHER)
+
+
+def test_collection_without_holding_epochs_cannot_be_sold_by_listing(w, ape_project):
+    """Fails closed: a collection that cannot say whether the token moved has no listing fills."""
+    work = ape_project.TestWork721.deploy(sender=w.admin)
+    work.mint(w.seller, 1, sender=w.admin)
+    work.setApprovalForAll(w.market, True, sender=w.seller)
+    signed = w.listing(token=work, token_id=1, holding_epoch=0)
+    with reverts("ListingHoldingEpochUnavailable", collection=work.address):
+        w.fill_listing(signed)
 
 
 # ------------------------------------------------------------------ replay across chains and deployments
@@ -135,7 +157,8 @@ def test_order_signed_on_the_remote_chain_fills_there_but_not_on_home(w, two_cha
     admin.transact(admin.call_tx(remote_nft.functions.mint(seller.address, 1)))
     seller.transact(seller.call_tx(remote_nft.functions.setApprovalForAll(remote_market.address, True)))
     remote_domain = MarketDomain(chain_id=31338, verifying_contract=remote_market.address)
-    order = replace(w.order(token_id=1, token=remote_nft.address, start=0, expiry=2**40), counter=0)
+    order = replace(w.order(token_id=1, token=remote_nft.address, start=0, expiry=2**40), counter=0,
+                    holding_epoch=remote_nft.functions.holdingEpoch(seller.address, 1).call())
     signed = sign_order(order, remote_domain, dev_account(1))
 
     buyer.transact(buyer.call_tx(remote_market.functions.fillListing(order.as_tuple(), signed.signature, 1),
@@ -456,3 +479,31 @@ def test_fee_on_transfer_erc20_is_refused(w, taxed):
                  received=100 * ETHER - 100 * ETHER // 100):
         w.fill_listing(signed)
     assert w.nft.ownerOf(1) == w.seller.address
+
+
+# ------------------------------------------------------------------ wash trades with oneself
+
+
+def test_seller_cannot_buy_their_own_listing(w):
+    """A self-fill only moves the royalty and fee around (a wash trade that paints the price)."""
+    w.mint(w.seller, 1)
+    signed = w.listing(token_id=1, unit_price=ETHER)
+    with reverts("OrderSelfFill", orderHash=signed.order_hash, account=w.seller.address):
+        w.fill_listing(signed, by=w.seller)
+
+
+def test_seller_cannot_buy_their_own_listing_in_a_cart(w):
+    w.mint(w.seller, 1)
+    w.mint(w.seller, 2)
+    first, second = w.listing(token_id=1), w.listing(token_id=2)
+    with reverts("OrderSelfFill", orderHash=first.order_hash, account=w.seller.address):
+        w.market.fillListings([first.order.as_tuple(), second.order.as_tuple()],
+                              [first.signature, second.signature], [1, 1], sender=w.seller,
+                              value=2 * ETHER)
+
+
+def test_bidder_cannot_accept_their_own_offer(w):
+    w.mint(w.buyer, 1)  # the bidder holds the token it bids on
+    signed = w.offer(token_id=1, unit_price=ETHER)
+    with reverts("OrderSelfFill", orderHash=signed.order_hash, account=w.buyer.address):
+        w.fill_offer(signed, by=w.buyer)

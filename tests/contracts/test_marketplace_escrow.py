@@ -46,7 +46,8 @@ class EscrowWorld:
     stranger: Any
 
     def create(self, amounts=(ETHER, 2 * ETHER), *, currency=ZERO, deadlines=None, review=REVIEW, buyer=None,
-               seller=None, value=None, terms=None):
+               seller=None, value=None, terms=None, accept=True):
+        """Create and fund an escrow; by default the seller then accepts its terms (``accept``)."""
         terms = terms or TERMS
         t = now()
         deadlines = deadlines or [t + (i + 1) * 7 * DAY for i in range(len(amounts))]
@@ -56,7 +57,10 @@ class EscrowWorld:
             value = total if currency == ZERO else 0
         tx = self.escrow.createEscrow(seller or self.seller, self.arbitrator, currency, review, terms, milestones,
                                       sender=buyer or self.buyer, value=value)
-        return one_event(tx, "EscrowCreated").escrowId, tx
+        escrow_id = one_event(tx, "EscrowCreated").escrowId
+        if accept:
+            self.escrow.acceptEscrow(escrow_id, sender=seller or self.seller)
+        return escrow_id, tx
 
     def deliver(self, escrow_id, index=0, by=None):
         return self.escrow.deliverMilestone(escrow_id, index, CONTENT, CID, sender=by or self.seller)
@@ -454,7 +458,8 @@ def test_reclaim_errors(e):
 def test_seller_contract_that_rejects_eth_is_credited_and_withdraws_elsewhere(e, ape_project):
     wallet = ape_project.MktTestActor.deploy(e.seller, sender=e.seller)
     wallet.configure(1, 0, ZERO, b"", 0, sender=e.seller)  # rejects ETH
-    escrow_id, _ = e.create((ETHER,), seller=wallet)
+    escrow_id, _ = e.create((ETHER,), seller=wallet, accept=False)
+    wallet.execute(e.escrow, 0, e.escrow.acceptEscrow.encode_input(escrow_id), sender=e.seller)
     wallet.execute(e.escrow, 0, e.escrow.deliverMilestone.encode_input(escrow_id, 0, CONTENT, CID), sender=e.seller)
     tx = e.escrow.acceptMilestone(escrow_id, 0, sender=e.buyer)
     credited = one_event(tx, "PaymentCredited")
@@ -531,3 +536,51 @@ def test_pause_stops_new_escrows_but_funded_ones_run_to_completion(e):
     assert e.milestone(escrow_id).state == RELEASED
     e.escrow.unpause(sender=e.admin)
     e.create((ETHER,))
+
+
+# ------------------------------------------------------------------ the seller sees and accepts the terms
+
+
+def test_creation_publishes_every_term_the_seller_accepts(e):
+    royalty_terms = (ARBITRATION, 7_000, e.stranger.address, 500)
+    escrow_id, tx = e.create((ETHER,), terms=royalty_terms, accept=False)
+    log = one_event(tx, "EscrowTermsSet")
+    assert (log.escrowId, log.arbitrator, log.arbitrationPeriod, log.defaultSellerBps, log.royaltyReceiver,
+            log.royaltyBps) == (escrow_id, e.arbitrator.address, ARBITRATION, 7_000, e.stranger.address, 500)
+    assert e.escrow.getEscrow(escrow_id).sellerAccepted is False
+
+
+def test_a_milestone_counts_only_after_the_seller_accepted_the_terms(e):
+    escrow_id, _ = e.create((ETHER,), accept=False)
+    with reverts("EscrowNotAccepted", escrowId=escrow_id):
+        e.deliver(escrow_id, 0)
+    with reverts("EscrowUnauthorized", escrowId=escrow_id, caller=e.buyer.address):
+        e.escrow.acceptEscrow(escrow_id, sender=e.buyer)
+    tx = e.escrow.acceptEscrow(escrow_id, sender=e.seller)
+    assert one_event(tx, "EscrowAccepted").escrowId == escrow_id
+    with reverts("EscrowAlreadyAccepted", escrowId=escrow_id):
+        e.escrow.acceptEscrow(escrow_id, sender=e.seller)
+    e.deliver(escrow_id, 0)
+    assert e.milestone(escrow_id).state == DELIVERED
+
+
+def test_buyer_takes_back_an_escrow_the_seller_never_accepted_without_waiting(e):
+    """Until the seller accepts, nothing binds the buyer's funds: every milestone can be reclaimed
+    at once. After acceptance, only a missed deadline refunds."""
+    escrow_id, _ = e.create((ETHER, ETHER), accept=False)
+    e.escrow.reclaimMilestone(escrow_id, 0, sender=e.buyer)
+    e.escrow.acceptEscrow(escrow_id, sender=e.seller)
+    deadline = e.milestone(escrow_id, 1).deadline
+    with reverts("MilestoneDeadlineNotReached", escrowId=escrow_id, index=1, deadline=deadline):
+        e.escrow.reclaimMilestone(escrow_id, 1, sender=e.buyer)
+
+
+@pytest.mark.parametrize("which", ["review", "arbitration"])
+def test_periods_are_bounded(e, which):
+    too_long = int(e.escrow.MAX_PERIOD()) + 1
+    t = now()
+    review, terms = (too_long, TERMS) if which == "review" else (REVIEW, (too_long, DEFAULT_SELLER_BPS, ZERO, 0))
+    name = "EscrowReviewPeriodInvalid" if which == "review" else "EscrowTermsInvalid"
+    with reverts(name):
+        e.escrow.createEscrow(e.seller, e.arbitrator, ZERO, review, terms, [(ETHER, t + DAY)], sender=e.buyer,
+                              value=ETHER)

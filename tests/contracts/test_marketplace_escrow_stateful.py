@@ -200,6 +200,7 @@ class EscrowMachine(RuleBasedStateMachine):
         escrow_id = next(log for log in tx.events if log.event_name == "EscrowCreated").escrowId
         self.escrows.append(Escrow(escrow_id, self.w.buyers[buyer], contract_seller, currency,
                                    review_hours * HOUR, arbitration, default_bps, milestones))
+        self._as_seller(self.escrows[-1], self.w.escrow.acceptEscrow, escrow_id)  # the seller takes the terms
 
     def _withdraw(self, currency: str) -> None:
         error = "WithdrawalNothingOwed" if self.owed[currency] == 0 else None

@@ -129,14 +129,17 @@ def test_collection_without_erc2981_pays_no_royalty_and_still_fills(w, ape_proje
     assert plain.ownerOf(1) == w.buyer.address
 
 
-def test_royalty_above_price_minus_fee_reverts(w):
+def test_royalty_above_price_minus_fee_is_capped_at_what_the_fee_leaves(w):
+    """Capped, not reverted: a royalty raised above the price cannot turn a fill into a revert
+    (see test_marketplace_lockups.py for auctions and offers)."""
     w.mint(w.seller, 1)
     w.nft.setTokenRoyalty(1, w.splitter, 9_800, sender=w.admin)  # 98% + 2.5% fee > 100%
     signed = w.listing(token_id=1, unit_price=ETHER)
     fee = ETHER * FEE_BPS // 10_000
-    with reverts("RoyaltyExceedsProceeds", receiver=w.splitter.address, royalty=ETHER * 98 // 100,
-                 available=ETHER - fee):
-        w.fill_listing(signed)
+    seller_before = balance(w.seller)
+    log = one_event(w.fill_listing(signed), "OrderFilled")
+    assert (log.royalty, log.fee) == (ETHER - fee, fee)
+    assert balance(w.seller) == seller_before
 
 
 def test_royalty_of_exactly_price_minus_fee_leaves_the_seller_nothing(w):

@@ -71,13 +71,13 @@ def test_contract_confirms_the_pinned_vectors(ape_project, accounts, artifacts):
 
 
 orders = st.builds(
-    lambda side, standard, token_id, quantity, price, salt, counter: Order(
+    lambda side, standard, token_id, quantity, price, salt, counter, epoch: Order(
         side, dev_account(1).address, "0x00000000000000000000000000000000000C0FFE", token_id, standard,
         1 if standard is TokenStandard.ERC721 else quantity, price,
-        "0x000000000000000000000000000000000000dEaD", 1_700_000_000, 1_900_000_000, salt, counter),
+        "0x000000000000000000000000000000000000dEaD", 1_700_000_000, 1_900_000_000, salt, counter, epoch),
     st.sampled_from(list(OrderSide)), st.sampled_from(list(TokenStandard)), st.integers(0, 2**256 - 1),
     st.integers(1, 2**248 - 1), st.integers(1, 2**256 - 1), st.integers(0, 2**256 - 1),
-    st.integers(0, 2**256 - 1))
+    st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -98,7 +98,8 @@ def world(two_chains: ChainSettings, artifacts, tmp_path_factory) -> dict[str, A
         now = int(web3.eth.get_block("latest")["timestamp"])
         counter = market.functions.counterOf(CREATOR.address).call()  # another module may have bumped it
         order = listing(seller=CREATOR.address, token=nft.address, token_id=token_id, unit_price=price,
-                        start=now - 60, expiry=now + 3600, counter=counter, currency=currency)
+                        start=now - 60, expiry=now + 3600, counter=counter, currency=currency,
+                        holding_epoch=nft.functions.holdingEpoch(CREATOR.address, token_id).call())
         signed = sign_order(order, domain, CREATOR)
         return send(buyer, market.functions.fillListing(order.as_tuple(), signed.signature, 1),
                     value=price if currency == ETH else 0)

@@ -224,7 +224,7 @@ def _wake_sealers(p: Platform) -> None:
 def _listing(p: Platform, token_id: int, price: int = PRICE) -> dict[str, Any]:
     now = int(time.time())
     order = listing(seller=CREATOR.address, token=p.state["collection"], token_id=token_id, unit_price=price,
-                    start=now - 60, expiry=now + 3600, counter=0)
+                    start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)  # fresh mints
     signed = sign_order(order, MarketDomain(HOME, p.addresses[HOME]["Marketplace"]), CREATOR)
     return {"chain_id": HOME, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,

@@ -167,12 +167,14 @@ def test_jurisdiction_policy_forbids_secondary_listings(market):
     send(web3, COLLECTOR, client.post(f"/market/orders/{primary.json()['order_hash']}/fill-tx",
                                       json={"amount": 1}, headers=collector).json())
     now = int(time.time())
+    epoch = _epoch(m, m["collection"], COLLECTOR.address, 1)
     order = listing(seller=COLLECTOR.address, token=m["collection"], token_id=1, unit_price=PRICE,
-                    start=now - 60, expiry=now + 3600, counter=0)
+                    start=now - 60, expiry=now + 3600, counter=0, holding_epoch=epoch)
     signed = sign_order(order, m["domain"], COLLECTOR)
     resale = {"chain_id": 31337, "side": "listing", "signer": COLLECTOR.address, "token": m["collection"],
               "token_id": 1, "unit_price": PRICE, "start": order.start, "expiry": order.expiry,
-              "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+              "salt": order.salt, "counter": 0, "holding_epoch": epoch,
+              "signature": "0x" + signed.signature.hex()}
     r = client.post("/market/orders", json=resale, headers=collector)
     assert r.status_code == 422 and "forbids secondary sales" in r.json()["detail"]
     assert "86400" in r.json()["detail"]
@@ -189,7 +191,8 @@ def test_the_gateway_encodes_and_reads_exactly_as_web3_does(market):
     body = _listing(m, 2, PRICE)
     now = int(time.time())
     order = listing(seller=CREATOR.address, token=m["collection"], token_id=2, unit_price=PRICE,
-                    start=now - 60, expiry=now + 3600, counter=0, salt=body["salt"])
+                    start=now - 60, expiry=now + 3600, counter=0, salt=body["salt"],
+                    holding_epoch=body["holding_epoch"])
     args = [order.as_tuple(), bytes.fromhex(body["signature"][2:]), 1]
     assert gateway.calldata("Marketplace", "fillListing", args) == contract.encode_abi("fillListing", args=args)
     assert gateway.calldata("Marketplace", "counterOf", [CREATOR.address]) == \
@@ -293,7 +296,7 @@ def test_only_a_holder_can_list_so_strangers_cannot_halt_a_collection(market):
     now = int(time.time())
     for price in (100 * PRICE, 200 * PRICE, 300 * PRICE, 400 * PRICE, 500 * PRICE, 600 * PRICE):
         order = listing(seller=COLLECTOR.address, token=m["collection"], token_id=2, unit_price=price,
-                        start=now - 60, expiry=now + 3600, counter=0)
+                        start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)
         signed = sign_order(order, m["domain"], COLLECTOR)
         body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
                 "token_id": 2, "unit_price": price, "start": order.start, "expiry": order.expiry,
@@ -318,13 +321,25 @@ def _signed(m, token_id: int, price: int, counter: int | None = None, seller=CRE
     if counter is None:
         counter = _marketplace(m).functions.counterOf(seller.address).call()
     now = int(time.time())
-    order = listing(seller=seller.address, token=collection or m["collection"], token_id=token_id,
-                    unit_price=price, start=now - 60, expiry=now + 3600, counter=counter)
+    token = collection or m["collection"]
+    epoch = _epoch(m, token, seller.address, token_id)
+    order = listing(seller=seller.address, token=token, token_id=token_id,
+                    unit_price=price, start=now - 60, expiry=now + 3600, counter=counter, holding_epoch=epoch)
     signed = sign_order(order, m["domain"], seller)
     body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": counter, "signature": "0x" + signed.signature.hex()}
+            "salt": order.salt, "counter": counter, "holding_epoch": epoch,
+            "signature": "0x" + signed.signature.hex()}
     return order, signed, body
+
+
+def _epoch(m, collection: str, holder: str, token_id: int) -> int:
+    """The token's holding epoch a listing binds (0 for a token that does not exist yet)."""
+    nft = m["web3"].eth.contract(address=collection, abi=m["artifacts"].get("CreatorCollection").abi)
+    try:
+        return int(nft.functions.holdingEpoch(holder, token_id).call())
+    except Exception:  # a token that does not exist: the API refuses the listing for that first
+        return 0
 
 
 def _index(m) -> None:
@@ -473,6 +488,85 @@ def test_the_book_follows_the_chain_filled_cancelled_and_stale(market):
     creator.transact(creator.call_tx(marketplace.functions.incrementCounter()))  # voids every older order
     _index(m)
     assert listed("open") == [] and fresh in listed("cancelled")
+
+
+def test_a_stale_order_is_served_without_its_signature_and_its_token_coming_back_revives_nothing(market):
+    """The attack: a listing went stale when its token left the seller, yet ?status=stale served
+    its signature; when the token came back anyone filled it at the old price. Now the signature
+    of an order that is not open is never served, and the chain refuses the fill anyway (the
+    listing is bound to the token's holding epoch)."""
+    m, client, web3 = market, market["client"], market["web3"]
+    from chain.tx import TxSender
+
+    order, signed, body = _signed(m, 3, PRICE)
+    order_hash = client.post("/market/orders", json=body, headers=m["creator"]).json()["order_hash"]
+    served = client.get("/market/orders", params={"token": m["collection"], "status": "open"}).json()
+    assert [o["signature"] for o in served] == [body["signature"]]  # open: served, so it can be bought
+    creator, stranger = TxSender(web3, CREATOR), TxSender(web3, STRANGER)
+    creator.transact(creator.call_tx(m["nft"].functions.transferFrom(CREATOR.address, STRANGER.address, 3)))
+    _index(m)
+    for status in ("stale", None):
+        params = {"token": m["collection"], **({"status": status} if status else {})}
+        rows = [o for o in client.get("/market/orders", params=params).json() if o["order_hash"] == order_hash]
+        assert all(o["signature"] is None for o in rows), rows
+    stale = client.get("/market/orders", params={"token": m["collection"], "status": "stale"}).json()
+    assert [(o["order_hash"], o["signature"]) for o in stale] == [(order_hash, None)]
+    stranger.transact(stranger.call_tx(m["nft"].functions.transferFrom(STRANGER.address, CREATOR.address, 3)))
+    why = _revert_name(m, lambda: _marketplace(m).functions.fillListing(order.as_tuple(), signed.signature, 1)
+                       .call({"from": COLLECTOR.address, "value": PRICE}))
+    assert "ListingHoldingEpochStale" in why, why
+    r = client.post("/market/orders", json=body, headers=m["creator"])  # re-posting the old one: refused
+    assert r.status_code in (409, 422)
+
+
+def test_cancel_stops_serving_at_once_and_hands_over_the_transaction_that_kills_the_order(market):
+    m, client, web3 = market, market["client"], market["web3"]
+    from chain.tx import TxSender
+
+    order, signed, body = _signed(m, 1, PRICE)
+    order_hash = client.post("/market/orders", json=body, headers=m["creator"]).json()["order_hash"]
+    r = client.post(f"/market/orders/{order_hash}/cancel", headers=m["creator"])
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["status"] == "cancelled" and out["needs_transaction"] is True
+    assert out["tx"]["to"] == m["domain"].verifying_contract and out["tx"]["from"] == CREATOR.address
+    cancelled = client.get("/market/orders", params={"token": m["collection"], "status": "cancelled"}).json()
+    assert [(o["order_hash"], o["signature"]) for o in cancelled] == [(order_hash, None)]
+    assert client.get("/market/orders", params={"token": m["collection"]}).json() == []
+    # Until the transaction is sent, a kept signature still fills: that is why it is handed over.
+    marketplace = _marketplace(m)
+    fill = marketplace.functions.fillListing(order.as_tuple(), signed.signature, 1)
+    assert fill.estimate_gas({"from": COLLECTOR.address, "value": PRICE}) > 0
+    send(web3, CREATOR, out["tx"])
+    why = _revert_name(m, lambda: fill.call({"from": COLLECTOR.address, "value": PRICE}))
+    assert "OrderIsCancelled" in why, why
+
+    # An order the chain already refuses needs no transaction: its token left the seller.
+    _, _, body2 = _signed(m, 2, PRICE)
+    hash2 = client.post("/market/orders", json=body2, headers=m["creator"]).json()["order_hash"]
+    creator = TxSender(web3, CREATOR)
+    creator.transact(creator.call_tx(m["nft"].functions.transferFrom(CREATOR.address, STRANGER.address, 2)))
+    out2 = client.post(f"/market/orders/{hash2}/cancel", headers=m["creator"]).json()
+    assert out2["needs_transaction"] is False and out2["tx"] is None and "holding epoch" in out2["detail"]
+
+    # A filled order cannot be cancelled.
+    _, _, body3 = _signed(m, 3, PRICE)
+    hash3 = client.post("/market/orders", json=body3, headers=m["creator"]).json()["order_hash"]
+    collector = verified_login(client, COLLECTOR)
+    send(web3, COLLECTOR, client.post(f"/market/orders/{hash3}/fill-tx", json={"amount": 1},
+                                      headers=collector).json())
+    _index(m)
+    r = client.post(f"/market/orders/{hash3}/cancel", headers=m["creator"])
+    assert r.status_code == 409 and "filled" in r.json()["detail"]
+
+
+def test_a_seller_cannot_buy_their_own_listing_through_the_api(market):
+    m, client = market, market["client"]
+    order_hash = client.post("/market/orders", json=_listing(m, 1, PRICE), headers=m["creator"]).json()["order_hash"]
+    r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=m["creator"])
+    assert r.status_code == 422 and "your own listing" in r.json()["detail"]
+    r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": order_hash}]}, headers=m["creator"])
+    assert r.status_code == 422 and "your own listing" in r.json()["detail"]
 
 
 def test_jurisdiction_applies_to_offers_and_gifts_wait_for_the_holding_period(market):

@@ -86,6 +86,7 @@ def platform(two_chains: ChainSettings, artifacts, tmp_path_factory):
         terms = (14 * 86_400, 5_000, ZERO, 0)  # arbitration period, default seller bps, no royalty
         send(BUYER, escrow.functions.createEscrow(seller.address, ARBITER.address, ZERO, 3 * 86_400, terms,
                                                   [(10**15, deadline)]), value=10**15)
+        send(seller, escrow.functions.acceptEscrow(escrow_id))  # the seller takes the published terms
         send(seller, escrow.functions.deliverMilestone(escrow_id, 0, hashlib.sha256(work).digest(), raw_cid(work)))
         if accept:
             send(BUYER, escrow.functions.acceptMilestone(escrow_id, 0))

@@ -224,8 +224,10 @@ class MarketWorld:
     def order(self, *, side: OrderSide = OrderSide.LISTING, signer: Any = None, token: Any = None,
               token_id: int = 1, standard: TokenStandard = TokenStandard.ERC721, quantity: int = 1,
               unit_price: int = ETHER, currency: Any = ZERO, start: int | None = None,
-              expiry: int | None = None, salt: int | None = None, counter: int | None = None) -> Order:
-        """An order with sensible defaults (a listing of nft #1 by the seller, for 1 ETH, open now)."""
+              expiry: int | None = None, salt: int | None = None, counter: int | None = None,
+              holding_epoch: int | None = None) -> Order:
+        """An order with sensible defaults (a listing of nft #1 by the seller, for 1 ETH, open now;
+        a listing carries the token's current holding epoch, read from the collection)."""
         if signer is None:
             signer = self.seller if side is OrderSide.LISTING else self.buyer
         signer_address = str(getattr(signer, "address", signer))
@@ -237,7 +239,21 @@ class MarketWorld:
             start=t - 60 if start is None else start, expiry=t + 30 * DAY if expiry is None else expiry,
             salt=new_salt() if salt is None else salt,
             counter=int(self.market.counterOf(signer_address)) if counter is None else counter,
+            holding_epoch=(self.holding_epoch(token or self.nft, signer_address, token_id)
+                           if holding_epoch is None and side is OrderSide.LISTING else holding_epoch or 0),
         )
+
+    def holding_epoch(self, token: Any, holder: str, token_id: int) -> int:
+        """The collection's holdingEpoch(holder, token_id), or 0 when it has none (or reverts)."""
+        from ape.exceptions import ApeException
+
+        contract = token if hasattr(token, "holdingEpoch") else None
+        if contract is None:
+            return 0
+        try:
+            return int(contract.holdingEpoch(holder, token_id))
+        except ApeException:
+            return 0
 
     def sign(self, order: Order, by: Any = None, domain: MarketDomain | None = None) -> SignedOrder:
         """Sign ``order`` with ``by``'s key (default: the order's signer), for ``domain``."""

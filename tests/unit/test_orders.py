@@ -56,7 +56,7 @@ NOW = 1_750_000_000
 
 def a_listing(**overrides) -> Order:
     fields = dict(seller=SELLER.address, token=TOKEN, token_id=1, unit_price=10**18, start=NOW - 60,
-                  expiry=NOW + 3_600, counter=0, salt=99)
+                  expiry=NOW + 3_600, counter=0, salt=99, holding_epoch=0)
     fields.update(overrides)
     return listing(**fields)
 
@@ -76,8 +76,20 @@ def eth_account_digest(order: Order, domain: MarketDomain) -> bytes:
 def test_type_strings_name_the_signer_role_and_every_field_in_order():
     fields = ("address token,uint256 tokenId,uint8 standard,uint256 quantity,uint256 unitPrice,address currency,"
               "uint64 start,uint64 expiry,uint256 salt,uint256 counter")
-    assert LISTING_TYPE == f"Listing(address seller,{fields})"
+    assert LISTING_TYPE == f"Listing(address seller,{fields},uint256 holdingEpoch)"
     assert OFFER_TYPE == f"Offer(address buyer,{fields})"
+
+
+def test_a_listing_binds_its_holding_epoch_and_an_offer_ignores_it():
+    """A listing signed at one holding epoch is a different order at any other (it dies when the
+    token moves); an offer is for whoever holds the token, so the field is not part of it."""
+    base = a_listing()
+    assert order_hash(base, DOMAIN) != order_hash(replace(base, holding_epoch=1), DOMAIN)
+    assert typed_data(base, DOMAIN)["message"]["holdingEpoch"] == "0"
+    bid = offer(buyer=BUYER.address, token=TOKEN, token_id=1, unit_price=5, currency=COIN, start=0,
+                expiry=10, counter=0)
+    assert order_hash(bid, DOMAIN) == order_hash(replace(bid, holding_epoch=7), DOMAIN)
+    assert "holdingEpoch" not in typed_data(bid, DOMAIN)["message"]
 
 
 @pytest.mark.parametrize(("order", "digest"), VECTORS, ids=["listing_721_eth", "offer_1155_erc20"])
@@ -97,7 +109,8 @@ def test_listing_and_offer_with_the_same_fields_hash_differently():
     assert struct_hash(as_listing) != struct_hash(as_offer)
 
 
-@pytest.mark.parametrize("field", ["token_id", "quantity", "unit_price", "start", "expiry", "salt", "counter"])
+@pytest.mark.parametrize("field", ["token_id", "quantity", "unit_price", "start", "expiry", "salt", "counter",
+                                   "holding_epoch"])
 def test_every_field_changes_the_hash(field):
     base = a_listing(standard=TokenStandard.ERC1155, quantity=5)
     changed = replace(base, **{field: getattr(base, field) + 1})
@@ -116,11 +129,11 @@ def test_domain_binds_chain_and_deployment():
 @given(side=st.sampled_from(list(OrderSide)), standard=st.sampled_from(list(TokenStandard)),
        token_id=st.integers(0, 2**256 - 1), quantity=st.integers(1, 2**248 - 1), price=st.integers(1, 2**256 - 1),
        start=st.integers(0, 2**64 - 2), salt=st.integers(0, 2**256 - 1), counter=st.integers(0, 2**256 - 1),
-       chain_id=st.integers(1, 2**64))
+       chain_id=st.integers(1, 2**64), epoch=st.integers(0, 2**256 - 1))
 def test_hash_agrees_with_eth_account_for_any_order(side, standard, token_id, quantity, price, start, salt, counter,
-                                                     chain_id):
+                                                     chain_id, epoch):
     order = Order(side, SELLER.address, TOKEN, token_id, standard, 1 if standard is TokenStandard.ERC721 else quantity,
-                  price, COIN, start, start + 1, salt, counter)
+                  price, COIN, start, start + 1, salt, counter, epoch)
     domain = MarketDomain(chain_id=chain_id, verifying_contract=MARKET)
     assert order_hash(order, domain) == eth_account_digest(order, domain)
 
@@ -289,5 +302,6 @@ def test_addresses_are_checksummed_and_tuple_follows_the_struct():
     order = a_listing(token=TOKEN.upper().replace("0X", "0x"))
     checksummed = to_checksum_address(TOKEN)
     assert order.token == checksummed
-    assert order.as_tuple() == (0, SELLER.address, checksummed, 1, 0, 1, 10**18, ETH, NOW - 60, NOW + 3_600, 99, 0)
+    assert order.as_tuple() == (0, SELLER.address, checksummed, 1, 0, 1, 10**18, ETH, NOW - 60, NOW + 3_600, 99, 0,
+                              0)
     assert order.total_price(3) == 3 * 10**18
