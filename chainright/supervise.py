@@ -65,7 +65,8 @@ class StopPlatform:
 Decision = KeepRunning | RestartAfter | StopPlatform
 
 
-def decide(child: Child, exits: Sequence[float], now: float, policy: RestartPolicy = RestartPolicy()) -> Decision:
+def decide(child: Child, exits: Sequence[float], now: float,
+           policy: RestartPolicy = RestartPolicy()) -> Decision:
     """The policy. ``exits`` are the times this child died (or failed to restart), this exit included."""
     if child.running:
         return KeepRunning()
