@@ -139,12 +139,13 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.add_middleware(IdempotencyMiddleware, db=db, cipher=app.state.kyc.cipher,
                        ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
                        max_body=settings.max_upload_bytes + 1024 * 1024)
-    app.add_middleware(RequestIdMiddleware)
-    # Observability: /health (readiness, cached a second) and /metrics (counts every request by route).
+    # Observability: /health (readiness, cached a second) and /metrics (counts every request by route,
+    # inside the request id's middleware so that its access line carries the id).
     app.state.health_probe = health.HealthProbe(db, chain_settings)
     app.state.metrics = ApiMetrics()
     app.state.metrics.add_platform_collector(PlatformCollector(db, app.state.health_probe.report))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(auth.router)

@@ -15,6 +15,7 @@ Each app has its own registry (tests build many apps in one process).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.db import Database
 
 router = APIRouter(tags=["health"])
+access = logging.getLogger("api.access")
 UNMATCHED = "<unmatched>"
 
 
@@ -72,7 +74,10 @@ class MetricsMiddleware:
             template = str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
             method = str(scope.get("method", ""))
             self.metrics.requests.labels(method, template, str(status[0])).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.latency.labels(method, template).observe(elapsed)
+            # The template, not the path: paths carry DIDs and addresses, which stay out of the logs.
+            access.info("%s %s %d %.1fms", method, template, status[0], elapsed * 1000)
 
 
 class PlatformCollector(Collector):

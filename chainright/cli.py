@@ -53,6 +53,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def say(message: str) -> None:
+    from chainright.logs import json_logs
+
+    if json_logs():  # CHAINRIGHT_LOG_FORMAT=json: console messages are log lines too
+        console = logging.getLogger("chainright.console")
+        console.setLevel(logging.INFO)
+        console.info(message)
+        return
     typer.echo(message, err=True)
 
 
@@ -1115,10 +1122,9 @@ def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
 
 def main() -> None:
     """Entry point: run the command, turning our errors into one readable line."""
-    logging.basicConfig(
-        level=os.environ.get("CHAINRIGHT_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from chainright.logs import configure_logging
+
+    configure_logging(sys.argv[1:])  # CHAINRIGHT_LOG_FORMAT=json: JSON lines tagged with the role
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
         rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help
