@@ -124,7 +124,13 @@ def test_a_killed_chain_shows_in_health_within_5s_and_metrics_follow(api_over_tw
     assert gauge(metrics, "chainright_chain_up", chain="home") == 1.0
     assert gauge(metrics, "chainright_http_requests_total", route="/health", status="503") is not None
 
-    # CHAINRIGHT_LOG_FORMAT=json: every line the API wrote is a JSON object with the fields.
+    # CHAINRIGHT_LOG_FORMAT=json: every line the API wrote is a JSON object with the fields, uvicorn's
+    # own lines included (a malformed request makes it log a warning).
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        raw.recv(1024)
+    assert wait_for(lambda: "Invalid HTTP request" in log.read_text(), 5), log.read_text()
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # fails on any plain-text line
     assert entries and all({"time", "level", "logger", "message"} <= e.keys() for e in entries)
