@@ -241,11 +241,13 @@ def api_run(
     install_request_id_logging(configure_root=True)
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
+    from uvicorn.config import LOGGING_CONFIG
+
     from chainright.logs import json_logs
 
     # JSON logs: uvicorn keeps no handlers of its own, so its lines go through ours (log_config=None).
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning",
-                **({"log_config": None} if json_logs() else {}))
+                log_config=None if json_logs() else LOGGING_CONFIG)
 
 
 # --------------------------------------------------------------------------------------------
