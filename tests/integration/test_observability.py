@@ -176,6 +176,20 @@ def test_up_restarts_a_killed_chain_from_its_state_and_stops_when_it_cannot_come
     address = re.findall(r"0x[0-9a-fA-F]{40}", remote_block.group(1))[0]  # a contract deployed on remote
     assert rpc(remote_url, "eth_getCode", address, "latest") not in ("0x", None)
     try:
+        # 0. The workers come back too: kill the indexer, then the API itself.
+        def child(name: str) -> dict:
+            try:
+                body = httpx.get(f"{base}/health", timeout=3).json()
+            except (httpx.HTTPError, ValueError):
+                return {}
+            return next((c for c in body["children"] if c["name"] == name), {})
+
+        for name in ("indexer", "api"):
+            pid = int(re.search(rf"^{name}: running \(pid (\d+)", text, re.M).group(1))  # type: ignore[union-attr]
+            os.killpg(pid, signal.SIGKILL)
+            assert wait_for(lambda name=name: child(name).get("state") == "running"
+                            and child(name).get("restarts") == 1, 60), (name, child(name))
+
         # 1. A user kills the remote chain: noticed, reported in /health, restarted from its state.
         os.kill(remote_pid, signal.SIGTERM)
         killed = time.monotonic()
