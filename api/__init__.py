@@ -6,6 +6,7 @@ Uses ``chain`` and ``did``. Modules:
 - ``errors``       the ``ApiError`` tree (each with its HTTP status)
 - ``problems``     RFC 9457 problem responses: the one place errors become HTTP
 - ``requestid``    request ids on responses and log lines
+- ``metrics``      Prometheus ``/metrics``: requests per route template, platform gauges
 - ``idempotency``  ``Idempotency-Key`` on every state-changing call
 - ``db``, ``models``, ``migrations/``  SQLAlchemy 2 + Alembic (SQLite default, PostgreSQL)
 - ``sessions``     signed bearer session tokens, revocable

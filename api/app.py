@@ -23,6 +23,8 @@ from api.kyc.providers import KycProvider, UnknownProviderError, make_provider
 from api.kyc.registry import IdentityWriter, OnChainIdentityWriter
 from api.kyc.sanctions import SanctionsList
 from api.limits import MULTIPART_OVERHEAD, BodyLimitMiddleware
+from api.metrics import ApiMetrics, MetricsMiddleware, PlatformCollector
+from api.metrics import router as metrics_router
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware, install_request_id_logging
 from api.routers import assets, auth, health, kyc, market, provenance
@@ -140,8 +142,15 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
                        ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
                        max_body=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(BodyLimitMiddleware, api=app, db=db, settings=settings)
+    # Observability: /health (readiness, cached a second) and /metrics (counts every request by route,
+    # inside the request id's middleware so that its access line carries the id).
+    app.state.health_probe = health.HealthProbe(db, chain_settings)
+    app.state.metrics = ApiMetrics()
+    app.state.metrics.add_platform_collector(PlatformCollector(db, app.state.health_probe.report))
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(auth.router)
     app.include_router(kyc.router)
     app.include_router(assets.router)

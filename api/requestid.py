@@ -58,7 +58,8 @@ def install_request_id_logging(configure_root: bool = False) -> None:
         if not root.handlers:
             root.addHandler(logging.StreamHandler())
         for handler in root.handlers:
-            handler.setFormatter(logging.Formatter(LOG_FORMAT))
+            if not getattr(handler.formatter, "structured", False):  # JSON lines carry the id already
+                handler.setFormatter(logging.Formatter(LOG_FORMAT))
             if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
                 handler.addFilter(RequestIdFilter())
 

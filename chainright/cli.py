@@ -54,6 +54,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def say(message: str) -> None:
+    from chainright.logs import json_logs
+
+    if json_logs():  # CHAINRIGHT_LOG_FORMAT=json: console messages are log lines too
+        console = logging.getLogger("chainright.console")
+        console.setLevel(logging.INFO)
+        console.info(message)
+        return
     typer.echo(message, err=True)
 
 
@@ -235,7 +242,13 @@ def api_run(
     install_request_id_logging(configure_root=True)
     say(f"API on http://{settings.host}:{settings.port} (docs at /docs), database "
         f"{settings.effective_database_url.split('@')[-1]}")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    from uvicorn.config import LOGGING_CONFIG
+
+    from chainright.logs import json_logs
+
+    # JSON logs: uvicorn keeps no handlers of its own, so its lines go through ours (log_config=None).
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning",
+                log_config=None if json_logs() else LOGGING_CONFIG)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1020,7 +1033,8 @@ def up_cmd(
     from chainright.lifecycle import Foreground
 
     manager = NodeManager(settings, progress=say)
-    supervisor = Supervisor(settings.log_dir, say=say)
+    # The supervisor watches every child (chains included) and writes what it sees for /health.
+    supervisor = Supervisor(settings.log_dir, say=say, status_file=settings.run_dir / "supervisor.json")
     records: list[Any] = []
     ipfs_node: Any = None
     # SIGINT, SIGTERM and SIGHUP stop whatever was started so far, from step 1 on (see lifecycle.py).
@@ -1050,7 +1064,7 @@ def up_cmd(
             ipfs_node = _start_ipfs(settings.data_dir, supervisor.env) \
                 if ipfs and not api_settings.ipfs_api else None
             say("[4/6] starting the indexer")
-            supervisor.start(Service("indexer", ["indexer", "run"]))
+            supervisor.start(Service("indexer", ["indexer", "run"], kind="indexer"))
             say("[5/6] starting the API")
             api_url = f"http://{api_settings.host}:{api_settings.port}"
 
@@ -1061,14 +1075,17 @@ def up_cmd(
                 except OSError:
                     return False
 
-            supervisor.start(Service("api", ["api", "run"], ready=api_ready))
+            supervisor.start(Service("api", ["api", "run"], ready=api_ready, kind="api"))
             bridge = _bridge_settings()
             say(f"[6/6] starting the bridge relayer ({len(bridge.validator_keys)} validators and the "
                 "submitter)")
             for index in range(len(bridge.validator_keys)):
                 supervisor.start(Service(f"validator-{index}", ["relayer", "run", "--role", "validator",
-                                                                "--validator-index", str(index)]))
-            supervisor.start(Service("submitter", ["relayer", "run", "--role", "submitter"]))
+                                                                "--validator-index", str(index)],
+                                         kind="validator"))
+            supervisor.start(Service("submitter", ["relayer", "run", "--role", "submitter"],
+                                     kind="submitter"))
+            _supervise_chains_and_ipfs(supervisor, manager, specs, records, ipfs_node)
             typer.echo("")
             typer.echo("Chainright is running")
             typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
@@ -1100,6 +1117,26 @@ def up_cmd(
                     say("ipfs: stopped")
                 manager.stop([r.name for r in records])
                 say("stopped")
+
+
+def _supervise_chains_and_ipfs(supervisor: Any, manager: Any, specs: list[ChainSpec], records: list[Any],
+                               ipfs_node: Any) -> None:
+    """Put the chains `up` started (restarted from their saved state) and the IPFS node (never
+    restarted: the API was given its address) under the supervisor's watch."""
+    from chainright.supervisor import Watched
+
+    for rec in records:
+        spec = next(s for s in specs if s.name == rec.name)
+
+        def restart(spec: ChainSpec = spec) -> None:
+            manager.stop_one(spec.name, timeout=2.0)  # reap the dead process, drop its PID file
+            manager.start([spec])
+
+        supervisor.add_chain(rec.name, lambda name=rec.name: manager.running(name) is not None, restart,
+                             Path(rec.log_file))
+    if ipfs_node is not None:
+        supervisor.add_child(Watched("ipfs", "ipfs", lambda: (ipfs_node.process.poll() is None,
+                                                              ipfs_node.process.poll()), lambda: None))
 
 
 def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
@@ -1134,10 +1171,9 @@ def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
 
 def main() -> None:
     """Entry point: run the command, turning our errors into one readable line."""
-    logging.basicConfig(
-        level=os.environ.get("CHAINRIGHT_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from chainright.logs import configure_logging
+
+    configure_logging(sys.argv[1:])  # CHAINRIGHT_LOG_FORMAT=json: JSON lines tagged with the role
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
         rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help

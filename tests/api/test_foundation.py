@@ -15,6 +15,7 @@ from api.db import Base, Database
 from api.deps import CurrentUser, DbSession
 from api.errors import ConflictError
 from api.settings import ApiSettings
+from tests.conftest import chain_settings_for
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +26,7 @@ class Item(BaseModel):
 
 
 def _client(settings: ApiSettings, database: Database) -> tuple[TestClient, dict[str, int]]:
-    app = create_app(settings, db=database)
+    app = create_app(settings, db=database, chain_settings=chain_settings_for(settings.data_dir))
     calls = {"n": 0}
     router = APIRouter()
 
@@ -56,10 +57,15 @@ def _client(settings: ApiSettings, database: Database) -> tuple[TestClient, dict
     return TestClient(app, raise_server_exceptions=False), calls
 
 
-def test_health_reports_the_database(api_settings, database):
-    client, _ = _client(api_settings, database)
+def test_health_reports_the_database_and_is_down_without_chains(api_settings, database):
+    client, _ = _client(api_settings, database)  # the chains' ports (free ports) have no node
     r = client.get("/health")
-    assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok"}
+    body = r.json()
+    assert r.status_code == 503 and body["status"] == "down" and body["database"] == "ok"
+    assert [c["reachable"] for c in body["chains"]] == [False, False]
+    assert any("does not answer" in p for p in body["problems"])
+    live = client.get("/health/live")
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
 
 
 def test_unknown_route_is_a_problem_document(api_settings, database):

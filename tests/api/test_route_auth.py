@@ -16,6 +16,8 @@ pytestmark = pytest.mark.unit
 
 PUBLIC = {
     ("GET", "/health"),
+    ("GET", "/health/live"),
+    ("GET", "/metrics"),  # operators scrape it from loopback; it holds counts, no personal data
     ("POST", "/auth/siwe/nonce"),
     ("POST", "/auth/siwe/login"),
     ("POST", "/auth/did/challenge"),
