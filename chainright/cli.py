@@ -27,7 +27,9 @@ from chainright.audit_cmd import audit_app
 if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
     from api.settings import ApiSettings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# -h is --help everywhere (sub-commands inherit the root context's help option names).
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
 node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local chains.")
 app.add_typer(node_app, name="node")
@@ -54,6 +56,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def say(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"chainright {version('chainright')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("chainright (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    _show_version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_version, help="Print the version and exit.")] = False,
+) -> None:
+    """Chainright: issue, license, trade and audit digital goods on EVM chains."""
+
+
+def dump_json(value: Any) -> None:
+    """The one way read commands print ``--json``: one JSON document on stdout."""
+    import json
+
+    typer.echo(json.dumps(value, indent=2, default=str))
 
 
 def _settings() -> ChainSettings:
@@ -435,7 +463,9 @@ def list_cmd(
     finally:
         client.close()
     typer.echo(out["order_hash"])
-    say(f"listed token {token_id} for {price} ETH until {order.expiry}")
+    from chain.formatting import format_time, format_wei
+
+    say(f"listed token {token_id} for {format_wei(wei)} until {format_time(order.expiry)}")
 
 
 @app.command("buy")
@@ -463,7 +493,10 @@ def buy_cmd(
         client.close()
     receipt = wallet.send(connect(spec), tx)
     typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
-    say(f"bought in block {receipt['blockNumber']} for {int(tx['value'], 16)} wei (gas {receipt['gasUsed']})")
+    from chain.formatting import format_wei
+
+    say(f"bought in block {receipt['blockNumber']} for {format_wei(int(tx['value'], 16))} "
+        f"(gas {receipt['gasUsed']})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1097,13 +1130,24 @@ def main() -> None:
     )
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
-        rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help
+        rc = app(prog_name="chainright", standalone_mode=False)  # the code of typer.Exit / --help
         sys.exit(rc if isinstance(rc, int) else 0)
     except (ChainError, BridgeError) as exc:
         if debug:
             raise
-        say(f"error: {exc}")
+        from chain.reverts import explain_exception
+
+        say(f"error: {explain_exception(exc)}")  # a revert reads as a sentence with what to do
         sys.exit(1)
+    except typer.TyperException as exc:
+        # Usage mistakes (an unknown command or option, a bad value, a missing argument): click's
+        # usage message naming the command or option, exit 2, as every Unix tool does.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            say(f"error: {exc}")
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except KeyboardInterrupt:
         say("interrupted")
         sys.exit(130)
@@ -1111,11 +1155,6 @@ def main() -> None:
         say("aborted")
         sys.exit(1)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if debug:
             raise
         say(f"error: unexpected {type(exc).__name__}: {exc} (set CHAINRIGHT_DEBUG=1 for details)")

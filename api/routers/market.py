@@ -610,7 +610,10 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
         )
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        raise UnprocessableError(f"the fill would revert: {decoder.describe(_revert_data(exc))}") from None
+        revert = _revert_data(exc)
+        decoded = decoder.decode(revert)
+        raise UnprocessableError(f"the fill would revert: {decoder.explain(revert)}",
+                                 error=decoded[0] if decoded else None) from None
 
 
 @router.get("/fills", summary="Fills seen by the indexer")
