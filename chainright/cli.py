@@ -358,10 +358,6 @@ def wallet_address(
     say(f"keystore: {path}")
 
 
-FAUCET_INDEX = 9  # anvil's last default account: funded on every local chain, used by nothing else
-DEV_CHAIN_IDS = (31337, 31338)
-
-
 @wallet_app.command("fund")
 def wallet_fund(
     amount: Annotated[str, typer.Option(help="ETH to send, e.g. 10 or 0.5.")] = "10",
@@ -375,9 +371,8 @@ def wallet_fund(
     from web3 import Web3
 
     from chain.connection import connect
-    from chain.devaccounts import dev_account
+    from chain.faucet import fund, funding_refusal
     from chain.formatting import format_wei
-    from chain.tx import TxSender
 
     try:
         wei = int(Decimal(amount) * 10**18)
@@ -394,33 +389,20 @@ def wallet_fund(
         raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
     web3 = connect(spec)
     chain_id = int(web3.eth.chain_id)  # what the node says, not what the settings claim
-    _require_development_chain(settings, spec.name, chain_id)
-    from web3.types import Wei
-
-    receipt = TxSender(web3, dev_account(FAUCET_INDEX)).transact({"to": address, "value": Wei(wei)})
-    typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
-    say(f"sent {format_wei(wei)} to {address} on {spec.name} (chain {chain_id}); balance now "
-        f"{format_wei(int(web3.eth.get_balance(address)))}")
-
-
-def _require_development_chain(settings: ChainSettings, name: str, chain_id: int) -> None:
-    """Funding from a development account is for local development chains only: the anvils
-    (31337, 31338) or the local consortium network, and never outside the development environment."""
     consortium_id: int | None = None
     try:
         from chain.consortium import ConsortiumSettings
 
         consortium_id = ConsortiumSettings().chain_id
     except ValidationError:
-        consortium_id = None
-    development = settings.environment in ("development", "test")
-    if development and (chain_id in DEV_CHAIN_IDS or chain_id == consortium_id):
-        return
-    where = f"{name} is chain {chain_id} in the {settings.environment} environment"
-    raise ChainError(f"'wallet fund' gives development ETH on local development chains only (anvil "
-                     f"31337/31338, or the consortium network {consortium_id} with "
-                     f"CHAINRIGHT_CHAIN_ENVIRONMENT=development); {where}. Fund the wallet from an "
-                     "account of your own there")
+        pass
+    refusal = funding_refusal(settings.environment, chain_id, consortium_id)
+    if refusal:
+        raise ChainError(f"'wallet fund' refused: {refusal}. Fund {address} from an account of your own")
+    receipt = fund(web3, address, wei)
+    typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
+    say(f"sent {format_wei(wei)} to {address} on {spec.name} (chain {chain_id}); balance now "
+        f"{format_wei(int(web3.eth.get_balance(address)))}")
 
 
 # --------------------------------------------------------------------------------------------

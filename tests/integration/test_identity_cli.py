@@ -139,3 +139,52 @@ def test_a_session_is_only_used_with_the_api_it_was_opened_for(served_api: str,
     assert _cli(env, "login", "--wallet", name, "--api", served_api).returncode == 0
     other = _cli(env, "kyc", "status", "--wallet", name, "--api", "http://127.0.0.1:9")
     assert other.returncode == 1 and f"is for the API at {served_api}" in other.stderr
+
+
+@pytest.fixture
+def foreign_chain(tmp_path: Path) -> Any:
+    """An anvil that says it is chain 4242: neither 31337/31338 nor (by default) the consortium."""
+    from chain.nodes import find_anvil
+
+    port = free_port()
+    proc = subprocess.Popen([str(find_anvil()), "--port", str(port), "--chain-id", "4242", "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_path: Path) -> None:
+    from web3 import Web3
+
+    env = {**os.environ, **PASS, "CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path),
+           "CHAINRIGHT_CHAIN_HOME_RPC_URL": foreign_chain, "CHAINRIGHT_CHAIN_HOME_CHAIN_ID": "4242",
+           "CHAINRIGHT_CHAIN_ENVIRONMENT": "development", "CHAINRIGHT_CONSORTIUM_CHAIN_ID": "1337"}
+    created = _cli(env, "wallet", "new", "--wallet", "w")
+    assert created.returncode == 0, created.stderr
+    address = created.stdout.strip()
+    web3 = Web3(Web3.HTTPProvider(foreign_chain))
+
+    refused = _cli(env, "wallet", "fund", "--wallet", "w")
+    assert refused.returncode == 1 and "refused" in refused.stderr and "4242" in refused.stderr
+    assert web3.eth.get_balance(address) == 0
+
+    as_test = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242", "CHAINRIGHT_CHAIN_ENVIRONMENT": "test"}
+    refused = _cli(as_test, "wallet", "fund", "--wallet", "w")
+    assert refused.returncode == 1 and "CHAINRIGHT_CHAIN_ENVIRONMENT=development" in refused.stderr
+    assert web3.eth.get_balance(address) == 0
+
+    consortium = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242"}  # this chain is the dev consortium
+    funded = _cli(consortium, "wallet", "fund", "--amount", "1", "--wallet", "w")
+    assert funded.returncode == 0, funded.stderr
+    assert web3.eth.get_balance(address) == 10**18
