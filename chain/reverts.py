@@ -98,9 +98,9 @@ SENTENCES: dict[str, str] = {
     "CollectionQuantityZero": "the quantity must be at least 1",
     "CollectionSupplyExhausted": "only {available} can still be minted, not {requested}; mint fewer",
     "CollectionMetadataFrozen": "this collection's metadata is frozen for good; it can no longer change",
-    "CollectionHalted": "trading in collection {collection} is halted by the circuit breaker (a price "
-                        "moved too far too fast) until an operator lifts it; try again later or "
-                        + OPERATOR,
+    "CollectionHalted": "trading in collection {collection} is halted by the price circuit breaker (prices "
+                        "moved too far too fast) for a cooldown; try again later (GET "
+                        "/market/breaker/<chain id>/{collection} says until when) or " + OPERATOR,
     "EditionsAlreadyInitialized": "this editions contract is already set up; it cannot be initialized twice",
     "EditionsNotOwner": "{caller} does not own this editions contract; use the owner's wallet",
     "EditionsNotMinter": "{caller} may not mint these editions; use the owner's wallet",

@@ -188,3 +188,53 @@ def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_p
     funded = _cli(consortium, "wallet", "fund", "--amount", "1", "--wallet", "w")
     assert funded.returncode == 0, funded.stderr
     assert web3.eth.get_balance(address) == 10**18
+
+
+def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chains: ChainSettings,
+                                                       artifacts: Any, tmp_path: Path) -> None:
+    """The README's path, command for command: two newcomers and an officer, only the CLI."""
+    env = settings_env(two_chains) | PASS
+    api = ["--api", served_api]
+    tag = free_port()
+    creator, collector, officer = f"creator-{tag}", f"collector-{tag}", f"officer-{tag}"
+
+    def ok(*args: str, extra: dict[str, str] | None = None) -> str:
+        out = _cli(env | (extra or {}), *args)
+        assert out.returncode == 0, (args, out.stderr)
+        return out.stdout.strip()
+
+    ok("wallet", "import", "--wallet", officer, extra={"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()})
+    ok("login", "--did", "--wallet", officer, *api)
+    addresses = {}
+    for index, who in enumerate((creator, collector)):
+        addresses[who] = ok("wallet", "new", "--wallet", who)
+        ok("wallet", "fund", "--wallet", who)
+        ok("login", "--wallet", who, *api)
+        me = tmp_path / f"{who}.json"
+        me.write_text(json.dumps({"legal_name": f"Person {index}", "date_of_birth": "1985-01-02",
+                                  "country": "DE", "document_type": "id_card",
+                                  "document_number": f"ID{tag}{index}"}))
+        app_id = ok("kyc", "apply", "--wallet", who, "--from-file", str(me), *api)
+        queue = [row["id"] for row in json.loads(ok("kyc", "queue", "--json", "--wallet", officer, *api))]
+        assert app_id in queue
+        ok("kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
+
+    work = tmp_path / "song.mp3"
+    work.write_bytes(b"an onboarding song " + str(tag).encode())
+    collection, _cid = ok("mint", str(work), "--new-collection", "My Songs", "--wallet", creator, *api).split("\t")
+    order_hash = ok("list", "--collection", collection, "--token-id", "1", "--price", "0.5",
+                    "--wallet", creator, *api)
+    bought = _cli(env, "buy", order_hash, "--wallet", collector, *api)
+    assert bought.returncode == 0, bought.stderr
+    assert "0.5 ETH (500000000000000000 wei)" in bought.stderr
+    web3 = connect(two_chains.spec("home"))
+    nft = web3.eth.contract(address=web3.to_checksum_address(collection),
+                            abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.ownerOf(1).call() == addresses[collector]
+
+    # The same work again: the rights registry's revert reaches the user as a sentence, not a selector.
+    again = _cli(env, "mint", str(work), "--collection", collection, "--wallet", creator, *api)
+    assert again.returncode == 1, again.stderr
+    line = again.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"already registered by {addresses[creator]} at 20" in line, line
+    assert "Z, as token 1 of" in line and "RightsAlreadyRegistered(" not in line
