@@ -1144,11 +1144,47 @@ def relayer_run(
 @relayer_app.command("status")
 def relayer_status(
     limit: Annotated[int, typer.Option(help="Rows per section.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
 ) -> None:
     """Show pending, delivered and failed transfers (with reasons), rejected events and checkpoints."""
     from bridge.service import status_report
 
+    if as_json:
+        dump_json(_relayer_status_document(limit))
+        return
     typer.echo(status_report(_settings(), _bridge_settings(), limit=limit))
+
+
+def _relayer_status_document(limit: int) -> dict[str, Any]:
+    """What 'relayer status' shows, as data: times as ISO 8601, ids in full."""
+    from dataclasses import asdict
+
+    from bridge.service import chain_lines
+    from bridge.store import BridgeStore
+    from chain.formatting import format_time
+
+    settings, bridge = _settings(), _bridge_settings()
+    store = BridgeStore.open(bridge.effective_database_url(settings))
+
+    def transfer(row: Any) -> dict[str, Any]:
+        out = asdict(row)
+        out["route"] = row.route
+        out["observed_at"] = format_time(row.observed_at)
+        out["delivered_at"] = format_time(row.delivered_at) if row.delivered_at else None
+        return out
+
+    return {
+        "chains": chain_lines(settings),
+        "routes": [{"source_chain_id": src, "dest_chain_id": dst, "status": status, "count": n}
+                   for (src, dst, status), n in sorted(store.counts().items())],
+        "delivery_transactions": store.delivery_counts(),
+        "open": [transfer(r) for r in store.transfers(["pending", "failed"], limit=limit)],
+        "delivered": [transfer(r) for r in store.transfers(["delivered"], limit=100_000)][-limit:],
+        "rejected": [{**r, "created_at": format_time(r["created_at"])}
+                     for r in store.rejections(limit=limit)],
+        "checkpoints": [{**c, "updated_at": format_time(c["updated_at"])} for c in store.checkpoints()],
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -1232,9 +1268,27 @@ def consortium_start_node(index: Annotated[int, typer.Argument(help="Node index 
 
 
 @consortium_app.command("status")
-def consortium_status() -> None:
+def consortium_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
+) -> None:
     """Nodes, their heads, peers and signer status, and the current signer set."""
-    _print_status(_consortium(quiet=True))
+    consortium = _consortium(quiet=True)
+    if not as_json:
+        _print_status(consortium)
+        return
+    net = consortium.require_network()
+    nodes: list[dict[str, Any]] = []
+    signers: list[str] = []
+    for st in consortium.status():
+        if st.running and not st.error and not signers:
+            signers = consortium.signers(st.node.rpc_url)
+        nodes.append({"name": st.node.name, "address": st.node.address, "rpc_url": st.node.rpc_url,
+                      "pid": st.pid, "running": st.running, "block": st.block, "head_age_s": st.head_age_s,
+                      "peers": st.peers, "is_signer": st.is_signer, "head_signer": st.head_signer,
+                      "error": st.error})
+    dump_json({"chain_id": net.chain_id, "block_period_s": net.block_period_s, "signers": signers,
+               "nodes": nodes})
 
 
 @consortium_app.command("env")

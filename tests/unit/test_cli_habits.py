@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -72,3 +73,35 @@ def test_usage_mistakes_exit_2_naming_the_command_or_option(args: list[str], nam
     assert names in out.stderr, out.stderr
     assert "Error:" in out.stderr and "python -m" not in out.stderr
     assert "unexpected" not in out.stderr and "Traceback" not in out.stderr
+
+
+READ_COMMANDS = {"status", "address", "queue", "show"}
+
+
+def test_every_status_like_read_command_takes_json() -> None:
+    root = typer.main.get_command(app)  # type: ignore[arg-type]
+    checked = []
+    for path in _all_paths():
+        if not path or path[-1] not in READ_COMMANDS:
+            continue
+        command: Any = root
+        for part in path:
+            command = command.commands[part]
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert "--json" in options, f"'chainright {' '.join(path)}' has no --json"
+        checked.append(path)
+    assert len(checked) >= 6, checked  # node/consortium/relayer/kyc status, wallet address, kyc queue/show
+
+
+def test_status_json_is_one_json_document_on_stdout(tmp_path: Path) -> None:
+    import json
+
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_CHAIN_HOME_PORT": "9",
+           "CHAINRIGHT_CHAIN_REMOTE_PORT": "10"}
+    nodes = _run("node", "status", "--json", env=env)
+    assert nodes.returncode == 0, nodes.stderr
+    rows = json.loads(nodes.stdout)
+    assert [r["name"] for r in rows] == ["home", "remote"] and not any(r["answering"] for r in rows)
+    relayer = _run("relayer", "status", "--json", env=env)
+    assert relayer.returncode == 0, relayer.stderr
+    assert set(json.loads(relayer.stdout)) >= {"chains", "routes", "open", "delivered", "checkpoints"}
