@@ -1551,10 +1551,14 @@ def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
 
 def main() -> None:
     """Entry point: run the command, turning our errors into one readable line."""
-    logging.basicConfig(
-        level=os.environ.get("CHAINRIGHT_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    import time
+
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                  datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime  # log times in UTC, ISO 8601 like every printed time
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=os.environ.get("CHAINRIGHT_LOG_LEVEL", "WARNING").upper(), handlers=[handler])
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
         rc = app(prog_name="chainright", standalone_mode=False)  # the code of typer.Exit / --help
