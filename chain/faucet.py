@@ -11,7 +11,7 @@ from typing import Any
 
 from chain.devaccounts import dev_account
 
-# anvil's last default account: funded on every local chain and the consortium; used by nothing else
+# anvil's last default account: funded on every anvil and in the consortium's genesis; no platform role
 FAUCET_INDEX = 9
 DEV_CHAIN_IDS = (31337, 31338)
 

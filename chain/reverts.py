@@ -99,8 +99,7 @@ SENTENCES: dict[str, str] = {
     "CollectionSupplyExhausted": "only {available} can still be minted, not {requested}; mint fewer",
     "CollectionMetadataFrozen": "this collection's metadata is frozen for good; it can no longer change",
     "CollectionHalted": "trading in collection {collection} is halted by the price circuit breaker (prices "
-                        "moved too far too fast) for a cooldown; try again later (GET "
-                        "/market/breaker/<chain id>/{collection} says until when) or " + OPERATOR,
+                        "moved too far too fast) {until}; try again later or " + OPERATOR,
     "EditionsAlreadyInitialized": "this editions contract is already set up; it cannot be initialized twice",
     "EditionsNotOwner": "{caller} does not own this editions contract; use the owner's wallet",
     "EditionsNotMinter": "{caller} may not mint these editions; use the owner's wallet",
@@ -318,6 +317,13 @@ SENTENCES: dict[str, str] = {
 }
 
 
+# What a sentence may say beyond the error's arguments, when the caller knows more (the API knows until
+# when the breaker halts a collection); these are the words used when it does not.
+CONTEXT_DEFAULTS: dict[str, str] = {
+    "until": "for a cooldown (GET /market/breaker/<chain id>/<collection> says until when)",
+}
+
+
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "eth":
@@ -351,10 +357,11 @@ def _plain(value: Any, abi_type: str) -> Any:
     return value
 
 
-def explain(name: str, args: Sequence[Any] = (), inputs: Sequence[dict[str, Any]] | None = None) -> str:
+def explain(name: str, args: Sequence[Any] = (), inputs: Sequence[dict[str, Any]] | None = None,
+            **context: str) -> str:
     """The sentence for custom error ``name`` with its decoded ``args``; ``inputs`` are its ABI inputs
-    (names and types; when absent the arguments are named by position: an unknown template falls back
-    to ``Name(args)``)."""
+    (names and types; without them, or for an error with no sentence, it says ``Name(args)``);
+    ``context`` fills words the caller knows beyond the arguments (``until``, see CONTEXT_DEFAULTS)."""
     if name == "Error" and args:
         return f"the contract refused: {args[0]}"
     if name == "Panic" and args:
@@ -364,7 +371,8 @@ def explain(name: str, args: Sequence[Any] = (), inputs: Sequence[dict[str, Any]
                        zip(args, inputs or [{}] * len(args), strict=False))
     if template is None or (inputs is None and args):
         return f"the contract refused with {name}({listed})"
-    values = {i["name"]: _plain(a, i["type"]) for a, i in zip(args, inputs or [], strict=False)}
+    values = {**CONTEXT_DEFAULTS, **context,
+              **{i["name"]: _plain(a, i["type"]) for a, i in zip(args, inputs or [], strict=False)}}
     try:
         return str(_Formatter().format(template, **values))
     except (KeyError, IndexError, ValueError):

@@ -75,7 +75,10 @@ def test_well_known_reverts_read_as_advice(artifacts: Any) -> None:
     registered = decoder.explain(data("RightsAlreadyRegistered", b"\x22" * 32, "0x" + "ab" * 20, 7, creator,
                                       1_765_000_000, b"\x01"))
     assert "already registered by 0xCdCD" in registered and format_time(1_765_000_000) in registered
-    assert "circuit breaker" in decoder.explain(data("CollectionHalted", creator))
+    halted = data("CollectionHalted", creator)
+    assert "circuit breaker" in decoder.explain(halted) and "for a cooldown" in decoder.explain(halted)
+    until = f"until {format_time(1_765_000_000)}"
+    assert f"fast) {until}; try again later" in decoder.explain(halted, until=until)  # the API knows when
     assert "paused by an operator" in decoder.explain(data("EnforcedPause"))
     price = decoder.explain(data("PaymentValueMismatch", 1_500_000_000_000_000_000, 0))
     assert "1.5 ETH (1500000000000000000 wei)" in price
