@@ -14,8 +14,22 @@ Uses ``chain`` and ``did``. Modules:
 - ``routers/``     one module per resource
 """
 
-from api.app import create_app
+from typing import TYPE_CHECKING, Any
+
 from api.errors import ApiError
 from api.settings import ApiSettings
 
+if TYPE_CHECKING:
+    from api.app import create_app
+
 __all__ = ["ApiError", "ApiSettings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """``create_app`` is imported on first use: the console commands that only talk to the API
+    (``api.client``) start without loading the whole application (FastAPI, didkit, the routers)."""
+    if name == "create_app":
+        from api.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'api' has no attribute {name!r}")

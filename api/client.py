@@ -71,8 +71,57 @@ class ChainrightClient:
         self.token = session["token"]
         return dict(session)
 
+    def did_login(self, proof_type: Any = "EthereumEip712Signature2021") -> dict[str, Any]:
+        """DID login: a did:pkh presentation over the API's challenge, signed by the wallet."""
+        from datetime import UTC, datetime
+
+        from did.credentials import build_presentation
+        from did.holder import sign_presentation
+
+        holder = f"did:pkh:eip155:{self.chain_id}:{self.wallet.address}"
+        challenge = self._call("POST", "/auth/did/challenge")
+        presentation = sign_presentation(build_presentation(holder), self.wallet.account, proof_type,
+                                         challenge["challenge"], challenge["domain"], datetime.now(UTC))
+        session = self._call("POST", "/auth/did/login", json={"presentation": presentation})
+        self.token = session["token"]
+        return dict(session)
+
+    def logout(self) -> None:
+        """End this session on the API (its token stops working)."""
+        self._call("POST", "/auth/logout")
+        self.token = None
+
     def me(self) -> dict[str, Any]:
         return dict(self._call("GET", "/auth/me"))
+
+    def kyc_document(self, app_id: str, path: Path) -> dict[str, Any]:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ClientError(f"no file at {path}") from None
+        return dict(self._call("POST", f"/kyc/applications/{app_id}/document",
+                               files={"file": (path.name, data)}))
+
+    def kyc_queue(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit}
+        if state:
+            params["state"] = state
+        return list(self._call("GET", "/kyc/applications", params=params))
+
+    def kyc_application(self, app_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/kyc/applications/{app_id}"))
+
+    def kyc_approve(self, app_id: str, level: int, expires_at: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"level": level}
+        if expires_at:
+            body["expires_at"] = expires_at
+        return dict(self._call("POST", f"/kyc/applications/{app_id}/approve", json=body))
+
+    def kyc_reject(self, app_id: str, reason: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/kyc/applications/{app_id}/reject", json={"reason": reason}))
+
+    def kyc_revoke(self, app_id: str, reason: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/kyc/applications/{app_id}/revoke", json={"reason": reason}))
 
     def kyc_apply(self, application: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/kyc/applications", json=application))

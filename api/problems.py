@@ -40,7 +40,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ChainError)
     async def _chain_error(request: Request, exc: ChainError) -> JSONResponse:
         if isinstance(exc, TransactionRevertedError):
-            return problem(422, "Transaction reverted", str(exc), type_="/problems/reverted",
+            from chain.reverts import explain_exception
+
+            return problem(422, "Transaction reverted", explain_exception(exc), type_="/problems/reverted",
                            instance=request.url.path, error=exc.error_name)
         if isinstance(exc, ProvenanceRangeError):
             return problem(422, "Story too long for a bundle", str(exc), type_="/problems/provenance-range",

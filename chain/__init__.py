@@ -9,6 +9,9 @@ Modules:
 - ``connection``  web3 connections and ape network contexts, PoA headers handled
 - ``artifacts``   compile through ape and load contract artifacts
 - ``tx``          sign once, send raw, retry only what is safe, decode reverts
+- ``reverts``     every custom error of our contracts as a sentence with what to do
+- ``formatting``  amounts as ETH (wei) and times as ISO 8601, for every printed line
+- ``faucet``      development ETH for a new wallet, on local development chains only
 - ``deployments`` the deployment registry file
 - ``deploy``      the deployment plan and its runner
 """

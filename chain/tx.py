@@ -100,6 +100,17 @@ class ErrorDecoder:
         except Exception:
             return None
 
+    def explain(self, data: bytes, **context: str) -> str:
+        """A sentence saying what went wrong and what to do (``chain.reverts``); ``describe`` for
+        revert data no known ABI explains."""
+        from chain.reverts import explain
+
+        decoded = self.decode(data)
+        if decoded is None:
+            return self.describe(data)
+        item = self._errors.get(bytes(data[:4]), {})
+        return explain(decoded[0], decoded[1], item.get("inputs"), **context)
+
     def describe(self, data: bytes) -> str:
         decoded = self.decode(data)
         if decoded is None:

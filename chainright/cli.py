@@ -28,7 +28,9 @@ from chainright.audit_cmd import audit_app
 if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
     from api.settings import ApiSettings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# -h is --help everywhere (sub-commands inherit the root context's help option names).
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,
                   help="Chainright: issue, license, trade and audit digital goods on EVM chains.")
 node_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local chains.")
 app.add_typer(node_app, name="node")
@@ -62,6 +64,32 @@ def say(message: str) -> None:
         console.info(message)
         return
     typer.echo(message, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"chainright {version('chainright')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("chainright (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    _show_version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_version, help="Print the version and exit.")] = False,
+) -> None:
+    """Chainright: issue, license, trade and audit digital goods on EVM chains."""
+
+
+def dump_json(value: Any) -> None:
+    """The one way read commands print ``--json``: one JSON document on stdout."""
+    import json
+
+    typer.echo(json.dumps(value, indent=2, default=str))
 
 
 def _settings() -> ChainSettings:
@@ -147,22 +175,35 @@ def node_down(chain: ChainOpt = "all") -> None:
 
 
 @node_app.command("status")
-def node_status(chain: ChainOpt = "all") -> None:
+def node_status(
+    chain: ChainOpt = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
+) -> None:
     """Show which chains run, where, and whether they answer."""
     from chain.connection import check_endpoint
     from chain.nodes import NodeManager
 
     settings = _settings()
     manager = NodeManager(settings)
+    rows: list[dict[str, Any]] = []
     for spec in settings.specs(chain):
         rec = manager.running(spec.name) if spec.managed else None
+        error = None
         try:
             check_endpoint(spec, timeout=1.0)
-            health = "answering"
         except ChainError as exc:
-            health = f"down ({exc})"
-        owner = f"pid {rec.pid}" if rec else ("external" if not spec.managed else "not started")
-        typer.echo(f"{spec.name}\tchain {spec.chain_id}\t{spec.rpc_url}\t{owner}\t{health}")
+            error = str(exc)
+        rows.append({"name": spec.name, "chain_id": spec.chain_id, "rpc_url": spec.rpc_url,
+                     "managed": spec.managed, "pid": rec.pid if rec else None, "answering": error is None,
+                     "error": error})
+    if as_json:
+        dump_json(rows)
+        return
+    for row in rows:
+        owner = f"pid {row['pid']}" if row["pid"] else ("external" if not row["managed"] else "not started")
+        health = "answering" if row["answering"] else f"down ({row['error']})"
+        typer.echo(f"{row['name']}\tchain {row['chain_id']}\t{row['rpc_url']}\t{owner}\t{health}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,7 +349,11 @@ def wallet_import(
 
 
 @wallet_app.command("address")
-def wallet_address(name: WalletOpt = "default") -> None:
+def wallet_address(
+    name: WalletOpt = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
+) -> None:
     """Print the wallet's address (and where its keystore is)."""
     import json
 
@@ -319,8 +364,364 @@ def wallet_address(name: WalletOpt = "default") -> None:
         raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
     from web3 import Web3
 
-    typer.echo(Web3.to_checksum_address("0x" + address.removeprefix("0x")))  # as `wallet new` printed it
+    checksummed = Web3.to_checksum_address("0x" + address.removeprefix("0x"))  # as `wallet new` printed it
+    if as_json:
+        dump_json({"wallet": name, "address": checksummed, "keystore": str(path)})
+        return
+    typer.echo(checksummed)
     say(f"keystore: {path}")
+
+
+@wallet_app.command("fund")
+def wallet_fund(
+    amount: Annotated[str, typer.Option(help="ETH to send, e.g. 10 or 0.5.")] = "10",
+    chain: ChainOpt = "home",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Development chains only: send ETH from an anvil development account to the wallet."""
+    import json
+    from decimal import Decimal, InvalidOperation
+
+    from web3 import Web3
+
+    from chain.connection import connect
+    from chain.faucet import fund, funding_refusal
+    from chain.formatting import format_wei
+
+    try:
+        wei = int(Decimal(amount) * 10**18)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{amount!r} is not a number of ETH", param_hint="'--amount'") from None
+    if wei <= 0:
+        raise typer.BadParameter("must be positive", param_hint="'--amount'")
+    settings = _settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    path = _wallet_path(wallet_name)
+    try:
+        address = Web3.to_checksum_address("0x" + json.loads(path.read_text())["address"].removeprefix("0x"))
+    except FileNotFoundError:
+        raise ChainError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
+    web3 = connect(spec)
+    chain_id = int(web3.eth.chain_id)  # what the node says, not what the settings claim
+    consortium_id: int | None = None
+    try:
+        from chain.consortium import ConsortiumSettings
+
+        consortium_id = ConsortiumSettings().chain_id
+    except ValidationError:
+        pass
+    refusal = funding_refusal(settings.environment, chain_id, consortium_id)
+    if refusal:
+        raise ChainError(f"'wallet fund' refused: {refusal}. Fund {address} from an account of your own")
+    receipt = fund(web3, address, wei)
+    typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
+    say(f"sent {format_wei(wei)} to {address} on {spec.name} (chain {chain_id}); balance now "
+        f"{format_wei(int(web3.eth.get_balance(address)))}")
+
+
+# --------------------------------------------------------------------------------------------
+# identity (login) and KYC through the API
+
+kyc_app = typer.Typer(no_args_is_help=True, help="Know your customer: apply and check; officers review.")
+app.add_typer(kyc_app, name="kyc")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    from api.errors import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+
+
+def _session_client(api: str, wallet_name: str) -> Any:
+    """A client acting with the session 'chainright login' stored (no wallet or passphrase needed)."""
+    from api.client import ChainrightClient
+    from chainright.session import load_session, session_path
+
+    session = load_session(session_path(_settings().data_dir, wallet_name), api)
+    client = ChainrightClient(api, None, 0)
+    client.token = session.token
+    return client
+
+
+@app.command("login")
+def login_cmd(
+    did: Annotated[bool, typer.Option(
+        "--did", help="Log in with a DID presentation (did:pkh of the wallet, EIP-712 proof) instead of "
+        "Sign-In with Ethereum.")] = False,
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Log in to the API with the wallet (SIWE, or --did) and keep the session for the kyc commands."""
+    from datetime import datetime
+
+    from api.client import ChainrightClient
+    from chain.formatting import format_time
+    from chainright.session import StoredSession, save_session, session_path
+
+    spec = _settings().spec(chain)  # type: ignore[arg-type]
+    wallet = _load_wallet(wallet_name)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        with _api_errors():
+            session = client.did_login() if did else client.login()
+            me = client.me()
+    finally:
+        client.close()
+    path = session_path(_settings().data_dir, wallet_name)
+    save_session(path, StoredSession(api=api, token=session["token"], did=session["did"],
+                                     address=session.get("address"), expires_at=session["expires_at"],
+                                     method="did" if did else "siwe"))
+    typer.echo(session["did"])
+    roles = ", ".join(me.get("roles", [])) or "no roles"
+    say(f"logged in to {api} ({'DID presentation' if did else 'Sign-In with Ethereum'}; {roles}); "
+        f"session until {format_time(datetime.fromisoformat(session['expires_at']))}, kept in {path} (0600)")
+
+
+@app.command("logout")
+def logout_cmd(api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """End the stored session on the API and delete it here."""
+    from api.client import ClientError
+    from chainright.session import SessionFileError, session_path
+
+    path = session_path(_settings().data_dir, wallet_name)
+    try:
+        client = _session_client(api, wallet_name)
+    except SessionFileError as exc:
+        path.unlink(missing_ok=True)
+        say(f"nothing to end on the API ({exc}); no session is stored now")
+        return
+    try:
+        client.logout()
+    except ClientError as exc:
+        if getattr(exc, "extra", {}).get("status_code") != 401:
+            raise ChainError(f"{exc}; the session is still stored ({path})") from None
+    finally:
+        client.close()
+    path.unlink(missing_ok=True)
+    say("logged out; the session token no longer works")
+
+
+def _print_application(app_: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    from chain.formatting import format_time
+
+    def when(value: str | None) -> str:
+        return format_time(datetime.fromisoformat(value)) if value else "-"
+
+    typer.echo(f"{app_['id']}\t{app_['state']}\t{app_['country']}\tlevel {app_['level'] or '-'}\t"
+               f"submitted {when(app_['submitted_at'])}\texpires {when(app_['expires_at'])}\t"
+               f"{app_['subject']}")
+    details = []
+    if app_.get("reason"):
+        details.append(f"reason: {app_['reason']}")
+    if app_.get("sanctions_match"):
+        details.append("sanctions list match")
+    if app_.get("sync_status") not in (None, "synced", "none"):
+        details.append(f"chain sync {app_['sync_status']}: {app_.get('sync_detail') or ''}".rstrip(": "))
+    personal = app_.get("personal_data")
+    if personal:
+        details.append(f"{personal['legal_name']}, born {personal['date_of_birth']}, "
+                       f"{personal['document_type']} {personal['document_number']}")
+    for line in details:
+        typer.echo(f"  {line}")
+
+
+APPLICATION_FIELDS = ("legal_name", "date_of_birth", "country", "document_type", "document_number")
+
+
+@kyc_app.command("apply")
+def kyc_apply(
+    legal_name: Annotated[str | None, typer.Option(help="Your full legal name.")] = None,
+    date_of_birth: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2, e.g. FR.")] = None,
+    document_type: Annotated[str | None, typer.Option(help="passport, id_card or driving_licence.")] = None,
+    document_number: Annotated[str | None, typer.Option(help="The identity document's number.")] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from-file", help="A JSON file with these fields (keeps them out of the shell history); "
+        "options given as well win.")] = None,
+    document: Annotated[Path | None, typer.Option(help="A scan or photo of the document to attach.")
+                        ] = None,
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply for KYC as the logged-in user; prints the application id."""
+    import json
+
+    fields: dict[str, Any] = {}
+    if from_file is not None:
+        try:
+            loaded = json.loads(from_file.read_text())
+        except FileNotFoundError:
+            raise typer.BadParameter(f"no file at {from_file}", param_hint="'--from-file'") from None
+        except ValueError as exc:
+            raise typer.BadParameter(f"{from_file} is not JSON ({exc})", param_hint="'--from-file'") from None
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("the file must hold one JSON object", param_hint="'--from-file'")
+        fields.update({k: v for k, v in loaded.items() if k in APPLICATION_FIELDS})
+    given = {"legal_name": legal_name, "date_of_birth": date_of_birth, "country": country,
+             "document_type": document_type, "document_number": document_number}
+    fields.update({k: v for k, v in given.items() if v is not None})
+    missing = [f"--{k.replace('_', '-')}" for k in APPLICATION_FIELDS if not fields.get(k)]
+    if missing:
+        raise typer.BadParameter(f"missing {', '.join(missing)} (or put them in --from-file)",
+                                 param_hint="the application")
+    client = _session_client(api, wallet_name)
+    try:
+        with _api_errors():
+            out = client.kyc_apply(fields)
+            if document is not None:
+                out = client.kyc_document(out["id"], document)
+    finally:
+        client.close()
+    if as_json:
+        dump_json(out)
+        return
+    typer.echo(out["id"])
+    say(f"KYC application {out['id']} is {out['state']}; follow it with 'chainright kyc status'")
+
+
+@kyc_app.command("status")
+def kyc_status(
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Your KYC status: the latest application, whether you count as verified, and on each chain."""
+    from datetime import datetime
+
+    from chain.formatting import format_time
+
+    client = _session_client(api, wallet_name)
+    try:
+        with _api_errors():
+            out = client.kyc_status()
+    finally:
+        client.close()
+    if as_json:
+        dump_json(out)
+        return
+    expires = format_time(datetime.fromisoformat(out["expires_at"])) if out.get("expires_at") else "-"
+    chains = ", ".join(f"chain {cid}: {'yes' if ok else 'no'}" for cid, ok in out.get("on_chain", {}).items())
+    typer.echo(f"state\t{out['state'] or 'no application'}")
+    typer.echo(f"verified\t{'yes' if out['verified'] else 'no'}")
+    typer.echo(f"level\t{out['level'] or '-'}")
+    typer.echo(f"expires\t{expires}")
+    typer.echo(f"on chain\t{chains or '-'}")
+    if out.get("sync_status") not in (None, "synced", "none"):
+        typer.echo(f"chain sync\t{out['sync_status']} {out.get('sync_detail') or ''}".rstrip())
+
+
+@kyc_app.command("queue")
+def kyc_queue(
+    state: Annotated[str | None, typer.Option(help="Only this state (e.g. submitted); default all.")
+                     ] = "submitted",
+    limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """KYC officers: the applications waiting for review (no personal data; see 'kyc show')."""
+    client = _session_client(api, wallet_name)
+    try:
+        with _api_errors():
+            rows = client.kyc_queue(state if state and state != "all" else None, limit)
+    finally:
+        client.close()
+    if as_json:
+        dump_json(rows)
+        return
+    for row in rows:
+        _print_application(row)
+    say(f"{len(rows)} application(s)" + (f" in state {state}" if state and state != "all" else ""))
+
+
+@kyc_app.command("show")
+def kyc_show(
+    app_id: Annotated[str, typer.Argument(help="The application id.")],
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """One application with its personal data (KYC officers, or its applicant)."""
+    client = _session_client(api, wallet_name)
+    try:
+        with _api_errors():
+            out = client.kyc_application(app_id)
+    finally:
+        client.close()
+    if as_json:
+        dump_json(out)
+        return
+    _print_application(out)
+
+
+def _officer_decision(app_id: str, api: str, wallet_name: str, as_json: bool, decide: Any) -> None:
+    client = _session_client(api, wallet_name)
+    try:
+        with _api_errors():
+            out = decide(client)
+    finally:
+        client.close()
+    if as_json:
+        dump_json(out)
+        return
+    _print_application(out)
+
+
+@kyc_app.command("approve")
+def kyc_approve(
+    app_id: Annotated[str, typer.Argument(help="The application id.")],
+    level: Annotated[int, typer.Option(min=1, max=3, help="KYC level 1-3.")] = 1,
+    expires: Annotated[str | None, typer.Option(
+        help="When the approval ends (ISO 8601 date or time); default one year.")] = None,
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """KYC officers: approve; the credential is issued and every chain's identity registry written."""
+    from datetime import UTC, datetime
+
+    expires_at = None
+    if expires is not None:
+        try:
+            moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError:
+            raise typer.BadParameter(f"{expires!r} is not an ISO 8601 date or time",
+                                     param_hint="'--expires'") from None
+        expires_at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    _officer_decision(app_id, api, wallet_name, as_json, lambda c: c.kyc_approve(app_id, level, expires_at))
+
+
+@kyc_app.command("reject")
+def kyc_reject(
+    app_id: Annotated[str, typer.Argument(help="The application id.")],
+    reason: Annotated[str, typer.Option(help="Why (the applicant sees it).")],
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """KYC officers: reject an application with a reason."""
+    _officer_decision(app_id, api, wallet_name, as_json, lambda c: c.kyc_reject(app_id, reason))
+
+
+@kyc_app.command("revoke")
+def kyc_revoke(
+    app_id: Annotated[str, typer.Argument(help="The application id.")],
+    reason: Annotated[str, typer.Option(help="Why (the holder sees it).")],
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """KYC officers: revoke an approval; the API and every chain stop counting the holder as verified."""
+    _officer_decision(app_id, api, wallet_name, as_json, lambda c: c.kyc_revoke(app_id, reason))
 
 
 @app.command("mint")
@@ -452,7 +853,9 @@ def list_cmd(
     finally:
         client.close()
     typer.echo(out["order_hash"])
-    say(f"listed token {token_id} for {price} ETH until {order.expiry}")
+    from chain.formatting import format_time, format_wei
+
+    say(f"listed token {token_id} for {format_wei(wei)} until {format_time(order.expiry)}")
 
 
 @app.command("buy")
@@ -480,7 +883,10 @@ def buy_cmd(
         client.close()
     receipt = wallet.send(connect(spec), tx)
     typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
-    say(f"bought in block {receipt['blockNumber']} for {int(tx['value'], 16)} wei (gas {receipt['gasUsed']})")
+    from chain.formatting import format_wei
+
+    say(f"bought in block {receipt['blockNumber']} for {format_wei(int(tx['value'], 16))} "
+        f"(gas {receipt['gasUsed']})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -761,11 +1167,47 @@ def relayer_run(
 @relayer_app.command("status")
 def relayer_status(
     limit: Annotated[int, typer.Option(help="Rows per section.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
 ) -> None:
     """Show pending, delivered and failed transfers (with reasons), rejected events and checkpoints."""
     from bridge.service import status_report
 
+    if as_json:
+        dump_json(_relayer_status_document(limit))
+        return
     typer.echo(status_report(_settings(), _bridge_settings(), limit=limit))
+
+
+def _relayer_status_document(limit: int) -> dict[str, Any]:
+    """What 'relayer status' shows, as data: times as ISO 8601, ids in full."""
+    from dataclasses import asdict
+
+    from bridge.service import chain_lines
+    from bridge.store import BridgeStore
+    from chain.formatting import format_time
+
+    settings, bridge = _settings(), _bridge_settings()
+    store = BridgeStore.open(bridge.effective_database_url(settings))
+
+    def transfer(row: Any) -> dict[str, Any]:
+        out = asdict(row)
+        out["route"] = row.route
+        out["observed_at"] = format_time(row.observed_at)
+        out["delivered_at"] = format_time(row.delivered_at) if row.delivered_at else None
+        return out
+
+    return {
+        "chains": chain_lines(settings),
+        "routes": [{"source_chain_id": src, "dest_chain_id": dst, "status": status, "count": n}
+                   for (src, dst, status), n in sorted(store.counts().items())],
+        "delivery_transactions": store.delivery_counts(),
+        "open": [transfer(r) for r in store.transfers(["pending", "failed"], limit=limit)],
+        "delivered": [transfer(r) for r in store.transfers(["delivered"], limit=100_000)][-limit:],
+        "rejected": [{**r, "created_at": format_time(r["created_at"])}
+                     for r in store.rejections(limit=limit)],
+        "checkpoints": [{**c, "updated_at": format_time(c["updated_at"])} for c in store.checkpoints()],
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -863,9 +1305,27 @@ def consortium_start_node(index: Annotated[int, typer.Argument(help="Node index 
 
 
 @consortium_app.command("status")
-def consortium_status() -> None:
+def consortium_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
+                       ] = False,
+) -> None:
     """Nodes, their heads, peers and signer status, and the current signer set."""
-    _print_status(_consortium(quiet=True))
+    consortium = _consortium(quiet=True)
+    if not as_json:
+        _print_status(consortium)
+        return
+    net = consortium.require_network()
+    nodes: list[dict[str, Any]] = []
+    signers: list[str] = []
+    for st in consortium.status():
+        if st.running and not st.error and not signers:
+            signers = consortium.signers(st.node.rpc_url)
+        nodes.append({"name": st.node.name, "address": st.node.address, "rpc_url": st.node.rpc_url,
+                      "pid": st.pid, "running": st.running, "block": st.block, "head_age_s": st.head_age_s,
+                      "peers": st.peers, "is_signer": st.is_signer, "head_signer": st.head_signer,
+                      "error": st.error})
+    dump_json({"chain_id": net.chain_id, "block_period_s": net.block_period_s, "signers": signers,
+               "nodes": nodes})
 
 
 @consortium_app.command("env")
@@ -1176,13 +1636,24 @@ def main() -> None:
     configure_logging(sys.argv[1:])  # CHAINRIGHT_LOG_FORMAT=json: JSON lines tagged with the role
     debug = os.environ.get("CHAINRIGHT_DEBUG") == "1"
     try:
-        rc = app(standalone_mode=False)  # returns the code of typer.Exit / --help
+        rc = app(prog_name="chainright", standalone_mode=False)  # the code of typer.Exit / --help
         sys.exit(rc if isinstance(rc, int) else 0)
     except (ChainError, BridgeError) as exc:
         if debug:
             raise
-        say(f"error: {exc}")
+        from chain.reverts import explain_exception
+
+        say(f"error: {explain_exception(exc)}")  # a revert reads as a sentence with what to do
         sys.exit(1)
+    except typer.TyperException as exc:
+        # Usage mistakes (an unknown command or option, a bad value, a missing argument): click's
+        # usage message naming the command or option, exit 2, as every Unix tool does.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            say(f"error: {exc}")
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except KeyboardInterrupt:
         say("interrupted")
         sys.exit(130)
@@ -1190,11 +1661,6 @@ def main() -> None:
         say("aborted")
         sys.exit(1)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if debug:
             raise
         say(f"error: unexpected {type(exc).__name__}: {exc} (set CHAINRIGHT_DEBUG=1 for details)")

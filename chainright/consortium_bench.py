@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.errors import ChainError
+from chain.formatting import format_wei
 
 Say = Callable[[str], None]
 
@@ -110,7 +111,8 @@ def summary(result: dict[str, Any]) -> str:
             f"{v} validators, {period}s blocks: {result['sales_per_s']:.1f} sales/s wall [sales_per_s], "
             f"{result['chain_sales_per_s']:.1f} sales/s over block timestamps [chain_sales_per_s]; "
             f"{result['gas_per_sale']} gas each [gas_per_sale], max {result['max_sales_per_block']} "
-            f"in a block [max_sales_per_block]; royalties paid {result['royalty_wei']} wei [royalty_wei]")
+            f"in a block [max_sales_per_block]; royalties paid {format_wei(result['royalty_wei'])} "
+            "[royalty_wei]")
     return "\n".join(lines)
 
 

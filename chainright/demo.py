@@ -73,7 +73,9 @@ def officer_grants(chain_id: int = 31337) -> dict[str, list[str]]:
 
 
 def eth(wei: int) -> str:
-    return f"{wei / 10**18:.6f} ETH ({wei} wei)"
+    from chain.formatting import format_wei
+
+    return format_wei(wei)
 
 
 def _hex(value: Any) -> str:
@@ -455,7 +457,9 @@ class Demo:
         licensed = licensing.functions.isLicensed(self.accounts["collector"].address, collection, 1, 1).call()
         if not licensed:
             raise ChainError("the buyer holds no commercial license after buying one")
-        expiry = datetime.fromtimestamp(granted["args"]["expiry"], UTC).date().isoformat()
+        from chain.formatting import format_time
+
+        expiry = format_time(granted["args"]["expiry"])
         self.out(f"  collector bought license grant {granted['args']['grantId']} for {eth(LICENSE_FEE_WEI)} "
                  f"(tx {_hex(receipt['transactionHash'])}), valid until {expiry}; commercial use licensed: "
                  f"{licensed}; fee to the splitter: {eth(fee)}")

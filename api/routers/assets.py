@@ -98,8 +98,10 @@ def _simulate(request: Request, chain_id: int, sender: str, to: str, data: str) 
         return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data}))
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        reason = decoder.describe(_revert_data(exc))
-        raise UnprocessableError(f"the transaction would revert: {reason}") from None
+        revert = _revert_data(exc)
+        decoded = decoder.decode(revert)
+        raise UnprocessableError(f"the transaction would revert: {decoder.explain(revert)}",
+                                 error=decoded[0] if decoded else None) from None
 
 
 @router.post("/assets", status_code=201, response_model=AssetOut,

@@ -610,7 +610,21 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
         )
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        raise UnprocessableError(f"the fill would revert: {decoder.describe(_revert_data(exc))}") from None
+        revert = _revert_data(exc)
+        decoded = decoder.decode(revert)
+        context = {}
+        if decoded and decoded[0] == "CollectionHalted":  # the breaker knows until when
+            from eth_utils.address import to_checksum_address
+
+            from chain.formatting import format_time
+
+            with request.app.state.db.session() as db:
+                row = db.get(CollectionPolicyRow, (chain_id, to_checksum_address(decoded[1][0])))
+                until = aware(row.halted_until) if row else None
+            if until is not None:
+                context["until"] = f"until {format_time(until)}"
+        raise UnprocessableError(f"the fill would revert: {decoder.explain(revert, **context)}",
+                                 error=decoded[0] if decoded else None) from None
 
 
 @router.get("/fills", summary="Fills seen by the indexer")

@@ -68,7 +68,8 @@ def test_creator_uploads_creates_a_collection_and_mints(client, deployed, artifa
 
     again = client.post(f"/assets/{asset['cid']}/mint-tx", json={"chain_id": 31337, "collection": collection},
                         headers=creator)
-    assert again.status_code == 422 and "RightsAlreadyRegistered" in again.json()["detail"]
+    assert again.status_code == 422 and again.json()["error"] == "RightsAlreadyRegistered"
+    assert f"already registered by {CREATOR.address} at 20" in again.json()["detail"]
 
 
 def test_upload_needs_kyc(client):

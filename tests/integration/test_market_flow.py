@@ -143,7 +143,9 @@ def test_outlier_burst_trips_the_breaker_and_trading_resumes_after_the_cooldown(
     assert market_contract.functions.collectionPolicy(m["collection"]).call()[0] is True  # the chain enforces it
     collector = verified_login(client, COLLECTOR)
     refused = client.post(f"/market/orders/{good}/fill-tx", json={"amount": 1}, headers=collector)
-    assert refused.status_code == 422 and "CollectionHalted" in refused.json()["detail"]
+    assert refused.status_code == 422 and refused.json()["error"] == "CollectionHalted"
+    assert "halted by the price circuit breaker" in refused.json()["detail"]
+    assert "fast) until 20" in refused.json()["detail"]  # the breaker's end, as an ISO 8601 date
     halted = client.post("/market/orders", json=_listing(m, 2, PRICE), headers=m["creator"])
     assert halted.status_code == 422 and "halted" in halted.json()["detail"]
 
@@ -230,7 +232,8 @@ def test_a_batch_of_orders_is_verified_item_by_item_and_bought_in_one_transactio
     assert web3.eth.get_balance(m["splitter"]) - before == 3 * PRICE // 10  # every item paid its royalty
 
     again = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": hashes[0]}]}, headers=collector)
-    assert again.status_code == 422 and "OrderFillExceedsRemaining" in again.json()["detail"]
+    assert again.status_code == 422 and again.json()["error"] == "OrderFillExceedsRemaining"
+    assert "remain, not 1; buy fewer" in again.json()["detail"]
 
 
 def test_batch_routes_refuse_oversized_and_unfillable_batches(market):
@@ -394,7 +397,9 @@ def test_a_fill_that_moves_the_price_halts_and_a_fill_lifts_the_halt_after_the_c
     halt = [d for d in view["decisions"] if d["action"] == "halt"]
     assert len(halt) == 1 and "moved the price 100.0%" in halt[0]["reason"]
     refused = client.post(f"/market/orders/{hashes[2]}/fill-tx", json={"amount": 1}, headers=collector)
-    assert refused.status_code == 422 and "CollectionHalted" in refused.json()["detail"]
+    assert refused.status_code == 422 and refused.json()["error"] == "CollectionHalted"
+    assert "halted by the price circuit breaker" in refused.json()["detail"]
+    assert "fast) until 20" in refused.json()["detail"]  # the breaker's end, as an ISO 8601 date
 
     from datetime import datetime
 

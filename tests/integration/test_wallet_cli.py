@@ -89,7 +89,7 @@ def test_import_then_mint_with_a_split_from_the_command_line(served_api, two_cha
                             capture_output=True, text=True, timeout=300)
     assert bought.returncode == 0, bought.stderr
     assert nft.functions.ownerOf(1).call() == BUYER.address
-    assert "for 500000000000000000 wei" in bought.stderr
+    assert "for 0.5 ETH (500000000000000000 wei)" in bought.stderr
 
 
 def test_wrong_passphrase_is_a_clear_error(two_chains, tmp_path):

@@ -1,0 +1,240 @@
+"""Identity, KYC and local funding from the command line, against a served API and real anvils:
+a newcomer creates a wallet, funds it, logs in, applies; an officer logs in with a DID presentation
+and reviews; logout ends the session on the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api import create_app
+from api.settings import ApiSettings
+from chain.connection import connect
+from chain.deploy import deploy_to_chains
+from chain.settings import ChainSettings
+from did.settings import DidSettings
+from tests.conftest import free_port, settings_env
+from tests.support.api_flow import OFFICER, officer_grants
+
+pytestmark = pytest.mark.integration
+
+PASS = {"CHAINRIGHT_WALLET_PASSPHRASE": "correct horse"}
+
+
+@pytest.fixture
+def served_api(two_chains: ChainSettings, artifacts: Any, database: Any, tmp_path: Path) -> Any:
+    deploy_to_chains(two_chains, two_chains.specs("all"))
+    port = free_port()
+    settings = ApiSettings(environment="test", data_dir=tmp_path, siwe_domain=f"127.0.0.1:{port}",
+                           siwe_uri=f"http://127.0.0.1:{port}", role_grants=officer_grants(), port=port)
+    app = create_app(settings, db=database, chain_settings=two_chains,
+                     did_settings=DidSettings(environment="test"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["chainright", *args], env=env, capture_output=True, text=True, timeout=180,
+                          check=False)
+
+
+def test_newcomer_funds_logs_in_applies_and_an_officer_reviews(served_api: str, two_chains: ChainSettings,
+                                                               tmp_path: Path) -> None:
+    env = settings_env(two_chains) | PASS
+    me, officer = f"newcomer-{free_port()}", f"officer-{free_port()}"
+    api = ["--api", served_api]
+
+    created = _cli(env, "wallet", "new", "--wallet", me)
+    assert created.returncode == 0, created.stderr
+    address = created.stdout.strip()
+
+    funded = _cli(env, "wallet", "fund", "--amount", "2.5", "--wallet", me)
+    assert funded.returncode == 0, funded.stderr
+    assert connect(two_chains.spec("home")).eth.get_balance(address) == 25 * 10**17
+    assert "2.5 ETH (2500000000000000000 wei)" in funded.stderr
+
+    logged = _cli(env, "login", "--wallet", me, *api)
+    assert logged.returncode == 0, logged.stderr
+    assert logged.stdout.strip() == f"did:pkh:eip155:31337:{address}"
+    session_file = two_chains.data_dir / "sessions" / f"{me}.json"
+    assert oct(os.stat(session_file).st_mode & 0o777) == "0o600"
+    token = json.loads(session_file.read_text())["token"]
+    assert token not in logged.stdout + logged.stderr
+
+    status = _cli(env, "kyc", "status", "--json", "--wallet", me, *api)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["verified"] is False
+
+    incomplete = _cli(env, "kyc", "apply", "--legal-name", "Ada Newcomer", "--wallet", me, *api)
+    assert incomplete.returncode == 2, incomplete.stderr
+    assert "--date-of-birth" in incomplete.stderr and "--document-number" in incomplete.stderr
+
+    data = tmp_path / "me.json"
+    data.write_text(json.dumps({"legal_name": "Ada Newcomer", "date_of_birth": "1990-04-01", "country": "FR",
+                                "document_type": "passport", "document_number": "X1234567"}))
+    scan = tmp_path / "passport.png"
+    scan.write_bytes(b"\x89PNG a scan")
+    applied = _cli(env, "kyc", "apply", "--from-file", str(data), "--document", str(scan),
+                   "--wallet", me, *api)
+    assert applied.returncode == 0, applied.stderr
+    app_id = applied.stdout.strip()
+
+    officer_env = env | {"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()}
+    assert _cli(officer_env, "wallet", "import", "--wallet", officer).returncode == 0
+    denied = _cli(env, "kyc", "queue", "--wallet", me, *api)
+    assert denied.returncode == 1 and "403" in denied.stderr, denied.stderr
+    did_login = _cli(env, "login", "--did", "--wallet", officer, *api)
+    assert did_login.returncode == 0, did_login.stderr
+    assert "DID presentation" in did_login.stderr and "kyc_officer" in did_login.stderr
+
+    queue = _cli(env, "kyc", "queue", "--json", "--wallet", officer, *api)
+    assert queue.returncode == 0, queue.stderr
+    assert app_id in [row["id"] for row in json.loads(queue.stdout)]
+    shown = _cli(env, "kyc", "show", app_id, "--wallet", officer, *api)
+    assert shown.returncode == 0 and "Ada Newcomer" in shown.stdout and "X1234567" in shown.stdout
+    approved = _cli(env, "kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
+    assert approved.returncode == 0, approved.stderr
+    assert "\tapproved\t" in approved.stdout
+
+    status = json.loads(_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)
+    assert status["verified"] is True and status["level"] == 2 and all(status["on_chain"].values())
+    text = _cli(env, "kyc", "status", "--wallet", me, *api).stdout
+    assert "verified\tyes" in text and "Z" in text.split("expires\t")[1].split("\n")[0]  # ISO 8601 UTC
+
+    revoked = _cli(env, "kyc", "revoke", app_id, "--reason", "document withdrawn", "--wallet", officer, *api)
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)["verified"] is False
+
+    out = _cli(env, "logout", "--wallet", me, *api)
+    assert out.returncode == 0, out.stderr
+    assert not session_file.exists()
+    stale = httpx.get(f"{served_api}/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert stale.status_code == 401  # the API ended the session, not just this machine
+    after = _cli(env, "kyc", "status", "--wallet", me, *api)
+    assert after.returncode == 1 and "not logged in" in after.stderr and "unexpected" not in after.stderr
+
+
+def test_a_session_is_only_used_with_the_api_it_was_opened_for(served_api: str,
+                                                              two_chains: ChainSettings) -> None:
+    env = settings_env(two_chains) | PASS | {"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()}
+    name = f"officer-{free_port()}"
+    assert _cli(env, "wallet", "import", "--wallet", name).returncode == 0
+    assert _cli(env, "login", "--wallet", name, "--api", served_api).returncode == 0
+    other = _cli(env, "kyc", "status", "--wallet", name, "--api", "http://127.0.0.1:9")
+    assert other.returncode == 1 and f"is for the API at {served_api}" in other.stderr
+
+
+@pytest.fixture
+def foreign_chain(tmp_path: Path) -> Any:
+    """An anvil that says it is chain 4242: neither 31337/31338 nor (by default) the consortium."""
+    from chain.nodes import find_anvil
+
+    port = free_port()
+    proc = subprocess.Popen([str(find_anvil()), "--port", str(port), "--chain-id", "4242", "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_path: Path) -> None:
+    from web3 import Web3
+
+    env = {**os.environ, **PASS, "CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path),
+           "CHAINRIGHT_CHAIN_HOME_RPC_URL": foreign_chain, "CHAINRIGHT_CHAIN_HOME_CHAIN_ID": "4242",
+           "CHAINRIGHT_CHAIN_ENVIRONMENT": "development", "CHAINRIGHT_CONSORTIUM_CHAIN_ID": "1337"}
+    created = _cli(env, "wallet", "new", "--wallet", "w")
+    assert created.returncode == 0, created.stderr
+    address = created.stdout.strip()
+    web3 = Web3(Web3.HTTPProvider(foreign_chain))
+
+    refused = _cli(env, "wallet", "fund", "--wallet", "w")
+    assert refused.returncode == 1 and "refused" in refused.stderr and "4242" in refused.stderr
+    assert web3.eth.get_balance(address) == 0
+
+    as_test = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242", "CHAINRIGHT_CHAIN_ENVIRONMENT": "test"}
+    refused = _cli(as_test, "wallet", "fund", "--wallet", "w")
+    assert refused.returncode == 1 and "CHAINRIGHT_CHAIN_ENVIRONMENT=development" in refused.stderr
+    assert web3.eth.get_balance(address) == 0
+
+    consortium = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242"}  # this chain is the dev consortium
+    funded = _cli(consortium, "wallet", "fund", "--amount", "1", "--wallet", "w")
+    assert funded.returncode == 0, funded.stderr
+    assert web3.eth.get_balance(address) == 10**18
+
+
+def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chains: ChainSettings,
+                                                       artifacts: Any, tmp_path: Path) -> None:
+    """The README's path, command for command: two newcomers and an officer, only the CLI."""
+    env = settings_env(two_chains) | PASS
+    api = ["--api", served_api]
+    tag = free_port()
+    creator, collector, officer = f"creator-{tag}", f"collector-{tag}", f"officer-{tag}"
+
+    def ok(*args: str, extra: dict[str, str] | None = None) -> str:
+        out = _cli(env | (extra or {}), *args)
+        assert out.returncode == 0, (args, out.stderr)
+        return out.stdout.strip()
+
+    ok("wallet", "import", "--wallet", officer, extra={"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()})
+    ok("login", "--did", "--wallet", officer, *api)
+    addresses = {}
+    for index, who in enumerate((creator, collector)):
+        addresses[who] = ok("wallet", "new", "--wallet", who)
+        ok("wallet", "fund", "--wallet", who)
+        ok("login", "--wallet", who, *api)
+        me = tmp_path / f"{who}.json"
+        me.write_text(json.dumps({"legal_name": f"Person {index}", "date_of_birth": "1985-01-02",
+                                  "country": "DE", "document_type": "id_card",
+                                  "document_number": f"ID{tag}{index}"}))
+        app_id = ok("kyc", "apply", "--wallet", who, "--from-file", str(me), *api)
+        queue = [row["id"] for row in json.loads(ok("kyc", "queue", "--json", "--wallet", officer, *api))]
+        assert app_id in queue
+        ok("kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
+
+    work = tmp_path / "song.mp3"
+    work.write_bytes(b"an onboarding song " + str(tag).encode())
+    collection, _cid = ok("mint", str(work), "--new-collection", "My Songs", "--wallet", creator, *api).split("\t")
+    order_hash = ok("list", "--collection", collection, "--token-id", "1", "--price", "0.5",
+                    "--wallet", creator, *api)
+    bought = _cli(env, "buy", order_hash, "--wallet", collector, *api)
+    assert bought.returncode == 0, bought.stderr
+    assert "0.5 ETH (500000000000000000 wei)" in bought.stderr
+    web3 = connect(two_chains.spec("home"))
+    nft = web3.eth.contract(address=web3.to_checksum_address(collection),
+                            abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.ownerOf(1).call() == addresses[collector]
+
+    # The same work again: the rights registry's revert reaches the user as a sentence, not a selector.
+    again = _cli(env, "mint", str(work), "--collection", collection, "--wallet", creator, *api)
+    assert again.returncode == 1, again.stderr
+    line = again.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"already registered by {addresses[creator]} at 20" in line, line
+    assert "Z, as token 1 of" in line and "RightsAlreadyRegistered(" not in line

@@ -1,0 +1,107 @@
+"""Habits of ape and cast users: -h, --version, usage errors that exit 2 and name what was wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from chainright.cli import app
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env.pop("CHAINRIGHT_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "chainright", *args], capture_output=True, text=True,
+                          env=full_env, timeout=60, check=False)
+
+
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    if isinstance(command, click.Group) or hasattr(command, "commands"):
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from _command_paths(sub, (*path, name))
+
+
+def _all_paths() -> list[tuple[str, ...]]:
+    return list(_command_paths(typer.main.get_command(app)))  # type: ignore[arg-type]
+
+
+def test_every_command_and_group_takes_dash_h_as_help() -> None:
+    paths = _all_paths()
+    assert len(paths) > 30, "the command walk found too few commands"
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "-h"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output and "--help" in result.output, path
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    for flag in ("--version", "-V"):
+        out = _run(flag)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == f"chainright {version('chainright')}"
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["mnt"], "No such command 'mnt'"),
+    (["provenance", "export", "--token-id", "abc", "--collection", "0x0", "--out", "x"], "'--token-id'"),
+    (["mint"], "Missing argument 'file'"),
+    (["list", "--collection", "0x0", "--price", "1"], "Missing option '--token-id'"),
+    (["wallet", "address", "--bogus"], "No such option: --bogus"),
+    (["node", "status", "--chain"], "'--chain' requires an argument"),
+    (["bench", "consortium", "--count", "0"], "'--count'"),
+])
+def test_usage_mistakes_exit_2_naming_the_command_or_option(args: list[str], names: str) -> None:
+    out = _run(*args)
+    assert out.returncode == 2, (args, out.returncode, out.stderr)
+    assert names in out.stderr, out.stderr
+    assert "Error:" in out.stderr and "python -m" not in out.stderr
+    assert "unexpected" not in out.stderr and "Traceback" not in out.stderr
+
+
+READ_COMMANDS = {"status", "address", "queue", "show"}
+
+
+def test_every_status_like_read_command_takes_json() -> None:
+    root = typer.main.get_command(app)  # type: ignore[arg-type]
+    checked = []
+    for path in _all_paths():
+        if not path or path[-1] not in READ_COMMANDS:
+            continue
+        command: Any = root
+        for part in path:
+            command = command.commands[part]
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert "--json" in options, f"'chainright {' '.join(path)}' has no --json"
+        checked.append(path)
+    assert len(checked) >= 6, checked  # node/consortium/relayer/kyc status, wallet address, kyc queue/show
+
+
+def test_status_json_is_one_json_document_on_stdout(tmp_path: Path) -> None:
+    import json
+
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_CHAIN_HOME_PORT": "9",
+           "CHAINRIGHT_CHAIN_REMOTE_PORT": "10"}
+    nodes = _run("node", "status", "--json", env=env)
+    assert nodes.returncode == 0, nodes.stderr
+    rows = json.loads(nodes.stdout)
+    assert [r["name"] for r in rows] == ["home", "remote"] and not any(r["answering"] for r in rows)
+    relayer = _run("relayer", "status", "--json", env=env)
+    assert relayer.returncode == 0, relayer.stderr
+    assert set(json.loads(relayer.stdout)) >= {"chains", "routes", "open", "delivered", "checkpoints"}
