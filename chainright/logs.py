@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -76,4 +77,8 @@ def configure_logging(argv: Sequence[str], env: Mapping[str, str] = os.environ) 
         handler.setFormatter(JsonFormatter(role_of(argv)))
         logging.basicConfig(level=level, handlers=[handler], force=True)
     else:
-        logging.basicConfig(level=level, format=TEXT_FORMAT)
+        handler = logging.StreamHandler()
+        formatter = logging.Formatter(TEXT_FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
+        formatter.converter = time.gmtime  # UTC, ISO 8601, like every time the console prints
+        handler.setFormatter(formatter)
+        logging.basicConfig(level=level, handlers=[handler])

@@ -63,7 +63,8 @@ def minted(w: World, creator, holder, label: str = "w", **policy) -> tuple[Any, 
 def listing(w: World, seller, token, token_id: int = 1, standard=TokenStandard.ERC721, quantity: int = 1):
     t = int(ape.chain.blocks.head.timestamp)
     order = Order(OrderSide.LISTING, seller.address, str(token.address), token_id, standard, quantity, ETHER, ETH,
-                  t - 60, t + 86_400, new_salt(), int(w.market.counterOf(seller)))
+                  t - 60, t + 86_400, new_salt(), int(w.market.counterOf(seller)),
+                  holding_epoch=int(token.holdingEpoch(seller, token_id)))
     return sign_order(order, w.domain, key_of(seller))
 
 
