@@ -28,11 +28,13 @@ from web3.exceptions import TransactionNotFound
 
 from bridge.chainio import Link
 from bridge.core import (
+    Action,
     Attest,
     Checkpoint,
     Deliver,
     Done,
     EventKey,
+    Hold,
     Reject,
     ScanBatch,
     Skip,
@@ -101,10 +103,10 @@ class ValidatorWorker:
         cursor = self.cursors[link.route.name]
         span = next_range(cursor, src.head(), src.confirmations, self.settings.batch_blocks)
         if span is None:
-            return 0
-        events = link.fetch(span.start, span.end)
+            return self._recheck_held(link)
         saved = self.store.checkpoint(self.name, src.chain_id)
         handled = self.store.handled_keys(self.name, src.chain_id, span.start)
+        events = link.fetch(span.start, span.end, skip=handled)  # custody is read only for new events
         delivered = self.store.delivered_ids(
             src.chain_id, [e.message.transfer_id for e in events if e.message]
         )
@@ -114,6 +116,12 @@ class ValidatorWorker:
             delivered,
             route=link.route,
         )
+        self._record(link, actions, nxt.next_block)
+        self.cursors[link.route.name] = span.end + 1
+        return len(actions) + self._recheck_held(link)
+
+    def _record(self, link: Link, actions: list[Action], next_block: int) -> None:
+        src, t = link.source, tag(self.name, link)
         signatures: dict[EventKey, tuple[str, bytes]] = {}
         for action in actions:
             if isinstance(action, Attest):
@@ -122,8 +130,8 @@ class ValidatorWorker:
                     self.address,
                     sign_digest(digest, self.key.get_secret_value()),
                 )
-        self.store.record_scan(self.name, src.chain_id, actions, signatures, nxt.next_block)
-        self.cursors[link.route.name] = span.end + 1
+        self.store.record_scan(self.name, src.chain_id, actions, signatures, next_block,
+                               hold_schedule=self.settings.hold_schedule)
         for action in actions:
             ev = action.event
             where = f"tx {ev.key.tx_hash} log {ev.key.log_index} block {ev.block_number}"
@@ -142,7 +150,34 @@ class ValidatorWorker:
                 log.warning("%s rejected %s: %s", t, where, action.reason)
             elif isinstance(action, Skip):
                 log.info("%s skipped %s: %s", t, where, action.reason)
-        return len(actions)
+            elif isinstance(action, Hold):
+                log.warning("%s holding %s (neither signed nor rejected; looked at again later): %s",
+                            t, where, action.reason)
+
+    def _recheck_held(self, link: Link) -> int:
+        """Look again at this validator's held departures that are due: decided ones are attested or
+        rejected as in a scan; undecided ones wait longer (``hold_schedule``) and turn stuck."""
+        src = link.source
+        due = self.store.due_held(self.name, src.chain_id)
+        if not due:
+            return 0
+        saved = self.store.checkpoint(self.name, src.chain_id)
+        count = 0
+        for row in due:
+            found = [e for e in link.fetch(row.block_number, row.block_number) if e.key == row.key]
+            if not found:
+                self.store.drop_held(self.name, src.chain_id, row.key)
+                log.warning("%s held tx %s log %d is no longer in block %d; dropped", tag(self.name, link),
+                            row.key.tx_hash, row.key.log_index, row.block_number)
+                continue
+            ev = found[0]
+            delivered = self.store.delivered_ids(src.chain_id, [ev.message.transfer_id] if ev.message else [])
+            start = saved if saved is not None else row.block_number + 1
+            actions, nxt = plan(ScanBatch(row.block_number, row.block_number, (ev,)), Checkpoint(start),
+                                delivered, route=link.route)
+            self._record(link, actions, nxt.next_block)
+            count += 1
+        return count
 
 
 @dataclass
