@@ -514,14 +514,18 @@ def deploy_to_chains(
     specs: Sequence[ChainSpec],
     *,
     force: bool = False,
-    force_new_deployment: bool = False,
+    force_new_deployment: bool | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, list[DeployResult]]:
     """Compile, then deploy (or reuse) every family on each chain, connecting through ape.
 
     The same path serves ``chainright deploy`` and ``ape run deploy``. A chain that holds our
-    contracts while the registry knows nothing of it is recovered or refused (``guard_against_fork``).
+    contracts while the registry knows nothing of it is recovered or refused (``guard_against_fork``)
+    unless ``force_new_deployment``; its default (None) is False, except in the ``test`` environment,
+    whose session chains are shared by many throwaway registries by design.
     """
+    if force_new_deployment is None:
+        force_new_deployment = settings.environment == "test"
     from eth_account import Account
 
     from chain.artifacts import compile_project

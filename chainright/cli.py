@@ -172,7 +172,7 @@ def compile_cmd() -> None:
 
 
 def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool,
-            force_new_deployment: bool = False) -> dict[str, Any]:
+            force_new_deployment: bool | None = None) -> dict[str, Any]:
     from chain.deploy import deploy_to_chains
 
     results = deploy_to_chains(settings, specs, force=force, force_new_deployment=force_new_deployment,
@@ -191,7 +191,8 @@ def deploy_cmd(
 ) -> None:
     """Compile, then deploy every contract family onto the chosen chains through ape."""
     settings = _settings()
-    out = _deploy(settings.specs(chain), settings, force=force, force_new_deployment=force_new_deployment)
+    out = _deploy(settings.specs(chain), settings, force=force,
+                  force_new_deployment=True if force_new_deployment else None)
     for name, contracts in out.items():
         for contract, address in contracts.items():
             typer.echo(f"{name}\t{contract}\t{address}")

@@ -103,6 +103,20 @@ def test_a_registry_moved_aside_is_recovered_from_the_chains_and_nothing_is_depl
             {n: (d.tx_hash, d.block) for n, d in recovered.for_chain(cid).items()}
 
 
+def test_the_deploy_command_recovers_instead_of_deploying_a_second_set(
+        chains: ChainSettings, artifacts: Artifacts, first: dict[str, Any], tmp_path: Path):
+    """`chainright deploy` / `make up` with the registry gone (development environment; the test
+    environment's shared session chains skip the guard)."""
+    from chain.deploy import deploy_to_chains
+
+    settings = chains.model_copy(update={"environment": "development", "data_dir": tmp_path})
+    results = deploy_to_chains(settings, settings.specs("all"))
+    assert all(r.reused for rs in results.values() for r in rs)
+    assert {c: {r.deployment.contract: r.deployment.address for r in rs} for c, rs in results.items()} \
+        == first["addresses"]
+    assert DeploymentRegistry(settings.deployments_file).for_chain(31337)
+
+
 def test_contracts_the_build_cannot_account_for_are_refused_unless_forced(
         chains: ChainSettings, artifacts: Artifacts, first: dict[str, Any], tmp_path: Path):
     # The bridge settings changed since the chain's set was deployed (threshold 3, not 2): the two
