@@ -196,7 +196,7 @@ class Link:
         since: int | Unknown | None = None
         if isinstance(at_block, Unknown):  # no state at that block: the current state must show the same
             now = self._owner_at(token, token_id, "latest")
-            since = self._moved_since(token, token_id, block)
+            since = self._moved_since(token, token_id, block, index)
         return judge_custody(lock=self.event == "TokenLocked", holder=self.source.address, block=block,
                              owner_at_block=at_block, owner_now=now, moved_since=since)
 
@@ -218,10 +218,11 @@ class Link:
             return Unknown(f"ownerOf at block {block}: {kind}: {text[:200]}")
         return to_checksum_address(owner)
 
-    def _moved_since(self, token: str, token_id: int, block: int) -> int | Unknown | None:
-        """The first block after ``block`` with a ``Transfer`` of ``token_id`` (None: none up to the head)."""
+    def _moved_since(self, token: str, token_id: int, block: int, index: int) -> int | Unknown | None:
+        """The first block with a ``Transfer`` of ``token_id`` after log ``index`` of ``block`` (the
+        departure), None when there is none up to the head."""
         params: Any = {
-            "fromBlock": block + 1,
+            "fromBlock": block,
             "toBlock": "latest",
             "address": to_checksum_address(token),
             "topics": [TRANSFER_TOPIC, None, None, token_id.to_bytes(32, "big")],
@@ -230,7 +231,9 @@ class Link:
             logs = retry_read(lambda: self.source.web3.eth.get_logs(params), what="eth_getLogs")
         except (Web3RPCError, ValueError) as exc:
             return Unknown(f"Transfer logs since block {block}: {str(exc)[:200]}")
-        return min((int(lg["blockNumber"]) for lg in logs), default=None)
+        later = [int(lg["blockNumber"]) for lg in logs
+                 if (int(lg["blockNumber"]), int(lg["logIndex"])) > (block, index)]
+        return min(later, default=None)
 
     def source_canonical(self, tx_hash: str, block_hash: str) -> bool:
         """True while the departure's transaction is still in the block it was seen in."""
