@@ -184,13 +184,14 @@ class Link:
             to_checksum_address(lg["address"]) == to_checksum_address(token)
             and len(lg["topics"]) == 4
             and bytes(HexBytes(lg["topics"][0])) == TRANSFER_TOPIC
-            and _topic_address(lg["topics"][2]) == to_checksum_address(to)
+            and _topic_address(lg["topics"][1]) == m.sender
+            and _topic_address(lg["topics"][2]) == to
             and int.from_bytes(bytes(HexBytes(lg["topics"][3])), "big") == token_id
             and int(lg["logIndex"]) < index
             for lg in receipt["logs"]
         )
         if not moved:
-            return False, f"no Transfer of token {token_id} {what} in the same transaction"
+            return False, f"no transfer of token {token_id} {what} in the same transaction"
         at_block = self._owner_at(token, token_id, block)
         now: Owner = None
         since: int | Unknown | None = None
