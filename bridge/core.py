@@ -202,22 +202,11 @@ def state_unavailable(message: str) -> bool:
     return any(marker in text for marker in STATE_UNAVAILABLE_MARKERS)
 
 
+@dataclass(frozen=True)
 class Unknown:
     """A state read the node could not answer (pruned history, or another error); ``why`` says so."""
 
-    __slots__ = ("why",)
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def __repr__(self) -> str:
-        return f"Unknown({self.why!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Unknown) and other.why == self.why
-
-    def __hash__(self) -> int:
-        return hash(self.why)
+    why: str
 
 
 Owner = str | None | Unknown

@@ -17,6 +17,7 @@ outcome. A reverted delivery is retried later (pause and rate limit without coun
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -57,6 +58,9 @@ from chain.tx import ErrorDecoder, TxSender, retry_read
 
 log = logging.getLogger("bridge.relayer")
 
+HELD_POLL_S = 1.0
+"""How often a validator asks the database which held departures are due."""
+
 TRANSIENT_REVERTS = frozenset({"BridgePaused", "BridgeRateLimitExceeded"})
 """Reverts that say "later", not "never": retried without counting an attempt."""
 
@@ -75,6 +79,8 @@ class ValidatorWorker:
     store: BridgeStore
     settings: BridgeSettings
     cursors: dict[str, int] = field(default_factory=dict)
+    held_checked: dict[str, float] = field(default_factory=dict)
+    """When each direction's held departures were last asked for (monotonic seconds)."""
 
     def __post_init__(self) -> None:
         self.account: LocalAccount = Account.from_key(self.key.get_secret_value())
@@ -156,8 +162,13 @@ class ValidatorWorker:
 
     def _recheck_held(self, link: Link) -> int:
         """Look again at this validator's held departures that are due: decided ones are attested or
-        rejected as in a scan; undecided ones wait longer (``hold_schedule``) and turn stuck."""
+        rejected as in a scan; undecided ones wait longer (``hold_schedule``) and turn stuck. The
+        database is asked at most once per second per direction (an idle validator polls often)."""
         src = link.source
+        now = time.monotonic()
+        if now < self.held_checked.get(link.route.name, 0.0) + HELD_POLL_S:
+            return 0
+        self.held_checked[link.route.name] = now
         due = self.store.due_held(self.name, src.chain_id)
         if not due:
             return 0
