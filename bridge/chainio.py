@@ -6,7 +6,10 @@ departure event), and each is checked against its own transaction: the receipt m
 and show the token entering the lockbox (``Transfer(sender, lockbox, tokenId)`` from the collection,
 before the event) or the wrapped token being burned (``Transfer(sender, 0, wrappedId)`` from the
 wrapped collection), and the state at that block must agree (the lockbox owns the token; the wrapped
-token no longer exists).
+token no longer exists). A node that no longer has that block's state (pruned, or anvil restarted
+from its state file) answers from the current state instead: the lockbox still owns the token / the
+wrapped token is still gone, and no ``Transfer`` of it since (``core.judge_custody``); what cannot
+be decided either way is held and looked at again, never retried in a tight loop.
 """
 
 from __future__ import annotations
@@ -29,13 +32,12 @@ from web3.exceptions import (
 )
 from web3.logs import DISCARD
 
-from bridge.core import EventKey, Route, SourceEvent
+from bridge.core import EventKey, Owner, Route, SourceEvent, Unknown, judge_custody, state_unavailable
 from bridge.errors import BridgeConfigError
 from bridge.message import BridgeMessage, Rights, wrapped_id
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
-from chain.errors import ChainUnavailableError
 from chain.settings import ChainSettings
 from chain.tx import retry_read
 
@@ -50,10 +52,6 @@ OWNER_OF_ABI: list[dict[str, Any]] = [
     }
 ]
 ZERO = "0x" + "00" * 20
-STATE_UNAVAILABLE = "state unavailable"
-"""What ``_owner_at`` answers when the node no longer keeps the state of that block (pruned)."""
-PRUNED_STATE_ERRORS = ("missing trie node", "header not found", "pruned", "state not available",
-                       "state is not available", "historical state")
 
 
 def _hex(value: Any) -> str:
@@ -113,8 +111,9 @@ class Link:
         types = ",".join(_abi_type(i) for i in abi["inputs"])
         return keccak(text=f"{self.event}({types})")
 
-    def fetch(self, start: int, end: int) -> list[SourceEvent]:
-        """The departure events of blocks ``start``..``end`` with their custody verified."""
+    def fetch(self, start: int, end: int, skip: frozenset[EventKey] = frozenset()) -> list[SourceEvent]:
+        """The departure events of blocks ``start``..``end`` with their custody verified (not for
+        the events in ``skip``, handled already: they come back with ``custody`` False, unread)."""
         src = self.source
         params: Any = {"fromBlock": start, "toBlock": end, "address": src.address, "topics": [self.topic]}
         logs = retry_read(lambda: src.web3.eth.get_logs(params), what="eth_getLogs")
@@ -124,6 +123,10 @@ class Link:
             tx_hash = _hex(raw["transactionHash"])
             key = EventKey(src.chain_id, tx_hash, int(raw["logIndex"]))
             message = self._decode(raw)
+            if key in skip:
+                out.append(SourceEvent(key, int(raw["blockNumber"]), _hex(raw["blockHash"]),
+                                       to_checksum_address(raw["address"]), message, False, "handled"))
+                continue
             if tx_hash not in receipts:
                 receipts[tx_hash] = retry_read(
                     lambda h=tx_hash: src.web3.eth.get_transaction_receipt(h),  # type: ignore[misc]
@@ -164,7 +167,9 @@ class Link:
             rights=rights,
         )
 
-    def _custody(self, raw: Mapping[str, Any], m: BridgeMessage | None, receipt: Any) -> tuple[bool, str]:
+    def _custody(
+        self, raw: Mapping[str, Any], m: BridgeMessage | None, receipt: Any
+    ) -> tuple[bool | None, str]:
         if m is None:
             return False, "undecodable"
         if int(receipt["status"]) != 1:
@@ -187,29 +192,49 @@ class Link:
         )
         if not moved:
             return False, f"no transfer of token {token_id} {what} in the same transaction"
-        owner = self._owner_at(token, token_id, block)
-        if owner == STATE_UNAVAILABLE:  # a pruned node: the successful transaction's own logs must do
-            return True, f"state at block {block} is pruned; custody from the receipt"
-        if self.event == "TokenLocked" and owner != self.source.address:
-            return False, f"at block {block} the token is owned by {owner}, not the lockbox"
-        if self.event == "TokenBurned" and owner is not None:
-            return False, f"at block {block} wrapped token {token_id} still exists (owner {owner})"
-        return True, ""
+        at_block = self._owner_at(token, token_id, block)
+        now: Owner = None
+        since: int | Unknown | None = None
+        if isinstance(at_block, Unknown):  # no state at that block: the current state must show the same
+            now = self._owner_at(token, token_id, "latest")
+            since = self._moved_since(token, token_id, block, index)
+        return judge_custody(lock=self.event == "TokenLocked", holder=self.source.address, block=block,
+                             owner_at_block=at_block, owner_now=now, moved_since=since)
 
-    def _owner_at(self, token: str, token_id: int, block: int) -> str | None:
+    def _owner_at(self, token: str, token_id: int, block: int | str) -> Owner:
+        """``ownerOf(token_id)`` at ``block``: the owner, None when the token does not exist there,
+        Unknown when the node cannot answer (pruned state, or any other node error: the caller then
+        falls back to what is still sound). A chain that does not answer raises ChainUnavailableError."""
         contract = self.source.web3.eth.contract(address=to_checksum_address(token), abi=OWNER_OF_ABI)
         try:
             owner = retry_read(
-                lambda: contract.functions.ownerOf(token_id).call(block_identifier=block), what="ownerOf()"
+                lambda: contract.functions.ownerOf(token_id).call(block_identifier=block),  # type: ignore[arg-type]
+                what="ownerOf()",
             )
         except (ContractLogicError, ContractCustomError, BadFunctionCallOutput):
             return None
-        except Web3RPCError as exc:
-            text = str(exc).lower()
-            if any(k in text for k in PRUNED_STATE_ERRORS):
-                return STATE_UNAVAILABLE
-            raise ChainUnavailableError(f"ownerOf at block {block} failed: {exc}") from exc
+        except (Web3RPCError, ValueError) as exc:
+            text = str(exc)
+            kind = "state not kept" if state_unavailable(text) else "node error"
+            return Unknown(f"ownerOf at block {block}: {kind}: {text[:200]}")
         return to_checksum_address(owner)
+
+    def _moved_since(self, token: str, token_id: int, block: int, index: int) -> int | Unknown | None:
+        """The first block with a ``Transfer`` of ``token_id`` after log ``index`` of ``block`` (the
+        departure), None when there is none up to the head."""
+        params: Any = {
+            "fromBlock": block,
+            "toBlock": "latest",
+            "address": to_checksum_address(token),
+            "topics": [TRANSFER_TOPIC, None, None, token_id.to_bytes(32, "big")],
+        }
+        try:
+            logs = retry_read(lambda: self.source.web3.eth.get_logs(params), what="eth_getLogs")
+        except (Web3RPCError, ValueError) as exc:
+            return Unknown(f"Transfer logs since block {block}: {str(exc)[:200]}")
+        later = [int(lg["blockNumber"]) for lg in logs
+                 if (int(lg["blockNumber"]), int(lg["logIndex"])) > (block, index)]
+        return min(later, default=None)
 
     def source_canonical(self, tx_hash: str, block_hash: str) -> bool:
         """True while the departure's transaction is still in the block it was seen in."""

@@ -5,12 +5,18 @@
 - ``plan_deliveries(...)``: which transfers the submitter can deliver now (at least M matching
   attestations from current validators), which wait, which are done.
 - ``scan_start`` / ``next_range``: the bounded re-scan after a restart and the next final range.
+- ``state_unavailable(message)``: whether a node's error says "I no longer keep that block's state".
+- ``judge_custody(...)``: custody from the state at the departure's block, or, when that state is
+  gone (a pruned node, anvil restarted from its state file), from the chain's current state.
+- ``hold_schedule(attempts, ...)``: when a departure whose custody cannot be decided yet is looked
+  at again, and when it counts as stuck.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from bridge.errors import BridgeMessageError
 from bridge.message import BridgeMessage, recover_signer, split_transfer_id
@@ -46,7 +52,8 @@ class SourceEvent:
 
     ``message`` is None when the log could not be decoded. ``custody`` is True when the edge saw,
     in the same successful transaction, the token move into the lockbox (lock) or be burned (burn),
-    and the chain state at that block agrees.
+    and the chain state agrees (see ``judge_custody``); None when it cannot be decided now (the
+    event is held and looked at again, see ``hold_schedule``); False when custody is disproved.
     """
 
     key: EventKey
@@ -54,7 +61,7 @@ class SourceEvent:
     block_hash: str
     emitter: str
     message: BridgeMessage | None
-    custody: bool
+    custody: bool | None
     custody_note: str = ""
 
 
@@ -93,7 +100,15 @@ class Skip:
     reason: str
 
 
-Action = Attest | Reject | Skip
+@dataclass(frozen=True)
+class Hold:
+    """Custody cannot be decided now: neither signed nor rejected; looked at again later."""
+
+    event: SourceEvent
+    reason: str
+
+
+Action = Attest | Reject | Skip | Hold
 
 
 def plan(
@@ -104,16 +119,19 @@ def plan(
     Each event (by chain id, tx hash, log index) is handled once: events in ``checkpoint.handled``
     and repeats within the batch produce no action. An event is attested only when it was emitted
     by the route's source endpoint, decodes to a message of this route whose transfer id encodes
-    that source, and the edge verified custody; a transfer already delivered is skipped. The
-    checkpoint never moves backwards.
+    that source, and the edge verified custody; a transfer already delivered is skipped. An event
+    whose custody cannot be decided now is held (``Hold``): it is not counted as handled, so it is
+    decided when it is looked at again. The checkpoint never moves backwards.
     """
     actions: list[Action] = []
     handled = set(checkpoint.handled)
     for event in sorted(events.events, key=lambda e: (e.block_number, e.key.log_index, e.key)):
         if event.key in handled:
             continue
-        handled.add(event.key)
-        actions.append(_decide(event, delivered, route))
+        action = _decide(event, delivered, route)
+        actions.append(action)
+        if not isinstance(action, Hold):
+            handled.add(event.key)
     next_block = max(checkpoint.next_block, events.end + 1)
     return actions, Checkpoint(next_block, frozenset(handled))
 
@@ -140,11 +158,109 @@ def _decide(event: SourceEvent, delivered: frozenset[int], route: Route) -> Acti
     chain_id, bridge, nonce = split_transfer_id(m.transfer_id)
     if chain_id != route.source_chain_id or bridge.lower() != route.source_bridge.lower() or nonce == 0:
         return Reject(event, f"transfer id {m.transfer_id:#x} does not encode the source endpoint")
+    if event.custody is None:
+        if m.transfer_id in delivered:
+            return Skip(event, "already delivered")
+        return Hold(event, event.custody_note or "custody cannot be decided now")
     if not event.custody:
         return Reject(event, "custody not verified: " + (event.custody_note or "no token moved"))
     if m.transfer_id in delivered:
         return Skip(event, "already delivered")
     return Attest(event, m)
+
+
+# ---------------------------------------------------------------------------------- custody
+
+
+STATE_UNAVAILABLE_MARKERS = (
+    # anvil restarted from --state: "BlockOutOfRangeError: block height is 96 but requested was 31"
+    "blockoutofrange",
+    "block height is",
+    "missing trie node",  # geth, nethermind, bor: pruned trie
+    "header not found",  # geth: block not known to this (snap-synced / pruned) node
+    # geth: "historical state <root> is not available", "required historical state unavailable"
+    "historical state",
+    "state not available",
+    "state is not available",
+    "state unavailable",  # besu: "World state unavailable for block"
+    "no state available",  # nethermind
+    "pruned",  # erigon / reth: "state at block #N is pruned"
+    "prune",
+    "distance to target block exceeds",  # erigon without archive
+    "not an archive node",
+    "archive",
+)
+"""Lower-case fragments of node errors meaning "this node does not keep that block's state".
+
+Taking another error for one of these is safe: custody then falls back to the chain's current
+state (``judge_custody``), which proves no less; only connection failures are retried as such."""
+
+
+def state_unavailable(message: str) -> bool:
+    """True when a node's error ``message`` says the state of the requested block is not kept."""
+    text = message.lower()
+    return any(marker in text for marker in STATE_UNAVAILABLE_MARKERS)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A state read the node could not answer (pruned history, or another error); ``why`` says so."""
+
+    why: str
+
+
+Owner = str | None | Unknown
+"""``ownerOf`` as read: an address, None (the token does not exist), or Unknown."""
+
+
+def judge_custody(
+    *,
+    lock: bool,
+    holder: str,
+    block: int,
+    owner_at_block: Owner,
+    owner_now: Owner,
+    moved_since: int | Unknown | None,
+) -> tuple[bool | None, str]:
+    """Whether the token of a departure (whose successful receipt, at a final block, already shows
+    it entering the lockbox or being burned) is in custody: (True / False / None = undecided, note).
+
+    With the state at the departure's ``block`` the answer is that state's: a lock needs the lockbox
+    (``holder``) to own the token, a burn needs the wrapped token gone. Without it (a pruned node, or
+    anvil restarted from its state file, which keeps blocks and receipts but no historical state),
+    the current state must show the same and the token must not have moved since the departure
+    (``moved_since``: the first later block with a ``Transfer`` of the token, None when there is
+    none); then custody at the departure follows (the token cannot return to the lockbox / be
+    re-minted without a later Transfer). Anything else cannot be decided from this node: held.
+    """
+    what = "the lockbox owns the token" if lock else "the wrapped token no longer exists"
+    if not isinstance(owner_at_block, Unknown):
+        if lock and owner_at_block != holder:
+            return False, f"at block {block} the token is owned by {owner_at_block}, not the lockbox"
+        if not lock and owner_at_block is not None:
+            return False, f"at block {block} the wrapped token still exists (owner {owner_at_block})"
+        return True, ""
+    gone = f"the state at block {block} is not available on this node ({owner_at_block.why})"
+    if isinstance(owner_now, Unknown) or isinstance(moved_since, Unknown):
+        why = owner_now.why if isinstance(owner_now, Unknown) else cast(Unknown, moved_since).why
+        return None, f"{gone}, and the current state cannot be read either ({why})"
+    if moved_since is not None:
+        return None, (f"{gone}, and the token moved again in block {moved_since}, so its current "
+                      f"state says nothing about block {block}")
+    if lock and owner_now != holder:
+        return None, f"{gone}, and the lockbox no longer holds the token (owner now {owner_now})"
+    if not lock and owner_now is not None:
+        return None, f"{gone}, and the wrapped token exists again (owner {owner_now})"
+    return True, f"{gone}; custody from the receipt and the current state ({what}, not moved since)"
+
+
+def hold_schedule(attempts: int, *, base_s: float, max_wait_s: float, stuck_after: int) -> tuple[float, bool]:
+    """After ``attempts`` looks at a held departure that stayed undecided: (seconds until the next
+    look, stuck?). The wait doubles from ``base_s`` up to ``max_wait_s``; from ``stuck_after``
+    looks on the departure is reported as stuck (still looked at, at the slowest pace)."""
+    attempts = max(1, attempts)
+    wait = min(max_wait_s, base_s * 2 ** min(attempts - 1, 30))
+    return wait, attempts >= stuck_after
 
 
 # -------------------------------------------------------------------------------------- scanning

@@ -17,6 +17,7 @@ outcome. A reverted delivery is retried later (pause and rate limit without coun
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -28,11 +29,13 @@ from web3.exceptions import TransactionNotFound
 
 from bridge.chainio import Link
 from bridge.core import (
+    Action,
     Attest,
     Checkpoint,
     Deliver,
     Done,
     EventKey,
+    Hold,
     Reject,
     ScanBatch,
     Skip,
@@ -55,6 +58,9 @@ from chain.tx import ErrorDecoder, TxSender, retry_read
 
 log = logging.getLogger("bridge.relayer")
 
+HELD_POLL_S = 1.0
+"""How often a validator asks the database which held departures are due."""
+
 TRANSIENT_REVERTS = frozenset({"BridgePaused", "BridgeRateLimitExceeded"})
 """Reverts that say "later", not "never": retried without counting an attempt."""
 
@@ -73,6 +79,8 @@ class ValidatorWorker:
     store: BridgeStore
     settings: BridgeSettings
     cursors: dict[str, int] = field(default_factory=dict)
+    held_checked: dict[str, float] = field(default_factory=dict)
+    """When each direction's held departures were last asked for (monotonic seconds)."""
 
     def __post_init__(self) -> None:
         self.account: LocalAccount = Account.from_key(self.key.get_secret_value())
@@ -101,10 +109,10 @@ class ValidatorWorker:
         cursor = self.cursors[link.route.name]
         span = next_range(cursor, src.head(), src.confirmations, self.settings.batch_blocks)
         if span is None:
-            return 0
-        events = link.fetch(span.start, span.end)
+            return self._recheck_held(link)
         saved = self.store.checkpoint(self.name, src.chain_id)
         handled = self.store.handled_keys(self.name, src.chain_id, span.start)
+        events = link.fetch(span.start, span.end, skip=handled)  # custody is read only for new events
         delivered = self.store.delivered_ids(
             src.chain_id, [e.message.transfer_id for e in events if e.message]
         )
@@ -114,6 +122,12 @@ class ValidatorWorker:
             delivered,
             route=link.route,
         )
+        self._record(link, actions, nxt.next_block)
+        self.cursors[link.route.name] = span.end + 1
+        return len(actions) + self._recheck_held(link)
+
+    def _record(self, link: Link, actions: list[Action], next_block: int) -> None:
+        src, t = link.source, tag(self.name, link)
         signatures: dict[EventKey, tuple[str, bytes]] = {}
         for action in actions:
             if isinstance(action, Attest):
@@ -122,8 +136,8 @@ class ValidatorWorker:
                     self.address,
                     sign_digest(digest, self.key.get_secret_value()),
                 )
-        self.store.record_scan(self.name, src.chain_id, actions, signatures, nxt.next_block)
-        self.cursors[link.route.name] = span.end + 1
+        self.store.record_scan(self.name, src.chain_id, actions, signatures, next_block,
+                               hold_schedule=self.settings.hold_schedule)
         for action in actions:
             ev = action.event
             where = f"tx {ev.key.tx_hash} log {ev.key.log_index} block {ev.block_number}"
@@ -142,7 +156,39 @@ class ValidatorWorker:
                 log.warning("%s rejected %s: %s", t, where, action.reason)
             elif isinstance(action, Skip):
                 log.info("%s skipped %s: %s", t, where, action.reason)
-        return len(actions)
+            elif isinstance(action, Hold):
+                log.warning("%s holding %s (neither signed nor rejected; looked at again later): %s",
+                            t, where, action.reason)
+
+    def _recheck_held(self, link: Link) -> int:
+        """Look again at this validator's held departures that are due: decided ones are attested or
+        rejected as in a scan; undecided ones wait longer (``hold_schedule``) and turn stuck. The
+        database is asked at most once per second per direction (an idle validator polls often)."""
+        src = link.source
+        now = time.monotonic()
+        if now < self.held_checked.get(link.route.name, 0.0) + HELD_POLL_S:
+            return 0
+        self.held_checked[link.route.name] = now
+        due = self.store.due_held(self.name, src.chain_id)
+        if not due:
+            return 0
+        saved = self.store.checkpoint(self.name, src.chain_id)
+        count = 0
+        for row in due:
+            found = [e for e in link.fetch(row.block_number, row.block_number) if e.key == row.key]
+            if not found:
+                self.store.drop_held(self.name, src.chain_id, row.key)
+                log.warning("%s held tx %s log %d is no longer in block %d; dropped", tag(self.name, link),
+                            row.key.tx_hash, row.key.log_index, row.block_number)
+                continue
+            ev = found[0]
+            delivered = self.store.delivered_ids(src.chain_id, [ev.message.transfer_id] if ev.message else [])
+            start = saved if saved is not None else row.block_number + 1
+            actions, nxt = plan(ScanBatch(row.block_number, row.block_number, (ev,)), Checkpoint(start),
+                                delivered, route=link.route)
+            self._record(link, actions, nxt.next_block)
+            count += 1
+        return count
 
 
 @dataclass

@@ -54,6 +54,7 @@ class Relayer:
         self.store = BridgeStore.open(self.settings.effective_database_url(self.chain))
         self.worker: ValidatorWorker | SubmitterWorker | None = None
         self.watches: dict[int, StallWatch] = {}
+        self._ok = False
 
     def _build(self) -> ValidatorWorker | SubmitterWorker:
         artifacts = Artifacts.load()
@@ -135,12 +136,34 @@ class Relayer:
             except (ChainError, BridgeError, OperationalError, OSError, Web3Exception) as exc:
                 message = f"relayer[{self.name} {self.routes()}] {exc}; retrying in {backoff:.1f}s"
                 (on_error or log.error)(message)
+                self._note(str(exc))
                 stop.wait(backoff)
                 backoff = min(max_backoff_s, backoff * 2)
                 continue
+            self._note(None)
             backoff = self.settings.poll_interval_s
             if not busy:
                 stop.wait(self.settings.poll_interval_s)
+
+
+    def _note(self, error: str | None) -> None:
+        """Tell ``relayer status`` whether this process's steps succeed (best effort: the database
+        may be what fails). A good step after a good step writes nothing."""
+        if error is None and self._ok:
+            return
+        try:
+            self.store.note_worker(self.name, error[:500] if error else None)
+            self._ok = error is None
+        except (OperationalError, OSError) as exc:
+            log.debug("relayer[%s] could not record its state: %s", self.name, exc)
+
+
+STUCK_HINT = (
+    "what to do: point this chain's RPC URL (CHAINRIGHT_CHAIN_<HOME|REMOTE>_RPC_URL) at a node that "
+    "keeps the state of that block (an archive node) and the validator decides it on its next look; "
+    "if the token really left the lockbox (or the wrapped token was minted again) without a bridge "
+    "transfer, this departure must not be bridged: settle it with the collector by hand"
+)
 
 
 def chain_lines(chain: ChainSettings, *, now: float | None = None) -> list[str]:
@@ -200,6 +223,30 @@ def status_report(chain: ChainSettings, settings: BridgeSettings, *, limit: int 
             lines.append(
                 f"delivered {r.route:<12} {r.transfer_id & 0xFFFFFFFF:>8}  {r.collection}#{r.token_id} "
                 f"tx {r.delivery_tx or '(by another submission)'} {latency:.2f}s after observation"
+            )
+    held = store.held(limit=limit)
+    if held:
+        lines.append("")
+        lines.append("held departures (custody not decided on this node; neither signed nor rejected):")
+        for h in held:
+            state = "STUCK" if h.stuck else "held"
+            nxt = max(0.0, h.retry_at - time.time())
+            lines.append(
+                f"  {state:<5} {h.worker} chain {h.chain_id} tx {h.key.tx_hash} log {h.key.log_index} "
+                f"block {h.block_number}"
+                + (f" transfer {h.transfer_id & 0xFFFFFFFF}" if h.transfer_id is not None else "")
+                + f": {h.attempts} look(s), next in {nxt:.0f}s: {h.reason}"
+            )
+        if any(h.stuck for h in held):
+            lines.append("  " + STUCK_HINT)
+    workers = store.workers()
+    failing = [w for w in workers if w["state"] == "error"]
+    if failing:
+        lines.append("")
+        for w in failing:
+            lines.append(
+                f"process {w['worker']}: FAILING for {time.time() - w['since']:.0f}s "
+                f"({w['failures']} step(s) in a row; still retrying, at most every 5s): {w['error']}"
             )
     rejected = store.rejections(limit=limit)
     if rejected:

@@ -64,6 +64,12 @@ class BridgeSettings(BaseSettings):
     """Deliveries that revert for a reason other than pause or rate limit are tried this often."""
     retry_after_s: float = Field(default=2.0, ge=0)
     """Wait before trying a reverted delivery again."""
+    hold_retry_s: float = Field(default=5.0, gt=0)
+    """A departure whose custody cannot be decided on this node (state gone, token moved since) is
+    looked at again after this long, doubling each time up to ``hold_max_wait_s``."""
+    hold_max_wait_s: float = Field(default=3600.0, gt=0)
+    hold_stuck_after: int = Field(default=5, ge=1)
+    """Looks after which a held departure shows as stuck in ``relayer status`` (still looked at)."""
     delivery_batch: int = Field(default=50, ge=1)
     """Deliveries the submitter signs and sends before waiting for their receipts."""
 
@@ -88,6 +94,12 @@ class BridgeSettings(BaseSettings):
                     "real key for the production environment"
                 )
         return self
+
+    def hold_schedule(self, attempts: int) -> tuple[float, bool]:
+        from bridge.core import hold_schedule
+
+        return hold_schedule(attempts, base_s=self.hold_retry_s, max_wait_s=self.hold_max_wait_s,
+                             stuck_after=self.hold_stuck_after)
 
     def effective_database_url(self, chain: ChainSettings) -> str:
         if self.database_url:

@@ -15,7 +15,7 @@ Times are epoch seconds (floats). Transfer ids are 256-bit: stored as 0x-prefixe
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -44,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from bridge.core import Action, Attest, Attestation, EventKey, Reject, Skip
+from bridge.core import Action, Attest, Attestation, EventKey, Hold, Reject, Skip, hold_schedule
 from bridge.message import BridgeMessage
 
 BRIDGE_METADATA = MetaData()
@@ -133,6 +134,42 @@ bridge_deliveries = Table(
     Column("updated_at", Float, nullable=False),
     Index("ix_bridge_deliveries_status", "status", "submitter"),
 )
+
+bridge_held = Table(
+    "bridge_held",
+    BRIDGE_METADATA,
+    Column("worker", String(64), primary_key=True),
+    Column("chain_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("tx_hash", String(66), primary_key=True),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("transfer_id", String(66), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("stuck", Integer, nullable=False),
+    Column("retry_at", Float, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+"""Departures a validator could neither sign nor reject yet (custody undecidable on this node), with
+when it looks again (``core.hold_schedule``) and whether they count as stuck. Not observations: a
+held event is decided when looked at again. Created by ``create_all`` also in older databases."""
+
+bridge_workers = Table(
+    "bridge_workers",
+    BRIDGE_METADATA,
+    Column("worker", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+"""Each relayer process's last word: ``ok`` or ``error`` (with the error, since when, how many
+failed steps in a row), so a step that keeps failing shows in ``relayer status``, not only in logs."""
+
+HoldSchedule = Callable[[int], tuple[float, bool]]
+"""attempts -> (seconds until the next look, stuck?) (``core.hold_schedule`` with the settings)."""
 
 LIVE = ("signed", "sent")
 """Delivery operations whose outcome is not known yet."""
@@ -223,6 +260,36 @@ class DeliveryRow:
     tx_hash: str
     raw_tx: bytes
     status: str
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    worker: str
+    chain_id: int
+    key: EventKey
+    block_number: int
+    transfer_id: int | None
+    reason: str
+    attempts: int
+    stuck: bool
+    retry_at: float
+    first_seen: float
+
+
+def _held(row: Any) -> HeldRow:
+    key = EventKey(int(row.chain_id), row.tx_hash, int(row.log_index))
+    return HeldRow(row.worker, int(row.chain_id), key,
+                   int(row.block_number), tid_int(row.transfer_id) if row.transfer_id else None, row.reason,
+                   int(row.attempts), bool(row.stuck), float(row.retry_at), float(row.first_seen))
+
+
+def _is_held(worker: str, chain_id: int, key: EventKey) -> ColumnElement[bool]:
+    return and_(bridge_held.c.worker == worker, bridge_held.c.chain_id == chain_id,
+                bridge_held.c.tx_hash == key.tx_hash, bridge_held.c.log_index == key.log_index)
+
+
+def _default_schedule(attempts: int) -> tuple[float, bool]:
+    return hold_schedule(attempts, base_s=5.0, max_wait_s=MAX_RETRY_WAIT_S, stuck_after=5)
 
 
 def _transfer(row: Any) -> TransferRow:
@@ -317,14 +384,20 @@ class BridgeStore:
         actions: Sequence[Action],
         signatures: dict[EventKey, tuple[str, bytes]],
         next_block: int,
+        hold_schedule: HoldSchedule | None = None,
     ) -> None:
         """Store one scanned range in one transaction: observations (de-duplicated), the transfers
-        and attestations of attested events, and the worker's checkpoint."""
+        and attestations of attested events, held events (``Hold``: their next look per
+        ``hold_schedule``; a decided event leaves the held list) and the worker's checkpoint."""
         now = time.time()
         with self.transaction() as conn:
             for action in actions:
                 ev = action.event
                 m = ev.message
+                if isinstance(action, Hold):
+                    self._hold(conn, worker, chain_id, action, hold_schedule or _default_schedule, now)
+                    continue
+                conn.execute(delete(bridge_held).where(_is_held(worker, chain_id, ev.key)))
                 exists = conn.execute(
                     select(bridge_observations.c.id).where(
                         and_(
@@ -362,6 +435,71 @@ class BridgeStore:
                     self._add_transfer(conn, action.message, ev.key, ev.block_number, ev.block_hash, now)
                     self._add_attestation(conn, action.message, validator, signature, now)
             self._set_checkpoint(conn, worker, chain_id, next_block, now)
+
+    def _hold(self, conn: Connection, worker: str, chain_id: int, action: Hold, schedule: HoldSchedule,
+              now: float) -> None:
+        ev = action.event
+        row = conn.execute(select(bridge_held.c.attempts).where(_is_held(worker, chain_id, ev.key))).first()
+        attempts = (int(row[0]) if row else 0) + 1
+        wait, stuck = schedule(attempts)
+        values = dict(reason=action.reason, attempts=attempts, stuck=int(stuck), retry_at=now + wait,
+                      updated_at=now)
+        if row is not None:
+            conn.execute(update(bridge_held).where(_is_held(worker, chain_id, ev.key)).values(**values))
+            return
+        m = ev.message
+        conn.execute(insert(bridge_held).values(
+            worker=worker, chain_id=chain_id, tx_hash=ev.key.tx_hash, log_index=ev.key.log_index,
+            block_number=ev.block_number, transfer_id=tid(m.transfer_id) if m is not None else None,
+            first_seen=now, **values))
+
+    def due_held(self, worker: str, chain_id: int, *, now: float | None = None) -> list[HeldRow]:
+        """This worker's held departures on ``chain_id`` whose next look is due."""
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(bridge_held)
+                .where(and_(bridge_held.c.worker == worker, bridge_held.c.chain_id == chain_id,
+                            bridge_held.c.retry_at <= now))
+                .order_by(bridge_held.c.block_number, bridge_held.c.log_index)
+            )
+            return [_held(r) for r in rows]
+
+    def held(self, limit: int = 1000) -> list[HeldRow]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(bridge_held).order_by(bridge_held.c.first_seen).limit(limit))
+            return [_held(r) for r in rows]
+
+    def drop_held(self, worker: str, chain_id: int, key: EventKey) -> None:
+        with self.transaction() as conn:
+            conn.execute(delete(bridge_held).where(_is_held(worker, chain_id, key)))
+
+    # -- processes ------------------------------------------------------------------------------
+
+    def note_worker(self, worker: str, error: str | None, *, now: float | None = None) -> None:
+        """Record a process's step outcome: ``error`` None for a good step (written only on change)."""
+        now = time.time() if now is None else now
+        state = "ok" if error is None else "error"
+        with self.transaction() as conn:
+            row = conn.execute(select(bridge_workers.c.state, bridge_workers.c.failures)
+                               .where(bridge_workers.c.worker == worker)).first()
+            if row is None:
+                conn.execute(insert(bridge_workers).values(worker=worker, state=state, error=error,
+                                                           failures=0 if error is None else 1, since=now,
+                                                           updated_at=now))
+                return
+            if error is None and row.state == "ok":
+                return
+            failures = 0 if error is None else (int(row.failures) + 1 if row.state == "error" else 1)
+            values: dict[str, Any] = dict(state=state, error=error, failures=failures, updated_at=now)
+            if row.state != state:
+                values["since"] = now
+            conn.execute(update(bridge_workers).where(bridge_workers.c.worker == worker).values(**values))
+
+    def workers(self) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(bridge_workers).order_by(bridge_workers.c.worker))
+            return [dict(r._mapping) for r in rows]
 
     def _add_transfer(
         self, conn: Connection, m: BridgeMessage, key: EventKey, block: int, block_hash: str, now: float

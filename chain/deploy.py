@@ -13,6 +13,13 @@ short between a contract and its wiring (Ctrl-C, RPC failure) is healed by the n
 Cross-chain wiring (the bridge's peers) runs after every chosen chain is deployed: a step's
 ``link`` sees the addresses recorded for the other chains and returns the transactions still
 needed (none when the chain already points at them), so it is safe to run again.
+
+A registry that knows nothing of a chain holding our contracts (lost, corrupted, moved aside) must
+not lead to a second set at new addresses (open orders, KYC sync and the bridge point at the first):
+``guard_against_fork`` looks at the deployer's CREATE addresses (one per nonce), recovers what it
+finds from the creation transactions (same build and arguments as the plan would deploy), and
+refuses when something it found cannot be recovered, unless the operator passes
+``--force-new-deployment``.
 """
 
 from __future__ import annotations
@@ -26,12 +33,14 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3.types import TxParams
 
 from chain.artifacts import Artifacts
 from chain.deployments import Deployment, DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.errors import ChainSettingsError
+from chain.errors import ChainSettingsError, DeploymentError
 from chain.nodes import Progress, _quiet
 from chain.settings import ChainSettings, ChainSpec
 from chain.tx import ErrorDecoder, TxSender, retry_read
@@ -416,17 +425,149 @@ def link_all(
     return sent
 
 
+# -------------------------------------------------------------------------- fork guard
+
+MAX_NONCES_CHECKED = 4096
+"""Deployer nonces whose CREATE address is looked at for our code (a dev deployer uses ~40)."""
+MAX_BLOCKS_SCANNED = 50_000
+"""Blocks read to find creation transactions when recovering a lost registry."""
+
+
+def create_address(deployer: str, nonce: int) -> str:
+    """The address a CREATE from ``deployer`` at ``nonce`` deploys to (RLP of [sender, nonce])."""
+    sender = bytes.fromhex(deployer.removeprefix("0x"))
+    if nonce == 0:
+        enc_nonce = b"\x80"
+    elif nonce < 0x80:
+        enc_nonce = bytes([nonce])
+    else:
+        raw = nonce.to_bytes((nonce.bit_length() + 7) // 8, "big")
+        enc_nonce = bytes([0x80 + len(raw)]) + raw
+    payload = b"\x94" + sender + enc_nonce
+    return to_checksum_address(keccak(bytes([0xC0 + len(payload)]) + payload)[-20:])
+
+
+def deployer_contracts(web3: Any, deployer: str) -> list[str]:
+    """Addresses with code among the deployer's CREATE addresses (nonces below its current one)."""
+    nonce = int(retry_read(partial(web3.eth.get_transaction_count, deployer), what="eth_getTransactionCount"))
+    found = []
+    for n in range(min(nonce, MAX_NONCES_CHECKED)):
+        address = create_address(deployer, n)
+        if len(retry_read(partial(web3.eth.get_code, address), what="eth_getCode")) > 0:
+            found.append(address)
+    return found
+
+
+def recover_from_chain(
+    web3: Any, deployer: str, artifacts: Artifacts, plan: Sequence[Step], *, chain_id: int, chain_name: str,
+    bridge: BridgeOptions, wanted: set[str],
+) -> dict[str, Deployment]:
+    """Deployments of ``plan`` found in the deployer's creation transactions (blocks 0..head): a step is
+    recovered when a creation's input is exactly what the plan would send now (this build's bytecode
+    and the arguments that follow from what was recovered before it). Later creations win. Stops
+    once every address in ``wanted`` is accounted for."""
+    head = int(retry_read(lambda: web3.eth.block_number, what="eth_blockNumber"))
+    if head > MAX_BLOCKS_SCANNED:
+        return {}
+    creations: dict[str, tuple[str, str, int]] = {}  # address -> (input hex, tx hash, block)
+    for number in range(head + 1):
+        block = retry_read(partial(web3.eth.get_block, number, full_transactions=True), what="eth_getBlock")
+        for tx in block["transactions"]:
+            if tx.get("to") is None and str(tx["from"]).lower() == deployer.lower():
+                address = create_address(deployer, int(tx["nonce"]))
+                creations[address] = ("0x" + bytes(tx["input"]).hex(), "0x" + bytes(tx["hash"]).hex(), number)
+        if wanted <= set(creations):
+            break
+    ctx = DeployContext(chain_id=chain_id, chain_name=chain_name, deployer=deployer, addresses={},
+                        bridge=bridge)
+    out: dict[str, Deployment] = {}
+    steps = [s for s in plan if (s.chains is None or chain_name in s.chains) and s.contract in artifacts]
+    for step in steps:
+        artifact = artifacts.get(step.contract)
+        try:
+            args = list(step.args(ctx))
+        except KeyError:  # depends on a contract that was not recovered
+            continue
+        constructor = web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(*args)
+        data = str(constructor.data_in_transaction).lower()
+        matches = [(a, c) for a, c in creations.items() if c[0].lower() == data]
+        if not matches:
+            continue
+        address, (_, tx_hash, number) = max(matches, key=lambda m: m[1][2])
+        if len(retry_read(partial(web3.eth.get_code, address), what="eth_getCode")) == 0:
+            continue
+        out[step.name] = Deployment(contract=step.name, address=address, tx_hash=tx_hash, block=number,
+                                    code_hash=artifact.code_hash, args=_jsonable(args),
+                                    artifact=step.contract)
+        ctx.addresses[step.name] = address
+    return out
+
+
+def guard_against_fork(
+    sender: TxSender,
+    artifacts: Artifacts,
+    registry: DeploymentRegistry,
+    *,
+    chain_name: str,
+    plan: Sequence[Step] | None = None,
+    bridge: BridgeOptions | None = None,
+    force_new_deployment: bool = False,
+    progress: Progress = _quiet,
+) -> int:
+    """Before deploying onto a chain the registry knows nothing of: when the deployer's contracts are
+    already there, recover them into the registry (returns how many), or raise DeploymentError naming
+    the chain, what was found and ``--force-new-deployment`` when some cannot be recovered."""
+    chain_id = sender.chain_id
+    if registry.for_chain(chain_id):
+        return 0
+    web3, deployer = sender.web3, sender.address
+    found = deployer_contracts(web3, deployer)
+    if not found:
+        return 0
+    if force_new_deployment:
+        progress(f"{chain_name}: {len(found)} contract(s) of deployer {deployer} are already on chain "
+                 f"{chain_id}; deploying a second set as asked (--force-new-deployment)")
+        return 0
+    recovered = recover_from_chain(web3, deployer, artifacts, default_plan() if plan is None else plan,
+                                   chain_id=chain_id, chain_name=chain_name, bridge=bridge or BridgeOptions(),
+                                   wanted=set(found))
+    unknown = sorted(set(found) - {d.address for d in recovered.values()})
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise DeploymentError(
+            f"chain {chain_id} ({chain_name}) already holds {len(found)} contract(s) created by the deployer "
+            f"{deployer}, but the deployment registry {registry.path} has no record of this chain and "
+            f"{len(unknown)} of them ({shown}) could not be matched to this build"
+            + (f" (recovered: {', '.join(sorted(recovered))})" if recovered else "")
+            + ". Deploying now would create a second set at new addresses, and open orders, the KYC "
+            f"sync and the bridge would still point at the first. Restore the registry (its previous "
+            f"version is kept at {registry.backup_path}), or, to deploy a new set on purpose, run "
+            "'chainright deploy --force-new-deployment'"
+        )
+    for deployment in recovered.values():
+        registry.record(chain_id, deployment)
+    progress(f"{chain_name}: the registry had no record of chain {chain_id}; recovered "
+             f"{len(recovered)} deployment(s) from the chain: {', '.join(sorted(recovered))}")
+    return len(recovered)
+
+
 def deploy_to_chains(
     settings: ChainSettings,
     specs: Sequence[ChainSpec],
     *,
     force: bool = False,
+    force_new_deployment: bool | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, list[DeployResult]]:
     """Compile, then deploy (or reuse) every family on each chain, connecting through ape.
 
-    The same path serves ``chainright deploy`` and ``ape run deploy``.
+    The same path serves ``chainright deploy`` and ``ape run deploy``. A chain that holds our
+    contracts while the registry knows nothing of it is recovered or refused (``guard_against_fork``)
+    unless ``force_new_deployment``; its default (None) is False, except in the ``test`` environment,
+    whose session chains are shared by many throwaway registries by design.
     """
+    if force_new_deployment is None:
+        force_new_deployment = settings.environment == "test"
     from eth_account import Account
 
     from chain.artifacts import compile_project
@@ -444,6 +585,8 @@ def deploy_to_chains(
         with ape_connection(spec) as provider:
             sender = TxSender(provider.web3, account, decoder=decoder,
                               timeout_s=settings.tx_timeout_s)
+            guard_against_fork(sender, artifacts, registry, chain_name=spec.name, bridge=bridge,
+                               force_new_deployment=force_new_deployment, progress=progress)
             out[spec.name] = deploy_all(sender, artifacts, registry, chain_name=spec.name,
                                         force=force, progress=progress, bridge=bridge)
     chain_ids: dict[str, int] = {s.name: int(s.chain_id) for s in settings.specs("all")}

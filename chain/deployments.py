@@ -1,7 +1,10 @@
 """The deployment registry: per chain id, which contract lives where.
 
-Persisted as JSON under the data directory; written atomically (temporary file, then rename), so
-a crash mid-write never leaves a truncated registry.
+Persisted as JSON under the data directory; written atomically (temporary file, fsync, rename), so
+a crash mid-write never leaves a truncated registry, and the version it replaces is kept as
+``deployments.json.bak`` (itself replaced atomically). A registry that cannot be read is never
+papered over: the error names the backup. Deploying onto a chain that already holds our contracts
+while the registry knows nothing of it is guarded in ``chain.deploy.guard_against_fork``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ class DeploymentRegistry:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    @property
+    def backup_path(self) -> Path:
+        """The previous version of the registry (kept on every write)."""
+        return self.path.with_name(self.path.name + ".bak")
+
     def _read(self) -> dict[str, dict[str, dict[str, Any]]]:
         try:
             data = json.loads(self.path.read_text())
@@ -46,12 +54,19 @@ class DeploymentRegistry:
             return {}
         except ValueError as exc:
             raise DeploymentError(
-                f"deployment registry {self.path} is not valid JSON ({exc}); move it aside and "
-                "deploy again"
+                f"deployment registry {self.path} is not valid JSON ({exc}); {self._advice()}"
             ) from exc
         if not isinstance(data, dict):
-            raise DeploymentError(f"deployment registry {self.path} is not a JSON object")
+            raise DeploymentError(f"deployment registry {self.path} is not a JSON object; {self._advice()}")
         return data
+
+    def _advice(self) -> str:
+        backup = self.backup_path
+        restore = (f"its previous version is kept at {backup}: restore it with 'cp {backup} {self.path}'"
+                   if backup.exists() else "no previous version is kept")
+        return (f"{restore}, or move it aside and run 'chainright deploy', which recovers the addresses "
+                "of contracts already on the chains (and refuses to deploy a second set unless "
+                "--force-new-deployment)")
 
     def for_chain(self, chain_id: int) -> dict[str, Deployment]:
         return {name: Deployment(**rec) for name, rec in self._read().get(str(chain_id), {}).items()}
@@ -80,9 +95,28 @@ class DeploymentRegistry:
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".deployments.", suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            previous = self.path.read_text()
+            json.loads(previous)  # only a readable version is worth keeping
+        except (FileNotFoundError, ValueError):
+            previous = None
+        if previous is not None:
+            self._atomic(self.backup_path, previous)
+        self._atomic(self.path, json.dumps(data, indent=2, sort_keys=True))
+
+    def _atomic(self, path: Path, text: str) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".deployments.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a power cut
+        finally:
+            os.close(dir_fd)

@@ -220,10 +220,12 @@ def compile_cmd() -> None:
     say(f"compiled {len(artifacts.names())} contracts: {', '.join(artifacts.names())}")
 
 
-def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool) -> dict[str, Any]:
+def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool,
+            force_new_deployment: bool | None = None) -> dict[str, Any]:
     from chain.deploy import deploy_to_chains
 
-    results = deploy_to_chains(settings, specs, force=force, progress=say)
+    results = deploy_to_chains(settings, specs, force=force, force_new_deployment=force_new_deployment,
+                               progress=say)
     return {name: {r.deployment.contract: r.deployment.address for r in rs}
             for name, rs in results.items()}
 
@@ -232,10 +234,14 @@ def _deploy(specs: list[ChainSpec], settings: ChainSettings, *, force: bool) -> 
 def deploy_cmd(
     chain: ChainOpt = "all",
     force: Annotated[bool, typer.Option(help="Deploy again even where a deployment matches.")] = False,
+    force_new_deployment: Annotated[bool, typer.Option(
+        help="Deploy a second set onto a chain that already holds the deployer's contracts the "
+             "registry does not know (otherwise they are recovered, or the deploy is refused).")] = False,
 ) -> None:
     """Compile, then deploy every contract family onto the chosen chains through ape."""
     settings = _settings()
-    out = _deploy(settings.specs(chain), settings, force=force)
+    out = _deploy(settings.specs(chain), settings, force=force,
+                  force_new_deployment=True if force_new_deployment else None)
     for name, contracts in out.items():
         for contract, address in contracts.items():
             typer.echo(f"{name}\t{contract}\t{address}")

@@ -61,6 +61,14 @@ class BridgeEnv:
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     starts: int = 0
+    manager: NodeManager | None = None
+
+    def restart_chain(self, name: str) -> None:
+        """Stop chain ``name``'s anvil (SIGTERM: it saves its state file) and start it again from that
+        file, as `make up` does after Ctrl-C: blocks and receipts come back, historical state does not."""
+        assert self.manager is not None and self.chain.persist_state, "make_env(persist_state=True)"
+        assert self.manager.stop_one(name), f"{name} was not running"
+        self.manager.start([self.chain.spec(name)])  # type: ignore[arg-type]
 
     # -- contracts ----------------------------------------------------------------------------
 
@@ -274,9 +282,11 @@ class BridgeEnv:
             rpc_call(url, "evm_mine")
 
 
-def make_env(tmp: Path, artifacts: Artifacts, **bridge_env: str) -> Iterator[BridgeEnv]:
-    """Start both anvils, deploy and link every family, yield the environment, stop everything."""
-    chain = chain_settings_for(tmp)
+def make_env(tmp: Path, artifacts: Artifacts, *, persist_state: bool = False,
+             **bridge_env: str) -> Iterator[BridgeEnv]:
+    """Start both anvils, deploy and link every family, yield the environment, stop everything.
+    ``persist_state``: the anvils keep state files (``BridgeEnv.restart_chain``)."""
+    chain = chain_settings_for(tmp, persist_state=persist_state)
     manager = NodeManager(chain)
     manager.start(chain.specs("all"))
     env: BridgeEnv | None = None
@@ -296,7 +306,7 @@ def make_env(tmp: Path, artifacts: Artifacts, **bridge_env: str) -> Iterator[Bri
         addresses = {name: {n: d.address for n, d in registry.for_chain(cid).items()}
                      for name, cid in chain_ids.items()}
         env = BridgeEnv(chain, artifacts, senders["home"].web3, senders["remote"].web3, addresses,
-                        extra_env=dict(bridge_env))
+                        extra_env=dict(bridge_env), manager=manager)
         yield env
     finally:
         if env is not None:

@@ -165,3 +165,32 @@ def test_several_processes_write_one_sqlite_file_without_losing_rows(tmp_path: P
 def test_the_default_database_is_its_own_file_in_the_chain_data_dir(tmp_path: Path):
     chain = ChainSettings(environment="test", data_dir=tmp_path)
     assert BridgeSettings(environment="test").effective_database_url(chain) == f"sqlite:///{tmp_path}/bridge.db"
+
+
+def test_a_held_departure_is_looked_at_on_schedule_turns_stuck_and_leaves_when_decided(store):
+    from bridge.core import Hold
+
+    action, signatures = attest(7)
+    ev = action.event
+    held = Hold(SourceEvent(ev.key, ev.block_number, ev.block_hash, ev.emitter, ev.message, None), "state gone")
+    schedule = lambda n: (10.0 * n, n >= 2)  # noqa: E731
+    store.record_scan("validator-0", 31337, [held], {}, 11, hold_schedule=schedule)
+    assert store.due_held("validator-0", 31337) == []  # not due for 10 s
+    (row,) = store.due_held("validator-0", 31337, now=time.time() + 11)
+    assert (row.attempts, row.stuck, row.reason, row.transfer_id) == (1, False, "state gone", message(7).transfer_id)
+    assert store.handled_keys("validator-0", 31337, 0) == frozenset()  # held is not handled
+    store.record_scan("validator-0", 31337, [held], {}, 11, hold_schedule=schedule)
+    (row,) = store.held()
+    assert (row.attempts, row.stuck) == (2, True)
+    store.record_scan("validator-0", 31337, [action], signatures, 11, hold_schedule=schedule)
+    assert store.held() == [] and count(store, bridge_transfers) == 1
+
+
+def test_a_failing_process_shows_with_its_error_until_a_step_succeeds(store):
+    store.note_worker("validator-0", "ownerOf failed", now=100.0)
+    store.note_worker("validator-0", "ownerOf failed", now=105.0)
+    (w,) = store.workers()
+    assert (w["state"], w["failures"], w["since"], w["error"]) == ("error", 2, 100.0, "ownerOf failed")
+    store.note_worker("validator-0", None, now=110.0)
+    (w,) = store.workers()
+    assert (w["state"], w["failures"], w["error"]) == ("ok", 0, None)
