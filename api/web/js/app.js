@@ -1,0 +1,538 @@
+// The web app's pages, filled in from the API's JSON routes (same origin, the user's session).
+import { encodeFunctionData, formatEther, parseEther } from 'viem';
+import * as wallet from './wallet.js';
+
+const M = JSON.parse(document.getElementById('messages').textContent);
+const page = document.body.dataset.page;
+const $ = (id) => document.getElementById(id);
+
+function t(key, vars = {}) {
+  return (M[key] || key).replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function notice(text, error = false) {
+  const box = $('notice');
+  box.textContent = text;
+  box.classList.toggle('error', error);
+}
+
+class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(method, path, body, { form = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  const token = wallet.token();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    if (form) payload = body;
+    else {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+  }
+  const r = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) {
+    if (r.status === 401 && token) {
+      wallet.forget();
+      header();
+    }
+    throw new ApiProblem(r.status, data || {});
+  }
+  return data;
+}
+
+/** Show what went wrong in words; a wallet rejection says that nothing happened. */
+function fail(err) {
+  if (wallet.isRejection(err)) notice(t('wallet.rejected'), true);
+  else if (err instanceof wallet.SiweDomainError) {
+    notice(t('wallet.wrong_domain', { domain: err.domain, host: window.location.host }), true);
+  } else notice(t('error.generic', { detail: err.shortMessage || err.message }), true);
+}
+
+/** Run a button's action with the button disabled meanwhile; errors become notices. */
+function action(button, fn) {
+  button.addEventListener('click', async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    try {
+      await fn(ev);
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function submitting(form, fn) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    if (button) button.disabled = true;
+    try {
+      await fn(ev);
+    } catch (err) {
+      fail(err);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}
+
+const short = (a) => (a ? `${a.slice(0, 6)}…${a.slice(-4)}` : '');
+const eth = (wei) => formatEther(BigInt(wei));
+const pct = (bps) => (Number(bps) / 100).toString();
+
+// ---------------------------------------------------------------- header: wallet and session
+
+function header() {
+  const address = wallet.address();
+  const signedIn = Boolean(wallet.token());
+  $('connect').hidden = Boolean(address && wallet.current());
+  $('signin').hidden = !(address && wallet.current()) || signedIn;
+  $('signout').hidden = !signedIn;
+  $('wallet-state').textContent = signedIn ? t('wallet.signed_in', { address: short(address) })
+    : address && wallet.current() ? t('wallet.connected', { address: short(address) }) : '';
+}
+
+async function chooseWallet() {
+  const found = await wallet.discover();
+  if (found.length === 0) throw new Error(t('wallet.none'));
+  if (found.length === 1) return found[0];
+  return new Promise((resolve) => {
+    const box = $('notice');
+    box.textContent = `${t('wallet.pick')}: `;
+    for (const detail of found) {
+      const b = el('button', { type: 'button', text: detail.info.name });
+      b.addEventListener('click', () => { box.textContent = ''; resolve(detail); });
+      box.append(b, ' ');
+    }
+  });
+}
+
+async function connectWallet() {
+  if (!wallet.current()) wallet.use(await chooseWallet());
+  await wallet.connect();
+  header();
+}
+
+async function requireSession() {
+  if (!wallet.current()) await connectWallet();
+  if (!wallet.token()) {
+    await wallet.signIn(api);
+    header();
+  }
+}
+
+async function restoreWallet() {
+  // A page load keeps the session (sessionStorage); the wallet is found again without a prompt.
+  if (!wallet.address()) return;
+  const found = await wallet.discover(300);
+  if (found.length === 1) wallet.use(found[0]);
+}
+
+function setupHeader() {
+  action($('connect'), connectWallet);
+  action($('signin'), async () => {
+    await wallet.signIn(api);
+    header();
+    notice(t('wallet.signed_in', { address: short(wallet.address()) }));
+    window.dispatchEvent(new Event('chainright:session'));
+  });
+  action($('signout'), async () => {
+    try { await api('POST', '/auth/logout'); } finally { wallet.forget(); header(); }
+  });
+}
+
+// ---------------------------------------------------------------- works
+
+const workCache = new Map();
+function loadWork(chain, collection, tokenId) {
+  const key = `${chain}/${collection}/${tokenId}`;
+  if (!workCache.has(key)) workCache.set(key, api('GET', `/catalog/works/${key}`));
+  return workCache.get(key);
+}
+
+async function sha256Hex(buffer) {
+  const digest = await crypto.subtle.digest('SHA-256', buffer);
+  return `0x${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The work's bytes from the API, shown only when their SHA-256 is the registered content hash. */
+async function verifiedMedia(work) {
+  if (!work.rights || !work.rights.bound) return { state: 'none' };
+  const r = await fetch(`/assets/${work.cid}/content`);
+  if (!r.ok) return { state: 'none' };
+  const bytes = await r.arrayBuffer();
+  const hash = await sha256Hex(bytes);
+  if (hash !== work.rights.content_hash.toLowerCase()) return { state: 'mismatch' };
+  const type = work.media_type || 'application/octet-stream';
+  return { state: 'ok', hash, url: URL.createObjectURL(new Blob([bytes], { type })), type };
+}
+
+function mediaNode(media, alt) {
+  if (media.type.startsWith('image/')) return el('img', { src: media.url, alt });
+  if (media.type.startsWith('audio/')) return el('audio', { src: media.url, controls: true });
+  if (media.type.startsWith('video/')) return el('video', { src: media.url, controls: true });
+  return el('a', { href: media.url, download: alt, text: alt });
+}
+
+const workTitle = (w) => w.title || `${w.collection_name || short(w.collection)} #${w.token_id}`;
+
+// ---------------------------------------------------------------- explore
+
+async function explore() {
+  const form = $('search');
+  const q = new URLSearchParams(window.location.search).get('q') || '';
+  $('q').value = q;
+  const orders = await api('GET', '/market/orders?side=listing&status=open&limit=200');
+  const best = new Map();
+  for (const o of orders) {
+    const key = `${o.chain_id}/${o.token}/${o.token_id}`;
+    if (!best.has(key) || BigInt(o.unit_price) < BigInt(best.get(key).unit_price)) best.set(key, o);
+  }
+  const items = await Promise.all([...best.values()].map(async (o) => {
+    try { return { order: o, work: await loadWork(o.chain_id, o.token, o.token_id) }; } catch { return null; }
+  }));
+  const render = (query) => {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const list = $('works');
+    list.replaceChildren();
+    const shown = items.filter(Boolean).filter(({ work }) => {
+      const hay = [work.title, work.collection_name, work.cid, work.collection, work.token_id].join(' ').toLowerCase();
+      return words.every((w) => hay.includes(w));
+    });
+    for (const { order, work } of shown) {
+      const href = `/work/${work.chain_id}/${work.collection}/${work.token_id}`;
+      const thumb = el('div', { class: 'thumb' });
+      const card = el('li', { 'data-token': work.token_id },
+        thumb,
+        el('h2', {}, el('a', { href, text: workTitle(work) })),
+        el('p', { class: 'price', text: t('explore.price', { eth: eth(order.unit_price) }) }),
+        el('p', { text: work.royalty ? t('explore.royalty', { pct: pct(work.royalty.bps) }) : t('work.noroyalty') }));
+      list.append(card);
+      verifiedMedia(work).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, workTitle(work))); })
+        .catch(() => {});
+    }
+    $('explore-status').textContent = shown.length ? '' : (words.length ? t('explore.nomatch') : t('explore.empty'));
+  };
+  render(q);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const query = $('q').value;
+    const url = new URL(window.location.href);
+    if (query) url.searchParams.set('q', query); else url.searchParams.delete('q');
+    window.history.replaceState(null, '', url);
+    render(query);
+  });
+}
+
+// ---------------------------------------------------------------- one work
+
+function licenseWords(l) {
+  const parts = [
+    l.commercial_use ? t('license.commercial') : t('license.noncommercial'),
+    l.derivatives_allowed ? t('license.derivatives') : t('license.noderivatives'),
+  ];
+  if (l.attribution_required) parts.push(t('license.attribution'));
+  parts.push(l.transferable ? t('license.transferable') : t('license.nontransferable'));
+  if (l.revocable) parts.push(t('license.revocable'));
+  if (l.derivative_revenue_share_bps) parts.push(t('license.share', { pct: pct(l.derivative_revenue_share_bps) }));
+  parts.push(l.duration_s ? t('license.duration', { days: Math.round(l.duration_s / 86400) }) : t('license.perpetual'));
+  if (BigInt(l.fee_wei) > 0n) parts.push(t('license.fee', { eth: eth(l.fee_wei) }));
+  return parts;
+}
+
+function dlRows(dl, rows) {
+  dl.replaceChildren();
+  for (const [k, v] of rows) dl.append(el('dt', { text: k }), el('dd', {}, v));
+}
+
+async function workPage() {
+  const { chain, collection, token } = document.body.dataset;
+  const [work, platform] = await Promise.all([loadWork(chain, collection, token), api('GET', '/catalog/platform')]);
+  const feeBps = BigInt((platform.chains.find((c) => String(c.chain_id) === chain) || {}).platform_fee_bps || 0);
+  $('work-title').textContent = workTitle(work);
+  document.title = `${workTitle(work)} · Chainright`;
+  const media = await verifiedMedia(work).catch(() => ({ state: 'none' }));
+  const mediaBox = $('media');
+  mediaBox.replaceChildren();
+  if (media.state === 'ok') {
+    mediaBox.append(mediaNode(media, workTitle(work)), el('p', { class: 'ok', text: t('work.verified', { hash: media.hash }) }));
+  } else {
+    mediaBox.append(el('p', { class: media.state === 'mismatch' ? 'bad' : '', text: t(media.state === 'mismatch' ? 'work.mismatch' : 'work.nomedia') }));
+  }
+  const rows = [[t('work.owner'), el('code', { text: work.owner })], [t('work.cid'), el('code', { text: work.cid })]];
+  if (work.rights) {
+    rows.push([t('work.hash'), el('code', { text: work.rights.content_hash })],
+      [t('work.creator'), el('code', { text: work.rights.creator })],
+      [t('work.registered'), new Date(work.rights.registered_at * 1000).toISOString()]);
+  }
+  dlRows($('rights'), rows);
+  const royaltyBox = $('royalty');
+  royaltyBox.replaceChildren();
+  if (work.royalty) {
+    royaltyBox.append(el('p', { text: t('work.royalty_line', { pct: pct(work.royalty.bps), receiver: work.royalty.receiver }) }));
+    if (work.royalty.split.length) {
+      const ul = el('ul', { 'aria-label': t('work.split') });
+      for (const s of work.royalty.split) ul.append(el('li', {}, el('code', { text: s.account }), ` ${pct(s.bps)}%`));
+      royaltyBox.append(ul);
+    }
+  } else royaltyBox.append(el('p', { text: t('work.noroyalty') }));
+  const licBox = $('licenses');
+  licBox.replaceChildren();
+  if (!work.licenses.length) licBox.append(el('p', { text: t('work.nolicense') }));
+  for (const l of work.licenses) {
+    const ul = el('ul');
+    for (const w of licenseWords(l)) ul.append(el('li', { text: w }));
+    ul.append(el('li', {}, `${t('license.text')}: `, el('code', { text: l.legal_text_cid })));
+    licBox.append(ul);
+  }
+  $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
+  const listings = await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`);
+  const box = $('listings');
+  box.replaceChildren();
+  if (!listings.length) box.append(el('p', { text: t('work.nolistings') }));
+  for (const o of listings) {
+    const buy = el('button', { type: 'button', 'data-order': o.order_hash, text: `${t('work.buy')} · ${eth(o.unit_price)} ETH` });
+    box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', buy));
+    action(buy, async () => {
+      const price = BigInt(o.unit_price);
+      const royalty = work.royalty ? (price * BigInt(work.royalty.bps)) / 10000n : 0n;
+      const fee = (price * feeBps) / 10000n;
+      $('buy-terms').textContent = t('work.buy_terms', {
+        price: eth(price), royalty: eth(royalty), receiver: work.royalty ? work.royalty.receiver : '—',
+        fee: eth(fee), seller: eth(price - royalty - fee), signer: o.signer,
+      });
+      $('buy-panel').hidden = false;
+      $('buy-confirm').dataset.order = o.order_hash;
+      $('buy-confirm').focus();
+    });
+  }
+  action($('buy-confirm'), async () => {
+    await requireSession();
+    const tx = await api('POST', `/market/orders/${$('buy-confirm').dataset.order}/fill-tx`, { amount: 1 });
+    const receipt = await wallet.send(tx);
+    $('buy-panel').hidden = true;
+    notice(t('work.bought', { tx: receipt.transactionHash }));
+    workCache.clear();
+    await workPage();
+  });
+}
+
+// ---------------------------------------------------------------- creator studio
+
+const ERC721_ABI = [
+  { type: 'function', name: 'setApprovalForAll', stateMutability: 'nonpayable', inputs: [{ name: 'operator', type: 'address' }, { name: 'approved', type: 'bool' }], outputs: [] },
+  { type: 'function', name: 'isApprovedForAll', stateMutability: 'view', inputs: [{ name: 'owner', type: 'address' }, { name: 'operator', type: 'address' }], outputs: [{ type: 'bool' }] },
+];
+const MARKET_ABI = [
+  { type: 'function', name: 'counterOf', stateMutability: 'view', inputs: [{ name: 'signer', type: 'address' }], outputs: [{ type: 'uint256' }] },
+];
+const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+const LISTING_TYPES = {
+  Listing: [
+    { name: 'seller', type: 'address' }, { name: 'token', type: 'address' }, { name: 'tokenId', type: 'uint256' },
+    { name: 'standard', type: 'uint8' }, { name: 'quantity', type: 'uint256' }, { name: 'unitPrice', type: 'uint256' },
+    { name: 'currency', type: 'address' }, { name: 'start', type: 'uint64' }, { name: 'expiry', type: 'uint64' },
+    { name: 'salt', type: 'uint256' }, { name: 'counter', type: 'uint256' },
+  ],
+};
+const ETH_CURRENCY = '0x0000000000000000000000000000000000000000';
+
+function randomSalt() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return BigInt(`0x${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
+}
+
+async function studio() {
+  const home = (await api('GET', '/catalog/platform')).chains[0];
+  const S = sessionStorage;
+  const collectionInput = $('collection-address');
+  collectionInput.value = localStorage.getItem(`chainright.collection.${wallet.address()}`) || '';
+  const saveCollection = (a) => {
+    collectionInput.value = a;
+    localStorage.setItem(`chainright.collection.${wallet.address()}`, a);
+  };
+  submitting($('upload-form'), async () => {
+    await requireSession();
+    const data = new FormData();
+    data.append('file', $('file').files[0]);
+    const asset = await api('POST', '/assets', data, { form: true });
+    S.setItem('studio.cid', asset.cid);
+    $('upload-out').textContent = t('studio.uploaded', { cid: asset.cid, hash: asset.content_hash });
+  });
+  submitting($('collection-form'), async () => {
+    await requireSession();
+    const royaltyBps = Math.round(Number($('royalty-pct').value) * 100);
+    const out = await api('POST', '/collections/tx', {
+      chain_id: home.chain_id, name: $('collection-name').value, symbol: $('collection-symbol').value,
+      royalty_bps: royaltyBps,
+    });
+    $('collection-out').textContent = t('studio.collection_terms', {
+      name: $('collection-name').value, pct: pct(royaltyBps), receiver: wallet.address(),
+    });
+    await wallet.send(out.transaction);
+    saveCollection(out.predicted_address);
+    $('collection-out').textContent = t('studio.collection_done', { address: out.predicted_address });
+  });
+  action($('mint'), async () => {
+    await requireSession();
+    const collection = collectionInput.value;
+    const tx = await api('POST', `/assets/${S.getItem('studio.cid')}/mint-tx`, { chain_id: home.chain_id, collection });
+    $('mint-out').textContent = t('studio.mint_terms', { collection });
+    const receipt = await wallet.send(tx);
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === TRANSFER_TOPIC);
+    const tokenId = BigInt(log.topics[3]).toString();
+    S.setItem('studio.token', tokenId);
+    $('mint-out').textContent = t('studio.minted', { token: tokenId });
+  });
+  submitting($('list-form'), async () => {
+    await requireSession();
+    const seller = wallet.address();
+    const collection = collectionInput.value;
+    const tokenId = BigInt(S.getItem('studio.token'));
+    const price = parseEther($('price').value.trim());
+    const market = home.marketplace;
+    const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
+    if (!approved) {
+      $('list-terms').textContent = t('studio.approve_terms', { market });
+      const data = encodeFunctionData({ abi: ERC721_ABI, functionName: 'setApprovalForAll', args: [market, true] });
+      await wallet.send({ chain_id: home.chain_id, from: seller, to: collection, data, value: '0x0' });
+    }
+    const counter = await wallet.read({ address: market, abi: MARKET_ABI, functionName: 'counterOf', args: [seller] });
+    const now = Math.floor(Date.now() / 1000);
+    const expiry = now + Number($('days').value) * 86400;
+    const message = {
+      seller, token: collection, tokenId, standard: 0, quantity: 1n, unitPrice: price, currency: ETH_CURRENCY,
+      start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter,
+    };
+    $('list-terms').textContent = t('studio.list_terms', {
+      market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price),
+      expiry: new Date(expiry * 1000).toISOString(),
+    });
+    const domain = { ...home.eip712_domain, chainId: BigInt(home.eip712_domain.chainId) };
+    const signature = await wallet.signListing({ domain, types: LISTING_TYPES, primaryType: 'Listing', message });
+    const order = await api('POST', '/market/orders', {
+      chain_id: home.chain_id, side: 'listing', signer: seller, token: collection, token_id: tokenId.toString(),
+      unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
+      counter: counter.toString(), signature,
+    });
+    const out = $('list-out');
+    out.replaceChildren(t('studio.listed', { order: order.order_hash }), ' ',
+      el('a', { href: `/work/${home.chain_id}/${collection}/${tokenId}`, text: t('studio.view') }));
+  });
+}
+
+// ---------------------------------------------------------------- auditor
+
+async function audit() {
+  const { chain, collection, token } = document.body.dataset;
+  if (!chain || !collection || !token) return;
+  const out = $('audit-out');
+  out.replaceChildren(el('p', { text: t('common.loading') }));
+  let story;
+  try {
+    story = await api('GET', `/provenance/${chain}/${collection}/${token}`);
+  } catch (err) {
+    out.replaceChildren(el('p', { text: err.status === 404 ? t('audit.none') : t('error.generic', { detail: err.message }) }));
+    return;
+  }
+  const platform = await api('GET', '/catalog/platform');
+  const info = platform.chains.find((c) => String(c.chain_id) === chain) || {};
+  const file = `provenance-${chain}-${collection}-${token}.json`;
+  const parts = ['chainright verify', file];
+  if (info.rights_registry) parts.push('--rights-registry', info.rights_registry);
+  if (info.identity_registry) parts.push('--identity-registry', info.identity_registry);
+  const table = el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'chain', 'block', 'time', 'event', 'tx'].map((h) => el('th', { scope: 'col', text: h })))));
+  const body = el('tbody');
+  story.entries.forEach((e, i) => body.append(el('tr', {},
+    el('td', { text: i + 1 }), el('td', { text: e.chain_id }), el('td', { text: e.block_number }),
+    el('td', { text: e.block_time ? new Date(e.block_time * 1000).toISOString() : '' }),
+    el('td', { text: e.event }), el('td', {}, el('code', { text: short(e.tx_hash) })))));
+  table.append(body);
+  out.replaceChildren(
+    el('p', {}, `${t('audit.content_check')}: `, el('strong', { text: story.content_check })),
+    el('h2', { text: t('audit.timeline') }), table,
+    el('p', {}, el('a', { id: 'bundle-link', href: `/provenance/${chain}/${collection}/${token}/bundle`, download: file, text: t('audit.bundle') })),
+    el('p', { text: `${t('audit.verify')}:` }),
+    el('pre', {}, el('code', { id: 'verify-command', text: parts.join(' ') })));
+}
+
+// ---------------------------------------------------------------- operator: KYC queue
+
+async function operator() {
+  const status = $('operator-status');
+  const queue = $('queue');
+  const load = async () => {
+    if (!wallet.token()) { status.textContent = t('wallet.need'); return; }
+    let me;
+    try { me = await api('GET', '/auth/me'); } catch { status.textContent = t('wallet.need'); return; }
+    if (!me.roles.includes('kyc_officer')) { status.textContent = t('operator.need'); queue.replaceChildren(); return; }
+    const apps = await api('GET', '/kyc/applications?state=submitted');
+    status.textContent = apps.length ? '' : t('operator.empty');
+    queue.replaceChildren();
+    for (const a of apps) {
+      const level = el('input', { id: `level-${a.id}`, type: 'number', min: 1, max: 3, value: 1 });
+      const reason = el('input', { id: `reason-${a.id}`, minlength: 3, maxlength: 500 });
+      const approve = el('button', { type: 'button', text: t('operator.approve') });
+      const reject = el('button', { type: 'button', text: t('operator.reject') });
+      const item = el('section', { 'data-application': a.id, 'aria-label': a.id },
+        el('dl', {}, el('dt', { text: t('operator.address') }), el('dd', {}, el('code', { text: a.address || a.subject })),
+          el('dt', { text: t('operator.country') }), el('dd', { text: a.country }),
+          el('dt', { text: t('operator.submitted') }), el('dd', { text: a.submitted_at }),
+          el('dt', { text: t('operator.sanctions') }), el('dd', { text: a.sanctions_match ? t('common.yes') : t('common.no') })),
+        el('p', {}, el('label', { for: `level-${a.id}`, text: t('operator.level') }), ' ', level, ' ', approve),
+        el('p', {}, el('label', { for: `reason-${a.id}`, text: t('operator.reason') }), ' ', reason, ' ', reject));
+      action(approve, async () => {
+        await api('POST', `/kyc/applications/${a.id}/approve`, { level: Number(level.value) });
+        notice(t('operator.approved'));
+        await load();
+      });
+      action(reject, async () => {
+        await api('POST', `/kyc/applications/${a.id}/reject`, { reason: reason.value });
+        notice(t('operator.rejected'));
+        await load();
+      });
+      queue.append(item);
+    }
+  };
+  window.addEventListener('chainright:session', load);
+  await load();
+}
+
+// ---------------------------------------------------------------- start
+
+const PAGES = { explore, work: workPage, studio, audit, operator };
+
+async function start() {
+  setupHeader();
+  await restoreWallet();
+  header();
+  const run = PAGES[page];
+  if (run) {
+    try { await run(); } catch (err) { fail(err); }
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();
