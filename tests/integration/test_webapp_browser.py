@@ -1,0 +1,412 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright) against the API on anvils
+with every contract deployed. The wallet is an EIP-1193 provider injected into each page and
+announced through EIP-6963; it forwards JSON-RPC to the local anvil, which signs for its unlocked
+development accounts. The browser only ever reaches 127.0.0.1: every other request is aborted and
+recorded, and a test fails if there was one.
+
+The journey: a KYC officer approves the creator in the operator console; the creator signs in,
+uploads, creates a collection, mints and lists (the first signature prompt is rejected: the page
+says so and keeps the price typed); a collector finds the work on Explore, reads what the purchase
+pays to whom, signs in and buys; the token moves on chain; the auditor page shows the bundle and the
+exact `chainright verify` command. axe-core finds no serious or critical violation on the pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import struct
+import subprocess
+import threading
+import time
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from api.db import Database
+from api.settings import ApiSettings
+from chain.connection import connect
+from chain.deploy import deploy_to_chains
+from chain.deployments import DeploymentRegistry
+from chain.devaccounts import dev_account
+from chain.index import EventDecoder, Indexer, IndexStore
+from chain.index.service import CHILD_RULES
+from chain.settings import ChainSettings
+from did.settings import DidSettings
+from tests.conftest import free_port
+from tests.support.api_flow import APPLICATION, OFFICER, login, verified_login
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHAINRIGHT_CHROMIUM", "/usr/bin/chromium"))
+BUNDLE = ROOT / "api" / "web" / "static" / "dist" / "app.js"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "tests" / "artifacts" / "webapp"
+CREATOR, COLLECTOR, NEWCOMER = dev_account(1), dev_account(2), dev_account(8)
+OFFLINE_FLAGS = [
+    "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--disable-background-networking", "--disable-component-update", "--disable-domain-reliability",
+    "--disable-sync", "--no-first-run", "--no-default-browser-check", "--metrics-recording-only",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+]
+STATE: dict[str, Any] = {}
+"""What the journey made (the work page's address), for the accessibility test."""
+
+WALLET_JS = """
+(() => {
+  const provider = {
+    isChainrightInjectedWallet: true,
+    async request({ method, params }) {
+      const reply = await window.__testWalletRpc(method, params || []);
+      if (reply.error) {
+        const err = new Error(reply.error.message);
+        err.code = reply.error.code;
+        err.data = reply.error.data;
+        throw err;
+      }
+      return reply.result;
+    },
+    on() {}, removeListener() {},
+  };
+  const info = Object.freeze({ uuid: '0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f1', name: 'Test Wallet',
+    icon: 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E', rdns: 'org.chainright.testwallet' });
+  const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider',
+    { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener('eip6963:requestProvider', announce);
+  announce();
+})();
+"""
+
+
+class InjectedWallet:
+    """The wallet behind the injected provider: one account, anvil signs; ``reject`` lists methods
+    whose next prompt the user declines (EIP-1193 error 4001)."""
+
+    PROMPTS = frozenset({"eth_requestAccounts", "personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"})
+
+    def __init__(self, address: str, rpc_url: str) -> None:
+        self.address = address
+        self.rpc_url = rpc_url
+        self.reject: list[str] = []
+        self.prompts: list[str] = []
+
+    def _forward(self, method: str, params: list[Any]) -> dict[str, Any]:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+        request = urllib.request.Request(  # noqa: S310 (the loopback anvil)
+            self.rpc_url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
+            reply = json.loads(r.read())
+        return {"error": reply["error"]} if "error" in reply else {"result": reply.get("result")}
+
+    def handle(self, method: str, params: list[Any]) -> dict[str, Any]:
+        if method in self.PROMPTS:
+            self.prompts.append(method)
+            if method in self.reject:
+                self.reject.remove(method)
+                return {"error": {"code": 4001, "message": "User rejected the request."}}
+        if method in ("eth_requestAccounts", "eth_accounts"):
+            return {"result": [self.address]}
+        if method == "wallet_switchEthereumChain":
+            return {"result": None}
+        if method == "personal_sign":
+            assert params[1].lower() == self.address.lower()
+        if method == "eth_signTypedData_v4":
+            assert params[0].lower() == self.address.lower()
+            if isinstance(params[1], str):
+                params = [params[0], json.loads(params[1])]
+        if method == "eth_sendTransaction":
+            assert params[0]["from"].lower() == self.address.lower()
+        return self._forward(method, params)
+
+
+def _png(seed: str) -> bytes:
+    """A small valid PNG (a 24x24 gradient), unique through a text chunk."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"".join(bytes((x * 10, y * 10, 160)) for x in range(24)) for y in range(24))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 24, 24, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", b"Comment\x00" + seed.encode()) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def deployed(two_chains: ChainSettings, artifacts: Any) -> ChainSettings:
+    deploy_to_chains(two_chains, two_chains.specs("all"))
+    return two_chains
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    """The page script as `make setup` builds it (rebuilt here when a source is newer)."""
+    sources = list((ROOT / "api" / "web" / "js").glob("*.js"))
+    if not BUNDLE.exists() or max(s.stat().st_mtime for s in sources) > BUNDLE.stat().st_mtime:
+        subprocess.run([str(ROOT / "tools" / "build-webapp.sh")], check=True, timeout=120)
+    return BUNDLE
+
+
+@pytest.fixture(scope="module")
+def site(deployed: ChainSettings, bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The API (with the web app) served by uvicorn on a loopback port, as `chainright up` serves it."""
+    import uvicorn
+
+    data_dir = tmp_path_factory.mktemp("webapp")
+    db = Database(f"sqlite:///{data_dir / 'web.db'}")
+    db.migrate()
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    settings = ApiSettings(environment="test", data_dir=data_dir, siwe_domain=f"127.0.0.1:{port}",
+                           siwe_uri=origin,
+                           role_grants={f"did:pkh:eip155:31337:{OFFICER.address}": ["kyc_officer"]})
+    app = create_app(settings, db=db, chain_settings=deployed, did_settings=DidSettings(environment="test"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "the API never started"
+        time.sleep(0.05)
+    try:
+        yield {"origin": origin, "app": app, "client": TestClient(app, raise_server_exceptions=False), "db": db,
+               "deployed": deployed, "rpc": deployed.spec("home").rpc_url}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(site: dict[str, Any]) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run tools/ensure-chromium.sh (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=OFFLINE_FLAGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
+    """``open_as(account)``: a fresh browser profile whose wallet holds ``account``; returns
+    (page, wallet). Requests beyond 127.0.0.1 are aborted and fail the test."""
+    contexts: list[Any] = []
+    offsite: list[str] = []
+
+    def guard(route: Any) -> None:
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            offsite.append(route.request.url)
+            route.abort()
+
+    def make(account: Any, *, locale: str = "en-US", bypass_csp: bool = False) -> tuple[Any, InjectedWallet]:
+        wallet = InjectedWallet(account.address, site["rpc"])
+        context = browser.new_context(base_url=site["origin"], locale=locale, bypass_csp=bypass_csp,
+                                      viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(30_000)
+        context.route("**/*", guard)
+        context.expose_binding("__testWalletRpc", lambda source, method, params: wallet.handle(method, params))
+        context.add_init_script(WALLET_JS)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors  # type: ignore[attr-defined]
+        return page, wallet
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not offsite, f"the browser tried to leave loopback: {offsite}"
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _ready(page: Any, path: str) -> None:
+    page.goto(path)
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def _sign_in(page: Any) -> None:
+    page.click("#connect")
+    page.wait_for_selector("#signin:not([hidden])")
+    page.click("#signin")
+    page.wait_for_selector("#signout:not([hidden])")
+
+
+def _index(site: dict[str, Any], artifacts: Any) -> None:
+    deployed = site["deployed"]
+    web3 = connect(deployed.spec("home"))
+    registry = DeploymentRegistry(deployed.deployments_file)
+    indexer = Indexer(web3, 31337, IndexStore(site["db"].engine),
+                      EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()}), rules=CHILD_RULES)
+    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
+    indexer.run_until_caught_up()
+
+
+def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artifacts):
+    client = site["client"]
+    # The creator applies for KYC (through the API); the officer approves in the operator console.
+    creator_api = login(client, CREATOR)
+    r = client.post("/kyc/applications", json=APPLICATION, headers=creator_api)
+    assert r.status_code == 201, r.text
+    application = r.json()["id"]
+    officer, _ = open_as(OFFICER)
+    _ready(officer, "/operator/kyc")
+    _sign_in(officer)
+    item = officer.locator(f"section[data-application='{application}']")
+    item.wait_for()
+    _shot(officer, "operator-kyc-queue")
+    item.get_by_label("Level").fill("2")
+    item.get_by_role("button", name="Approve").click()
+    officer.wait_for_selector("#notice:has-text('Approved.')")
+    assert client.get("/kyc/verified", headers=creator_api).status_code == 200
+
+    # The creator: sign in, upload, collection, mint, list (first prompt declined).
+    page, wallet = open_as(CREATOR)
+    _ready(page, "/studio")
+    _sign_in(page)
+    assert "personal_sign" in wallet.prompts
+    title = f"harbour-at-dawn-{secrets.token_hex(3)}.png"
+    page.set_input_files("#file", files=[{"name": title, "mimeType": "image/png",
+                                          "buffer": _png(secrets.token_hex(8))}])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-out:has-text('CID')")
+    page.fill("#collection-name", "Harbour studies")
+    page.fill("#collection-symbol", "HARB")
+    page.fill("#royalty-pct", "10")
+    page.click("#collection-form button[type=submit]")
+    page.wait_for_selector("#collection-out:has-text('ready')")
+    collection = page.input_value("#collection-address")
+    page.click("#mint")
+    page.wait_for_selector("#mint-out:has-text('Minted token')")
+    token_id = int(page.text_content("#mint-out").split("token")[-1].strip(" ."))
+    page.fill("#price", "0.5")
+    wallet.reject.append("eth_signTypedData_v4")
+    page.click("#list-form button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('declined')")
+    assert "Nothing was signed or sent" in page.text_content("#notice")
+    assert page.input_value("#price") == "0.5", "the price typed was lost"
+    terms = page.text_content("#list-terms")
+    assert "0.5 ETH" in terms and "authorizes the marketplace" in terms and str(token_id) in terms
+    _shot(page, "studio-rejected-signature")
+    page.click("#list-form button[type=submit]")
+    page.wait_for_selector("#list-out:has-text('Listed')")
+    _shot(page, "studio-listed")
+    orders = client.get("/market/orders", params={"token": collection, "token_id": token_id}).json()
+    assert len(orders) == 1 and orders[0]["unit_price"] == str(5 * 10**17)
+
+    # A collector (KYC'd) finds it on Explore by words, reads the terms, signs in and buys.
+    verified_login(client, COLLECTOR)
+    buyer, buyer_wallet = open_as(COLLECTOR)
+    _ready(buyer, "/")
+    card = buyer.locator(f"#works li:has-text('{title}')")
+    card.wait_for()
+    assert "0.5 ETH" in card.text_content() and "royalty 10%" in card.text_content()
+    buyer.fill("#q", "no such words here")
+    buyer.click("#search button")
+    buyer.wait_for_selector("#explore-status:has-text('No work for sale matches')")
+    buyer.fill("#q", "harbour dawn")
+    buyer.click("#search button")
+    card.wait_for()
+    buyer.wait_for_selector("#works img")
+    _shot(buyer, "explore")
+    card.get_by_role("link").click()
+    buyer.wait_for_selector("body[data-ready=true]")
+    buyer.wait_for_selector("#media img")
+    assert "matches the registered content hash" in buyer.text_content("#media")
+    assert "10% of every sale goes to" in buyer.text_content("#royalty")
+    buyer.click("#listings button")
+    terms = buyer.text_content("#buy-terms")
+    assert "You pay 0.5 ETH" in terms and "0.05 ETH royalty" in terms, terms
+    assert buyer_wallet.prompts == [], "the wallet opened before the page said what the buyer pays"
+    _shot(buyer, "work-buy-terms")
+    buyer.click("#buy-confirm")
+    buyer.wait_for_selector("#notice:has-text('Bought')")
+    _shot(buyer, "work-bought")
+    assert buyer_wallet.prompts[-1] == "eth_sendTransaction"
+    web3 = connect(site["deployed"].spec("home"))
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.ownerOf(token_id).call() == COLLECTOR.address  # the token moved on chain
+    assert not page.js_errors and not buyer.js_errors and not officer.js_errors  # type: ignore[attr-defined]
+
+    # The auditor: the story, the bundle and the exact verify command.
+    _index(site, artifacts)
+    auditor, _ = open_as(NEWCOMER)
+    _ready(auditor, f"/audit?chain_id=31337&collection={collection}&token_id={token_id}")
+    auditor.wait_for_selector("#verify-command")
+    command = auditor.text_content("#verify-command")
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    assert command == (f"chainright verify provenance-31337-{collection}-{token_id}.json "
+                       f"--rights-registry {registry.address(31337, 'RightsRegistry')} "
+                       f"--identity-registry {registry.address(31337, 'IdentityRegistry')}")
+    href = auditor.get_attribute("#bundle-link", "href")
+    assert href == f"/provenance/31337/{collection}/{token_id}/bundle"
+    assert client.get(href).status_code == 200
+    assert "OrderFilled" in auditor.text_content("#audit-out")
+    _shot(auditor, "audit")
+    STATE["work"] = f"/work/31337/{collection}/{token_id}"
+    STATE["audit"] = f"/audit?chain_id=31337&collection={collection}&token_id={token_id}"
+
+
+def test_a_declined_sign_in_says_so_and_keeps_what_was_typed(open_as):
+    page, wallet = open_as(NEWCOMER)
+    _ready(page, "/studio")
+    page.fill("#collection-name", "Nocturnes for a small boat")
+    page.fill("#royalty-pct", "7.5")
+    wallet.reject.append("personal_sign")
+    page.click("#collection-form button[type=submit]")
+    page.wait_for_selector("#notice.error")
+    assert "declined the request in your wallet" in page.text_content("#notice")
+    assert page.input_value("#collection-name") == "Nocturnes for a small boat"
+    assert page.input_value("#royalty-pct") == "7.5"
+    assert wallet.prompts == ["eth_requestAccounts", "personal_sign"]
+    assert page.is_hidden("#signout")  # not signed in
+    _shot(page, "studio-declined-sign-in")
+
+
+def test_pages_switch_to_simplified_chinese(open_as):
+    page, _ = open_as(NEWCOMER)
+    _ready(page, "/?lang=zh")
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    assert page.text_content("h1") == "在售作品"
+    assert page.text_content("#connect") == "连接钱包"
+    _ready(page, "/studio")  # the choice is remembered
+    assert page.text_content("h1") == "创作者工作室"
+    _shot(page, "studio-zh")
+    _ready(page, "/studio?lang=en")
+    assert page.text_content("h1") == "Creator studio"
+
+
+def test_pages_have_no_serious_accessibility_violations(open_as):
+    """axe-core (the project's npm package) on each page of the slice, signed out and in."""
+    page, _ = open_as(NEWCOMER, bypass_csp=True)  # axe is injected as an inline script
+    axe = AXE.read_text(encoding="utf-8")
+    paths = ["/", "/studio", "/audit", "/operator/kyc", "/?lang=zh", *(STATE[k] for k in ("work", "audit") if k in STATE)]
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        _ready(page, path)
+        page.add_script_tag(content=axe)
+        result = page.evaluate("async () => (await axe.run(document)).violations"
+                               ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
+        serious = [f"{v['id']} ({v['impact']}, {v['nodes']} nodes)" for v in result
+                   if v["impact"] in ("serious", "critical")]
+        if serious:
+            found[path] = serious
+    assert not found, found
