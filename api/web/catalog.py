@@ -36,6 +36,9 @@ class ChainInfo(BaseModel):
 
 class Platform(BaseModel):
     chains: list[ChainInfo]
+    sign_in_origin: str
+    """The origin Sign-In with Ethereum messages name (``CHAINRIGHT_API_SIWE_URI``): pages elsewhere
+    cannot sign in, and say so."""
 
 
 class Royalty(BaseModel):
@@ -111,7 +114,7 @@ def platform(request: Request) -> Platform:
             eip712_domain=domain, platform_fee_bps=fee,
             rights_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "RightsRegistry")),
             identity_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "IdentityRegistry"))))
-    return Platform(chains=chains)
+    return Platform(chains=chains, sign_in_origin=request.app.state.settings.siwe_uri.rstrip("/"))
 
 
 @router.get("/works/{chain_id}/{collection}/{token_id}", response_model=WorkOut,

@@ -40,9 +40,9 @@ def page(request: Request, name: str, title_key: str, body: str, data: dict[str,
          lang_query: str | None = None) -> HTMLResponse:
     lang = pick_language(lang_query, request.cookies.get("lang"), request.headers.get("accept-language"))
     m = MESSAGES[lang]
-    current = {k: "" for k in ("explore", "studio", "audit", "operator")}
+    current = {k: "" for k in ("explore", "studio", "audit", "operator", "account")}
     section = {"explore": "explore", "work": "explore", "studio": "studio", "audit": "audit",
-               "operator": "operator"}[name]
+               "operator": "operator", "account": "account"}[name]
     current[section] = ' aria-current="page"'
     links = " ".join(
         f'<a href="?lang={code}" hreflang="{code}" lang="{code}"'
@@ -56,7 +56,8 @@ def page(request: Request, name: str, title_key: str, body: str, data: dict[str,
         messages_json=messages, skip=_e(m["skip"]), nav_label=_e(m["site"]),
         nav_explore=_e(m["nav.explore"]), nav_studio=_e(m["nav.studio"]), nav_audit=_e(m["nav.audit"]),
         nav_operator=_e(m["nav.operator"]), cur_explore=current["explore"], cur_studio=current["studio"],
-        cur_audit=current["audit"], cur_operator=current["operator"],
+        cur_audit=current["audit"], cur_operator=current["operator"], cur_account=current["account"],
+        nav_account=_e(m["nav.account"]),
         lang_links=f'<span class="sr-only">{_e(m["nav.language"])}:</span> {links}',
         connect=_e(m["wallet.connect"]), signin=_e(m["wallet.signin"]), signout=_e(m["wallet.signout"]),
         body=body_html)
@@ -146,6 +147,32 @@ AUDIT = """
 <div id="audit-out"></div>
 """
 
+ACCOUNT = """
+<h1>$account_title</h1>
+<section aria-labelledby="status-h"><h2 id="status-h">$account_status</h2>
+  <p id="kyc-status" role="status"></p></section>
+<section aria-labelledby="apply-h"><h2 id="apply-h">$account_apply</h2>
+  <p>$account_privacy</p>
+  <form id="apply-form" class="stack">
+    <label for="legal-name">$account_legal_name</label>
+    <input id="legal-name" name="legal_name" required minlength="2" maxlength="200" autocomplete="name">
+    <label for="dob">$account_dob</label>
+    <input id="dob" name="date_of_birth" type="date" required autocomplete="bday">
+    <label for="country">$account_country</label>
+    <input id="country" name="country" required minlength="2" maxlength="2" pattern="[A-Za-z]{2}" size="3">
+    <label for="doc-type">$account_doc_type</label>
+    <select id="doc-type" name="document_type">
+      <option value="passport">$account_passport</option>
+      <option value="id_card">$account_id_card</option>
+      <option value="driving_licence">$account_driving_licence</option>
+    </select>
+    <label for="doc-number">$account_doc_number</label>
+    <input id="doc-number" name="document_number" required minlength="3" maxlength="64"
+      pattern="[A-Za-z0-9 -]+">
+    <button type="submit">$account_submit</button>
+  </form></section>
+"""
+
 OPERATOR = """
 <h1>$operator_title</h1>
 <p id="operator-status" role="status"></p>
@@ -180,6 +207,11 @@ def audit(request: Request, lang: Lang = None,
     body = Template(AUDIT).safe_substitute({k: _e(v) for k, v in values.items()})
     data = {"chain": values["chain_id"], "collection": values["collection"], "token": values["token_id"]}
     return page(request, "audit", "audit.title", body, lang_query=lang, data=data)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, lang: Lang = None) -> HTMLResponse:
+    return page(request, "account", "account.title", ACCOUNT, lang_query=lang)
 
 
 @router.get("/operator/kyc", response_class=HTMLResponse)

@@ -41,7 +41,7 @@ from chain.index.service import CHILD_RULES
 from chain.settings import ChainSettings
 from did.settings import DidSettings
 from tests.conftest import free_port
-from tests.support.api_flow import APPLICATION, OFFICER, login, verified_login
+from tests.support.api_flow import OFFICER, login, verified_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -260,29 +260,48 @@ def _index(site: dict[str, Any], artifacts: Any) -> None:
     indexer.run_until_caught_up()
 
 
-def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artifacts):
-    client = site["client"]
-    # The creator applies for KYC (through the API); the officer approves in the operator console.
-    creator_api = login(client, CREATOR)
-    r = client.post("/kyc/applications", json=APPLICATION, headers=creator_api)
-    assert r.status_code == 201, r.text
-    application = r.json()["id"]
+def _apply_for_kyc(page: Any, name: str) -> None:
+    """On /account, signed in: fill the KYC form and submit it."""
+    page.wait_for_selector("#kyc-status:has-text('not applied')")
+    page.fill("#legal-name", name)
+    page.fill("#dob", "1990-04-01")
+    page.fill("#country", "fr")
+    page.select_option("#doc-type", "passport")
+    page.fill("#doc-number", "AB123456")
+    page.click("#apply-form button[type=submit]")
+    page.wait_for_selector("#kyc-status:has-text('waiting for review')")
+
+
+def _officer_queue(open_as: Any, applicant: str) -> tuple[Any, Any]:
     officer, _ = open_as(OFFICER)
     _ready(officer, "/operator/kyc")
     _sign_in(officer)
-    item = officer.locator(f"section[data-application='{application}']")
+    item = officer.locator("section[data-application]", has_text=applicant)
     item.wait_for()
+    return officer, item
+
+
+def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artifacts):
+    client = site["client"]
+    # The creator signs in and applies for KYC; the officer approves it in the operator console.
+    page, wallet = open_as(CREATOR)
+    _ready(page, "/account")
+    _sign_in(page)
+    assert "personal_sign" in wallet.prompts
+    _apply_for_kyc(page, "Alice Example")
+    _shot(page, "account-applied")
+    officer, item = _officer_queue(open_as, CREATOR.address)
     _shot(officer, "operator-kyc-queue")
     item.get_by_label("Level").fill("2")
     item.get_by_role("button", name="Approve").click()
     officer.wait_for_selector("#notice:has-text('Approved.')")
-    assert client.get("/kyc/verified", headers=creator_api).status_code == 200
+    assert client.get("/kyc/verified", headers=login(client, CREATOR)).status_code == 200
+    _ready(page, "/account")
+    page.wait_for_selector("#kyc-status:has-text('Verified: yes')")
 
-    # The creator: sign in, upload, collection, mint, list (first prompt declined).
-    page, wallet = open_as(CREATOR)
+    # The creator (still signed in): upload, collection, mint, list (the first prompt declined).
     _ready(page, "/studio")
-    _sign_in(page)
-    assert "personal_sign" in wallet.prompts
+    assert page.is_visible("#signout")
     title = f"harbour-at-dawn-{secrets.token_hex(3)}.png"
     page.set_input_files("#file", files=[{"name": title, "mimeType": "image/png",
                                           "buffer": _png(secrets.token_hex(8))}])
@@ -381,6 +400,44 @@ def test_a_declined_sign_in_says_so_and_keeps_what_was_typed(open_as):
     _shot(page, "studio-declined-sign-in")
 
 
+def test_an_officer_rejects_an_application_with_a_reason(open_as):
+    applicant = dev_account(5)
+    page, _ = open_as(applicant)
+    _ready(page, "/account")
+    _sign_in(page)
+    _apply_for_kyc(page, "Bob Example")
+    officer, item = _officer_queue(open_as, applicant.address)
+    item.get_by_label("Reason").fill("document unreadable")
+    item.get_by_role("button", name="Reject").click()
+    officer.wait_for_selector("#notice:has-text('Rejected.')")
+    officer.wait_for_selector(f"section[data-application]:has-text('{applicant.address}')", state="detached")
+    _ready(page, "/account")
+    page.wait_for_selector("#kyc-status:has-text('rejected')")
+
+
+def test_a_page_away_from_the_sign_in_origin_says_where_to_go(site, open_as):
+    """The SIWE messages name one origin; a page elsewhere (here: a sign-in origin of another port)
+    links to it instead of letting the wallet sign a message the API would refuse."""
+    app = site["app"]
+    real = app.state.settings.siwe_uri
+    app.state.settings.siwe_uri = "http://127.0.0.1:9"
+    try:
+        page, _ = open_as(NEWCOMER)
+        _ready(page, "/studio")
+        page.wait_for_selector("#notice a")
+        assert "Sign-in works at http://127.0.0.1:9" in page.text_content("#notice")
+        assert page.get_attribute("#notice a", "href") == "http://127.0.0.1:9/studio"
+    finally:
+        app.state.settings.siwe_uri = real
+
+
+def test_the_page_script_stays_small(bundle):
+    import gzip
+
+    size = len(gzip.compress(bundle.read_bytes(), 9))
+    assert size < 100_000, f"the page script is {size} bytes gzipped (budget: 100 KB)"
+
+
 def test_pages_switch_to_simplified_chinese(open_as):
     page, _ = open_as(NEWCOMER)
     _ready(page, "/?lang=zh")
@@ -398,7 +455,7 @@ def test_pages_have_no_serious_accessibility_violations(open_as):
     """axe-core (the project's npm package) on each page of the slice, signed out and in."""
     page, _ = open_as(NEWCOMER, bypass_csp=True)  # axe is injected as an inline script
     axe = AXE.read_text(encoding="utf-8")
-    paths = ["/", "/studio", "/audit", "/operator/kyc", "/?lang=zh", *(STATE[k] for k in ("work", "audit") if k in STATE)]
+    paths = ["/", "/studio", "/audit", "/operator/kyc", "/account", "/?lang=zh", *(STATE[k] for k in ("work", "audit") if k in STATE)]
     found: dict[str, list[str]] = {}
     for path in paths:
         _ready(page, path)

@@ -163,6 +163,18 @@ function setupHeader() {
   });
 }
 
+let platformPromise = null;
+const platform = () => { platformPromise ||= api('GET', '/catalog/platform'); return platformPromise; };
+
+/** Sign-in messages name one origin: elsewhere, say where sign-in works (with a link). */
+async function checkOrigin() {
+  const { sign_in_origin: origin } = await platform();
+  if (new URL(origin).host === window.location.host) return;
+  const box = $('notice');
+  box.replaceChildren(t('wallet.other_origin', { origin, here: window.location.origin }), ' ',
+    el('a', { href: origin + window.location.pathname + window.location.search, text: t('wallet.go') }));
+}
+
 // ---------------------------------------------------------------- works
 
 const workCache = new Map();
@@ -269,8 +281,8 @@ function dlRows(dl, rows) {
 
 async function workPage() {
   const { chain, collection, token } = document.body.dataset;
-  const [work, platform] = await Promise.all([loadWork(chain, collection, token), api('GET', '/catalog/platform')]);
-  const feeBps = BigInt((platform.chains.find((c) => String(c.chain_id) === chain) || {}).platform_fee_bps || 0);
+  const [work, info] = await Promise.all([loadWork(chain, collection, token), platform()]);
+  const feeBps = BigInt((info.chains.find((c) => String(c.chain_id) === chain) || {}).platform_fee_bps || 0);
   $('work-title').textContent = workTitle(work);
   document.title = `${workTitle(work)} · Chainright`;
   const media = await verifiedMedia(work).catch(() => ({ state: 'none' }));
@@ -365,7 +377,7 @@ function randomSalt() {
 }
 
 async function studio() {
-  const home = (await api('GET', '/catalog/platform')).chains[0];
+  const home = (await platform()).chains[0];
   const S = sessionStorage;
   const collectionInput = $('collection-address');
   collectionInput.value = localStorage.getItem(`chainright.collection.${wallet.address()}`) || '';
@@ -457,8 +469,7 @@ async function audit() {
     out.replaceChildren(el('p', { text: err.status === 404 ? t('audit.none') : t('error.generic', { detail: err.message }) }));
     return;
   }
-  const platform = await api('GET', '/catalog/platform');
-  const info = platform.chains.find((c) => String(c.chain_id) === chain) || {};
+  const info = (await platform()).chains.find((c) => String(c.chain_id) === chain) || {};
   const file = `provenance-${chain}-${collection}-${token}.json`;
   const parts = ['chainright verify', file];
   if (info.rights_registry) parts.push('--rights-registry', info.rights_registry);
@@ -476,6 +487,32 @@ async function audit() {
     el('p', {}, el('a', { id: 'bundle-link', href: `/provenance/${chain}/${collection}/${token}/bundle`, download: file, text: t('audit.bundle') })),
     el('p', { text: `${t('audit.verify')}:` }),
     el('pre', {}, el('code', { id: 'verify-command', text: parts.join(' ') })));
+}
+
+// ---------------------------------------------------------------- my account: KYC
+
+async function account() {
+  const status = $('kyc-status');
+  const load = async () => {
+    if (!wallet.token()) { status.textContent = t('wallet.need'); return; }
+    const s = await api('GET', '/kyc/status');
+    if (!s.state) { status.textContent = t('account.status_none'); return; }
+    status.textContent = t('account.status_line', {
+      state: t(`account.state.${s.state}`), verified: s.verified ? t('common.yes') : t('common.no'),
+    });
+    $('apply-form').hidden = s.state === 'submitted' || s.verified;
+  };
+  submitting($('apply-form'), async () => {
+    await requireSession();
+    await api('POST', '/kyc/applications', {
+      legal_name: $('legal-name').value, date_of_birth: $('dob').value, country: $('country').value.toUpperCase(),
+      document_type: $('doc-type').value, document_number: $('doc-number').value,
+    });
+    notice(t('account.submitted'));
+    await load();
+  });
+  window.addEventListener('chainright:session', load);
+  await load();
 }
 
 // ---------------------------------------------------------------- operator: KYC queue
@@ -522,12 +559,13 @@ async function operator() {
 
 // ---------------------------------------------------------------- start
 
-const PAGES = { explore, work: workPage, studio, audit, operator };
+const PAGES = { explore, work: workPage, studio, audit, operator, account };
 
 async function start() {
   setupHeader();
   await restoreWallet();
   header();
+  checkOrigin().catch(() => {});
   const run = PAGES[page];
   if (run) {
     try { await run(); } catch (err) { fail(err); }
