@@ -123,6 +123,19 @@ STUDIO = """
   <p id="collection-out" role="status"></p></section>
 <section aria-labelledby="mint-h"><h2 id="mint-h">$studio_mint</h2>
   <button type="button" id="mint">$studio_mint_button</button><p id="mint-out" role="status"></p></section>
+<section aria-labelledby="license-h"><h2 id="license-h">$studio_license</h2>
+  <form id="license-form">
+    <label for="license-template">$studio_license_template</label>
+    <select id="license-template" name="template">
+      <option value="personal">$studio_license_personal</option>
+      <option value="commercial">$studio_license_commercial</option>
+      <option value="remix">$studio_license_remix</option>
+    </select>
+    <label for="license-fee">$studio_license_fee</label>
+    <input id="license-fee" name="fee" inputmode="decimal" required pattern="[0-9]+(\\.[0-9]+)?" value="0"
+      size="8">
+    <button type="submit">$studio_license_button</button>
+  </form><p id="license-terms"></p><p id="license-out" role="status"></p></section>
 <section aria-labelledby="list-h"><h2 id="list-h">$studio_list</h2>
   <form id="list-form">
     <label for="price">$studio_price</label>

@@ -291,6 +291,8 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     _apply_for_kyc(page, "Alice Example")
     _shot(page, "account-applied")
     officer, item = _officer_queue(open_as, CREATOR.address)
+    item.get_by_role("button", name="Show personal data").click()
+    officer.wait_for_selector("section[data-application] dl:has-text('Alice Example')")
     _shot(officer, "operator-kyc-queue")
     item.get_by_label("Level").fill("2")
     item.get_by_role("button", name="Approve").click()
@@ -316,6 +318,10 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     page.click("#mint")
     page.wait_for_selector("#mint-out:has-text('Minted token')")
     token_id = int(page.text_content("#mint-out").split("token")[-1].strip(" ."))
+    page.select_option("#license-template", "commercial")
+    page.click("#license-form button[type=submit]")
+    page.wait_for_selector("#license-out:has-text('attached')")
+    assert "Commercial use allowed" in page.text_content("#license-terms")
     page.fill("#price", "0.5")
     wallet.reject.append("eth_signTypedData_v4")
     page.click("#list-form button[type=submit]")
@@ -351,6 +357,8 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     buyer.wait_for_selector("#media img")
     assert "matches the registered content hash" in buyer.text_content("#media")
     assert "10% of every sale goes to" in buyer.text_content("#royalty")
+    licenses = buyer.text_content("#licenses")
+    assert "Commercial use allowed" in licenses and "Lasts 365 days" in licenses and "Transferable" in licenses
     buyer.click("#listings button")
     terms = buyer.text_content("#buy-terms")
     assert "You pay 0.5 ETH" in terms and "0.05 ETH royalty" in terms, terms
@@ -358,6 +366,8 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     _shot(buyer, "work-buy-terms")
     buyer.click("#buy-confirm")
     buyer.wait_for_selector("#notice:has-text('Bought')")
+    assert COLLECTOR.address in buyer.text_content("#rights")  # the page reads the new owner
+    assert "Not for sale" in buyer.text_content("#listings")
     _shot(buyer, "work-bought")
     assert buyer_wallet.prompts[-1] == "eth_sendTransaction"
     web3 = connect(site["deployed"].spec("home"))

@@ -320,7 +320,9 @@ async function workPage() {
     licBox.append(ul);
   }
   $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
-  const listings = await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`);
+  // A listing whose seller no longer holds the token cannot be filled (the book catches up with the index).
+  const listings = (await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`))
+    .filter((o) => o.signer.toLowerCase() === work.owner.toLowerCase());
   const box = $('listings');
   box.replaceChildren();
   if (!listings.length) box.append(el('p', { text: t('work.nolistings') }));
@@ -340,14 +342,16 @@ async function workPage() {
       $('buy-confirm').focus();
     });
   }
+  if ($('buy-confirm').dataset.bound) return;
+  $('buy-confirm').dataset.bound = 'true';
   action($('buy-confirm'), async () => {
     await requireSession();
     const tx = await api('POST', `/market/orders/${$('buy-confirm').dataset.order}/fill-tx`, { amount: 1 });
     const receipt = await wallet.send(tx);
     $('buy-panel').hidden = true;
-    notice(t('work.bought', { tx: receipt.transactionHash }));
     workCache.clear();
     await workPage();
+    notice(t('work.bought', { tx: receipt.transactionHash }));
   });
 }
 
@@ -417,6 +421,25 @@ async function studio() {
     const tokenId = BigInt(log.topics[3]).toString();
     S.setItem('studio.token', tokenId);
     $('mint-out').textContent = t('studio.minted', { token: tokenId });
+  });
+  submitting($('license-form'), async () => {
+    await requireSession();
+    const collection = collectionInput.value;
+    const tokenId = S.getItem('studio.token');
+    const out = await api('POST', '/licenses/tx', {
+      chain_id: home.chain_id, collection, token_ids: [tokenId], template: $('license-template').value,
+      fee_wei: parseEther($('license-fee').value.trim()).toString(),
+    });
+    const terms = out.terms;
+    const words = licenseWords({
+      commercial_use: terms.commercialUse, derivatives_allowed: terms.derivativesAllowed,
+      attribution_required: terms.attributionRequired, transferable: terms.transferable, revocable: terms.revocable,
+      derivative_revenue_share_bps: terms.derivativeRevenueShareBps, duration_s: terms.duration, fee_wei: terms.fee,
+    });
+    const txs = [...(out.publish ? [out.publish] : []), ...out.attach];
+    $('license-terms').textContent = t('studio.license_terms', { count: txs.length, token: tokenId, words: words.join('; ') });
+    for (const tx of txs) await wallet.send(tx);
+    $('license-out').textContent = t('studio.licensed', { hash: out.terms_hash, token: tokenId });
   });
   submitting($('list-form'), async () => {
     await requireSession();
@@ -532,12 +555,23 @@ async function operator() {
       const level = el('input', { id: `level-${a.id}`, type: 'number', min: 1, max: 3, value: 1 });
       const reason = el('input', { id: `reason-${a.id}`, minlength: 3, maxlength: 500 });
       const approve = el('button', { type: 'button', text: t('operator.approve') });
+      const details = el('button', { type: 'button', 'aria-expanded': 'false', text: t('operator.details') });
+      const personal = el('dl', { hidden: true });
+      action(details, async () => {
+        const full = await api('GET', `/kyc/applications/${a.id}`);
+        const p = full.personal_data || {};
+        dlRows(personal, [[t('account.legal_name'), p.legal_name || ''], [t('account.dob'), p.date_of_birth || ''],
+          [t('operator.document'), `${t(`account.${p.document_type}`)} ${p.document_number || ''}`]]);
+        personal.hidden = false;
+        details.setAttribute('aria-expanded', 'true');
+      });
       const reject = el('button', { type: 'button', text: t('operator.reject') });
       const item = el('section', { 'data-application': a.id, 'aria-label': a.id },
         el('dl', {}, el('dt', { text: t('operator.address') }), el('dd', {}, el('code', { text: a.address || a.subject })),
           el('dt', { text: t('operator.country') }), el('dd', { text: a.country }),
           el('dt', { text: t('operator.submitted') }), el('dd', { text: a.submitted_at }),
           el('dt', { text: t('operator.sanctions') }), el('dd', { text: a.sanctions_match ? t('common.yes') : t('common.no') })),
+        el('p', {}, details), personal,
         el('p', {}, el('label', { for: `level-${a.id}`, text: t('operator.level') }), ' ', level, ' ', approve),
         el('p', {}, el('label', { for: `reason-${a.id}`, text: t('operator.reason') }), ' ', reason, ' ', reject));
       action(approve, async () => {
