@@ -356,6 +356,7 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     buyer.wait_for_selector("body[data-ready=true]")
     buyer.wait_for_selector("#media img")
     assert "matches the registered content hash" in buyer.text_content("#media")
+    assert "and the CID bafkrei" in buyer.text_content("#media")  # a one-block work: its CID checked too
     assert "10% of every sale goes to" in buyer.text_content("#royalty")
     licenses = buyer.text_content("#licenses")
     assert "Commercial use allowed" in licenses and "Lasts 365 days" in licenses and "Transferable" in licenses
@@ -408,6 +409,26 @@ def test_a_declined_sign_in_says_so_and_keeps_what_was_typed(open_as):
     assert wallet.prompts == ["eth_requestAccounts", "personal_sign"]
     assert page.is_hidden("#signout")  # not signed in
     _shot(page, "studio-declined-sign-in")
+
+
+@pytest.mark.parametrize("served", ["other bytes", "truncated"])
+def test_media_that_does_not_match_the_registered_hash_is_not_shown(open_as, served):
+    """Whatever serves the bytes (a tampered store, a proxy), the page shows them only when they hash
+    to what the chain registered for the token."""
+    if "work" not in STATE:
+        pytest.skip("needs the work the journey made")
+    page, _ = open_as(NEWCOMER)
+
+    def tamper(route: Any) -> None:
+        original = route.fetch().body()
+        body = b"not the work" if served == "other bytes" else original[:-1]
+        route.fulfill(status=200, body=body, headers={"content-type": "image/png"})
+
+    page.route("**/assets/*/content", tamper)
+    _ready(page, STATE["work"])
+    page.wait_for_selector("#media .bad")
+    assert "does not match the registered hash" in page.text_content("#media")
+    assert page.locator("#media img").count() == 0
 
 
 def test_an_officer_rejects_an_application_with_a_reason(open_as):

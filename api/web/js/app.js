@@ -189,16 +189,41 @@ async function sha256Hex(buffer) {
   return `0x${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** The work's bytes from the API, shown only when their SHA-256 is the registered content hash. */
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** The SHA-256 digest a CIDv1 names when it is a raw block (one chunk: base32 "bafkrei..."), else null. */
+function rawCidDigest(cid) {
+  if (!cid.startsWith('b')) return null;
+  const out = [];
+  let value = 0;
+  let bits = 0;
+  for (const c of cid.slice(1)) {
+    const i = BASE32.indexOf(c);
+    if (i < 0) return null;
+    value = ((value << 5) | i) & 0x1fff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  // version 1, codec raw (0x55), multihash sha2-256 (0x12), 32 bytes
+  if (out.length !== 36 || out[0] !== 1 || out[1] !== 0x55 || out[2] !== 0x12 || out[3] !== 0x20) return null;
+  return `0x${out.slice(4).map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The work's bytes from the API, shown only when their SHA-256 is the content hash the chain's rights
+ * record binds to this token (and, for a one-block work, the digest its CID names). */
 async function verifiedMedia(work) {
   if (!work.rights || !work.rights.bound) return { state: 'none' };
   const r = await fetch(`/assets/${work.cid}/content`);
   if (!r.ok) return { state: 'none' };
   const bytes = await r.arrayBuffer();
   const hash = await sha256Hex(bytes);
-  if (hash !== work.rights.content_hash.toLowerCase()) return { state: 'mismatch' };
+  const cidDigest = rawCidDigest(work.cid);
+  if (hash !== work.rights.content_hash.toLowerCase() || (cidDigest && cidDigest !== hash)) return { state: 'mismatch' };
   const type = work.media_type || 'application/octet-stream';
-  return { state: 'ok', hash, url: URL.createObjectURL(new Blob([bytes], { type })), type };
+  return { state: 'ok', hash, cidChecked: Boolean(cidDigest), url: URL.createObjectURL(new Blob([bytes], { type })), type };
 }
 
 function mediaNode(media, alt) {
@@ -289,7 +314,7 @@ async function workPage() {
   const mediaBox = $('media');
   mediaBox.replaceChildren();
   if (media.state === 'ok') {
-    mediaBox.append(mediaNode(media, workTitle(work)), el('p', { class: 'ok', text: t('work.verified', { hash: media.hash }) }));
+    mediaBox.append(mediaNode(media, workTitle(work)), el('p', { class: 'ok', text: t(media.cidChecked ? 'work.verified_cid' : 'work.verified', { hash: media.hash, cid: work.cid }) }));
   } else {
     mediaBox.append(el('p', { class: media.state === 'mismatch' ? 'bad' : '', text: t(media.state === 'mismatch' ? 'work.mismatch' : 'work.nomedia') }));
   }
