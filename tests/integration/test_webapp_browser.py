@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import struct
 import subprocess
@@ -28,6 +29,8 @@ from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
+from web3 import Web3
+from web3.logs import DISCARD
 
 from api import create_app
 from api.db import Database
@@ -362,7 +365,10 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert "Commercial use allowed" in licenses and "Lasts 365 days" in licenses and "Transferable" in licenses
     buyer.click("#listings button")
     terms = buyer.text_content("#buy-terms")
-    assert "You pay 0.5 ETH" in terms and "0.05 ETH royalty" in terms, terms
+    stated = re.search(r"You pay ([0-9.]+) ETH .* ([0-9.]+) ETH royalty goes to (0x[0-9a-fA-F]{40}), "
+                       r"([0-9.]+) ETH platform fee .* and ([0-9.]+) ETH to the seller", terms)
+    assert stated, terms
+    assert stated.group(1) == "0.5" and stated.group(2) == "0.05" and stated.group(3) == CREATOR.address
     assert buyer_wallet.prompts == [], "the wallet opened before the page said what the buyer pays"
     _shot(buyer, "work-buy-terms")
     buyer.click("#buy-confirm")
@@ -372,6 +378,15 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     _shot(buyer, "work-bought")
     assert buyer_wallet.prompts[-1] == "eth_sendTransaction"
     web3 = connect(site["deployed"].spec("home"))
+    # What the page said the purchase pays is what the chain paid.
+    tx_hash = re.search(r"0x[0-9a-f]{64}", buyer.text_content("#notice")).group(0)
+    market = web3.eth.contract(abi=artifacts.get("Marketplace").abi)
+    receipt = web3.eth.get_transaction_receipt(tx_hash)
+    filled = market.events.OrderFilled().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    assert (filled.unitPrice, filled.royaltyReceiver, filled.royalty, filled.fee) == (
+        Web3.to_wei(stated.group(1), "ether"), stated.group(3), Web3.to_wei(stated.group(2), "ether"),
+        Web3.to_wei(stated.group(4), "ether"))
+    assert filled.unitPrice - filled.royalty - filled.fee == Web3.to_wei(stated.group(5), "ether")
     nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
     assert nft.functions.ownerOf(token_id).call() == COLLECTOR.address  # the token moved on chain
     assert not page.js_errors and not buyer.js_errors and not officer.js_errors  # type: ignore[attr-defined]
