@@ -18,6 +18,7 @@ import re
 import secrets
 import struct
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -284,7 +285,7 @@ def _officer_queue(open_as: Any, applicant: str) -> tuple[Any, Any]:
     return officer, item
 
 
-def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artifacts):
+def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artifacts, tmp_path):
     client = site["client"]
     # The creator signs in and applies for KYC; the officer approves it in the operator console.
     page, wallet = open_as(CREATOR)
@@ -398,12 +399,25 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     auditor.wait_for_selector("#verify-command")
     command = auditor.text_content("#verify-command")
     registry = DeploymentRegistry(site["deployed"].deployments_file)
-    assert command == (f"chainright verify provenance-31337-{collection}-{token_id}.json "
+    cid = client.get(f"/catalog/works/31337/{collection}/{token_id}").json()["cid"] + ".png"
+    bundle_file = f"provenance-31337-{collection}-{token_id}.json"
+    assert command == (f"chainright verify {bundle_file} --content {cid} "
                        f"--rights-registry {registry.address(31337, 'RightsRegistry')} "
                        f"--identity-registry {registry.address(31337, 'IdentityRegistry')}")
-    href = auditor.get_attribute("#bundle-link", "href")
-    assert href == f"/provenance/31337/{collection}/{token_id}/bundle"
-    assert client.get(href).status_code == 200
+    # The auditor saves both links under the names the page gives them and runs the command as shown.
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    for selector in ("#bundle-link", "#content-link"):
+        with auditor.expect_download() as download:
+            auditor.click(selector)
+        saved = download.value
+        saved.save_as(folder / saved.suggested_filename)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([bundle_file, cid])
+    argv = command.split()
+    assert argv[0] == "chainright"
+    verdict = subprocess.run([sys.executable, "-m", "chainright", *argv[1:]], cwd=folder, capture_output=True,
+                             text=True, timeout=300)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
     assert "OrderFilled" in auditor.text_content("#audit-out")
     _shot(auditor, "audit")
     STATE["work"] = f"/work/31337/{collection}/{token_id}"

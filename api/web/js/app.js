@@ -520,6 +520,12 @@ async function audit() {
   const info = (await platform()).chains.find((c) => String(c.chain_id) === chain) || {};
   const file = `provenance-${chain}-${collection}-${token}.json`;
   const parts = ['chainright verify', file];
+  // The work's file too, named by its CID (never by an uploader's file name: the command is pasted in a shell).
+  const work = await loadWork(chain, collection, token).catch(() => null);
+  const EXT = { 'image/png': '.png', 'image/jpeg': '.jpg', 'image/gif': '.gif', 'image/webp': '.webp',
+    'image/svg+xml': '.svg', 'audio/mpeg': '.mp3', 'video/mp4': '.mp4', 'text/plain': '.txt', 'application/pdf': '.pdf' };
+  const content = work && work.rights ? work.cid + (EXT[work.media_type] || '') : null;
+  if (content) parts.push('--content', content);
   if (info.rights_registry) parts.push('--rights-registry', info.rights_registry);
   if (info.identity_registry) parts.push('--identity-registry', info.identity_registry);
   const table = el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'chain', 'block', 'time', 'event', 'tx'].map((h) => el('th', { scope: 'col', text: h })))));
@@ -533,6 +539,7 @@ async function audit() {
     el('p', {}, `${t('audit.content_check')}: `, el('strong', { text: story.content_check })),
     el('h2', { text: t('audit.timeline') }), table,
     el('p', {}, el('a', { id: 'bundle-link', href: `/provenance/${chain}/${collection}/${token}/bundle`, download: file, text: t('audit.bundle') })),
+    content ? el('p', {}, el('a', { id: 'content-link', href: `/assets/${work.cid}/content`, download: content, text: t('audit.content') })) : '',
     el('p', { text: `${t('audit.verify')}:` }),
     el('pre', {}, el('code', { id: 'verify-command', text: parts.join(' ') })));
 }
