@@ -122,7 +122,9 @@ STUDIO = """
   <input id="collection-address" name="collection" pattern="0x[0-9a-fA-F]{40}" size="44">
   <p id="collection-out" role="status"></p></section>
 <section aria-labelledby="mint-h"><h2 id="mint-h">$studio_mint</h2>
-  <button type="button" id="mint">$studio_mint_button</button><p id="mint-out" role="status"></p></section>
+  <button type="button" id="mint">$studio_mint_button</button><p id="mint-out" role="status"></p>
+  <label for="token-id">$studio_token_id</label>
+  <input id="token-id" name="token_id" inputmode="numeric" pattern="[0-9]+" size="8"></section>
 <section aria-labelledby="license-h"><h2 id="license-h">$studio_license</h2>
   <form id="license-form">
     <label for="license-template">$studio_license_template</label>

@@ -237,6 +237,10 @@ def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
     assert not offsite, f"the browser tried to leave loopback: {offsite}"
 
 
+def short_address(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"
+
+
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -322,6 +326,7 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     page.click("#mint")
     page.wait_for_selector("#mint-out:has-text('Minted token')")
     token_id = int(page.text_content("#mint-out").split("token")[-1].strip(" ."))
+    assert page.input_value("#token-id") == str(token_id)
     page.select_option("#license-template", "commercial")
     page.click("#license-form button[type=submit]")
     page.wait_for_selector("#license-out:has-text('attached')")
@@ -496,6 +501,45 @@ def test_the_page_script_stays_small(bundle):
 
     size = len(gzip.compress(bundle.read_bytes(), 9))
     assert size < 100_000, f"the page script is {size} bytes gzipped (budget: 100 KB)"
+
+
+def test_the_operator_console_is_for_officers_only(open_as, site):
+    page, _ = open_as(NEWCOMER)
+    _ready(page, "/operator/kyc")
+    assert "Connect your wallet and sign in first" in page.text_content("#operator-status")
+    _sign_in(page)
+    page.wait_for_selector("#operator-status:has-text('for KYC officers')")
+    assert page.locator("section[data-application]").count() == 0
+    # and the API, not the page, is what refuses: the same session gets a 403 from the queue
+    token = page.evaluate("sessionStorage.getItem('chainright.session')")
+    r = site["client"].get("/kyc/applications", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403
+
+
+def test_several_wallets_are_offered_and_the_chosen_one_signs(browser, site):
+    """Two EIP-6963 wallets announce themselves: the page asks which, and only that one is used."""
+    first, second = InjectedWallet(NEWCOMER.address, site["rpc"]), InjectedWallet(dev_account(7).address, site["rpc"])
+    context = browser.new_context(base_url=site["origin"])
+    try:
+        context.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
+                      else route.abort())
+        for name, wallet in (("Alpha", first), ("Beta", second)):
+            binding = f"__wallet{name}"
+            context.expose_binding(binding, lambda source, method, params, w=wallet: w.handle(method, params))
+            script = WALLET_JS.replace("__testWalletRpc", binding).replace("Test Wallet", f"{name} Wallet")
+            script = script.replace("0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f1", f"0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f{len(name)}")
+            context.add_init_script(script.replace("org.chainright.testwallet", f"org.chainright.{name.lower()}"))
+        page = context.new_page()
+        _ready(page, "/studio")
+        page.click("#connect")
+        page.get_by_role("button", name="Beta Wallet").click()
+        page.wait_for_selector("#signin:not([hidden])")
+        page.click("#signin")
+        page.wait_for_selector("#signout:not([hidden])")
+        assert first.prompts == [] and second.prompts == ["eth_requestAccounts", "personal_sign"]
+        assert short_address(dev_account(7).address) in page.text_content("#wallet-state")
+    finally:
+        context.close()
 
 
 def test_pages_switch_to_simplified_chinese(open_as):

@@ -444,13 +444,13 @@ async function studio() {
     const receipt = await wallet.send(tx);
     const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === TRANSFER_TOPIC);
     const tokenId = BigInt(log.topics[3]).toString();
-    S.setItem('studio.token', tokenId);
+    $('token-id').value = tokenId;
     $('mint-out').textContent = t('studio.minted', { token: tokenId });
   });
   submitting($('license-form'), async () => {
     await requireSession();
     const collection = collectionInput.value;
-    const tokenId = S.getItem('studio.token');
+    const tokenId = $('token-id').value;
     const out = await api('POST', '/licenses/tx', {
       chain_id: home.chain_id, collection, token_ids: [tokenId], template: $('license-template').value,
       fee_wei: parseEther($('license-fee').value.trim()).toString(),
@@ -470,7 +470,7 @@ async function studio() {
     await requireSession();
     const seller = wallet.address();
     const collection = collectionInput.value;
-    const tokenId = BigInt(S.getItem('studio.token'));
+    const tokenId = BigInt($('token-id').value);
     const price = parseEther($('price').value.trim());
     const market = home.marketplace;
     const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
