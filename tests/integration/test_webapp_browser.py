@@ -220,7 +220,7 @@ def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
         wallet = InjectedWallet(account.address, site["rpc"])
         context = browser.new_context(base_url=site["origin"], locale=locale, bypass_csp=bypass_csp,
                                       viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(60_000)  # a shared, busy machine
         context.route("**/*", guard)
         context.expose_binding("__testWalletRpc", lambda source, method, params: wallet.handle(method, params))
         context.add_init_script(WALLET_JS)

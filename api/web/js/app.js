@@ -254,7 +254,7 @@ async function explore() {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     const list = $('works');
     list.replaceChildren();
-    const shown = items.filter(Boolean).filter(({ work }) => {
+    const shown = items.filter(Boolean).filter(({ order, work }) => order.signer.toLowerCase() === work.owner.toLowerCase()).filter(({ work }) => {
       const hay = [work.title, work.collection_name, work.cid, work.collection, work.token_id].join(' ').toLowerCase();
       return words.every((w) => hay.includes(w));
     });
