@@ -251,6 +251,13 @@ def _ready(page: Any, path: str) -> None:
     page.wait_for_selector("body[data-ready=true]")
 
 
+def _done(page: Any, selector: str) -> None:
+    """Wait for ``selector``; an error notice instead fails at once, with its words."""
+    page.wait_for_selector(f"{selector}, #notice.error")
+    if page.is_visible("#notice.error") and not page.is_visible(selector):
+        raise AssertionError(f"the page says: {page.text_content('#notice')}")
+
+
 def _sign_in(page: Any) -> None:
     page.click("#connect")
     page.wait_for_selector("#signin:not([hidden])")
@@ -316,20 +323,20 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     page.set_input_files("#file", files=[{"name": title, "mimeType": "image/png",
                                           "buffer": _png(secrets.token_hex(8))}])
     page.click("#upload-form button[type=submit]")
-    page.wait_for_selector("#upload-out:has-text('CID')")
+    _done(page, "#upload-out:has-text('CID')")
     page.fill("#collection-name", "Harbour studies")
     page.fill("#collection-symbol", "HARB")
     page.fill("#royalty-pct", "10")
     page.click("#collection-form button[type=submit]")
-    page.wait_for_selector("#collection-out:has-text('ready')")
+    _done(page, "#collection-out:has-text('ready')")
     collection = page.input_value("#collection-address")
     page.click("#mint")
-    page.wait_for_selector("#mint-out:has-text('Minted token')")
+    _done(page, "#mint-out:has-text('Minted token')")
     token_id = int(page.text_content("#mint-out").split("token")[-1].strip(" ."))
     assert page.input_value("#token-id") == str(token_id)
     page.select_option("#license-template", "commercial")
     page.click("#license-form button[type=submit]")
-    page.wait_for_selector("#license-out:has-text('attached')")
+    _done(page, "#license-out:has-text('attached')")
     assert "Commercial use allowed" in page.text_content("#license-terms")
     page.fill("#price", "0.5")
     wallet.reject.append("eth_signTypedData_v4")
@@ -341,7 +348,7 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert "0.5 ETH" in terms and "authorizes the marketplace" in terms and str(token_id) in terms
     _shot(page, "studio-rejected-signature")
     page.click("#list-form button[type=submit]")
-    page.wait_for_selector("#list-out:has-text('Listed')")
+    _done(page, "#list-out:has-text('Listed')")
     _shot(page, "studio-listed")
     orders = client.get("/market/orders", params={"token": collection, "token_id": token_id}).json()
     assert len(orders) == 1 and orders[0]["unit_price"] == str(5 * 10**17)
@@ -378,7 +385,7 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert buyer_wallet.prompts == [], "the wallet opened before the page said what the buyer pays"
     _shot(buyer, "work-buy-terms")
     buyer.click("#buy-confirm")
-    buyer.wait_for_selector("#notice:has-text('Bought')")
+    _done(buyer, "#notice:has-text('Bought')")
     assert COLLECTOR.address in buyer.text_content("#rights")  # the page reads the new owner
     assert "Not for sale" in buyer.text_content("#listings")
     _shot(buyer, "work-bought")
@@ -425,6 +432,23 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
     assert "OrderFilled" in auditor.text_content("#audit-out")
     _shot(auditor, "audit")
+    assert "KYC at registration: verified (level 2, country FR)" in auditor.text_content("#audit-creator")
+
+    # The collector, now the owner, lists it again from the studio, then cancels on the work page.
+    _ready(buyer, "/studio")
+    buyer.fill("#collection-address", collection)
+    buyer.fill("#token-id", str(token_id))
+    buyer.fill("#price", "0.55")  # within the circuit breaker's band around the last sale
+    buyer.click("#list-form button[type=submit]")
+    _done(buyer, "#list-out:has-text('Listed')")
+    resale = re.search(r"0x[0-9a-f]{64}", buyer.text_content("#list-out")).group(0)
+    _ready(buyer, f"/work/31337/{collection}/{token_id}")
+    buyer.click(f"button[data-cancel='{resale}']")
+    _done(buyer, "#notice:has-text('cancelled here and on chain')")
+    assert "Not for sale" in buyer.text_content("#listings")
+    marketplace = web3.eth.contract(address=registry.address(31337, "Marketplace"), abi=artifacts.get("Marketplace").abi)
+    assert marketplace.functions.orderStatus(resale).call()[0] is True  # cancelled on chain, not only here
+    assert not buyer.js_errors and not auditor.js_errors  # type: ignore[attr-defined]
     STATE["work"] = f"/work/31337/{collection}/{token_id}"
     STATE["audit"] = f"/audit?chain_id=31337&collection={collection}&token_id={token_id}"
 

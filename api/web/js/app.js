@@ -73,6 +73,7 @@ function action(button, fn) {
   button.addEventListener('click', async (ev) => {
     ev.preventDefault();
     button.disabled = true;
+    notice('');
     try {
       await fn(ev);
     } catch (err) {
@@ -88,6 +89,7 @@ function submitting(form, fn) {
     ev.preventDefault();
     const button = form.querySelector('button[type=submit]');
     if (button) button.disabled = true;
+    notice('');
     try {
       await fn(ev);
     } catch (err) {
@@ -352,6 +354,20 @@ async function workPage() {
   box.replaceChildren();
   if (!listings.length) box.append(el('p', { text: t('work.nolistings') }));
   for (const o of listings) {
+    const me = wallet.token() && wallet.address();
+    if (me && o.signer.toLowerCase() === me.toLowerCase()) {
+      const cancel = el('button', { type: 'button', 'data-cancel': o.order_hash, text: t('work.cancel') });
+      box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', cancel));
+      action(cancel, async () => {
+        notice(t('work.cancel_terms'));
+        const tx = await api('POST', `/market/orders/${o.order_hash}/cancel`);
+        await wallet.send(tx);
+        workCache.clear();
+        await workPage();
+        notice(t('work.cancelled'));
+      });
+      continue;
+    }
     const buy = el('button', { type: 'button', 'data-order': o.order_hash, text: `${t('work.buy')} · ${eth(o.unit_price)} ETH` });
     box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', buy));
     action(buy, async () => {
@@ -537,6 +553,8 @@ async function audit() {
   table.append(body);
   out.replaceChildren(
     el('p', {}, `${t('audit.content_check')}: `, el('strong', { text: story.content_check })),
+    ...story.entries.filter((e) => e.creator).slice(0, 1).map((e) => el('p', { id: 'audit-creator' },
+      t('audit.creator', { did: e.creator.did, status: e.creator.kyc.status, level: e.creator.kyc.level ?? '—', country: e.creator.kyc.country ?? '—' }))),
     el('h2', { text: t('audit.timeline') }), table,
     el('p', {}, el('a', { id: 'bundle-link', href: `/provenance/${chain}/${collection}/${token}/bundle`, download: file, text: t('audit.bundle') })),
     content ? el('p', {}, el('a', { id: 'content-link', href: `/assets/${work.cid}/content`, download: content, text: t('audit.content') })) : '',
