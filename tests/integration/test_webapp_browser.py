@@ -540,6 +540,21 @@ def test_the_operator_console_is_for_officers_only(open_as, site):
     assert r.status_code == 403
 
 
+def test_the_session_follows_the_visitor_and_signing_out_ends_it(open_as, site):
+    page, wallet = open_as(NEWCOMER)
+    _ready(page, "/account")
+    _sign_in(page)
+    token = page.evaluate("sessionStorage.getItem('chainright.session')")
+    me = site["client"].get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["address"] == NEWCOMER.address
+    _ready(page, "/studio")  # another page: still signed in, no new prompt
+    assert page.is_visible("#signout") and wallet.prompts == ["eth_requestAccounts", "personal_sign"]
+    page.click("#signout")
+    page.wait_for_selector("#signout", state="hidden")
+    assert page.evaluate("sessionStorage.getItem('chainright.session')") is None
+    assert site["client"].get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
 def test_several_wallets_are_offered_and_the_chosen_one_signs(browser, site):
     """Two EIP-6963 wallets announce themselves: the page asks which, and only that one is used."""
     first, second = InjectedWallet(NEWCOMER.address, site["rpc"]), InjectedWallet(dev_account(7).address, site["rpc"])
