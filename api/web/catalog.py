@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from eth_abi.exceptions import InsufficientDataBytes
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from web3 import Web3
+from web3.exceptions import BadFunctionCallOutput, ContractCustomError, ContractLogicError
 
-from api.errors import NotFoundError
+from api.errors import NotFoundError, ServiceUnavailableError
 from api.gateway import ChainGateway
 from api.models import Asset
 from api.types import MAX_CHAIN_ID, Address
@@ -128,9 +130,11 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, request:
     try:
         owner = Web3.to_checksum_address(nft.functions.ownerOf(token_id).call())
         work_id, cid_bytes = nft.functions.workOf(token_id).call()
-    except Exception:
+    except (ContractLogicError, ContractCustomError, BadFunctionCallOutput, InsufficientDataBytes):
         raise NotFoundError(f"no token {token_id} in a Chainright collection at {address} on chain "
                             f"{chain_id}") from None
+    except OSError as exc:  # the node stopped answering (requests' errors are OSErrors)
+        raise ServiceUnavailableError(f"chain {chain_id} did not answer ({type(exc).__name__})") from None
     cid = cid_from_bytes(bytes(cid_bytes))
     with request.app.state.db.session() as db:
         asset = db.get(Asset, cid)

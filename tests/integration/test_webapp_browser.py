@@ -450,6 +450,7 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert marketplace.functions.orderStatus(resale).call()[0] is True  # cancelled on chain, not only here
     assert not buyer.js_errors and not auditor.js_errors  # type: ignore[attr-defined]
     STATE["work"] = f"/work/31337/{collection}/{token_id}"
+    STATE["collection"] = collection
     STATE["audit"] = f"/audit?chain_id=31337&collection={collection}&token_id={token_id}"
 
 
@@ -518,6 +519,24 @@ def test_a_page_away_from_the_sign_in_origin_says_where_to_go(site, open_as):
         assert page.get_attribute("#notice a", "href") == "http://127.0.0.1:9/studio"
     finally:
         app.state.settings.siwe_uri = real
+
+
+def test_the_catalog_says_what_is_not_a_token(site):
+    client = site["client"]
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    for collection, token_id in ((NEWCOMER.address, 1),  # no contract there
+                                 (registry.address(31337, "Marketplace"), 1),  # not a collection
+                                 *(((STATE["collection"], 999_999),) if "collection" in STATE else ())):  # no such token
+        r = client.get(f"/catalog/works/31337/{collection}/{token_id}")
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+    assert client.get(f"/catalog/works/999/{NEWCOMER.address}/1").status_code == 404  # a chain not served
+    platform = client.get("/catalog/platform").json()
+    home = next(c for c in platform["chains"] if c["chain_id"] == 31337)
+    assert home["marketplace"] == registry.address(31337, "Marketplace")
+    assert home["eip712_domain"] == {"name": "Chainright Marketplace", "version": "1", "chainId": 31337,
+                                     "verifyingContract": home["marketplace"]}
+    assert platform["sign_in_origin"] == site["origin"]
 
 
 def test_the_page_script_stays_small(bundle):
