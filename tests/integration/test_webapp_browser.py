@@ -66,6 +66,7 @@ STATE: dict[str, Any] = {}
 
 WALLET_JS = """
 (() => {
+  const listeners = {};
   const provider = {
     isChainrightInjectedWallet: true,
     async request({ method, params }) {
@@ -78,8 +79,10 @@ WALLET_JS = """
       }
       return reply.result;
     },
-    on() {}, removeListener() {},
+    on(event, listener) { (listeners[event] ||= []).push(listener); },
+    removeListener(event, listener) { listeners[event] = (listeners[event] || []).filter((l) => l !== listener); },
   };
+  window.__testWalletEmit = (event, data) => (listeners[event] || []).forEach((l) => l(data));
   const info = Object.freeze({ uuid: '0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f1', name: 'Test Wallet',
     icon: 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E', rdns: 'org.chainright.testwallet' });
   const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider',
@@ -588,6 +591,24 @@ def test_the_session_follows_the_visitor_and_signing_out_ends_it(open_as, site):
     assert site["client"].get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+def test_a_wallet_that_switches_accounts_signs_the_visitor_out(open_as, site):
+    page, wallet = open_as(NEWCOMER)
+    _ready(page, "/account")
+    _sign_in(page)
+    token = page.evaluate("sessionStorage.getItem('chainright.session')")
+    other = dev_account(7).address
+    wallet.address = other
+    page.evaluate(f"window.__testWalletEmit('accountsChanged', ['{other}'])")
+    page.wait_for_selector("#notice:has-text('switched accounts')")
+    assert page.is_hidden("#signout") and page.is_visible("#signin")
+    assert page.evaluate("sessionStorage.getItem('chainright.session')") is None
+    assert short_address(other) in page.text_content("#wallet-state")
+    deadline = time.monotonic() + 10
+    while site["client"].get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code != 401:
+        assert time.monotonic() < deadline, "the previous account's session still works at the API"
+        time.sleep(0.1)
+
+
 def test_several_wallets_are_offered_and_the_chosen_one_signs(browser, site):
     """Two EIP-6963 wallets announce themselves: the page asks which, and only that one is used."""
     first, second = InjectedWallet(NEWCOMER.address, site["rpc"]), InjectedWallet(dev_account(7).address, site["rpc"])
@@ -610,6 +631,10 @@ def test_several_wallets_are_offered_and_the_chosen_one_signs(browser, site):
         page.wait_for_selector("#signout:not([hidden])")
         assert first.prompts == [] and second.prompts == ["eth_requestAccounts", "personal_sign"]
         assert short_address(dev_account(7).address) in page.text_content("#wallet-state")
+        _ready(page, "/account")  # the next page finds the same wallet again, without asking
+        assert page.is_visible("#signout") and page.is_hidden("#connect")
+        page.wait_for_selector("#kyc-status:has-text('not applied')")
+        assert first.prompts == [] and second.prompts == ["eth_requestAccounts", "personal_sign"]
     finally:
         context.close()
 

@@ -131,8 +131,16 @@ async function chooseWallet() {
   });
 }
 
+function accountChanged(next, previousToken) {
+  if (previousToken) {  // the old account's session ends at the API too
+    fetch('/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${previousToken}` } }).catch(() => {});
+  }
+  header();
+  notice(t('wallet.changed'));
+}
+
 async function connectWallet() {
-  if (!wallet.current()) wallet.use(await chooseWallet());
+  if (!wallet.current()) wallet.use(await chooseWallet(), accountChanged);
   await wallet.connect();
   header();
 }
@@ -148,8 +156,8 @@ async function requireSession() {
 async function restoreWallet() {
   // A page load keeps the session (sessionStorage); the wallet is found again without a prompt.
   if (!wallet.address()) return;
-  const found = await wallet.discover(300);
-  if (found.length === 1) wallet.use(found[0]);
+  const found = wallet.previous(await wallet.discover(300));
+  if (found) wallet.use(found, accountChanged);
 }
 
 function setupHeader() {

@@ -30,9 +30,30 @@ export async function discover(timeoutMs = 400) {
   return providers();
 }
 
-export function use(detail) {
+const WALLET_KEY = 'chainright.wallet';
+
+/** Use this announced wallet; ``onChange`` runs when its account changes (the session is then dropped:
+ * it belongs to the previous account). */
+export function use(detail, onChange = () => {}) {
   chosen = detail;
   client = createClient({ transport: custom(detail.provider), pollingInterval: 300 });
+  sessionStorage.setItem(WALLET_KEY, detail.info.rdns);
+  if (typeof detail.provider.on === 'function') {
+    detail.provider.on('accountsChanged', (accounts) => {
+      const next = accounts && accounts[0];
+      if (next && next.toLowerCase() === (address() || '').toLowerCase()) return;
+      const previousToken = token();
+      forget();
+      if (next) sessionStorage.setItem(ADDRESS_KEY, next); else sessionStorage.removeItem(ADDRESS_KEY);
+      onChange(next, previousToken);
+    });
+  }
+}
+
+/** The wallet this tab used before (by its EIP-6963 rdns), if it is still announced. */
+export function previous(found) {
+  const rdns = sessionStorage.getItem(WALLET_KEY);
+  return found.find((d) => d.info.rdns === rdns) || (found.length === 1 ? found[0] : null);
 }
 
 export function current() {
