@@ -552,7 +552,7 @@ async function audit() {
   if (content) parts.push('--content', content);
   if (info.rights_registry) parts.push('--rights-registry', info.rights_registry);
   if (info.identity_registry) parts.push('--identity-registry', info.identity_registry);
-  const table = el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'chain', 'block', 'time', 'event', 'tx'].map((h) => el('th', { scope: 'col', text: h })))));
+  const table = el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'chain', 'block', 'time', 'event', 'tx'].map((h) => el('th', { scope: 'col', text: h === '#' ? h : t(`audit.col.${h}`) })))));
   const body = el('tbody');
   story.entries.forEach((e, i) => body.append(el('tr', {},
     el('td', { text: i + 1 }), el('td', { text: e.chain_id }), el('td', { text: e.block_number }),
