@@ -16,9 +16,9 @@ PYTEST_ARGS ?=
 # child processes, so two cores carry three workers. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 3
 
-.PHONY: setup setup-ipfs setup-consortium up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
+.PHONY: setup webapp setup-ipfs setup-consortium up test test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil webapp
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (3.10-3.12 work with didkit)"; exit 1; }
@@ -41,6 +41,12 @@ node_modules/.installed: package.json package-lock.json
 	@printf '#!/bin/sh\nexec node "%s/tools/solc-shim.cjs" "$$@"\n' "$(CURDIR)" > $@
 	@chmod +x $@
 	@$@ --version | grep -q 'Version: $(SOLC_VERSION)+commit' || { echo "error: solc shim does not answer --version"; exit 1; }
+
+# The web app's script (viem + mipd, bundled by esbuild; gitignored), served by the API at /static/app.js.
+webapp: api/web/static/dist/app.js
+
+api/web/static/dist/app.js: node_modules/.installed tools/build-webapp.sh $(wildcard api/web/js/*.js)
+	tools/build-webapp.sh
 
 # A real IPFS node (js-ipfs) for the integration tests; about 290 MB, kept apart from the rest.
 setup-ipfs: tools/ipfs-node/node_modules/.installed
@@ -77,9 +83,11 @@ test: setup
 	@$(MAKE) --no-print-directory -j4 --output-sync=target setup-ipfs setup-consortium test-deps lint typecheck audit
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
-# System packages only the test suite needs (PostgreSQL server binaries for the API tests).
+# System packages only the test suite needs (PostgreSQL server binaries for the API tests; Debian's
+# Chromium for the web app's real-browser tests, driven by Playwright, which never downloads one).
 test-deps:
 	@case "$${CHAINRIGHT_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) tools/ensure-postgres.sh;; esac
+	@tools/ensure-chromium.sh
 
 test-unit: setup
 	$(BIN)/python -m pytest -m unit -p no:ape_test $(PYTEST_ARGS)
@@ -101,4 +109,4 @@ clean:
 	rm -rf .build .cache contracts/.cache .pytest_cache .hypothesis
 
 distclean: clean
-	rm -rf $(VENV) node_modules tools/ipfs-node/node_modules .solcx .bin .chainright
+	rm -rf $(VENV) node_modules tools/ipfs-node/node_modules api/web/static/dist .solcx .bin .chainright

@@ -29,6 +29,7 @@ from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware, install_request_id_logging
 from api.routers import assets, auth, health, kyc, market, provenance
 from api.settings import ApiSettings
+from api.web import router as web_router
 from chain.settings import ChainSettings
 from did.credentials import ProofFormat
 from did.kyc import issue_kyc_credential_sync
@@ -157,6 +158,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(assets.router)
     app.include_router(market.router)
     app.include_router(provenance.router)
+    app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)
     document_header(app)
     _install_docs(app)
     return app

@@ -1555,6 +1555,7 @@ def up_cmd(
             typer.echo("")
             typer.echo("Chainright is running")
             typer.echo(f"  API              {api_url}  (docs {api_url}/docs)")
+            typer.echo(f"  web app          {api_settings.siwe_uri.rstrip('/')}/  (sign in there)")
             typer.echo(f"  data directory   {settings.data_dir}  (logs in {settings.log_dir})")
             typer.echo(f"  database         {api_settings.effective_database_url.split('@')[-1]}")
             ipfs_api = supervisor.env.get("CHAINRIGHT_API_IPFS_API")

@@ -31,6 +31,11 @@ PUBLIC = {
     ("GET", "/provenance/{chain_id}/{collection}/{token_id}/bundle"),
     # A verifier holding a KYCCredential asks whether it still stands (like a status list: no reason shown).
     ("GET", "/kyc/credentials/status"),
+    # The web app (api/web/): page shells and their script hold no data; they call the routes above
+    # with the visitor's session. The catalog reads public chain state only.
+    ("GET", "/"), ("GET", "/work/{chain_id}/{collection}/{token_id}"), ("GET", "/studio"), ("GET", "/audit"),
+    ("GET", "/account"), ("GET", "/operator/kyc"), ("GET", "/static/{name}"),
+    ("GET", "/catalog/platform"), ("GET", "/catalog/works/{chain_id}/{collection}/{token_id}"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 

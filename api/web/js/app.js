@@ -1,0 +1,668 @@
+// The web app's pages, filled in from the API's JSON routes (same origin, the user's session).
+import { encodeFunctionData, formatEther, parseEther } from 'viem';
+import * as wallet from './wallet.js';
+
+const M = JSON.parse(document.getElementById('messages').textContent);
+const page = document.body.dataset.page;
+const $ = (id) => document.getElementById(id);
+
+function t(key, vars = {}) {
+  return (M[key] || key).replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function notice(text, error = false) {
+  const box = $('notice');
+  box.textContent = text;
+  box.classList.toggle('error', error);
+}
+
+class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(method, path, body, { form = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  const token = wallet.token();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    if (form) payload = body;
+    else {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+  }
+  const r = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) {
+    if (r.status === 401 && token) {
+      wallet.forget();
+      header();
+    }
+    throw new ApiProblem(r.status, data || {});
+  }
+  return data;
+}
+
+/** Show what went wrong in words; a wallet rejection says that nothing happened. */
+function fail(err) {
+  if (wallet.isRejection(err)) notice(t('wallet.rejected'), true);
+  else if (err instanceof wallet.SiweDomainError) {
+    notice(t('wallet.wrong_domain', { domain: err.domain, host: window.location.host }), true);
+  } else notice(t('error.generic', { detail: err.shortMessage || err.message }), true);
+}
+
+/** Run a button's action with the button disabled meanwhile; errors become notices. */
+function action(button, fn) {
+  button.addEventListener('click', async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    notice('');
+    try {
+      await fn(ev);
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function submitting(form, fn) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    if (button) button.disabled = true;
+    notice('');
+    try {
+      await fn(ev);
+    } catch (err) {
+      fail(err);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}
+
+const short = (a) => (a ? `${a.slice(0, 6)}…${a.slice(-4)}` : '');
+const eth = (wei) => formatEther(BigInt(wei));
+const pct = (bps) => (Number(bps) / 100).toString();
+
+// ---------------------------------------------------------------- header: wallet and session
+
+function header() {
+  const address = wallet.address();
+  const signedIn = Boolean(wallet.token());
+  $('connect').hidden = Boolean(address && wallet.current());
+  $('signin').hidden = !(address && wallet.current()) || signedIn;
+  $('signout').hidden = !signedIn;
+  $('wallet-state').textContent = signedIn ? t('wallet.signed_in', { address: short(address) })
+    : address && wallet.current() ? t('wallet.connected', { address: short(address) }) : '';
+}
+
+async function chooseWallet() {
+  const found = await wallet.discover();
+  if (found.length === 0) throw new Error(t('wallet.none'));
+  if (found.length === 1) return found[0];
+  return new Promise((resolve) => {
+    const box = $('notice');
+    box.textContent = `${t('wallet.pick')}: `;
+    for (const detail of found) {
+      const b = el('button', { type: 'button', text: detail.info.name });
+      b.addEventListener('click', () => { box.textContent = ''; resolve(detail); });
+      box.append(b, ' ');
+    }
+  });
+}
+
+function accountChanged(next, previousToken) {
+  if (previousToken) {  // the old account's session ends at the API too
+    fetch('/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${previousToken}` } }).catch(() => {});
+  }
+  header();
+  notice(t('wallet.changed'));
+}
+
+async function connectWallet() {
+  if (!wallet.current()) wallet.use(await chooseWallet(), accountChanged);
+  await wallet.connect();
+  header();
+}
+
+async function requireSession() {
+  if (!wallet.current()) await connectWallet();
+  if (!wallet.token()) {
+    await wallet.signIn(api);
+    header();
+  }
+}
+
+async function restoreWallet() {
+  // A page load keeps the session (sessionStorage); the wallet is found again without a prompt.
+  if (!wallet.address()) return;
+  const found = wallet.previous(await wallet.discover(300));
+  if (found) wallet.use(found, accountChanged);
+}
+
+function setupHeader() {
+  action($('connect'), connectWallet);
+  action($('signin'), async () => {
+    await wallet.signIn(api);
+    header();
+    notice(t('wallet.signed_in', { address: short(wallet.address()) }));
+    window.dispatchEvent(new Event('chainright:session'));
+  });
+  action($('signout'), async () => {
+    try { await api('POST', '/auth/logout'); } finally { wallet.forget(); header(); }
+  });
+}
+
+let platformPromise = null;
+const platform = () => { platformPromise ||= api('GET', '/catalog/platform'); return platformPromise; };
+
+/** Sign-in messages name one origin: elsewhere, say where sign-in works (with a link). */
+async function checkOrigin() {
+  const { sign_in_origin: origin } = await platform();
+  if (new URL(origin).host === window.location.host) return;
+  const box = $('notice');
+  box.replaceChildren(t('wallet.other_origin', { origin, here: window.location.origin }), ' ',
+    el('a', { href: origin + window.location.pathname + window.location.search, text: t('wallet.go') }));
+}
+
+// ---------------------------------------------------------------- works
+
+const workCache = new Map();
+function loadWork(chain, collection, tokenId) {
+  const key = `${chain}/${collection}/${tokenId}`;
+  if (!workCache.has(key)) workCache.set(key, api('GET', `/catalog/works/${key}`));
+  return workCache.get(key);
+}
+
+async function sha256Hex(buffer) {
+  const digest = await crypto.subtle.digest('SHA-256', buffer);
+  return `0x${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** The SHA-256 digest a CIDv1 names when it is a raw block (one chunk: base32 "bafkrei..."), else null. */
+function rawCidDigest(cid) {
+  if (!cid.startsWith('b')) return null;
+  const out = [];
+  let value = 0;
+  let bits = 0;
+  for (const c of cid.slice(1)) {
+    const i = BASE32.indexOf(c);
+    if (i < 0) return null;
+    value = ((value << 5) | i) & 0x1fff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  // version 1, codec raw (0x55), multihash sha2-256 (0x12), 32 bytes
+  if (out.length !== 36 || out[0] !== 1 || out[1] !== 0x55 || out[2] !== 0x12 || out[3] !== 0x20) return null;
+  return `0x${out.slice(4).map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The work's bytes from the API, shown only when their SHA-256 is the content hash the chain's rights
+ * record binds to this token (and, for a one-block work, the digest its CID names). */
+async function verifiedMedia(work) {
+  if (!work.rights || !work.rights.bound) return { state: 'none' };
+  const r = await fetch(`/assets/${work.cid}/content`);
+  if (!r.ok) return { state: 'none' };
+  const bytes = await r.arrayBuffer();
+  const hash = await sha256Hex(bytes);
+  const cidDigest = rawCidDigest(work.cid);
+  if (hash !== work.rights.content_hash.toLowerCase() || (cidDigest && cidDigest !== hash)) return { state: 'mismatch' };
+  const type = work.media_type || 'application/octet-stream';
+  return { state: 'ok', hash, cidChecked: Boolean(cidDigest), url: URL.createObjectURL(new Blob([bytes], { type })), type };
+}
+
+function mediaNode(media, alt) {
+  if (media.type.startsWith('image/')) return el('img', { src: media.url, alt });
+  if (media.type.startsWith('audio/')) return el('audio', { src: media.url, controls: true });
+  if (media.type.startsWith('video/')) return el('video', { src: media.url, controls: true });
+  return el('a', { href: media.url, download: alt, text: alt });
+}
+
+const workTitle = (w) => w.title || `${w.collection_name || short(w.collection)} #${w.token_id}`;
+
+// ---------------------------------------------------------------- explore
+
+async function explore() {
+  const form = $('search');
+  const q = new URLSearchParams(window.location.search).get('q') || '';
+  $('q').value = q;
+  const orders = await api('GET', '/market/orders?side=listing&status=open&limit=200');
+  const best = new Map();
+  for (const o of orders) {
+    const key = `${o.chain_id}/${o.token}/${o.token_id}`;
+    if (!best.has(key) || BigInt(o.unit_price) < BigInt(best.get(key).unit_price)) best.set(key, o);
+  }
+  const items = await Promise.all([...best.values()].map(async (o) => {
+    try { return { order: o, work: await loadWork(o.chain_id, o.token, o.token_id) }; } catch { return null; }
+  }));
+  const render = (query) => {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const list = $('works');
+    list.replaceChildren();
+    const shown = items.filter(Boolean).filter(({ order, work }) => order.signer.toLowerCase() === work.owner.toLowerCase()).filter(({ work }) => {
+      const hay = [work.title, work.collection_name, work.cid, work.collection, work.token_id].join(' ').toLowerCase();
+      return words.every((w) => hay.includes(w));
+    });
+    for (const { order, work } of shown) {
+      const href = `/work/${work.chain_id}/${work.collection}/${work.token_id}`;
+      const thumb = el('div', { class: 'thumb' });
+      const card = el('li', { 'data-token': work.token_id },
+        thumb,
+        el('h2', {}, el('a', { href, text: workTitle(work) })),
+        el('p', { class: 'price', text: t('explore.price', { eth: eth(order.unit_price) }) }),
+        el('p', { text: work.royalty ? t('explore.royalty', { pct: pct(work.royalty.bps) }) : t('work.noroyalty') }));
+      list.append(card);
+      verifiedMedia(work).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, workTitle(work))); })
+        .catch(() => {});
+    }
+    $('explore-status').textContent = shown.length ? '' : (words.length ? t('explore.nomatch') : t('explore.empty'));
+  };
+  render(q);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const query = $('q').value;
+    const url = new URL(window.location.href);
+    if (query) url.searchParams.set('q', query); else url.searchParams.delete('q');
+    window.history.replaceState(null, '', url);
+    render(query);
+  });
+}
+
+// ---------------------------------------------------------------- one work
+
+function licenseWords(l) {
+  const parts = [
+    l.commercial_use ? t('license.commercial') : t('license.noncommercial'),
+    l.derivatives_allowed ? t('license.derivatives') : t('license.noderivatives'),
+  ];
+  if (l.attribution_required) parts.push(t('license.attribution'));
+  parts.push(l.transferable ? t('license.transferable') : t('license.nontransferable'));
+  if (l.revocable) parts.push(t('license.revocable'));
+  if (l.derivative_revenue_share_bps) parts.push(t('license.share', { pct: pct(l.derivative_revenue_share_bps) }));
+  parts.push(l.duration_s ? t('license.duration', { days: Math.round(l.duration_s / 86400) }) : t('license.perpetual'));
+  if (BigInt(l.fee_wei) > 0n) parts.push(t('license.fee', { eth: eth(l.fee_wei) }));
+  return parts;
+}
+
+function dlRows(dl, rows) {
+  dl.replaceChildren();
+  for (const [k, v] of rows) dl.append(el('dt', { text: k }), el('dd', {}, v));
+}
+
+async function workPage() {
+  const { chain, collection, token } = document.body.dataset;
+  const [work, info] = await Promise.all([loadWork(chain, collection, token), platform()]);
+  const feeBps = BigInt((info.chains.find((c) => String(c.chain_id) === chain) || {}).platform_fee_bps || 0);
+  $('work-title').textContent = workTitle(work);
+  document.title = `${workTitle(work)} · Chainright`;
+  const media = await verifiedMedia(work).catch(() => ({ state: 'none' }));
+  const mediaBox = $('media');
+  mediaBox.replaceChildren();
+  if (media.state === 'ok') {
+    mediaBox.append(mediaNode(media, workTitle(work)), el('p', { class: 'ok', text: t(media.cidChecked ? 'work.verified_cid' : 'work.verified', { hash: media.hash, cid: work.cid }) }));
+  } else {
+    mediaBox.append(el('p', { class: media.state === 'mismatch' ? 'bad' : '', text: t(media.state === 'mismatch' ? 'work.mismatch' : 'work.nomedia') }));
+  }
+  const rows = [[t('work.owner'), el('code', { text: work.owner })], [t('work.cid'), el('code', { text: work.cid })]];
+  if (work.rights) {
+    rows.push([t('work.hash'), el('code', { text: work.rights.content_hash })],
+      [t('work.creator'), el('code', { text: work.rights.creator })],
+      [t('work.registered'), new Date(work.rights.registered_at * 1000).toISOString()]);
+  }
+  dlRows($('rights'), rows);
+  const royaltyBox = $('royalty');
+  royaltyBox.replaceChildren();
+  if (work.royalty) {
+    royaltyBox.append(el('p', { text: t('work.royalty_line', { pct: pct(work.royalty.bps), receiver: work.royalty.receiver }) }));
+    if (work.royalty.split.length) {
+      const ul = el('ul', { 'aria-label': t('work.split') });
+      for (const s of work.royalty.split) ul.append(el('li', {}, el('code', { text: s.account }), ` ${pct(s.bps)}%`));
+      royaltyBox.append(ul);
+    }
+  } else royaltyBox.append(el('p', { text: t('work.noroyalty') }));
+  const licBox = $('licenses');
+  licBox.replaceChildren();
+  if (!work.licenses.length) licBox.append(el('p', { text: t('work.nolicense') }));
+  for (const l of work.licenses) {
+    const ul = el('ul');
+    for (const w of licenseWords(l)) ul.append(el('li', { text: w }));
+    ul.append(el('li', {}, `${t('license.text')}: `, el('code', { text: l.legal_text_cid })));
+    licBox.append(ul);
+  }
+  $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
+  // A listing whose seller no longer holds the token cannot be filled (the book catches up with the index).
+  const listings = (await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`))
+    .filter((o) => o.signer.toLowerCase() === work.owner.toLowerCase());
+  const box = $('listings');
+  box.replaceChildren();
+  if (!listings.length) box.append(el('p', { text: t('work.nolistings') }));
+  for (const o of listings) {
+    const me = wallet.token() && wallet.address();
+    if (me && o.signer.toLowerCase() === me.toLowerCase()) {
+      const cancel = el('button', { type: 'button', 'data-cancel': o.order_hash, text: t('work.cancel') });
+      box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', cancel));
+      action(cancel, async () => {
+        notice(t('work.cancel_terms'));
+        const tx = await api('POST', `/market/orders/${o.order_hash}/cancel`);
+        await wallet.send(tx);
+        workCache.clear();
+        await workPage();
+        notice(t('work.cancelled'));
+      });
+      continue;
+    }
+    const buy = el('button', { type: 'button', 'data-order': o.order_hash, text: `${t('work.buy')} · ${eth(o.unit_price)} ETH` });
+    box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', buy));
+    action(buy, async () => {
+      const price = BigInt(o.unit_price);
+      const royalty = work.royalty ? (price * BigInt(work.royalty.bps)) / 10000n : 0n;
+      const fee = (price * feeBps) / 10000n;
+      $('buy-terms').textContent = t('work.buy_terms', {
+        price: eth(price), royalty: eth(royalty), receiver: work.royalty ? work.royalty.receiver : '—',
+        fee: eth(fee), seller: eth(price - royalty - fee), signer: o.signer,
+      });
+      $('buy-panel').hidden = false;
+      $('buy-confirm').dataset.order = o.order_hash;
+      $('buy-confirm').focus();
+    });
+  }
+  if ($('buy-confirm').dataset.bound) return;
+  $('buy-confirm').dataset.bound = 'true';
+  action($('buy-confirm'), async () => {
+    await requireSession();
+    const tx = await api('POST', `/market/orders/${$('buy-confirm').dataset.order}/fill-tx`, { amount: 1 });
+    const receipt = await wallet.send(tx);
+    $('buy-panel').hidden = true;
+    workCache.clear();
+    await workPage();
+    notice(t('work.bought', { tx: receipt.transactionHash }));
+  });
+}
+
+// ---------------------------------------------------------------- creator studio
+
+const ERC721_ABI = [
+  { type: 'function', name: 'setApprovalForAll', stateMutability: 'nonpayable', inputs: [{ name: 'operator', type: 'address' }, { name: 'approved', type: 'bool' }], outputs: [] },
+  { type: 'function', name: 'isApprovedForAll', stateMutability: 'view', inputs: [{ name: 'owner', type: 'address' }, { name: 'operator', type: 'address' }], outputs: [{ type: 'bool' }] },
+];
+const MARKET_ABI = [
+  { type: 'function', name: 'counterOf', stateMutability: 'view', inputs: [{ name: 'signer', type: 'address' }], outputs: [{ type: 'uint256' }] },
+];
+const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+const LISTING_TYPES = {
+  Listing: [
+    { name: 'seller', type: 'address' }, { name: 'token', type: 'address' }, { name: 'tokenId', type: 'uint256' },
+    { name: 'standard', type: 'uint8' }, { name: 'quantity', type: 'uint256' }, { name: 'unitPrice', type: 'uint256' },
+    { name: 'currency', type: 'address' }, { name: 'start', type: 'uint64' }, { name: 'expiry', type: 'uint64' },
+    { name: 'salt', type: 'uint256' }, { name: 'counter', type: 'uint256' },
+  ],
+};
+const ETH_CURRENCY = '0x0000000000000000000000000000000000000000';
+
+function randomSalt() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return BigInt(`0x${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
+}
+
+async function studio() {
+  const home = (await platform()).chains[0];
+  const S = sessionStorage;
+  const collectionInput = $('collection-address');
+  collectionInput.value = localStorage.getItem(`chainright.collection.${wallet.address()}`) || '';
+  const saveCollection = (a) => {
+    collectionInput.value = a;
+    localStorage.setItem(`chainright.collection.${wallet.address()}`, a);
+  };
+  submitting($('upload-form'), async () => {
+    await requireSession();
+    const data = new FormData();
+    data.append('file', $('file').files[0]);
+    const asset = await api('POST', '/assets', data, { form: true });
+    S.setItem('studio.cid', asset.cid);
+    $('upload-out').textContent = t('studio.uploaded', { cid: asset.cid, hash: asset.content_hash });
+  });
+  submitting($('collection-form'), async () => {
+    await requireSession();
+    const royaltyBps = Math.round(Number($('royalty-pct').value) * 100);
+    const out = await api('POST', '/collections/tx', {
+      chain_id: home.chain_id, name: $('collection-name').value, symbol: $('collection-symbol').value,
+      royalty_bps: royaltyBps,
+    });
+    $('collection-out').textContent = t('studio.collection_terms', {
+      name: $('collection-name').value, pct: pct(royaltyBps), receiver: wallet.address(),
+    });
+    await wallet.send(out.transaction);
+    saveCollection(out.predicted_address);
+    $('collection-out').textContent = t('studio.collection_done', { address: out.predicted_address });
+  });
+  action($('mint'), async () => {
+    await requireSession();
+    const collection = collectionInput.value;
+    const tx = await api('POST', `/assets/${S.getItem('studio.cid')}/mint-tx`, { chain_id: home.chain_id, collection });
+    $('mint-out').textContent = t('studio.mint_terms', { collection });
+    const receipt = await wallet.send(tx);
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === TRANSFER_TOPIC);
+    const tokenId = BigInt(log.topics[3]).toString();
+    $('token-id').value = tokenId;
+    $('mint-out').textContent = t('studio.minted', { token: tokenId });
+  });
+  submitting($('license-form'), async () => {
+    await requireSession();
+    const collection = collectionInput.value;
+    const tokenId = $('token-id').value;
+    const out = await api('POST', '/licenses/tx', {
+      chain_id: home.chain_id, collection, token_ids: [tokenId], template: $('license-template').value,
+      fee_wei: parseEther($('license-fee').value.trim()).toString(),
+    });
+    const terms = out.terms;
+    const words = licenseWords({
+      commercial_use: terms.commercialUse, derivatives_allowed: terms.derivativesAllowed,
+      attribution_required: terms.attributionRequired, transferable: terms.transferable, revocable: terms.revocable,
+      derivative_revenue_share_bps: terms.derivativeRevenueShareBps, duration_s: terms.duration, fee_wei: terms.fee,
+    });
+    const txs = [...(out.publish ? [out.publish] : []), ...out.attach];
+    $('license-terms').textContent = t('studio.license_terms', { count: txs.length, token: tokenId, words: words.join('; ') });
+    for (const tx of txs) await wallet.send(tx);
+    $('license-out').textContent = t('studio.licensed', { hash: out.terms_hash, token: tokenId });
+  });
+  submitting($('list-form'), async () => {
+    await requireSession();
+    const seller = wallet.address();
+    const collection = collectionInput.value;
+    const tokenId = BigInt($('token-id').value);
+    const price = parseEther($('price').value.trim());
+    const market = home.marketplace;
+    const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
+    if (!approved) {
+      $('list-terms').textContent = t('studio.approve_terms', { market });
+      const data = encodeFunctionData({ abi: ERC721_ABI, functionName: 'setApprovalForAll', args: [market, true] });
+      await wallet.send({ chain_id: home.chain_id, from: seller, to: collection, data, value: '0x0' });
+    }
+    const counter = await wallet.read({ address: market, abi: MARKET_ABI, functionName: 'counterOf', args: [seller] });
+    const now = Math.floor(Date.now() / 1000);
+    const expiry = now + Number($('days').value) * 86400;
+    const message = {
+      seller, token: collection, tokenId, standard: 0, quantity: 1n, unitPrice: price, currency: ETH_CURRENCY,
+      start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter,
+    };
+    $('list-terms').textContent = t('studio.list_terms', {
+      market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price),
+      expiry: new Date(expiry * 1000).toISOString(),
+    });
+    const domain = { ...home.eip712_domain, chainId: BigInt(home.eip712_domain.chainId) };
+    const signature = await wallet.signListing({ domain, types: LISTING_TYPES, primaryType: 'Listing', message });
+    const order = await api('POST', '/market/orders', {
+      chain_id: home.chain_id, side: 'listing', signer: seller, token: collection, token_id: tokenId.toString(),
+      unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
+      counter: counter.toString(), signature,
+    });
+    const out = $('list-out');
+    out.replaceChildren(t('studio.listed', { order: order.order_hash }), ' ',
+      el('a', { href: `/work/${home.chain_id}/${collection}/${tokenId}`, text: t('studio.view') }));
+  });
+}
+
+// ---------------------------------------------------------------- auditor
+
+async function audit() {
+  const { chain, collection, token } = document.body.dataset;
+  if (!chain || !collection || !token) return;
+  const out = $('audit-out');
+  out.replaceChildren(el('p', { text: t('common.loading') }));
+  let story;
+  try {
+    story = await api('GET', `/provenance/${chain}/${collection}/${token}`);
+  } catch (err) {
+    out.replaceChildren(el('p', { text: err.status === 404 ? t('audit.none') : t('error.generic', { detail: err.message }) }));
+    return;
+  }
+  const info = (await platform()).chains.find((c) => String(c.chain_id) === chain) || {};
+  const file = `provenance-${chain}-${collection}-${token}.json`;
+  const parts = ['chainright verify', file];
+  // The work's file too, named by its CID (never by an uploader's file name: the command is pasted in a shell).
+  const work = await loadWork(chain, collection, token).catch(() => null);
+  const EXT = { 'image/png': '.png', 'image/jpeg': '.jpg', 'image/gif': '.gif', 'image/webp': '.webp',
+    'image/svg+xml': '.svg', 'audio/mpeg': '.mp3', 'video/mp4': '.mp4', 'text/plain': '.txt', 'application/pdf': '.pdf' };
+  const content = work && work.rights ? work.cid + (EXT[work.media_type] || '') : null;
+  if (content) parts.push('--content', content);
+  if (info.rights_registry) parts.push('--rights-registry', info.rights_registry);
+  if (info.identity_registry) parts.push('--identity-registry', info.identity_registry);
+  const table = el('table', {}, el('thead', {}, el('tr', {}, ...['#', 'chain', 'block', 'time', 'event', 'tx'].map((h) => el('th', { scope: 'col', text: h === '#' ? h : t(`audit.col.${h}`) })))));
+  const body = el('tbody');
+  story.entries.forEach((e, i) => body.append(el('tr', {},
+    el('td', { text: i + 1 }), el('td', { text: e.chain_id }), el('td', { text: e.block_number }),
+    el('td', { text: e.block_time ? new Date(e.block_time * 1000).toISOString() : '' }),
+    el('td', { text: e.event }), el('td', {}, el('code', { text: short(e.tx_hash) })))));
+  table.append(body);
+  out.replaceChildren(
+    el('p', {}, `${t('audit.content_check')}: `, el('strong', { text: story.content_check })),
+    ...story.entries.filter((e) => e.creator).slice(0, 1).map((e) => el('p', { id: 'audit-creator' },
+      t('audit.creator', { did: e.creator.did, status: e.creator.kyc.status, level: e.creator.kyc.level ?? '—', country: e.creator.kyc.country ?? '—' }))),
+    el('h2', { text: t('audit.timeline') }), table,
+    el('p', {}, el('a', { id: 'bundle-link', href: `/provenance/${chain}/${collection}/${token}/bundle`, download: file, text: t('audit.bundle') })),
+    content ? el('p', {}, el('a', { id: 'content-link', href: `/assets/${work.cid}/content`, download: content, text: t('audit.content') })) : '',
+    el('p', { text: `${t('audit.verify')}:` }),
+    el('pre', {}, el('code', { id: 'verify-command', text: parts.join(' ') })));
+}
+
+// ---------------------------------------------------------------- my account: KYC
+
+async function account() {
+  const status = $('kyc-status');
+  const load = async () => {
+    if (!wallet.token()) { status.textContent = t('wallet.need'); return; }
+    const s = await api('GET', '/kyc/status');
+    if (!s.state) { status.textContent = t('account.status_none'); return; }
+    status.textContent = t('account.status_line', {
+      state: t(`account.state.${s.state}`), verified: s.verified ? t('common.yes') : t('common.no'),
+    });
+    $('apply-form').hidden = s.state === 'submitted' || s.verified;
+  };
+  submitting($('apply-form'), async () => {
+    await requireSession();
+    await api('POST', '/kyc/applications', {
+      legal_name: $('legal-name').value, date_of_birth: $('dob').value, country: $('country').value.toUpperCase(),
+      document_type: $('doc-type').value, document_number: $('doc-number').value,
+    });
+    notice(t('account.submitted'));
+    await load();
+  });
+  window.addEventListener('chainright:session', load);
+  await load();
+}
+
+// ---------------------------------------------------------------- operator: KYC queue
+
+async function operator() {
+  const status = $('operator-status');
+  const queue = $('queue');
+  const load = async () => {
+    if (!wallet.token()) { status.textContent = t('wallet.need'); return; }
+    let me;
+    try { me = await api('GET', '/auth/me'); } catch { status.textContent = t('wallet.need'); return; }
+    if (!me.roles.includes('kyc_officer')) { status.textContent = t('operator.need'); queue.replaceChildren(); return; }
+    const apps = await api('GET', '/kyc/applications?state=submitted');
+    status.textContent = apps.length ? '' : t('operator.empty');
+    queue.replaceChildren();
+    for (const a of apps) {
+      const level = el('input', { id: `level-${a.id}`, type: 'number', min: 1, max: 3, value: 1 });
+      const reason = el('input', { id: `reason-${a.id}`, minlength: 3, maxlength: 500 });
+      const approve = el('button', { type: 'button', text: t('operator.approve') });
+      const details = el('button', { type: 'button', 'aria-expanded': 'false', text: t('operator.details') });
+      const personal = el('dl', { hidden: true });
+      action(details, async () => {
+        const full = await api('GET', `/kyc/applications/${a.id}`);
+        const p = full.personal_data || {};
+        dlRows(personal, [[t('account.legal_name'), p.legal_name || ''], [t('account.dob'), p.date_of_birth || ''],
+          [t('operator.document'), `${t(`account.${p.document_type}`)} ${p.document_number || ''}`]]);
+        personal.hidden = false;
+        details.setAttribute('aria-expanded', 'true');
+      });
+      const reject = el('button', { type: 'button', text: t('operator.reject') });
+      const item = el('section', { 'data-application': a.id, 'aria-label': a.id },
+        el('dl', {}, el('dt', { text: t('operator.address') }), el('dd', {}, el('code', { text: a.address || a.subject })),
+          el('dt', { text: t('operator.country') }), el('dd', { text: a.country }),
+          el('dt', { text: t('operator.submitted') }), el('dd', { text: a.submitted_at }),
+          el('dt', { text: t('operator.sanctions') }), el('dd', { text: a.sanctions_match ? t('common.yes') : t('common.no') })),
+        el('p', {}, details), personal,
+        el('p', {}, el('label', { for: `level-${a.id}`, text: t('operator.level') }), ' ', level, ' ', approve),
+        el('p', {}, el('label', { for: `reason-${a.id}`, text: t('operator.reason') }), ' ', reason, ' ', reject));
+      action(approve, async () => {
+        await api('POST', `/kyc/applications/${a.id}/approve`, { level: Number(level.value) });
+        notice(t('operator.approved'));
+        await load();
+      });
+      action(reject, async () => {
+        await api('POST', `/kyc/applications/${a.id}/reject`, { reason: reason.value });
+        notice(t('operator.rejected'));
+        await load();
+      });
+      queue.append(item);
+    }
+  };
+  window.addEventListener('chainright:session', load);
+  await load();
+}
+
+// ---------------------------------------------------------------- start
+
+const PAGES = { explore, work: workPage, studio, audit, operator, account };
+
+async function start() {
+  setupHeader();
+  await restoreWallet();
+  header();
+  checkOrigin().catch(() => {});
+  const run = PAGES[page];
+  if (run) {
+    try { await run(); } catch (err) { fail(err); }
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();
