@@ -558,7 +558,7 @@ class Consortium:
                 self._spawn(geth, node)
                 started.append(node.index)
             for node in to_start:
-                self._wait_ready_or_respawn(geth, node)
+                self._wait_ready(node)
             self._start_sealing(to_start)
             if wait:
                 self.wait_until_sealing()
@@ -682,10 +682,9 @@ class Consortium:
         if existing is not None:
             return existing
         self._check_ports([node])
-        geth = find_geth(self.settings.geth_bin)
-        self._spawn(geth, node)
+        self._spawn(find_geth(self.settings.geth_bin), node)
         try:
-            self._wait_ready_or_respawn(geth, node)
+            self._wait_ready(node)
             self._start_sealing([node])
         except BaseException:
             self.stop_node(index)
@@ -730,33 +729,11 @@ class Consortium:
         self._pid_file(node.index).write_text(json.dumps(asdict(record), indent=2))
 
     def _log_tail(self, node: ConsortiumNode, chars: int = 1200) -> str:
-        """The end of the node's log; for a Go crash, its ``panic:``/``fatal error:`` line first."""
         log_file = self.settings.log_dir / f"{node.name}.log"
         try:
-            text = log_file.read_text(errors="replace")
+            return f"({log_file})\n" + log_file.read_text(errors="replace")[-chars:].strip()
         except FileNotFoundError:
             return f"({log_file} missing)"
-        crash = next((line for line in text.splitlines() if line.startswith(("panic:", "fatal error:"))), "")
-        return f"({log_file})\n" + (f"{crash}\n...\n" if crash else "") + text[-chars:].strip()
-
-    def _wait_ready_or_respawn(self, geth: Path, node: ConsortiumNode) -> None:
-        """``_wait_ready``; a geth that crashed while unlocking its key is started once more.
-
-        geth 1.13 sometimes panics in its keystore cache when ``--unlock`` runs while the cache's
-        first scan is still going (seen about once in 300 starts on a loaded machine: exit code 2,
-        a trace through ``keystore.(*KeyStore).Unlock``). Nothing was written by then; a second
-        start is safe, and is said."""
-        try:
-            self._wait_ready(node)
-        except NodeStartError as exc:
-            if "keystore" not in str(exc) or isinstance(exc, PortInUseError):
-                raise
-            self.progress(f"{node.name}: geth crashed while unlocking its validator key (a race in "
-                          "geth's keystore cache at start); starting it once more")
-            self._children.pop(node.index, None)
-            self._pid_file(node.index).unlink(missing_ok=True)
-            self._spawn(geth, node)
-            self._wait_ready(node)
 
     def _wait_ready(self, node: ConsortiumNode) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s

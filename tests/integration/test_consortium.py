@@ -201,43 +201,6 @@ def test_an_unbuilt_client_names_the_setup_command(tmp_path, monkeypatch):
     assert not settings.network_file.exists()
 
 
-def test_a_geth_that_crashes_unlocking_its_key_at_start_is_started_once_more(tmp_path):
-    """geth 1.13 sometimes panics in its keystore cache when --unlock runs during the cache's first
-    scan (seen once in 300 loaded starts). A wrapper makes each node's first start crash that way;
-    the network still comes up, and says what happened."""
-    from chain.consortium import find_geth
-
-    real = find_geth()
-    wrapper = tmp_path / "bin" / "geth"
-    wrapper.parent.mkdir()
-    wrapper.write_text(f"""#!/bin/sh
-case " $* " in *" --unlock "*)
-  marker="$(echo "$*" | sed 's/.*--datadir \\([^ ]*\\).*/\\1/')/crashed-once"
-  if [ ! -f "$marker" ]; then
-    touch "$marker"
-    echo "panic: runtime error: index out of range [0] with length 0"
-    echo "goroutine 1 [running]:"
-    echo "github.com/ethereum/go-ethereum/accounts/keystore.(*KeyStore).Unlock(...)"
-    exit 2
-  fi;;
-esac
-exec "{real}" "$@"
-""")
-    wrapper.chmod(0o755)
-    said: list[str] = []
-    settings = ConsortiumSettings(data_dir=tmp_path / "net", base_port=find_free_base_port(2), validators=2,
-                                  geth_bin=wrapper, watchdog=False)
-    network = Consortium(settings, progress=said.append)
-    try:
-        network.up(2)
-        assert len(network.running_nodes()) == 2
-        assert sum("starting it once more" in line for line in said) == 2, said
-        assert all((network.node_dir(i) / "crashed-once").exists() for i in range(2))
-    finally:
-        network.down()
-    assert _geth_pids_for(settings.data_dir) == []
-
-
 # -- the platform on the consortium -------------------------------------------------------------
 
 
