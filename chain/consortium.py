@@ -422,6 +422,10 @@ class Consortium:
         # scrypt with geth's "light" cost (n = 4096): the keys never leave this machine, and
         # standard cost would add seconds and 256 MB per node at every start.
         keyfile = Account.encrypt(secrets.token_bytes(32), password, kdf="scrypt", iterations=4096)
+        # eth-keyfile writes the AES-CTR IV as an integer's big-endian bytes, dropping leading zero
+        # bytes: one key in 256 got a 15-byte IV, and geth then panics at start ("bad IV length").
+        # The IV is a 128-bit counter block, so padding it back to 16 bytes is the same IV.
+        keyfile["crypto"]["cipherparams"]["iv"] = keyfile["crypto"]["cipherparams"]["iv"].rjust(32, "0")
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
         _write_secret(node_dir / "keystore" / f"UTC--{stamp}--{keyfile['address']}", json.dumps(keyfile))
         _write_secret(node_dir / "password", password)
@@ -729,11 +733,14 @@ class Consortium:
         self._pid_file(node.index).write_text(json.dumps(asdict(record), indent=2))
 
     def _log_tail(self, node: ConsortiumNode, chars: int = 1200) -> str:
+        """The end of the node's log; for a Go crash, its ``panic:``/``fatal error:`` line first."""
         log_file = self.settings.log_dir / f"{node.name}.log"
         try:
-            return f"({log_file})\n" + log_file.read_text(errors="replace")[-chars:].strip()
+            text = log_file.read_text(errors="replace")
         except FileNotFoundError:
             return f"({log_file} missing)"
+        crash = next((line for line in text.splitlines() if line.startswith(("panic:", "fatal error:"))), "")
+        return f"({log_file})\n" + (f"{crash}\n...\n" if crash else "") + text[-chars:].strip()
 
     def _wait_ready(self, node: ConsortiumNode) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s

@@ -201,6 +201,30 @@ def test_an_unbuilt_client_names_the_setup_command(tmp_path, monkeypatch):
     assert not settings.network_file.exists()
 
 
+def test_a_validator_key_whose_iv_starts_with_a_zero_byte_still_unlocks(tmp_path, monkeypatch):
+    """eth-keyfile writes the AES-CTR IV as an integer and so drops its leading zero bytes: one key
+    in 256 had a 15-byte IV, and geth panicked at start ("bad IV length"; a loaded module run failed
+    on it). Every random block here starts with a zero byte; both validators must still start."""
+    import os as os_module
+
+    import eth_keyfile.keyfile
+
+    monkeypatch.setattr(eth_keyfile.keyfile.Random, "get_random_bytes",
+                        lambda n: b"\0" + os_module.urandom(n - 1))
+    settings = ConsortiumSettings(data_dir=tmp_path / "net", base_port=find_free_base_port(2), validators=2,
+                                  watchdog=False)
+    network = Consortium(settings)
+    try:
+        network.up(2)
+        assert len(network.running_nodes()) == 2
+        for index in range(2):
+            keyfile = json.loads(next((network.node_dir(index) / "keystore").iterdir()).read_text())
+            assert len(keyfile["crypto"]["cipherparams"]["iv"]) == 32
+    finally:
+        network.down()
+    assert _geth_pids_for(settings.data_dir) == []
+
+
 # -- the platform on the consortium -------------------------------------------------------------
 
 
