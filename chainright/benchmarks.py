@@ -39,6 +39,7 @@ from chain.devaccounts import dev_account
 from chain.index import EventDecoder, Indexer, IndexStore
 from chain.index.service import CHILD_RULES
 from chain.nodes import NodeManager
+from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import ErrorDecoder, TxSender
 
@@ -76,13 +77,18 @@ class LocalPlatform:
         return DeploymentRegistry(self.settings.deployments_file).address(chain_id, name)
 
 
+MINT_CHUNK = 2000
+"""Tokens per edition minted for a benchmark (one mint of 20,000 exceeds anvil's block gas limit)."""
+
+
 def collection_with_tokens(platform: LocalPlatform, artifacts: Artifacts, count: int,
-                           label: str) -> tuple[Any, int]:
+                           label: str, chain: str = "home") -> tuple[Any, int]:
     """A creator's collection with an edition of ``count`` tokens; returns (contract, first id)."""
-    web3 = connect(platform.settings.spec("home"))
+    spec = platform.settings.spec(chain)  # type: ignore[arg-type]
+    web3 = connect(spec)
     creator = TxSender(web3, dev_account(1),
                        decoder=ErrorDecoder(artifacts.get(n).abi for n in artifacts.names()))
-    factory = web3.eth.contract(address=platform.address("CollectionFactory"),  # type: ignore[call-overload]
+    factory = web3.eth.contract(address=platform.address("CollectionFactory", spec.chain_id),  # type: ignore[call-overload]
                                 abi=artifacts.get("CollectionFactory").abi)
     salt = hashlib.sha256(f"bench:{label}".encode()).digest()
     zero = "0x" + "00" * 20
@@ -90,35 +96,91 @@ def collection_with_tokens(platform: LocalPlatform, artifacts: Artifacts, count:
         ("Bench", "BEN", creator.address, creator.address, 500, zero, False), salt)))
     address = factory.functions.predictCollectionAddress(creator.address, salt).call()
     nft = web3.eth.contract(address=address, abi=artifacts.get("CreatorCollection").abi)
-    work = f"bench work {label}".encode()
-    creator.transact(creator.call_tx(nft.functions.mintEdition(
-        creator.address, count, hashlib.sha256(work).digest(), cid_to_bytes(raw_cid(work)))))
+    for part, start in enumerate(range(0, count, MINT_CHUNK)):  # editions within the block gas limit
+        work = f"bench work {label}" + (f" part {part}" if part else "")
+        creator.transact(creator.call_tx(nft.functions.mintEdition(
+            creator.address, min(MINT_CHUNK, count - start), hashlib.sha256(work.encode()).digest(),
+            cid_to_bytes(raw_cid(work.encode())))))
     return nft, 1
 
 
-def indexer_events_per_s(platform: LocalPlatform, artifacts: Artifacts, transfers: int,
-                         say: Say) -> dict[str, Any]:
-    """Transfers of a real collection sent raw, then indexed from scratch: events per second."""
-    web3 = connect(platform.settings.spec("home"))
-    nft, first = collection_with_tokens(platform, artifacts, transfers, "indexer")
+def transfer_history(platform: LocalPlatform, artifacts: Artifacts, transfers: int, label: str, say: Say, *,
+                     chain: str = "home", per_block: int = 1) -> int:
+    """A history of ``transfers`` NFT transfers (one Transfer log each, beside the collection's own
+    creation and mint events), ``per_block`` to a block: 1 gives a block per transaction (a sparse
+    history), more a dense one (many logs per block). The transfers are signed first, sent in
+    JSON-RPC batches with mining paused, then mined with the block gas limit set so that each
+    block takes ``per_block`` of them. Returns the chain's block height afterwards."""
+    from chain.bench.transfers import _batch
+
+    spec = platform.settings.spec(chain)  # type: ignore[arg-type]
+    web3 = connect(spec)
+    nft, first = collection_with_tokens(platform, artifacts, transfers, label, chain)
     creator = TxSender(web3, dev_account(1))
-    say(f"indexer bench: sending {transfers} transfers")
-    txs = [creator.call_tx(nft.functions.transferFrom(creator.address, dev_account(2).address, first + i))
-           | {"gas": 120_000} for i in range(transfers)]
-    creator.transact_many(txs)
-    db = Database(f"sqlite:///{Path(platform.tmp.name) / 'index-bench.db'}")
+    to = dev_account(2).address
+    fees = creator.fees()
+    say(f"indexer bench: signing {transfers} transfers on {chain}, {per_block} per block")
+    gas = 120_000
+    signed: list[str] = []
+    for i in range(transfers):
+        tx: Any = creator.call_tx(nft.functions.transferFrom(creator.address, to, first + i))
+        raw, last = creator.sign(tx | {"gas": gas, **fees})
+        signed.append("0x" + bytes(raw).hex())
+    url = spec.rpc_url
+    limit = int(web3.eth.get_block("latest")["gasLimit"])
+    rpc_call(url, "evm_setAutomine", [False])
+    try:
+        for start in range(0, transfers, 200):
+            _batch(url, [("eth_sendRawTransaction", [r]) for r in signed[start:start + 200]])
+        rpc_call(url, "anvil_setBlockGasLimit", [hex(gas * per_block + gas // 2)])
+        say(f"indexer bench: mining {transfers} transfers on {chain}")
+        blocks = -(-transfers // per_block)
+        rpc_call(url, "anvil_mine", [hex(blocks)], timeout=300)
+    finally:
+        rpc_call(url, "anvil_setBlockGasLimit", [hex(limit)])
+        rpc_call(url, "evm_setAutomine", [True])
+    if web3.eth.get_transaction_receipt(last)["status"] != 1 or \
+            nft.functions.ownerOf(first + transfers - 1).call() != to:
+        raise RuntimeError(f"indexer bench: the {chain} transfers were not all mined")
+    return int(web3.eth.block_number)
+
+
+def _index_from_scratch(platform: LocalPlatform, artifacts: Artifacts, chain_id: int, name: str,
+                        batch: int = 2000) -> tuple[int, float]:
+    """Index a chain into a fresh SQLite database from block 0: (events, seconds)."""
+    spec = next(s for s in platform.settings.specs("all") if s.chain_id == chain_id)
+    db = Database(f"sqlite:///{Path(platform.tmp.name) / f'index-bench-{name}.db'}")
     db.migrate()
     registry = DeploymentRegistry(platform.settings.deployments_file)
     decoder = EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()})
-    indexer = Indexer(web3, 31337, IndexStore(db.engine), decoder, rules=CHILD_RULES, batch=2000)
-    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
-    say("indexer bench: indexing from block 0")
+    indexer = Indexer(connect(spec), chain_id, IndexStore(db.engine), decoder, rules=CHILD_RULES,
+                      batch=batch)
+    indexer.watch((d.address, d.artifact or d.contract, d.block)
+                  for d in registry.for_chain(chain_id).values())
     started = time.perf_counter()
     events = indexer.run_until_caught_up()
     elapsed = time.perf_counter() - started
     db.dispose()
+    return events, elapsed
+
+
+def indexer_events_per_s(platform: LocalPlatform, artifacts: Artifacts, transfers: int,
+                         say: Say, dense_per_block: int = 200) -> dict[str, Any]:
+    """Backfill speed: ``transfers`` transfers of a real collection, then indexed from scratch
+    (events per second). Twice: a sparse history on home (a block per transaction) and a dense one
+    on remote (``dense_per_block`` transfers per block)."""
+    transfer_history(platform, artifacts, transfers, "indexer", say)
+    transfer_history(platform, artifacts, transfers, "indexer-dense", say, chain="remote",
+                     per_block=dense_per_block)
+    say("indexer bench: indexing home from block 0")
+    events, elapsed = _index_from_scratch(platform, artifacts, 31337, "sparse")
+    say("indexer bench: indexing remote (dense) from block 0")
+    dense, dense_elapsed = _index_from_scratch(platform, artifacts, 31338, "dense")
     return {"indexer_events": events, "indexer_seconds": round(elapsed, 3),
-            "indexer_events_per_s": round(events / elapsed, 1)}
+            "indexer_events_per_s": round(events / elapsed, 1),
+            "indexer_dense_events": dense, "indexer_dense_seconds": round(dense_elapsed, 3),
+            "indexer_dense_events_per_s": round(dense / dense_elapsed, 1),
+            "indexer_dense_logs_per_block": dense_per_block}
 
 
 def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
