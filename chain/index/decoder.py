@@ -123,7 +123,7 @@ def _bool_word(word: str) -> bool:
 
 
 def _bytes32_word(word: str) -> str:
-    return "0x" + word
+    return "0x" + word.lower()
 
 
 def _word_reader(typ: str) -> Word | None:
@@ -170,11 +170,12 @@ class _EventPlan:
                                for _name, typ, _r in self.indexed if not _hashed_in_topic(typ)}
 
     def args(self, topics: Sequence[str], data: str) -> dict[str, Any]:
-        """``topics``: hex words without 0x past topic0; ``data``: hex without 0x."""
+        """``topics``: the log's topics (0x hex, topic0 first); ``data``: 0x hex."""
         args: dict[str, Any] = {}
-        for (name, typ, read), topic in zip(self.indexed, topics, strict=True):
+        for i, (name, typ, read) in enumerate(self.indexed, 1):
+            topic = topics[i][2:]
             if read is None and _hashed_in_topic(typ):
-                args[name] = "0x" + topic  # the value is hashed in the topic
+                args[name] = "0x" + topic.lower()  # the value is hashed in the topic
                 continue
             try:
                 if read is None:
@@ -183,16 +184,17 @@ class _EventPlan:
             except _FallbackError:
                 args[name] = _jsonable(self._slow(self.topic_decoders[typ], bytes.fromhex(topic)))
         if self.plain_names:
+            body = data[2:]
             fast = self.plain_fast
-            if fast is not None and len(data) == 64 * len(fast):
+            if fast is not None and len(body) == 64 * len(fast):
                 try:
                     for i, (name, read) in enumerate(zip(self.plain_names, fast, strict=True)):
-                        args[name] = read(data[64 * i:64 * i + 64])
+                        args[name] = read(body[64 * i:64 * i + 64])
                     return args
                 except _FallbackError:
                     pass
             assert self.plain_decoder is not None
-            values = self._slow(self.plain_decoder, bytes.fromhex(data))
+            values = self._slow(self.plain_decoder, bytes.fromhex(body))
             for name, value in zip(self.plain_names, values, strict=True):
                 args[name] = _jsonable(value)
         return args
@@ -203,12 +205,16 @@ class _EventPlan:
 
 
 def _hex(value: Any) -> str:
-    """A hex string (lowercase, 0x) from the node's JSON (str) or web3's formatting (bytes)."""
-    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
+    """A hex string (0x) from the node's JSON (str) or web3's formatting (bytes)."""
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
+def _as_raw(log: Mapping[str, Any]) -> dict[str, Any]:
+    """A web3-formatted log (ints, bytes) in the node's JSON form (hex strings)."""
+    return {"topics": [_hex(t) for t in log["topics"]], "data": _hex(log["data"]),
+            "address": str(log["address"]), "blockHash": _hex(log["blockHash"]),
+            "transactionHash": _hex(log["transactionHash"]),
+            "blockNumber": hex(int(log["blockNumber"])), "logIndex": hex(int(log["logIndex"]))}
 
 
 class EventDecoder:
@@ -229,24 +235,18 @@ class EventDecoder:
 
     def decode(self, contract: str, log: Mapping[str, Any], chain_id: int) -> DecodedEvent | None:
         """Decode ``log`` as an event of ``contract``; None when it is not one of its events."""
-        raw_topics = log["topics"]
-        if not raw_topics:
+        topics = log["topics"]
+        if not topics:
             return None
-        topics = [_hex(t) for t in raw_topics]
-        plan = self._plans.get(contract, {}).get(topics[0])
+        if not isinstance(topics[0], str):
+            return self.decode(contract, _as_raw(log), chain_id)
+        plans = self._plans.get(contract)
+        plan = plans.get(topics[0].lower()) if plans is not None else None
         if plan is None:
             return None
         if plan.topic_count != len(topics):
             return None  # same signature, other layout (e.g. ERC-20 vs ERC-721 Transfer)
-        args = plan.args([t[2:] for t in topics[1:]], _hex(log["data"])[2:])
-        return DecodedEvent(
-            chain_id=chain_id,
-            block_number=_int(log["blockNumber"]),
-            block_hash=_hex(log["blockHash"]),
-            tx_hash=_hex(log["transactionHash"]),
-            log_index=_int(log["logIndex"]),
-            address=checksum(_hex(log["address"])),
-            contract=contract,
-            event=plan.name,
-            args=args,
-        )
+        return DecodedEvent(chain_id, int(log["blockNumber"], 16), log["blockHash"].lower(),
+                            log["transactionHash"].lower(), int(log["logIndex"], 16),
+                            checksum(log["address"].lower()), contract, plan.name,
+                            plan.args(topics, log["data"]))

@@ -13,7 +13,7 @@ from web3 import Web3
 
 from chain.connection import connect
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
+from chain.index import DecodedEvent, EventDecoder, Indexer, IndexStore
 from chain.errors import ChainUnavailableError
 from chain.index.indexer import ChildRule, IndexerAlreadyRunningError
 from chain.index.rpc import JsonRpc, RpcError, RpcTimeoutError
@@ -203,3 +203,27 @@ def test_another_chain_or_another_database_is_not_blocked(env, tmp_path):
     elsewhere.create_tables()
     Indexer(web3, indexer.chain_id, elsewhere, indexer.decoder, rules=RULES).claim()
     indexer.release()
+
+
+def _event(block: int, tx: int, log_index: int = 0) -> DecodedEvent:
+    return DecodedEvent(31337, block, "0x" + "ab" * 32, "0x" + f"{tx:064x}", log_index,
+                        "0x5FbDB2315678afecb367f032d93F642f64180aa3", "TestEventChild", "Pinged",
+                        {"tokenId": tx, "who": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "note": "x"})
+
+
+def test_bulk_insert_never_duplicates_even_outside_the_scanned_range(database):
+    """A transaction stored at another block (a reorg deeper than the rescan window moved it) is
+    not found by the range's own lookup: the insert itself must skip it (PostgreSQL: the COPY
+    collides and the rows go in again skipping collisions; SQLite: ON CONFLICT DO NOTHING)."""
+    store = IndexStore(database.engine)
+    with database.engine.begin() as conn:
+        assert store.add_events(conn, [_event(10, 1)], {10: 1_700_000_000}, span=(10, 10)) == 1
+    moved = [_event(20, 1), *(_event(20 + i, 100 + i) for i in range(50))]
+    with database.engine.begin() as conn:
+        store.add_events(conn, moved, {}, span=(20, 80))
+    with database.engine.begin() as conn:  # a re-scan of the same range finds the range's own stored
+        assert store.add_events(conn, moved, {}, span=(20, 80)) <= 1
+    with database.engine.connect() as conn:
+        rows = store.events(conn, chain_id=31337)
+    assert len(rows) == 51 and len({(r["tx_hash"], r["log_index"]) for r in rows}) == 51
+    assert [r["block_number"] for r in rows if r["tx_hash"] == "0x" + f"{1:064x}"] == [10]
