@@ -128,9 +128,12 @@ def transfer_history(platform: LocalPlatform, artifacts: Artifacts, transfers: i
         signed.append("0x" + bytes(raw).hex())
     url = spec.rpc_url
     say(f"indexer bench: sending {transfers} transfers on {chain}")
-    if per_block <= 1:  # automine: a block per transaction
-        for start in range(0, transfers, 200):
-            _batch(url, [("eth_sendRawTransaction", [r]) for r in signed[start:start + 200]], timeout=120)
+    if per_block <= 1:  # automine: a block per transaction; a small pool at a time (a large one slows anvil)
+        for start in range(0, transfers, 50):
+            hashes = _batch(url, [("eth_sendRawTransaction", [r]) for r in signed[start:start + 50]],
+                            timeout=120)
+            while rpc_call(url, "eth_getTransactionReceipt", [hashes[-1]], timeout=30) is None:
+                time.sleep(0.005)
     else:
         rpc_call(url, "evm_setAutomine", [False])
         try:
@@ -140,6 +143,7 @@ def transfer_history(platform: LocalPlatform, artifacts: Artifacts, transfers: i
                 rpc_call(url, "evm_mine", timeout=120)
         finally:
             rpc_call(url, "evm_setAutomine", [True])
+    creator.timeout_s = 900  # automine takes them one block at a time
     if creator.wait(last, check=False)["status"] != 1 or \
             nft.functions.ownerOf(first + transfers - 1).call() != to:
         raise RuntimeError(f"indexer bench: the {chain} transfers were not all mined")

@@ -54,7 +54,11 @@ class DecodedEvent:
         return self.address
 
     def args_json(self) -> str:
-        return json.dumps(self.args, sort_keys=True, default=str)
+        return _ARGS_JSON.encode(self.args)
+
+
+_ARGS_JSON = json.JSONEncoder(sort_keys=True, default=str)
+"""``json.dumps(args, sort_keys=True, default=str)`` without building an encoder per call."""
 
 
 @lru_cache(maxsize=1 << 16)

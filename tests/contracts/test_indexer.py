@@ -18,6 +18,7 @@ from chain.errors import ChainUnavailableError
 from chain.index.indexer import ChildRule, IndexerAlreadyRunningError
 from chain.index.rpc import JsonRpc, RpcError, RpcTimeoutError
 from chain.index.service import follow
+from chain.index.store import chain_leases
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
@@ -227,3 +228,14 @@ def test_bulk_insert_never_duplicates_even_outside_the_scanned_range(database):
         rows = store.events(conn, chain_id=31337)
     assert len(rows) == 51 and len({(r["tx_hash"], r["log_index"]) for r in rows}) == 51
     assert [r["block_number"] for r in rows if r["tx_hash"] == "0x" + f"{1:064x}"] == [10]
+
+
+def test_an_idle_indexer_keeps_its_lease(env):
+    web3, sender, factory, indexer, store, artifacts = env
+    indexer.run_until_caught_up()
+    indexer.claim()
+    with store.engine.begin() as conn:  # as if its last renewal were long ago
+        conn.execute(chain_leases.update().values(expires_at=0))
+    assert indexer.step().idle  # nothing to index: the step still renews the lease
+    with pytest.raises(IndexerAlreadyRunningError):
+        Indexer(web3, indexer.chain_id, store, indexer.decoder, rules=RULES).claim()
