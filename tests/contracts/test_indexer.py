@@ -13,8 +13,8 @@ from web3 import Web3
 
 from chain.connection import connect
 from chain.devaccounts import dev_account
-from chain.index import DecodedEvent, EventDecoder, Indexer, IndexStore
 from chain.errors import ChainUnavailableError
+from chain.index import DecodedEvent, EventDecoder, Indexer, IndexStore
 from chain.index.indexer import ChildRule, IndexerAlreadyRunningError
 from chain.index.rpc import JsonRpc, RpcError, RpcTimeoutError
 from chain.index.service import follow
@@ -150,7 +150,7 @@ def test_a_node_that_refuses_even_one_block_is_reported_not_skipped(env):
 
 
 def test_sparse_history_grows_the_range(env):
-    web3, sender, factory, indexer, store, artifacts = env
+    web3, _sender, _factory, indexer, store, _artifacts = env
     for _ in range(3):
         rpc_call(web3.provider.endpoint_uri, "evm_mine")  # type: ignore[attr-defined]
     small = Indexer(web3, indexer.chain_id, store, indexer.decoder, rules=RULES, batch=2)
@@ -161,7 +161,7 @@ def test_sparse_history_grows_the_range(env):
 # -- one indexer per chain and database -------------------------------------------------------
 
 def test_a_second_indexer_for_the_same_chain_and_database_refuses_to_start(env):
-    web3, sender, factory, indexer, store, artifacts = env
+    web3, _sender, _factory, indexer, store, _artifacts = env
     indexer.claim()
     second = Indexer(web3, indexer.chain_id, store, indexer.decoder, rules=RULES)
     with pytest.raises(IndexerAlreadyRunningError, match="another indexer already indexes chain 31337") as refused:
@@ -195,7 +195,7 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_writes_nothing(env):
 
 
 def test_another_chain_or_another_database_is_not_blocked(env, tmp_path):
-    web3, sender, factory, indexer, store, artifacts = env
+    web3, _sender, _factory, indexer, store, _artifacts = env
     indexer.claim()
     other_chain = Indexer(web3, 99, store, indexer.decoder, rules=RULES)
     other_chain.claim()  # chain 99's lease: no conflict
@@ -231,7 +231,7 @@ def test_bulk_insert_never_duplicates_even_outside_the_scanned_range(database):
 
 
 def test_an_idle_indexer_keeps_its_lease(env):
-    web3, sender, factory, indexer, store, artifacts = env
+    web3, _sender, _factory, indexer, store, _artifacts = env
     indexer.run_until_caught_up()
     indexer.claim()
     with store.engine.begin() as conn:  # as if its last renewal were long ago
