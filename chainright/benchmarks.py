@@ -380,6 +380,9 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
         payload_file = data_dir / "bare-payload.json"
         payload_file.write_text(json.dumps(payload))
         with _server_process(["bare", str(payload_file)], env, log, "bare FastAPI") as bare:
+            for path, expected in ((orders, payload["orders"]), (story, payload["story"])):
+                if httpx.get(bare + path, timeout=30).json() != expected:  # the same answer, or no ratio
+                    raise RuntimeError(f"api bench: the bare app's answer to {path} is not the API's")
             configs: list[tuple[str, str, list[str]]] = [
                 ("bare_fastapi_per_s", bare, [orders, story]),
                 ("bare_orders_per_s", bare, [orders]),
