@@ -10,12 +10,13 @@ again (a few times, then ``ChainUnavailableError``). A log query the node refuse
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from chain.errors import ChainError, ChainUnavailableError
 
@@ -58,6 +59,10 @@ class JsonRpc:
         self._host = parts.hostname
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+        if parts.username:  # http://user:secret@host/ as web3's provider takes it
+            token = base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode())
+            self._headers["Authorization"] = "Basic " + token.decode()
         self.timeout = timeout
         self.attempts = attempts
         self.delay = delay
@@ -79,8 +84,7 @@ class JsonRpc:
         for attempt in range(1, self.attempts + 1):
             conn = self._connection()
             try:
-                conn.request("POST", self._path, body=body,
-                             headers={"Content-Type": "application/json", "Connection": "keep-alive"})
+                conn.request("POST", self._path, body=body, headers=self._headers)
                 response = conn.getresponse()
                 payload = response.read()
                 if response.status != 200:
