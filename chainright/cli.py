@@ -1020,6 +1020,8 @@ def bench_all(
     bridge_count: Annotated[int | None, typer.Option(help="Sequential bridge transfers (latency, 30).")
                             ] = None,
     bridge_batch: Annotated[int | None, typer.Option(help="Bridge transfers sent together (50).")] = None,
+    index_events: Annotated[int | None, typer.Option(
+        help="Transfers in each indexer history, sparse and dense (20000).")] = None,
 ) -> None:
     """Measure everything in one run on fresh local chains and print one report: gas, raw transfers/s,
     end-to-end sales/s (API + chain) and their ratio, indexer events/s, API reads/s beside bare FastAPI,
@@ -1035,7 +1037,8 @@ def bench_all(
 
     report = run_report(transfers=pick(transfers, 1000, 50), seconds=pick(seconds, 5.0, 1.0),
                         sales=pick(sales, 200, 8), buyers=buyers, bridge_count=pick(bridge_count, 30, 3),
-                        bridge_batch=pick(bridge_batch, 50, 5), say=say, cart=cart)
+                        bridge_batch=pick(bridge_batch, 50, 5), say=say, cart=cart,
+                        index_events=pick(index_events, 20_000, 50))
     if as_json:
         typer.echo(json.dumps(report))
         return

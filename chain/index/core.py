@@ -42,3 +42,37 @@ def rewind_point(stored: Mapping[int, str], on_chain: Mapping[int, str | None],
     first_bad = min(diverged)
     good = [n for n, h in stored.items() if n < first_bad and on_chain.get(n) == h]
     return max(good) + 1 if good else floor
+
+
+@dataclass(frozen=True)
+class RangePolicy:
+    """How far one ``eth_getLogs`` may reach: between ``min_blocks`` and ``max_blocks``, sized so a
+    range brings about ``target_logs`` logs at the density just seen."""
+
+    min_blocks: int = 1
+    max_blocks: int = 10_000
+    target_logs: int = 5_000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_blocks <= self.max_blocks or self.target_logs < 1:
+            raise ValueError("need 1 <= min_blocks <= max_blocks and target_logs >= 1")
+
+
+def next_range_size(current: int, scanned: int, logs: int | None, policy: RangePolicy,
+                    refused: int | None = None) -> int:
+    """The next range size after a range of ``scanned`` blocks (planned at ``current``) returned
+    ``logs`` logs, or was refused (``logs`` None: the node said too many results, or timed out).
+
+    Refused: half the refused range. Answered: the size that would have brought
+    ``policy.target_logs`` at that density, at most twice ``current`` (grow step by step when sparse)
+    and below ``refused``, the smallest size the node has refused so far (no growing back into a
+    refusal). Always within the policy's bounds."""
+    if logs is None:
+        wanted = min(current, scanned) // 2
+    elif logs == 0:
+        wanted = 2 * current
+    else:
+        wanted = min(2 * current, scanned * policy.target_logs // logs)
+    if refused is not None:
+        wanted = min(wanted, refused - 1)
+    return max(policy.min_blocks, min(policy.max_blocks, wanted))

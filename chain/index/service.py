@@ -3,6 +3,7 @@ factory children by rule, and a loop that follows both chains until told to stop
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 
@@ -16,6 +17,8 @@ from chain.index.decoder import EventDecoder
 from chain.index.indexer import ChildRule, Indexer
 from chain.index.store import IndexStore
 from chain.settings import ChainSettings
+
+log = logging.getLogger(__name__)
 
 CHILD_RULES: list[ChildRule] = [
     ChildRule("CollectionFactory", "CollectionCreated", "collection", "CreatorCollection"),
@@ -50,7 +53,28 @@ def follow(indexers: Sequence[Indexer], stop: threading.Event, *, poll_s: float 
            after_step: Callable[[int], None] | None = None) -> None:
     """Step every indexer until ``stop`` is set; a chain that goes away is reported and retried.
     ``after_step(chain_id)`` runs after each step that indexed something (readers that follow the
-    index, e.g. the API's order book and fill circuit breaker)."""
+    index, e.g. the API's order book and fill circuit breaker).
+
+    One indexer per chain and database: every indexer's lease is taken first, and a chain another
+    indexer holds refuses the start (``IndexerAlreadyRunningError``); the leases are given back
+    when ``stop`` ends the loop."""
+    claimed: list[Indexer] = []
+    try:
+        for indexer in indexers:
+            indexer.claim()
+            claimed.append(indexer)
+        _follow(indexers, stop, poll_s, on_error, after_step)
+    finally:
+        for indexer in claimed:
+            try:
+                indexer.release()
+            except Exception:  # the database went away: the lease expires by itself
+                log.warning("%s could not release its lease; it expires by itself", indexer.tag)
+
+
+def _follow(indexers: Sequence[Indexer], stop: threading.Event, poll_s: float,
+            on_error: Callable[[Indexer, ChainError], None] | None,
+            after_step: Callable[[int], None] | None) -> None:
     while not stop.is_set():
         busy = False
         for indexer in indexers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chain.index.core import BlockRange, plan_range, rewind_point
+from chain.index.core import BlockRange, RangePolicy, next_range_size, plan_range, rewind_point
 
 pytestmark = pytest.mark.unit
 
@@ -36,3 +36,37 @@ def test_plan_range_refuses_empty_batches():
 ])
 def test_rewind_point(stored, on_chain, floor, expected):
     assert rewind_point(stored, on_chain, floor) == expected
+
+
+POLICY = RangePolicy(min_blocks=1, max_blocks=10_000, target_logs=5_000)
+
+
+@pytest.mark.parametrize(("current", "scanned", "logs", "expected"), [
+    (500, 500, 0, 1_000),          # empty: grow, doubling
+    (8_000, 8_000, 0, 10_000),     # ... up to the policy's maximum
+    (500, 500, 100, 1_000),        # sparse: grow, at most doubling at a time
+    (2_000, 2_000, 2_000, 4_000),  # one log a block: toward the target, still at most doubling
+    (2_000, 2_000, 400_000, 25),   # dense (200 a block): straight to the size that brings the target
+    (100, 10, 50_000, 1),          # never below the minimum
+    (500, 500, None, 250),         # refused (too many results, timed out): half
+    (500, 40, None, 20),           # a short range near the head refused: half of what was asked
+    (1, 1, None, 1),               # the minimum stays (the indexer then gives up loudly)
+    (3_000, 12, 5, 6_000),         # a short range near the head: grow from the planned size
+])
+def test_next_range_size(current, scanned, logs, expected):
+    assert next_range_size(current, scanned, logs, POLICY) == expected
+
+
+@pytest.mark.parametrize(("current", "logs", "refused", "expected"), [
+    (500, 0, 800, 799),      # sparse, but the node refused 800 blocks before: stay below
+    (500, 0, 2_000, 1_000),  # the refusal is far above: grow as usual
+    (500, None, 800, 250),   # refused again: half
+])
+def test_next_range_size_never_grows_back_into_a_refusal(current, logs, refused, expected):
+    assert next_range_size(current, current, logs, POLICY, refused) == expected
+
+
+@pytest.mark.parametrize("bad", [dict(min_blocks=0), dict(min_blocks=5, max_blocks=4), dict(target_logs=0)])
+def test_range_policy_refuses_impossible_bounds(bad):
+    with pytest.raises(ValueError):
+        RangePolicy(**bad)
