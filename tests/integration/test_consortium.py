@@ -389,6 +389,12 @@ def _block(url: str, number: int | str) -> dict[str, Any]:
     return block
 
 
+def _heads_still(nodes: list[Any], seconds: float) -> bool:
+    before = [_block(n.rpc_url, "latest")["hash"] for n in nodes]
+    time.sleep(seconds)
+    return before == [_block(n.rpc_url, "latest")["hash"] for n in nodes]
+
+
 def _one_block_everywhere(nodes: list[Any], number: int) -> bool:
     blocks = [_block(n.rpc_url, number) for n in nodes]
     return all(blocks) and len({b["hash"] for b in blocks}) == 1
@@ -414,7 +420,10 @@ def test_a_deadlock_of_two_partitioned_pairs_heals_by_itself_keeping_every_trans
         for _settle in range(2):  # the watchdog may heal a race the stop left, and restart a miner
             for node in nodes:
                 rpc_call(node.rpc_url, "miner_stop", [])
-            time.sleep(1.5 * PERIOD_S)  # a block sealed just before miner_stop reaches everybody
+            # A seal already scheduled (out-of-turn delay up to 1.5 s after the period) still lands
+            # after miner_stop: wait until no node's head has moved for 3 periods.
+            wait_for("the heads to stand still", partial(_heads_still, nodes, 3 * PERIOD_S), timeout=30,
+                     interval=0)
             wait_for("one head on every node",
                      lambda: len({_block(n.rpc_url, "latest")["hash"] for n in nodes}) == 1, timeout=30)
         height = int(_block(nodes[0].rpc_url, "latest")["number"], 16)
@@ -440,61 +449,68 @@ def test_a_deadlock_of_two_partitioned_pairs_heals_by_itself_keeping_every_trans
         time.sleep(0.5)
         return peer_counts() == [1, 1, 1, 1]
 
-    wait_for("the two pairs cut apart", cut, timeout=30, interval=0.5)
+    try:
+        wait_for("the two pairs cut apart", cut, timeout=30, interval=0.5)
 
-    senders = {"a": TxSender(web3, dev_account(3), timeout_s=60), "b": TxSender(web3, dev_account(4), timeout_s=60),
-               "both": TxSender(web3, dev_account(5), timeout_s=60)}
-    nonces = {k: web3.eth.get_transaction_count(s.address) for k, s in senders.items()}
-    sent: dict[str, Any] = {}
-    for key, entry in (("a", [side_a[0]]), ("b", [side_b[0]]), ("both", [side_a[0], side_b[0]])):
-        raw, tx_hash = senders[key].sign({"to": dev_account(9).address, "value": 1000 + len(sent)})
-        for node in entry:
-            rpc_call(node.rpc_url, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
-        sent[key] = tx_hash
+        senders = {"a": TxSender(web3, dev_account(3), timeout_s=60), "b": TxSender(web3, dev_account(4), timeout_s=60),
+                   "both": TxSender(web3, dev_account(5), timeout_s=60)}
+        nonces = {k: web3.eth.get_transaction_count(s.address) for k, s in senders.items()}
+        sent: dict[str, Any] = {}
+        for key, entry in (("a", [side_a[0]]), ("b", [side_b[0]]), ("both", [side_a[0], side_b[0]])):
+            raw, tx_hash = senders[key].sign({"to": dev_account(9).address, "value": 1000 + len(sent)})
+            for node in entry:
+                rpc_call(node.rpc_url, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+            sent[key] = tx_hash
 
-    def seal_one(node: Any, number: int) -> dict[str, Any]:
-        rpc_call(node.rpc_url, "miner_start", [])
-        wait_for(f"{node.name} to seal block {number}",
-                 lambda: int(_block(node.rpc_url, "latest")["number"], 16) >= number, timeout=20)
-        rpc_call(node.rpc_url, "miner_stop", [])
-        block = _block(node.rpc_url, number)
-        assert consortium.signer_of(number, node.rpc_url) == node.address
-        return block
+        def seal_one(node: Any, number: int) -> dict[str, Any]:
+            rpc_call(node.rpc_url, "miner_start", [])
+            wait_for(f"{node.name} to seal block {number}",
+                     lambda: int(_block(node.rpc_url, "latest")["number"], 16) >= number, timeout=20)
+            rpc_call(node.rpc_url, "miner_stop", [])
+            block = _block(node.rpc_url, number)
+            assert consortium.signer_of(number, node.rpc_url) == node.address
+            return block
 
-    seal_one(side_a[0], height + 1)
-    seal_one(side_a[1], height + 2)
-    seal_one(side_b[0], height + 1)
-    head_a, head_b = _block(side_a[0].rpc_url, "latest"), _block(side_b[0].rpc_url, "latest")
-    assert int(head_a["number"], 16) == height + 2 and int(head_b["number"], 16) == height + 1
-    assert head_a["totalDifficulty"] == head_b["totalDifficulty"], "the forks must weigh the same"
-    assert consortium.diagnose().kind in ("forked", "partitioned")
+        seal_one(side_a[0], height + 1)
+        seal_one(side_a[1], height + 2)
+        seal_one(side_b[0], height + 1)
+        head_a, head_b = _block(side_a[0].rpc_url, "latest"), _block(side_b[0].rpc_url, "latest")
+        assert int(head_a["number"], 16) == height + 2 and int(head_b["number"], 16) == height + 1
+        assert head_a["totalDifficulty"] == head_b["totalDifficulty"], "the forks must weigh the same"
+        assert consortium.diagnose().kind in ("forked", "partitioned")
 
-    recoveries_before = len((consortium.watchdog_status() or {}).get("recoveries", []))
-    for node in nodes:
-        rpc_call(node.rpc_url, "miner_start", [])
-    for a in side_a:
-        for b in side_b:
-            _link(a, b, up=True)
-    linked = time.monotonic()
-    wait_for("the network sealing again past the forks",
-             lambda: all(int(_block(n.rpc_url, "latest")["number"], 16) >= height + 4 for n in nodes)
-             and len({_block(n.rpc_url, height + 3)["hash"] for n in nodes}) == 1, timeout=90, interval=0.5)
-    healed_s = time.monotonic() - linked
-    status = consortium.watchdog_status()
-    assert status is not None and status["running"]
-    assert len(status["recoveries"]) > recoveries_before, status
-    last = status["recoveries"][-1]
-    assert sorted(last["rewound"]) in (sorted(n.name for n in side_a), sorted(n.name for n in side_b))
-    # Every transaction of the split is mined exactly once, on the one chain every node agrees on.
-    for key, tx_hash in sent.items():
-        receipt = senders[key].wait(tx_hash)
-        assert receipt["status"] == 1
-        assert web3.eth.get_transaction_count(senders[key].address) == nonces[key] + 1, key
-        wait_for(f"every node holding the same block {receipt['blockNumber']}",
-                 partial(_one_block_everywhere, nodes, receipt["blockNumber"]), timeout=20)
-    check_progress(web3, STALL_AGE_S)
-    print(f"\nconsortium: a 2+2 deadlock at block {height + 2} healed {healed_s:.1f}s after the pairs "
-          f"were linked again (rewound {last['rewound']}, {last['transactions']} transaction(s) sent again)")
+        recoveries_before = len((consortium.watchdog_status() or {}).get("recoveries", []))
+        for node in nodes:
+            rpc_call(node.rpc_url, "miner_start", [])
+        for a in side_a:
+            for b in side_b:
+                _link(a, b, up=True)
+        linked = time.monotonic()
+        wait_for("the network sealing again past the forks",
+                 lambda: all(int(_block(n.rpc_url, "latest")["number"], 16) >= height + 4 for n in nodes)
+                 and len({_block(n.rpc_url, height + 3)["hash"] for n in nodes}) == 1, timeout=90, interval=0.5)
+        healed_s = time.monotonic() - linked
+        status = consortium.watchdog_status()
+        assert status is not None and status["running"]
+        assert len(status["recoveries"]) > recoveries_before, status
+        last = status["recoveries"][-1]
+        assert sorted(last["rewound"]) in (sorted(n.name for n in side_a), sorted(n.name for n in side_b))
+        # Every transaction of the split is mined exactly once, on the one chain every node agrees on.
+        for key, tx_hash in sent.items():
+            receipt = senders[key].wait(tx_hash)
+            assert receipt["status"] == 1
+            assert web3.eth.get_transaction_count(senders[key].address) == nonces[key] + 1, key
+            wait_for(f"every node holding the same block {receipt['blockNumber']}",
+                     partial(_one_block_everywhere, nodes, receipt["blockNumber"]), timeout=20)
+        check_progress(web3, STALL_AGE_S)
+        print(f"\nconsortium: a 2+2 deadlock at block {height + 2} healed {healed_s:.1f}s after the pairs "
+              f"were linked again (rewound {last['rewound']}, {last['transactions']} transaction(s) sent again)")
+    finally:  # whatever happened, the next tests get four linked, sealing validators
+        for a in side_a:
+            for b in side_b:
+                _link(a, b, up=True)
+        for node in nodes:
+            rpc_call(node.rpc_url, "miner_start", [])
 
 
 # -- membership ---------------------------------------------------------------------------------
