@@ -103,13 +103,16 @@ def api_process(tmp_path):
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    # /health/live: the process answers (/health is readiness, 503 with no chain here)
+                    s.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                     if s.recv(64).startswith(b"HTTP/1.1 200"):
                         break
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start: {proc.stderr.read() if proc.stderr else ''}")
+                proc.kill()  # before reading its stderr: a live process never closes the pipe
+                _, err = proc.communicate(timeout=10)
+                raise RuntimeError(f"the API did not start within 60 s: {err.decode(errors='replace')[-2000:]}")
             time.sleep(0.2)
         yield proc, port, tmp_path
     finally:
