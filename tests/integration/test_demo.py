@@ -52,7 +52,7 @@ def test_demo_walks_the_whole_mission_against_the_running_platform_twice(platfor
     assert re.search(rf"uploaded \d+ bytes to {store}: CID bafk", out)
     assert "30%" in out and "40%" in out
     assert "royalty 0.1 ETH (100000000000000000 wei) landed in the splitter" in out
-    assert "fee to the splitter: 0.010000 ETH" in out
+    assert "fee to the splitter: 0.01 ETH (10000000000000000 wei)" in out
     paid = {who: int(w) for who, w in re.findall(r"(rights holder|issuer|channel)\s+\(\d+%\) withdrew "
                                                  r"[\d.]+ ETH \((\d+) wei\)", out)}
     assert paid == {"rights holder": 33 * 10**15, "issuer": 44 * 10**15, "channel": 33 * 10**15}
