@@ -212,6 +212,29 @@ SENTENCES: dict[str, str] = {
     "AuctionNotEnded": "auction {auctionId} runs until {end:time}; settle it after that",
     "AuctionBidTooLow": "a bid of {bid:eth} on auction {auctionId} is below the minimum of {minimum:eth}; "
                         "bid at least that",
+    "AuctionUnwindTooEarly": "auction {auctionId} can be unwound by anyone only from {unwindableAt:time}; "
+                             "until then settle it",
+    "ListingHoldingEpochStale": "this listing was signed before the token last came to its seller (epoch "
+                                "{signedEpoch}, now {currentEpoch}), so it can never fill; ask the seller "
+                                "to list again",
+    "ListingHoldingEpochUnavailable": "collection {collection} does not count its transfers, so its tokens "
+                                      "cannot be sold by listing; make an offer or use an auction instead",
+    "OrderSelfFill": "{account} cannot buy from or sell to itself; use another buyer",
+    "EscrowAlreadyAccepted": "escrow {escrowId} was already accepted by the seller",
+    "EscrowNotAccepted": "the seller has not accepted escrow {escrowId} yet; the seller accepts its terms "
+                         "first, then deliveries count",
+    "TransferPolicyBridgeForbidden": "token {id} of {collection} is under a jurisdiction profile and "
+                                     "cannot leave through the bridge",
+    "TransferPolicyHoldingPeriod": "{holder} may pass on token {id} of {collection} only from "
+                                   "{allowedAt:time} (the collection's holding period)",
+    "TransferPolicyIdentityRegistryMissing": "the transfer policy has no identity registry set; an "
+                                             "operator must set it before verified-only profiles work",
+    "TransferPolicyNotPlatform": "{caller} is not the platform's transfer policy, so it cannot attach "
+                                 "itself to a collection",
+    "TransferPolicyNotVerified": "{account} is not a verified identity, and collection {collection} "
+                                 "trades between verified identities only; complete KYC first",
+    "TransferPolicyResaleForbidden": "collection {collection} allows no resale: token {id} of {holder} "
+                                     "cannot be moved by {operator} or sold on a market",
     "AuctionHasBids": "auction {auctionId} already has bids, so it can no longer be cancelled",
     "AuctionNotSeller": "{caller} is not the seller of auction {auctionId}; use the seller's wallet",
     "AuctionWindowInvalid": "an auction from {start:time} to {end:time} is invalid; the end must come "
@@ -287,9 +310,12 @@ SENTENCES: dict[str, str] = {
     "BridgeSignerNotValidator": "signature #{index} is by {signer}, who is not a validator",
     "BridgeThresholdNotMet": "{signatures} validator signatures, {threshold} needed; wait for more "
                              "validators to sign",
-    "BridgeRateLimitExceeded": "the bridge's {direction:direction} limit of {limit} transfers per "
-                               "{windowSeconds:secs} is reached (window from {windowStart:time}); try "
-                               "again when the window has passed",
+    "BridgeRateLimitExceeded": "the bridge's {direction:direction} limit of {limit} transfers an hour "
+                               "is used up; try again after {retryAt:time}",
+    "BridgeSenderRateLimitExceeded": "{sender} has used up its bridge budget of {limit} departures an hour; "
+                                     "try again after {retryAt:time}",
+    "BridgeCollectionRateLimitExceeded": "collection {collection} has used up its bridge budget of {limit} "
+                                         "departures an hour; try again after {retryAt:time}",
     "BridgeRateLimitInvalid": "a rate-limit window of {windowSeconds:secs} is invalid",
     "BridgeValidatorInvalid": "validator #{index} ({validator}) is invalid (zero or repeated)",
     "BridgeThresholdInvalid": "a threshold of {threshold} with {validators} validators is invalid",

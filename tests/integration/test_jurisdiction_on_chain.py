@@ -62,7 +62,8 @@ def test_the_profile_is_pushed_on_chain_and_a_direct_fill_or_early_transfer_reve
     holder.transact(holder.call_tx(m["nft"].functions.setApprovalForAll(marketplace.address, True)))
     now = int(time.time())
     order = listing(seller=COLLECTOR.address, token=m["collection"], token_id=1, unit_price=PRICE,
-                    start=now - 60, expiry=now + 3600, counter=0)
+                    start=now - 60, expiry=now + 3600, counter=0,
+                    holding_epoch=m["nft"].functions.holdingEpoch(COLLECTOR.address, 1).call())
     signed = sign_order(order, m["domain"], COLLECTOR)
     fill = marketplace.functions.fillListing(order.as_tuple(), signed.signature, 1)
     with pytest.raises(ContractLogicError):  # the API would say 422; the chain now says no as well

@@ -84,7 +84,7 @@ def world(two_chains: ChainSettings, artifacts, tmp_path_factory) -> SimpleNames
         now = int(web3.eth.get_block("latest")["timestamp"])
         order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=price,
                         start=now - 60, expiry=now + 3600, counter=market.functions.counterOf(seller.address).call(),
-                        currency=ETH)
+                        holding_epoch=nft.functions.holdingEpoch(seller.address, token_id).call(), currency=ETH)
         signed = sign_order(order, domain, seller)
         return send(buyer, market.functions.fillListing(order.as_tuple(), signed.signature, 1), value=price)
 
