@@ -216,7 +216,11 @@ def test_a_transfer_over_the_inbound_rate_limit_waits_for_the_refill_and_lands_o
     bridge = env.remote_bridge
     limits = bridge.functions.rateLimits().call()
     outbound, _, per_sender, per_collection = limits
-    # One delivery per hour; earlier tests' deliveries were at the wide limit, long since refilled.
+    # One delivery per hour. A limit change keeps the share of the bucket in use, so earlier tests'
+    # deliveries would leave a bucket of one less than full: let it refill first (an hour on remote).
+    url = str(env.remote.provider.endpoint_uri)  # type: ignore[attr-defined]
+    rpc_call(url, "evm_increaseTime", [3600])
+    rpc_call(url, "evm_mine", [])
     env.send(env.remote, DEPLOYER, bridge.functions.setRateLimits(outbound, 1, per_sender, per_collection))
     try:
         receipts = env.lock_many(collection, [first, first + 1], content_hash)
@@ -230,7 +234,6 @@ def test_a_transfer_over_the_inbound_rate_limit_waits_for_the_refill_and_lands_o
         assert row is not None and row[0] == "pending" and row[4] == "0", row
         assert sum(bridge.functions.processed(m.transfer_id).call() for m in messages) == 1
         # An hour later the bucket has room again: the waiting transfer lands without anyone touching it.
-        url = str(env.remote.provider.endpoint_uri)  # type: ignore[attr-defined]
         rpc_call(url, "evm_increaseTime", [3600])
         rpc_call(url, "evm_mine", [])
         env.wait_for(lambda: all(bridge.functions.processed(m.transfer_id).call() for m in messages), 60,
