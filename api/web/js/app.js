@@ -368,8 +368,10 @@ async function workPage() {
       box.append(el('p', {}, `${eth(o.unit_price)} ETH · `, el('code', { text: short(o.signer) }), ' ', cancel));
       action(cancel, async () => {
         notice(t('work.cancel_terms'));
-        const tx = await api('POST', `/market/orders/${o.order_hash}/cancel`);
-        await wallet.send(tx);
+        // The API stops serving the signature at once and hands over the on-chain cancel when the
+        // chain would still accept the order ({needs_transaction, detail, tx}).
+        const out = await api('POST', `/market/orders/${o.order_hash}/cancel`);
+        if (out.needs_transaction && out.tx) await wallet.send(out.tx);
         workCache.clear();
         await workPage();
         notice(t('work.cancelled'));
@@ -407,6 +409,7 @@ async function workPage() {
 // ---------------------------------------------------------------- creator studio
 
 const ERC721_ABI = [
+  { type: 'function', name: 'holdingEpoch', stateMutability: 'view', inputs: [{ name: 'holder', type: 'address' }, { name: 'tokenId', type: 'uint256' }], outputs: [{ type: 'uint256' }] },
   { type: 'function', name: 'setApprovalForAll', stateMutability: 'nonpayable', inputs: [{ name: 'operator', type: 'address' }, { name: 'approved', type: 'bool' }], outputs: [] },
   { type: 'function', name: 'isApprovedForAll', stateMutability: 'view', inputs: [{ name: 'owner', type: 'address' }, { name: 'operator', type: 'address' }], outputs: [{ type: 'bool' }] },
 ];
@@ -420,6 +423,7 @@ const LISTING_TYPES = {
     { name: 'standard', type: 'uint8' }, { name: 'quantity', type: 'uint256' }, { name: 'unitPrice', type: 'uint256' },
     { name: 'currency', type: 'address' }, { name: 'start', type: 'uint64' }, { name: 'expiry', type: 'uint64' },
     { name: 'salt', type: 'uint256' }, { name: 'counter', type: 'uint256' },
+    { name: 'holdingEpoch', type: 'uint256' },
   ],
 };
 const ETH_CURRENCY = '0x0000000000000000000000000000000000000000';
@@ -504,11 +508,13 @@ async function studio() {
       await wallet.send({ chain_id: home.chain_id, from: seller, to: collection, data, value: '0x0' });
     }
     const counter = await wallet.read({ address: market, abi: MARKET_ABI, functionName: 'counterOf', args: [seller] });
+    // The listing dies once the token leaves the seller: it binds the collection's holding epoch now.
+    const holdingEpoch = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'holdingEpoch', args: [seller, tokenId] });
     const now = Math.floor(Date.now() / 1000);
     const expiry = now + Number($('days').value) * 86400;
     const message = {
       seller, token: collection, tokenId, standard: 0, quantity: 1n, unitPrice: price, currency: ETH_CURRENCY,
-      start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter,
+      start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter, holdingEpoch,
     };
     $('list-terms').textContent = t('studio.list_terms', {
       market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price),
@@ -519,7 +525,7 @@ async function studio() {
     const order = await api('POST', '/market/orders', {
       chain_id: home.chain_id, side: 'listing', signer: seller, token: collection, token_id: tokenId.toString(),
       unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
-      counter: counter.toString(), signature,
+      counter: counter.toString(), holding_epoch: holdingEpoch.toString(), signature,
     });
     const out = $('list-out');
     out.replaceChildren(t('studio.listed', { order: order.order_hash }), ' ',
