@@ -928,10 +928,13 @@ class Consortium:
         self.progress(f"fork deadlock: {verdict.detail}; rewinding {', '.join(losers)}")
         raws: list[str] = []
         rewound: dict[str, int] = {}
+        was_sealing: set[str] = set()
         for name in losers:
             node = by_name[name]
             ancestor = self._common_ancestor(node.rpc_url, source.rpc_url, head_of[name].number)
             if ancestor < head_of[name].number:
+                if rpc_call(node.rpc_url, "eth_mining"):
+                    was_sealing.add(name)
                 rpc_call(node.rpc_url, "miner_stop", [])
                 raws.extend(self._raw_transactions(node.rpc_url, ancestor + 1, head_of[name].number))
                 rpc_call(node.rpc_url, "debug_setHead", [hex(ancestor)], timeout=30)
@@ -943,8 +946,9 @@ class Consortium:
             pending = {n for n in pending if self._head_hash(by_name[n].rpc_url) == head_of[n].hash
                        or self.head(by_name[n].rpc_url) < win_head.number}
             time.sleep(0.2)
-        for name in rewound:
-            rpc_call(by_name[name].rpc_url, "miner_start", [])
+        for name in rewound:  # sealing resumes where it ran: a validator an operator stopped stays stopped
+            if name in was_sealing:
+                rpc_call(by_name[name].rpc_url, "miner_start", [])
         resent = 0
         for raw in raws:
             try:
