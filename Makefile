@@ -100,7 +100,7 @@ audit: setup
 	$(BIN)/python tools/audit.py
 
 lint: setup
-	$(BIN)/ruff check chain bridge api did chainright scripts tests tools
+	$(BIN)/ruff check chain record devnet bridge api bench did chainright scripts tests tools
 
 typecheck: setup
 	$(BIN)/mypy

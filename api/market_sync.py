@@ -42,7 +42,7 @@ from web3 import Web3
 
 from api.breaker import BreakerPolicy, BreakerState, Trade, after_fill
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder, MarketSyncRow
-from chain.index.store import chain_checkpoints, chain_events
+from record.index.store import chain_checkpoints, chain_events
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from api.market_sync import (
     set_halted_on_chain,
 )
 from api.models import BreakerDecisionRow, CollectionPolicyRow
-from chain.index.store import chain_events
 from chain.orders import ETH, Order, OrderSide
+from record.index.store import chain_events
 
 log = logging.getLogger(__name__)
 

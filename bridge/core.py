@@ -20,7 +20,7 @@ from typing import cast
 
 from bridge.errors import BridgeMessageError
 from bridge.message import BridgeMessage, recover_signer, split_transfer_id
-from chain.index.core import BlockRange, plan_range
+from chain.blocks import BlockRange, plan_range
 
 
 @dataclass(frozen=True, order=True)

@@ -54,7 +54,8 @@ from chain.errors import (
     TransactionRevertedError,
     TransactionTimeoutError,
 )
-from chain.tx import ErrorDecoder, TxSender, retry_read
+from chain.reverts import ErrorDecoder
+from chain.tx import TxSender, retry_read
 
 log = logging.getLogger("bridge.relayer")
 

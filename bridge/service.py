@@ -26,8 +26,8 @@ from bridge.store import BridgeStore
 from chain.artifacts import Artifacts
 from chain.errors import ChainError
 from chain.health import WAITING, ChainProgress, Head, HealthChange, StallWatch, assess, read_head
+from chain.reverts import ErrorDecoder
 from chain.settings import ChainSettings
-from chain.tx import ErrorDecoder
 
 log = logging.getLogger("bridge.service")
 

@@ -41,9 +41,10 @@ from chain.artifacts import Artifacts
 from chain.deployments import Deployment, DeploymentRegistry
 from chain.devaccounts import dev_account
 from chain.errors import ChainSettingsError, DeploymentError
-from chain.nodes import Progress, _quiet
+from chain.progress import Progress, quiet
+from chain.reverts import ErrorDecoder
 from chain.settings import ChainSettings, ChainSpec
-from chain.tx import ErrorDecoder, TxSender, retry_read
+from chain.tx import TxSender, retry_read
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ def deploy_all(
     chain_name: str,
     plan: Sequence[Step] | None = None,
     force: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     bridge: BridgeOptions | None = None,
 ) -> list[DeployResult]:
     """Deploy (or reuse) every step of ``plan`` on the chain ``sender`` is connected to."""
@@ -400,7 +401,7 @@ def link_all(
     chain_name: str,
     chain_ids: Mapping[str, int],
     plan: Sequence[Step] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> int:
     """Send the cross-chain wiring still missing on this chain; returns how many transactions."""
     plan = default_plan() if plan is None else plan
@@ -512,7 +513,7 @@ def guard_against_fork(
     plan: Sequence[Step] | None = None,
     bridge: BridgeOptions | None = None,
     force_new_deployment: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> int:
     """Before deploying onto a chain the registry knows nothing of: when the deployer's contracts are
     already there, recover them into the registry (returns how many), or raise DeploymentError naming
@@ -557,7 +558,7 @@ def deploy_to_chains(
     *,
     force: bool = False,
     force_new_deployment: bool | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict[str, list[DeployResult]]:
     """Compile, then deploy (or reuse) every family on each chain, connecting through ape.
 

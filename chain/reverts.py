@@ -1,6 +1,6 @@
 """Every custom error of our contracts as a sentence a person can act on.
 
-``explain(name, args)`` turns a decoded revert (``chain.tx.ErrorDecoder.decode``) into what happened
+``explain(name, args)`` turns a decoded revert (``ErrorDecoder.decode``) into what happened
 and what to do, with addresses, ETH amounts and dates written out (``chain.formatting``). The console
 command prints it; the API puts it in the ``detail`` of its ``/problems/reverted`` problem documents.
 
@@ -13,9 +13,12 @@ error cannot reach a user without its sentence.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from eth_utils.abi import function_abi_to_4byte_selector
+
+from chain.artifacts import abi_type
 from chain.formatting import format_time, format_wei
 
 _ENUMS: dict[str, tuple[str, ...]] = {
@@ -409,7 +412,6 @@ def explain_exception(exc: Exception, abis: Sequence[list[dict[str, Any]]] | Non
     """What to tell a person about ``exc``: for a revert with known revert data, its sentence (and the
     transaction, if one was mined); otherwise the exception's own message."""
     from chain.errors import TransactionRevertedError
-    from chain.tx import ErrorDecoder
 
     if not isinstance(exc, TransactionRevertedError) or not exc.revert_data:
         return str(exc)
@@ -430,3 +432,70 @@ def platform_abis() -> list[list[dict[str, Any]]]:
     except ArtifactMissingError:
         return []
     return [artifacts.get(n).abi for n in artifacts.names()]
+
+
+class ErrorDecoder:
+    """Decodes revert data into ``ErrorName(args)`` using the custom errors of known ABIs."""
+
+    def __init__(self, abis: Iterable[list[dict[str, Any]]] = ()) -> None:
+        self._errors: dict[bytes, dict[str, Any]] = {}
+        for abi in abis:
+            self.add(abi)
+
+    def add(self, abi: list[dict[str, Any]]) -> None:
+        for item in abi:
+            if item.get("type") == "error":
+                selector = function_abi_to_4byte_selector(item)  # type: ignore[arg-type]
+                self._errors.setdefault(selector, item)
+
+    def decode(self, data: bytes) -> tuple[str, tuple[Any, ...]] | None:
+        """(name, args) for known custom errors, Error(string) and Panic(uint256); else None."""
+        from eth_abi.abi import decode as abi_decode
+
+        if len(data) < 4:
+            return None
+        selector, payload = bytes(data[:4]), bytes(data[4:])
+        if selector == bytes.fromhex("08c379a0"):
+            return "Error", tuple(abi_decode(["string"], payload))
+        if selector == bytes.fromhex("4e487b71"):
+            return "Panic", tuple(abi_decode(["uint256"], payload))
+        item = self._errors.get(selector)
+        if item is None:
+            return None
+        types = [abi_type(i) for i in item.get("inputs", [])]
+        try:
+            return item["name"], tuple(abi_decode(types, payload))
+        except Exception:
+            return None
+
+    def explain(self, data: bytes, **context: str) -> str:
+        """A sentence saying what went wrong and what to do; ``describe`` for revert data no known
+        ABI explains."""
+        decoded = self.decode(data)
+        if decoded is None:
+            return self.describe(data)
+        item = self._errors.get(bytes(data[:4]), {})
+        return explain(decoded[0], decoded[1], item.get("inputs"), **context)
+
+    def describe(self, data: bytes) -> str:
+        decoded = self.decode(data)
+        if decoded is None:
+            return f"unknown revert data 0x{bytes(data).hex()}" if data else "no revert reason"
+        name, args = decoded
+        return f"{name}({', '.join(_fmt(a) for a in args)})"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def revert_data(exc: Exception) -> bytes:
+    """The revert data a web3 call exception carries (empty when it carries none)."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    return b""

@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
-from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
@@ -36,7 +35,6 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
-from chain.artifacts import abi_type
 from chain.errors import (
     ChainUnavailableError,
     TransactionError,
@@ -44,6 +42,7 @@ from chain.errors import (
     TransactionRevertedError,
     TransactionTimeoutError,
 )
+from chain.reverts import ErrorDecoder, revert_data
 
 log = logging.getLogger(__name__)
 
@@ -64,74 +63,6 @@ def retry_read(fn: Callable[[], T], *, attempts: int = 4, delay: float = 0.2, wh
                 ) from exc
             time.sleep(delay * attempt)
     raise AssertionError("unreachable")
-
-
-class ErrorDecoder:
-    """Decodes revert data into ``ErrorName(args)`` using the custom errors of known ABIs."""
-
-    def __init__(self, abis: Iterable[list[dict[str, Any]]] = ()) -> None:
-        self._errors: dict[bytes, dict[str, Any]] = {}
-        for abi in abis:
-            self.add(abi)
-
-    def add(self, abi: list[dict[str, Any]]) -> None:
-        for item in abi:
-            if item.get("type") == "error":
-                selector = function_abi_to_4byte_selector(item)  # type: ignore[arg-type]
-                self._errors.setdefault(selector, item)
-
-    def decode(self, data: bytes) -> tuple[str, tuple[Any, ...]] | None:
-        """(name, args) for known custom errors, Error(string) and Panic(uint256); else None."""
-        from eth_abi.abi import decode as abi_decode
-
-        if len(data) < 4:
-            return None
-        selector, payload = bytes(data[:4]), bytes(data[4:])
-        if selector == bytes.fromhex("08c379a0"):
-            return "Error", tuple(abi_decode(["string"], payload))
-        if selector == bytes.fromhex("4e487b71"):
-            return "Panic", tuple(abi_decode(["uint256"], payload))
-        item = self._errors.get(selector)
-        if item is None:
-            return None
-        types = [abi_type(i) for i in item.get("inputs", [])]
-        try:
-            return item["name"], tuple(abi_decode(types, payload))
-        except Exception:
-            return None
-
-    def explain(self, data: bytes, **context: str) -> str:
-        """A sentence saying what went wrong and what to do (``chain.reverts``); ``describe`` for
-        revert data no known ABI explains."""
-        from chain.reverts import explain
-
-        decoded = self.decode(data)
-        if decoded is None:
-            return self.describe(data)
-        item = self._errors.get(bytes(data[:4]), {})
-        return explain(decoded[0], decoded[1], item.get("inputs"), **context)
-
-    def describe(self, data: bytes) -> str:
-        decoded = self.decode(data)
-        if decoded is None:
-            return f"unknown revert data 0x{bytes(data).hex()}" if data else "no revert reason"
-        name, args = decoded
-        return f"{name}({', '.join(_fmt(a) for a in args)})"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _revert_data(exc: Exception) -> bytes:
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    return b""
 
 
 @dataclass
@@ -355,7 +286,7 @@ class TxSender:
     # -- failures ------------------------------------------------------------------------------
 
     def _reverted(self, exc: Exception, tx_hash: HexBytes | None) -> TransactionRevertedError:
-        data = _revert_data(exc)
+        data = revert_data(exc)
         decoded = self.decoder.decode(data)
         reason = self.decoder.describe(data) if data else str(exc)
         where = f" (tx 0x{tx_hash.hex()})" if tx_hash is not None else ""

@@ -20,7 +20,8 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from chain.errors import ChainError
-from chain.tx import ErrorDecoder, TxSender
+from chain.reverts import ErrorDecoder
+from chain.tx import TxSender
 
 
 class WalletError(ChainError):

@@ -53,12 +53,12 @@ def audit_report(
     from web3 import Web3
 
     from chain.artifacts import Artifacts
-    from chain.audit import make_report, parse_point, render_csv, render_html
-    from chain.audit.window import check_order
     from chain.connection import connect
     from chain.deployments import DeploymentRegistry
-    from chain.index.decoder import EventDecoder
     from chainright.cli import _api_settings, _settings, say
+    from record.audit import make_report, parse_point, render_csv, render_html
+    from record.audit.window import check_order
+    from record.index.decoder import EventDecoder
 
     if not Web3.is_address(collection):
         raise AuditError(

@@ -130,8 +130,8 @@ def node_up(
                                          help="Leave the nodes running and return.")] = False,
 ) -> None:
     """Start the local anvil chains (home 31337, remote 31338) and wait until they answer."""
-    from chain.nodes import NodeManager
     from chainright.lifecycle import Foreground
+    from devnet.anvil import NodeManager
 
     settings = _settings()
     manager = NodeManager(settings, progress=say)
@@ -166,7 +166,7 @@ def node_up(
 @node_app.command("down")
 def node_down(chain: ChainOpt = "all") -> None:
     """Stop the local chains that chainright started (and only those)."""
-    from chain.nodes import NodeManager
+    from devnet.anvil import NodeManager
 
     settings = _settings()
     names = [s.name for s in settings.specs(chain)]
@@ -182,7 +182,7 @@ def node_status(
 ) -> None:
     """Show which chains run, where, and whether they answer."""
     from chain.connection import check_endpoint
-    from chain.nodes import NodeManager
+    from devnet.anvil import NodeManager
 
     settings = _settings()
     manager = NodeManager(settings)
@@ -272,7 +272,7 @@ def api_run(
 
     from api import create_app
     from api.errors import ApiError
-    from chain.nodes import port_is_free
+    from devnet.anvil import port_is_free
 
     settings = _api_settings()
     if port is not None:
@@ -411,7 +411,7 @@ def wallet_fund(
     chain_id = int(web3.eth.chain_id)  # what the node says, not what the settings claim
     consortium_id: int | None = None
     try:
-        from chain.consortium import ConsortiumSettings
+        from devnet.consortium import ConsortiumSettings
 
         consortium_id = ConsortiumSettings().chain_id
     except ValidationError:
@@ -913,8 +913,8 @@ def provenance_export(
 
     from api.db import Database
     from chain.artifacts import Artifacts
-    from chain.index.store import IndexStore
-    from chain.provenance import build_bundle, final_blocks, rpcs_for, token_story
+    from record.index.store import IndexStore
+    from record.provenance import build_bundle, final_blocks, rpcs_for, token_story
 
     settings = _settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
@@ -977,7 +977,7 @@ def indexer_run(
     from api.db import Database
     from api.errors import ApiError
     from chain.artifacts import Artifacts
-    from chain.index.service import build_indexers, follow
+    from record.index.service import build_indexers, follow
 
     settings = _settings()
     api_settings = _api_settings()
@@ -1030,7 +1030,7 @@ def bench_all(
         return
     import json
 
-    from chainright.benchmarks import run_report
+    from bench.platform import run_report
 
     def pick(value: Any, full: Any, small: Any) -> Any:
         return value if value is not None else small if quick else full
@@ -1058,9 +1058,9 @@ def bench_gas(
     """Whole-transaction gas per operation on a fresh anvil, as one JSON object on stdout."""
     import json
 
+    from bench.gas import compare, read_snapshot, run_gas_bench
+    from bench.gas import write_snapshot as save
     from chain.artifacts import compile_project
-    from chain.bench.gas import compare, read_snapshot, run_gas_bench
-    from chain.bench.gas import write_snapshot as save
 
     artifacts = compile_project()
     figures = run_gas_bench(artifacts, progress=say)
@@ -1088,7 +1088,7 @@ def bench_bridge(
     JSON on stdout, a short table on stderr."""
     import json
 
-    from bridge.bench import check_bench_options, run_bridge_bench
+    from bench.bridge import check_bench_options, run_bridge_bench
     from chain.artifacts import compile_project
 
     if count < 1 or batch < 1:
@@ -1224,7 +1224,7 @@ def _relayer_status_document(limit: int) -> dict[str, Any]:
 
 
 def _consortium(*, quiet: bool = False) -> Any:
-    from chain.consortium import Consortium, ConsortiumSettings
+    from devnet.consortium import Consortium, ConsortiumSettings
 
     try:
         settings = ConsortiumSettings()
@@ -1390,8 +1390,8 @@ def bench_consortium(
     on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s)."""
     import json
 
-    from chainright.consortium_bench import bench_consortium as measure
-    from chainright.consortium_bench import summary
+    from bench.consortium import bench_consortium as measure
+    from bench.consortium import summary
 
     result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say)
     typer.echo(json.dumps(result, indent=2))
@@ -1409,7 +1409,7 @@ def bench_consortium_starts(
     when any start stalled or failed."""
     import json
 
-    from chainright.consortium_bench import bench_starts
+    from bench.consortium import bench_starts
 
     result = bench_starts(runs=runs, validators=validators, period=period, say=say)
     typer.echo(json.dumps(result, indent=2))
@@ -1456,7 +1456,7 @@ def _state_summary(database_url: str) -> str:
 
     from api.db import Database
     from api.models import Asset
-    from chain.index.store import chain_events
+    from record.index.store import chain_events
 
     db = Database(database_url)
     try:
@@ -1489,8 +1489,8 @@ def up_cmd(
 
     from api.db import Database
     from api.errors import ApiError
-    from chain.nodes import NodeManager, port_is_free
     from chainright.supervisor import Service, ServiceFailedError, Supervisor
+    from devnet.anvil import NodeManager, port_is_free
 
     settings = _settings()
     api_settings = _api_settings()
@@ -1614,8 +1614,8 @@ def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
     the API's environment at it; None (uploads stay in the local folder) when it is not installed."""
     import socket
 
-    from api.errors import ApiError
-    from api.ipfsnode import JSIPFS, start_ipfs_node
+    from chain.errors import NodeStartError
+    from devnet.ipfs import JSIPFS, start_ipfs_node
 
     if not JSIPFS.exists():
         say("ipfs: js-ipfs is not installed ('make setup-ipfs'); uploads stay in the local content folder")
@@ -1629,7 +1629,7 @@ def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
     say("starting the IPFS node (js-ipfs, offline)")
     try:
         node = start_ipfs_node(data_dir / "ipfs" / "repo", free(), free(), free(), timeout_s=120)
-    except ApiError as exc:
+    except NodeStartError as exc:
         raise ChainError(str(exc)) from None
     env["CHAINRIGHT_API_IPFS_API"] = node.multiaddr
     say(f"ipfs: running (pid {node.process.pid}, API {node.multiaddr})")

@@ -224,7 +224,8 @@ class Demo:
 
     def send(self, web3: Web3, who: str, fn: Any, value: int = 0) -> Any:
         """A contract call signed by ``who``'s own wallet."""
-        from chain.tx import ErrorDecoder, TxSender
+        from chain.reverts import ErrorDecoder
+        from chain.tx import TxSender
 
         sender = TxSender(web3, self.accounts[who],
                           decoder=ErrorDecoder(self.artifacts.get(n).abi for n in self.artifacts.names()))
@@ -232,7 +233,7 @@ class Demo:
 
     def send_unsigned(self, who: str, unsigned: dict[str, Any]) -> Any:
         """An unsigned transaction from the API, signed and sent by ``who``'s wallet."""
-        from chain.tx import ErrorDecoder
+        from chain.reverts import ErrorDecoder
         from chain.wallet import Wallet
 
         return Wallet(self.accounts[who]).send(
@@ -525,11 +526,11 @@ class Demo:
 
     def audit(self) -> None:
         from api.db import Database
-        from chain.index.store import IndexStore
-        from chain.provenance import build_bundle, final_blocks, rpcs_for, token_story, verify_bundle
         from did.credentials import build_presentation, issue_presentation_sync
         from did.keys import generate_ed25519_jwk
         from did.methods import did_key_from_jwk
+        from record.index.store import IndexStore
+        from record.provenance import build_bundle, final_blocks, rpcs_for, token_story, verify_bundle
 
         jwk = generate_ed25519_jwk()
         holder = did_key_from_jwk(jwk)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from chain.errors import ChainError
-from chain.provenance.verify import TrustedHead, when_text
+from record.provenance.verify import TrustedHead, when_text
 
 REEXPORT = "re-export with 'chainright provenance export'"
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -57,7 +57,7 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
                identity_registry: str | None, rights_registry: str | None,
                trusted_head: list[str] | None = None, max_age: int | None = None) -> int:
     """Verify ``bundle_file`` and print the verdict; the exit code (0: verified, 1: not)."""
-    from chain.provenance import verify_bundle
+    from record.provenance import verify_bundle
 
     heads = _trusted_heads(trusted_head or [])
     sets = _validator_sets(validators)

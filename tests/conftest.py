@@ -96,7 +96,7 @@ def migrated(database_url: str) -> Iterator[Database]:
 def database(migrated: Database) -> Iterator[Database]:
     """The migrated database, emptied after each test."""
     yield migrated
-    from chain.index.store import INDEX_METADATA
+    from record.index.store import INDEX_METADATA
 
     with migrated.engine.begin() as conn:
         for table in [*reversed(Base.metadata.sorted_tables), *reversed(INDEX_METADATA.sorted_tables)]:
@@ -146,7 +146,7 @@ def artifacts():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def two_chains(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainSettings]:
     """Home (31337) and remote (31338) anvils, started for the session, stopped at its end."""
-    from chain.nodes import NodeManager
+    from devnet.anvil import NodeManager
 
     settings = chain_settings_for(tmp_path_factory.mktemp("chains"))
     manager = NodeManager(settings)

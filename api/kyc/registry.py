@@ -71,7 +71,8 @@ class OnChainIdentityWriter:
         from chain.artifacts import Artifacts
         from chain.connection import connect
         from chain.deployments import DeploymentRegistry
-        from chain.tx import ErrorDecoder, TxSender
+        from chain.reverts import ErrorDecoder
+        from chain.tx import TxSender
 
         artifacts = Artifacts.load()
         art = artifacts.get("IdentityRegistry")

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 
 import api.models  # noqa: F401  (registers every table on Base.metadata)
 from api.db import Base
-from chain.index.store import INDEX_METADATA
+from record.index.store import INDEX_METADATA
 
 config = context.config
 target_metadata = [Base.metadata, INDEX_METADATA]

@@ -21,7 +21,7 @@ from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
 from chain.cid import cid_to_bytes
-from chain.tx import ErrorDecoder, _revert_data
+from chain.reverts import ErrorDecoder, revert_data
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["assets"])
@@ -98,7 +98,7 @@ def _simulate(request: Request, chain_id: int, sender: str, to: str, data: str) 
         return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data}))
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        revert = _revert_data(exc)
+        revert = revert_data(exc)
         decoded = decoder.decode(revert)
         raise UnprocessableError(f"the transaction would revert: {decoder.explain(revert)}",
                                  error=decoded[0] if decoded else None) from None

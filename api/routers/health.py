@@ -204,7 +204,7 @@ class HealthProbe:
         return chains, paused
 
     def _indexer(self, chains: list[ChainHealth]) -> list[IndexerHealth]:
-        from chain.index.store import chain_checkpoints
+        from record.index.store import chain_checkpoints
 
         try:
             with self.db.engine.connect() as conn:

@@ -32,8 +32,8 @@ from api.risk import apply_policy, breaker_check, lift_halt
 from api.routers.assets import UnsignedTx
 from api.types import MAX_CHAIN_ID, Address, checksum_address
 from chain.errors import OrderError
-from chain.index.store import chain_events
 from chain.orders import ETH, MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
+from record.index.store import chain_events
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/market", tags=["market"])
@@ -601,7 +601,7 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
     """Gas for the buyer's transaction; a revert becomes a 422 naming the contract's error."""
     from web3.exceptions import ContractCustomError, ContractLogicError
 
-    from chain.tx import ErrorDecoder, _revert_data
+    from chain.reverts import ErrorDecoder, revert_data
 
     gateway = request.app.state.gateway
     try:
@@ -610,7 +610,7 @@ def _estimate(request: Request, chain_id: int, sender: str, to: str, data: str, 
         )
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        revert = _revert_data(exc)
+        revert = revert_data(exc)
         decoded = decoder.decode(revert)
         context = {}
         if decoded and decoded[0] == "CollectionHalted":  # the breaker knows until when

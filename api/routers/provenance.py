@@ -13,8 +13,8 @@ from web3 import Web3
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
 from api.types import MAX_CHAIN_ID, Address
-from chain.index.store import IndexStore, chain_checkpoints
-from chain.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
+from record.index.store import IndexStore, chain_checkpoints
+from record.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
 
 router = APIRouter(prefix="/provenance", tags=["provenance"])
 ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]

@@ -203,7 +203,7 @@ def test_migrations_match_the_models(migrated):
     from alembic.migration import MigrationContext
 
     with migrated.engine.connect() as conn:
-        from chain.index.store import INDEX_METADATA
+        from record.index.store import INDEX_METADATA
 
         diff = compare_metadata(MigrationContext.configure(conn), [Base.metadata, INDEX_METADATA])
     assert diff == [], f"models and migrations differ: {diff}"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from chain.index.store import chain_events
 from chain.orders import ETH
+from record.index.store import chain_events
 
 COLLECTION = "0x" + "11" * 20
 OTHER = "0x" + "22" * 20

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from chain.cid import cid_to_bytes, raw_cid
-from chain.tx import ErrorDecoder
+from chain.reverts import ErrorDecoder
 
 ZERO = "0x" + "00" * 20
 DAG_PB_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"  # the IPFS docs' example

@@ -18,7 +18,7 @@ import pytest
 from ape.exceptions import ContractLogicError
 from web3.exceptions import ContractCustomError
 
-from chain.tx import ErrorDecoder
+from chain.reverts import ErrorDecoder
 
 
 def _norm(value: Any) -> Any:

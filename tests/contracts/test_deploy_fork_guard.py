@@ -23,9 +23,10 @@ from chain.connection import connect
 from chain.deploy import BridgeOptions, deploy_all, deployer_contracts, guard_against_fork, link_all
 from chain.deployments import DeploymentRegistry
 from chain.errors import DeploymentError
-from chain.nodes import NodeManager
+from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
+from devnet.anvil import NodeManager
 from tests.conftest import chain_settings_for
 
 pytestmark = pytest.mark.contracts

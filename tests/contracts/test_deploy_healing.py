@@ -19,8 +19,9 @@ from chain.connection import connect
 from chain.deploy import DEFAULT_ADMIN_ROLE, deploy_all
 from chain.deployments import DeploymentRegistry
 from chain.errors import ChainUnavailableError
+from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
 
 pytestmark = pytest.mark.contracts
 

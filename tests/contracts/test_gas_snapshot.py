@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from chain.bench.gas import compare, read_snapshot, run_gas_bench
+from bench.gas import compare, read_snapshot, run_gas_bench
 
 pytestmark = pytest.mark.contracts
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from chain.bench.cases_issuance import issuance
-from chain.bench.cases_royalty import royalty_splits
-from chain.bench.gas import GasBench, fresh_chain
-from chain.tx import ErrorDecoder
+from bench.cases_issuance import issuance
+from bench.cases_royalty import royalty_splits
+from bench.gas import GasBench, fresh_chain
+from chain.reverts import ErrorDecoder
 
 pytestmark = pytest.mark.contracts
 

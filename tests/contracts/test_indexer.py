@@ -14,14 +14,14 @@ from web3 import Web3
 from chain.connection import connect
 from chain.devaccounts import dev_account
 from chain.errors import ChainUnavailableError
-from chain.index import DecodedEvent, EventDecoder, Indexer, IndexStore
-from chain.index.indexer import ChildRule, IndexerAlreadyRunningError
-from chain.index.rpc import JsonRpc, RpcError, RpcTimeoutError
-from chain.index.service import follow
-from chain.index.store import chain_leases
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
+from record.index import DecodedEvent, EventDecoder, Indexer, IndexStore
+from record.index.indexer import ChildRule, IndexerAlreadyRunningError
+from record.index.rpc import JsonRpc, RpcError, RpcTimeoutError
+from record.index.service import follow
+from record.index.store import chain_leases
 
 pytestmark = pytest.mark.contracts
 

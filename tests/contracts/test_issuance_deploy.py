@@ -13,8 +13,9 @@ from chain.connection import connect
 from chain.deploy import deploy_all
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
+from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
 
 pytestmark = pytest.mark.contracts
 

@@ -140,7 +140,8 @@ def test_order_signed_for_another_deployment_cannot_fill_here(w, ape_project):
 def test_order_signed_on_the_remote_chain_fills_there_but_not_on_home(w, two_chains, artifacts):
     """Sign for 31338 and fill on 31338's own marketplace; the same bytes fail on 31337."""
     from chain.connection import connect
-    from chain.tx import ErrorDecoder, TxSender
+    from chain.reverts import ErrorDecoder
+    from chain.tx import TxSender
 
     web3 = connect(two_chains.spec("remote"))
     assert web3.eth.chain_id == 31338

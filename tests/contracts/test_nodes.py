@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from chain.errors import NodeBinaryMissingError, PortInUseError
-from chain.nodes import NodeManager, _alive
 from chain.rpc import chain_id_of, rpc_call
+from devnet.anvil import NodeManager, alive
 from tests.conftest import chain_settings_for, free_port, settings_env
 
 pytestmark = pytest.mark.contracts
@@ -23,11 +23,11 @@ def test_both_anvils_start_with_their_chain_ids_and_stop_by_pid(tmp_path):
     records = manager.start(settings.specs("all"))
     try:
         assert {r.name: chain_id_of(r.rpc_url) for r in records} == {"home": 31337, "remote": 31338}
-        assert all(_alive(r.pid) for r in records)
+        assert all(alive(r.pid) for r in records)
         assert manager.running("home") is not None
     finally:
         assert sorted(manager.stop(["home", "remote"])) == ["home", "remote"]
-    assert not any(_alive(r.pid) for r in records)
+    assert not any(alive(r.pid) for r in records)
     assert list((tmp_path / "run").iterdir()) == []
 
 
@@ -50,7 +50,7 @@ def test_taken_port_starts_nothing(tmp_path):
 
 def test_missing_anvil_names_the_setup_command(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("chain.nodes.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("devnet.anvil.PROJECT_ROOT", tmp_path)
     settings = chain_settings_for(tmp_path, anvil_bin=tmp_path / "no-anvil")
     with pytest.raises(NodeBinaryMissingError, match="make setup"):
         NodeManager(settings).start(settings.specs("home"))
@@ -116,5 +116,5 @@ def test_cli_up_detach_status_down_leaves_no_process(tmp_path):
     down = subprocess.run(["chainright", "node", "down"], capture_output=True, text=True, env=env,
                           timeout=60)
     assert down.returncode == 0 and "stopped: home, remote" in down.stderr
-    assert not any(_alive(p) for p in pids)
+    assert not any(alive(p) for p in pids)
     assert free_port() and os.listdir(settings.run_dir) == []

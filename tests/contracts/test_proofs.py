@@ -8,10 +8,10 @@ from trie import HexaryTrie
 
 from chain.connection import connect
 from chain.devaccounts import dev_account
-from chain.proofs import ProofError, encode_receipt, header_hash, receipt_proof, receipts_root, verify_proof
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
+from record.proofs import ProofError, encode_receipt, header_hash, receipt_proof, receipts_root, verify_proof
 
 pytestmark = pytest.mark.contracts
 
@@ -85,7 +85,7 @@ def test_a_forged_receipt_does_not_match_the_proven_value(busy_block):
 
 
 def test_transactions_root_and_proofs_match_anvils_block(busy_block, two_chains):
-    from chain.proofs import call_of, transaction_proof, transactions_root
+    from record.proofs import call_of, transaction_proof, transactions_root
 
     block, _ = busy_block
     url = two_chains.spec("home").rpc_url
@@ -101,8 +101,8 @@ def test_transactions_root_and_proofs_match_anvils_block(busy_block, two_chains)
 
 
 def test_storage_proofs_of_anvils_state_prove_values_and_absence(two_chains):
-    from chain.proofs import ProofError, verify_account, verify_storage
-    from chain.proofs.state import mapping_slot
+    from record.proofs import ProofError, verify_account, verify_storage
+    from record.proofs.state import mapping_slot
 
     spec = two_chains.spec("home")
     web3 = connect(spec)

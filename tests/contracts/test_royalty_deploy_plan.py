@@ -9,8 +9,9 @@ from eth_utils import keccak
 from chain.connection import connect
 from chain.deploy import default_plan, deploy_all
 from chain.deployments import DeploymentRegistry
+from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
 
 pytestmark = pytest.mark.contracts
 

@@ -13,8 +13,9 @@ from web3.types import RPCEndpoint, RPCResponse
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
 from chain.errors import ChainUnavailableError, TransactionNotSentError, TransactionRevertedError
+from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
 
 pytestmark = pytest.mark.contracts
 

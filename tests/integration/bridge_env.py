@@ -31,10 +31,11 @@ from chain.connection import connect
 from chain.deploy import BridgeOptions, deploy_all, link_all
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.nodes import NodeManager
+from chain.reverts import ErrorDecoder
 from chain.rpc import rpc_call
 from chain.settings import PROJECT_ROOT, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
+from devnet.anvil import NodeManager
 from tests.conftest import chain_settings_for, settings_env
 
 ZERO = "0x" + "00" * 20

@@ -26,11 +26,11 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
 from chain.orders import ETH, MarketDomain, listing, sign_order
 from chain.settings import ChainSettings
 from chain.tx import TxSender
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
 from tests.conftest import free_port, settings_env
 
 pytestmark = pytest.mark.integration

@@ -22,20 +22,20 @@ import pytest
 from web3 import Web3
 
 from chain.connection import connect
-from chain.consortium import (
+from chain.devaccounts import dev_account
+from chain.errors import NodeBinaryMissingError, PortInUseError
+from chain.health import ChainStalledError, check_progress
+from chain.rpc import rpc_call
+from chain.settings import ChainSettings
+from chain.tx import TxSender
+from devnet.anvil import alive
+from devnet.consortium import (
     Consortium,
     ConsortiumSettings,
     NodeProcess,
     confirmations_for,
     find_free_base_port,
 )
-from chain.devaccounts import dev_account
-from chain.errors import NodeBinaryMissingError, PortInUseError
-from chain.health import ChainStalledError, check_progress
-from chain.nodes import _alive
-from chain.rpc import rpc_call
-from chain.settings import ChainSettings
-from chain.tx import TxSender
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def _geth_pids_for(data_dir: Path) -> list[int]:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(str(data_dir).encode() in a for a in argv) and _alive(int(entry)):
+        if any(str(data_dir).encode() in a for a in argv) and alive(int(entry)):
             found.append(int(entry))
     return found
 
@@ -194,7 +194,7 @@ def test_a_pid_record_pointing_at_another_process_is_never_signalled(tmp_path):
 
 
 def test_an_unbuilt_client_names_the_setup_command(tmp_path, monkeypatch):
-    monkeypatch.setattr("chain.consortium.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("devnet.consortium.network.PROJECT_ROOT", tmp_path)
     settings = ConsortiumSettings(data_dir=tmp_path / "net", base_port=find_free_base_port(1))
     with pytest.raises(NodeBinaryMissingError, match="make setup-consortium"):
         Consortium(settings).up(1)

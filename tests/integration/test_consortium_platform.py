@@ -41,16 +41,17 @@ from api.settings import ApiSettings
 from bridge.message import wrapped_id
 from chain.artifacts import Artifacts
 from chain.connection import connect
-from chain.consortium import Consortium, ConsortiumSettings, confirmations_for, find_free_base_port
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index.service import build_indexers, follow
-from chain.nodes import NodeManager
 from chain.orders import MarketDomain, listing, sign_order
+from chain.reverts import ErrorDecoder
 from chain.settings import PROJECT_ROOT, ChainSettings
-from chain.tx import ErrorDecoder, TxSender
+from chain.tx import TxSender
+from devnet.anvil import NodeManager
+from devnet.consortium import Consortium, ConsortiumSettings, confirmations_for, find_free_base_port
 from did.settings import DidSettings
+from record.index.service import build_indexers, follow
 from tests.conftest import free_port, settings_env
 from tests.support.api_flow import APPLICATION, OFFICER
 from tests.support.api_flow import send as wallet_send

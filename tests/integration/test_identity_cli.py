@@ -144,7 +144,7 @@ def test_a_session_is_only_used_with_the_api_it_was_opened_for(served_api: str,
 @pytest.fixture
 def foreign_chain(tmp_path: Path) -> Any:
     """An anvil that says it is chain 4242: neither 31337/31338 nor (by default) the consortium."""
-    from chain.nodes import find_anvil
+    from devnet.anvil import find_anvil
 
     port = free_port()
     proc = subprocess.Popen([str(find_anvil()), "--port", str(port), "--chain-id", "4242", "--silent"],

@@ -24,8 +24,8 @@ from api.models import KycEvent
 from api.settings import ApiSettings
 from chain.deploy import deploy_to_chains
 from chain.devaccounts import dev_account
-from chain.nodes import NodeManager
 from chain.settings import ChainSettings
+from devnet.anvil import NodeManager
 from did.credentials import build_presentation, issue_presentation_sync
 from did.errors import CredentialRevokedError
 from did.holder import sign_presentation

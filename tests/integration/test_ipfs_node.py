@@ -8,7 +8,7 @@ import pytest
 
 from api.content import CHUNK_SIZE, MAX_LINKS, cid_for
 from api.ipfs import IpfsNodeStore, LocalContentStore
-from api.ipfsnode import start_ipfs_node
+from devnet.ipfs import start_ipfs_node
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def test_node_and_python_give_the_same_cid(ipfs_node, size, tmp_path):
 
 
 def test_unreachable_node_is_a_clear_503():
-    from api.errors import ServiceUnavailableError
+    from chain.errors import NodeStartError
 
-    with pytest.raises(ServiceUnavailableError, match="does not answer"):
+    with pytest.raises(NodeStartError, match="does not answer"):
         IpfsNodeStore(f"/ip4/127.0.0.1/tcp/{free_port()}", timeout_s=2).add(b"x")

@@ -16,11 +16,11 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
 from chain.orders import MarketDomain, listing, sign_order
 from chain.settings import ChainSettings
 from did.settings import DidSettings
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
 from tests.support.api_flow import OFFICER, login, send, verified_login
 
 pytestmark = pytest.mark.integration
@@ -362,13 +362,13 @@ def _revert_name(m, call) -> str:
     """Run a direct contract call that must revert; the contract error's description."""
     from web3.exceptions import ContractCustomError, ContractLogicError
 
-    from chain.tx import ErrorDecoder, _revert_data
+    from chain.reverts import ErrorDecoder, revert_data
 
     artifacts = m["artifacts"]
     try:
         call()
     except (ContractCustomError, ContractLogicError) as exc:
-        return ErrorDecoder(artifacts.get(n).abi for n in artifacts.names()).describe(_revert_data(exc))
+        return ErrorDecoder(artifacts.get(n).abi for n in artifacts.names()).describe(revert_data(exc))
     raise AssertionError("the call did not revert")
 
 

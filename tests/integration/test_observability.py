@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from api.db import Database
-from chain.index.store import IndexStore
-from chain.nodes import NodeManager
+from devnet.anvil import NodeManager
+from record.index.store import IndexStore
 from tests.conftest import chain_settings_for, free_port, settings_env
 from tests.support.platform import start_up
 

@@ -15,12 +15,12 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
-from chain.provenance import build_bundle, story_rows, verify_bundle
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
+from record.provenance import build_bundle, story_rows, verify_bundle
 
 pytestmark = pytest.mark.integration
 
@@ -216,7 +216,7 @@ def _bundle_now(story, two_chains, artifacts, **kwargs):
 def test_a_sale_the_index_has_not_finished_leaves_a_fresh_bundle_verifiable(story, two_chains, artifacts):
     """The state is proven where the index has finished, not at the head: a sale in blocks the
     index does not yet count (unconfirmed, or the indexer behind) does not break an honest bundle."""
-    from chain.provenance import final_blocks
+    from record.provenance import final_blocks
 
     _, _, db, collection, token_id = story
     web3 = connect(two_chains.spec("home"))
@@ -236,7 +236,7 @@ def test_a_sale_the_index_has_not_finished_leaves_a_fresh_bundle_verifiable(stor
 
 def test_a_story_longer_than_a_bundle_links_is_a_clear_error(story, two_chains, artifacts):
     from chain.errors import ProvenanceRangeError
-    from chain.provenance.bundle import MAX_LINK_HEADERS
+    from record.provenance.bundle import MAX_LINK_HEADERS
 
     first = min(int(r["block_number"]) for r in story[1])
     with pytest.raises(ProvenanceRangeError, match=f"at most {MAX_LINK_HEADERS} headers"):

@@ -24,12 +24,12 @@ from web3.logs import DISCARD
 from bridge.message import BridgeMessage, Rights, sign_digest, sorted_signatures
 from chain.cid import cid_to_bytes, raw_cid
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
-from chain.provenance import build_bundle, token_story, verify_bundle
-from chain.provenance.bundle import header_of
-from chain.provenance.state import collect_state, holding_of
 from chain.rpc import rpc_call
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
+from record.provenance import build_bundle, token_story, verify_bundle
+from record.provenance.bundle import header_of
+from record.provenance.state import collect_state, holding_of
 from tests.integration.bridge_env import BridgeEnv, make_env
 
 pytestmark = pytest.mark.integration
@@ -311,7 +311,7 @@ def test_a_state_proof_of_another_owner_is_named(story):
     # it proves (the lockbox) would be named against the story's last holder.
     assert broken.what == f"chain {HOME}: state proof block", broken
     assert f"block {unlock['block_number'] - 1}, before the story's last event" in broken.detail
-    from chain.provenance.verify import Verdict, _verify_state
+    from record.provenance.verify import Verdict, _verify_state
 
     owner_only = Verdict()
     bundle["state"][str(HOME)]["block_number"] = max(e["block_number"] for e in bundle["events"]
@@ -343,7 +343,7 @@ def test_a_chain_without_eth_get_proof_is_reported_not_available(story):
 def test_an_edition_tokens_owner_is_proven_through_the_slots_below_it(env, story):
     """Tokens of an edition share the ownership slot written for the first one: the proof walks
     down the empty slots (proven absent) to it."""
-    from chain.provenance.state import Holding, proven_owner, proven_slots
+    from record.provenance.state import Holding, proven_owner, proven_slots
 
     first, _ = env.mint_edition(story["collection"], 3, "provenance-edition")
     rpc = story["rpcs"][HOME]

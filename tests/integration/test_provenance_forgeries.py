@@ -20,14 +20,14 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
 from chain.orders import ETH, MarketDomain, listing, sign_order
-from chain.provenance import build_bundle, story_rows, verify_bundle
-from chain.provenance.verify import TrustedHead
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
 from chain.tx import TxSender
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
+from record.provenance import build_bundle, story_rows, verify_bundle
+from record.provenance.verify import TrustedHead
 
 pytestmark = pytest.mark.integration
 

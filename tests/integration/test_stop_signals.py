@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chain.nodes import _alive
 from chain.settings import PROJECT_ROOT
 from chainright.lifecycle import Foreground, StopRequested
+from devnet.anvil import alive
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -80,11 +80,11 @@ def test_a_signal_while_running_stops_every_anvil(tmp_path: Path, sig: signal.Si
     proc, ports = _node_up(tmp_path)
     lines = _read_until(proc, "nodes running")
     pids = [int(line.rsplit("pid ", 1)[1]) for line in lines if "\tpid " in line]
-    assert len(pids) == 2 and all(_alive(p) for p in pids), lines
+    assert len(pids) == 2 and all(alive(p) for p in pids), lines
     proc.send_signal(sig)
     _assert_all_stopped(proc, ports, lines, tmp_path)
     assert proc.returncode == 0
-    assert not [p for p in pids if _alive(p)]
+    assert not [p for p in pids if alive(p)]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from chain.nodes import _alive
+from devnet.anvil import alive
 from tests.conftest import free_port
 from tests.support.platform import start_up, stop_up
 
@@ -34,7 +34,7 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
     first_addresses = sorted(set(re.findall(r"0x[0-9a-fA-F]{40}", text)))
     stop_up(proc, lines)
     time.sleep(0.5)
-    assert not [p for p in pids if _alive(p)], "a child outlived Ctrl-C"
+    assert not [p for p in pids if alive(p)], "a child outlived Ctrl-C"
 
     proc, lines2 = start_up(env)
     text2 = "\n".join(lines2)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from chain.audit.render import amount_text, render_csv, render_html
-from chain.audit.report import (
+from chain.errors import AuditError
+from record.audit.render import amount_text, render_csv, render_html
+from record.audit.report import (
     ETH,
     EventRow,
     ReceiptFacts,
@@ -24,14 +25,13 @@ from chain.audit.report import (
     splits_from,
     splitters_of,
 )
-from chain.audit.window import (
+from record.audit.window import (
     Point,
     check_order,
     first_block_at_or_after,
     last_block_at_or_before,
     parse_point,
 )
-from chain.errors import AuditError
 
 pytestmark = pytest.mark.unit
 
@@ -289,7 +289,7 @@ def test_csv_and_html_render_the_same_figures() -> None:
 
 
 def test_auction_settlements_of_the_collection_are_sales() -> None:
-    from chain.audit.report import auctions_from
+    from record.audit.report import auctions_from
 
     created = [
         ev(2, 0, "Marketplace", "AuctionCreated", auctionId=1, seller=SELLER, token=COLL, tokenId=9, quantity=1,
@@ -323,7 +323,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_quoted():
     import csv
     import io
 
-    from chain.audit.render import _csv
+    from record.audit.render import _csv
 
     text = _csv(("symbol", "amount"), [("=HYPERLINK(\"http://x\")", 5), ("@SUM(A1)", -3), ("USDC", 7)])
     rows = list(csv.reader(io.StringIO(text)))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bridge.bench import check_bench_options
+from bench.bridge import check_bench_options
 from bridge.errors import BridgeError
 
 pytestmark = pytest.mark.unit

@@ -26,8 +26,8 @@ from bridge.core import (
     scan_start,
 )
 from bridge.message import BridgeMessage, Rights, recover_signer, sign_digest, transfer_id
+from chain.blocks import BlockRange
 from chain.devaccounts import dev_account
-from chain.index.core import BlockRange
 
 pytestmark = pytest.mark.unit
 

@@ -1,10 +1,10 @@
-"""chain.forks.diagnose: what a set of consortium heads means, table-tested without a node."""
+"""devnet.consortium.forks.diagnose: what a set of consortium heads means, table-tested without a node."""
 
 from __future__ import annotations
 
 import pytest
 
-from chain.forks import HeadView, diagnose
+from devnet.consortium.forks import HeadView, diagnose
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chain.bench.gas import compare
+from bench.gas import compare
 
 pytestmark = pytest.mark.unit
 

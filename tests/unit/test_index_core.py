@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chain.index.core import BlockRange, RangePolicy, next_range_size, plan_range, rewind_point
+from chain.blocks import BlockRange, plan_range
+from record.index.core import RangePolicy, next_range_size, rewind_point
 
 pytestmark = pytest.mark.unit
 

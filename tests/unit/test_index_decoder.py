@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain.artifacts import abi_type
-from chain.index.decoder import DecodedEvent, EventDecoder, _jsonable
+from record.index.decoder import DecodedEvent, EventDecoder, jsonable
 
 pytestmark = pytest.mark.unit
 
@@ -38,11 +38,11 @@ def reference_decode(abi: list[dict[str, Any]], contract: str, log: Any, chain_i
         if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
             args[inp["name"]] = "0x" + bytes(topic).hex()
         else:
-            args[inp["name"]] = _jsonable(abi_decode([typ], bytes(topic))[0])
+            args[inp["name"]] = jsonable(abi_decode([typ], bytes(topic))[0])
     if plain:
         values = abi_decode([abi_type(i) for i in plain], bytes(HexBytes(log["data"])))
         for inp, value in zip(plain, values, strict=True):
-            args[inp["name"]] = _jsonable(value)
+            args[inp["name"]] = jsonable(value)
     return DecodedEvent(chain_id, int(log["blockNumber"]), "0x" + bytes(HexBytes(log["blockHash"])).hex(),
                         "0x" + bytes(HexBytes(log["transactionHash"])).hex(), int(log["logIndex"]),
                         to_checksum_address(log["address"]), contract, item["name"], args)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pytest
 
 from chain.errors import ChainUnavailableError
-from chain.index.rpc import JsonRpc, LogRangeRefusedError, RpcError
+from record.index.rpc import JsonRpc, LogRangeRefusedError, RpcError
 
 pytestmark = pytest.mark.unit
 

@@ -22,9 +22,9 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from chain.artifacts import Artifacts
-from chain.provenance import verify_bundle
-from chain.provenance.token_events import TOKEN_EVENT_ABIS
-from chain.provenance.verify import (
+from record.provenance import verify_bundle
+from record.provenance.token_events import TOKEN_EVENT_ABIS
+from record.provenance.verify import (
     TrustedHead,
     Verdict,
     _verify_complete,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chain.provenance.kyc import country_code, did_pkh, identity_evidence, kyc_status
+from record.provenance.kyc import country_code, did_pkh, identity_evidence, kyc_status
 
 pytestmark = pytest.mark.unit
 
@@ -79,7 +79,7 @@ def test_country_and_did():
 
 
 def test_story_views_state_the_creator_on_the_registration_entries_only():
-    from chain.provenance import story_views
+    from record.provenance import story_views
 
     registered = {"event": "RightsRegistered", "block_number": 50, "log_index": 3, "tx_hash": "0xr",
                   "address": "0x" + "33" * 20, "contract": "RightsRegistry", "chain_id": 31337, "block_time": NOW,

@@ -1,5 +1,5 @@
 """The storage slots the provenance bundle proves are the compiler's: solc's storage layout of
-CreatorCollection, WrappedCollection and RightsRegistry names them where chain.provenance.state
+CreatorCollection, WrappedCollection and RightsRegistry names them where record.provenance.state
 says they are."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from chain.provenance.state import OWNER_LAYOUT, REGISTRY_COLLECTIONS_SLOT, REGISTRY_RECORDS_SLOT
 from chain.settings import PROJECT_ROOT
+from record.provenance.state import OWNER_LAYOUT, REGISTRY_COLLECTIONS_SLOT, REGISTRY_RECORDS_SLOT
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chain.provenance import entry_view, merge_chains, wrapped_token_id
+from record.provenance import entry_view, merge_chains, wrapped_token_id
 
 pytestmark = pytest.mark.unit
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from chain.artifacts import Artifacts
-from chain.provenance import verify_bundle
-from chain.provenance.verify import CANONICAL_DELIVER, CANONICAL_EVENTS, CANONICAL_SOURCES, fragment_text
+from record.provenance import verify_bundle
+from record.provenance.verify import CANONICAL_DELIVER, CANONICAL_EVENTS, CANONICAL_SOURCES, fragment_text
 
 pytestmark = pytest.mark.unit
 
@@ -193,7 +193,7 @@ def _second_emitter(event: str) -> Callable[[dict[str, Any]], None]:
     ("IdentityUpdated", "identity registry"), ("MilestoneReleased", "escrow contract"),
 ])
 def test_evidence_from_a_second_contract_fails(creator, event, what):
-    from chain.provenance.verify import Verdict, _verify_creator
+    from record.provenance.verify import Verdict, _verify_creator
 
     bundle = copy.deepcopy(creator)
     _second_emitter(event)(bundle)

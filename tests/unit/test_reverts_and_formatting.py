@@ -12,8 +12,7 @@ from eth_utils.abi import function_abi_to_4byte_selector
 from chain.artifacts import abi_type
 from chain.errors import TransactionRevertedError
 from chain.formatting import format_time, format_wei
-from chain.reverts import SENTENCES, explain, explain_exception
-from chain.tx import ErrorDecoder
+from chain.reverts import SENTENCES, ErrorDecoder, explain, explain_exception
 
 pytestmark = pytest.mark.unit
 

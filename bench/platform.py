@@ -1,0 +1,700 @@
+"""Throughput benchmarks measured in one run on a fresh local platform; figures, never timed tests.
+
+The figures that matter are ratios measured in the same run (the machines are shared and
+noisy): API reads against a bare FastAPI endpoint served the same way, end-to-end sales against
+raw pre-signed transfers into the same anvil.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from hexbytes import HexBytes
+
+from api import create_app
+from api.db import Database
+from api.settings import ApiSettings
+from chain.artifacts import Artifacts
+from chain.cid import cid_to_bytes, raw_cid
+from chain.connection import connect
+from chain.deploy import deploy_to_chains
+from chain.deployments import DeploymentRegistry
+from chain.devaccounts import dev_account
+from chain.reverts import ErrorDecoder
+from chain.rpc import rpc_call
+from chain.settings import ChainSettings
+from chain.tx import TxSender
+from devnet.anvil import NodeManager
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
+
+Say = Callable[[str], None]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalPlatform:
+    """Two fresh anvils with every family deployed, in a temporary data directory."""
+
+    def __init__(self, say: Say) -> None:
+        self.say = say
+        self.tmp = tempfile.TemporaryDirectory(prefix="chainright-bench-")
+        self.settings = ChainSettings(environment="test", data_dir=Path(self.tmp.name),
+                                      home_port=_free_port(), remote_port=_free_port(), persist_state=False)
+        self.manager = NodeManager(self.settings, progress=say)
+
+    def __enter__(self) -> LocalPlatform:
+        self.manager.start(self.settings.specs("all"))
+        deploy_to_chains(self.settings, self.settings.specs("all"), progress=self.say)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.manager.stop(["home", "remote"])
+        self.tmp.cleanup()
+
+    def address(self, name: str, chain_id: int = 31337) -> str:
+        return DeploymentRegistry(self.settings.deployments_file).address(chain_id, name)
+
+
+MINT_CHUNK = 2000
+"""Tokens per edition minted for a benchmark (one mint of 20,000 exceeds anvil's block gas limit)."""
+
+
+def collection_with_tokens(platform: LocalPlatform, artifacts: Artifacts, count: int,
+                           label: str, chain: str = "home") -> tuple[Any, int]:
+    """A creator's collection with an edition of ``count`` tokens; returns (contract, first id)."""
+    spec = platform.settings.spec(chain)  # type: ignore[arg-type]
+    web3 = connect(spec)
+    creator = TxSender(web3, dev_account(1),
+                       decoder=ErrorDecoder(artifacts.get(n).abi for n in artifacts.names()))
+    factory = web3.eth.contract(address=platform.address("CollectionFactory", spec.chain_id),  # type: ignore[call-overload]
+                                abi=artifacts.get("CollectionFactory").abi)
+    salt = hashlib.sha256(f"bench:{label}".encode()).digest()
+    zero = "0x" + "00" * 20
+    creator.transact(creator.call_tx(factory.functions.createCollection(
+        ("Bench", "BEN", creator.address, creator.address, 500, zero, False), salt)))
+    address = factory.functions.predictCollectionAddress(creator.address, salt).call()
+    nft = web3.eth.contract(address=address, abi=artifacts.get("CreatorCollection").abi)
+    for part, start in enumerate(range(0, count, MINT_CHUNK)):  # editions within the block gas limit
+        work = f"bench work {label}" + (f" part {part}" if part else "")
+        creator.transact(creator.call_tx(nft.functions.mintEdition(
+            creator.address, min(MINT_CHUNK, count - start), hashlib.sha256(work.encode()).digest(),
+            cid_to_bytes(raw_cid(work.encode())))))
+    return nft, 1
+
+
+def transfer_history(platform: LocalPlatform, artifacts: Artifacts, transfers: int, label: str, say: Say, *,
+                     chain: str = "home", per_block: int = 1) -> int:
+    """A history of ``transfers`` NFT transfers (one Transfer log each, beside the collection's own
+    creation and mint events), ``per_block`` to a block: 1 gives a block per transaction (a sparse
+    history, automine), more a dense one (many logs per block: mining paused, ``per_block``
+    transfers sent, one block mined). Signed first, sent in JSON-RPC batches. Returns the chain's
+    block height afterwards."""
+    from bench.transfers import _batch
+
+    spec = platform.settings.spec(chain)  # type: ignore[arg-type]
+    web3 = connect(spec)
+    nft, first = collection_with_tokens(platform, artifacts, transfers, label, chain)
+    creator = TxSender(web3, dev_account(1))
+    to = dev_account(2).address
+    fees = creator.fees()
+    say(f"indexer bench: signing {transfers} transfers on {chain}, {per_block} per block")
+    gas = 120_000  # a dense block of 200 stays within anvil's 30M block gas limit
+    signed: list[str] = []
+    for i in range(transfers):
+        tx: Any = creator.call_tx(nft.functions.transferFrom(creator.address, to, first + i))
+        raw, last = creator.sign(tx | {"gas": gas, **fees})
+        signed.append("0x" + bytes(raw).hex())
+    url = spec.rpc_url
+    say(f"indexer bench: sending {transfers} transfers on {chain}")
+    if per_block <= 1:  # automine: a block per transaction; a small pool at a time (a large one slows anvil)
+        for start in range(0, transfers, 50):
+            hashes = _batch(url, [("eth_sendRawTransaction", [r]) for r in signed[start:start + 50]],
+                            timeout=120)
+            while rpc_call(url, "eth_getTransactionReceipt", [hashes[-1]], timeout=30) is None:
+                time.sleep(0.005)
+    else:
+        rpc_call(url, "evm_setAutomine", [False])
+        try:
+            for start in range(0, transfers, per_block):
+                _batch(url, [("eth_sendRawTransaction", [r]) for r in signed[start:start + per_block]],
+                       timeout=120)
+                rpc_call(url, "evm_mine", timeout=120)
+        finally:
+            rpc_call(url, "evm_setAutomine", [True])
+    creator.timeout_s = 900  # automine takes them one block at a time
+    if creator.wait(last, check=False)["status"] != 1 or \
+            nft.functions.ownerOf(first + transfers - 1).call() != to:
+        raise RuntimeError(f"indexer bench: the {chain} transfers were not all mined")
+    return int(web3.eth.block_number)
+
+
+def _index_from_scratch(platform: LocalPlatform, artifacts: Artifacts, chain_id: int, name: str,
+                        batch: int = 2000) -> tuple[int, float, float]:
+    """Index a chain into a fresh SQLite database from block 0: (events, seconds, the indexer's
+    own CPU seconds: the node's time and other processes' are not in it)."""
+    spec = next(s for s in platform.settings.specs("all") if s.chain_id == chain_id)
+    db = Database(f"sqlite:///{Path(platform.tmp.name) / f'index-bench-{name}.db'}")
+    db.migrate()
+    registry = DeploymentRegistry(platform.settings.deployments_file)
+    decoder = EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()})
+    indexer = Indexer(connect(spec), chain_id, IndexStore(db.engine), decoder, rules=CHILD_RULES,
+                      batch=batch)
+    indexer.watch((d.address, d.artifact or d.contract, d.block)
+                  for d in registry.for_chain(chain_id).values())
+    started, cpu = time.perf_counter(), time.process_time()
+    events = indexer.run_until_caught_up()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    db.dispose()
+    return events, elapsed, cpu
+
+
+def indexer_events_per_s(platform: LocalPlatform, artifacts: Artifacts, transfers: int,
+                         say: Say, dense_per_block: int = 200) -> dict[str, Any]:
+    """Backfill speed: ``transfers`` transfers of a real collection, then indexed from scratch
+    (events per second). Twice: a sparse history on home (a block per transaction) and a dense one
+    on remote (``dense_per_block`` transfers per block)."""
+    transfer_history(platform, artifacts, transfers, "indexer", say)
+    transfer_history(platform, artifacts, transfers, "indexer-dense", say, chain="remote",
+                     per_block=dense_per_block)
+    say("indexer bench: indexing home from block 0")
+    events, elapsed, cpu = _index_from_scratch(platform, artifacts, 31337, "sparse")
+    say("indexer bench: indexing remote (dense) from block 0")
+    dense, dense_elapsed, dense_cpu = _index_from_scratch(platform, artifacts, 31338, "dense")
+    return {"indexer_events": events, "indexer_seconds": round(elapsed, 3),
+            "indexer_events_per_s": round(events / elapsed, 1),
+            "indexer_events_per_cpu_s": round(events / max(cpu, 1e-6), 1),
+            "indexer_dense_events": dense, "indexer_dense_seconds": round(dense_elapsed, 3),
+            "indexer_dense_events_per_s": round(dense / dense_elapsed, 1),
+            "indexer_dense_events_per_cpu_s": round(dense / max(dense_cpu, 1e-6), 1),
+            "indexer_dense_logs_per_block": dense_per_block}
+
+
+def _run_concurrently(worker: Callable[[int], None], n: int) -> float:
+    """Run ``worker(0..n-1)`` in ``n`` threads at once; the wall-clock seconds until all are done."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+BOOK_SIZE = 200
+"""Open listings seeded before the read benchmark: GET /market/orders answers a full page (100)."""
+
+
+def _seed_order_book(db: Database, nft: Any, first: int, count: int, chain_id: int, market: str) -> int:
+    """``count`` signed listings by the holder, stored as POST /market/orders stores them (the
+    receipt checks are what the write benchmark measures; here only the reads count)."""
+    from datetime import UTC, datetime
+
+    from api.models import MarketOrder
+    from chain.orders import MarketDomain, listing, sign_order
+
+    seller = dev_account(1)
+    domain = MarketDomain(chain_id, market)
+    now = int(time.time())
+    with db.session() as session:
+        for token_id in range(first, first + count):
+            order = listing(seller=seller.address, token=nft.address, token_id=token_id, unit_price=10**15,
+                            start=now - 60, expiry=now + 86_400, counter=0, holding_epoch=0)  # fresh mints
+            signed = sign_order(order, domain, seller)
+            session.add(MarketOrder(
+                order_hash="0x" + signed.order_hash.hex(), chain_id=chain_id, side="listing",
+                signer=order.signer,
+                token=order.token, token_id=str(token_id), standard=int(order.standard), quantity="1",
+                unit_price=str(order.unit_price), currency=order.currency, start=order.start,
+                expiry=order.expiry, salt=str(order.salt), counter="0",
+                signature="0x" + signed.signature.hex(), status="open", created_at=datetime.now(UTC)))
+    return count
+
+
+class _NoStore(dict[Any, Any]):
+    """A provenance cache that never keeps anything: every read builds the story."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        return None
+
+
+READ_RUNS = 3
+"""Each read figure is the median of this many runs, the runs of all configurations interleaved."""
+
+
+def serve_main(argv: list[str]) -> None:
+    """``python -m bench.platform serve api|bare PORT [--no-cache | PAYLOAD]``: one server
+    process of the read benchmark (one uvicorn worker, as ``chainright api run`` serves).
+
+    - ``api``: the API from the environment's settings (``CHAINRIGHT_API_*``, ``CHAINRIGHT_CHAIN_*``);
+      ``--no-cache``: the provenance cache keeps nothing (every read builds the story).
+    - ``bare``: a bare FastAPI app answering the same two paths with the same payloads (read from
+      the JSON file ``PAYLOAD``) through the same response models, and nothing else."""
+    kind, port = argv[0], int(argv[1])
+    if kind == "api":
+        from api.routers import provenance
+
+        if "--no-cache" in argv:
+            provenance._CACHE = _NoStore()
+        app = create_app(ApiSettings())
+    else:
+        app = _bare_app(json.loads(Path(argv[2]).read_text()))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _bare_app(payload: dict[str, Any]) -> FastAPI:
+    """The same answers as the API's two read paths, through the same models, with no work behind."""
+    from api.routers.market import OrderOut
+    from api.routers.provenance import Story
+
+    orders = payload["orders"]
+    story = payload["story"]
+    bare = FastAPI()
+
+    @bare.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @bare.get("/market/orders", response_model=list[OrderOut])
+    def list_orders(chain_id: int | None = None, token: str | None = None, status: str | None = None
+                    ) -> list[dict[str, Any]]:
+        return orders  # type: ignore[no-any-return]
+
+    @bare.get("/provenance/{chain_id}/{collection}/{token_id}", response_model=Story)
+    def token_story(chain_id: int, collection: str, token_id: int) -> dict[str, Any]:
+        return story  # type: ignore[no-any-return]
+
+    return bare
+
+
+@contextmanager
+def _server_process(argv: list[str], env: dict[str, str], log: Path, what: str) -> Iterator[str]:
+    """``serve_main(argv)`` in its own process, until the block ends; yields its base URL."""
+    port = _free_port()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.platform", "serve", argv[0], str(port),
+                                 *argv[1:]], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {what} server did not start: {log.read_text()[-800:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _load(base: str, paths: list[str], seconds: float, clients: int = 4) -> dict[str, Any]:
+    """Requests per second that ``clients`` kept-alive connections of a load generator in its own
+    process (``bench.httpload``) get over ``seconds``."""
+    argv = [sys.executable, "-m", "bench.httpload", base, *paths, "--seconds", str(seconds),
+            "--clients", str(clients)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark request failed: {done.stderr.strip().splitlines()[-1:]}")
+    return dict(json.loads(done.stdout))
+
+
+def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
+                    seconds: float = 5.0, runs: int = READ_RUNS) -> dict[str, Any]:
+    """Reads of the real API beside a bare FastAPI app, each server in its own process (uvicorn,
+    one worker), loaded from a third (``bench.httpload``: 4 kept-alive connections).
+
+    The bare app answers the same paths with the same payloads (the API's own answers, fetched
+    once) through the same response models: what the ratio leaves out is exactly the API's work
+    (query, middleware, checks). Paths: the order book (``BOOK_SIZE`` open listings; a page of
+    100), a token's provenance served from the process cache (a hit: one checkpoint query) and
+    with the cache off (the story built from the index every time). ``api_reads_per_s``
+    alternates the order book and the uncached story, ``bare_fastapi_per_s`` the same two on the
+    bare app. Every figure is the median of ``runs`` runs of ``seconds``, interleaved.
+    ``api_ratio_<path>``: the API over the bare app on that path alone."""
+    nft, token = collection_with_tokens(platform, artifacts, BOOK_SIZE + 1, "api")
+    web3 = connect(platform.settings.spec("home"))
+    creator = TxSender(web3, dev_account(1))
+    buyer = dev_account(2).address
+    creator.transact(creator.call_tx(nft.functions.transferFrom(creator.address, buyer, token)))
+    data_dir = Path(platform.tmp.name) / "api"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = ApiSettings(environment="test", data_dir=data_dir)
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    registry = DeploymentRegistry(platform.settings.deployments_file)
+    decoder = EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()})
+    indexer = Indexer(web3, 31337, IndexStore(db.engine), decoder, rules=CHILD_RULES)
+    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
+    indexer.run_until_caught_up()
+    book = _seed_order_book(db, nft, token + 1, BOOK_SIZE, 31337, platform.address("Marketplace"))
+    db.dispose()
+
+    story = f"/provenance/31337/{nft.address}/{token}"
+    orders = f"/market/orders?chain_id=31337&token={nft.address}&status=open"
+    home, remote = platform.settings.spec("home"), platform.settings.spec("remote")
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test", CHAINRIGHT_CHAIN_DATA_DIR=platform.tmp.name,
+               CHAINRIGHT_CHAIN_HOME_RPC_URL=home.rpc_url, CHAINRIGHT_CHAIN_REMOTE_RPC_URL=remote.rpc_url,
+               CHAINRIGHT_API_ENVIRONMENT="test", CHAINRIGHT_API_DATA_DIR=str(data_dir))
+    for name in ("CHAINRIGHT_API_DATABASE_URL", "CHAINRIGHT_API_IPFS_API"):
+        env.pop(name, None)
+    log = data_dir / "servers.log"
+    say("api bench: the API (cached and uncached provenance) and the bare app, each in its own process")
+    with _server_process(["api"], env, log, "API") as api, \
+            _server_process(["api", "--no-cache"], env, log, "API (no cache)") as api_nocache:
+        payload = {"orders": httpx.get(api + orders, timeout=30).json(),
+                   "story": httpx.get(api + story, timeout=30).json()}
+        if len(payload["orders"]) != 100 or not payload["story"].get("entries"):
+            raise RuntimeError("api bench: the API does not answer a full order page and a story")
+        payload_file = data_dir / "bare-payload.json"
+        payload_file.write_text(json.dumps(payload))
+        with _server_process(["bare", str(payload_file)], env, log, "bare FastAPI") as bare:
+            for path, expected in ((orders, payload["orders"]), (story, payload["story"])):
+                if httpx.get(bare + path, timeout=30).json() != expected:  # the same answer, or no ratio
+                    raise RuntimeError(f"api bench: the bare app's answer to {path} is not the API's")
+            configs: list[tuple[str, str, list[str]]] = [
+                ("bare_fastapi_per_s", bare, [orders, story]),
+                ("bare_orders_per_s", bare, [orders]),
+                ("bare_provenance_per_s", bare, [story]),
+                ("api_orders_per_s", api, [orders]),
+                ("api_provenance_cached_per_s", api, [story]),
+                ("api_provenance_uncached_per_s", api_nocache, [story]),
+                ("api_reads_per_s", api_nocache, [orders, story]),
+            ]
+            samples: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in configs}
+            for run in range(1, runs + 1):
+                for name, base, paths in configs:
+                    say(f"api bench: {name} run {run}/{runs} ({seconds:g}s)")
+                    samples[name].append(_load(base, paths, seconds))
+    results: dict[str, Any] = {}
+    for name, taken in samples.items():
+        ordered = sorted(taken, key=lambda r: float(r["per_s"]))
+        middle = ordered[len(ordered) // 2]
+        results[name] = middle["per_s"]
+        results[name.replace("_per_s", "_p50_ms")] = middle["latency_p50_ms"]
+    bare_rate = results["bare_fastapi_per_s"]
+    for name in ("api_orders", "api_provenance_cached", "api_provenance_uncached"):
+        results[f"{name}_ratio"] = round(results[f"{name}_per_s"] / bare_rate, 3)
+    results["api_ratio"] = round(results["api_reads_per_s"] / bare_rate, 3)
+    results["api_ratio_orders"] = round(results["api_orders_per_s"] / results["bare_orders_per_s"], 3)
+    for kind in ("cached", "uncached"):
+        results[f"api_ratio_provenance_{kind}"] = round(
+            results[f"api_provenance_{kind}_per_s"] / results["bare_provenance_per_s"], 3)
+    results["api_read_paths"] = [orders, story]
+    results["api_read_runs"] = runs
+    results["api_order_book_open"] = book
+    return results
+
+
+@dataclass
+class _SalesDesk:
+    """What both sale runs share: the API process, KYC-verified clients, the creator's collection
+    (approved to the marketplace) and the buyers' senders."""
+
+    base: str
+    web3: Any
+    creator_account: Any
+    creator: Any
+    buyer_accounts: list[Any]
+    clients: dict[str, Any]
+    collection: str
+    nft: Any
+    domain: Any
+    senders: list[TxSender]
+    fees: dict[str, int]
+
+
+@contextmanager
+def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> Iterator[_SalesDesk]:
+    from api.client import ChainrightClient
+    from chain.orders import MarketDomain
+    from chain.wallet import Wallet
+
+    officer = dev_account(6)
+    grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
+    web3 = connect(platform.settings.spec("home"))
+    with _api_process(platform, grants, say) as base:
+        officer_client = ChainrightClient(base, Wallet(officer), 31337)
+        officer_client.login()
+        creator_account = dev_account(1)
+        buyer_accounts = [dev_account(i) for i in (2, 3, 4, 5)[:buyers]]
+        clients: dict[str, Any] = {}
+        for n, account in enumerate([creator_account, *buyer_accounts]):
+            client = ChainrightClient(base, Wallet(account), 31337)
+            client.login()
+            application = client.kyc_apply({"legal_name": f"Bench User {n}", "date_of_birth": "1990-01-01",
+                                            "country": "FR", "document_type": "passport",
+                                            "document_number": f"BENCH-{n:04d}"})
+            officer_client.post(f"/kyc/applications/{application['id']}/approve", {"level": 2})
+            clients[account.address] = client
+        creator = clients[creator_account.address]
+        say(f"e2e bench: creator and {buyers} buyers KYC-verified; minting {tokens} tokens")
+        out = creator.collection_tx("Bench Sales", "BSAL", None, 500)
+        Wallet(creator_account).send(web3, out["transaction"])
+        collection = out["predicted_address"]
+        cid = _upload(creator, f"bench sales {time.time()}".encode())
+        Wallet(creator_account).send(web3, creator.mint_tx(cid, collection, quantity=tokens))
+        nft = web3.eth.contract(address=collection, abi=Artifacts.load().get("CreatorCollection").abi)
+        market = DeploymentRegistry(platform.settings.deployments_file).address(31337, "Marketplace")
+        seller = TxSender(web3, creator_account)
+        seller.transact(seller.call_tx(nft.functions.setApprovalForAll(market, True)))
+        senders = [TxSender(web3, a) for a in buyer_accounts]
+        try:
+            yield _SalesDesk(base, web3, creator_account, creator, buyer_accounts, clients, collection, nft,
+                             MarketDomain(31337, market), senders, dict(senders[0].fees()))
+        finally:
+            for client in clients.values():
+                client.close()
+            officer_client.close()
+
+
+def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[str, Any]:
+    """Sell ``token_ids`` through the API, ``batch`` listings per request and per transaction
+    (1: the single routes and fillListing; more: the batch routes and fillListings). Buyer k takes
+    every ``buyers``-th token; returns the time, the time split and the gas per sale."""
+    from api.client import ChainrightClient
+    from chain.orders import listing, sign_order
+    from chain.wallet import Wallet
+
+    buyers = len(desk.buyer_accounts)
+    price = 10**15
+    hashes: list[list[HexBytes]] = [[] for _ in range(buyers)]
+    errors: list[str] = []
+    timings = {"sign_listing": 0.0, "post_order": 0.0, "fill_tx": 0.0, "sign_fill": 0.0, "send": 0.0}
+    lock = threading.Lock()
+    seller_address = desk.creator_account.address
+
+    def order_body(token_id: int) -> dict[str, Any]:
+        now = int(time.time())
+        order = listing(seller=seller_address, token=desk.collection, token_id=token_id, unit_price=price,
+                        start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)  # fresh mints
+        signed = sign_order(order, desk.domain, desk.creator_account)
+        return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
+                "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
+                "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+
+    def worker(k: int) -> None:
+        buyer, sender = desk.clients[desk.buyer_accounts[k].address], desk.senders[k]
+        seller_client = ChainrightClient(desk.base, Wallet(desk.creator_account), 31337)
+        seller_client.token = desk.creator.token
+        spent = dict.fromkeys(timings, 0.0)
+        mine = token_ids[k::buyers]
+        try:
+            for start in range(0, len(mine), batch):
+                chunk = mine[start:start + batch]
+                t0 = time.perf_counter()
+                bodies = [order_body(token_id) for token_id in chunk]
+                t1 = time.perf_counter()
+                if batch == 1:
+                    order_hashes = [seller_client.submit_order(bodies[0])["order_hash"]]
+                else:
+                    posted = seller_client.submit_orders(bodies)
+                    if posted["refused"]:
+                        refused = next(r for r in posted["results"] if r["status"] == "refused")
+                        raise RuntimeError(f"listing refused: {refused['error']['detail']}")
+                    order_hashes = [r["order"]["order_hash"] for r in posted["results"]]
+                t2 = time.perf_counter()
+                tx = buyer.fill_tx(order_hashes[0]) if batch == 1 else buyer.fill_tx_batch(order_hashes)
+                t3 = time.perf_counter()
+                fill: dict[str, Any] = {"to": tx["to"], "data": tx["data"], "value": int(tx["value"], 16),
+                                        "gas": int(tx["gas"] * 1.2) + 10_000, **desk.fees}
+                raw, tx_hash = sender.sign(fill)  # type: ignore[arg-type]
+                t4 = time.perf_counter()
+                sender.send_raw(raw, tx_hash)
+                t5 = time.perf_counter()
+                hashes[k].append(tx_hash)
+                for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                    spent[key] += dt
+        except Exception as exc:  # reported after the join, with the sale that failed
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            seller_client.close()
+            with lock:
+                for key, dt in spent.items():
+                    timings[key] += dt
+
+    how = "one sale per request and transaction" if batch == 1 else f"carts of up to {batch}"
+    say(f"e2e bench: {len(token_ids)} sales through the API by {buyers} concurrent buyers ({how})")
+    started = time.perf_counter()
+    _run_concurrently(worker, buyers)  # fills are sent without waiting: the clock stops at the receipts
+    if errors:
+        raise RuntimeError(f"e2e sale failed: {errors[0]}")
+    gas = 0
+    for k, sender in enumerate(desk.senders):
+        for tx_hash in hashes[k]:
+            gas += int(sender.wait(tx_hash)["gasUsed"])
+    elapsed = time.perf_counter() - started
+    owners = {desk.nft.functions.ownerOf(t).call() for t in (token_ids[0], token_ids[-1])}
+    if owners - {a.address for a in desk.buyer_accounts}:
+        raise RuntimeError(f"e2e bench: tokens not delivered to the buyers ({owners})")
+    thread_seconds = sum(timings.values())
+    return {"seconds": round(elapsed, 3), "sales_per_s": round(len(token_ids) / elapsed, 1),
+            "gas_per_sale": gas // len(token_ids),
+            "time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
+
+
+def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int = 4,
+                    cart: int = 10) -> dict[str, Any]:
+    """Sales end to end through the real API (its own process, served by uvicorn) and the chain,
+    measured twice in one run on the same collection, ``sales`` each:
+
+    - single (``e2e_single_*``): every sale is its own listing ``POST /market/orders``, its own
+      ``POST /market/orders/{hash}/fill-tx`` and its own ``fillListing`` transaction;
+    - batched (``e2e_*``): the creator posts ``cart`` signed listings in one
+      ``POST /market/orders/batch``, the buyer gets one ``fillListings`` transaction for them from
+      ``POST /market/fill-tx/batch``: one request each and one transaction per ``cart`` sales.
+
+    The clock runs from the first listing signature to the last fill receipt. ``buyers`` wallets
+    buy concurrently (one thread each, each with its own tokens); each buyer signs its fills with a
+    local nonce and sends them without waiting for the previous receipt (pipelined); HTTP
+    connections are kept alive. Every fill is then checked to be mined and successful, and the gas
+    per sale is read from the receipts.
+    """
+    if sales < 1 or not 1 <= buyers <= 4 or not 2 <= cart <= 50:
+        raise ValueError("sales must be positive, buyers between 1 and 4 and the cart between 2 and 50")
+    with _sales_desk(platform, 2 * sales, buyers, say) as desk:
+        single = _sell(desk, list(range(1, sales + 1)), 1, say)
+        batched = _sell(desk, list(range(sales + 1, 2 * sales + 1)), cart, say)
+    return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
+            "e2e_single_seconds": single["seconds"], "e2e_single_sales_per_s": single["sales_per_s"],
+            "e2e_single_gas_per_sale": single["gas_per_sale"], "e2e_single_time_split": single["time_split"],
+            "e2e_seconds": batched["seconds"], "e2e_sales_per_s": batched["sales_per_s"],
+            "e2e_gas_per_sale": batched["gas_per_sale"], "e2e_time_split": batched["time_split"]}
+
+
+@contextmanager
+def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say) -> Iterator[str]:
+    """The API as users run it (``chainright api run``, its own process) on the platform's chains."""
+    port = _free_port()
+    data_dir = Path(platform.tmp.name) / "api-e2e"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    home, remote = platform.settings.spec("home"), platform.settings.spec("remote")
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test", CHAINRIGHT_CHAIN_DATA_DIR=platform.tmp.name,
+               CHAINRIGHT_CHAIN_HOME_RPC_URL=home.rpc_url, CHAINRIGHT_CHAIN_REMOTE_RPC_URL=remote.rpc_url,
+               CHAINRIGHT_API_ENVIRONMENT="test", CHAINRIGHT_API_DATA_DIR=str(data_dir),
+               CHAINRIGHT_API_ROLE_GRANTS=json.dumps(grants))
+    env.pop("CHAINRIGHT_API_DATABASE_URL", None)
+    env.pop("CHAINRIGHT_API_IPFS_API", None)
+    log = data_dir / "api.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "chainright", "api", "run", "--port", str(port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start for the e2e bench: {log.read_text()[-800:]}")
+            time.sleep(0.2)
+        say(f"e2e bench: API process {proc.pid} on {base}")
+        yield base
+    finally:
+        if proc.poll() is None:  # an API that died at start-up: its own error above says why
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _upload(client: Any, data: bytes) -> str:
+    return str(client._call("POST", "/assets", files={"file": ("work.bin", data)})["cid"])
+
+
+def relayer_argv(role: str) -> list[str]:
+    """How the bridge bench starts one relayer process (as ``chainright relayer run`` does)."""
+    base = [sys.executable, "-m", "chainright", "relayer", "run", "--role"]
+    return [*base, "submitter"] if role == "submitter" else \
+        [*base, "validator", "--validator-index", role.rsplit("-", 1)[1]]
+
+
+def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridge_count: int,
+               bridge_batch: int, say: Say, cart: int = 10,
+               index_events: int | None = None) -> dict[str, Any]:
+    """Every figure of ``chainright bench`` measured in one run, with the conditions they hold for."""
+    from bench.bridge import run_bridge_bench
+    from bench.gas import run_gas_bench
+    from bench.transfers import run_transfer_bench
+    from chain.artifacts import compile_project
+
+    artifacts = compile_project()
+    report: dict[str, Any] = {"gas": run_gas_bench(artifacts, progress=say)}
+    with LocalPlatform(say) as platform:
+        spec = platform.settings.spec("home")
+        raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
+        report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
+        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers, cart=cart)
+        report.update(e2e)
+        report["e2e_ratio"] = round(e2e["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
+        report["e2e_single_ratio"] = round(e2e["e2e_single_sales_per_s"] / report["raw_tx_per_s"], 4)
+        index_events = index_events if index_events is not None else transfers
+        report.update(indexer_events_per_s(platform, artifacts, index_events, say))
+        report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
+    say(f"bridge bench: {bridge_count} sequential transfers, then {bridge_batch} together")
+    bridge = run_bridge_bench(artifacts, relayer_argv, count=bridge_count, batch=bridge_batch, progress=say)
+    report["relay_latency_p50_s"] = round(bridge.latency_p50_s, 3)
+    report["relay_latency_p95_s"] = round(bridge.latency_p95_s, 3)
+    report["bridge_transfers_per_s"] = round(bridge.throughput_tps, 1)
+    report["conditions"] = {
+        "chain": "anvil, automine (one block per transaction)", "block_time_s": None, "confirmations": 0,
+        "raw_transfers": transfers, "raw_senders": raw.senders,
+        "e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
+        "e2e_path": f"batched: POST /market/orders/batch ({cart} listings) + POST /market/fill-tx/batch "
+                    "(one fillListings per cart); single (e2e_single_*): POST /market/orders + POST "
+                    "/market/orders/{hash}/fill-tx (one fillListing per sale); API in its own process, "
+                    "fills signed by the buyer's wallet and sent raw, clock to the last receipt",
+        "indexer_transfers": index_events,
+        "indexer_dense_logs_per_block": report["indexer_dense_logs_per_block"],
+        "indexer_database": "sqlite", "api_read_seconds": seconds, "api_read_runs": report["api_read_runs"],
+        "api_read_clients": 4, "api_servers": "API and bare FastAPI each in its own process (uvicorn, one "
+                                              "worker); load from a third process (bench.httpload)",
+        "bridge_latency_transfers": bridge.transfers_latency, "bridge_batch": bridge.batch,
+        "bridge_validators": bridge.validators, "bridge_threshold": bridge.threshold,
+        "bridge_confirmations": bridge.confirmations, "cores": os.cpu_count(),
+    }
+    return report
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve_main(sys.argv[2:])
+    else:
+        raise SystemExit("usage: python -m bench.platform serve api|bare PORT [--no-cache | PAYLOAD]")

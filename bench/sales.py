@@ -1,0 +1,180 @@
+"""Sustained sale rate of a network: signed marketplace listings filled by buyers, sent raw, timed.
+
+The platform's sale is a ``Marketplace.fillListing`` of an EIP-712 listing signed by the seller: the
+buyer pays in ETH, the ERC-2981 royalty is pushed to the royalty receiver, the platform fee is
+credited to the treasury, the token moves. Setup (a creator's collection, one edition of ``count``
+tokens, approval of the marketplace) and all signing (the seller's listings, the buyers'
+transactions) happen before the clock starts: the figure is the network's, not the signer's.
+Each buyer's fills go to one node in JSON-RPC batches (members submit through their own node); the
+clock stops when the last fill of every buyer has a receipt. Every fill is then checked to have
+succeeded, and the royalty receiver to have received exactly ``count`` royalties.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.types import Wei
+
+from bench.transfers import TIP_WEI, _batch
+from chain.artifacts import Artifacts
+from chain.cid import cid_to_bytes, raw_cid
+from chain.devaccounts import dev_account
+from chain.errors import TransactionError
+from chain.orders import MarketDomain, listing, sign_order
+from chain.progress import Progress, quiet
+from chain.reverts import ErrorDecoder
+from chain.tx import TxSender
+
+SELLER, ROYALTY_RECEIVER = 1, 3
+BUYERS = (0, 2, 4, 5, 6, 7, 8, 9)
+"""Funded development accounts that buy (the seller and the royalty receiver are left out, so the
+receiver's balance counts royalties only)."""
+PRICE_WEI = 10**15
+ROYALTY_BPS = 500
+EDITION_MAX = 500
+"""Tokens per mintEdition transaction (bounded so one mint stays far below the block gas limit)."""
+
+
+@dataclass(frozen=True)
+class SaleBench:
+    sales: int
+    buyers: int
+    nodes: int
+    elapsed_s: float
+    """From the first send to the receipt of the last fill."""
+    sales_per_s: float
+    first_block: int
+    last_block: int
+    blocks: int
+    max_sales_per_block: int
+    chain_sales_per_s: float
+    """Fills over the block-timestamp span of the blocks that carried them (+1 period)."""
+    gas_per_sale: int
+    """Mean gas of a fill (whole transaction)."""
+    royalty_wei: int
+    """What the royalty receiver got: sales x price x 5 %."""
+    sign_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addresses: dict[str, str], *,
+                   count: int = 500, batch: int = 100, period_s: float = 1.0, timeout_s: float = 300.0,
+                   progress: Progress = quiet) -> SaleBench:
+    """Fill ``count`` signed listings from the funded buyers; measure fills per second.
+
+    ``addresses`` holds the deployed ``CollectionFactory`` and ``Marketplace`` of ``web3``'s chain.
+    """
+    if count < 1:
+        raise ValueError("count must be positive")
+    decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
+    seller: LocalAccount = dev_account(SELLER)
+    creator = TxSender(web3, seller, decoder=decoder, timeout_s=60)
+    factory = web3.eth.contract(address=Web3.to_checksum_address(addresses["CollectionFactory"]),
+                                abi=artifacts.get("CollectionFactory").abi)
+    market = web3.eth.contract(address=Web3.to_checksum_address(addresses["Marketplace"]),
+                               abi=artifacts.get("Marketplace").abi)
+    receiver = dev_account(ROYALTY_RECEIVER).address
+    salt = hashlib.sha256(f"sale bench {time.time_ns()}".encode()).digest()
+    zero = "0x" + "00" * 20
+    creator.transact(creator.call_tx(factory.functions.createCollection(
+        ("Sale bench", "SALE", seller.address, receiver, ROYALTY_BPS, zero, False), salt)))
+    nft = web3.eth.contract(address=factory.functions.predictCollectionAddress(seller.address, salt).call(),
+                            abi=artifacts.get("CreatorCollection").abi)
+    first_id = nft.functions.totalSupply().call() + 1
+    mints = []
+    for offset in range(0, count, EDITION_MAX):
+        work = f"sale bench work {salt.hex()} {offset}".encode()
+        mints.append(creator.call_tx(nft.functions.mintEdition(
+            seller.address, min(EDITION_MAX, count - offset), hashlib.sha256(work).digest(),
+            cid_to_bytes(raw_cid(work)))))
+    mints.append(creator.call_tx(nft.functions.setApprovalForAll(market.address, True)))
+    creator.transact_many(mints)
+    progress(f"sale bench: collection {nft.address} with {count} tokens listed by {seller.address}")
+
+    chain_id = int(web3.eth.chain_id)
+    domain = MarketDomain(chain_id, market.address)
+    now = int(web3.eth.get_block("latest")["timestamp"])
+    t_sign = time.perf_counter()
+    orders = [sign_order(listing(seller=seller.address, token=nft.address, token_id=first_id + i,
+                                 unit_price=PRICE_WEI, start=now - 60, expiry=now + 7 * 24 * 3600, counter=0,
+                                 holding_epoch=0),  # freshly minted: never moved
+                         domain, seller) for i in range(count)]
+    buyers = [dev_account(i) for i in BUYERS]
+    gas = int(market.functions.fillListing(orders[0].order.as_tuple(), orders[0].signature, 1).estimate_gas(
+        {"from": buyers[0].address, "value": Wei(PRICE_WEI)}) * 1.25)
+    base_fee = int(web3.eth.get_block("latest").get("baseFeePerGas", 0))
+    fee_cap = 4 * base_fee + TIP_WEI
+    nonces = [int(web3.eth.get_transaction_count(b.address, "pending")) for b in buyers]
+    per_buyer: list[list[str]] = [[] for _ in buyers]
+    hashes: list[str] = []
+    last_hash = ["" for _ in buyers]
+    for i, signed in enumerate(orders):
+        k = i % len(buyers)
+        data = market.encode_abi("fillListing", args=[signed.order.as_tuple(), signed.signature, 1])
+        tx = buyers[k].sign_transaction({
+            "chainId": chain_id, "nonce": nonces[k], "to": market.address, "value": PRICE_WEI, "data": data,
+            "gas": gas, "maxFeePerGas": fee_cap, "maxPriorityFeePerGas": TIP_WEI, "type": 2,
+        })
+        nonces[k] += 1
+        per_buyer[k].append("0x" + bytes(tx.raw_transaction).hex())
+        hashes.append("0x" + bytes(tx.hash).hex())
+        last_hash[k] = hashes[-1]
+    sign_s = time.perf_counter() - t_sign
+    royalty_before = int(web3.eth.get_balance(receiver))
+    progress(f"sale bench: signed {count} listings and {count} fills ({len(buyers)} buyers) in "
+             f"{sign_s:.1f}s; sending to {len(urls)} node(s)")
+
+    t0 = time.perf_counter()
+    for k, raws in enumerate(per_buyer):
+        url = urls[k % len(urls)]
+        for offset in range(0, len(raws), batch):
+            _batch(url, [("eth_sendRawTransaction", [raw]) for raw in raws[offset:offset + batch]])
+    pending = {h for h in last_hash if h}
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        ordered = sorted(pending)
+        for h, r in zip(ordered, _batch(urls[0], [("eth_getTransactionReceipt", [h]) for h in ordered]),
+                        strict=True):
+            if r is not None:
+                pending.discard(h)
+        if pending:
+            time.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    if pending:
+        raise TransactionError(f"{len(pending)} buyers' last fills were not mined within {timeout_s:.0f}s")
+
+    receipts: list[dict[str, Any]] = []
+    for offset in range(0, len(hashes), batch):
+        chunk = hashes[offset:offset + batch]
+        receipts += _batch(urls[0], [("eth_getTransactionReceipt", [h]) for h in chunk])
+    failed = [h for h, r in zip(hashes, receipts, strict=True) if r is None or int(r["status"], 16) != 1]
+    if failed:
+        raise TransactionError(f"{len(failed)} of {count} fills failed or are missing, first: {failed[0]}")
+    royalty = int(web3.eth.get_balance(receiver)) - royalty_before
+    if royalty != count * PRICE_WEI * ROYALTY_BPS // 10_000:
+        raise TransactionError(f"the royalty receiver got {royalty} wei for {count} sales, expected "
+                               f"{count * PRICE_WEI * ROYALTY_BPS // 10_000}")
+    per_block: dict[int, int] = {}
+    for r in receipts:
+        number = int(r["blockNumber"], 16)
+        per_block[number] = per_block.get(number, 0) + 1
+    first_block, last_block = min(per_block), max(per_block)
+    stamps = [int(web3.eth.get_block(n)["timestamp"]) for n in (first_block, last_block)]
+    span = (stamps[1] - stamps[0]) + period_s
+    return SaleBench(
+        sales=count, buyers=len(buyers), nodes=len(urls), elapsed_s=round(elapsed, 3),
+        sales_per_s=round(count / elapsed, 1), first_block=first_block, last_block=last_block,
+        blocks=last_block - first_block + 1, max_sales_per_block=max(per_block.values()),
+        chain_sales_per_s=round(count / span, 1),
+        gas_per_sale=sum(int(r["gasUsed"], 16) for r in receipts) // count, royalty_wei=royalty,
+        sign_s=round(sign_s, 3),
+    )
