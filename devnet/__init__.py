@@ -4,3 +4,5 @@
 - ``consortium``  the geth Clique network of member validators (package)
 - ``ipfs``        the local js-ipfs node the console starts beside the API
 """
+
+__all__ = ["anvil", "consortium", "ipfs"]

@@ -5,3 +5,5 @@
 - ``provenance``  a token's story, its signed bundle and the offline verifier
 - ``audit``       the auditors' report over a window: collected rows, figures, CSV and HTML
 """
+
+__all__ = ["audit", "index", "proofs", "provenance"]

@@ -35,6 +35,26 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compile_project()
 
 
+TIERS = {"unit": "unit", "chain": "chain", "contracts": "contracts", "integration": "integration"}
+"""Tier folder under tests/ -> the marker every test in it carries (``make test-unit`` selects by marker)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries exactly one tier marker, the one of the folder it lives in: a test without
+    one would be skipped by the tier commands, and one in the wrong folder hides what it needs."""
+    wrong: list[str] = []
+    root = Path(str(config.rootpath)) / "tests"
+    for item in items:
+        folder = Path(str(item.path)).relative_to(root).parts[0] if Path(str(item.path)).is_relative_to(root) else None
+        tiers = sorted({m.name for m in item.iter_markers() if m.name in TIERS.values()})
+        expected = TIERS.get(folder or "")
+        if expected is not None and tiers != [expected]:
+            wrong.append(f"{item.nodeid}: marked {tiers or 'with no tier'}, its folder tests/{folder}/ wants [{expected!r}]")
+    if wrong:
+        raise pytest.UsageError("tests whose tier marker does not match their folder (add `pytestmark = "
+                                "pytest.mark.<tier>` or move the file):\n  " + "\n  ".join(wrong[:20]))
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _chain_clock_in_step() -> Iterator[None]:
     """After each module, the chain ape is connected to gets its clock back in step with the wall clock.

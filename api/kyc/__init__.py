@@ -8,3 +8,5 @@ pluggable providers, and the identity registry on every chain kept in step.
 - ``registry``   writing address -> (level, country, expiry) to the on-chain identity registry
 - ``service``    the flow: submit, review, approve (credential + chain), reject, revoke, expire
 """
+
+__all__ = ["pii", "providers", "registry", "sanctions", "service", "states", "sync"]

@@ -1,1 +1,3 @@
 """One router module per resource."""
+
+__all__ = ["assets", "auth", "health", "kyc", "market", "provenance"]

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.marketplace import MarketWorld, isolated
+from tests.support.marketplace import MarketWorld, chain_snapshot
+
+
+@pytest.fixture
+def isolated(home_ape: object) -> Iterator[None]:
+    """The test runs on a snapshot of the home chain, reverted afterwards, so no test sees another's
+    state. Modules opt in with ``pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]``
+    (module-scoped deployments are made before the snapshot, so they survive)."""
+    with chain_snapshot():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -18,5 +27,5 @@ def w(ape_project, accounts) -> MarketWorld:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def market_isolated(w: MarketWorld) -> Iterator[None]:
     """Each test starts from the module's freshly deployed world (chain snapshot, reverted after)."""
-    with isolated():
+    with chain_snapshot():
         yield

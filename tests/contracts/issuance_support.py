@@ -1,7 +1,7 @@
 """Shared fixtures and helpers of the issuance tests (imported by tests/contracts/test_issuance_*.py).
 
 `stack` deploys the family as the deploy plan does (registry, locked implementations, factory
-allowed by the registry); `isolated` reverts the chain after each test so tests never see each
+allowed by the registry); `isolated` (in `conftest.py`) reverts the chain after each test so tests never see each
 other's state. `reverts(name, *args)` checks the exact custom error and its arguments, decoding
 errors that bubble up from a nested call (the registry behind a collection) by selector.
 """
@@ -147,11 +147,3 @@ def stack(ape_project: Any, deployer: Any) -> Stack:
     return Stack(ape_project, registry, collection_impl, editions_impl, factory)
 
 
-@pytest.fixture(autouse=True)
-def isolated(home_ape: Any) -> Iterator[None]:
-    """Each test runs on a chain snapshot that is reverted afterwards."""
-    import ape
-
-    snapshot = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snapshot)

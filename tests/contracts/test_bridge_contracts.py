@@ -30,9 +30,8 @@ from tests.contracts.bridge_support import (
 )
 from tests.contracts.issuance_support import one_event, work
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 bridge = bridge_support.bridge
 

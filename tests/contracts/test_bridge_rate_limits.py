@@ -20,9 +20,8 @@ from tests.contracts import bridge_support, issuance_support
 from tests.contracts.bridge_support import deliver, lock, mint_token, reverts
 from tests.contracts.issuance_support import one_event, work
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 bridge = bridge_support.bridge
 

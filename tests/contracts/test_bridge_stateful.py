@@ -36,9 +36,8 @@ from bridge.message import BridgeMessage, wrapped_id
 from tests.contracts import bridge_support, issuance_support
 from tests.contracts.bridge_support import deliver, lock, mint_token, reverts, rights_of
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 bridge = bridge_support.bridge
 

@@ -8,18 +8,11 @@ from eth_utils import keccak
 
 from tests.contracts.revert_checks import events, one_event, reverts_with
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 OPERATOR_ROLE = keccak(text="OPERATOR_ROLE")
 ADMIN_ROLE = b"\x00" * 32
 ZERO = "0x" + "00" * 20
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

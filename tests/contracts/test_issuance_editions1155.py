@@ -9,10 +9,9 @@ from chain.cid import cid_to_bytes
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import DAG_PB_CID, ZERO, events, one_event, reverts, work
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 # Shared fixtures (defined in issuance_support).
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 

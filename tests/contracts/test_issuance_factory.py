@@ -8,10 +8,9 @@ import pytest
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, one_event, reverts, salt, work
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 # Shared fixtures (defined in issuance_support).
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 

@@ -28,10 +28,9 @@ from chain.cid import cid_to_bytes, raw_cid
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, events, reverts
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 # Shared fixtures (defined in issuance_support).
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 HASHES = [hashlib.sha256(f"stateful:{i}".encode()).digest() for i in range(3)]

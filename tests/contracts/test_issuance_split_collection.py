@@ -10,10 +10,9 @@ from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, one_event, reverts, salt, work
 from tests.contracts.royalty_support import ETH, balance, offer, terms
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 # Shared fixtures (defined in issuance_support).
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 ROYALTY_BPS = 1_000

@@ -20,17 +20,10 @@ from tests.contracts.royalty_support import (
     three_way_splitter,
 )
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 FEE = 10**15
 WORK = 1
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

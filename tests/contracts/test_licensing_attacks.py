@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
 from eth_utils import keccak
 
 from tests.contracts.revert_checks import events, one_event, reverts_with
 from tests.contracts.royalty_support import ETH, USAGE_ANY, balance, offer, terms
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 FEE = 10**15
 WORK = 7
 REENTRANCY_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from tests.contracts.royalty_support import (
     three_way_splitter,
 )
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 # Shared fixtures (defined in issuance_support).
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 FEE = 10**15

@@ -13,7 +13,7 @@ from tests.support.marketplace import (
     ETHER,
     ZERO,
     balance,
-    isolated,
+    chain_snapshot,
     now,
     one_event,
     reverts,
@@ -82,7 +82,7 @@ def e(ape_project, accounts) -> EscrowWorld:
 
 @pytest.fixture(autouse=True)
 def _isolate(e):
-    with isolated():
+    with chain_snapshot():
         yield
 
 

@@ -17,7 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.support.marketplace import ZERO, balance, isolated, now, reverts, travel_to
+from tests.support.marketplace import ZERO, balance, chain_snapshot, now, reverts, travel_to
 
 pytestmark = pytest.mark.contracts
 
@@ -100,7 +100,7 @@ def test_escrowed_funds_always_equal_the_open_milestones(world):
 
     Every action's outcome (success, or the exact custom error) is predicted by a model first.
     """
-    with isolated():
+    with chain_snapshot():
         run_state_machine_as_test(
             lambda: EscrowMachine(world),
             settings=settings(max_examples=15, stateful_step_count=12, deadline=None,

@@ -8,9 +8,8 @@ import pytest
 from tests.contracts import issuance_support
 from tests.contracts.issuance_support import work
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 

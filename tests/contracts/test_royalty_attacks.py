@@ -9,16 +9,9 @@ from eth_utils import keccak
 from tests.contracts.revert_checks import one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance, make_splitter
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 REENTRANCY_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,13 @@ import pytest
 
 from tests.contracts.revert_checks import call_reverts_with, events, one_event, reverts_with
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 SALT = b"\x11" * 32
 
 
 def ascending(*accounts):
     return sorted((a.address for a in accounts), key=lambda a: int(a, 16))
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
 
 from tests.contracts.revert_checks import events, one_event, reverts_with
 from tests.contracts.royalty_support import ETH, ascending, balance, make_splitter
 
-pytestmark = pytest.mark.contracts
-
-
-@pytest.fixture(autouse=True)
-def isolated(home_ape):
-    snap = ape.chain.snapshot()
-    yield
-    ape.chain.restore(snap)
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ from tests.contracts import issuance_support
 from tests.contracts.issuance_support import ZERO, Stack, reverts, work
 from tests.support.marketplace import key_of, travel
 
-pytestmark = pytest.mark.contracts
+pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("isolated")]
 
-isolated = issuance_support.isolated
 stack = issuance_support.stack
 
 HOLD = 3_600

@@ -5,7 +5,7 @@ declares the session requirement answers without a session.
 The fuzz user holds a live session for every case (``POST /auth/logout`` is left out: it would
 revoke the shared session and turn every later case into a 401 that ``ignored_auth`` never
 probes) and every role (``risk``, ``kyc_officer``), so role routes answer 2xx and are probed.
-tests/api/test_route_auth.py lists the routes that must be protected."""
+tests/unit/api/test_route_auth.py lists the routes that must be protected."""
 
 from __future__ import annotations
 

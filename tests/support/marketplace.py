@@ -62,7 +62,7 @@ def travel_to(timestamp: int) -> None:
 
 
 @contextmanager
-def isolated() -> Iterator[None]:
+def chain_snapshot() -> Iterator[None]:
     """Run a block on a chain snapshot, reverted afterwards."""
     import ape
 

@@ -17,7 +17,7 @@ from chain.reverts import ErrorDecoder
 from chain.settings import DEV_DEPLOYER_KEY, ChainSettings
 from chain.tx import TxSender
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 
 @pytest.fixture(scope="module")

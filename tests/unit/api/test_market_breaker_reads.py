@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chain.orders import ETH
 from record.index.store import chain_events
 
 COLLECTION = "0x" + "11" * 20
 OTHER = "0x" + "22" * 20
 COIN = "0x" + "33" * 20
+
+pytestmark = pytest.mark.unit
 
 
 def _fill(n: int, *, currency: str = ETH, collection: str = COLLECTION) -> dict[str, object]:

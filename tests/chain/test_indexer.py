@@ -23,7 +23,7 @@ from record.index.rpc import JsonRpc, RpcError, RpcTimeoutError
 from record.index.service import follow
 from record.index.store import chain_leases
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 RULES = [ChildRule("TestEventFactory", "ChildCreated", "child", "TestEventChild")]
 

@@ -7,12 +7,16 @@ import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import pytest
+
 from api.models import MarketOrder
 from api.routers.market import OrderOut
 
 EDITIONS = "0x" + "11" * 20
 SELLER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 OTHER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+
+pytestmark = pytest.mark.unit
 
 
 def _listing(order_hash: str, token_id: int, signer: str = SELLER) -> MarketOrder:

@@ -12,7 +12,7 @@ from chain.rpc import rpc_call
 from chain.settings import PROJECT_ROOT, ChainSettings
 from tests.conftest import settings_env
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 
 def _code_at(url: str, address: str) -> str:

@@ -14,7 +14,7 @@ from chain.rpc import chain_id_of, rpc_call
 from devnet.anvil import NodeManager, alive
 from tests.conftest import chain_settings_for, free_port, settings_env
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 
 def test_both_anvils_start_with_their_chain_ids_and_stop_by_pid(tmp_path):

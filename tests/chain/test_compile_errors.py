@@ -10,7 +10,7 @@ from chain.artifacts import compile_project
 from chain.errors import CompileError
 from chain.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from chain.tx import TxSender
 from devnet.anvil import NodeManager
 from tests.conftest import chain_settings_for
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 CHAINS = ("home", "remote")
 

@@ -13,7 +13,7 @@ from chain.settings import ChainSettings
 from chain.tx import TxSender
 from record.proofs import ProofError, encode_receipt, header_hash, receipt_proof, receipts_root, verify_proof
 
-pytestmark = pytest.mark.contracts
+pytestmark = pytest.mark.chain
 
 
 @pytest.fixture(scope="module")
