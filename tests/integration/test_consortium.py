@@ -194,7 +194,7 @@ def test_a_pid_record_pointing_at_another_process_is_never_signalled(tmp_path):
 
 
 def test_an_unbuilt_client_names_the_setup_command(tmp_path, monkeypatch):
-    monkeypatch.setattr("devnet.consortium.network.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("devnet.consortium.process.PROJECT_ROOT", tmp_path)
     settings = ConsortiumSettings(data_dir=tmp_path / "net", base_port=find_free_base_port(1))
     with pytest.raises(NodeBinaryMissingError, match="make setup-consortium"):
         Consortium(settings).up(1)
