@@ -178,8 +178,8 @@ const platform = () => { platformPromise ||= api('GET', '/catalog/platform'); re
 
 /** Sign-in messages name one origin: elsewhere, say where sign-in works (with a link). */
 async function checkOrigin() {
-  const { sign_in_origin: origin } = await platform();
-  if (new URL(origin).host === window.location.host) return;
+  const { sign_in_origin: origin, sign_in_origins: origins } = await platform();
+  if ((origins || [origin]).includes(window.location.origin)) return;
   const box = $('notice');
   box.replaceChildren(t('wallet.other_origin', { origin, here: window.location.origin }), ' ',
     el('a', { href: origin + window.location.pathname + window.location.search, text: t('wallet.go') }));
