@@ -13,6 +13,20 @@ const TOKEN_KEY = 'chainright.session';
 const ADDRESS_KEY = 'chainright.address';
 
 let store = null;
+let explainer = () => {};
+
+/** Where the page states, in words, what the next wallet prompt is for (it runs before every prompt). */
+export function onExplain(fn) {
+  explainer = fn;
+}
+
+/** Every prompt goes through here first: no words, no prompt. */
+function say(words) {
+  if (typeof words !== 'string' || !words.trim()) {
+    throw new Error('the page did not say what the wallet would sign; nothing was sent to the wallet');
+  }
+  explainer(words);
+}
 let chosen = null; // {info, provider}
 let client = null;
 
@@ -60,8 +74,9 @@ export function current() {
   return chosen;
 }
 
-export async function connect() {
+export async function connect(words) {
   if (!client) throw new Error('no wallet chosen');
+  say(words);
   const [address] = await requestAddresses(client);
   sessionStorage.setItem(ADDRESS_KEY, address);
   return address;
@@ -94,9 +109,11 @@ export class SiweDomainError extends Error {
   }
 }
 
-/** Sign in: the API's SIWE message, checked (this site, this address) before the wallet signs it. */
-export async function signIn(api) {
-  const account = address() || (await connect());
+/** Sign in: the API's SIWE message, checked (this site, this address) before the wallet signs it;
+ * ``describe(parsed)`` gives the words the page states before the prompt; ``connectWords`` those
+ * before the address is asked for, when it has not been yet. */
+export async function signIn(api, describe, connectWords) {
+  const account = address() || (await connect(connectWords));
   const chainId = await getChainId(client);
   const nonce = await api('POST', '/auth/siwe/nonce', { address: account, chain_id: chainId });
   const parsed = parseSiweMessage(nonce.message);
@@ -104,6 +121,7 @@ export async function signIn(api) {
   if (!parsed.address || parsed.address.toLowerCase() !== account.toLowerCase()) {
     throw new Error('the sign-in message names another address');
   }
+  say(describe(parsed));
   const signature = await signMessage(client, { account, message: nonce.message });
   const session = await api('POST', '/auth/siwe/login', { message: nonce.message, signature });
   sessionStorage.setItem(TOKEN_KEY, session.token);
@@ -119,8 +137,10 @@ async function ensureChain(chainId) {
   }
 }
 
-/** Send one unsigned transaction the API returned ({chain_id, from, to, data, value, gas}); wait for it. */
-export async function send(tx) {
+/** Send one unsigned transaction the API returned ({chain_id, from, to, data, value, gas}); wait for it.
+ * ``words``: what the transaction does, stated on the page before the wallet opens. */
+export async function send(tx, words) {
+  say(words);
   await ensureChain(tx.chain_id);
   const hash = await sendTransaction(client, {
     account: tx.from, to: tx.to, data: tx.data, value: BigInt(tx.value || '0x0'),
@@ -131,7 +151,8 @@ export async function send(tx) {
   return receipt;
 }
 
-export async function signListing(typed) {
+export async function signListing(typed, words) {
+  say(words);
   await ensureChain(Number(typed.domain.chainId));
   return signTypedData(client, { account: address(), ...typed });
 }
