@@ -9,6 +9,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from api.settings import ApiSettings
 from chain.index.store import chain_checkpoints, chain_events
 
 COLLECTION = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TOKEN_ID = str(7)
 HOLDERS = [f"0x{n:040x}" for n in range(1, 12)]
 
 
@@ -29,14 +31,14 @@ def main(n: int) -> None:
         app.state.gateway.immutable_call = lambda key, fn: 7  # the token's work id, without a chain
         client = TestClient(app)
         with app.state.db.engine.begin() as conn:
-            from datetime import UTC, datetime
-
-            conn.execute(insert(chain_checkpoints).values(chain_id=31337, next_block=200, updated_at=datetime.now(UTC)))
+            conn.execute(insert(chain_checkpoints).values(chain_id=31337, next_block=200,
+                                                          updated_at=datetime.now(UTC)))
             for i in range(100):  # a token sold 100 times
                 conn.execute(insert(chain_events).values(
-                    chain_id=31337, block_number=i + 1, block_hash="0x" + f"{i:064x}", block_time=1_700_000_000 + i,
-                    tx_hash="0x" + f"{i + 1:064x}", log_index=0, address=COLLECTION, contract="CreatorCollection",
-                    event="Transfer", ref_address=COLLECTION, token_id="7",
+                    chain_id=31337, block_number=i + 1, block_hash="0x" + f"{i:064x}",
+                    block_time=1_700_000_000 + i, tx_hash="0x" + f"{i + 1:064x}", log_index=0,
+                    address=COLLECTION, contract="CreatorCollection", event="Transfer",
+                    ref_address=COLLECTION, token_id=TOKEN_ID,
                     args=json.dumps({"from": HOLDERS[i % 11], "to": HOLDERS[(i + 1) % 11], "tokenId": 7})))
         routes = {"work page (HTML)": f"/work/31337/{COLLECTION}/7",
                   "provenance JSON (cached)": f"/provenance/31337/{COLLECTION}/7",
