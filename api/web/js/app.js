@@ -712,8 +712,8 @@ function revocable(a, reload) {
   const revoke = el('button', { type: 'button', text: t('operator.revoke') });
   action(revoke, async () => {
     await api('POST', `/kyc/applications/${a.id}/revoke`, { reason: reason.value });
-    notice(t('operator.revoked'));
     await reload();
+    notice(t('operator.revoked'));
   });
   return el('section', { 'data-application': a.id, 'aria-label': a.id }, applicationFacts(a),
     el('p', {}, el('label', { for: `revoke-reason-${a.id}`, text: t('operator.revoke_reason') }), ' ', reason, ' ', revoke));
@@ -778,8 +778,8 @@ function breakerRow(r, reload) {
     const refWei = refText ? parseEther(refText).toString() : null;
     if (String(refWei) !== String(r.policy.operator_reference ?? null)) changes.operator_reference = refWei === null ? null : Number(refWei);
     await api('PATCH', `/market/breaker/${r.chain_id}/${r.collection}`, changes);
-    notice(t('risk.saved', { collection: r.collection, fields: Object.keys(changes).join(', ') || '—' }));
     await reload();
+    notice(t('risk.saved', { collection: r.collection, fields: Object.keys(changes).join(', ') || '—' }));
   });
   const section = el('section', { 'data-breaker': id, 'aria-label': `${r.chain_id} ${r.collection}` },
     el('h2', {}, `${t('risk.collection')} `, el('code', { text: r.collection }), ` · ${t('risk.chain', { chain: r.chain_id })}`),
@@ -788,8 +788,8 @@ function breakerRow(r, reload) {
     const lift = el('button', { type: 'button', 'data-lift': id, text: t('risk.lift') });
     action(lift, async () => {
       await api('POST', `/market/breaker/${r.chain_id}/${r.collection}/lift`);
-      notice(t('risk.lifted', { collection: r.collection }));
       await reload();
+      notice(t('risk.lifted', { collection: r.collection }));
     });
     facts.append(' ', lift);
   }
@@ -870,9 +870,9 @@ async function collector() {
         const out = await api('POST', `/market/orders/${o.order_hash}/cancel`);
         if (out.needs_transaction && out.tx) {
           await wallet.send(out.tx, t('sign.cancel', { order: short(o.order_hash), token: o.token_id, collection: short(o.token), price: eth(o.unit_price) }));
-          notice(t('collector.cancelled_chain'));
-        } else notice(t('collector.cancelled', { detail: out.detail }));
+        }
         await load();
+        notice(out.needs_transaction ? t('collector.cancelled_chain') : t('collector.cancelled', { detail: out.detail }));
       });
     }
   };
