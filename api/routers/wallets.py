@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from web3 import Web3
 
 from api.deps import DbSession
@@ -21,6 +21,8 @@ from api.types import Address
 from chain.index.store import chain_events
 
 router = APIRouter(prefix="/wallets", tags=["wallets"])
+MAX_TOKENS = 500
+"""The most tokens one holdings answer looks at (each costs one ownerOf)."""
 
 
 class Holding(BaseModel):
@@ -51,18 +53,26 @@ class WalletOrder(BaseModel):
 @router.get("/{address}/holdings", response_model=list[Holding],
             summary="The ERC-721 tokens this wallet holds on every chain served (index + ownerOf)")
 def holdings(address: Address, db: DbSession, request: Request) -> list[Holding]:
+    """Only the tokens whose Transfer history names this wallet are looked at (a LIKE on the stored
+    arguments narrows, the decoded ``to`` decides), at most ``MAX_TOKENS`` of them, each with one
+    ``ownerOf``: the cost follows the wallet's own history, not the size of the index."""
     gateway = request.app.state.gateway
-    rows = db.execute(
-        select(chain_events.c.chain_id, chain_events.c.address, chain_events.c.token_id, chain_events.c.args,
-               chain_events.c.block_number, chain_events.c.block_time)
-        .where(chain_events.c.event == "Transfer", chain_events.c.token_id.is_not(None))
-        .order_by(chain_events.c.block_number, chain_events.c.log_index))
+    transfer = (chain_events.c.event == "Transfer", chain_events.c.token_id.is_not(None))
+    touched = db.execute(
+        select(chain_events.c.chain_id, chain_events.c.address, chain_events.c.token_id).distinct()
+        .where(*transfer, func.lower(chain_events.c.args).like(f"%{address.lower()}%"))
+        .limit(MAX_TOKENS)).all()
     last: dict[tuple[int, str, str], tuple[str, int, int | None]] = {}
-    for chain_id, collection, token_id, args, block, block_time in rows:
-        to = json.loads(args).get("to")
+    for chain_id, collection, token_id in touched:
+        row = db.execute(
+            select(chain_events.c.args, chain_events.c.block_number, chain_events.c.block_time)
+            .where(*transfer, chain_events.c.chain_id == chain_id, chain_events.c.address == collection,
+                   chain_events.c.token_id == token_id)
+            .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc()).limit(1)).first()
+        to = json.loads(row.args).get("to") if row is not None else None
         if to is not None:
             last[(int(chain_id), Web3.to_checksum_address(collection), str(token_id))] = (
-                Web3.to_checksum_address(to), int(block), block_time)
+                Web3.to_checksum_address(to), int(row.block_number), row.block_time)
     out = []
     for (chain_id, collection, token_id), (to, block, block_time) in sorted(last.items()):
         if to != address:
