@@ -70,7 +70,7 @@ def holdings(address: Address, db: DbSession, request: Request) -> list[Holding]
                    chain_events.c.token_id == token_id)
             .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc()).limit(1)).first()
         to = json.loads(row.args).get("to") if row is not None else None
-        if to is not None:
+        if row is not None and to is not None:
             last[(int(chain_id), Web3.to_checksum_address(collection), str(token_id))] = (
                 Web3.to_checksum_address(to), int(row.block_number), row.block_time)
     out = []
