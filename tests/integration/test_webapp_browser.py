@@ -375,6 +375,8 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert page.input_value("#price") == "0.5", "the price typed was lost"
     terms = page.text_content("#list-terms")
     assert "0.5 ETH" in terms and "authorizes the marketplace" in terms and str(token_id) in terms
+    assert f"10% royalty (0.05 ETH) goes to {CREATOR.address}" in terms and "; you receive 0." in terms
+    assert wallet.words[-1] == ("eth_signTypedData_v4", "Before your wallet opens: " + terms)  # said first
     _shot(page, "studio-rejected-signature")
     page.click("#list-form button[type=submit]")
     _done(page, "#list-out:has-text('Listed')")

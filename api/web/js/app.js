@@ -147,7 +147,7 @@ wallet.onExplain((words) => {
   const box = $('signing');
   box.replaceChildren(el('strong', { text: `${t('sign.before')} ` }), words);
   box.hidden = false;
-});
+}, () => { $('signing').hidden = true; });
 
 const CONNECT_WORDS = () => t('sign.connect', { site: window.location.host });
 const SIWE_WORDS = (parsed) => t('sign.siwe', {

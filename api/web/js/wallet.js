@@ -14,18 +14,26 @@ const ADDRESS_KEY = 'chainright.address';
 
 let store = null;
 let explainer = () => {};
+let unexplain = () => {};
 
-/** Where the page states, in words, what the next wallet prompt is for (it runs before every prompt). */
-export function onExplain(fn) {
-  explainer = fn;
+/** Where the page states, in words, what the next wallet prompt is for (``show`` runs before every
+ * prompt, ``hide`` once the wallet has answered). */
+export function onExplain(show, hide = () => {}) {
+  explainer = show;
+  unexplain = hide;
 }
 
-/** Every prompt goes through here first: no words, no prompt. */
-function say(words) {
+/** Every prompt goes through here: no words, no prompt. */
+async function prompt(words, ask) {
   if (typeof words !== 'string' || !words.trim()) {
     throw new Error('the page did not say what the wallet would sign; nothing was sent to the wallet');
   }
   explainer(words);
+  try {
+    return await ask();
+  } finally {
+    unexplain();
+  }
 }
 let chosen = null; // {info, provider}
 let client = null;
@@ -76,8 +84,7 @@ export function current() {
 
 export async function connect(words) {
   if (!client) throw new Error('no wallet chosen');
-  say(words);
-  const [address] = await requestAddresses(client);
+  const [address] = await prompt(words, () => requestAddresses(client));
   sessionStorage.setItem(ADDRESS_KEY, address);
   return address;
 }
@@ -121,8 +128,7 @@ export async function signIn(api, describe, connectWords) {
   if (!parsed.address || parsed.address.toLowerCase() !== account.toLowerCase()) {
     throw new Error('the sign-in message names another address');
   }
-  say(describe(parsed));
-  const signature = await signMessage(client, { account, message: nonce.message });
+  const signature = await prompt(describe(parsed), () => signMessage(client, { account, message: nonce.message }));
   const session = await api('POST', '/auth/siwe/login', { message: nonce.message, signature });
   sessionStorage.setItem(TOKEN_KEY, session.token);
   return session;
@@ -140,11 +146,12 @@ async function ensureChain(chainId) {
 /** Send one unsigned transaction the API returned ({chain_id, from, to, data, value, gas}); wait for it.
  * ``words``: what the transaction does, stated on the page before the wallet opens. */
 export async function send(tx, words) {
-  say(words);
-  await ensureChain(tx.chain_id);
-  const hash = await sendTransaction(client, {
-    account: tx.from, to: tx.to, data: tx.data, value: BigInt(tx.value || '0x0'),
-    gas: tx.gas ? BigInt(tx.gas) : undefined, chain: null,
+  const hash = await prompt(words, async () => {
+    await ensureChain(tx.chain_id);
+    return sendTransaction(client, {
+      account: tx.from, to: tx.to, data: tx.data, value: BigInt(tx.value || '0x0'),
+      gas: tx.gas ? BigInt(tx.gas) : undefined, chain: null,
+    });
   });
   const receipt = await waitForTransactionReceipt(client, { hash });
   if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`);
@@ -152,9 +159,10 @@ export async function send(tx, words) {
 }
 
 export async function signListing(typed, words) {
-  say(words);
-  await ensureChain(Number(typed.domain.chainId));
-  return signTypedData(client, { account: address(), ...typed });
+  return prompt(words, async () => {
+    await ensureChain(Number(typed.domain.chainId));
+    return signTypedData(client, { account: address(), ...typed });
+  });
 }
 
 export async function read(call) {
