@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from api import create_app
 from api.routers import provenance
 from api.settings import ApiSettings
-from chain.index.store import chain_checkpoints, chain_events
+from record.index.store import chain_checkpoints, chain_events
 
 COLLECTION = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 TOKEN_ID = str(7)

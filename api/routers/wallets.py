@@ -18,7 +18,7 @@ from api.deps import DbSession
 from api.market_sync import follow_all
 from api.models import MarketOrder
 from api.types import Address
-from chain.index.store import chain_events
+from record.index.store import chain_events
 
 router = APIRouter(prefix="/wallets", tags=["wallets"])
 MAX_TOKENS = 500

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from api import create_app
 from api.settings import ApiSettings
 from chain.devaccounts import dev_account
-from chain.index.store import chain_events
+from record.index.store import chain_events
 from tests.support.api_flow import login
 
 pytestmark = pytest.mark.unit

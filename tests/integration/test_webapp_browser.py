@@ -40,8 +40,8 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
-from chain.index import EventDecoder, Indexer, IndexStore
-from chain.index.service import CHILD_RULES
+from record.index import EventDecoder, Indexer, IndexStore
+from record.index.service import CHILD_RULES
 from chain.settings import ChainSettings
 from did.settings import DidSettings
 from tests.conftest import free_port
