@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Public development secrets: accepted only outside production.
 DEV_SESSION_SECRET = "chainright-development-session-secret-do-not-use-in-production"  # noqa: S105
+LOOPBACK_TWINS = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+"""Two names of this machine: a sign-in origin on one also answers on the other."""
 DEV_KYC_KEY = "Y2hhaW5yaWdodC1kZXYta3ljLWtleS0zMi1ieXRlcyE="  # base64 of 32 bytes, public
 
 
@@ -33,8 +35,10 @@ class ApiSettings(BaseSettings):
     session_ttl_s: int = Field(default=3600, gt=0)
 
     siwe_domain: str = "localhost:8000"
-    """The domain a Sign-In with Ethereum message must name (EIP-4361)."""
+    """The domain a Sign-In with Ethereum message must name (EIP-4361). Unset: ``localhost:<port>``."""
     siwe_uri: str = "http://localhost:8000"
+    """The origin that domain is served at. Unset: ``http://<siwe_domain>``. On a loopback host the
+    twin origin (``127.0.0.1`` for ``localhost`` and back, same port) signs in too (``sign_in_origins``)."""
     login_nonce_ttl_s: int = Field(default=300, gt=0)
 
     kyc_encryption_key: SecretStr = SecretStr(DEV_KYC_KEY)
@@ -62,6 +66,29 @@ class ApiSettings(BaseSettings):
 
     ipfs_api: str | None = None
     """Multiaddr of a Kubo-compatible node (``/ip4/127.0.0.1/tcp/5001``); unset: local store."""
+
+    @model_validator(mode="after")
+    def _sign_in_follows_the_port(self) -> ApiSettings:
+        if "siwe_domain" not in self.model_fields_set:
+            self.siwe_domain = f"localhost:{self.port}"
+        if "siwe_uri" not in self.model_fields_set:
+            self.siwe_uri = f"http://{self.siwe_domain}"
+        return self
+
+    def sign_in_origins(self) -> list[tuple[str, str]]:
+        """The (domain, origin) pairs a Sign-In with Ethereum message may name, the configured one
+        first. A loopback origin brings its twin: ``localhost:P`` and ``127.0.0.1:P`` are the same
+        server on the same machine, and no other site can be reached at either, so the address
+        ``chainright up`` prints signs in as well as the configured one. Nothing else is added: a
+        message naming any other domain is refused (a phishing page cannot borrow our name)."""
+        domain, uri = self.siwe_domain, self.siwe_uri.rstrip("/")
+        pairs = [(domain, uri)]
+        scheme, _, rest = uri.partition("://")
+        host, _, port = rest.partition(":")
+        if rest == domain and host in LOOPBACK_TWINS:
+            twin = LOOPBACK_TWINS[host] + (f":{port}" if port else "")
+            pairs.append((twin, f"{scheme}://{twin}"))
+        return pairs
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> ApiSettings:

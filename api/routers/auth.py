@@ -102,10 +102,20 @@ class Me(BaseModel):
 # -- helpers -----------------------------------------------------------------------------------
 
 
+def sign_in_origin(request: Request, settings: ApiSettings) -> tuple[str, str]:
+    """The (domain, origin) a login challenge names: the page's own when sign-in works there (the
+    browser's ``Origin`` header, else the host the client reached), otherwise the configured one. A
+    challenge never names a domain outside ``settings.sign_in_origins()``, and the login checks the
+    signed message against the domain stored with its challenge."""
+    pairs = settings.sign_in_origins()
+    seen = request.headers.get("origin") or f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return next((pair for pair in pairs if pair[1] == seen.rstrip("/")), pairs[0])
+
+
 def _issue_nonce(db: Session, settings: ApiSettings, purpose: str, chain_id: int | None,
-                 now: datetime) -> LoginNonce:
-    row = LoginNonce(nonce=new_nonce(), purpose=purpose, domain=settings.siwe_domain,
-                     uri=settings.siwe_uri, chain_id=chain_id, created_at=now,
+                 now: datetime, origin: tuple[str, str]) -> LoginNonce:
+    row = LoginNonce(nonce=new_nonce(), purpose=purpose, domain=origin[0],
+                     uri=origin[1], chain_id=chain_id, created_at=now,
                      expires_at=now + timedelta(seconds=settings.login_nonce_ttl_s))
     db.add(row)
     return row
@@ -150,13 +160,13 @@ def _open_session(db: Session, settings: ApiSettings, did: str, address: str | N
 
 @router.post("/siwe/nonce", response_model=SiweNonceResponse,
              summary="Start Sign-In with Ethereum: a single-use nonce and the message to sign")
-def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings,
+def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings, request: Request,
                gateway: Annotated[Any, Depends(get_gateway)]) -> SiweNonceResponse:
     gateway.spec_for(body.chain_id)  # 404 for a chain we do not serve
     now = datetime.now(UTC)
-    row = _issue_nonce(db, settings, "siwe", body.chain_id, now)
+    row = _issue_nonce(db, settings, "siwe", body.chain_id, now, sign_in_origin(request, settings))
     message = build_siwe_message(
-        domain=settings.siwe_domain, uri=settings.siwe_uri, chain_id=body.chain_id,
+        domain=row.domain, uri=row.uri, chain_id=body.chain_id,
         address=body.address, nonce=row.nonce, issued_at=now, expiration_time=row.expires_at,
         statement="Sign in to Chainright.")
     return SiweNonceResponse(nonce=row.nonce, message=message, expires_at=row.expires_at)
@@ -188,9 +198,9 @@ def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings, respon
 
 @router.post("/did/challenge", response_model=DidChallengeResponse,
              summary="Start a DID login: a single-use challenge for a signed presentation")
-def did_challenge(db: DbSession, settings: Settings) -> DidChallengeResponse:
+def did_challenge(db: DbSession, settings: Settings, request: Request) -> DidChallengeResponse:
     now = datetime.now(UTC)
-    row = _issue_nonce(db, settings, "did", None, now)
+    row = _issue_nonce(db, settings, "did", None, now, sign_in_origin(request, settings))
     return DidChallengeResponse(challenge=row.nonce, domain=row.domain, expires_at=row.expires_at)
 
 

@@ -3,10 +3,11 @@
 
 from fastapi import APIRouter
 
-from api.web import catalog, pages
+from api.web import catalog, clearsign, pages
 
 router = APIRouter()
 router.include_router(catalog.router)
+router.include_router(clearsign.router)
 router.include_router(pages.router)
 
 __all__ = ["router"]

@@ -41,6 +41,9 @@ class Platform(BaseModel):
     sign_in_origin: str
     """The origin Sign-In with Ethereum messages name (``CHAINRIGHT_API_SIWE_URI``): pages elsewhere
     cannot sign in, and say so."""
+    sign_in_origins: list[str]
+    """Every origin sign-in works at: the configured one and, on a loopback host, its twin
+    (``localhost`` / ``127.0.0.1``, same port)."""
 
 
 class Royalty(BaseModel):
@@ -116,7 +119,8 @@ def platform(request: Request) -> Platform:
             eip712_domain=domain, platform_fee_bps=fee,
             rights_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "RightsRegistry")),
             identity_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "IdentityRegistry"))))
-    return Platform(chains=chains, sign_in_origin=request.app.state.settings.siwe_uri.rstrip("/"))
+    origins = [uri for _, uri in request.app.state.settings.sign_in_origins()]
+    return Platform(chains=chains, sign_in_origin=origins[0], sign_in_origins=origins)
 
 
 @router.get("/works/{chain_id}/{collection}/{token_id}", response_model=WorkOut,

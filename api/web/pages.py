@@ -48,9 +48,10 @@ def page(request: Request, name: str, title_key: str, body: str, data: dict[str,
          lang_query: str | None = None) -> HTMLResponse:
     lang = pick_language(lang_query, request.cookies.get("lang"), request.headers.get("accept-language"))
     m = MESSAGES[lang]
-    current = {k: "" for k in ("explore", "studio", "audit", "operator", "account")}
+    current = {k: "" for k in ("explore", "studio", "collector", "audit", "operator", "account")}
     section = {"explore": "explore", "work": "explore", "studio": "studio", "audit": "audit",
-               "operator": "operator", "account": "account"}[name]
+               "operator": "operator", "operator_risk": "operator", "operator_bridge": "operator",
+               "collector": "collector", "account": "account"}[name]
     current[section] = ' aria-current="page"'
     links = " ".join(
         f'<a href="?lang={code}" hreflang="{code}" lang="{code}"'
@@ -65,7 +66,8 @@ def page(request: Request, name: str, title_key: str, body: str, data: dict[str,
         nav_explore=_e(m["nav.explore"]), nav_studio=_e(m["nav.studio"]), nav_audit=_e(m["nav.audit"]),
         nav_operator=_e(m["nav.operator"]), cur_explore=current["explore"], cur_studio=current["studio"],
         cur_audit=current["audit"], cur_operator=current["operator"], cur_account=current["account"],
-        nav_account=_e(m["nav.account"]),
+        nav_account=_e(m["nav.account"]), nav_collector=_e(m["nav.collector"]),
+        cur_collector=current["collector"],
         lang_links=f'<span class="sr-only">{_e(m["nav.language"])}:</span> {links}',
         connect=_e(m["wallet.connect"]), signin=_e(m["wallet.signin"]), signout=_e(m["wallet.signout"]),
         body=body_html)
@@ -123,6 +125,21 @@ def account(request: Request, lang: Lang = None) -> HTMLResponse:
 @router.get("/operator/kyc", response_class=HTMLResponse)
 def operator(request: Request, lang: Lang = None) -> HTMLResponse:
     return page(request, "operator", "operator.title", _body("operator"), lang_query=lang)
+
+
+@router.get("/operator/risk", response_class=HTMLResponse)
+def operator_risk(request: Request, lang: Lang = None) -> HTMLResponse:
+    return page(request, "operator_risk", "risk.title", _body("operator_risk"), lang_query=lang)
+
+
+@router.get("/operator/bridge", response_class=HTMLResponse)
+def operator_bridge(request: Request, lang: Lang = None) -> HTMLResponse:
+    return page(request, "operator_bridge", "bridge.title", _body("operator_bridge"), lang_query=lang)
+
+
+@router.get("/collector", response_class=HTMLResponse)
+def collector(request: Request, lang: Lang = None) -> HTMLResponse:
+    return page(request, "collector", "collector.title", _body("collector"), lang_query=lang)
 
 
 @router.get("/static/{name}")

@@ -70,7 +70,10 @@ WALLET_JS = """
   const provider = {
     isChainrightInjectedWallet: true,
     async request({ method, params }) {
-      const reply = await window.__testWalletRpc(method, params || []);
+      // What the page says, at the moment of the prompt, the prompt is for (#signing).
+      const box = document.getElementById('signing');
+      const words = box && !box.hidden ? box.textContent : '';
+      const reply = await window.__testWalletRpc(method, params || [], words);
       if (reply.error) {
         const err = new Error(reply.error.message);
         err.code = reply.error.code;
@@ -104,6 +107,9 @@ class InjectedWallet:
         self.rpc_url = rpc_url
         self.reject: list[str] = []
         self.prompts: list[str] = []
+        self.words: list[tuple[str, str]] = []
+        """(method, what the page said it was for) for every prompt."""
+        self.signed_texts: list[str] = []
 
     def _forward(self, method: str, params: list[Any]) -> dict[str, Any]:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
@@ -113,9 +119,10 @@ class InjectedWallet:
             reply = json.loads(r.read())
         return {"error": reply["error"]} if "error" in reply else {"result": reply.get("result")}
 
-    def handle(self, method: str, params: list[Any]) -> dict[str, Any]:
+    def handle(self, method: str, params: list[Any], words: str = "") -> dict[str, Any]:
         if method in self.PROMPTS:
             self.prompts.append(method)
+            self.words.append((method, words))
             if method in self.reject:
                 self.reject.remove(method)
                 return {"error": {"code": 4001, "message": "User rejected the request."}}
@@ -125,6 +132,7 @@ class InjectedWallet:
             return {"result": None}
         if method == "personal_sign":
             assert params[1].lower() == self.address.lower()
+            self.signed_texts.append(bytes.fromhex(params[0][2:]).decode())
         if method == "eth_signTypedData_v4":
             assert params[0].lower() == self.address.lower()
             if isinstance(params[1], str):
@@ -170,9 +178,10 @@ def site(deployed: ChainSettings, bundle: Path, tmp_path_factory: pytest.TempPat
     db.migrate()
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    settings = ApiSettings(environment="test", data_dir=data_dir, siwe_domain=f"127.0.0.1:{port}",
-                           siwe_uri=origin,
-                           role_grants={f"did:pkh:eip155:31337:{OFFICER.address}": ["kyc_officer"]})
+    # The sign-in origin left at its default (localhost:<port>), as `make up` runs it; the browser opens
+    # the address `chainright up` prints, http://127.0.0.1:<port>, and signs in there.
+    settings = ApiSettings(environment="test", data_dir=data_dir, port=port,
+                           role_grants={f"did:pkh:eip155:31337:{OFFICER.address}": ["kyc_officer", "risk"]})
     app = create_app(settings, db=db, chain_settings=deployed, did_settings=DidSettings(environment="test"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -210,6 +219,7 @@ def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
     (page, wallet). Requests beyond 127.0.0.1 are aborted and fail the test."""
     contexts: list[Any] = []
     offsite: list[str] = []
+    wallets: list[InjectedWallet] = []
 
     def guard(route: Any) -> None:
         host = urlparse(route.request.url).hostname
@@ -221,11 +231,13 @@ def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
 
     def make(account: Any, *, locale: str = "en-US") -> tuple[Any, InjectedWallet]:
         wallet = InjectedWallet(account.address, site["rpc"])
+        wallets.append(wallet)
         context = browser.new_context(base_url=site["origin"], locale=locale,
                                       viewport={"width": 1280, "height": 900})
         context.set_default_timeout(60_000)  # a shared, busy machine
         context.route("**/*", guard)
-        context.expose_binding("__testWalletRpc", lambda source, method, params: wallet.handle(method, params))
+        context.expose_binding("__testWalletRpc",
+                               lambda source, method, params, words="": wallet.handle(method, params, words))
         context.add_init_script(WALLET_JS)
         contexts.append(context)
         page = context.new_page()
@@ -238,6 +250,9 @@ def open_as(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
     for context in contexts:
         context.close()
     assert not offsite, f"the browser tried to leave loopback: {offsite}"
+    # Signing you can read: no wallet prompt in any test opened before the page said what it was for.
+    unexplained = [method for w in wallets for method, words in w.words if not words.strip()]
+    assert not unexplained, f"wallet prompts with no words on the page first: {unexplained}"
 
 
 def short_address(address: str) -> str:
@@ -360,6 +375,8 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     assert page.input_value("#price") == "0.5", "the price typed was lost"
     terms = page.text_content("#list-terms")
     assert "0.5 ETH" in terms and "authorizes the marketplace" in terms and str(token_id) in terms
+    assert f"10% royalty (0.05 ETH) goes to {CREATOR.address}" in terms and "; you receive 0." in terms
+    assert wallet.words[-1] == ("eth_signTypedData_v4", "Before your wallet opens: " + terms)  # said first
     _shot(page, "studio-rejected-signature")
     page.click("#list-form button[type=submit]")
     _done(page, "#list-out:has-text('Listed')")
@@ -553,7 +570,7 @@ def test_the_catalog_says_what_is_not_a_token(site):
     assert home["marketplace"] == registry.address(31337, "Marketplace")
     assert home["eip712_domain"] == {"name": "Chainright Marketplace", "version": "1", "chainId": 31337,
                                      "verifyingContract": home["marketplace"]}
-    assert platform["sign_in_origin"] == site["origin"]
+    assert site["origin"] in platform["sign_in_origins"]  # the address `up` prints, with default settings
 
 
 def test_the_page_script_stays_small(bundle):
@@ -618,7 +635,7 @@ def test_several_wallets_are_offered_and_the_chosen_one_signs(browser, site):
                       else route.abort())
         for name, wallet in (("Alpha", first), ("Beta", second)):
             binding = f"__wallet{name}"
-            context.expose_binding(binding, lambda source, method, params, w=wallet: w.handle(method, params))
+            context.expose_binding(binding, lambda source, method, params, words="", w=wallet: w.handle(method, params, words))
             script = WALLET_JS.replace("__testWalletRpc", binding).replace("Test Wallet", f"{name} Wallet")
             script = script.replace("0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f1", f"0b8f7f3e-1c0e-4f43-9a53-7d2a55d0c6f{len(name)}")
             context.add_init_script(script.replace("org.chainright.testwallet", f"org.chainright.{name.lower()}"))
@@ -656,7 +673,8 @@ def test_pages_have_no_serious_accessibility_violations(open_as):
     """axe-core (the project's npm package) on each page of the slice as a visitor first sees it (the
     journey checks the pages again in their signed-in, filled-in states)."""
     page, _ = open_as(NEWCOMER)
-    paths = ["/", "/studio", "/audit", "/operator/kyc", "/account", "/?lang=zh", "/studio?lang=zh",
+    paths = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector",
+             "/account", "/?lang=zh", "/studio?lang=zh", "/collector?lang=zh", "/operator/risk?lang=zh",
              *(STATE[k] for k in ("work", "audit") if k in STATE)]
     found: dict[str, list[str]] = {}
     for path in paths:
@@ -671,3 +689,230 @@ def test_pages_have_no_serious_accessibility_violations(open_as):
     assert {v.split(" ")[0] for v in _axe(page)} >= {"label", "image-alt"}
     with pytest.raises(Exception, match="Content Security Policy"):  # the policy is enforced in the browser
         page.add_script_tag(content="window.injected = true")
+
+
+# ---------------------------------------------------------------- the second slice: sign-in origin,
+# signing words, the collector page, the operator console, the auditor page in Chinese
+
+
+def test_the_printed_address_signs_in_with_the_default_sign_in_settings(site, open_as):
+    """`chainright up` prints http://127.0.0.1:<port>; the sign-in origin is left at its default
+    (localhost:<port>). A visitor at the printed address signs a message naming that address, after
+    the page said it is a login that moves no funds."""
+    settings = site["app"].state.settings
+    assert settings.siwe_domain == f"localhost:{urlparse(site['origin']).port}"  # the default, not 127.0.0.1
+    page, wallet = open_as(NEWCOMER)
+    _ready(page, "/collector")
+    assert page.is_hidden("#notice a")  # no "sign-in works elsewhere" link at the printed address
+    _sign_in(page)
+    host = urlparse(site["origin"]).netloc
+    assert wallet.signed_texts[-1].startswith(f"{host} wants you to sign in")
+    (_, connect_words), (_, siwe_words) = wallet.words
+    assert f"share your address with {host}" in connect_words and "Nothing is signed" in connect_words
+    assert f"You sign in to {host} as {NEWCOMER.address}" in siwe_words and "moves no funds" in siwe_words
+    _shot(page, "signing-words-sign-in")
+
+
+def _list_as(site: dict[str, Any], artifacts: Any, seller: Any, collection: str, token_id: int, price: int) -> str:
+    """The seller's wallet signs a listing in Python and posts it, as the studio page does."""
+    from chain.orders import ETH, MarketDomain, Order, OrderSide, TokenStandard, sign_order
+
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    market = web3.eth.contract(address=registry.address(31337, "Marketplace"), abi=artifacts.get("Marketplace").abi)
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    now = int(time.time())
+    order = Order(OrderSide.LISTING, seller.address, collection, token_id, TokenStandard.ERC721, 1, price, ETH,
+                  now - 60, now + 86_400, secrets.randbits(128), market.functions.counterOf(seller.address).call(),
+                  nft.functions.holdingEpoch(seller.address, token_id).call())
+    signed = sign_order(order, MarketDomain(31337, market.address), seller)
+    r = site["client"].post("/market/orders", headers=login(site["client"], seller), json={
+        "chain_id": 31337, "side": "listing", "signer": seller.address, "token": collection,
+        "token_id": str(token_id), "unit_price": str(price), "start": order.start, "expiry": order.expiry,
+        "salt": str(order.salt), "counter": str(order.counter), "holding_epoch": str(order.holding_epoch),
+        "signature": "0x" + bytes(signed.signature).hex()})
+    assert r.status_code == 201, r.text
+    return str(r.json()["order_hash"])
+
+
+def test_the_collector_sees_holdings_and_cancels_an_open_order_on_chain(site, open_as, artifacts):
+    if "work" not in STATE:
+        pytest.skip("needs the work the journey made")
+    _index(site, artifacts)
+    collection = STATE["collection"]
+    token_id = int(STATE["work"].rsplit("/", 1)[1])
+    order_hash = _list_as(site, artifacts, COLLECTOR, collection, token_id, 55 * 10**16)
+    page, wallet = open_as(COLLECTOR)
+    _ready(page, "/collector")
+    assert "Connect your wallet" in page.text_content("#collector-status")
+    page.click("#connect")
+    holding = page.locator(f"li[data-holding='31337/{collection}/{token_id}']")
+    holding.wait_for()
+    assert "harbour-at-dawn" in holding.text_content() and "not confirmed" not in holding.text_content()
+    assert holding.get_by_role("link").get_attribute("href") == STATE["work"]
+    row = page.locator(f"p[data-order='{order_hash}']")
+    row.wait_for()
+    assert f"Selling token {token_id}" in row.text_content() and "0.55 ETH" in row.text_content()
+    _shot(page, "collector")
+    assert _axe(page) == []
+    row.get_by_role("button", name="Cancel").click()
+    _done(page, "#notice:has-text('cancelled here and on chain')")
+    method, words = wallet.words[-1]
+    assert method == "eth_sendTransaction" and "cancels order" in words and "0.55 ETH" in words
+    page.wait_for_selector(f"p[data-order='{order_hash}']", state="detached")
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    market = web3.eth.contract(address=registry.address(31337, "Marketplace"), abi=artifacts.get("Marketplace").abi)
+    assert market.functions.orderStatus(order_hash).call()[0] is True
+    # Another wallet sees its own (empty) collection, not this one's.
+    other, _ = open_as(NEWCOMER)
+    _ready(other, "/collector")
+    other.click("#connect")
+    other.wait_for_selector("#holdings:has-text('holds no token')")
+
+
+def test_the_operator_console_shows_halts_lifts_them_and_patches_a_policy(site, open_as):
+    if "collection" not in STATE:
+        pytest.skip("needs the collection the journey made")
+    from datetime import UTC, datetime, timedelta
+
+    from api.models import BreakerDecisionRow, CollectionPolicyRow
+
+    collection = STATE["collection"]
+    until = datetime.now(UTC) + timedelta(minutes=15)
+    with site["db"].session() as db:  # as the breaker records a halt
+        row = db.get(CollectionPolicyRow, (31337, collection))
+        if row is None:
+            row = CollectionPolicyRow(chain_id=31337, collection=collection, breaker="{}")
+            db.add(row)
+        row.halted_until = until
+        db.add(BreakerDecisionRow(chain_id=31337, collection=collection, at=datetime.now(UTC), price="1",
+                                  action="halt", reason="5 refused orders from 3 accounts within 5 minutes",
+                                  account=None, counted=False))
+        db.commit()
+    # A visitor who is not in the risk role: told so, and the API refuses the same session.
+    page, _ = open_as(NEWCOMER)
+    _ready(page, "/operator/risk")
+    assert "Connect your wallet and sign in first" in page.text_content("#risk-status")
+    _sign_in(page)
+    page.wait_for_selector("#risk-status:has-text('for the risk role')")
+    token = page.evaluate("sessionStorage.getItem('chainright.session')")
+    assert site["client"].get("/console/breakers", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    _ready(page, "/operator/bridge")
+    page.wait_for_selector("#bridge-status:has-text('for the risk role')")
+    # The officer (risk role) sees the halt with its reason, lifts it, and narrows the band.
+    officer, _ = open_as(OFFICER)
+    _ready(officer, "/operator/risk")
+    _sign_in(officer)
+    item = officer.locator(f"section[data-breaker='31337-{collection}']")
+    item.wait_for()
+    assert "Trading halted until" in item.text_content() and "5 refused orders from 3 accounts" in item.text_content()
+    _shot(officer, "operator-risk-halted")
+    assert _axe(officer) == []
+    item.get_by_role("button", name="Lift the halt").click()
+    _done(officer, "#notice:has-text('lifted')")
+    item = officer.locator(f"section[data-breaker='31337-{collection}']")
+    assert "Trading." in item.text_content() and "halt lifted by the operator" in item.text_content()
+    assert site["client"].get(f"/market/breaker/31337/{collection}").json()["halted_until"] is None
+    item.get_by_label("Band (bps)").fill("1500")
+    item.get_by_role("button", name="Save policy").click()
+    _done(officer, "#notice:has-text('saved')")
+    assert "band_bps" in officer.text_content("#notice")
+    assert site["client"].get(f"/market/breaker/31337/{collection}").json()["policy"]["band_bps"] == 1500
+    assert not officer.js_errors  # type: ignore[attr-defined]
+
+
+def test_the_operator_console_lists_the_bridges_undelivered_transfers_with_reasons(site, open_as, tmp_path):
+    from sqlalchemy import insert
+
+    from bridge.store import BridgeStore, bridge_held, bridge_transfers, make_engine, tid
+
+    url = f"sqlite:///{tmp_path / 'bridge.db'}"
+    store = BridgeStore(make_engine(url))
+    store.create_tables()
+    now = time.time()
+    base = {"dest_chain_id": 31338, "source_bridge": NEWCOMER.address, "dest_bridge": NEWCOMER.address,
+            "collection": NEWCOMER.address, "sender": COLLECTOR.address, "recipient": COLLECTOR.address,
+            "log_index": 0, "block_number": 5, "block_hash": "0x" + "ab" * 32, "updated_at": now}
+    with store.transaction() as conn:
+        for n, (status, reason, age) in enumerate((
+                ("pending", "waiting for 2 of 3 validator signatures", 30),
+                ("failed", "delivery reverted: TransferAlreadyProcessed", 120),
+                ("pending", "destination chain 31338 did not answer", 3600),
+                ("delivered", None, 10))):
+            conn.execute(insert(bridge_transfers).values(
+                source_chain_id=31337, transfer_id=tid(n + 1), token_id=str(n), tx_hash="0x" + f"{n:02x}" * 32,
+                status=status, reason=reason, attempts=n, observed_at=now - age, **base))
+        conn.execute(insert(bridge_held).values(
+            worker="validator-0", chain_id=31337, tx_hash="0x" + "cd" * 32, log_index=1, block_number=6,
+            transfer_id=tid(9), reason="custody undecidable: the source block is not final yet", attempts=6,
+            stuck=1, retry_at=now + 60, first_seen=now - 900, updated_at=now))
+    probe = site["app"].state.health_probe
+    real = probe.bridge_url
+    probe.bridge_url = lambda: url
+    try:
+        officer, _ = open_as(OFFICER)
+        _ready(officer, "/operator/bridge")
+        _sign_in(officer)
+        officer.wait_for_selector("#bridge-transfers")
+        rows = officer.locator("#bridge-transfers tbody tr")
+        assert rows.count() == 3  # the delivered one is not listed
+        text = officer.text_content("#bridge-transfers")
+        assert "waiting for 2 of 3 validator signatures" in text and "TransferAlreadyProcessed" in text
+        assert officer.locator("#bridge-transfers tr.stuck").count() == 1  # pending for an hour
+        assert "did not answer" in officer.text_content("#bridge-transfers tr.stuck")
+        assert "failed" in officer.text_content("#bridge-transfers tr.failed")
+        assert "custody undecidable" in officer.text_content("#bridge-held") and "stuck" in officer.text_content("#bridge-held")
+        _shot(officer, "operator-bridge")
+        assert _axe(officer) == []
+        _ready(officer, "/operator/bridge?lang=zh")
+        officer.wait_for_selector("#bridge-transfers")
+        assert officer.text_content("h1") == "跨链转移" and "卡住" in officer.text_content("#bridge-transfers")
+        _ready(officer, "/operator/bridge?lang=en")
+    finally:
+        probe.bridge_url = real
+
+
+def test_an_officer_lists_approved_applications_and_revokes_one(site, open_as):
+    applicant = dev_account(3)
+    verified_login(site["client"], applicant)
+    officer, _ = open_as(OFFICER)
+    _ready(officer, "/operator/kyc")
+    _sign_in(officer)
+    officer.select_option("#kyc-state", "approved")
+    item = officer.locator("section[data-application]", has_text=applicant.address)
+    item.wait_for()
+    assert "approved" in item.text_content()
+    _shot(officer, "operator-kyc-approved")
+    item.get_by_label("Reason for revoking").fill("document reported stolen")
+    item.get_by_role("button", name="Revoke").click()
+    _done(officer, "#notice:has-text('Revoked')")
+    officer.wait_for_selector(f"section[data-application]:has-text('{applicant.address}')", state="detached")
+    assert site["client"].get("/kyc/verified", headers=login(site["client"], applicant)).status_code == 403
+    officer.select_option("#kyc-state", "revoked")
+    officer.wait_for_selector("section[data-application]:has-text('document reported stolen')")
+
+
+def test_the_auditor_page_and_an_api_error_in_simplified_chinese(site, open_as):
+    if "audit" not in STATE:
+        pytest.skip("needs the work the journey made")
+    page, _ = open_as(NEWCOMER, locale="zh-CN")
+    _ready(page, STATE["audit"])  # Accept-Language picks Chinese
+    page.wait_for_selector("#verify-command")
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    assert page.text_content("#verify-command").startswith("chainright verify provenance-31337-")
+    _shot(page, "audit-zh")
+    # An API refusal in Chinese, with what to do, and what was typed kept: a date of birth in the future.
+    _ready(page, "/account")
+    _sign_in(page)
+    page.wait_for_selector("#kyc-status:has-text('尚未')")
+    page.fill("#legal-name", "王小明")
+    page.fill("#dob", "2100-01-01")
+    page.fill("#country", "cn")
+    page.fill("#doc-number", "E12345678")
+    page.click("#apply-form button[type=submit]")
+    page.wait_for_selector("#notice.error")
+    said = page.text_content("#notice")
+    assert said.startswith("部分数值无效") and "请修改后重试" in said, said
+    assert page.input_value("#legal-name") == "王小明"
+    _shot(page, "account-error-zh")

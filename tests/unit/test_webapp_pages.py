@@ -17,7 +17,7 @@ from api.web.i18n import MESSAGES, missing_keys, pick_language
 
 pytestmark = pytest.mark.unit
 
-PAGES = ["/", "/studio", "/audit", "/operator/kyc",
+PAGES = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector",
          "/work/31337/0x5FbDB2315678afecb367f032d93F642f64180aa3/7",
          "/audit?chain_id=31337&collection=0x5FbDB2315678afecb367f032d93F642f64180aa3&token_id=7"]
 
@@ -81,3 +81,18 @@ def test_an_unbuilt_script_is_a_problem_naming_the_fix(monkeypatch, client, tmp_
     assert r.status_code == 404 and "make setup" in r.json()["detail"]
     assert client.get("/static/../app.py").status_code == 404
     assert client.get("/static/app.css").headers["content-type"].startswith("text/css")
+
+
+def test_every_word_the_script_shows_exists_in_both_languages():
+    """The script asks the catalogue for its words by key (``t('key')``, and a few by prefix such as
+    ``error.status.<code>``): each key it names, and each prefix's expected members, is in both."""
+    script = (Path(pages.__file__).parent / "js" / "app.js").read_text(encoding="utf-8")
+    keys = set(re.findall(r"\bt\('([\w.]+)'", script))
+    keys |= {f"risk.field.{f}" for f in re.search(r"POLICY_FIELDS = \[([^\]]+)\]", script).group(1)
+             .replace("'", "").replace(" ", "").split(",")} | {"risk.field.operator_reference"}
+    keys |= {f"operator.empty_{s}" for s in ("submitted", "approved", "rejected", "revoked", "expired")}
+    keys |= {f"bridge.state.{s}" for s in ("pending", "failed", "stuck")}
+    keys |= {f"error.status.{c}" for c in (400, 401, 403, 404, 409, 422, 503)}
+    assert len(keys) > 100
+    for lang, messages in MESSAGES.items():
+        assert keys - set(messages) == set(), lang

@@ -65,6 +65,8 @@ function fail(err) {
   if (wallet.isRejection(err)) notice(t('wallet.rejected'), true);
   else if (err instanceof wallet.SiweDomainError) {
     notice(t('wallet.wrong_domain', { domain: err.domain, host: window.location.host }), true);
+  } else if (err instanceof ApiProblem && M[`error.status.${err.status}`]) {
+    notice(t(`error.status.${err.status}`, { detail: err.message }), true);
   } else notice(t('error.generic', { detail: err.shortMessage || err.message }), true);
 }
 
@@ -139,16 +141,33 @@ function accountChanged(next, previousToken) {
   notice(t('wallet.changed'));
 }
 
+// "Signing you can read": the words the page states before each wallet prompt (wallet.js refuses a
+// prompt without them), in #signing, a live region next to the notices.
+wallet.onExplain((words) => {
+  const box = $('signing');
+  box.replaceChildren(el('strong', { text: `${t('sign.before')} ` }), words);
+  box.hidden = false;
+}, () => { $('signing').hidden = true; });
+
+const CONNECT_WORDS = () => t('sign.connect', { site: window.location.host });
+const SIWE_WORDS = (parsed) => t('sign.siwe', {
+  domain: parsed.domain, address: parsed.address, chain: parsed.chainId,
+  until: parsed.expirationTime ? new Date(parsed.expirationTime).toISOString() : '—',
+});
+
 async function connectWallet() {
   if (!wallet.current()) wallet.use(await chooseWallet(), accountChanged);
-  await wallet.connect();
+  await wallet.connect(CONNECT_WORDS());
   header();
+  window.dispatchEvent(new Event('chainright:wallet'));
 }
+
+const signIn = () => wallet.signIn(api, SIWE_WORDS, CONNECT_WORDS());
 
 async function requireSession() {
   if (!wallet.current()) await connectWallet();
   if (!wallet.token()) {
-    await wallet.signIn(api);
+    await signIn();
     header();
   }
 }
@@ -163,7 +182,7 @@ async function restoreWallet() {
 function setupHeader() {
   action($('connect'), connectWallet);
   action($('signin'), async () => {
-    await wallet.signIn(api);
+    await signIn();
     header();
     notice(t('wallet.signed_in', { address: short(wallet.address()) }));
     window.dispatchEvent(new Event('chainright:session'));
@@ -178,8 +197,8 @@ const platform = () => { platformPromise ||= api('GET', '/catalog/platform'); re
 
 /** Sign-in messages name one origin: elsewhere, say where sign-in works (with a link). */
 async function checkOrigin() {
-  const { sign_in_origin: origin } = await platform();
-  if (new URL(origin).host === window.location.host) return;
+  const { sign_in_origin: origin, sign_in_origins: origins } = await platform();
+  if ((origins || [origin]).includes(window.location.origin)) return;
   const box = $('notice');
   box.replaceChildren(t('wallet.other_origin', { origin, here: window.location.origin }), ' ',
     el('a', { href: origin + window.location.pathname + window.location.search, text: t('wallet.go') }));
@@ -371,7 +390,9 @@ async function workPage() {
         // The API stops serving the signature at once and hands over the on-chain cancel when the
         // chain would still accept the order ({needs_transaction, detail, tx}).
         const out = await api('POST', `/market/orders/${o.order_hash}/cancel`);
-        if (out.needs_transaction && out.tx) await wallet.send(out.tx);
+        if (out.needs_transaction && out.tx) {
+          await wallet.send(out.tx, t('sign.cancel', { order: short(o.order_hash), token: token, collection: short(collection), price: eth(o.unit_price) }));
+        }
         workCache.clear();
         await workPage();
         notice(t('work.cancelled'));
@@ -398,7 +419,7 @@ async function workPage() {
   action($('buy-confirm'), async () => {
     await requireSession();
     const tx = await api('POST', `/market/orders/${$('buy-confirm').dataset.order}/fill-tx`, { amount: 1 });
-    const receipt = await wallet.send(tx);
+    const receipt = await wallet.send(tx, $('buy-terms').textContent);
     $('buy-panel').hidden = true;
     workCache.clear();
     await workPage();
@@ -460,7 +481,7 @@ async function studio() {
     $('collection-out').textContent = t('studio.collection_terms', {
       name: $('collection-name').value, pct: pct(royaltyBps), receiver: wallet.address(),
     });
-    await wallet.send(out.transaction);
+    await wallet.send(out.transaction, $('collection-out').textContent);
     saveCollection(out.predicted_address);
     $('collection-out').textContent = t('studio.collection_done', { address: out.predicted_address });
   });
@@ -469,7 +490,7 @@ async function studio() {
     const collection = collectionInput.value;
     const tx = await api('POST', `/assets/${S.getItem('studio.cid')}/mint-tx`, { chain_id: home.chain_id, collection });
     $('mint-out').textContent = t('studio.mint_terms', { collection });
-    const receipt = await wallet.send(tx);
+    const receipt = await wallet.send(tx, $('mint-out').textContent);
     const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === TRANSFER_TOPIC);
     const tokenId = BigInt(log.topics[3]).toString();
     $('token-id').value = tokenId;
@@ -491,7 +512,9 @@ async function studio() {
     });
     const txs = [...(out.publish ? [out.publish] : []), ...out.attach];
     $('license-terms').textContent = t('studio.license_terms', { count: txs.length, token: tokenId, words: words.join('; ') });
-    for (const tx of txs) await wallet.send(tx);
+    for (const [i, tx] of txs.entries()) {
+      await wallet.send(tx, `${$('license-terms').textContent} (${i + 1}/${txs.length})`);
+    }
     $('license-out').textContent = t('studio.licensed', { hash: out.terms_hash, token: tokenId });
   });
   submitting($('list-form'), async () => {
@@ -505,7 +528,8 @@ async function studio() {
     if (!approved) {
       $('list-terms').textContent = t('studio.approve_terms', { market });
       const data = encodeFunctionData({ abi: ERC721_ABI, functionName: 'setApprovalForAll', args: [market, true] });
-      await wallet.send({ chain_id: home.chain_id, from: seller, to: collection, data, value: '0x0' });
+      await wallet.send({ chain_id: home.chain_id, from: seller, to: collection, data, value: '0x0' },
+        $('list-terms').textContent);
     }
     const counter = await wallet.read({ address: market, abi: MARKET_ABI, functionName: 'counterOf', args: [seller] });
     // The listing dies once the token leaves the seller: it binds the collection's holding epoch now.
@@ -516,12 +540,22 @@ async function studio() {
       seller, token: collection, tokenId, standard: 0, quantity: 1n, unitPrice: price, currency: ETH_CURRENCY,
       start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter, holdingEpoch,
     };
-    $('list-terms').textContent = t('studio.list_terms', {
+    const work = await loadWork(home.chain_id, collection, tokenId.toString()).catch(() => null);
+    const royaltyBps = BigInt(work && work.royalty ? work.royalty.bps : 0);
+    const feeBps = BigInt(home.platform_fee_bps || 0);
+    const royalty = (price * royaltyBps) / 10000n;
+    const fee = (price * feeBps) / 10000n;
+    $('list-terms').textContent = `${t('studio.list_terms', {
       market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price),
       expiry: new Date(expiry * 1000).toISOString(),
-    });
+    })} ${t('studio.list_split', {
+      royalty_pct: pct(royaltyBps), royalty: formatEther(royalty),
+      receiver: work && work.royalty ? work.royalty.receiver : '—', fee_pct: pct(feeBps), fee: formatEther(fee),
+      receive: formatEther(price - royalty - fee),
+    })}`;
     const domain = { ...home.eip712_domain, chainId: BigInt(home.eip712_domain.chainId) };
-    const signature = await wallet.signListing({ domain, types: LISTING_TYPES, primaryType: 'Listing', message });
+    const signature = await wallet.signListing({ domain, types: LISTING_TYPES, primaryType: 'Listing', message },
+      $('list-terms').textContent);
     const order = await api('POST', '/market/orders', {
       chain_id: home.chain_id, side: 'listing', signer: seller, token: collection, token_id: tokenId.toString(),
       unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
@@ -612,10 +646,13 @@ async function operator() {
     let me;
     try { me = await api('GET', '/auth/me'); } catch { status.textContent = t('wallet.need'); return; }
     if (!me.roles.includes('kyc_officer')) { status.textContent = t('operator.need'); queue.replaceChildren(); return; }
-    const apps = await api('GET', '/kyc/applications?state=submitted');
-    status.textContent = apps.length ? '' : t('operator.empty');
+    const state = $('kyc-state').value;
+    const apps = await api('GET', `/kyc/applications?state=${state}`);
+    status.textContent = apps.length ? '' : t(`operator.empty_${state}`);
     queue.replaceChildren();
     for (const a of apps) {
+      if (a.state === 'approved') { queue.append(revocable(a, load)); continue; }
+      if (a.state !== 'submitted') { queue.append(decided(a)); continue; }
       const level = el('input', { id: `level-${a.id}`, type: 'number', min: 1, max: 3, value: 1 });
       const reason = el('input', { id: `reason-${a.id}`, minlength: 3, maxlength: 500 });
       const approve = el('button', { type: 'button', text: t('operator.approve') });
@@ -651,13 +688,204 @@ async function operator() {
       queue.append(item);
     }
   };
+  $('kyc-state').addEventListener('change', () => load().catch(fail));
   window.addEventListener('chainright:session', load);
+  await load();
+}
+
+function applicationFacts(a) {
+  return el('dl', {}, el('dt', { text: t('operator.address') }), el('dd', {}, el('code', { text: a.address || a.subject })),
+    el('dt', { text: t('operator.country') }), el('dd', { text: a.country }),
+    el('dt', { text: t('operator.state') }), el('dd', { text: t(`account.state.${a.state}`) }),
+    ...(a.level ? [el('dt', { text: t('operator.level') }), el('dd', { text: a.level })] : []),
+    ...(a.reason ? [el('dt', { text: t('operator.reason') }), el('dd', { text: a.reason })] : []),
+    el('dt', { text: t('operator.submitted') }), el('dd', { text: a.submitted_at }));
+}
+
+function decided(a) {
+  return el('section', { 'data-application': a.id, 'aria-label': a.id }, applicationFacts(a));
+}
+
+/** An approved application, with revoke (a reason; the API and every chain stop verifying the wallet). */
+function revocable(a, reload) {
+  const reason = el('input', { id: `revoke-reason-${a.id}`, minlength: 3, maxlength: 500 });
+  const revoke = el('button', { type: 'button', text: t('operator.revoke') });
+  action(revoke, async () => {
+    await api('POST', `/kyc/applications/${a.id}/revoke`, { reason: reason.value });
+    await reload();
+    notice(t('operator.revoked'));
+  });
+  return el('section', { 'data-application': a.id, 'aria-label': a.id }, applicationFacts(a),
+    el('p', {}, el('label', { for: `revoke-reason-${a.id}`, text: t('operator.revoke_reason') }), ' ', reason, ' ', revoke));
+}
+
+/** The signed-in caller's roles, or null (with the status saying what is needed) when not signed in. */
+async function rolesOr(status) {
+  if (!wallet.token()) { status.textContent = t('wallet.need'); return null; }
+  try { return (await api('GET', '/auth/me')).roles; } catch { status.textContent = t('wallet.need'); return null; }
+}
+
+const when = (iso) => (iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : '—');
+
+// ---------------------------------------------------------------- operator: circuit breakers and halts
+
+const POLICY_FIELDS = ['band_bps', 'move_bps', 'cooldown_s', 'max_rejections', 'min_distinct_accounts', 'reference_fills'];
+
+async function operatorRisk() {
+  const status = $('risk-status');
+  const list = $('breakers');
+  const load = async () => {
+    const roles = await rolesOr(status);
+    if (!roles) { list.replaceChildren(); return; }
+    if (!roles.includes('risk')) { status.textContent = t('risk.need'); list.replaceChildren(); return; }
+    const rows = await api('GET', '/console/breakers');
+    status.textContent = rows.length ? t('risk.count', { count: rows.length, halted: rows.filter((r) => r.halted).length }) : t('risk.empty');
+    list.replaceChildren();
+    for (const r of rows) list.append(breakerRow(r, load));
+  };
+  submitting($('risk-lookup'), async () => {
+    const chain = $('risk-chain').value.trim();
+    const collection = $('risk-collection').value.trim();
+    const view = await api('GET', `/market/breaker/${chain}/${collection}`);
+    list.prepend(breakerRow({ chain_id: Number(chain), collection, policy: view.policy, halted_until: view.halted_until,
+      halted: Boolean(view.halted_until && new Date(view.halted_until) > new Date()), last_reason: (view.decisions[0] || {}).reason }, load));
+  });
+  window.addEventListener('chainright:session', load);
+  await load();
+}
+
+function breakerRow(r, reload) {
+  const id = `${r.chain_id}-${r.collection}`;
+  const facts = el('p', { class: r.halted ? 'halted' : '' },
+    r.halted ? el('strong', { text: t('risk.halted', { until: when(r.halted_until) }) }) : t('risk.trading'),
+    r.last_reason ? ` ${t('risk.last_reason', { reason: r.last_reason })}` : '');
+  const form = el('form', { class: 'inline', 'data-policy': id });
+  for (const f of POLICY_FIELDS) {
+    form.append(el('label', { for: `${f}-${id}`, text: t(`risk.field.${f}`) }),
+      el('input', { id: `${f}-${id}`, name: f, type: 'number', min: 1, value: r.policy[f], size: 6 }));
+  }
+  const ref = el('input', { id: `ref-${id}`, name: 'operator_reference', inputmode: 'decimal', size: 8,
+    value: r.policy.operator_reference ? formatEther(BigInt(r.policy.operator_reference)) : '' });
+  form.append(el('label', { for: `ref-${id}`, text: t('risk.field.operator_reference') }), ref,
+    el('button', { type: 'submit', text: t('risk.save') }));
+  submitting(form, async () => {
+    const changes = {};
+    for (const f of POLICY_FIELDS) {
+      const v = Number(form.elements[f].value);
+      if (v !== Number(r.policy[f])) changes[f] = v;
+    }
+    const refText = ref.value.trim();
+    const refWei = refText ? parseEther(refText).toString() : null;
+    if (String(refWei) !== String(r.policy.operator_reference ?? null)) changes.operator_reference = refWei === null ? null : Number(refWei);
+    await api('PATCH', `/market/breaker/${r.chain_id}/${r.collection}`, changes);
+    await reload();
+    notice(t('risk.saved', { collection: r.collection, fields: Object.keys(changes).join(', ') || '—' }));
+  });
+  const section = el('section', { 'data-breaker': id, 'aria-label': `${r.chain_id} ${r.collection}` },
+    el('h2', {}, `${t('risk.collection')} `, el('code', { text: r.collection }), ` · ${t('risk.chain', { chain: r.chain_id })}`),
+    facts, form);
+  if (r.halted) {
+    const lift = el('button', { type: 'button', 'data-lift': id, text: t('risk.lift') });
+    action(lift, async () => {
+      await api('POST', `/market/breaker/${r.chain_id}/${r.collection}/lift`);
+      await reload();
+      notice(t('risk.lifted', { collection: r.collection }));
+    });
+    facts.append(' ', lift);
+  }
+  return section;
+}
+
+// ---------------------------------------------------------------- operator: the bridge's backlog
+
+async function operatorBridge() {
+  const status = $('bridge-status');
+  const out = $('bridge-out');
+  const roles = await rolesOr(status);
+  const load = async () => {
+    const mine = roles || await rolesOr(status);
+    if (!mine) return;
+    if (!mine.includes('risk')) { status.textContent = t('bridge.need'); out.replaceChildren(); return; }
+    const b = await api('GET', '/console/bridge');
+    if (!b.readable) { status.textContent = t('bridge.unreadable'); out.replaceChildren(); return; }
+    status.textContent = b.transfers.length ? t('bridge.count', { count: b.transfers.length }) : t('bridge.empty');
+    const cols = ['status', 'route', 'token', 'recipient', 'attempts', 'age', 'reason'];
+    const table = el('table', { id: 'bridge-transfers' }, el('caption', { text: t('bridge.transfers') }),
+      el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { scope: 'col', text: t(`bridge.col.${c}`) })))));
+    const body = el('tbody');
+    for (const x of b.transfers) {
+      body.append(el('tr', { 'data-transfer': x.transfer_id, class: x.status },
+        el('td', { text: t(`bridge.state.${x.status}`) }), el('td', { text: `${x.source_chain_id} → ${x.dest_chain_id}` }),
+        el('td', {}, el('code', { text: short(x.collection) }), ` #${x.token_id}`), el('td', {}, el('code', { text: short(x.recipient) })),
+        el('td', { text: x.attempts }), el('td', { text: t('bridge.age', { minutes: Math.floor(x.age_s / 60) }) }),
+        el('td', { text: x.reason || '—' })));
+    }
+    table.append(body);
+    const parts = [table];
+    if (b.held.length) {
+      const held = el('table', { id: 'bridge-held' }, el('caption', { text: t('bridge.held') }),
+        el('thead', {}, el('tr', {}, ...['worker', 'chain', 'tx', 'attempts', 'reason'].map((c) => el('th', { scope: 'col', text: t(`bridge.hcol.${c}`) })))));
+      const hb = el('tbody');
+      for (const h of b.held) {
+        hb.append(el('tr', {}, el('td', { text: h.worker }), el('td', { text: h.chain_id }), el('td', {}, el('code', { text: short(h.tx_hash) })),
+          el('td', { text: `${h.attempts}${h.stuck ? ` (${t('bridge.state.stuck')})` : ''}` }), el('td', { text: h.reason })));
+      }
+      held.append(hb);
+      parts.push(held);
+    }
+    out.replaceChildren(...parts);
+  };
+  window.addEventListener('chainright:session', load);
+  await load();
+}
+
+// ---------------------------------------------------------------- collector: holdings and open orders
+
+async function collector() {
+  const status = $('collector-status');
+  const load = async () => {
+    const me = wallet.address();
+    if (!me || !wallet.current()) { status.textContent = t('collector.connect'); return; }
+    status.textContent = t('collector.for', { address: me });
+    const [held, orders] = await Promise.all([api('GET', `/wallets/${me}/holdings`), api('GET', `/wallets/${me}/orders?status=open`)]);
+    const list = $('holdings');
+    list.replaceChildren();
+    if (!held.length) list.append(el('li', { text: t('collector.noholdings') }));
+    for (const h of held) {
+      const work = await loadWork(h.chain_id, h.collection, h.token_id).catch(() => null);
+      list.append(el('li', { 'data-holding': `${h.chain_id}/${h.collection}/${h.token_id}` },
+        el('a', { href: `/work/${h.chain_id}/${h.collection}/${h.token_id}`, text: work ? workTitle(work) : `${short(h.collection)} #${h.token_id}` }),
+        ` · ${t('collector.chain', { chain: h.chain_id })}`, h.confirmed ? '' : ` · ${t('collector.unconfirmed')}`));
+    }
+    const box = $('orders');
+    box.replaceChildren();
+    if (!orders.length) box.append(el('p', { text: t('collector.noorders') }));
+    for (const o of orders) {
+      const cancel = el('button', { type: 'button', 'data-cancel': o.order_hash, text: t('collector.cancel') });
+      box.append(el('p', { 'data-order': o.order_hash },
+        t(`collector.${o.side}`, { token: o.token_id, collection: short(o.token), price: eth(o.unit_price), expiry: new Date(o.expiry * 1000).toISOString() }),
+        ' ', cancel));
+      action(cancel, async () => {
+        await requireSession();
+        const out = await api('POST', `/market/orders/${o.order_hash}/cancel`);
+        if (out.needs_transaction && out.tx) {
+          await wallet.send(out.tx, t('sign.cancel', { order: short(o.order_hash), token: o.token_id, collection: short(o.token), price: eth(o.unit_price) }));
+        }
+        await load();
+        notice(out.needs_transaction ? t('collector.cancelled_chain') : t('collector.cancelled', { detail: out.detail }));
+      });
+    }
+  };
+  window.addEventListener('chainright:session', load);
+  window.addEventListener('chainright:wallet', () => load().catch(fail));
   await load();
 }
 
 // ---------------------------------------------------------------- start
 
-const PAGES = { explore, work: workPage, studio, audit, operator, account };
+const PAGES = {
+  explore, work: workPage, studio, audit, operator, account, operator_risk: operatorRisk, operator_bridge: operatorBridge, collector,
+};
 
 async function start() {
   setupHeader();

@@ -13,6 +13,28 @@ const TOKEN_KEY = 'chainright.session';
 const ADDRESS_KEY = 'chainright.address';
 
 let store = null;
+let explainer = () => {};
+let unexplain = () => {};
+
+/** Where the page states, in words, what the next wallet prompt is for (``show`` runs before every
+ * prompt, ``hide`` once the wallet has answered). */
+export function onExplain(show, hide = () => {}) {
+  explainer = show;
+  unexplain = hide;
+}
+
+/** Every prompt goes through here: no words, no prompt. */
+async function prompt(words, ask) {
+  if (typeof words !== 'string' || !words.trim()) {
+    throw new Error('the page did not say what the wallet would sign; nothing was sent to the wallet');
+  }
+  explainer(words);
+  try {
+    return await ask();
+  } finally {
+    unexplain();
+  }
+}
 let chosen = null; // {info, provider}
 let client = null;
 
@@ -60,9 +82,9 @@ export function current() {
   return chosen;
 }
 
-export async function connect() {
+export async function connect(words) {
   if (!client) throw new Error('no wallet chosen');
-  const [address] = await requestAddresses(client);
+  const [address] = await prompt(words, () => requestAddresses(client));
   sessionStorage.setItem(ADDRESS_KEY, address);
   return address;
 }
@@ -94,9 +116,11 @@ export class SiweDomainError extends Error {
   }
 }
 
-/** Sign in: the API's SIWE message, checked (this site, this address) before the wallet signs it. */
-export async function signIn(api) {
-  const account = address() || (await connect());
+/** Sign in: the API's SIWE message, checked (this site, this address) before the wallet signs it;
+ * ``describe(parsed)`` gives the words the page states before the prompt; ``connectWords`` those
+ * before the address is asked for, when it has not been yet. */
+export async function signIn(api, describe, connectWords) {
+  const account = address() || (await connect(connectWords));
   const chainId = await getChainId(client);
   const nonce = await api('POST', '/auth/siwe/nonce', { address: account, chain_id: chainId });
   const parsed = parseSiweMessage(nonce.message);
@@ -104,7 +128,7 @@ export async function signIn(api) {
   if (!parsed.address || parsed.address.toLowerCase() !== account.toLowerCase()) {
     throw new Error('the sign-in message names another address');
   }
-  const signature = await signMessage(client, { account, message: nonce.message });
+  const signature = await prompt(describe(parsed), () => signMessage(client, { account, message: nonce.message }));
   const session = await api('POST', '/auth/siwe/login', { message: nonce.message, signature });
   sessionStorage.setItem(TOKEN_KEY, session.token);
   return session;
@@ -119,21 +143,26 @@ async function ensureChain(chainId) {
   }
 }
 
-/** Send one unsigned transaction the API returned ({chain_id, from, to, data, value, gas}); wait for it. */
-export async function send(tx) {
-  await ensureChain(tx.chain_id);
-  const hash = await sendTransaction(client, {
-    account: tx.from, to: tx.to, data: tx.data, value: BigInt(tx.value || '0x0'),
-    gas: tx.gas ? BigInt(tx.gas) : undefined, chain: null,
+/** Send one unsigned transaction the API returned ({chain_id, from, to, data, value, gas}); wait for it.
+ * ``words``: what the transaction does, stated on the page before the wallet opens. */
+export async function send(tx, words) {
+  const hash = await prompt(words, async () => {
+    await ensureChain(tx.chain_id);
+    return sendTransaction(client, {
+      account: tx.from, to: tx.to, data: tx.data, value: BigInt(tx.value || '0x0'),
+      gas: tx.gas ? BigInt(tx.gas) : undefined, chain: null,
+    });
   });
   const receipt = await waitForTransactionReceipt(client, { hash });
   if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`);
   return receipt;
 }
 
-export async function signListing(typed) {
-  await ensureChain(Number(typed.domain.chainId));
-  return signTypedData(client, { account: address(), ...typed });
+export async function signListing(typed, words) {
+  return prompt(words, async () => {
+    await ensureChain(Number(typed.domain.chainId));
+    return signTypedData(client, { account: address(), ...typed });
+  });
 }
 
 export async function read(call) {

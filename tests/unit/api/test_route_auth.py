@@ -36,11 +36,15 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/work/{chain_id}/{collection}/{token_id}"), ("GET", "/studio"), ("GET", "/audit"),
     ("GET", "/account"), ("GET", "/operator/kyc"), ("GET", "/static/{name}"),
     ("GET", "/catalog/platform"), ("GET", "/catalog/works/{chain_id}/{collection}/{token_id}"),
+    ("GET", "/operator/risk"), ("GET", "/operator/bridge"), ("GET", "/collector"),
+    # ERC-7730 descriptors, for wallets; a wallet's tokens and orders (public on chain and in the book).
+    ("GET", "/clear-signing/{name}"), ("GET", "/wallets/{address}/holdings"), ("GET", "/wallets/{address}/orders"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
 _DUMMY = {"chain_id": "31337", "collection": "0x" + "11" * 20, "token_id": "1", "cid": "bafkqaaa",
-          "order_hash": "0x" + "ab" * 32, "app_id": "0123456789abcdef"}
+          "order_hash": "0x" + "ab" * 32, "app_id": "0123456789abcdef",
+          "address": "0x" + "22" * 20}
 
 
 def _operations(app) -> list[tuple[str, str]]:
