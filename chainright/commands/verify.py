@@ -6,12 +6,14 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chain.errors import ChainError
-from record.provenance.verify import TrustedHead, when_text
+
+if TYPE_CHECKING:  # record.provenance is heavy to import: `chainright -h` does not load it
+    from record.provenance.verify import TrustedHead
 
 REEXPORT = "re-export with 'chainright provenance export'"
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -39,6 +41,8 @@ def _validator_sets(validators: str | None) -> dict[int, set[str]]:
 
 
 def _trusted_heads(values: list[str]) -> list[TrustedHead]:
+    from record.provenance.verify import TrustedHead
+
     heads = []
     for value in values:
         parts = value.split(":")
@@ -52,6 +56,8 @@ def _trusted_heads(values: list[str]) -> list[TrustedHead]:
 
 
 def _at(place: dict[str, object]) -> str:
+    from record.provenance.verify import when_text
+
     return (f"chain {place['chain_id']} block {place['block']} ({place['hash']}, "
             f"{when_text(int(str(place['time'])))})")
 

@@ -103,3 +103,15 @@ def test_the_root_only_assembles() -> None:
     tree = ast.parse((PACKAGE / "cli.py").read_text())
     functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert functions == ["_version", "root", "main"], functions
+
+
+def test_the_root_loads_no_heavy_package_so_help_stays_fast() -> None:
+    import subprocess
+    import sys
+
+    heavy = ["api", "record", "devnet", "bench", "web3", "ape", "sqlalchemy", "fastapi", "uvicorn"]
+    code = ("import sys, chainright.cli; "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True)
+    assert out.stdout.strip() == "[]", "import it inside the command function instead: " + out.stdout
