@@ -20,6 +20,7 @@ from typing import cast
 
 from bridge.errors import BridgeMessageError
 from bridge.message import BridgeMessage, recover_signer, split_transfer_id
+from chain.backoff import exponential_backoff
 from chain.blocks import BlockRange, plan_range
 
 
@@ -259,8 +260,7 @@ def hold_schedule(attempts: int, *, base_s: float, max_wait_s: float, stuck_afte
     look, stuck?). The wait doubles from ``base_s`` up to ``max_wait_s``; from ``stuck_after``
     looks on the departure is reported as stuck (still looked at, at the slowest pace)."""
     attempts = max(1, attempts)
-    wait = min(max_wait_s, base_s * 2 ** min(attempts - 1, 30))
-    return wait, attempts >= stuck_after
+    return exponential_backoff(attempts, base_s=base_s, max_s=max_wait_s), attempts >= stuck_after
 
 
 # -------------------------------------------------------------------------------------- scanning

@@ -41,11 +41,12 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from chain.errors import ChainError
+from chainright.roles import OFFICER_INDEX, officer_grants
 
 Say = Callable[[str], None]
 
 CREATOR_INDEX, COLLECTOR_INDEX = 1, 2
-RIGHTS_INDEX, ISSUER_INDEX, CHANNEL_INDEX, OFFICER_INDEX = 3, 4, 5, 6
+RIGHTS_INDEX, ISSUER_INDEX, CHANNEL_INDEX = 3, 4, 5
 PRICE_WEI = 10**18
 ROYALTY_BPS = 1_000
 LICENSE_FEE_WEI = 10**16
@@ -62,14 +63,6 @@ APPLICATIONS = {
 
 class DemoStepError(ChainError):
     """Raised when a demo step fails; the message names the step and what went wrong."""
-
-
-def officer_grants(chain_id: int = 31337) -> dict[str, list[str]]:
-    """The role grants the demo's KYC officer needs (``CHAINRIGHT_API_ROLE_GRANTS``): it approves KYC
-    and, as the risk operator, sets the demo collection's breaker policy."""
-    from chain.devaccounts import dev_account
-
-    return {f"did:pkh:eip155:{chain_id}:{dev_account(OFFICER_INDEX).address}": ["kyc_officer", "risk"]}
 
 
 def eth(wei: int) -> str:

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from chain.backoff import exponential_backoff
+
 ChildKind = Literal["chain", "api", "indexer", "validator", "submitter", "ipfs"]
 
 RESTARTABLE: frozenset[str] = frozenset({"chain", "api", "indexer", "validator", "submitter"})
@@ -81,5 +83,5 @@ def decide(child: Child, exits: Sequence[float], now: float,
         return StopPlatform(f"{child.name} stopped{code} {recent} times within {policy.window_s:.0f}s: "
                             f"{what}; giving up")
     attempt = max(recent, 1)
-    delay = min(policy.max_backoff_s, policy.base_backoff_s * 2 ** (attempt - 1))
+    delay = exponential_backoff(attempt, base_s=policy.base_backoff_s, max_s=policy.max_backoff_s)
     return RestartAfter(delay_s=delay, attempt=attempt)

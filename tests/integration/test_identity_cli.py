@@ -7,70 +7,46 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from api import create_app
-from api.settings import ApiSettings
 from chain.connection import connect
-from chain.deploy import deploy_to_chains
 from chain.settings import ChainSettings
-from did.settings import DidSettings
-from tests.conftest import free_port, settings_env
-from tests.support.api_flow import OFFICER, officer_grants
+from tests.conftest import free_port
+from tests.support.api_flow import OFFICER
+from tests.support.wallet_cli import PASSPHRASE, run_cli, serve_api, wallet_env
 
 pytestmark = pytest.mark.integration
 
-PASS = {"CHAINRIGHT_WALLET_PASSPHRASE": "correct horse"}
+PASS = {"CHAINRIGHT_WALLET_PASSPHRASE": PASSPHRASE}
 
 
 @pytest.fixture
 def served_api(two_chains: ChainSettings, artifacts: Any, database: Any, tmp_path: Path) -> Any:
-    deploy_to_chains(two_chains, two_chains.specs("all"))
-    port = free_port()
-    settings = ApiSettings(environment="test", data_dir=tmp_path, siwe_domain=f"127.0.0.1:{port}",
-                           siwe_uri=f"http://127.0.0.1:{port}", role_grants=officer_grants(), port=port)
-    app = create_app(settings, db=database, chain_settings=two_chains,
-                     did_settings=DidSettings(environment="test"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["chainright", *args], env=env, capture_output=True, text=True, timeout=180,
-                          check=False)
+    with serve_api(two_chains, database, tmp_path) as url:
+        yield url
 
 
 def test_newcomer_funds_logs_in_applies_and_an_officer_reviews(served_api: str, two_chains: ChainSettings,
                                                                tmp_path: Path) -> None:
-    env = settings_env(two_chains) | PASS
+    env = wallet_env(two_chains)
     me, officer = f"newcomer-{free_port()}", f"officer-{free_port()}"
     api = ["--api", served_api]
 
-    created = _cli(env, "wallet", "new", "--wallet", me)
+    created = run_cli(env, "wallet", "new", "--wallet", me)
     assert created.returncode == 0, created.stderr
     address = created.stdout.strip()
 
-    funded = _cli(env, "wallet", "fund", "--amount", "2.5", "--wallet", me)
+    funded = run_cli(env, "wallet", "fund", "--amount", "2.5", "--wallet", me)
     assert funded.returncode == 0, funded.stderr
     assert connect(two_chains.spec("home")).eth.get_balance(address) == 25 * 10**17
     assert "2.5 ETH (2500000000000000000 wei)" in funded.stderr
 
-    logged = _cli(env, "login", "--wallet", me, *api)
+    logged = run_cli(env, "login", "--wallet", me, *api)
     assert logged.returncode == 0, logged.stderr
     assert logged.stdout.strip() == f"did:pkh:eip155:31337:{address}"
     session_file = two_chains.data_dir / "sessions" / f"{me}.json"
@@ -78,11 +54,11 @@ def test_newcomer_funds_logs_in_applies_and_an_officer_reviews(served_api: str, 
     token = json.loads(session_file.read_text())["token"]
     assert token not in logged.stdout + logged.stderr
 
-    status = _cli(env, "kyc", "status", "--json", "--wallet", me, *api)
+    status = run_cli(env, "kyc", "status", "--json", "--wallet", me, *api)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["verified"] is False
 
-    incomplete = _cli(env, "kyc", "apply", "--legal-name", "Ada Newcomer", "--wallet", me, *api)
+    incomplete = run_cli(env, "kyc", "apply", "--legal-name", "Ada Newcomer", "--wallet", me, *api)
     assert incomplete.returncode == 2, incomplete.stderr
     assert "--date-of-birth" in incomplete.stderr and "--document-number" in incomplete.stderr
 
@@ -91,53 +67,53 @@ def test_newcomer_funds_logs_in_applies_and_an_officer_reviews(served_api: str, 
                                 "document_type": "passport", "document_number": "X1234567"}))
     scan = tmp_path / "passport.png"
     scan.write_bytes(b"\x89PNG a scan")
-    applied = _cli(env, "kyc", "apply", "--from-file", str(data), "--document", str(scan),
+    applied = run_cli(env, "kyc", "apply", "--from-file", str(data), "--document", str(scan),
                    "--wallet", me, *api)
     assert applied.returncode == 0, applied.stderr
     app_id = applied.stdout.strip()
 
-    officer_env = env | {"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()}
-    assert _cli(officer_env, "wallet", "import", "--wallet", officer).returncode == 0
-    denied = _cli(env, "kyc", "queue", "--wallet", me, *api)
+    officer_env = wallet_env(two_chains, key=OFFICER.key)
+    assert run_cli(officer_env, "wallet", "import", "--wallet", officer).returncode == 0
+    denied = run_cli(env, "kyc", "queue", "--wallet", me, *api)
     assert denied.returncode == 1 and "403" in denied.stderr, denied.stderr
-    did_login = _cli(env, "login", "--did", "--wallet", officer, *api)
+    did_login = run_cli(env, "login", "--did", "--wallet", officer, *api)
     assert did_login.returncode == 0, did_login.stderr
     assert "DID presentation" in did_login.stderr and "kyc_officer" in did_login.stderr
 
-    queue = _cli(env, "kyc", "queue", "--json", "--wallet", officer, *api)
+    queue = run_cli(env, "kyc", "queue", "--json", "--wallet", officer, *api)
     assert queue.returncode == 0, queue.stderr
     assert app_id in [row["id"] for row in json.loads(queue.stdout)]
-    shown = _cli(env, "kyc", "show", app_id, "--wallet", officer, *api)
+    shown = run_cli(env, "kyc", "show", app_id, "--wallet", officer, *api)
     assert shown.returncode == 0 and "Ada Newcomer" in shown.stdout and "X1234567" in shown.stdout
-    approved = _cli(env, "kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
+    approved = run_cli(env, "kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
     assert approved.returncode == 0, approved.stderr
     assert "\tapproved\t" in approved.stdout
 
-    status = json.loads(_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)
+    status = json.loads(run_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)
     assert status["verified"] is True and status["level"] == 2 and all(status["on_chain"].values())
-    text = _cli(env, "kyc", "status", "--wallet", me, *api).stdout
+    text = run_cli(env, "kyc", "status", "--wallet", me, *api).stdout
     assert "verified\tyes" in text and "Z" in text.split("expires\t")[1].split("\n")[0]  # ISO 8601 UTC
 
-    revoked = _cli(env, "kyc", "revoke", app_id, "--reason", "document withdrawn", "--wallet", officer, *api)
+    revoked = run_cli(env, "kyc", "revoke", app_id, "--reason", "document withdrawn", "--wallet", officer, *api)
     assert revoked.returncode == 0, revoked.stderr
-    assert json.loads(_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)["verified"] is False
+    assert json.loads(run_cli(env, "kyc", "status", "--json", "--wallet", me, *api).stdout)["verified"] is False
 
-    out = _cli(env, "logout", "--wallet", me, *api)
+    out = run_cli(env, "logout", "--wallet", me, *api)
     assert out.returncode == 0, out.stderr
     assert not session_file.exists()
     stale = httpx.get(f"{served_api}/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert stale.status_code == 401  # the API ended the session, not just this machine
-    after = _cli(env, "kyc", "status", "--wallet", me, *api)
+    after = run_cli(env, "kyc", "status", "--wallet", me, *api)
     assert after.returncode == 1 and "not logged in" in after.stderr and "unexpected" not in after.stderr
 
 
 def test_a_session_is_only_used_with_the_api_it_was_opened_for(served_api: str,
                                                               two_chains: ChainSettings) -> None:
-    env = settings_env(two_chains) | PASS | {"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()}
+    env = wallet_env(two_chains, key=OFFICER.key)
     name = f"officer-{free_port()}"
-    assert _cli(env, "wallet", "import", "--wallet", name).returncode == 0
-    assert _cli(env, "login", "--wallet", name, "--api", served_api).returncode == 0
-    other = _cli(env, "kyc", "status", "--wallet", name, "--api", "http://127.0.0.1:9")
+    assert run_cli(env, "wallet", "import", "--wallet", name).returncode == 0
+    assert run_cli(env, "login", "--wallet", name, "--api", served_api).returncode == 0
+    other = run_cli(env, "kyc", "status", "--wallet", name, "--api", "http://127.0.0.1:9")
     assert other.returncode == 1 and f"is for the API at {served_api}" in other.stderr
 
 
@@ -170,22 +146,22 @@ def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_p
     env = {**os.environ, **PASS, "CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path),
            "CHAINRIGHT_CHAIN_HOME_RPC_URL": foreign_chain, "CHAINRIGHT_CHAIN_HOME_CHAIN_ID": "4242",
            "CHAINRIGHT_CHAIN_ENVIRONMENT": "development", "CHAINRIGHT_CONSORTIUM_CHAIN_ID": "1337"}
-    created = _cli(env, "wallet", "new", "--wallet", "w")
+    created = run_cli(env, "wallet", "new", "--wallet", "w")
     assert created.returncode == 0, created.stderr
     address = created.stdout.strip()
     web3 = Web3(Web3.HTTPProvider(foreign_chain))
 
-    refused = _cli(env, "wallet", "fund", "--wallet", "w")
+    refused = run_cli(env, "wallet", "fund", "--wallet", "w")
     assert refused.returncode == 1 and "refused" in refused.stderr and "4242" in refused.stderr
     assert web3.eth.get_balance(address) == 0
 
     as_test = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242", "CHAINRIGHT_CHAIN_ENVIRONMENT": "test"}
-    refused = _cli(as_test, "wallet", "fund", "--wallet", "w")
+    refused = run_cli(as_test, "wallet", "fund", "--wallet", "w")
     assert refused.returncode == 1 and "CHAINRIGHT_CHAIN_ENVIRONMENT=development" in refused.stderr
     assert web3.eth.get_balance(address) == 0
 
     consortium = env | {"CHAINRIGHT_CONSORTIUM_CHAIN_ID": "4242"}  # this chain is the dev consortium
-    funded = _cli(consortium, "wallet", "fund", "--amount", "1", "--wallet", "w")
+    funded = run_cli(consortium, "wallet", "fund", "--amount", "1", "--wallet", "w")
     assert funded.returncode == 0, funded.stderr
     assert web3.eth.get_balance(address) == 10**18
 
@@ -193,13 +169,13 @@ def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_p
 def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chains: ChainSettings,
                                                        artifacts: Any, tmp_path: Path) -> None:
     """The README's path, command for command: two newcomers and an officer, only the CLI."""
-    env = settings_env(two_chains) | PASS
+    env = wallet_env(two_chains)
     api = ["--api", served_api]
     tag = free_port()
     creator, collector, officer = f"creator-{tag}", f"collector-{tag}", f"officer-{tag}"
 
     def ok(*args: str, extra: dict[str, str] | None = None) -> str:
-        out = _cli(env | (extra or {}), *args)
+        out = run_cli(env | (extra or {}), *args)
         assert out.returncode == 0, (args, out.stderr)
         return out.stdout.strip()
 
@@ -224,7 +200,7 @@ def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chai
     collection, _cid = ok("mint", str(work), "--new-collection", "My Songs", "--wallet", creator, *api).split("\t")
     order_hash = ok("list", "--collection", collection, "--token-id", "1", "--price", "0.5",
                     "--wallet", creator, *api)
-    bought = _cli(env, "buy", order_hash, "--wallet", collector, *api)
+    bought = run_cli(env, "buy", order_hash, "--wallet", collector, *api)
     assert bought.returncode == 0, bought.stderr
     assert "0.5 ETH (500000000000000000 wei)" in bought.stderr
     web3 = connect(two_chains.spec("home"))
@@ -233,7 +209,7 @@ def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chai
     assert nft.functions.ownerOf(1).call() == addresses[collector]
 
     # The same work again: the rights registry's revert reaches the user as a sentence, not a selector.
-    again = _cli(env, "mint", str(work), "--collection", collection, "--wallet", creator, *api)
+    again = run_cli(env, "mint", str(work), "--collection", collection, "--wallet", creator, *api)
     assert again.returncode == 1, again.stderr
     line = again.stderr.strip().splitlines()[-1]
     assert line.startswith("error: ") and f"already registered by {addresses[creator]} at 20" in line, line

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-import time
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from api import create_app
-from api.settings import ApiSettings
 from chain.connection import connect
-from chain.deploy import deploy_to_chains
 from chain.devaccounts import dev_account
 from chain.settings import ChainSettings
-from did.settings import DidSettings
-from tests.conftest import free_port, settings_env
-from tests.support.api_flow import officer_grants, verified_login
+from tests.conftest import free_port
+from tests.support.api_flow import verified_login
+from tests.support.wallet_cli import serve_api, wallet_env
 
 pytestmark = pytest.mark.integration
 
@@ -29,28 +23,16 @@ CREATOR, BUYER = dev_account(5), dev_account(8)
 
 @pytest.fixture
 def served_api(two_chains: ChainSettings, artifacts, database, tmp_path):
-    deploy_to_chains(two_chains, two_chains.specs("all"))
-    port = free_port()
-    settings = ApiSettings(environment="test", data_dir=tmp_path, siwe_domain=f"127.0.0.1:{port}",
-                           siwe_uri=f"http://127.0.0.1:{port}", role_grants=officer_grants(), port=port)
-    app = create_app(settings, db=database, chain_settings=two_chains, did_settings=DidSettings(environment="test"))
-    verified_login(TestClient(app), CREATOR)  # the creator passed KYC
-    verified_login(TestClient(app), BUYER)  # and so did the buyer
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    def creator_and_buyer_pass_kyc(app) -> None:
+        verified_login(TestClient(app), CREATOR)
+        verified_login(TestClient(app), BUYER)
+
+    with serve_api(two_chains, database, tmp_path, before_serving=creator_and_buyer_pass_kyc) as url:
+        yield url
 
 
 def test_import_then_mint_with_a_split_from_the_command_line(served_api, two_chains, artifacts, tmp_path):
-    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "correct horse",
-                                      "CHAINRIGHT_WALLET_KEY": "0x" + bytes(CREATOR.key).hex()}
+    env = wallet_env(two_chains, key=CREATOR.key)
     name = f"alice-{free_port()}"
     imported = subprocess.run(["chainright", "wallet", "import", "--wallet", name], env=env,
                               capture_output=True, text=True, timeout=120)
@@ -93,7 +75,7 @@ def test_import_then_mint_with_a_split_from_the_command_line(served_api, two_cha
 
 
 def test_wrong_passphrase_is_a_clear_error(two_chains, tmp_path):
-    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "one"}
+    env = wallet_env(two_chains, passphrase="one")
     name = f"bob-{free_port()}"
     subprocess.run(["chainright", "wallet", "new", "--wallet", name], env=env, capture_output=True, timeout=120)
     env["CHAINRIGHT_WALLET_PASSPHRASE"] = "two"

@@ -13,14 +13,15 @@ import pytest
 
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
-from tests.conftest import free_port, settings_env
+from tests.conftest import free_port
 from tests.integration.test_wallet_cli import CREATOR, served_api  # noqa: F401 (the served API fixture)
+from tests.support.wallet_cli import wallet_env
 
 pytestmark = pytest.mark.integration
 
 
 def test_wallet_new_and_address_agree(two_chains):
-    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "a long passphrase"}
+    env = wallet_env(two_chains, passphrase="a long passphrase")
     name = f"carol-{free_port()}"
     made = subprocess.run(["chainright", "wallet", "new", "--wallet", name], env=env, capture_output=True,
                           text=True, timeout=120)
@@ -39,8 +40,7 @@ def test_wallet_new_and_address_agree(two_chains):
 
 
 def test_mint_with_a_license_publishes_and_attaches_the_terms(served_api, two_chains, artifacts, tmp_path):  # noqa: F811
-    env = settings_env(two_chains) | {"CHAINRIGHT_WALLET_PASSPHRASE": "correct horse",
-                                      "CHAINRIGHT_WALLET_KEY": "0x" + bytes(CREATOR.key).hex()}
+    env = wallet_env(two_chains, key=CREATOR.key)
     name = f"dora-{free_port()}"
     subprocess.run(["chainright", "wallet", "import", "--wallet", name], env=env, capture_output=True,
                    timeout=120, check=True)

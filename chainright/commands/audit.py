@@ -14,11 +14,12 @@ import typer
 
 from chain.errors import AuditError
 from chain.settings import ChainSettings, ChainSpec
+from chainright.console import api_settings, chain_settings, say
 
 EXIT_MISMATCH = 3
 FORMATS = ("csv", "html")
 
-audit_app = typer.Typer(no_args_is_help=True, help="Audit reports for auditors and operators.")
+app = typer.Typer(no_args_is_help=True, help="Audit reports for auditors and operators.")
 
 
 def _chain_spec(settings: ChainSettings, chain: str) -> ChainSpec:
@@ -33,7 +34,7 @@ def _chain_spec(settings: ChainSettings, chain: str) -> ChainSpec:
     raise AuditError(f"--chain {chain!r} is not a configured chain; use one of {known}")
 
 
-@audit_app.command("report")
+@app.command("report")
 def audit_report(
     collection: Annotated[str, typer.Option(help="The collection's address.")],
     from_: Annotated[
@@ -55,7 +56,6 @@ def audit_report(
     from chain.artifacts import Artifacts
     from chain.connection import connect
     from chain.deployments import DeploymentRegistry
-    from chainright.cli import _api_settings, _settings, say
     from record.audit import make_report, parse_point, render_csv, render_html
     from record.audit.window import check_order
     from record.index.decoder import EventDecoder
@@ -70,14 +70,14 @@ def audit_report(
         raise AuditError(f"--format {fmt!r}: choose csv, html or csv,html")
     start, stop = parse_point(from_, "--from", end=False), parse_point(to, "--to", end=True)
     check_order(start, stop)
-    settings = _settings()
+    settings = chain_settings()
     spec = _chain_spec(settings, chain)
     web3 = connect(spec)
 
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    url = _api_settings().effective_database_url
+    url = api_settings().effective_database_url
     engine = create_engine(url)
     artifacts = Artifacts.load()
     decoder = EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()})

@@ -1,4 +1,4 @@
-"""``chainright verify``: read a bundle, verify it offline, print the verdict (exit code out)."""
+"""``chainright verify``: read a provenance bundle, verify it offline, print the verdict (exit code out)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chain.errors import ChainError
-from record.provenance.verify import TrustedHead, when_text
+
+if TYPE_CHECKING:  # record.provenance is heavy to import: `chainright -h` does not load it
+    from record.provenance.verify import TrustedHead
 
 REEXPORT = "re-export with 'chainright provenance export'"
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -18,6 +21,8 @@ HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 SHOWN = ("work", "rights registry", "identity registry", "escrow contract", "creator KYC at registration",
          "completeness of the proven transactions", "freshness")
 """Passed checks whose detail the verdict prints (what was established, and from which contract)."""
+
+app = typer.Typer()  # root-level commands: registered without a group name in chainright/cli.py
 
 
 def _address(value: str | None, option: str) -> str | None:
@@ -36,6 +41,8 @@ def _validator_sets(validators: str | None) -> dict[int, set[str]]:
 
 
 def _trusted_heads(values: list[str]) -> list[TrustedHead]:
+    from record.provenance.verify import TrustedHead
+
     heads = []
     for value in values:
         parts = value.split(":")
@@ -49,6 +56,8 @@ def _trusted_heads(values: list[str]) -> list[TrustedHead]:
 
 
 def _at(place: dict[str, object]) -> str:
+    from record.provenance.verify import when_text
+
     return (f"chain {place['chain_id']} block {place['block']} ({place['hash']}, "
             f"{when_text(int(str(place['time'])))})")
 
@@ -131,3 +140,26 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
     assert broken is not None
     typer.echo(f"BROKEN at {broken.what}: {broken.detail}")
     return 1
+
+
+@app.command("verify")
+def verify_cmd(
+    bundle_file: Annotated[Path, typer.Argument(help="A bundle from 'provenance export' or the API.")],
+    content: Annotated[Path | None, typer.Option(help="The work's file: its hash must match.")] = None,
+    validators: Annotated[str | None, typer.Option(
+        help="CHAIN_ID=0xA,0xB,...: check Clique seals of that chain against this validator set.")] = None,
+    identity_registry: Annotated[str | None, typer.Option(
+        help="The IdentityRegistry address whose events count as KYC evidence.")] = None,
+    rights_registry: Annotated[str | None, typer.Option(
+        help="The RightsRegistry address whose registrations count.")] = None,
+    trusted_head: Annotated[list[str] | None, typer.Option(
+        help="[CHAIN_ID:]BLOCK:HASH from a source you trust (repeatable; no chain id: the chain the token "
+             "ends on): the bundle's headers must link to it and the owner is then proven at it.")] = None,
+    max_age: Annotated[int | None, typer.Option(
+        help="Fail when the owner proof (or the trusted head) is older than this many seconds.")] = None,
+) -> None:
+    """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
+    code = run_verify(bundle_file, content, validators, identity_registry, rights_registry,
+                      trusted_head or [], max_age)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,26 @@
+"""The console's command modules, one per command group; ``chainright/cli.py`` registers each one.
+
+Each module holds one ``app = typer.Typer(...)``: a named group (``chainright kyc ...``) or
+top-level commands (``chainright mint``). Modules import ``chainright.console`` for what they
+share, never each other and never ``chainright.cli``.
+"""
+
+__all__ = [
+    "api",
+    "assets",
+    "audit",
+    "bench",
+    "consortium",
+    "demo",
+    "deploy",
+    "identity",
+    "indexer",
+    "kyc",
+    "market",
+    "node",
+    "provenance",
+    "relayer",
+    "up",
+    "verify",
+    "wallet",
+]

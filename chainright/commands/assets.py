@@ -1,0 +1,80 @@
+"""``chainright mint``: upload a work and mint it from the wallet (optionally a split, license terms)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chain.errors import ChainError
+from chainright.console import ApiOpt, ChainOpt, WalletOpt, api_errors, chain_settings, load_wallet, say
+
+app = typer.Typer()  # root-level commands: registered without a group name in chainright/cli.py
+
+
+@app.command("mint")
+def mint_cmd(
+    file: Annotated[Path, typer.Argument(help="The work to upload and mint.")],
+    collection: Annotated[str | None, typer.Option(help="An existing collection of yours.")] = None,
+    new_collection: Annotated[str | None, typer.Option(help="Create a collection with this name.")] = None,
+    symbol: Annotated[str, typer.Option(help="Symbol of a new collection.")] = "WORK",
+    split: Annotated[str | None, typer.Option(
+        help="Royalty receiver: a 30/40/30 split RIGHTS_HOLDER,ISSUER,CHANNEL.")] = None,
+    royalty_bps: Annotated[int, typer.Option(help="Royalty on every sale, basis points.")] = 500,
+    quantity: Annotated[int, typer.Option(help="> 1 mints an edition.")] = 1,
+    license_template: Annotated[str | None, typer.Option(
+        "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
+    license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Upload a work and mint it from your wallet (the API returns transactions; the wallet signs)."""
+    from api.client import ChainrightClient
+    from chain.connection import connect
+
+    if (collection is None) == (new_collection is None):
+        raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
+    settings = chain_settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
+    wallet = load_wallet(wallet_name)
+    web3 = connect(spec)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        with api_errors():
+            client.login()
+            say(f"logged in as {wallet.address}")
+            asset = client.upload(file)
+            say(f"uploaded {file.name}: CID {asset['cid']}, content hash {asset['content_hash']}")
+            receiver = None
+            if split:
+                parts = [p.strip() for p in split.split(",")]
+                if len(parts) != 3:
+                    raise ChainError("--split takes three addresses: RIGHTS_HOLDER,ISSUER,CHANNEL")
+                out = client.split_tx(*parts)
+                if not out["already_exists"]:
+                    receipt = wallet.send(web3, out["transaction"])
+                    tx = "0x" + bytes(receipt["transactionHash"]).hex()
+                    say(f"royalty split created at {out['splitter']} (tx {tx})")
+                else:
+                    say(f"royalty split {out['splitter']} already exists; using it")
+                receiver = out["splitter"]
+            if new_collection is not None:
+                out = client.collection_tx(new_collection, symbol, receiver, royalty_bps)
+                receipt = wallet.send(web3, out["transaction"])
+                collection = out["predicted_address"]
+                say(f"collection {new_collection} created at {collection} "
+                    f"(tx 0x{bytes(receipt['transactionHash']).hex()})")
+            assert collection is not None
+            receipt = wallet.send(web3, client.mint_tx(asset["cid"], collection, quantity))
+            say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
+                f"gas {receipt['gasUsed']})")
+            if license_template is not None:
+                from chainright.mint_license import minted_token_ids, publish_license
+
+                publish_license(client, wallet, web3, collection, minted_token_ids(web3, collection, receipt),
+                                license_template, license_fee, say)
+            typer.echo(f"{collection}\t{asset['cid']}")
+    finally:
+        client.close()

@@ -1,0 +1,220 @@
+"""What every command module shares: messages, settings loaders, wallets, ETH amounts, shared options.
+
+The command modules (``chainright/commands/``) and the root (``chainright/cli.py``) import this; it
+imports none of them, so the console has no import cycle. Heavy packages (``api``, ``web3``, ape)
+are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from chain.errors import ChainError
+from chain.settings import ChainSettings, ChainSpec
+
+if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
+    from api.settings import ApiSettings
+    from bridge.settings import BridgeSettings
+    from chain.wallet import Wallet
+
+__all__ = [
+    "ApiOpt",
+    "ChainOpt",
+    "EthAmountError",
+    "JsonOpt",
+    "WalletOpt",
+    "api_errors",
+    "api_settings",
+    "bridge_settings",
+    "chain_settings",
+    "deploy_contracts",
+    "dump_json",
+    "load_wallet",
+    "parse_eth",
+    "passphrase",
+    "say",
+    "session_client",
+    "settings_details",
+    "wait_for_stop_signal",
+    "wallet_path",
+]
+
+# The options several command groups take, spelled once.
+ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
+WalletOpt = Annotated[str, typer.Option("--wallet", help="Wallet name (keystore in <data>/wallets).")]
+ApiOpt = Annotated[str, typer.Option("--api", help="The API's base URL.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+# -------------------------------------------------------------------------------------- messages
+
+
+def say(message: str) -> None:
+    """A progress or status line for the person at the terminal: stderr (stdout stays for data)."""
+    from chainright.logs import json_logs
+
+    if json_logs():  # CHAINRIGHT_LOG_FORMAT=json: console messages are log lines too
+        console = logging.getLogger("chainright.console")
+        console.setLevel(logging.INFO)
+        console.info(message)
+        return
+    typer.echo(message, err=True)
+
+
+def dump_json(value: Any) -> None:
+    """The one way read commands print ``--json``: one JSON document on stdout."""
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """An API client's error becomes a ``ChainError``: one ``error:`` line from the root, exit 1."""
+    from api.errors import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+
+
+@contextmanager
+def wait_for_stop_signal() -> Iterator[threading.Event]:
+    """Turn SIGINT / SIGTERM into an event the caller waits on."""
+    stop = threading.Event()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, _frame: object) -> None:
+        stop.set()
+
+    for s in previous:
+        signal.signal(s, handler)
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# -------------------------------------------------------------------------------------- settings
+
+
+def settings_details(exc: ValidationError) -> str:
+    """A settings validation failure as one line: ``field: problem; field: problem``."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+
+
+def chain_settings() -> ChainSettings:
+    """``CHAINRIGHT_CHAIN_*``, or a ``ChainError`` naming every bad value."""
+    try:
+        return ChainSettings()
+    except ValidationError as exc:
+        raise ChainError(f"invalid chain settings (CHAINRIGHT_CHAIN_*): {settings_details(exc)}") from None
+
+
+def api_settings() -> ApiSettings:
+    """``CHAINRIGHT_API_*``, or a ``ChainError`` naming every bad value."""
+    from api.settings import ApiSettings
+
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        raise ChainError(f"invalid API settings (CHAINRIGHT_API_*): {settings_details(exc)}") from None
+
+
+def bridge_settings() -> BridgeSettings:
+    """``CHAINRIGHT_BRIDGE_*``, or a ``BridgeError`` naming every bad value."""
+    from bridge.errors import BridgeError
+    from bridge.settings import BridgeSettings
+
+    try:
+        return BridgeSettings()
+    except ValidationError as exc:
+        raise BridgeError(f"invalid bridge settings (CHAINRIGHT_BRIDGE_*): {settings_details(exc)}") from None
+
+
+# -------------------------------------------------------------------------------------- amounts
+
+
+class EthAmountError(ChainError):
+    """Raised when an amount of ETH typed by the user is not a positive number."""
+
+
+def parse_eth(text: str) -> int:
+    """An amount of ETH as typed (``10``, ``0.5``, ``1e-3``) -> wei; ``EthAmountError`` when it is not
+    a finite number or not positive (less than one wei counts as not positive)."""
+    try:
+        amount = Decimal(text)
+        if not amount.is_finite():  # NaN, Infinity: Decimal reads them, int() would not
+            raise InvalidOperation
+        wei = int(amount * 10**18)
+    except ArithmeticError:  # not a number, or beyond Decimal's range (decimal.Overflow)
+        raise EthAmountError(f"{text!r} is not a number of ETH") from None
+    if wei <= 0:
+        raise EthAmountError("must be positive")
+    return wei
+
+
+# -------------------------------------------------------------------------------------- wallets
+
+
+def wallet_path(name: str) -> Path:
+    """Where the named wallet's keystore lives (``<data>/wallets/<name>.json``)."""
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ChainError(f"wallet name {name!r}: use letters, digits, - and _")
+    return chain_settings().data_dir / "wallets" / f"{name}.json"
+
+
+def passphrase(confirm: bool = False) -> str:
+    """The keystore passphrase: ``CHAINRIGHT_WALLET_PASSPHRASE``, else asked at the terminal."""
+    value = os.environ.get("CHAINRIGHT_WALLET_PASSPHRASE")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise ChainError("no passphrase: set CHAINRIGHT_WALLET_PASSPHRASE or run in a terminal")
+    return str(typer.prompt("wallet passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+def load_wallet(name: str) -> Wallet:
+    """The named wallet, unlocked with its passphrase."""
+    from chain.wallet import Wallet
+
+    return Wallet.load(wallet_path(name), passphrase())
+
+
+def session_client(api: str, wallet_name: str) -> Any:
+    """A client acting with the session 'chainright login' stored (no wallet or passphrase needed)."""
+    from api.client import ChainrightClient
+    from chainright.session import load_session, session_path
+
+    session = load_session(session_path(chain_settings().data_dir, wallet_name), api)
+    client = ChainrightClient(api, None, 0)
+    client.token = session.token
+    return client
+
+
+# -------------------------------------------------------------------------------------- deploys
+
+
+def deploy_contracts(specs: list[ChainSpec], settings: ChainSettings, *, force: bool,
+                     force_new_deployment: bool | None = None) -> dict[str, dict[str, str]]:
+    """Deploy (or reuse) every contract on ``specs``, progress on stderr; chain name -> contract -> address.
+    Shared by ``chainright deploy`` and ``chainright up``."""
+    from chain.deploy import deploy_to_chains
+
+    results = deploy_to_chains(settings, specs, force=force, force_new_deployment=force_new_deployment,
+                               progress=say)
+    return {name: {r.deployment.contract: r.deployment.address for r in rs}
+            for name, rs in results.items()}
