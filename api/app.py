@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.db import Database
 from api.errors import ApiSettingsError
 from api.gateway import ChainGateway
+from api.health import HealthProbe
 from api.idempotency import IdempotencyMiddleware, document_header
 from api.ipfs import IpfsNodeStore, LocalContentStore
 from api.kyc.pii import PiiCipher
@@ -146,7 +147,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.add_middleware(BodyLimitMiddleware, api=app, db=db, settings=settings)
     # Observability: /health (readiness, cached a second) and /metrics (counts every request by route,
     # inside the request id's middleware so that its access line carries the id).
-    app.state.health_probe = health.HealthProbe(db, chain_settings)
+    app.state.health_probe = HealthProbe(db, chain_settings)
     app.state.metrics = ApiMetrics()
     app.state.metrics.add_platform_collector(PlatformCollector(db, app.state.health_probe.report))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import Caller, DbSession, require_role
+from api.health import probe_of
 from api.market_sync import PolicyIn, aware, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow
-from api.routers.health import probe_of
 
 router = APIRouter(prefix="/console", tags=["console"])
 Risk = Annotated[Caller, Depends(require_role("risk"))]

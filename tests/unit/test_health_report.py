@@ -1,4 +1,4 @@
-"""The readiness report's rules (api.routers.health.HealthProbe) against fake JSON-RPC nodes: which
+"""The readiness report's rules (api.health.HealthProbe) against fake JSON-RPC nodes: which
 findings make the platform ok, degraded (200) or down (503), paused contracts read on chain, the
 one-second cache, and `up`'s children. The real-node case is in tests/integration/test_observability.py."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.routers.health import HealthProbe
+from api.health import HealthProbe
 from chain.deployments import Deployment, DeploymentRegistry
 from tests.conftest import chain_settings_for
 
