@@ -191,12 +191,12 @@ contract CreatorCollection is ERC2981, ERC721Core, CollectionAdmin, ICreatorColl
         _requireVerifiedRecipient(to);
 
         // Effects
-        _nextTokenId = uint32(first + quantity);
+        uint256 end = first + quantity;
+        _nextTokenId = uint32(end);
         packed |= uint256(uint160(to)) | (first << _WORK_SHIFT);
         _update(address(0), to, first, quantity, packed);
         _workDigest[first] = digest;
         emit WorkMinted(first, contentHash, quantity);
-        uint256 end = first + quantity;
 
         // Interactions: the transfer policy and the registry (trusted, no callbacks; either may
         // revert the mint), then the recipient's acceptance.
