@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from chain.bench.cases_issuance import issuance
-from chain.bench.cases_royalty import royalty_splits
-from chain.bench.gas import GasBench, fresh_chain
+from bench.cases_issuance import issuance
+from bench.cases_royalty import royalty_splits
+from bench.gas import GasBench, fresh_chain
 from chain.tx import ErrorDecoder
 
 pytestmark = pytest.mark.contracts

@@ -1,6 +1,6 @@
 """The marketplace's gas target, stated as a test (the snapshot test only guards regressions).
 
-``fill_listing_eth_split_fee`` is measured by the bench case itself (chain/bench/cases_marketplace.py):
+``fill_listing_eth_split_fee`` is measured by the bench case itself (bench/cases_marketplace.py):
 a whole ``fillListing`` transaction buying one ERC-721 for 1 ETH whose ERC-2981 receiver is a real
 three-way ``RoyaltySplitter`` clone made by ``SplitterFactory``, with the 2.5% platform fee accrued
 to the treasury.
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import pytest
 
-from chain.bench.cases_marketplace import marketplace_orders
-from chain.bench.gas import GasBench, fresh_chain
+from bench.cases_marketplace import marketplace_orders
+from bench.gas import GasBench, fresh_chain
 from chain.tx import ErrorDecoder
 
 pytestmark = pytest.mark.contracts
