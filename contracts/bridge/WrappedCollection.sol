@@ -3,11 +3,8 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
-import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
-import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {ERC721Core} from "../token/ERC721Core.sol";
 import {IBridgeEndpoint} from "../interfaces/IBridge.sol";
 import {IWrappedCollection} from "../interfaces/IWrappedCollection.sol";
 import {IRoyaltySplitter} from "../interfaces/IRoyaltySplitter.sol";
@@ -27,8 +24,11 @@ import {Cid} from "../issuance/Cid.sol";
 ///      `tokenURI` renders prefix + base32 CID, the same text the home collection returned. The wrapped id
 ///      encodes the home token: `uint256(uint160(homeCollection)) << 96 | homeTokenId`. No callbacks
 ///      on mint (a recipient cannot block a delivery); `safeTransferFrom` calls `onERC721Received`.
-contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
-    uint256 private constant _OWNER_MASK = (1 << 160) - 1;
+///      Transfers, approvals, balances, name and symbol are the shared `ERC721Core`; mint, transfer
+///      and burn all go through its `_update`. Storage: Ownable's owner is slot 0, `_bridge` slot 1,
+///      and `_tokens` stays at slot 4, where `chain/provenance/state.py` proves it
+///      (`tests/unit/test_provenance_layout.py` asks solc); the core's state is in an ERC-7201 namespace.
+contract WrappedCollection is ERC721Core, IWrappedCollection, Ownable {
     uint256 private constant _BPS_SHIFT = 160;
     uint256 private constant _HEAD_SHIFT = 176;
     uint256 private constant _CUSTOM_URI = 1 << 192;
@@ -44,21 +44,14 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         address splitter;
     }
 
-    string private _name;
-    string private _symbol;
-    address private _bridge;
-
-    mapping(uint256 tokenId => uint256 packed) private _tokens;
-    mapping(uint256 tokenId => TokenRights) private _rights;
-    mapping(uint256 tokenId => string prefix) private _uriPrefix;
-    mapping(address holder => uint256 count) private _balances;
-    mapping(uint256 tokenId => address approved) private _tokenApprovals;
-    mapping(address holder => mapping(address operator => bool approved)) private _operatorApprovals;
+    address private _bridge; // slot 1
+    mapping(uint256 tokenId => TokenRights) private _rights; // slot 2
+    mapping(uint256 tokenId => string prefix) private _uriPrefix; // slot 3
+    mapping(uint256 tokenId => uint256 packed) private _tokens; // slot 4: proven, do not move
 
     /// @param initialOwner May set the bridge.
     constructor(string memory name_, string memory symbol_, address initialOwner) Ownable(initialOwner) {
-        _name = name_;
-        _symbol = symbol_;
+        _setNameAndSymbol(name_, symbol_);
     }
 
     modifier onlyBridge() {
@@ -83,18 +76,23 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         // Checks
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
         if (_tokens[wrappedTokenId] != 0) revert WrappedTokenExists(wrappedTokenId);
-        bytes calldata uri = bytes(rights.tokenURI);
-        if (uri.length < _CID_TEXT_LENGTH || rights.royaltyBps > 10_000) revert WrappedRightsInvalid(wrappedTokenId);
-        (uint16 head, bytes32 digest) = Cid.pack(rights.cid);
-        bytes calldata prefix = uri[:uri.length - _CID_TEXT_LENGTH];
-        bool custom = prefix.length != _IPFS.length || bytes7(prefix) != _IPFS;
+        uint256 packed; // the new ownership word
+        bytes32 digest;
+        bytes calldata prefix;
+        {
+            bytes calldata uri = bytes(rights.tokenURI);
+            if (uri.length < _CID_TEXT_LENGTH || rights.royaltyBps > 10_000) {
+                revert WrappedRightsInvalid(wrappedTokenId);
+            }
+            uint16 head;
+            (head, digest) = Cid.pack(rights.cid);
+            prefix = uri[:uri.length - _CID_TEXT_LENGTH];
+            bool custom = prefix.length != _IPFS.length || bytes7(prefix) != _IPFS;
+            packed = uint256(uint160(to)) | (uint256(rights.royaltyBps) << _BPS_SHIFT)
+                | (uint256(head) << _HEAD_SHIFT) | (custom ? _CUSTOM_URI : 0);
+        }
 
         // Effects
-        unchecked {
-            ++_balances[to];
-        }
-        _tokens[wrappedTokenId] = uint256(uint160(to)) | (uint256(rights.royaltyBps) << _BPS_SHIFT)
-            | (uint256(head) << _HEAD_SHIFT) | (custom ? _CUSTOM_URI : 0);
         TokenRights storage stored = _rights[wrappedTokenId];
         if (rights.royaltyReceiver != address(0)) stored.royaltyReceiver = rights.royaltyReceiver;
         stored.contentHash = rights.contentHash;
@@ -102,8 +100,8 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         stored.provenanceHash = rights.provenanceHash;
         if (rights.licenseTermsHash != 0) stored.licenseTermsHash = rights.licenseTermsHash;
         if (splitter != address(0)) stored.splitter = splitter;
-        if (custom) _uriPrefix[wrappedTokenId] = string(prefix);
-        emit Transfer(address(0), to, wrappedTokenId);
+        if (packed & _CUSTOM_URI != 0) _uriPrefix[wrappedTokenId] = string(prefix);
+        _update(address(0), to, wrappedTokenId, 1, packed);
     }
 
     /// @inheritdoc IWrappedCollection
@@ -119,102 +117,12 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
         rights = _rightsOf(wrappedTokenId, packed);
 
         // Effects
-        unchecked {
-            --_balances[holder];
-        }
-        delete _tokens[wrappedTokenId];
         delete _rights[wrappedTokenId];
         if (packed & _CUSTOM_URI != 0) delete _uriPrefix[wrappedTokenId];
-        if (_tokenApprovals[wrappedTokenId] != address(0)) delete _tokenApprovals[wrappedTokenId];
-        emit Transfer(holder, address(0), wrappedTokenId);
+        _update(holder, address(0), wrappedTokenId, 1, packed);
     }
 
-    // ------------------------------------------------------------------ ERC-721
-
-    /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator.
-    /// @dev Clears the token approval; emits `Transfer`. Reverts with `ERC721NonexistentToken`,
-    ///      `ERC721IncorrectOwner`, `ERC721InvalidReceiver`, `ERC721InsufficientApproval`.
-    function transferFrom(address from, address to, uint256 tokenId) public {
-        // Checks
-        uint256 packed = _packedOf(tokenId);
-        address holder = address(uint160(packed));
-        if (holder != from) revert ERC721IncorrectOwner(from, tokenId, holder);
-        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
-        address approved = _tokenApprovals[tokenId];
-        if (msg.sender != from && msg.sender != approved && !_operatorApprovals[from][msg.sender]) {
-            revert ERC721InsufficientApproval(msg.sender, tokenId);
-        }
-
-        // Effects
-        if (approved != address(0)) delete _tokenApprovals[tokenId];
-        unchecked {
-            --_balances[from];
-            ++_balances[to];
-        }
-        _tokens[tokenId] = (packed & ~_OWNER_MASK) | uint256(uint160(to));
-        emit Transfer(from, to, tokenId);
-    }
-
-    /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).
-    /// @dev Also reverts with `ERC721InvalidReceiver` or the receiver's own error.
-    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
-        transferFrom(from, to, tokenId);
-        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
-    }
-
-    /// @notice `safeTransferFrom` with empty data.
-    function safeTransferFrom(address from, address to, uint256 tokenId) external {
-        safeTransferFrom(from, to, tokenId, "");
-    }
-
-    /// @notice Approve `to` to transfer `tokenId` (zero clears). Holder or its operator.
-    /// @dev Emits `Approval`. Reverts with `ERC721NonexistentToken` or `ERC721InvalidApprover`.
-    function approve(address to, uint256 tokenId) external {
-        address holder = ownerOf(tokenId);
-        if (msg.sender != holder && !_operatorApprovals[holder][msg.sender]) revert ERC721InvalidApprover(msg.sender);
-        _tokenApprovals[tokenId] = to;
-        emit Approval(holder, to, tokenId);
-    }
-
-    /// @notice Let `operator` transfer all of the caller's tokens (or stop it).
-    /// @dev Emits `ApprovalForAll`. Reverts with `ERC721InvalidOperator` for the zero address.
-    function setApprovalForAll(address operator, bool approved) external {
-        if (operator == address(0)) revert ERC721InvalidOperator(address(0));
-        _operatorApprovals[msg.sender][operator] = approved;
-        emit ApprovalForAll(msg.sender, operator, approved);
-    }
-
-    /// @notice Tokens held by `holder`. Reverts with `ERC721InvalidOwner` for the zero address.
-    function balanceOf(address holder) external view returns (uint256) {
-        if (holder == address(0)) revert ERC721InvalidOwner(address(0));
-        return _balances[holder];
-    }
-
-    /// @notice The holder of `tokenId`. Reverts with `ERC721NonexistentToken`.
-    function ownerOf(uint256 tokenId) public view returns (address) {
-        return address(uint160(_packedOf(tokenId)));
-    }
-
-    /// @notice The approved address of `tokenId`. Reverts with `ERC721NonexistentToken`.
-    function getApproved(uint256 tokenId) external view returns (address) {
-        _packedOf(tokenId);
-        return _tokenApprovals[tokenId];
-    }
-
-    /// @notice True when `operator` may transfer all tokens of `holder`.
-    function isApprovedForAll(address holder, address operator) external view returns (bool) {
-        return _operatorApprovals[holder][operator];
-    }
-
-    /// @notice The collection name.
-    function name() external view returns (string memory) {
-        return _name;
-    }
-
-    /// @notice The collection symbol.
-    function symbol() external view returns (string memory) {
-        return _symbol;
-    }
+    // ------------------------------------------------------------------ ERC-721 (the rest is ERC721Core)
 
     /// @notice The home token's URI: its prefix followed by the CID in base32.
     /// @dev Reverts with `ERC721NonexistentToken`.
@@ -233,9 +141,8 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
     }
 
     /// @notice ERC-165: ERC-721 and its metadata, ERC-2981.
-    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
-        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
-            || interfaceId == type(IERC2981).interfaceId || interfaceId == type(IERC165).interfaceId;
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721Core, IERC165) returns (bool) {
+        return super.supportsInterface(interfaceId) || interfaceId == type(IERC2981).interfaceId;
     }
 
     // ------------------------------------------------------------------ rights views
@@ -292,9 +199,20 @@ contract WrappedCollection is IWrappedCollection, IERC721Errors, Ownable {
 
     // ------------------------------------------------------------------ internals
 
-    function _packedOf(uint256 tokenId) private view returns (uint256 packed) {
+    function _packedOf(uint256 tokenId) internal view override returns (uint256 packed) {
         packed = _tokens[tokenId];
         if (packed == 0) revert ERC721NonexistentToken(tokenId);
+    }
+
+    /// @dev Every wrapped token has its own word: a mint writes the new one, a transfer the new
+    ///      holder into it, a burn deletes it.
+    function _writeOwnership(address from, address to, uint256 tokenId, uint256, uint256 packed)
+        internal
+        override
+    {
+        if (from == address(0)) _tokens[tokenId] = packed;
+        else if (to == address(0)) delete _tokens[tokenId];
+        else _tokens[tokenId] = (packed & ~_OWNER_MASK) | uint256(uint160(to));
     }
 
     function _tokenURI(uint256 tokenId, uint256 packed) private view returns (string memory) {

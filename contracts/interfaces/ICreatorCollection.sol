@@ -8,14 +8,26 @@ import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4907} from "./IERC4907.sol";
 import {IRightsSource} from "./IRightsRegistry.sol";
 import {IHoldingEpoch} from "./IHoldingEpoch.sol";
+import {ICollectionAdmin} from "./ICollectionAdmin.sol";
 
 /// @title ICreatorCollection
 /// @notice A creator's ERC-721 collection (one clone per creator, made by the CollectionFactory): each
 ///         token is bound to a work (IPFS CID + content hash) whose rights record the mint writes in
 ///         the RightsRegistry. ERC-2981 royalties, ERC-4906 metadata events, ERC-4907 rentals, and
 ///         editions (many tokens of one work in one transaction, announced by ERC-2309's
-///         `ConsecutiveTransfer`).
-interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, IERC4907, IRightsSource, IHoldingEpoch {
+///         `ConsecutiveTransfer`). Owner, minters and pause: ICollectionAdmin (errors below: its
+///         NotOwner, NotMinter, InvalidOwner, Paused, NotPaused are `Collection*`; the pause blocks
+///         minting, transfers and rentals).
+interface ICreatorCollection is
+    IERC721Metadata,
+    IERC4906,
+    IERC2309,
+    IERC2981,
+    IERC4907,
+    IRightsSource,
+    IHoldingEpoch,
+    ICollectionAdmin
+{
     /// @notice What a creator chooses for a new collection.
     /// @param royaltyReceiver Receiver of the default ERC-2981 royalty (e.g. the creator's splitter).
     /// @param royaltyBps Royalty in basis points of the sale price (at most 10,000).
@@ -31,14 +43,6 @@ interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, I
         bool requireVerifiedHolders;
     }
 
-    /// @notice Emitted when ownership changes (from zero at initialization).
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-    /// @notice Emitted when the owner grants (`allowed`) or revokes the minter role of `account`.
-    event MinterUpdated(address indexed account, bool allowed);
-    /// @notice Emitted when the owner pauses minting, transfers and rentals.
-    event Paused(address account);
-    /// @notice Emitted when the owner lifts the pause.
-    event Unpaused(address account);
     /// @notice Emitted when the verified-holder policy is set (at initialization too).
     event IdentityPolicyUpdated(address indexed identityRegistry, bool requireVerifiedHolders);
     /// @notice Emitted when the default royalty is set (at initialization too).
@@ -107,22 +111,6 @@ interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, I
     ///      work (`recordOf(hash)` names this collection and `workId`) and in `WorkMinted`.
     function workOf(uint256 tokenId) external view returns (uint256 workId, bytes memory cid);
 
-    /// @notice Grant (`allowed`) or revoke the minter role. Only the owner; emits `MinterUpdated`.
-    /// @dev Reverts with `CollectionNotOwner`.
-    function setMinter(address account, bool allowed) external;
-
-    /// @notice Transfer ownership. Only the owner; emits `OwnershipTransferred`.
-    /// @dev Reverts with `CollectionNotOwner` or `CollectionInvalidOwner` (zero).
-    function transferOwnership(address newOwner) external;
-
-    /// @notice Pause minting, transfers and rentals. Only the owner; emits `Paused`.
-    /// @dev Reverts with `CollectionNotOwner` or `CollectionPaused`.
-    function pause() external;
-
-    /// @notice Lift the pause. Only the owner; emits `Unpaused`.
-    /// @dev Reverts with `CollectionNotOwner` or `CollectionNotPaused`.
-    function unpause() external;
-
     /// @notice Set the verified-holder policy. Only the owner; emits `IdentityPolicyUpdated`.
     /// @dev Applies to later mints and transfers only. Reverts with `CollectionNotOwner` or
     ///      `CollectionIdentityRegistryMissing` (policy on without registry).
@@ -142,12 +130,6 @@ interface ICreatorCollection is IERC721Metadata, IERC4906, IERC2309, IERC2981, I
     /// @dev Reverts with `CollectionNotOwner` or `CollectionMetadataFrozen` (already frozen).
     function freezeMetadata() external;
 
-    /// @notice The owner.
-    function owner() external view returns (address);
-    /// @notice True when `account` holds the minter role (the owner may mint without it).
-    function isMinter(address account) external view returns (bool);
-    /// @notice True while paused.
-    function paused() external view returns (bool);
     /// @notice The rights registry this collection records mints in.
     function rightsRegistry() external view returns (address);
     /// @notice The identity registry (zero: none) and whether holders must be verified.

@@ -5,12 +5,15 @@ import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensi
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IRightsSource} from "./IRightsRegistry.sol";
 import {IHoldingEpoch} from "./IHoldingEpoch.sol";
+import {ICollectionAdmin} from "./ICollectionAdmin.sol";
 
 /// @title IEditions1155
 /// @notice A creator's ERC-1155 editions (one clone per creator, made by the CollectionFactory): each
 ///         token id is one work (IPFS CID + content hash); its first mint writes the work's rights
-///         record in the RightsRegistry, later mints add copies. ERC-2981 royalties.
-interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldingEpoch {
+///         record in the RightsRegistry, later mints add copies. ERC-2981 royalties. Owner, minters
+///         and pause: ICollectionAdmin (errors below: its NotOwner, NotMinter, InvalidOwner, Paused,
+///         NotPaused are `Editions*`; the pause blocks minting and transfers).
+interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldingEpoch, ICollectionAdmin {
     /// @notice What a creator chooses for new editions.
     struct Settings {
         string name;
@@ -20,14 +23,6 @@ interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldin
         uint96 royaltyBps;
     }
 
-    /// @notice Emitted when ownership changes (from zero at initialization).
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-    /// @notice Emitted when the owner grants (`allowed`) or revokes the minter role of `account`.
-    event MinterUpdated(address indexed account, bool allowed);
-    /// @notice Emitted when the owner pauses minting and transfers.
-    event Paused(address account);
-    /// @notice Emitted when the owner lifts the pause.
-    event Unpaused(address account);
     /// @notice Emitted when the default royalty is set (at initialization too).
     event DefaultRoyaltyUpdated(address indexed receiver, uint96 bps);
     /// @notice Emitted when token id `id` is created for the work `contentHash`.
@@ -76,22 +71,6 @@ interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldin
     /// @notice The binary CID of work `id`. Reverts with `EditionsUnknownWork`.
     function workCid(uint256 id) external view returns (bytes memory);
 
-    /// @notice Grant (`allowed`) or revoke the minter role. Only the owner; emits `MinterUpdated`.
-    /// @dev Reverts with `EditionsNotOwner`.
-    function setMinter(address account, bool allowed) external;
-
-    /// @notice Transfer ownership. Only the owner; emits `OwnershipTransferred`.
-    /// @dev Reverts with `EditionsNotOwner` or `EditionsInvalidOwner`.
-    function transferOwnership(address newOwner) external;
-
-    /// @notice Pause minting and transfers. Only the owner; emits `Paused`.
-    /// @dev Reverts with `EditionsNotOwner` or `EditionsPaused`.
-    function pause() external;
-
-    /// @notice Lift the pause. Only the owner; emits `Unpaused`.
-    /// @dev Reverts with `EditionsNotOwner` or `EditionsNotPaused`.
-    function unpause() external;
-
     /// @notice Set the default royalty. Only the owner; emits `DefaultRoyaltyUpdated`.
     /// @dev Reverts with `EditionsNotOwner` or OpenZeppelin's ERC2981 errors.
     function setDefaultRoyalty(address receiver, uint96 bps) external;
@@ -100,12 +79,6 @@ interface IEditions1155 is IERC2981, IERC1155MetadataURI, IRightsSource, IHoldin
     function name() external view returns (string memory);
     /// @notice The collection symbol.
     function symbol() external view returns (string memory);
-    /// @notice The owner.
-    function owner() external view returns (address);
-    /// @notice True when `account` holds the minter role.
-    function isMinter(address account) external view returns (bool);
-    /// @notice True while paused.
-    function paused() external view returns (bool);
     /// @notice The rights registry this contract records mints in.
     function rightsRegistry() external view returns (address);
     /// @notice How many works (token ids) exist: ids 1 .. workCount().

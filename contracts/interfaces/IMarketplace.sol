@@ -182,50 +182,117 @@ interface IMarketplace {
 
     // ------------------------------------------------------------------ errors
 
+    /// @notice Trading is paused (fills, auction creation, bids, settlement), or `pause` was called
+    ///         while paused.
     error EnforcedPause();
+    /// @notice `unpause` was called while trading is not paused.
     error ExpectedPause();
+    /// @notice The order is of the other side: an offer passed to a listing fill, or the reverse.
+    /// @param expected The side the function fills.
+    /// @param actual The side the order names.
     error OrderSideMismatch(OrderSide expected, OrderSide actual);
+    /// @notice The signature is not `signer`'s over the order's EIP-712 digest (ECDSA with low s, or
+    ///         EIP-1271 for a contract signer).
     error OrderSignatureInvalid(bytes32 orderHash, address signer);
+    /// @notice The order is not valid before `start`.
     error OrderNotStarted(bytes32 orderHash, uint64 start);
+    /// @notice The order was valid until `expiry`, which has passed.
     error OrderExpired(bytes32 orderHash, uint64 expiry);
+    /// @notice The order's signer cancelled it.
     error OrderIsCancelled(bytes32 orderHash);
+    /// @notice The order carries `orderCounter`, but its signer has since bumped the counter to
+    ///         `currentCounter`.
     error OrderCounterStale(bytes32 orderHash, uint256 orderCounter, uint256 currentCounter);
+    /// @notice The order's quantity is zero, too large (over 2^248 - 1), or not 1 for an ERC-721.
     error OrderQuantityInvalid(TokenStandard standard, uint256 quantity);
+    /// @notice The order's unit price is zero.
     error OrderPriceZero(bytes32 orderHash);
+    /// @notice A fill of zero units.
     error OrderFillAmountZero(bytes32 orderHash);
+    /// @notice The fill asks for more units than the order has left (an ERC-721 order filled once has
+    ///         none).
+    /// @param requested Units asked for.
+    /// @param remaining Units still available.
     error OrderFillExceedsRemaining(bytes32 orderHash, uint256 requested, uint256 remaining);
+    /// @notice Only an order's signer may cancel it; `caller` is not.
     error OrderCancelUnauthorized(bytes32 orderHash, address caller);
+    /// @notice Offers are ERC-20 only; this offer names ETH.
     error OfferCurrencyNotErc20(bytes32 orderHash);
+    /// @notice msg.value must equal the ETH due exactly (the price of an ETH fill or the cart's ETH
+    ///         total; zero when paying in ERC-20).
     error PaymentValueMismatch(uint256 expected, uint256 sent);
+    /// @notice `unitPrice * amount` overflows 256 bits.
     error OrderValueOverflow(uint256 unitPrice, uint256 amount);
+    /// @notice A cart needs at least one listing.
     error BatchEmpty();
+    /// @notice A cart holds at most `maxCount` (MAX_BATCH_FILLS) listings; it had `count`.
     error BatchTooLarge(uint256 count, uint256 maxCount);
+    /// @notice A cart's orders, signatures and amounts must be arrays of one length.
     error BatchLengthMismatch(uint256 orders, uint256 signatures, uint256 amounts);
+    /// @notice The ERC-20 `currency` delivered `received` where `expected` was due to `payee` (a token
+    ///         that lies about transfers or charges a fee on them).
     error PaymentShortfall(address currency, address payee, uint256 expected, uint256 received);
+    /// @notice `account` signed the order and cannot fill it itself (a seller buying its own listing, a
+    ///         buyer selling into its own offer).
     error OrderSelfFill(bytes32 orderHash, address account);
+    /// @notice The token left the seller since the listing was signed (the collection's holding epoch
+    ///         is no longer `signedEpoch`): the listing is dead for good.
+    /// @param signedEpoch The epoch the listing signed.
+    /// @param currentEpoch The collection's epoch for the seller and token now.
     error ListingHoldingEpochStale(bytes32 orderHash, uint256 signedEpoch, uint256 currentEpoch);
+    /// @notice `collection` does not answer `IHoldingEpoch.holdingEpoch`, so none of its listings can
+    ///         fill (offers and auctions still work).
     error ListingHoldingEpochUnavailable(address collection);
+    /// @notice The risk role halted trading in `collection`.
     error CollectionHalted(address collection);
+    /// @notice `price` (per unit) is outside `collection`'s price band [`low`, `high`] in the currency
+    ///         of the sale.
     error PriceOutsideBand(address collection, uint256 price, uint256 low, uint256 high);
+    /// @notice `collection` requires verified parties and `account` is not verified in the identity
+    ///         registry.
     error IdentityNotVerified(address account);
+    /// @notice A collection requires verified parties but no identity registry is set.
     error IdentityRegistryUnset();
+    /// @notice The platform fee may be at most `maxFeeBps`; `feeBps` was asked for.
     error PlatformFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    /// @notice The treasury cannot be the zero address.
     error TreasuryZeroAddress();
+    /// @notice A band needs a width of at most 10,000 bps and a reference price below 2^240; a zero
+    ///         reference (removal) needs a zero width.
     error PriceBandInvalid(uint256 referencePrice, uint256 widthBps);
+    /// @notice `payee` has no credit to withdraw (in the currency asked for).
     error WithdrawalNothingOwed(address payee);
+    /// @notice Sending `amount` of `payee`'s credit to `to` failed (the credit is kept).
     error WithdrawalFailed(address payee, address to, uint256 amount);
+    /// @notice The marketplace only accepts tokens it pulls itself (an auction's lot); `operator` sent
+    ///         one unasked.
     error TokenReceiptUnexpected(address operator);
+    /// @notice The auction is not open (`status`: none, settled, cancelled or unwound).
     error AuctionNotOpen(uint256 auctionId, AuctionStatus status);
+    /// @notice The auction takes bids from `start` only.
     error AuctionNotStarted(uint256 auctionId, uint40 start);
+    /// @notice The auction ended at `end`; no more bids.
     error AuctionAlreadyEnded(uint256 auctionId, uint40 end);
+    /// @notice The auction runs until `end`; it cannot be settled before.
     error AuctionNotEnded(uint256 auctionId, uint40 end);
+    /// @notice `bid` is below `minimum`: the reserve for a first bid, else the high bid plus the larger
+    ///         of the absolute and the relative increment.
     error AuctionBidTooLow(uint256 auctionId, uint256 bid, uint256 minimum);
+    /// @notice An auction with a bid cannot be cancelled.
     error AuctionHasBids(uint256 auctionId);
+    /// @notice An unsettled auction can be unwound only from `unwindableAt` (its end +
+    ///         SETTLEMENT_GRACE).
     error AuctionUnwindTooEarly(uint256 auctionId, uint256 unwindableAt);
+    /// @notice Only the auction's seller may cancel it; `caller` is not.
     error AuctionNotSeller(uint256 auctionId, address caller);
+    /// @notice The auction must end after it starts and after now.
     error AuctionWindowInvalid(uint40 start, uint40 end);
+    /// @notice The lot's quantity is zero, or not 1 for an ERC-721.
     error AuctionQuantityInvalid(TokenStandard standard, uint256 quantity);
+    /// @notice Auction `auctionId` has no lot held for `claimLot` (it was delivered, or already
+    ///         claimed).
     error LotNotHeld(uint256 auctionId);
+    /// @notice Only the recipient the held lot is for may claim it; `caller` is not.
     error LotClaimUnauthorized(uint256 auctionId, address caller);
 
     // ------------------------------------------------------------------ orders

@@ -117,29 +117,61 @@ interface IMilestoneEscrow {
     /// @notice Emitted when the treasury changed.
     event TreasurySet(address indexed treasury);
 
+    /// @notice No escrow has id `escrowId`.
     error EscrowNotFound(uint256 escrowId);
+    /// @notice An escrow needs between 1 and `maxCount` (MAX_MILESTONES) milestones; it had `count`.
     error EscrowMilestoneCountInvalid(uint256 count, uint256 maxCount);
+    /// @notice `party` cannot be the seller or the arbitrator: the zero address, the buyer, or (for the
+    ///         arbitrator) the seller.
     error EscrowPartyInvalid(address party);
+    /// @notice The review period must be non-zero and at most MAX_PERIOD.
     error EscrowReviewPeriodInvalid(uint40 reviewPeriod);
+    /// @notice The escrow must be funded with exactly the milestones' total: `expected`, but `received`
+    ///         arrived (msg.value, or the ERC-20 balance change; msg.value must be zero for an ERC-20
+    ///         escrow).
     error EscrowFundingMismatch(uint256 expected, uint256 received);
+    /// @notice `caller` is not the party this step belongs to (seller, buyer or arbitrator).
     error EscrowUnauthorized(uint256 escrowId, address caller);
+    /// @notice The seller has not accepted the escrow's terms yet, so no delivery counts.
     error EscrowNotAccepted(uint256 escrowId);
+    /// @notice The seller accepted the escrow's terms already.
     error EscrowAlreadyAccepted(uint256 escrowId);
+    /// @notice Milestone `index` of the spec has a zero amount.
     error MilestoneAmountZero(uint256 index);
+    /// @notice Milestone `index` of the spec has a `deadline` that is not in the future.
     error MilestoneDeadlinePassed(uint256 index, uint40 deadline);
+    /// @notice Escrow `escrowId` has no milestone `index`.
     error MilestoneNotFound(uint256 escrowId, uint256 index);
+    /// @notice The milestone is in `state`, which does not allow this step.
     error MilestoneStateInvalid(uint256 escrowId, uint256 index, MilestoneState state);
+    /// @notice The milestone's delivery `deadline` has passed.
     error MilestoneDeliveryLate(uint256 escrowId, uint256 index, uint40 deadline);
+    /// @notice A delivery needs a non-zero content hash and a non-empty CID.
     error MilestoneDeliveryEmpty(uint256 escrowId, uint256 index);
+    /// @notice The buyer can reclaim an undelivered milestone of an accepted escrow only after its
+    ///         `deadline`.
     error MilestoneDeadlineNotReached(uint256 escrowId, uint256 index, uint40 deadline);
+    /// @notice The seller can claim a delivered milestone only after its review period ends
+    ///         (`reviewEnds`).
     error MilestoneReviewOpen(uint256 escrowId, uint256 index, uint256 reviewEnds);
+    /// @notice The buyer can dispute a delivery only until its review period ends (`reviewEnds`).
     error MilestoneReviewClosed(uint256 escrowId, uint256 index, uint256 reviewEnds);
+    /// @notice A split gives the seller at most 10,000 bps; `sellerBps` is more.
     error DisputeSplitInvalid(uint16 sellerBps);
+    /// @notice The terms are invalid: an arbitration period of zero or above MAX_PERIOD, a default
+    ///         split above 10,000 bps, a royalty receiver without bps or bps without a receiver, or
+    ///         royalty bps above what the platform fee leaves.
     error EscrowTermsInvalid(uint40 arbitrationPeriod, uint16 defaultSellerBps, address royaltyReceiver, uint16 royaltyBps);
+    /// @notice The arbitrator may still answer the dispute until `arbitrationEnds`; it cannot be
+    ///         settled by default before.
     error DisputeArbitrationOpen(uint256 escrowId, uint256 index, uint256 arbitrationEnds);
+    /// @notice The platform fee may be at most `maxFeeBps`; `feeBps` was asked for.
     error PlatformFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    /// @notice The treasury cannot be the zero address.
     error TreasuryZeroAddress();
+    /// @notice `payee` has no credit in `currency` to withdraw.
     error WithdrawalNothingOwed(address currency, address payee);
+    /// @notice Sending `amount` of `currency` credited to `payee` to `to` failed (the credit is kept).
     error WithdrawalFailed(address currency, address payee, address to, uint256 amount);
 
     /// @notice Create an escrow and fund all its milestones now (msg.value for ETH, else an

@@ -6,8 +6,9 @@ import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
-import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {ERC721Core} from "../token/ERC721Core.sol";
+import {CollectionAdmin} from "./CollectionAdmin.sol";
 import {ICreatorCollection} from "../interfaces/ICreatorCollection.sol";
 import {IERC4907} from "../interfaces/IERC4907.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
@@ -19,8 +20,10 @@ import {Cid} from "./Cid.sol";
 /// @notice A creator's ERC-721 collection, deployed as a clone by the CollectionFactory. Every token is
 ///         bound to a work (CID + content hash); minting writes the work's record in the
 ///         RightsRegistry. Editions mint many tokens of one work in one transaction.
-/// @dev A compact ERC-721 core in the style of ERC721A (OpenZeppelin's ERC721Consecutive only mints
-///      in constructors, which clones do not run):
+/// @dev Transfers, approvals, balances, name and symbol are the shared `ERC721Core` (every change of
+///      hands goes through its `_update`); owner, minters and pause are the shared `CollectionAdmin`.
+///      What this contract adds is an ownership store in the style of ERC721A (OpenZeppelin's
+///      ERC721Consecutive only mints in constructors, which clones do not run):
 ///
 ///      - Ownership is one packed slot per token: owner (bits 0..159), work id (160..191: the first
 ///        token of the work's edition), the CID head (192..207) and the token's transfer count
@@ -46,37 +49,31 @@ import {Cid} from "./Cid.sol";
 ///        mint and transfer asks it first (`_checkPolicy`). Whether one is attached is a flag in the
 ///        hot slot (free for collections without a policy); its address lives in ERC-7201 namespaced
 ///        storage, so no existing slot moved (the provenance verifier reads slot 7).
-contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, IERC721Errors {
+///      - Storage: ERC2981 holds slots 0-1; `CollectionAdmin`'s `_owner` and `_paused` open slot 2,
+///        this contract's counter and flags fill it; `_packedOwnerships` stays at slot 7, where
+///        `chain/provenance/state.py` proves it (`tests/unit/test_provenance_layout.py` asks solc).
+///        The core's balances and approvals and the minter set are in ERC-7201 namespaces.
+contract CreatorCollection is ERC2981, ERC721Core, CollectionAdmin, ICreatorCollection, ITransferPolicyHost {
     /// @notice An edition writes the ownership slot of every this-many-th token (bounds lookups).
     uint256 public constant CHECKPOINT_INTERVAL = 16;
 
-    uint256 private constant _OWNER_MASK = (1 << 160) - 1;
     uint256 private constant _WORK_SHIFT = 160;
     uint256 private constant _HEAD_SHIFT = 192;
     uint256 private constant _EPOCH_SHIFT = 208;
     uint256 private constant _MAX_NEXT_ID = type(uint32).max;
 
-    // One slot, read by every mint and transfer.
-    address private _owner;
+    // Slot 2, read by every mint and transfer: CollectionAdmin's `_owner` and `_paused`, then these.
     uint32 private _nextTokenId;
-    bool private _paused;
     bool private _requireVerified;
     bool private _initialized;
     bool private _metadataFrozen;
     bool private _hasTransferPolicy; // the policy address is in `_PolicyStorage`
 
-    IIdentityRegistry private _identity;
-    string private _name;
-    string private _symbol;
-    string private _uriPrefix;
-
-    mapping(uint256 tokenId => uint256 packed) private _packedOwnerships;
-    mapping(address holder => uint256 count) private _balances;
-    mapping(uint256 tokenId => address approved) private _tokenApprovals;
-    mapping(address holder => mapping(address operator => bool approved)) private _operatorApprovals;
-    mapping(address account => bool allowed) private _minters;
-    mapping(uint256 workId => bytes32 digest) private _workDigest;
-    mapping(uint256 tokenId => uint256 packed) private _rentals; // user (0..159), expires (160..223)
+    IIdentityRegistry private _identity; // slot 3
+    string private _uriPrefix; // slot 4
+    mapping(uint256 workId => bytes32 digest) private _workDigest; // slot 5
+    mapping(uint256 tokenId => uint256 packed) private _rentals; // slot 6: user (0..159), expires (160..223)
+    mapping(uint256 tokenId => uint256 packed) private _packedOwnerships; // slot 7: proven, do not move
 
     /// @custom:storage-location erc7201:chainright.storage.TransferPolicyHost
     struct _PolicyStorage {
@@ -89,11 +86,6 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     /// @notice Locks the implementation: only clones can be initialized.
     constructor() {
         _initialized = true;
-    }
-
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert CollectionNotOwner(msg.sender);
-        _;
     }
 
     // ------------------------------------------------------------------ setup and roles
@@ -113,40 +105,11 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         _nextTokenId = 1;
         _identity = IIdentityRegistry(settings.identityRegistry);
         _requireVerified = settings.requireVerifiedHolders;
-        _name = settings.name;
-        _symbol = settings.symbol;
+        _setNameAndSymbol(settings.name, settings.symbol);
         _setDefaultRoyalty(settings.royaltyReceiver, settings.royaltyBps);
         emit OwnershipTransferred(address(0), settings.owner);
         emit DefaultRoyaltyUpdated(settings.royaltyReceiver, settings.royaltyBps);
         emit IdentityPolicyUpdated(settings.identityRegistry, settings.requireVerifiedHolders);
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function setMinter(address account, bool allowed) external onlyOwner {
-        _minters[account] = allowed;
-        emit MinterUpdated(account, allowed);
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert CollectionInvalidOwner(address(0));
-        address previous = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previous, newOwner);
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function pause() external onlyOwner {
-        if (_paused) revert CollectionPaused();
-        _paused = true;
-        emit Paused(msg.sender);
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function unpause() external onlyOwner {
-        if (!_paused) revert CollectionNotPaused();
-        _paused = false;
-        emit Unpaused(msg.sender);
     }
 
     /// @inheritdoc ICreatorCollection
@@ -212,11 +175,17 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         // Checks
         address owner_ = _owner;
         bool policed = _hasTransferPolicy; // same slot as the owner: read together
-        if (msg.sender != owner_ && !_minters[msg.sender]) revert CollectionNotMinter(msg.sender);
+        if (msg.sender != owner_ && !_isMinter(msg.sender)) revert CollectionNotMinter(msg.sender);
         if (_paused) revert CollectionPaused();
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
         if (quantity == 0) revert CollectionQuantityZero();
-        (uint16 head, bytes32 digest) = Cid.pack(cid);
+        uint256 packed; // the new ownership word: CID head here, holder and work id below
+        bytes32 digest;
+        {
+            uint16 head;
+            (head, digest) = Cid.pack(cid);
+            packed = uint256(head) << _HEAD_SHIFT;
+        }
         first = _nextTokenId;
         if (quantity > _MAX_NEXT_ID - first) revert CollectionSupplyExhausted(quantity, _MAX_NEXT_ID - first);
         _requireVerifiedRecipient(to);
@@ -224,16 +193,9 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         // Effects
         uint256 end = first + quantity;
         _nextTokenId = uint32(end);
-        unchecked {
-            _balances[to] += quantity;
-        }
-        uint256 packed = uint256(uint160(to)) | (first << _WORK_SHIFT) | (uint256(head) << _HEAD_SHIFT);
-        for (uint256 id = first; id < end; id += CHECKPOINT_INTERVAL) {
-            _packedOwnerships[id] = packed;
-        }
+        packed |= uint256(uint160(to)) | (first << _WORK_SHIFT);
+        _update(address(0), to, first, quantity, packed);
         _workDigest[first] = digest;
-        if (quantity == 1) emit Transfer(address(0), to, first);
-        else emit ConsecutiveTransfer(first, end - 1, address(0), to);
         emit WorkMinted(first, contentHash, quantity);
 
         // Interactions: the transfer policy and the registry (trusted, no callbacks; either may
@@ -241,7 +203,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         if (policed) {
             for (uint256 id = first; id < end; ++id) _checkPolicy(owner_, address(0), to, id);
         }
-        _registry().recordMint(contentHash, owner_, first, head, digest);
+        _registry().recordMint(contentHash, owner_, first, uint16(packed >> _HEAD_SHIFT), digest);
         if (to.code.length != 0) {
             for (uint256 id = first; id < end; ++id) {
                 ERC721Utils.checkOnERC721Received(msg.sender, address(0), to, id, "");
@@ -249,7 +211,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
         }
     }
 
-    // ------------------------------------------------------------------ ERC-721
+    // ------------------------------------------------------------------ ERC-721 (the rest is ERC721Core)
 
     /// @notice Move `tokenId` from `from` to `to`. Owner, approved or operator; not paused; admitted
     ///         by the attached transfer policy, if any.
@@ -257,122 +219,39 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     ///      `Transfer`. Reverts with `ERC721NonexistentToken`, `ERC721IncorrectOwner`,
     ///      `ERC721InvalidReceiver`, `ERC721InsufficientApproval`, `CollectionPaused`,
     ///      `CollectionRecipientNotVerified` and the policy's `TransferPolicy*` errors.
-    function transferFrom(address from, address to, uint256 tokenId) public {
-        // Checks
-        uint256 packed = _packedOwnershipOf(tokenId);
-        address holder = address(uint160(packed));
-        if (holder != from) revert ERC721IncorrectOwner(from, tokenId, holder);
-        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
-        address approved = _tokenApprovals[tokenId];
-        if (msg.sender != from && msg.sender != approved && !_operatorApprovals[from][msg.sender]) {
-            revert ERC721InsufficientApproval(msg.sender, tokenId);
-        }
-        if (_paused) revert CollectionPaused();
-        _requireVerifiedRecipient(to);
-
-        // Effects
-        if (approved != address(0)) delete _tokenApprovals[tokenId];
-        unchecked {
-            --_balances[from];
-            ++_balances[to];
-        }
-        // The new holder, and the transfer count + 1 (48 bits: wraps after 2^48 transfers).
-        unchecked {
-            _packedOwnerships[tokenId] = ((packed & ~_OWNER_MASK) + (1 << _EPOCH_SHIFT)) | uint256(uint160(to));
-        }
-        uint256 next = tokenId + 1;
-        if (next < _nextTokenId && _packedOwnerships[next] == 0) _packedOwnerships[next] = packed;
-        if (from != to && _rentals[tokenId] != 0) {
-            delete _rentals[tokenId];
-            emit UpdateUser(tokenId, address(0), 0);
-        }
-        emit Transfer(from, to, tokenId);
-
+    function transferFrom(address from, address to, uint256 tokenId) public override(ERC721Core, IERC721) {
+        super.transferFrom(from, to, tokenId);
         // Interactions: the attached transfer policy (trusted, no callbacks) may refuse the move.
         if (_hasTransferPolicy) _checkPolicy(_owner, from, to, tokenId);
-    }
-
-    /// @notice `transferFrom`, then require a contract recipient to accept (`onERC721Received`).
-    /// @dev Also reverts with `ERC721InvalidReceiver` or the receiver's own error.
-    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
-        transferFrom(from, to, tokenId);
-        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
-    }
-
-    /// @notice `safeTransferFrom` with empty data.
-    function safeTransferFrom(address from, address to, uint256 tokenId) external {
-        safeTransferFrom(from, to, tokenId, "");
-    }
-
-    /// @notice Approve `to` to transfer `tokenId` (zero clears). Holder or its operator.
-    /// @dev Emits `Approval`. Reverts with `ERC721NonexistentToken` or `ERC721InvalidApprover`.
-    function approve(address to, uint256 tokenId) external {
-        address holder = ownerOf(tokenId);
-        if (msg.sender != holder && !_operatorApprovals[holder][msg.sender]) revert ERC721InvalidApprover(msg.sender);
-        _tokenApprovals[tokenId] = to;
-        emit Approval(holder, to, tokenId);
-    }
-
-    /// @notice Let `operator` transfer all of the caller's tokens (or stop it).
-    /// @dev Emits `ApprovalForAll`. Reverts with `ERC721InvalidOperator` for the zero address.
-    function setApprovalForAll(address operator, bool approved) external {
-        if (operator == address(0)) revert ERC721InvalidOperator(address(0));
-        _operatorApprovals[msg.sender][operator] = approved;
-        emit ApprovalForAll(msg.sender, operator, approved);
-    }
-
-    /// @notice Tokens held by `holder`. Reverts with `ERC721InvalidOwner` for the zero address.
-    function balanceOf(address holder) external view returns (uint256) {
-        if (holder == address(0)) revert ERC721InvalidOwner(address(0));
-        return _balances[holder];
-    }
-
-    /// @notice The holder of `tokenId`. Reverts with `ERC721NonexistentToken`.
-    function ownerOf(uint256 tokenId) public view returns (address) {
-        return address(uint160(_packedOwnershipOf(tokenId)));
     }
 
     /// @notice How many times `tokenId` changed hands (IHoldingEpoch; the same for every holder: it
     ///         changes whenever anyone receives the token). Reverts with `ERC721NonexistentToken`.
     function holdingEpoch(address, uint256 tokenId) external view returns (uint256) {
-        return _packedOwnershipOf(tokenId) >> _EPOCH_SHIFT;
-    }
-
-    /// @notice The approved address of `tokenId`. Reverts with `ERC721NonexistentToken`.
-    function getApproved(uint256 tokenId) external view returns (address) {
-        _packedOwnershipOf(tokenId);
-        return _tokenApprovals[tokenId];
-    }
-
-    /// @notice True when `operator` may transfer all tokens of `holder`.
-    function isApprovedForAll(address holder, address operator) external view returns (bool) {
-        return _operatorApprovals[holder][operator];
-    }
-
-    /// @notice The collection name.
-    function name() external view returns (string memory) {
-        return _name;
-    }
-
-    /// @notice The collection symbol.
-    function symbol() external view returns (string memory) {
-        return _symbol;
+        return _packedOf(tokenId) >> _EPOCH_SHIFT;
     }
 
     /// @notice `<prefix><cid>`: `ipfs://b...` unless the owner set another prefix.
     /// @dev Reverts with `ERC721NonexistentToken`.
     function tokenURI(uint256 tokenId) external view returns (string memory) {
-        uint256 packed = _packedOwnershipOf(tokenId);
+        uint256 packed = _packedOf(tokenId);
         uint256 workId = uint32(packed >> _WORK_SHIFT);
         string memory prefix = bytes(_uriPrefix).length == 0 ? "ipfs://" : _uriPrefix;
         return string.concat(prefix, Cid.toString(uint16(packed >> _HEAD_SHIFT), _workDigest[workId]));
     }
 
     /// @notice ERC-165: ERC-721 and its metadata, ERC-2981, ERC-4906, ERC-4907.
-    function supportsInterface(bytes4 interfaceId) public view override(ERC2981, IERC165) returns (bool) {
+    /// @dev Written out rather than chained through ERC721Core (same answers, ERC-2981 found as fast
+    ///      as before: marketplaces ask for it on every sale); ERC2981 answers ERC-2981 and ERC-165.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(ERC2981, ERC721Core, IERC165)
+        returns (bool)
+    {
         return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
             || interfaceId == bytes4(0x49064906) || interfaceId == type(IERC4907).interfaceId
-            || super.supportsInterface(interfaceId);
+            || ERC2981.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------ ERC-4907 rentals
@@ -382,8 +261,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     ///      Reverts with `ERC721NonexistentToken`, `ERC721InsufficientApproval`, `CollectionPaused`.
     function setUser(uint256 tokenId, address user, uint64 expires) external {
         address holder = ownerOf(tokenId);
-        if (msg.sender != holder && msg.sender != _tokenApprovals[tokenId]
-            && !_operatorApprovals[holder][msg.sender]) {
+        if (msg.sender != holder && msg.sender != _approvedOf(tokenId) && !isApprovedForAll(holder, msg.sender)) {
             revert ERC721InsufficientApproval(msg.sender, tokenId);
         }
         if (_paused) revert CollectionPaused();
@@ -407,7 +285,7 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
 
     /// @inheritdoc ICreatorCollection
     function workOf(uint256 tokenId) external view returns (uint256 workId, bytes memory cid) {
-        uint256 packed = _packedOwnershipOf(tokenId);
+        uint256 packed = _packedOf(tokenId);
         workId = uint32(packed >> _WORK_SHIFT);
         cid = Cid.toBytes(uint16(packed >> _HEAD_SHIFT), _workDigest[workId]);
     }
@@ -415,23 +293,8 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     /// @notice The binary CID of the work `tokenId` belongs to (read by the registry).
     /// @dev Reverts with `ERC721NonexistentToken`.
     function workCid(uint256 tokenId) external view returns (bytes memory) {
-        uint256 packed = _packedOwnershipOf(tokenId);
+        uint256 packed = _packedOf(tokenId);
         return Cid.toBytes(uint16(packed >> _HEAD_SHIFT), _workDigest[uint32(packed >> _WORK_SHIFT)]);
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function isMinter(address account) external view returns (bool) {
-        return _minters[account];
-    }
-
-    /// @inheritdoc ICreatorCollection
-    function paused() external view returns (bool) {
-        return _paused;
     }
 
     /// @inheritdoc ICreatorCollection
@@ -468,13 +331,54 @@ contract CreatorCollection is ERC2981, ICreatorCollection, ITransferPolicyHost, 
     // ------------------------------------------------------------------ internals
 
     /// @dev The packed ownership of an existing token: its own slot or the nearest written one below.
-    function _packedOwnershipOf(uint256 tokenId) private view returns (uint256 packed) {
+    function _packedOf(uint256 tokenId) internal view override returns (uint256 packed) {
         if (tokenId == 0 || tokenId >= _nextTokenId) revert ERC721NonexistentToken(tokenId);
         while ((packed = _packedOwnerships[tokenId]) == 0) {
             unchecked {
                 --tokenId;
             }
         }
+    }
+
+    /// @dev A mint writes the ownership word of its first token and of every `CHECKPOINT_INTERVAL`-th
+    ///      token after it. A transfer writes the token's word with the new holder and the transfer
+    ///      count + 1 (48 bits: wraps after 2^48 transfers), copies the old word into the next
+    ///      token's empty slot (so that token keeps its owner) and ends an ERC-4907 rental. No burn.
+    function _writeOwnership(address from, address to, uint256 tokenId, uint256 quantity, uint256 packed)
+        internal
+        override
+    {
+        if (from == address(0)) {
+            uint256 end = tokenId + quantity;
+            for (uint256 id = tokenId; id < end; id += CHECKPOINT_INTERVAL) {
+                _packedOwnerships[id] = packed;
+            }
+            return;
+        }
+        unchecked {
+            _packedOwnerships[tokenId] = ((packed & ~_OWNER_MASK) + (1 << _EPOCH_SHIFT)) | uint256(uint160(to));
+        }
+        uint256 next = tokenId + 1;
+        if (next < _nextTokenId && _packedOwnerships[next] == 0) _packedOwnerships[next] = packed;
+        if (from != to && _rentals[tokenId] != 0) {
+            delete _rentals[tokenId];
+            emit UpdateUser(tokenId, address(0), 0);
+        }
+    }
+
+    /// @dev A transfer needs the collection unpaused and, under the verified-holder policy, a
+    ///      verified recipient.
+    function _checkTransfer(address, address to, uint256) internal view override {
+        if (_paused) revert CollectionPaused();
+        _requireVerifiedRecipient(to);
+    }
+
+    function _revertAdmin(AdminFailure failure, address account) internal pure override {
+        if (failure == AdminFailure.NotOwner) revert CollectionNotOwner(account);
+        if (failure == AdminFailure.NotMinter) revert CollectionNotMinter(account);
+        if (failure == AdminFailure.InvalidOwner) revert CollectionInvalidOwner(account);
+        if (failure == AdminFailure.Paused) revert CollectionPaused();
+        revert CollectionNotPaused();
     }
 
     /// @dev The rights registry, read from the clone's own code (the factory appends it as the

@@ -9,6 +9,7 @@ import {IEditions1155} from "../interfaces/IEditions1155.sol";
 import {IRightsRegistry} from "../interfaces/IRightsRegistry.sol";
 import {ITransferPolicy, ITransferPolicyHost} from "../interfaces/ITransferPolicy.sol";
 import {Cid} from "./Cid.sol";
+import {CollectionAdmin} from "./CollectionAdmin.sol";
 
 /// @title Editions1155
 /// @notice A creator's ERC-1155 editions, deployed as a clone by the CollectionFactory. Each token id
@@ -19,23 +20,22 @@ import {Cid} from "./Cid.sol";
 ///      (this contract, id). The pause blocks minting and transfers (`_update`).
 ///      Every balance change also asks the attached transfer policy, if any (ITransferPolicyHost):
 ///      a flag in the hot slot says whether one is attached, its address is in ERC-7201 storage.
-contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
+///      Owner, minters and pause are the shared `CollectionAdmin` (its `_owner` and `_paused` open
+///      the hot slot, this contract's next id and flags fill it).
+contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981, CollectionAdmin {
     struct Work {
         bytes32 digest;
         uint16 head;
     }
 
-    // One slot: owner, next id, flags.
-    address private _owner;
+    // One slot: CollectionAdmin's `_owner` and `_paused`, then next id and flags.
     uint64 private _nextId;
-    bool private _paused;
     bool private _initialized;
     bool private _hasTransferPolicy; // the policy address is in `_PolicyStorage`
 
     IRightsRegistry private _registry;
     string private _name;
     string private _symbol;
-    mapping(address account => bool allowed) private _minters;
     mapping(uint256 id => Work work) private _works;
     mapping(uint256 id => mapping(address holder => uint256 count)) private _receipts;
 
@@ -50,16 +50,6 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
     /// @notice Locks the implementation: only clones can be initialized.
     constructor() ERC1155("") {
         _initialized = true;
-    }
-
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert EditionsNotOwner(msg.sender);
-        _;
-    }
-
-    modifier onlyMinter() {
-        if (msg.sender != _owner && !_minters[msg.sender]) revert EditionsNotMinter(msg.sender);
-        _;
     }
 
     /// @inheritdoc IEditions1155
@@ -108,34 +98,6 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
         _mint(to, id, amount, "");
     }
 
-    /// @inheritdoc IEditions1155
-    function setMinter(address account, bool allowed) external onlyOwner {
-        _minters[account] = allowed;
-        emit MinterUpdated(account, allowed);
-    }
-
-    /// @inheritdoc IEditions1155
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert EditionsInvalidOwner(address(0));
-        address previous = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previous, newOwner);
-    }
-
-    /// @inheritdoc IEditions1155
-    function pause() external onlyOwner {
-        if (_paused) revert EditionsPaused();
-        _paused = true;
-        emit Paused(msg.sender);
-    }
-
-    /// @inheritdoc IEditions1155
-    function unpause() external onlyOwner {
-        if (!_paused) revert EditionsNotPaused();
-        _paused = false;
-        emit Unpaused(msg.sender);
-    }
-
     /// @inheritdoc ITransferPolicyHost
     function setTransferPolicy(address policy) external {
         address platform = _registry.transferPolicy();
@@ -178,21 +140,6 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
     /// @inheritdoc IEditions1155
     function symbol() external view returns (string memory) {
         return _symbol;
-    }
-
-    /// @inheritdoc IEditions1155
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
-    /// @inheritdoc IEditions1155
-    function isMinter(address account) external view returns (bool) {
-        return _minters[account];
-    }
-
-    /// @inheritdoc IEditions1155
-    function paused() external view returns (bool) {
-        return _paused;
     }
 
     /// @inheritdoc IEditions1155
@@ -243,6 +190,14 @@ contract Editions1155 is IEditions1155, ITransferPolicyHost, ERC1155, ERC2981 {
                 policy.checkTransfer(creator, _msgSender(), from, to, ids[i], values[i]);
             }
         }
+    }
+
+    function _revertAdmin(AdminFailure failure, address account) internal pure override {
+        if (failure == AdminFailure.NotOwner) revert EditionsNotOwner(account);
+        if (failure == AdminFailure.NotMinter) revert EditionsNotMinter(account);
+        if (failure == AdminFailure.InvalidOwner) revert EditionsInvalidOwner(account);
+        if (failure == AdminFailure.Paused) revert EditionsPaused();
+        revert EditionsNotPaused();
     }
 
     function _policyStorage() private pure returns (_PolicyStorage storage $) {

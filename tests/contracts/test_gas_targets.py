@@ -26,7 +26,10 @@ from chain.reverts import ErrorDecoder
 pytestmark = pytest.mark.contracts
 
 MINT_WORK_TARGET = 130_000
-MINT_WORK_NEW_HOLDER_REACHED = 136_464  # over the target; see the module docstring (+55: the transfer-policy flag)
+# Over the target; see the module docstring (+55: the transfer-policy flag; +403: the shared ERC721Core,
+# whose `_update` and the child's `_writeOwnership` are two internal calls and whose balances sit in
+# an ERC-7201 namespace, so the slots the provenance proofs read did not move).
+MINT_WORK_NEW_HOLDER_REACHED = 136_867
 EDITION_MARGINAL_TARGET = 5_000
 SPLIT_PER_RECIPIENT_TARGET = 10_000
 NEW_BALANCE_SLOT = 20_000 - 2_900  # a new balance slot instead of updating an existing one

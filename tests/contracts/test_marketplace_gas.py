@@ -11,7 +11,7 @@ whose token left the seller must never fill again): 139,561 before, 146,376 now.
 self-fill check and the royalty cap, and 5,444 the test token's own epoch counter (a mapping of
 its own: one more storage write per transfer; fill_offer, which has no epoch check, grew by the
 same 5,485). The platform's CreatorCollection keeps the count in the ownership slot a transfer
-writes anyway; the same sale on it is ``fill_listing_creator_collection`` (149,020, of which the
+writes anyway; the same sale on it is ``fill_listing_creator_collection`` (149,648, of which the
 check is 1,793). Asserted at the figure reached, so it cannot silently grow.
 """
 

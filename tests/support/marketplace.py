@@ -1,9 +1,10 @@
 """Shared helpers of the marketplace family's contract tests.
 
 ``MarketWorld`` deploys a Marketplace (fee 2.5%, treasury a separate EOA) and the test doubles
-(ERC-721 + ERC-2981 paying 5% to a splitter contract, ERC-1155, ERC-20, identity registry).
+(ERC-721 + ERC-2981 paying 5% to a RoyaltySplitter clone made by a SplitterFactory, ERC-1155, ERC-20,
+identity registry).
 Accounts are anvil's dev accounts: 0 admin, 1 seller, 2 buyer, 3 second buyer, 4 treasury,
-5 risk operator, 6 arbitrator, 9 stranger. Orders are signed with the same keys through
+5 risk operator, 6 arbitrator, 7 and 8 the splitter's recipients, 9 stranger. Orders are signed with the same keys through
 ``chain.orders`` (eth-account, standing in for the users' wallets).
 """
 
@@ -203,7 +204,14 @@ class MarketWorld:
         market = project.Marketplace.deploy(admin, treasury, FEE_BPS, sender=admin)
         nft = project.MktTestERC721.deploy(sender=admin)
         nft1155 = project.MktTestERC1155.deploy(sender=admin)
-        splitter = project.MktTestSplitter.deploy(sender=admin)
+        # The collections' royalty receiver is a real RoyaltySplitter clone (SplitterFactory, EIP-1167
+        # with immutable args): receiving ETH costs it more than 2,300 gas (a delegatecall to a cold
+        # implementation), as on the platform. Its recipients (dev accounts 7 and 8) only pull.
+        implementation = project.RoyaltySplitter.deploy(sender=admin)
+        splitters = project.SplitterFactory.deploy(implementation, sender=admin)
+        recipients = sorted((accounts[7].address, accounts[8].address), key=lambda a: int(a, 16))
+        created = splitters.createSplitter(recipients, [6_000, 4_000], b"\x00" * 32, sender=admin)
+        splitter = project.RoyaltySplitter.at(created.return_value)
         coin = project.MktTestERC20.deploy(sender=admin)
         identity = project.MktTestIdentity.deploy(sender=admin)
         nft.setDefaultRoyalty(splitter, ROYALTY_BPS, sender=admin)
