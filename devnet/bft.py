@@ -256,7 +256,11 @@ class BftNetwork:
             ("p2p", "addr_book_strict", False),
             ("p2p", "allow_duplicate_ip", True),
             ("p2p", "pex", False),
+            ("mempool", "type", "app"),  # cosmos/evm's mempool lives in the app
             ("consensus", "timeout_commit", f"{int(s.block_time_s * 1000)}ms"),
+            # On loopback a proposal arrives in milliseconds: waiting 1 s (not CometBFT's 3 s)
+            # for one from a stopped validator keeps its turns from stalling the chain long.
+            ("consensus", "timeout_propose", "1s"),
             ("instrumentation", "prometheus", False),
         ]:
             cfg = set_toml(cfg, section, key, value)

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import pytest
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from chain.devaccounts import dev_account
-from chain.errors import NodeBinaryMissingError
+from chain.errors import ChainUnavailableError, NodeBinaryMissingError
 from chain.rpc import rpc_call
 from devnet.bft import BftNetwork, BftSettings, find_bftd
 
@@ -72,7 +72,15 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BftNetwork]:
 
 
 def rpc(net: BftNetwork, method: str, params: list[Any] | None = None, index: int = 0) -> Any:
-    return rpc_call(net.node(index).rpc_url, method, params or [], timeout=5.0)
+    return rpc_call(net.node(index).rpc_url, method, params or [], timeout=15.0)
+
+
+def receipt_of(net: BftNetwork, tx_hash: str, index: int) -> dict[str, Any] | None:
+    try:
+        receipt: dict[str, Any] | None = rpc(net, "eth_getTransactionReceipt", [tx_hash], index)
+    except ChainUnavailableError:  # a busy validator; the next poll asks again
+        return None
+    return receipt
 
 
 def send(net: BftNetwork, tx: dict[str, Any], index: int = 0, sender: int = 0) -> dict[str, Any]:
@@ -82,11 +90,11 @@ def send(net: BftNetwork, tx: dict[str, Any], index: int = 0, sender: int = 0) -
     gas_price = int(rpc(net, "eth_gasPrice", [], index), 16)
     full = {"chainId": CHAIN_ID, "nonce": nonce, "gas": 3_000_000, "gasPrice": gas_price * 2,
             "value": 0, "data": "0x", **tx}
+    if "to" in full:
+        full["to"] = to_checksum_address(full["to"])
     raw = Account.sign_transaction(full, account.key).raw_transaction
     tx_hash = rpc(net, "eth_sendRawTransaction", ["0x" + raw.hex().removeprefix("0x")], index)
-    receipt: dict[str, Any] = wait_for(f"receipt of {tx_hash}",
-                                       lambda: rpc(net, "eth_getTransactionReceipt", [tx_hash], index), 30)
-    return receipt
+    return wait_for(f"receipt of {tx_hash}", lambda: receipt_of(net, tx_hash, index), 60)
 
 
 def test_chain_id_is_the_configured_one_on_every_validator(network: BftNetwork) -> None:

@@ -53,6 +53,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/cosmos-sdk/version"
 	"github.com/cosmos/cosmos-sdk/x/auth"
+	authante "github.com/cosmos/cosmos-sdk/x/auth/ante"
 	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -174,6 +175,10 @@ func NewChainApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts serverty
 		evmChainID,
 		cast.ToString(appOpts.Get(srvflags.EVMTracer)),
 	)
+
+	// The EVM's ante step pays fees to the SDK's configured fee module, a process-wide setting
+	// that the SDK's own fee decorator would set; this chain has none, so it is set here.
+	authante.FeeRecipientModule = authtypes.FeeCollectorName
 
 	vmModule := vm.NewAppModule(app.EVMKeeper, app.AccountKeeper, app.BankKeeper, app.AccountKeeper.AddressCodec())
 	bankModule := bank.NewAppModule(app.appCodec, app.BankKeeper, app.AccountKeeper, nil)

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,14 +24,13 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 	cosmosevmserver "github.com/cosmos/evm/server"
 	evmserverconfig "github.com/cosmos/evm/server/config"
-	evmutils "github.com/cosmos/evm/utils"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdkserver "github.com/cosmos/cosmos-sdk/server"
-	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
+	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -100,8 +100,10 @@ func newRootCmd(home string) *cobra.Command {
 			}
 			appConfig := evmserverconfig.DefaultConfig()
 			appConfig.MinGasPrices = "0" + baseDenom
-			return sdkserver.InterceptConfigsPreRunHandler(cmd,
-				sdkserverConfigTemplate(), appConfig, cmtcfg.DefaultConfig())
+			cometConfig := cmtcfg.DefaultConfig()
+			// cosmos/evm keeps the mempool in the app (an Ethereum txpool); CometBFT asks it.
+			cometConfig.Mempool.Type = "app"
+			return sdkserver.InterceptConfigsPreRunHandler(cmd, sdkserverConfigTemplate(), appConfig, cometConfig)
 		},
 	}
 
@@ -122,7 +124,7 @@ func newApp(logger log.Logger, db dbm.DB, appOpts servertypes.AppOptions) cosmos
 	}
 	chainID := cast.ToString(appOpts.Get(flags.FlagChainID))
 	if chainID == "" {
-		chainID, err = evmutils.GetChainIDFromHome(cast.ToString(appOpts.Get(flags.FlagHome)))
+		chainID, err = chainIDFromGenesis(cast.ToString(appOpts.Get(flags.FlagHome)))
 		if err != nil {
 			panic(err)
 		}
@@ -137,6 +139,21 @@ func newApp(logger log.Logger, db dbm.DB, appOpts servertypes.AppOptions) cosmos
 		baseapp.SetIAVLDisableFastNode(cast.ToBool(appOpts.Get(sdkserver.FlagDisableIAVLFastNode))),
 		baseapp.SetChainID(chainID),
 	)
+}
+
+// chainIDFromGenesis reads the chain id from the node's genesis file.
+func chainIDFromGenesis(home string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		return "", fmt.Errorf("reading the chain id from genesis: %w", err)
+	}
+	var doc struct {
+		ChainID string `json:"chain_id"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil || doc.ChainID == "" {
+		return "", fmt.Errorf("genesis.json in %s names no chain_id", home)
+	}
+	return doc.ChainID, nil
 }
 
 func exportApp(log.Logger, dbm.DB, int64, bool, []string, servertypes.AppOptions, []string) (servertypes.ExportedApp, error) {
