@@ -168,6 +168,25 @@ def test_eth_get_proof_answers_for_an_account(network: BftNetwork) -> None:
     assert len(proof["storageProof"]) == 1
 
 
+def test_committed_blocks_are_reported_final(network: BftNetwork) -> None:
+    """The engine answers "finalized" and "safe" with its head: a committed block is final."""
+    for tag in ("finalized", "safe"):
+        block = rpc(network, "eth_getBlockByNumber", [tag, False])
+        head = int(rpc(network, "eth_blockNumber"), 16)
+        assert head - int(block["number"], 16) <= 1, (tag, block["number"], head)
+
+
+def test_receipts_root_is_the_ethereum_trie_of_the_receipts(network: BftNetwork) -> None:
+    """Receipt proofs (provenance bundles) work: the header's receiptsRoot is the Ethereum trie
+    root of the block's receipts. (The block hash is CometBFT's, not keccak of an RLP header.)"""
+    from chain.proofs.receipts import receipts_root
+
+    receipt = send(network, {"to": dev_account(8).address, "value": 1})
+    block = rpc(network, "eth_getBlockByNumber", [receipt["blockNumber"], False])
+    receipts = [rpc(network, "eth_getTransactionReceipt", [h]) for h in block["transactions"]]
+    assert block["receiptsRoot"] == "0x" + receipts_root(receipts).hex()
+
+
 def _hash_at(net: BftNetwork, index: int, height: int) -> str:
     block = rpc(net, "eth_getBlockByNumber", [hex(height), False], index)
     return str(block["hash"])
