@@ -370,3 +370,36 @@ class BftNetwork:
     def log_tail(self, index: int, chars: int = 2000) -> str:
         path = self.log_dir / f"{self.node(index).name}.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m devnet.bft [--fresh]``: run a network in the foreground until Ctrl-C."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser(prog="python -m devnet.bft", description=main.__doc__)
+    parser.add_argument("--fresh", action="store_true", help="remove the data directory first")
+    args = parser.parse_args(argv)
+    net = BftNetwork()
+    s = net.settings
+    if args.fresh:
+        shutil.rmtree(s.data_dir, ignore_errors=True)
+    if not net.node(0).home.exists():
+        net.create()
+    try:
+        net.up()
+        print(f"BFT network up: chain id {s.chain_id}, {s.validators} validators, data in {s.data_dir}")
+        for n in net.nodes:
+            print(f"  {n.name}: JSON-RPC {n.rpc_url}  CometBFT {n.comet_url}")
+        print("Ctrl-C stops every validator.")
+        while net.running():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        net.down()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -158,6 +158,24 @@ def test_our_transient_reentrancy_guard_runs(network: BftNetwork, artifacts: Any
     assert "invalid opcode" not in message.lower()
 
 
+def test_every_platform_contract_deploys_and_wires(network: BftNetwork, artifacts: Any,
+                                                   tmp_path: Path) -> None:
+    """``deploy_all`` (what ``chainright deploy`` runs) puts every family on the BFT chain."""
+    from web3 import Web3
+
+    from chain.deploy import deploy_all
+    from chain.deployments import DeploymentRegistry
+    from chain.tx import TxSender
+
+    web3 = Web3(Web3.HTTPProvider(network.node(1).rpc_url, request_kwargs={"timeout": 30}))
+    sender = TxSender(web3, dev_account(6))
+    results = deploy_all(sender, artifacts, DeploymentRegistry(tmp_path / "deployments.json"),
+                         chain_name="home")
+    assert len(results) >= 12
+    for result in results:
+        assert len(web3.eth.get_code(Web3.to_checksum_address(result.deployment.address))) > 0
+
+
 def test_eth_get_proof_answers_for_an_account(network: BftNetwork) -> None:
     address = dev_account(5).address
     block = rpc(network, "eth_blockNumber")
