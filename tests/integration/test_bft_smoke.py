@@ -135,6 +135,65 @@ def test_transient_storage_runs_in_a_transaction_and_a_call(network: BftNetwork)
     assert int(slot0, 16) == 42
 
 
+def test_chainid_opcode_is_the_network_chain_id(network: BftNetwork) -> None:
+    """EIP-712 domains built on-chain (block.chainid) match the id wallets sign for."""
+    runtime = "465f5260205ff3"  # CHAINID, PUSH0, MSTORE, PUSH1 32, PUSH0, RETURN
+    receipt = send(network, {"data": _init_code(runtime)})
+    assert int(rpc(network, "eth_call", [{"to": receipt["contractAddress"]}, "latest"]), 16) == CHAIN_ID
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes | str | int) -> bytes:
+    """One protobuf field: a varint for ints, length-delimited for bytes and strings."""
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    data = payload.encode() if isinstance(payload, str) else payload
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def test_native_cosmos_transactions_are_refused(network: BftNetwork) -> None:
+    """A bank send in a native Cosmos transaction, with a signature nobody checks, must not move
+    coins: the chain admits signed Ethereum transactions only. (A build whose ante handler let
+    native transactions through moved the coins, and replayed the send in 4 blocks.)"""
+    from devnet.bft import BASE_DENOM, BECH32_PREFIX, bech32_encode
+
+    victim, thief = dev_account(4).address, dev_account(9).address
+    before = int(rpc(network, "eth_getBalance", [thief, "latest"]), 16)
+    coin = _field(1, BASE_DENOM) + _field(2, str(10**18))
+    send_msg = (_field(1, bech32_encode(BECH32_PREFIX, bytes.fromhex(victim[2:])))
+                + _field(2, bech32_encode(BECH32_PREFIX, bytes.fromhex(thief[2:]))) + _field(3, coin))
+    body = _field(1, _field(1, "/cosmos.bank.v1beta1.MsgSend") + _field(2, send_msg))
+    # One signer (an eth_secp256k1 key, SIGN_MODE_DIRECT, sequence 0) and a fee with a gas limit:
+    # a well-formed transaction whose signature is garbage.
+    public_key = _field(1, "/cosmos.evm.crypto.v1.ethsecp256k1.PubKey") + _field(2, _field(1, b"\x02" + b"\x11" * 32))
+    signer = _field(1, public_key) + _field(2, _field(1, _field(1, 1))) + _field(3, 0)
+    auth_info = _field(1, signer) + _field(2, _field(2, 200_000))
+    tx = _field(1, body) + _field(2, auth_info) + _field(3, b"\x01" * 65)
+    import base64
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 (loopback http)
+        network.node(0).comet_url, method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "broadcast_tx_sync",
+                         "params": {"tx": base64.b64encode(tx).decode()}}).encode())
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (loopback http)
+        answer = json.loads(response.read())
+    result = answer.get("result") or {}
+    assert result.get("code", 0) != 0 or "error" in answer, answer
+    start = network.height(0)
+    network.wait_height(start + 3, timeout=30)
+    assert int(rpc(network, "eth_getBalance", [thief, "latest"]), 16) == before
+
+
 def test_our_transient_reentrancy_guard_runs(network: BftNetwork, artifacts: Any) -> None:
     """MilestoneEscrow's nonReentrant (OpenZeppelin's ReentrancyGuardTransient: TLOAD, TSTORE) runs:
     a call on an unknown escrow gets past the guard and reverts with the contract's own error."""
