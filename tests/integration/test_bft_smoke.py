@@ -103,6 +103,11 @@ def test_chain_id_is_the_configured_one_on_every_validator(network: BftNetwork) 
     assert int(rpc(network, "net_version"), 0) == CHAIN_ID
 
 
+def test_client_version_names_the_engine(network: BftNetwork) -> None:
+    """How a client tells this engine (final on commit) from geth Clique or anvil."""
+    assert str(rpc(network, "web3_clientVersion")).startswith("Version bftd/")
+
+
 def test_dev_accounts_are_funded_in_wei(network: BftNetwork) -> None:
     balance = int(rpc(network, "eth_getBalance", [dev_account(3).address, "latest"]), 16)
     assert balance == 10_000 * 10**18

@@ -35,7 +35,12 @@ mkdir -p "$ROOT/.bin"
 echo "building bftd (CometBFT + cosmos/evm v0.7.3) into .bin/bftd; the first build downloads about"
 echo "555 MB of modules and compiles for 4 to 20 minutes on 2 cores, depending on load ..."
 start=$(date +%s)
-(cd "$SRC" && nice -n 10 "$GO" build -mod=readonly -trimpath -o "$OUT.tmp" .)
+# web3_clientVersion answers "Version bftd/cosmos-evm-v0.7.3 ...": how a client can tell it talks to
+# this engine (committed blocks are final) rather than to geth Clique or anvil.
+ldflags="-X github.com/cosmos/evm/version.AppVersion=bftd/cosmos-evm-v0.7.3"
+ldflags+=" -X github.com/cosmos/cosmos-sdk/version.Name=bftd -X github.com/cosmos/cosmos-sdk/version.AppName=bftd"
+ldflags+=" -X github.com/cosmos/cosmos-sdk/version.Version=cosmos-evm-v0.7.3"
+(cd "$SRC" && nice -n 10 "$GO" build -mod=readonly -trimpath -ldflags="$ldflags" -o "$OUT.tmp" .)
 "$OUT.tmp" version >/dev/null 2>&1 || { echo "error: the built bftd does not run ('bftd version' failed)"; exit 1; }
 mv -f "$OUT.tmp" "$OUT"
 printf '%s\n' "$want" > "$STAMP"
