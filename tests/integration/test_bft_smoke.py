@@ -59,7 +59,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BftNetwork]:
     try:
         find_bftd()
     except NodeBinaryMissingError:
-        pytest.skip("bftd is not built: run tools/bft/build.sh (about 10 minutes the first time)")
+        pytest.skip("bftd is not built: run tools/bft/build.sh (4 to 20 minutes the first time, by load)")
     settings = BftSettings(data_dir=tmp_path_factory.mktemp("bft"), chain_id=CHAIN_ID,
                            base_port=free_base_port(4), validators=4, block_time_s=0.5)
     net = BftNetwork(settings)
