@@ -261,7 +261,7 @@ def test_committed_blocks_are_reported_final(network: BftNetwork) -> None:
 def test_receipts_root_is_the_ethereum_trie_of_the_receipts(network: BftNetwork) -> None:
     """Receipt proofs (provenance bundles) work: the header's receiptsRoot is the Ethereum trie
     root of the block's receipts. (The block hash is CometBFT's, not keccak of an RLP header.)"""
-    from chain.proofs.receipts import receipts_root
+    from record.proofs.receipts import receipts_root
 
     receipt = send(network, {"to": dev_account(8).address, "value": 1})
     block = rpc(network, "eth_getBlockByNumber", [receipt["blockNumber"], False])
