@@ -1,0 +1,405 @@
+"""A local BFT consortium network: N bftd validators (CometBFT + cosmos/evm) on loopback.
+
+``.bin/bftd`` is built by ``tools/bft/build.sh``. :class:`BftNetwork` lays out one home directory
+per validator (``bftd init``), writes one genesis for all of them (the validators' consensus keys,
+the development accounts' balances), wires the peers and ports, and starts, stops and restarts the
+validator processes by their own PIDs. Each validator serves Ethereum JSON-RPC on its own port.
+
+CometBFT commits a block once more than two thirds of the voting power have signed it, so a
+committed block is final: 4 validators keep going with 1 stopped and halt (without forking) with 2
+stopped, until enough of them return.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chain.devaccounts import dev_account
+from chain.errors import ChainUnavailableError, NodeBinaryMissingError, NodeError, NodeStartError
+from chain.rpc import rpc_call
+from chain.settings import PROJECT_ROOT
+
+BASE_DENOM = "acrb"
+"""The chain's coin in its smallest unit (18 decimals: one acrb is one wei)."""
+BECH32_PREFIX = "cr"
+DEV_ACCOUNT_COUNT = 10
+DEV_BALANCE_WEI = 10_000 * 10**18
+
+
+class BftNetworkError(NodeError):
+    """Raised when the BFT network cannot be laid out, started or stopped."""
+
+
+class BftSettings(BaseSettings):
+    """Settings of the local BFT network (environment prefix ``CHAINRIGHT_BFT_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAINRIGHT_BFT_", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / ".chainright" / "bft")
+    host: str = "127.0.0.1"
+    chain_id: int = Field(default=1339, ge=1)
+    """The EVM chain id (eth_chainId); distinct from Clique's 1337 and the anvils' 31337/31338."""
+    validators: int = Field(default=4, ge=1, le=16)
+    base_port: int = Field(default=8700, ge=1024, le=65000)
+    """Validator i uses base_port + 10i .. + 10i + 5 (see :meth:`BftNetwork.ports`)."""
+    block_time_s: float = Field(default=1.0, gt=0, le=30)
+    """CometBFT's timeout_commit: the pause after a commit before the next height starts."""
+    gas_limit: int = Field(default=30_000_000, ge=5_000_000)
+    bftd_bin: Path | None = None
+    """Path of bftd; default: the project's .bin/bftd (tools/bft/build.sh)."""
+    start_timeout_s: float = Field(default=90.0, gt=0)
+
+    @property
+    def cosmos_chain_id(self) -> str:
+        return f"chainright-bft-{self.chain_id}"
+
+
+@dataclass(frozen=True)
+class BftPorts:
+    """The loopback ports of one validator."""
+
+    p2p: int
+    comet_rpc: int
+    json_rpc: int
+    json_rpc_ws: int
+    grpc: int
+    metrics: int
+
+
+def find_bftd(configured: Path | None = None) -> Path:
+    """The bftd binary: ``configured`` or the project's ``.bin/bftd``; raises when it is not built."""
+    path = configured or PROJECT_ROOT / ".bin" / "bftd"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise NodeBinaryMissingError(f"bftd not found at {path}; build it with tools/bft/build.sh")
+    return path
+
+
+def bech32_encode(hrp: str, data: bytes) -> str:
+    """BIP-173 bech32 of ``data`` (8-bit bytes) under ``hrp``: how Cosmos spells an address."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    bits, acc, five = 0, 0, []
+    for byte in data:
+        acc = (acc << 8) | byte
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            five.append((acc >> bits) & 31)
+    if bits:
+        five.append((acc << (5 - bits)) & 31)
+
+    def polymod(values: list[int]) -> int:
+        gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+        chk = 1
+        for v in values:
+            top = chk >> 25
+            chk = (chk & 0x1FFFFFF) << 5 ^ v
+            for i in range(5):
+                chk ^= gen[i] if (top >> i) & 1 else 0
+        return chk
+
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    mod = polymod(expanded + five + [0] * 6) ^ 1
+    checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(charset[d] for d in five + checksum)
+
+
+def node_id_of(node_key_file: Path) -> str:
+    """CometBFT's node id: the first 20 bytes of SHA-256 of the node's ed25519 public key, in hex."""
+    key = json.loads(node_key_file.read_text())["priv_key"]["value"]
+    public = base64.b64decode(key)[32:]
+    return hashlib.sha256(public).digest()[:20].hex()
+
+
+def set_toml(text: str, section: str, key: str, value: object) -> str:
+    """``text`` with ``key`` in ``[section]`` ("" for the top) set to ``value`` (a TOML literal).
+
+    Line-based: it keeps the generated files' comments and layout, and fails loudly when the key is
+    not where it is expected rather than adding a second one.
+    """
+    if isinstance(value, bool):
+        literal = "true" if value else "false"
+    else:
+        literal = json.dumps(value) if isinstance(value, str) else str(value)
+    lines = text.splitlines(keepends=True)
+    current = ""
+    for i, line in enumerate(lines):
+        header = re.match(r"^\s*\[([^\[\]]+)\]\s*$", line)
+        if header:
+            current = header.group(1).strip()
+            continue
+        if current == section and re.match(rf"^\s*{re.escape(key)}\s*=", line):
+            lines[i] = f"{key} = {literal}\n"
+            return "".join(lines)
+    raise BftNetworkError(f"no key {key!r} in section [{section}] of a generated config file")
+
+
+@dataclass
+class BftNode:
+    """One validator: its index, home directory and ports."""
+
+    index: int
+    home: Path
+    ports: BftPorts
+    host: str
+
+    @property
+    def name(self) -> str:
+        return f"validator{self.index}"
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.ports.json_rpc}"
+
+    @property
+    def comet_url(self) -> str:
+        return f"http://{self.host}:{self.ports.comet_rpc}"
+
+
+class BftNetwork:
+    """Lays out, starts and stops a local BFT network; processes are owned by PID."""
+
+    def __init__(self, settings: BftSettings | None = None) -> None:
+        self.settings = settings or BftSettings()
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    # ------------------------------------------------------------------ layout
+
+    def ports(self, index: int) -> BftPorts:
+        base = self.settings.base_port + 10 * index
+        return BftPorts(p2p=base, comet_rpc=base + 1, json_rpc=base + 2, json_rpc_ws=base + 3,
+                        grpc=base + 4, metrics=base + 5)
+
+    def node(self, index: int) -> BftNode:
+        home = self.settings.data_dir / f"validator{index}"
+        return BftNode(index, home, self.ports(index), self.settings.host)
+
+    @property
+    def nodes(self) -> list[BftNode]:
+        return [self.node(i) for i in range(self.settings.validators)]
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.data_dir / "logs"
+
+    def create(self) -> None:
+        """Write every validator's home: keys, config, and one shared genesis."""
+        s = self.settings
+        bftd = find_bftd(s.bftd_bin)
+        if any(n.home.exists() for n in self.nodes):
+            raise BftNetworkError(f"a network already exists in {s.data_dir}; remove it first")
+        for n in self.nodes:
+            out = subprocess.run([str(bftd), "init", n.name, "--home", str(n.home), "--chain-id",
+                                  s.cosmos_chain_id, "--default-denom", BASE_DENOM],
+                                 capture_output=True, text=True, timeout=60, check=False)
+            if out.returncode != 0:
+                raise BftNetworkError(f"bftd init failed for {n.name}: {out.stderr.strip()[-800:]}")
+        genesis = self.genesis_document()
+        text = json.dumps(genesis, indent=2)
+        for n in self.nodes:
+            (n.home / "config" / "genesis.json").write_text(text)
+            self._configure(n)
+
+    def genesis_document(self) -> dict[str, Any]:
+        """Validator 0's default genesis with the validator set, the coin and the dev accounts."""
+        s = self.settings
+        genesis: dict[str, Any] = json.loads((self.node(0).home / "config" / "genesis.json").read_text())
+        genesis["chain_id"] = s.cosmos_chain_id
+        validators = []
+        for n in self.nodes:
+            key = json.loads((n.home / "config" / "priv_validator_key.json").read_text())
+            validators.append({"address": key["address"], "pub_key": key["pub_key"], "power": "10",
+                               "name": n.name})
+        consensus = genesis.setdefault("consensus", {})
+        consensus["validators"] = validators
+        consensus.setdefault("params", {}).setdefault("block", {})["max_gas"] = str(s.gas_limit)
+
+        app = genesis["app_state"]
+        accounts = app["auth"]["accounts"]
+        balances = app["bank"]["balances"]
+        for i in range(DEV_ACCOUNT_COUNT):
+            raw = bytes.fromhex(dev_account(i).address[2:])
+            address = bech32_encode(BECH32_PREFIX, raw)
+            accounts.append({"@type": "/cosmos.auth.v1beta1.BaseAccount", "address": address,
+                             "pub_key": None, "account_number": str(i), "sequence": "0"})
+            coins = [{"denom": BASE_DENOM, "amount": str(DEV_BALANCE_WEI)}]
+            balances.append({"address": address, "coins": coins})
+        app["bank"]["supply"] = [{"denom": BASE_DENOM, "amount": str(DEV_BALANCE_WEI * DEV_ACCOUNT_COUNT)}]
+        return genesis
+
+    def _configure(self, n: BftNode) -> None:
+        s = self.settings
+        peers = ",".join(f"{node_id_of(p.home / 'config' / 'node_key.json')}@{s.host}:{p.ports.p2p}"
+                         for p in self.nodes if p.index != n.index)
+        cfg_path = n.home / "config" / "config.toml"
+        cfg = cfg_path.read_text()
+        for section, key, value in [
+            ("", "moniker", n.name),
+            ("rpc", "laddr", f"tcp://{s.host}:{n.ports.comet_rpc}"),
+            ("rpc", "pprof_laddr", ""),
+            ("p2p", "laddr", f"tcp://{s.host}:{n.ports.p2p}"),
+            ("p2p", "persistent_peers", peers),
+            ("p2p", "addr_book_strict", False),
+            ("p2p", "allow_duplicate_ip", True),
+            ("p2p", "pex", False),
+            ("mempool", "type", "app"),  # cosmos/evm's mempool lives in the app
+            ("consensus", "timeout_commit", f"{int(s.block_time_s * 1000)}ms"),
+            # On loopback a proposal arrives in milliseconds: waiting 1 s (not CometBFT's 3 s)
+            # for one from a stopped validator keeps its turns from stalling the chain long.
+            ("consensus", "timeout_propose", "1s"),
+            ("instrumentation", "prometheus", False),
+        ]:
+            cfg = set_toml(cfg, section, key, value)
+        cfg_path.write_text(cfg)
+
+        app_path = n.home / "config" / "app.toml"
+        app = app_path.read_text()
+        for section, key, value in [
+            ("", "minimum-gas-prices", f"0{BASE_DENOM}"),
+            ("", "pruning", "nothing"),
+            ("api", "enable", False),
+            ("grpc", "address", f"{s.host}:{n.ports.grpc}"),
+            ("evm", "evm-chain-id", s.chain_id),
+            ("evm", "geth-metrics-address", f"{s.host}:{n.ports.metrics}"),
+            ("json-rpc", "enable", True),
+            ("json-rpc", "address", f"{s.host}:{n.ports.json_rpc}"),
+            ("json-rpc", "ws-address", f"{s.host}:{n.ports.json_rpc_ws}"),
+            ("json-rpc", "metrics-address", f"{s.host}:{n.ports.metrics}"),
+            ("json-rpc", "enable-indexer", True),
+        ]:
+            app = set_toml(app, section, key, value)
+        app_path.write_text(app)
+        tomllib.loads(app)  # both files must still parse
+        tomllib.loads(cfg)
+
+    # ------------------------------------------------------------------ processes
+
+    def start(self, index: int) -> subprocess.Popen[bytes]:
+        """Start validator ``index`` (its home must exist); returns its process."""
+        if index in self._procs and self._procs[index].poll() is None:
+            return self._procs[index]
+        bftd = find_bftd(self.settings.bftd_bin)
+        n = self.node(index)
+        if not n.home.is_dir():
+            raise BftNetworkError(f"{n.name} has no home at {n.home}; create the network first")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{n.name}.log").open("ab")
+        try:
+            proc = subprocess.Popen([str(bftd), "start", "--home", str(n.home), "--log_level", "info"],
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        finally:
+            log.close()
+        self._procs[index] = proc
+        return proc
+
+    def up(self) -> None:
+        """Start every validator and wait until each one answers JSON-RPC and blocks are committed."""
+        for n in self.nodes:
+            self.start(n.index)
+        deadline = time.monotonic() + self.settings.start_timeout_s
+        for n in self.nodes:
+            self.wait_rpc(n.index, deadline - time.monotonic())
+        self.wait_height(2, timeout=max(5.0, deadline - time.monotonic()))
+
+    def wait_rpc(self, index: int, timeout: float) -> None:
+        n = self.node(index)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc = self._procs.get(index)
+            if proc is not None and proc.poll() is not None:
+                raise NodeStartError(f"{n.name} exited with {proc.returncode}:\n{self.log_tail(index)}")
+            try:
+                if int(rpc_call(n.rpc_url, "eth_chainId", timeout=1.0), 16) == self.settings.chain_id:
+                    return
+            except ChainUnavailableError:
+                pass
+            time.sleep(0.3)
+        raise NodeStartError(f"{n.name} did not answer JSON-RPC within {timeout:.0f}s:\n"
+                             f"{self.log_tail(index)}")
+
+    def height(self, index: int) -> int:
+        return int(rpc_call(self.node(index).rpc_url, "eth_blockNumber", timeout=2.0), 16)
+
+    def wait_height(self, height: int, *, timeout: float, indices: Sequence[int] | None = None) -> None:
+        """Wait until every validator in ``indices`` (default: the running ones) reached ``height``."""
+        deadline = time.monotonic() + timeout
+        which = list(indices) if indices is not None else self.running()
+        while time.monotonic() < deadline:
+            try:
+                if all(self.height(i) >= height for i in which):
+                    return
+            except ChainUnavailableError:
+                pass
+            time.sleep(0.3)
+        raise BftNetworkError(f"validators {which} did not reach height {height} within {timeout:.0f}s")
+
+    def running(self) -> list[int]:
+        return [i for i, p in sorted(self._procs.items()) if p.poll() is None]
+
+    def stop(self, index: int, *, timeout: float = 20.0) -> None:
+        """Stop validator ``index`` (SIGTERM, then SIGKILL after ``timeout``) by its own PID."""
+        proc = self._procs.get(index)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def down(self) -> None:
+        for i in list(self._procs):
+            self.stop(i)
+
+    def log_tail(self, index: int, chars: int = 2000) -> str:
+        path = self.log_dir / f"{self.node(index).name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m devnet.bft [--fresh]``: run a network in the foreground until Ctrl-C."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser(prog="python -m devnet.bft", description=main.__doc__)
+    parser.add_argument("--fresh", action="store_true", help="remove the data directory first")
+    args = parser.parse_args(argv)
+    net = BftNetwork()
+    s = net.settings
+    if args.fresh:
+        shutil.rmtree(s.data_dir, ignore_errors=True)
+    if not net.node(0).home.exists():
+        net.create()
+    try:
+        net.up()
+        print(f"BFT network up: chain id {s.chain_id}, {s.validators} validators, data in {s.data_dir}")
+        for n in net.nodes:
+            print(f"  {n.name}: JSON-RPC {n.rpc_url}  CometBFT {n.comet_url}")
+        print("Ctrl-C stops every validator.")
+        while net.running():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        net.down()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
