@@ -3,6 +3,7 @@
 - ``anvil``       start, stop and find the anvil processes we own (PID records, free ports, signals)
 - ``consortium``  the geth Clique network of member validators (package)
 - ``ipfs``        the local js-ipfs node the console starts beside the API
+- ``bft``         a local BFT network of bftd validators (CometBFT + cosmos/evm), tools/bft
 """
 
-__all__ = ["anvil", "consortium", "ipfs"]
+__all__ = ["anvil", "bft", "consortium", "ipfs"]

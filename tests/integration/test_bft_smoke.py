@@ -24,7 +24,7 @@ from chain.errors import ChainUnavailableError, NodeBinaryMissingError
 from chain.rpc import rpc_call
 from devnet.bft import BftNetwork, BftSettings, find_bftd
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bft]
 
 CHAIN_ID = 1339
 T = TypeVar("T")
@@ -59,7 +59,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BftNetwork]:
     try:
         find_bftd()
     except NodeBinaryMissingError:
-        pytest.skip("bftd is not built: run tools/bft/build.sh (4 to 20 minutes the first time, by load)")
+        pytest.fail("bftd is not built: run 'make test-bft', which builds it (tools/bft/build.sh: 4 to 20 "
+                    "minutes the first time, by load) before it runs these tests")
     settings = BftSettings(data_dir=tmp_path_factory.mktemp("bft"), chain_id=CHAIN_ID,
                            base_port=free_base_port(4), validators=4, block_time_s=0.5)
     net = BftNetwork(settings)
