@@ -224,6 +224,23 @@ def operator(accounts):  # type: ignore[no-untyped-def]
     return accounts[3]
 
 
+# The three roles of the platform's preset royalty split (rights holder 30% / issuer 40% / channel 30%),
+# each its own account: the creator holds the rights; issuer and channel are accounts no other role uses.
+@pytest.fixture(scope="session")
+def rights_holder(creator):  # type: ignore[no-untyped-def]
+    return creator
+
+
+@pytest.fixture(scope="session")
+def issuer(accounts):  # type: ignore[no-untyped-def]
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def channel(accounts):  # type: ignore[no-untyped-def]
+    return accounts[8]
+
+
 @pytest.fixture(scope="session")
 def stranger(accounts):  # type: ignore[no-untyped-def]
     return accounts[9]

@@ -19,13 +19,13 @@ def isolated(home_ape: object) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def w(ape_project, accounts) -> MarketWorld:  # type: ignore[no-untyped-def]
+def world(ape_project, accounts) -> MarketWorld:  # type: ignore[no-untyped-def]
     """The marketplace world (contracts, tokens, roles), deployed once per module."""
     return MarketWorld.deploy(ape_project, accounts)
 
 
 @pytest.fixture
-def market_isolated(w: MarketWorld) -> Iterator[None]:
+def market_isolated(world: MarketWorld) -> Iterator[None]:
     """Each test starts from the module's freshly deployed world (chain snapshot, reverted after)."""
     with chain_snapshot():
         yield

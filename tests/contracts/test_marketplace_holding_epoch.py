@@ -17,8 +17,8 @@ def test_creator_collection_counts_each_transfer_of_the_moved_token_only(stack, 
     """The count lives in the token's packed ownership slot: moving one token of an edition leaves
     its neighbours (which read their owner through the same checkpoint slot) at their epoch."""
     collection = stack.collection(creator)
-    w = work("epochs")
-    collection.mintEdition(creator, 20, w.content_hash, w.cid_bytes, sender=creator)
+    world = work("epochs")
+    collection.mintEdition(creator, 20, world.content_hash, world.cid_bytes, sender=creator)
     first = 1
     assert [collection.holdingEpoch(creator, first + i) for i in range(3)] == [0, 0, 0]
 
@@ -36,8 +36,8 @@ def test_creator_collection_counts_each_transfer_of_the_moved_token_only(stack, 
 
 def test_editions_count_each_receipt_of_the_holder_and_not_departures(stack, creator, collector):
     editions = stack.editions(creator)
-    w = work("edition-epochs")
-    editions.mintWork(creator, 10, w.content_hash, w.cid_bytes, sender=creator)
+    world = work("edition-epochs")
+    editions.mintWork(creator, 10, world.content_hash, world.cid_bytes, sender=creator)
     work_id = 1
     assert editions.holdingEpoch(creator, work_id) == 1  # the mint was a receipt
     editions.safeTransferFrom(creator, collector, work_id, 4, b"", sender=creator)

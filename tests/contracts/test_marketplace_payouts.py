@@ -14,132 +14,132 @@ pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 # ------------------------------------------------------------------ the treasury's ETH fees
 
 
-def test_eth_fees_accrue_to_the_treasury_without_touching_the_configuration(w):
+def test_eth_fees_accrue_to_the_treasury_without_touching_the_configuration(world):
     for token_id in (1, 2):
-        w.mint(w.seller, token_id)
-        w.fill_listing(w.listing(token_id=token_id, unit_price=ETHER))
+        world.mint(world.seller, token_id)
+        world.fill_listing(world.listing(token_id=token_id, unit_price=ETHER))
     _, fee, _ = split(ETHER)
     # The accrual shares a slot with the treasury, the fee and the pause flag: none of them moved.
-    assert w.market.treasury() == w.treasury.address
-    assert w.market.platformFeeBps() == 250
-    assert w.market.paused() is False
-    assert w.credit(w.treasury) == 2 * fee
-    assert balance(w.market) == 2 * fee
+    assert world.market.treasury() == world.treasury.address
+    assert world.market.platformFeeBps() == 250
+    assert world.market.paused() is False
+    assert world.credit(world.treasury) == 2 * fee
+    assert balance(world.market) == 2 * fee
 
-    before = balance(w.treasury)
-    tx = w.market.withdraw(sender=w.treasury)
+    before = balance(world.treasury)
+    tx = world.market.withdraw(sender=world.treasury)
     assert one_event(tx, "Withdrawn").amount == 2 * fee
-    assert balance(w.treasury) - before == 2 * fee - tx.total_fees_paid
-    assert w.credit(w.treasury) == 0 and balance(w.market) == 0
+    assert balance(world.treasury) - before == 2 * fee - tx.total_fees_paid
+    assert world.credit(world.treasury) == 0 and balance(world.market) == 0
 
 
-def test_fees_accrued_before_a_treasury_change_stay_with_the_old_treasury(w):
-    w.mint(w.seller, 1)
-    w.fill_listing(w.listing(token_id=1, unit_price=ETHER))
+def test_fees_accrued_before_a_treasury_change_stay_with_the_old_treasury(world):
+    world.mint(world.seller, 1)
+    world.fill_listing(world.listing(token_id=1, unit_price=ETHER))
     _, fee, _ = split(ETHER)
-    w.market.setTreasury(w.stranger, sender=w.admin)
-    assert w.credit(w.treasury) == fee
-    assert w.credit(w.stranger) == 0
+    world.market.setTreasury(world.stranger, sender=world.admin)
+    assert world.credit(world.treasury) == fee
+    assert world.credit(world.stranger) == 0
 
-    w.mint(w.seller, 2)
-    w.fill_listing(w.listing(token_id=2, unit_price=2 * ETHER))
-    assert w.credit(w.stranger) == 2 * fee
-    assert w.credit(w.treasury) == fee
-    w.market.withdraw(sender=w.treasury)
-    w.market.withdraw(sender=w.stranger)
-    assert balance(w.market) == 0
+    world.mint(world.seller, 2)
+    world.fill_listing(world.listing(token_id=2, unit_price=2 * ETHER))
+    assert world.credit(world.stranger) == 2 * fee
+    assert world.credit(world.treasury) == fee
+    world.market.withdraw(sender=world.treasury)
+    world.market.withdraw(sender=world.stranger)
+    assert balance(world.market) == 0
 
 
-def test_paused_market_still_refuses_fills_after_fees_accrued(w):
-    w.mint(w.seller, 1)
-    w.fill_listing(w.listing(token_id=1, unit_price=ETHER))
-    w.market.pause(sender=w.admin)
-    w.mint(w.seller, 2)
+def test_paused_market_still_refuses_fills_after_fees_accrued(world):
+    world.mint(world.seller, 1)
+    world.fill_listing(world.listing(token_id=1, unit_price=ETHER))
+    world.market.pause(sender=world.admin)
+    world.mint(world.seller, 2)
     with reverts("EnforcedPause"):
-        w.fill_listing(w.listing(token_id=2, unit_price=ETHER))
-    w.market.unpause(sender=w.admin)
-    w.fill_listing(w.listing(token_id=2, unit_price=ETHER))
-    assert w.nft.ownerOf(2) == w.buyer.address
+        world.fill_listing(world.listing(token_id=2, unit_price=ETHER))
+    world.market.unpause(sender=world.admin)
+    world.fill_listing(world.listing(token_id=2, unit_price=ETHER))
+    assert world.nft.ownerOf(2) == world.buyer.address
 
 
 # ------------------------------------------------------------------ ERC-20 payees the token refuses
 
 
 @pytest.mark.parametrize("payee", ["splitter", "treasury", "seller"])
-def test_erc20_listing_completes_when_the_token_refuses_a_payee_who_is_credited(w, payee):
-    blocked = getattr(w, payee)
-    w.coin.setBlocked(blocked, True, sender=w.admin)
-    w.mint(w.seller, 1)
+def test_erc20_listing_completes_when_the_token_refuses_a_payee_who_is_credited(world, payee):
+    blocked = getattr(world, payee)
+    world.coin.setBlocked(blocked, True, sender=world.admin)
+    world.mint(world.seller, 1)
     price = 100 * ETHER
     parts = dict(zip(("splitter", "treasury", "seller"), split(price), strict=True))
-    before = {name: int(w.coin.balanceOf(getattr(w, name))) for name in parts}
-    buyer_before = int(w.coin.balanceOf(w.buyer))
+    before = {name: int(world.coin.balanceOf(getattr(world, name))) for name in parts}
+    buyer_before = int(world.coin.balanceOf(world.buyer))
 
-    tx = w.fill_listing(w.listing(token_id=1, unit_price=price, currency=w.coin))
+    tx = world.fill_listing(world.listing(token_id=1, unit_price=price, currency=world.coin))
 
-    assert w.nft.ownerOf(1) == w.buyer.address
-    assert buyer_before - int(w.coin.balanceOf(w.buyer)) == price
+    assert world.nft.ownerOf(1) == world.buyer.address
+    assert buyer_before - int(world.coin.balanceOf(world.buyer)) == price
     for name, part in parts.items():
-        received = int(w.coin.balanceOf(getattr(w, name))) - before[name]
+        received = int(world.coin.balanceOf(getattr(world, name))) - before[name]
         assert received == (0 if name == payee else part), name
     credited = one_event(tx, "Erc20PaymentCredited")
-    assert (credited.currency, credited.payee, credited.amount) == (w.coin.address, blocked.address, parts[payee])
-    assert int(w.market.pendingErc20(w.coin, blocked)) == parts[payee]
-    assert int(w.coin.balanceOf(w.market)) == parts[payee]  # the market holds exactly the credit
+    assert (credited.currency, credited.payee, credited.amount) == (world.coin.address, blocked.address, parts[payee])
+    assert int(world.market.pendingErc20(world.coin, blocked)) == parts[payee]
+    assert int(world.coin.balanceOf(world.market)) == parts[payee]  # the market holds exactly the credit
 
 
-def test_erc20_offer_completes_when_the_token_refuses_the_splitter_and_the_treasury(w):
-    w.coin.setBlocked(w.splitter, True, sender=w.admin)
-    w.coin.setBlocked(w.treasury, True, sender=w.admin)
-    w.mint(w.seller, 1)
+def test_erc20_offer_completes_when_the_token_refuses_the_splitter_and_the_treasury(world):
+    world.coin.setBlocked(world.splitter, True, sender=world.admin)
+    world.coin.setBlocked(world.treasury, True, sender=world.admin)
+    world.mint(world.seller, 1)
     price = 100 * ETHER
     royalty, fee, proceeds = split(price)
-    seller_before = int(w.coin.balanceOf(w.seller))
+    seller_before = int(world.coin.balanceOf(world.seller))
 
-    w.fill_offer(w.offer(token_id=1, unit_price=price))
+    world.fill_offer(world.offer(token_id=1, unit_price=price))
 
-    assert w.nft.ownerOf(1) == w.buyer.address
-    assert int(w.coin.balanceOf(w.seller)) - seller_before == proceeds
-    assert int(w.market.pendingErc20(w.coin, w.splitter)) == royalty
-    assert int(w.market.pendingErc20(w.coin, w.treasury)) == fee
-    assert int(w.coin.balanceOf(w.market)) == royalty + fee
+    assert world.nft.ownerOf(1) == world.buyer.address
+    assert int(world.coin.balanceOf(world.seller)) - seller_before == proceeds
+    assert int(world.market.pendingErc20(world.coin, world.splitter)) == royalty
+    assert int(world.market.pendingErc20(world.coin, world.treasury)) == fee
+    assert int(world.coin.balanceOf(world.market)) == royalty + fee
 
 
-def test_a_credited_erc20_payee_withdraws_later_to_any_address(w):
-    w.coin.setBlocked(w.treasury, True, sender=w.admin)
-    w.mint(w.seller, 1)
+def test_a_credited_erc20_payee_withdraws_later_to_any_address(world):
+    world.coin.setBlocked(world.treasury, True, sender=world.admin)
+    world.mint(world.seller, 1)
     _, fee, _ = split(100 * ETHER)
-    w.fill_offer(w.offer(token_id=1, unit_price=100 * ETHER))
+    world.fill_offer(world.offer(token_id=1, unit_price=100 * ETHER))
 
     # Still blocked: the withdrawal to the treasury itself fails and keeps the credit.
-    with reverts("WithdrawalFailed", payee=w.treasury.address, to=w.treasury.address, amount=fee):
-        w.market.withdrawErc20(w.coin, w.treasury, sender=w.treasury)
-    before = int(w.coin.balanceOf(w.stranger))
-    tx = w.market.withdrawErc20(w.coin, w.stranger, sender=w.treasury)
+    with reverts("WithdrawalFailed", payee=world.treasury.address, to=world.treasury.address, amount=fee):
+        world.market.withdrawErc20(world.coin, world.treasury, sender=world.treasury)
+    before = int(world.coin.balanceOf(world.stranger))
+    tx = world.market.withdrawErc20(world.coin, world.stranger, sender=world.treasury)
     event = one_event(tx, "Erc20Withdrawn")
     assert (event.currency, event.payee, event.to, event.amount) == (
-        w.coin.address, w.treasury.address, w.stranger.address, fee)
-    assert int(w.coin.balanceOf(w.stranger)) - before == fee
-    assert int(w.market.pendingErc20(w.coin, w.treasury)) == 0
-    with reverts("WithdrawalNothingOwed", payee=w.treasury.address):
-        w.market.withdrawErc20(w.coin, w.treasury, sender=w.treasury)
+        world.coin.address, world.treasury.address, world.stranger.address, fee)
+    assert int(world.coin.balanceOf(world.stranger)) - before == fee
+    assert int(world.market.pendingErc20(world.coin, world.treasury)) == 0
+    with reverts("WithdrawalNothingOwed", payee=world.treasury.address):
+        world.market.withdrawErc20(world.coin, world.treasury, sender=world.treasury)
 
 
 # ------------------------------------------------------------------ arithmetic
 
 
-def test_a_listing_whose_total_overflows_reverts_with_a_named_error(w):
-    w.mint1155(w.seller, 1, 10)
+def test_a_listing_whose_total_overflows_reverts_with_a_named_error(world):
+    world.mint1155(world.seller, 1, 10)
     unit_price = 2**255
-    signed = w.listing(token=w.nft1155, token_id=1, standard=TokenStandard.ERC1155, quantity=10, unit_price=unit_price,
-                       currency=w.coin)
+    signed = world.listing(token=world.nft1155, token_id=1, standard=TokenStandard.ERC1155, quantity=10, unit_price=unit_price,
+                       currency=world.coin)
     with reverts("OrderValueOverflow", unitPrice=unit_price, amount=2):
-        w.fill_listing(signed, amount=2)
+        world.fill_listing(signed, amount=2)
 
 
-def test_an_offer_whose_total_overflows_reverts_with_a_named_error(w):
-    w.mint1155(w.seller, 1, 10)
+def test_an_offer_whose_total_overflows_reverts_with_a_named_error(world):
+    world.mint1155(world.seller, 1, 10)
     unit_price = 2**255
-    signed = w.offer(token=w.nft1155, token_id=1, standard=TokenStandard.ERC1155, quantity=10, unit_price=unit_price)
+    signed = world.offer(token=world.nft1155, token_id=1, standard=TokenStandard.ERC1155, quantity=10, unit_price=unit_price)
     with reverts("OrderValueOverflow", unitPrice=unit_price, amount=2):
-        w.fill_offer(signed, amount=2)
+        world.fill_offer(signed, amount=2)

@@ -39,16 +39,16 @@ from tests.support.order_vectors import (
 pytestmark = [pytest.mark.contracts, pytest.mark.usefixtures("market_isolated")]
 
 
-def test_type_hashes_match_the_python_type_strings(w):
-    assert w.market.LISTING_TYPEHASH() == keccak(text=LISTING_TYPE)
-    assert w.market.OFFER_TYPEHASH() == keccak(text=OFFER_TYPE)
+def test_type_hashes_match_the_python_type_strings(world):
+    assert world.market.LISTING_TYPEHASH() == keccak(text=LISTING_TYPE)
+    assert world.market.OFFER_TYPEHASH() == keccak(text=OFFER_TYPE)
 
 
-def test_domain_matches_erc5267_and_the_python_separator(w):
-    domain = w.market.eip712Domain()
+def test_domain_matches_erc5267_and_the_python_separator(world):
+    domain = world.market.eip712Domain()
     assert (domain.name, domain.version, domain.chainId, domain.verifyingContract) == (
-        "Chainright Marketplace", "1", w.domain.chain_id, w.market.address)
-    assert w.market.domainSeparator() == w.domain.separator()
+        "Chainright Marketplace", "1", world.domain.chain_id, world.market.address)
+    assert world.market.domainSeparator() == world.domain.separator()
 
 
 def test_contract_confirms_the_pinned_vectors(ape_project, accounts, artifacts):
@@ -82,20 +82,20 @@ orders = st.builds(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=orders)
-def test_python_order_hash_equals_hash_order_for_any_order(w, order):
-    assert w.market.hashOrder(order.as_tuple()) == order_hash(order, w.domain)
+def test_python_order_hash_equals_hash_order_for_any_order(world, order):
+    assert world.market.hashOrder(order.as_tuple()) == order_hash(order, world.domain)
 
 
 # ------------------------------------------------------------------ signature verdicts agree
 
 
-def _contract_accepts(w, signed: SignedOrder) -> tuple[bool, str | None]:
+def _contract_accepts(world, signed: SignedOrder) -> tuple[bool, str | None]:
     """The contract's verdict on filling one unit now, by eth_call; (accepted, error name)."""
     from ape.exceptions import ContractLogicError
 
     order = signed.order
     try:
-        w.market.fillListing.call(order.as_tuple(), signed.signature, 1, sender=w.buyer, value=order.unit_price)
+        world.market.fillListing.call(order.as_tuple(), signed.signature, 1, sender=world.buyer, value=order.unit_price)
     except ContractLogicError as err:
         name = type(err).__name__
         if name == "ContractLogicError":
@@ -105,24 +105,24 @@ def _contract_accepts(w, signed: SignedOrder) -> tuple[bool, str | None]:
     return True, None
 
 
-def _python_accepts(w, signed: SignedOrder) -> tuple[bool, str | None]:
+def _python_accepts(world, signed: SignedOrder) -> tuple[bool, str | None]:
     try:
-        verify_order(signed, expected_domain=w.domain, now=now() + 1,
-                     current_counter=int(w.market.counterOf(signed.order.signer)))
+        verify_order(signed, expected_domain=world.domain, now=now() + 1,
+                     current_counter=int(world.market.counterOf(signed.order.signer)))
     except OrderError as err:
         return False, type(err).__name__
     return True, None
 
 
-def _cases(w):
+def _cases(world):
     t = now()
-    base = w.order(token_id=1, start=t - 60, expiry=t + DAY)
-    good = sign_order(base, w.domain, dev_account(1))
+    base = world.order(token_id=1, start=t - 60, expiry=t + DAY)
+    good = sign_order(base, world.domain, dev_account(1))
     s = int.from_bytes(good.signature[32:64], "big")
     twin = good.signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - good.signature[64]])
-    other = MarketDomain(chain_id=31338, verifying_contract=w.market.address)
+    other = MarketDomain(chain_id=31338, verifying_contract=world.market.address)
     forged = SignedOrder(
-        base, bytes(dev_account(9).sign_typed_data(full_message=typed_data(base, w.domain)).signature), w.domain)
+        base, bytes(dev_account(9).sign_typed_data(full_message=typed_data(base, world.domain)).signature), world.domain)
     return {
         "valid": (good, "accept"),
         "malleable_twin": (replace(good, signature=twin), "OrderSignatureInvalid"),
@@ -131,10 +131,10 @@ def _cases(w):
         "short": (replace(good, signature=good.signature[:64]), "OrderSignatureInvalid"),
         "wrong_signer": (forged, "OrderSignatureInvalid"),
         "other_chain": (sign_order(base, other, dev_account(1)), "OrderSignatureInvalid"),
-        "stale_counter": (sign_order(replace(base, counter=5), w.domain, dev_account(1)), "OrderCounterStale"),
-        "expired": (sign_order(replace(base, start=t - 120, expiry=t - 1), w.domain, dev_account(1)),
+        "stale_counter": (sign_order(replace(base, counter=5), world.domain, dev_account(1)), "OrderCounterStale"),
+        "expired": (sign_order(replace(base, start=t - 120, expiry=t - 1), world.domain, dev_account(1)),
                     "OrderExpired"),
-        "not_started": (sign_order(replace(base, start=t + DAY, expiry=t + 2 * DAY), w.domain, dev_account(1)),
+        "not_started": (sign_order(replace(base, start=t + DAY, expiry=t + 2 * DAY), world.domain, dev_account(1)),
                         "OrderNotStarted"),
     }
 
@@ -144,31 +144,31 @@ CASES = ["valid", "malleable_twin", "v_zero_one", "short", "wrong_signer", "othe
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_python_verification_agrees_with_the_contract(w, case):
-    w.mint(w.seller, 1)
-    signed, expected = _cases(w)[case]
-    contract_ok, contract_error = _contract_accepts(w, signed)
-    python_ok, python_error = _python_accepts(w, signed)
+def test_python_verification_agrees_with_the_contract(world, case):
+    world.mint(world.seller, 1)
+    signed, expected = _cases(world)[case]
+    contract_ok, contract_error = _contract_accepts(world, signed)
+    python_ok, python_error = _python_accepts(world, signed)
     assert contract_ok == python_ok == (expected == "accept"), (contract_error, python_error)
     if expected != "accept":
         assert contract_error == expected
 
 
-def test_python_erc1271_callback_agrees_with_the_contract_for_a_wallet(w, ape_project):
-    wallet = ape_project.MktTestActor.deploy(w.seller, sender=w.seller)
-    w.nft.mint(wallet, 5, sender=w.admin)
-    wallet.execute(w.nft, 0, w.nft.setApprovalForAll.encode_input(w.market, True), sender=w.seller)
+def test_python_erc1271_callback_agrees_with_the_contract_for_a_wallet(world, ape_project):
+    wallet = ape_project.MktTestActor.deploy(world.seller, sender=world.seller)
+    world.nft.mint(wallet, 5, sender=world.admin)
+    wallet.execute(world.nft, 0, world.nft.setApprovalForAll.encode_input(world.market, True), sender=world.seller)
 
     def ask_wallet(signer: str, digest: bytes, signature: bytes) -> bool:
         return bytes(wallet.isValidSignature(digest, signature)) == bytes.fromhex("1626ba7e")
 
-    order = w.order(signer=wallet, token_id=5)
-    for by, accepted in ((w.seller, True), (w.stranger, False)):
-        signed = w.sign(order, by=by)
-        assert _contract_accepts(w, signed)[0] is accepted
+    order = world.order(signer=wallet, token_id=5)
+    for by, accepted in ((world.seller, True), (world.stranger, False)):
+        signed = world.sign(order, by=by)
+        assert _contract_accepts(world, signed)[0] is accepted
         python_ok = True
         try:
-            verify_order(signed, expected_domain=w.domain, now=now() + 1, current_counter=0, erc1271=ask_wallet)
+            verify_order(signed, expected_domain=world.domain, now=now() + 1, current_counter=0, erc1271=ask_wallet)
         except OrderError:
             python_ok = False
         assert python_ok is accepted

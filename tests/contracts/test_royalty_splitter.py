@@ -21,9 +21,9 @@ def factory(ape_project, deployer, implementation):
 
 
 @pytest.fixture(scope="module")
-def three(ape_project, factory, creator, collector, operator, deployer):
-    """creator 30% (rights holder), collector 40% (issuer), operator 30% (channel)."""
-    tx = factory.createThreeWaySplit(creator, collector, operator, b"\x03" * 32, sender=deployer)
+def three_way_split(ape_project, factory, rights_holder, issuer, channel, deployer):
+    """The preset three-way split: rights holder 30%, issuer 40%, channel 30%, three distinct accounts."""
+    tx = factory.createThreeWaySplit(rights_holder, issuer, channel, b"\x03" * 32, sender=deployer)
     return ape_project.RoyaltySplitter.at(tx.return_value)
 
 
@@ -37,95 +37,95 @@ def shares(splitter):
     return list(accounts), list(bps)
 
 
-def test_receiving_eth_emits_payment_received(three, stranger):
-    tx = stranger.transfer(three, 12_345)
+def test_receiving_eth_emits_payment_received(three_way_split, stranger):
+    tx = stranger.transfer(three_way_split, 12_345)
     received = one_event(tx, "PaymentReceived")
     assert received.amount == 12_345 and received.__getattr__("from") == stranger.address
-    assert balance(three) == 12_345
-    assert three.undistributed(ETH) == 12_345
+    assert balance(three_way_split) == 12_345
+    assert three_way_split.undistributed(ETH) == 12_345
 
 
-def test_distribute_credits_floor_shares_and_gives_the_remainder_to_the_first_recipient(three, stranger):
-    stranger.transfer(three, 10_007)
-    accounts, bps = shares(three)
-    tx = three.distribute(ETH, sender=stranger)
+def test_distribute_credits_floor_shares_and_gives_the_remainder_to_the_first_recipient(three_way_split, stranger):
+    stranger.transfer(three_way_split, 10_007)
+    accounts, bps = shares(three_way_split)
+    tx = three_way_split.distribute(ETH, sender=stranger)
     distributed = one_event(tx, "Distributed")
     assert (distributed.token, distributed.amount, distributed.by) == (ETH, 10_007, stranger.address)
     expected = [10_007 * b // 10_000 for b in bps]
     expected[0] += 10_007 - sum(expected)
-    assert [three.withdrawable(ETH, a) for a in accounts] == expected
+    assert [three_way_split.withdrawable(ETH, a) for a in accounts] == expected
     assert sum(expected) == 10_007
-    assert three.undistributed(ETH) == 0
+    assert three_way_split.undistributed(ETH) == 0
 
 
-def test_withdrawable_before_distribution_equals_what_distribution_would_credit(three, stranger):
-    stranger.transfer(three, 999)
-    accounts, _ = shares(three)
-    before = [three.withdrawable(ETH, a) for a in accounts]
-    three.distribute(ETH, sender=stranger)
-    assert [three.withdrawable(ETH, a) for a in accounts] == before
+def test_withdrawable_before_distribution_equals_what_distribution_would_credit(three_way_split, stranger):
+    stranger.transfer(three_way_split, 999)
+    accounts, _ = shares(three_way_split)
+    before = [three_way_split.withdrawable(ETH, a) for a in accounts]
+    three_way_split.distribute(ETH, sender=stranger)
+    assert [three_way_split.withdrawable(ETH, a) for a in accounts] == before
     assert sum(before) == 999
 
 
-def test_a_recipient_withdraws_its_share_and_the_event_names_it(three, creator, stranger):
-    stranger.transfer(three, 10**18)
-    before = balance(creator)
-    tx = three.withdraw(ETH, sender=creator)
+def test_a_recipient_withdraws_its_share_and_the_event_names_it(three_way_split, rights_holder, stranger):
+    stranger.transfer(three_way_split, 10**18)
+    before = balance(rights_holder)
+    tx = three_way_split.withdraw(ETH, sender=rights_holder)
     withdrawn = one_event(tx, "Withdrawn")
     share = 3 * 10**17
     assert (withdrawn.recipient, withdrawn.token, withdrawn.amount, withdrawn.to) == (
-        creator.address, ETH, share, creator.address)
+        rights_holder.address, ETH, share, rights_holder.address)
     assert tx.return_value == share
-    assert balance(creator) == before + share - tx.total_fees_paid
-    assert three.withdrawable(ETH, creator) == 0
+    assert balance(rights_holder) == before + share - tx.total_fees_paid
+    assert three_way_split.withdrawable(ETH, rights_holder) == 0
 
 
-def test_withdraw_distributes_what_is_undistributed_first(three, collector, stranger):
-    stranger.transfer(three, 1000)
-    tx = three.withdraw(ETH, sender=collector)
+def test_withdraw_distributes_what_is_undistributed_first(three_way_split, issuer, stranger):
+    stranger.transfer(three_way_split, 1000)
+    tx = three_way_split.withdraw(ETH, sender=issuer)
     assert one_event(tx, "Distributed").amount == 1000
     assert one_event(tx, "Withdrawn").amount == 400
 
 
-def test_withdraw_for_is_permissionless_and_pays_the_recipient_only(three, operator, stranger):
-    stranger.transfer(three, 10_000)
-    before = balance(operator)
-    tx = three.withdrawFor(ETH, operator, sender=stranger)
-    assert balance(operator) == before + 3000
-    assert one_event(tx, "Withdrawn").to == operator.address
+def test_withdraw_for_is_permissionless_and_pays_the_recipient_only(three_way_split, channel, stranger):
+    stranger.transfer(three_way_split, 10_000)
+    before = balance(channel)
+    tx = three_way_split.withdrawFor(ETH, channel, sender=stranger)
+    assert balance(channel) == before + 3000
+    assert one_event(tx, "Withdrawn").to == channel.address
 
 
-def test_withdraw_to_pays_another_address(three, creator, stranger):
-    stranger.transfer(three, 10_000)
+def test_withdraw_to_pays_another_address(three_way_split, rights_holder, stranger):
+    stranger.transfer(three_way_split, 10_000)
     before = balance(stranger)
-    tx = three.withdrawTo(ETH, stranger, sender=creator)
+    tx = three_way_split.withdrawTo(ETH, stranger, sender=rights_holder)
     assert balance(stranger) == before + 3000
     withdrawn = one_event(tx, "Withdrawn")
-    assert (withdrawn.recipient, withdrawn.to) == (creator.address, stranger.address)
+    assert (withdrawn.recipient, withdrawn.to) == (rights_holder.address, stranger.address)
 
 
-def test_withdraw_to_the_zero_address_reverts(three, creator, stranger):
-    stranger.transfer(three, 10_000)
-    with reverts_with(three.SplitterPayeeZero):
-        three.withdrawTo(ETH, ETH, sender=creator)
+def test_withdraw_to_the_zero_address_reverts(three_way_split, rights_holder, stranger):
+    stranger.transfer(three_way_split, 10_000)
+    with reverts_with(three_way_split.SplitterPayeeZero):
+        three_way_split.withdrawTo(ETH, ETH, sender=rights_holder)
 
 
-def test_a_stranger_cannot_withdraw(three, stranger):
-    stranger.transfer(three, 10_000)
-    with reverts_with(three.SplitterNotRecipient, account=stranger):
-        three.withdraw(ETH, sender=stranger)
-    with reverts_with(three.SplitterNotRecipient, account=stranger):
-        three.withdrawFor(ETH, stranger, sender=stranger)
+def test_a_stranger_cannot_withdraw(three_way_split, stranger):
+    stranger.transfer(three_way_split, 10_000)
+    with reverts_with(three_way_split.SplitterNotRecipient, account=stranger):
+        three_way_split.withdraw(ETH, sender=stranger)
+    with reverts_with(three_way_split.SplitterNotRecipient, account=stranger):
+        three_way_split.withdrawFor(ETH, stranger, sender=stranger)
 
 
-def test_withdrawing_nothing_reverts(three, creator):
-    with reverts_with(three.SplitterNothingToWithdraw, account=creator, token=ETH):
-        three.withdraw(ETH, sender=creator)
+def test_withdrawing_nothing_reverts(three_way_split, rights_holder):
+    with reverts_with(three_way_split.SplitterNothingToWithdraw, account=rights_holder, token=ETH):
+        three_way_split.withdraw(ETH, sender=rights_holder)
 
 
-def test_distributing_nothing_reverts(three, stranger):
-    with reverts_with(three.SplitterNothingToDistribute, token=ETH):
-        three.distribute(ETH, sender=stranger)
+def test_distributing_nothing_reverts(three_way_split, stranger):
+    with reverts_with(three_way_split.SplitterNothingToDistribute, token=ETH):
+        three_way_split.distribute(ETH, sender=stranger)
 
 
 def test_the_implementation_itself_refuses_every_call(implementation, stranger):
@@ -137,56 +137,56 @@ def test_the_implementation_itself_refuses_every_call(implementation, stranger):
         stranger.transfer(implementation, 1)
 
 
-def test_share_of_and_recipients_describe_the_split(three, creator, collector, operator, stranger):
-    accounts, bps = shares(three)
-    assert accounts == ascending(creator, collector, operator)
+def test_share_of_and_recipients_describe_the_split(three_way_split, rights_holder, issuer, channel, stranger):
+    accounts, bps = shares(three_way_split)
+    assert accounts == ascending(rights_holder, issuer, channel)
     assert sum(bps) == 10_000
-    assert three.shareOf(collector) == 4000 and three.shareOf(stranger) == 0
-    assert three.withdrawable(ETH, stranger) == 0
+    assert three_way_split.shareOf(issuer) == 4000 and three_way_split.shareOf(stranger) == 0
+    assert three_way_split.withdrawable(ETH, stranger) == 0
 
 
-def test_every_wei_received_is_withdrawn_or_withdrawable(three, creator, collector, operator, stranger):
+def test_every_wei_received_is_withdrawn_or_withdrawable(three_way_split, rights_holder, issuer, channel, stranger):
     """received == sum(withdrawn) + sum(withdrawable), to the wei, through several rounds."""
     received = 0
     withdrawn = 0
     for amount in (1, 7, 10_001, 33_333, 2, 10**18 + 3):
-        stranger.transfer(three, amount)
+        stranger.transfer(three_way_split, amount)
         received += amount
-        for recipient in (creator, operator):
-            if three.withdrawable(ETH, recipient) > 0:
-                withdrawn += three.withdrawFor(ETH, recipient, sender=stranger).return_value
-        withdrawable = sum(three.withdrawable(ETH, a) for a in (creator, collector, operator))
+        for recipient in (rights_holder, channel):
+            if three_way_split.withdrawable(ETH, recipient) > 0:
+                withdrawn += three_way_split.withdrawFor(ETH, recipient, sender=stranger).return_value
+        withdrawable = sum(three_way_split.withdrawable(ETH, a) for a in (rights_holder, issuer, channel))
         assert withdrawn + withdrawable == received
-        assert withdrawable == balance(three)
-    for recipient in (creator, collector, operator):
-        if three.withdrawable(ETH, recipient) > 0:
-            withdrawn += three.withdrawFor(ETH, recipient, sender=stranger).return_value
-    assert withdrawn == received and balance(three) == 0
+        assert withdrawable == balance(three_way_split)
+    for recipient in (rights_holder, issuer, channel):
+        if three_way_split.withdrawable(ETH, recipient) > 0:
+            withdrawn += three_way_split.withdrawFor(ETH, recipient, sender=stranger).return_value
+    assert withdrawn == received and balance(three_way_split) == 0
 
 
-def test_erc20_payments_are_split_and_pulled_with_the_token_in_the_event(three, token, creator, collector, stranger):
-    token.mint(three, 10_001, sender=stranger)
-    assert three.undistributed(token) == 10_001
-    assert ascending(creator, collector)[0] == collector.address  # the first recipient takes the remainder
-    tx = three.withdraw(token, sender=collector)
+def test_erc20_payments_are_split_and_pulled_with_the_token_in_the_event(three_way_split, token, rights_holder, issuer, stranger):
+    token.mint(three_way_split, 10_001, sender=stranger)
+    assert three_way_split.undistributed(token) == 10_001
+    assert ascending(rights_holder, issuer)[0] == issuer.address  # the first recipient takes the remainder
+    tx = three_way_split.withdraw(token, sender=issuer)
     withdrawn = one_event(tx, "Withdrawn")
     assert (withdrawn.token, withdrawn.amount) == (token.address, 4001)
-    assert token.balanceOf(collector) == 4001
-    assert three.withdrawable(token, creator) == 3000 and three.withdrawable(token, collector) == 0
+    assert token.balanceOf(issuer) == 4001
+    assert three_way_split.withdrawable(token, rights_holder) == 3000 and three_way_split.withdrawable(token, issuer) == 0
     assert events(tx, "Distributed")[0].token == token.address
 
 
-def test_eth_and_tokens_are_accounted_separately(three, token, creator, stranger):
-    stranger.transfer(three, 10_000)
-    token.mint(three, 20_000, sender=stranger)
-    three.withdraw(ETH, sender=creator)
-    assert three.withdrawable(token, creator) == 6000
-    assert three.withdrawable(ETH, creator) == 0
+def test_eth_and_tokens_are_accounted_separately(three_way_split, token, rights_holder, stranger):
+    stranger.transfer(three_way_split, 10_000)
+    token.mint(three_way_split, 20_000, sender=stranger)
+    three_way_split.withdraw(ETH, sender=rights_holder)
+    assert three_way_split.withdrawable(token, rights_holder) == 6000
+    assert three_way_split.withdrawable(ETH, rights_holder) == 0
 
 
-def test_uneven_split_with_tiny_shares_still_accounts_every_wei(ape_project, factory, creator, collector, operator,
+def test_uneven_split_with_tiny_shares_still_accounts_every_wei(ape_project, factory, rights_holder, issuer, channel,
                                                                  stranger):
-    recipients = ascending(creator, collector, operator)
+    recipients = ascending(rights_holder, issuer, channel)
     splitter = make_splitter(ape_project, factory, recipients, [1, 9998, 1], b"\x44" * 32, stranger)
     stranger.transfer(splitter, 9_999)
     got = [splitter.withdrawable(ETH, r) for r in recipients]
