@@ -128,7 +128,10 @@ class EscrowMachine(RuleBasedStateMachine):
     # -- helpers --------------------------------------------------------------------------
 
     def _tick(self, wait_hours: int = 0) -> None:
-        self.t += 1 + wait_hours * HOUR
+        # A transaction sent without a tick (the setup's) is mined at anvil's own clock, which runs
+        # with the wall clock: on a loaded machine it can pass the model's time, and a next block
+        # "at" an earlier time is refused. The model's time is whatever the next block will carry.
+        self.t = max(self.t, now()) + 1 + wait_hours * HOUR
         travel_to(self.t)
 
     def _as_seller(self, e: Escrow, fn: Any, *args: Any) -> Any:
