@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from api.models import MarketOrder
-from api.routers.market import OrderOut
+from api.schemas.market import OrderOut
 
 EDITIONS = "0x" + "11" * 20
 SELLER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
