@@ -24,14 +24,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from api.db import Database
+from api.deps import get_database, get_gateway
 from chain.settings import ChainSettings
 
 router = APIRouter(tags=["health"])
@@ -268,11 +269,16 @@ def _bridge_url(chain_settings: ChainSettings) -> str | None:
 
 
 def probe_of(request: Request) -> HealthProbe:
+    """The application's health probe (made on first use when the app was built without one)."""
     probe: HealthProbe | None = getattr(request.app.state, "health_probe", None)
     if probe is None:
-        probe = HealthProbe(request.app.state.db, request.app.state.gateway.settings)
+        probe = HealthProbe(get_database(request), get_gateway(request).settings)
         request.app.state.health_probe = probe
     return probe
+
+
+HealthProbeDep = Annotated[HealthProbe, Depends(probe_of)]
+"""Here, not in api/deps.py: the probe is this router's own service (api/deps.py sits below the routers)."""
 
 
 class Live(BaseModel):
@@ -287,8 +293,8 @@ def live() -> Live:
 @router.get("/health", response_model=Health, summary="Is the platform ready? (200 ok/degraded, 503 down)",
             responses={503: {"model": Health,
                              "description": "Down: a chain or the database does not answer."}})
-def health(request: Request, response: Response) -> Health:
-    report = probe_of(request).report()
+def health(probe: HealthProbeDep, response: Response) -> Health:
+    report = probe.report()
     if report.status == "down":
         response.status_code = 503
     return report
