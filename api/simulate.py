@@ -1,5 +1,6 @@
-"""Gas for the transactions the API hands to wallets, by simulation: a transaction that would revert
-becomes one 422 naming the contract's custom error in its sentence (``chain.reverts``)."""
+"""Gas for the transactions the API hands to wallets, by simulation; a revert becomes one 422.
+
+The 422 names the contract's custom error and says it in its sentence (``chain.reverts``)."""
 
 from __future__ import annotations
 

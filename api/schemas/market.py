@@ -1,5 +1,6 @@
-"""The market's wire models: orders in and out (an order's signature is served only while it is
-open), batches and their per-item results, fills, cancels, gifts, and the circuit breaker's view."""
+"""The market's wire models: orders, batches, fills, cancels, gifts and the breaker's view.
+
+An order's signature is served only while it is open (``OrderOut.of``); a batch answers per item."""
 
 from __future__ import annotations
 

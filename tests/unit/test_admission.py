@@ -1,6 +1,7 @@
-"""Order admission's rules and the breaker's answer are pure (api/admission.py, api/risk.py): tables
-of cases, no chain, no database. And the one gas estimate (api/simulate.py) turns every revert, from
-any route, into the same 422 naming the contract's error."""
+"""Order admission's rules and the breaker's answer are pure: tables of cases.
+
+api/admission.py and api/risk.py, no chain, no database. And the one gas estimate (api/simulate.py)
+turns every revert, from any route, into the same 422 naming the contract's error."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The API's shape, read from its source (no app, no chain): routes take the application's services
-as ``Annotated`` dependencies (api/deps.py) instead of reaching into ``request.app.state``; no router
-imports another router (shared wire models live in api/schemas/); and turning a revert into a 422
-while estimating gas happens in one place (api/simulate.py)."""
+"""The API's shape, read from its source (no app, no chain).
+
+Routes take the application's services as ``Annotated`` dependencies (api/deps.py) instead of
+reaching into ``request.app.state``; no router imports another router (shared wire models live in
+api/schemas/); and turning a revert into a 422 while estimating gas happens in one place
+(api/simulate.py)."""
 
 from __future__ import annotations
 

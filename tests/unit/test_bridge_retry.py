@@ -1,5 +1,6 @@
-"""The relayer's retry policy and transfer statuses are one pure function (``core.transfer_step``):
-a table of (state, outcome) -> (status, attempts, next attempt), no database, no chain. The store
+"""The relayer's retry policy and transfer statuses are one pure function (``core.transfer_step``).
+
+A table of (state, outcome) -> (status, attempts, next attempt), no database, no chain. The store
 only writes what it says (test_bridge_store.py), so these rules hold whatever database runs them."""
 
 from __future__ import annotations

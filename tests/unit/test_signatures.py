@@ -1,5 +1,7 @@
-"""One ECDSA recovery for the whole platform (chain/signatures.py): the marketplace's orders and the
-bridge's attestations refuse exactly the same signatures, the ones OpenZeppelin's ECDSA refuses."""
+"""One ECDSA recovery for the whole platform (chain/signatures.py).
+
+The marketplace's orders and the bridge's attestations refuse exactly the same signatures, the ones
+OpenZeppelin's ECDSA refuses."""
 
 from __future__ import annotations
 
