@@ -4,15 +4,18 @@ The checks of an incoming order, in order: the caller's wallet signed it; the si
 time window and counter (``chain.orders.verify_order``, pure); not submitted before; a listing's
 signer holds the token and signed its current holding epoch; the collection's jurisdiction policy;
 the price circuit breaker (``api.risk``). The rules are pure functions of what was read
-(``*_refusal`` return the sentence that refuses, or None); ``OrderReads`` holds the chain reads
-they need, each read once per request.
+(``*_refusal`` say what refuses, or None); ``OrderReads`` holds the chain reads they need, each
+read once per request. A cancel asks whether the chain would still fill the order
+(``dead_on_chain``); a gift waits for the collection's holding period (``gift_check``).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -23,12 +26,17 @@ from api.risk import breaker_check
 from api.schemas.market import OrderIn
 from chain.errors import OrderError
 from chain.orders import MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
+from record.index.store import chain_events
 
 __all__ = [
     "OrderReads",
+    "acquired_at",
     "admit",
+    "dead_on_chain",
     "epoch_check",
     "epoch_refusal",
+    "gift_check",
+    "gift_free_at",
     "holder_check",
     "jurisdiction_check",
     "jurisdiction_refusal",
@@ -249,3 +257,72 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     db.add(row)
     db.flush()
     return row
+
+
+# ------------------------------------------------------------------------------ cancels and gifts
+
+
+def dead_on_chain(reads: OrderReads, row: MarketOrder, order: Order) -> str | None:
+    """Why ``order`` can no longer be filled on chain whoever holds its signature (filled,
+    cancelled, expired, counter bumped, listing's token moved), or None when it still can."""
+    gateway = reads.gateway
+    market = gateway.contract(row.chain_id, "Marketplace").address
+    cancelled, filled = gateway.view(row.chain_id, market, "Marketplace", "orderStatus",
+                                     [bytes.fromhex(row.order_hash[2:])])
+    if cancelled:
+        return "it is already cancelled on chain"
+    if int(filled) >= order.quantity:
+        return "it is already filled on chain"
+    if order.expiry <= int(time.time()):
+        return "it has expired"
+    if int(gateway.view(row.chain_id, market, "Marketplace", "counterOf", [order.signer])) != order.counter:
+        return "you bumped your counter since signing it"
+    listing = order.side is OrderSide.LISTING
+    if listing and reads.holding_epoch(order, row.chain_id) != order.holding_epoch:
+        return "the token left your wallet since you signed it (its holding epoch moved)"
+    return None
+
+
+def acquired_at(db: Session, chain_id: int, token: str, token_id: int, holder: str) -> datetime | None:
+    """When ``holder`` last received the token, as the index saw it (None: not indexed yet)."""
+    rows = db.execute(
+        select(chain_events.c.args, chain_events.c.block_time)
+        .where(chain_events.c.chain_id == chain_id, chain_events.c.ref_address == token,
+               chain_events.c.token_id == str(token_id),
+               chain_events.c.event.in_(("Transfer", "TransferSingle")))
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+    )
+    for args_text, block_time in rows:
+        if Web3.to_checksum_address(json.loads(args_text)["to"]) == holder:
+            return datetime.fromtimestamp(block_time or 0, UTC)
+    return None
+
+
+def gift_free_at(since: datetime | None, holding_s: int, now: datetime) -> datetime | None:
+    """When a holder who received the token at ``since`` may give it away, if that is still to come
+    (None: it may now). ``since`` None (not indexed yet) is refused by the caller, not here."""
+    if since is None or holding_s <= 0:
+        return None
+    free_at = since + timedelta(seconds=holding_s)
+    return free_at if now < free_at else None
+
+
+def gift_check(reads: OrderReads, db: Session, chain_id: int, token: str, token_id: int, holder: str,
+               row: CollectionPolicyRow | None) -> None:
+    """On a collection whose jurisdiction policy sets a holding period, a holder other than the
+    creator may give a token only once it has held it that long (from the transfer that brought it,
+    as indexed): 409 while the index has not seen that transfer, 422 until the period is over."""
+    if row is None or row.gift_holding_s <= 0 or holder == reads.creator(chain_id, token):
+        return
+    since = acquired_at(db, chain_id, token, token_id, holder)
+    if since is None:
+        raise ConflictError(
+            f"the index has not seen your wallet receive token {token_id} yet, so its holding "
+            "period cannot be checked: try again in a moment")
+    free_at = gift_free_at(since, row.gift_holding_s, datetime.now(UTC))
+    if free_at is not None:
+        raise UnprocessableError(
+            f"this collection allows gifts only after {row.gift_holding_s} s of holding: you "
+            f"received token {token_id} at {since.isoformat()}, so you can give it from "
+            f"{free_at.isoformat()}",
+            gift_allowed_from=free_at.isoformat())

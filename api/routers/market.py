@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -28,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.admission import OrderReads, admit, holder_check, order_of
+from api.admission import OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
@@ -151,27 +149,6 @@ def _order_row(db: Session, order_hash: str) -> MarketOrder:
     return row
 
 
-def _dead_on_chain(reads: OrderReads, row: MarketOrder, order: Order) -> str | None:
-    """Why ``order`` can no longer be filled on chain whoever holds its signature (filled,
-    cancelled, expired, counter bumped, listing's token moved), or None when it still can."""
-    gateway = reads.gateway
-    market = gateway.contract(row.chain_id, "Marketplace").address
-    cancelled, filled = gateway.view(row.chain_id, market, "Marketplace", "orderStatus",
-                                     [bytes.fromhex(row.order_hash[2:])])
-    if cancelled:
-        return "it is already cancelled on chain"
-    if int(filled) >= order.quantity:
-        return "it is already filled on chain"
-    if order.expiry <= int(time.time()):
-        return "it has expired"
-    if int(gateway.view(row.chain_id, market, "Marketplace", "counterOf", [order.signer])) != order.counter:
-        return "you bumped your counter since signing it"
-    listing = order.side is OrderSide.LISTING
-    if listing and reads.holding_epoch(order, row.chain_id) != order.holding_epoch:
-        return "the token left your wallet since you signed it (its holding epoch moved)"
-    return None
-
-
 @router.post(
     "/orders/{order_hash}/cancel",
     response_model=CancelOut,
@@ -194,7 +171,7 @@ def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, gateway: G
     row.status = "cancelled"
     db.commit()  # stop serving the signature before anything else can fail
     order = order_of(row)
-    reason = _dead_on_chain(OrderReads(gateway), row, order)
+    reason = dead_on_chain(OrderReads(gateway), row, order)
     if reason is not None:
         return CancelOut(order_hash=row.order_hash, status=row.status, needs_transaction=False, tx=None,
                          detail=f"cancelled; no transaction needed: {reason}, so nobody can fill it")
@@ -434,21 +411,6 @@ def get_policy(
     )
 
 
-def _acquired_at(db: Session, chain_id: int, token: str, token_id: int, holder: str) -> datetime | None:
-    """When ``holder`` last received the token, as the index saw it (None: not indexed yet)."""
-    rows = db.execute(
-        select(chain_events.c.args, chain_events.c.block_time)
-        .where(chain_events.c.chain_id == chain_id, chain_events.c.ref_address == token,
-               chain_events.c.token_id == str(token_id),
-               chain_events.c.event.in_(("Transfer", "TransferSingle")))
-        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
-    )
-    for args_text, block_time in rows:
-        if Web3.to_checksum_address(json.loads(args_text)["to"]) == holder:
-            return datetime.fromtimestamp(block_time or 0, UTC)
-    return None
-
-
 @router.post(
     "/gift-tx",
     response_model=UnsignedTx,
@@ -469,21 +431,8 @@ def gift_tx(body: GiftTxIn, user: KycVerifiedUser, db: DbSession, gateway: Gatew
     gateway.require_progress(body.chain_id)
     reads = OrderReads(gateway)
     holder_check(reads, probe, body.chain_id)
-    row = db.get(CollectionPolicyRow, (body.chain_id, body.token))
-    if row is not None and row.gift_holding_s > 0:
-        if holder != reads.creator(body.chain_id, body.token):
-            since = _acquired_at(db, body.chain_id, body.token, body.token_id, holder)
-            if since is None:
-                raise ConflictError(
-                    f"the index has not seen your wallet receive token {body.token_id} yet, so its holding "
-                    "period cannot be checked: try again in a moment")
-            free_at = since + timedelta(seconds=row.gift_holding_s)
-            if datetime.now(UTC) < free_at:
-                raise UnprocessableError(
-                    f"this collection allows gifts only after {row.gift_holding_s} s of holding: you "
-                    f"received token {body.token_id} at {since.isoformat()}, so you can give it from "
-                    f"{free_at.isoformat()}",
-                    gift_allowed_from=free_at.isoformat())
+    gift_check(reads, db, body.chain_id, body.token, body.token_id, holder,
+               db.get(CollectionPolicyRow, (body.chain_id, body.token)))
     contract = gateway.contract(body.chain_id, "CreatorCollection" if standard is TokenStandard.ERC721
                                 else "Editions1155", body.token)
     args: list[Any] = [holder, body.to, body.token_id]

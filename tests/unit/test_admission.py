@@ -13,7 +13,7 @@ from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractCustomError
 
-from api.admission import epoch_refusal, jurisdiction_refusal, signer_refusal
+from api.admission import epoch_refusal, gift_free_at, jurisdiction_refusal, signer_refusal
 from api.breaker import Decision
 from api.errors import UnprocessableError
 from api.risk import refusal
@@ -65,6 +65,16 @@ def test_no_resale_policy_lets_only_the_creator_sell(side, signer, creator_holds
 
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("held_s", "holding_s", "wait_s"), [
+    (0, 0, None),  # no holding period
+    (0, 60, 60), (59, 60, 1),  # too early: free from receipt + holding period
+    (60, 60, None), (3600, 60, None),  # held long enough
+])
+def test_a_gift_waits_for_the_collections_holding_period(held_s, holding_s, wait_s):
+    free_at = gift_free_at(NOW - timedelta(seconds=held_s), holding_s, NOW)
+    assert free_at == (None if wait_s is None else NOW + timedelta(seconds=wait_s))
 
 
 @pytest.mark.parametrize(("decision", "answer"), [
