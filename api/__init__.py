@@ -10,7 +10,12 @@ Uses ``chain`` and ``did``. Modules:
 - ``idempotency``  ``Idempotency-Key`` on every state-changing call
 - ``db``, ``models``, ``migrations/``  SQLAlchemy 2 + Alembic (SQLite default, PostgreSQL)
 - ``sessions``     signed bearer session tokens, revocable
-- ``deps``         ``DbSession``, ``Settings``, ``CurrentUser``, ``require_role``
+- ``deps``         ``DbSession``, ``Settings``, ``GatewayDep`` and the other services, ``CurrentUser``,
+                   ``require_role``: what routes take as ``Annotated`` dependencies
+- ``schemas/``     wire models shared by routers (``UnsignedTx``) and each resource's own
+- ``admission``    whether an order enters the book (pure rules over chain reads)
+- ``breaker``, ``risk``  the circuit breaker's pure core and its effects
+- ``simulate``     gas estimates; a revert becomes one 422
 - ``routers/``     one module per resource
 """
 

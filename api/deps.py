@@ -1,11 +1,13 @@
 """Dependencies every router takes through ``Annotated`` aliases: the database session, the
-settings, and the caller (``CurrentUser``; role checks through ``require_role``)."""
+settings, the application's services (``GatewayDep``, ``DatabaseDep``, ``ContentStoreDep``,
+``DidSettingsDep``, ``KycDep``), and the caller (``CurrentUser``; role checks through
+``require_role``). A route says ``gateway: GatewayDep``; it never reaches into ``request.app.state``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,8 +16,11 @@ from sqlalchemy.orm import Session
 from api import sessions
 from api.db import Database
 from api.errors import ForbiddenError, UnauthorizedError
+from api.gateway import ChainGateway
+from api.ipfs import ContentStore
 from api.models import User
 from api.settings import ApiSettings
+from did.settings import DidSettings
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -33,7 +38,36 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_gateway(request: Request) -> ChainGateway:
+    gateway: ChainGateway = request.app.state.gateway
+    return gateway
+
+
+def get_content_store(request: Request) -> ContentStore:
+    """The content store (local files or an IPFS node)."""
+    store: ContentStore = request.app.state.content_store
+    return store
+
+
+def get_did_settings(request: Request) -> DidSettings:
+    did_settings: DidSettings = request.app.state.did_settings
+    return did_settings
+
+
+def get_kyc(request: Request) -> Any:
+    """The KYC components (``api.app.KycComponents``: cipher, sanctions, provider, identity writer)."""
+    return request.app.state.kyc
+
+
 Settings = Annotated[ApiSettings, Depends(get_settings)]
+GatewayDep = Annotated[ChainGateway, Depends(get_gateway)]
+"""The API's one way to the chains (``api.gateway.ChainGateway``)."""
+DatabaseDep = Annotated[Database, Depends(get_database)]
+"""The database itself, for work that needs its own sessions or connections (``DbSession`` is the
+request's session)."""
+ContentStoreDep = Annotated[ContentStore, Depends(get_content_store)]
+DidSettingsDep = Annotated[DidSettings, Depends(get_did_settings)]
+KycDep = Annotated[Any, Depends(get_kyc)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 """Committed when the route function returns, before the response is sent, so a client that
 acts on the answer (e.g. logs in with the nonce it just got) always finds the write."""

@@ -24,14 +24,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from api.db import Database
+from api.deps import get_database, get_gateway
 from chain.settings import ChainSettings
 
 log = logging.getLogger(__name__)
@@ -267,8 +268,13 @@ def _bridge_url(chain_settings: ChainSettings) -> str | None:
 
 
 def probe_of(request: Request) -> HealthProbe:
+    """The application's health probe (made on first use when the app was built without one)."""
     probe: HealthProbe | None = getattr(request.app.state, "health_probe", None)
     if probe is None:
-        probe = HealthProbe(request.app.state.db, request.app.state.gateway.settings)
+        probe = HealthProbe(get_database(request), get_gateway(request).settings)
         request.app.state.health_probe = probe
     return probe
+
+
+HealthProbeDep = Annotated[HealthProbe, Depends(probe_of)]
+"""The readiness probe as a route dependency (the health and console routers take it)."""

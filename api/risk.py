@@ -1,7 +1,9 @@
 """The price circuit breaker's effects around its pure core (api/breaker.py): what an order's check
-reads (the last fills, the refusals that count, whether the order could execute, read on chain),
-what it records (every decision with its reason and account), and the operators' levers: the
-policy (changed field by field) and lifting a halt (here and with ``setHalted(false)`` on chain).
+reads (``breaker_state``: the last fills, the refusals that count; ``executable``: whether the
+order could execute, read on chain), what it records (``record_decision``: every decision with its
+reason and account, a halt pushed on chain), the 422 it answers (``refusal``, pure), and the
+operators' levers: the policy (changed field by field) and lifting a halt (here and with
+``setHalted(false)`` on chain). ``breaker_check`` runs those steps in order for one order.
 
 Who counts toward a halt is decided in ``breaker.decide``; this module only gathers its inputs:
 
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.breaker import BreakerState, Refusal, Trade, decide
+from api.breaker import BreakerPolicy, BreakerState, Decision, Refusal, Trade, decide
 from api.errors import ApiError, ConflictError, UnprocessableError
 from api.jurisdiction import push_jurisdiction
 from api.market_sync import (
@@ -132,15 +134,11 @@ def _policy_row(db: Session, chain_id: int, collection: str) -> CollectionPolicy
     return row
 
 
-def breaker_check(
-    gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
-) -> None:
-    """The circuit breaker on an incoming order (``row``: the collection's policy row as just read,
-    None when it has none). Records the decision; raises the 422 that names a refusal or a halt
-    (a halt is pushed on chain first)."""
-    now = datetime.now(UTC)
-    _, policy = policy_of(row)
-    lift_expired_halt(gateway, db, chain_id, order.token, row, now)
+def breaker_state(db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None,
+                  policy: BreakerPolicy, now: datetime) -> BreakerState:
+    """What ``decide`` reads about the order's collection, from the database: the last fills in the
+    order's currency, the refusals that count within the window, the halt, and when the last halt
+    began or was lifted."""
     refusals = db.execute(
         select(BreakerDecisionRow.at, BreakerDecisionRow.account).where(
             BreakerDecisionRow.chain_id == chain_id,
@@ -150,40 +148,70 @@ def breaker_check(
             BreakerDecisionRow.at >= now - policy.rejection_window,
         )
     ).all()
-    state = BreakerState(
+    return BreakerState(
         trades=trades(db, chain_id, order.token, order.currency, policy.reference_fills),
         rejections=tuple(Refusal(at, account) for at, account in
                          ((aware(a), acc) for a, acc in refusals) if at is not None and account),
         halted_until=aware(row.halted_until) if row else None,
         counted_since=_counted_since(db, chain_id, order.token),
     )
-    halted = state.halted_until is not None and now < state.halted_until
-    can_fill = not halted and executable(gateway, chain_id, order)  # no chain read while halted
-    decision = decide(state, order.unit_price, policy, now, account=order.signer, executable=can_fill)
+
+
+def record_decision(gateway: Any, db: Session, order: Order, chain_id: int, decision: Decision,
+                    now: datetime) -> str | None:
+    """The effects of a decision: its row (with the account and whether it counts); for a halt the
+    collection's ``halted_until`` and ``setHalted(true)`` on chain (returns that transaction's hash).
+    A refusal is committed here, so that it outlives the request it fails."""
     db.add(BreakerDecisionRow(chain_id=chain_id, collection=order.token, at=now, price=str(order.unit_price),
                               action=decision.action, reason=decision.reason, halt_until=decision.halt_until,
                               account=order.signer, counted=decision.counts))
     if decision.action == "accept":
-        return
+        return None
+    tx = None
+    if decision.action == "halt":
+        _policy_row(db, chain_id, order.token).halted_until = decision.halt_until
+        tx = set_halted_on_chain(gateway, chain_id, order.token, True)
+        log.warning("circuit breaker: %s on chain %d halted until %s: %s", order.token, chain_id,
+                    decision.halt_until.isoformat() if decision.halt_until else "?", decision.reason)
+    db.commit()
+    return tx
+
+
+def refusal(decision: Decision, halt_tx: str | None = None) -> UnprocessableError | None:
+    """The 422 that names a refusal or a halt, with the band (None when the order is accepted)."""
+    if decision.action == "accept":
+        return None
     band = (
         {"low": str(decision.low), "high": str(decision.high), "reference": str(decision.reference)}
         if decision.low is not None
         else {}
     )
     if decision.action == "halt":
-        _policy_row(db, chain_id, order.token).halted_until = decision.halt_until
-        tx = set_halted_on_chain(gateway, chain_id, order.token, True)
-        db.commit()
-        log.warning("circuit breaker: %s on chain %d halted until %s: %s", order.token, chain_id,
-                    decision.halt_until.isoformat() if decision.halt_until else "?", decision.reason)
-        raise UnprocessableError(
+        return UnprocessableError(
             f"circuit breaker tripped: {decision.reason}",
             band=band,
-            halt_tx=tx,
+            halt_tx=halt_tx,
             halted_until=decision.halt_until.isoformat() if decision.halt_until else None,
         )
-    db.commit()
-    raise UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
+    return UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
+
+
+def breaker_check(
+    gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
+) -> None:
+    """The circuit breaker on an incoming order (``row``: the collection's policy row as just read,
+    None when it has none): an expired halt lifted, the state read, ``decide`` (pure), the decision
+    recorded (a halt pushed on chain first); raises the 422 that names a refusal or a halt."""
+    now = datetime.now(UTC)
+    _, policy = policy_of(row)
+    lift_expired_halt(gateway, db, chain_id, order.token, row, now)
+    state = breaker_state(db, order, chain_id, row, policy, now)
+    halted = state.halted_until is not None and now < state.halted_until
+    can_fill = not halted and executable(gateway, chain_id, order)  # no chain read while halted
+    decision = decide(state, order.unit_price, policy, now, account=order.signer, executable=can_fill)
+    error = refusal(decision, record_decision(gateway, db, order, chain_id, decision, now))
+    if error is not None:
+        raise error
 
 
 def apply_policy(gateway: Any, db: Session, chain_id: int, collection: str, changes: PolicyIn) -> None:

@@ -266,7 +266,7 @@ def serve_main(argv: list[str]) -> None:
 
 def _bare_app(payload: dict[str, Any]) -> FastAPI:
     """The same answers as the API's two read paths, through the same models, with no work behind."""
-    from api.routers.market import OrderOut
+    from api.schemas.market import OrderOut
     from api.routers.provenance import Story
 
     orders = payload["orders"]

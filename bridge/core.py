@@ -10,18 +10,68 @@
   gone (a pruned node, anvil restarted from its state file), from the chain's current state.
 - ``hold_schedule(attempts, ...)``: when a departure whose custody cannot be decided yet is looked
   at again, and when it counts as stuck.
+- ``transfer_step(current, outcome, policy, now)``: a transfer's next status, attempts and next
+  attempt time after a delivery outcome (the retry policy; the store only writes what it says).
+- The statuses as ``StrEnum``s (``TransferStatus``, ``DeliveryStatus``, ``ObservationOutcome``,
+  ``WorkerState``): their values are what the tables store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import cast
 
 from bridge.errors import BridgeMessageError
 from bridge.message import BridgeMessage, recover_signer, split_transfer_id
 from chain.backoff import exponential_backoff
 from chain.blocks import BlockRange, plan_range
+
+
+class TransferStatus(StrEnum):
+    """Where a transfer stands; only ``delivered`` is final."""
+
+    PENDING = "pending"
+    """Waiting for attestations, or for its next delivery attempt."""
+    FAILED = "failed"
+    """``max_attempts`` deliveries would revert or reverted; still tried again, at the slowest pace."""
+    DELIVERED = "delivered"
+    """The destination processed it (by our delivery or another one); never changed again."""
+
+
+RETRIED_STATUSES = frozenset({TransferStatus.PENDING, TransferStatus.FAILED})
+"""Transfer statuses the submitter still works on."""
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery transaction's life: signed (stored before it is sent), sent, then one outcome."""
+
+    SIGNED = "signed"
+    SENT = "sent"
+    MINED = "mined"
+    REVERTED = "reverted"
+    DROPPED = "dropped"
+    """Its nonce went to another transaction: it can never be mined."""
+
+
+LIVE_DELIVERIES = frozenset({DeliveryStatus.SIGNED, DeliveryStatus.SENT})
+"""Delivery operations whose outcome is not known yet."""
+
+
+class ObservationOutcome(StrEnum):
+    """What a validator did with a source event (``plan``'s actions, as stored)."""
+
+    ATTESTED = "attested"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+
+
+class WorkerState(StrEnum):
+    """A relayer process's last step: fine, or failing (with the error)."""
+
+    OK = "ok"
+    ERROR = "error"
 
 
 @dataclass(frozen=True, order=True)
@@ -261,6 +311,63 @@ def hold_schedule(attempts: int, *, base_s: float, max_wait_s: float, stuck_afte
     looks on the departure is reported as stuck (still looked at, at the slowest pace)."""
     attempts = max(1, attempts)
     return exponential_backoff(attempts, base_s=base_s, max_s=max_wait_s), attempts >= stuck_after
+
+
+# ------------------------------------------------------------------------------------ retrying
+
+
+class TransferOutcome(StrEnum):
+    """What one delivery attempt of a transfer came to."""
+
+    DELIVERED = "delivered"
+    """Mined, or the destination had processed the transfer already."""
+    REFUSED = "refused"
+    """It would revert or reverted (or its departure left the canonical chain): counts as an attempt."""
+    DEFERRED = "deferred"
+    """Refused for now (the bridge paused, the rate limit reached): retried, no attempt counted."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a transfer is tried again: ``retry_after_s`` doubled per counted attempt, at most
+    ``max_wait_s``; ``failed`` from ``max_attempts`` counted attempts on."""
+
+    retry_after_s: float
+    max_attempts: int
+    max_wait_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class TransferState:
+    """A transfer's stored status, counted attempts and next attempt time (epoch seconds; None: now)."""
+
+    status: TransferStatus
+    attempts: int = 0
+    retry_at: float | None = None
+
+
+def transfer_step(current: TransferState, outcome: TransferOutcome, policy: RetryPolicy,
+                  now: float) -> TransferState | None:
+    """The transfer's state after ``outcome`` at time ``now``, or None when nothing changes.
+
+    A delivered transfer never changes again. Delivered: ``delivered``, no next attempt. Refused: one
+    more counted attempt, the next one after ``retry_after_s * 2**attempts`` (at most ``max_wait_s``),
+    and ``failed`` once ``max_attempts`` are counted: a failed transfer is still tried at that pace
+    (a paused collection or an unverified recipient can recover), so nothing is ever given up.
+    Deferred: the same attempts, the next one after ``retry_after_s``. The status follows the
+    counted attempts (``failed`` from ``max_attempts`` on, else ``pending``).
+    """
+    if current.status is TransferStatus.DELIVERED:
+        return None
+    if outcome is TransferOutcome.DELIVERED:
+        return TransferState(TransferStatus.DELIVERED, current.attempts, None)
+    if outcome is TransferOutcome.DEFERRED:
+        attempts, wait = current.attempts, policy.retry_after_s
+    else:
+        attempts = current.attempts + 1
+        wait = min(policy.max_wait_s, policy.retry_after_s * 2 ** min(attempts, 20))
+    status = TransferStatus.FAILED if attempts >= policy.max_attempts else TransferStatus.PENDING
+    return TransferState(status, attempts, now + wait)
 
 
 # -------------------------------------------------------------------------------------- scanning

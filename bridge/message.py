@@ -16,11 +16,14 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_keys.datatypes import Signature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from bridge.errors import BridgeMessageError
+from chain.errors import SignatureError
+from chain.signatures import SECP256K1_N as SECP256K1_N
+from chain.signatures import low_s
+from chain.signatures import recover_signer as recover_ecdsa
 
 DOMAIN_NAME = "Chainright Bridge"
 DOMAIN_VERSION = "1"
@@ -39,7 +42,6 @@ MESSAGE_TYPEHASH = keccak(text=MESSAGE_TYPE)
 DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 CID_TEXT_LENGTH = 59
 """A 36-byte binary CIDv1 rendered as base32 text (``b`` + 58 characters)."""
 
@@ -210,21 +212,16 @@ def wrapped_id(collection: str, token_id: int) -> int:
 def sign_digest(digest: bytes, private_key: str) -> bytes:
     """A 65-byte (r, s, v) signature of ``digest``; deterministic (RFC 6979), low s."""
     signed = Account.unsafe_sign_hash(digest, private_key)
-    return bytes(signed.signature)
+    return low_s(int(signed.r), int(signed.s), int(signed.v))
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
-    """The address that signed ``digest``; raises BridgeMessageError for malformed or high-s signatures."""
-    if len(signature) != 65:
-        raise BridgeMessageError(f"signature is {len(signature)} bytes, not 65")
-    r, s, v = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
-    if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
-        raise BridgeMessageError("signature is not canonical (v 27/28, 0 < r < n, 0 < s <= n/2)")
+    """The address that signed ``digest`` (``chain.signatures``: low s only); raises
+    BridgeMessageError for malformed or high-s signatures."""
     try:
-        public = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
-    except Exception as exc:  # eth_keys raises BadSignature and ValidationError
-        raise BridgeMessageError(f"signature does not recover: {exc}") from exc
-    return str(public.to_checksum_address())
+        return recover_ecdsa(digest, signature)
+    except SignatureError as exc:
+        raise BridgeMessageError(str(exc)) from exc
 
 
 def sorted_signatures(digest: bytes, signatures: list[bytes]) -> list[bytes]:

@@ -33,12 +33,15 @@ from bridge.core import (
     Attest,
     Checkpoint,
     Deliver,
+    DeliveryStatus,
     Done,
     EventKey,
     Hold,
     Reject,
     ScanBatch,
     Skip,
+    TransferOutcome,
+    TransferStatus,
     Wait,
     next_range,
     plan,
@@ -243,10 +246,10 @@ class SubmitterWorker:
                 continue
             sender = self.senders[op.dest_chain_id]
             receipt = self._receipt(link, op.tx_hash)
-            if receipt is None and (resend or op.status == "signed"):
+            if receipt is None and (resend or op.status is DeliveryStatus.SIGNED):
                 try:
                     sender.send_raw(HexBytes(op.raw_tx), HexBytes(op.tx_hash))
-                    self.store.mark_delivery(op.id, "sent")
+                    self.store.mark_delivery(op.id, DeliveryStatus.SENT)
                 except ChainUnavailableError:
                     raise
                 except TransactionError as exc:
@@ -254,7 +257,7 @@ class SubmitterWorker:
                     done += 1
                     continue
             if receipt is None and (op.dest_chain_id in self.stalled_chains
-                                    or (not resend and op.status == "sent")):
+                                    or (not resend and op.status is DeliveryStatus.SENT)):
                 continue  # still pending; looked at again next step
             done += self._finish(link, op)
         return done
@@ -282,7 +285,7 @@ class SubmitterWorker:
             )
             return 0
         except TransactionRevertedError as exc:
-            self.store.mark_delivery(op.id, "reverted", str(exc))
+            self.store.mark_delivery(op.id, DeliveryStatus.REVERTED, str(exc))
             self._after_revert(link, op.source_chain_id, op.transfer_id, exc)
             return 1
         self.store.finish_delivery(
@@ -300,7 +303,7 @@ class SubmitterWorker:
 
     def _dropped(self, link: Link, op: DeliveryRow, reason: str) -> None:
         """The node will never mine ``op`` (its nonce went to another transaction)."""
-        self.store.mark_delivery(op.id, "dropped", reason)
+        self.store.mark_delivery(op.id, DeliveryStatus.DROPPED, reason)
         self.senders[op.dest_chain_id].resync()
         if link.dest.processed(op.transfer_id):
             self.store.mark_delivered(
@@ -334,18 +337,18 @@ class SubmitterWorker:
             source_chain_id,
             transfer_id,
             reason,
-            delay=self.settings.retry_after_s,
-            count_attempt=not transient,
-            max_attempts=self.settings.max_attempts,
+            outcome=TransferOutcome.DEFERRED if transient else TransferOutcome.REFUSED,
+            policy=self.settings.retry_policy(),
         )
-        level = logging.ERROR if status == "failed" else logging.WARNING
+        failed = status is TransferStatus.FAILED
+        level = logging.ERROR if failed else logging.WARNING
         log.log(
             level,
             "%s transfer %d not delivered: %s (%s)",
             t,
             nonce,
             reason,
-            "failed; still retried, at most hourly" if status == "failed" else "will retry",
+            "failed; still retried, at most hourly" if failed else "will retry",
         )
 
     # -- new deliveries ----------------------------------------------------------------------
@@ -388,9 +391,8 @@ class SubmitterWorker:
                     src.chain_id,
                     tid,
                     "the departure is no longer on the source chain's canonical chain (reorg)",
-                    delay=self.settings.retry_after_s,
-                    count_attempt=True,
-                    max_attempts=self.settings.max_attempts,
+                    outcome=TransferOutcome.REFUSED,
+                    policy=self.settings.retry_policy(),
                 )
                 log.warning(
                     "%s transfer %d: departure tx %s left the canonical chain",
@@ -419,7 +421,7 @@ class SubmitterWorker:
                 nonce,
                 "0x" + bytes(tx_hash).hex(),
                 bytes(raw),
-                "signed",
+                DeliveryStatus.SIGNED,
             )
             try:
                 sender.send_raw(raw, tx_hash)
@@ -428,7 +430,7 @@ class SubmitterWorker:
             except TransactionError as exc:
                 self._dropped(link, op, str(exc))
                 continue
-            self.store.mark_delivery(op_id, "sent")
+            self.store.mark_delivery(op_id, DeliveryStatus.SENT)
             log.info(
                 "%s sent delivery of transfer %d (%s token %d) in tx %s, nonce %d",
                 t,

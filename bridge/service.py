@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from web3.exceptions import Web3Exception
 
 from bridge.chainio import Link, build_links
+from bridge.core import TransferStatus, WorkerState
 from bridge.errors import BridgeError, BridgeSettingsError
 from bridge.relayer import SubmitterWorker, ValidatorWorker
 from bridge.settings import BridgeSettings
@@ -203,7 +204,7 @@ def status_report(chain: ChainSettings, settings: BridgeSettings, *, limit: int 
     ops = store.delivery_counts()
     if ops:
         lines.append("delivery transactions: " + ", ".join(f"{n} {s}" for s, n in sorted(ops.items())))
-    open_rows = store.transfers(["pending", "failed"], limit=limit)
+    open_rows = store.transfers([TransferStatus.PENDING, TransferStatus.FAILED], limit=limit)
     if open_rows:
         lines.append("")
         lines.append(
@@ -214,7 +215,7 @@ def status_report(chain: ChainSettings, settings: BridgeSettings, *, limit: int 
                 f"{r.status:<9} {r.route:<12} {r.transfer_id & 0xFFFFFFFF:>8}  "
                 f"{r.collection}#{r.token_id:<4} {r.attempts:>8}  {r.reason or '-'}"
             )
-    done = [r for r in store.transfers(["delivered"], limit=100_000)][-limit:]
+    done = [r for r in store.transfers([TransferStatus.DELIVERED], limit=100_000)][-limit:]
     if done:
         lines.append("")
         lines.append(f"last {len(done)} delivered:")
@@ -240,7 +241,7 @@ def status_report(chain: ChainSettings, settings: BridgeSettings, *, limit: int 
         if any(h.stuck for h in held):
             lines.append("  " + STUCK_HINT)
     workers = store.workers()
-    failing = [w for w in workers if w["state"] == "error"]
+    failing = [w for w in workers if w["state"] == WorkerState.ERROR]
     if failing:
         lines.append("")
         for w in failing:

@@ -10,13 +10,16 @@ Keys are ``SecretStr`` and never logged. The development defaults are anvil's pu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.devaccounts import dev_account
 from chain.settings import ChainSettings
+
+if TYPE_CHECKING:
+    from bridge.core import RetryPolicy
 
 DEV_VALIDATOR_INDEXES = (10, 11, 12)
 DEV_SUBMITTER_INDEX = 8
@@ -100,6 +103,12 @@ class BridgeSettings(BaseSettings):
 
         return hold_schedule(attempts, base_s=self.hold_retry_s, max_wait_s=self.hold_max_wait_s,
                              stuck_after=self.hold_stuck_after)
+
+    def retry_policy(self) -> RetryPolicy:
+        """When a delivery that did not land is tried again (``core.transfer_step``)."""
+        from bridge.core import RetryPolicy
+
+        return RetryPolicy(retry_after_s=self.retry_after_s, max_attempts=self.max_attempts)
 
     def effective_database_url(self, chain: ChainSettings) -> str:
         if self.database_url:

@@ -45,7 +45,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from bridge.core import Action, Attest, Attestation, EventKey, Hold, Reject, Skip, hold_schedule
+from bridge.core import (
+    LIVE_DELIVERIES,
+    RETRIED_STATUSES,
+    Action,
+    Attest,
+    Attestation,
+    DeliveryStatus,
+    EventKey,
+    Hold,
+    ObservationOutcome,
+    Reject,
+    RetryPolicy,
+    Skip,
+    TransferOutcome,
+    TransferState,
+    TransferStatus,
+    WorkerState,
+    hold_schedule,
+    transfer_step,
+)
 from bridge.message import BridgeMessage
 
 BRIDGE_METADATA = MetaData()
@@ -171,11 +190,11 @@ failed steps in a row), so a step that keeps failing shows in ``relayer status``
 HoldSchedule = Callable[[int], tuple[float, bool]]
 """attempts -> (seconds until the next look, stuck?) (``core.hold_schedule`` with the settings)."""
 
-LIVE = ("signed", "sent")
-"""Delivery operations whose outcome is not known yet."""
-RETRIED = ("pending", "failed")
-"""Transfer states the submitter still works on (failed: after max attempts, at the slowest pace)."""
 MAX_RETRY_WAIT_S = 3600.0
+_LIVE = sorted(s.value for s in LIVE_DELIVERIES)
+_RETRIED = sorted(s.value for s in RETRIED_STATUSES)
+_DELIVERY_ONLY = RetryPolicy(retry_after_s=0.0, max_attempts=1, max_wait_s=0.0)
+"""``transfer_step`` of a delivery reads no retry policy."""
 
 
 def tid(value: int) -> str:
@@ -192,15 +211,36 @@ def _is_transfer(source_chain_id: int, transfer_id: int) -> ColumnElement[bool]:
                 bridge_transfers.c.transfer_id == tid(transfer_id))
 
 
+def _step(conn: Connection, source_chain_id: int, transfer_id: int, outcome: TransferOutcome,
+          policy: RetryPolicy, now: float, **values: Any) -> TransferStatus | None:
+    """Apply ``core.transfer_step`` to the stored transfer and write what it says (with ``values``),
+    guarded by the status it was decided from; returns the new status (None: no such transfer)."""
+    row = conn.execute(
+        select(bridge_transfers.c.status, bridge_transfers.c.attempts, bridge_transfers.c.retry_at)
+        .where(_is_transfer(source_chain_id, transfer_id))
+    ).first()
+    if row is None:
+        return None
+    current = TransferState(TransferStatus(row.status), int(row.attempts),
+                            float(row.retry_at) if row.retry_at is not None else None)
+    step = transfer_step(current, outcome, policy, now)
+    if step is None:
+        return current.status
+    conn.execute(
+        update(bridge_transfers)
+        .where(and_(_is_transfer(source_chain_id, transfer_id),
+                    bridge_transfers.c.status == current.status.value))
+        .values(status=step.status.value, attempts=step.attempts, retry_at=step.retry_at, updated_at=now,
+                **values)
+    )
+    return step.status
+
+
 def _set_delivered(conn: Connection, source_chain_id: int, transfer_id: int, *, tx_hash: str | None,
                    block: int | None, reason: str | None, now: float) -> None:
     """Mark a transfer delivered (once: a delivered row is left as it is)."""
-    conn.execute(
-        update(bridge_transfers)
-        .where(and_(_is_transfer(source_chain_id, transfer_id), bridge_transfers.c.status != "delivered"))
-        .values(status="delivered", reason=reason, delivered_at=now, delivery_tx=tx_hash,
-                delivery_block=block, retry_at=None, updated_at=now)
-    )
+    _step(conn, source_chain_id, transfer_id, TransferOutcome.DELIVERED, _DELIVERY_ONLY, now, reason=reason,
+          delivered_at=now, delivery_tx=tx_hash, delivery_block=block)
 
 
 def make_engine(url: str) -> Engine:
@@ -237,7 +277,7 @@ class TransferRow:
     tx_hash: str
     block_number: int
     block_hash: str
-    status: str
+    status: TransferStatus
     reason: str | None
     attempts: int
     observed_at: float
@@ -259,7 +299,7 @@ class DeliveryRow:
     nonce: int
     tx_hash: str
     raw_tx: bytes
-    status: str
+    status: DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -304,7 +344,7 @@ def _transfer(row: Any) -> TransferRow:
         tx_hash=row.tx_hash,
         block_number=int(row.block_number),
         block_hash=row.block_hash,
-        status=row.status,
+        status=TransferStatus(row.status),
         reason=row.reason,
         attempts=int(row.attempts),
         observed_at=float(row.observed_at),
@@ -371,7 +411,7 @@ class BridgeStore:
                     and_(
                         bridge_transfers.c.source_chain_id == source_chain_id,
                         bridge_transfers.c.transfer_id.in_(ids),
-                        bridge_transfers.c.status == "delivered",
+                        bridge_transfers.c.status == TransferStatus.DELIVERED.value,
                     )
                 )
             )
@@ -411,9 +451,9 @@ class BridgeStore:
                 if exists is not None:
                     continue
                 outcome = (
-                    "attested"
-                    if isinstance(action, Attest)
-                    else ("rejected" if isinstance(action, Reject) else "skipped")
+                    ObservationOutcome.ATTESTED if isinstance(action, Attest)
+                    else ObservationOutcome.REJECTED if isinstance(action, Reject)
+                    else ObservationOutcome.SKIPPED
                 )
                 reason = action.reason if isinstance(action, (Reject, Skip)) else None
                 conn.execute(
@@ -425,7 +465,7 @@ class BridgeStore:
                         block_number=ev.block_number,
                         block_hash=ev.block_hash,
                         transfer_id=tid(m.transfer_id) if m is not None else None,
-                        outcome=outcome,
+                        outcome=outcome.value,
                         reason=reason,
                         created_at=now,
                     )
@@ -479,19 +519,20 @@ class BridgeStore:
     def note_worker(self, worker: str, error: str | None, *, now: float | None = None) -> None:
         """Record a process's step outcome: ``error`` None for a good step (written only on change)."""
         now = time.time() if now is None else now
-        state = "ok" if error is None else "error"
+        state = WorkerState.OK if error is None else WorkerState.ERROR
         with self.transaction() as conn:
             row = conn.execute(select(bridge_workers.c.state, bridge_workers.c.failures)
                                .where(bridge_workers.c.worker == worker)).first()
             if row is None:
-                conn.execute(insert(bridge_workers).values(worker=worker, state=state, error=error,
+                conn.execute(insert(bridge_workers).values(worker=worker, state=state.value, error=error,
                                                            failures=0 if error is None else 1, since=now,
                                                            updated_at=now))
                 return
-            if error is None and row.state == "ok":
+            if error is None and row.state == WorkerState.OK:
                 return
-            failures = 0 if error is None else (int(row.failures) + 1 if row.state == "error" else 1)
-            values: dict[str, Any] = dict(state=state, error=error, failures=failures, updated_at=now)
+            failing = row.state == WorkerState.ERROR
+            failures = 0 if error is None else (int(row.failures) + 1 if failing else 1)
+            values: dict[str, Any] = dict(state=state.value, error=error, failures=failures, updated_at=now)
             if row.state != state:
                 values["since"] = now
             conn.execute(update(bridge_workers).where(bridge_workers.c.worker == worker).values(**values))
@@ -526,7 +567,7 @@ class BridgeStore:
                 log_index=key.log_index,
                 block_number=block,
                 block_hash=block_hash,
-                status="pending",
+                status=TransferStatus.PENDING.value,
                 reason=None,
                 attempts=0,
                 retry_at=None,
@@ -601,7 +642,7 @@ class BridgeStore:
                 .where(
                     and_(
                         bridge_transfers.c.source_chain_id == source_chain_id,
-                        bridge_transfers.c.status.in_(RETRIED),
+                        bridge_transfers.c.status.in_(_RETRIED),
                         (bridge_transfers.c.retry_at.is_(None)) | (bridge_transfers.c.retry_at <= now),
                     )
                 )
@@ -638,7 +679,8 @@ class BridgeStore:
         with self.transaction() as conn:
             rows = conn.execute(
                 select(bridge_deliveries)
-                .where(and_(bridge_deliveries.c.submitter == submitter, bridge_deliveries.c.status.in_(LIVE)))
+                .where(and_(bridge_deliveries.c.submitter == submitter,
+                            bridge_deliveries.c.status.in_(_LIVE)))
                 .order_by(bridge_deliveries.c.nonce)
             )
             return [
@@ -651,7 +693,7 @@ class BridgeStore:
                     int(r.nonce),
                     r.tx_hash,
                     bytes.fromhex(r.raw_tx[2:]),
-                    r.status,
+                    DeliveryStatus(r.status),
                 )
                 for r in rows
             ]
@@ -678,7 +720,7 @@ class BridgeStore:
                     nonce=nonce,
                     tx_hash=tx_hash,
                     raw_tx="0x" + raw_tx.hex(),
-                    status="signed",
+                    status=DeliveryStatus.SIGNED.value,
                     reason=None,
                     created_at=now,
                     updated_at=now,
@@ -686,12 +728,14 @@ class BridgeStore:
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def mark_delivery(self, delivery_id: int, status: str, reason: str | None = None) -> None:
+    def mark_delivery(self, delivery_id: int, status: DeliveryStatus | str,
+                      reason: str | None = None) -> None:
+        """Record a delivery operation's new status (a value of ``DeliveryStatus``, refused otherwise)."""
         with self.transaction() as conn:
             conn.execute(
                 update(bridge_deliveries)
                 .where(bridge_deliveries.c.id == delivery_id)
-                .values(status=status, reason=reason, updated_at=time.time())
+                .values(status=DeliveryStatus(status).value, reason=reason, updated_at=time.time())
             )
 
     def finish_delivery(
@@ -703,7 +747,7 @@ class BridgeStore:
             conn.execute(
                 update(bridge_deliveries)
                 .where(bridge_deliveries.c.id == delivery_id)
-                .values(status="mined", reason=None, updated_at=now)
+                .values(status=DeliveryStatus.MINED.value, reason=None, updated_at=now)
             )
             _set_delivered(conn, source_chain_id, transfer_id, tx_hash=tx_hash, block=block, reason=None,
                            now=now)
@@ -728,38 +772,16 @@ class BridgeStore:
         transfer_id: int,
         reason: str,
         *,
-        delay: float,
-        count_attempt: bool,
-        max_attempts: int,
+        outcome: TransferOutcome,
+        policy: RetryPolicy,
         now: float | None = None,
-    ) -> str:
-        """Record why a delivery did not land and when to try again; returns the new status.
-
-        An attempt that counts doubles the wait (``delay * 2**attempts``, at most an hour); a
-        transfer is ``failed`` after ``max_attempts`` of them and still tried again at that pace (a
-        paused collection or an unverified recipient can recover), so nothing is ever given up."""
+    ) -> TransferStatus:
+        """Record why a delivery did not land (``outcome``: refused, or deferred) and when to try
+        again, as ``core.transfer_step`` decides; returns the transfer's status."""
         now = time.time() if now is None else now
         with self.transaction() as conn:
-            row = conn.execute(
-                select(bridge_transfers.c.attempts).where(
-                    _is_transfer(source_chain_id, transfer_id)
-                )
-            ).first()
-            attempts = (int(row[0]) if row else 0) + (1 if count_attempt else 0)
-            status = "failed" if attempts >= max_attempts else "pending"
-            wait = min(MAX_RETRY_WAIT_S, delay * 2 ** min(attempts, 20)) if count_attempt else delay
-            retry_at = now + wait
-            conn.execute(
-                update(bridge_transfers)
-                .where(
-                    and_(
-                        _is_transfer(source_chain_id, transfer_id),
-                        bridge_transfers.c.status.in_(RETRIED),
-                    )
-                )
-                .values(status=status, reason=reason, attempts=attempts, retry_at=retry_at, updated_at=now)
-            )
-        return status
+            status = _step(conn, source_chain_id, transfer_id, outcome, policy, now, reason=reason)
+        return TransferStatus.PENDING if status is None else status
 
     def note_waiting(self, source_chain_id: int, transfer_id: int, reason: str) -> None:
         with self.transaction() as conn:
@@ -768,7 +790,7 @@ class BridgeStore:
                 .where(
                     and_(
                         _is_transfer(source_chain_id, transfer_id),
-                        bridge_transfers.c.status == "pending",
+                        bridge_transfers.c.status == TransferStatus.PENDING.value,
                         (bridge_transfers.c.reason.is_(None)) | (bridge_transfers.c.reason != reason),
                     )
                 )
@@ -777,14 +799,15 @@ class BridgeStore:
 
     # -- status ---------------------------------------------------------------------------------
 
-    def transfers(self, statuses: Sequence[str] | None = None, limit: int = 1000) -> list[TransferRow]:
+    def transfers(self, statuses: Sequence[TransferStatus | str] | None = None,
+                  limit: int = 1000) -> list[TransferRow]:
         query = select(bridge_transfers).order_by(bridge_transfers.c.observed_at).limit(limit)
         if statuses:
-            query = query.where(bridge_transfers.c.status.in_(list(statuses)))
+            query = query.where(bridge_transfers.c.status.in_([TransferStatus(s).value for s in statuses]))
         with self.transaction() as conn:
             return [_transfer(r) for r in conn.execute(query)]
 
-    def counts(self) -> dict[tuple[int, int, str], int]:
+    def counts(self) -> dict[tuple[int, int, TransferStatus], int]:
         """Transfers per (source chain, dest chain, status)."""
         with self.transaction() as conn:
             rows = conn.execute(
@@ -799,13 +822,13 @@ class BridgeStore:
                     bridge_transfers.c.status,
                 )
             )
-            return {(int(a), int(b), str(c)): int(n) for a, b, c, n in rows}
+            return {(int(a), int(b), TransferStatus(c)): int(n) for a, b, c, n in rows}
 
     def rejections(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.transaction() as conn:
             rows = conn.execute(
                 select(bridge_observations)
-                .where(bridge_observations.c.outcome == "rejected")
+                .where(bridge_observations.c.outcome == ObservationOutcome.REJECTED.value)
                 .order_by(bridge_observations.c.created_at.desc())
                 .limit(limit)
             )
@@ -818,9 +841,9 @@ class BridgeStore:
                 for r in conn.execute(select(bridge_checkpoints).order_by(bridge_checkpoints.c.worker))
             ]
 
-    def delivery_counts(self) -> dict[str, int]:
+    def delivery_counts(self) -> dict[DeliveryStatus, int]:
         with self.transaction() as conn:
             rows = conn.execute(
                 select(bridge_deliveries.c.status, func.count()).group_by(bridge_deliveries.c.status)
             )
-            return {str(s): int(n) for s, n in rows}
+            return {DeliveryStatus(s): int(n) for s, n in rows}

@@ -85,6 +85,10 @@ class CidError(ChainError):
     """Raised when a CID is not one the issuance contracts store (CIDv1, one-byte codec and hash)."""
 
 
+class SignatureError(ChainError):
+    """Raised when an ECDSA signature is malformed, malleable (high s) or recovers to no key."""
+
+
 class OrderError(ChainError):
     """Raised when a marketplace order is malformed, wrongly signed, or cannot be filled now."""
 

@@ -29,11 +29,8 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
-from eth_utils.exceptions import ValidationError
 
 from chain.errors import (
     OrderCounterError,
@@ -41,16 +38,17 @@ from chain.errors import (
     OrderInvalidError,
     OrderNotActiveError,
     OrderSignatureError,
+    SignatureError,
 )
+from chain.signatures import SECP256K1_HALF_N as SECP256K1_HALF_N
+from chain.signatures import SECP256K1_N as SECP256K1_N
+from chain.signatures import low_s
+from chain.signatures import recover_signer as recover_ecdsa
 
 DOMAIN_NAME = "Chainright Marketplace"
 DOMAIN_VERSION = "1"
 ETH = "0x0000000000000000000000000000000000000000"
 """The currency address that means native ETH (listings only)."""
-
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-"""The largest ``s`` OpenZeppelin's ECDSA accepts."""
 
 UINT64_MAX = 2**64 - 1
 UINT248_MAX = 2**248 - 1
@@ -311,35 +309,17 @@ def sign_order(order: Order, domain: MarketDomain, account: Any) -> SignedOrder:
             f"account {account.address} cannot sign for {order.signer}: the order's "
             f"{order.side.signer_field} must sign it")
     signed = account.sign_typed_data(full_message=typed_data(order, domain))
-    r, s, v = int(signed.r), int(signed.s), int(signed.v)
-    if s > SECP256K1_HALF_N:  # normalise to the low-s form the contract accepts
-        s, v = SECP256K1_N - s, 55 - v
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
+    signature = low_s(int(signed.r), int(signed.s), int(signed.v))  # the form the contract accepts
     return SignedOrder(order, signature, domain)
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
-    """Recover the address that signed ``digest``, refusing what OpenZeppelin's ECDSA refuses."""
-    if len(digest) != 32:
-        raise OrderSignatureError(f"digest must be 32 bytes, got {len(digest)}")
-    if len(signature) != 65:
-        raise OrderSignatureError(f"signature must be 65 bytes (r, s, v), got {len(signature)}")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
-    v = signature[64]
-    if s > SECP256K1_HALF_N:
-        raise OrderSignatureError(
-            "malleable signature: s is in the upper half of the curve order; the contract refuses it "
-            "(re-sign, or use n - s and flip v)")
-    if v not in (27, 28):
-        raise OrderSignatureError(f"signature v must be 27 or 28, got {v}")
-    if not (0 < r < SECP256K1_N and 0 < s):
-        raise OrderSignatureError("signature r or s is out of range")
+    """Recover the address that signed ``digest``, refusing what OpenZeppelin's ECDSA refuses
+    (``chain.signatures``); raises OrderSignatureError."""
     try:
-        public_key = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, ValidationError) as exc:
-        raise OrderSignatureError(f"signature does not recover to any key: {exc}") from exc
-    return str(public_key.to_checksum_address())
+        return recover_ecdsa(digest, signature)
+    except SignatureError as exc:
+        raise OrderSignatureError(str(exc)) from exc
 
 
 Erc1271Check = Callable[[str, bytes, bytes], bool]

@@ -10,18 +10,28 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from eth_abi.abi import encode as abi_encode
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from api.deps import DbSession, KycVerifiedUser, OptionalUser, Settings
+from api.deps import (
+    ContentStoreDep,
+    DatabaseDep,
+    DbSession,
+    GatewayDep,
+    KycVerifiedUser,
+    OptionalUser,
+    Settings,
+)
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.models import Asset
+from api.schemas.common import UnsignedTx
+from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
 from chain.cid import cid_to_bytes
-from chain.reverts import ErrorDecoder, revert_data
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["assets"])
@@ -36,19 +46,6 @@ class AssetOut(BaseModel):
     uploader: str
     store: str
     created_at: datetime
-
-
-class UnsignedTx(BaseModel):
-    """A transaction for the user's wallet to sign and send (``eth_sendTransaction`` shape)."""
-
-    chain_id: int
-    from_: str = Field(alias="from")
-    to: str
-    data: str
-    value: str = "0x0"
-    gas: int | None = Field(default=None, description="Estimated gas (simulation passed).")
-
-    model_config = {"populate_by_name": True}
 
 
 class CollectionTxIn(BaseModel):
@@ -85,28 +82,9 @@ class MintTxIn(BaseModel):
         return checksum_address(value) if value is not None else None
 
 
-def _store(request: Request) -> Any:
-    return request.app.state.content_store
-
-
-def _simulate(request: Request, chain_id: int, sender: str, to: str, data: str) -> int:
-    """Estimate gas for the transaction as the user would send it; a revert becomes a 422
-    naming the contract's custom error."""
-    gateway = request.app.state.gateway
-    web3 = gateway.web3(chain_id)
-    try:
-        return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data}))
-    except (ContractLogicError, ContractCustomError) as exc:
-        decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        revert = revert_data(exc)
-        decoded = decoder.decode(revert)
-        raise UnprocessableError(f"the transaction would revert: {decoder.explain(revert)}",
-                                 error=decoded[0] if decoded else None) from None
-
-
 @router.post("/assets", status_code=201, response_model=AssetOut,
              summary="Upload a work: content hash and IPFS CID (CIDv1, raw leaves, 256 KiB chunks)")
-async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
+async def upload(user: KycVerifiedUser, settings: Settings, store: ContentStoreDep, database: DatabaseDep,
                  file: Annotated[UploadFile, File(description="The work's bytes")]) -> AssetOut:
     data = await file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
@@ -114,9 +92,8 @@ async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
                                  "(CHAINRIGHT_API_MAX_UPLOAD_BYTES)")
     if not data:
         raise UnprocessableError("the file is empty")
-    store = _store(request)
     stored = store.add(data)
-    with request.app.state.db.session() as db:
+    with database.session() as db:
         row = db.get(Asset, stored.cid)
         if row is None:
             row = Asset(cid=stored.cid, content_hash=stored.content_hash, size=stored.size,
@@ -127,10 +104,9 @@ async def upload(user: KycVerifiedUser, request: Request, settings: Settings,
         return AssetOut.model_validate(row, from_attributes=True)
 
 
-def _on_chain(request: Request, content_hash: str) -> bool:
+def _on_chain(gateway: ChainGateway, content_hash: str) -> bool:
     """True when some served chain's RightsRegistry has a record of ``content_hash`` (the hash is
     public there anyway). A chain that cannot answer counts as no."""
-    gateway = request.app.state.gateway
     for spec in gateway.specs():
         try:
             registry = gateway.address(spec.chain_id, "RightsRegistry")
@@ -143,12 +119,12 @@ def _on_chain(request: Request, content_hash: str) -> bool:
     return False
 
 
-def _visible_asset(cid: str, db: DbSession, request: Request, viewer: Any) -> Asset:
+def _visible_asset(cid: str, db: DbSession, gateway: ChainGateway, viewer: Any) -> Asset:
     """An upload is private to its uploader until its work is minted or registered on chain: its
     content hash is what a front-runner needs to claim the work first."""
     row = db.get(Asset, cid)
     if row is None or (
-        (viewer is None or viewer.did != row.uploader) and not _on_chain(request, row.content_hash)
+        (viewer is None or viewer.did != row.uploader) and not _on_chain(gateway, row.content_hash)
     ):
         raise NotFoundError(f"no asset with CID {cid}")
     return row
@@ -156,23 +132,23 @@ def _visible_asset(cid: str, db: DbSession, request: Request, viewer: Any) -> As
 
 @router.get("/assets/{cid}", response_model=AssetOut,
             summary="An uploaded work's record (before it is minted: only its uploader, with a session)")
-def get_asset(cid: Cid, db: DbSession, request: Request, viewer: OptionalUser) -> AssetOut:
-    return AssetOut.model_validate(_visible_asset(cid, db, request, viewer), from_attributes=True)
+def get_asset(cid: Cid, db: DbSession, gateway: GatewayDep, viewer: OptionalUser) -> AssetOut:
+    return AssetOut.model_validate(_visible_asset(cid, db, gateway, viewer), from_attributes=True)
 
 
 @router.get("/assets/{cid}/content",
             summary="The work's bytes, re-hashed against the CID (before it is minted: only its uploader)")
-def get_content(cid: Cid, db: DbSession, request: Request, viewer: OptionalUser) -> Response:
-    row = _visible_asset(cid, db, request, viewer)
-    return Response(_store(request).get(cid), media_type=row.media_type)
+def get_content(cid: Cid, db: DbSession, gateway: GatewayDep, store: ContentStoreDep,
+                viewer: OptionalUser) -> Response:
+    row = _visible_asset(cid, db, gateway, viewer)
+    return Response(store.get(cid), media_type=row.media_type)
 
 
 @router.post("/collections/tx", response_model=CollectionTxOut,
              summary="The transaction that creates the creator's collection (factory clone)")
-def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, request: Request) -> CollectionTxOut:
+def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, gateway: GatewayDep) -> CollectionTxOut:
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     factory = gateway.contract(body.chain_id, "CollectionFactory")
     identity = gateway.address(body.chain_id, "IdentityRegistry") if body.require_verified_holders \
@@ -181,7 +157,7 @@ def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, request: Request)
     settings = (body.name, body.symbol, user.address, body.royalty_receiver or user.address,
                 body.royalty_bps, identity, body.require_verified_holders)
     data = factory.encode_abi("createCollection", args=[settings, salt])
-    gas = _simulate(request, body.chain_id, user.address, factory.address, data)
+    gas = estimate_gas(gateway, body.chain_id, user.address, factory.address, data)
     predicted = factory.functions.predictCollectionAddress(user.address, salt).call()
     return CollectionTxOut(
         transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=factory.address,
@@ -211,10 +187,9 @@ class SplitTxOut(BaseModel):
 
 @router.post("/splits/tx", response_model=SplitTxOut,
              summary="The transaction that creates a three-way royalty split (30/40/30)")
-def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitTxOut:
+def split_tx(body: SplitTxIn, user: KycVerifiedUser, gateway: GatewayDep) -> SplitTxOut:
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     factory = gateway.contract(body.chain_id, "SplitterFactory")
     salt = bytes.fromhex(body.salt[2:]) if body.salt else bytes(32)
@@ -222,7 +197,7 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, request: Request) -> SplitT
     predicted = Web3.to_checksum_address(factory.functions.predictThreeWaySplitAddress(*args).call())
     exists = len(gateway.web3(body.chain_id).eth.get_code(predicted)) > 0
     data = factory.encode_abi("createThreeWaySplit", args=args)
-    gas = _simulate(request, body.chain_id, user.address, factory.address, data)
+    gas = estimate_gas(gateway, body.chain_id, user.address, factory.address, data)
     return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
                                              to=factory.address, data=data, gas=gas),
                       splitter=predicted, already_exists=exists)
@@ -235,7 +210,7 @@ class CommitTxIn(BaseModel):
 @router.post("/assets/{cid}/commit-tx", response_model=UnsignedTx,
              summary="The transaction that dates the creator's claim before the mint (front-running guard)")
 def commit_tx(cid: Cid, body: CommitTxIn, user: KycVerifiedUser, db: DbSession,
-              request: Request) -> UnsignedTx:
+              gateway: GatewayDep) -> UnsignedTx:
     """``RightsRegistry.commit(keccak256(abi.encode(contentHash, creator)))``: the hash shows the pool
     nothing of the work. Mined at least one block before the mint, it lets the creator's mint take
     back any record someone raced in by copying the pending mint (see RightsRegistry)."""
@@ -246,13 +221,12 @@ def commit_tx(cid: Cid, body: CommitTxIn, user: KycVerifiedUser, db: DbSession,
         raise ForbiddenError("only the uploader of a work may claim it")
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     registry = gateway.contract(body.chain_id, "RightsRegistry")
     commitment = Web3.keccak(abi_encode(["bytes32", "address"],
                                         [bytes.fromhex(row.content_hash[2:]), user.address]))
     data = registry.encode_abi("commit", args=[commitment])
-    gas = _simulate(request, body.chain_id, user.address, registry.address, data)
+    gas = estimate_gas(gateway, body.chain_id, user.address, registry.address, data)
     return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=registry.address, data=data,
                       gas=gas)
 
@@ -260,7 +234,7 @@ def commit_tx(cid: Cid, body: CommitTxIn, user: KycVerifiedUser, db: DbSession,
 @router.post("/assets/{cid}/mint-tx", response_model=UnsignedTx,
              summary="The transaction that mints this work (one token, or an edition) with its rights record")
 def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
-            request: Request) -> UnsignedTx:
+            gateway: GatewayDep) -> UnsignedTx:
     row = db.get(Asset, cid)
     if row is None:
         raise NotFoundError(f"no asset with CID {cid}; upload it first (POST /assets)")
@@ -268,7 +242,6 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
         raise ForbiddenError("only the uploader of a work may mint it")
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     collection = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
     content_hash = bytes.fromhex(row.content_hash[2:])
@@ -278,7 +251,7 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
         data = collection.encode_abi("mintWork", args=[to, content_hash, binary_cid])
     else:
         data = collection.encode_abi("mintEdition", args=[to, body.quantity, content_hash, binary_cid])
-    gas = _simulate(request, body.chain_id, user.address, collection.address, data)
+    gas = estimate_gas(gateway, body.chain_id, user.address, collection.address, data)
     return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=collection.address,
                       data=data, gas=gas)
 
@@ -328,14 +301,14 @@ class LicenseTxOut(BaseModel):
 
 @router.post("/licenses/tx", response_model=LicenseTxOut,
              summary="The transactions that publish a license template's terms and attach them to your works")
-def license_tx(body: LicenseTxIn, user: KycVerifiedUser, request: Request) -> LicenseTxOut:
+def license_tx(body: LicenseTxIn, user: KycVerifiedUser, gateway: GatewayDep,
+               store: ContentStoreDep) -> LicenseTxOut:
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     sender = Web3.to_checksum_address(user.address)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     template = LICENSE_TEMPLATES[body.template]
-    legal = _store(request).add(str(template["text"]).encode())
+    legal = store.add(str(template["text"]).encode())
     flags = ("commercialUse", "derivativesAllowed", "attributionRequired", "transferable", "revocable",
              "derivativeRevenueShareBps", "duration")
     terms: tuple[Any, ...] = (*(template[name] for name in flags), body.fee_wei, [], legal.cid)
@@ -346,7 +319,7 @@ def license_tx(body: LicenseTxIn, user: KycVerifiedUser, request: Request) -> Li
     if not published:
         data = licensing.encode_abi("publishTerms", args=[terms])
         publish = UnsignedTx(chain_id=body.chain_id, **{"from": sender}, to=licensing.address, data=data,
-                             gas=_simulate(request, body.chain_id, sender, licensing.address, data))
+                             gas=estimate_gas(gateway, body.chain_id, sender, licensing.address, data))
     nft = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
     attach = []
     for token_id in body.token_ids:
@@ -362,7 +335,7 @@ def license_tx(body: LicenseTxIn, user: KycVerifiedUser, request: Request) -> Li
         if terms_hash in [bytes(h) for h in attached]:
             continue
         data = licensing.encode_abi("attachTerms", args=[body.collection, token_id, terms_hash])
-        gas = _simulate(request, body.chain_id, sender, licensing.address, data) if published else None
+        gas = estimate_gas(gateway, body.chain_id, sender, licensing.address, data) if published else None
         attach.append(UnsignedTx(chain_id=body.chain_id, **{"from": sender}, to=licensing.address, data=data,
                                  gas=gas))
     shown = {k: v for k, v in template.items() if k != "text"} | {"fee": str(body.fee_wei)}

@@ -21,15 +21,15 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api import sessions
-from api.deps import CurrentUser, DbSession, Settings
+from api.deps import CurrentUser, DatabaseDep, DbSession, DidSettingsDep, GatewayDep, Settings
 from api.errors import UnauthorizedError
 from api.kyc.service import credential_status
 from api.models import LoginNonce, User
@@ -38,17 +38,12 @@ from api.types import checksum_address
 from did.credentials import verify_presentation
 from did.errors import DidError
 from did.methods import did_pkh, parse_did, pkh_account
-from did.settings import DidSettings
 from did.siwe import build_siwe_message, new_nonce, parse_siwe_message, verify_siwe
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 NO_STORE = "no-store"
 """On every answer carrying a session token: no cache and no idempotency record keeps it."""
 log = logging.getLogger(__name__)
-
-
-def get_gateway(request: Request) -> Any:
-    return request.app.state.gateway
 
 
 # -- wire models -------------------------------------------------------------------------------
@@ -161,7 +156,7 @@ def _open_session(db: Session, settings: ApiSettings, did: str, address: str | N
 @router.post("/siwe/nonce", response_model=SiweNonceResponse,
              summary="Start Sign-In with Ethereum: a single-use nonce and the message to sign")
 def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings, request: Request,
-               gateway: Annotated[Any, Depends(get_gateway)]) -> SiweNonceResponse:
+               gateway: GatewayDep) -> SiweNonceResponse:
     gateway.spec_for(body.chain_id)  # 404 for a chain we do not serve
     now = datetime.now(UTC)
     row = _issue_nonce(db, settings, "siwe", body.chain_id, now, sign_in_origin(request, settings))
@@ -175,7 +170,7 @@ def siwe_nonce(body: SiweNonceRequest, db: DbSession, settings: Settings, reques
 @router.post("/siwe/login", response_model=SessionResponse,
              summary="Finish Sign-In with Ethereum: verify the signed message, open a session")
 def siwe_login(body: SiweLoginRequest, db: DbSession, settings: Settings, response: Response,
-               gateway: Annotated[Any, Depends(get_gateway)]) -> SessionResponse:
+               gateway: GatewayDep) -> SessionResponse:
     response.headers["Cache-Control"] = NO_STORE
     now = datetime.now(UTC)
     try:
@@ -206,12 +201,10 @@ def did_challenge(db: DbSession, settings: Settings, request: Request) -> DidCha
 
 @router.post("/did/login", response_model=SessionResponse,
              summary="Finish a DID login: verify the presentation (and every credential in it)")
-async def did_login(body: DidLoginRequest, request: Request, response: Response) -> SessionResponse:
+async def did_login(body: DidLoginRequest, response: Response, settings: Settings,
+                    did_settings: DidSettingsDep, database: DatabaseDep) -> SessionResponse:
     """Async because didkit is; database work runs in short sessions around the verification."""
     response.headers["Cache-Control"] = NO_STORE
-    settings: ApiSettings = request.app.state.settings
-    did_settings: DidSettings = request.app.state.did_settings
-    database = request.app.state.db
     now = datetime.now(UTC)
     proof = body.presentation.get("proof")
     proofs = proof if isinstance(proof, list) else [proof]

@@ -85,7 +85,8 @@ def breakers(risk: Risk, db: DbSession) -> list[BreakerRow]:
     return sorted(out, key=lambda r: (not r.halted, r.chain_id, r.collection))
 
 
-def _store(request: Request) -> Any:
+def bridge_store(request: Request) -> Any:
+    """The relayer's store the console reads (a dependency provider; cached on the app), or None."""
     url = probe_of(request).bridge_url()
     if url is None or (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()):
         return None
@@ -101,8 +102,7 @@ def _store(request: Request) -> Any:
 @router.get("/bridge", response_model=BridgeBacklog,
             summary="The bridge's transfers not delivered (pending, failed, stuck) with reasons, and the "
                     "departures validators hold (risk role)")
-def bridge(risk: Risk, request: Request) -> BridgeBacklog:
-    store = _store(request)
+def bridge(risk: Risk, store: Annotated[Any, Depends(bridge_store)]) -> BridgeBacklog:
     if store is None:
         return BridgeBacklog(readable=False, transfers=[], held=[])
     now = time.time()

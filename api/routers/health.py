@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from api.health import Health, probe_of
+from api.health import Health, HealthProbeDep
 
 router = APIRouter(tags=["health"])
 
@@ -23,8 +23,8 @@ def live() -> Live:
 @router.get("/health", response_model=Health, summary="Is the platform ready? (200 ok/degraded, 503 down)",
             responses={503: {"model": Health,
                              "description": "Down: a chain or the database does not answer."}})
-def health(request: Request, response: Response) -> Health:
-    report = probe_of(request).report()
+def health(probe: HealthProbeDep, response: Response) -> Health:
+    report = probe.report()
     if report.status == "down":
         response.status_code = 503
     return report

@@ -8,13 +8,24 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, Settings, require_role
+from api.deps import (
+    Caller,
+    CurrentUser,
+    DatabaseDep,
+    DbSession,
+    GatewayDep,
+    KycDep,
+    KycVerifiedUser,
+    Settings,
+    require_role,
+)
 from api.errors import ApiError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.kyc import service
 from api.kyc.providers import ProviderDecision
 from api.kyc.service import Submission
@@ -102,12 +113,8 @@ class KycStatus(BaseModel):
     on_chain: dict[int, bool]
 
 
-def _cipher(request: Request) -> Any:
-    return request.app.state.kyc.cipher
-
-
-def _out(app: KycApplication, request: Request, reveal: bool) -> ApplicationOut:
-    personal = PersonalData(**service.reveal(app, _cipher(request))) if reveal else None
+def _out(app: KycApplication, kyc: Any, reveal: bool) -> ApplicationOut:
+    personal = PersonalData(**service.reveal(app, kyc.cipher)) if reveal else None
     return ApplicationOut(
         id=app.id, subject=app.subject, address=app.address, state=app.state, country=app.country,
         level=app.level, submitted_at=app.submitted_at, reviewed_at=app.reviewed_at, reason=app.reason,
@@ -125,23 +132,22 @@ def _visible(app: KycApplication, caller: Caller) -> None:
 
 @router.post("/applications", status_code=201, response_model=ApplicationOut,
              summary="Apply for KYC (personal data is encrypted at rest)")
-def submit(body: ApplicationIn, caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
-    kyc = request.app.state.kyc
+def submit(body: ApplicationIn, caller: CurrentUser, db: DbSession, kyc: KycDep,
+           gateway: GatewayDep) -> ApplicationOut:
     app, decision = service.submit(db, kyc.cipher, kyc.current_sanctions(), kyc.provider, subject=caller.did,
                                    address=caller.address,
                                    data=Submission(body.legal_name, body.date_of_birth, body.country,
                                                    body.document_type.value, body.document_number))
     db.flush()
     if decision.outcome == "approve":
-        app = _provider_approves(db, request, app, decision)
-    return _out(app, request, reveal=True)
+        app = _provider_approves(db, kyc, gateway, app, decision)
+    return _out(app, kyc, reveal=True)
 
 
-def _provider_approves(db: Session, request: Request, app: KycApplication,
+def _provider_approves(db: Session, kyc: Any, gateway: ChainGateway, app: KycApplication,
                        decision: ProviderDecision) -> KycApplication:
     """Carry out a provider's approval through the officers' path; if it cannot complete, the
     application stays submitted for an officer and the reason is recorded."""
-    kyc = request.app.state.kyc
     actor = f"provider:{kyc.provider.name}"
     if decision.level is None or not 1 <= decision.level <= 3:
         service.record(db, app.id, actor, "provider_approval_refused",
@@ -149,7 +155,7 @@ def _provider_approves(db: Session, request: Request, app: KycApplication,
         return app
     db.commit()
     try:
-        _require_every_chain_progressing(request)
+        _require_every_chain_progressing(gateway)
         return service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app.id, officer=actor,
                                level=decision.level, expires_at=None,
                                validity=timedelta(days=kyc.validity_days),
@@ -164,7 +170,8 @@ def _provider_approves(db: Session, request: Request, app: KycApplication,
 
 @router.post("/applications/{app_id}/document", response_model=ApplicationOut,
              summary="Attach an identity document file to your submitted application")
-async def upload_document(app_id: str, caller: CurrentUser, request: Request, settings: Settings,
+async def upload_document(app_id: str, caller: CurrentUser, settings: Settings, kyc: KycDep,
+                          database: DatabaseDep,
                           file: Annotated[UploadFile, File(description="Scan or photo, max 10 MiB")]
                           ) -> ApplicationOut:
     data = await file.read(10 * 1024 * 1024 + 1)
@@ -172,23 +179,23 @@ async def upload_document(app_id: str, caller: CurrentUser, request: Request, se
         raise UnprocessableError("the document file is larger than 10 MiB")
     if not data:
         raise UnprocessableError("the document file is empty")
-    with request.app.state.db.session() as db:
+    with database.session() as db:
         app = service.get_application(db, app_id)
         if app.subject != caller.did:
             raise NotFoundError(f"no KYC application {app_id}")
         if app.state != "submitted":
             raise UnprocessableError(f"the application is {app.state}; documents attach while submitted")
-        app.document = _cipher(request).encrypt_bytes(data, bound_to=app.id)
-        return _out(app, request, reveal=True)
+        app.document = kyc.cipher.encrypt_bytes(data, bound_to=app.id)
+        return _out(app, kyc, reveal=True)
 
 
 @router.get("/applications/mine", response_model=ApplicationOut,
             summary="Your latest application, with your personal data")
-def mine(caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
+def mine(caller: CurrentUser, db: DbSession, kyc: KycDep) -> ApplicationOut:
     app = service.latest_for(db, caller.did, address=caller.address)
     if app is None:
         raise NotFoundError("you have no KYC application; submit one at POST /kyc/applications")
-    return _out(app, request, reveal=True)
+    return _out(app, kyc, reveal=True)
 
 
 StateFilter = Annotated[str | None, Query(pattern="^(submitted|approved|rejected|expired|revoked)$")]
@@ -196,60 +203,58 @@ StateFilter = Annotated[str | None, Query(pattern="^(submitted|approved|rejected
 
 @router.get("/applications", response_model=list[ApplicationOut],
             summary="Applications to review (KYC officers); no personal data in the list")
-def list_applications(officer: Officer, db: DbSession, request: Request, state: StateFilter = None,
+def list_applications(officer: Officer, db: DbSession, kyc: KycDep, state: StateFilter = None,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[ApplicationOut]:
     query = select(KycApplication).order_by(KycApplication.submitted_at).limit(limit)
     if state:
         query = query.where(KycApplication.state == state)
-    return [_out(a, request, reveal=False) for a in db.execute(query).scalars()]
+    return [_out(a, kyc, reveal=False) for a in db.execute(query).scalars()]
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut,
             summary="One application with personal data (its applicant or a KYC officer)")
-def get_application(app_id: str, caller: CurrentUser, db: DbSession, request: Request) -> ApplicationOut:
+def get_application(app_id: str, caller: CurrentUser, db: DbSession, kyc: KycDep) -> ApplicationOut:
     app = service.get_application(db, app_id)
     _visible(app, caller)
-    return _out(app, request, reveal=True)
+    return _out(app, kyc, reveal=True)
 
 
-def _require_every_chain_progressing(request: Request) -> None:
+def _require_every_chain_progressing(gateway: ChainGateway) -> None:
     """Approvals and revocations write the identity registry on every chain: refuse them (503)
     while one of the chains is stalled, rather than half-write."""
-    gateway = request.app.state.gateway
     for spec in gateway.specs():
         gateway.require_progress(spec.chain_id)
 
 
 @router.post("/applications/{app_id}/approve", response_model=ApplicationOut,
              summary="Approve (KYC officers): credential issued, identity registry written on every chain")
-def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession,
-            request: Request) -> ApplicationOut:
-    _require_every_chain_progressing(request)
-    kyc = request.app.state.kyc
+def approve(app_id: str, body: ApproveIn, officer: Officer, db: DbSession, kyc: KycDep,
+            gateway: GatewayDep) -> ApplicationOut:
+    _require_every_chain_progressing(gateway)
     sync_before_write(db, kyc)
     app = service.approve(db, kyc.writer(), kyc.issue_credential, app_id=app_id, officer=officer.did,
                           officer_address=officer.address, level=body.level, expires_at=body.expires_at,
                           validity=timedelta(days=kyc.validity_days),
                           sanctions=kyc.current_sanctions(), cipher=kyc.cipher)
-    return _out(app, request, reveal=False)
+    return _out(app, kyc, reveal=False)
 
 
 @router.post("/applications/{app_id}/reject", response_model=ApplicationOut,
              summary="Reject with a reason (KYC officers)")
-def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
+def reject(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, kyc: KycDep) -> ApplicationOut:
     return _out(service.reject(db, app_id=app_id, officer=officer.did, officer_address=officer.address,
-                               reason=body.reason), request, False)
+                               reason=body.reason), kyc, False)
 
 
 @router.post("/applications/{app_id}/revoke", response_model=ApplicationOut,
              summary="Revoke an approval (KYC officers): the API and every chain stop verifying")
-def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, request: Request) -> ApplicationOut:
-    _require_every_chain_progressing(request)
-    kyc = request.app.state.kyc
+def revoke(app_id: str, body: ReasonIn, officer: Officer, db: DbSession, kyc: KycDep,
+           gateway: GatewayDep) -> ApplicationOut:
+    _require_every_chain_progressing(gateway)
     sync_before_write(db, kyc)
     app = service.revoke(db, kyc.writer(), app_id=app_id, officer=officer.did,
                          officer_address=officer.address, reason=body.reason)
-    return _out(app, request, reveal=False)
+    return _out(app, kyc, reveal=False)
 
 
 class SyncOut(BaseModel):
@@ -260,8 +265,8 @@ class SyncOut(BaseModel):
 
 @router.post("/sync", response_model=SyncOut,
              summary="Retry chain revocations still pending and expire what is due (KYC officers)")
-def sync(officer: Officer, db: DbSession, request: Request) -> SyncOut:
-    report = sync_now(db, request.app.state.kyc)
+def sync(officer: Officer, db: DbSession, kyc: KycDep) -> SyncOut:
+    report = sync_now(db, kyc)
     return SyncOut(synced=report.synced, still_pending=report.still_pending, expired=report.expired)
 
 
@@ -271,7 +276,7 @@ class CredentialFormat(StrEnum):
 
 
 @router.get("/credential", summary="Your KYCCredential (W3C VC: JSON-LD, or a JWT for EIP-712 wallets)")
-def credential(caller: CurrentUser, db: DbSession, request: Request,
+def credential(caller: CurrentUser, db: DbSession, kyc: KycDep,
                format: CredentialFormat = CredentialFormat.LDP) -> Any:
     app = service.verified_application(db, caller.did, address=caller.address)
     if app is None or app.credential is None or app.level is None or app.expires_at is None:
@@ -280,8 +285,8 @@ def credential(caller: CurrentUser, db: DbSession, request: Request,
         issued = service.aware(app.reviewed_at) or datetime.now(UTC)
         expires = service.aware(app.expires_at)
         assert expires is not None
-        return request.app.state.kyc.issue_credential(app.id, app.subject, app.level, app.country, expires,
-                                                      issued, proof_format="jwt")
+        return kyc.issue_credential(app.id, app.subject, app.level, app.country, expires, issued,
+                                    proof_format="jwt")
     return json.loads(app.credential)
 
 
@@ -299,12 +304,12 @@ def credential_status(id: Annotated[str, Query(max_length=200)], db: DbSession) 
 
 
 @router.get("/status", response_model=KycStatus, summary="Your KYC status, here and on chain")
-def status(caller: CurrentUser, db: DbSession, request: Request) -> KycStatus:
+def status(caller: CurrentUser, db: DbSession, kyc: KycDep) -> KycStatus:
     app = service.latest_for(db, caller.did, address=caller.address)
     on_chain: dict[int, bool] = {}
     if caller.address:
         try:
-            on_chain = request.app.state.kyc.writer().is_verified(caller.address)
+            on_chain = kyc.writer().is_verified(caller.address)
         except Exception:
             on_chain = {}
     return KycStatus(

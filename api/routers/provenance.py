@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from web3 import Web3
 
+from api.db import Database
+from api.deps import ContentStoreDep, DatabaseDep, GatewayDep
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
+from api.ipfs import ContentStore
 from api.types import MAX_CHAIN_ID, Address
 from record.index.store import IndexStore, chain_checkpoints
 from record.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
@@ -104,10 +107,10 @@ def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: in
 Rows = list[dict[str, Any]]
 
 
-def _rows(request: Request, chain_id: int, collection: str, token_id: int) -> tuple[Rows, int | None]:
-    gateway: ChainGateway = request.app.state.gateway
+def _rows(gateway: ChainGateway, database: Database, chain_id: int, collection: str,
+          token_id: int) -> tuple[Rows, int | None]:
     address, work_id = _subject(gateway, chain_id, collection, token_id)
-    store = IndexStore(request.app.state.db.engine)
+    store = IndexStore(database.engine)
     with store.engine.connect() as conn:
         rows = token_story(conn, chain_id, address, token_id, [s.chain_id for s in gateway.specs()],
                            work_id=work_id)
@@ -121,24 +124,25 @@ _CACHE: dict[tuple[int, str, int], tuple[tuple[Any, ...], bytes]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _index_version(request: Request) -> tuple[Any, ...]:
+def _index_version(database: Database) -> tuple[Any, ...]:
     """Changes whenever the indexer moves on: a story can only change then."""
-    with request.app.state.db.engine.connect() as conn:
+    with database.engine.connect() as conn:
         return tuple(conn.execute(select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
                                   .order_by(chain_checkpoints.c.chain_id)).all())
 
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, request: Request) -> Response:
+def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
+          database: DatabaseDep, content: ContentStoreDep) -> Response:
     """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
     cannot change, so repeated reads cost one small query."""
     key = (chain_id, collection.lower(), token_id)
-    version = _index_version(request)
+    version = _index_version(database)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] == version:
         return Response(cached[1], media_type="application/json")
-    body = _story(chain_id, collection, token_id, request).model_dump_json().encode()
+    body = _story(chain_id, collection, token_id, gateway, database, content).model_dump_json().encode()
     with _CACHE_LOCK:
         if len(_CACHE) > 10_000:
             _CACHE.clear()
@@ -146,21 +150,22 @@ def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, request
     return Response(body, media_type="application/json")
 
 
-def _story(chain_id: int, collection: str, token_id: int, request: Request) -> Story:
-    rows, work_id = _rows(request, chain_id, collection, token_id)
+def _story(chain_id: int, collection: str, token_id: int, gateway: ChainGateway, database: Database,
+           content: ContentStore) -> Story:
+    rows, work_id = _rows(gateway, database, chain_id, collection, token_id)
     entries = story_views(rows)
     registered = next((e["args"]["contentHash"] for e in entries
                        if e["event"] in ("WorkMinted", "RightsRegistered") and e["args"].get("contentHash")),
                       None)
     check = "no registered content hash in the story"
     if registered is not None:
-        check = _content_check(request, entries, str(registered))
+        check = _content_check(content, entries, str(registered))
     return Story(chain_id=chain_id, collection=Web3.to_checksum_address(collection), token_id=token_id,
                  work_id=work_id, content_hash=registered, content_check=check,
                  entries=[StoryEntry(**e) for e in entries])
 
 
-def _content_check(request: Request, entries: list[dict[str, Any]], registered: str) -> str:
+def _content_check(content: ContentStore, entries: list[dict[str, Any]], registered: str) -> str:
     import hashlib
 
     from chain.cid import cid_from_bytes
@@ -170,7 +175,7 @@ def _content_check(request: Request, entries: list[dict[str, Any]], registered: 
         return "no CID in the story"
     cid = cid_from_bytes(bytes.fromhex(str(cid_hex)[2:]))
     try:
-        data = request.app.state.content_store.get(cid)
+        data = content.get(cid)
     except Exception as exc:  # not stored here: say so rather than guess
         return f"content {cid} not available here ({type(exc).__name__})"
     digest = "0x" + hashlib.sha256(data).hexdigest()
@@ -180,12 +185,12 @@ def _content_check(request: Request, entries: list[dict[str, Any]], registered: 
 @router.get("/{chain_id}/{collection}/{token_id}/bundle",
             summary="A self-contained bundle (headers, receipts, receipt proofs) to verify offline "
                     "with 'chainright verify'")
-def bundle(chain_id: ChainPath, collection: Address, token_id: TokenPath, request: Request) -> dict[str, Any]:
-    rows, _ = _rows(request, chain_id, collection, token_id)
-    gateway: ChainGateway = request.app.state.gateway
+def bundle(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
+           database: DatabaseDep) -> dict[str, Any]:
+    rows, _ = _rows(gateway, database, chain_id, collection, token_id)
     rpcs = rpcs_for({spec.chain_id: spec.rpc_url for spec in gateway.specs()})
     abis = {n: gateway.artifacts.get(n).abi for n in gateway.artifacts.names()}
-    with request.app.state.db.engine.connect() as conn:  # prove state where the index has finished
+    with database.engine.connect() as conn:  # prove state where the index has finished
         proven_at = final_blocks(conn, [spec.chain_id for spec in gateway.specs()])
     return build_bundle({"chain_id": chain_id, "collection": Web3.to_checksum_address(collection),
                          "token_id": token_id}, rows, rpcs, abis, state_blocks=proven_at)

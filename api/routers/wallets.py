@@ -9,12 +9,12 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from web3 import Web3
 
-from api.deps import DbSession
+from api.deps import DatabaseDep, DbSession, GatewayDep
 from api.market_sync import follow_all
 from api.models import MarketOrder
 from api.types import Address
@@ -52,11 +52,10 @@ class WalletOrder(BaseModel):
 
 @router.get("/{address}/holdings", response_model=list[Holding],
             summary="The ERC-721 tokens this wallet holds on every chain served (index + ownerOf)")
-def holdings(address: Address, db: DbSession, request: Request) -> list[Holding]:
+def holdings(address: Address, db: DbSession, gateway: GatewayDep) -> list[Holding]:
     """Only the tokens whose Transfer history names this wallet are looked at (a LIKE on the stored
     arguments narrows, the decoded ``to`` decides), at most ``MAX_TOKENS`` of them, each with one
     ``ownerOf``: the cost follows the wallet's own history, not the size of the index."""
-    gateway = request.app.state.gateway
     transfer = (chain_events.c.event == "Transfer", chain_events.c.token_id.is_not(None))
     touched = db.execute(
         select(chain_events.c.chain_id, chain_events.c.address, chain_events.c.token_id).distinct()
@@ -91,10 +90,10 @@ def holdings(address: Address, db: DbSession, request: Request) -> list[Holding]
 
 @router.get("/{address}/orders", response_model=list[WalletOrder],
             summary="The orders this wallet signed (open by default), status following the chain")
-def orders(address: Address, db: DbSession, request: Request,
+def orders(address: Address, db: DbSession, database: DatabaseDep, gateway: GatewayDep,
            status: Literal["open", "cancelled", "filled", "stale"] | None = "open",
            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[WalletOrder]:
-    follow_all(request.app.state.db, request.app.state.gateway)
+    follow_all(database, gateway)
     query = (select(MarketOrder).where(MarketOrder.signer == address)
              .order_by(MarketOrder.created_at.desc()).limit(limit))
     if status is not None:

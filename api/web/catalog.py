@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from eth_abi.exceptions import InsufficientDataBytes
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractCustomError, ContractLogicError
 
+from api.deps import DatabaseDep, GatewayDep, Settings
 from api.errors import NotFoundError, ServiceUnavailableError
-from api.gateway import ChainGateway
 from api.models import Asset
 from api.types import MAX_CHAIN_ID, Address
 from chain.cid import cid_from_bytes
@@ -103,8 +103,7 @@ def _try(fn: Any, default: Any = None) -> Any:
 
 @router.get("/platform", response_model=Platform, summary="Chains served, their marketplace, EIP-712 "
             "domain and platform fee (what a wallet page needs to sign orders)")
-def platform(request: Request) -> Platform:
-    gateway: ChainGateway = request.app.state.gateway
+def platform(gateway: GatewayDep, settings: Settings) -> Platform:
     chains = []
     for spec in gateway.specs():
         market = _try(lambda spec=spec: gateway.address(spec.chain_id, "Marketplace"))
@@ -119,15 +118,15 @@ def platform(request: Request) -> Platform:
             eip712_domain=domain, platform_fee_bps=fee,
             rights_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "RightsRegistry")),
             identity_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "IdentityRegistry"))))
-    origins = [uri for _, uri in request.app.state.settings.sign_in_origins()]
+    origins = [uri for _, uri in settings.sign_in_origins()]
     return Platform(chains=chains, sign_in_origin=origins[0], sign_in_origins=origins)
 
 
 @router.get("/works/{chain_id}/{collection}/{token_id}", response_model=WorkOut,
             summary="One token's public record, read from the chain: owner, work CID, rights record, "
                     "royalty (and its split), license terms attached")
-def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, request: Request) -> WorkOut:
-    gateway: ChainGateway = request.app.state.gateway
+def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
+         database: DatabaseDep) -> WorkOut:
     gateway.spec_for(chain_id)
     address = Web3.to_checksum_address(collection)
     nft = gateway.contract(chain_id, "CreatorCollection", address)
@@ -140,7 +139,7 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, request:
     except OSError as exc:  # the node stopped answering (requests' errors are OSErrors)
         raise ServiceUnavailableError(f"chain {chain_id} did not answer ({type(exc).__name__})") from None
     cid = cid_from_bytes(bytes(cid_bytes))
-    with request.app.state.db.session() as db:
+    with database.session() as db:
         asset = db.get(Asset, cid)
         title = asset.filename if asset else None
         media_type = asset.media_type if asset else None

@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from api.deps import GatewayDep
 from api.errors import NotFoundError
 
 router = APIRouter(include_in_schema=False)
@@ -31,11 +32,10 @@ def descriptor(name: str) -> dict[str, Any]:
 
 
 @router.get("/clear-signing/{name}")
-def serve(name: str, request: Request) -> JSONResponse:
+def serve(name: str, gateway: GatewayDep) -> JSONResponse:
     data = descriptor(name)
     eip712 = data["context"]["eip712"]
     if "deployments" in eip712:
-        gateway = request.app.state.gateway
         deployments = []
         for spec in gateway.specs():
             try:

@@ -8,7 +8,7 @@ for it, and an offline verifier.
 """
 
 from record.provenance.bundle import FORMAT, build_bundle, rpcs_for
-from record.provenance.kyc import did_pkh, kyc_status
+from record.provenance.kyc import kyc_status
 from record.provenance.story import (
     creator_view,
     entry_view,
@@ -28,7 +28,6 @@ __all__ = [
            "Verdict",
            "build_bundle",
            "creator_view",
-           "did_pkh",
            "entry_view",
            "final_blocks",
            "kyc_status",

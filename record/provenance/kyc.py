@@ -23,11 +23,6 @@ REVOKE_EVENT = "IdentityRevoked"
 IDENTITY_EVENTS = (*RECORD_EVENTS, REVOKE_EVENT)
 
 
-def did_pkh(chain_id: int, address: str) -> str:
-    """The did:pkh of an EVM account (CAIP-10: ``did:pkh:eip155:<chain id>:<address>``)."""
-    return f"did:pkh:eip155:{int(chain_id)}:{address}"
-
-
 def _args(row: Mapping[str, Any]) -> dict[str, Any]:
     args = row["args"]
     return dict(json.loads(args) if isinstance(args, str) else args)

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
+from did.methods import did_pkh
 from record.index.store import chain_checkpoints, chain_events
 from record.provenance.kyc import (
     IDENTITY_CONTRACT,
     IDENTITY_EVENTS,
-    did_pkh,
     identity_evidence,
     kyc_status,
     latest_registry,
@@ -161,7 +161,7 @@ def creator_view(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     chain_id = int(registration["chain_id"])
     identity = [r for r in rows if r["event"] in IDENTITY_EVENTS and int(r["chain_id"]) == chain_id]
     at = (int(registration["block_number"]), int(registration["log_index"]))
-    return {"address": creator, "did": did_pkh(chain_id, creator),
+    return {"address": creator, "did": did_pkh(creator, chain_id),
             "kyc": kyc_status(identity, creator, at, registration.get("block_time"),
                               latest_registry(identity, creator, at))}
 

@@ -84,13 +84,14 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.crypto import keccak
 
 from chain.artifacts import abi_type
+from did.methods import did_pkh
 from record.index.decoder import jsonable
 from record.proofs.bloom import bloom_may_contain
 from record.proofs.headers import clique_signer, header_hash
 from record.proofs.mpt import ProofError, verify_proof
 from record.proofs.receipts import encode_receipt
 from record.proofs.transactions import call_of
-from record.provenance.kyc import IDENTITY_EVENTS, did_pkh, kyc_status
+from record.provenance.kyc import IDENTITY_EVENTS, kyc_status
 from record.provenance.state import OWNER_LAYOUT, Holding, proven_owner, proven_record, proven_slots
 from record.provenance.story import ARRIVALS, DEPARTURES
 from record.provenance.token_events import TOKEN_EVENT_ABIS
@@ -1126,7 +1127,7 @@ def _verify_creator(bundle: Mapping[str, Any], verdict: Verdict, identity_regist
     header = bundle.get("headers", {}).get(str(chain_id), {}).get(str(at[0]), {})
     when = int(str(header["timestamp"]), 16) if header.get("timestamp") else None
     kyc = kyc_status(identity, creator, at, when, registry)
-    detail = f"{did_pkh(chain_id, creator)}: {kyc['status']}"
+    detail = f"{did_pkh(creator, chain_id)}: {kyc['status']}"
     if kyc["status"] != "none":
         revoked = f", revoked in block {kyc['revoked_at']}" if kyc["revoked_at"] else ""
         detail += (f" (level {kyc['level']}, {kyc['country']}, expires {kyc['expires_at']}; record in block "

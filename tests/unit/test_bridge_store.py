@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bridge.core import Attest, EventKey, Reject, SourceEvent
+from bridge.core import Attest, EventKey, Reject, RetryPolicy, SourceEvent, TransferOutcome
 from bridge.message import BridgeMessage, Rights, sign_digest, transfer_id
 from bridge.settings import BridgeSettings
 from bridge.store import (
@@ -27,6 +27,8 @@ from chain.devaccounts import dev_account
 from chain.settings import ChainSettings
 
 pytestmark = pytest.mark.unit
+
+DEFERRED, REFUSED = TransferOutcome.DEFERRED, TransferOutcome.REFUSED
 
 LOCKBOX = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
 BRIDGE = "0x0165878A594ca255338adfa4d48449f69242Eb8F"
@@ -117,14 +119,14 @@ def test_reverted_deliveries_back_off_and_fail_but_are_never_given_up(store):
     store.record_scan("validator-0", 31337, [action], sigs, 11)
     tid, now = action.message.transfer_id, time.time()
     # A pause or rate limit: retried after the plain delay, no attempt counted.
-    assert store.mark_retry(31337, tid, "BridgePaused()", delay=60, count_attempt=False, max_attempts=2,
+    assert store.mark_retry(31337, tid, "BridgePaused()", outcome=DEFERRED, policy=RetryPolicy(60, 2),
                             now=now) == "pending"
     assert store.pending_transfers(31337, now=now + 59) == []
     assert [t.transfer_id for t in store.pending_transfers(31337, now=now + 61)] == [tid]
     # Counted attempts double the wait ...
-    assert store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now) == "pending"
+    assert store.mark_retry(31337, tid, "X()", outcome=REFUSED, policy=RetryPolicy(10, 2), now=now) == "pending"
     assert store.pending_transfers(31337, now=now + 19) == []
-    assert store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now) == "failed"
+    assert store.mark_retry(31337, tid, "X()", outcome=REFUSED, policy=RetryPolicy(10, 2), now=now) == "failed"
     (row,) = store.transfers(["failed"])
     assert (row.reason, row.attempts) == ("X()", 2)
     assert store.counts() == {(31337, 31338, "failed"): 1}
@@ -132,7 +134,7 @@ def test_reverted_deliveries_back_off_and_fail_but_are_never_given_up(store):
     assert store.pending_transfers(31337, now=now + 39) == []
     assert [t.transfer_id for t in store.pending_transfers(31337, now=now + 41)] == [tid]
     for _ in range(30):
-        store.mark_retry(31337, tid, "X()", delay=10, count_attempt=True, max_attempts=2, now=now)
+        store.mark_retry(31337, tid, "X()", outcome=REFUSED, policy=RetryPolicy(10, 2), now=now)
     assert store.pending_transfers(31337, now=now + 3599) == []
     assert store.pending_transfers(31337, now=now + 3601) != []
     store.mark_delivered(31337, tid, tx_hash="0x" + "cd" * 32, block=20)

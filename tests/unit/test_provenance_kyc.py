@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from eth_utils.address import to_checksum_address
 
-from record.provenance.kyc import country_code, did_pkh, identity_evidence, kyc_status
+from did.methods import did_pkh
+from record.provenance.kyc import country_code, identity_evidence, kyc_status
 
 pytestmark = pytest.mark.unit
 
@@ -75,7 +77,8 @@ def test_only_one_registrys_events_count():
 def test_country_and_did():
     assert country_code("0x4445") == "DE"
     assert country_code("0x0000") is None and country_code(None) is None and country_code("0x44") is None
-    assert did_pkh(31337, ALICE) == f"did:pkh:eip155:31337:{ALICE}"
+    # one did:pkh for the platform (did.methods): the story states the DID a wallet logs in with
+    assert did_pkh(ALICE.lower(), 31337) == f"did:pkh:eip155:31337:{to_checksum_address(ALICE)}"
 
 
 def test_story_views_state_the_creator_on_the_registration_entries_only():
@@ -89,7 +92,7 @@ def test_story_views_state_the_creator_on_the_registration_entries_only():
     rental = minted | {"event": "UpdateUser", "block_number": 60, "args": json.dumps({"tokenId": 1})}
     views = story_views([_row(REG, 10) | {"contract": "IdentityRegistry", "block_time": 1}, registered, minted, rental])
     creator = views[1]["creator"]
-    assert creator["did"] == f"did:pkh:eip155:31337:{ALICE}" and creator["kyc"]["status"] == "verified"
+    assert creator["did"] == did_pkh(ALICE, 31337) and creator["kyc"]["status"] == "verified"
     assert views[2]["creator"] == creator
     assert views[0]["creator"] is None and views[3]["creator"] is None
     assert story_views([registered])[0]["creator"]["kyc"]["status"] == "none"

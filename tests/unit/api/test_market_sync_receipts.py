@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from api.models import MarketOrder
-from api.routers.market import OrderOut
+from api.schemas.market import OrderOut
 
 EDITIONS = "0x" + "11" * 20
 SELLER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -1,0 +1,12 @@
+"""Wire models (pydantic) shared by routers, and each resource's own.
+
+What more than one router speaks is here, and a resource's own models sit in its module here
+(``market``), so that no router imports another router.
+
+- ``common``  ``UnsignedTx``: a transaction for the user's wallet to sign
+- ``market``  orders, batches, fills, cancels, gifts and the circuit breaker's view
+"""
+
+from api.schemas.common import UnsignedTx
+
+__all__ = ["UnsignedTx"]

@@ -1,0 +1,138 @@
+"""Order admission's rules and the breaker's answer are pure: tables of cases.
+
+api/admission.py and api/risk.py, no chain, no database. And the one gas estimate (api/simulate.py)
+turns every revert, from any route, into the same 422 naming the contract's error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_abi_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from web3.exceptions import ContractCustomError
+
+from api.admission import epoch_refusal, gift_free_at, jurisdiction_refusal, signer_refusal
+from api.breaker import Decision
+from api.errors import UnprocessableError
+from api.risk import refusal
+from api.simulate import estimate_gas
+from chain.orders import ETH, Order, OrderSide, TokenStandard
+
+pytestmark = pytest.mark.unit
+
+CREATOR = to_checksum_address("0x" + "c0" * 20)
+HOLDER = to_checksum_address("0x" + "ab" * 20)
+TOKEN = to_checksum_address("0x" + "11" * 20)
+
+
+def _order(side: OrderSide, signer: str, epoch: int = 0) -> Order:
+    return Order(side, signer, TOKEN, 7, TokenStandard.ERC721, 1, 100, ETH if side is OrderSide.LISTING
+                 else "0x" + "ee" * 20, 0, 2**40, 0, 0, epoch)
+
+
+@pytest.mark.parametrize(("caller", "signer", "refused"), [
+    (HOLDER, HOLDER, False),
+    (HOLDER.lower(), HOLDER, False),  # the login's address in any case
+    (CREATOR, HOLDER, True),  # someone else's signed order
+    (None, HOLDER, True),  # a login without a wallet
+])
+def test_only_the_signers_own_wallet_submits_its_orders(caller, signer, refused):
+    assert (signer_refusal(caller, signer) is not None) is refused
+
+
+@pytest.mark.parametrize(("signed", "current", "refused"), [(0, 0, False), (3, 3, False), (2, 3, True),
+                                                           (4, 3, True)])
+def test_a_listing_carries_its_tokens_current_holding_epoch(signed, current, refused):
+    why = epoch_refusal(_order(OrderSide.LISTING, HOLDER, signed), current)
+    assert (why is not None) is refused
+    if refused:
+        assert f"holding_epoch {current}" in why
+
+
+@pytest.mark.parametrize(("side", "signer", "creator_holds", "refused"), [
+    (OrderSide.LISTING, CREATOR, True, False),  # the creator's primary sale
+    (OrderSide.LISTING, HOLDER, False, True),  # a holder's resale
+    (OrderSide.OFFER, HOLDER, True, False),  # an offer on a token the creator still holds
+    (OrderSide.OFFER, HOLDER, False, True),  # an offer a holder would accept: a resale
+])
+def test_no_resale_policy_lets_only_the_creator_sell(side, signer, creator_holds, refused):
+    why = jurisdiction_refusal(_order(side, signer), CREATOR, creator_holds, gift_holding_s=60)
+    assert (why is not None) is refused
+    if refused:
+        assert "forbids secondary sales" in why and "after 60 s of holding" in why
+
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("held_s", "holding_s", "wait_s"), [
+    (0, 0, None),  # no holding period
+    (0, 60, 60), (59, 60, 1),  # too early: free from receipt + holding period
+    (60, 60, None), (3600, 60, None),  # held long enough
+])
+def test_a_gift_waits_for_the_collections_holding_period(held_s, holding_s, wait_s):
+    free_at = gift_free_at(NOW - timedelta(seconds=held_s), holding_s, NOW)
+    assert free_at == (None if wait_s is None else NOW + timedelta(seconds=wait_s))
+
+
+@pytest.mark.parametrize(("decision", "answer"), [
+    (Decision("accept", "within the band"), None),
+    (Decision("reject", "outside", 100, 80, 120), "order refused by the circuit breaker: outside"),
+    (Decision("reject", "trading is halted", halt_until=NOW), "order refused by the circuit breaker"),
+    (Decision("halt", "5 orders outside", 100, 80, 120, NOW + timedelta(minutes=15), counts=True),
+     "circuit breaker tripped: 5 orders outside"),
+])
+def test_the_breakers_answer_names_the_refusal_and_its_band(decision, answer):
+    error = refusal(decision, halt_tx="0xabc" if decision.action == "halt" else None)
+    if answer is None:
+        assert error is None
+        return
+    assert isinstance(error, UnprocessableError) and error.detail.startswith(answer)
+    band = error.extra["band"]
+    assert band == ({} if decision.low is None else {"low": "80", "high": "120", "reference": "100"})
+    if decision.action == "halt":
+        assert error.extra["halt_tx"] == "0xabc"
+        assert error.extra["halted_until"] == (NOW + timedelta(minutes=15)).isoformat()
+
+
+class _Reverting:
+    """A gateway whose node refuses every gas estimate with ``data`` (custom-error revert data)."""
+
+    def __init__(self, artifacts, data: bytes) -> None:
+        self.artifacts, self.data, self.sent = artifacts, data, []
+
+    def web3(self, chain_id):
+        gateway = self
+
+        class Eth:
+            def estimate_gas(self, tx):
+                gateway.sent.append(tx)
+                raise ContractCustomError("0x" + gateway.data.hex(), data="0x" + gateway.data.hex())
+
+        class Web3:
+            eth = Eth()
+
+        return Web3()
+
+
+def _error_data(artifacts, contract: str, name: str, types: list[str], values: list) -> bytes:
+    item = next(i for i in artifacts.get(contract).abi if i["type"] == "error" and i["name"] == name)
+    return function_abi_to_4byte_selector(item) + abi_encode(types, values)
+
+
+def test_a_revert_in_simulation_is_one_422_naming_the_error(artifacts):
+    data = _error_data(artifacts, "Marketplace", "CollectionHalted", ["address"], [TOKEN])
+    gateway = _Reverting(artifacts, data)
+    with pytest.raises(UnprocessableError) as plain:
+        estimate_gas(gateway, 31337, HOLDER, TOKEN, "0x", 0)
+    assert plain.value.extra["error"] == "CollectionHalted"
+    assert plain.value.detail.startswith("the transaction would revert: ")
+    assert gateway.sent[-1] == {"from": HOLDER, "to": TOKEN, "data": "0x"}
+    seen = []
+    with pytest.raises(UnprocessableError) as fill:
+        estimate_gas(gateway, 31337, HOLDER, TOKEN, "0x", 5, what="the fill",
+                     context=lambda name, args: seen.append((name, args)) or {"until": "until tomorrow"})
+    assert fill.value.detail.startswith("the fill would revert: ") and "until tomorrow" in fill.value.detail
+    assert seen and seen[0][0] == "CollectionHalted" and gateway.sent[-1]["value"] == 5
