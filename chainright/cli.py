@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from bench.soak import soak_command
 from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
@@ -44,6 +45,7 @@ indexer_app = typer.Typer(no_args_is_help=True, help="Follow the chains into the
 app.add_typer(indexer_app, name="indexer")
 bench_app = typer.Typer(help="Measure the platform (gas, throughput, latency).")
 app.add_typer(bench_app, name="bench")
+bench_app.command("soak")(soak_command)
 consortium_app = typer.Typer(no_args_is_help=True,
                              help="Run a local consortium network: geth Clique validator nodes.")
 app.add_typer(consortium_app, name="consortium")
