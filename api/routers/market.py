@@ -26,6 +26,7 @@ from web3 import Web3
 
 from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_role
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.risk import apply_policy, breaker_check, lift_halt
@@ -251,7 +252,10 @@ def _admit(
     except OrderError as exc:
         raise UnprocessableError(f"order refused: {exc}") from None
     order_hash = "0x" + digest.hex()
-    if db.get(MarketOrder, order_hash) is not None:
+    existing = db.get(MarketOrder, order_hash)
+    if existing is not None:
+        if rerun_of_crashed(request) and existing.signature == body.signature:
+            return existing  # this very request created it before the API died; its retry gets it
         raise ConflictError(f"order {order_hash} was already submitted")
     if order.side is OrderSide.LISTING:
         _holder_check(request, order, body.chain_id)  # before the breaker: only holders count there
