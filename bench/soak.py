@@ -538,15 +538,16 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
 
 
 def sales_per_minute(offsets_s: list[float], elapsed_s: float) -> list[float]:
-    """Sales in each minute of the run; a last partial minute is scaled to a per-minute rate."""
-    minutes = max(1, int(elapsed_s // 60) + (1 if elapsed_s % 60 >= 1 else 0))
-    counts = [0] * minutes
+    """Sales in each whole minute of the run. A last partial minute counts only when it is at least
+    half a minute long (scaled to a rate per minute); a run shorter than a minute is one scaled figure."""
+    whole = int(elapsed_s // 60)
+    tail = elapsed_s - 60 * whole
+    counts = [0] * (whole + 1)
     for t in offsets_s:
-        counts[min(int(t // 60), minutes - 1)] += 1
-    out = [float(c) for c in counts]
-    tail = elapsed_s - 60 * (minutes - 1)
-    if 0 < tail < 60:
-        out[-1] = round(counts[-1] * 60 / tail, 1)
+        counts[min(int(t // 60), whole)] += 1
+    out = [float(c) for c in counts[:whole]]
+    if tail >= 30 or (whole == 0 and tail > 0):
+        out.append(round(counts[whole] * 60 / tail, 1))
     return out
 
 
