@@ -181,6 +181,8 @@ class Soak:
     sales_at: list[float] = field(default_factory=list)
     trips: list[Trip] = field(default_factory=list)
     trips_done: int = 0
+    timings: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per kind: (when it started, monotonic; how long it took, s) of each operation that succeeded."""
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -268,6 +270,7 @@ class Soak:
     # -- operations ----------------------------------------------------------------------------
 
     def _op(self, kind: str, fn: Callable[[], None]) -> None:
+        started = time.monotonic()
         try:
             fn()
         except Exception as exc:  # counted and reported; the soak goes on
@@ -276,6 +279,7 @@ class Soak:
                 self.errors.append(f"{kind}: {type(exc).__name__}: {str(exc)[:300]}")
             return
         self.done[kind] = self.done.get(kind, 0) + 1
+        self.timings.setdefault(kind, []).append((started, time.monotonic() - started))
 
     def mint(self) -> None:
         from web3.logs import DISCARD
@@ -529,6 +533,7 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         "done": sum(soak.done.values()), "failed": sum(soak.failed.values()), "errors": soak.errors,
         **settled,
         "sales": len(soak.sales_at), "sales_per_minute": per_minute,
+        "op_seconds_first_last_minute": first_and_last_minute(soak.timings, started, elapsed),
         "memory_mib": {name: {"start": start_mem.get(name), "end": end_mem.get(name)} for name in processes},
         "anvil_memory_mib": {name: {"start": start_mem.get(name), "end": end_mem.get(name)}
                              for name in processes if name.startswith("anvil")},
@@ -551,6 +556,20 @@ def sales_per_minute(offsets_s: list[float], elapsed_s: float) -> list[float]:
     return out
 
 
+def first_and_last_minute(timings: dict[str, list[tuple[float, float]]], started: float,
+                          elapsed_s: float) -> dict[str, list[float | None]]:
+    """Per kind, the mean seconds an operation took in the first and in the last minute of the run:
+    where a falling sale rate comes from (the platform slowing, or the soak's own calls)."""
+    out: dict[str, list[float | None]] = {}
+    last_from = started + max(0.0, elapsed_s - 60)
+    for kind, rows in sorted(timings.items()):
+        first = [d for t, d in rows if t < started + 60]
+        last = [d for t, d in rows if t >= last_from]
+        out[kind] = [round(sum(first) / len(first), 3) if first else None,
+                     round(sum(last) / len(last), 3) if last else None]
+    return out
+
+
 def _ops(done: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or "nothing yet"
 
@@ -567,6 +586,9 @@ def summary(report: dict[str, Any]) -> list[str]:
     lines.append(f"  bridge: {report['locks']} locks, {report['locks_delivered']} back home, "
                  f"{report['locks_undelivered']} not delivered")
     lines.append(f"  sales per minute: {report['sales_per_minute']}")
+    lines.append("  seconds per operation, first minute -> last minute:")
+    for kind, (first, last) in report["op_seconds_first_last_minute"].items():
+        lines.append(f"    {kind:<12} {first} -> {last}")
     lines.append("  memory (RSS MiB, start -> end):")
     for name, m in report["memory_mib"].items():
         lines.append(f"    {name:<14} {m['start']} -> {m['end']}")

@@ -46,3 +46,5 @@ def test_a_short_soak_loses_nothing_and_reports_memory_and_sale_rate(tmp_path):
     assert all(m["start"] and m["end"] for m in report["memory_mib"].values()), report["memory_mib"]
     assert set(report["anvil_memory_mib"]) == {"anvil-home", "anvil-remote"}
     assert len(report["sales_per_minute"]) == 1 and report["sales_per_minute"][0] > 0
+    first, last = report["op_seconds_first_last_minute"]["sale"]
+    assert first is not None and first > 0 and last is not None  # shorter than a minute: the same sales
