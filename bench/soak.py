@@ -15,7 +15,9 @@ the time is up:
 - KYC (every second round): a new wallet logs in, applies, the officer approves (two chain writes),
   and the wallet's status says verified;
 - bridge (every third round, at most two in flight): the creator locks a token for the remote chain;
-  each round moves the trips in flight on (minted remote: burn it home; home again: done);
+  each round moves the trips in flight on (minted remote: burn it home; home again: done). A trip
+  starts only while the bridge's rate limits (departures per hour per sender and per collection,
+  both ways) leave room for both legs; otherwise it is counted as deferred, not failed;
 - provenance: two story reads (``GET /provenance/...``) of sold tokens.
 
 Offers are not driven: they need an ERC-20 currency and allowance that ``chainright up`` does not
@@ -56,6 +58,11 @@ SETTLE_TIMEOUT_S = 180.0
 
 class SoakError(RuntimeError):
     """Raised when the soak cannot start (no platform answers, no officer role) or set itself up."""
+
+
+class DeferredError(SoakError):
+    """Raised when an operation would break one of the platform's own limits (the bridge's departures
+    per sender and per collection per hour): not done, not failed, counted as deferred."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +188,7 @@ class Soak:
     sales_at: list[float] = field(default_factory=list)
     trips: list[Trip] = field(default_factory=list)
     trips_done: int = 0
+    deferred: dict[str, int] = field(default_factory=dict)
     timings: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     """Per kind: (when it started, monotonic; how long it took, s) of each operation that succeeded."""
 
@@ -216,6 +224,7 @@ class Soak:
         self.licensing = contract(self.home, "Licensing")
         self.lockbox = contract(self.home, "HomeLockbox")
         self.remote_bridge = contract(self.remote, "RemoteBridge")
+        self.wrapped_collection = registry.address(self.remote_spec.chain_id, "WrappedCollection")
         self.domain = MarketDomain(chain_id, self.market.address)
         self.accounts = {i: dev_account(i) for i in (CREATOR, *BUYERS, OFFICER)}
         self.clients: dict[int, Any] = {}
@@ -273,6 +282,9 @@ class Soak:
         started = time.monotonic()
         try:
             fn()
+        except DeferredError:
+            self.deferred[kind] = self.deferred.get(kind, 0) + 1
+            return
         except Exception as exc:  # counted and reported; the soak goes on
             self.failed[kind] = self.failed.get(kind, 0) + 1
             if len(self.errors) < 20:
@@ -392,8 +404,15 @@ class Soak:
 
         if not self.for_sale:
             raise SoakError("no token left to send across")
-        token_id = self.for_sale.pop()
         creator = self.accounts[CREATOR].address
+        # The bridge allows 50 departures an hour per sender and 100 per collection (both ways): a
+        # trip starts only when both legs fit, so a long soak paces its trips instead of failing them.
+        home = self.lockbox.functions.rateLimitAvailable(creator, self.collection).call()
+        remote = self.remote_bridge.functions.rateLimitAvailable(creator, self.wrapped_collection).call()
+        in_flight = len(self.trips)
+        if min(home[0], home[2], home[3]) < 1 or min(remote[0], remote[2], remote[3]) < 1 + in_flight:
+            raise DeferredError(f"bridge rate limits: home {home}, remote {remote}")
+        token_id = self.for_sale.pop()
         receipt = self._send(CREATOR, self.lockbox.functions.lock(
             self.collection, token_id, creator, self.remote_spec.chain_id, self.content_hash[token_id]))
         (locked,) = self.lockbox.events.TokenLocked().process_receipt(receipt, errors=DISCARD)
@@ -531,6 +550,7 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         "rounds": soak.round,
         "operations": {k: {"done": soak.done.get(k, 0), "failed": soak.failed.get(k, 0)} for k in kinds},
         "done": sum(soak.done.values()), "failed": sum(soak.failed.values()), "errors": soak.errors,
+        "deferred": soak.deferred,
         **settled,
         "sales": len(soak.sales_at), "sales_per_minute": per_minute,
         "op_seconds_first_last_minute": first_and_last_minute(soak.timings, started, elapsed),
@@ -584,7 +604,8 @@ def summary(report: dict[str, Any]) -> list[str]:
                  f"{report['orders_cancelled']} cancelled, {report['orders_stale']} stale, "
                  f"{report['orders_open']} still open")
     lines.append(f"  bridge: {report['locks']} locks, {report['locks_delivered']} back home, "
-                 f"{report['locks_undelivered']} not delivered")
+                 f"{report['locks_undelivered']} not delivered; deferred by the bridge's rate limits: "
+                 f"{report['deferred'].get('bridge_lock', 0)}")
     lines.append(f"  sales per minute: {report['sales_per_minute']}")
     lines.append("  seconds per operation, first minute -> last minute:")
     for kind, (first, last) in report["op_seconds_first_last_minute"].items():
