@@ -185,6 +185,7 @@ class Soak:
     failed: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    listed: list[int] = field(default_factory=list)
     sales_at: list[float] = field(default_factory=list)
     trips: list[Trip] = field(default_factory=list)
     trips_done: int = 0
@@ -337,6 +338,7 @@ class Soak:
             "expiry": order.expiry, "salt": order.salt, "counter": order.counter,
             "holding_epoch": order.holding_epoch, "signature": "0x" + bytes(signed.signature).hex()})
         self.accepted.append(str(posted["order_hash"]).lower())
+        self.listed.append(token_id)
         return str(posted["order_hash"])
 
     def sale(self) -> None:
@@ -480,15 +482,29 @@ class Soak:
                          "accepted order(s) still open")
                 last = time.monotonic()
             time.sleep(1.0)
-        counts = {}
+        return {**self.order_states(), "orders_open": len(open_ours),
+                "locks": self.trips_done + len(self.trips), "locks_delivered": self.trips_done,
+                "locks_undelivered": len(self.trips), "lost": len(open_ours) + len(self.trips)}
+
+    def order_states(self) -> dict[str, int]:
+        """How many of the accepted orders ended filled, cancelled or stale, as the API says. One
+        query per state (500 rows at most); past that, one query per token the soak listed."""
+        mine = set(self.accepted)
+        query = {"chain_id": self.home_spec.chain_id, "token": self.collection}
+        counts: dict[str, int] = {}
+        capped = False
         for status in ("filled", "cancelled", "stale"):
-            rows = self.clients[CREATOR].get("/market/orders", chain_id=self.home_spec.chain_id,
-                                             token=self.collection, status=status, limit=500)
-            counts[status] = sum(1 for o in rows if o["order_hash"].lower() in set(self.accepted))
-        return {"orders_accepted": len(self.accepted), **{f"orders_{k}": v for k, v in counts.items()},
-                "orders_open": len(open_ours), "locks": self.trips_done + len(self.trips),
-                "locks_delivered": self.trips_done, "locks_undelivered": len(self.trips),
-                "lost": len(open_ours) + len(self.trips)}
+            rows = self.clients[CREATOR].get("/market/orders", status=status, limit=500, **query)
+            capped |= len(rows) >= 500
+            counts[status] = sum(1 for o in rows if o["order_hash"].lower() in mine)
+        if capped:
+            counts = dict.fromkeys(counts, 0)
+            for token_id in sorted(set(self.listed)):
+                for status in counts:
+                    rows = self.clients[CREATOR].get("/market/orders", status=status, token_id=token_id,
+                                                     limit=500, **query)
+                    counts[status] += sum(1 for o in rows if o["order_hash"].lower() in mine)
+        return {"orders_accepted": len(self.accepted), **{f"orders_{k}": v for k, v in counts.items()}}
 
     def close(self) -> None:
         for client in getattr(self, "clients", {}).values():

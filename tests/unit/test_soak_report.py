@@ -33,3 +33,32 @@ def test_sales_per_minute_counts_whole_minutes_and_scales_only_a_long_tail(offse
 ])
 def test_platform_processes_are_named_by_their_role(argv, expected):
     assert process_name(argv, {"8545": "home"}) == expected
+
+
+class _Book:
+    """The API's order listing, 500 rows at most per query, over ``orders`` (hash -> (token, status))."""
+
+    def __init__(self, orders: dict[str, tuple[int, str]]) -> None:
+        self.orders = orders
+
+    def get(self, path: str, *, status: str, limit: int, token_id: int | None = None, **_: object) -> list:
+        rows = [{"order_hash": h} for h, (t, st) in self.orders.items()
+                if st == status and (token_id is None or t == token_id)]
+        return rows[:limit]
+
+
+def test_order_states_are_counted_past_the_listing_cap_of_500():
+    from types import SimpleNamespace
+
+    from bench.soak import CREATOR, Soak
+
+    orders = {f"0x{n:064x}": (n, "filled") for n in range(700)}
+    orders |= {f"0x{n:064x}": (n - 700, "cancelled") for n in range(700, 740)}
+    soak = Soak("http://api", None, print)
+    soak.home_spec = SimpleNamespace(chain_id=31337)  # type: ignore[attr-defined]
+    soak.collection = "0xC0"  # type: ignore[attr-defined]
+    soak.clients = {CREATOR: _Book(orders)}  # type: ignore[attr-defined]
+    soak.accepted = list(orders)
+    soak.listed = [t for t, _ in orders.values()]
+    assert soak.order_states() == {"orders_accepted": 740, "orders_filled": 700, "orders_cancelled": 40,
+                                   "orders_stale": 0}
