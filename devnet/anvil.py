@@ -45,7 +45,7 @@ HISTORY_BOUND: tuple[str, ...] = ("--prune-history", "32")
 Measured (``python -m bench.anvil_history``, 4 rounds of 1,500 transfers, one fresh anvil per
 option set): with ``--state`` and anvil's default history (the state of every block) the chain
 stalled in the fourth round, nothing mined for 30 s while anvil's memory rose from 83 to 620 MiB
-(the periodic state save); with ``--prune-history 256`` it stalled in one of two runs (718 MiB);
+(its state file no longer rewritten); with ``--prune-history 256`` it stalled in one of two runs (718 MiB);
 with ``--prune-history 32`` it ran through in 3 runs of 3 (650-4,400 transfers/s a round on the
 shared machine), 95-108 MiB after 6,000 transfers (without a state file: 85 MiB). 32 states keep
 the recent past readable (state proofs at the indexer's final block, reads a few blocks back); a
