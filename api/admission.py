@@ -229,10 +229,12 @@ def jurisdiction_check(reads: OrderReads, order: Order, chain_id: int,
         raise UnprocessableError(refusal)
 
 
-def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderReads) -> MarketOrder:
+def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderReads, *,
+          rerun: bool = False) -> MarketOrder:
     """Every check of an incoming order (wallet, signature, domain, expiry, counter, duplicate,
     holder and holding epoch, jurisdiction, circuit breaker), then its row, flushed. Raises the
-    ApiError that names what was wrong."""
+    ApiError that names what was wrong. ``rerun``: the request repeats, under its Idempotency-Key, one
+    whose process died before its answer was stored; the order it already created is its answer."""
     refusal = signer_refusal(caller_address, body.signer)
     if refusal is not None:
         raise ForbiddenError(refusal)
@@ -245,7 +247,10 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     except OrderError as exc:
         raise UnprocessableError(f"order refused: {exc}") from None
     order_hash = "0x" + digest.hex()
-    if db.get(MarketOrder, order_hash) is not None:
+    existing = db.get(MarketOrder, order_hash)
+    if existing is not None:
+        if rerun and existing.signature == body.signature:
+            return existing  # this very request created it before the API died; its retry gets it
         raise ConflictError(f"order {order_hash} was already submitted")
     if order.side is OrderSide.LISTING:
         holder_check(reads, order, body.chain_id)  # before the breaker: only holders count there

@@ -52,6 +52,8 @@ class KycComponents:
     identity_writer: IdentityWriter | None = None
     status_base: str = "http://localhost:8000"
     sanctions_file: Path | None = None
+    request_stale_s: float = 300.0
+    """An approval still writing to the chains after this long was interrupted (``sync_now`` undoes it)."""
     _sanctions_mtime: float | None = field(default=None, repr=False)
 
     def writer(self) -> IdentityWriter:
@@ -138,6 +140,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
         provider=provider, did_settings=did_settings, chain_settings=chain_settings,
         validity_days=did_settings.kyc_validity_days, identity_writer=identity_writer,
         status_base=settings.siwe_uri.rstrip("/"), sanctions_file=settings.sanctions_file,
+        request_stale_s=float(settings.idempotency_stale_s),
     )
     install_problem_handlers(app)
     # Outermost first: request id -> body limit and session-before-body -> idempotency -> routes.

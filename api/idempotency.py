@@ -19,7 +19,8 @@ is still running gets 409. 5xx answers are not stored, so a failed call can be r
 - Multipart bodies are hashed part by part (names, filenames, content types, sha256 of each
   part's bytes), not byte for byte: a retry with a new boundary is the same request.
 - Records expire after ``idempotency_ttl_s``; a record still "in progress" after
-  ``idempotency_stale_s`` (its request crashed) is stale and the key may run again.
+  ``idempotency_stale_s`` (its request crashed) is stale and the key may run again; the route then
+  learns (``rerun_of_crashed``) that the crashed attempt may have done its work already.
 - A body larger than ``max_body`` is refused (413) before it is buffered whole (``api.limits``
   bounds every body before this layer; this is the second fence).
 - The header is documented as a parameter of every state-changing operation of a logged-in
@@ -57,6 +58,7 @@ CREDENTIAL_PREFIXES = ("/auth/",)
 SENSITIVE_PREFIXES = ("/kyc/",)
 """Answers under these paths hold personal data: stored encrypted only."""
 PURGE_EVERY_S = 60.0
+RERUN_STATE = "idempotency_rerun_of_crashed"
 HEADER_DOC = ("Makes this call safe to retry (with a session): the first answer is stored under (key, "
               "user) and a repeat by the same user with the same key and request gets it back "
               "(Idempotent-Replayed: true) without running again; the same key with a different "
@@ -215,6 +217,8 @@ class IdempotencyMiddleware:
         with self.db.session() as s:
             existing = s.get(IdempotencyRecord, (key, principal))
             if existing is not None and self._expired(existing, now):
+                if existing.status_code is None:  # its request died half-way: it may have done its work
+                    scope.setdefault("state", {})[RERUN_STATE] = True
                 s.delete(existing)  # expired, or in progress so long that its request died
                 s.flush()
                 existing = None
@@ -294,6 +298,13 @@ class IdempotencyMiddleware:
             headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def rerun_of_crashed(request: Any) -> bool:
+    """True when this request repeats, under its Idempotency-Key, one whose process died before its
+    answer was stored: its work may already be done (say, its order committed), and the route
+    should answer with that work instead of refusing it as a duplicate."""
+    return bool(getattr(request.state, RERUN_STATE, False))
 
 
 def _sensitive(path: str) -> bool:

@@ -92,7 +92,8 @@ class KycApplication(Base):
     credential: Mapped[str | None] = mapped_column(Text, nullable=True)
     sanctions_hits: Mapped[str | None] = mapped_column(Text, nullable=True)
     sync_status: Mapped[str] = mapped_column(String(24), default="none")
-    """none | synced | rolled_back | rollback_failed | pending_retry | superseded | chain_expiry"""
+    """none | approving (chain writes running) | synced | rolled_back | rollback_failed | pending_retry |
+    superseded | chain_expiry"""
     sync_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     chain_writes: Mapped[str | None] = mapped_column(Text, nullable=True)
 

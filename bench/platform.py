@@ -266,8 +266,8 @@ def serve_main(argv: list[str]) -> None:
 
 def _bare_app(payload: dict[str, Any]) -> FastAPI:
     """The same answers as the API's two read paths, through the same models, with no work behind."""
-    from api.schemas.market import OrderOut
     from api.routers.provenance import Story
+    from api.schemas.market import OrderOut
 
     orders = payload["orders"]
     story = payload["story"]

@@ -78,6 +78,7 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
     fee_cap = 4 * base_fee + TIP_WEI  # room for the base fee to rise while the blocks fill
     per_sender: list[list[str]] = [[] for _ in accounts]
     last_hash: list[str] = ["" for _ in accounts]
+    first_hash = ""
     t_sign = time.perf_counter()
     for i in range(count):
         k = i % senders
@@ -90,6 +91,8 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
         nonces[k] += 1
         per_sender[k].append("0x" + bytes(signed.raw_transaction).hex())
         last_hash[k] = "0x" + bytes(signed.hash).hex()
+        if i == 0:
+            first_hash = last_hash[k]
     sign_s = time.perf_counter() - t_sign
     progress(f"signed {count} transfers from {senders} accounts in {sign_s:.1f}s; sending to "
              f"{len(urls)} node(s) in batches of {batch}")
@@ -123,7 +126,9 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
         if mined != end:
             raise TransactionError(f"{account.address}: {mined - start} of {end - start} transfers mined")
 
-    first_block = _first_block_with(url0, accounts[0].address, start_nonces[0])
+    # From the first transfer's receipt, not from historical state: a node that prunes its
+    # history (anvil --prune-history, as `make up` runs it) no longer answers nonces at old blocks.
+    first_block = int(rpc_call(url0, "eth_getTransactionReceipt", [first_hash])["blockNumber"], 16)
     last_block = max(int(r["blockNumber"], 16) for r in receipts.values())
     counts, stamps = [], []
     for number in range(first_block, last_block + 1):
@@ -137,15 +142,3 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
         blocks=last_block - first_block + 1, max_tx_per_block=max(counts),
         chain_tx_per_s=round(count / span, 1), sign_s=round(sign_s, 3),
     )
-
-
-def _first_block_with(url: str, address: str, nonce: int) -> int:
-    """The block holding ``address``'s transaction with ``nonce`` (binary search on the nonce)."""
-    low, high = 0, int(rpc_call(url, "eth_blockNumber"), 16)
-    while low < high:
-        mid = (low + high) // 2
-        if int(rpc_call(url, "eth_getTransactionCount", [address, hex(mid)]), 16) > nonce:
-            high = mid
-        else:
-            low = mid + 1
-    return low

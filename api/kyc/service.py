@@ -70,6 +70,11 @@ CREDENTIAL_ID_PREFIX = "urn:chainright:kyc:"
 """A KYCCredential's id is this prefix and its application id: the register is keyed by it."""
 RETRY_STATUSES = ("pending_retry", "rollback_failed")
 """sync_status values that ``retry_pending`` finishes (both are revocations owed to some chains)."""
+APPROVING = "approving"
+"""sync_status while an approval's chain writes run (committed before the first write)."""
+INTERRUPTED_AFTER_S = 300.0
+"""An approval still ``approving`` this long after it started belongs to a request that died (the
+API's ``idempotency_stale_s``: the same bound for any request in progress)."""
 
 
 class IssueCredential(Protocol):
@@ -318,11 +323,21 @@ def approve(db: Session, writer: IdentityWriter, issue_credential: IssueCredenti
         raise UnprocessableError("KYC expiry must be in the future")
     if app.address is None:
         raise UnprocessableError("the applicant has no wallet address to register on chain")
+    if app.sync_status == APPROVING:
+        raise ConflictError("an approval of this application is already writing to the chains; wait for "
+                            "it (an interrupted one is undone by POST /kyc/sync)", application_id=app_id)
     try:  # first, before any chain write: if it fails, nothing is on chain
         credential = issue_credential(app.id, app.subject, level, app.country, expiry, moment)
     except DidError as exc:
         raise UnprocessableError(f"the KYC credential could not be issued: {exc}; nothing was written "
                                  "on chain", application_id=app_id) from None
+    # The intent, committed before the first chain write: a process that dies between the writes
+    # (or before recording them) leaves this mark, and the sync undoes what landed
+    # (``interrupted_approvals``) instead of leaving chains that verify a wallet nobody approved here.
+    app.sync_status = APPROVING
+    app.sync_detail = "identity registry writes in progress"
+    record(db, app_id, officer, "approval_started", now=moment)
+    db.commit()
     try:
         writes = _write_all(writer.set_identity, app.address, level, app.country, int(expiry.timestamp()))
     except ChainError as exc:
@@ -452,10 +467,26 @@ def _sync_revocation(db: Session, writer: IdentityWriter, app: KycApplication,
     record(db, app.id, "system", "chain_revoked", json.dumps([asdict(w) for w in writes]), now=now)
 
 
-def pending_sync(db: Session) -> list[KycApplication]:
-    """Applications that still owe a revocation to some chain."""
-    return list(db.execute(select(KycApplication).where(
+def interrupted_approvals(db: Session, now: datetime | None = None,
+                          after_s: float = INTERRUPTED_AFTER_S) -> list[KycApplication]:
+    """Approvals whose request died during their chain writes: ``approving`` for longer than ``after_s``."""
+    moment = _now(now)
+    out = []
+    for app in db.execute(select(KycApplication).where(KycApplication.sync_status == APPROVING)).scalars():
+        started = aware(db.execute(select(func.max(KycEvent.at)).where(
+            KycEvent.application_id == app.id, KycEvent.action == "approval_started")).scalar())
+        if started is None or (moment - started).total_seconds() > after_s:
+            out.append(app)
+    return out
+
+
+def pending_sync(db: Session, now: datetime | None = None,
+                 interrupted_after_s: float = INTERRUPTED_AFTER_S) -> list[KycApplication]:
+    """Applications that still owe a revocation to some chain (an interrupted approval owes the undo
+    of whatever it wrote)."""
+    owed = list(db.execute(select(KycApplication).where(
         KycApplication.sync_status.in_(RETRY_STATUSES))).scalars())
+    return owed + interrupted_approvals(db, now, interrupted_after_s)
 
 
 @dataclass(frozen=True)
@@ -465,21 +496,30 @@ class SyncReport:
     expired: int
 
 
-def retry_pending(db: Session, writer: IdentityWriter, now: datetime | None = None) -> int:
-    """Finish chain revocations that failed earlier (a revoke, or the undo of a failed approval);
-    returns how many are now synced."""
+def retry_pending(db: Session, writer: IdentityWriter, now: datetime | None = None,
+                  interrupted_after_s: float = INTERRUPTED_AFTER_S) -> int:
+    """Finish chain revocations that failed earlier (a revoke, or the undo of a failed or interrupted
+    approval); returns how many are now synced."""
     done = 0
-    for app in pending_sync(db):
+    for app in pending_sync(db, now, interrupted_after_s):
+        interrupted = app.sync_status == APPROVING
+        if interrupted:
+            record(db, app.id, "system", "approval_interrupted",
+                   "the API stopped during the approval's chain writes; undoing them", now=now)
         _sync_revocation(db, writer, app, now)
+        if interrupted and app.sync_status == "rolled_back":
+            app.sync_detail = ("an approval interrupted during its chain writes (the API stopped) was undone "
+                               "on every chain; the application is still submitted: approve it again")
         done += app.sync_status in ("synced", "rolled_back")
     return done
 
 
-def sync(db: Session, writer: IdentityWriter | None, now: datetime | None = None) -> SyncReport:
+def sync(db: Session, writer: IdentityWriter | None, now: datetime | None = None,
+         interrupted_after_s: float = INTERRUPTED_AFTER_S) -> SyncReport:
     """Expire what is due, then retry what is pending (the writer is only needed for that)."""
     expired = expire_due(db, now)
-    pending = pending_sync(db)
-    synced = retry_pending(db, writer, now) if pending and writer is not None else 0
+    pending = pending_sync(db, now, interrupted_after_s)
+    synced = retry_pending(db, writer, now, interrupted_after_s) if pending and writer is not None else 0
     return SyncReport(synced=synced, still_pending=len(pending) - synced, expired=expired)
 
 

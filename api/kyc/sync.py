@@ -1,5 +1,7 @@
 """Keeping the chains in step after the fact: the revocations still owed to some chain
-(``pending_retry``, ``rollback_failed``) are retried, and approvals past their expiry are expired.
+(``pending_retry``, ``rollback_failed``, and the undo of an approval interrupted during its chain
+writes: ``approving`` for longer than ``idempotency_stale_s``) are retried, and approvals past their
+expiry are expired.
 
 Runs at API startup, before every approval and revocation, and on demand (``POST /kyc/sync``).
 The chains are only contacted when something is owed, so the API still starts without them; a
@@ -21,10 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def sync_now(db: Session, kyc: Any) -> service.SyncReport:
-    """Expire what is due and retry what is owed; committed. Never raises for a chain that is
-    down (the applications stay pending); raises ChainError only if the writer cannot be built."""
-    writer = kyc.writer() if service.pending_sync(db) else None
-    report = service.sync(db, writer)
+    """Expire what is due and retry what is owed (an approval interrupted during its chain writes
+    included); committed. Never raises for a chain that is down (the applications stay pending);
+    raises ChainError only if the writer cannot be built."""
+    after = float(getattr(kyc, "request_stale_s", service.INTERRUPTED_AFTER_S))
+    writer = kyc.writer() if service.pending_sync(db, interrupted_after_s=after) else None
+    report = service.sync(db, writer, interrupted_after_s=after)
     db.commit()
     if report.synced or report.still_pending or report.expired:
         log.info("kyc sync: %d synced, %d still pending, %d expired", report.synced, report.still_pending,

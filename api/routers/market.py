@@ -20,7 +20,7 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from api.admission import OrderReads, admit, dead_on_chain, gift_check, holder_c
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
+from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
 from api.risk import apply_policy, lift_halt
@@ -66,9 +67,9 @@ Risk = Annotated[Caller, Depends(require_role("risk"))]
     summary="Submit a wallet-signed listing or offer (verified on receipt)",
 )
 def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep,
-                 database: DatabaseDep) -> OrderOut:
+                 database: DatabaseDep, request: Request) -> OrderOut:
     follow_chain(database, gateway, body.chain_id)  # the breaker sees fills
-    row = admit(body, user.address, db, OrderReads(gateway))
+    row = admit(body, user.address, db, OrderReads(gateway), rerun=rerun_of_crashed(request))
     return OrderOut.of(row)
 
 
@@ -79,18 +80,20 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, gateway: G
     "/market/orders verifies one; per-order results",
 )
 def create_orders(
-    body: OrderBatchIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep, database: DatabaseDep
+    body: OrderBatchIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep, database: DatabaseDep,
+    request: Request,
 ) -> OrderBatchOut:
     """Per item, not all or nothing: each order is admitted or refused on its own (a listing
     whose price the breaker refuses does not block the others, exactly as if it had been posted
     alone), in the order given; a later duplicate of an earlier item is refused with 409."""
     reads = OrderReads(gateway)
+    rerun = rerun_of_crashed(request)
     for chain_id in sorted({item.chain_id for item in body.orders}):
         follow_chain(database, gateway, chain_id)
     results: list[OrderResult] = []
     for index, item in enumerate(body.orders):
         try:
-            row = admit(item, user.address, db, reads)
+            row = admit(item, user.address, db, reads, rerun=rerun)
         except ApiError as exc:
             results.append(OrderResult(index=index, status="refused", error={
                 "status": exc.status, "title": exc.title, "detail": exc.detail, **exc.extra}))

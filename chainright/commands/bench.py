@@ -151,3 +151,37 @@ def bench_consortium_starts(
     typer.echo(json.dumps(result, indent=2))
     if result["stalled"] or result["failed_to_start"]:
         raise typer.Exit(1)
+
+
+@app.command("soak")
+def soak_command(
+    minutes: Annotated[float, typer.Option(help="How long to drive traffic (a fraction is fine).",
+                                           min=0.05)] = 30.0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    settle: Annotated[float, typer.Option(help="Seconds to wait at the end for the relayer and the indexer.")]
+    = 180.0,  # bench.soak.SETTLE_TIMEOUT_S
+) -> None:
+    """Drive mixed traffic through the running platform (`chainright up`) for N minutes and report
+    operations done, failed and lost, memory of every process and the sale rate per minute."""
+    import json
+
+    from api.settings import ApiSettings
+    from bench.soak import SoakError, run_soak, summary
+    from chain.settings import ChainSettings
+
+    api = ApiSettings()
+    chains = ChainSettings()
+
+    try:
+        report = run_soak(f"http://{api.host}:{api.port}", chains, minutes=minutes, say=say,
+                          settle_timeout_s=settle)
+    except SoakError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if json_out:
+        print(json.dumps(report, indent=2))
+    else:
+        for line in summary(report):
+            print(line)
+    if report["lost"] or report["failed"]:
+        raise typer.Exit(1)

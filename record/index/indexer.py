@@ -30,7 +30,7 @@ from chain.health import WAITING, HealthChange, Stall, StallWatch
 from record.index.core import RangePolicy, next_range_size, rewind_point
 from record.index.decoder import DecodedEvent, EventDecoder, checksum
 from record.index.rpc import JsonRpc, LogRangeRefusedError
-from record.index.store import IndexStore
+from record.index.store import IndexStore, Lease
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,26 @@ def _utc(seconds: int) -> str:
 
 def _holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_gone(holder: str) -> bool:
+    """True when lease holder ``holder`` (``host:pid:tag``) was a process on this host that no longer
+    runs (a zombie counts as gone). A holder on another host, or one that cannot be read, is never
+    gone: its lease must expire."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # our pid, another tag: an earlier process that had this pid
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except (OSError, IndexError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,15 @@ class Indexer:
         now = int(time.time())
         with self.store.engine.begin() as conn:
             lease = self.store.take_lease(conn, self.lease_name, self.holder, now, self.lease_ttl_s)
+            if lease.holder != self.holder and holder_gone(lease.holder):
+                # Its process died (SIGKILL, a crash) without giving the lease back: waiting for it
+                # to expire would stall the index for a minute, and a supervised restart that exits
+                # here would count as a crash loop.
+                if self.store.take_over_lease(conn, self.lease_name, lease.holder, self.holder, now,
+                                              self.lease_ttl_s):
+                    log.warning("%s took over the lease of %s, whose process is gone", self.tag,
+                                lease.holder)
+                    lease = Lease(lease.name, self.holder, now, now + self.lease_ttl_s)
         self._holding = lease.holder == self.holder
         if not self._holding:
             raise IndexerAlreadyRunningError(

@@ -170,6 +170,14 @@ class IndexStore:
         row = conn.execute(select(chain_leases).where(chain_leases.c.name == name)).one()
         return Lease(row.name, row.holder, int(row.acquired_at), int(row.expires_at))
 
+    def take_over_lease(self, conn: Connection, name: str, dead_holder: str, holder: str, now: int,
+                        ttl_s: int) -> bool:
+        """Give ``dead_holder``'s lease to ``holder`` (the caller knows the first is gone); False when
+        the lease changed hands meanwhile (another new indexer was quicker)."""
+        return bool(conn.execute(update(chain_leases).where(and_(
+            chain_leases.c.name == name, chain_leases.c.holder == dead_holder))
+            .values(holder=holder, acquired_at=now, expires_at=now + ttl_s)).rowcount)
+
     def still_holds(self, conn: Connection, name: str, holder: str, now: int, ttl_s: int) -> bool:
         """Renew ``holder``'s lease in this transaction; False when it is someone else's now."""
         return bool(conn.execute(update(chain_leases).where(and_(

@@ -1,0 +1,64 @@
+"""The soak's pure parts: the sale rate per minute and the names it gives the platform's processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.soak import process_name, sales_per_minute
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("offsets", "elapsed", "expected"), [
+    ([1, 2, 3], 18.0, [10.0]),                 # shorter than a minute: one scaled figure
+    ([1, 61, 62, 130], 135.0, [1.0, 2.0]),     # a last 15 s is too short to be a rate: left out
+    ([1, 61, 62, 130], 150.0, [1.0, 2.0, 2.0]),  # a last half minute counts, scaled
+    ([], 0.0, []),
+    ([59.9, 60.0], 120.0, [1.0, 1.0]),
+])
+def test_sales_per_minute_counts_whole_minutes_and_scales_only_a_long_tail(offsets, elapsed, expected):
+    assert sales_per_minute(offsets, elapsed) == expected
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["/x/.bin/anvil", "--host", "127.0.0.1", "--port", "8545"], "anvil-home"),
+    (["/x/.bin/anvil", "--port", "9999"], "anvil-9999"),
+    (["python", "-m", "chainright", "api", "run"], "api"),
+    (["python", "-m", "chainright", "indexer", "run"], "indexer"),
+    (["python", "-m", "chainright", "relayer", "run", "--role", "validator", "--validator-index", "2"],
+     "validator-2"),
+    (["python", "-m", "chainright", "relayer", "run", "--role", "submitter"], "submitter"),
+    (["node", "/x/node_modules/ipfs/src/cli.js", "daemon"], "ipfs"),
+    ([], "?"),
+])
+def test_platform_processes_are_named_by_their_role(argv, expected):
+    assert process_name(argv, {"8545": "home"}) == expected
+
+
+class _Book:
+    """The API's order listing, 500 rows at most per query, over ``orders`` (hash -> (token, status))."""
+
+    def __init__(self, orders: dict[str, tuple[int, str]]) -> None:
+        self.orders = orders
+
+    def get(self, path: str, *, status: str, limit: int, token_id: int | None = None, **_: object) -> list:
+        rows = [{"order_hash": h} for h, (t, st) in self.orders.items()
+                if st == status and (token_id is None or t == token_id)]
+        return rows[:limit]
+
+
+def test_order_states_are_counted_past_the_listing_cap_of_500():
+    from types import SimpleNamespace
+
+    from bench.soak import CREATOR, Soak
+
+    orders = {f"0x{n:064x}": (n, "filled") for n in range(700)}
+    orders |= {f"0x{n:064x}": (n - 700, "cancelled") for n in range(700, 740)}
+    soak = Soak("http://api", None, print)
+    soak.home_spec = SimpleNamespace(chain_id=31337)  # type: ignore[attr-defined]
+    soak.collection = "0xC0"  # type: ignore[attr-defined]
+    soak.clients = {CREATOR: _Book(orders)}  # type: ignore[attr-defined]
+    soak.accepted = list(orders)
+    soak.listed = [t for t, _ in orders.values()]
+    assert soak.order_states() == {"orders_accepted": 740, "orders_filled": 700, "orders_cancelled": 40,
+                                   "orders_stale": 0}
