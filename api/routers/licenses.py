@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from api.deps import KycVerifiedUser
 from api.errors import NotFoundError, UnprocessableError
@@ -87,8 +88,11 @@ def _summary(t: Any) -> str:
 
 
 def _terms(gateway: Any, chain_id: int, licensing: str, terms_hash: bytes) -> TermsOut:
-    t = gateway.view(chain_id, licensing, "Licensing", "termsOf", [terms_hash])
-    if not t[9]:
+    try:
+        t = gateway.view(chain_id, licensing, "Licensing", "termsOf", [terms_hash])
+    except (ContractLogicError, ContractCustomError):  # LicenseTermsUnknown
+        t = None
+    if t is None or not t[9]:
         raise NotFoundError(f"no license terms 0x{terms_hash.hex()} are published on chain {chain_id}")
     return TermsOut(
         terms_hash="0x" + terms_hash.hex(),
