@@ -24,6 +24,8 @@ from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
 from chainright.audit_cmd import audit_app
+from chainright.commands.escrow import escrow_app
+from chainright.commands.trade import trade_app
 
 if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
     from api.settings import ApiSettings
@@ -50,6 +52,8 @@ app.add_typer(consortium_app, name="consortium")
 relayer_app = typer.Typer(no_args_is_help=True, help="Run and inspect the bridge relayer.")
 app.add_typer(relayer_app, name="relayer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(trade_app, name="trade")  # auctions, offers, licenses, rentals, gifts (issue #18)
+app.add_typer(escrow_app, name="escrow")  # milestone escrow (issue #18)
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])
