@@ -196,11 +196,27 @@ def _row_order(row: MarketOrder) -> Order:
     )
 
 
+def _status_on_chain(request: Request, row: MarketOrder) -> str:
+    """The offer's status with the chain's word first: the book follows the index, which may lag
+    (or not run), and a filled or cancelled offer must never be served as open."""
+    if row.status != "open":
+        return row.status
+    gateway = request.app.state.gateway
+    market = gateway.address(row.chain_id, "Marketplace")
+    cancelled, filled = gateway.view(
+        row.chain_id, market, "Marketplace", "orderStatus", [bytes.fromhex(row.order_hash[2:])]
+    )
+    if cancelled:
+        return "cancelled"
+    return "filled" if int(filled) >= int(row.quantity) else "open"
+
+
 def _out(request: Request, row: MarketOrder) -> OfferOut:
     price = int(row.unit_price)
     total = price * int(row.quantity)
     funded = None
-    if row.status == "open":
+    status = _status_on_chain(request, row)
+    if status == "open":
         funded = (
             offer_shortfall(request.app.state.gateway, row.chain_id, row.signer, row.currency, total) is None
         )
@@ -217,9 +233,9 @@ def _out(request: Request, row: MarketOrder) -> OfferOut:
         currency=row.currency,
         start=iso(row.start),
         expiry=iso(row.expiry),
-        status=row.status,
+        status=status,
         funded=funded,
-        signature=row.signature if row.status == "open" else None,
+        signature=row.signature if status == "open" else None,
         created_at=row.created_at,
     )
 
@@ -399,7 +415,8 @@ def list_offers(
     if status == "open":  # an expired offer is never served as open
         query = query.where(MarketOrder.expiry > now, MarketOrder.start <= now)
     rows = db.execute(query.order_by(MarketOrder.created_at.desc()).limit(limit)).scalars()
-    return [_out(request, r) for r in rows]
+    offers = [_out(request, r) for r in rows]
+    return [o for o in offers if status in ("all", o.status)]
 
 
 def _offer_row(db: Session, order_hash: str) -> MarketOrder:
@@ -422,8 +439,9 @@ def accept_tx(
     row = _offer_row(db, order_hash)
     follow_chain(request.app.state.db, gateway, row.chain_id)
     db.refresh(row)
-    if row.status != "open":
-        raise ConflictError(f"offer {row.order_hash} is {row.status}", order_status=row.status)
+    status = _status_on_chain(request, row)
+    if status != "open":
+        raise ConflictError(f"offer {row.order_hash} is {status}", order_status=status)
     if row.expiry <= int(time.time()):
         raise ConflictError(f"offer {row.order_hash} expired at {iso(row.expiry)}", order_status="expired")
     gateway.require_progress(row.chain_id)

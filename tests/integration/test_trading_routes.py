@@ -7,6 +7,9 @@ The console commands on top of the same routes are driven at the end (``chainrig
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -216,6 +219,11 @@ def test_offers_in_wrapped_eth_are_refused_unfunded_then_accepted_by_the_holder(
     before = weth.functions.balanceOf(CREATOR.address).call()
     assert send(web3, CREATOR, accepted["transaction"])["status"] == 1
     assert w["nft"].functions.ownerOf(3).call() == COLLECTOR.address
+    # no indexer runs here: the chain's word, not the book's lag, decides what is served as open
+    assert ok(client.get("/offers", params={"chain_id": 31337, "token": w["collection"], "token_id": 3})) == []
+    gone = ok(client.get("/offers", params={"chain_id": 31337, "token": w["collection"], "status": "all"}))
+    assert [o["status"] for o in gone] == ["filled"] and gone[0]["signature"] is None
+    refused(client.post(f"/offers/{made['order_hash']}/accept-tx", json={}, headers=w["creator"]), 409, "filled")
     # the creator is also the royalty receiver here: price less the 2.5% platform fee
     assert weth.functions.balanceOf(CREATOR.address).call() - before == ETH // 2 - ETH // 2 * 250 // 10_000
 
@@ -395,3 +403,159 @@ def test_every_trading_route_is_documented_with_a_summary(world):
     for path, ops in ours.items():
         for method, op in ops.items():
             assert op.get("summary"), f"{method.upper()} {path} has no summary"
+
+
+# -- the console commands on top of the same routes ---------------------------------------------------
+
+
+@pytest.fixture
+def served(world, database, tmp_path):
+    """The world's API served over HTTP (the commands are separate processes), with a wallet per role."""
+    import threading
+
+    import uvicorn
+
+    from chain.wallet import Wallet
+    from tests.conftest import free_port, settings_env
+
+    port = free_port()
+    officer_did = f"did:pkh:eip155:31337:{OFFICER.address}"
+    settings = ApiSettings(environment="test", data_dir=tmp_path / "served", siwe_domain=f"127.0.0.1:{port}",
+                           siwe_uri=f"http://127.0.0.1:{port}", role_grants={officer_did: ["kyc_officer"]},
+                           port=port)
+    app = create_app(settings, db=database, chain_settings=world["deployed"],
+                     did_settings=DidSettings(environment="test"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    env = settings_env(world["deployed"]) | {"CHAINRIGHT_WALLET_PASSPHRASE": "trading passphrase"}
+    suffix = str(free_port())
+    names = {}
+    for role, account in (("creator", CREATOR), ("collector", COLLECTOR), ("bidder", BIDDER), ("arbiter", ARBITER)):
+        names[role] = f"{role}-{suffix}"
+        Wallet.from_key("0x" + bytes(account.key).hex()).save(
+            world["deployed"].data_dir / "wallets" / f"{names[role]}.json", env["CHAINRIGHT_WALLET_PASSPHRASE"])
+    try:
+        yield {**world, "api": f"http://127.0.0.1:{port}", "env": env, "names": names}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def cli(s, role: str, *args: str, rc: int = 0) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+
+    done = subprocess.run([sys.executable, "-m", "chainright", *args, "--wallet", s["names"][role], "--api", s["api"]],
+                          env=s["env"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == rc, f"{args}: rc {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def cli_json(s, role: str, *args: str):  # type: ignore[no-untyped-def]
+    return json.loads(cli(s, role, *args, "--json").stdout)
+
+
+def test_the_trading_and_escrow_commands_drive_the_same_routes(served):
+    s, web3, collection = served, served["web3"], served["collection"]
+    # Auctions: create (approves first), a bid below the minimum refused as a sentence, bids, settle.
+    cli(s, "creator", "trade", "auction", "create", "--collection", collection, "--token-id", "1", "--reserve", "0.1",
+        "--ends", "+75s", "--extension", "0")  # each command is a new process: seconds each
+    (auction,) = cli_json(s, "creator", "trade", "auction", "list", "--collection", collection, "--status", "all")
+    low = cli(s, "collector", "trade", "auction", "bid", str(auction["auction_id"]), "--amount", "0.01", rc=1)
+    assert "error:" in low.stderr and "below the minimum of 0.1 ETH (100000000000000000 wei)" in low.stderr
+    cli(s, "collector", "trade", "auction", "bid", str(auction["auction_id"]), "--amount", "0.1")
+    cli(s, "bidder", "trade", "auction", "bid", str(auction["auction_id"]), "--amount", "0.2")
+    shown = cli_json(s, "bidder", "trade", "auction", "show", str(auction["auction_id"]))
+    assert shown["high_bidder"] == BIDDER.address and shown["high_bid"]["eth"] == "0.2"
+    assert "withdrew 0.1 ETH" in cli(s, "collector", "trade", "auction", "withdraw").stderr
+    wait_chain_past(web3, int(datetime_of(shown["end"])))
+    cli(s, "collector", "trade", "auction", "settle", str(auction["auction_id"]))
+    assert served["nft"].functions.ownerOf(1).call() == BIDDER.address
+    cli(s, "creator", "trade", "auction", "create", "--collection", collection, "--token-id", "2", "--reserve", "1",
+        "--ends", "+1d")
+    (second, _) = cli_json(s, "creator", "trade", "auction", "list", "--collection", collection, "--status", "all")
+    cli(s, "bidder", "trade", "auction", "cancel", str(second["auction_id"]), rc=1)  # not the seller
+    cli(s, "creator", "trade", "auction", "cancel", str(second["auction_id"]))
+    assert served["nft"].functions.ownerOf(2).call() == CREATOR.address
+    usage = cli(s, "bidder", "trade", "auction", "bid", "1", "--amount", "lots", rc=2)
+    assert "--amount" in usage.stderr
+
+    # Offers in wrapped ETH: make (wraps and approves), list, accept; another cancelled; WETH itself.
+    made = cli(s, "collector", "trade", "offer", "make", "--collection", collection, "--token-id", "3", "--price",
+               "0.05").stdout.split()[-1]
+    listed = cli_json(s, "creator", "trade", "offer", "list", "--collection", collection, "--token-id", "3")
+    assert [o["order_hash"] for o in listed] == [made] and listed[0]["funded"]
+    cli(s, "creator", "trade", "offer", "accept", made)
+    assert served["nft"].functions.ownerOf(3).call() == COLLECTOR.address
+    other = cli(s, "collector", "trade", "offer", "make", "--collection", collection, "--token-id", "4", "--price",
+                "0.01").stdout.split()[-1]
+    cli(s, "collector", "trade", "offer", "cancel", other)
+    assert cli_json(s, "collector", "trade", "offer", "list", "--collection", collection) == []
+    cli(s, "collector", "trade", "weth", "wrap", "0.001")
+    cli(s, "collector", "trade", "weth", "unwrap", "0.001")
+    assert cli_json(s, "collector", "trade", "weth", "balance")["account"] == COLLECTOR.address
+
+    # Licenses: the creator attaches terms (mint --license does it too), the collector buys one.
+    published = ok(s["client"].post("/licenses/tx", json={"chain_id": 31337, "collection": collection, "token_ids": [2],
+                                                          "template": "remix", "fee_wei": 1000},
+                                    headers=s["creator"]))
+    for tx in [published["publish"], *published["attach"]]:
+        if tx:
+            send(web3, CREATOR, tx)
+    (terms,) = cli_json(s, "collector", "trade", "license", "terms", "--collection", collection, "--token-id", "2")
+    cli(s, "collector", "trade", "license", "buy", "--collection", collection, "--token-id", "2", "--terms",
+        terms["terms_hash"])
+    grants = cli_json(s, "collector", "trade", "license", "list")
+    assert any(g["collection"] == collection and g["terms_hash"] == terms["terms_hash"] for g in grants)
+
+    # Rentals and gifts.
+    cli(s, "creator", "trade", "rent", "--collection", collection, "--token-id", "2", "--to", STRANGER.address,
+        "--until", "+1h")
+    assert cli_json(s, "creator", "trade", "rental", "--collection", collection, "--token-id", "2")["user"] == \
+        STRANGER.address
+    cli(s, "creator", "trade", "rent", "--collection", collection, "--token-id", "2", "--end")
+    cli(s, "creator", "trade", "gift", "--collection", collection, "--token-id", "2", "--to", COLLECTOR.address)
+    assert served["nft"].functions.ownerOf(2).call() == COLLECTOR.address
+
+    # Escrow: every step by its party; a step by the wrong party is refused with who may.
+    tiny = "0.0003"  # days: 25 seconds of review and of arbitration (each command takes seconds to start)
+    create = ["escrow", "create", "--seller", CREATOR.address, "--arbitrator", ARBITER.address,
+              "--review-days", tiny, "--arbitration-days", tiny]
+    cli(s, "collector", *create, "--milestone", "0.01@+1h", "--milestone", "0.01@+1h", "--milestone", "0.01@+1h")
+    escrow_id = str(cli_json(s, "arbiter", "escrow", "list")[0]["escrow_id"])
+    wrong = cli(s, "creator", "escrow", "accept", escrow_id, "0", rc=1)
+    assert "only the buyer" in wrong.stderr
+    cli(s, "creator", "escrow", "accept-terms", escrow_id)
+    cli(s, "creator", "escrow", "deliver", escrow_id, "0", "--cid", served["cid"])
+    cli(s, "collector", "escrow", "accept", escrow_id, "0")
+    cli(s, "creator", "escrow", "deliver", escrow_id, "1", "--cid", served["cid"])
+    cli(s, "collector", "escrow", "dispute", escrow_id, "1")
+    assert "only the arbitrator" in cli(s, "collector", "escrow", "arbitrate", escrow_id, "1", "--seller-share",
+                                        "6000", rc=1).stderr
+    cli(s, "arbiter", "escrow", "arbitrate", escrow_id, "1", "--seller-share", "6000")
+    cli(s, "creator", "escrow", "deliver", escrow_id, "2", "--cid", served["cid"])
+    wait_chain_past(web3, int(datetime_of(cli_json(s, "creator", "escrow", "show", escrow_id)["milestones"][2][
+        "review_ends"])))
+    cli(s, "creator", "escrow", "claim", escrow_id, "2")
+    states = [m["state"] for m in cli_json(s, "creator", "escrow", "show", escrow_id)["milestones"]]
+    assert states == ["released", "resolved", "released"]
+    assert "released" in cli(s, "creator", "escrow", "show", escrow_id).stdout
+
+    cli(s, "collector", *create, "--milestone", "0.01@+1h", "--milestone", "0.01@+1h")
+    lapsing = str(cli_json(s, "collector", "escrow", "list")[0]["escrow_id"])
+    cli(s, "collector", "escrow", "reclaim", lapsing, "0")
+    cli(s, "creator", "escrow", "accept-terms", lapsing)
+    cli(s, "creator", "escrow", "deliver", lapsing, "1", "--cid", served["cid"])
+    cli(s, "collector", "escrow", "dispute", lapsing, "1")
+    wait_chain_past(web3, int(datetime_of(cli_json(s, "bidder", "escrow", "show", lapsing)["milestones"][1][
+        "arbitration_ends"])))
+    cli(s, "bidder", "escrow", "settle-lapsed", lapsing, "1")
+    assert [m["state"] for m in cli_json(s, "bidder", "escrow", "show", lapsing)["milestones"]] == \
+        ["refunded", "resolved"]
+
+
+def datetime_of(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
