@@ -456,6 +456,8 @@ def cli_json(s, role: str, *args: str):  # type: ignore[no-untyped-def]
     return json.loads(cli(s, role, *args, "--json").stdout)
 
 
+@pytest.mark.slow  # about fifty console processes; the routes' own tests run on both database backends
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_trading_and_escrow_commands_drive_the_same_routes(served):
     s, web3, collection = served, served["web3"], served["collection"]
     # Auctions: create (approves first), a bid below the minimum refused as a sentence, bids, settle.
