@@ -17,9 +17,15 @@ from api.routers.assets import UnsignedTx  # the one unsigned-transaction schema
 from chain.formatting import WEI_PER_ETH, format_time, format_wei
 from chain.reverts import ErrorDecoder, revert_data
 
-__all__ = ["Amount", "UnsignedTx", "amount", "iso", "simulate", "unsigned", "wallet_of"]
+__all__ = ["Amount", "ChainIn", "UnsignedTx", "amount", "iso", "simulate", "unsigned", "wallet_of"]
 
 MAX_UINT256 = 2**256 - 1
+
+
+class ChainIn(BaseModel):
+    """A transaction route's body when the chain is all it needs."""
+
+    chain_id: int = Field(gt=0, le=2**53 - 1)
 
 
 class Amount(BaseModel):

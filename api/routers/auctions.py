@@ -16,6 +16,7 @@ from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.trading import (
     MAX_UINT256,
     Amount,
+    ChainIn,
     UnsignedTx,
     amount,
     approval_tx,
@@ -332,9 +333,10 @@ def credit(chain_id: ChainId, account: Address, request: Request) -> Amount:
 
 
 @router.post(
-    "/{chain_id}/withdraw-tx",
+    "/withdraw-tx",
     response_model=UnsignedTx,
     summary="The transaction that withdraws your ETH credit from the marketplace (outbid refunds)",
 )
-def withdraw_tx(chain_id: ChainId, user: CurrentUser, request: Request) -> UnsignedTx:
+def withdraw_tx(body: ChainIn, user: CurrentUser, request: Request) -> UnsignedTx:
+    chain_id = body.chain_id
     return _simple(request, chain_id, wallet_of(user), "withdraw", [], "withdrawing")

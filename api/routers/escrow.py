@@ -16,7 +16,18 @@ from web3 import Web3
 from api.deps import CurrentUser, DbSession, KycVerifiedUser
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.models import Asset
-from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, iso, simulate, unix, unsigned, wallet_of
+from api.trading import (
+    MAX_UINT256,
+    Amount,
+    ChainIn,
+    UnsignedTx,
+    amount,
+    iso,
+    simulate,
+    unix,
+    unsigned,
+    wallet_of,
+)
 from api.types import MAX_CHAIN_ID, Address
 
 router = APIRouter(prefix="/escrows", tags=["escrow"])
@@ -484,11 +495,12 @@ def claim_tx(
 
 
 @router.post(
-    "/{chain_id}/withdraw-tx",
+    "/withdraw-tx",
     response_model=UnsignedTx,
     summary="The transaction that withdraws your ETH credited by the escrow (payouts that failed)",
 )
-def withdraw_tx(chain_id: ChainId, user: CurrentUser, request: Request) -> UnsignedTx:
+def withdraw_tx(body: ChainIn, user: CurrentUser, request: Request) -> UnsignedTx:
+    chain_id = body.chain_id
     sender = wallet_of(user)
     gateway = request.app.state.gateway
     gateway.require_progress(chain_id)

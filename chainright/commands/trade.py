@@ -171,7 +171,8 @@ def auction_withdraw(chain: ChainOpt = "home", api: ApiOpt = API, wallet_name: W
     """Withdraw the ETH the marketplace holds for you (outbid refunds)."""
     with session(api, wallet_name, chain) as s:
         owed = s.client.get(f"/auctions/{s.spec.chain_id}/credit/{s.address}")
-        s.send(s.client.post(f"/auctions/{s.spec.chain_id}/withdraw-tx"), f"withdrew {owed['text']}")
+        tx = s.client.post("/auctions/withdraw-tx", {"chain_id": s.spec.chain_id})
+        s.send(tx, f"withdrew {owed['text']}")
 
 
 # ---------------------------------------------------------------------------------------------- offers

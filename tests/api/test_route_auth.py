@@ -36,6 +36,11 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/work/{chain_id}/{collection}/{token_id}"), ("GET", "/studio"), ("GET", "/audit"),
     ("GET", "/account"), ("GET", "/operator/kyc"), ("GET", "/static/{name}"),
     ("GET", "/catalog/platform"), ("GET", "/catalog/works/{chain_id}/{collection}/{token_id}"),
+    # Trading reads (issue #18): public chain state, as the order book is.
+    ("GET", "/auctions"), ("GET", "/auctions/{chain_id}/{auction_id}"), ("GET", "/auctions/{chain_id}/credit/{account}"),
+    ("GET", "/offers"), ("GET", "/offers/weth/{chain_id}/{account}"), ("GET", "/licenses"),
+    ("GET", "/licenses/offered/{chain_id}/{collection}/{token_id}"), ("GET", "/rentals/{chain_id}/{collection}/{token_id}"),
+    ("GET", "/escrows"), ("GET", "/escrows/{chain_id}/{escrow_id}"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 

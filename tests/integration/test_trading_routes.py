@@ -136,7 +136,8 @@ def test_an_english_auction_from_creation_to_settlement(world):
     assert early["error"] == "AuctionNotEnded"
     credit = ok(client.get(f"/auctions/31337/credit/{COLLECTOR.address}"))
     assert credit["wei"] == str(ETH // 10)  # the outbid collector's bid waits for withdraw
-    send(web3, COLLECTOR, ok(client.post("/auctions/31337/withdraw-tx", headers=w["collector"])))
+    send(web3, COLLECTOR, ok(client.post("/auctions/withdraw-tx", json={"chain_id": 31337},
+                                                  headers=w["collector"])))
 
     wait_chain_past(web3, end)
     assert ok(client.get("/auctions", params={"chain_id": 31337, "token": w["collection"]})) == []  # not live
@@ -389,6 +390,8 @@ def test_escrow_time_outs_refund_the_buyer_and_settle_a_lapsed_dispute(world):
     send(web3, STRANGER, ok(client.post(f"{base}/milestones/1/settle-lapsed-tx", headers=login(client, STRANGER))))
     assert [m["state"] for m in ok(client.get(base))["milestones"]] == ["refunded", "resolved"]
     refused(client.get("/escrows/31337/999999"), 404)
+    nothing = refused(client.post("/escrows/withdraw-tx", json={"chain_id": 31337}, headers=w["collector"]), 422)
+    assert nothing["error"] == "WithdrawalNothingOwed"
     refused(client.post("/escrows/tx", json={"chain_id": 31337, "seller": CREATOR.address,
                                              "arbitrator": CREATOR.address, "milestones": [
                                                  {"amount_wei": 1, "deadline": format_time(chain_now(web3) + 60)}]},
