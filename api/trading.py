@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from api.deps import Caller
 from api.errors import UnprocessableError
@@ -17,7 +17,18 @@ from api.routers.assets import UnsignedTx  # the one unsigned-transaction schema
 from chain.formatting import WEI_PER_ETH, format_time, format_wei
 from chain.reverts import ErrorDecoder, revert_data
 
-__all__ = ["Amount", "ChainIn", "UnsignedTx", "amount", "iso", "simulate", "unsigned", "wallet_of"]
+__all__ = [
+    "Amount",
+    "ChainIn",
+    "Moment",
+    "UnsignedTx",
+    "amount",
+    "deployed",
+    "iso",
+    "simulate",
+    "unsigned",
+    "wallet_of",
+]
 
 MAX_UINT256 = 2**256 - 1
 
@@ -46,9 +57,27 @@ def iso(timestamp: int | None) -> str | None:
     return format_time(int(timestamp)) if timestamp else None
 
 
+def _on_chain_moment(when: datetime) -> datetime:
+    moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if not 0 <= moment.timestamp() < 2**40:
+        raise ValueError("a date between 1970 and the year 36812 (a uint40 of seconds)")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_on_chain_moment)]
+"""An ISO 8601 date a contract can store (uint40 seconds); naive dates are UTC."""
+
+
 def unix(when: datetime) -> int:
     """An aware or naive (UTC) datetime as a unix time."""
     return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+
+
+def deployed(gateway: Any, chain_id: int, name: str) -> str:
+    """The address of our contract ``name`` on ``chain_id``: a chain not served here is a 404 (not a
+    missing deployment's 503)."""
+    gateway.spec_for(chain_id)
+    return str(gateway.address(chain_id, name))
 
 
 def wallet_of(user: Caller) -> str:
@@ -72,10 +101,9 @@ def simulate(
     ``error`` names the contract's custom error."""
     if value > MAX_UINT256:
         raise UnprocessableError(f"{value} wei does not fit a transaction's value: lower the amount")
+    web3 = gateway.web3(chain_id)
     try:
-        return int(
-            gateway.web3(chain_id).eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value})
-        )
+        return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value}))
     except (ContractLogicError, ContractCustomError) as exc:
         decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
         raw = revert_data(exc)
@@ -83,6 +111,16 @@ def simulate(
         raise UnprocessableError(
             f"{what} would revert: {decoder.explain(raw)}", error=decoded[0] if decoded else None
         ) from None
+    except Web3RPCError as exc:  # the node refused before running it: e.g. the wallet cannot pay
+        message = str(getattr(exc, "message", None) or exc)
+        if "insufficient funds" in message.lower():
+            balance = int(web3.eth.get_balance(sender))
+            raise UnprocessableError(
+                f"{what} needs {format_wei(value)} plus gas but your wallet {sender} holds "
+                f"{format_wei(balance)}: fund it first",
+                error="InsufficientFunds",
+            ) from None
+        raise UnprocessableError(f"the chain refused {what}: {message}") from None
 
 
 def unsigned(
@@ -145,13 +183,13 @@ def require_secondary_sales(gateway: Any, db: Any, chain_id: int, token: str, se
 
 def offer_currency(gateway: Any, chain_id: int) -> str:
     """The chain's wrapped ETH: the currency offers are made in (deployed by the plan everywhere)."""
-    return str(gateway.address(chain_id, "WrappedEther"))
+    return deployed(gateway, chain_id, "WrappedEther")
 
 
 def offer_shortfall(gateway: Any, chain_id: int, buyer: str, currency: str, total: int) -> str | None:
     """Why the buyer's ``currency`` could not pay ``total`` to the marketplace now (balance or
     allowance short), or None when it could."""
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     try:
         balance = int(gateway.view(chain_id, currency, "WrappedEther", "balanceOf", [buyer]))
         allowed = int(gateway.view(chain_id, currency, "WrappedEther", "allowance", [buyer, market]))

@@ -4,7 +4,6 @@ and claim a held lot (for the user's wallet, simulated first), and the live auct
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -17,9 +16,11 @@ from api.trading import (
     MAX_UINT256,
     Amount,
     ChainIn,
+    Moment,
     UnsignedTx,
     amount,
     approval_tx,
+    deployed,
     holds,
     iso,
     require_secondary_sales,
@@ -50,8 +51,8 @@ class AuctionCreateIn(BaseModel):
         default=0, ge=0, le=2**128 - 1, description="Each later bid beats the last by at least this ..."
     )
     min_increment_bps: int = Field(default=500, ge=0, le=10_000, description="... and by this share")
-    start: datetime | None = Field(default=None, description="ISO 8601; default: now")
-    end: datetime = Field(description="ISO 8601")
+    start: Moment | None = Field(default=None, description="ISO 8601; default: now")
+    end: Moment = Field(description="ISO 8601")
     extension_s: int = Field(
         default=300,
         ge=0,
@@ -101,7 +102,7 @@ class ClaimLotIn(BaseModel):
 
 def _read(request: Request, chain_id: int, auction_id: int) -> AuctionOut:
     gateway = request.app.state.gateway
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     a = gateway.view(chain_id, market, "Marketplace", "getAuction", [auction_id])
     (
         seller,
@@ -163,7 +164,7 @@ def list_auctions(
     limit: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 100,
 ) -> list[AuctionOut]:
     gateway = request.app.state.gateway
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     newest = int(gateway.view(chain_id, market, "Marketplace", "nextAuctionId", [])) - 1
     out: list[AuctionOut] = []
     for auction_id in range(newest, max(0, newest - MAX_SCAN), -1):
@@ -207,7 +208,7 @@ def create_tx(body: AuctionCreateIn, user: KycVerifiedUser, db: DbSession, reque
             f"(quantity {body.quantity}): you can only auction what you hold"
         )
     require_secondary_sales(gateway, db, body.chain_id, body.token, seller)
-    market = gateway.address(body.chain_id, "Marketplace")
+    market = deployed(gateway, body.chain_id, "Marketplace")
     approval = approval_tx(gateway, body.chain_id, seller, body.token, body.standard, market)
     params = (
         body.token,
@@ -255,7 +256,7 @@ def bid_tx(
             error="AuctionBidTooLow",
             minimum=a.minimum_bid.wei,
         )
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     data = gateway.calldata("Marketplace", "bid", [auction_id])
     gas = simulate(gateway, chain_id, bidder, market, data, body.amount_wei, "the bid")
     return unsigned(chain_id, bidder, market, data, body.amount_wei, gas)
@@ -266,7 +267,7 @@ def _simple(
 ) -> UnsignedTx:
     gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     data = gateway.calldata("Marketplace", function, args)
     return unsigned(
         chain_id, sender, market, data, 0, simulate(gateway, chain_id, sender, market, data, 0, what)
@@ -328,7 +329,7 @@ def claim_lot_tx(
 )
 def credit(chain_id: ChainId, account: Address, request: Request) -> Amount:
     gateway = request.app.state.gateway
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     return amount(gateway.view(chain_id, market, "Marketplace", "pendingWithdrawals", [account]))
 
 

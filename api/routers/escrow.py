@@ -6,7 +6,6 @@ with what each party can do next."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,8 +19,10 @@ from api.trading import (
     MAX_UINT256,
     Amount,
     ChainIn,
+    Moment,
     UnsignedTx,
     amount,
+    deployed,
     iso,
     simulate,
     unix,
@@ -44,7 +45,7 @@ Party = Literal["buyer", "seller", "arbitrator"]
 
 class MilestoneIn(BaseModel):
     amount_wei: int = Field(gt=0, le=2**128 - 1)
-    deadline: datetime = Field(description="ISO 8601: the last second the seller may deliver")
+    deadline: Moment = Field(description="ISO 8601: the last second the seller may deliver")
 
 
 class EscrowCreateIn(BaseModel):
@@ -132,7 +133,7 @@ class ArbitrateIn(BaseModel):
 
 def _escrow(request: Request, chain_id: int, escrow_id: int) -> tuple[Any, list[Any], int]:
     gateway = request.app.state.gateway
-    address = gateway.address(chain_id, "MilestoneEscrow")
+    address = deployed(gateway, chain_id, "MilestoneEscrow")
     try:
         terms = gateway.view(chain_id, address, "MilestoneEscrow", "getEscrow", [escrow_id])
     except Exception:
@@ -241,7 +242,7 @@ def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, request: Request) -> 
     gateway.require_progress(body.chain_id)
     if buyer in (body.seller, body.arbitrator) or body.seller == body.arbitrator:
         raise UnprocessableError("buyer, seller and arbitrator must be three different accounts")
-    address = gateway.address(body.chain_id, "MilestoneEscrow")
+    address = deployed(gateway, body.chain_id, "MilestoneEscrow")
     royalty = body.royalty_receiver or ZERO
     terms = (body.arbitration_period_s, body.default_seller_bps, royalty, body.royalty_bps)
     milestones = [(m.amount_wei, unix(m.deadline)) for m in body.milestones]
@@ -268,7 +269,7 @@ def list_escrows(
     limit: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 50,
 ) -> list[EscrowOut]:
     gateway = request.app.state.gateway
-    address = gateway.address(chain_id, "MilestoneEscrow")
+    address = deployed(gateway, chain_id, "MilestoneEscrow")
     newest = int(gateway.view(chain_id, address, "MilestoneEscrow", "nextEscrowId", [])) - 1
     out: list[EscrowOut] = []
     for escrow_id in range(newest, max(0, newest - MAX_SCAN), -1):
@@ -311,7 +312,7 @@ def _party_tx(
             )
     gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
-    address = gateway.address(chain_id, "MilestoneEscrow")
+    address = deployed(gateway, chain_id, "MilestoneEscrow")
     data = gateway.calldata("MilestoneEscrow", function, args)
     return unsigned(
         chain_id, sender, address, data, 0, simulate(gateway, chain_id, sender, address, data, 0, what)
@@ -504,7 +505,7 @@ def withdraw_tx(body: ChainIn, user: CurrentUser, request: Request) -> UnsignedT
     sender = wallet_of(user)
     gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
-    address = gateway.address(chain_id, "MilestoneEscrow")
+    address = deployed(gateway, chain_id, "MilestoneEscrow")
     data = gateway.calldata("MilestoneEscrow", "withdraw", [ZERO])
     return unsigned(
         chain_id,

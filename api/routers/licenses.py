@@ -13,7 +13,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from api.deps import KycVerifiedUser
 from api.errors import NotFoundError, UnprocessableError
-from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, iso, simulate, unsigned, wallet_of
+from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, deployed, iso, simulate, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
 
 router = APIRouter(prefix="/licenses", tags=["licenses"])
@@ -117,7 +117,7 @@ def _terms(gateway: Any, chain_id: int, licensing: str, terms_hash: bytes) -> Te
 )
 def offered(chain_id: ChainId, collection: Address, token_id: TokenId, request: Request) -> list[TermsOut]:
     gateway = request.app.state.gateway
-    licensing = gateway.address(chain_id, "Licensing")
+    licensing = deployed(gateway, chain_id, "Licensing")
     hashes = gateway.view(chain_id, licensing, "Licensing", "attachedTerms", [collection, token_id])
     return [_terms(gateway, chain_id, licensing, bytes(h)) for h in hashes]
 
@@ -132,7 +132,7 @@ def buy_tx(body: BuyIn, user: KycVerifiedUser, request: Request) -> BuyOut:
     buyer = wallet_of(user)
     gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
-    licensing = gateway.address(body.chain_id, "Licensing")
+    licensing = deployed(gateway, body.chain_id, "Licensing")
     terms_hash = bytes.fromhex(body.terms_hash[2:])
     terms = _terms(gateway, body.chain_id, licensing, terms_hash)
     if not gateway.view(
@@ -162,7 +162,7 @@ def holdings(
     """Read from the chain: the grants the Licensing contract announced to the wallet (bought or
     received), each checked against its current record (a grant transferred away is not listed)."""
     gateway = request.app.state.gateway
-    licensing = gateway.address(chain_id, "Licensing")
+    licensing = deployed(gateway, chain_id, "Licensing")
     deployment = gateway.registry.get(chain_id, "Licensing")
     start_block = deployment.block if deployment is not None else 0
     web3 = gateway.web3(chain_id)

@@ -25,6 +25,7 @@ from api.trading import (
     UnsignedTx,
     amount,
     approval_tx,
+    deployed,
     holds,
     iso,
     offer_currency,
@@ -90,7 +91,22 @@ class PrepareOut(BaseModel):
     approve: UnsignedTx | None = Field(description="Send when present: lets the marketplace take the price")
 
 
-class OfferIn(OfferFields):
+class OfferIn(BaseModel):
+    """A signed offer: the fields of POST /offers/prepare's ``offer`` (numbers as numbers or decimal
+    strings) and the wallet's signature."""
+
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    signer: Address
+    token: Address
+    token_id: int = Field(ge=0, le=MAX_UINT256)
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    quantity: int = Field(gt=0, le=2**248 - 1)
+    unit_price: int = Field(gt=0, le=MAX_UINT256)
+    currency: Address
+    start: int = Field(ge=0, le=2**64 - 1)
+    expiry: int = Field(gt=0, le=2**64 - 1)
+    salt: int = Field(ge=0, le=MAX_UINT256)
+    counter: int = Field(ge=0, le=MAX_UINT256)
     signature: str = Field(pattern=r"^0x(?:[0-9a-fA-F]{2}){65,2048}$")
 
 
@@ -152,30 +168,32 @@ def _standard(value: str) -> TokenStandard:
 
 
 def _domain(request: Request, chain_id: int) -> MarketDomain:
-    return MarketDomain(chain_id, request.app.state.gateway.address(chain_id, "Marketplace"))
+    return MarketDomain(chain_id, deployed(request.app.state.gateway, chain_id, "Marketplace"))
 
 
 def _counter(request: Request, chain_id: int, signer: str) -> int:
     gateway = request.app.state.gateway
     return int(
-        gateway.view(chain_id, gateway.address(chain_id, "Marketplace"), "Marketplace", "counterOf", [signer])
+        gateway.view(
+            chain_id, deployed(gateway, chain_id, "Marketplace"), "Marketplace", "counterOf", [signer]
+        )
     )
 
 
-def _order(fields: OfferFields) -> Order:
+def _order(fields: OfferIn) -> Order:
     return Order(
         OrderSide.OFFER,
-        Web3.to_checksum_address(fields.signer),
-        Web3.to_checksum_address(fields.token),
-        int(fields.token_id),
+        fields.signer,
+        fields.token,
+        fields.token_id,
         _standard(fields.standard),
-        int(fields.quantity),
-        int(fields.unit_price),
-        Web3.to_checksum_address(fields.currency),
+        fields.quantity,
+        fields.unit_price,
+        fields.currency,
         fields.start,
         fields.expiry,
-        int(fields.salt),
-        int(fields.counter),
+        fields.salt,
+        fields.counter,
     )
 
 
@@ -202,7 +220,7 @@ def _status_on_chain(request: Request, row: MarketOrder) -> str:
     if row.status != "open":
         return row.status
     gateway = request.app.state.gateway
-    market = gateway.address(row.chain_id, "Marketplace")
+    market = deployed(gateway, row.chain_id, "Marketplace")
     cancelled, filled = gateway.view(
         row.chain_id, market, "Marketplace", "orderStatus", [bytes.fromhex(row.order_hash[2:])]
     )
@@ -250,7 +268,7 @@ def prepare(body: PrepareIn, user: KycVerifiedUser, request: Request) -> Prepare
     buyer = wallet_of(user)
     gateway = request.app.state.gateway
     currency = offer_currency(gateway, body.chain_id)
-    market = gateway.address(body.chain_id, "Marketplace")
+    market = deployed(gateway, body.chain_id, "Marketplace")
     now = int(time.time())
     order = Order(
         OrderSide.OFFER,
@@ -455,7 +473,7 @@ def accept_tx(
             f"(quantity {body.amount}): only its holder can accept offers on it"
         )
     require_secondary_sales(gateway, db, row.chain_id, order.token, holder)
-    market = gateway.address(row.chain_id, "Marketplace")
+    market = deployed(gateway, row.chain_id, "Marketplace")
     approval = approval_tx(gateway, row.chain_id, holder, order.token, standard, market)
     data = gateway.calldata(
         "Marketplace", "fillOffer", [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
@@ -488,7 +506,7 @@ def cancel(order_hash: str, caller: CurrentUser, db: DbSession, request: Request
     row.status = "cancelled"
     db.commit()  # stop serving the signature before anything else can fail
     order = _row_order(row)
-    market = gateway.address(row.chain_id, "Marketplace")
+    market = deployed(gateway, row.chain_id, "Marketplace")
     cancelled, filled = gateway.view(
         row.chain_id, market, "Marketplace", "orderStatus", [bytes.fromhex(row.order_hash[2:])]
     )
@@ -534,7 +552,7 @@ def cancel(order_hash: str, caller: CurrentUser, db: DbSession, request: Request
 def weth(chain_id: ChainId, account: Address, request: Request) -> WethOut:
     gateway = request.app.state.gateway
     currency = offer_currency(gateway, chain_id)
-    market = gateway.address(chain_id, "Marketplace")
+    market = deployed(gateway, chain_id, "Marketplace")
     return WethOut(
         chain_id=chain_id,
         currency=currency,

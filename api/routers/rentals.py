@@ -4,7 +4,6 @@ date (or ends the rental), and who uses a token now."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -13,7 +12,7 @@ from web3 import Web3
 
 from api.deps import KycVerifiedUser
 from api.errors import ForbiddenError, UnprocessableError
-from api.trading import MAX_UINT256, UnsignedTx, holds, iso, simulate, unix, unsigned, wallet_of
+from api.trading import MAX_UINT256, Moment, UnsignedTx, holds, iso, simulate, unix, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
 
 router = APIRouter(prefix="/rentals", tags=["rentals"])
@@ -25,7 +24,7 @@ class RentIn(BaseModel):
     collection: Address
     token_id: int = Field(ge=0, le=MAX_UINT256)
     user: Address | None = Field(description="Who may use the token; null ends the current rental")
-    until: datetime | None = Field(
+    until: Moment | None = Field(
         default=None, description="ISO 8601: when the use right ends (needed with a user)"
     )
 
