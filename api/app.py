@@ -28,7 +28,21 @@ from api.metrics import ApiMetrics, MetricsMiddleware, PlatformCollector
 from api.metrics import router as metrics_router
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware, install_request_id_logging
-from api.routers import assets, auth, console, health, kyc, market, provenance, wallets
+from api.routers import (
+    assets,
+    auctions,
+    auth,
+    console,
+    escrow,
+    health,
+    kyc,
+    licenses,
+    market,
+    offers,
+    provenance,
+    rentals,
+    wallets,
+)
 from api.settings import ApiSettings
 from api.web import router as web_router
 from chain.settings import ChainSettings
@@ -164,6 +178,11 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(provenance.router)
     app.include_router(console.router)
     app.include_router(wallets.router)
+    app.include_router(auctions.router)
+    app.include_router(offers.router)
+    app.include_router(licenses.router)
+    app.include_router(rentals.router)
+    app.include_router(escrow.router)
     app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)
     document_header(app)
     _install_docs(app)

@@ -182,3 +182,92 @@ class ChainrightClient:
         items = [{"order_hash": h, "amount": a}
                  for h, a in zip(order_hashes, amounts or [1] * len(order_hashes), strict=True)]
         return dict(self._call("POST", "/market/fill-tx/batch", json={"items": items}))
+
+    # ---------------------------------------------------------------- trading (auctions, offers,
+    # licenses, rentals, gifts, escrow): each returns the API's answer; ``*_tx`` answers are unsigned
+    # transactions (or carry them) for the wallet to sign and send.
+
+    def auctions(self, status: str = "live", token: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"chain_id": self.chain_id, "status": status}
+        if token:
+            params["token"] = token
+        return list(self._call("GET", "/auctions", params=params))
+
+    def auction(self, auction_id: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/auctions/{self.chain_id}/{auction_id}"))
+
+    def auction_create_tx(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/auctions/tx", json={"chain_id": self.chain_id, **body}))
+
+    def auction_tx(self, auction_id: int, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``action``: bid (body ``amount_wei``), settle, cancel, unwind, claim-lot."""
+        path = f"/auctions/{self.chain_id}/{auction_id}/{action}-tx"
+        return dict(self._call("POST", path, json=body or {}))
+
+    def offer_prepare(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/offers/prepare", json={"chain_id": self.chain_id, **body}))
+
+    def make_offer(self, fields: dict[str, Any], signature: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/offers", json={**fields, "signature": signature}))
+
+    def offers(self, **filters: Any) -> list[dict[str, Any]]:
+        params = {"chain_id": self.chain_id, **{k: v for k, v in filters.items() if v is not None}}
+        return list(self._call("GET", "/offers", params=params))
+
+    def offer_accept_tx(self, order_hash: str, amount: int = 1) -> dict[str, Any]:
+        return dict(self._call("POST", f"/offers/{order_hash}/accept-tx", json={"amount": amount}))
+
+    def offer_cancel(self, order_hash: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/offers/{order_hash}/cancel"))
+
+    def weth(self, account: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/offers/weth/{self.chain_id}/{account}"))
+
+    def weth_tx(self, action: str, amount_wei: int) -> dict[str, Any]:
+        """``action``: deposit (wrap ETH) or withdraw (unwrap)."""
+        return dict(self._call("POST", f"/offers/weth/{action}-tx",
+                               json={"chain_id": self.chain_id, "amount_wei": amount_wei}))
+
+    def licenses_offered(self, collection: str, token_id: int) -> list[dict[str, Any]]:
+        return list(self._call("GET", f"/licenses/offered/{self.chain_id}/{collection}/{token_id}"))
+
+    def license_buy_tx(self, collection: str, token_id: int, terms_hash: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/licenses/buy-tx", json={
+            "chain_id": self.chain_id, "collection": collection, "token_id": token_id,
+            "terms_hash": terms_hash}))
+
+    def licenses(self, licensee: str, include_inactive: bool = False) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/licenses", params={
+            "chain_id": self.chain_id, "licensee": licensee, "include_inactive": include_inactive}))
+
+    def rent_tx(self, collection: str, token_id: int, user: str | None, until: str | None) -> dict[str, Any]:
+        return dict(self._call("POST", "/rentals/tx", json={
+            "chain_id": self.chain_id, "collection": collection, "token_id": token_id, "user": user,
+            "until": until}))
+
+    def rental(self, collection: str, token_id: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/rentals/{self.chain_id}/{collection}/{token_id}"))
+
+    def gift_tx(self, token: str, token_id: int, to: str, standard: str = "erc721", quantity: int = 1
+                ) -> dict[str, Any]:
+        return dict(self._call("POST", "/market/gift-tx", json={
+            "chain_id": self.chain_id, "token": token, "token_id": token_id, "to": to, "standard": standard,
+            "quantity": quantity}))
+
+    def escrow_create_tx(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/escrows/tx", json={"chain_id": self.chain_id, **body}))
+
+    def escrow(self, escrow_id: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/escrows/{self.chain_id}/{escrow_id}"))
+
+    def escrows(self, party: str) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/escrows", params={"chain_id": self.chain_id, "party": party}))
+
+    def escrow_tx(self, escrow_id: int, action: str, index: int | None = None,
+                  body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``action``: accept-terms (no index); deliver (body cid), accept, dispute, arbitrate (body
+        seller_bps), settle-lapsed, reclaim, claim (each with the milestone's index)."""
+        path = f"/escrows/{self.chain_id}/{escrow_id}"
+        if index is not None:
+            path += f"/milestones/{index}"
+        return dict(self._call("POST", f"{path}/{action}-tx", json=body or {}))

@@ -321,6 +321,9 @@ def default_plan() -> list[Step]:
              chains=("remote",)),
         Step("RemoteBridge", args=lambda c: (c.addresses["WrappedCollection"], *_bridge_args(c)),
              chains=("remote",), wiring=_set_wrapped_bridge, link=_link_peer("home", "HomeLockbox")),
+        # Wrapped ETH on every chain: offers are paid by transferFrom, so they need an ERC-20; last in
+        # the plan so that adding it moved no other contract's address on a fresh chain.
+        Step("WrappedEther"),
     ]
 
 

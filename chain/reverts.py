@@ -25,7 +25,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "side": ("listing", "offer"),
     "standard": ("ERC-721", "ERC-1155"),
     "status": ("none", "open", "settled", "cancelled"),
-    "state": ("none", "funded", "delivered", "accepted", "disputed", "refunded", "resolved"),
+    "state": ("none", "funded", "delivered", "disputed", "released", "refunded", "resolved"),
     "direction": ("outbound", "inbound"),
 }
 
@@ -343,6 +343,14 @@ SENTENCES: dict[str, str] = {
     "WrappedNotBridge": "only the bridge may mint or burn wrapped tokens, not {caller}",
     "WrappedTokenExists": "wrapped token {wrappedTokenId} already exists",
     "WrappedRightsInvalid": "wrapped token {wrappedTokenId} carries invalid rights data",
+    # --- wrapped ETH (the offers' currency) ------------------------------------------------------------
+    "WrappedEtherBalanceTooLow": "{account} holds only {balance:eth} of wrapped ETH but {needed:eth} is "
+                                 "needed; wrap more ETH first ('chainright trade weth wrap')",
+    "WrappedEtherAllowanceTooLow": "{owner} allowed {spender} to move only {allowance:eth} of wrapped ETH "
+                                   "but {needed:eth} is needed; approve the marketplace for at least that",
+    "WrappedEtherRecipientInvalid": "wrapped ETH cannot be sent to {to}; give a real account",
+    "WrappedEtherPayoutFailed": "sending {amount:eth} to {to} failed (it refused ETH); unwrap to an "
+                                "account that accepts ETH",
 }
 
 

@@ -26,6 +26,7 @@ from chainright.commands import (
     consortium,
     demo,
     deploy,
+    escrow,
     identity,
     indexer,
     kyc,
@@ -33,6 +34,7 @@ from chainright.commands import (
     node,
     provenance,
     relayer,
+    trade,
     up,
     verify,
     wallet,
@@ -64,6 +66,8 @@ COMMANDS: list[tuple[str | None, typer.Typer]] = [
     ("relayer", relayer.app),
     ("audit", audit.app),
     ("kyc", kyc.app),
+    ("trade", trade.app),  # auctions, offers, licenses, rentals, gifts
+    ("escrow", escrow.app),  # milestone escrow
 ]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,

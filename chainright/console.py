@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,6 +38,7 @@ __all__ = [
     "ChainOpt",
     "EthAmountError",
     "JsonOpt",
+    "Session",
     "WalletOpt",
     "api_errors",
     "api_settings",
@@ -44,8 +48,11 @@ __all__ = [
     "dump_json",
     "load_wallet",
     "parse_eth",
+    "parse_eth_option",
+    "parse_when",
     "passphrase",
     "say",
+    "session",
     "session_client",
     "settings_details",
     "wait_for_stop_signal",
@@ -218,3 +225,89 @@ def deploy_contracts(specs: list[ChainSpec], settings: ChainSettings, *, force: 
                                progress=say)
     return {name: {r.deployment.contract: r.deployment.address for r in rs}
             for name, rs in results.items()}
+
+
+# -------------------------------------------------------------------------------------- trading sessions
+
+
+def parse_eth_option(text: str, option: str) -> int:
+    """'0.5' (ETH) or '500wei' -> wei (``chainright.console.parse_eth`` reads the ETH); a usage error
+    naming ``option`` otherwise."""
+    raw = text.strip().lower()
+    try:
+        if raw.endswith("wei"):
+            wei = int(raw.removesuffix("wei"))
+            if wei <= 0:
+                raise EthAmountError("must be positive")
+            return wei
+        return parse_eth(raw.removesuffix("eth"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an amount of ETH (e.g. 0.5, or 500wei)",
+                                 param_hint=f"'{option}'") from None
+    except EthAmountError as exc:
+        raise typer.BadParameter(f"{exc} (e.g. 0.5, or 500wei)", param_hint=f"'{option}'") from None
+
+
+_RELATIVE = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
+
+
+def parse_when(text: str, option: str) -> str:
+    """An ISO 8601 date, or '+30m', '+2h', '+3d' from now -> ISO 8601 UTC."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86_400}[match.group(2)]
+        when = datetime.now(UTC) + timedelta(seconds=seconds)
+    else:
+        try:
+            when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise typer.BadParameter(
+                f"{text!r} is not a date: give ISO 8601 (2026-12-31T18:00:00Z) or +30m, +2h, +3d",
+                param_hint=f"'{option}'",
+            ) from None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Session:
+    """A logged-in client of the API and the wallet that signs what it returns."""
+
+    client: Any
+    wallet: Any
+    spec: Any
+
+    @property
+    def address(self) -> str:
+        return str(self.wallet.address)
+
+    def send(self, tx: dict[str, Any], what: str) -> Any:
+        """Sign and send one of the API's unsigned transactions; prints its hash (stdout)."""
+        from chain.connection import connect
+
+        receipt = self.wallet.send(connect(self.spec), tx)
+        typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
+        say(f"{what}: block {receipt['blockNumber']}, gas {receipt['gasUsed']}")
+        return receipt
+
+
+@contextmanager
+def session(api: str, wallet_name: str, chain: str, *, login: bool = True) -> Iterator[Session]:
+    """The wallet, logged in to the API with SIWE (``login``), on ``chain``; API problems become one
+    ``error:`` line (their detail is the revert's sentence when a transaction would revert)."""
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+
+    if chain not in ("home", "remote"):
+        raise typer.BadParameter(f"{chain!r}: choose home or remote", param_hint="'--chain'")
+    spec = chain_settings().spec(chain)  # type: ignore[arg-type]
+    wallet = load_wallet(wallet_name)
+    client = ChainrightClient(api, wallet, spec.chain_id)
+    try:
+        if login:
+            client.login()
+        yield Session(client, wallet, spec)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()

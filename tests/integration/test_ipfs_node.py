@@ -36,7 +36,7 @@ def test_node_and_python_give_the_same_cid(ipfs_node, size, tmp_path):
 
 
 def test_unreachable_node_is_a_clear_503():
-    from chain.errors import NodeStartError
+    from api.errors import ServiceUnavailableError
 
-    with pytest.raises(NodeStartError, match="does not answer"):
+    with pytest.raises(ServiceUnavailableError, match="does not answer"):
         IpfsNodeStore(f"/ip4/127.0.0.1/tcp/{free_port()}", timeout_s=2).add(b"x")

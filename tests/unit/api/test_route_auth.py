@@ -39,6 +39,11 @@ PUBLIC = {
     ("GET", "/operator/risk"), ("GET", "/operator/bridge"), ("GET", "/collector"),
     # ERC-7730 descriptors, for wallets; a wallet's tokens and orders (public on chain and in the book).
     ("GET", "/clear-signing/{name}"), ("GET", "/wallets/{address}/holdings"), ("GET", "/wallets/{address}/orders"),
+    # Trading reads (issue #18): public chain state, as the order book is.
+    ("GET", "/auctions"), ("GET", "/auctions/{chain_id}/{auction_id}"), ("GET", "/auctions/{chain_id}/credit/{account}"),
+    ("GET", "/offers"), ("GET", "/offers/weth/{chain_id}/{account}"), ("GET", "/licenses"),
+    ("GET", "/licenses/offered/{chain_id}/{collection}/{token_id}"), ("GET", "/rentals/{chain_id}/{collection}/{token_id}"),
+    ("GET", "/escrows"), ("GET", "/escrows/{chain_id}/{escrow_id}"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 

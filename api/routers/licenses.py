@@ -1,0 +1,206 @@
+"""Buying a license: the terms a work offers (in words, fee in ETH and wei), the transaction that buys
+one under chosen terms (exact fee, simulated first), and the licenses a wallet holds now."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from api.deps import KycVerifiedUser
+from api.errors import NotFoundError, UnprocessableError
+from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, deployed, iso, simulate, unsigned, wallet_of
+from api.types import MAX_CHAIN_ID, Address
+
+router = APIRouter(prefix="/licenses", tags=["licenses"])
+ChainId = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
+TokenId = Annotated[int, Path(ge=0, le=MAX_UINT256)]
+
+
+class TermsOut(BaseModel):
+    terms_hash: str
+    fee: Amount
+    duration_s: int = Field(description="0: perpetual")
+    commercial_use: bool
+    derivatives_allowed: bool
+    attribution_required: bool
+    transferable: bool
+    revocable: bool
+    derivative_revenue_share_bps: int
+    territories: list[str] = Field(description="ISO 3166 alpha-2 codes; empty: worldwide")
+    legal_text_cid: str
+    summary: str = Field(description="The terms in words")
+
+
+class BuyIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    collection: Address
+    token_id: int = Field(ge=0, le=MAX_UINT256)
+    terms_hash: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+
+
+class BuyOut(BaseModel):
+    transaction: UnsignedTx = Field(description="buyLicense; its value is the exact fee")
+    terms: TermsOut
+
+
+class GrantOut(BaseModel):
+    grant_id: int
+    licensee: str
+    collection: str
+    token_id: str
+    terms_hash: str
+    start: str | None
+    expiry: str | None = Field(description="ISO 8601; null: perpetual")
+    revoked: bool
+    active: bool = Field(description="Not revoked and not expired")
+
+
+def _summary(t: Any) -> str:
+    (
+        commercial,
+        derivatives,
+        attribution,
+        transferable,
+        revocable,
+        share,
+        duration,
+        fee,
+        territories,
+        _cid,
+    ) = t
+    parts = [
+        "commercial use" if commercial else "non-commercial use",
+        f"derivatives allowed ({share / 100:g}% of their revenue to the licensor)"
+        if derivatives
+        else "no derivatives",
+        "credit the creator" if attribution else "no credit required",
+        "transferable" if transferable else "not transferable",
+        "revocable by the licensor" if revocable else "irrevocable",
+        f"for {duration // 86_400} days" if duration else "perpetual",
+        ("in " + ", ".join(bytes(c).decode() for c in territories)) if territories else "worldwide",
+    ]
+    return "; ".join(parts) + f"; fee {amount(fee).text}"
+
+
+def _terms(gateway: Any, chain_id: int, licensing: str, terms_hash: bytes) -> TermsOut:
+    try:
+        t = gateway.view(chain_id, licensing, "Licensing", "termsOf", [terms_hash])
+    except (ContractLogicError, ContractCustomError):  # LicenseTermsUnknown
+        t = None
+    if t is None or not t[9]:
+        raise NotFoundError(f"no license terms 0x{terms_hash.hex()} are published on chain {chain_id}")
+    return TermsOut(
+        terms_hash="0x" + terms_hash.hex(),
+        fee=amount(t[7]),
+        duration_s=int(t[6]),
+        commercial_use=t[0],
+        derivatives_allowed=t[1],
+        attribution_required=t[2],
+        transferable=t[3],
+        revocable=t[4],
+        derivative_revenue_share_bps=int(t[5]),
+        territories=[bytes(c).decode() for c in t[8]],
+        legal_text_cid=t[9],
+        summary=_summary(t),
+    )
+
+
+@router.get(
+    "/offered/{chain_id}/{collection}/{token_id}",
+    response_model=list[TermsOut],
+    summary="The license terms a work offers (attached by its licensor), in words, with the fee",
+)
+def offered(chain_id: ChainId, collection: Address, token_id: TokenId, request: Request) -> list[TermsOut]:
+    gateway = request.app.state.gateway
+    licensing = deployed(gateway, chain_id, "Licensing")
+    hashes = gateway.view(chain_id, licensing, "Licensing", "attachedTerms", [collection, token_id])
+    return [_terms(gateway, chain_id, licensing, bytes(h)) for h in hashes]
+
+
+@router.post(
+    "/buy-tx",
+    response_model=BuyOut,
+    summary="The transaction that buys a license to a work under terms it offers (exact fee), for "
+    "your wallet",
+)
+def buy_tx(body: BuyIn, user: KycVerifiedUser, request: Request) -> BuyOut:
+    buyer = wallet_of(user)
+    gateway = request.app.state.gateway
+    gateway.require_progress(body.chain_id)
+    licensing = deployed(gateway, body.chain_id, "Licensing")
+    terms_hash = bytes.fromhex(body.terms_hash[2:])
+    terms = _terms(gateway, body.chain_id, licensing, terms_hash)
+    if not gateway.view(
+        body.chain_id, licensing, "Licensing", "isAttached", [body.collection, body.token_id, terms_hash]
+    ):
+        raise UnprocessableError(
+            f"token {body.token_id} of {body.collection} does not offer terms {body.terms_hash}; "
+            "pick terms it offers (GET /licenses/offered/...)"
+        )
+    fee = int(terms.fee.wei)
+    data = gateway.calldata("Licensing", "buyLicense", [body.collection, body.token_id, terms_hash])
+    gas = simulate(gateway, body.chain_id, buyer, licensing, data, fee, "buying the license")
+    return BuyOut(transaction=unsigned(body.chain_id, buyer, licensing, data, fee, gas), terms=terms)
+
+
+@router.get(
+    "",
+    response_model=list[GrantOut],
+    summary="The licenses a wallet holds (bought or transferred to it), newest first; active ones by default",
+)
+def holdings(
+    request: Request,
+    chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
+    licensee: Address,
+    include_inactive: bool = False,
+) -> list[GrantOut]:
+    """Read from the chain: the grants the Licensing contract announced to the wallet (bought or
+    received), each checked against its current record (a grant transferred away is not listed)."""
+    gateway = request.app.state.gateway
+    licensing = deployed(gateway, chain_id, "Licensing")
+    deployment = gateway.registry.get(chain_id, "Licensing")
+    start_block = deployment.block if deployment is not None else 0
+    web3 = gateway.web3(chain_id)
+    events = {
+        item["name"]: item for item in gateway.artifacts.get("Licensing").abi if item.get("type") == "event"
+    }
+    topic = "0x" + "00" * 12 + licensee[2:].lower()
+    ids: set[int] = set()
+    for event, position in (("LicenseGranted", 2), ("LicenseTransferred", 3)):
+        inputs = ",".join(i["type"] for i in events[event]["inputs"])
+        topic0 = "0x" + Web3.keccak(text=f"{event}({inputs})").hex().removeprefix("0x")
+        topics: list[Any] = [topic0, None, None, None][: position + 1]
+        topics[position] = topic
+        logs = web3.eth.get_logs(
+            {"address": licensing, "fromBlock": start_block, "toBlock": "latest", "topics": topics}
+        )
+        ids.update(int.from_bytes(bytes(log["topics"][1]), "big") for log in logs)
+    now = int(time.time())
+    out: list[GrantOut] = []
+    for grant_id in sorted(ids, reverse=True):
+        holder, start, revoked, collection, expiry, token_id, terms_hash = gateway.view(
+            chain_id, licensing, "Licensing", "grantOf", [grant_id]
+        )
+        if Web3.to_checksum_address(holder) != licensee:
+            continue
+        active = not revoked and (int(expiry) == 0 or now < int(expiry))
+        if active or include_inactive:
+            out.append(
+                GrantOut(
+                    grant_id=grant_id,
+                    licensee=licensee,
+                    collection=Web3.to_checksum_address(collection),
+                    token_id=str(token_id),
+                    terms_hash="0x" + bytes(terms_hash).hex(),
+                    start=iso(start),
+                    expiry=iso(expiry),
+                    revoked=bool(revoked),
+                    active=active,
+                )
+            )
+    return out
