@@ -27,7 +27,19 @@ from api.metrics import ApiMetrics, MetricsMiddleware, PlatformCollector
 from api.metrics import router as metrics_router
 from api.problems import install_problem_handlers
 from api.requestid import RequestIdMiddleware, install_request_id_logging
-from api.routers import assets, auth, health, kyc, market, provenance
+from api.routers import (  # operator, income, bridge (issue #18)
+    assets,
+    auth,
+    bridge,
+    health,
+    holdings,
+    kyc,
+    market,
+    ops,
+    provenance,
+    roles,
+    royalties,
+)
 from api.settings import ApiSettings
 from api.web import router as web_router
 from chain.settings import ChainSettings
@@ -158,6 +170,11 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(assets.router)
     app.include_router(market.router)
     app.include_router(provenance.router)
+    app.include_router(royalties.router)
+    app.include_router(bridge.router)
+    app.include_router(ops.router)
+    app.include_router(roles.router)
+    app.include_router(holdings.router)
     app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)
     document_header(app)
     _install_docs(app)

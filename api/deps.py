@@ -15,6 +15,7 @@ from api import sessions
 from api.db import Database
 from api.errors import ForbiddenError, UnauthorizedError
 from api.models import User
+from api.roles import granted_roles
 from api.settings import ApiSettings
 
 
@@ -62,6 +63,7 @@ def current_user(
     info = sessions.resolve(db, settings, credentials.credentials)
     user = db.get(User, info.subject)
     roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
+    roles |= granted_roles(db, info.subject, user.address if user else None)  # admin grants, no restart
     return Caller(did=info.subject, address=user.address if user else None, roles=roles,
                   session_id=info.session_id)
 

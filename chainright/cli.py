@@ -24,6 +24,10 @@ from bridge.errors import BridgeError
 from chain.errors import ChainError
 from chain.settings import ChainSettings, ChainSpec
 from chainright.audit_cmd import audit_app
+from chainright.commands.bridge import bridge_app
+from chainright.commands.holdings import holdings_cmd
+from chainright.commands.ops import ops_app, roles_app
+from chainright.commands.royalties import fees_app, royalties_app
 
 if TYPE_CHECKING:  # the API package is heavy to import: only the commands that need it load it
     from api.settings import ApiSettings
@@ -50,6 +54,12 @@ app.add_typer(consortium_app, name="consortium")
 relayer_app = typer.Typer(no_args_is_help=True, help="Run and inspect the bridge relayer.")
 app.add_typer(relayer_app, name="relayer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(royalties_app, name="royalties")  # creators' income (issue #18)
+app.add_typer(fees_app, name="fees")  # the platform fee, for the treasury (issue #18)
+app.add_typer(bridge_app, name="bridge")  # send a token across and follow it (issue #18)
+app.add_typer(ops_app, name="ops")  # pause and unpause contract families (issue #18)
+app.add_typer(roles_app, name="roles")  # API roles without a restart (issue #18)
+app.command("holdings")(holdings_cmd)  # a wallet's tokens on both chains (issue #18)
 
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 F = TypeVar("F", bound=Callable[..., Any])

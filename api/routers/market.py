@@ -28,6 +28,7 @@ from api.deps import Caller, CurrentUser, DbSession, KycVerifiedUser, require_ro
 from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
+from api.pausing import refuse_when_paused
 from api.risk import apply_policy, breaker_check, lift_halt
 from api.routers.assets import UnsignedTx
 from api.types import MAX_CHAIN_ID, Address, checksum_address
@@ -242,6 +243,7 @@ def _admit(
     was wrong."""
     if signer is None or Web3.to_checksum_address(signer) != body.signer:
         raise ForbiddenError("you can only submit orders your own wallet signed (log in with that wallet)")
+    refuse_when_paused(request.app.state.gateway, body.chain_id, "marketplace", "new listings and offers")
     domain = verifier.domain(body.chain_id)
     try:
         order = body.order()
