@@ -36,6 +36,10 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/work/{chain_id}/{collection}/{token_id}"), ("GET", "/studio"), ("GET", "/audit"),
     ("GET", "/account"), ("GET", "/operator/kyc"), ("GET", "/static/{name}"),
     ("GET", "/catalog/platform"), ("GET", "/catalog/works/{chain_id}/{collection}/{token_id}"),
+    # Reads of public chain state and the relayer's public progress (issue #18): a splitter's balances,
+    # a wallet's holdings and bridge transfers, which families are paused.
+    ("GET", "/royalties/{chain_id}/{splitter}"), ("GET", "/wallets/{address}/holdings"),
+    ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
