@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import subprocess
 import threading
 import time
@@ -75,18 +76,24 @@ def api(platform, database, tmp_path) -> TestClient:
     return TestClient(app, raise_server_exceptions=False, base_url=f"http://127.0.0.1:{port}")
 
 
-@pytest.fixture(scope="module")
+def _label(base: str) -> str:
+    """A label no earlier test used on the module's chains (each test also runs on every database)."""
+    return f"{base}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
 def sale(platform: BridgeEnv) -> dict[str, Any]:
     """A collection whose royalty (10%) goes to a 30/40/30 splitter, and one sale of a token through the
     marketplace on chain (royalty into the splitter, fee to the treasury)."""
     home = platform.home
     factory = platform.at(home, "SplitterFactory")
-    salt = b"\x01" * 32
+    salt = secrets.token_bytes(32)
     args = (RIGHTS.address, ISSUER.address, CHANNEL.address, salt)
     splitter = factory.functions.predictThreeWaySplitAddress(*args).call()
     platform.send(home, CREATOR, factory.functions.createThreeWaySplit(*args))
-    collection = platform.collection("ops-sale", bps=1000, receiver=splitter)
-    first, _ = platform.mint_edition(collection, 2, "ops-sale")
+    label = _label("ops-sale")
+    collection = platform.collection(label, bps=1000, receiver=splitter)
+    first, _ = platform.mint_edition(collection, 2, label)
     market = platform.at(home, "Marketplace")
     platform.send(home, COLLECTOR, collection.functions.setApprovalForAll(market.address, True))
     seller = dev_account(COLLECTOR)
@@ -241,6 +248,21 @@ def test_every_family_pauses_and_unpauses_on_every_chain(api, platform):
     assert api.post("/ops/nothing/pause", json={}, headers=operator).status_code == 422
 
 
+def test_a_retried_pause_with_its_idempotency_key_sends_nothing_twice(api, platform):
+    api.post("/admin/roles", json={"subject": OPERATOR.address, "role": "operator"}, headers=login(api, ADMIN))
+    operator = login(api, OPERATOR) | {"Idempotency-Key": "pause-escrow-once"}
+    escrow = platform.at(platform.home, "MilestoneEscrow")
+    first = api.post("/ops/escrow/pause", json={"chain_id": HOME}, headers=operator)
+    assert first.status_code == 200 and first.json()["contracts"][0]["changed"], first.text
+    try:
+        replay = api.post("/ops/escrow/pause", json={"chain_id": HOME}, headers=operator)
+        assert replay.headers.get("idempotent-replayed") == "true" and replay.json() == first.json()
+        assert escrow.functions.paused().call()
+    finally:
+        api.post("/ops/escrow/unpause", json={"chain_id": HOME}, headers=login(api, OPERATOR))
+    assert not escrow.functions.paused().call()
+
+
 # -- roles ----------------------------------------------------------------------------------------
 
 
@@ -300,8 +322,9 @@ def _wait_status(api: TestClient, transfer_id: int, status: str, platform: Bridg
 
 
 def test_a_token_is_bridged_and_followed_until_it_lands_and_back(api, platform):
-    collection = platform.collection("ops-bridge")
-    token, _ = platform.mint_edition(collection, 1, "ops-bridge")
+    label = _label("ops-bridge")
+    collection = platform.collection(label)
+    token, _ = platform.mint_edition(collection, 1, label)
     holder = dev_account(COLLECTOR)
     platform.send(platform.home, COLLECTOR, collection.functions.setApprovalForAll(platform.lockbox.address, False))
     session = login(api, holder)
@@ -325,7 +348,8 @@ def test_a_token_is_bridged_and_followed_until_it_lands_and_back(api, platform):
     assert api.get(f"/bridge/transfers/{transfer + 999}").status_code == 404
     assert api.get("/bridge/transfers/not-an-id").status_code == 422
 
-    platform.start("all")
+    if not platform.alive("all"):  # the relayer of the module (a run on another database started it)
+        platform.start("all")
     landed = _wait_status(api, transfer, "delivered", platform)
     assert landed["dest_chain_id"] == REMOTE and landed["recipient"] == holder.address
     assert landed["delivered_at"].endswith("Z") and landed["attestations"] >= 2
@@ -344,8 +368,9 @@ def test_a_token_is_bridged_and_followed_until_it_lands_and_back(api, platform):
 
 
 def test_a_paused_bridge_builds_no_transfer(api, platform):
-    collection = platform.collection("ops-bridge-paused")
-    token, _ = platform.mint_edition(collection, 1, "ops-bridge-paused")
+    label = _label("ops-bridge-paused")
+    collection = platform.collection(label)
+    token, _ = platform.mint_edition(collection, 1, label)
     api.post("/admin/roles", json={"subject": OPERATOR.address, "role": "operator"}, headers=login(api, ADMIN))
     operator = login(api, OPERATOR)
     api.post("/ops/bridge/pause", json={"chain_id": HOME}, headers=operator)
@@ -491,10 +516,11 @@ def test_every_command_against_a_running_platform(served, platform, database, sa
     assert empty.returncode == 1 and "would revert" in empty.stderr and "WithdrawalNothingOwed" not in empty.stderr
 
     # bridge
-    collection = platform.collection("ops-cli-bridge")
-    token, _ = platform.mint_edition(collection, 1, "ops-cli-bridge")
+    label = _label("ops-cli-bridge")
+    collection = platform.collection(label)
+    token, _ = platform.mint_edition(collection, 1, label)
     platform.send(platform.home, COLLECTOR, collection.functions.setApprovalForAll(platform.lockbox.address, False))
-    if not any(platform.alive(n) for n in ("all",)):
+    if not platform.alive("all"):
         platform.start("all")
     sent = _cli(platform, "bridge", "send", "--collection", collection.address, "--token-id", str(token),
                 "--to", "remote", "--wallet", collector, *api)
