@@ -1,5 +1,7 @@
-"""Roles granted at run time: an admin grants and revokes them through ``/admin/roles`` and the role
-check (``api.deps.current_user``) reads them at every request, so no restart is needed.
+"""Roles an admin grants and revokes at run time, read by the role check at every request.
+
+An admin grants and revokes them through ``/admin/roles`` and the role check
+(``api.deps.current_user``) reads them at every request, so no restart is needed.
 
 A caller's roles are those ``CHAINRIGHT_API_ROLE_GRANTS`` gave at login (``users.roles``) plus the
 grants in force here for its DID or its wallet address. A revocation here ends a grant made here; a

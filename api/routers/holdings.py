@@ -1,6 +1,8 @@
-"""A wallet's holdings on every chain the platform serves, from the index (``chain_events``)
-confirmed with ``ownerOf``: the same route and answer as the web app's wallets router
-(``GET /wallets/{address}/holdings``), kept here for ``chainright holdings`` until both meet."""
+"""A wallet's holdings on every chain the platform serves, from the index.
+
+Tokens from ``chain_events`` confirmed with ``ownerOf``: the same route and answer as the web app's
+wallets router (``GET /wallets/{address}/holdings``), kept here for ``chainright holdings`` until
+both meet."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Creators' income: a royalty splitter's balances per recipient, and the transactions that
-distribute it and withdraw a recipient's share; the marketplace platform fee for the treasury.
+"""Creators' income: royalty splitter balances, distribute and withdraw; the treasury's platform fee.
+
+A royalty splitter's balances per recipient, and the transactions that distribute it and withdraw a
+recipient's share; the marketplace platform fee for the treasury.
 
 Every transaction is returned unsigned for the caller's wallet and simulated first (a revert is a
 422 with its sentence). Amounts are given in ETH with the exact wei beside them."""

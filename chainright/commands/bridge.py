@@ -1,5 +1,7 @@
-"""``chainright bridge send|status|list``: move a token to the other chain through the API (lock on
-home, burn on remote; the wallet signs) and follow the transfer until it lands."""
+"""``chainright bridge send|status|list``: send a token to the other chain and follow it.
+
+Lock on home, burn on remote (the wallet signs the API's transactions), then follow the transfer
+until it lands."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""``chainright ops pause|unpause|status`` (contract families, operator role) and ``chainright
-roles grant|revoke|list`` (API roles at run time, admin role), over the API."""
+"""``chainright ops pause|unpause|status`` and ``chainright roles grant|revoke|list``.
+
+Contract families paused and unpaused (operator role) and API roles granted at run time (admin
+role), over the API."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""What the operator, income and bridge commands share: a wallet logged in to the API (SIWE), its
-unsigned transactions signed and sent, the chain options, and the one way a read prints ``--json``.
-Amounts print as ``1.5 ETH (1500000000000000000 wei)`` and dates as ISO 8601 (chain.formatting)."""
+"""What the operator, income and bridge commands share: a wallet logged in to the API, and output.
+
+A wallet logged in to the API (SIWE), its unsigned transactions signed and sent, the chain options,
+and the one way a read prints ``--json``. Amounts print as ``1.5 ETH (1500000000000000000 wei)``
+and dates as ISO 8601 (chain.formatting)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""``chainright royalties show|distribute|withdraw`` (a royalty splitter) and ``chainright fees
-show|withdraw`` (the marketplace platform fee, for the treasury), over the API."""
+"""``chainright royalties show|distribute|withdraw`` and ``chainright fees show|withdraw``.
+
+A royalty splitter's balances and payouts, and the marketplace platform fee for the treasury, over
+the API."""
 
 from __future__ import annotations
 
