@@ -11,6 +11,7 @@ import typer
 
 from chainright.commands.ops_io import (
     ApiOpt,
+    ChainOpt,
     JsonOpt,
     WalletOpt,
     anonymous,
@@ -51,6 +52,29 @@ def ops_unpause(family: FamilyArg, chain: AnyChainOpt = "all", api: ApiOpt = "ht
                 wallet_name: WalletOpt = "default") -> None:
     """Unpause a family."""
     _change("unpause", family, chain, api, wallet_name)
+
+
+def _collection(action: str, collection: str, chain: str, api: str, wallet_name: str) -> None:
+    chain_id = chain_id_of(chain)
+    with logged_in(api, wallet_name, chain) as me:
+        out = me.client.post(f"/ops/collections/{chain_id}/{collection}/{action}-tx", {})
+        me.send(out["transaction"], f"collection {action}d")
+
+
+@ops_app.command("pause-collection")
+def ops_pause_collection(collection: Annotated[str, typer.Argument(help="Your collection's address.")],
+                         chain: ChainOpt = "home",
+                         api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """Pause your own collection (minting, transfers, rentals); your wallet signs."""
+    _collection("pause", collection, chain, api, wallet_name)
+
+
+@ops_app.command("unpause-collection")
+def ops_unpause_collection(collection: Annotated[str, typer.Argument(help="Your collection's address.")],
+                           chain: ChainOpt = "home",
+                           api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """Unpause your own collection; your wallet signs."""
+    _collection("unpause", collection, chain, api, wallet_name)
 
 
 @ops_app.command("status")

@@ -263,6 +263,27 @@ def test_a_retried_pause_with_its_idempotency_key_sends_nothing_twice(api, platf
     assert not escrow.functions.paused().call()
 
 
+def test_a_creator_pauses_and_unpauses_only_their_own_collection(api, platform):
+    label = _label("ops-own")
+    collection = platform.collection(label)
+    creator = login(api, dev_account(CREATOR))
+    path = f"/ops/collections/{HOME}/{collection.address}"
+    assert api.post(f"{path}/pause-tx", json={}, headers=login(api, STRANGER)).status_code == 403
+    assert api.post(f"{path}/pause-tx", json={}, headers=login(api, OPERATOR)).status_code == 403
+    market = platform.addresses["home"]["Marketplace"]
+    assert api.post(f"/ops/collections/{HOME}/{market}/pause-tx", json={}, headers=creator).status_code == 404
+    out = api.post(f"{path}/pause-tx", json={}, headers=creator)
+    assert out.status_code == 200 and out.json()["paused"] is False, out.text
+    send(platform.home, dev_account(CREATOR), out.json()["transaction"])
+    assert collection.functions.paused().call()
+    again = api.post(f"{path}/pause-tx", json={}, headers=creator)
+    assert again.status_code == 422 and again.json()["error"] == "CollectionPaused"  # simulated: refused
+    assert "paused by its owner" in again.json()["detail"]
+    send(platform.home, dev_account(CREATOR),
+         api.post(f"{path}/unpause-tx", json={}, headers=creator).json()["transaction"])
+    assert not collection.functions.paused().call()
+
+
 # -- roles ----------------------------------------------------------------------------------------
 
 
@@ -490,6 +511,13 @@ def test_every_command_against_a_running_platform(served, platform, database, sa
     assert nope.returncode == 1 and "operator" in nope.stderr
     _cli(platform, "roles", "revoke", OPERATOR.address, "operator", "--wallet", admin, *api)
     assert json.loads(_cli(platform, "roles", "list", "--json", "--wallet", admin, *api).stdout) == []
+
+    creator = _wallet(platform, dev_account(CREATOR))
+    own = platform.collection(_label("ops-cli-own"))
+    _cli(platform, "ops", "pause-collection", own.address, "--wallet", creator, *api)
+    assert own.functions.paused().call()
+    _cli(platform, "ops", "unpause-collection", own.address, "--wallet", creator, *api)
+    assert not own.functions.paused().call()
 
     # royalties (the splitter of the module's sale; an earlier test may have distributed and withdrawn)
     splitter = sale["splitter"]
