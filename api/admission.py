@@ -22,6 +22,7 @@ from web3 import Web3
 from api.errors import ApiError, ConflictError, ForbiddenError, UnprocessableError
 from api.gateway import ChainGateway
 from api.models import CollectionPolicyRow, MarketOrder
+from api.pausing import refuse_when_paused
 from api.risk import breaker_check
 from api.schemas.market import OrderIn
 from chain.errors import OrderError
@@ -238,6 +239,7 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     refusal = signer_refusal(caller_address, body.signer)
     if refusal is not None:
         raise ForbiddenError(refusal)
+    refuse_when_paused(reads.gateway, body.chain_id, "marketplace", "new listings and offers")
     domain = reads.domain(body.chain_id)
     try:
         order = body.order()

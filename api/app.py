@@ -32,6 +32,7 @@ from api.routers import (
     assets,
     auctions,
     auth,
+    bridge,
     console,
     escrow,
     health,
@@ -39,8 +40,11 @@ from api.routers import (
     licenses,
     market,
     offers,
+    ops,
     provenance,
     rentals,
+    roles,
+    royalties,
     wallets,
 )
 from api.settings import ApiSettings
@@ -183,6 +187,10 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(licenses.router)
     app.include_router(rentals.router)
     app.include_router(escrow.router)
+    app.include_router(royalties.router)
+    app.include_router(bridge.router)
+    app.include_router(ops.router)
+    app.include_router(roles.router)
     app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)
     document_header(app)
     _install_docs(app)

@@ -19,6 +19,7 @@ from api.errors import ForbiddenError, UnauthorizedError
 from api.gateway import ChainGateway
 from api.ipfs import ContentStore
 from api.models import User
+from api.roles import granted_roles
 from api.settings import ApiSettings
 from did.settings import DidSettings
 
@@ -96,6 +97,7 @@ def current_user(
     info = sessions.resolve(db, settings, credentials.credentials)
     user = db.get(User, info.subject)
     roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
+    roles |= granted_roles(db, info.subject, user.address if user else None)  # admin grants, no restart
     return Caller(did=info.subject, address=user.address if user else None, roles=roles,
                   session_id=info.session_id)
 

@@ -85,3 +85,11 @@ class ChainStalledApiError(ServiceUnavailableError):
 
     title = "Chain stalled"
     type_ = "/problems/chain-stalled"
+
+
+class ContractPausedError(ConflictError):
+    """Raised when a request needs a contract family that an operator has paused (``/ops/pause``):
+    nothing is built or accepted for it until it is unpaused."""
+
+    title = "Contract paused"
+    type_ = "/problems/paused"

@@ -807,6 +807,22 @@ class BridgeStore:
         with self.transaction() as conn:
             return [_transfer(r) for r in conn.execute(query)]
 
+    def transfer(self, transfer_id: int) -> TransferRow | None:
+        """One transfer by id (an id names its source chain and bridge, so it is unique)."""
+        with self.transaction() as conn:
+            row = conn.execute(select(bridge_transfers)
+                               .where(bridge_transfers.c.transfer_id == tid(transfer_id)).limit(1)).first()
+            return _transfer(row) if row is not None else None
+
+    def transfers_of(self, address: str, limit: int = 100) -> list[TransferRow]:
+        """The transfers ``address`` sent or receives, newest first."""
+        query = (select(bridge_transfers)
+                 .where((func.lower(bridge_transfers.c.sender) == address.lower())
+                        | (func.lower(bridge_transfers.c.recipient) == address.lower()))
+                 .order_by(bridge_transfers.c.observed_at.desc()).limit(limit))
+        with self.transaction() as conn:
+            return [_transfer(r) for r in conn.execute(query)]
+
     def counts(self) -> dict[tuple[int, int, TransferStatus], int]:
         """Transfers per (source chain, dest chain, status)."""
         with self.transaction() as conn:

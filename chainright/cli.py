@@ -23,17 +23,23 @@ from chainright.commands import (
     assets,
     audit,
     bench,
+    bridge,
     consortium,
     demo,
     deploy,
     escrow,
+    fees,
+    holdings,
     identity,
     indexer,
     kyc,
     market,
     node,
+    ops,
     provenance,
     relayer,
+    roles,
+    royalties,
     trade,
     up,
     verify,
@@ -68,6 +74,12 @@ COMMANDS: list[tuple[str | None, typer.Typer]] = [
     ("kyc", kyc.app),
     ("trade", trade.app),  # auctions, offers, licenses, rentals, gifts
     ("escrow", escrow.app),  # milestone escrow
+    (None, holdings.app),  # holdings
+    ("royalties", royalties.app),  # creators' income
+    ("fees", fees.app),  # the platform fee, for the treasury
+    ("bridge", bridge.app),  # send a token across and follow it
+    ("ops", ops.app),  # pause and unpause contract families
+    ("roles", roles.app),  # grant and revoke API roles
 ]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,

@@ -38,15 +38,20 @@ __all__ = [
     "ChainOpt",
     "EthAmountError",
     "JsonOpt",
+    "LoggedIn",
     "Session",
     "WalletOpt",
+    "amount",
+    "anonymous",
     "api_errors",
     "api_settings",
     "bridge_settings",
+    "chain_id_of",
     "chain_settings",
     "deploy_contracts",
     "dump_json",
     "load_wallet",
+    "logged_in",
     "parse_eth",
     "parse_eth_option",
     "parse_when",
@@ -307,6 +312,85 @@ def session(api: str, wallet_name: str, chain: str, *, login: bool = True) -> It
         if login:
             client.login()
         yield Session(client, wallet, spec)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()
+
+
+# -------------------------------------------------------------------------------------- operator sessions
+
+
+def amount(value: dict[str, str]) -> str:
+    """An API amount (``{"eth", "wei"}``) as the console prints every amount."""
+    from chain.formatting import format_wei
+
+    return format_wei(int(value["wei"]))
+
+
+def chain_id_of(chain: str) -> int:
+    """``home``/``remote`` (or a chain id) -> the chain id; a usage error names ``--chain``."""
+    settings = chain_settings()
+    if chain in ("home", "remote"):
+        return int(settings.spec(chain).chain_id)  # type: ignore[arg-type]
+    if chain.isdigit() and any(s.chain_id == int(chain) for s in settings.specs("all")):
+        return int(chain)
+    raise typer.BadParameter(f"{chain!r} is not a chain here: use home or remote", param_hint="'--chain'")
+
+
+@dataclass
+class LoggedIn:
+    """An API client logged in with the wallet, and the wallet that signs what the API returns."""
+
+    client: Any
+    wallet: Any
+    chain: str
+
+    @property
+    def address(self) -> str:
+        return str(self.wallet.address)
+
+    def send(self, tx: dict[str, Any], what: str) -> Any:
+        """Sign and send one unsigned transaction of the API on its chain; its hash on stdout."""
+        from chain.connection import connect
+
+        settings = chain_settings()
+        spec = next(s for s in settings.specs("all") if s.chain_id == int(tx["chain_id"]))
+        receipt = self.wallet.send(connect(spec), tx)
+        typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
+        say(f"{what}: block {receipt['blockNumber']}, gas {receipt['gasUsed']}")
+        return receipt
+
+
+@contextmanager
+def logged_in(api: str, wallet_name: str, chain: str = "home", *, login: bool = True) -> Iterator[LoggedIn]:
+    """The wallet logged in to the API (SIWE on ``chain``); API problems become one ``error:`` line
+    (a transaction that would revert is refused with the revert's sentence)."""
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+
+    settings = chain_settings()
+    wallet = load_wallet(wallet_name)
+    client = ChainrightClient(api, wallet, int(settings.spec("home").chain_id))  # one identity per wallet
+    try:
+        if login:
+            client.login()
+        yield LoggedIn(client, wallet, chain)
+    except ApiError as exc:
+        raise ChainError(str(exc)) from None
+    finally:
+        client.close()
+
+
+@contextmanager
+def anonymous(api: str) -> Iterator[Any]:
+    """A client for the API's public reads."""
+    from api.client import ChainrightClient
+    from api.errors import ApiError
+
+    client = ChainrightClient(api, None, 0)
+    try:
+        yield client
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     finally:

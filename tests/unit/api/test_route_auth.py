@@ -44,6 +44,9 @@ PUBLIC = {
     ("GET", "/offers"), ("GET", "/offers/weth/{chain_id}/{account}"), ("GET", "/licenses"),
     ("GET", "/licenses/offered/{chain_id}/{collection}/{token_id}"), ("GET", "/rentals/{chain_id}/{collection}/{token_id}"),
     ("GET", "/escrows"), ("GET", "/escrows/{chain_id}/{escrow_id}"),
+    # Operator, income and bridge reads (issue #18): a splitter's balances, bridge transfers, paused families.
+    ("GET", "/royalties/{chain_id}/{splitter}"),
+    ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 

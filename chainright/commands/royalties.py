@@ -1,0 +1,70 @@
+"""``chainright royalties show|distribute|withdraw`` and ``chainright fees show|withdraw``.
+
+A royalty splitter's balances and payouts, and the marketplace platform fee for the treasury, over
+the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chainright.console import (
+    ApiOpt,
+    ChainOpt,
+    JsonOpt,
+    WalletOpt,
+    amount,
+    anonymous,
+    chain_id_of,
+    dump_json,
+    logged_in,
+    say,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True, help="A royalty splitter: balances, distribute, withdraw.")
+SplitterArg = Annotated[str, typer.Argument(help="The royalty splitter's address.")]
+TokenOpt = Annotated[str, typer.Option("--token", help="0x00..00 for ETH (default), else an ERC-20.")]
+ETH = "0x" + "00" * 20
+
+
+@app.command("show")
+def royalties_show(splitter: SplitterArg, token: TokenOpt = ETH, chain: ChainOpt = "home",
+                   api: ApiOpt = "http://127.0.0.1:8000", as_json: JsonOpt = False) -> None:
+    """Each recipient's share and what it can withdraw now."""
+    chain_id = chain_id_of(chain)
+    with anonymous(api) as client:
+        out = client.get(f"/royalties/{chain_id}/{splitter}", token=token)
+    if as_json:
+        dump_json(out)
+        return
+    typer.echo(f"splitter {out['splitter']} on chain {out['chain_id']}: "
+               f"{amount(out['undistributed'])} not distributed yet")
+    for r in out["recipients"]:
+        typer.echo(f"  {r['account']}  {r['bps'] / 100:g}%  withdrawable {amount(r['withdrawable'])}")
+
+
+@app.command("distribute")
+def royalties_distribute(splitter: SplitterArg, token: TokenOpt = ETH, chain: ChainOpt = "home",
+                         api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """Credit every recipient its share of what the splitter received (anyone may)."""
+    chain_id = chain_id_of(chain)
+    with logged_in(api, wallet_name, chain) as me:
+        tx = me.client.post(f"/royalties/{chain_id}/{splitter}/distribute-tx", {"token": token})
+        me.send(tx, "distributed")
+
+
+@app.command("withdraw")
+def royalties_withdraw(splitter: SplitterArg, token: TokenOpt = ETH, chain: ChainOpt = "home",
+                       api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """Withdraw your share (you must be a recipient of the split)."""
+    chain_id = chain_id_of(chain)
+    with logged_in(api, wallet_name, chain) as me:
+        before = me.client.get(f"/royalties/{chain_id}/{splitter}", token=token)
+        mine = next((r for r in before["recipients"] if r["account"] == me.address), None)
+        tx = me.client.post(f"/royalties/{chain_id}/{splitter}/withdraw-tx", {"token": token})
+        me.send(tx, "withdrawn")
+    if mine is not None:
+        say(f"paid {amount(mine['withdrawable'])} to {me.address}")
