@@ -11,8 +11,12 @@ from __future__ import annotations
 OFFICER_INDEX = 6
 """The anvil development account (``chain.devaccounts.dev_account``) that acts as the KYC officer."""
 
-OFFICER_ROLES = ("kyc_officer", "risk")
-"""It approves KYC and, as the risk operator, sets a collection's circuit-breaker policy."""
+OFFICER_ROLES = ("kyc_officer", "risk", "operator", "admin")
+"""It approves KYC, sets a collection's circuit-breaker policy (risk), pauses and unpauses the contract
+families (operator) and grants API roles to others (admin)."""
+
+TREASURY_INDEX = 0
+"""The development treasury: the deploy plan makes the deployer (account #0) the marketplace's treasury."""
 
 
 def officer_grants(chain_id: int = 31337) -> dict[str, list[str]]:
@@ -20,4 +24,5 @@ def officer_grants(chain_id: int = 31337) -> dict[str, list[str]]:
     -> its roles."""
     from chain.devaccounts import dev_account
 
-    return {f"did:pkh:eip155:{chain_id}:{dev_account(OFFICER_INDEX).address}": list(OFFICER_ROLES)}
+    return {f"did:pkh:eip155:{chain_id}:{dev_account(OFFICER_INDEX).address}": list(OFFICER_ROLES),
+            f"did:pkh:eip155:{chain_id}:{dev_account(TREASURY_INDEX).address}": ["treasury"]}

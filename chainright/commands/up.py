@@ -80,13 +80,13 @@ def up_cmd(
                 # newcomer) can approve applications on a plain `make up`. Any explicit grant replaces it.
                 import json
 
-                from chainright.roles import OFFICER_INDEX, OFFICER_ROLES, officer_grants
+                from chainright.roles import OFFICER_INDEX, OFFICER_ROLES, TREASURY_INDEX, officer_grants
 
                 grants = officer_grants(settings.spec("home").chain_id)
                 supervisor.env["CHAINRIGHT_API_ROLE_GRANTS"] = json.dumps(grants)
-                roles = " and ".join(OFFICER_ROLES)
-                say(f"      development: anvil account #{OFFICER_INDEX} holds the {roles} roles "
-                    "(set CHAINRIGHT_API_ROLE_GRANTS to choose your own)")
+                roles = ", ".join(OFFICER_ROLES)
+                say(f"      development: anvil account #{OFFICER_INDEX} holds the {roles} roles and "
+                    f"#{TREASURY_INDEX} the treasury role (CHAINRIGHT_API_ROLE_GRANTS chooses your own)")
             say("[2/6] compiling and deploying contracts (reusing deployments that match this build)")
             deployed = deploy_contracts(specs, settings, force=False)
             life.rearm()  # importing ape (in deploy_contracts) replaced the SIGINT handler
