@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -51,6 +51,7 @@ from api.schemas.market import (
 )
 from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Address
+from chain.errors import OrderError
 from chain.orders import ETH, Order, OrderSide, TokenStandard
 from record.index.store import chain_events
 
@@ -90,6 +91,7 @@ def create_orders(
     rerun = rerun_of_crashed(request)
     for chain_id in sorted({item.chain_id for item in body.orders}):
         follow_chain(database, gateway, chain_id)
+        reads.prefetch(chain_id, _orders_of(item for item in body.orders if item.chain_id == chain_id))
     results: list[OrderResult] = []
     for index, item in enumerate(body.orders):
         try:
@@ -111,6 +113,17 @@ def create_orders(
                                    order=OrderOut.of(row)))
     created = sum(1 for r in results if r.status == "created")
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
+
+
+def _orders_of(items: Iterable[OrderIn]) -> list[Order]:
+    """The orders of the items that state one (the others are refused by ``admit``, one by one)."""
+    orders = []
+    for item in items:
+        try:
+            orders.append(item.order())
+        except (OrderError, ValueError):
+            continue
+    return orders
 
 
 @router.get("/orders", response_model=list[OrderOut],

@@ -136,3 +136,79 @@ def test_a_revert_in_simulation_is_one_422_naming_the_error(artifacts):
                      context=lambda name, args: seen.append((name, args)) or {"until": "until tomorrow"})
     assert fill.value.detail.startswith("the fill would revert: ") and "until tomorrow" in fill.value.detail
     assert seen and seen[0][0] == "CollectionHalted" and gateway.sent[-1]["value"] == 5
+
+
+class _CountingGateway:
+    """A chain of listings whose reads are counted per round trip (``views`` is one JSON-RPC batch)."""
+
+    def __init__(self, owners: dict[int, str], epochs: dict[int, int], fail: set[int] = frozenset()) -> None:
+        self.owners, self.epochs, self.fail, self.round_trips = owners, epochs, fail, []
+
+    def contract(self, chain_id, name):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(address="0x" + "22" * 20)
+
+    def views(self, chain_id, calls):
+        self.round_trips.append([c[2] for c in calls])
+        out = []
+        for _, _, function, args in calls:
+            token_id = args[-1]
+            if token_id in self.fail:
+                out.append(RuntimeError("execution reverted"))
+            elif function == "counterOf":
+                out.append(0)
+            elif function == "ownerOf":
+                out.append(self.owners[token_id])
+            else:
+                out.append(self.epochs[token_id])
+        return out
+
+    def view(self, chain_id, address, artifact, function, args):
+        value = self.views(chain_id, [(address, artifact, function, args)])[0]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+
+def _listing_of(token_id: int, signer: str = HOLDER, epoch: int = 0) -> Order:
+    return Order(OrderSide.LISTING, signer, TOKEN, token_id, TokenStandard.ERC721, 1, 100, ETH, 0, 2**40, 0, 0,
+                 epoch)
+
+
+def test_a_carts_holder_epoch_and_counter_reads_are_one_round_trip():
+    from api.admission import OrderReads, epoch_check, holder_check
+
+    cart = [_listing_of(t) for t in range(1, 11)]
+    gateway = _CountingGateway({t: HOLDER for t in range(1, 11)}, dict.fromkeys(range(1, 11), 0))
+    reads = OrderReads(gateway)  # type: ignore[arg-type]
+    reads.prefetch(31337, cart)
+    for order in cart:
+        assert reads.counter(31337, order.signer) == 0
+        holder_check(reads, order, 31337)
+        epoch_check(reads, order, 31337)
+    assert len(gateway.round_trips) == 1
+    assert sorted(gateway.round_trips[0]) == sorted(["counterOf"] + ["ownerOf", "holdingEpoch"] * 10)
+
+
+def test_batched_reads_refuse_exactly_as_one_by_one_reads():
+    """A read that fails, a token held by someone else and a stale epoch in the same batch: each
+    order gets its own refusal, and the others are admitted."""
+    from api.admission import OrderReads, epoch_check, holder_check
+
+    cart = [_listing_of(1), _listing_of(2), _listing_of(3), _listing_of(4, epoch=0)]
+    gateway = _CountingGateway({1: HOLDER, 2: CREATOR, 4: HOLDER}, {1: 0, 2: 0, 4: 3}, fail={3})
+    reads = OrderReads(gateway)  # type: ignore[arg-type]
+    reads.prefetch(31337, cart)
+    holder_check(reads, cart[0], 31337)
+    epoch_check(reads, cart[0], 31337)
+    with pytest.raises(UnprocessableError, match="does not hold"):
+        holder_check(reads, cart[1], 31337)
+    with pytest.raises(UnprocessableError, match="could not read who holds"):
+        holder_check(reads, cart[2], 31337)
+    with pytest.raises(UnprocessableError, match="does not report holding epochs"):
+        epoch_check(reads, cart[2], 31337)
+    holder_check(reads, cart[3], 31337)
+    with pytest.raises(UnprocessableError, match="holding epoch 0"):
+        epoch_check(reads, cart[3], 31337)
+    assert len(gateway.round_trips) == 1
