@@ -49,7 +49,7 @@ from api.schemas.market import (
     OrderResult,
     UnsignedTx,
 )
-from api.simulate import estimate_gas
+from api.simulate import estimate_gas, fill_gas_budget, simulate_at
 from api.types import MAX_CHAIN_ID, Address
 from chain.errors import OrderError
 from chain.orders import ETH, Order, OrderSide, TokenStandard
@@ -235,7 +235,8 @@ def fill_tx(
         "Marketplace", function, [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
     )
     _check_value(value)
-    gas = _estimate(gateway, database, row.chain_id, sender, market.address, data, value)
+    gas = _estimate(gateway, database, row.chain_id, sender, market.address, data, value,
+                    budget=fill_gas_budget(1, offer=row.side == "offer"))
     return UnsignedTx(
         chain_id=row.chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
@@ -282,7 +283,8 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, gatew
                 if order.currency == ETH)
     _check_value(value)
     sender = Web3.to_checksum_address(user.address)
-    gas = _estimate(gateway, database, chain_id, sender, market.address, data, value)
+    gas = _estimate(gateway, database, chain_id, sender, market.address, data, value,
+                    budget=fill_gas_budget(len(rows)))
     return UnsignedTx(
         chain_id=chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
@@ -316,9 +318,10 @@ def _check_value(value: int) -> None:
 
 
 def _estimate(gateway: ChainGateway, database: Any, chain_id: int, sender: str, to: str, data: str,
-              value: int) -> int:
-    """Gas for the buyer's transaction; a revert becomes a 422 naming the contract's error (a halt
-    says until when, from the breaker's record)."""
+              value: int, budget: int | None = None) -> int:
+    """Gas for the buyer's transaction (``budget``: a fill's limit from the gas snapshot, simulated
+    with one ``eth_call``); a revert becomes a 422 naming the contract's error (a halt says until
+    when, from the breaker's record)."""
 
     def halted_until(name: str, args: Sequence[Any]) -> dict[str, str]:
         if name != "CollectionHalted":
@@ -330,6 +333,9 @@ def _estimate(gateway: ChainGateway, database: Any, chain_id: int, sender: str, 
             until = aware(row.halted_until) if row else None
         return {"until": f"until {format_time(until)}"} if until is not None else {}
 
+    if budget is not None:
+        return simulate_at(gateway, chain_id, sender, to, data, value, budget, what="the fill",
+                           context=halted_until)
     return estimate_gas(gateway, chain_id, sender, to, data, value, what="the fill", context=halted_until)
 
 

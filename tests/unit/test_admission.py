@@ -212,3 +212,78 @@ def test_batched_reads_refuse_exactly_as_one_by_one_reads():
     with pytest.raises(UnprocessableError, match="holding epoch 0"):
         epoch_check(reads, cart[3], 31337)
     assert len(gateway.round_trips) == 1
+
+
+class _Simulating:
+    """A gateway whose raw connection answers the one ``eth_call`` with ``answer`` and whose
+    ``eth_estimateGas`` (the fallback) answers 123456 and is counted."""
+
+    def __init__(self, artifacts, answer) -> None:
+        self.artifacts, self.answer, self.calls, self.estimates = artifacts, answer, [], []
+        gateway = self
+
+        class Rpc:
+            def calls(self, calls):
+                gateway.calls.append(calls)
+                return [gateway.answer]
+
+        self._rpc = Rpc()
+
+    def rpc(self, chain_id):
+        return self._rpc
+
+    def web3(self, chain_id):
+        gateway = self
+
+        class Eth:
+            def estimate_gas(self, tx):
+                gateway.estimates.append(tx)
+                return 123456
+
+        class Web3:
+            eth = Eth()
+
+        return Web3()
+
+
+def test_a_fill_is_simulated_once_at_the_snapshot_budget_and_never_estimated(artifacts):
+    from api.simulate import fill_gas_budget, simulate_at
+
+    budget = fill_gas_budget(1)
+    assert budget is not None and budget > 146388 and fill_gas_budget(10) > budget
+    gateway = _Simulating(artifacts, "0x")
+    assert simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 5, budget, what="the fill") == budget
+    assert gateway.estimates == [] and len(gateway.calls) == 1
+    method, (call, block) = gateway.calls[0][0]
+    assert method == "eth_call" and call["gas"] == hex(budget) and call["value"] == "0x5" and block == "latest"
+
+
+@pytest.mark.parametrize("error", [
+    ("Marketplace", "CollectionHalted", ["address"], [TOKEN]),
+    ("Marketplace", "OrderSelfFill", ["bytes32", "address"], [b"\x01" * 32, HOLDER]),
+])
+def test_a_failing_fill_is_refused_with_the_revert_sentence_before_the_wallet_signs(artifacts, error):
+    from api.simulate import fill_gas_budget, simulate_at
+    from record.index.rpc import RpcError
+
+    data = _error_data(artifacts, *error)
+    gateway = _Simulating(artifacts, RpcError("eth_call", 3, "execution reverted", "0x" + data.hex()))
+    seen = []
+    with pytest.raises(UnprocessableError) as refused:
+        simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 0, fill_gas_budget(1), what="the fill",
+                    context=lambda name, args: seen.append(name) or {"until": "until tomorrow"})
+    assert refused.value.extra["error"] == error[1] and seen == [error[1]]
+    assert refused.value.detail.startswith("the fill would revert: ")
+    assert gateway.estimates == []
+
+
+@pytest.mark.parametrize("answer", ["out of gas", "execution reverted"])
+def test_a_fill_that_fails_without_revert_data_is_estimated_by_the_node(artifacts, answer):
+    """Out of gas at the budget (a heavier fill than the snapshot's) or a bare revert: the node's
+    estimate decides, so a valid heavy fill is never refused for the budget's sake."""
+    from api.simulate import simulate_at
+    from record.index.rpc import RpcError
+
+    gateway = _Simulating(artifacts, RpcError("eth_call", -32000, answer, None))
+    assert simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 0, 200_000) == 123456
+    assert len(gateway.estimates) == 1
