@@ -15,20 +15,31 @@ or at once by the risk role (``POST /market/breaker/{chain_id}/{collection}/lift
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic_core import to_json
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
 from api.admission import OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
-from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.errors import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessableError,
+)
 from api.gateway import ChainGateway
 from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
@@ -126,10 +137,29 @@ def _orders_of(items: Iterable[OrderIn]) -> list[Order]:
     return orders
 
 
+_ORDER_COLUMNS = [MarketOrder.__table__.c[name] for name in OrderOut.model_fields]
+"""The book's columns in the order ``OrderOut`` serves them."""
+
+
+def _cursor_of(created_at: datetime, order_hash: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_hash}".encode()).decode().rstrip("=")
+
+
+def _cursor_position(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, _, order_hash = raw.partition("|")
+        return datetime.fromisoformat(created), order_hash
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("the cursor is not one this API gave (take it from X-Next-Cursor)") from None
+
+
 @router.get("/orders", response_model=list[OrderOut],
-            summary="Orders, filtered; their status follows the chain (filled, cancelled, stale: the "
-            "seller no longer holds the token)")
+            summary="Orders, filtered, newest first; their status follows the chain (filled, cancelled, "
+            "stale: the seller no longer holds the token). Pages: pass the X-Next-Cursor answer header "
+            "as `cursor`; an ETag answers If-None-Match with 304")
 def list_orders(
+    request: Request,
     db: DbSession,
     gateway: GatewayDep,
     database: DatabaseDep,
@@ -139,23 +169,45 @@ def list_orders(
     side: Literal["listing", "offer"] | None = None,
     status: Literal["open", "cancelled", "filled", "stale"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[OrderOut]:
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """One Core select, serialized once (no ORM objects, no model validation: the row's columns
+    are ``OrderOut``'s, and only an open order's signature is served)."""
     if chain_id is not None:
         follow_chain(database, gateway, chain_id)
     else:
         follow_all(database, gateway)
-    query = select(MarketOrder).order_by(MarketOrder.created_at.desc()).limit(limit)
+    table = MarketOrder.__table__.c
+    query = (select(*_ORDER_COLUMNS).order_by(table.created_at.desc(), table.order_hash.desc())
+             .limit(limit + 1))
     if chain_id is not None:
-        query = query.where(MarketOrder.chain_id == chain_id)
+        query = query.where(table.chain_id == chain_id)
     if token is not None:
-        query = query.where(MarketOrder.token == token)
+        query = query.where(table.token == token)
     if token_id is not None:
-        query = query.where(MarketOrder.token_id == str(token_id))
+        query = query.where(table.token_id == str(token_id))
     if side is not None:
-        query = query.where(MarketOrder.side == side)
+        query = query.where(table.side == side)
     if status is not None:
-        query = query.where(MarketOrder.status == status)
-    return [OrderOut.of(r) for r in db.execute(query).scalars()]
+        query = query.where(table.status == status)
+    if cursor is not None:
+        created, order_hash = _cursor_position(cursor)
+        query = query.where(or_(table.created_at < created,
+                                and_(table.created_at == created, table.order_hash < order_hash)))
+    rows = [dict(r) for r in db.execute(query).mappings()]
+    headers: dict[str, str] = {}
+    if len(rows) > limit:
+        rows.pop()
+        headers["X-Next-Cursor"] = _cursor_of(rows[-1]["created_at"], rows[-1]["order_hash"])
+    for row in rows:
+        if row["status"] != "open":
+            row["signature"] = None
+    body = to_json(rows)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers["ETag"] = etag
+    if etag in (request.headers.get("if-none-match") or "").replace("W/", "").split(", "):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 def _order_row(db: Session, order_hash: str) -> MarketOrder:
