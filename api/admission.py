@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,18 +136,69 @@ def row_of(body: OrderIn, order: Order, order_hash: str, now: datetime) -> Marke
 class OrderReads:
     """What admission reads on chain, each read once per request: the marketplace's EIP-712 domain
     per chain, each signer's on-chain counter; and who holds a token, its holding epoch, a
-    collection's creator."""
+    collection's creator. ``prefetch`` reads what a set of orders needs (counters, holders,
+    holding epochs) in one JSON-RPC batch, so a cart of listings costs one round trip."""
 
     def __init__(self, gateway: ChainGateway) -> None:
         self.gateway = gateway
         self._domains: dict[int, MarketDomain] = {}
         self._counters: dict[tuple[int, str], int] = {}
+        self._reads: dict[tuple[Any, ...], Any] = {}
+        """Prefetched or read views: their value, or the exception the read failed with."""
 
     def domain(self, chain_id: int) -> MarketDomain:
         if chain_id not in self._domains:
             market = self.gateway.contract(chain_id, "Marketplace")
             self._domains[chain_id] = MarketDomain(chain_id, market.address)
         return self._domains[chain_id]
+
+    @staticmethod
+    def _holder_call(order: Order, who: str) -> tuple[str, str, str, Sequence[Any]]:
+        if order.standard is TokenStandard.ERC721:
+            return (order.token, "CreatorCollection", "ownerOf", [order.token_id])
+        return (order.token, "Editions1155", "balanceOf", [who, order.token_id])
+
+    @staticmethod
+    def _epoch_call(order: Order) -> tuple[str, str, str, Sequence[Any]]:
+        abi = "CreatorCollection" if order.standard is TokenStandard.ERC721 else "Editions1155"
+        return (order.token, abi, "holdingEpoch", [order.signer, order.token_id])
+
+    def prefetch(self, chain_id: int, orders: Sequence[Order]) -> None:
+        """Read, in one JSON-RPC batch, every signer's counter and, for listings, whether the signer
+        holds the token and its holding epoch; the checks then find them here."""
+        market = self.domain(chain_id).verifying_contract
+        keys: list[tuple[Any, ...]] = []
+        calls: list[tuple[str, str, str, Sequence[Any]]] = []
+        for order in orders:
+            wanted: list[tuple[tuple[Any, ...], tuple[str, str, str, Sequence[Any]]]] = []
+            if (chain_id, order.signer) not in self._counters:
+                wanted.append((("counter", chain_id, order.signer),
+                               (market, "Marketplace", "counterOf", [order.signer])))
+            if order.side is OrderSide.LISTING:
+                wanted += [(self._key(chain_id, call), call)
+                           for call in (self._holder_call(order, order.signer), self._epoch_call(order))]
+            for key, call in wanted:
+                if key not in self._reads and key not in keys:
+                    keys.append(key)
+                    calls.append(call)
+        for key, value in zip(keys, self.gateway.views(chain_id, calls), strict=True):
+            if key[0] == "counter" and not isinstance(value, Exception):
+                self._counters[(chain_id, key[2])] = int(value)
+            else:
+                self._reads[key] = value
+
+    @staticmethod
+    def _key(chain_id: int, call: tuple[str, str, str, Sequence[Any]]) -> tuple[Any, ...]:
+        return ("view", chain_id, *call[:3], *map(str, call[3]))
+
+    def _view(self, chain_id: int, call: tuple[str, str, str, Sequence[Any]]) -> Any:
+        key = self._key(chain_id, call)
+        if key not in self._reads:
+            self._reads[key] = self.gateway.views(chain_id, [call])[0]
+        value = self._reads[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
 
     def counter(self, chain_id: int, signer: str) -> int:
         key = (chain_id, signer)
@@ -158,13 +211,11 @@ class OrderReads:
     def holds(self, order: Order, chain_id: int, who: str, quantity: int, hint: str) -> bool:
         """Whether ``who`` holds ``quantity`` of the order's token on chain (``hint``: what to do when
         the token cannot be read)."""
-        gateway = self.gateway
         try:
+            answer = self._view(chain_id, self._holder_call(order, who))
             if order.standard is TokenStandard.ERC721:
-                owner = gateway.view(chain_id, order.token, "CreatorCollection", "ownerOf", [order.token_id])
-                return bool(Web3.to_checksum_address(owner) == who)
-            balance = gateway.view(chain_id, order.token, "Editions1155", "balanceOf", [who, order.token_id])
-            return int(balance) >= quantity
+                return bool(Web3.to_checksum_address(answer) == who)
+            return int(answer) >= quantity
         except ApiError:
             raise
         except Exception:
@@ -174,9 +225,7 @@ class OrderReads:
 
     def holding_epoch(self, order: Order, chain_id: int) -> int:
         """The collection's ``holdingEpoch(signer, token_id)`` now (IHoldingEpoch)."""
-        abi = "CreatorCollection" if order.standard is TokenStandard.ERC721 else "Editions1155"
-        epoch = self.gateway.view(chain_id, order.token, abi, "holdingEpoch", [order.signer, order.token_id])
-        return int(epoch)
+        return int(self._view(chain_id, self._epoch_call(order)))
 
     def creator(self, chain_id: int, collection: str) -> str:
         """The collection's owner: its creator."""
@@ -243,6 +292,7 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     domain = reads.domain(body.chain_id)
     try:
         order = body.order()
+        reads.prefetch(body.chain_id, [order])  # counter, holder, epoch: one round trip
         signed = SignedOrder(order, bytes.fromhex(body.signature[2:]), domain)
         counter = reads.counter(body.chain_id, order.signer)
         digest = verify_order(signed, expected_domain=domain, now=int(time.time()), current_counter=counter)

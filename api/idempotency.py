@@ -23,6 +23,10 @@ is still running gets 409. 5xx answers are not stored, so a failed call can be r
   learns (``rerun_of_crashed``) that the crashed attempt may have done its work already.
 - A body larger than ``max_body`` is refused (413) before it is buffered whole (``api.limits``
   bounds every body before this layer; this is the second fence).
+- Routes that are idempotent by nature are run again instead (``NATURALLY_IDEMPOTENT``): a
+  fill-tx only builds and simulates an unsigned transaction, so a repeat gets the same answer for
+  the same book without a record. For the others the caller's session and the claim of the key
+  are one database transaction, the stored answer a second.
 - The header is documented as a parameter of every state-changing operation of a logged-in
   caller (``document_header``); the ``/auth/`` operations do not take it.
 """
@@ -57,6 +61,8 @@ CREDENTIAL_PREFIXES = ("/auth/",)
 """Answers under these paths carry session tokens: the key is ignored, nothing is stored."""
 SENSITIVE_PREFIXES = ("/kyc/",)
 """Answers under these paths hold personal data: stored encrypted only."""
+NATURALLY_IDEMPOTENT = re.compile(r"^/market/(orders/[^/]+/fill-tx|fill-tx/batch)$")
+"""Routes that change nothing (they build an unsigned transaction): the key stores nothing there."""
 PURGE_EVERY_S = 60.0
 RERUN_STATE = "idempotency_rerun_of_crashed"
 HEADER_DOC = ("Makes this call safe to retry (with a session): the first answer is stored under (key, "
@@ -119,7 +125,7 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         key = headers.get(b"idempotency-key", b"").decode("latin-1").strip()
-        if not key or _carries_credentials(scope["path"]):
+        if not key or _carries_credentials(scope["path"]) or NATURALLY_IDEMPOTENT.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:
@@ -127,9 +133,7 @@ class IdempotencyMiddleware:
                 400, "Bad Idempotency-Key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters"))
             return
         authorization = headers.get(b"authorization")
-        principal = await to_thread.run_sync(
-            self._principal, authorization.decode("latin-1") if authorization else None)
-        if principal is None:  # no live session: run as if no key had been sent
+        if authorization is None:  # no session: run as if no key had been sent
             await self.app(scope, receive, send)
             return
 
@@ -170,7 +174,11 @@ class IdempotencyMiddleware:
             + body_digest(headers.get(b"content-type", b""), body)
         ).hexdigest()
 
-        outcome = await to_thread.run_sync(self._claim, key, principal, scope, request_hash)
+        principal, outcome = await to_thread.run_sync(
+            self._claim, key, authorization.decode("latin-1"), scope, request_hash)
+        if principal is None:  # no live session: run as if no key had been sent
+            await self.app(scope, replay_receive, send)
+            return
         if outcome is not None:
             status, content_type, stored = outcome
             await self._answer(send, status, content_type, stored, replayed=True)
@@ -200,61 +208,69 @@ class IdempotencyMiddleware:
             await to_thread.run_sync(self._finish, key, principal, status_code, content_type,
                                      b"".join(out), no_store)
 
-    def _principal(self, authorization: str | None) -> str | None:
+    def _principal(self, db: Any, authorization: str | None) -> str | None:
         """Whose records a request reads and writes: the user of its live session, else None."""
         try:
-            with self.db.session() as db:
-                info = sessions.from_authorization(db, self.settings, authorization)
+            info = sessions.from_authorization(db, self.settings, authorization)
         except UnauthorizedError:
             return None
         return hashlib.sha256(b"user:" + info.subject.encode()).hexdigest()
 
-    def _claim(self, key: str, principal: str, scope: Scope,
-               request_hash: str) -> tuple[int, str, bytes] | None:
-        """Insert an in-progress record, or return the stored answer to replay."""
+    def _claim(self, key: str, authorization: str, scope: Scope,
+               request_hash: str) -> tuple[str | None, tuple[int, str, bytes] | None]:
+        """In one transaction: the caller's principal (None: no live session, nothing claimed), and
+        an in-progress record inserted, or the stored answer to replay."""
         now = datetime.now(UTC)
         self._purge(now)
         with self.db.session() as s:
-            existing = s.get(IdempotencyRecord, (key, principal))
-            if existing is not None and self._expired(existing, now):
-                if existing.status_code is None:  # its request died half-way: it may have done its work
-                    scope.setdefault("state", {})[RERUN_STATE] = True
-                s.delete(existing)  # expired, or in progress so long that its request died
+            principal = self._principal(s, authorization)
+            if principal is None:
+                return None, None
+            return principal, self._claim_in(s, key, principal, scope, request_hash, now)
+
+    def _claim_in(self, s: Any, key: str, principal: str, scope: Scope, request_hash: str,
+                  now: datetime) -> tuple[int, str, bytes] | None:
+        """Insert an in-progress record, or return the stored answer to replay."""
+        existing = s.get(IdempotencyRecord, (key, principal))
+        if existing is not None and self._expired(existing, now):
+            if existing.status_code is None:  # its request died half-way: it may have done its work
+                scope.setdefault("state", {})[RERUN_STATE] = True
+            s.delete(existing)  # expired, or in progress so long that its request died
+            s.flush()
+            existing = None
+        if existing is None:
+            s.add(IdempotencyRecord(key=key, principal=principal, method=scope["method"],
+                                    path=scope["path"], request_hash=request_hash,
+                                    created_at=now))
+            try:
                 s.flush()
-                existing = None
-            if existing is None:
-                s.add(IdempotencyRecord(key=key, principal=principal, method=scope["method"],
-                                        path=scope["path"], request_hash=request_hash,
-                                        created_at=now))
-                try:
-                    s.flush()
-                except IntegrityError:
-                    s.rollback()
-                    return 409, PROBLEM_JSON, _problem_bytes(
-                        409, "Request in progress",
-                        "a request with this Idempotency-Key is still running; retry later")
-                return None
-            if existing.request_hash != request_hash:
-                return 422, PROBLEM_JSON, _problem_bytes(
-                    422, "Idempotency-Key reused",
-                    "this Idempotency-Key was used for a different request; use a new key")
-            if existing.status_code is None:
+            except IntegrityError:
+                s.rollback()
                 return 409, PROBLEM_JSON, _problem_bytes(
                     409, "Request in progress",
                     "a request with this Idempotency-Key is still running; retry later")
-            stored = existing.response_body or b""
-            if _sensitive(existing.path) and stored:
-                if self.cipher is None:  # cannot happen: such answers are only stored with a cipher
-                    return 409, PROBLEM_JSON, _problem_bytes(
-                        409, "Stored answer unreadable", "send the request with a new Idempotency-Key")
-                try:
-                    stored = self.cipher.decrypt_bytes(stored, bound_to=_binding(key, principal))
-                except PiiDecryptError:
-                    return 409, PROBLEM_JSON, _problem_bytes(
-                        409, "Stored answer unreadable",
-                        "the answer stored under this Idempotency-Key cannot be decrypted (the key "
-                        "was rotated); send the request with a new key")
-            return existing.status_code, existing.content_type or "application/json", stored
+            return None
+        if existing.request_hash != request_hash:
+            return 422, PROBLEM_JSON, _problem_bytes(
+                422, "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request; use a new key")
+        if existing.status_code is None:
+            return 409, PROBLEM_JSON, _problem_bytes(
+                409, "Request in progress",
+                "a request with this Idempotency-Key is still running; retry later")
+        stored = existing.response_body or b""
+        if _sensitive(existing.path) and stored:
+            if self.cipher is None:  # cannot happen: such answers are only stored with a cipher
+                return 409, PROBLEM_JSON, _problem_bytes(
+                    409, "Stored answer unreadable", "send the request with a new Idempotency-Key")
+            try:
+                stored = self.cipher.decrypt_bytes(stored, bound_to=_binding(key, principal))
+            except PiiDecryptError:
+                return 409, PROBLEM_JSON, _problem_bytes(
+                    409, "Stored answer unreadable",
+                    "the answer stored under this Idempotency-Key cannot be decrypted (the key "
+                    "was rotated); send the request with a new key")
+        return existing.status_code, existing.content_type or "application/json", stored
 
     def _expired(self, record: IdempotencyRecord, now: datetime) -> bool:
         created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)

@@ -18,8 +18,11 @@ per chain, ``market_sync``), in the order they were indexed:
 
 Only an ``open`` order's signature is ever served (``OrderOut.of``).
 
-It runs in the market routes (orders are read, created and filled against a current book) and
-after every indexer step of ``chainright indexer run``. ``lift_expired_halt`` ends a halt whose
+It runs after every indexer step of ``chainright indexer run`` and, so that a fill indexed is
+applied before the breaker or a fill-tx reads the book, in the market routes too; there
+``follow_chain`` first compares what the index holds (its newest event id, the chain's checkpoint,
+the book's watermark row: one select) with what this process saw at its last sync of the chain, and
+does nothing more when they are unchanged. ``lift_expired_halt`` ends a halt whose
 cooldown is over, on chain too, wherever a trade is prepared.
 """
 
@@ -35,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -136,18 +139,47 @@ class SyncReport:
     cancelled: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     halts: list[str] = field(default_factory=list)
+    last_event_id: int | None = None
+    """The book's watermark after the sync (the last event id of the chain it has applied)."""
 
 
 TERMINAL = {"filled"}
 _LOCKS: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+Probe = tuple[int | None, int | None, int | None]
+_SEEN: dict[tuple[int, int], Probe] = {}
+"""Per (database, chain): the index's state at this process's last completed sync (``index_probe``)."""
+
+
+def index_probe(conn: Any, chain_id: int) -> Probe:
+    """What decides whether the book may be behind the index, in one select of primary keys: the
+    newest event id (any chain: ``max`` of the primary key is one index lookup), the chain's
+    checkpoint (moves on every indexer step that stored anything, including events committed
+    after a higher id of another chain) and the book's watermark row (gone when the tables are
+    emptied, so a reset is never mistaken for \"nothing new\")."""
+    newest = select(func.max(chain_events.c.id)).scalar_subquery()
+    checkpoint = (select(chain_checkpoints.c.next_block)
+                  .where(chain_checkpoints.c.chain_id == chain_id).scalar_subquery())
+    mark = select(MarketSyncRow.last_event_id).where(MarketSyncRow.chain_id == chain_id).scalar_subquery()
+    row = conn.execute(select(newest, checkpoint, mark)).one()
+    return (row[0], row[1], row[2])
 
 
 def follow_chain(database: Any, gateway: Any, chain_id: int) -> SyncReport:
     """``sync_market`` in its own transaction, committed before the lock is released: concurrent
     requests of this process apply each event once (across processes, the watermark row is
-    locked FOR UPDATE on PostgreSQL)."""
-    with _LOCKS[chain_id], database.session() as session:
-        return sync_market(session, gateway, chain_id)
+    locked FOR UPDATE on PostgreSQL). Nothing is done when ``index_probe`` reads what it read
+    before this process's last sync of the chain (with the watermark that sync left): no event
+    was indexed since."""
+    key = (id(database), chain_id)
+    with database.engine.connect() as conn:
+        probe = index_probe(conn, chain_id)
+    if probe[0] is None or _SEEN.get(key) == probe:
+        return SyncReport()  # nothing indexed at all, or nothing since the last sync
+    with _LOCKS[chain_id]:
+        with database.session() as session:
+            report = sync_market(session, gateway, chain_id)
+        _SEEN[key] = (probe[0], probe[1], report.last_event_id)
+        return report
 
 
 def follow_all(database: Any, gateway: Any) -> SyncReport:
@@ -198,6 +230,7 @@ def sync_market(db: Session, gateway: Any, chain_id: int, *, batch: int = 2000,
     if report.events:
         mark.last_event_id, mark.updated_at = last, datetime.now(UTC)
         db.flush()
+    report.last_event_id = last
     return report
 
 

@@ -434,6 +434,7 @@ class _SalesDesk:
     domain: Any
     senders: list[TxSender]
     fees: dict[str, int]
+    api_pid: int
 
 
 @contextmanager
@@ -445,7 +446,7 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> 
     officer = dev_account(6)
     grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
     web3 = connect(platform.settings.spec("home"))
-    with _api_process(platform, grants, say) as base:
+    with _api_process(platform, grants, say) as (base, api_pid):
         officer_client = ChainrightClient(base, Wallet(officer), 31337)
         officer_client.login()
         creator_account = dev_account(1)
@@ -473,7 +474,7 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> 
         senders = [TxSender(web3, a) for a in buyer_accounts]
         try:
             yield _SalesDesk(base, web3, creator_account, creator, buyer_accounts, clients, collection, nft,
-                             MarketDomain(31337, market), senders, dict(senders[0].fees()))
+                             MarketDomain(31337, market), senders, dict(senders[0].fees()), api_pid)
         finally:
             for client in clients.values():
                 client.close()
@@ -580,23 +581,38 @@ def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int =
     buy concurrently (one thread each, each with its own tokens); each buyer signs its fills with a
     local nonce and sends them without waiting for the previous receipt (pipelined); HTTP
     connections are kept alive. Every fill is then checked to be mined and successful, and the gas
-    per sale is read from the receipts.
+    per sale is read from the receipts. ``api_cpu_ms_per_sale`` (single) and
+    ``api_cpu_ms_per_sale_cart`` (batched): the API process's CPU (user + system, ``/proc``) over
+    each run, per sale.
     """
     if sales < 1 or not 1 <= buyers <= 4 or not 2 <= cart <= 50:
         raise ValueError("sales must be positive, buyers between 1 and 4 and the cart between 2 and 50")
     with _sales_desk(platform, 2 * sales, buyers, say) as desk:
+        cpu0 = process_cpu_s(desk.api_pid)
         single = _sell(desk, list(range(1, sales + 1)), 1, say)
+        cpu1 = process_cpu_s(desk.api_pid)
         batched = _sell(desk, list(range(sales + 1, 2 * sales + 1)), cart, say)
+        cpu2 = process_cpu_s(desk.api_pid)
     return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
             "e2e_single_seconds": single["seconds"], "e2e_single_sales_per_s": single["sales_per_s"],
             "e2e_single_gas_per_sale": single["gas_per_sale"], "e2e_single_time_split": single["time_split"],
             "e2e_seconds": batched["seconds"], "e2e_sales_per_s": batched["sales_per_s"],
-            "e2e_gas_per_sale": batched["gas_per_sale"], "e2e_time_split": batched["time_split"]}
+            "e2e_gas_per_sale": batched["gas_per_sale"], "e2e_time_split": batched["time_split"],
+            "api_cpu_ms_per_sale": round((cpu1 - cpu0) * 1000 / sales, 2),
+            "api_cpu_ms_per_sale_cart": round((cpu2 - cpu1) * 1000 / sales, 2)}
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has spent so far, from ``/proc/<pid>/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say) -> Iterator[str]:
-    """The API as users run it (``chainright api run``, its own process) on the platform's chains."""
+def _api_process(platform: LocalPlatform, grants: dict[str, list[str]],
+                 say: Say) -> Iterator[tuple[str, int]]:
+    """The API as users run it (``chainright api run``, its own process) on the platform's chains;
+    yields its base URL and process id."""
     port = _free_port()
     data_dir = Path(platform.tmp.name) / "api-e2e"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -624,7 +640,7 @@ def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say
                 raise RuntimeError(f"the API did not start for the e2e bench: {log.read_text()[-800:]}")
             time.sleep(0.2)
         say(f"e2e bench: API process {proc.pid} on {base}")
-        yield base
+        yield base, proc.pid
     finally:
         if proc.poll() is None:  # an API that died at start-up: its own error above says why
             os.killpg(proc.pid, signal.SIGTERM)

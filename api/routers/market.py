@@ -15,20 +15,31 @@ or at once by the risk role (``POST /market/breaker/{chain_id}/{collection}/lift
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic_core import to_json
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
 from api.admission import OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
-from api.errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.errors import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessableError,
+)
 from api.gateway import ChainGateway
 from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
@@ -49,8 +60,9 @@ from api.schemas.market import (
     OrderResult,
     UnsignedTx,
 )
-from api.simulate import estimate_gas
+from api.simulate import estimate_gas, fill_gas_budget, simulate_at
 from api.types import MAX_CHAIN_ID, Address
+from chain.errors import OrderError
 from chain.orders import ETH, Order, OrderSide, TokenStandard
 from record.index.store import chain_events
 
@@ -90,6 +102,7 @@ def create_orders(
     rerun = rerun_of_crashed(request)
     for chain_id in sorted({item.chain_id for item in body.orders}):
         follow_chain(database, gateway, chain_id)
+        reads.prefetch(chain_id, _orders_of(item for item in body.orders if item.chain_id == chain_id))
     results: list[OrderResult] = []
     for index, item in enumerate(body.orders):
         try:
@@ -113,10 +126,40 @@ def create_orders(
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
 
 
+def _orders_of(items: Iterable[OrderIn]) -> list[Order]:
+    """The orders of the items that state one (the others are refused by ``admit``, one by one)."""
+    orders = []
+    for item in items:
+        try:
+            orders.append(item.order())
+        except (OrderError, ValueError):
+            continue
+    return orders
+
+
+_ORDER_COLUMNS = [MarketOrder.__table__.c[name] for name in OrderOut.model_fields]
+"""The book's columns in the order ``OrderOut`` serves them."""
+
+
+def _cursor_of(created_at: datetime, order_hash: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_hash}".encode()).decode().rstrip("=")
+
+
+def _cursor_position(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, _, order_hash = raw.partition("|")
+        return datetime.fromisoformat(created), order_hash
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("the cursor is not one this API gave (take it from X-Next-Cursor)") from None
+
+
 @router.get("/orders", response_model=list[OrderOut],
-            summary="Orders, filtered; their status follows the chain (filled, cancelled, stale: the "
-            "seller no longer holds the token)")
+            summary="Orders, filtered, newest first; their status follows the chain (filled, cancelled, "
+            "stale: the seller no longer holds the token). Pages: pass the X-Next-Cursor answer header "
+            "as `cursor`; an ETag answers If-None-Match with 304")
 def list_orders(
+    request: Request,
     db: DbSession,
     gateway: GatewayDep,
     database: DatabaseDep,
@@ -126,23 +169,45 @@ def list_orders(
     side: Literal["listing", "offer"] | None = None,
     status: Literal["open", "cancelled", "filled", "stale"] | None = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[OrderOut]:
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """One Core select, serialized once (no ORM objects, no model validation: the row's columns
+    are ``OrderOut``'s, and only an open order's signature is served)."""
     if chain_id is not None:
         follow_chain(database, gateway, chain_id)
     else:
         follow_all(database, gateway)
-    query = select(MarketOrder).order_by(MarketOrder.created_at.desc()).limit(limit)
+    table = MarketOrder.__table__.c
+    query = (select(*_ORDER_COLUMNS).order_by(table.created_at.desc(), table.order_hash.desc())
+             .limit(limit + 1))
     if chain_id is not None:
-        query = query.where(MarketOrder.chain_id == chain_id)
+        query = query.where(table.chain_id == chain_id)
     if token is not None:
-        query = query.where(MarketOrder.token == token)
+        query = query.where(table.token == token)
     if token_id is not None:
-        query = query.where(MarketOrder.token_id == str(token_id))
+        query = query.where(table.token_id == str(token_id))
     if side is not None:
-        query = query.where(MarketOrder.side == side)
+        query = query.where(table.side == side)
     if status is not None:
-        query = query.where(MarketOrder.status == status)
-    return [OrderOut.of(r) for r in db.execute(query).scalars()]
+        query = query.where(table.status == status)
+    if cursor is not None:
+        created, order_hash = _cursor_position(cursor)
+        query = query.where(or_(table.created_at < created,
+                                and_(table.created_at == created, table.order_hash < order_hash)))
+    rows = [dict(r) for r in db.execute(query).mappings()]
+    headers: dict[str, str] = {}
+    if len(rows) > limit:
+        rows.pop()
+        headers["X-Next-Cursor"] = _cursor_of(rows[-1]["created_at"], rows[-1]["order_hash"])
+    for row in rows:
+        if row["status"] != "open":
+            row["signature"] = None
+    body = to_json(rows)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers["ETag"] = etag
+    if etag in (request.headers.get("if-none-match") or "").replace("W/", "").split(", "):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 def _order_row(db: Session, order_hash: str) -> MarketOrder:
@@ -222,7 +287,8 @@ def fill_tx(
         "Marketplace", function, [order.as_tuple(), bytes.fromhex(row.signature[2:]), body.amount]
     )
     _check_value(value)
-    gas = _estimate(gateway, database, row.chain_id, sender, market.address, data, value)
+    gas = _estimate(gateway, database, row.chain_id, sender, market.address, data, value,
+                    budget=fill_gas_budget(1, offer=row.side == "offer"))
     return UnsignedTx(
         chain_id=row.chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
@@ -269,7 +335,8 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, gatew
                 if order.currency == ETH)
     _check_value(value)
     sender = Web3.to_checksum_address(user.address)
-    gas = _estimate(gateway, database, chain_id, sender, market.address, data, value)
+    gas = _estimate(gateway, database, chain_id, sender, market.address, data, value,
+                    budget=fill_gas_budget(len(rows)))
     return UnsignedTx(
         chain_id=chain_id, **{"from": sender}, to=market.address, data=data, value=hex(value), gas=gas
     )
@@ -303,9 +370,10 @@ def _check_value(value: int) -> None:
 
 
 def _estimate(gateway: ChainGateway, database: Any, chain_id: int, sender: str, to: str, data: str,
-              value: int) -> int:
-    """Gas for the buyer's transaction; a revert becomes a 422 naming the contract's error (a halt
-    says until when, from the breaker's record)."""
+              value: int, budget: int | None = None) -> int:
+    """Gas for the buyer's transaction (``budget``: a fill's limit from the gas snapshot, simulated
+    with one ``eth_call``); a revert becomes a 422 naming the contract's error (a halt says until
+    when, from the breaker's record)."""
 
     def halted_until(name: str, args: Sequence[Any]) -> dict[str, str]:
         if name != "CollectionHalted":
@@ -317,6 +385,9 @@ def _estimate(gateway: ChainGateway, database: Any, chain_id: int, sender: str, 
             until = aware(row.halted_until) if row else None
         return {"until": f"until {format_time(until)}"} if until is not None else {}
 
+    if budget is not None:
+        return simulate_at(gateway, chain_id, sender, to, data, value, budget, what="the fill",
+                           context=halted_until)
     return estimate_gas(gateway, chain_id, sender, to, data, value, what="the fill", context=halted_until)
 
 

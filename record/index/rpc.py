@@ -28,10 +28,12 @@ _TOO_LARGE_CODES = (-32005,)  # "limit exceeded" (EIP-1474)
 class RpcError(ChainError):
     """Raised when the node answers a JSON-RPC call with an error (``code``, ``message``)."""
 
-    def __init__(self, method: str, code: int | None, message: str) -> None:
+    def __init__(self, method: str, code: int | None, message: str, data: Any = None) -> None:
         super().__init__(f"{method} failed: {message} (code {code})")
         self.code = code
         self.message = message
+        self.data = data
+        """The error's ``data`` (an ``eth_call`` revert: the revert data as hex)."""
 
 
 class RpcTimeoutError(ChainUnavailableError):
@@ -134,6 +136,32 @@ class JsonRpc:
                     raise RpcError(method, error.get("code"), str(error.get("message", error)))
                 results.append(answer.get("result"))
         return results
+
+    def calls(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """One JSON-RPC batch of ``(method, params)`` calls (one round trip); per call, in order,
+        its result or the ``RpcError`` the node answered it with (returned, not raised: one
+        reverting read does not hide the others)."""
+        if not calls:
+            return []
+        first = self._id + 1
+        self._id += len(calls)
+        body = json.dumps([{"jsonrpc": "2.0", "id": first + i, "method": m, "params": list(p)}
+                           for i, (m, p) in enumerate(calls)]).encode()
+        answers = self._post(body, f"a batch of {len(calls)} calls")
+        if isinstance(answers, dict):  # a node without batch support answers with one error
+            error = answers.get("error") or {}
+            raise RpcError("batch", error.get("code"), str(error.get("message", answers)))
+        by_id = {a.get("id"): a for a in answers}
+        out: list[Any] = []
+        for i, (method, _) in enumerate(calls):
+            answer = by_id.get(first + i) or {"error": {"message": "no answer in the batch"}}
+            if "error" in answer:
+                error = answer["error"] or {}
+                out.append(RpcError(method, error.get("code"), str(error.get("message", error)),
+                                    error.get("data")))
+            else:
+                out.append(answer.get("result"))
+        return out
 
     # -- the indexer's reads ---------------------------------------------------------------
 

@@ -16,7 +16,7 @@ FLOAT_FIGURES = ("raw_tx_per_s", "e2e_sales_per_s", "e2e_ratio", "e2e_single_sal
                  "relay_latency_p50_s", "relay_latency_p95_s", "bridge_transfers_per_s", "indexer_events_per_s",
                  "api_reads_per_s", "bare_fastapi_per_s", "api_ratio", "api_orders_per_s", "api_orders_ratio",
                  "api_provenance_cached_per_s", "api_provenance_cached_ratio", "api_provenance_uncached_per_s",
-                 "api_provenance_uncached_ratio")
+                 "api_provenance_uncached_ratio", "api_cpu_ms_per_sale", "api_cpu_ms_per_sale_cart")
 
 
 def test_bench_json_is_one_object_with_every_figure_and_its_conditions():

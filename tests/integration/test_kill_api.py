@@ -81,8 +81,8 @@ def _token(base: str) -> str:
 
 
 KILL_POINTS = {
-    "before the order is admitted": (KillAt("api.routers.market:_admit", "before"), 1),
-    "after its row is flushed, before the commit": (KillAt("api.routers.market:_admit", "after"), 2),
+    "before the order is admitted": (KillAt("api.routers.market:admit", "before"), 1),
+    "after its row is flushed, before the commit": (KillAt("api.routers.market:admit", "after"), 2),
     "after the commit, before the idempotency record is finished":
         (KillAt("api.idempotency:IdempotencyMiddleware._finish", "before"), 3),
     "after the idempotency record is finished": (KillAt("api.idempotency:IdempotencyMiddleware._finish", "after"), 4),

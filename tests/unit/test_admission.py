@@ -136,3 +136,154 @@ def test_a_revert_in_simulation_is_one_422_naming_the_error(artifacts):
                      context=lambda name, args: seen.append((name, args)) or {"until": "until tomorrow"})
     assert fill.value.detail.startswith("the fill would revert: ") and "until tomorrow" in fill.value.detail
     assert seen and seen[0][0] == "CollectionHalted" and gateway.sent[-1]["value"] == 5
+
+
+class _CountingGateway:
+    """A chain of listings whose reads are counted per round trip (``views`` is one JSON-RPC batch)."""
+
+    def __init__(self, owners: dict[int, str], epochs: dict[int, int], fail: set[int] = frozenset()) -> None:
+        self.owners, self.epochs, self.fail, self.round_trips = owners, epochs, fail, []
+
+    def contract(self, chain_id, name):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(address="0x" + "22" * 20)
+
+    def views(self, chain_id, calls):
+        self.round_trips.append([c[2] for c in calls])
+        out = []
+        for _, _, function, args in calls:
+            token_id = args[-1]
+            if token_id in self.fail:
+                out.append(RuntimeError("execution reverted"))
+            elif function == "counterOf":
+                out.append(0)
+            elif function == "ownerOf":
+                out.append(self.owners[token_id])
+            else:
+                out.append(self.epochs[token_id])
+        return out
+
+    def view(self, chain_id, address, artifact, function, args):
+        value = self.views(chain_id, [(address, artifact, function, args)])[0]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+
+def _listing_of(token_id: int, signer: str = HOLDER, epoch: int = 0) -> Order:
+    return Order(OrderSide.LISTING, signer, TOKEN, token_id, TokenStandard.ERC721, 1, 100, ETH, 0, 2**40, 0, 0,
+                 epoch)
+
+
+def test_a_carts_holder_epoch_and_counter_reads_are_one_round_trip():
+    from api.admission import OrderReads, epoch_check, holder_check
+
+    cart = [_listing_of(t) for t in range(1, 11)]
+    gateway = _CountingGateway({t: HOLDER for t in range(1, 11)}, dict.fromkeys(range(1, 11), 0))
+    reads = OrderReads(gateway)  # type: ignore[arg-type]
+    reads.prefetch(31337, cart)
+    for order in cart:
+        assert reads.counter(31337, order.signer) == 0
+        holder_check(reads, order, 31337)
+        epoch_check(reads, order, 31337)
+    assert len(gateway.round_trips) == 1
+    assert sorted(gateway.round_trips[0]) == sorted(["counterOf"] + ["ownerOf", "holdingEpoch"] * 10)
+
+
+def test_batched_reads_refuse_exactly_as_one_by_one_reads():
+    """A read that fails, a token held by someone else and a stale epoch in the same batch: each
+    order gets its own refusal, and the others are admitted."""
+    from api.admission import OrderReads, epoch_check, holder_check
+
+    cart = [_listing_of(1), _listing_of(2), _listing_of(3), _listing_of(4, epoch=0)]
+    gateway = _CountingGateway({1: HOLDER, 2: CREATOR, 4: HOLDER}, {1: 0, 2: 0, 4: 3}, fail={3})
+    reads = OrderReads(gateway)  # type: ignore[arg-type]
+    reads.prefetch(31337, cart)
+    holder_check(reads, cart[0], 31337)
+    epoch_check(reads, cart[0], 31337)
+    with pytest.raises(UnprocessableError, match="does not hold"):
+        holder_check(reads, cart[1], 31337)
+    with pytest.raises(UnprocessableError, match="could not read who holds"):
+        holder_check(reads, cart[2], 31337)
+    with pytest.raises(UnprocessableError, match="does not report holding epochs"):
+        epoch_check(reads, cart[2], 31337)
+    holder_check(reads, cart[3], 31337)
+    with pytest.raises(UnprocessableError, match="holding epoch 0"):
+        epoch_check(reads, cart[3], 31337)
+    assert len(gateway.round_trips) == 1
+
+
+class _Simulating:
+    """A gateway whose raw connection answers the one ``eth_call`` with ``answer`` and whose
+    ``eth_estimateGas`` (the fallback) answers 123456 and is counted."""
+
+    def __init__(self, artifacts, answer) -> None:
+        self.artifacts, self.answer, self.calls, self.estimates = artifacts, answer, [], []
+        gateway = self
+
+        class Rpc:
+            def calls(self, calls):
+                gateway.calls.append(calls)
+                return [gateway.answer]
+
+        self._rpc = Rpc()
+
+    def rpc(self, chain_id):
+        return self._rpc
+
+    def web3(self, chain_id):
+        gateway = self
+
+        class Eth:
+            def estimate_gas(self, tx):
+                gateway.estimates.append(tx)
+                return 123456
+
+        class Web3:
+            eth = Eth()
+
+        return Web3()
+
+
+def test_a_fill_is_simulated_once_at_the_snapshot_budget_and_never_estimated(artifacts):
+    from api.simulate import fill_gas_budget, simulate_at
+
+    budget = fill_gas_budget(1)
+    assert budget is not None and budget > 146388 and fill_gas_budget(10) > budget
+    gateway = _Simulating(artifacts, "0x")
+    assert simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 5, budget, what="the fill") == budget
+    assert gateway.estimates == [] and len(gateway.calls) == 1
+    method, (call, block) = gateway.calls[0][0]
+    assert method == "eth_call" and call["gas"] == hex(budget) and call["value"] == "0x5" and block == "latest"
+
+
+@pytest.mark.parametrize("error", [
+    ("Marketplace", "CollectionHalted", ["address"], [TOKEN]),
+    ("Marketplace", "OrderSelfFill", ["bytes32", "address"], [b"\x01" * 32, HOLDER]),
+])
+def test_a_failing_fill_is_refused_with_the_revert_sentence_before_the_wallet_signs(artifacts, error):
+    from api.simulate import fill_gas_budget, simulate_at
+    from record.index.rpc import RpcError
+
+    data = _error_data(artifacts, *error)
+    gateway = _Simulating(artifacts, RpcError("eth_call", 3, "execution reverted", "0x" + data.hex()))
+    seen = []
+    with pytest.raises(UnprocessableError) as refused:
+        simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 0, fill_gas_budget(1), what="the fill",
+                    context=lambda name, args: seen.append(name) or {"until": "until tomorrow"})
+    assert refused.value.extra["error"] == error[1] and seen == [error[1]]
+    assert refused.value.detail.startswith("the fill would revert: ")
+    assert gateway.estimates == []
+
+
+@pytest.mark.parametrize("answer", ["out of gas", "execution reverted"])
+def test_a_fill_that_fails_without_revert_data_is_estimated_by_the_node(artifacts, answer):
+    """Out of gas at the budget (a heavier fill than the snapshot's) or a bare revert: the node's
+    estimate decides, so a valid heavy fill is never refused for the budget's sake."""
+    from api.simulate import simulate_at
+    from record.index.rpc import RpcError
+
+    gateway = _Simulating(artifacts, RpcError("eth_call", -32000, answer, None))
+    assert simulate_at(gateway, 31337, HOLDER, TOKEN, "0x", 0, 200_000) == 123456
+    assert len(gateway.estimates) == 1

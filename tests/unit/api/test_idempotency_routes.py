@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api import create_app, sessions
-from api.idempotency import body_digest
+from api.idempotency import NATURALLY_IDEMPOTENT, body_digest
 from api.models import IdempotencyRecord, User
 from chain.devaccounts import dev_account
 from tests.support.api_flow import APPLICATION, siwe
@@ -84,11 +84,51 @@ def test_every_state_changing_route_replays_its_first_answer(api_settings, datab
     again = client.request(method, url, json=body, headers=headers)
     assert first.status_code < 500, first.text
     assert "idempotent-replayed" not in first.headers
+    if NATURALLY_IDEMPOTENT.match(url):  # it changes nothing: run again, same answer, nothing stored
+        assert "idempotent-replayed" not in again.headers
+        assert (again.status_code, again.json().get("detail")) == (first.status_code, first.json().get("detail"))
+        assert [r for r in _records(database) if r.path == url] == []
+        return
     assert again.headers.get("idempotent-replayed") == "true", f"{method} {path} ran twice"
     assert (again.status_code, again.content) == (first.status_code, first.content)
     stored = [r for r in _records(database) if r.path == url and r.method == method]
     if first.status_code != 204:
         assert len(stored) == 1 and stored[0].status_code == first.status_code
+
+
+def test_the_naturally_idempotent_routes_are_exactly_the_fill_transactions():
+    assert sorted(p for _, p in KEYED if NATURALLY_IDEMPOTENT.match(p)) == [
+        "/market/fill-tx/batch", "/market/orders/{order_hash}/fill-tx"]
+
+
+def _transactions(database, client, method, url, headers) -> int:
+    from sqlalchemy import event
+
+    begun: list[int] = []
+
+    def count(conn):
+        begun.append(1)
+
+    event.listen(database.engine, "begin", count)
+    try:
+        r = client.request(method, url, json={}, headers=headers)
+        assert r.status_code < 500, r.text
+    finally:
+        event.remove(database.engine, "begin", count)
+    return len(begun)
+
+
+@pytest.mark.parametrize(("url", "most"), [("/market/orders", 2), ("/market/orders/0x" + "ab" * 32 + "/fill-tx", 0),
+                                          ("/market/fill-tx/batch", 0)])
+def test_a_key_costs_at_most_two_transactions_and_none_on_a_fill_tx(api_settings, database, url, most):
+    """The session check and the claim are one transaction, the stored answer a second; a fill-tx
+    stores nothing."""
+    client = TestClient(_app(api_settings, database), raise_server_exceptions=False)
+    session = _session(api_settings, database)
+    _transactions(database, client, "POST", url, {**session, "Idempotency-Key": "warm"})  # and the purge ran
+    plain = _transactions(database, client, "POST", url, session)
+    keyed = _transactions(database, client, "POST", url, {**session, "Idempotency-Key": f"tx-{url}"})
+    assert keyed - plain <= most, (plain, keyed)
 
 
 @pytest.mark.parametrize(("method", "path"), AUTH, ids=[f"{m} {p}" for m, p in AUTH])
