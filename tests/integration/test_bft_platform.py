@@ -4,7 +4,9 @@ as ``consortium env --engine bft`` prints, every contract family is deployed by
 ``deploy_to_chains`` (what ``chainright deploy`` runs; a managed anvil is the remote chain), and the
 API (in process) and the indexer (a thread) run on it. A creator mints through the API, a collector
 buys a signed listing with the fill the API builds (the royalty lands in the split), the indexer
-shows the sale at depth 0 although 3 confirmations are configured (finality by engine), and the
+shows the sale at depth 0 although 3 confirmations are configured (finality by engine), the real
+relayer (``chainright relayer run --role all``) takes a token to the anvil and back, attesting the
+BFT side at depth 0, and the
 token's bundle from the API verifies as far as the engine allows: receipt proofs, events and story
 pass, header and state proofs are "not available on this engine", and ``chainright verify`` says
 PARTLY CHECKED (exit 2), never VERIFIED. ``consortium down --engine bft`` then stops every
@@ -12,8 +14,10 @@ validator by its PID record."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,10 +33,12 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
+from web3.logs import DISCARD
 
 from api import create_app
 from api.db import Database
 from api.settings import ApiSettings
+from bridge.message import wrapped_id
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deploy import deploy_to_chains
@@ -48,7 +54,7 @@ from devnet.anvil import NodeManager
 from devnet.bft import find_bftd
 from did.settings import DidSettings
 from record.index.service import build_indexers, follow
-from tests.conftest import free_port
+from tests.conftest import free_port, settings_env
 from tests.support.api_flow import APPLICATION, OFFICER
 from tests.support.api_flow import send as wallet_send
 
@@ -100,7 +106,13 @@ class Platform:
     data_dir: Path
     indexer_confirmations: int
     indexer_lines: list[str]
+    remote: Web3
+    relayer_log: Path
     state: dict[str, Any] = field(default_factory=dict)
+
+    def logs(self) -> str:
+        relayer = self.relayer_log.read_text(errors="replace")[-4000:] if self.relayer_log.exists() else ""
+        return f"--- relayer ---\n{relayer}\n--- indexer ---\n" + "\n".join(self.indexer_lines[-30:])
 
 
 def login(client: TestClient, account: LocalAccount) -> dict[str, str]:
@@ -134,6 +146,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, artifacts: Artifacts) -> 
     cli_env = {**os.environ, "CHAINRIGHT_BFT_DATA_DIR": str(data_dir), "CHAINRIGHT_BFT_CHAIN_ID": str(HOME),
                "CHAINRIGHT_BFT_BASE_PORT": str(free_base_port(4)), "CHAINRIGHT_BFT_BLOCK_TIME_S": "0.5"}
     manager: NodeManager | None = None
+    relayer: subprocess.Popen[bytes] | None = None
     stop = threading.Event()
     follower: threading.Thread | None = None
     db: Database | None = None
@@ -174,10 +187,27 @@ def platform(tmp_path_factory: pytest.TempPathFactory, artifacts: Artifacts) -> 
                                     kwargs={"poll_s": 0.25,
                                             "on_error": lambda ix, exc: indexer_lines.append(f"{ix.tag}: {exc}")})
         follower.start()
+        relayer_env = settings_env(chain)
+        relayer_env.update(exports)  # what `chainright consortium env --engine bft` printed
+        relayer_env["CHAINRIGHT_CHAIN_HOME_CONFIRMATIONS"] = "3"  # too deep on purpose, as for the indexer
+        relayer_env.update({"CHAINRIGHT_BRIDGE_ENVIRONMENT": "test", "CHAINRIGHT_BRIDGE_POLL_INTERVAL_S": "0.2",
+                            "CHAINRIGHT_CHAIN_REMOTE_PORT": str(chain.remote_port)})
+        relayer_log = tmp / "relayer.log"
+        with open(relayer_log, "ab") as out:
+            relayer = subprocess.Popen([sys.executable, "-m", "chainright", "relayer", "run", "--role", "all"],
+                                       env=relayer_env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT, start_new_session=True)
         yield Platform(chain, artifacts, client, connect(chain.spec("home")), addresses, cli_env, data_dir,
-                       depth, indexer_lines)
+                       depth, indexer_lines, connect(chain.spec("remote")), relayer_log)
     finally:
         stop.set()
+        if relayer is not None and relayer.poll() is None:
+            relayer.send_signal(signal.SIGTERM)
+            try:
+                relayer.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(relayer.pid, signal.SIGKILL)
+                relayer.wait()
         if follower is not None:
             follower.join(timeout=10)
         if manager is not None:
@@ -269,3 +299,40 @@ def test_mint_list_sell_and_verify_a_bundle_on_the_bft_network(platform: Platfor
     assert f"chain {HOME}: header proofs" not in verified.stdout or "not available" in verified.stdout
     assert f"not checked (not available on this engine): chain {HOME} (bft)" in verified.stdout
     assert "not available: on this engine (bft), eth_getProof" in verified.stdout
+
+
+def test_a_token_goes_to_the_anvil_and_back_attested_at_depth_zero(platform: Platform) -> None:
+    p, home = platform, platform.home
+    if "collection" not in p.state:
+        pytest.fail("needs the platform built by the previous test (run the module in order)")
+    collection = p.state["collection"]
+    decoder = ErrorDecoder(p.artifacts.get(n).abi for n in p.artifacts.names())
+
+    def send(web3: Web3, fn: Any) -> Any:
+        sender = TxSender(web3, CREATOR, decoder=decoder, timeout_s=90)
+        receipt = sender.transact(sender.call_tx(fn))
+        assert receipt["status"] == 1
+        return receipt
+
+    nft = home.eth.contract(address=collection, abi=p.artifacts.get("CreatorCollection").abi)
+    lockbox = home.eth.contract(address=p.addresses["HomeLockbox"], abi=p.artifacts.get("HomeLockbox").abi)
+    registry = DeploymentRegistry(p.chain.deployments_file)
+    remote_dep = registry.get(31338, "RemoteBridge")
+    wrapped_dep = registry.get(31338, "WrappedCollection")
+    assert remote_dep is not None and wrapped_dep is not None
+    remote_bridge = p.remote.eth.contract(address=remote_dep.address, abi=p.artifacts.get("RemoteBridge").abi)
+    wrapped = p.remote.eth.contract(address=wrapped_dep.address, abi=p.artifacts.get("WrappedCollection").abi)
+    send(home, nft.functions.setApprovalForAll(lockbox.address, True))
+    locked = send(home, lockbox.functions.lock(collection, 2, CREATOR.address, 31338,
+                                               hashlib.sha256(b"a work issued on the BFT consortium").digest()))
+    (event,) = lockbox.events.TokenLocked().process_receipt(locked, errors=DISCARD)
+    wait_for("the wrapped token on the anvil",
+             lambda: remote_bridge.functions.processed(event["args"]["transferId"]).call(), 120)
+    wid = wrapped_id(collection, 2)
+    assert wrapped.functions.ownerOf(wid).call() == CREATOR.address
+    send(p.remote, remote_bridge.functions.burnToHome(wid, CREATOR.address))
+    wait_for("the token back home", lambda: nft.functions.ownerOf(2).call() == CREATOR.address, 180)
+    text = p.relayer_log.read_text()
+    assert f"relayer[validator-0 {HOME}->31338] scanning from block" in text, p.logs()
+    line = next(x for x in text.splitlines() if f"relayer[validator-0 {HOME}->31338] scanning from block" in x)
+    assert "confirmations 0" in line, line
