@@ -219,14 +219,15 @@ def platform(tmp_path_factory: pytest.TempPathFactory, artifacts: Artifacts) -> 
         assert not list((data_dir / "run").glob("validator*.json")), "a validator's PID record is left"
 
 
-def _listing(p: Platform, token_id: int) -> dict[str, Any]:
+def _listing(p: Platform, token_id: int, holding_epoch: int = 0) -> dict[str, Any]:
     now = int(time.time())
     order = listing(seller=CREATOR.address, token=p.state["collection"], token_id=token_id, unit_price=PRICE,
-                    start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)
+                    start=now - 60, expiry=now + 3600, counter=0, holding_epoch=holding_epoch)
     signed = sign_order(order, MarketDomain(HOME, p.addresses["Marketplace"]), CREATOR)
     return {"chain_id": HOME, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": PRICE, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+            "salt": order.salt, "counter": 0, "holding_epoch": holding_epoch,
+            "signature": "0x" + signed.signature.hex()}
 
 
 def _fills(p: Platform) -> list[dict[str, Any]]:
@@ -336,3 +337,66 @@ def test_a_token_goes_to_the_anvil_and_back_attested_at_depth_zero(platform: Pla
     assert f"relayer[validator-0 {HOME}->31338] scanning from block" in text, p.logs()
     line = next(x for x in text.splitlines() if f"relayer[validator-0 {HOME}->31338] scanning from block" in x)
     assert "confirmations 0" in line, line
+
+
+def test_one_validator_down_keeps_going_two_halt_it_reported_and_all_resumes(platform: Platform) -> None:
+    """1 of 4 stopped: blocks and sales go on. 2 of 4 stopped: no block (CometBFT needs more than
+    two thirds of the votes), reported by the relayer and the indexer as a stall, the API refuses
+    writes with a 503; the stopped validators start again (``consortium up`` starts only those not
+    running), catch up, and the listed sale settles."""
+    p, client, home = platform, platform.client, platform.home
+    if "collection" not in p.state:
+        pytest.fail("needs the platform built by the previous tests (run the module in order)")
+    creator, collector = login(client, CREATOR), login(client, COLLECTOR)
+    nft = home.eth.contract(address=p.state["collection"], abi=p.artifacts.get("CreatorCollection").abi)
+    epoch = int(nft.functions.holdingEpoch(CREATOR.address, 2).call())  # token 2 came back by the bridge
+    listed = client.post("/market/orders", json=_listing(p, 2, epoch), headers=creator)
+    assert listed.status_code == 201, listed.text
+    order_hash = listed.json()["order_hash"]
+
+    one = cli(p.cli_env, "consortium", "down", "--engine", "bft", "--node", "3", timeout=60)
+    assert one.returncode == 0 and "validator3" in one.stderr + one.stdout, one.stderr
+    height = home.eth.block_number
+    wait_for("blocks with 1 of 4 validators stopped", lambda: home.eth.block_number >= height + 3, 30)
+
+    relayer_seen, indexer_seen = len(p.relayer_log.read_text()), len(p.indexer_lines)
+    two = cli(p.cli_env, "consortium", "down", "--engine", "bft", "--node", "2", timeout=60)
+    assert two.returncode == 0, two.stderr
+    try:
+        wait_for("the relayer to report the stall",
+                 lambda: f"chain {HOME} stalled: no block since block" in p.relayer_log.read_text()[relayer_seen:],
+                 40)
+        wait_for("the indexer to report the stall",
+                 lambda: any("stalled" in ln for ln in p.indexer_lines[indexer_seen:]), 40)
+        last = home.eth.block_number
+        time.sleep(3)
+        assert home.eth.block_number == last  # halted, not forked: validators 0 and 1 agree
+        heads = [json.loads(cli(p.cli_env, "consortium", "status", "--engine", "bft", "--json").stdout)["nodes"]]
+        running = [n for n in heads[0] if n["running"]]
+        assert len(running) == 2 and len({n["block"] for n in running}) == 1, running
+        r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=collector)
+        assert r.status_code == 503 and r.json()["type"] == "/problems/chain-stalled", r.text
+    finally:
+        up = cli(p.cli_env, "consortium", "up", "--engine", "bft", "--detach", timeout=180)
+    assert up.returncode == 0, up.stdout + up.stderr
+    wait_for("the relayer to report the recovery",
+             lambda: f"chain {HOME} resumed: block" in p.relayer_log.read_text()[relayer_seen:], 90)
+
+    def write_accepted() -> Any:
+        r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=collector)
+        return r if r.status_code == 200 else None
+
+    fill = wait_for("the API to accept writes again", write_accepted, 60, interval=0.5)
+    assert wallet_send(home, COLLECTOR, fill.json())["status"] == 1
+    assert nft.functions.ownerOf(2).call() == COLLECTOR.address
+    target = home.eth.block_number
+    status = json.loads(cli(p.cli_env, "consortium", "status", "--engine", "bft", "--json").stdout)["nodes"]
+    assert all(n["running"] for n in status), status
+
+    def caught_up() -> bool:
+        nodes = json.loads(cli(p.cli_env, "consortium", "status", "--engine", "bft", "--json").stdout)["nodes"]
+        return all((n["block"] or 0) >= target for n in nodes)
+
+    wait_for("the restarted validators to catch up", caught_up, 60, interval=1.0)
+    fills = wait_for("the index to catch up with the new sale", lambda: len(_fills(p)) == 2 or None, 60)
+    assert fills
