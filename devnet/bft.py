@@ -234,6 +234,11 @@ class BftNetwork:
         """The PID record of validator ``index`` while it runs."""
         return self.run_dir / f"validator{index}.json"
 
+    @property
+    def binary_name(self) -> str:
+        """The file name our validators run as (``bftd``, or the configured binary's name)."""
+        return self.settings.bftd_bin.name if self.settings.bftd_bin is not None else "bftd"
+
     def exists(self) -> bool:
         """True when a network was laid out in the data directory."""
         return (self.node(0).home / "config" / "genesis.json").is_file()
@@ -342,7 +347,7 @@ class BftNetwork:
         rec = self.record(index)
         if rec is None:
             return None
-        if is_our_process(rec, "bftd", "--home"):
+        if is_our_process(rec, self.binary_name, "--home"):
             return rec.pid
         self.pid_file(index).unlink(missing_ok=True)
         return None
@@ -438,7 +443,7 @@ class BftNetwork:
         pid = child.pid if child is not None and child.poll() is None else None
         if pid is None:
             rec = self.record(index)
-            pid = rec.pid if rec is not None and is_our_process(rec, "bftd", "--home") else None
+            pid = rec.pid if rec is not None and is_our_process(rec, self.binary_name, "--home") else None
         stopped = False
         if pid is not None and alive(pid):
             terminate(pid, child, what=f"bftd {self.node(index).name}", timeout=timeout, kill=kill)

@@ -86,3 +86,14 @@ def test_env_points_the_platform_at_the_network_with_confirmations_zero(network:
         network.env("elsewhere")
     with pytest.raises(BftNetworkError):
         BftNetwork(BftSettings(data_dir=network.settings.data_dir / "none")).env()
+
+
+def test_a_configured_binary_of_another_name_is_still_recognised(tmp_path: Path,
+                                                                processes: list[subprocess.Popen[bytes]]) -> None:
+    net = BftNetwork(BftSettings(data_dir=tmp_path / "bft", validators=1, bftd_bin=tmp_path / "bftd-v2"))
+    net.run_dir.mkdir(parents=True)
+    ours = _sleeper(str(tmp_path / "bftd-v2"), "start", "--home", str(net.node(0).home))
+    processes.append(ours)
+    _record(net, 0, ours)
+    assert net.pid_of(0) == ours.pid
+    assert net.stop(0) is True and ours.wait(timeout=10) is not None
