@@ -168,7 +168,8 @@ def verify_cmd(
     max_age: Annotated[int | None, typer.Option(
         help="Fail when the owner proof (or the trusted head) is older than this many seconds.")] = None,
 ) -> None:
-    """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
+    """Verify a provenance bundle with no network at all; exit 1 on any broken link, 2 when every check
+    made passes but the bundle marks some as not available on its chain's engine (PARTLY CHECKED)."""
     code = run_verify(bundle_file, content, validators, identity_registry, rights_registry,
                       trusted_head or [], max_age)
     if code:
