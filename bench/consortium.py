@@ -1,6 +1,11 @@
 """``chainright bench consortium``: the simple-transfer rate and the platform's sale rate of a
 consortium network (a temporary one, or the running one with ``--running``), measured in one run.
 
+With ``--engine bft`` the same figures are measured on a temporary Clique network and on a
+temporary BFT network (bftd: CometBFT + cosmos/evm) one after the other in the same run, each with
+its block time (mean over the blocks' timestamps) and its send-to-final time (one transfer at a
+time, from the send until its block is final: committed on BFT, ``confirmations`` deep on Clique).
+
 Both figures come from the same network in the same run, with the validator count and the block
 period stated beside them: the machines are shared and noisy, so the ratio of the two means more
 than either figure alone.
@@ -25,6 +30,9 @@ JSON_KEYS = {
     "sales_per_s": "signed marketplace fills per second, wall clock",
     "chain_sales_per_s": "signed marketplace fills per second over the blocks' timestamps",
     "validators": "signers of the network", "block_period_s": "Clique block period",
+    "block_time_s": "mean time between blocks, from their timestamps (whole seconds on both engines)",
+    "send_to_final_s": "median wall time from sending one transfer until its block is final",
+    "confirmations": "blocks on top before a block counts as final (0: committed is final)",
 }
 
 
@@ -34,7 +42,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _sale_figures(urls: list[str], chain_id: int, period_s: int, sales: int, say: Say) -> dict[str, Any]:
+def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, say: Say,
+                  poa: bool = True) -> dict[str, Any]:
     """Deploy every family to the network (fresh registry in a temporary folder), then run the sale bench."""
     from bench.sales import run_sale_bench
     from chain.artifacts import Artifacts
@@ -45,7 +54,7 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: int, sales: int, say
 
     with tempfile.TemporaryDirectory(prefix="chainright-bench-platform-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_rpc_url=urls[0],
-                                 home_chain_id=chain_id, home_poa=True, remote_port=_free_port())
+                                 home_chain_id=chain_id, home_poa=poa, remote_port=_free_port())
         say("sale bench: deploying the platform's contracts to the network")
         deploy_to_chains(settings, [settings.spec("home")], progress=say)
         deployed = DeploymentRegistry(settings.deployments_file).for_chain(chain_id)
@@ -56,14 +65,157 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: int, sales: int, say
                                  "sign_s") else k: v for k, v in figures.as_dict().items()}
 
 
-def _measure(urls: list[str], chain_id: int, period_s: int, count: int, sales: int,
-             say: Say) -> dict[str, Any]:
+def _measure(urls: list[str], chain_id: int, period_s: float, count: int, sales: int,
+             say: Say, poa: bool = True) -> dict[str, Any]:
     from bench.transfers import run_transfer_bench
 
     result: dict[str, Any] = run_transfer_bench(urls, count=count, period_s=period_s, progress=say).as_dict()
     if sales > 0:
-        result.update(_sale_figures(urls, chain_id, period_s, sales, say))
+        result.update(_sale_figures(urls, chain_id, period_s, sales, say, poa))
     return result
+
+
+def block_time(url: str, blocks: int = 30) -> float:
+    """Mean seconds between the last ``blocks`` blocks, from their header timestamps."""
+    from chain.rpc import rpc_call
+
+    head = int(rpc_call(url, "eth_blockNumber"), 16)
+    low = max(1, head - blocks)
+    if head <= low:
+        return 0.0
+    first = int(rpc_call(url, "eth_getBlockByNumber", [hex(low), False])["timestamp"], 16)
+    last = int(rpc_call(url, "eth_getBlockByNumber", [hex(head), False])["timestamp"], 16)
+    return round((last - first) / (head - low), 3)
+
+
+def send_to_final(url: str, confirmations: int, *, samples: int = 5, sender_index: int = 9,
+                  timeout_s: float = 60.0) -> list[float]:
+    """Wall seconds from sending one transfer until its block has ``confirmations`` blocks on top
+    (0: until it is in a block, which on BFT is committed and final); one sample at a time."""
+    import time
+
+    from bench.transfers import TIP_WEI, TRANSFER_GAS, wait_mined
+    from chain.devaccounts import dev_account
+    from chain.rpc import rpc_call
+
+    account = dev_account(sender_index)
+    chain_id = int(rpc_call(url, "eth_chainId"), 16)
+    out: list[float] = []
+    for _ in range(samples):
+        nonce = int(rpc_call(url, "eth_getTransactionCount", [account.address, "pending"]), 16)
+        head = rpc_call(url, "eth_getBlockByNumber", ["latest", False])
+        base_fee = int(head.get("baseFeePerGas") or "0x0", 16)
+        signed = account.sign_transaction({
+            "chainId": chain_id, "nonce": nonce, "to": account.address, "value": 1, "gas": TRANSFER_GAS,
+            "maxFeePerGas": 4 * base_fee + TIP_WEI, "maxPriorityFeePerGas": TIP_WEI, "type": 2})
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        rpc_call(url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+        wait_mined(url, {account.address: nonce + 1}, deadline)
+        receipt = rpc_call(url, "eth_getTransactionReceipt", ["0x" + bytes(signed.hash).hex()], timeout=60)
+        if receipt is None:
+            raise ChainError(f"the transfer from {account.address} was not mined within {timeout_s:.0f}s")
+        final = int(receipt["blockNumber"], 16) + confirmations
+        while int(rpc_call(url, "eth_blockNumber"), 16) < final and time.monotonic() < deadline:
+            time.sleep(0.02)
+        out.append(round(time.perf_counter() - started, 3))
+    return out
+
+
+def _finality(url: str, confirmations: int, samples: int) -> dict[str, Any]:
+    import statistics
+
+    times = send_to_final(url, confirmations, samples=samples)
+    return {"confirmations": confirmations, "block_time_s": block_time(url),
+            "send_to_final_s": round(statistics.median(times), 3), "send_to_final_samples_s": times}
+
+
+def bench_clique(*, count: int, sales: int, validators: int, period: int, say: Say,
+                 finality_samples: int = 5) -> dict[str, Any]:
+    """The figures of a temporary Clique network, with its block time and send-to-final time."""
+    from devnet.consortium import GETH_VERSION, Consortium, ConsortiumSettings, find_free_base_port
+    from devnet.consortium.clique import confirmations_for
+
+    with tempfile.TemporaryDirectory(prefix="chainright-bench-") as tmp:
+        settings = ConsortiumSettings(data_dir=Path(tmp), block_period_s=period,
+                                      base_port=find_free_base_port(validators))
+        consortium = Consortium(settings, progress=say)
+        try:
+            consortium.up(validators)
+            urls = [n.rpc_url for n in consortium.running_nodes()]
+            figures = _measure(urls, settings.chain_id, period, count, sales, say)
+            figures.update(_finality(urls[0], confirmations_for(validators), finality_samples))
+        finally:
+            consortium.down()
+    return {"network": f"geth {GETH_VERSION} Clique (patched), loopback", "engine": "clique",
+            "validators": validators, "block_period_s": period, **figures}
+
+
+def bench_bft(*, count: int, sales: int, validators: int, block_time_s: float, say: Say,
+              finality_samples: int = 5) -> dict[str, Any]:
+    """The figures of a temporary BFT network (bftd), with its block time and send-to-final time."""
+    from devnet.bft import BftNetwork, BftSettings
+
+    with tempfile.TemporaryDirectory(prefix="chainright-bench-bft-") as tmp:
+        settings = BftSettings(data_dir=Path(tmp), validators=validators, block_time_s=block_time_s,
+                               base_port=_free_block(10 * validators))
+        net = BftNetwork(settings)
+        try:
+            say(f"starting a {validators}-validator BFT network in {tmp}")
+            net.create()
+            net.up()
+            urls = [n.rpc_url for n in net.nodes]
+            figures = _measure(urls, settings.chain_id, block_time_s, count, sales, say, poa=False)
+            figures.update(_finality(urls[0], 0, finality_samples))
+        finally:
+            net.down()
+    return {"network": "bftd (CometBFT + cosmos/evm v0.7.3), loopback", "engine": "bft",
+            "validators": validators, "block_period_s": block_time_s, **figures}
+
+
+def _free_block(span: int, low: int = 20000) -> int:
+    from devnet.consortium import find_free_base_port
+    from devnet.consortium.settings import PORTS_PER_NODE
+
+    # find_free_base_port checks PORTS_PER_NODE ports per node: ask for enough nodes to cover span
+    return find_free_base_port(-(-span // PORTS_PER_NODE), low=low)
+
+
+def bench_engines(*, count: int, sales: int, validators: int, period: int, say: Say) -> dict[str, Any]:
+    """Clique and BFT in the same run, one after the other (never both at once on 2 cores); an engine
+    that cannot run here is reported with the reason instead of its figures."""
+    from chain.errors import NodeError
+
+    def clique() -> dict[str, Any]:
+        return bench_clique(count=count, sales=sales, validators=validators, period=period, say=say)
+
+    def bft() -> dict[str, Any]:
+        return bench_bft(count=count, sales=sales, validators=validators, block_time_s=float(period), say=say)
+
+    runs: list[tuple[str, Callable[[], dict[str, Any]]]] = [("clique", clique), ("bft", bft)]
+    result: dict[str, Any] = {}
+    for name, run in runs:
+        say(f"--- {name} ---")
+        try:
+            result[name] = run()
+        except (NodeError, ChainError) as exc:
+            result[name] = {"engine": name, "error": " ".join(str(exc).split())[-600:]}
+    return {"engines": result}
+
+
+def summary_engines(result: dict[str, Any]) -> str:
+    """Both engines' lines, then the finality figures side by side."""
+    lines = []
+    for name, figures in result["engines"].items():
+        lines.append(f"== {name} ==")
+        if "error" in figures:
+            lines.append(f"{'not measured':<16}{figures['error']}")
+            continue
+        lines.append(summary(figures))
+        lines.append(f"{'finality':<16}block time {figures['block_time_s']}s [block_time_s], send to final "
+                     f"{figures['send_to_final_s']}s median of {len(figures['send_to_final_samples_s'])} "
+                     f"[send_to_final_s] at {figures['confirmations']} confirmations")
+    return "\n".join(lines)
 
 
 def bench_consortium(*, count: int, sales: int, validators: int, period: int, running: bool,

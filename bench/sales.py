@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import Wei
 
-from bench.transfers import TIP_WEI, _batch
+from bench.transfers import TIP_WEI, _batch, wait_mined
 from chain.artifacts import Artifacts
 from chain.cid import cid_to_bytes, raw_cid
 from chain.devaccounts import dev_account
@@ -140,6 +140,7 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
             _batch(url, [("eth_sendRawTransaction", [raw]) for raw in raws[offset:offset + batch]])
     pending = {h for h in last_hash if h}
     deadline = time.monotonic() + timeout_s
+    wait_mined(urls[0], {b.address: n for b, n in zip(buyers, nonces, strict=True)}, deadline)
     while pending and time.monotonic() < deadline:
         ordered = sorted(pending)
         for h, r in zip(ordered, _batch(urls[0], [("eth_getTransactionReceipt", [h]) for h in ordered]),

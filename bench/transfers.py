@@ -108,6 +108,7 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
     pending = {h for h in last_hash if h}
     receipts: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout_s
+    wait_mined(url0, {a.address: n for a, n in zip(accounts, nonces, strict=True)}, deadline)
     while pending and time.monotonic() < deadline:
         ordered = sorted(pending)
         replies = _batch(url0, [("eth_getTransactionReceipt", [h]) for h in ordered])
@@ -142,3 +143,19 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
         blocks=last_block - first_block + 1, max_tx_per_block=max(counts),
         chain_tx_per_s=round(count / span, 1), sign_s=round(sign_s, 3),
     )
+
+
+def wait_mined(url: str, next_nonces: dict[str, int], deadline: float) -> None:
+    """Wait until every address's mined nonce (``latest``) reached ``next_nonces[address]``, or the
+    monotonic ``deadline``. Polled by nonce, not receipt: a cosmos/evm node (our BFT chain) holds an
+    ``eth_getTransactionReceipt`` of a pending transaction open for up to about 50 s."""
+    pending = dict(next_nonces)
+    while pending and time.monotonic() < deadline:
+        ordered = sorted(pending)
+        counts = _batch(url, [("eth_getTransactionCount", [a, "latest"]) for a in ordered])
+        for address, count in zip(ordered, counts, strict=True):
+            if int(count, 16) >= pending[address]:
+                del pending[address]
+        if pending:
+            time.sleep(0.05)
+

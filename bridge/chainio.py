@@ -38,6 +38,7 @@ from bridge.message import BridgeMessage, Rights, wrapped_id
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
+from chain.engines import final_depth
 from chain.settings import ChainSettings
 from chain.tx import retry_read
 
@@ -290,9 +291,12 @@ def build_links(chain: ChainSettings, artifacts: Artifacts, confirmations: Mappi
     remote_bridge = w_remote.eth.contract(
         address=to_checksum_address(bridge_dep.address), abi=artifacts.get("RemoteBridge").abi
     )
-    home_ep = Endpoint("home", int(home.chain_id), w_home, lockbox, lockbox_dep.block, confirmations["home"])
+    # Finality by engine (chain.engines): on a BFT chain a committed block is final, depth 0.
+    home_depth = final_depth(w_home, confirmations["home"], who=f"relayer[{home.chain_id}]")
+    remote_depth = final_depth(w_remote, confirmations["remote"], who=f"relayer[{remote.chain_id}]")
+    home_ep = Endpoint("home", int(home.chain_id), w_home, lockbox, lockbox_dep.block, home_depth)
     remote_ep = Endpoint(
-        "remote", int(remote.chain_id), w_remote, remote_bridge, bridge_dep.block, confirmations["remote"]
+        "remote", int(remote.chain_id), w_remote, remote_bridge, bridge_dep.block, remote_depth
     )
     for ep, other in ((home_ep, remote_ep), (remote_ep, home_ep)):
         if len(retry_read(lambda e=ep: e.web3.eth.get_code(e.contract.address), what="eth_getCode")) == 0:  # type: ignore[misc]

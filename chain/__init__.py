@@ -6,6 +6,7 @@ Modules:
 - ``types``       domain value types (ChainId, TokenId, Wei, Address, TxHash)
 - ``nodes``       start/stop the anvil processes we own (by PID)
 - ``rpc``         a tiny JSON-RPC client for health checks
+- ``engines``     the consensus engine from ``web3_clientVersion``, and finality by engine
 - ``connection``  web3 connections and ape network contexts, PoA headers handled
 - ``artifacts``   compile through ape and load contract artifacts
 - ``tx``          sign once, send raw, retry only what is safe, decode reverts

@@ -5,6 +5,11 @@ per validator (``bftd init``), writes one genesis for all of them (the validator
 the development accounts' balances), wires the peers and ports, and starts, stops and restarts the
 validator processes by their own PIDs. Each validator serves Ethereum JSON-RPC on its own port.
 
+A validator started here leaves a PID record in ``run/validator<i>.json`` (the consortium's
+``NodeProcess``, written and checked by ``devnet.consortium.process``), so a later process
+(``chainright consortium down --engine bft``) stops exactly the validators that were started, and
+only while ``/proc/<pid>/cmdline`` is still that bftd with that ``--home``.
+
 CometBFT commits a block once more than two thirds of the voting power have signed it, so a
 committed block is final: 4 validators keep going with 1 stopped and halt (without forking) with 2
 stopped, until enough of them return.
@@ -17,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import tomllib
@@ -33,6 +37,8 @@ from chain.devaccounts import dev_account
 from chain.errors import ChainUnavailableError, NodeBinaryMissingError, NodeError, NodeStartError
 from chain.rpc import rpc_call
 from chain.settings import PROJECT_ROOT
+from devnet.anvil import alive, port_is_free, read_pid_record, reap, terminate
+from devnet.consortium.process import NodeProcess, is_our_process, write_record
 
 BASE_DENOM = "acrb"
 """The chain's coin in its smallest unit (18 decimals: one acrb is one wei)."""
@@ -67,6 +73,13 @@ class BftSettings(BaseSettings):
     @property
     def cosmos_chain_id(self) -> str:
         return f"chainright-bft-{self.chain_id}"
+
+    @property
+    def stall_age_s(self) -> float:
+        """Head age (s) after which the network counts as stalled: four block times, at least the
+        block time + 4 s (a stopped validator's turn as proposer costs the 1 s propose timeout,
+        CometBFT may need a second round)."""
+        return float(max(4 * self.block_time_s, self.block_time_s + 4))
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,23 @@ def set_toml(text: str, section: str, key: str, value: object) -> str:
     raise BftNetworkError(f"no key {key!r} in section [{section}] of a generated config file")
 
 
+@dataclass(frozen=True)
+class BftNodeStatus:
+    """One validator as ``status`` sees it: its PID record and, when it answers, its head."""
+
+    node: BftNode
+    pid: int | None
+    height: int | None = None
+    head_hash: str | None = None
+    head_age_s: float | None = None
+    peers: int | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+
 @dataclass
 class BftNode:
     """One validator: its index, home directory and ports."""
@@ -195,6 +225,23 @@ class BftNetwork:
     @property
     def log_dir(self) -> Path:
         return self.settings.data_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.settings.data_dir / "run"
+
+    def pid_file(self, index: int) -> Path:
+        """The PID record of validator ``index`` while it runs."""
+        return self.run_dir / f"validator{index}.json"
+
+    @property
+    def binary_name(self) -> str:
+        """The file name our validators run as (``bftd``, or the configured binary's name)."""
+        return self.settings.bftd_bin.name if self.settings.bftd_bin is not None else "bftd"
+
+    def exists(self) -> bool:
+        """True when a network was laid out in the data directory."""
+        return (self.node(0).home / "config" / "genesis.json").is_file()
 
     def create(self) -> None:
         """Write every validator's home: keys, config, and one shared genesis."""
@@ -288,29 +335,65 @@ class BftNetwork:
 
     # ------------------------------------------------------------------ processes
 
-    def start(self, index: int) -> subprocess.Popen[bytes]:
-        """Start validator ``index`` (its home must exist); returns its process."""
-        if index in self._procs and self._procs[index].poll() is None:
-            return self._procs[index]
+    def record(self, index: int) -> NodeProcess | None:
+        """The PID record of validator ``index``, or None."""
+        return read_pid_record(self.pid_file(index), NodeProcess, BftNetworkError)
+
+    def pid_of(self, index: int) -> int | None:
+        """The PID of validator ``index`` while it is the bftd we started; a stale record goes."""
+        proc = self._procs.get(index)
+        if proc is not None and proc.poll() is None:
+            return proc.pid
+        rec = self.record(index)
+        if rec is None:
+            return None
+        if is_our_process(rec, self.binary_name, "--home"):
+            return rec.pid
+        self.pid_file(index).unlink(missing_ok=True)
+        return None
+
+    def start(self, index: int) -> int:
+        """Start validator ``index`` (its home must exist) unless it runs; returns its PID."""
+        running = self.pid_of(index)
+        if running is not None:
+            return running
         bftd = find_bftd(self.settings.bftd_bin)
         n = self.node(index)
         if not n.home.is_dir():
             raise BftNetworkError(f"{n.name} has no home at {n.home}; create the network first")
+        for what, port in (("p2p", n.ports.p2p), ("CometBFT RPC", n.ports.comet_rpc),
+                           ("JSON-RPC", n.ports.json_rpc), ("JSON-RPC websocket", n.ports.json_rpc_ws),
+                           ("gRPC", n.ports.grpc)):
+            if not port_is_free(n.host, port):
+                raise BftNetworkError(f"port {port} on {n.host} ({what} of {n.name}) is in use; stop "
+                                      "whatever listens there or choose CHAINRIGHT_BFT_BASE_PORT")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{n.name}.log").open("ab")
-        try:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_dir / f"{n.name}.log"
+        with log_file.open("ab") as log:
             proc = subprocess.Popen([str(bftd), "start", "--home", str(n.home), "--log_level", "info"],
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
-        finally:
-            log.close()
+        record = NodeProcess(name=n.name, index=index, pid=proc.pid, http_port=n.ports.json_rpc,
+                             datadir=str(n.home), log_file=str(log_file), started_at=time.time())
+        write_record(self.pid_file(index), record, proc)
         self._procs[index] = proc
-        return proc
+        return proc.pid
 
     def up(self) -> None:
-        """Start every validator and wait until each one answers JSON-RPC and blocks are committed."""
-        for n in self.nodes:
-            self.start(n.index)
+        """Start every validator not running and wait until each one answers JSON-RPC and blocks
+        are committed; if that fails, the validators this call started are stopped again."""
+        started = [n.index for n in self.nodes if self.pid_of(n.index) is None]
+        try:
+            for i in started:
+                self.start(i)
+            self._wait_up()
+        except BaseException:
+            for i in started:
+                self.stop(i)
+            raise
+
+    def _wait_up(self) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s
         for n in self.nodes:
             self.wait_rpc(n.index, deadline - time.monotonic())
@@ -321,7 +404,8 @@ class BftNetwork:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             proc = self._procs.get(index)
-            if proc is not None and proc.poll() is not None:
+            if proc is not None and proc.poll() is not None:  # exited: its record is stale too
+                self.pid_file(index).unlink(missing_ok=True)
                 raise NodeStartError(f"{n.name} exited with {proc.returncode}:\n{self.log_tail(index)}")
             try:
                 if int(rpc_call(n.rpc_url, "eth_chainId", timeout=1.0), 16) == self.settings.chain_id:
@@ -349,23 +433,81 @@ class BftNetwork:
         raise BftNetworkError(f"validators {which} did not reach height {height} within {timeout:.0f}s")
 
     def running(self) -> list[int]:
-        return [i for i, p in sorted(self._procs.items()) if p.poll() is None]
+        """The validators running now (started by this process or found by their PID records)."""
+        return [n.index for n in self.nodes if self.pid_of(n.index) is not None]
 
-    def stop(self, index: int, *, timeout: float = 20.0) -> None:
-        """Stop validator ``index`` (SIGTERM, then SIGKILL after ``timeout``) by its own PID."""
-        proc = self._procs.get(index)
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    def stop(self, index: int, *, timeout: float = 20.0, kill: bool = False) -> bool:
+        """Stop validator ``index`` if it is the bftd we started (SIGTERM, then SIGKILL after
+        ``timeout``; ``kill``: SIGKILL at once); True when a process was stopped."""
+        child = self._procs.pop(index, None)
+        pid = child.pid if child is not None and child.poll() is None else None
+        if pid is None:
+            rec = self.record(index)
+            pid = rec.pid if rec is not None and is_our_process(rec, self.binary_name, "--home") else None
+        stopped = False
+        if pid is not None and alive(pid):
+            terminate(pid, child, what=f"bftd {self.node(index).name}", timeout=timeout, kill=kill)
+            stopped = True
+        elif child is not None:
+            reap(child, timeout)
+        self.pid_file(index).unlink(missing_ok=True)
+        return stopped
 
-    def down(self) -> None:
-        for i in list(self._procs):
-            self.stop(i)
+    def down(self) -> list[str]:
+        """Stop every validator we started; the names of those stopped."""
+        return [n.name for n in self.nodes if self.stop(n.index)]
+
+    def status(self) -> list[BftNodeStatus]:
+        """Every validator: its PID while running, and its head and peers when it answers."""
+        out = []
+        for n in self.nodes:
+            pid = self.pid_of(n.index)
+            if pid is None:
+                out.append(BftNodeStatus(node=n, pid=None))
+                continue
+            try:
+                head = rpc_call(n.rpc_url, "eth_getBlockByNumber", ["latest", False], timeout=2.0)
+                raw = rpc_call(n.rpc_url, "net_peerCount", timeout=2.0)  # cosmos/evm: a number, not hex
+                peers = int(raw, 16) if isinstance(raw, str) else int(raw)
+            except ChainUnavailableError as exc:
+                out.append(BftNodeStatus(node=n, pid=pid, error=str(exc)[:200]))
+                continue
+            out.append(BftNodeStatus(node=n, pid=pid, height=int(head["number"], 16), head_hash=head["hash"],
+                                     head_age_s=max(0.0, time.time() - int(head["timestamp"], 16)),
+                                     peers=peers))
+        return out
+
+    def rpc_url(self) -> str:
+        """The JSON-RPC URL of the first running validator (validator 0's when none runs)."""
+        running = self.running()
+        return self.node(running[0] if running else 0).rpc_url
+
+    def env(self, chain_name: str = "home") -> dict[str, str]:
+        """The CHAINRIGHT_CHAIN_* variables that point chain ``chain_name`` at this network.
+
+        Confirmations 0: CometBFT commits a block only with more than two thirds of the votes, and a
+        committed block is final (the platform also learns this from the node, ``chain.engines``).
+        """
+        if chain_name not in ("home", "remote"):
+            raise BftNetworkError(f"unknown chain {chain_name!r}; choose home or remote")
+        if not self.exists():
+            raise BftNetworkError(f"no BFT network in {self.settings.data_dir}; start one with "
+                                  "'chainright consortium up --engine bft'")
+        prefix = f"CHAINRIGHT_CHAIN_{chain_name.upper()}"
+        return {
+            f"{prefix}_RPC_URL": self.rpc_url(),
+            f"{prefix}_CHAIN_ID": str(self.settings.chain_id),
+            f"{prefix}_POA": "false",
+            f"{prefix}_CONFIRMATIONS": "0",
+            f"{prefix}_MAX_BLOCK_AGE_S": f"{self.settings.stall_age_s:g}",
+        }
+
+    def destroy(self) -> None:
+        """Stop every validator and delete the data directory (keys included)."""
+        import shutil
+
+        self.down()
+        shutil.rmtree(self.settings.data_dir, ignore_errors=True)
 
     def log_tail(self, index: int, chars: int = 2000) -> str:
         path = self.log_dir / f"{self.node(index).name}.log"
@@ -384,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = net.settings
     if args.fresh:
         shutil.rmtree(s.data_dir, ignore_errors=True)
-    if not net.node(0).home.exists():
+    if not net.exists():
         net.create()
     try:
         net.up()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bridge.errors import BridgeError
+from chain.errors import ChainError
 from chainright.console import say
 
 app = typer.Typer(help="Measure the platform (gas, throughput, latency).")
@@ -121,13 +122,27 @@ def bench_consortium(
     period: Annotated[int, typer.Option(help="Block period (s) of the temporary network.", min=1)] = 1,
     running: Annotated[bool, typer.Option(
         "--running", help="Measure the running consortium (CHAINRIGHT_CONSORTIUM_*) instead.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="clique (default), or bft: a temporary Clique network and a temporary BFT network (bftd) "
+             "in the same run, each with its block time and send-to-final time.")] = "clique",
 ) -> None:
     """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, as JSON
-    on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s)."""
+    on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s;
+    with --engine bft: {"engines": {"clique": ..., "bft": ...}} adding block_time_s, send_to_final_s)."""
     import json
 
     from bench.consortium import bench_consortium as measure
-    from bench.consortium import summary
+    from bench.consortium import bench_engines, summary, summary_engines
+
+    if engine not in ("clique", "bft"):
+        raise ChainError(f"unknown engine {engine!r}; choose clique or bft")
+    if engine == "bft":
+        if running:
+            raise ChainError("--engine bft measures temporary networks of both engines; drop --running")
+        both = bench_engines(count=count, sales=sales, validators=validators, period=period, say=say)
+        typer.echo(json.dumps(both, indent=2))
+        say(summary_engines(both))
+        return
 
     result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say)
     typer.echo(json.dumps(result, indent=2))

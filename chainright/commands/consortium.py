@@ -1,4 +1,4 @@
-"""``chainright consortium ...``: a local network of geth Clique validators (code in ``devnet/``)."""
+"""``chainright consortium ...``: local geth Clique or bftd (CometBFT) validators (``devnet/``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,48 @@ from pydantic import ValidationError
 from chain.errors import ChainError
 from chainright.console import dump_json, say, settings_details, wait_for_stop_signal
 
-app = typer.Typer(no_args_is_help=True, help="Run a local consortium network: geth Clique validator nodes.")
+app = typer.Typer(no_args_is_help=True, help="Run a local consortium network: geth Clique validator nodes, "
+                                             "or bftd (CometBFT) validators with --engine bft.")
+
+ENGINES = ("clique", "bft")
+EngineOption = Annotated[str, typer.Option(
+    "--engine", help="clique (geth, the default) or bft (bftd: CometBFT + cosmos/evm, instant finality).")]
+
+
+def _engine(name: str) -> str:
+    if name not in ENGINES:
+        raise ChainError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    return name
+
+
+def _bft(validators: int | None = None) -> Any:
+    from devnet.bft import BftNetwork, BftSettings
+
+    try:
+        settings = BftSettings() if validators is None else BftSettings(validators=validators)
+    except ValidationError as exc:
+        raise ChainError(f"invalid BFT settings (CHAINRIGHT_BFT_*): {settings_details(exc)}") from None
+    net = BftNetwork(settings)
+    if validators is None and net.exists():  # a network laid out earlier keeps its own size
+        count = sum(1 for d in settings.data_dir.glob("validator*") if d.is_dir())
+        if count and count != settings.validators:
+            net = BftNetwork(settings.model_copy(update={"validators": count}))
+    return net
+
+
+def _print_bft_status(net: Any) -> None:
+    s = net.settings
+    for st in net.status():
+        n = st.node
+        if not st.running:
+            typer.echo(f"{n.name}\t{n.rpc_url}\tstopped")
+        elif st.error:
+            typer.echo(f"{n.name}\t{n.rpc_url}\tpid {st.pid}\tnot answering ({st.error})")
+        else:
+            typer.echo(f"{n.name}\t{n.rpc_url}\tpid {st.pid}\tblock {st.height} {(st.head_hash or '')[:10]} "
+                       f"({st.head_age_s:.0f}s old)\tpeers {st.peers}")
+    typer.echo(f"engine bft (CometBFT): {s.validators} validators, chain {s.chain_id}, "
+               f"{s.block_time_s:g}s commit timeout; a committed block is final (confirmations 0)")
 
 
 def _consortium(*, quiet: bool = False) -> Any:
@@ -71,8 +112,25 @@ def consortium_up(
         help="Validators of a new network (default CHAINRIGHT_CONSORTIUM_VALIDATORS, 4).")] = None,
     detach: Annotated[bool, typer.Option("--detach", "-d",
                                          help="Leave the nodes running and return.")] = False,
+    engine: EngineOption = "clique",
 ) -> None:
     """Create (first time) and start the consortium network; wait until several validators seal."""
+    if _engine(engine) == "bft":
+        net = _bft(validators)
+        if not net.exists():
+            say(f"creating a {net.settings.validators}-validator BFT network in {net.settings.data_dir}")
+            net.create()
+        net.up()
+        _print_bft_status(net)
+        say("point the platform's home chain at it with: eval \"$(chainright consortium env --engine bft)\"")
+        if detach:
+            say("validators left running; stop them with 'chainright consortium down --engine bft'")
+            return
+        say("BFT network running; press Ctrl-C to stop it")
+        with wait_for_stop_signal() as stop:
+            stop.wait()
+        net.down()
+        return
     consortium = _consortium()
     consortium.up(validators)
     _print_status(consortium)
@@ -90,8 +148,14 @@ def consortium_up(
 def consortium_down(
     node: Annotated[list[int] | None, typer.Option(
         "--node", help="Stop only this node (repeatable).")] = None,
+    engine: EngineOption = "clique",
 ) -> None:
     """Stop the consortium nodes that chainright started (and only those)."""
+    if _engine(engine) == "bft":
+        net = _bft()
+        stopped = [net.node(i).name for i in node if net.stop(i)] if node else net.down()
+        say(f"stopped: {', '.join(stopped)}" if stopped else "no BFT validator was running")
+        return
     stopped = _consortium().down(node or None)
     say(f"stopped: {', '.join(stopped)}" if stopped else "no consortium node was running")
 
@@ -107,8 +171,23 @@ def consortium_start_node(index: Annotated[int, typer.Argument(help="Node index 
 def consortium_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")
                        ] = False,
+    engine: EngineOption = "clique",
 ) -> None:
     """Nodes, their heads, peers and signer status, and the current signer set."""
+    if _engine(engine) == "bft":
+        net = _bft()
+        if not net.exists():
+            raise ChainError(f"no BFT network in {net.settings.data_dir}; start one with "
+                             "'chainright consortium up --engine bft'")
+        if not as_json:
+            _print_bft_status(net)
+            return
+        s = net.settings
+        dump_json({"engine": "bft", "chain_id": s.chain_id, "block_time_s": s.block_time_s,
+                   "nodes": [{"name": st.node.name, "rpc_url": st.node.rpc_url, "pid": st.pid,
+                              "running": st.running, "block": st.height, "head_age_s": st.head_age_s,
+                              "peers": st.peers, "error": st.error} for st in net.status()]})
+        return
     consortium = _consortium(quiet=True)
     if not as_json:
         _print_status(consortium)
@@ -131,11 +210,13 @@ def consortium_status(
 def consortium_env(
     chain: Annotated[str, typer.Option("--chain", "-c", help="Which platform chain to point: home or remote.")
                      ] = "home",
+    engine: EngineOption = "clique",
 ) -> None:
     """Print the CHAINRIGHT_CHAIN_* exports that make the platform use the consortium."""
     import shlex
 
-    for key, value in _consortium(quiet=True).env(chain).items():
+    source = _bft() if _engine(engine) == "bft" else _consortium(quiet=True)
+    for key, value in source.env(chain).items():
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 

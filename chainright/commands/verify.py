@@ -65,7 +65,8 @@ def _at(place: dict[str, object]) -> str:
 def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
                identity_registry: str | None, rights_registry: str | None,
                trusted_head: list[str] | None = None, max_age: int | None = None) -> int:
-    """Verify ``bundle_file`` and print the verdict; the exit code (0: verified, 1: not)."""
+    """Verify ``bundle_file`` and print the verdict; the exit code (0: verified, 1: not, 2: the checks
+    that could be made pass, but the bundle marks some as not available on its chain's engine)."""
     from record.provenance import verify_bundle
 
     heads = _trusted_heads(trusted_head or [])
@@ -119,6 +120,15 @@ def run_verify(bundle_file: Path, content: Path | None, validators: str | None,
     for line in verdict.unpinned:
         typer.echo(f"not pinned: {line}")
     unpinned = f" Not pinned: {len(verdict.unpinned)} (listed above)." if verdict.unpinned else ""
+    for line in verdict.unavailable:
+        typer.echo(f"not checked (not available on this engine): {line}")
+    if verdict.ok and verdict.unavailable:
+        owner = f"; the owner is not state-proven: {verdict.owner_state}" if verdict.owner_state else ""
+        typer.echo("PARTLY CHECKED (exit code 2): the receipt proofs, events and story check out against the "
+                   "bundle's own headers, but those headers could not be checked (listed above), so nothing "
+                   "here is proven to be on the chain: compare each event block's receiptsRoot with a source "
+                   f"you trust{owner}.{unpinned}")
+        return 2
     if verdict.ok and verdict.owner_proven:
         at = verdict.owner_at
         assert at is not None
@@ -158,7 +168,8 @@ def verify_cmd(
     max_age: Annotated[int | None, typer.Option(
         help="Fail when the owner proof (or the trusted head) is older than this many seconds.")] = None,
 ) -> None:
-    """Verify a provenance bundle with no network at all; exit 1 on any broken link."""
+    """Verify a provenance bundle with no network at all; exit 1 on any broken link, 2 when every check
+    made passes but the bundle marks some as not available on its chain's engine (PARTLY CHECKED)."""
     code = run_verify(bundle_file, content, validators, identity_registry, rights_registry,
                       trusted_head or [], max_age)
     if code:

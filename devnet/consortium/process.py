@@ -70,20 +70,39 @@ def find_geth(configured: Path | None = None) -> Path:
 # -- whose process is it ------------------------------------------------------------------------
 
 
-def is_our_geth(record: NodeProcess) -> bool:
-    """True when record.pid is still the geth we started for that data directory."""
+def is_our_process(record: NodeProcess, binary: str, home_flag: str) -> bool:
+    """True when record.pid is still a live ``binary`` started with ``home_flag`` record.datadir.
+
+    Shared by the Clique nodes (geth ``--datadir``) and the BFT validators (bftd ``--home``): a PID
+    that the kernel handed to another program since is never taken for ours.
+    """
     try:
         with open(f"/proc/{record.pid}/cmdline", "rb") as fh:
             argv = [a.decode(errors="replace") for a in fh.read().split(b"\0")]
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
-    if not argv or Path(argv[0]).name != "geth":
+    if not argv or Path(argv[0]).name != binary:
         return False
     try:
-        datadir = argv[argv.index("--datadir") + 1]
+        datadir = argv[argv.index(home_flag) + 1]
     except (ValueError, IndexError):
         return False
     return datadir == record.datadir and alive(record.pid)
+
+
+def is_our_geth(record: NodeProcess) -> bool:
+    """True when record.pid is still the geth we started for that data directory."""
+    return is_our_process(record, "geth", "--datadir")
+
+
+def write_record(path: Path, record: NodeProcess, proc: subprocess.Popen[bytes]) -> None:
+    """Write ``record`` to PID file ``path``; kill ``proc`` when that fails (nothing could stop it later)."""
+    try:
+        path.write_text(json.dumps(asdict(record), indent=2))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
 
 
 def is_watchdog(pid: int, data_dir: Path) -> bool:
@@ -182,12 +201,7 @@ def spawn(settings: ConsortiumSettings, geth: Path, node: ConsortiumNode,
     record = NodeProcess(name=node.name, index=node.index, pid=proc.pid, http_port=node.http_port,
                          datadir=str(s.node_dir(node.index)), log_file=str(log_file),
                          started_at=time.time())
-    try:
-        s.pid_file(node.index).write_text(json.dumps(asdict(record), indent=2))
-    except BaseException:
-        proc.kill()  # without its record nothing could stop it later
-        proc.wait()
-        raise
+    write_record(s.pid_file(node.index), record, proc)
     return proc
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
+from chain.engines import final_depth
 from chain.errors import ChainError
 from chain.settings import ChainSettings
 from record.index.decoder import EventDecoder
@@ -37,7 +38,8 @@ def build_indexers(settings: ChainSettings, engine: Engine, artifacts: Artifacts
     indexers = []
     for spec in settings.specs(which):
         web3 = connect(spec)
-        indexer = Indexer(web3, spec.chain_id, store, decoder, confirmations=spec.confirmations,
+        depth = final_depth(web3, spec.confirmations, who=f"indexer[{spec.chain_id}]")
+        indexer = Indexer(web3, spec.chain_id, store, decoder, confirmations=depth,
                           batch=batch, rules=CHILD_RULES, progress=progress)
         if spec.max_block_age_s is not None:
             indexer.watch_progress(spec.max_block_age_s)

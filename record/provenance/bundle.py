@@ -18,6 +18,13 @@ names the subject's collection: ``RightsRegistered``, or ``RightsBound`` for a w
 before its mint). Proving at the head instead would make an honest bundle fail whenever a sale
 sits in the blocks the index does not yet count as final.
 
+On an engine whose headers and state are not Ethereum's (``chain.engines``: our BFT chain, where
+the block hash is CometBFT's and ``eth_getProof`` answers with IAVL proofs), the bundle still
+carries the headers, receipts and their proofs (receipts and transactions roots are Ethereum tries
+there), but marks that chain's header proofs in ``header_proofs`` and its state proofs as
+``{"available": false, "reason": "not available on this engine ..."}``: the verifier then reports
+what it could not check instead of a verdict it cannot give.
+
 Each chain's headers run from its first event to its head at export time (when that is within
 ``MAX_LINK_HEADERS``), past the state proof's block: an auditor who has a recent block hash from
 another source (``chainright verify --trusted-head``) can then check that the bundle's headers link
@@ -28,10 +35,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from hexbytes import HexBytes
 
+from chain.engines import engine_via
 from chain.errors import ProvenanceRangeError
 from record.proofs.receipts import receipt_proof
 from record.proofs.transactions import transaction_proof
@@ -42,6 +51,10 @@ FORMAT = "chainright-provenance-bundle/2"
 FORMATS = ("chainright-provenance-bundle/1", FORMAT)
 """Formats the verifier reads (/1: no delivery transactions, no state proofs)."""
 MAX_LINK_HEADERS = 20_000
+HEADERS_UNAVAILABLE = ("block hashes are CometBFT's, not keccak(RLP(header)): the headers cannot be checked "
+                       "against their hashes or linked offline")
+STATE_UNAVAILABLE = ("on this engine (bft), eth_getProof answers with IAVL (ICS-23) proofs against the app "
+                     "hash, not Ethereum trie proofs")
 
 HEADER_FIELDS = (
     "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot", "receiptsRoot",
@@ -138,7 +151,12 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         entries.append(entry)
         if progress is not None:
             progress(f"bundle: event {n}/{len(events)} ({ev['event']} in block {number})")
-    states = _states(subject, entries, rpc_by_chain, state_blocks or {}) if state else {}
+    chain_ids = sorted({e["chain_id"] for e in entries})
+    engines = {chain_id: engine_via(rpc_by_chain[chain_id]) for chain_id in chain_ids}
+    header_proofs = {str(c): {"available": False, "engine": e.name, "reason": HEADERS_UNAVAILABLE}
+                     for c, e in engines.items() if not e.ethereum_headers}
+    no_state = {c for c, e in engines.items() if not e.ethereum_state_proofs}
+    states = _states(subject, entries, rpc_by_chain, state_blocks or {}, no_state) if state else {}
     headers: dict[str, dict[str, dict[str, Any]]] = {}
     for chain_id in sorted({e["chain_id"] for e in entries}):
         numbers = [e["block_number"] for e in entries if e["chain_id"] == chain_id]
@@ -155,8 +173,11 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
             block = blocks.get((chain_id, number)) or rpc("eth_getBlockByNumber", [hex(number), False])
             chain_headers[str(number)] = header_of(block)
         headers[str(chain_id)] = chain_headers
-    return {"format": FORMAT, "subject": dict(subject), "events": entries, "headers": headers,
-            "state": states}
+    bundle = {"format": FORMAT, "subject": dict(subject), "events": entries, "headers": headers,
+              "state": states}
+    if header_proofs:
+        bundle["header_proofs"] = header_proofs
+    return bundle
 
 
 def _check_range(subject: Mapping[str, Any], chain_id: int, low: int, high: int) -> None:
@@ -169,8 +190,8 @@ def _check_range(subject: Mapping[str, Any], chain_id: int, low: int, high: int)
 
 
 def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
-            rpc_by_chain: Mapping[int, RpcCall],
-            state_blocks: Mapping[int, int]) -> dict[str, dict[str, Any]]:
+            rpc_by_chain: Mapping[int, RpcCall], state_blocks: Mapping[int, int],
+            no_state: AbstractSet[int] = frozenset()) -> dict[str, dict[str, Any]]:
     """Storage proofs per chain at its state block: the owner slot where the story leaves the token,
     and the rights record of the registration in the story (on the subject's chain)."""
     holding = holding_of(entries, int(subject["token_id"]))
@@ -184,6 +205,9 @@ def _states(subject: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
         registry = (str(registered["address"]), str(registered["args"]["contentHash"])) \
             if registered is not None and int(registered["chain_id"]) == chain_id else None
         if here is None and registry is None:
+            continue
+        if chain_id in no_state:
+            out[str(chain_id)] = {"available": False, "reason": STATE_UNAVAILABLE}
             continue
         rpc = rpc_by_chain[chain_id]
         numbers = [int(e["block_number"]) for e in entries if int(e["chain_id"]) == chain_id]

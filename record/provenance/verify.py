@@ -7,6 +7,12 @@ listed):
    ``parentHash``; for a chain whose validator set is given, each block's Clique seal recovers to
    one of those validators. (anvil seals nothing: for anvil chains hash and links are checked,
    not who produced the blocks.)
+   A chain the bundle marks in ``header_proofs`` as not available (an engine whose block hash is
+   not keccak(RLP(header)), e.g. our BFT chain's CometBFT hashes) has none of this checked: the
+   verdict lists it in ``Verdict.unavailable``, a validator set or a trusted head given for it
+   fails (neither can be checked), and ``chainright verify`` does not say VERIFIED. The receipt
+   and transaction proofs below still run against those headers' roots, which then prove the
+   receipts consistent with the bundle's own headers, not with the chain.
 2. Events: each event's block is one of those headers; its receipt, re-encoded, is what the
    Merkle-Patricia proof proves under the header's receipts root; the log at the stated position
    in that receipt has the stated address, and its topics and data decode (with the ABI fragment
@@ -200,6 +206,9 @@ class Verdict:
     """Trust anchors the auditor gave and the bundle matched."""
     unpinned: list[str] = field(default_factory=list)
     """Trust anchors the auditor did not give, with what that leaves open."""
+    unavailable: list[str] = field(default_factory=list)
+    """Checks the bundle says its chain's engine cannot support (its headers' hashes and links),
+    so they were not made: a verdict with any is not a verification of those claims."""
 
     @property
     def ok(self) -> bool:
@@ -216,6 +225,11 @@ class Verdict:
     def owner_current(self) -> bool:
         """Whether the owner is proven at a trusted head (the auditor's own idea of "now")."""
         return self.owner_proven and self.owner_at is not None and bool(self.owner_at.get("head"))
+
+    @property
+    def fully_checked(self) -> bool:
+        """Whether the verdict is ok and every check the module docstring lists was made."""
+        return self.ok and not self.unavailable
 
     @property
     def first_break(self) -> Check | None:
@@ -263,16 +277,37 @@ def decode_log(fragment: Mapping[str, Any], topics: list[str], data: str) -> dic
     return args
 
 
+def headers_unavailable(bundle: Mapping[str, Any], chain_id: Any) -> Mapping[str, Any] | None:
+    """The bundle's mark that chain ``chain_id``'s headers cannot be checked (its engine's block
+    hashes are not keccak(RLP(header))), or None when they are to be checked."""
+    mark = (bundle.get("header_proofs") or {}).get(str(chain_id))
+    return mark if isinstance(mark, Mapping) and mark.get("available") is False else None
+
+
 def _verify_headers(bundle: Mapping[str, Any], verdict: Verdict,
                     validators: Mapping[int, set[str]]) -> None:
     for chain_id, headers in sorted(bundle.get("headers", {}).items(), key=lambda kv: int(kv[0])):
         numbers = sorted(int(n) for n in headers)
         previous = None
+        mark = headers_unavailable(bundle, chain_id)
+        if mark is not None:
+            reason = str(mark.get("reason", ""))[:300]
+            engine = str(mark.get("engine", "?"))[:40]
+            verdict.add(True, f"chain {chain_id}: header proofs", f"not available on this engine ({engine}): "
+                                                                  f"{reason}")
+            verdict.unavailable.append(f"chain {chain_id} ({engine}): the headers' hashes and links "
+                                       f"({reason}); the receipts are proven against the bundle's own "
+                                       "headers only")
+            if validators.get(int(chain_id)):
+                verdict.add(False, f"chain {chain_id}: seal", "a validator set was given, but this chain's "
+                            "headers are marked not checkable: no seal can be checked")
         for number in numbers:
             header = headers[str(number)]
             where = f"chain {chain_id} block {number}"
             if not verdict.add(int(str(header["number"]), 16) == number, f"{where}: header number",
                                "the header's number is not the block it is filed under"):
+                continue
+            if mark is not None:
                 continue
             computed = "0x" + header_hash(header).hex()
             verdict.add(computed == str(header["hash"]).lower(), f"{where}: header hash",
@@ -848,6 +883,10 @@ def _verify_heads(bundle: Mapping[str, Any], verdict: Verdict, final: Key | None
             (final[0] if final is not None else int(bundle["subject"]["chain_id"]))
         chain = headers.get(str(chain_id), {})
         what = f"chain {chain_id}: trusted head"
+        if headers_unavailable(bundle, chain_id) is not None:
+            verdict.add(False, what, f"the bundle marks chain {chain_id}'s headers not checkable on its "
+                                     "engine: a block hash from a trusted source cannot anchor them offline")
+            continue
         header = chain.get(str(head.block))
         if header is None:
             top = max((int(n) for n in chain), default=None)
@@ -1200,6 +1239,10 @@ def bundle_problem(bundle: Any) -> str | None:
     state = bundle.get("state", {})
     if state is not None and not isinstance(state, Mapping):
         return "the bundle's 'state' is not an object"
+    marks = bundle.get("header_proofs", {})
+    if marks is not None and (not isinstance(marks, Mapping)
+                              or not all(isinstance(m, Mapping) for m in marks.values())):
+        return "the bundle's 'header_proofs' is not an object of objects"
     return None
 
 

@@ -8,6 +8,7 @@ committing; 2 of 4 stopped halts without a fork and resumes when they return). S
 
 from __future__ import annotations
 
+import hashlib
 import random
 import socket
 import time
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from eth_account import Account
+from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
 
 from chain.devaccounts import dev_account
@@ -146,6 +148,31 @@ def test_chainid_opcode_is_the_network_chain_id(network: BftNetwork) -> None:
     runtime = "465f5260205ff3"  # CHAINID, PUSH0, MSTORE, PUSH1 32, PUSH0, RETURN
     receipt = send(network, {"data": _init_code(runtime)})
     assert int(rpc(network, "eth_call", [{"to": receipt["contractAddress"]}, "latest"]), 16) == CHAIN_ID
+
+
+@pytest.mark.parametrize("where", ["call", "transaction"])
+def test_the_ethereum_precompiles_answer(network: BftNetwork, where: str) -> None:
+    """ecrecover (0x01: every signed order and EIP-712 check), sha256 (0x02) and identity (0x04).
+    cosmos/evm counts them active and looks them up in the keeper's map; a build that does not
+    fill it panics "precompiled contract not stored in memory" on the first ecrecover."""
+    signer = dev_account(4)
+    digest = bytes(range(32))
+    sig = keys.PrivateKey(bytes(signer.key)).sign_msg_hash(digest)  # a raw hash, as ecrecover takes
+    payload = digest + (sig.v + 27).to_bytes(32, "big") + sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big")
+    if where == "call":
+        out = rpc(network, "eth_call", [{"to": "0x" + "00" * 19 + "01", "data": "0x" + payload.hex()}, "latest"])
+        assert int(out, 16) == int(signer.address, 16)
+        sha = rpc(network, "eth_call", [{"to": "0x" + "00" * 19 + "02", "data": "0x" + payload.hex()}, "latest"])
+        assert sha == "0x" + hashlib.sha256(payload).hexdigest()
+        return
+    # Runtime: CALLDATACOPY the input, STATICCALL ecrecover, SSTORE slot 0 := the recovered word.
+    #   36 5f 5f 37  6020 5f 36 5f 6001 5a fa 50  5f 51 5f 55 00
+    runtime = "365f5f3760205f365f60015afa505f515f5500"
+    created = send(network, {"data": _init_code(runtime)})
+    receipt = send(network, {"to": created["contractAddress"], "data": "0x" + payload.hex()})
+    assert int(receipt["status"], 16) == 1
+    slot0 = rpc(network, "eth_getStorageAt", [created["contractAddress"], "0x0", receipt["blockNumber"]])
+    assert int(slot0, 16) == int(signer.address, 16)
 
 
 def _varint(n: int) -> bytes:

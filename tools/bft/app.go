@@ -11,10 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/ethereum/go-ethereum/common"
+	gethvm "github.com/ethereum/go-ethereum/core/vm"
 	"github.com/spf13/cast"
 
 	// Registers geth's tracers for debug_traceTransaction.
@@ -175,6 +177,11 @@ func NewChainApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts serverty
 		evmChainID,
 		cast.ToString(appOpts.Get(srvflags.EVMTracer)),
 	)
+	// cosmos/evm counts geth's Prague precompiles (ecrecover, sha256, ..., BLS12-381) as always
+	// active and looks each one up in this map: without it, any call to 0x01 (ecrecover: every
+	// EIP-712 order and signature check of the marketplace) panics "precompiled contract not
+	// stored in memory". No stateful (Cosmos) precompile is registered.
+	app.EVMKeeper.WithStaticPrecompiles(maps.Clone(gethvm.PrecompiledContractsPrague))
 
 	// The EVM's ante step pays fees to the SDK's configured fee module, a process-wide setting
 	// that the SDK's own fee decorator would set; this chain has none, so it is set here.

@@ -12,8 +12,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SRC="$ROOT/tools/bft"
-OUT="$ROOT/.bin/bftd"
-STAMP="$ROOT/.bin/bftd.stamp"
+OUT="${BFTD_OUT:-$ROOT/.bin/bftd}"  # BFTD_OUT: build elsewhere (e.g. beside a shared .bin)
+STAMP="$OUT.stamp"
 
 want="bftd $(cd "$SRC" && cat go.mod go.sum build.sh ./*.go | sha256sum | cut -c1-64)"
 
@@ -31,8 +31,8 @@ if [[ "$minor" =~ ^[0-9]+$ ]] && (( minor < 25 )); then
     exit 1
 fi
 
-mkdir -p "$ROOT/.bin"
-echo "building bftd (CometBFT + cosmos/evm v0.7.3) into .bin/bftd; the first build downloads about"
+mkdir -p "$(dirname "$OUT")"
+echo "building bftd (CometBFT + cosmos/evm v0.7.3) into $OUT; the first build downloads about"
 echo "555 MB of modules and compiles for 4 to 20 minutes on 2 cores, depending on load ..."
 start=$(date +%s)
 # web3_clientVersion answers "Version bftd/cosmos-evm-v0.7.3 ...": how a client can tell it talks to
@@ -44,4 +44,4 @@ ldflags+=" -X github.com/cosmos/cosmos-sdk/version.Version=cosmos-evm-v0.7.3"
 "$OUT.tmp" version >/dev/null 2>&1 || { echo "error: the built bftd does not run ('bftd version' failed)"; exit 1; }
 mv -f "$OUT.tmp" "$OUT"
 printf '%s\n' "$want" > "$STAMP"
-echo "bftd installed at .bin/bftd ($(( $(date +%s) - start )) s)"
+echo "bftd installed at $OUT ($(( $(date +%s) - start )) s)"

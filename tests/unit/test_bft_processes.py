@@ -1,0 +1,99 @@
+"""The BFT network's PID records without bftd: a record is ours only while /proc names that bftd
+with that --home, so stopping never signals another process; the platform's env for the network."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devnet.bft import BftNetwork, BftNetworkError, BftSettings
+from devnet.consortium.process import NodeProcess, write_record
+
+pytestmark = pytest.mark.unit
+
+
+def _sleeper(argv0: str, *args: str) -> subprocess.Popen[bytes]:
+    """A Python process whose /proc cmdline starts with ``argv0`` and carries ``args``."""
+    return subprocess.Popen([argv0, "-c", "import time; time.sleep(30)", *args], executable=sys.executable)
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> BftNetwork:
+    net = BftNetwork(BftSettings(data_dir=tmp_path / "bft", validators=4, base_port=18900))
+    for n in net.nodes:
+        (n.home / "config").mkdir(parents=True)
+    (net.node(0).home / "config" / "genesis.json").write_text("{}")
+    net.run_dir.mkdir(parents=True)
+    return net
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def _record(net: BftNetwork, index: int, proc: subprocess.Popen[bytes]) -> None:
+    n = net.node(index)
+    write_record(net.pid_file(index), NodeProcess(name=n.name, index=index, pid=proc.pid,
+                                                  http_port=n.ports.json_rpc, datadir=str(n.home),
+                                                  log_file="x", started_at=0.0), proc)
+
+
+@pytest.mark.parametrize("who", ["another program", "a bftd of another home", "a bftd without --home"])
+def test_stopping_a_validator_whose_record_names_another_process_signals_nothing(
+        network: BftNetwork, processes: list[subprocess.Popen[bytes]], tmp_path: Path, who: str) -> None:
+    argv0, args = {"another program": ("python3", ["--home", str(network.node(0).home)]),
+                   "a bftd of another home": ("/x/bftd", ["start", "--home", str(tmp_path / "other")]),
+                   "a bftd without --home": ("bftd", ["start"])}[who]
+    stranger = _sleeper(argv0, *args)
+    processes.append(stranger)
+    _record(network, 0, stranger)
+    assert network.pid_of(0) is None
+    assert not network.pid_file(0).exists()  # the stale record is dropped, not trusted
+    _record(network, 0, stranger)
+    assert network.stop(0) is False
+    assert network.down() == []
+    assert stranger.poll() is None, "a process that is not our validator was signalled"
+
+
+def test_a_recorded_bftd_with_its_home_is_found_and_stopped_by_a_later_process(
+        network: BftNetwork, processes: list[subprocess.Popen[bytes]]) -> None:
+    ours = _sleeper("/somewhere/bftd", "start", "--home", str(network.node(2).home))
+    processes.append(ours)
+    _record(network, 2, ours)
+    later = BftNetwork(network.settings)  # another chainright process: nothing in memory
+    assert later.running() == [2]
+    assert later.down() == ["validator2"]
+    assert ours.wait(timeout=10) is not None
+    assert not later.pid_file(2).exists()
+
+
+def test_env_points_the_platform_at_the_network_with_confirmations_zero(network: BftNetwork) -> None:
+    env = network.env("remote")
+    assert env["CHAINRIGHT_CHAIN_REMOTE_RPC_URL"] == network.node(0).rpc_url
+    assert env["CHAINRIGHT_CHAIN_REMOTE_CHAIN_ID"] == "1339"
+    assert env["CHAINRIGHT_CHAIN_REMOTE_CONFIRMATIONS"] == "0"
+    assert float(env["CHAINRIGHT_CHAIN_REMOTE_MAX_BLOCK_AGE_S"]) >= 5
+    with pytest.raises(BftNetworkError):
+        network.env("elsewhere")
+    with pytest.raises(BftNetworkError):
+        BftNetwork(BftSettings(data_dir=network.settings.data_dir / "none")).env()
+
+
+def test_a_configured_binary_of_another_name_is_still_recognised(tmp_path: Path,
+                                                                processes: list[subprocess.Popen[bytes]]) -> None:
+    net = BftNetwork(BftSettings(data_dir=tmp_path / "bft", validators=1, bftd_bin=tmp_path / "bftd-v2"))
+    net.run_dir.mkdir(parents=True)
+    ours = _sleeper(str(tmp_path / "bftd-v2"), "start", "--home", str(net.node(0).home))
+    processes.append(ours)
+    _record(net, 0, ours)
+    assert net.pid_of(0) == ours.pid
+    assert net.stop(0) is True and ours.wait(timeout=10) is not None
