@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from web3 import Web3
 
-from api.deps import CurrentUser
+from api.deps import CurrentUser, DatabaseDep, GatewayDep
 from api.errors import ForbiddenError, NotFoundError, ServiceUnavailableError, UnprocessableError
+from api.gateway import ChainGateway
 from api.models import Asset
 from api.pausing import refuse_when_paused
 from api.schemas import UnsignedTx
@@ -143,12 +144,12 @@ def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else format_time(seconds)
 
 
-def _store(request: Request) -> Any:
-    """The relayer's store, read only (None when no relayer has created it yet)."""
+def bridge_status_store(request: Request, gateway: GatewayDep) -> Any:
+    """The relayer's store, read only (a dependency provider; cached on the app), or None when no
+    relayer has created it yet."""
     from bridge.settings import BridgeSettings
     from bridge.store import BridgeStore, make_engine
 
-    gateway = request.app.state.gateway
     try:
         url = BridgeSettings().effective_database_url(gateway.settings)
     except Exception:
@@ -162,9 +163,12 @@ def _store(request: Request) -> Any:
     return cached[1]
 
 
-def _endpoint(request: Request, chain_id: int) -> tuple[str, str]:
+StatusStore = Annotated[Any, Depends(bridge_status_store)]
+"""The relayer's store (``bridge.store.BridgeStore``) or None."""
+
+
+def _endpoint(gateway: ChainGateway, chain_id: int) -> tuple[str, str]:
     """(contract name, address) of the bridge on ``chain_id``."""
-    gateway = request.app.state.gateway
     for name in ("HomeLockbox", "RemoteBridge"):
         try:
             return name, gateway.address(chain_id, name)
@@ -173,10 +177,9 @@ def _endpoint(request: Request, chain_id: int) -> tuple[str, str]:
     raise NotFoundError(f"no bridge is deployed on chain {chain_id}")
 
 
-def _content_hash(request: Request, db: Any, chain_id: int, collection: str, token_id: int) -> bytes:
+def _content_hash(gateway: ChainGateway, db: Any, chain_id: int, collection: str, token_id: int) -> bytes:
     from chain.cid import cid_from_bytes
 
-    gateway = request.app.state.gateway
     try:
         work_id, cid = gateway.view(chain_id, collection, "CreatorCollection", "workOf", [token_id])
     except Exception:
@@ -197,14 +200,13 @@ def _content_hash(request: Request, db: Any, chain_id: int, collection: str, tok
 @router.post("/send-tx", response_model=SendOut,
              summary="The transactions that send a token to the other chain: lock on home (with the "
                      "lockbox's approval first), burn on remote; simulated first")
-def send_tx(body: SendIn, caller: CurrentUser, request: Request) -> SendOut:
+def send_tx(body: SendIn, caller: CurrentUser, gateway: GatewayDep, database: DatabaseDep) -> SendOut:
     from bridge.message import wrapped_id
 
     if caller.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    gateway = request.app.state.gateway
     sender = caller.address
-    name, bridge = _endpoint(request, body.chain_id)
+    name, bridge = _endpoint(gateway, body.chain_id)
     gateway.require_progress(body.chain_id)
     refuse_when_paused(gateway, body.chain_id, "bridge", "new bridge transfers")
     peer_chain, _ = gateway.view(body.chain_id, bridge, name, "peer", [])
@@ -223,9 +225,9 @@ def send_tx(body: SendIn, caller: CurrentUser, request: Request) -> SendOut:
                            bridge=bridge, approval_needed=True, transactions=[UnsignedTx(
                                chain_id=body.chain_id, **{"from": sender}, to=body.collection, data=data,
                                gas=gas)])
-        with request.app.state.db.session() as db:
+        with database.session() as db:
             content = (bytes.fromhex(body.content_hash[2:]) if body.content_hash
-                       else _content_hash(request, db, body.chain_id, body.collection, body.token_id))
+                       else _content_hash(gateway, db, body.chain_id, body.collection, body.token_id))
         data = gateway.calldata("HomeLockbox", "lock", [body.collection, body.token_id, recipient,
                                                         int(peer_chain), content])
         direction: Literal["lock", "burn"] = "lock"
@@ -257,13 +259,12 @@ def _parse_id(text: str) -> int:
     return value
 
 
-def _on_chain(request: Request, transfer_id: int) -> tuple[int, dict[str, Any] | None, float | None]:
+def _on_chain(gateway: ChainGateway, transfer_id: int) -> tuple[int, dict[str, Any] | None, float | None]:
     """(source chain, departure event args or None, its block time) read from the source chain."""
-    gateway = request.app.state.gateway
     source = transfer_id >> 192
     address = Web3.to_checksum_address(f"0x{(transfer_id >> 32) & (2**160 - 1):040x}")
     try:
-        name, bridge = _endpoint(request, source)
+        name, bridge = _endpoint(gateway, source)
     except NotFoundError:
         return source, None, None
     if bridge != address:
@@ -282,10 +283,8 @@ def _on_chain(request: Request, transfer_id: int) -> tuple[int, dict[str, Any] |
 @router.get("/transfers/{transfer_id}", response_model=TransferOut,
             summary="Where a bridge transfer is: pending, attested, delivered, failed or stuck, "
                     "with the reason")
-def get_transfer(transfer_id: str, request: Request) -> TransferOut:
-    gateway = request.app.state.gateway
+def get_transfer(transfer_id: str, gateway: GatewayDep, store: StatusStore) -> TransferOut:
     tid = _parse_id(transfer_id)
-    store = _store(request)
     row = held = rejected = None
     attestations = 0
     if store is not None:
@@ -298,14 +297,14 @@ def get_transfer(transfer_id: str, request: Request) -> TransferOut:
                 attestations = len(store.attestations(row.source_chain_id, [tid]).get(tid, []))
         except Exception:  # the relayer has not created its tables yet
             row = held = rejected = None
-    source, departure, departed_at = _on_chain(request, tid)
+    source, departure, departed_at = _on_chain(gateway, tid)
     dest = row.dest_chain_id if row is not None else (int(departure["destChainId"]) if departure else None)
     threshold = delivered = None
     try:
-        name, bridge = _endpoint(request, source)
+        name, bridge = _endpoint(gateway, source)
         threshold = int(gateway.view(source, bridge, name, "validatorSet", [])[1])
         if dest is not None:
-            dest_name, dest_bridge = _endpoint(request, dest)
+            dest_name, dest_bridge = _endpoint(gateway, dest)
             delivered = bool(gateway.view(dest, dest_bridge, dest_name, "processed", [tid]))
     except (NotFoundError, ServiceUnavailableError):
         pass
@@ -339,9 +338,8 @@ def get_transfer(transfer_id: str, request: Request) -> TransferOut:
 
 @router.get("/transfers", response_model=list[TransferOut],
             summary="A wallet's bridge transfers (sent or received), newest first, from the relayer's store")
-def list_transfers(request: Request, wallet: Annotated[Address, Query(description="The wallet.")],
+def list_transfers(store: StatusStore, wallet: Annotated[Address, Query(description="The wallet.")],
                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[TransferOut]:
-    store = _store(request)
     if store is None:
         return []
     try:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CurrentUser, require_role
+from api.deps import Caller, CurrentUser, GatewayDep, require_role
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.pausing import Family, Member, is_paused, members, send_pause
 from api.schemas import UnsignedTx
 from api.simulate import estimate_gas
@@ -61,13 +62,11 @@ def _state(member: Member, paused: bool) -> FamilyState:
 
 @router.get("/paused", response_model=list[FamilyState],
             summary="Every pausable contract family on every chain, and whether it is paused")
-def paused_state(request: Request) -> list[FamilyState]:
-    gateway = request.app.state.gateway
+def paused_state(gateway: GatewayDep) -> list[FamilyState]:
     return [_state(m, is_paused(gateway, m, fresh=True)) for m in members(gateway)]
 
 
-def _change(family: Family, body: PauseIn, caller: Caller, request: Request, pause: bool) -> PauseOut:
-    gateway = request.app.state.gateway
+def _change(family: Family, body: PauseIn, caller: Caller, gateway: ChainGateway, pause: bool) -> PauseOut:
     targets = [m for m in members(gateway, family) if body.chain_id in (None, m.chain_id)]
     if not targets:
         where = f"chain {body.chain_id}" if body.chain_id else "any chain served"
@@ -86,14 +85,14 @@ def _change(family: Family, body: PauseIn, caller: Caller, request: Request, pau
 
 @router.post("/{family}/pause", response_model=PauseOut,
              summary="Pause a contract family (operator role; sent by the platform key, audited)")
-def pause(family: Family, body: PauseIn, caller: Operator, request: Request) -> PauseOut:
-    return _change(family, body, caller, request, True)
+def pause(family: Family, body: PauseIn, caller: Operator, gateway: GatewayDep) -> PauseOut:
+    return _change(family, body, caller, gateway, True)
 
 
 @router.post("/{family}/unpause", response_model=PauseOut,
              summary="Unpause a contract family (operator role; sent by the platform key, audited)")
-def unpause(family: Family, body: PauseIn, caller: Operator, request: Request) -> PauseOut:
-    return _change(family, body, caller, request, False)
+def unpause(family: Family, body: PauseIn, caller: Operator, gateway: GatewayDep) -> PauseOut:
+    return _change(family, body, caller, gateway, False)
 
 
 class CollectionPauseOut(BaseModel):
@@ -104,9 +103,8 @@ class CollectionPauseOut(BaseModel):
     transaction: UnsignedTx
 
 
-def _collection_tx(chain_id: int, collection: str, caller: Caller, request: Request,
+def _collection_tx(chain_id: int, collection: str, caller: Caller, gateway: ChainGateway,
                    pause: bool) -> CollectionPauseOut:
-    gateway = request.app.state.gateway
     if caller.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     try:
@@ -129,12 +127,12 @@ def _collection_tx(chain_id: int, collection: str, caller: Caller, request: Requ
 @router.post("/collections/{chain_id}/{collection}/pause-tx", response_model=CollectionPauseOut,
              summary="The transaction that pauses your own collection (its owner's wallet signs)")
 def collection_pause_tx(chain_id: int, collection: Address, caller: CurrentUser,
-                        request: Request) -> CollectionPauseOut:
-    return _collection_tx(chain_id, collection, caller, request, True)
+                        gateway: GatewayDep) -> CollectionPauseOut:
+    return _collection_tx(chain_id, collection, caller, gateway, True)
 
 
 @router.post("/collections/{chain_id}/{collection}/unpause-tx", response_model=CollectionPauseOut,
              summary="The transaction that unpauses your own collection (its owner's wallet signs)")
 def collection_unpause_tx(chain_id: int, collection: Address, caller: CurrentUser,
-                          request: Request) -> CollectionPauseOut:
-    return _collection_tx(chain_id, collection, caller, request, False)
+                          gateway: GatewayDep) -> CollectionPauseOut:
+    return _collection_tx(chain_id, collection, caller, gateway, False)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from api.deps import Caller, CurrentUser
+from api.deps import Caller, CurrentUser, GatewayDep
 from api.errors import ForbiddenError, NotFoundError, ServiceUnavailableError, UnprocessableError
+from api.gateway import ChainGateway
 from api.schemas import UnsignedTx
 from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Address
@@ -83,9 +84,8 @@ def _any_role(*names: str) -> Callable[[Caller], Caller]:
 TreasuryOrOperator = Annotated[Caller, Depends(_any_role("treasury", "operator"))]
 
 
-def _splitter(request: Request, chain_id: int, splitter: str) -> tuple[list[str], list[int]]:
-    gateway = request.app.state.gateway
-    if len(gateway.web3(chain_id).eth.get_code(splitter)) == 0:
+def _splitter(gateway: ChainGateway, chain_id: int, splitter: str) -> tuple[list[str], list[int]]:
+    if len(gateway.web3(chain_id).eth.get_code(Web3.to_checksum_address(splitter))) == 0:
         raise NotFoundError(f"{splitter} on chain {chain_id} is not a contract (no royalty splitter there)")
     try:
         accounts, bps = gateway.view(chain_id, splitter, "RoyaltySplitter", "recipients", [])
@@ -102,11 +102,10 @@ def _wallet(caller: Caller) -> str:
 
 @router.get("/royalties/{chain_id}/{splitter}", response_model=SplitterOut,
             summary="A royalty splitter's recipients, shares and what each can withdraw (ETH and wei)")
-def splitter_balances(chain_id: int, splitter: Address, request: Request,
+def splitter_balances(chain_id: int, splitter: Address, gateway: GatewayDep,
                       token: Annotated[Address, Query(description="0x00..00 (ETH) or an ERC-20.")] = ETH,
                       ) -> SplitterOut:
-    gateway = request.app.state.gateway
-    accounts, bps = _splitter(request, chain_id, splitter)
+    accounts, bps = _splitter(gateway, chain_id, splitter)
     rows = [RecipientBalance(account=a, bps=b, withdrawable=Amount.of(
         gateway.view(chain_id, splitter, "RoyaltySplitter", "withdrawable", [token, a])))
         for a, b in zip(accounts, bps, strict=True)]
@@ -115,8 +114,7 @@ def splitter_balances(chain_id: int, splitter: Address, request: Request,
                        recipients=rows)
 
 
-def _tx(request: Request, chain_id: int, sender: str, to: str, data: str, what: str) -> UnsignedTx:
-    gateway = request.app.state.gateway
+def _tx(gateway: ChainGateway, chain_id: int, sender: str, to: str, data: str, what: str) -> UnsignedTx:
     gateway.require_progress(chain_id)
     gas = estimate_gas(gateway, chain_id, sender, to, data, what=what)
     return UnsignedTx(chain_id=chain_id, **{"from": sender}, to=to, data=data, gas=gas)
@@ -125,28 +123,27 @@ def _tx(request: Request, chain_id: int, sender: str, to: str, data: str, what: 
 @router.post("/royalties/{chain_id}/{splitter}/distribute-tx", response_model=UnsignedTx,
              summary="The transaction that credits every recipient its share of what the splitter received")
 def distribute_tx(chain_id: int, splitter: Address, body: SplitterTxIn, caller: CurrentUser,
-                  request: Request) -> UnsignedTx:
+                  gateway: GatewayDep) -> UnsignedTx:
     sender = _wallet(caller)
-    _splitter(request, chain_id, splitter)
-    data = request.app.state.gateway.calldata("RoyaltySplitter", "distribute", [body.token])
-    return _tx(request, chain_id, sender, splitter, data, "the distribution")
+    _splitter(gateway, chain_id, splitter)
+    data = gateway.calldata("RoyaltySplitter", "distribute", [body.token])
+    return _tx(gateway, chain_id, sender, splitter, data, "the distribution")
 
 
 @router.post("/royalties/{chain_id}/{splitter}/withdraw-tx", response_model=UnsignedTx,
              summary="The transaction that pays a recipient its share (only a recipient of the split)")
 def withdraw_tx(chain_id: int, splitter: Address, body: SplitterTxIn, caller: CurrentUser,
-                request: Request) -> UnsignedTx:
+                gateway: GatewayDep) -> UnsignedTx:
     sender = _wallet(caller)
-    accounts, _ = _splitter(request, chain_id, splitter)
+    accounts, _ = _splitter(gateway, chain_id, splitter)
     if sender not in accounts:
         raise ForbiddenError(f"{sender} is not a recipient of splitter {splitter} (its recipients: "
                              f"{', '.join(accounts)}); only a recipient withdraws its share")
-    data = request.app.state.gateway.calldata("RoyaltySplitter", "withdraw", [body.token])
-    return _tx(request, chain_id, sender, splitter, data, "the withdrawal")
+    data = gateway.calldata("RoyaltySplitter", "withdraw", [body.token])
+    return _tx(gateway, chain_id, sender, splitter, data, "the withdrawal")
 
 
-def _fees(request: Request, chain_id: int) -> FeesOut:
-    gateway = request.app.state.gateway
+def _fees(gateway: ChainGateway, chain_id: int) -> FeesOut:
     market = gateway.address(chain_id, "Marketplace")
     treasury = Web3.to_checksum_address(gateway.view(chain_id, market, "Marketplace", "treasury", []))
     bps = int(gateway.view(chain_id, market, "Marketplace", "platformFeeBps", []))
@@ -158,15 +155,14 @@ def _fees(request: Request, chain_id: int) -> FeesOut:
 @router.get("/fees", response_model=list[FeesOut],
             summary="The marketplace platform fee on each chain: treasury, rate and what it can withdraw "
                     "(treasury or operator role)")
-def fees(caller: TreasuryOrOperator, request: Request) -> list[FeesOut]:
-    gateway = request.app.state.gateway
+def fees(caller: TreasuryOrOperator, gateway: GatewayDep) -> list[FeesOut]:
     out: list[FeesOut] = []
     for spec in gateway.specs():
         try:
             gateway.address(spec.chain_id, "Marketplace")
         except ServiceUnavailableError:  # no marketplace deployed on this chain
             continue
-        out.append(_fees(request, spec.chain_id))
+        out.append(_fees(gateway, spec.chain_id))
     return out
 
 
@@ -174,11 +170,11 @@ def fees(caller: TreasuryOrOperator, request: Request) -> list[FeesOut]:
              summary="The transaction that pays the accrued platform fee to the treasury (treasury role; "
                      "signed by the treasury's wallet)")
 def fees_withdraw_tx(body: FeesTxIn, caller: Annotated[Caller, Depends(_any_role("treasury"))],
-                     request: Request) -> UnsignedTx:
+                     gateway: GatewayDep) -> UnsignedTx:
     sender = _wallet(caller)
-    state = _fees(request, body.chain_id)
+    state = _fees(gateway, body.chain_id)
     if sender != state.treasury:
         raise ForbiddenError(f"the platform fee is paid to the treasury {state.treasury}; log in with that "
                              f"wallet (you are {sender})")
-    data = request.app.state.gateway.calldata("Marketplace", "withdraw", [])
-    return _tx(request, body.chain_id, sender, state.marketplace, data, "the fee withdrawal")
+    data = gateway.calldata("Marketplace", "withdraw", [])
+    return _tx(gateway, body.chain_id, sender, state.marketplace, data, "the fee withdrawal")

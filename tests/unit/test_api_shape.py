@@ -15,7 +15,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-PROVIDERS = {"probe_of", "bridge_store"}
+PROVIDERS = {"probe_of", "bridge_store", "bridge_status_store"}
 """Functions that are themselves dependency providers (they may read ``app.state``)."""
 
 
