@@ -9,15 +9,15 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from api.deps import Caller
 from api.errors import UnprocessableError
 from api.schemas.common import UnsignedTx
+from api.simulate import MAX_UINT256, estimate_gas
 from chain.formatting import WEI_PER_ETH, format_time, format_wei
-from chain.reverts import ErrorDecoder, revert_data
 
 __all__ = [
+    "MAX_UINT256",
     "Amount",
     "ChainIn",
     "Moment",
@@ -29,8 +29,6 @@ __all__ = [
     "unsigned",
     "wallet_of",
 ]
-
-MAX_UINT256 = 2**256 - 1
 
 
 class ChainIn(BaseModel):
@@ -96,31 +94,11 @@ def simulate(
     value: int = 0,
     what: str = "the transaction",
 ) -> int:
-    """Estimate gas for the transaction exactly as the wallet will send it (from, to, data, value, at
-    the chain's next block); a revert becomes a 422 whose detail is the revert's sentence and whose
-    ``error`` names the contract's custom error."""
-    if value > MAX_UINT256:
-        raise UnprocessableError(f"{value} wei does not fit a transaction's value: lower the amount")
-    web3 = gateway.web3(chain_id)
-    try:
-        return int(web3.eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value}))
-    except (ContractLogicError, ContractCustomError) as exc:
-        decoder = ErrorDecoder(gateway.artifacts.get(n).abi for n in gateway.artifacts.names())
-        raw = revert_data(exc)
-        decoded = decoder.decode(raw)
-        raise UnprocessableError(
-            f"{what} would revert: {decoder.explain(raw)}", error=decoded[0] if decoded else None
-        ) from None
-    except Web3RPCError as exc:  # the node refused before running it: e.g. the wallet cannot pay
-        message = str(getattr(exc, "message", None) or exc)
-        if "insufficient funds" in message.lower():
-            balance = int(web3.eth.get_balance(sender))
-            raise UnprocessableError(
-                f"{what} needs {format_wei(value)} plus gas but your wallet {sender} holds "
-                f"{format_wei(balance)}: fund it first",
-                error="InsufficientFunds",
-            ) from None
-        raise UnprocessableError(f"the chain refused {what}: {message}") from None
+    """Gas for the transaction exactly as the wallet will send it (from, to, data, value, at the
+    chain's next block), by ``api.simulate.estimate_gas``: a revert becomes a 422 whose detail is the
+    revert's sentence and whose ``error`` names the contract's custom error; a wallet that cannot pay
+    is told its balance."""
+    return estimate_gas(gateway, chain_id, sender, to, data, value, what=what, explain_refusal=True)
 
 
 def unsigned(

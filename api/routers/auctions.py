@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from api.deps import CurrentUser, DbSession, KycVerifiedUser
+from api.deps import CurrentUser, DbSession, GatewayDep, KycVerifiedUser
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.trading import (
     MAX_UINT256,
     Amount,
@@ -100,8 +101,7 @@ class ClaimLotIn(BaseModel):
     to: Address | None = Field(default=None, description="Default: your wallet")
 
 
-def _read(request: Request, chain_id: int, auction_id: int) -> AuctionOut:
-    gateway = request.app.state.gateway
+def _read(gateway: ChainGateway, chain_id: int, auction_id: int) -> AuctionOut:
     market = deployed(gateway, chain_id, "Marketplace")
     a = gateway.view(chain_id, market, "Marketplace", "getAuction", [auction_id])
     (
@@ -157,18 +157,17 @@ def _read(request: Request, chain_id: int, auction_id: int) -> AuctionOut:
     summary="Auctions on a chain, newest first: by default the live ones (open, started, not ended)",
 )
 def list_auctions(
-    request: Request,
+    gateway: GatewayDep,
     chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
     status: Literal["live", "open", "settled", "cancelled", "all"] = "live",
     token: Address | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 100,
 ) -> list[AuctionOut]:
-    gateway = request.app.state.gateway
     market = deployed(gateway, chain_id, "Marketplace")
     newest = int(gateway.view(chain_id, market, "Marketplace", "nextAuctionId", [])) - 1
     out: list[AuctionOut] = []
     for auction_id in range(newest, max(0, newest - MAX_SCAN), -1):
-        a = _read(request, chain_id, auction_id)
+        a = _read(gateway, chain_id, auction_id)
         if token is not None and a.token != token:
             continue
         if (status == "live" and not a.live) or (status not in ("live", "all") and a.status != status):
@@ -184,8 +183,8 @@ def list_auctions(
     response_model=AuctionOut,
     summary="One auction: its lot, window (ISO 8601), reserve, high bid and the minimum bid now",
 )
-def get_auction(chain_id: ChainId, auction_id: AuctionId, request: Request) -> AuctionOut:
-    return _read(request, chain_id, auction_id)
+def get_auction(chain_id: ChainId, auction_id: AuctionId, gateway: GatewayDep) -> AuctionOut:
+    return _read(gateway, chain_id, auction_id)
 
 
 @router.post(
@@ -193,9 +192,10 @@ def get_auction(chain_id: ChainId, auction_id: AuctionId, request: Request) -> A
     response_model=AuctionTxOut,
     summary="The transaction that escrows your token and opens an English auction (for your wallet)",
 )
-def create_tx(body: AuctionCreateIn, user: KycVerifiedUser, db: DbSession, request: Request) -> AuctionTxOut:
+def create_tx(
+    body: AuctionCreateIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep
+) -> AuctionTxOut:
     seller = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     if body.standard == "erc721" and body.quantity != 1:
         raise UnprocessableError("an ERC-721 auction sells exactly one token: quantity must be 1")
@@ -238,12 +238,11 @@ def create_tx(body: AuctionCreateIn, user: KycVerifiedUser, db: DbSession, reque
     summary="The transaction that bids on an auction (msg.value is the bid); refused below the minimum",
 )
 def bid_tx(
-    chain_id: ChainId, auction_id: AuctionId, body: BidIn, user: KycVerifiedUser, request: Request
+    chain_id: ChainId, auction_id: AuctionId, body: BidIn, user: KycVerifiedUser, gateway: GatewayDep
 ) -> UnsignedTx:
     bidder = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
-    a = _read(request, chain_id, auction_id)
+    a = _read(gateway, chain_id, auction_id)
     if a.seller == bidder:
         raise UnprocessableError(
             "this is your own auction: bidding on it is refused (it would only raise "
@@ -263,9 +262,8 @@ def bid_tx(
 
 
 def _simple(
-    request: Request, chain_id: int, sender: str, function: str, args: list[Any], what: str
+    gateway: ChainGateway, chain_id: int, sender: str, function: str, args: list[Any], what: str
 ) -> UnsignedTx:
-    gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
     market = deployed(gateway, chain_id, "Marketplace")
     data = gateway.calldata("Marketplace", function, args)
@@ -280,9 +278,9 @@ def _simple(
     summary="The transaction that settles an ended auction (anyone): the lot to the winner, the price "
     "to the seller, royalty and fee",
 )
-def settle_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, request: Request) -> UnsignedTx:
-    _read(request, chain_id, auction_id)
-    return _simple(request, chain_id, wallet_of(user), "settleAuction", [auction_id], "settling")
+def settle_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+    _read(gateway, chain_id, auction_id)
+    return _simple(gateway, chain_id, wallet_of(user), "settleAuction", [auction_id], "settling")
 
 
 @router.post(
@@ -290,12 +288,12 @@ def settle_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, reque
     response_model=UnsignedTx,
     summary="The transaction that cancels your auction while it has no bid (the lot comes back)",
 )
-def cancel_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, request: Request) -> UnsignedTx:
+def cancel_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     sender = wallet_of(user)
-    a = _read(request, chain_id, auction_id)
+    a = _read(gateway, chain_id, auction_id)
     if a.seller != sender:
         raise ForbiddenError(f"only the seller {a.seller} can cancel auction {auction_id}")
-    return _simple(request, chain_id, sender, "cancelAuction", [auction_id], "cancelling")
+    return _simple(gateway, chain_id, sender, "cancelAuction", [auction_id], "cancelling")
 
 
 @router.post(
@@ -304,9 +302,9 @@ def cancel_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, reque
     summary="The transaction that unwinds an auction nobody settled within the grace period (anyone): "
     "the bid back to its bidder, the lot to the seller",
 )
-def unwind_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, request: Request) -> UnsignedTx:
-    _read(request, chain_id, auction_id)
-    return _simple(request, chain_id, wallet_of(user), "unwindAuction", [auction_id], "unwinding")
+def unwind_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+    _read(gateway, chain_id, auction_id)
+    return _simple(gateway, chain_id, wallet_of(user), "unwindAuction", [auction_id], "unwinding")
 
 
 @router.post(
@@ -315,11 +313,11 @@ def unwind_tx(chain_id: ChainId, auction_id: AuctionId, user: CurrentUser, reque
     summary="The transaction that claims a lot the marketplace could not deliver (its recipient only)",
 )
 def claim_lot_tx(
-    chain_id: ChainId, auction_id: AuctionId, body: ClaimLotIn, user: CurrentUser, request: Request
+    chain_id: ChainId, auction_id: AuctionId, body: ClaimLotIn, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     sender = wallet_of(user)
-    _read(request, chain_id, auction_id)
-    return _simple(request, chain_id, sender, "claimLot", [auction_id, body.to or sender], "claiming the lot")
+    _read(gateway, chain_id, auction_id)
+    return _simple(gateway, chain_id, sender, "claimLot", [auction_id, body.to or sender], "claiming the lot")
 
 
 @router.get(
@@ -327,8 +325,7 @@ def claim_lot_tx(
     response_model=Amount,
     summary="ETH the marketplace holds for an account (outbid refunds, failed payouts): withdraw it",
 )
-def credit(chain_id: ChainId, account: Address, request: Request) -> Amount:
-    gateway = request.app.state.gateway
+def credit(chain_id: ChainId, account: Address, gateway: GatewayDep) -> Amount:
     market = deployed(gateway, chain_id, "Marketplace")
     return amount(gateway.view(chain_id, market, "Marketplace", "pendingWithdrawals", [account]))
 
@@ -338,6 +335,6 @@ def credit(chain_id: ChainId, account: Address, request: Request) -> Amount:
     response_model=UnsignedTx,
     summary="The transaction that withdraws your ETH credit from the marketplace (outbid refunds)",
 )
-def withdraw_tx(body: ChainIn, user: CurrentUser, request: Request) -> UnsignedTx:
+def withdraw_tx(body: ChainIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     chain_id = body.chain_id
-    return _simple(request, chain_id, wallet_of(user), "withdraw", [], "withdrawing")
+    return _simple(gateway, chain_id, wallet_of(user), "withdraw", [], "withdrawing")

@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, model_validator
 from web3 import Web3
 
-from api.deps import CurrentUser, DbSession, KycVerifiedUser
+from api.deps import CurrentUser, DbSession, GatewayDep, KycVerifiedUser
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.models import Asset
 from api.trading import (
     MAX_UINT256,
@@ -131,8 +132,7 @@ class ArbitrateIn(BaseModel):
     )
 
 
-def _escrow(request: Request, chain_id: int, escrow_id: int) -> tuple[Any, list[Any], int]:
-    gateway = request.app.state.gateway
+def _escrow(gateway: ChainGateway, chain_id: int, escrow_id: int) -> tuple[Any, list[Any], int]:
     address = deployed(gateway, chain_id, "MilestoneEscrow")
     try:
         terms = gateway.view(chain_id, address, "MilestoneEscrow", "getEscrow", [escrow_id])
@@ -148,8 +148,8 @@ def _escrow(request: Request, chain_id: int, escrow_id: int) -> tuple[Any, list[
     return terms, milestones, held
 
 
-def _read(request: Request, chain_id: int, escrow_id: int) -> EscrowOut:
-    terms, milestones, held = _escrow(request, chain_id, escrow_id)
+def _read(gateway: ChainGateway, chain_id: int, escrow_id: int) -> EscrowOut:
+    terms, milestones, held = _escrow(gateway, chain_id, escrow_id)
     (
         buyer,
         review,
@@ -236,9 +236,8 @@ def _read(request: Request, chain_id: int, escrow_id: int) -> EscrowOut:
     response_model=EscrowTxOut,
     summary="The transaction that creates an escrow and funds all its milestones (for the buyer's wallet)",
 )
-def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, request: Request) -> EscrowTxOut:
+def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, gateway: GatewayDep) -> EscrowTxOut:
     buyer = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     if buyer in (body.seller, body.arbitrator) or body.seller == body.arbitrator:
         raise UnprocessableError("buyer, seller and arbitrator must be three different accounts")
@@ -263,19 +262,18 @@ def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, request: Request) -> 
 
 @router.get("", response_model=list[EscrowOut], summary="Escrows an account is a party of, newest first")
 def list_escrows(
-    request: Request,
+    gateway: GatewayDep,
     chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
     party: Address,
     limit: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 50,
 ) -> list[EscrowOut]:
-    gateway = request.app.state.gateway
     address = deployed(gateway, chain_id, "MilestoneEscrow")
     newest = int(gateway.view(chain_id, address, "MilestoneEscrow", "nextEscrowId", [])) - 1
     out: list[EscrowOut] = []
     for escrow_id in range(newest, max(0, newest - MAX_SCAN), -1):
         terms = gateway.view(chain_id, address, "MilestoneEscrow", "getEscrow", [escrow_id])
         if party.lower() in (terms[0].lower(), terms[5].lower(), terms[7].lower()):
-            out.append(_read(request, chain_id, escrow_id))
+            out.append(_read(gateway, chain_id, escrow_id))
             if len(out) >= limit:
                 break
     return out
@@ -286,12 +284,12 @@ def list_escrows(
     response_model=EscrowOut,
     summary="An escrow: parties, terms, milestones (ETH and wei, ISO 8601 dates) and each party's next step",
 )
-def get_escrow(chain_id: ChainId, escrow_id: EscrowId, request: Request) -> EscrowOut:
-    return _read(request, chain_id, escrow_id)
+def get_escrow(chain_id: ChainId, escrow_id: EscrowId, gateway: GatewayDep) -> EscrowOut:
+    return _read(gateway, chain_id, escrow_id)
 
 
 def _party_tx(
-    request: Request,
+    gateway: ChainGateway,
     user: Any,
     chain_id: int,
     escrow_id: int,
@@ -302,7 +300,7 @@ def _party_tx(
 ) -> UnsignedTx:
     """The escrow call ``function`` for the caller, who must be the escrow's ``party`` (None: anyone)."""
     sender = wallet_of(user)
-    view = _read(request, chain_id, escrow_id)
+    view = _read(gateway, chain_id, escrow_id)
     if party is not None:
         expected = getattr(view, party)
         if sender != expected:
@@ -310,7 +308,6 @@ def _party_tx(
                 f"only the {party} of escrow {escrow_id} ({expected}) can {what}; you are {sender}",
                 party=party,
             )
-    gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
     address = deployed(gateway, chain_id, "MilestoneEscrow")
     data = gateway.calldata("MilestoneEscrow", function, args)
@@ -325,10 +322,10 @@ def _party_tx(
     summary="The transaction that accepts the escrow's terms (the seller); deliveries count from then",
 )
 def accept_terms_tx(
-    chain_id: ChainId, escrow_id: EscrowId, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request, user, chain_id, escrow_id, "seller", "acceptEscrow", [escrow_id], "accept its terms"
+        gateway, user, chain_id, escrow_id, "seller", "acceptEscrow", [escrow_id], "accept its terms"
     )
 
 
@@ -344,7 +341,7 @@ def deliver_tx(
     body: DeliverIn,
     user: CurrentUser,
     db: DbSession,
-    request: Request,
+    gateway: GatewayDep,
 ) -> UnsignedTx:
     content_hash = body.content_hash
     if content_hash is None:
@@ -356,7 +353,7 @@ def deliver_tx(
             )
         content_hash = row.content_hash
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -373,10 +370,10 @@ def deliver_tx(
     summary="The transaction that accepts a delivered milestone and releases it to the seller (the buyer)",
 )
 def accept_tx(
-    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -393,10 +390,10 @@ def accept_tx(
     summary="The transaction that disputes a delivered milestone within its review period (the buyer)",
 )
 def dispute_tx(
-    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -418,10 +415,10 @@ def arbitrate_tx(
     index: Index,
     body: ArbitrateIn,
     user: CurrentUser,
-    request: Request,
+    gateway: GatewayDep,
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -439,10 +436,10 @@ def arbitrate_tx(
     "default split (anyone)",
 )
 def settle_lapsed_tx(
-    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -460,10 +457,10 @@ def settle_lapsed_tx(
     "deadline (the buyer)",
 )
 def reclaim_tx(
-    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -481,10 +478,10 @@ def reclaim_tx(
     "disputed in time (the seller)",
 )
 def claim_tx(
-    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, request: Request
+    chain_id: ChainId, escrow_id: EscrowId, index: Index, user: CurrentUser, gateway: GatewayDep
 ) -> UnsignedTx:
     return _party_tx(
-        request,
+        gateway,
         user,
         chain_id,
         escrow_id,
@@ -500,10 +497,9 @@ def claim_tx(
     response_model=UnsignedTx,
     summary="The transaction that withdraws your ETH credited by the escrow (payouts that failed)",
 )
-def withdraw_tx(body: ChainIn, user: CurrentUser, request: Request) -> UnsignedTx:
+def withdraw_tx(body: ChainIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     chain_id = body.chain_id
     sender = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(chain_id)
     address = deployed(gateway, chain_id, "MilestoneEscrow")
     data = gateway.calldata("MilestoneEscrow", "withdraw", [ZERO])

@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from api.deps import KycVerifiedUser
+from api.deps import GatewayDep, KycVerifiedUser
 from api.errors import NotFoundError, UnprocessableError
 from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, deployed, iso, simulate, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
@@ -115,8 +115,7 @@ def _terms(gateway: Any, chain_id: int, licensing: str, terms_hash: bytes) -> Te
     response_model=list[TermsOut],
     summary="The license terms a work offers (attached by its licensor), in words, with the fee",
 )
-def offered(chain_id: ChainId, collection: Address, token_id: TokenId, request: Request) -> list[TermsOut]:
-    gateway = request.app.state.gateway
+def offered(chain_id: ChainId, collection: Address, token_id: TokenId, gateway: GatewayDep) -> list[TermsOut]:
     licensing = deployed(gateway, chain_id, "Licensing")
     hashes = gateway.view(chain_id, licensing, "Licensing", "attachedTerms", [collection, token_id])
     return [_terms(gateway, chain_id, licensing, bytes(h)) for h in hashes]
@@ -128,9 +127,8 @@ def offered(chain_id: ChainId, collection: Address, token_id: TokenId, request: 
     summary="The transaction that buys a license to a work under terms it offers (exact fee), for "
     "your wallet",
 )
-def buy_tx(body: BuyIn, user: KycVerifiedUser, request: Request) -> BuyOut:
+def buy_tx(body: BuyIn, user: KycVerifiedUser, gateway: GatewayDep) -> BuyOut:
     buyer = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     licensing = deployed(gateway, body.chain_id, "Licensing")
     terms_hash = bytes.fromhex(body.terms_hash[2:])
@@ -154,14 +152,13 @@ def buy_tx(body: BuyIn, user: KycVerifiedUser, request: Request) -> BuyOut:
     summary="The licenses a wallet holds (bought or transferred to it), newest first; active ones by default",
 )
 def holdings(
-    request: Request,
+    gateway: GatewayDep,
     chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
     licensee: Address,
     include_inactive: bool = False,
 ) -> list[GrantOut]:
     """Read from the chain: the grants the Licensing contract announced to the wallet (bought or
     received), each checked against its current record (a grant transferred away is not listed)."""
-    gateway = request.app.state.gateway
     licensing = deployed(gateway, chain_id, "Licensing")
     deployment = gateway.registry.get(chain_id, "Licensing")
     start_block = deployment.block if deployment is not None else 0
@@ -177,7 +174,8 @@ def holdings(
         topics: list[Any] = [topic0, None, None, None][: position + 1]
         topics[position] = topic
         logs = web3.eth.get_logs(
-            {"address": licensing, "fromBlock": start_block, "toBlock": "latest", "topics": topics}
+            {"address": Web3.to_checksum_address(licensing), "fromBlock": start_block, "toBlock": "latest",
+             "topics": topics}
         )
         ids.update(int.from_bytes(bytes(log["topics"][1]), "big") for log in logs)
     now = int(time.time())

@@ -8,14 +8,15 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.deps import CurrentUser, DbSession, KycVerifiedUser
+from api.deps import CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser
 from api.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
+from api.gateway import ChainGateway
 from api.market_sync import follow_chain
 from api.models import CollectionPolicyRow, MarketOrder
 from api.risk import breaker_check
@@ -167,12 +168,11 @@ def _standard(value: str) -> TokenStandard:
     return TokenStandard.ERC721 if value == "erc721" else TokenStandard.ERC1155
 
 
-def _domain(request: Request, chain_id: int) -> MarketDomain:
-    return MarketDomain(chain_id, deployed(request.app.state.gateway, chain_id, "Marketplace"))
+def _domain(gateway: ChainGateway, chain_id: int) -> MarketDomain:
+    return MarketDomain(chain_id, deployed(gateway, chain_id, "Marketplace"))
 
 
-def _counter(request: Request, chain_id: int, signer: str) -> int:
-    gateway = request.app.state.gateway
+def _counter(gateway: ChainGateway, chain_id: int, signer: str) -> int:
     return int(
         gateway.view(
             chain_id, deployed(gateway, chain_id, "Marketplace"), "Marketplace", "counterOf", [signer]
@@ -214,12 +214,11 @@ def _row_order(row: MarketOrder) -> Order:
     )
 
 
-def _status_on_chain(request: Request, row: MarketOrder) -> str:
+def _status_on_chain(gateway: ChainGateway, row: MarketOrder) -> str:
     """The offer's status with the chain's word first: the book follows the index, which may lag
     (or not run), and a filled or cancelled offer must never be served as open."""
     if row.status != "open":
         return row.status
-    gateway = request.app.state.gateway
     market = deployed(gateway, row.chain_id, "Marketplace")
     cancelled, filled = gateway.view(
         row.chain_id, market, "Marketplace", "orderStatus", [bytes.fromhex(row.order_hash[2:])]
@@ -229,15 +228,13 @@ def _status_on_chain(request: Request, row: MarketOrder) -> str:
     return "filled" if int(filled) >= int(row.quantity) else "open"
 
 
-def _out(request: Request, row: MarketOrder) -> OfferOut:
+def _out(gateway: ChainGateway, row: MarketOrder) -> OfferOut:
     price = int(row.unit_price)
     total = price * int(row.quantity)
     funded = None
-    status = _status_on_chain(request, row)
+    status = _status_on_chain(gateway, row)
     if status == "open":
-        funded = (
-            offer_shortfall(request.app.state.gateway, row.chain_id, row.signer, row.currency, total) is None
-        )
+        funded = offer_shortfall(gateway, row.chain_id, row.signer, row.currency, total) is None
     return OfferOut(
         order_hash=row.order_hash,
         chain_id=row.chain_id,
@@ -264,9 +261,8 @@ def _out(request: Request, row: MarketOrder) -> OfferOut:
     summary="The offer to sign (EIP-712 typed data) in wrapped ETH, with the wrap and approve "
     "transactions still missing",
 )
-def prepare(body: PrepareIn, user: KycVerifiedUser, request: Request) -> PrepareOut:
+def prepare(body: PrepareIn, user: KycVerifiedUser, gateway: GatewayDep) -> PrepareOut:
     buyer = wallet_of(user)
-    gateway = request.app.state.gateway
     currency = offer_currency(gateway, body.chain_id)
     market = deployed(gateway, body.chain_id, "Marketplace")
     now = int(time.time())
@@ -282,7 +278,7 @@ def prepare(body: PrepareIn, user: KycVerifiedUser, request: Request) -> Prepare
         now - 60,
         now + int(body.hours * 3600),
         new_salt(),
-        _counter(request, body.chain_id, buyer),
+        _counter(gateway, body.chain_id, buyer),
     )
     total = body.unit_price_wei * body.quantity
     balance = int(gateway.view(body.chain_id, currency, "WrappedEther", "balanceOf", [buyer]))
@@ -325,7 +321,7 @@ def prepare(body: PrepareIn, user: KycVerifiedUser, request: Request) -> Prepare
     )
     return PrepareOut(
         offer=fields,
-        typed_data=typed_data(order, _domain(request, body.chain_id)),
+        typed_data=typed_data(order, _domain(gateway, body.chain_id)),
         total=amount(total),
         deposit=deposit,
         approve=approve,
@@ -339,20 +335,21 @@ def prepare(body: PrepareIn, user: KycVerifiedUser, request: Request) -> Prepare
     summary="Make an offer: your wallet's EIP-712 signature over it, verified; refused unless your "
     "wrapped ETH could pay it now",
 )
-def make_offer(body: OfferIn, user: KycVerifiedUser, db: DbSession, request: Request) -> OfferOut:
+def make_offer(
+    body: OfferIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep, database: DatabaseDep
+) -> OfferOut:
     buyer = wallet_of(user)
-    gateway = request.app.state.gateway
     if Web3.to_checksum_address(body.signer) != buyer:
         raise ForbiddenError("you can only make offers your own wallet signed (log in with that wallet)")
-    follow_chain(request.app.state.db, gateway, body.chain_id)  # the breaker sees recent fills
-    domain = _domain(request, body.chain_id)
+    follow_chain(database, gateway, body.chain_id)  # the breaker sees recent fills
+    domain = _domain(gateway, body.chain_id)
     try:
         order = _order(body)
         digest = verify_order(
             SignedOrder(order, bytes.fromhex(body.signature[2:]), domain),
             expected_domain=domain,
             now=int(time.time()),
-            current_counter=_counter(request, body.chain_id, buyer),
+            current_counter=_counter(gateway, body.chain_id, buyer),
         )
     except (OrderError, ValueError) as exc:
         raise UnprocessableError(f"offer refused: {exc}") from None
@@ -400,7 +397,7 @@ def make_offer(body: OfferIn, user: KycVerifiedUser, db: DbSession, request: Req
     )
     db.add(row)
     db.flush()
-    return _out(request, row)
+    return _out(gateway, row)
 
 
 @router.get(
@@ -411,7 +408,8 @@ def make_offer(body: OfferIn, user: KycVerifiedUser, db: DbSession, request: Req
 )
 def list_offers(
     db: DbSession,
-    request: Request,
+    gateway: GatewayDep,
+    database: DatabaseDep,
     chain_id: Annotated[int, Query(gt=0, le=MAX_CHAIN_ID)],
     token: Address | None = None,
     token_id: Annotated[int | None, Query(ge=0, le=MAX_UINT256)] = None,
@@ -419,7 +417,7 @@ def list_offers(
     status: Literal["open", "cancelled", "filled", "stale", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[OfferOut]:
-    follow_chain(request.app.state.db, request.app.state.gateway, chain_id)
+    follow_chain(database, gateway, chain_id)
     now = int(time.time())
     query = select(MarketOrder).where(MarketOrder.chain_id == chain_id, MarketOrder.side == "offer")
     if token is not None:
@@ -433,7 +431,7 @@ def list_offers(
     if status == "open":  # an expired offer is never served as open
         query = query.where(MarketOrder.expiry > now, MarketOrder.start <= now)
     rows = db.execute(query.order_by(MarketOrder.created_at.desc()).limit(limit)).scalars()
-    offers = [_out(request, r) for r in rows]
+    offers = [_out(gateway, r) for r in rows]
     return [o for o in offers if status in ("all", o.status)]
 
 
@@ -450,14 +448,18 @@ def _offer_row(db: Session, order_hash: str) -> MarketOrder:
     summary="The transaction that accepts an offer on your token (fillOffer), for the holder's wallet",
 )
 def accept_tx(
-    order_hash: str, body: AcceptIn, user: KycVerifiedUser, db: DbSession, request: Request
+    order_hash: str,
+    body: AcceptIn,
+    user: KycVerifiedUser,
+    db: DbSession,
+    gateway: GatewayDep,
+    database: DatabaseDep,
 ) -> AcceptOut:
     holder = wallet_of(user)
-    gateway = request.app.state.gateway
     row = _offer_row(db, order_hash)
-    follow_chain(request.app.state.db, gateway, row.chain_id)
+    follow_chain(database, gateway, row.chain_id)
     db.refresh(row)
-    status = _status_on_chain(request, row)
+    status = _status_on_chain(gateway, row)
     if status != "open":
         raise ConflictError(f"offer {row.order_hash} is {status}", order_status=status)
     if row.expiry <= int(time.time()):
@@ -494,12 +496,13 @@ def accept_tx(
     summary="Cancel your offer: withdrawn from the book at once; the answer carries the on-chain "
     "cancel while someone who kept the signature could still fill it",
 )
-def cancel(order_hash: str, caller: CurrentUser, db: DbSession, request: Request) -> CancelOut:
-    gateway = request.app.state.gateway
+def cancel(
+    order_hash: str, caller: CurrentUser, db: DbSession, gateway: GatewayDep, database: DatabaseDep
+) -> CancelOut:
     row = _offer_row(db, order_hash)
     if caller.address is None or Web3.to_checksum_address(caller.address) != row.signer:
         raise ForbiddenError("only the offer's buyer can cancel it")
-    follow_chain(request.app.state.db, gateway, row.chain_id)
+    follow_chain(database, gateway, row.chain_id)
     db.refresh(row)
     if row.status == "filled":
         raise ConflictError(f"offer {row.order_hash} is already accepted", order_status="filled")
@@ -515,7 +518,7 @@ def cancel(order_hash: str, caller: CurrentUser, db: DbSession, request: Request
         reason = "it is already cancelled or filled on chain"
     elif order.expiry <= int(time.time()):
         reason = "it has expired"
-    elif _counter(request, row.chain_id, order.signer) != order.counter:
+    elif _counter(gateway, row.chain_id, order.signer) != order.counter:
         reason = "you bumped your counter since signing it"
     if reason is not None:
         return CancelOut(
@@ -549,8 +552,7 @@ def cancel(order_hash: str, caller: CurrentUser, db: DbSession, request: Request
     response_model=WethOut,
     summary="An account's wrapped ETH (the offers' currency) and what the marketplace may take of it",
 )
-def weth(chain_id: ChainId, account: Address, request: Request) -> WethOut:
-    gateway = request.app.state.gateway
+def weth(chain_id: ChainId, account: Address, gateway: GatewayDep) -> WethOut:
     currency = offer_currency(gateway, chain_id)
     market = deployed(gateway, chain_id, "Marketplace")
     return WethOut(
@@ -569,9 +571,8 @@ def weth(chain_id: ChainId, account: Address, request: Request) -> WethOut:
     response_model=UnsignedTx,
     summary="The transaction that wraps ETH (value) into wrapped ETH, for your wallet",
 )
-def deposit_tx(body: WethIn, user: CurrentUser, request: Request) -> UnsignedTx:
+def deposit_tx(body: WethIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     sender = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     currency = offer_currency(gateway, body.chain_id)
     data = gateway.calldata("WrappedEther", "deposit", [])
@@ -590,9 +591,8 @@ def deposit_tx(body: WethIn, user: CurrentUser, request: Request) -> UnsignedTx:
     response_model=UnsignedTx,
     summary="The transaction that unwraps wrapped ETH back into ETH, for your wallet",
 )
-def withdraw_tx(body: WethIn, user: CurrentUser, request: Request) -> UnsignedTx:
+def withdraw_tx(body: WethIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     sender = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     currency = offer_currency(gateway, body.chain_id)
     data = gateway.calldata("WrappedEther", "withdraw", [body.amount_wei])

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from api.deps import KycVerifiedUser
+from api.deps import GatewayDep, KycVerifiedUser
 from api.errors import ForbiddenError, UnprocessableError
 from api.trading import MAX_UINT256, Moment, UnsignedTx, holds, iso, simulate, unix, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
@@ -44,9 +44,8 @@ class RentalOut(BaseModel):
     response_model=UnsignedTx,
     summary="The transaction that rents your token to a user until a date (ERC-4907 setUser), or ends it",
 )
-def rent_tx(body: RentIn, user: KycVerifiedUser, request: Request) -> UnsignedTx:
+def rent_tx(body: RentIn, user: KycVerifiedUser, gateway: GatewayDep) -> UnsignedTx:
     holder = wallet_of(user)
-    gateway = request.app.state.gateway
     gateway.require_progress(body.chain_id)
     if not holds(gateway, body.chain_id, body.collection, "erc721", body.token_id, holder):
         raise ForbiddenError(
@@ -77,9 +76,8 @@ def rental(
     chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)],
     collection: Address,
     token_id: Annotated[int, Path(ge=0, le=MAX_UINT256)],
-    request: Request,
+    gateway: GatewayDep,
 ) -> RentalOut:
-    gateway = request.app.state.gateway
     try:
         owner = gateway.view(chain_id, collection, "CreatorCollection", "ownerOf", [token_id])
         current = gateway.view(chain_id, collection, "CreatorCollection", "userOf", [token_id])
