@@ -13,6 +13,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from api.errors import ChainStalledApiError, NotFoundError, ServiceUnavailableError
 from chain.artifacts import Artifacts
@@ -21,7 +22,7 @@ from chain.deployments import DeploymentRegistry
 from chain.errors import ChainError, DeploymentError
 from chain.health import StallWatch
 from chain.settings import ChainSettings, ChainSpec
-from record.index.rpc import JsonRpc
+from record.index.rpc import JsonRpc, RpcError
 
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 _EIP1271_ABI = [{
@@ -169,6 +170,9 @@ class ChainGateway:
     def view(self, chain_id: int, address: str, artifact: str, function: str, args: Sequence[Any]) -> Any:
         """``eth_call`` of a view at the latest block; its decoded outputs (one value unwrapped)."""
         value = self.views(chain_id, [(address, artifact, function, args)])[0]
+        if isinstance(value, RpcError) and isinstance(value.data, str) and value.data.startswith("0x"):
+            # a revert, raised as web3 raises one (callers catch ContractLogicError for "no such X")
+            raise ContractLogicError(value.message, data=value.data)
         if isinstance(value, Exception):
             raise value
         return value

@@ -60,7 +60,7 @@ def holder_gone(holder: str) -> bool:
         return False
     pid = int(pid_text)
     if pid == os.getpid():
-        return True  # our pid, another tag: an earlier process that had this pid
+        return False  # this very process (another indexer in it): alive; a reused pid's lease expires
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
