@@ -58,17 +58,21 @@ def platform(two_chains: ChainSettings, artifacts, tmp_path_factory) -> dict[str
     market = DeploymentRegistry(two_chains.deployments_file).address(31337, "Marketplace")
     sender = TxSender(home, CREATOR)
     sender.transact(sender.call_tx(nft.functions.setApprovalForAll(market, True)))
-    return {"chains": two_chains, "data": data, "collection": collection, "domain": MarketDomain(31337, market)}
+    # the session's chains are shared with other modules: the creator's order counter may have moved
+    counter = int(home.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)
+                  .functions.counterOf(CREATOR.address).call())
+    return {"chains": two_chains, "data": data, "collection": collection, "domain": MarketDomain(31337, market),
+            "counter": counter}
 
 
 def _body(platform: dict[str, Any], token_id: int) -> tuple[dict[str, Any], str]:
     now = int(time.time())
     order = listing(seller=CREATOR.address, token=platform["collection"], token_id=token_id, unit_price=10**15,
-                    start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)
+                    start=now - 60, expiry=now + 3600, counter=platform["counter"], holding_epoch=0)
     signed = sign_order(order, platform["domain"], CREATOR)
     body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": order.unit_price, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": 0, "holding_epoch": 0,
+            "salt": order.salt, "counter": platform["counter"], "holding_epoch": 0,
             "signature": "0x" + bytes(signed.signature).hex()}
     return body, "0x" + order_hash(order, platform["domain"]).hex()
 
