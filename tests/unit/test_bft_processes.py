@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,17 @@ pytestmark = pytest.mark.unit
 
 def _sleeper(argv0: str, *args: str) -> subprocess.Popen[bytes]:
     """A Python process whose /proc cmdline starts with ``argv0`` and carries ``args``."""
-    return subprocess.Popen([argv0, "-c", "import time; time.sleep(30)", *args], executable=sys.executable)
+    proc = subprocess.Popen([argv0, "-c", "import time; time.sleep(30)", *args], executable=sys.executable)
+    # until the child has exec'd, /proc shows the parent's command line (a loaded machine takes a while)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[0] == argv0.encode():
+                break
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return proc
 
 
 @pytest.fixture
