@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,9 @@ def measure(options: Sequence[str], *, rounds: int, per_round: int, say: Say = p
         argv = [str(find_anvil()), "--port", str(port), "--chain-id", "31337", "--hardfork", "cancun",
                 *(o.replace("{state}", state) for o in options)]
         with open(Path(tmp) / "anvil.log", "wb") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            # HOME inside the temporary folder: anvil's scratch states go with it (devnet.anvil)
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env={**os.environ, "HOME": tmp})
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 15

@@ -4,6 +4,11 @@ A node is owned through a PID file under ``<data_dir>/run/<name>.json`` written 
 acts only on the PIDs it finds there, and only when the process behind the PID is still that
 anvil (a reused PID is never signalled). With ``persist_state`` each anvil loads and saves its
 chain under ``<data_dir>/chains/<name>.json``, so a restart resumes where the last run stopped.
+
+Anvil moves the states of older blocks it keeps out of memory into a scratch folder under
+``$HOME/.foundry/anvil/tmp`` and never deletes it, not even on a clean exit: over a day of test
+and soak runs those folders filled the disk (65 GB). Each anvil we start gets its own ``HOME``
+(``<data_dir>/run/anvil-<name>.home``), removed when the node is stopped and before it starts again.
 """
 
 from __future__ import annotations
@@ -277,6 +282,9 @@ class NodeManager:
         for d in (s.run_dir, s.log_dir, s.state_dir):
             d.mkdir(parents=True, exist_ok=True)
         log_file = s.log_dir / f"anvil-{spec.name}.log"
+        home = self.scratch_home(spec.name)
+        shutil.rmtree(home, ignore_errors=True)  # a previous anvil's, killed before it was stopped
+        home.mkdir(parents=True)
         state_file = s.state_dir / f"{spec.name}.json" if s.persist_state else None
         argv = [
             str(binary), "--host", s.host, "--port", str(spec.port),
@@ -295,7 +303,7 @@ class NodeManager:
                 with open(log_file, "ab") as out:
                     proc = subprocess.Popen(
                         argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                        start_new_session=True,
+                        start_new_session=True, env={**os.environ, "HOME": str(home)},
                     )
                 self._children[spec.name] = proc
                 record = NodeRecord(
@@ -355,8 +363,13 @@ class NodeManager:
             stopped = True
         elif child is not None:
             reap(child, timeout)
+        shutil.rmtree(self.scratch_home(name), ignore_errors=True)  # no anvil of ours runs in it now
         self._pid_file(name).unlink(missing_ok=True)
         return stopped
+
+    def scratch_home(self, name: str) -> Path:
+        """The ``HOME`` node ``name`` runs with: anvil's scratch folder for old states lives in it."""
+        return self.settings.run_dir / f"anvil-{name}.home"
 
     def stop(self, names: Sequence[str]) -> list[str]:
         """Stop every named node we own; returns the names that were running."""

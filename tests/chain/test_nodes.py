@@ -31,6 +31,27 @@ def test_both_anvils_start_with_their_chain_ids_and_stop_by_pid(tmp_path):
     assert list((tmp_path / "run").iterdir()) == []
 
 
+def test_anvils_scratch_states_stay_in_its_own_home_and_go_with_it(tmp_path):
+    """Anvil writes old states to $HOME/.foundry/anvil/tmp and never removes them; ours go with the node."""
+    settings = chain_settings_for(tmp_path)
+    manager = NodeManager(settings)
+    (home,) = manager.start(settings.specs("home"))
+    scratch = manager.scratch_home("home")
+    try:
+        rpc_call(home.rpc_url, "anvil_mine", [hex(600)], timeout=120)  # more states than it keeps in memory
+        assert list(scratch.glob(".foundry/anvil/tmp/anvil-state-*")), "anvil did not use its own HOME"
+    finally:
+        manager.stop(["home"])
+    assert not scratch.exists()
+    scratch.mkdir(parents=True)  # left by an anvil that was killed and never stopped
+    (scratch / "stale").write_text("x")
+    manager.start(settings.specs("home"))
+    try:
+        assert not (scratch / "stale").exists()
+    finally:
+        manager.stop(["home"])
+
+
 def test_taken_port_starts_nothing(tmp_path):
     settings = chain_settings_for(tmp_path)
     with socket.socket() as blocker:

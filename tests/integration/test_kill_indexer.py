@@ -46,7 +46,7 @@ def history(two_chains: ChainSettings, artifacts) -> dict[str, object]:  # type:
             sender.transact(sender.call_tx(registry.functions.batchSetIdentities([who], [1], [b"FR"], [expiry])))
 
     stretch(0)
-    rpc_call(two_chains.spec("home").rpc_url, "anvil_mine", [hex(EMPTY_BLOCKS)])
+    rpc_call(two_chains.spec("home").rpc_url, "anvil_mine", [hex(EMPTY_BLOCKS)], timeout=120)  # hundreds of blocks: slow on a loaded machine
     stretch(EVENTS_PER_STRETCH)
     head = home.eth.block_number
     logs = home.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": address})
