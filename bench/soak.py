@@ -51,6 +51,11 @@ MINT_QUANTITY = 3
 LICENSE_FEE_WEI = 10**13
 CREATOR, BUYERS, OFFICER = 1, (2, 3), 6
 PROGRESS_EVERY_S = 15.0
+CALIBRATE_EVERY_S = 5.0
+"""How often the soak times its fixed CPU workload (``calibration_seconds``): the machine's speed as
+the soak saw it, minute by minute, to tell a platform that slows down from a machine that got busier."""
+CALIBRATION_BYTES = 1 << 20
+CALIBRATION_ROUNDS = 24
 SETTLE_TIMEOUT_S = 180.0
 
 
@@ -539,9 +544,14 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         started = time.monotonic()
         until = started + minutes * 60
         next_progress = started + PROGRESS_EVERY_S
+        calibrations: list[tuple[float, float]] = []
+        next_calibration = started
         while time.monotonic() < until:
             soak.one_round()
             now = time.monotonic()
+            if now >= next_calibration:
+                next_calibration = now + CALIBRATE_EVERY_S
+                calibrations.append((now - started, calibration_seconds()))
             if now >= next_progress:
                 next_progress = now + PROGRESS_EVERY_S
                 mem = memory(processes)
@@ -558,6 +568,8 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
     finally:
         soak.close()
     per_minute = sales_per_minute([t - started for t in soak.sales_at], elapsed)
+    calibration = per_minute_median(calibrations, len(per_minute))
+    grown = [_blocks_added(heads_start[c], heads_end[c]) for c in ("home", "remote")]
     kinds = sorted(set(soak.done) | set(soak.failed))
     return {
         "minutes": round(elapsed / 60, 2), "api_url": api_url, "collection": soak.collection,
@@ -567,6 +579,9 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         "deferred": soak.deferred,
         **settled,
         "sales": len(soak.sales_at), "sales_per_minute": per_minute,
+        "calibration_ms_per_minute": [round(c * 1000, 1) if c else None for c in calibration],
+        "sales_per_minute_at_first_minute_speed": speed_adjusted(per_minute, calibration),
+        "blocks_added": dict(zip(("home", "remote"), grown, strict=True)),
         "op_seconds_first_last_minute": first_and_last_minute(soak.timings, started, elapsed),
         "memory_mib": {name: {"start": start_mem.get(name), "end": end_mem.get(name)} for name in processes},
         "anvil_memory_mib": {name: {"start": start_mem.get(name), "end": end_mem.get(name)}
@@ -604,6 +619,44 @@ def first_and_last_minute(timings: dict[str, list[tuple[float, float]]], started
     return out
 
 
+def calibration_seconds() -> float:
+    """Seconds one fixed CPU workload takes now (SHA-256 over 24 MiB in 1 MiB pieces, about 30 ms on an
+    idle core): a slower answer means the machine is busier, not the platform heavier."""
+    import hashlib
+
+    block = b"\x5a" * CALIBRATION_BYTES
+    began = time.perf_counter()
+    digest = hashlib.sha256()
+    for _ in range(CALIBRATION_ROUNDS):
+        digest.update(block)
+    digest.digest()
+    return time.perf_counter() - began
+
+
+def per_minute_median(samples: list[tuple[float, float]], minutes: int) -> list[float | None]:
+    """The median of ``(offset_s, value)`` samples in each of the first ``minutes`` whole minutes."""
+    out: list[float | None] = []
+    for m in range(minutes):
+        values = sorted(v for t, v in samples if m * 60 <= t < (m + 1) * 60)
+        out.append(values[len(values) // 2] if values else None)
+    return out
+
+
+def speed_adjusted(sales: list[float], calibration: list[float | None]) -> list[float | None]:
+    """Sales per minute at the first minute's machine speed: each minute's count times how much slower
+    the calibration ran in that minute than in the first. Flat while the raw rate falls = the machine
+    got busier; falling too = the platform itself slowed down."""
+    base = calibration[0] if calibration else None
+    out: list[float | None] = []
+    for count, cal in zip(sales, calibration, strict=False):
+        out.append(round(count * cal / base, 1) if base and cal else None)
+    return out
+
+
+def _blocks_added(start: int | None, end: int | None) -> int | None:
+    return None if start is None or end is None else end - start
+
+
 def _ops(done: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or "nothing yet"
 
@@ -621,6 +674,10 @@ def summary(report: dict[str, Any]) -> list[str]:
                  f"{report['locks_undelivered']} not delivered; deferred by the bridge's rate limits: "
                  f"{report['deferred'].get('bridge_lock', 0)}")
     lines.append(f"  sales per minute: {report['sales_per_minute']}")
+    lines.append(f"  the machine's speed (ms for a fixed CPU workload, per minute): "
+                 f"{report['calibration_ms_per_minute']}")
+    lines.append("  sales per minute at the first minute's speed: "
+                 f"{report['sales_per_minute_at_first_minute_speed']}")
     lines.append("  seconds per operation, first minute -> last minute:")
     for kind, (first, last) in report["op_seconds_first_last_minute"].items():
         lines.append(f"    {kind:<12} {first} -> {last}")

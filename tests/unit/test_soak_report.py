@@ -62,3 +62,27 @@ def test_order_states_are_counted_past_the_listing_cap_of_500():
     soak.listed = [t for t, _ in orders.values()]
     assert soak.order_states() == {"orders_accepted": 740, "orders_filled": 700, "orders_cancelled": 40,
                                    "orders_stale": 0}
+
+
+def test_the_speed_adjusted_rate_is_flat_when_only_the_machine_slowed():
+    from bench.soak import speed_adjusted
+
+    # the machine three times slower in the third minute, and a third of the sales: the platform held
+    assert speed_adjusted([120.0, 90.0, 40.0], [0.03, 0.04, 0.09]) == [120.0, 120.0, 120.0]
+    # the same machine speed and fewer sales: the platform itself slowed
+    assert speed_adjusted([120.0, 60.0], [0.03, 0.03]) == [120.0, 60.0]
+    assert speed_adjusted([10.0, 10.0], [None, 0.03]) == [None, None]
+
+
+def test_per_minute_median_takes_each_whole_minute_alone():
+    from bench.soak import per_minute_median
+
+    samples = [(1.0, 5.0), (20.0, 1.0), (30.0, 3.0), (61.0, 7.0), (150.0, 9.0)]
+    assert per_minute_median(samples, 3) == [3.0, 7.0, 9.0]
+    assert per_minute_median([], 2) == [None, None]
+
+
+def test_the_calibration_workload_takes_measurable_time():
+    from bench.soak import calibration_seconds
+
+    assert calibration_seconds() > 0.001
