@@ -41,6 +41,9 @@ def test_a_short_soak_loses_nothing_and_reports_memory_and_sale_rate(tmp_path):
     assert report["orders_accepted"] == report["orders_filled"] + report["orders_cancelled"] + report["orders_stale"]
     assert report["orders_filled"] == report["sales"] > 0
     assert report["locks"] == report["locks_delivered"] > 0
+    speed = report["calibration_ms_per_minute"]
+    assert len(speed) == len(report["sales_per_minute"]) == len(report["sales_per_minute_at_first_minute_speed"])
+    assert speed[0] > 0 and report["blocks_added"]["home"] > 0
     processes = set(report["memory_mib"])
     assert {"up", "api", "indexer", "submitter", "validator-0", "anvil-home", "anvil-remote"} <= processes
     assert all(m["start"] and m["end"] for m in report["memory_mib"].values()), report["memory_mib"]
