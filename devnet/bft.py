@@ -393,6 +393,35 @@ class BftNetwork:
                 self.stop(i)
             raise
 
+    def start_node(self, index: int, *, timeout: float | None = None) -> tuple[int, int]:
+        """Start validator ``index`` again (unless it runs) and wait until it has caught up: its
+        height at least the highest of the other running validators' when it was started. Returns
+        (pid, height). A validator that does not come up or catch up in time is stopped again."""
+        if not 0 <= index < self.settings.validators:
+            raise BftNetworkError(f"no validator{index}: the network has validators 0 to "
+                                  f"{self.settings.validators - 1}")
+        if not self.exists():
+            raise BftNetworkError(f"no BFT network in {self.settings.data_dir}; start one with "
+                                  "'chainright consortium up --engine bft'")
+        running = self.pid_of(index)
+        if running is not None:
+            return running, self.height(index)
+        target = 0
+        for other in self.running():
+            try:
+                target = max(target, self.height(other))
+            except ChainUnavailableError:
+                continue
+        deadline = time.monotonic() + (timeout or self.settings.start_timeout_s)
+        pid = self.start(index)
+        try:
+            self.wait_rpc(index, deadline - time.monotonic())
+            self.wait_height(target, timeout=max(1.0, deadline - time.monotonic()), indices=[index])
+        except BaseException:
+            self.stop(index)
+            raise
+        return pid, self.height(index)
+
     def _wait_up(self) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s
         for n in self.nodes:

@@ -161,8 +161,17 @@ def consortium_down(
 
 
 @app.command("start-node")
-def consortium_start_node(index: Annotated[int, typer.Argument(help="Node index (node<i>).")]) -> None:
-    """Start one stopped node again; it catches up with the others by itself."""
+def consortium_start_node(
+    index: Annotated[int, typer.Argument(help="Node index (node<i>, or validator<i> with --engine bft).")],
+    engine: EngineOption = "clique",
+) -> None:
+    """Start one stopped node again; it catches up with the others by itself (bft: the command waits
+    until it has)."""
+    if _engine(engine) == "bft":
+        net = _bft()
+        pid, height = net.start_node(index)
+        typer.echo(f"{net.node(index).name}\tpid {pid}\tblock {height}")
+        return
     rec = _consortium().start_node(index)
     typer.echo(f"{rec.name}\tpid {rec.pid}")
 
@@ -220,9 +229,18 @@ def consortium_env(
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
+BFT_FIXED_SET = ("the BFT engine's validator set is fixed in its genesis: bftd wires no staking or "
+                 "governance module, so no transaction or vote can change it (tools/bft/README.md). To add "
+                 "or remove a member, stop the network and lay out a new one with the new set (a "
+                 "coordinated restart with a new genesis)")
+
+
 @app.command("add-node")
-def consortium_add_node() -> None:
-    """Create and start one more node (new keys); vote it in with 'consortium propose --add'."""
+def consortium_add_node(engine: EngineOption = "clique") -> None:
+    """Create and start one more node (new keys); vote it in with 'consortium propose --add'.
+    Refused with --engine bft (its validator set is fixed in genesis)."""
+    if _engine(engine) == "bft":
+        raise ChainError(f"add-node is not available on the bft engine: {BFT_FIXED_SET}")
     node = _consortium().add_node()
     typer.echo(f"{node.name}\t{node.address}\t{node.rpc_url}")
     say(f"{node.name} syncs but cannot seal yet; make it a validator with "
@@ -234,8 +252,12 @@ def consortium_propose(
     add: Annotated[str | None, typer.Option("--add", help="Vote this address in as a signer.")] = None,
     remove: Annotated[str | None, typer.Option("--remove", help="Vote this signer out.")] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the signer set changed.")] = True,
+    engine: EngineOption = "clique",
 ) -> None:
-    """Vote a validator in or out on every running signer node (a majority must vote)."""
+    """Vote a validator in or out on every running signer node (a majority must vote). Refused with
+    --engine bft (its validator set is fixed in genesis)."""
+    if _engine(engine) == "bft":
+        raise ChainError(f"propose is not available on the bft engine: {BFT_FIXED_SET}")
     if (add is None) == (remove is None):
         raise ChainError("give exactly one of --add ADDRESS or --remove ADDRESS")
     address = add if add is not None else remove

@@ -9,7 +9,11 @@ each event so it decodes with no other input. ``record.provenance.verify`` check
 A bridge delivery (``TokenMinted``, ``TokenUnlocked``) also carries its transaction (the signed
 bytes, proven against the header's transactions root) and the ``deliver`` ABI fragment: the
 delivery event names only the transfer id and recipient, the message in the call data binds the
-rest (token, rights), so the verifier can match it with the departure on the other chain.
+rest (token, rights), so the verifier can match it with the departure on the other chain. A node
+without ``eth_getRawTransactionByHash`` (our BFT engine) has the block's transactions rebuilt from
+their JSON fields, each checked against its hash and all of them against the transactions root;
+when even that fails the bundle marks the delivery's ``tx`` as not available and the verifier
+reports the hop's message as not checked (PARTLY CHECKED at best, on such an engine only).
 
 ``state`` holds storage proofs (``record.provenance.state``) at the block the index has finished on
 each chain (``state_blocks``: its last final block; the head when not given): the token's owner
@@ -41,9 +45,9 @@ from typing import Any
 from hexbytes import HexBytes
 
 from chain.engines import engine_via
-from chain.errors import ProvenanceRangeError
+from chain.errors import ChainUnavailableError, ProvenanceRangeError
 from record.proofs.receipts import receipt_proof
-from record.proofs.transactions import transaction_proof
+from record.proofs.transactions import raw_transaction_of, transaction_proof, transactions_root
 from record.provenance.state import collect_state, holding_of
 from record.provenance.story import ARRIVALS
 
@@ -53,6 +57,7 @@ FORMATS = ("chainright-provenance-bundle/1", FORMAT)
 MAX_LINK_HEADERS = 20_000
 HEADERS_UNAVAILABLE = ("block hashes are CometBFT's, not keccak(RLP(header)): the headers cannot be checked "
                        "against their hashes or linked offline")
+TX_UNAVAILABLE = "the node does not serve the delivery's signed transaction"
 STATE_UNAVAILABLE = ("on this engine (bft), eth_getProof answers with IAVL (ICS-23) proofs against the app "
                      "hash, not Ethereum trie proofs")
 
@@ -101,11 +106,43 @@ def rpcs_for(urls: Mapping[int, str], timeout: float = 10.0) -> dict[int, RpcCal
     return {int(chain_id): make(url) for chain_id, url in urls.items()}
 
 
-def _delivery_tx(rpc: RpcCall, block: Mapping[str, Any], tx_index: int) -> dict[str, Any]:
-    raws = [bytes(HexBytes(rpc("eth_getRawTransactionByHash", [h if isinstance(h, str) else h["hash"]])))
-            for h in block["transactions"]]
-    return {"raw": "0x" + raws[tx_index].hex(),
-            "proof": ["0x" + node.hex() for node in transaction_proof(raws, tx_index)]}
+def _raw_transactions(rpc: RpcCall, block: Mapping[str, Any]) -> tuple[list[bytes], str | None]:
+    """The block's signed transactions in order, and how they were had: None when the node served
+    them (``eth_getRawTransactionByHash``), else a note that they were rebuilt from their fields.
+
+    A node without ``eth_getRawTransactionByHash`` (our BFT engine) gives the block with its full
+    transactions instead; each is rebuilt (``raw_transaction_of``, which checks keccak of the bytes
+    against the transaction hash) and the whole list must give the header's transactions root.
+    Raises ValueError naming what failed there; a node that is unreachable raises as it does."""
+    hashes = [h if isinstance(h, str) else h["hash"] for h in block["transactions"]]
+    try:
+        return [bytes(HexBytes(rpc("eth_getRawTransactionByHash", [h]))) for h in hashes], None
+    except ChainUnavailableError:  # refused (or no answer: then the next call raises too)
+        pass
+    full = rpc("eth_getBlockByNumber", [_hex(block["number"]), True])
+    txs = full["transactions"]
+    if [str(t["hash"]).lower() for t in txs] != [str(h).lower() for h in hashes]:
+        raise ValueError("the node's full block lists other transactions than its header block")
+    raws = [raw_transaction_of(t) for t in txs]
+    if transactions_root(raws) != bytes(HexBytes(block["transactionsRoot"])):
+        raise ValueError("the rebuilt transactions do not give the header's transactions root")
+    return raws, ("rebuilt from the node's transaction fields (no eth_getRawTransactionByHash); "
+                  "keccak of each equals its transaction hash")
+
+
+def delivery_transaction(rpc: RpcCall, block: Mapping[str, Any], tx_index: int) -> dict[str, Any]:
+    """The delivery's signed bytes and their proof against the transactions root, or, when the
+    node neither serves them nor lets them be rebuilt soundly, ``{"available": false, "reason"}``
+    (the verifier then says what it could not check)."""
+    try:
+        raws, rebuilt = _raw_transactions(rpc, block)
+    except (ValueError, KeyError, TypeError) as exc:
+        return {"available": False, "reason": f"{TX_UNAVAILABLE}: {exc}"}
+    out = {"raw": "0x" + raws[tx_index].hex(),
+           "proof": ["0x" + node.hex() for node in transaction_proof(raws, tx_index)]}
+    if rebuilt is not None:
+        out["source"] = rebuilt
+    return out
 
 
 def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
@@ -145,7 +182,7 @@ def build_bundle(subject: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
             "proof": ["0x" + node.hex() for node in receipt_proof(block_receipts, tx_index)],
         }
         if ev["event"] in ARRIVALS:
-            entry["tx"] = _delivery_tx(rpc, blocks[key], tx_index)
+            entry["tx"] = delivery_transaction(rpc, blocks[key], tx_index)
             entry["call_abi"] = next(item for item in abis[str(ev["contract"])]
                                      if item.get("type") == "function" and item.get("name") == "deliver")
         entries.append(entry)

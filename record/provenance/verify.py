@@ -33,6 +33,10 @@ listed):
      (source and destination chain and bridge, transfer id, collection, token id, sender,
      recipient, and every rights field: token URI, CID, content hash, royalty receiver and bps,
      license terms hash, provenance hash), as must the delivery event's own fields;
+     on a chain the bundle marks in ``header_proofs`` (only there) the bundle may mark the
+     delivery's transaction not available (a node that neither serves nor lets it be rebuilt):
+     the hop is then matched by the delivery event's fields only and listed in
+     ``Verdict.unavailable`` (PARTLY CHECKED);
    - the token continues on the destination from the recipient the message names: the wrapped
      token the delivery's receipt mints to that recipient (remote), or the home token the lockbox
      held, released to that recipient (home).
@@ -473,6 +477,21 @@ def _hop_mismatches(source: Mapping[str, Any], delivery: Mapping[str, Any],
     return wrong
 
 
+def _event_mismatches(source: Mapping[str, Any], delivery: Mapping[str, Any]) -> list[str]:
+    """Without the delivery's message: the fields on which the departure and the delivery event
+    (its proven receipt's log) disagree."""
+    src, got = source["args"], delivery["args"]
+    wrong = [f"{k} (delivery event)" for k in ("collection", "tokenId", "recipient")
+             if not _same(got.get(k), src.get(k))]
+    if not _same(src.get("destChainId"), delivery["chain_id"]):
+        wrong.append("destChainId (departure)")
+    if delivery["event"] == "TokenMinted":
+        wrapped = (int(str(src.get("collection")), 16) << 96) | int(src.get("tokenId") or 0)
+        if int(got.get("wrappedTokenId", -1)) != wrapped:
+            wrong.append("wrappedTokenId (delivery event)")
+    return wrong
+
+
 def _minted_collection(delivery: Mapping[str, Any], wrapped_id: int, recipient: str) -> str | None:
     """The contract that minted ``wrapped_id`` to ``recipient`` in the delivery's (proven) receipt."""
     transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
@@ -542,7 +561,8 @@ def _verify_story(bundle: Mapping[str, Any], verdict: Verdict, visited: set[Key]
                 return None
         elif entry["event"] in ARRIVALS:
             header = headers.get(str(entry["chain_id"]), {}).get(str(entry["block_number"]), {})
-            if not _step_arrival(walk, entry, header, home, where, verdict):
+            marked = headers_unavailable(bundle, entry["chain_id"]) is not None
+            if not _step_arrival(walk, entry, header, home, where, verdict, marked):
                 return None
             if walk.live is not None:
                 seen.add(walk.live)
@@ -620,7 +640,7 @@ def _step_departure(walk: _Walk, entry: Mapping[str, Any], where: str, verdict: 
 
 
 def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, Any], home: Key, where: str,
-                  verdict: Verdict) -> bool:
+                  verdict: Verdict, tx_may_be_unavailable: bool = False) -> bool:
     source = walk.in_flight
     if not verdict.add(source is not None, f"{where}: bridge hop",
                        "a delivery with no departure of the token before it in the story"):
@@ -631,11 +651,24 @@ def _step_arrival(walk: _Walk, entry: Mapping[str, Any], header: Mapping[str, An
                        f"delivers transfer {entry['args'].get('transferId')}, but the token left with "
                        f"transfer {source['args']['transferId']}"):
         return False
-    try:
-        message = _message_of(entry, header)
-    except (ValueError, KeyError, TypeError) as exc:
-        return verdict.add(False, f"{where}: bridge hop message", str(exc))
-    mismatched = _hop_mismatches(source, entry, message)
+    carried = entry.get("tx")
+    if isinstance(carried, Mapping) and carried.get("available") is False:
+        reason = str(carried.get("reason", ""))[:300]
+        if not verdict.add(tx_may_be_unavailable, f"{where}: bridge hop message",
+                           f"the bundle does not carry the delivery's transaction ({reason}); only a chain "
+                           "whose engine the bundle marks in header_proofs may leave it out"):
+            return False
+        verdict.add(True, f"{where}: bridge hop message", f"not available: {reason}")
+        verdict.unavailable.append(f"{where}: the delivery's signed message ({reason}); the hop is matched "
+                                   "by the delivery event's fields only, not by the message's rights fields")
+        message = {k: entry["args"].get(k) for k in ("collection", "tokenId", "recipient")}
+        mismatched = _event_mismatches(source, entry)
+    else:
+        try:
+            message = _message_of(entry, header)
+        except (ValueError, KeyError, TypeError) as exc:
+            return verdict.add(False, f"{where}: bridge hop message", str(exc))
+        mismatched = _hop_mismatches(source, entry, message)
     if not verdict.add(not mismatched, f"{where}: bridge hop metadata",
                        f"the departure and its delivery disagree on {', '.join(mismatched)}"):
         return False

@@ -4,13 +4,18 @@ as ``consortium env --engine bft`` prints, every contract family is deployed by
 ``deploy_to_chains`` (what ``chainright deploy`` runs; a managed anvil is the remote chain), and the
 API (in process) and the indexer (a thread) run on it. A creator mints through the API, a collector
 buys a signed listing with the fill the API builds (the royalty lands in the split), the indexer
-shows the sale at depth 0 although 3 confirmations are configured (finality by engine), the real
+shows the sale at depth 0 although 3 confirmations are configured (finality by engine), a licensee
+buys a license with the transaction the API builds (indexed: it is in the token's bundle), the real
 relayer (``chainright relayer run --role all``) takes a token to the anvil and back, attesting the
 BFT side at depth 0, and the
 token's bundle from the API verifies as far as the engine allows: receipt proofs, events and story
 pass, header and state proofs are "not available on this engine", and ``chainright verify`` says
-PARTLY CHECKED (exit 2), never VERIFIED. ``consortium down --engine bft`` then stops every
-validator by its PID record."""
+PARTLY CHECKED (exit 2), never VERIFIED; the returned token's bundle carries the delivery's signed
+transaction, rebuilt from the node's fields (the engine has no eth_getRawTransactionByHash) and
+proven against the transactions root, so its bridge hops are checked. Stopped validators are
+started again one by one with ``consortium start-node --engine bft``, which returns once the
+validator has caught up. ``consortium down --engine bft`` then stops every validator by its PID
+record."""
 
 from __future__ import annotations
 
@@ -54,6 +59,7 @@ from devnet.anvil import NodeManager
 from devnet.bft import find_bftd
 from did.settings import DidSettings
 from record.index.service import build_indexers, follow
+from record.provenance import verify_bundle
 from tests.conftest import free_port, settings_env
 from tests.support.api_flow import APPLICATION, OFFICER
 from tests.support.api_flow import send as wallet_send
@@ -63,7 +69,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.bft]
 HOME = 1341
 CREATOR, COLLECTOR = dev_account(1), dev_account(2)
 RIGHTS, ISSUER, CHANNEL = dev_account(3), dev_account(4), dev_account(7)
+LICENSEE = dev_account(5)
 PRICE = 10**17
+LICENSE_FEE = 10**16
 T = TypeVar("T")
 
 
@@ -181,7 +189,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, artifacts: Artifacts) -> 
         app = create_app(api_settings, db=db, chain_settings=chain, did_settings=DidSettings(environment="test"))
         client = TestClient(app, raise_server_exceptions=False)
         indexer_lines: list[str] = []
-        indexers = build_indexers(chain, db.engine, artifacts, which="home", progress=indexer_lines.append)
+        indexers = build_indexers(chain, db.engine, artifacts, which="all", progress=indexer_lines.append)
         depth = indexers[0].confirmations
         follower = threading.Thread(target=follow, args=(indexers, stop), daemon=True,
                                     kwargs={"poll_s": 0.25,
@@ -242,7 +250,7 @@ def test_the_node_is_taken_for_bft_and_the_indexer_reads_at_depth_zero(platform:
     assert platform.indexer_confirmations == 0
 
 
-def test_mint_list_sell_and_verify_a_bundle_on_the_bft_network(platform: Platform, tmp_path: Path) -> None:
+def test_mint_license_sell_and_verify_a_bundle_on_the_bft_network(platform: Platform, tmp_path: Path) -> None:
     p, client, home = platform, platform.client, platform.home
     creator = verified_login(client, CREATOR)
     content = b"a work issued on the BFT consortium"
@@ -265,6 +273,31 @@ def test_mint_list_sell_and_verify_a_bundle_on_the_bft_network(platform: Platfor
     assert wallet_send(home, CREATOR, mint.json())["status"] == 1
     nft = home.eth.contract(address=collection, abi=p.artifacts.get("CreatorCollection").abi)
     assert nft.functions.ownerOf(2).call() == CREATOR.address
+
+    # License: the creator offers terms for token 1 through the API; a KYC-verified licensee buys
+    # with the transaction the API builds (exact fee, simulated on the BFT node); the fee goes to
+    # the work's royalty receiver (the split).
+    offer = client.post("/licenses/tx", json={"chain_id": HOME, "collection": collection, "token_ids": [1],
+                                              "template": "commercial", "fee_wei": LICENSE_FEE}, headers=creator)
+    assert offer.status_code == 200, offer.text
+    if offer.json()["publish"]:
+        assert wallet_send(home, CREATOR, offer.json()["publish"])["status"] == 1
+    for tx in offer.json()["attach"]:
+        assert wallet_send(home, CREATOR, tx)["status"] == 1
+    offered = client.get(f"/licenses/offered/{HOME}/{collection}/1")
+    assert offered.status_code == 200 and len(offered.json()) == 1, offered.text
+    terms_hash = offered.json()[0]["terms_hash"]
+    licensee = verified_login(client, LICENSEE)
+    split_before = home.eth.get_balance(splitter)
+    bought = client.post("/licenses/buy-tx", json={"chain_id": HOME, "collection": collection, "token_id": 1,
+                                                   "terms_hash": terms_hash}, headers=licensee)
+    assert bought.status_code == 200, bought.text
+    assert int(bought.json()["transaction"]["value"], 16) == LICENSE_FEE
+    assert wallet_send(home, LICENSEE, bought.json()["transaction"])["status"] == 1
+    assert home.eth.get_balance(splitter) - split_before == LICENSE_FEE
+    held = client.get("/licenses", params={"chain_id": HOME, "licensee": LICENSEE.address})
+    assert held.status_code == 200, held.text
+    assert [(g["token_id"], g["terms_hash"], g["active"]) for g in held.json()] == [("1", terms_hash, True)]
 
     decoder = ErrorDecoder(p.artifacts.get(n).abi for n in p.artifacts.names())
     sender = TxSender(home, CREATOR, decoder=decoder, timeout_s=90)
@@ -291,6 +324,9 @@ def test_mint_list_sell_and_verify_a_bundle_on_the_bft_network(platform: Platfor
     assert bundle["state"][str(HOME)]["available"] is False
     assert "not available" not in bundle["state"][str(HOME)]["reason"]  # the verifier says that
     assert {"Transfer", "WorkMinted", "RightsRegistered"} <= {e["event"] for e in bundle["events"]}
+    grants = [e for e in bundle["events"] if e["event"] == "LicenseGranted"]  # the index has the license
+    assert [(g["args"]["licensee"], g["args"]["termsHash"]) for g in grants] == [(LICENSEE.address, terms_hash)]
+    assert any(e["event"] == "LicenseTermsAttached" for e in bundle["events"])
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     verified = cli(p.cli_env, "verify", str(path), timeout=120)
@@ -339,6 +375,38 @@ def test_a_token_goes_to_the_anvil_and_back_attested_at_depth_zero(platform: Pla
     assert "confirmations 0" in line, line
 
 
+def test_the_returned_tokens_bundle_carries_the_delivery_rebuilt_and_proven(platform: Platform,
+                                                                             tmp_path: Path) -> None:
+    """The engine has no eth_getRawTransactionByHash: the bundle rebuilds the delivery's signed
+    transaction from the node's fields (hash- and root-checked), so the hop back is checked."""
+    p = platform
+    if "collection" not in p.state:
+        pytest.fail("needs the platform built by the previous tests (run the module in order)")
+    url = f"/provenance/{HOME}/{p.state['collection']}/2/bundle"
+
+    def bundle_with_return() -> dict[str, Any] | None:
+        r = p.client.get(url)
+        assert r.status_code in (200, 404), r.text
+        events = r.json().get("events", []) if r.status_code == 200 else []
+        return r.json() if any(e["event"] == "TokenUnlocked" for e in events) else None
+
+    bundle = wait_for("the return in the index", bundle_with_return, 60)
+    unlocked = next(e for e in bundle["events"] if e["event"] == "TokenUnlocked")
+    minted = next(e for e in bundle["events"] if e["event"] == "TokenMinted")
+    assert unlocked["chain_id"] == HOME and "rebuilt" in unlocked["tx"]["source"], unlocked["tx"]
+    assert minted["chain_id"] == 31338 and "raw" in minted["tx"] and "source" not in minted["tx"]
+    verdict = verify_bundle(bundle)
+    assert verdict.ok, verdict.first_break
+    hops = [c for c in verdict.checks if c.what.endswith(": bridge hop") and c.detail.startswith("transfer")]
+    assert [h.what.split(" ")[1] for h in hops] == ["31338", str(HOME)], hops  # there and back, both checked
+    assert not any("signed message" in u for u in verdict.unavailable), verdict.unavailable
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    verified = cli(p.cli_env, "verify", str(path), timeout=120)
+    assert verified.returncode == 2, verified.stdout + verified.stderr
+    assert "PARTLY CHECKED" in verified.stdout and "BROKEN" not in verified.stdout
+
+
 def test_one_validator_down_keeps_going_two_halt_it_reported_and_all_resumes(platform: Platform) -> None:
     """1 of 4 stopped: blocks and sales go on. 2 of 4 stopped: no block (CometBFT needs more than
     two thirds of the votes), reported by the relayer and the indexer as a stall, the API refuses
@@ -377,8 +445,8 @@ def test_one_validator_down_keeps_going_two_halt_it_reported_and_all_resumes(pla
         r = client.post(f"/market/orders/{order_hash}/fill-tx", json={"amount": 1}, headers=collector)
         assert r.status_code == 503 and r.json()["type"] == "/problems/chain-stalled", r.text
     finally:
-        up = cli(p.cli_env, "consortium", "up", "--engine", "bft", "--detach", timeout=180)
-    assert up.returncode == 0, up.stdout + up.stderr
+        back = cli(p.cli_env, "consortium", "start-node", "2", "--engine", "bft", timeout=180)
+    assert back.returncode == 0 and back.stdout.startswith("validator2\tpid "), back.stdout + back.stderr
     wait_for("the relayer to report the recovery",
              lambda: f"chain {HOME} resumed: block" in p.relayer_log.read_text()[relayer_seen:], 90)
 
@@ -389,9 +457,15 @@ def test_one_validator_down_keeps_going_two_halt_it_reported_and_all_resumes(pla
     fill = wait_for("the API to accept writes again", write_accepted, 60, interval=0.5)
     assert wallet_send(home, COLLECTOR, fill.json())["status"] == 1
     assert nft.functions.ownerOf(2).call() == COLLECTOR.address
+    # validator3 has been down the longest: start-node returns once it has caught up with the others
     target = home.eth.block_number
+    late = cli(p.cli_env, "consortium", "start-node", "3", "--engine", "bft", timeout=180)
+    assert late.returncode == 0, late.stdout + late.stderr
+    assert int(late.stdout.strip().rsplit("block ", 1)[1]) >= target, late.stdout
     status = json.loads(cli(p.cli_env, "consortium", "status", "--engine", "bft", "--json").stdout)["nodes"]
     assert all(n["running"] for n in status), status
+    again = cli(p.cli_env, "consortium", "up", "--engine", "bft", "--detach", timeout=180)  # starts nothing
+    assert again.returncode == 0, again.stdout + again.stderr
 
     def caught_up() -> bool:
         nodes = json.loads(cli(p.cli_env, "consortium", "status", "--engine", "bft", "--json").stdout)["nodes"]

@@ -108,3 +108,32 @@ def test_a_configured_binary_of_another_name_is_still_recognised(tmp_path: Path,
     _record(net, 0, ours)
     assert net.pid_of(0) == ours.pid
     assert net.stop(0) is True and ours.wait(timeout=10) is not None
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "CHAINRIGHT_BFT_DATA_DIR": str(data_dir), "CHAINRIGHT_BFT_BASE_PORT": "18900"}
+    return subprocess.run([sys.executable, "-m", "chainright", "consortium", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["add-node"], ["propose", "--add", "0x" + "11" * 20],
+                                  ["propose", "--remove", "0x" + "11" * 20]], ids=["add-node", "propose add",
+                                                                                  "propose remove"])
+def test_changing_the_bft_validator_set_is_refused_with_the_reason(network: BftNetwork, args: list[str]) -> None:
+    """bftd wires no staking or governance module: a member joins or leaves only with a new genesis."""
+    before = sorted(p.relative_to(network.settings.data_dir) for p in network.settings.data_dir.rglob("*"))
+    out = _cli(network.settings.data_dir, *args, "--engine", "bft")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "not available on the bft engine" in out.stderr and "fixed in its genesis" in out.stderr
+    assert "new genesis" in out.stderr
+    assert sorted(p.relative_to(network.settings.data_dir) for p in network.settings.data_dir.rglob("*")) == before
+
+
+def test_start_node_names_a_missing_network_or_validator(network: BftNetwork, tmp_path: Path) -> None:
+    missing = _cli(tmp_path / "nowhere", "start-node", "1", "--engine", "bft")
+    assert missing.returncode == 1 and "no BFT network" in missing.stderr, missing.stderr
+    beyond = _cli(network.settings.data_dir, "start-node", "7", "--engine", "bft")
+    assert beyond.returncode == 1 and "no validator7" in beyond.stderr, beyond.stderr
+    assert not list(network.run_dir.iterdir())  # nothing was started
