@@ -32,6 +32,7 @@ anvils, the API, the indexer, the validators, the submitter, the IPFS node), at 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -163,6 +164,30 @@ def platform_processes(chain_settings: Any) -> dict[str, int]:
 
 def memory(processes: dict[str, int]) -> dict[str, float | None]:
     return {name: rss_mib(pid) for name, pid in processes.items()}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds ``pid`` has used so far (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_sale(marks: list[tuple[int, dict[str, float | None]]]) -> dict[str, list[float | None]]:
+    """Per process, the CPU milliseconds it used per sale between consecutive ``(sales so far, CPU
+    seconds per process)`` marks: work done per sale, which a busier machine does not inflate the way
+    it inflates wall time, so a figure that grows is the process itself getting heavier."""
+    out: dict[str, list[float | None]] = {}
+    for (sales_a, cpu_a), (sales_b, cpu_b) in itertools.pairwise(marks):
+        for name in cpu_b:
+            a, b = cpu_a.get(name), cpu_b.get(name)
+            sold = sales_b - sales_a
+            out.setdefault(name, []).append(
+                round((b - a) * 1000 / sold, 1) if a is not None and b is not None and sold > 0 else None)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,12 +571,19 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         next_progress = started + PROGRESS_EVERY_S
         calibrations: list[tuple[float, float]] = []
         next_calibration = started
+        watched = {**processes, "soak (this client)": os.getpid()}
+        cpu_now = lambda: {name: cpu_seconds(pid) for name, pid in watched.items()}  # noqa: E731
+        cpu_marks = [(0, cpu_now())]
+        next_cpu_mark = started + 60
         while time.monotonic() < until:
             soak.one_round()
             now = time.monotonic()
             if now >= next_calibration:
                 next_calibration = now + CALIBRATE_EVERY_S
                 calibrations.append((now - started, calibration_seconds()))
+            if now >= next_cpu_mark:
+                next_cpu_mark += 60
+                cpu_marks.append((len(soak.sales_at), cpu_now()))
             if now >= next_progress:
                 next_progress = now + PROGRESS_EVERY_S
                 mem = memory(processes)
@@ -581,6 +613,7 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         "sales": len(soak.sales_at), "sales_per_minute": per_minute,
         "calibration_ms_per_minute": [round(c * 1000, 1) if c else None for c in calibration],
         "sales_per_minute_at_first_minute_speed": speed_adjusted(per_minute, calibration),
+        "cpu_ms_per_sale_per_minute": cpu_ms_per_sale(cpu_marks),
         "blocks_added": dict(zip(("home", "remote"), grown, strict=True)),
         "op_seconds_first_last_minute": first_and_last_minute(soak.timings, started, elapsed),
         "memory_mib": {name: {"start": start_mem.get(name), "end": end_mem.get(name)} for name in processes},
@@ -678,6 +711,10 @@ def summary(report: dict[str, Any]) -> list[str]:
                  f"{report['calibration_ms_per_minute']}")
     lines.append("  sales per minute at the first minute's speed: "
                  f"{report['sales_per_minute_at_first_minute_speed']}")
+    lines.append("  CPU ms per sale (all the traffic of a minute / its sales), first minute -> last minute:")
+    for name, row in report["cpu_ms_per_sale_per_minute"].items():
+        if row:
+            lines.append(f"    {name:<14} {row[0]} -> {row[-1]}")
     lines.append("  seconds per operation, first minute -> last minute:")
     for kind, (first, last) in report["op_seconds_first_last_minute"].items():
         lines.append(f"    {kind:<12} {first} -> {last}")

@@ -86,3 +86,22 @@ def test_the_calibration_workload_takes_measurable_time():
     from bench.soak import calibration_seconds
 
     assert calibration_seconds() > 0.001
+
+
+def test_cpu_per_sale_divides_each_minutes_cpu_by_its_sales():
+    from bench.soak import cpu_ms_per_sale
+
+    marks = [(0, {"api": 1.0, "anvil": 2.0}), (10, {"api": 1.5, "anvil": 2.1}), (10, {"api": 1.6, "anvil": None}),
+             (30, {"api": 3.6, "anvil": None})]
+    assert cpu_ms_per_sale(marks) == {"api": [50.0, None, 100.0], "anvil": [10.0, None, None]}
+
+
+def test_cpu_seconds_reads_this_process():
+    import os
+
+    from bench.soak import cpu_seconds
+
+    sum(i * i for i in range(200_000))
+    used = cpu_seconds(os.getpid())
+    assert used is not None and used > 0
+    assert cpu_seconds(2**22 + 12345) is None
