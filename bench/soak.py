@@ -176,6 +176,10 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_of(processes: dict[str, int]) -> dict[str, float | None]:
+    return {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+
 def cpu_ms_per_sale(marks: list[tuple[int, dict[str, float | None]]]) -> dict[str, list[float | None]]:
     """Per process, the CPU milliseconds it used per sale between consecutive ``(sales so far, CPU
     seconds per process)`` marks: work done per sale, which a busier machine does not inflate the way
@@ -572,8 +576,7 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
         calibrations: list[tuple[float, float]] = []
         next_calibration = started
         watched = {**processes, "soak (this client)": os.getpid()}
-        cpu_now = lambda: {name: cpu_seconds(pid) for name, pid in watched.items()}  # noqa: E731
-        cpu_marks = [(0, cpu_now())]
+        cpu_marks = [(0, cpu_of(watched))]
         next_cpu_mark = started + 60
         while time.monotonic() < until:
             soak.one_round()
@@ -583,7 +586,7 @@ def run_soak(api_url: str, chain_settings: Any, *, minutes: float, say: Say,
                 calibrations.append((now - started, calibration_seconds()))
             if now >= next_cpu_mark:
                 next_cpu_mark += 60
-                cpu_marks.append((len(soak.sales_at), cpu_now()))
+                cpu_marks.append((len(soak.sales_at), cpu_of(watched)))
             if now >= next_progress:
                 next_progress = now + PROGRESS_EVERY_S
                 mem = memory(processes)
