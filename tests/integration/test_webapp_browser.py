@@ -277,6 +277,19 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+
+
+def _doc_shot(page: Any, name: str) -> None:
+    """A screenshot for README.md's Web app section (docs/screenshots/, committed): written only when
+    CHAINRIGHT_DOC_SCREENSHOTS=1, so that a test run leaves the committed files alone; the first
+    screen only (small PNGs)."""
+    _shot(page, name)
+    if os.environ.get("CHAINRIGHT_DOC_SCREENSHOTS") == "1":
+        DOC_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOC_SHOTS / f"{name}.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 760})
+
+
 def _ready(page: Any, path: str) -> None:
     page.goto(path)
     page.wait_for_selector("body[data-ready=true]")
@@ -677,7 +690,7 @@ def test_pages_have_no_serious_accessibility_violations(open_as):
     journey checks the pages again in their signed-in, filled-in states)."""
     page, _ = open_as(NEWCOMER)
     paths = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector",
-             "/account", "/?lang=zh", "/studio?lang=zh", "/collector?lang=zh", "/operator/risk?lang=zh",
+             "/commissions", "/commissions?lang=zh", "/account", "/?lang=zh", "/studio?lang=zh", "/collector?lang=zh", "/operator/risk?lang=zh",
              *(STATE[k] for k in ("work", "audit") if k in STATE)]
     found: dict[str, list[str]] = {}
     for path in paths:
@@ -1018,7 +1031,7 @@ def test_an_auction_is_started_bid_on_listed_live_and_settled_in_the_browser(sit
     said = _said(buyer_wallet)
     assert "0.25 ETH (250000000000000000 wei) to the marketplace as a bid" in said and "outbid" in said
     assert f"Highest bid 0.25 ETH (250000000000000000 wei) by {COLLECTOR.address}" in buyer.text_content("[data-auction]")
-    _shot(buyer, "work-auction-bid")
+    _doc_shot(buyer, "work-auction-bid")
     assert _axe(buyer) == []
     # Once it has ended, the winner settles it: the token is theirs on chain.
     end = site["client"].get("/auctions", params={"chain_id": 31337, "token": collection, "status": "open"}).json()[0]["end"]
@@ -1260,10 +1273,67 @@ def test_a_token_is_sent_to_the_other_chain_from_the_collector_page_and_followed
     _shot(page, "collector-bridge-pending")
     page.wait_for_selector("#notice:has-text('landed on chain 31338')", timeout=180_000)
     assert "delivered" in row.text_content() and re.search(r"Arrived 20\d\d-\d\d-\d\dT", row.text_content())
-    _shot(page, "collector-bridge-delivered")
+    _doc_shot(page, "collector-bridge-delivered")
     registry = DeploymentRegistry(site["deployed"].deployments_file)
     remote = connect(site["deployed"].spec("remote"))
     wrapped = remote.eth.contract(address=registry.address(31338, "WrappedCollection"),
                                   abi=artifacts.get("WrappedCollection").abi)
     assert wrapped.functions.ownerOf(wrapped_id(collection, token_id)).call() == CREATOR.address
     assert relayer.poll() is None
+
+
+def test_a_commission_is_funded_delivered_accepted_and_disputed_in_the_browser(site, open_as, artifacts):
+    client = site["client"]
+    _verified(client, COLLECTOR)
+    creator = _verified(client, CREATOR)
+    cids = []
+    for n in range(2):
+        name = f"sketch-{n}-{secrets.token_hex(3)}.png"
+        r = client.post("/assets", files={"file": (name, _png(name), "image/png")}, headers=creator)
+        assert r.status_code == 201, r.text
+        cids.append(r.json()["cid"])
+    # The buyer commissions two milestones; the page says what the funding pays and when it comes back.
+    buyer, buyer_wallet = open_as(COLLECTOR)
+    _ready(buyer, "/commissions")
+    buyer.fill("#escrow-seller", CREATOR.address)
+    buyer.fill("#escrow-arbitrator", RIVAL.address)
+    buyer.fill("#escrow-amounts", "0.1, 0.2")
+    buyer.click("#escrow-form button[type=submit]")
+    _done(buyer, "#notice:has-text('created and funded')")
+    said = _said(buyer_wallet)
+    assert "send 0.3 ETH (300000000000000000 wei) to the escrow contract, funding 2 milestone(s)" in said
+    assert f"0.1 ETH (100000000000000000 wei), 0.2 ETH (200000000000000000 wei)) for the artist {CREATOR.address}" in said
+    escrow_id = buyer.get_attribute("[data-escrow]", "data-escrow")
+    # The artist accepts the terms and delivers both milestones.
+    artist, artist_wallet = open_as(CREATOR)
+    _ready(artist, "/commissions")
+    _sign_in(artist)
+    mine = artist.locator(f"[data-escrow='{escrow_id}']")
+    mine.get_by_role("button", name="Accept the terms").click()
+    _done(artist, "#notice:has-text('Terms accepted')")
+    assert f"accepts the terms of escrow {escrow_id} from the buyer {COLLECTOR.address}" in _said(artist_wallet)
+    for index, cid in enumerate(cids):
+        artist.fill(f"#cid-{escrow_id}-{index}", cid)
+        artist.locator(f"[data-escrow='{escrow_id}'] [data-milestone='{index}'] button").click()
+        _done(artist, f"[data-escrow='{escrow_id}'] [data-milestone='{index}']:has-text(', delivered, due')")
+        assert f"records the delivery of milestone {index} of escrow {escrow_id}" in _said(artist_wallet)
+        assert cid in _said(artist_wallet)
+    # The buyer accepts the first and disputes the second.
+    _ready(buyer, "/commissions")
+    first = buyer.locator(f"[data-escrow='{escrow_id}'] [data-milestone='0']")
+    first.get_by_role("button", name="Accept the delivery").click()
+    _done(buyer, f"[data-escrow='{escrow_id}'] [data-milestone='0']:has-text('released to the artist')")
+    assert f"accepts milestone 0 of escrow {escrow_id}: 0.1 ETH (100000000000000000 wei) is released" in _said(buyer_wallet)
+    second = buyer.locator(f"[data-escrow='{escrow_id}'] [data-milestone='1']")
+    second.get_by_role("button", name="Dispute").click()
+    _done(buyer, f"[data-escrow='{escrow_id}'] [data-milestone='1']:has-text(', disputed, due')")
+    assert f"the arbitrator {RIVAL.address} decides" in _said(buyer_wallet)
+    _shot(buyer, "commissions")
+    assert _axe(buyer) == []
+    # The chain agrees: one milestone released, one disputed.
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    escrow = web3.eth.contract(address=registry.address(31337, "MilestoneEscrow"), abi=artifacts.get("MilestoneEscrow").abi)
+    states = [escrow.functions.getMilestone(int(escrow_id), i).call()[3] for i in (0, 1)]
+    assert states == [4, 3]  # released, disputed
+    assert not buyer.js_errors and not artist.js_errors  # type: ignore[attr-defined]

@@ -930,7 +930,9 @@ async function auctionPanel(work, chain, collection, token, reload) {
 
 function auctionItem(a, me, reload) {
   const ended = a.status === 'open' && !a.live && a.end && new Date(a.end) <= new Date();
-  const facts = [t('auction.facts', { id: a.auction_id, reserve: a.reserve.text, end: when(a.end), minutes: Math.round(a.extension_s / 60) })];
+  const minutes = Math.round(a.extension_s / 60);
+  const facts = [t('auction.facts', { id: a.auction_id, reserve: a.reserve.text, end: when(a.end) })];
+  if (minutes > 0) facts.push(t('auction.extends', { minutes }));
   facts.push(a.high_bidder ? t('auction.high', { bid: a.high_bid.text, bidder: a.high_bidder }) : t('auction.nobid'));
   if (a.live && a.minimum_bid) facts.push(t('auction.minimum', { minimum: a.minimum_bid.text }));
   if (ended) facts.push(t('auction.ended'));
@@ -1229,7 +1231,7 @@ const FINAL = new Set(['delivered', 'failed']);
 function transferRow(x) {
   return el('li', { 'data-transfer': x.transfer_id, class: x.status },
     t('transfer.line', { token: x.token_id ?? '?', from: x.source_chain_id, to: x.dest_chain_id ?? '?', since: when(x.observed_at) }), ' ',
-    el('strong', { text: t(`bridge.state.${x.status}`) }), `: ${x.reason}`,
+    el('strong', { text: t(`bridge.state.${x.status}`) }), `: ${x.reason.replace(/[.。]?$/, '.')}`,
     x.delivered_at ? ` ${t('transfer.landed', { at: when(x.delivered_at) })}` : '');
 }
 
@@ -1283,6 +1285,99 @@ function bridgeButton(h, chains, reload) {
   return send;
 }
 
+// ---------------------------------------------------------------- commissions: milestone escrow
+
+async function commissions() {
+  const status = $('escrow-status');
+  const box = $('escrows');
+  const home = (await platform()).chains[0];
+  const load = async () => {
+    const me = wallet.address();
+    if (!me || !wallet.current()) { status.textContent = t('collector.connect'); return; }
+    const rows = await api('GET', `/escrows?chain_id=${home.chain_id}&party=${me}`);
+    status.textContent = rows.length ? '' : t('escrow.none');
+    box.replaceChildren(...rows.map((e) => escrowItem(e, me.toLowerCase(), load)));
+  };
+  submitting($('escrow-form'), async () => {
+    const seller = $('escrow-seller').value.trim();
+    const arbitrator = $('escrow-arbitrator').value.trim();
+    const amounts = $('escrow-amounts').value.split(',').map(weiOf);
+    const deadline = new Date(Date.now() + Number($('escrow-days').value) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await requireSession();
+    const out = await api('POST', '/escrows/tx', { chain_id: home.chain_id, seller, arbitrator,
+      milestones: amounts.map((w) => ({ amount_wei: w.toString(), deadline })) });
+    $('escrow-terms').textContent = t('sign.escrow_create', {
+      total: out.total.text, count: amounts.length, amounts: amounts.map(ethWei).join(', '), seller, arbitrator, deadline,
+    });
+    await wallet.send(out.transaction, $('escrow-terms').textContent);
+    await load();
+    notice(t('escrow.created', { id: out.escrow_id }));
+  });
+  window.addEventListener('chainright:wallet', () => load().catch(fail));
+  await load();
+}
+
+function escrowItem(e, me, reload) {
+  const base = `/escrows/${e.chain_id}/${e.escrow_id}`;
+  const role = e.buyer.toLowerCase() === me ? 'buyer' : e.seller.toLowerCase() === me ? 'seller' : 'arbitrator';
+  const send = async (path, body, words, done) => {
+    await requireSession();
+    const tx = await api('POST', `${base}${path}`, body);
+    await wallet.send(tx, words);
+    await reload();
+    notice(done);
+  };
+  const section = el('section', { 'data-escrow': e.escrow_id, 'aria-label': t('escrow.heading', { id: e.escrow_id }) },
+    el('h3', { text: t('escrow.heading', { id: e.escrow_id }) }),
+    el('p', { text: t('escrow.parties', { buyer: e.buyer, seller: e.seller, arbitrator: e.arbitrator, role: t(`escrow.role.${role}`) }) }),
+    el('p', { text: t('escrow.held', { amount: ethWei(e.open_amount.wei), review: Math.round(e.review_period_s / 86400) }) }));
+  if (role === 'seller' && !e.seller_accepted) {
+    const accept = el('button', { type: 'button', 'data-accept-terms': e.escrow_id, text: t('escrow.accept_terms') });
+    action(accept, () => send('/accept-terms-tx', undefined, t('sign.escrow_terms', { id: e.escrow_id, buyer: e.buyer, arbitrator: e.arbitrator }),
+      t('escrow.terms_accepted')));
+    section.append(el('p', {}, accept));
+  }
+  const list = el('ol', { start: 0 });
+  for (const m of e.milestones) {
+    const item = el('li', { 'data-milestone': m.index }, t('escrow.milestone', {
+      index: m.index, amount: ethWei(m.amount.wei), state: t(`escrow.state.${m.state}`), deadline: when(m.deadline),
+    }), m.review_ends ? ` ${t('escrow.review_ends', { at: when(m.review_ends) })}` : '');
+    const words = { index: m.index, id: e.escrow_id, amount: ethWei(m.amount.wei), seller: e.seller, buyer: e.buyer, arbitrator: e.arbitrator };
+    if (role === 'seller' && e.seller_accepted && m.state === 'funded') {
+      const id = `cid-${e.escrow_id}-${m.index}`;
+      const form = el('form', { class: 'inline' }, ...field(id, t('escrow.cid'), { required: true, size: 60 }),
+        el('button', { type: 'submit', text: t('escrow.deliver') }));
+      submitting(form, () => {
+        const cid = form.elements[id].value.trim();
+        return send(`/milestones/${m.index}/deliver-tx`, { cid }, t('sign.escrow_deliver', { ...words, cid }), t('escrow.delivered'));
+      });
+      item.append(form);
+    }
+    if (role === 'buyer' && m.state === 'delivered') {
+      const accept = el('button', { type: 'button', 'data-accept-milestone': m.index, text: t('escrow.accept') });
+      const dispute = el('button', { type: 'button', 'data-dispute-milestone': m.index, text: t('escrow.dispute') });
+      action(accept, () => send(`/milestones/${m.index}/accept-tx`, undefined, t('sign.escrow_accept', words), t('escrow.accepted')));
+      action(dispute, () => send(`/milestones/${m.index}/dispute-tx`, undefined, t('sign.escrow_dispute', words), t('escrow.disputed')));
+      item.append(' ', accept, ' ', dispute);
+    }
+    if (role === 'arbitrator' && m.state === 'disputed') {
+      const id = `share-${e.escrow_id}-${m.index}`;
+      const form = el('form', { class: 'inline' }, ...field(id, t('escrow.seller_share'), { type: 'number', min: 0, max: 100, value: 50, size: 4 }),
+        el('button', { type: 'submit', text: t('escrow.decide') }));
+      submitting(form, () => {
+        const share = Number(form.elements[id].value);
+        return send(`/milestones/${m.index}/arbitrate-tx`, { seller_bps: Math.round(share * 100) },
+          t('sign.escrow_arbitrate', { ...words, share, rest: 100 - share }), t('escrow.decided'));
+      });
+      item.append(form);
+    }
+    list.append(item);
+  }
+  section.append(list);
+  if (e.next_steps.length) section.append(el('p', { class: 'steps', text: `${t('escrow.next')}: ${e.next_steps.join('; ')}.` }));
+  return section;
+}
+
 // ---------------------------------------------------------------- start
 
 /** The work page, drawn again when the wallet connects or signs in (the panels depend on who looks). */
@@ -1303,7 +1398,7 @@ async function studioStart() {
 }
 
 const PAGES = {
-  explore, work: workStart, studio: studioStart, audit, operator, account, operator_risk: operatorRisk, operator_bridge: operatorBridge, collector,
+  explore, work: workStart, studio: studioStart, audit, operator, account, operator_risk: operatorRisk, operator_bridge: operatorBridge, collector, commissions,
 };
 
 async function start() {
