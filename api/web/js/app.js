@@ -1337,7 +1337,7 @@ function escrowItem(e, me, reload) {
       t('escrow.terms_accepted')));
     section.append(el('p', {}, accept));
   }
-  const list = el('ol', { start: 0 });
+  const list = el('ul');
   for (const m of e.milestones) {
     const item = el('li', { 'data-milestone': m.index }, t('escrow.milestone', {
       index: m.index, amount: ethWei(m.amount.wei), state: t(`escrow.state.${m.state}`), deadline: when(m.deadline),
