@@ -1,13 +1,14 @@
 """What one wallet holds and has open, across the chains the platform serves: the collector page's
 read routes. Public, as the chain and the order book already are: tokens come from the index's
 Transfer events and each is confirmed with ``ownerOf`` on its chain (the index may lag a block);
+ERC-1155 editions from TransferSingle/TransferBatch, each confirmed with ``balanceOf``;
 orders are the ones the wallet signed, their status following the chain as ``/market/orders`` does."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -34,6 +35,9 @@ class Holding(BaseModel):
     """The block time of the Transfer that brought the token to this wallet."""
     confirmed: bool
     """True when ``ownerOf`` on the chain names this wallet now (False: the chain did not answer)."""
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    quantity: str = "1"
+    """How many of the token the wallet holds (ERC-1155: its ``balanceOf``; ERC-721: 1)."""
 
 
 class WalletOrder(BaseModel):
@@ -51,7 +55,8 @@ class WalletOrder(BaseModel):
 
 
 @router.get("/{address}/holdings", response_model=list[Holding],
-            summary="The ERC-721 tokens this wallet holds on every chain served (index + ownerOf)")
+            summary="The ERC-721 tokens and ERC-1155 editions this wallet holds on every chain served "
+                    "(index + ownerOf / balanceOf)")
 def holdings(address: Address, db: DbSession, gateway: GatewayDep) -> list[Holding]:
     """Only the tokens whose Transfer history names this wallet are looked at (a LIKE on the stored
     arguments narrows, the decoded ``to`` decides), at most ``MAX_TOKENS`` of them, each with one
@@ -85,6 +90,40 @@ def holdings(address: Address, db: DbSession, gateway: GatewayDep) -> list[Holdi
             confirmed = False
         out.append(Holding(chain_id=chain_id, collection=collection, token_id=token_id,
                            acquired_block=block, acquired_at=block_time, confirmed=confirmed))
+    return out + _editions(address, db, gateway)
+
+
+def _editions(address: str, db: Any, gateway: Any) -> list[Holding]:
+    """The ERC-1155 ids whose TransferSingle/TransferBatch history names this wallet as receiver, each
+    kept only while ``balanceOf`` on its chain is above zero (the balance is the quantity)."""
+    rows = db.execute(
+        select(chain_events.c.chain_id, chain_events.c.address, chain_events.c.args,
+               chain_events.c.block_number, chain_events.c.block_time)
+        .where(chain_events.c.event.in_(("TransferSingle", "TransferBatch")),
+               func.lower(chain_events.c.args).like(f"%{address.lower()}%"))
+        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
+        .limit(MAX_TOKENS)).all()
+    received: dict[tuple[int, str, str], tuple[int, int | None]] = {}
+    for chain_id, collection, args_json, block, block_time in rows:
+        args = json.loads(args_json)
+        if Web3.to_checksum_address(str(args.get("to", "0x" + "00" * 20))) != address:
+            continue
+        ids = args["ids"] if "ids" in args else [args.get("id")]
+        for token_id in ids:
+            key = (int(chain_id), Web3.to_checksum_address(collection), str(int(token_id)))
+            received.setdefault(key, (int(block), block_time))  # newest first: the latest arrival
+    out = []
+    for (chain_id, collection, token_id), (block, block_time) in sorted(received.items()):
+        try:
+            balance = int(gateway.view(chain_id, collection, "Editions1155", "balanceOf",
+                                       [address, int(token_id)]))
+        except Exception:  # the chain did not answer: shown as the index has it, marked unconfirmed
+            balance = None
+        if balance == 0:
+            continue  # all of it moved on since
+        out.append(Holding(chain_id=chain_id, collection=collection, token_id=token_id,
+                           acquired_block=block, acquired_at=block_time, confirmed=balance is not None,
+                           standard="erc1155", quantity=str(balance) if balance is not None else "?"))
     return out
 
 

@@ -51,7 +51,7 @@ def page(request: Request, name: str, title_key: str, body: str, data: dict[str,
     current = {k: "" for k in ("explore", "studio", "collector", "audit", "operator", "account")}
     section = {"explore": "explore", "work": "explore", "studio": "studio", "audit": "audit",
                "operator": "operator", "operator_risk": "operator", "operator_bridge": "operator",
-               "collector": "collector", "account": "account"}[name]
+               "collector": "collector", "commissions": "collector", "account": "account"}[name]
     current[section] = ' aria-current="page"'
     links = " ".join(
         f'<a href="?lang={code}" hreflang="{code}" lang="{code}"'
@@ -140,6 +140,11 @@ def operator_bridge(request: Request, lang: Lang = None) -> HTMLResponse:
 @router.get("/collector", response_class=HTMLResponse)
 def collector(request: Request, lang: Lang = None) -> HTMLResponse:
     return page(request, "collector", "collector.title", _body("collector"), lang_query=lang)
+
+
+@router.get("/commissions", response_class=HTMLResponse)
+def commissions(request: Request, lang: Lang = None) -> HTMLResponse:
+    return page(request, "commissions", "escrow.title", _body("commissions"), lang_query=lang)
 
 
 @router.get("/static/{name}")

@@ -55,6 +55,8 @@ BUNDLE = ROOT / "api" / "web" / "static" / "dist" / "app.js"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "tests" / "artifacts" / "webapp"
 CREATOR, COLLECTOR, NEWCOMER = dev_account(1), dev_account(2), dev_account(8)
+TREASURY, RIVAL = dev_account(0), dev_account(9)
+"""The marketplace's treasury (the deployer, on a dev chain); a second bidder."""
 OFFLINE_FLAGS = [
     "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
     "--disable-background-networking", "--disable-component-update", "--disable-domain-reliability",
@@ -181,7 +183,8 @@ def site(deployed: ChainSettings, bundle: Path, tmp_path_factory: pytest.TempPat
     # The sign-in origin left at its default (localhost:<port>), as `make up` runs it; the browser opens
     # the address `chainright up` prints, http://127.0.0.1:<port>, and signs in there.
     settings = ApiSettings(environment="test", data_dir=data_dir, port=port,
-                           role_grants={f"did:pkh:eip155:31337:{OFFICER.address}": ["kyc_officer", "risk"]})
+                           role_grants={f"did:pkh:eip155:31337:{OFFICER.address}": ["kyc_officer", "risk"],
+                                        f"did:pkh:eip155:31337:{TREASURY.address}": ["treasury"]})
     app = create_app(settings, db=db, chain_settings=deployed, did_settings=DidSettings(environment="test"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -272,6 +275,19 @@ def _axe(page: Any) -> list[str]:
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+
+
+def _doc_shot(page: Any, name: str) -> None:
+    """A screenshot for README.md's Web app section (docs/screenshots/, committed): written only when
+    CHAINRIGHT_DOC_SCREENSHOTS=1, so that a test run leaves the committed files alone; the first
+    screen only (small PNGs)."""
+    _shot(page, name)
+    if os.environ.get("CHAINRIGHT_DOC_SCREENSHOTS") == "1":
+        DOC_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOC_SHOTS / f"{name}.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 760})
 
 
 def _ready(page: Any, path: str) -> None:
@@ -674,7 +690,7 @@ def test_pages_have_no_serious_accessibility_violations(open_as):
     journey checks the pages again in their signed-in, filled-in states)."""
     page, _ = open_as(NEWCOMER)
     paths = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector",
-             "/account", "/?lang=zh", "/studio?lang=zh", "/collector?lang=zh", "/operator/risk?lang=zh",
+             "/commissions", "/commissions?lang=zh", "/account", "/?lang=zh", "/studio?lang=zh", "/collector?lang=zh", "/operator/risk?lang=zh",
              *(STATE[k] for k in ("work", "audit") if k in STATE)]
     found: dict[str, list[str]] = {}
     for path in paths:
@@ -916,3 +932,408 @@ def test_the_auditor_page_and_an_api_error_in_simplified_chinese(site, open_as):
     assert said.startswith("部分数值无效") and "请修改后重试" in said, said
     assert page.input_value("#legal-name") == "王小明"
     _shot(page, "account-error-zh")
+
+
+# ---------------------------------------------------------------- the third slice: auctions, offers,
+# licenses, royalties, ERC-1155 holdings, the bridge. Each test makes its own work (no dependency on
+# the journey), through the API as the studio would, signed by the creator's key in Python.
+
+
+def _verified(client: TestClient, account: Any) -> dict[str, str]:
+    headers = login(client, account)
+    if client.get("/kyc/verified", headers=headers).status_code == 200:
+        return headers
+    return verified_login(client, account)
+
+
+def _fresh_work(site: dict[str, Any], *, label: str, royalty_receiver: str | None = None,
+                license_fee: int | None = None) -> tuple[str, int, str]:
+    """A new collection of the creator's with one minted work (10% royalty): (collection, token id,
+    title); with ``license_fee``, the commercial license terms at that fee attached to it."""
+    from tests.support.api_flow import send
+
+    client = site["client"]
+    web3 = connect(site["deployed"].spec("home"))
+    headers = _verified(client, CREATOR)
+    title = f"{label}-{secrets.token_hex(3)}.png"
+    r = client.post("/assets", files={"file": (title, _png(title), "image/png")}, headers=headers)
+    assert r.status_code == 201, r.text
+    cid = r.json()["cid"]
+    body: dict[str, Any] = {"chain_id": 31337, "name": label.title(), "symbol": "WEB", "royalty_bps": 1000}
+    if royalty_receiver:
+        body["royalty_receiver"] = royalty_receiver
+    r = client.post("/collections/tx", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    send(web3, CREATOR, r.json()["transaction"])
+    collection = r.json()["predicted_address"]
+    r = client.post(f"/assets/{cid}/mint-tx", json={"chain_id": 31337, "collection": collection}, headers=headers)
+    assert r.status_code == 200, r.text
+    receipt = send(web3, CREATOR, r.json())
+    transfer = next(log for log in receipt["logs"] if log["address"] == collection and len(log["topics"]) == 4)
+    token_id = int.from_bytes(bytes(transfer["topics"][3]), "big")
+    if license_fee is not None:
+        r = client.post("/licenses/tx", json={"chain_id": 31337, "collection": collection, "token_ids": [token_id],
+                                              "template": "commercial", "fee_wei": license_fee}, headers=headers)
+        assert r.status_code == 200, r.text
+        for tx in [r.json()["publish"], *r.json()["attach"]]:
+            if tx:
+                send(web3, CREATOR, tx)
+    return collection, token_id, title
+
+
+def _said(wallet: InjectedWallet, method: str = "eth_sendTransaction") -> str:
+    """What the page said before the wallet's last prompt of ``method``."""
+    return [words for m, words in wallet.words if m == method][-1]
+
+
+def test_an_auction_is_started_bid_on_listed_live_and_settled_in_the_browser(site, open_as, artifacts):
+    collection, token_id, title = _fresh_work(site, label="auctioned")
+    _verified(site["client"], COLLECTOR)
+    work = f"/work/31337/{collection}/{token_id}"
+    # The creator starts an auction from the work page (the marketplace's approval first, said in words).
+    seller, seller_wallet = open_as(CREATOR)
+    _ready(seller, work)
+    _sign_in(seller)
+    seller.wait_for_selector("body[data-ready=true]")  # drawn anew for the connected owner
+    seller.wait_for_selector("#auction-form")
+    seller.fill("#auction-reserve", "0.2")
+    seller.fill("#auction-hours", "0.015")  # 54 seconds
+    seller.fill("#auction-extension", "0")
+    seller.click("#auction-form button[type=submit]")
+    _done(seller, "#notice:has-text('is open')")
+    approve, create = [words for m, words in seller_wallet.words if m == "eth_sendTransaction"][-2:]
+    assert "lets the marketplace" in approve and collection in approve
+    assert "opens an auction: reserve 0.2 ETH (200000000000000000 wei)" in create and str(token_id) in create
+    item = seller.locator("[data-auction]")
+    assert "reserve 0.2 ETH (200000000000000000 wei)" in item.text_content() and "No bid yet" in item.text_content()
+    assert re.search(r"ends 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", item.text_content())
+    # A collector finds it among the live auctions on Explore, and bids below the minimum first: the
+    # API's problem detail is shown in words, nothing is sent.
+    buyer, buyer_wallet = open_as(COLLECTOR)
+    _ready(buyer, "/")
+    live = buyer.locator("#live-auctions li", has_text=title)
+    live.wait_for()
+    assert "reserve 0.2 ETH" in live.text_content()
+    live.get_by_role("link").click()
+    buyer.wait_for_selector("body[data-ready=true]")
+    buyer.wait_for_selector("[data-auction] form")
+    field = buyer.locator("[data-auction] input")
+    assert field.input_value() == "0.2"  # the minimum bid now
+    field.fill("0.1")
+    buyer.locator("[data-auction] button[type=submit]").click()
+    buyer.wait_for_selector("#notice.error")
+    assert "below the minimum of 0.2 ETH" in buyer.text_content("#notice")
+    assert "eth_sendTransaction" not in buyer_wallet.prompts
+    buyer.wait_for_selector("body[data-ready=true]")  # drawn anew once the wallet connected
+    field.fill("0.25")
+    buyer.locator("[data-auction] button[type=submit]").click()
+    _done(buyer, "#notice:has-text('is in')")
+    said = _said(buyer_wallet)
+    assert "0.25 ETH (250000000000000000 wei) to the marketplace as a bid" in said and "outbid" in said
+    assert f"Highest bid 0.25 ETH (250000000000000000 wei) by {COLLECTOR.address}" in buyer.text_content("[data-auction]")
+    _doc_shot(buyer, "work-auction-bid")
+    assert _axe(buyer) == []
+    # Once it has ended, the winner settles it: the token is theirs on chain.
+    end = site["client"].get("/auctions", params={"chain_id": 31337, "token": collection, "status": "open"}).json()[0]["end"]
+    from datetime import datetime
+
+    wait = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp() - time.time() + 2
+    time.sleep(max(0.0, wait))
+    web3 = connect(site["deployed"].spec("home"))
+    web3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]  # a live chain keeps making blocks; anvil mines on demand
+    _ready(buyer, work)
+    buyer.wait_for_selector("[data-settle]")
+    buyer.click("[data-settle]")
+    _done(buyer, "#notice:has-text('settled')")
+    assert f"goes to {COLLECTOR.address}" in _said(buyer_wallet)
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.ownerOf(token_id).call() == COLLECTOR.address
+    assert COLLECTOR.address in buyer.text_content("#rights")
+    assert not seller.js_errors and not buyer.js_errors  # type: ignore[attr-defined]
+
+
+def test_an_offer_with_its_wrap_and_approve_steps_is_made_then_accepted_by_the_owner(site, open_as, artifacts):
+    collection, token_id, _ = _fresh_work(site, label="offered")
+    _verified(site["client"], RIVAL)
+    work = f"/work/31337/{collection}/{token_id}"
+    web3 = connect(site["deployed"].spec("home"))
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    weth = web3.eth.contract(address=registry.address(31337, "WrappedEther"), abi=artifacts.get("WrappedEther").abi)
+    before = weth.functions.balanceOf(RIVAL.address).call()
+    buyer, wallet = open_as(RIVAL)
+    _ready(buyer, work)
+    buyer.wait_for_selector("#offer-form")
+    buyer.fill("#offer-price", "not a price")
+    buyer.click("#offer-form button[type=submit]")
+    buyer.wait_for_selector("#notice.error:has-text('is not an amount in ETH')")
+    assert wallet.prompts == []  # refused before the wallet was asked anything
+    buyer.fill("#offer-price", "0.3")
+    buyer.click("#offer-form button[type=submit]")
+    _done(buyer, "#notice:has-text('offer of 0.3 ETH')")
+    sends = [words for m, words in wallet.words if m == "eth_sendTransaction"]
+    missing = 3 * 10**17 - before
+    if missing > 0:  # a wallet with no wrapped ETH yet: wrap exactly what is missing, said first
+        assert any(f"({missing} wei) to the wrapped-ETH contract" in w for w in sends), sends
+    assert any("take up to 0.3 ETH (300000000000000000 wei) of your wrapped ETH" in w for w in sends), sends
+    signed = _said(wallet, "eth_signTypedData_v4")
+    assert "sign an offer (no transaction, no gas) of 0.3 ETH (300000000000000000 wei)" in signed
+    row = buyer.locator("[data-offer]")
+    assert RIVAL.address in row.text_content() and "0.3 ETH (300000000000000000 wei)" in row.text_content()
+    assert row.get_by_role("button", name="Cancel my offer").count() == 1
+    _shot(buyer, "work-offer-made")
+    # The owner accepts it: the split in words, then the token moves and the price is paid in WETH.
+    owner, owner_wallet = open_as(CREATOR)
+    _ready(owner, work)
+    _sign_in(owner)
+    owner.wait_for_selector("body[data-ready=true]")
+    accept = owner.locator("[data-offer] button", has_text="Accept")
+    accept.wait_for()
+    accept.click()
+    _done(owner, "#notice:has-text('Offer accepted')")
+    said = _said(owner_wallet)
+    assert f"sells token {token_id} to {RIVAL.address} for 0.3 ETH (300000000000000000 wei)" in said
+    assert "0.03 ETH (30000000000000000 wei) royalty" in said and "you receive" in said
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    assert nft.functions.ownerOf(token_id).call() == RIVAL.address
+    assert not owner.js_errors and not buyer.js_errors  # type: ignore[attr-defined]
+
+
+def test_an_offer_is_cancelled_on_chain_by_its_buyer(site, open_as, artifacts):
+    collection, token_id, _ = _fresh_work(site, label="withdrawn")
+    _verified(site["client"], RIVAL)
+    buyer, wallet = open_as(RIVAL)
+    _ready(buyer, f"/work/31337/{collection}/{token_id}")
+    buyer.wait_for_selector("#offer-form")
+    buyer.fill("#offer-price", "0.01")
+    buyer.click("#offer-form button[type=submit]")
+    _done(buyer, "#notice:has-text('offer of 0.01 ETH')")
+    order_hash = buyer.get_attribute("[data-offer]", "data-offer")
+    buyer.click("[data-cancel-offer]")
+    _done(buyer, "#notice:has-text('cancelled here and on chain')")
+    assert "cancels your offer of 0.01 ETH (10000000000000000 wei)" in _said(wallet)
+    buyer.wait_for_selector("#offers:has-text('No open offer')")
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    market = web3.eth.contract(address=registry.address(31337, "Marketplace"), abi=artifacts.get("Marketplace").abi)
+    assert market.functions.orderStatus(order_hash).call()[0] is True
+
+
+def test_a_license_is_bought_from_the_work_page_and_listed_under_my_licenses(site, open_as):
+    collection, token_id, title = _fresh_work(site, label="licensed", license_fee=2 * 10**15)
+    _verified(site["client"], COLLECTOR)
+    page, wallet = open_as(COLLECTOR)
+    _ready(page, f"/work/31337/{collection}/{token_id}")
+    buy = page.locator("[data-buy-license]")
+    buy.wait_for()
+    assert "0.002 ETH (2000000000000000 wei)" in buy.text_content()
+    buy.click()
+    _done(page, "#notice:has-text('License bought')")
+    said = _said(wallet)
+    assert said.startswith("Before your wallet opens: Your wallet will send 0.002 ETH (2000000000000000 wei)")
+    assert "Commercial use allowed" in said and f"token {token_id} of {collection}" in said
+    _ready(page, "/collector")
+    mine = page.locator("#my-licenses li", has_text=title)
+    mine.wait_for()
+    assert "Commercial use allowed" in mine.text_content() and "Perpetual" not in mine.text_content()
+    assert re.search(r"from 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ, until 20\d\d-", mine.text_content())
+    _ready(page, "/collector?lang=zh")
+    page.wait_for_selector("#my-licenses li a")
+    assert page.text_content("#licenses-h") == "我的许可" and "允许商业使用" in page.text_content("#my-licenses")
+    _ready(page, "/collector?lang=en")
+
+
+def test_the_creator_distributes_and_withdraws_royalties_and_the_treasury_its_fee(site, open_as, artifacts):
+    from tests.support.api_flow import send
+
+    client = site["client"]
+    web3 = connect(site["deployed"].spec("home"))
+    headers = _verified(client, CREATOR)
+    split = client.post("/splits/tx", json={"chain_id": 31337, "rights_holder": CREATOR.address,
+                                            "issuer": RIVAL.address, "channel": NEWCOMER.address,
+                                            "salt": "0x" + secrets.token_hex(32)}, headers=headers)
+    assert split.status_code == 200, split.text
+    send(web3, CREATOR, split.json()["transaction"])
+    splitter = split.json()["splitter"]
+    collection, token_id, _ = _fresh_work(site, label="shared", royalty_receiver=splitter)
+    web3.eth.send_transaction({"from": RIVAL.address, "to": splitter, "value": 10**17})  # a royalty arrives
+    page, wallet = open_as(CREATOR)
+    _ready(page, f"/work/31337/{collection}/{token_id}")
+    _sign_in(page)
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#splitter")
+    assert "0.1 ETH (100000000000000000 wei)" in page.text_content("#undistributed")
+    rows = page.locator("#splitter tbody tr")
+    assert rows.count() == 3 and "30%" in page.text_content(f"tr[data-recipient='{CREATOR.address}']")
+    _shot(page, "work-royalty-income")
+    assert _axe(page) == []
+    page.click("#distribute")
+    _done(page, "#notice:has-text('Distributed')")
+    assert f"credits each recipient of the splitter {splitter}" in _said(wallet)
+    page.wait_for_selector("#withdraw-royalty")
+    share = "0.03 ETH (30000000000000000 wei)"
+    assert share in page.text_content(f"tr[data-recipient='{CREATOR.address}']")
+    before = web3.eth.get_balance(CREATOR.address)
+    page.click("#withdraw-royalty")
+    _done(page, "#notice:has-text('Withdrawn')")
+    assert f"pays your share, {share}" in _said(wallet)
+    assert web3.eth.get_balance(CREATOR.address) > before  # 0.03 ETH in, less than that in gas
+    # A creator is not the treasury: told so; the treasury sees the fee and withdraws it.
+    _ready(page, "/studio")
+    page.wait_for_selector("#fees-status:has-text('Only the treasury')")
+    treasury, treasury_wallet = open_as(TREASURY)
+    _ready(treasury, "/studio")
+    _sign_in(treasury)
+    line = treasury.locator("[data-fees='31337']")
+    line.wait_for()
+    assert "fee 2.5% of every sale" in line.text_content() and TREASURY.address in line.text_content()
+    if line.get_by_role("button").count():
+        accrued = re.search(r"accrued ([0-9.]+ ETH \([0-9]+ wei\))", line.text_content()).group(1)
+        line.get_by_role("button").click()
+        _done(treasury, "#notice:has-text('Withdrawn')")
+        assert f"pays the accrued platform fee, {accrued}" in _said(treasury_wallet)
+
+
+def test_the_collector_page_lists_erc1155_editions_with_their_quantity(site, open_as, artifacts):
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    factory = web3.eth.contract(address=registry.address(31337, "CollectionFactory"),
+                                abi=artifacts.get("CollectionFactory").abi)
+    settings = ("Prints", "PRT", CREATOR.address, CREATOR.address, 500)
+    tx = factory.functions.createEditions1155(settings, secrets.token_bytes(32)).transact({"from": CREATOR.address})
+    created = factory.events.Editions1155Created().process_receipt(web3.eth.wait_for_transaction_receipt(tx))
+    editions = web3.eth.contract(address=created[0]["args"]["editions"], abi=artifacts.get("Editions1155").abi)
+    from chain.cid import cid_to_bytes, raw_cid
+
+    content = f"a print {secrets.token_hex(4)}".encode()
+    import hashlib
+
+    mint = editions.functions.mintWork(COLLECTOR.address, 7, hashlib.sha256(content).digest(),
+                                       cid_to_bytes(raw_cid(content)))
+    web3.eth.wait_for_transaction_receipt(mint.transact({"from": CREATOR.address}))
+    moved = editions.functions.safeTransferFrom(COLLECTOR.address, RIVAL.address, 1, 2, b"")
+    web3.eth.wait_for_transaction_receipt(moved.transact({"from": COLLECTOR.address}))
+    _index(site, artifacts)
+    held = site["client"].get(f"/wallets/{COLLECTOR.address}/holdings").json()
+    mine = [h for h in held if h["collection"] == editions.address]
+    assert mine == [{**mine[0], "standard": "erc1155", "quantity": "5", "token_id": "1", "confirmed": True}]
+    theirs = site["client"].get(f"/wallets/{RIVAL.address}/holdings").json()
+    assert [h["quantity"] for h in theirs if h["collection"] == editions.address] == ["2"]
+    page, _ = open_as(COLLECTOR)
+    _ready(page, "/collector")
+    page.click("#connect")
+    item = page.locator(f"li[data-holding='31337/{editions.address}/1']")
+    item.wait_for()
+    assert "5 held (edition)" in item.text_content()
+    _shot(page, "collector-editions")
+
+
+@pytest.fixture
+def relayer(site: dict[str, Any], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The bridge relayer (validators and submitter in one process) on the site's chains, as `make up`
+    runs it; stopped after the test."""
+    from tests.conftest import settings_env
+
+    env = settings_env(site["deployed"])
+    env.update({"CHAINRIGHT_BRIDGE_ENVIRONMENT": "test", "CHAINRIGHT_BRIDGE_POLL_INTERVAL_S": "0.2",
+                "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
+    with open(tmp_path / "relayer.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "chainright", "relayer", "run", "--role", "all"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        if proc.returncode not in (0, -15):
+            print((tmp_path / "relayer.log").read_text(errors="replace")[-4000:])
+
+
+def test_a_token_is_sent_to_the_other_chain_from_the_collector_page_and_followed_until_it_lands(
+        site, open_as, artifacts, relayer):
+    from bridge.message import wrapped_id
+
+    collection, token_id, _ = _fresh_work(site, label="travelling")
+    _index(site, artifacts)
+    page, wallet = open_as(CREATOR)
+    _ready(page, "/collector")
+    _sign_in(page)
+    holding = page.locator(f"li[data-holding='31337/{collection}/{token_id}']")
+    holding.wait_for()
+    holding.get_by_role("button", name="Send to chain 31338").click()
+    page.wait_for_selector("#notice:has-text('locked here')")
+    approve, lock = [words for m, words in wallet.words if m == "eth_sendTransaction"][-2:]
+    assert "lets the bridge" in approve and f"token {token_id} of {collection}" in approve
+    assert "locks token" in lock and f"minted to {CREATOR.address} on chain 31338" in lock
+    row = page.locator("#transfers li", has_text=f"Token {token_id} from chain 31337 to chain 31338")
+    row.wait_for()
+    _shot(page, "collector-bridge-pending")
+    page.wait_for_selector("#notice:has-text('landed on chain 31338')", timeout=180_000)
+    assert "delivered" in row.text_content() and re.search(r"Arrived 20\d\d-\d\d-\d\dT", row.text_content())
+    _doc_shot(page, "collector-bridge-delivered")
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    remote = connect(site["deployed"].spec("remote"))
+    wrapped = remote.eth.contract(address=registry.address(31338, "WrappedCollection"),
+                                  abi=artifacts.get("WrappedCollection").abi)
+    assert wrapped.functions.ownerOf(wrapped_id(collection, token_id)).call() == CREATOR.address
+    assert relayer.poll() is None
+
+
+def test_a_commission_is_funded_delivered_accepted_and_disputed_in_the_browser(site, open_as, artifacts):
+    client = site["client"]
+    _verified(client, COLLECTOR)
+    creator = _verified(client, CREATOR)
+    cids = []
+    for n in range(2):
+        name = f"sketch-{n}-{secrets.token_hex(3)}.png"
+        r = client.post("/assets", files={"file": (name, _png(name), "image/png")}, headers=creator)
+        assert r.status_code == 201, r.text
+        cids.append(r.json()["cid"])
+    # The buyer commissions two milestones; the page says what the funding pays and when it comes back.
+    buyer, buyer_wallet = open_as(COLLECTOR)
+    _ready(buyer, "/commissions")
+    buyer.fill("#escrow-seller", CREATOR.address)
+    buyer.fill("#escrow-arbitrator", RIVAL.address)
+    buyer.fill("#escrow-amounts", "0.1, 0.2")
+    buyer.click("#escrow-form button[type=submit]")
+    _done(buyer, "#notice:has-text('created and funded')")
+    said = _said(buyer_wallet)
+    assert "send 0.3 ETH (300000000000000000 wei) to the escrow contract, funding 2 milestone(s)" in said
+    assert f"0.1 ETH (100000000000000000 wei), 0.2 ETH (200000000000000000 wei)) for the artist {CREATOR.address}" in said
+    escrow_id = buyer.get_attribute("[data-escrow]", "data-escrow")
+    # The artist accepts the terms and delivers both milestones.
+    artist, artist_wallet = open_as(CREATOR)
+    _ready(artist, "/commissions")
+    _sign_in(artist)
+    mine = artist.locator(f"[data-escrow='{escrow_id}']")
+    mine.get_by_role("button", name="Accept the terms").click()
+    _done(artist, "#notice:has-text('Terms accepted')")
+    assert f"accepts the terms of escrow {escrow_id} from the buyer {COLLECTOR.address}" in _said(artist_wallet)
+    for index, cid in enumerate(cids):
+        artist.fill(f"#cid-{escrow_id}-{index}", cid)
+        artist.locator(f"[data-escrow='{escrow_id}'] [data-milestone='{index}'] button").click()
+        _done(artist, f"[data-escrow='{escrow_id}'] [data-milestone='{index}']:has-text(', delivered, due')")
+        assert f"records the delivery of milestone {index} of escrow {escrow_id}" in _said(artist_wallet)
+        assert cid in _said(artist_wallet)
+    # The buyer accepts the first and disputes the second.
+    _ready(buyer, "/commissions")
+    first = buyer.locator(f"[data-escrow='{escrow_id}'] [data-milestone='0']")
+    first.get_by_role("button", name="Accept the delivery").click()
+    _done(buyer, f"[data-escrow='{escrow_id}'] [data-milestone='0']:has-text('released to the artist')")
+    assert f"accepts milestone 0 of escrow {escrow_id}: 0.1 ETH (100000000000000000 wei) is released" in _said(buyer_wallet)
+    second = buyer.locator(f"[data-escrow='{escrow_id}'] [data-milestone='1']")
+    second.get_by_role("button", name="Dispute").click()
+    _done(buyer, f"[data-escrow='{escrow_id}'] [data-milestone='1']:has-text(', disputed, due')")
+    assert f"the arbitrator {RIVAL.address} decides" in _said(buyer_wallet)
+    _shot(buyer, "commissions")
+    assert _axe(buyer) == []
+    # The chain agrees: one milestone released, one disputed.
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    web3 = connect(site["deployed"].spec("home"))
+    escrow = web3.eth.contract(address=registry.address(31337, "MilestoneEscrow"), abi=artifacts.get("MilestoneEscrow").abi)
+    states = [escrow.functions.getMilestone(int(escrow_id), i).call()[3] for i in (0, 1)]
+    assert states == [4, 3]  # released, disputed
+    assert not buyer.js_errors and not artist.js_errors  # type: ignore[attr-defined]

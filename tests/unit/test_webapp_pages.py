@@ -17,7 +17,7 @@ from api.web.i18n import MESSAGES, missing_keys, pick_language
 
 pytestmark = pytest.mark.unit
 
-PAGES = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector",
+PAGES = ["/", "/studio", "/audit", "/operator/kyc", "/operator/risk", "/operator/bridge", "/collector", "/commissions",
          "/work/31337/0x5FbDB2315678afecb367f032d93F642f64180aa3/7",
          "/audit?chain_id=31337&collection=0x5FbDB2315678afecb367f032d93F642f64180aa3&token_id=7"]
 

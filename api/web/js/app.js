@@ -270,6 +270,7 @@ async function explore() {
   const form = $('search');
   const q = new URLSearchParams(window.location.search).get('q') || '';
   $('q').value = q;
+  liveAuctions().catch(fail);
   const orders = await api('GET', '/market/orders?side=listing&status=open&limit=200');
   const best = new Map();
   for (const o of orders) {
@@ -368,7 +369,7 @@ async function workPage() {
   licBox.replaceChildren();
   if (!work.licenses.length) licBox.append(el('p', { text: t('work.nolicense') }));
   for (const l of work.licenses) {
-    const ul = el('ul');
+    const ul = el('ul', { 'data-terms': l.terms_hash });
     for (const w of licenseWords(l)) ul.append(el('li', { text: w }));
     ul.append(el('li', {}, `${t('license.text')}: `, el('code', { text: l.legal_text_cid })));
     licBox.append(ul);
@@ -414,6 +415,7 @@ async function workPage() {
       $('buy-confirm').focus();
     });
   }
+  await workPanels(work, chain, collection, token, feeBps);
   if ($('buy-confirm').dataset.bound) return;
   $('buy-confirm').dataset.bound = 'true';
   action($('buy-confirm'), async () => {
@@ -847,7 +849,8 @@ async function collector() {
     const me = wallet.address();
     if (!me || !wallet.current()) { status.textContent = t('collector.connect'); return; }
     status.textContent = t('collector.for', { address: me });
-    const [held, orders] = await Promise.all([api('GET', `/wallets/${me}/holdings`), api('GET', `/wallets/${me}/orders?status=open`)]);
+    const [held, orders, info] = await Promise.all([api('GET', `/wallets/${me}/holdings`), api('GET', `/wallets/${me}/orders?status=open`), platform()]);
+    const extras = Promise.allSettled([myLicenses(me), myTransfers(me)]);
     const list = $('holdings');
     list.replaceChildren();
     if (!held.length) list.append(el('li', { text: t('collector.noholdings') }));
@@ -855,7 +858,9 @@ async function collector() {
       const work = await loadWork(h.chain_id, h.collection, h.token_id).catch(() => null);
       list.append(el('li', { 'data-holding': `${h.chain_id}/${h.collection}/${h.token_id}` },
         el('a', { href: `/work/${h.chain_id}/${h.collection}/${h.token_id}`, text: work ? workTitle(work) : `${short(h.collection)} #${h.token_id}` }),
-        ` · ${t('collector.chain', { chain: h.chain_id })}`, h.confirmed ? '' : ` · ${t('collector.unconfirmed')}`));
+        ` · ${t('collector.chain', { chain: h.chain_id })}`,
+        h.standard === 'erc1155' ? ` · ${t('collector.edition', { quantity: h.quantity })}` : '',
+        h.confirmed ? '' : ` · ${t('collector.unconfirmed')}`, ' ', bridgeButton(h, info.chains.filter((c) => c.marketplace), load)));
     }
     const box = $('orders');
     box.replaceChildren();
@@ -875,16 +880,525 @@ async function collector() {
         notice(out.needs_transaction ? t('collector.cancelled_chain') : t('collector.cancelled', { detail: out.detail }));
       });
     }
+    const failed = (await extras).find((r) => r.status === 'rejected');
+    if (failed) fail(failed.reason);
   };
   window.addEventListener('chainright:session', load);
   window.addEventListener('chainright:wallet', () => load().catch(fail));
   await load();
 }
 
+// ---------------------------------------------------------------- amounts and times in words
+
+/** "0.5 ETH (500000000000000000 wei)": what a person reads and what a program copies. */
+const ethWei = (wei) => t('amount', { eth: eth(wei), wei: BigInt(wei).toString() });
+const AMOUNT = /^[0-9]+(\.[0-9]{1,18})?$/;
+
+/** An amount typed in ETH as wei; anything else is refused with words before the API is asked. */
+function weiOf(text) {
+  const value = String(text).trim();
+  if (!AMOUNT.test(value)) throw new Error(t('error.amount', { value }));
+  return parseEther(value);
+}
+
+function field(id, label, attrs = {}) {
+  const input = el('input', { id, name: id, ...attrs });
+  return [el('label', { for: id, text: label }), ' ', input, ' '];
+}
+
+/** Send the approval the API handed over first (``approval`` present), then ask it again for the
+ * simulated transaction itself (``again``). */
+async function approvedThen(out, again, words) {
+  if (!out.approval) return out;
+  await wallet.send(out.approval, words);
+  return again();
+}
+
+// ---------------------------------------------------------------- work page: auctions
+
+async function auctionPanel(work, chain, collection, token, reload) {
+  const box = $('auction');
+  const me = (wallet.address() || '').toLowerCase();
+  const open = (await api('GET', `/auctions?chain_id=${chain}&token=${collection}&status=open`))
+    .filter((a) => a.token_id === String(token));
+  box.replaceChildren();
+  for (const a of open) box.append(auctionItem(a, me, reload));
+  if (open.length) return;
+  box.append(el('p', { text: t('auction.none') }));
+  if (me && work.owner.toLowerCase() === me) box.append(auctionForm(chain, collection, token, reload));
+}
+
+function auctionItem(a, me, reload) {
+  const ended = a.status === 'open' && !a.live && a.end && new Date(a.end) <= new Date();
+  const minutes = Math.round(a.extension_s / 60);
+  const facts = [t('auction.facts', { id: a.auction_id, reserve: a.reserve.text, end: when(a.end) })];
+  if (minutes > 0) facts.push(t('auction.extends', { minutes }));
+  facts.push(a.high_bidder ? t('auction.high', { bid: a.high_bid.text, bidder: a.high_bidder }) : t('auction.nobid'));
+  if (a.live && a.minimum_bid) facts.push(t('auction.minimum', { minimum: a.minimum_bid.text }));
+  if (ended) facts.push(t('auction.ended'));
+  const item = el('div', { 'data-auction': a.auction_id }, el('p', { text: facts.join(' ') }));
+  const base = `/auctions/${a.chain_id}/${a.auction_id}`;
+  if (a.live && a.seller.toLowerCase() !== me) {
+    const id = `bid-${a.auction_id}`;
+    const form = el('form', { class: 'inline' }, ...field(id, t('auction.bid_amount'),
+      { inputmode: 'decimal', size: 12, required: true, value: a.minimum_bid ? a.minimum_bid.eth : '' }),
+    el('button', { type: 'submit', text: t('auction.bid') }));
+    submitting(form, async () => {
+      const wei = weiOf(form.elements[id].value);
+      await requireSession();
+      const tx = await api('POST', `${base}/bid-tx`, { amount_wei: wei.toString() });
+      await wallet.send(tx, t('sign.bid', { amount: ethWei(wei), id: a.auction_id, token: a.token_id, collection: a.token, end: when(a.end) }));
+      await reload();
+      notice(t('auction.bid_done', { amount: ethWei(wei), id: a.auction_id }));
+    });
+    item.append(form);
+  }
+  if (ended) {
+    const settle = el('button', { type: 'button', 'data-settle': a.auction_id, text: t('auction.settle') });
+    action(settle, async () => {
+      await requireSession();
+      const tx = await api('POST', `${base}/settle-tx`);
+      await wallet.send(tx, a.high_bidder
+        ? t('sign.settle', { id: a.auction_id, token: a.token_id, bidder: a.high_bidder, bid: a.high_bid.text, seller: a.seller })
+        : t('sign.settle_nobid', { id: a.auction_id, token: a.token_id, seller: a.seller }));
+      await reload();
+      notice(t('auction.settled', { id: a.auction_id }));
+    });
+    item.append(el('p', {}, settle));
+  }
+  if (a.status === 'open' && !a.high_bidder && a.seller.toLowerCase() === me) {
+    const cancel = el('button', { type: 'button', 'data-cancel-auction': a.auction_id, text: t('auction.cancel') });
+    action(cancel, async () => {
+      await requireSession();
+      const tx = await api('POST', `${base}/cancel-tx`);
+      await wallet.send(tx, t('sign.auction_cancel', { id: a.auction_id, token: a.token_id }));
+      await reload();
+      notice(t('auction.cancelled', { id: a.auction_id }));
+    });
+    item.append(el('p', {}, cancel));
+  }
+  return item;
+}
+
+function auctionForm(chain, collection, token, reload) {
+  const form = el('form', { class: 'inline', id: 'auction-form' },
+    ...field('auction-reserve', t('auction.reserve'), { inputmode: 'decimal', size: 10, required: true }),
+    ...field('auction-hours', t('auction.hours'), { type: 'number', min: '0.01', step: 'any', value: 72, size: 6 }),
+    ...field('auction-extension', t('auction.extension'), { type: 'number', min: 0, max: 60, value: 5, size: 4 }),
+    el('button', { type: 'submit', text: t('auction.create') }));
+  submitting(form, async () => {
+    const reserve = weiOf($('auction-reserve').value);
+    const end = new Date(Date.now() + Number($('auction-hours').value) * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const minutes = Number($('auction-extension').value);
+    await requireSession();
+    const body = { chain_id: Number(chain), token: collection, token_id: String(token), reserve_wei: reserve.toString(),
+      end, extension_s: Math.round(minutes * 60) };
+    const first = await api('POST', '/auctions/tx', body);
+    const market = first.transaction.to;
+    const out = await approvedThen(first, () => api('POST', '/auctions/tx', body),
+      t('sign.approve_market', { market, collection }));
+    await wallet.send(out.transaction, t('sign.auction_create', { token, collection, reserve: ethWei(reserve), end, minutes, market }));
+    await reload();
+    notice(t('auction.created', { id: out.auction_id }));
+  });
+  return form;
+}
+
+/** Explore: every live auction on every chain served, each linking to its work. */
+async function liveAuctions() {
+  const list = $('live-auctions');
+  const chains = (await platform()).chains.filter((c) => c.marketplace);
+  const found = (await Promise.all(chains.map((c) => api('GET', `/auctions?chain_id=${c.chain_id}`).catch(() => [])))).flat();
+  list.replaceChildren();
+  if (!found.length) list.append(el('li', { text: t('auction.nolive') }));
+  for (const a of found) {
+    const work = await loadWork(a.chain_id, a.token, a.token_id).catch(() => null);
+    list.append(el('li', { 'data-auction': `${a.chain_id}/${a.auction_id}` },
+      el('a', { href: `/work/${a.chain_id}/${a.token}/${a.token_id}`, text: work ? workTitle(work) : `${short(a.token)} #${a.token_id}` }),
+      ` · ${a.high_bidder ? t('auction.high_short', { bid: a.high_bid.text }) : t('auction.reserve_short', { reserve: a.reserve.text })}`,
+      ` · ${t('auction.ends', { end: when(a.end) })}`));
+  }
+}
+
+// ---------------------------------------------------------------- work page: offers in wrapped ETH
+
+/** The EIP-712 message with its unsigned integers as BigInt (the API sends them as decimal strings). */
+function typedForWallet(typed) {
+  const [primary] = Object.keys(typed.types).filter((k) => k !== 'EIP712Domain');
+  const message = { ...typed.message };
+  for (const f of typed.types[primary]) if (f.type.startsWith('uint')) message[f.name] = BigInt(message[f.name]);
+  const types = { [primary]: typed.types[primary] };
+  return { domain: { ...typed.domain, chainId: BigInt(typed.domain.chainId) }, types, primaryType: typed.primaryType, message };
+}
+
+async function offersPanel(work, chain, collection, token, feeBps, reload) {
+  const box = $('offers');
+  const me = (wallet.address() || '').toLowerCase();
+  const offers = await api('GET', `/offers?chain_id=${chain}&token=${collection}&token_id=${token}`);
+  const owner = me && work.owner.toLowerCase() === me;
+  box.replaceChildren();
+  if (!offers.length) box.append(el('p', { text: t('offer.none') }));
+  for (const o of offers) {
+    const row = el('p', { 'data-offer': o.order_hash }, t('offer.line', { total: o.total.text, buyer: o.buyer, expiry: when(o.expiry) }),
+      o.funded === false ? ` ${t('offer.unfunded')}` : '');
+    box.append(row);
+    if (owner) {
+      const accept = el('button', { type: 'button', 'data-accept': o.order_hash, text: t('offer.accept') });
+      row.append(' ', accept);
+      action(accept, async () => {
+        await requireSession();
+        const path = `/offers/${o.order_hash}/accept-tx`;
+        const first = await api('POST', path, { amount: 1 });
+        const out = await approvedThen(first, () => api('POST', path, { amount: 1 }),
+          t('sign.approve_market', { market: first.transaction.to, collection }));
+        const price = BigInt(out.proceeds.wei);
+        const royalty = work.royalty ? (price * BigInt(work.royalty.bps)) / 10000n : 0n;
+        const fee = (price * feeBps) / 10000n;
+        await wallet.send(out.transaction, t('sign.accept', {
+          price: ethWei(price), buyer: o.buyer, token, royalty: ethWei(royalty), receiver: work.royalty ? work.royalty.receiver : '—',
+          fee: ethWei(fee), receive: ethWei(price - royalty - fee),
+        }));
+        await reload();
+        notice(t('offer.accepted', { buyer: o.buyer }));
+      });
+    } else if (me && o.buyer.toLowerCase() === me) {
+      const cancel = el('button', { type: 'button', 'data-cancel-offer': o.order_hash, text: t('offer.cancel') });
+      row.append(' ', cancel);
+      action(cancel, async () => {
+        await requireSession();
+        const out = await api('POST', `/offers/${o.order_hash}/cancel`);
+        if (out.needs_transaction && out.tx) await wallet.send(out.tx, t('sign.offer_cancel', { total: o.total.text, token }));
+        await reload();
+        notice(out.needs_transaction ? t('offer.cancelled_chain') : t('offer.cancelled', { detail: out.detail }));
+      });
+    }
+  }
+  if (owner) return;
+  const steps = el('ol', { id: 'offer-steps' });
+  const form = el('form', { class: 'inline', id: 'offer-form' },
+    ...field('offer-price', t('offer.price'), { inputmode: 'decimal', size: 10, required: true }),
+    ...field('offer-hours', t('offer.hours'), { type: 'number', min: 1, max: 8760, value: 72, size: 5 }),
+    el('button', { type: 'submit', text: t('offer.make') }));
+  box.append(form, steps);
+  submitting(form, async () => {
+    const wei = weiOf($('offer-price').value);
+    const hours = Number($('offer-hours').value);
+    await requireSession();
+    const prep = await api('POST', '/offers/prepare', { chain_id: Number(chain), token: collection, token_id: String(token),
+      unit_price_wei: wei.toString(), hours });
+    const market = prep.typed_data.domain.verifyingContract;
+    const wrap = prep.deposit ? BigInt(prep.deposit.value) : 0n;
+    const words = {
+      wrap: t('sign.wrap', { amount: ethWei(wrap), currency: prep.offer.currency }),
+      approve: t('sign.weth_approve', { total: prep.total.text, market, currency: prep.offer.currency }),
+      sign: t('sign.offer', { total: prep.total.text, token, collection, expiry: when(new Date(prep.offer.expiry * 1000).toISOString()), market }),
+    };
+    const todo = [...(prep.deposit ? ['wrap'] : []), ...(prep.approve ? ['approve'] : []), 'sign'];
+    steps.replaceChildren(...todo.map((s) => el('li', { 'data-step': s, text: words[s] })));
+    if (prep.deposit) await wallet.send(prep.deposit, words.wrap);
+    if (prep.approve) await wallet.send(prep.approve, words.approve);
+    const signature = await wallet.signListing(typedForWallet(prep.typed_data), words.sign);
+    await api('POST', '/offers', { ...prep.offer, signature });
+    steps.replaceChildren();
+    await reload();
+    notice(t('offer.made', { total: prep.total.text }));
+  });
+}
+
+// ---------------------------------------------------------------- work page: buy a license; royalty income
+
+function licenseBuyButton(l, chain, collection, token, reload) {
+  const buy = el('button', { type: 'button', 'data-buy-license': l.terms_hash, text: t('license.buy', { fee: ethWei(l.fee_wei) }) });
+  action(buy, async () => {
+    await requireSession();
+    const out = await api('POST', '/licenses/buy-tx', { chain_id: Number(chain), collection, token_id: String(token), terms_hash: l.terms_hash });
+    const receipt = await wallet.send(out.transaction, t('sign.license', {
+      fee: ethWei(out.terms.fee.wei), token, collection, terms: licenseWords(l).join('; '),
+    }));
+    await reload();
+    notice(t('license.bought', { tx: receipt.transactionHash }));
+  });
+  return buy;
+}
+
+async function splitterPanel(work, chain, reload) {
+  if (!work.royalty || !work.royalty.split.length) return;
+  const splitter = work.royalty.receiver;
+  const s = await api('GET', `/royalties/${chain}/${splitter}`);
+  const me = (wallet.address() || '').toLowerCase();
+  const table = el('table', { id: 'splitter' }, el('caption', { text: t('royalty.balances', { splitter: short(splitter) }) }),
+    el('thead', {}, el('tr', {}, ...['account', 'share', 'withdrawable'].map((c) => el('th', { scope: 'col', text: t(`royalty.col.${c}`) })))));
+  const body = el('tbody');
+  for (const r of s.recipients) {
+    body.append(el('tr', { 'data-recipient': r.account }, el('td', {}, el('code', { text: r.account })),
+      el('td', { text: `${pct(r.bps)}%` }), el('td', { text: ethWei(r.withdrawable.wei) })));
+  }
+  table.append(body);
+  const box = el('div', { id: 'royalty-income' }, table, el('p', { id: 'undistributed', text: t('royalty.undistributed', { amount: ethWei(s.undistributed.wei) }) }));
+  if (BigInt(s.undistributed.wei) > 0n) {
+    const distribute = el('button', { type: 'button', id: 'distribute', text: t('royalty.distribute') });
+    action(distribute, async () => {
+      await requireSession();
+      const tx = await api('POST', `/royalties/${chain}/${splitter}/distribute-tx`, {});
+      const shares = s.recipients.map((r) => `${r.account} ${pct(r.bps)}%`).join(', ');
+      await wallet.send(tx, t('sign.distribute', { amount: ethWei(s.undistributed.wei), splitter, shares }));
+      await reload();
+      notice(t('royalty.distributed'));
+    });
+    box.append(el('p', {}, distribute));
+  }
+  const mine = s.recipients.find((r) => r.account.toLowerCase() === me);
+  if (mine && BigInt(mine.withdrawable.wei) > 0n) {
+    const withdraw = el('button', { type: 'button', id: 'withdraw-royalty', text: t('royalty.withdraw', { amount: ethWei(mine.withdrawable.wei) }) });
+    action(withdraw, async () => {
+      await requireSession();
+      const tx = await api('POST', `/royalties/${chain}/${splitter}/withdraw-tx`, {});
+      await wallet.send(tx, t('sign.withdraw_royalty', { amount: ethWei(mine.withdrawable.wei), splitter, to: mine.account }));
+      await reload();
+      notice(t('royalty.withdrawn', { amount: ethWei(mine.withdrawable.wei) }));
+    });
+    box.append(el('p', {}, withdraw));
+  }
+  $('royalty').querySelector('#royalty-income')?.remove();  // a render that overlapped this one
+  $('royalty').append(box);
+}
+
+/** The work page's trading panels, each on its own: one that fails says so without hiding the others. */
+async function workPanels(work, chain, collection, token, feeBps) {
+  const reload = async () => { workCache.clear(); await workPage(); };
+  const licBox = $('licenses');
+  licBox.querySelectorAll('ul[data-terms]:not(:has([data-buy-license]))').forEach((ul) => {
+    const l = work.licenses.find((x) => x.terms_hash === ul.dataset.terms);
+    if (l) ul.append(el('li', {}, licenseBuyButton(l, chain, collection, token, reload)));
+  });
+  const results = await Promise.allSettled([
+    auctionPanel(work, chain, collection, token, reload),
+    offersPanel(work, chain, collection, token, feeBps, reload),
+    splitterPanel(work, chain, reload),
+  ]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) fail(failed.reason);
+}
+
+// ---------------------------------------------------------------- studio: the platform fee (treasury)
+
+async function feesPanel() {
+  const box = $('fees');
+  const status = $('fees-status');
+  const roles = await rolesOr(status);
+  if (!roles) return;
+  if (!roles.includes('treasury') && !roles.includes('operator')) { status.textContent = t('fees.need'); box.replaceChildren(); return; }
+  const rows = await api('GET', '/fees');
+  status.textContent = '';
+  box.replaceChildren();
+  for (const f of rows) {
+    const p = el('p', { 'data-fees': f.chain_id }, t('fees.line', { chain: f.chain_id, pct: pct(f.platform_fee_bps), treasury: f.treasury, amount: ethWei(f.accrued.wei) }));
+    if (roles.includes('treasury') && BigInt(f.accrued.wei) > 0n) {
+      const withdraw = el('button', { type: 'button', text: t('fees.withdraw') });
+      action(withdraw, async () => {
+        const tx = await api('POST', '/fees/withdraw-tx', { chain_id: f.chain_id });
+        await wallet.send(tx, t('sign.fees', { amount: ethWei(f.accrued.wei), chain: f.chain_id, treasury: f.treasury }));
+        await feesPanel();
+        notice(t('fees.withdrawn', { amount: ethWei(f.accrued.wei) }));
+      });
+      p.append(' ', withdraw);
+    }
+    box.append(p);
+  }
+}
+
+// ---------------------------------------------------------------- collector: licenses, bridge
+
+async function myLicenses(me) {
+  const list = $('my-licenses');
+  const chains = (await platform()).chains.filter((c) => c.marketplace);
+  const grants = (await Promise.all(chains.map((c) => api('GET', `/licenses?chain_id=${c.chain_id}&licensee=${me}`)
+    .then((gs) => gs.map((g) => ({ ...g, chain_id: c.chain_id }))).catch(() => [])))).flat();
+  list.replaceChildren();
+  if (!grants.length) list.append(el('li', { text: t('licenses.none') }));
+  for (const g of grants) {
+    const work = await loadWork(g.chain_id, g.collection, g.token_id).catch(() => null);
+    const terms = work && work.licenses.find((l) => l.terms_hash === g.terms_hash);
+    list.append(el('li', { 'data-license': g.grant_id },
+      el('a', { href: `/work/${g.chain_id}/${g.collection}/${g.token_id}`, text: work ? workTitle(work) : `${short(g.collection)} #${g.token_id}` }),
+      ` · ${t('licenses.line', { id: g.grant_id, since: when(g.start), until: g.expiry ? when(g.expiry) : t('license.perpetual') })}`,
+      terms ? ` · ${licenseWords(terms).join('; ')}` : ''));
+  }
+}
+
+const FINAL = new Set(['delivered', 'failed']);
+
+function transferRow(x) {
+  return el('li', { 'data-transfer': x.transfer_id, class: x.status },
+    t('transfer.line', { token: x.token_id ?? '?', from: x.source_chain_id, to: x.dest_chain_id ?? '?', since: when(x.observed_at) }), ' ',
+    el('strong', { text: t(`bridge.state.${x.status}`) }), `: ${x.reason.replace(/[.。]?$/, '.')}`,
+    x.delivered_at ? ` ${t('transfer.landed', { at: when(x.delivered_at) })}` : '');
+}
+
+/** Follow one transfer until it lands (or fails): the row is rewritten at each answer. */
+async function follow(id, intervalMs = 1500) {
+  for (;;) {
+    const x = await api('GET', `/bridge/transfers/${id}`).catch((err) => (err.status === 404 ? null : Promise.reject(err)));
+    if (x) {
+      const list = $('transfers');
+      const row = transferRow(x);
+      const old = list.querySelector(`li[data-transfer='${x.transfer_id}']`);
+      if (old) old.replaceWith(row); else list.prepend(row);
+      list.querySelector('li.none')?.remove();
+      if (FINAL.has(x.status)) return x;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+async function myTransfers(me) {
+  const list = $('transfers');
+  const rows = await api('GET', `/bridge/transfers?wallet=${me}`);
+  list.replaceChildren(...rows.map(transferRow));
+  if (!rows.length) list.append(el('li', { class: 'none', text: t('transfer.none') }));
+  for (const x of rows) if (!FINAL.has(x.status)) follow(x.transfer_id).catch(() => {});
+}
+
+function bridgeButton(h, chains, reload) {
+  const to = chains.find((c) => c.chain_id !== h.chain_id);
+  // Tokens of the home chain's collections (the lockbox's side); ERC-1155 editions do not travel.
+  if (!to || h.chain_id !== chains[0].chain_id || h.standard === 'erc1155') return '';
+  const send = el('button', { type: 'button', 'data-bridge': `${h.chain_id}/${h.collection}/${h.token_id}`, text: t('transfer.send', { chain: to.chain_id }) });
+  action(send, async () => {
+    await requireSession();
+    const body = { chain_id: h.chain_id, collection: h.collection, token_id: h.token_id };
+    let out = await api('POST', '/bridge/send-tx', body);
+    if (out.approval_needed) {
+      await wallet.send(out.transactions[0], t('sign.bridge_approve', { bridge: out.bridge, token: h.token_id, collection: h.collection }));
+      out = await api('POST', '/bridge/send-tx', body);
+    }
+    const receipt = await wallet.send(out.transactions[0], t(`sign.bridge_${out.direction}`, {
+      token: h.token_id, collection: h.collection, from: out.source_chain_id, to: out.dest_chain_id, recipient: wallet.address(), bridge: out.bridge,
+    }));
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === out.bridge.toLowerCase() && l.topics.length === 4);
+    const id = BigInt(log.topics[1]).toString();
+    notice(t('transfer.sent', { to: out.dest_chain_id }));
+    await reload();
+    const x = await follow(id);
+    notice(x.status === 'delivered' ? t('transfer.delivered', { to: x.dest_chain_id }) : t('transfer.failed', { reason: x.reason }), x.status !== 'delivered');
+  });
+  return send;
+}
+
+// ---------------------------------------------------------------- commissions: milestone escrow
+
+async function commissions() {
+  const status = $('escrow-status');
+  const box = $('escrows');
+  const home = (await platform()).chains[0];
+  const load = async () => {
+    const me = wallet.address();
+    if (!me || !wallet.current()) { status.textContent = t('collector.connect'); return; }
+    const rows = await api('GET', `/escrows?chain_id=${home.chain_id}&party=${me}`);
+    status.textContent = rows.length ? '' : t('escrow.none');
+    box.replaceChildren(...rows.map((e) => escrowItem(e, me.toLowerCase(), load)));
+  };
+  submitting($('escrow-form'), async () => {
+    const seller = $('escrow-seller').value.trim();
+    const arbitrator = $('escrow-arbitrator').value.trim();
+    const amounts = $('escrow-amounts').value.split(',').map(weiOf);
+    const deadline = new Date(Date.now() + Number($('escrow-days').value) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await requireSession();
+    const out = await api('POST', '/escrows/tx', { chain_id: home.chain_id, seller, arbitrator,
+      milestones: amounts.map((w) => ({ amount_wei: w.toString(), deadline })) });
+    $('escrow-terms').textContent = t('sign.escrow_create', {
+      total: out.total.text, count: amounts.length, amounts: amounts.map(ethWei).join(', '), seller, arbitrator, deadline,
+    });
+    await wallet.send(out.transaction, $('escrow-terms').textContent);
+    await load();
+    notice(t('escrow.created', { id: out.escrow_id }));
+  });
+  window.addEventListener('chainright:wallet', () => load().catch(fail));
+  await load();
+}
+
+function escrowItem(e, me, reload) {
+  const base = `/escrows/${e.chain_id}/${e.escrow_id}`;
+  const role = e.buyer.toLowerCase() === me ? 'buyer' : e.seller.toLowerCase() === me ? 'seller' : 'arbitrator';
+  const send = async (path, body, words, done) => {
+    await requireSession();
+    const tx = await api('POST', `${base}${path}`, body);
+    await wallet.send(tx, words);
+    await reload();
+    notice(done);
+  };
+  const section = el('section', { 'data-escrow': e.escrow_id, 'aria-label': t('escrow.heading', { id: e.escrow_id }) },
+    el('h3', { text: t('escrow.heading', { id: e.escrow_id }) }),
+    el('p', { text: t('escrow.parties', { buyer: e.buyer, seller: e.seller, arbitrator: e.arbitrator, role: t(`escrow.role.${role}`) }) }),
+    el('p', { text: t('escrow.held', { amount: ethWei(e.open_amount.wei), review: Math.round(e.review_period_s / 86400) }) }));
+  if (role === 'seller' && !e.seller_accepted) {
+    const accept = el('button', { type: 'button', 'data-accept-terms': e.escrow_id, text: t('escrow.accept_terms') });
+    action(accept, () => send('/accept-terms-tx', undefined, t('sign.escrow_terms', { id: e.escrow_id, buyer: e.buyer, arbitrator: e.arbitrator }),
+      t('escrow.terms_accepted')));
+    section.append(el('p', {}, accept));
+  }
+  const list = el('ul');
+  for (const m of e.milestones) {
+    const item = el('li', { 'data-milestone': m.index }, t('escrow.milestone', {
+      index: m.index, amount: ethWei(m.amount.wei), state: t(`escrow.state.${m.state}`), deadline: when(m.deadline),
+    }), m.review_ends ? ` ${t('escrow.review_ends', { at: when(m.review_ends) })}` : '');
+    const words = { index: m.index, id: e.escrow_id, amount: ethWei(m.amount.wei), seller: e.seller, buyer: e.buyer, arbitrator: e.arbitrator };
+    if (role === 'seller' && e.seller_accepted && m.state === 'funded') {
+      const id = `cid-${e.escrow_id}-${m.index}`;
+      const form = el('form', { class: 'inline' }, ...field(id, t('escrow.cid'), { required: true, size: 60 }),
+        el('button', { type: 'submit', text: t('escrow.deliver') }));
+      submitting(form, () => {
+        const cid = form.elements[id].value.trim();
+        return send(`/milestones/${m.index}/deliver-tx`, { cid }, t('sign.escrow_deliver', { ...words, cid }), t('escrow.delivered'));
+      });
+      item.append(form);
+    }
+    if (role === 'buyer' && m.state === 'delivered') {
+      const accept = el('button', { type: 'button', 'data-accept-milestone': m.index, text: t('escrow.accept') });
+      const dispute = el('button', { type: 'button', 'data-dispute-milestone': m.index, text: t('escrow.dispute') });
+      action(accept, () => send(`/milestones/${m.index}/accept-tx`, undefined, t('sign.escrow_accept', words), t('escrow.accepted')));
+      action(dispute, () => send(`/milestones/${m.index}/dispute-tx`, undefined, t('sign.escrow_dispute', words), t('escrow.disputed')));
+      item.append(' ', accept, ' ', dispute);
+    }
+    if (role === 'arbitrator' && m.state === 'disputed') {
+      const id = `share-${e.escrow_id}-${m.index}`;
+      const form = el('form', { class: 'inline' }, ...field(id, t('escrow.seller_share'), { type: 'number', min: 0, max: 100, value: 50, size: 4 }),
+        el('button', { type: 'submit', text: t('escrow.decide') }));
+      submitting(form, () => {
+        const share = Number(form.elements[id].value);
+        return send(`/milestones/${m.index}/arbitrate-tx`, { seller_bps: Math.round(share * 100) },
+          t('sign.escrow_arbitrate', { ...words, share, rest: 100 - share }), t('escrow.decided'));
+      });
+      item.append(form);
+    }
+    list.append(item);
+  }
+  section.append(list);
+  if (e.next_steps.length) section.append(el('p', { class: 'steps', text: `${t('escrow.next')}: ${e.next_steps.join('; ')}.` }));
+  return section;
+}
+
 // ---------------------------------------------------------------- start
 
+/** The work page, drawn again when the wallet connects or signs in (the panels depend on who looks). */
+async function workStart() {
+  window.addEventListener('chainright:wallet', () => {
+    document.body.dataset.ready = 'false';  // tests and assistive tools wait for the page drawn anew
+    workCache.clear();
+    workPage().catch(fail).finally(() => { document.body.dataset.ready = 'true'; });
+  });
+  await workPage();
+}
+
+/** The studio, and the platform fee for the treasury. */
+async function studioStart() {
+  window.addEventListener('chainright:session', () => feesPanel().catch(fail));
+  feesPanel().catch(fail);
+  await studio();
+}
+
 const PAGES = {
-  explore, work: workPage, studio, audit, operator, account, operator_risk: operatorRisk, operator_bridge: operatorBridge, collector,
+  explore, work: workStart, studio: studioStart, audit, operator, account, operator_risk: operatorRisk, operator_bridge: operatorBridge, collector, commissions,
 };
 
 async function start() {
