@@ -33,8 +33,8 @@ BOUNDARY = b"s6boundary"
 @pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 174 * CHUNK_SIZE,
                                   174 * CHUNK_SIZE + 1, 2 * 174 * CHUNK_SIZE + 12345])
 def test_the_incremental_digest_equals_the_whole_file_digest_whatever_the_pieces(size):
-    data = random.Random(size).randbytes(size)
-    pieces = random.Random(size + 1)
+    data = random.Random(size).randbytes(size)  # noqa: S311 (reproducible test bytes)
+    pieces = random.Random(size + 1)  # noqa: S311 (reproducible test bytes)
     digest = ContentDigest()
     at = 0
     while at < size:
@@ -130,7 +130,7 @@ def _drive(app, body: bytes, token: str, *, chunked: bool = False, disconnect_at
 
 def test_the_body_is_written_to_disk_as_it_arrives_even_with_an_idempotency_key(app, api_settings,
                                                                                  creator_token):
-    data = random.Random(7).randbytes(LIMIT - 1000)
+    data = random.Random(7).randbytes(LIMIT - 1000)  # noqa: S311 (reproducible test bytes)
     staged: list[int] = []
 
     def look(n: int) -> None:  # before the n-th piece: what the server wrote from pieces 1 .. n-1
@@ -185,7 +185,7 @@ def test_a_malformed_or_empty_form_is_refused_with_nothing_left_behind(app, api_
 def test_the_same_bytes_again_are_the_same_record(app, api_settings, creator_token):
     client = TestClient(app)
     headers = {"Authorization": f"Bearer {creator_token}", "Idempotency-Key": "same"}
-    work = random.Random(3).randbytes(CHUNK_SIZE * 2 + 9)
+    work = random.Random(3).randbytes(CHUNK_SIZE * 2 + 9)  # noqa: S311 (reproducible test bytes)
     first = client.post("/assets", files={"file": ("a.png", work, "image/png")}, headers=headers)
     again = client.post("/assets", files={"file": ("a.png", work, "image/png")}, headers=headers)
     assert first.status_code == again.status_code == 201, first.text
