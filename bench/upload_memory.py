@@ -117,7 +117,8 @@ def upload(url: str, token: str, path: Path) -> dict[str, Any]:
 
     with path.open("rb") as source:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
-        response = httpx.post(f"{url}/assets", files={"file": (path.name, ProgressReader(source, None))},
+        reader: Any = ProgressReader(source, None)  # a file object to httpx (read, seek, fileno)
+        response = httpx.post(f"{url}/assets", files={"file": (path.name, reader)},
                               headers=headers, timeout=300)
     if response.status_code != 201:
         raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
