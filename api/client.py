@@ -6,9 +6,11 @@ Used by ``chainright wallet``/``mint`` and the demo; the wallet's key never leav
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -22,6 +24,35 @@ class ClientError(ApiError):
 
     status = 502
     title = "API call failed"
+
+
+class ProgressReader:
+    """A binary file that reports how much of it was read (httpx sends a file object in 64 KiB
+    pieces; its size comes from ``fileno``, so the request has a Content-Length)."""
+
+    def __init__(self, source: BinaryIO, progress: Callable[[int, int], None] | None) -> None:
+        self.source = source
+        self.progress = progress
+        self.total = os.fstat(source.fileno()).st_size
+        self.sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.sent += len(data)
+        if self.progress is not None and data:
+            self.progress(self.sent, self.total)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        position = self.source.seek(offset, whence)
+        self.sent = position  # a retry starts the file again
+        return position
+
+    def tell(self) -> int:
+        return self.source.tell()
+
+    def fileno(self) -> int:
+        return self.source.fileno()
 
 
 class ChainrightClient:
@@ -129,12 +160,16 @@ class ChainrightClient:
     def kyc_status(self) -> dict[str, Any]:
         return dict(self._call("GET", "/kyc/status"))
 
-    def upload(self, path: Path) -> dict[str, Any]:
+    def upload(self, path: Path, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """POST /assets with the file streamed from disk in 64 KiB pieces (never read whole);
+        ``progress(sent, total)`` is called as the pieces go out."""
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+            source = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError):
             raise ClientError(f"no file at {path}") from None
-        return dict(self._call("POST", "/assets", files={"file": (path.name, data)}))
+        with source:
+            reader = ProgressReader(source, progress)
+            return dict(self._call("POST", "/assets", files={"file": (path.name, reader)}))
 
     def collection_tx(self, name: str, symbol: str, royalty_receiver: str | None, royalty_bps: int,
                       ) -> dict[str, Any]:

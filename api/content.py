@@ -103,15 +103,57 @@ def _dag_pb(children: list[_Node]) -> _Node:
     return _Node(cid_bytes(DAG_PB, block), len(block) + sum(c.tsize for c in children), filesize)
 
 
+class ContentDigest:
+    """The CID and content hash of a file fed in pieces of any size, in constant memory.
+
+    Bytes are cut into the same 256 KiB chunks as ``cid_for`` cuts them: only the current partial
+    chunk (at most 256 KiB) and one 36-byte CID per finished chunk are kept, never the file.
+    """
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._pending = bytearray()
+        self._leaves: list[_Node] = []
+        self.size = 0
+
+    def update(self, data: bytes) -> None:
+        self._sha.update(data)
+        self.size += len(data)
+        view = memoryview(data)
+        while view:
+            room = CHUNK_SIZE - len(self._pending)
+            self._pending += view[:room]
+            view = view[room:]
+            if len(self._pending) == CHUNK_SIZE:
+                self._leaves.append(_leaf(bytes(self._pending)))
+                self._pending.clear()
+
+    @property
+    def content_hash(self) -> str:
+        """``0x`` + hex sha2-256 of every byte fed so far (``content_hash`` of the whole file)."""
+        return "0x" + self._sha.hexdigest()
+
+    def cid(self) -> str:
+        """The CIDv1 string of every byte fed so far (``cid_for`` of the whole file)."""
+        level = list(self._leaves)
+        if self._pending or not level:
+            level.append(_leaf(bytes(self._pending)))
+        if len(level) == 1:
+            return cid_to_str(level[0].cid)
+        while len(level) > 1:
+            level = [_dag_pb(level[i:i + MAX_LINKS]) for i in range(0, len(level), MAX_LINKS)]
+        return cid_to_str(level[0].cid)
+
+
+def _leaf(chunk: bytes) -> _Node:
+    return _Node(cid_bytes(RAW, chunk), len(chunk), len(chunk))
+
+
 def cid_for(data: bytes) -> str:
     """The CIDv1 string an IPFS node gives ``data`` with Chainright's fixed import setup."""
-    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
-    level = [_Node(cid_bytes(RAW, c), len(c), len(c)) for c in chunks]
-    if len(level) == 1:
-        return cid_to_str(level[0].cid)
-    while len(level) > 1:
-        level = [_dag_pb(level[i:i + MAX_LINKS]) for i in range(0, len(level), MAX_LINKS)]
-    return cid_to_str(level[0].cid)
+    digest = ContentDigest()
+    digest.update(data)
+    return digest.cid()
 
 
 def raw_cid_digest(cid: str) -> bytes | None:

@@ -1,11 +1,12 @@
 """Dependencies every router takes through ``Annotated`` aliases: the database session, the
 settings, the application's services (``GatewayDep``, ``DatabaseDep``, ``ContentStoreDep``,
-``DidSettingsDep``, ``KycDep``), and the caller (``CurrentUser``; role checks through
-``require_role``). A route says ``gateway: GatewayDep``; it never reaches into ``request.app.state``."""
+``DidSettingsDep``, ``KycDep``), a streamed upload (``UploadDep``), and the caller (``CurrentUser``;
+role checks through ``require_role``). A route says ``gateway: GatewayDep``; it never reaches into
+``request.app.state``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from api.ipfs import ContentStore
 from api.models import User
 from api.roles import granted_roles
 from api.settings import ApiSettings
+from api.uploads import ReceivedUpload, receive_upload
 from did.settings import DidSettings
 
 
@@ -69,6 +71,23 @@ request's session)."""
 ContentStoreDep = Annotated[ContentStore, Depends(get_content_store)]
 DidSettingsDep = Annotated[DidSettings, Depends(get_did_settings)]
 KycDep = Annotated[Any, Depends(get_kyc)]
+
+
+async def upload_body(request: Request, settings: Settings,
+                      store: ContentStoreDep) -> AsyncIterator[ReceivedUpload]:
+    """The request's multipart body read as it streams (``api.uploads``): the file staged on disk with
+    its CID and hash, the cap enforced on the way; the staging file is removed after the request."""
+    upload = await receive_upload(request.headers.get("content-type", ""), request.stream(),
+                                  settings.max_upload_bytes, store.staging_dir)
+    try:
+        yield upload
+    finally:
+        upload.discard()
+
+
+UploadDep = Annotated[ReceivedUpload, Depends(upload_body)]
+"""A streamed upload; ``api.limits`` gives a route taking it the upload cap. Put it after the
+caller's dependency, so that the caller is checked before a byte of the body is read."""
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 """Committed when the route function returns, before the response is sent, so a client that
 acts on the answer (e.g. logs in with the nonce it just got) always finds the write."""

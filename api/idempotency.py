@@ -25,8 +25,9 @@ is still running gets 409. 5xx answers are not stored, so a failed call can be r
   bounds every body before this layer; this is the second fence).
 - Routes that are idempotent by nature are run again instead (``NATURALLY_IDEMPOTENT``): a
   fill-tx only builds and simulates an unsigned transaction, so a repeat gets the same answer for
-  the same book without a record. For the others the caller's session and the claim of the key
-  are one database transaction, the stored answer a second.
+  the same book without a record; an upload (``POST /assets``) is content-addressed, and streams
+  to disk instead of being buffered here (``api.uploads``). For the others the caller's session
+  and the claim of the key are one database transaction, the stored answer a second.
 - The header is documented as a parameter of every state-changing operation of a logged-in
   caller (``document_header``); the ``/auth/`` operations do not take it.
 """
@@ -61,8 +62,10 @@ CREDENTIAL_PREFIXES = ("/auth/",)
 """Answers under these paths carry session tokens: the key is ignored, nothing is stored."""
 SENSITIVE_PREFIXES = ("/kyc/",)
 """Answers under these paths hold personal data: stored encrypted only."""
-NATURALLY_IDEMPOTENT = re.compile(r"^/market/(orders/[^/]+/fill-tx|fill-tx/batch)$")
-"""Routes that change nothing (they build an unsigned transaction): the key stores nothing there."""
+NATURALLY_IDEMPOTENT = re.compile(r"^(/market/(orders/[^/]+/fill-tx|fill-tx/batch)|/assets)$")
+"""Routes whose repeat is harmless, where the key stores nothing: a fill-tx changes nothing (it
+builds an unsigned transaction); an upload is content-addressed (the same bytes are the same CID
+and the same record), and keeping its request would mean buffering a body of up to 50 MiB."""
 PURGE_EVERY_S = 60.0
 RERUN_STATE = "idempotency_rerun_of_crashed"
 HEADER_DOC = ("Makes this call safe to retry (with a session): the first answer is stored under (key, "

@@ -13,9 +13,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from api.content import cid_for, cid_from_str, content_hash
+from api.content import ContentDigest, cid_for, cid_from_str, content_hash
 from api.errors import ApiError, NotFoundError, ServiceUnavailableError
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,15 @@ class ContentStore(Protocol):
     """What the API needs from content storage."""
 
     name: str
+    staging_dir: Path
+    """Where an upload is staged while it streams in (``api.uploads``)."""
 
     def add(self, data: bytes) -> StoredContent: ...
+
+    def add_staged(self, staged: Path, digest: ContentDigest) -> StoredContent:
+        """Take a staged file whose CID and hash were computed as it arrived (``digest``); the
+        staging file is gone afterwards, whatever happens."""
+        ...
 
     def get(self, cid: str) -> bytes: ...
 
@@ -64,6 +71,17 @@ class LocalContentStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.staging_dir = root  # same file system: a staged upload is renamed into place
+
+    def add_staged(self, staged: Path, digest: ContentDigest) -> StoredContent:
+        cid = digest.cid()
+        path = self._path(cid)
+        try:
+            if not path.exists():
+                os.replace(staged, path)
+        finally:
+            staged.unlink(missing_ok=True)
+        return StoredContent(cid=cid, content_hash=digest.content_hash, size=digest.size)
 
     def _path(self, cid: str) -> Path:
         cid_from_str(cid)  # validates: no path tricks through the CID
@@ -103,10 +121,11 @@ class IpfsNodeStore:
 
     name = "ipfs"
 
-    def __init__(self, api_multiaddr: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, api_multiaddr: str, timeout_s: float = 30.0, staging_dir: Path | None = None) -> None:
         import ipfshttpclient
 
         self.addr = api_multiaddr
+        self.staging_dir = staging_dir or Path(tempfile.gettempdir()) / "chainright-uploads"
         self._client: Any = ipfshttpclient.Client(api_multiaddr, timeout=timeout_s)
 
     def _unavailable(self, exc: Exception) -> ServiceUnavailableError:
@@ -115,12 +134,12 @@ class IpfsNodeStore:
             "unset CHAINRIGHT_API_IPFS_API to use the local store"
         )
 
-    def add(self, data: bytes) -> StoredContent:
+    def _add(self, source: IO[bytes], expected: str) -> str:
+        """Send ``source`` to the node (streamed by the client in small pieces) and check its CID."""
         import ipfshttpclient
 
-        expected = cid_for(data)
         try:
-            result = self._client.add(io.BytesIO(data), cid_version=1, raw_leaves=True,
+            result = self._client.add(source, cid_version=1, raw_leaves=True,
                                       chunker="size-262144", pin=True,
                                       opts={"cid-base": "base32"})
         except ipfshttpclient.exceptions.Error as exc:
@@ -132,7 +151,19 @@ class IpfsNodeStore:
                 f"the IPFS node gave CID {got} but Chainright computes {expected}: the node's "
                 "import setup differs (need CIDv1, raw leaves, 256 KiB chunks)"
             )
+        return got
+
+    def add(self, data: bytes) -> StoredContent:
+        got = self._add(io.BytesIO(data), cid_for(data))
         return StoredContent(cid=got, content_hash=content_hash(data), size=len(data))
+
+    def add_staged(self, staged: Path, digest: ContentDigest) -> StoredContent:
+        try:
+            with staged.open("rb") as source:
+                got = self._add(source, digest.cid())
+        finally:
+            staged.unlink(missing_ok=True)
+        return StoredContent(cid=got, content_hash=digest.content_hash, size=digest.size)
 
     def get(self, cid: str) -> bytes:
         import ipfshttpclient

@@ -1,7 +1,7 @@
 """Every request body is bounded before it is read, and a route that needs a session checks the
 session before it reads a byte of the body (an ASGI middleware, outside everything that buffers).
 
-- Each route has a cap: a route taking an upload (``File``/``Form`` parameters) accepts
+- Each route has a cap: a route taking an upload (``File``/``Form`` parameters, or ``UploadDep``) accepts
   ``max_upload_bytes`` plus ``MULTIPART_OVERHEAD`` for the form's framing; every other route
   (JSON bodies) accepts ``max_json_bytes``. A path no route serves gets the JSON cap.
 - A declared ``Content-Length`` over the cap is answered 413 at once, nothing read. A body sent
@@ -56,7 +56,11 @@ def _dependency_calls(dependant: Dependant) -> Iterator[Any]:
 
 
 def _takes_upload(dependant: Dependant) -> bool:
+    from api.deps import upload_body
+
     if any(isinstance(f.field_info, params.Form) for f in dependant.body_params):  # File is a Form
+        return True
+    if dependant.call is upload_body:  # a streamed upload (api.uploads)
         return True
     return any(_takes_upload(sub) for sub in dependant.dependencies)
 

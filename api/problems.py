@@ -34,8 +34,11 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, type_=exc.type_,
-                       instance=request.url.path, **exc.extra)
+        response = problem(exc.status, exc.title, exc.detail, type_=exc.type_,
+                           instance=request.url.path, **exc.extra)
+        if exc.status == 413:  # answered before the rest of the body was read (api.uploads)
+            response.headers["connection"] = "close"
+        return response
 
     @app.exception_handler(ChainError)
     async def _chain_error(request: Request, exc: ChainError) -> JSONResponse:

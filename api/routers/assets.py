@@ -9,8 +9,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from eth_abi.abi import encode as abi_encode
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 from web3 import Web3
@@ -23,7 +24,7 @@ from api.deps import (
     GatewayDep,
     KycVerifiedUser,
     OptionalUser,
-    Settings,
+    UploadDep,
 )
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
@@ -46,6 +47,12 @@ class AssetOut(BaseModel):
     uploader: str
     store: str
     created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """SQLite hands a stored time back without its zone; every time we store is UTC."""
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class CollectionTxIn(BaseModel):
@@ -82,23 +89,28 @@ class MintTxIn(BaseModel):
         return checksum_address(value) if value is not None else None
 
 
-@router.post("/assets", status_code=201, response_model=AssetOut,
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "The work's bytes"}}}}}}}
+"""The form POST /assets reads (by hand, as it streams: ``api.uploads``), for the OpenAPI schema."""
+
+
+@router.post("/assets", status_code=201, response_model=AssetOut, openapi_extra=UPLOAD_BODY,
+             responses={413: {"description": "The file is larger than CHAINRIGHT_API_MAX_UPLOAD_BYTES"}},
              summary="Upload a work: content hash and IPFS CID (CIDv1, raw leaves, 256 KiB chunks)")
-async def upload(user: KycVerifiedUser, settings: Settings, store: ContentStoreDep, database: DatabaseDep,
-                 file: Annotated[UploadFile, File(description="The work's bytes")]) -> AssetOut:
-    data = await file.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise UnprocessableError(f"the file is larger than {settings.max_upload_bytes} bytes "
-                                 "(CHAINRIGHT_API_MAX_UPLOAD_BYTES)")
-    if not data:
-        raise UnprocessableError("the file is empty")
-    stored = store.add(data)
+async def upload(user: KycVerifiedUser, store: ContentStoreDep, database: DatabaseDep,
+                 received: UploadDep) -> AssetOut:
+    """The body streams to a staging file while its CID and content hash are computed (memory stays
+    flat; a file over the cap is a 413 with nothing kept); the store then takes the staged file.
+    Safe to repeat: the same bytes are the same CID and the same record (no ``Idempotency-Key`` record
+    is kept for this route, which would mean buffering the body)."""
+    stored = await to_thread.run_sync(store.add_staged, received.staged, received.digest)
     with database.session() as db:
         row = db.get(Asset, stored.cid)
         if row is None:
             row = Asset(cid=stored.cid, content_hash=stored.content_hash, size=stored.size,
-                        media_type=(file.content_type or "application/octet-stream")[:127],
-                        filename=(file.filename or None) and file.filename[:255], uploader=user.did,
+                        media_type=(received.content_type or "application/octet-stream")[:127],
+                        filename=(received.filename or None) and received.filename[:255], uploader=user.did,
                         store=store.name, created_at=datetime.now(UTC))
             db.add(row)
         return AssetOut.model_validate(row, from_attributes=True)

@@ -1,16 +1,85 @@
-"""``chainright mint``: upload a work and mint it from the wallet (optionally a split, license terms)."""
+"""``chainright upload`` and ``chainright mint``: send a work to the API (streamed from disk, with a
+progress line for large files) and mint it from the wallet (optionally a split, license terms)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from chain.errors import ChainError
-from chainright.console import ApiOpt, ChainOpt, WalletOpt, api_errors, chain_settings, load_wallet, say
+from chainright.console import (
+    ApiOpt,
+    ChainOpt,
+    JsonOpt,
+    WalletOpt,
+    api_errors,
+    chain_settings,
+    dump_json,
+    load_wallet,
+    logged_in,
+    say,
+)
 
 app = typer.Typer()  # root-level commands: registered without a group name in chainright/cli.py
+
+PROGRESS_FROM_BYTES = 4 * 1024 * 1024
+"""Files from this size on show a progress line while they upload (on standard error)."""
+
+
+def upload_progress(name: str, size: int, *, quiet: bool = False) -> Callable[[int, int], None] | None:
+    """A ``progress(sent, total)`` printing bytes and percent on standard error: one line rewritten
+    in place on a terminal, a line per 10% otherwise; None (silent) below ``PROGRESS_FROM_BYTES``."""
+    if quiet or size < PROGRESS_FROM_BYTES:
+        return None
+    tty = sys.stderr.isatty()
+    shown = -1
+
+    def progress(sent: int, total: int) -> None:
+        nonlocal shown
+        percent = sent * 100 // max(total, 1)
+        step = percent if tty else percent // 10 * 10
+        if step == shown:
+            return
+        shown = step
+        line = (f"uploading {name}: {sent / 2**20:.1f} of {total / 2**20:.1f} MiB "
+                f"({sent} of {total} bytes, {percent}%)")
+        if tty:
+            sys.stderr.write("\r" + line + ("\n" if sent >= total else ""))
+            sys.stderr.flush()
+        else:
+            say(line)
+
+    return progress
+
+
+@app.command("upload")
+def upload_cmd(
+    file: Annotated[Path, typer.Argument(help="The work to upload.")],
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Upload a work without minting it: its CID and content hash (streamed; progress for large files)."""
+    from datetime import datetime
+
+    from chain.formatting import format_time
+
+    if not file.is_file():
+        raise ChainError(f"no file at {file}")
+    with logged_in(api, wallet_name) as me:
+        asset = me.client.upload(file, upload_progress(file.name, file.stat().st_size, quiet=as_json))
+    if as_json:
+        dump_json(asset)
+        return
+    uploaded = format_time(datetime.fromisoformat(asset["created_at"].replace("Z", "+00:00")))
+    for label, value in (("cid", asset["cid"]), ("content_hash", asset["content_hash"]),
+                         ("size", f"{asset['size']} bytes"), ("media_type", asset["media_type"]),
+                         ("store", asset["store"]), ("uploaded", uploaded)):
+        typer.echo(f"{label}\t{value}")
 
 
 @app.command("mint")
@@ -45,7 +114,8 @@ def mint_cmd(
         with api_errors():
             client.login()
             say(f"logged in as {wallet.address}")
-            asset = client.upload(file)
+            asset = client.upload(file, upload_progress(file.name, file.stat().st_size)
+                                  if file.is_file() else None)
             say(f"uploaded {file.name}: CID {asset['cid']}, content hash {asset['content_hash']}")
             receiver = None
             if split:

@@ -40,3 +40,21 @@ def test_unreachable_node_is_a_clear_503():
 
     with pytest.raises(ServiceUnavailableError, match="does not answer"):
         IpfsNodeStore(f"/ip4/127.0.0.1/tcp/{free_port()}", timeout_s=2).add(b"x")
+
+
+@pytest.mark.parametrize("size", [CHUNK_SIZE + 1, MAX_LINKS * CHUNK_SIZE + 1])
+def test_a_staged_upload_streams_to_the_node_under_the_cid_computed_as_it_arrived(ipfs_node, size, tmp_path):
+    """What POST /assets does with an IPFS node: the staged file is sent from disk, the node's CID
+    must equal the one computed piece by piece while the upload arrived, and the staging file goes."""
+    from api.content import ContentDigest
+
+    data = os.urandom(size)
+    staged = tmp_path / ".upload.test"
+    staged.write_bytes(data)
+    digest = ContentDigest()
+    for at in range(0, size, 65_536):
+        digest.update(data[at:at + 65_536])
+    store = IpfsNodeStore(ipfs_node.multiaddr, staging_dir=tmp_path)
+    stored = store.add_staged(staged, digest)
+    assert (stored.cid, stored.size) == (cid_for(data), size) and not staged.exists()
+    assert store.get(stored.cid) == data

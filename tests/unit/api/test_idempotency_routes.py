@@ -96,9 +96,11 @@ def test_every_state_changing_route_replays_its_first_answer(api_settings, datab
         assert len(stored) == 1 and stored[0].status_code == first.status_code
 
 
-def test_the_naturally_idempotent_routes_are_exactly_the_fill_transactions():
+def test_the_naturally_idempotent_routes_are_exactly_the_fill_transactions_and_the_upload():
+    """The upload is content-addressed (a repeat is the same CID and record) and streams to disk:
+    a stored request would mean buffering its body."""
     assert sorted(p for _, p in KEYED if NATURALLY_IDEMPOTENT.match(p)) == [
-        "/market/fill-tx/batch", "/market/orders/{order_hash}/fill-tx"]
+        "/assets", "/market/fill-tx/batch", "/market/orders/{order_hash}/fill-tx"]
 
 
 def _transactions(database, client, method, url, headers) -> int:
