@@ -129,12 +129,18 @@ class ChainrightClient:
     def kyc_status(self) -> dict[str, Any]:
         return dict(self._call("GET", "/kyc/status"))
 
-    def upload(self, path: Path) -> dict[str, Any]:
+    def upload(self, path: Path, *, title: str | None = None, description: str | None = None,
+               tags: list[str] | None = None) -> dict[str, Any]:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise ClientError(f"no file at {path}") from None
-        return dict(self._call("POST", "/assets", files={"file": (path.name, data)}))
+        fields: dict[str, Any] = {"tags": list(tags or [])}
+        if title is not None:
+            fields["title"] = title
+        if description is not None:
+            fields["description"] = description
+        return dict(self._call("POST", "/assets", files={"file": (path.name, data)}, data=fields))
 
     def collection_tx(self, name: str, symbol: str, royalty_receiver: str | None, royalty_bps: int,
                       ) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from eth_abi.abi import encode as abi_encode
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from api.browse import BrowseError, normalize_tags
 from api.deps import (
     ContentStoreDep,
     DatabaseDep,
@@ -27,7 +29,7 @@ from api.deps import (
 )
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
-from api.models import Asset
+from api.models import Asset, AssetTag
 from api.schemas.common import UnsignedTx
 from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
@@ -46,6 +48,15 @@ class AssetOut(BaseModel):
     uploader: str
     store: str
     created_at: datetime
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, description="Normalized: case-folded, spaces as '-'")
+
+
+def _asset_out(row: Asset, db: Any) -> AssetOut:
+    tags = list(db.execute(select(AssetTag.tag).where(AssetTag.cid == row.cid)
+                           .order_by(AssetTag.tag)).scalars())
+    return AssetOut.model_validate(row, from_attributes=True).model_copy(update={"tags": tags})
 
 
 class CollectionTxIn(BaseModel):
@@ -85,7 +96,16 @@ class MintTxIn(BaseModel):
 @router.post("/assets", status_code=201, response_model=AssetOut,
              summary="Upload a work: content hash and IPFS CID (CIDv1, raw leaves, 256 KiB chunks)")
 async def upload(user: KycVerifiedUser, settings: Settings, store: ContentStoreDep, database: DatabaseDep,
-                 file: Annotated[UploadFile, File(description="The work's bytes")]) -> AssetOut:
+                 file: Annotated[UploadFile, File(description="The work's bytes")],
+                 title: Annotated[str | None, Form(max_length=200, description="The work's title "
+                                                   "(default: the file's name)")] = None,
+                 description: Annotated[str | None, Form(max_length=5000)] = None,
+                 tags: Annotated[list[str] | None, Form(description="Tags, repeated or comma-separated "
+                                                        "(at most 10; normalized)")] = None) -> AssetOut:
+    try:
+        wanted = normalize_tags(tags or [])
+    except BrowseError as exc:
+        raise UnprocessableError(str(exc)) from None
     data = await file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise UnprocessableError(f"the file is larger than {settings.max_upload_bytes} bytes "
@@ -101,7 +121,15 @@ async def upload(user: KycVerifiedUser, settings: Settings, store: ContentStoreD
                         filename=(file.filename or None) and file.filename[:255], uploader=user.did,
                         store=store.name, created_at=datetime.now(UTC))
             db.add(row)
-        return AssetOut.model_validate(row, from_attributes=True)
+        if row.uploader == user.did:  # only the uploader describes the work (again: adds tags, retitles)
+            row.title = (title.strip() or None) if title is not None else row.title
+            row.description = (description.strip() or None) if description is not None else row.description
+            have = set(db.execute(select(AssetTag.tag).where(AssetTag.cid == row.cid)).scalars())
+            for tag in wanted:
+                if tag not in have:
+                    db.add(AssetTag(cid=row.cid, tag=tag))
+            db.flush()
+        return _asset_out(row, db)
 
 
 def _on_chain(gateway: ChainGateway, content_hash: str) -> bool:
@@ -133,7 +161,7 @@ def _visible_asset(cid: str, db: DbSession, gateway: ChainGateway, viewer: Any) 
 @router.get("/assets/{cid}", response_model=AssetOut,
             summary="An uploaded work's record (before it is minted: only its uploader, with a session)")
 def get_asset(cid: Cid, db: DbSession, gateway: GatewayDep, viewer: OptionalUser) -> AssetOut:
-    return AssetOut.model_validate(_visible_asset(cid, db, gateway, viewer), from_attributes=True)
+    return _asset_out(_visible_asset(cid, db, gateway, viewer), db)
 
 
 @router.get("/assets/{cid}/content",
