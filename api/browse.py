@@ -165,7 +165,7 @@ def decode_cursor(text: str, sort: str) -> Cursor:
     except (binascii.Error, ValueError, TypeError):
         raise BrowseError("the cursor is not one this API gave (ask again without it)") from None
     if not (isinstance(kind, str) and isinstance(key, str) and isinstance(row_id, int)) or \
-            not re.fullmatch(r"\d{0,78}", key):
+            not re.fullmatch(r"\d{0,79}", key):
         raise BrowseError("the cursor is not one this API gave (ask again without it)")
     if kind != sort:
         raise BrowseError(f"the cursor belongs to a search sorted by {kind}, not {sort}: keep the sort "
