@@ -174,6 +174,10 @@ class CatalogWork(Base):
     """The rights record's creator (checksummed)."""
     minted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """The mint's block time (unix seconds)."""
+    royalty_receiver: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    royalty_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The royalty read from the chain when catalogued (the collection's ``DefaultRoyaltyUpdated``
+    at its creation comes before the indexer follows it); a later update in the index wins."""
     event_id: Mapped[int] = mapped_column(Integer)
 
 

@@ -50,8 +50,10 @@ MAX_EDITION_ROWS = 10_000
 """The API mints at most this many tokens of one work; a larger ``WorkMinted`` is cut here."""
 _LOCKS: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
-NameOf = Callable[[int, str], "str | None"]
-"""A collection's ``name()`` (None when the chain cannot say)."""
+CollectionInfo = tuple["str | None", "str | None", "int | None"]
+"""A collection's ``name()``, and the royalty receiver and bps of one of its tokens (None: the chain
+could not say)."""
+InfoOf = Callable[[int, str, int], CollectionInfo]
 
 
 # ---------------------------------------------------------------- following the index
@@ -82,7 +84,8 @@ def _cid_of(session: Session, content_hash: str, rights: dict[str, Any] | None) 
     return cid
 
 
-def _minted(session: Session, row: Any, names: NameOf, known: dict[str, str | None]) -> list[CatalogWork]:
+def _minted(session: Session, row: Any, info_of: InfoOf,
+            known: dict[str, CollectionInfo]) -> list[CatalogWork]:
     args = _args(row)
     collection = Web3.to_checksum_address(row.address)
     work_id = int(args["workId"])
@@ -92,9 +95,11 @@ def _minted(session: Session, row: Any, names: NameOf, known: dict[str, str | No
     rights = json.loads(rights_row.args) if rights_row else None
     creator = Web3.to_checksum_address(rights["creator"]) if rights and rights.get("creator") else None
     if collection not in known:
-        known[collection] = names(row.chain_id, collection)
+        known[collection] = info_of(row.chain_id, collection, work_id)
+    name, receiver, bps = known[collection]
     cid = _cid_of(session, content_hash, rights)
-    return [CatalogWork(chain_id=row.chain_id, collection=collection, collection_name=known[collection],
+    return [CatalogWork(chain_id=row.chain_id, collection=collection, collection_name=name,
+                        royalty_receiver=receiver, royalty_bps=bps,
                         token_id=str(work_id + i), work_id=str(work_id), edition_size=quantity,
                         content_hash=content_hash, cid=cid, creator=creator,
                         minted_at=int(row.block_time or 0), event_id=row.id) for i in range(quantity)]
@@ -136,7 +141,7 @@ def _sale(session: Session, row: Any) -> CatalogSale | None:
         tx_hash=row.tx_hash)
 
 
-def sync_catalog(session: Session, chain_id: int, names: NameOf) -> int:
+def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
     """Apply the index's events of ``chain_id`` past the catalogue's watermark; returns how many
     events were read. Idempotent: a token or sale already there is kept."""
     mark = session.get(CatalogSyncRow, chain_id)
@@ -144,7 +149,7 @@ def sync_catalog(session: Session, chain_id: int, names: NameOf) -> int:
         mark = CatalogSyncRow(chain_id=chain_id, last_event_id=0, updated_at=datetime.now(UTC))
         session.add(mark)
         session.flush()
-    known: dict[str, str | None] = {}
+    known: dict[str, CollectionInfo] = {}
     seen = 0
     while True:
         rows = session.execute(
@@ -161,7 +166,7 @@ def sync_catalog(session: Session, chain_id: int, names: NameOf) -> int:
             try:
                 with session.begin_nested():
                     if row.event == "WorkMinted":
-                        session.add_all(_minted(session, row, names, known))
+                        session.add_all(_minted(session, row, info_of, known))
                     else:
                         sale = _sale(session, row)
                         if sale is not None and session.get(CatalogSale, row.id) is None:
@@ -178,10 +183,10 @@ def sync_catalog(session: Session, chain_id: int, names: NameOf) -> int:
             return seen
 
 
-def follow_catalog(database: Any, chain_id: int, names: NameOf) -> int:
+def follow_catalog(database: Any, chain_id: int, info_of: InfoOf) -> int:
     """``sync_catalog`` in its own transaction, one at a time per chain in this process."""
     with _LOCKS[chain_id], database.session() as session:
-        return sync_catalog(session, chain_id, names)
+        return sync_catalog(session, chain_id, info_of)
 
 
 def refresh(database: Any, gateway: Any) -> None:
@@ -190,19 +195,25 @@ def refresh(database: Any, gateway: Any) -> None:
     leaves the book as it was: the read still answers from the index."""
     from api.market_sync import follow_chain
 
-    def name_of(chain_id: int, collection: str) -> str | None:
+    def read(chain_id: int, collection: str, fn: str, args: list[Any]) -> Any:
         try:
-            return str(gateway.view(chain_id, collection, "CreatorCollection", "name", []))[:128]
-        except Exception as exc:  # a chain down or a contract without name(): no name shown
-            log.debug("no name() for %s on chain %d: %s", collection, chain_id, exc)
+            return gateway.view(chain_id, collection, "CreatorCollection", fn, args)
+        except Exception as exc:  # a chain down or a contract without the view: not shown
+            log.debug("no %s() for %s on chain %d: %s", fn, collection, chain_id, exc)
             return None
+
+    def info_of(chain_id: int, collection: str, token_id: int) -> CollectionInfo:
+        name = read(chain_id, collection, "name", [])
+        royalty = read(chain_id, collection, "royaltyInfo", [token_id, 10_000])
+        receiver, bps = (Web3.to_checksum_address(royalty[0]), int(royalty[1])) if royalty else (None, None)
+        return (str(name)[:128] if name is not None else None), receiver, bps
 
     for spec in gateway.specs():
         try:
             follow_chain(database, gateway, spec.chain_id)
         except Exception as exc:  # the book's chain reads failed: serve what the book holds
             log.warning("order book of chain %d not followed before a catalogue read: %s", spec.chain_id, exc)
-        follow_catalog(database, spec.chain_id, name_of)
+        follow_catalog(database, spec.chain_id, info_of)
 
 
 # ---------------------------------------------------------------- reads
@@ -216,6 +227,8 @@ class WorkRow:
     chain_id: int
     collection: str
     collection_name: str | None
+    royalty_receiver: str | None
+    royalty_bps: int | None
     token_id: str
     work_id: str
     edition_size: int
@@ -231,8 +244,6 @@ class WorkRow:
     listing: str | None = None
     """The cheapest open listing's order hash."""
     tags: list[str] = field(default_factory=list)
-    royalty_bps: int | None = None
-    royalty_receiver: str | None = None
     split: list[tuple[str, int]] = field(default_factory=list)
     royalty_text: str | None = None
     licenses: list[dict[str, Any]] = field(default_factory=list)
@@ -255,13 +266,15 @@ def _open(now: int, side: str) -> Any:
 def _columns() -> tuple[Any, ...]:
     return (CatalogWork.id, CatalogWork.chain_id, CatalogWork.collection, CatalogWork.collection_name,
             CatalogWork.token_id, CatalogWork.work_id, CatalogWork.edition_size, CatalogWork.content_hash,
-            CatalogWork.cid, CatalogWork.creator, CatalogWork.minted_at, Asset.title, Asset.description,
+            CatalogWork.cid, CatalogWork.creator, CatalogWork.minted_at, CatalogWork.royalty_receiver,
+            CatalogWork.royalty_bps, Asset.title, Asset.description,
             Asset.filename, Asset.media_type)
 
 
 def _row(r: Any) -> WorkRow:
     return WorkRow(id=r.id, chain_id=int(r.chain_id), collection=r.collection,
-                   collection_name=r.collection_name, token_id=r.token_id, work_id=r.work_id,
+                   collection_name=r.collection_name, royalty_receiver=r.royalty_receiver,
+                   royalty_bps=r.royalty_bps, token_id=r.token_id, work_id=r.work_id,
                    edition_size=r.edition_size,
                    content_hash=r.content_hash, cid=r.cid, creator=r.creator, minted_at=int(r.minted_at or 0),
                    title=r.title, description=r.description, filename=r.filename, media_type=r.media_type)
@@ -399,7 +412,9 @@ def enrich(session: Session, rows: list[WorkRow], now: int) -> None:
             r.price_wei, r.listing = cheapest[r.key]
     for chain_id, part in by_chain.items():
         collections = {r.collection for r in part}
-        royalty: dict[str, tuple[str, int]] = {}
+        royalty: dict[str, tuple[str, int]] = {
+            r.collection: (r.royalty_receiver, r.royalty_bps) for r in part
+            if r.royalty_receiver is not None and r.royalty_bps is not None}
         for e in _events(session, chain_id, collections, "DefaultRoyaltyUpdated"):
             a = _args(e)
             royalty[e.ref_address] = (Web3.to_checksum_address(a["receiver"]), int(a["bps"]))
@@ -426,6 +441,7 @@ def enrich(session: Session, rows: list[WorkRow], now: int) -> None:
         for r in part:
             if r.collection in royalty:
                 r.royalty_receiver, r.royalty_bps = royalty[r.collection]
+            if r.royalty_receiver is not None and r.royalty_bps:
                 r.split = splits.get(r.royalty_receiver, [])
                 r.royalty_text = split_in_words(r.royalty_bps, r.split)
             r.licenses = [terms[h] for h in attached.get((r.collection, r.token_id), []) if h in terms]

@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("cid", sa.String(100), nullable=True),
         sa.Column("creator", sa.String(42), nullable=True),
         sa.Column("minted_at", sa.BigInteger, nullable=True),
+        sa.Column("royalty_receiver", sa.String(42), nullable=True),
+        sa.Column("royalty_bps", sa.Integer, nullable=True),
         sa.Column("event_id", sa.Integer, nullable=False),
         sa.UniqueConstraint("chain_id", "collection", "token_id", name="uq_catalog_works_token"),
     )

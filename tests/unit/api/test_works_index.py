@@ -100,7 +100,8 @@ def catalogue(database):
         _fill(conn, 5, BOB, 2 * ETH)
         _fill(conn, 1, BOB, ETH, coll=OTHER)
     with database.session() as db:
-        sync_catalog(db, CHAIN, lambda chain_id, address: {COLL: "Seascapes"}.get(address))
+        sync_catalog(db, CHAIN, lambda chain_id, address, token_id: {
+            COLL: ("Seascapes", SPLITTER, 100), OTHER: (None, SPLITTER, 250)}[address])
     return database
 
 
@@ -122,8 +123,8 @@ def test_mints_are_catalogued_token_by_token_once_with_creator_name_and_cid(cata
         assert len(works) == 7 and {w.creator for w in works} == {CREATOR}
         assert works[0].cid == "bafysea" and works[0].collection_name == "Seascapes"
         assert db.query(CatalogSale).count() == 4
-        assert sync_catalog(db, CHAIN, lambda *_: None) == 0  # nothing new: nothing read twice
-    assert follow_catalog(catalogue, CHAIN, lambda *_: None) == 0
+        assert sync_catalog(db, CHAIN, lambda *_: (None, None, None)) == 0  # nothing new: nothing read twice
+    assert follow_catalog(catalogue, CHAIN, lambda *_: (None, None, None)) == 0
     with catalogue.session() as db:
         assert db.query(CatalogWork).count() == 7 and db.query(CatalogSale).count() == 4
 
@@ -136,6 +137,9 @@ def test_cards_carry_price_tags_royalty_split_and_license_terms_in_words(catalog
     assert fox.royalty_bps == 500 and fox.split == [(ALICE, 3000), (BOB, 4000), (CAROL, 3000)]
     assert fox.royalty_text.startswith("5% royalty on every sale, split 30% to")
     assert fox.licenses[0]["summary"].startswith("commercial use; no derivatives")
+    # the index's royalty update wins over the chain's answer when catalogued; without one, that answer
+    [elsewhere] = _search(catalogue, collection=OTHER)[0]
+    assert elsewhere.royalty_bps == 250 and elsewhere.split == [(ALICE, 3000), (BOB, 4000), (CAROL, 3000)]
     [sea1] = [r for r in _search(catalogue, tags=["sea", "night"])[0] if r.key == (CHAIN, COLL, "1")]
     assert sea1.price_wei == ETH and sea1.listing == "0x02"  # the cheapest open listing
 
