@@ -447,6 +447,67 @@ def enrich(session: Session, rows: list[WorkRow], now: int) -> None:
             r.licenses = [terms[h] for h in attached.get((r.collection, r.token_id), []) if h in terms]
 
 
+@dataclass
+class CollectionRow:
+    """A collection in the catalogue: its works, floor price now, royalty (from a sample row)."""
+
+    chain_id: int
+    collection: str
+    name: str | None
+    creators: list[str]
+    tokens: int
+    works: int
+    listed: int
+    floor_wei: int | None
+    last_minted_at: int
+    sample: WorkRow | None
+
+
+def collections(session: Session, now: int, *, chain_id: int | None = None, creator: str | None = None,
+                limit: int = 50, offset: int = 0) -> list[CollectionRow]:
+    """Collections with catalogued works, the most recently minted into first: one GROUP BY, then
+    one query for their open listings and one ``enrich`` of a sample work each."""
+    stmt = (select(CatalogWork.chain_id, CatalogWork.collection,
+                   func.max(CatalogWork.collection_name).label("name"), func.count().label("tokens"),
+                   func.count(func.distinct(CatalogWork.work_id)).label("works"),
+                   func.max(CatalogWork.minted_at).label("last"), func.min(CatalogWork.id).label("sample"))
+            .group_by(CatalogWork.chain_id, CatalogWork.collection))
+    if chain_id is not None:
+        stmt = stmt.where(CatalogWork.chain_id == chain_id)
+    if creator is not None:
+        stmt = stmt.where(CatalogWork.creator == creator)
+    groups = session.execute(stmt.order_by(func.max(CatalogWork.minted_at).desc(), CatalogWork.collection)
+                             .limit(limit).offset(offset)).all()
+    if not groups:
+        return []
+    keys = [(int(g.chain_id), g.collection) for g in groups]
+    listings = session.execute(
+        select(MarketOrder.chain_id, MarketOrder.token, MarketOrder.token_id, MarketOrder.unit_price)
+        .where(tuple_(MarketOrder.chain_id, MarketOrder.token).in_(keys), _open(now, "listing"))).all()
+    floor: dict[tuple[int, str], int] = {}
+    listed: defaultdict[tuple[int, str], set[str]] = defaultdict(set)
+    for o in listings:
+        k = (int(o.chain_id), o.token)
+        floor[k] = min(floor.get(k, int(o.unit_price)), int(o.unit_price))
+        listed[k].add(o.token_id)
+    samples = {r.id: r for r in (_row(x) for x in session.execute(
+        select(*_columns()).select_from(CatalogWork).outerjoin(Asset, Asset.cid == CatalogWork.cid)
+        .where(CatalogWork.id.in_([g.sample for g in groups]))).all())}
+    enrich(session, list(samples.values()), now)
+    makers: defaultdict[tuple[int, str], set[str]] = defaultdict(set)
+    for c in session.execute(select(CatalogWork.chain_id, CatalogWork.collection, CatalogWork.creator)
+                             .where(tuple_(CatalogWork.chain_id, CatalogWork.collection).in_(keys))
+                             .distinct()).all():
+        if c.creator:
+            makers[(int(c.chain_id), c.collection)].add(c.creator)
+    return [CollectionRow(chain_id=int(g.chain_id), collection=g.collection, name=g.name,
+                          creators=sorted(makers[(int(g.chain_id), g.collection)]), tokens=int(g.tokens),
+                          works=int(g.works), listed=len(listed[(int(g.chain_id), g.collection)]),
+                          floor_wei=floor.get((int(g.chain_id), g.collection)),
+                          last_minted_at=int(g.last or 0),
+                          sample=samples.get(g.sample)) for g in groups]
+
+
 def related(session: Session, key: WorkKey, now: int,
             limit: int = 10) -> tuple[WorkRow | None, list[tuple[Related, WorkRow]]]:
     """Works related to ``key``: sharing its tags (one self-join on the tag index) or bought by its

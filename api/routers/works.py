@@ -13,9 +13,9 @@ from fastapi import APIRouter, Path, Query
 from api.browse import BrowseError, make_search
 from api.deps import DatabaseDep, GatewayDep
 from api.errors import NotFoundError, UnprocessableError
-from api.schemas.works import RelatedOut, RelatedWork, WorkCard, WorkPageOut
+from api.schemas.works import CollectionCard, RelatedOut, RelatedWork, WorkCard, WorkPageOut
 from api.types import MAX_CHAIN_ID, Address
-from api.works_index import refresh, related, search
+from api.works_index import collections, refresh, related, search
 
 router = APIRouter(prefix="/works", tags=["works"])
 MAX_WEI = 2**256 - 1
@@ -56,6 +56,23 @@ def list_works(
     with database.session() as db:
         rows, next_cursor = search(db, s, int(time.time()))
         return WorkPageOut(works=[WorkCard.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/collections", response_model=list[CollectionCard],
+            summary="Collections with catalogued works, most recently minted into first: name, creators, "
+                    "works, floor price now (ETH and wei), royalty split and license terms in words")
+def list_collections(
+    database: DatabaseDep,
+    gateway: GatewayDep,
+    chain_id: Annotated[int | None, Query(gt=0, le=MAX_CHAIN_ID)] = None,
+    creator: Address | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[CollectionCard]:
+    refresh(database, gateway)
+    with database.session() as db:
+        return [CollectionCard.of(c) for c in collections(db, int(time.time()), chain_id=chain_id,
+                                                          creator=creator, limit=limit, offset=offset)]
 
 
 @router.get("/{chain_id}/{collection}/{token_id}/related", response_model=RelatedOut,

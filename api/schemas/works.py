@@ -69,6 +69,32 @@ class WorkPageOut(BaseModel):
                                     "sort); null: this was the last page")
 
 
+class CollectionCard(BaseModel):
+    """A collection in the catalogue (GET /works/collections)."""
+
+    chain_id: int
+    collection: str
+    name: str | None
+    creators: list[str]
+    tokens: int
+    works: int = Field(description="Distinct works (an edition counts once)")
+    listed: int = Field(description="Tokens with an open listing now")
+    floor: Amount | None = Field(description="The cheapest open listing now; null: nothing for sale")
+    last_minted_at: str | None
+    royalty: str | None = Field(description="The royalty and its split in words")
+    licenses: list[LicenseCard] = Field(description="License terms on a sample work, in words")
+
+    @classmethod
+    def of(cls, c: Any) -> CollectionCard:
+        s = c.sample
+        return cls(chain_id=c.chain_id, collection=c.collection, name=c.name, creators=c.creators,
+                   tokens=c.tokens, works=c.works, listed=c.listed,
+                   floor=amount(c.floor_wei) if c.floor_wei is not None else None,
+                   last_minted_at=iso(c.last_minted_at), royalty=s.royalty_text if s else None,
+                   licenses=[LicenseCard(terms_hash=t["terms_hash"], fee=amount(int(t["fee_wei"])),
+                                         summary=t["summary"]) for t in (s.licenses if s else [])])
+
+
 class RelatedWork(BaseModel):
     work: WorkCard
     score: float

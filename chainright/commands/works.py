@@ -101,6 +101,37 @@ def works_search(
         say(f"more: --cursor {out['next_cursor']}")
 
 
+@app.command("collections")
+def works_collections(
+    creator: Annotated[str | None, typer.Option(help="The creator's address.")] = None,
+    chain: Annotated[str | None, typer.Option(
+        help="home, remote or a chain id (default: every chain).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1, max=100)] = 50,
+    api: ApiOpt = "http://127.0.0.1:8000",
+    as_json: JsonOpt = False,
+) -> None:
+    """Collections: works, floor price now (ETH with wei), royalty split in words."""
+    params: dict[str, Any] = {"limit": limit}
+    if creator is not None:
+        params["creator"] = creator
+    if chain is not None:
+        params["chain_id"] = chain_id_of(chain)
+    with anonymous(api) as client:
+        out = client.get("/works/collections", **params)
+    if as_json:
+        dump_json(out)
+        return
+    for c in out:
+        floor = amount(c["floor"]) if c.get("floor") else "nothing for sale"
+        typer.echo(f"{c.get('name') or '(unnamed)'}  chain {c['chain_id']}  {c['collection']}: "
+                   f"{c['works']} works, {c['listed']} listed, floor {floor}, "
+                   f"last mint {c.get('last_minted_at') or '?'}")
+        if c.get("royalty"):
+            typer.echo(f"    royalty: {c['royalty']}")
+    if not out:
+        say("no collection yet")
+
+
 @app.command("show")
 def works_show(chain: ChainArg, collection: CollectionArg, token_id: TokenArg,
                api: ApiOpt = "http://127.0.0.1:8000", as_json: JsonOpt = False) -> None:

@@ -205,6 +205,11 @@ def _a_work_page_and_related_works(shop):  # type: ignore[no-untyped-def]
         (str(works["D"]), f"1 shared tag ({run})"),
     ]
     assert client.get(f"/works/31337/{coll}/999999/related").status_code == 404
+    (mine_c,) = [c for c in ok(client.get("/works/collections", params={"creator": CREATOR.address, "limit": 100}))
+                 if c["collection"] == coll]
+    assert (mine_c["name"], mine_c["works"], mine_c["listed"]) == (f"Browse {run}", 4, 2)
+    assert mine_c["floor"]["text"] == "0.5 ETH (500000000000000000 wei)"
+    assert mine_c["royalty"].startswith("10% royalty on every sale, split 30% to")
 
 
 def _another_uploader_cannot_retitle_or_retag(shop):  # type: ignore[no-untyped-def]
@@ -277,6 +282,8 @@ def _the_works_commands_and_mint_with_tags(shop):  # type: ignore[no-untyped-def
         shown = cli("works", "show", "home", coll, str(works["A"]))
         assert "sold 20" in shown and "1 ETH (1000000000000000000 wei)" in shown and "provenance:" in shown
         assert f"owner {COLLECTOR.address}" in shown
+        listed = cli("works", "collections", "--creator", CREATOR.address, "--limit", "100")
+        assert f"Browse {run}  chain 31337  {coll}: 5 works, 2 listed, floor 0.5 ETH" in listed
         related = cli("works", "related", "home", coll, str(works["A"]), "--limit", "50")
         assert "why: 1 shared tag" in related and "bought by 1 collector" in related
     finally:

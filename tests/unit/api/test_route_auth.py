@@ -48,7 +48,7 @@ PUBLIC = {
     ("GET", "/royalties/{chain_id}/{splitter}"),
     ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
     # Browse and search (issue #18): the catalogue of minted works, from the index and the order book.
-    ("GET", "/works"), ("GET", "/works/{chain_id}/{collection}/{token_id}/related"),
+    ("GET", "/works"), ("GET", "/works/collections"), ("GET", "/works/{chain_id}/{collection}/{token_id}/related"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 

@@ -15,7 +15,15 @@ from web3 import Web3
 
 from api.browse import make_search
 from api.models import Asset, AssetTag, CatalogSale, CatalogWork, MarketOrder
-from api.works_index import follow_catalog, related, search, search_statement, sync_catalog, work_page
+from api.works_index import (
+    collections,
+    follow_catalog,
+    related,
+    search,
+    search_statement,
+    sync_catalog,
+    work_page,
+)
 from record.index.store import chain_events
 
 pytestmark = pytest.mark.unit
@@ -206,6 +214,17 @@ def test_related_works_by_shared_tags_and_buyers_with_reasons(catalogue):
         _, edition = related(db, (CHAIN, COLL, "1"), NOW)
         assert all(r.key[1] != COLL or r.key[2] not in ("2", "3") for r, _ in edition)  # its own edition: no
         assert related(db, (CHAIN, COLL, "999"), NOW) == (None, [])
+
+
+def test_collections_with_works_floor_price_and_royalty(catalogue):
+    with catalogue.session() as db:
+        rows = collections(db, NOW)
+        assert [(c.collection, c.tokens, c.works, c.listed, c.floor_wei) for c in rows] == [
+            (COLL, 6, 4, 3, ETH // 2), (OTHER, 1, 1, 1, 5 * ETH)]  # expired and filled listings: no
+        seas = rows[0]
+        assert seas.name == "Seascapes" and seas.creators == [CREATOR]
+        assert seas.sample is not None and seas.sample.royalty_text.startswith("5% royalty")
+        assert collections(db, NOW, creator=ALICE) == [] and len(collections(db, NOW, limit=1, offset=1)) == 1
 
 
 def test_a_work_page_holds_listings_offers_sales_and_a_provenance_summary(catalogue):
