@@ -39,7 +39,7 @@ from api.browse import (
 from api.models import Asset, AssetTag, CatalogSale, CatalogSyncRow, CatalogWork, MarketOrder
 from chain.cid import cid_from_bytes
 from chain.formatting import format_wei
-from record.index.store import chain_events
+from record.index.store import chain_checkpoints, chain_events
 
 log = logging.getLogger(__name__)
 
@@ -141,28 +141,37 @@ def _sale(session: Session, row: Any) -> CatalogSale | None:
         tx_hash=row.tx_hash)
 
 
+_WANTED = {("CreatorCollection", "WorkMinted"), ("Marketplace", "OrderFilled"),
+           ("Marketplace", "AuctionSettled")}
+"""The index's events the catalogue applies (every other event only moves the watermark)."""
+_SEEN: dict[tuple[int, int], tuple[Any, ...]] = {}
+"""Per database and chain: the probe this process read at its last catalogue sync."""
+
+
 def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
-    """Apply the index's events of ``chain_id`` past the catalogue's watermark; returns how many
-    events were read. Idempotent: a token or sale already there is kept."""
-    mark = session.get(CatalogSyncRow, chain_id)
-    if mark is None:
-        mark = CatalogSyncRow(chain_id=chain_id, last_event_id=0, updated_at=datetime.now(UTC))
-        session.add(mark)
-        session.flush()
+    """Apply the index's events of ``chain_id`` past the catalogue's watermark, in the order they
+    were indexed (a range of primary keys: what was read since is all that is read again); returns
+    how many catalogue events were applied. Idempotent: a token or sale already there is kept. The
+    watermark row is locked FOR UPDATE on PostgreSQL (two API processes apply an event once)."""
+    if session.get(CatalogSyncRow, chain_id) is None:
+        try:
+            with session.begin_nested():
+                session.add(CatalogSyncRow(chain_id=chain_id, last_event_id=0, updated_at=datetime.now(UTC)))
+        except IntegrityError:
+            pass  # another process made it
+    mark = session.execute(select(CatalogSyncRow).where(CatalogSyncRow.chain_id == chain_id)
+                           .with_for_update()).scalar_one()
     known: dict[str, CollectionInfo] = {}
-    seen = 0
+    last, applied = mark.last_event_id, 0
     while True:
         rows = session.execute(
-            select(chain_events).where(
-                chain_events.c.chain_id == chain_id, chain_events.c.id > mark.last_event_id,
-                or_(and_(chain_events.c.event == "WorkMinted",
-                         chain_events.c.contract == "CreatorCollection"),
-                    and_(chain_events.c.event.in_(("OrderFilled", "AuctionSettled")),
-                         chain_events.c.contract == "Marketplace")))
+            select(chain_events).where(chain_events.c.chain_id == chain_id, chain_events.c.id > last)
             .order_by(chain_events.c.id).limit(BATCH)).all()
-        last = session.execute(select(func.max(chain_events.c.id))
-                               .where(chain_events.c.chain_id == chain_id)).scalar() or 0
         for row in rows:
+            last = row.id
+            if (row.contract, row.event) not in _WANTED:
+                continue
+            applied += 1
             try:
                 with session.begin_nested():
                     if row.event == "WorkMinted":
@@ -175,18 +184,40 @@ def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
                 log.debug("catalogue: event %d of chain %d already applied", row.id, chain_id)
             except (KeyError, ValueError, TypeError) as exc:  # an event we cannot read: skipped, said
                 log.warning("catalogue: event %d of chain %d skipped: %s", row.id, chain_id, exc)
-        seen += len(rows)
-        mark.last_event_id = rows[-1].id if len(rows) == BATCH else max(last, mark.last_event_id)
-        mark.updated_at = datetime.now(UTC)
-        session.flush()
         if len(rows) < BATCH:
-            return seen
+            break
+    if last != mark.last_event_id:
+        mark.last_event_id, mark.updated_at = last, datetime.now(UTC)
+        session.flush()
+    return applied
+
+
+def _probe(conn: Any, chain_id: int) -> tuple[Any, ...]:
+    """The newest event id (any chain: one primary-key lookup), the chain's indexer checkpoint and
+    the catalogue's watermark, in one select (as ``market_sync.index_probe`` does for the book)."""
+    newest = select(func.max(chain_events.c.id)).scalar_subquery()
+    checkpoint = (select(chain_checkpoints.c.next_block)
+                  .where(chain_checkpoints.c.chain_id == chain_id).scalar_subquery())
+    mark = select(CatalogSyncRow.last_event_id).where(CatalogSyncRow.chain_id == chain_id).scalar_subquery()
+    return tuple(conn.execute(select(newest, checkpoint, mark)).one())
 
 
 def follow_catalog(database: Any, chain_id: int, info_of: InfoOf) -> int:
-    """``sync_catalog`` in its own transaction, one at a time per chain in this process."""
-    with _LOCKS[chain_id], database.session() as session:
-        return sync_catalog(session, chain_id, info_of)
+    """``sync_catalog`` in its own transaction, one at a time per chain in this process; nothing
+    (not even a write) when the probe reads what it read at this process's last sync: a read
+    request costs one select when nothing was indexed since."""
+    key = (id(database), chain_id)
+    with database.engine.connect() as conn:
+        probe = _probe(conn, chain_id)
+    if probe[0] is None or _SEEN.get(key) == probe:
+        return 0
+    with _LOCKS[chain_id]:
+        with database.session() as session:
+            applied = sync_catalog(session, chain_id, info_of)
+            mark = session.get(CatalogSyncRow, chain_id)
+            last = mark.last_event_id if mark is not None else None
+        _SEEN[key] = (probe[0], probe[1], last)
+        return applied
 
 
 def refresh(database: Any, gateway: Any) -> None:

@@ -137,6 +137,23 @@ def test_mints_are_catalogued_token_by_token_once_with_creator_name_and_cid(cata
         assert db.query(CatalogWork).count() == 7 and db.query(CatalogSale).count() == 4
 
 
+def test_a_read_with_nothing_newly_indexed_does_not_sync_and_a_new_mint_is_applied(catalogue, monkeypatch):
+    import api.works_index as works_index
+
+    calls: list[int] = []
+    real = works_index.sync_catalog
+    monkeypatch.setattr(works_index, "sync_catalog", lambda db, chain_id, info: calls.append(chain_id) or real(
+        db, chain_id, info))
+    info = lambda *_: (None, None, None)  # noqa: E731
+    follow_catalog(catalogue, CHAIN, info)
+    follow_catalog(catalogue, CHAIN, info)
+    assert len(calls) <= 1  # the first may sync (this process has not seen this database yet), never twice
+    with catalogue.session() as db, catalogue.engine.begin() as conn:
+        _work(db, conn, "bafynew", "New Work", work_id=7, at=NOW)
+    assert follow_catalog(catalogue, CHAIN, info) == 1 and len(calls) <= 2
+    assert [r.title for r in _search(catalogue, q="new work")[0]] == ["New Work"]
+
+
 def test_cards_carry_price_tags_royalty_split_and_license_terms_in_words(catalogue):
     rows, _ = _search(catalogue, q="fox")
     [fox] = rows
