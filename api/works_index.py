@@ -541,8 +541,10 @@ def collections(session: Session, now: int, *, chain_id: int | None = None, crea
 
 def related(session: Session, key: WorkKey, now: int,
             limit: int = 10) -> tuple[WorkRow | None, list[tuple[Related, WorkRow]]]:
-    """Works related to ``key``: sharing its tags (one self-join on the tag index) or bought by its
-    buyers (two queries on the sales' token and buyer indexes), ranked by ``rank_related``."""
+    """Works related to ``key``: sharing its tags (one join on the tag index) or bought by its
+    buyers (two queries on the sales' token and buyer indexes), ranked by ``rank_related``. A sale
+    from a wallet to itself, and the work's own creator as a buyer, link nothing: a seller cannot
+    tie her works to a popular one by buying both herself."""
     subject = rows_for(session, [key], now).get(key)
     if subject is None:
         return None, []
@@ -555,12 +557,16 @@ def related(session: Session, key: WorkKey, now: int,
             shared[(int(r.chain_id), r.collection, r.token_id)].add(r.tag)
     buyers = sorted(set(session.execute(
         select(CatalogSale.buyer).where(CatalogSale.chain_id == key[0], CatalogSale.collection == key[1],
-                                        CatalogSale.token_id == key[2])).scalars()))
+                                        CatalogSale.token_id == key[2],
+                                        CatalogSale.buyer != CatalogSale.seller)).scalars()))
+    if subject.creator in buyers:  # a creator buying back her own work says nothing about taste
+        buyers.remove(subject.creator)
     co: defaultdict[WorkKey, set[str]] = defaultdict(set)
     if buyers:
         for r in session.execute(
                 select(CatalogSale.chain_id, CatalogSale.collection, CatalogSale.token_id, CatalogSale.buyer)
-                .where(CatalogSale.buyer.in_(buyers)).limit(5000)).all():
+                .where(CatalogSale.buyer.in_(buyers), CatalogSale.buyer != CatalogSale.seller)
+                .limit(5000)).all():
             co[(int(r.chain_id), r.collection, r.token_id)].add(r.buyer)
     if subject.cid:  # the other tokens of this very work are not "related"
         same = {(int(r.chain_id), r.collection, r.token_id) for r in session.execute(

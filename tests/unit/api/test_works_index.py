@@ -66,9 +66,9 @@ def _listing(db, order_hash, token_id, price, *, coll=COLL, status="open", expir
                        signature="0x", status=status, created_at=datetime.now(UTC)))
 
 
-def _fill(conn, token_id, buyer, price, coll=COLL):
+def _fill(conn, token_id, buyer, price, coll=COLL, seller=CREATOR):
     _event(conn, address=MARKET, contract="Marketplace", event="OrderFilled", ref=coll, token_id=str(token_id),
-           args={"orderHash": "0x" + "00" * 32, "seller": CREATOR, "buyer": buyer, "side": 0, "token": coll,
+           args={"orderHash": "0x" + "00" * 32, "seller": seller, "buyer": buyer, "side": 0, "token": coll,
                  "tokenId": token_id, "amount": 1, "unitPrice": str(price), "currency": "0x" + "00" * 20,
                  "royaltyReceiver": SPLITTER, "royalty": 0, "fee": 0})
 
@@ -227,7 +227,18 @@ def test_related_works_by_shared_tags_and_buyers_with_reasons(catalogue):
     assert ranked[0][0].reason == "1 shared tag (sea); bought by 1 collector who bought this one too"
     assert by_key[(CHAIN, COLL, "4")][0].reason == "bought by 1 collector who bought this one too"
     assert (CHAIN, COLL, "1") in by_key and (CHAIN, COLL, "5") not in by_key
+    with catalogue.engine.begin() as conn:  # wash trades: the creator buying back, a wallet selling to itself
+        _fill(conn, 5, CREATOR, ETH, seller=BOB)
+        _fill(conn, 6, CREATOR, ETH, seller=ALICE)
+        _event(conn, address=MARKET, contract="Marketplace", event="OrderFilled", ref=COLL, token_id="6",
+               args={"orderHash": "0x" + "00" * 32, "seller": CAROL, "buyer": CAROL, "side": 0, "token": COLL,
+                     "tokenId": 6, "amount": 1, "unitPrice": "1", "currency": "0x" + "00" * 20,
+                     "royaltyReceiver": SPLITTER, "royalty": 0, "fee": 0})
+        _fill(conn, 5, CAROL, ETH)
+    follow_catalog(catalogue, CHAIN, lambda *_: (None, None, None))
     with catalogue.session() as db:
+        _, again = related(db, (CHAIN, COLL, "5"), NOW)
+        assert (CHAIN, COLL, "6") not in {r.key for r, _ in again}  # no tag, and no honest shared buyer
         _, edition = related(db, (CHAIN, COLL, "1"), NOW)
         assert all(r.key[1] != COLL or r.key[2] not in ("2", "3") for r, _ in edition)  # its own edition: no
         assert related(db, (CHAIN, COLL, "999"), NOW) == (None, [])
