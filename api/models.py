@@ -158,6 +158,7 @@ class CatalogWork(Base):
     __table_args__ = (
         UniqueConstraint("chain_id", "collection", "token_id", name="uq_catalog_works_token"),
         Index("ix_catalog_works_newest", "minted_at", "id"),
+        Index("ix_catalog_works_event", "chain_id", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -179,13 +180,17 @@ class CatalogWork(Base):
     """The royalty read from the chain when catalogued (the collection's ``DefaultRoyaltyUpdated``
     at its creation comes before the indexer follows it); a later update in the index wins."""
     event_id: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    """The mint's event, block and transaction: a reorg that drops them drops the row."""
 
 
 class CatalogSale(Base):
     """A sale of a token (an ``OrderFilled``, or a settled auction), followed from the index."""
 
     __tablename__ = "catalog_sales"
-    __table_args__ = (Index("ix_catalog_sales_token", "chain_id", "collection", "token_id"),)
+    __table_args__ = (Index("ix_catalog_sales_token", "chain_id", "collection", "token_id"),
+                      Index("ix_catalog_sales_event", "chain_id", "event_id"))
 
     event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     chain_id: Mapped[int] = mapped_column(BigInteger)
@@ -200,6 +205,7 @@ class CatalogSale(Base):
     """``listing``, ``offer`` or ``auction``."""
     block_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
 
 
 class CatalogSyncRow(Base):

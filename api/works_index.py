@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import String, and_, delete, exists, func, literal, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -102,7 +102,8 @@ def _minted(session: Session, row: Any, info_of: InfoOf,
                         royalty_receiver=receiver, royalty_bps=bps,
                         token_id=str(work_id + i), work_id=str(work_id), edition_size=quantity,
                         content_hash=content_hash, cid=cid, creator=creator,
-                        minted_at=int(row.block_time or 0), event_id=row.id) for i in range(quantity)]
+                        minted_at=int(row.block_time or 0), event_id=row.id,
+                        block_number=int(row.block_number), tx_hash=row.tx_hash) for i in range(quantity)]
 
 
 def _auction_lot(session: Session, chain_id: int, market: str, auction_id: int) -> dict[str, Any] | None:
@@ -125,7 +126,7 @@ def _sale(session: Session, row: Any) -> CatalogSale | None:
             seller=Web3.to_checksum_address(args["seller"]), unit_price=str(int(args["unitPrice"])),
             quantity=str(int(args["amount"])), currency=Web3.to_checksum_address(args["currency"]),
             kind="offer" if int(args.get("side", 0)) == 1 else "listing", block_time=row.block_time,
-            tx_hash=row.tx_hash)
+            tx_hash=row.tx_hash, block_number=int(row.block_number))
     winner = args.get("winner")
     if not winner or winner == ZERO_ADDRESS:
         return None
@@ -138,7 +139,7 @@ def _sale(session: Session, row: Any) -> CatalogSale | None:
         token_id=str(lot["tokenId"]), buyer=Web3.to_checksum_address(winner),
         seller=Web3.to_checksum_address(lot["seller"]), unit_price=str(int(args["amount"]) // quantity),
         quantity=str(quantity), currency=ZERO_ADDRESS, kind="auction", block_time=row.block_time,
-        tx_hash=row.tx_hash)
+        tx_hash=row.tx_hash, block_number=int(row.block_number))
 
 
 _WANTED = {("CreatorCollection", "WorkMinted"), ("Marketplace", "OrderFilled"),
@@ -163,6 +164,14 @@ def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
                            .with_for_update()).scalar_one()
     known: dict[str, CollectionInfo] = {}
     last, applied = mark.last_event_id, 0
+    reorged = _reorged_from(session, chain_id)
+    if reorged is not None:  # the index dropped blocks from here on: so does the catalogue, then re-reads
+        for table in (CatalogWork, CatalogSale):
+            session.execute(delete(table).where(table.chain_id == chain_id, table.block_number >= reorged))
+        last = session.execute(select(func.max(chain_events.c.id)).where(
+            chain_events.c.chain_id == chain_id, chain_events.c.block_number < reorged)).scalar() or 0
+        log.warning("catalogue of chain %d: the index dropped blocks from %d (a reorg); re-reading them",
+                    chain_id, reorged)
     while True:
         rows = session.execute(
             select(chain_events).where(chain_events.c.chain_id == chain_id, chain_events.c.id > last)
@@ -186,10 +195,35 @@ def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
                 log.warning("catalogue: event %d of chain %d skipped: %s", row.id, chain_id, exc)
         if len(rows) < BATCH:
             break
-    if last != mark.last_event_id:
+    if last != mark.last_event_id or reorged is not None:
         mark.last_event_id, mark.updated_at = last, datetime.now(UTC)
         session.flush()
     return applied
+
+
+def _reorged_from(session: Session, chain_id: int, batch: int = 50) -> int | None:
+    """The first block whose catalogued events the index no longer holds (``IndexStore.drop_from``
+    after a reorg drops a suffix of blocks), or None. Newest rows first, by (event id, transaction):
+    usually one lookup of the newest row; rows older than one whose event stands are sound."""
+    gone: list[int] = []
+    for table in (CatalogWork, CatalogSale):
+        offset = 0
+        while True:
+            rows = session.execute(
+                select(table.event_id, table.tx_hash, table.block_number).where(table.chain_id == chain_id)
+                .distinct().order_by(table.event_id.desc()).limit(batch).offset(offset)).all()
+            if not rows:
+                break
+            held = {(r.id, r.tx_hash) for r in session.execute(
+                select(chain_events.c.id, chain_events.c.tx_hash)
+                .where(chain_events.c.id.in_([r.event_id for r in rows]))).all()}
+            standing = [r for r in rows if (r.event_id, r.tx_hash) in held]
+            gone += [int(r.block_number) for r in rows if (r.event_id, r.tx_hash) not in held
+                     and (not standing or r.event_id > standing[0].event_id)]
+            if standing:
+                break
+            offset += batch
+    return min(gone) if gone else None
 
 
 def _probe(conn: Any, chain_id: int) -> tuple[Any, ...]:

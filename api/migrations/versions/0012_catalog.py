@@ -42,8 +42,11 @@ def upgrade() -> None:
         sa.Column("royalty_receiver", sa.String(42), nullable=True),
         sa.Column("royalty_bps", sa.Integer, nullable=True),
         sa.Column("event_id", sa.Integer, nullable=False),
+        sa.Column("block_number", sa.BigInteger, nullable=False),
+        sa.Column("tx_hash", sa.String(66), nullable=False),
         sa.UniqueConstraint("chain_id", "collection", "token_id", name="uq_catalog_works_token"),
     )
+    op.create_index("ix_catalog_works_event", "catalog_works", ["chain_id", "event_id"])
     op.create_index("ix_catalog_works_newest", "catalog_works", ["minted_at", "id"])
     op.create_index("ix_catalog_works_creator", "catalog_works", ["creator"])
     op.create_index("ix_catalog_works_cid", "catalog_works", ["cid"])
@@ -61,7 +64,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("block_time", sa.BigInteger, nullable=True),
         sa.Column("tx_hash", sa.String(66), nullable=False),
+        sa.Column("block_number", sa.BigInteger, nullable=False),
     )
+    op.create_index("ix_catalog_sales_event", "catalog_sales", ["chain_id", "event_id"])
     op.create_index("ix_catalog_sales_token", "catalog_sales", ["chain_id", "collection", "token_id"])
     op.create_index("ix_catalog_sales_buyer", "catalog_sales", ["buyer"])
     op.create_table(
@@ -77,9 +82,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_market_orders_token_book", table_name="market_orders")
     op.drop_table("catalog_sync")
+    op.drop_index("ix_catalog_sales_event", table_name="catalog_sales")
     op.drop_index("ix_catalog_sales_buyer", table_name="catalog_sales")
     op.drop_index("ix_catalog_sales_token", table_name="catalog_sales")
     op.drop_table("catalog_sales")
+    op.drop_index("ix_catalog_works_event", table_name="catalog_works")
     op.drop_index("ix_catalog_works_cid", table_name="catalog_works")
     op.drop_index("ix_catalog_works_creator", table_name="catalog_works")
     op.drop_index("ix_catalog_works_newest", table_name="catalog_works")

@@ -154,6 +154,26 @@ def test_a_read_with_nothing_newly_indexed_does_not_sync_and_a_new_mint_is_appli
     assert [r.title for r in _search(catalogue, q="new work")[0]] == ["New Work"]
 
 
+def test_a_reorg_the_index_drops_drops_the_catalogued_mints_and_sales_and_the_new_history_is_read(catalogue):
+    from record.index.store import IndexStore
+
+    info = lambda *_: (None, None, None)  # noqa: E731
+    with catalogue.session() as db:
+        tide_block = db.query(CatalogWork).filter_by(cid="bafytide").one().block_number
+    with catalogue.engine.begin() as conn:  # the blocks from Tide's mint on are replaced
+        IndexStore(catalogue.engine).drop_from(conn, CHAIN, tide_block)
+    with catalogue.session() as db, catalogue.engine.begin() as conn:
+        _work(db, conn, "bafyfork", "On the Fork", tags=("sea",), work_id=5, at=NOW)
+        _fill(conn, 4, CAROL, 7 * ETH)
+    follow_catalog(catalogue, CHAIN, info)
+    with catalogue.session() as db:
+        titles = {r.title for r in _search(catalogue, limit=100)[0]}
+        assert "Tide" not in titles and "Elsewhere" not in titles and "On the Fork" in titles
+        assert "Red Fox" in titles and "Blue Sea at Night" in titles  # before the reorg: kept
+        assert {(s.token_id, s.buyer) for s in db.query(CatalogSale).all()} == {("4", CAROL)}
+        assert sync_catalog(db, CHAIN, info) == 0
+
+
 def test_cards_carry_price_tags_royalty_split_and_license_terms_in_words(catalogue):
     rows, _ = _search(catalogue, q="fox")
     [fox] = rows
@@ -205,7 +225,7 @@ def test_pages_never_repeat_or_skip_a_work_and_unlisted_works_come_last(catalogu
         with catalogue.session() as db:  # a work minted between pages neither repeats nor shifts a page
             db.add(CatalogWork(chain_id=CHAIN, collection=OTHER, token_id=str(100 + len(seen)), work_id="100",
                                edition_size=1, content_hash="0x", cid=None, creator=None, minted_at=NOW,
-                               event_id=0))
+                               event_id=0, block_number=0, tx_hash="0x"))
     keys = [r.key for r in whole]
     assert [r.key for r in seen if r.key in keys] == keys and len({r.key for r in seen}) == len(seen)
     prices = [r.price_wei for r in whole]
