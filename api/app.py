@@ -46,6 +46,7 @@ from api.routers import (
     roles,
     royalties,
     wallets,
+    works,
 )
 from api.settings import ApiSettings
 from api.web import router as web_router
@@ -191,6 +192,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(bridge.router)
     app.include_router(ops.router)
     app.include_router(roles.router)
+    app.include_router(works.router)
     app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)
     document_header(app)
     _install_docs(app)

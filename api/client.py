@@ -160,16 +160,24 @@ class ChainrightClient:
     def kyc_status(self) -> dict[str, Any]:
         return dict(self._call("GET", "/kyc/status"))
 
-    def upload(self, path: Path, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    def upload(self, path: Path, progress: Callable[[int, int], None] | None = None, *,
+               title: str | None = None, description: str | None = None,
+               tags: list[str] | None = None) -> dict[str, Any]:
         """POST /assets with the file streamed from disk in 64 KiB pieces (never read whole);
-        ``progress(sent, total)`` is called as the pieces go out."""
+        ``progress(sent, total)`` is called as the pieces go out. ``title``, ``description`` and
+        ``tags`` describe the work for the catalogue (sent before the file)."""
         try:
             source = path.open("rb")
         except (FileNotFoundError, IsADirectoryError):
             raise ClientError(f"no file at {path}") from None
+        fields: dict[str, Any] = {"tags": list(tags or [])}
+        if title is not None:
+            fields["title"] = title
+        if description is not None:
+            fields["description"] = description
         with source:
             reader = ProgressReader(source, progress)
-            return dict(self._call("POST", "/assets", files={"file": (path.name, reader)}))
+            return dict(self._call("POST", "/assets", files={"file": (path.name, reader)}, data=fields))
 
     def collection_tx(self, name: str, symbol: str, royalty_receiver: str | None, royalty_bps: int,
                       ) -> dict[str, Any]:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -124,6 +135,87 @@ class Asset(Base):
     uploader: Mapped[str] = mapped_column(String(255), index=True)
     store: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """What the creator calls the work (default in the catalogue: the file's name)."""
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AssetTag(Base):
+    """A work's tag, normalized (``api.browse.normalize_tag``); searched by tag first."""
+
+    __tablename__ = "asset_tags"
+    __table_args__ = (Index("ix_asset_tags_tag", "tag", "cid"),)
+
+    cid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class CatalogWork(Base):
+    """One minted token in the catalogue, followed from the index's ``WorkMinted`` and rights
+    events (api/works_index.py); title, media type and tags come from its asset by CID."""
+
+    __tablename__ = "catalog_works"
+    __table_args__ = (
+        UniqueConstraint("chain_id", "collection", "token_id", name="uq_catalog_works_token"),
+        Index("ix_catalog_works_newest", "minted_at", "id"),
+        Index("ix_catalog_works_event", "chain_id", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    collection: Mapped[str] = mapped_column(String(42))
+    collection_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    token_id: Mapped[str] = mapped_column(String(80))
+    work_id: Mapped[str] = mapped_column(String(80))
+    """The first token of the work (an edition's tokens share it)."""
+    edition_size: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(66))
+    cid: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    creator: Mapped[str | None] = mapped_column(String(42), nullable=True, index=True)
+    """The rights record's creator (checksummed)."""
+    minted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The mint's block time (unix seconds)."""
+    royalty_receiver: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    royalty_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The royalty read from the chain when catalogued (the collection's ``DefaultRoyaltyUpdated``
+    at its creation comes before the indexer follows it); a later update in the index wins."""
+    event_id: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    """The mint's event, block and transaction: a reorg that drops them drops the row."""
+
+
+class CatalogSale(Base):
+    """A sale of a token (an ``OrderFilled``, or a settled auction), followed from the index."""
+
+    __tablename__ = "catalog_sales"
+    __table_args__ = (Index("ix_catalog_sales_token", "chain_id", "collection", "token_id"),
+                      Index("ix_catalog_sales_event", "chain_id", "event_id"))
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    collection: Mapped[str] = mapped_column(String(42))
+    token_id: Mapped[str] = mapped_column(String(80))
+    buyer: Mapped[str] = mapped_column(String(42), index=True)
+    seller: Mapped[str] = mapped_column(String(42))
+    unit_price: Mapped[str] = mapped_column(String(80))
+    quantity: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``listing``, ``offer`` or ``auction``."""
+    block_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class CatalogSyncRow(Base):
+    """How far the catalogue has followed the index, per chain (the last ``chain_events.id``)."""
+
+    __tablename__ = "catalog_sync"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class MarketOrder(Base):
@@ -150,6 +242,8 @@ class MarketOrder(Base):
     signature: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_market_orders_token_book", "chain_id", "token", "token_id", "status"),)
 
 
 class BreakerDecisionRow(Base):

@@ -67,8 +67,14 @@ class ReceivedUpload:
     digest: ContentDigest
     filename: str | None
     content_type: str | None
-    fields: dict[str, str] = field(default_factory=dict)
-    """The small text fields sent beside the file (each at most ``MAX_FIELD_BYTES``)."""
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    """The small text fields sent beside the file, each name's values in the order sent (a field may
+    repeat, as ``tags`` does); all of them together at most ``MAX_FIELD_BYTES``."""
+
+    def last(self, name: str) -> str | None:
+        """The value of a single-valued field (the last one sent), or None."""
+        values = self.fields.get(name)
+        return values[-1] if values else None
 
     @property
     def size(self) -> int:
@@ -90,7 +96,7 @@ class _FormReader:
         self.digest = ContentDigest()
         self.filename: str | None = None
         self.content_type: str | None = None
-        self.fields: dict[str, str] = {}
+        self.fields: dict[str, list[str]] = {}
         self.seen_file = False
         self._field_bytes = 0
         self._headers: dict[bytes, bytes] = {}
@@ -156,7 +162,8 @@ class _FormReader:
 
     def on_part_end(self) -> None:
         if not self._is_file and self._name is not None:
-            self.fields[self._name] = bytes(self._value).decode(self.charset, errors="replace")
+            value = bytes(self._value).decode(self.charset, errors="replace")
+            self.fields.setdefault(self._name, []).append(value)
 
 
 async def receive_upload(content_type: str, body: AsyncIterator[bytes], limit: int,

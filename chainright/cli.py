@@ -44,6 +44,7 @@ from chainright.commands import (
     up,
     verify,
     wallet,
+    works,
 )
 from chainright.console import say
 
@@ -80,6 +81,7 @@ COMMANDS: list[tuple[str | None, typer.Typer]] = [
     ("bridge", bridge.app),  # send a token across and follow it
     ("ops", ops.app),  # pause and unpause contract families
     ("roles", roles.app),  # grant and revoke API roles
+    ("works", works.app),  # browse and search the catalogue
 ]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,

@@ -14,9 +14,11 @@ from eth_abi.abi import encode as abi_encode
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from api.browse import BrowseError, normalize_tags
 from api.deps import (
     ContentStoreDep,
     DatabaseDep,
@@ -28,7 +30,7 @@ from api.deps import (
 )
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
-from api.models import Asset
+from api.models import Asset, AssetTag
 from api.schemas.common import UnsignedTx
 from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
@@ -47,12 +49,21 @@ class AssetOut(BaseModel):
     uploader: str
     store: str
     created_at: datetime
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, description="Normalized: case-folded, spaces as '-'")
 
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         """SQLite hands a stored time back without its zone; every time we store is UTC."""
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _asset_out(row: Asset, db: Any) -> AssetOut:
+    tags = list(db.execute(select(AssetTag.tag).where(AssetTag.cid == row.cid)
+                           .order_by(AssetTag.tag)).scalars())
+    return AssetOut.model_validate(row, from_attributes=True).model_copy(update={"tags": tags})
 
 
 class CollectionTxIn(BaseModel):
@@ -91,7 +102,15 @@ class MintTxIn(BaseModel):
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary", "description": "The work's bytes"}}}}}}}
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The work's bytes"},
+        "title": {"type": "string", "maxLength": 200,
+                  "description": "The work's title (default: the file's name)"},
+        "description": {"type": "string", "maxLength": 5000},
+        "tags": {"type": "array", "items": {"type": "string"},
+                 "description": "Tags, repeated or comma-separated (at most 10; normalized)"}}}}}}}
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
 """The form POST /assets reads (by hand, as it streams: ``api.uploads``), for the OpenAPI schema."""
 
 
@@ -103,7 +122,20 @@ async def upload(user: KycVerifiedUser, store: ContentStoreDep, database: Databa
     """The body streams to a staging file while its CID and content hash are computed (memory stays
     flat; a file over the cap is a 413 with nothing kept); the store then takes the staged file.
     Safe to repeat: the same bytes are the same CID and the same record (no ``Idempotency-Key`` record
-    is kept for this route, which would mean buffering the body)."""
+    is kept for this route, which would mean buffering the body). The fields beside the file
+    (``title``, ``description``, ``tags`` repeated or comma-separated) describe the work for the
+    catalogue, and only its first uploader may set them."""
+    title, description = received.last("title"), received.last("description")
+    try:
+        wanted = normalize_tags(received.fields.get("tags", []))
+        if title is not None and len(title) > TITLE_MAX:
+            raise BrowseError(f"the title is {len(title)} characters long; at most {TITLE_MAX}")
+        if description is not None and len(description) > DESCRIPTION_MAX:
+            raise BrowseError(f"the description is {len(description)} characters long; "
+                              f"at most {DESCRIPTION_MAX}")
+    except BrowseError as exc:
+        received.discard()
+        raise UnprocessableError(str(exc)) from None
     stored = await to_thread.run_sync(store.add_staged, received.staged, received.digest)
     with database.session() as db:
         row = db.get(Asset, stored.cid)
@@ -113,7 +145,15 @@ async def upload(user: KycVerifiedUser, store: ContentStoreDep, database: Databa
                         filename=(received.filename or None) and received.filename[:255], uploader=user.did,
                         store=store.name, created_at=datetime.now(UTC))
             db.add(row)
-        return AssetOut.model_validate(row, from_attributes=True)
+        if row.uploader == user.did:  # only the uploader describes the work (again: adds tags, retitles)
+            row.title = (title.strip() or None) if title is not None else row.title
+            row.description = (description.strip() or None) if description is not None else row.description
+            have = set(db.execute(select(AssetTag.tag).where(AssetTag.cid == row.cid)).scalars())
+            for tag in wanted:
+                if tag not in have:
+                    db.add(AssetTag(cid=row.cid, tag=tag))
+            db.flush()
+        return _asset_out(row, db)
 
 
 def _on_chain(gateway: ChainGateway, content_hash: str) -> bool:
@@ -145,7 +185,7 @@ def _visible_asset(cid: str, db: DbSession, gateway: ChainGateway, viewer: Any) 
 @router.get("/assets/{cid}", response_model=AssetOut,
             summary="An uploaded work's record (before it is minted: only its uploader, with a session)")
 def get_asset(cid: Cid, db: DbSession, gateway: GatewayDep, viewer: OptionalUser) -> AssetOut:
-    return AssetOut.model_validate(_visible_asset(cid, db, gateway, viewer), from_attributes=True)
+    return _asset_out(_visible_asset(cid, db, gateway, viewer), db)
 
 
 @router.get("/assets/{cid}/content",

@@ -1,9 +1,12 @@
 """Read routes the web app needs and no other route provides: the platform's public parameters
 (the marketplace of each chain, its EIP-712 domain and fee) and one token's public record (owner,
-work, rights record, royalty, license terms), read from the chain. Nothing here writes."""
+work, rights record, royalty, license terms), read from the chain, with what the market and the
+index know of it (``market``: its catalogue card, open listings and offers, latest auction, price
+history, provenance summary; api/works_index.py). Nothing here writes."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from eth_abi.exceptions import InsufficientDataBytes
@@ -15,7 +18,9 @@ from web3.exceptions import BadFunctionCallOutput, ContractCustomError, Contract
 from api.deps import DatabaseDep, GatewayDep, Settings
 from api.errors import NotFoundError, ServiceUnavailableError
 from api.models import Asset
+from api.schemas.works import WorkMarket, work_market
 from api.types import MAX_CHAIN_ID, Address
+from api.works_index import refresh, work_page
 from chain.cid import cid_from_bytes
 from chain.orders import DOMAIN_NAME, DOMAIN_VERSION
 
@@ -86,12 +91,14 @@ class WorkOut(BaseModel):
     work_id: int
     cid: str
     title: str | None
-    """The uploaded file's name, when this API stored the work."""
+    """The creator's title (else the uploaded file's name), when this API stored the work."""
     media_type: str | None
     size: int | None
     rights: RightsRecord | None
     royalty: Royalty | None
     licenses: list[LicenseOut]
+    market: WorkMarket | None = None
+    """Tags, description, listings, offers, auction, price history and provenance summary (index)."""
 
 
 def _try(fn: Any, default: Any = None) -> Any:
@@ -124,7 +131,8 @@ def platform(gateway: GatewayDep, settings: Settings) -> Platform:
 
 @router.get("/works/{chain_id}/{collection}/{token_id}", response_model=WorkOut,
             summary="One token's public record, read from the chain: owner, work CID, rights record, "
-                    "royalty (and its split), license terms attached")
+                    "royalty (and its split), license terms attached; and from the index and the book: "
+                    "tags, listings, offers, auction, price history, provenance summary")
 def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
          database: DatabaseDep) -> WorkOut:
     gateway.spec_for(chain_id)
@@ -141,7 +149,7 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway:
     cid = cid_from_bytes(bytes(cid_bytes))
     with database.session() as db:
         asset = db.get(Asset, cid)
-        title = asset.filename if asset else None
+        title = (asset.title or asset.filename) if asset else None
         media_type = asset.media_type if asset else None
         size = asset.size if asset else None
         content_hash = asset.content_hash if asset else None
@@ -178,6 +186,9 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway:
                 derivative_revenue_share_bps=int(t[5]), duration_s=int(t[6]), fee_wei=str(t[7]),
                 territories=[bytes(x).decode(errors="replace") for x in t[8]], legal_text_cid=t[9]))
     name = _try(lambda: nft.functions.name().call())
+    refresh(database, gateway)
+    with database.session() as db:
+        market = work_market(work_page(db, (chain_id, address, str(token_id)), int(time.time())))
     return WorkOut(chain_id=chain_id, collection=address, collection_name=name, token_id=str(token_id),
                    owner=owner, work_id=int(work_id), cid=cid, title=title, media_type=media_type, size=size,
-                   rights=rights, royalty=royalty, licenses=licenses)
+                   rights=rights, royalty=royalty, licenses=licenses, market=market)

@@ -31,4 +31,5 @@ __all__ = [
     "up",
     "verify",
     "wallet",
+    "works",
 ]

@@ -95,6 +95,10 @@ def mint_cmd(
     license_template: Annotated[str | None, typer.Option(
         "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
     license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help="A tag for the catalogue (repeat, or comma-separated; at most 10).")] = None,
+    title: Annotated[str | None, typer.Option(help="The work's title (default: the file's name).")] = None,
+    description: Annotated[str | None, typer.Option(help="What the work is, for search.")] = None,
     chain: ChainOpt = "home",
     api: ApiOpt = "http://127.0.0.1:8000",
     wallet_name: WalletOpt = "default",
@@ -115,8 +119,10 @@ def mint_cmd(
             client.login()
             say(f"logged in as {wallet.address}")
             asset = client.upload(file, upload_progress(file.name, file.stat().st_size)
-                                  if file.is_file() else None)
-            say(f"uploaded {file.name}: CID {asset['cid']}, content hash {asset['content_hash']}")
+                                  if file.is_file() else None,
+                                  title=title, description=description, tags=list(tag or []))
+            say(f"uploaded {file.name}: CID {asset['cid']}, content hash {asset['content_hash']}"
+                + (f", tags {', '.join(asset['tags'])}" if asset.get("tags") else ""))
             receiver = None
             if split:
                 parts = [p.strip() for p in split.split(",")]

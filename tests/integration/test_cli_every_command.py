@@ -79,6 +79,7 @@ ELSEWHERE_GROUPS: dict[str, str] = {
     "royalties": "test_ops_routes.py::test_every_command_against_a_running_platform",
     "fees": "test_ops_routes.py::test_every_command_against_a_running_platform",
     "bridge": "test_ops_routes.py::test_every_command_against_a_running_platform",
+    "works": "test_browse_flow.py::test_browse_search_work_page_related_and_the_console",
 }
 
 

@@ -36,7 +36,7 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/work/{chain_id}/{collection}/{token_id}"), ("GET", "/studio"), ("GET", "/audit"),
     ("GET", "/account"), ("GET", "/operator/kyc"), ("GET", "/static/{name}"),
     ("GET", "/catalog/platform"), ("GET", "/catalog/works/{chain_id}/{collection}/{token_id}"),
-    ("GET", "/operator/risk"), ("GET", "/operator/bridge"), ("GET", "/collector"),
+    ("GET", "/operator/risk"), ("GET", "/operator/bridge"), ("GET", "/collector"), ("GET", "/commissions"),
     # ERC-7730 descriptors, for wallets; a wallet's tokens and orders (public on chain and in the book).
     ("GET", "/clear-signing/{name}"), ("GET", "/wallets/{address}/holdings"), ("GET", "/wallets/{address}/orders"),
     # Trading reads (issue #18): public chain state, as the order book is.
@@ -47,6 +47,8 @@ PUBLIC = {
     # Operator, income and bridge reads (issue #18): a splitter's balances, bridge transfers, paused families.
     ("GET", "/royalties/{chain_id}/{splitter}"),
     ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
+    # Browse and search (issue #18): the catalogue of minted works, from the index and the order book.
+    ("GET", "/works"), ("GET", "/works/collections"), ("GET", "/works/{chain_id}/{collection}/{token_id}/related"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
