@@ -6,6 +6,11 @@ each transaction signed and sent by the party's wallet, and the same actions thr
   its credit; every other party, and every value the contract would refuse, is refused in words.
 - Marketplace: a maker's cancel-all (the book stops serving every order of theirs at once, and the
   counter bump voids them on chain) and the withdrawal of ERC-20 credits.
+- Milestone escrow paid in an ERC-20 (the chain's wrapped ETH): approval first, then created and
+  released in it; a payout that failed is credited and withdrawn by its payee alone.
+- Royalty splits with any recipients and shares (100% in all, no zero address, no duplicate).
+- Deploy-time settings for the admin role, sent by the platform key and audited: the marketplace's
+  platform fee and treasury, the bridge's rate limits (only the limits given change).
 - The gap closed: an offer its buyer could not pay now is refused by POST /market/orders (and its
   batch) exactly as POST /offers refuses it (no balance, no allowance, a currency that is no ERC-20).
 """
@@ -13,9 +18,12 @@ each transaction signed and sent by the party's wallet, and the same actions thr
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -38,7 +46,7 @@ pytestmark = pytest.mark.integration
 
 CREATOR, COLLECTOR, BUYER, STRANGER = (dev_account(i) for i in (1, 2, 8, 9))
 RECEIVER = dev_account(10)  # the collection's royalty receiver: license fees go there
-ADMIN = dev_account(15)
+ADMIN, ARBITER = dev_account(15), dev_account(4)
 ETH = 10**18
 ZERO = "0x" + "00" * 20
 REVERTING_CODE = "0x60006000fd"  # PUSH1 0 PUSH1 0 REVERT: an account that refuses every payment
@@ -356,6 +364,183 @@ def test_an_offer_its_buyer_cannot_pay_is_refused_on_every_route_that_takes_offe
     assert _open(w) == [made["order_hash"]]
 
 
+# -- milestone escrow in an ERC-20, and its pull payments -------------------------------------------------
+
+
+def _escrow_body(w: dict[str, Any], currency: str, amounts: list[int]) -> dict[str, Any]:
+    deadline = datetime.fromtimestamp(int(w["web3"].eth.get_block("latest")["timestamp"]) + 3600, UTC)
+    return {"chain_id": 31337, "seller": CREATOR.address, "arbitrator": ARBITER.address, "currency": currency,
+            "milestones": [{"amount_wei": a, "deadline": deadline.isoformat()} for a in amounts],
+            "review_period_s": 60, "arbitration_period_s": 60}
+
+
+def test_an_escrow_paid_in_wrapped_eth_from_approval_to_release(world):
+    w, client, web3 = world, world["client"], world["web3"]
+    weth = web3.eth.contract(address=w["weth"], abi=w["artifacts"].get("WrappedEther").abi)
+    escrow = DeploymentRegistry(w["deployed"].deployments_file).address(31337, "MilestoneEscrow")
+    held = weth.functions.balanceOf(COLLECTOR.address).call()
+    body = _escrow_body(w, "WETH", [held + ETH // 10, ETH // 10])
+    short = refused(client.post("/escrows/tx", json=body, headers=w["collector"]), 422, "holds", "wrap ETH first")
+    assert short["error"] == "EscrowUnderfunded"
+    refused(client.post("/escrows/tx", json={**body, "currency": STRANGER.address}, headers=w["collector"]), 422,
+            "not a contract")
+    refused(client.post("/escrows/tx", json={**body, "currency": "BTC"}, headers=w["collector"]), 422)
+
+    body = _escrow_body(w, "weth", [ETH // 10, ETH // 5])
+    total = 3 * ETH // 10
+    send(web3, COLLECTOR, {"chain_id": 31337, "to": w["weth"], "value": hex(total),
+                           "data": weth.encode_abi("deposit", args=[])})
+    first = ok(client.post("/escrows/tx", json=body, headers=w["collector"]))
+    assert first["approval"] is not None and first["transaction"]["gas"] is None
+    assert first["currency"] == w["weth"] and int(first["transaction"]["value"], 16) == 0
+    send(web3, COLLECTOR, first["approval"])
+    created = ok(client.post("/escrows/tx", json=body, headers=w["collector"]))
+    assert created["approval"] is None and created["transaction"]["gas"] > 0
+    before = weth.functions.balanceOf(escrow).call()
+    assert send(web3, COLLECTOR, created["transaction"])["status"] == 1
+    assert weth.functions.balanceOf(escrow).call() - before == total
+    base = f"/escrows/31337/{created['escrow_id']}"
+    shown = ok(client.get(base))
+    assert shown["currency"] == w["weth"] and shown["open_amount"]["wei"] == str(total)
+
+    send(web3, CREATOR, ok(client.post(f"{base}/accept-terms-tx", headers=w["creator"])))
+    send(web3, CREATOR, ok(client.post(f"{base}/milestones/0/deliver-tx", json={"cid": w["cid"]},
+                                       headers=w["creator"])))
+    paid = weth.functions.balanceOf(CREATOR.address).call()
+    send(web3, COLLECTOR, ok(client.post(f"{base}/milestones/0/accept-tx", headers=w["collector"])))
+    assert weth.functions.balanceOf(CREATOR.address).call() - paid == ETH // 10 - ETH // 10 * 250 // 10_000
+    assert ok(client.get(base))["open_amount"]["wei"] == str(ETH // 5)
+
+
+def test_a_payout_the_seller_could_not_take_is_withdrawn_by_the_seller_only(world):
+    w, client, web3 = world, world["client"], world["web3"]
+    created = ok(client.post("/escrows/tx", json=_escrow_body(w, "ETH", [ETH // 10]), headers=w["collector"]))
+    send(web3, COLLECTOR, created["transaction"])
+    base = f"/escrows/31337/{created['escrow_id']}"
+    send(web3, CREATOR, ok(client.post(f"{base}/accept-terms-tx", headers=w["creator"])))
+    send(web3, CREATOR, ok(client.post(f"{base}/milestones/0/deliver-tx", json={"cid": w["cid"]},
+                                       headers=w["creator"])))
+    accept = ok(client.post(f"{base}/milestones/0/accept-tx", headers=w["collector"]))
+    set_code(web3, CREATOR.address, REVERTING_CODE)  # the seller's payout fails: it is credited
+    try:
+        send(web3, COLLECTOR, accept)
+    finally:
+        set_code(web3, CREATOR.address, "0x")
+    owed = ETH // 10 - ETH // 10 * 250 // 10_000
+    credit = ok(client.get(f"/escrows/credit/31337/{CREATOR.address}"))
+    assert credit == {"chain_id": 31337, "account": CREATOR.address, "currency": "ETH",
+                      "credit": {"wei": str(owed), "eth": "0.0975", "text": "0.0975 ETH (97500000000000000 wei)"}}
+    assert ok(client.get(f"/escrows/credit/31337/{CREATOR.address}", params={"currency": "WETH"}))[
+        "credit"]["wei"] == "0"
+    stranger = login(client, STRANGER)
+    nothing = refused(client.post("/escrows/withdraw-tx", json={"chain_id": 31337}, headers=stranger), 422)
+    assert nothing["error"] == "WithdrawalNothingOwed"
+    in_weth = refused(client.post("/escrows/withdraw-tx", json={"chain_id": 31337, "currency": "WETH"},
+                                  headers=w["creator"]), 422)
+    assert in_weth["error"] == "WithdrawalNothingOwed"
+    before = web3.eth.get_balance(CREATOR.address)
+    receipt = send(web3, CREATOR, ok(client.post("/escrows/withdraw-tx", json={"chain_id": 31337},
+                                                 headers=w["creator"])))
+    gas = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    assert web3.eth.get_balance(CREATOR.address) - before + gas == owed
+    assert ok(client.get(f"/escrows/credit/31337/{CREATOR.address}"))["credit"]["wei"] == "0"
+
+
+# -- royalty splits with any recipients ------------------------------------------------------------------
+
+
+def _shares(*pairs: tuple[Any, int]) -> list[dict[str, Any]]:
+    return [{"account": account if isinstance(account, str) else account.address, "bps": bps}
+            for account, bps in pairs]
+
+
+def test_a_split_with_any_recipients_and_shares_is_created_and_bad_splits_are_refused_in_words(world):
+    w, client, web3 = world, world["client"], world["web3"]
+    rights, issuer, channel, fourth = (dev_account(i) for i in (3, 4, 7, 5))
+    salt = "0x" + secrets.token_hex(32)
+    body = {"chain_id": 31337, "salt": salt,
+            "recipients": _shares((issuer, 5000), (rights, 2000), (channel, 1500), (fourth, 1500))}
+    out = ok(client.post("/splits/custom-tx", json=body, headers=w["creator"]))
+    assert not out["already_exists"] and out["transaction"]["gas"] > 0
+    assert send(web3, CREATOR, out["transaction"])["status"] == 1
+    shown = ok(client.get(f"/royalties/31337/{out['splitter']}"))
+    assert {r["account"]: r["bps"] for r in shown["recipients"]} == {
+        issuer.address: 5000, rights.address: 2000, channel.address: 1500, fourth.address: 1500}
+    again = ok(client.post("/splits/custom-tx", json=body, headers=w["creator"]))
+    assert again["already_exists"] and again["splitter"] == out["splitter"]
+    one = ok(client.post("/splits/custom-tx", json={"chain_id": 31337, "recipients": _shares((rights, 10_000))},
+                         headers=w["creator"]))
+    assert one["splitter"] != out["splitter"]
+
+    def bad(recipients: list[dict[str, Any]], *words: str) -> None:
+        refused(client.post("/splits/custom-tx", json={"chain_id": 31337, "recipients": recipients},
+                            headers=w["creator"]), 422, *words)
+
+    bad(_shares((issuer, 5000), (rights, 4999)), "add up to 9999 bps", "not 10000")
+    bad(_shares((issuer, 5000), (rights, 5001)), "add up to 10001 bps")
+    bad(_shares((issuer, 5000), (ZERO, 5000)), "zero address")
+    bad(_shares((issuer, 5000), (issuer.address.lower(), 5000)), "more than once")
+    bad(_shares((issuer, 10_000), (rights, 0)), "greater than 0")
+    bad([], "at least 1")
+    bad(_shares(*((dev_account(i).address, 1) for i in range(20, 121))), "at most 100")
+    bad(_shares((issuer, 5000), ("0x1234", 5000)))
+    refused(client.post("/splits/custom-tx", json=body, headers=login(client, STRANGER)), 403, "KYC")
+
+
+# -- deploy-time settings: the admin role, sent by the platform key ---------------------------------------
+
+
+def test_an_admin_sets_fee_treasury_and_bridge_limits_and_nobody_else_can(world, caplog):
+    w, client = world, world["client"]
+    admin = login(client, ADMIN)
+    market = w["marketplace"]
+    for headers in ({}, w["creator"], login(client, OFFICER)):
+        assert client.get("/ops/admin/settings", headers=headers).status_code in (401, 403)
+        assert client.post("/ops/marketplace/fee", json={"fee_bps": 300}, headers=headers).status_code in (401, 403)
+        assert client.post("/ops/marketplace/treasury", json={"treasury": STRANGER.address},
+                           headers=headers).status_code in (401, 403)
+        assert client.patch("/ops/bridge/rate-limits", json={"sender": 1}, headers=headers).status_code in (401, 403)
+    before = ok(client.get("/ops/admin/settings", headers=admin))
+    home = next(m for m in before["marketplace"] if m["chain_id"] == 31337)
+    assert home["platform_fee_bps"] == market.functions.platformFeeBps().call() and home["max_fee_bps"] == 1000
+    assert {b["contract"] for b in before["bridge"]} == {"HomeLockbox", "RemoteBridge"}
+
+    high = refused(client.post("/ops/marketplace/fee", json={"fee_bps": 1001}, headers=admin), 422,
+                   "1001 bps (10.01%) is above the most the marketplace accepts, 1000 bps (10%)")
+    assert high["error"] == "PlatformFeeTooHigh"
+    refused(client.post("/ops/marketplace/fee", json={"fee_bps": -1}, headers=admin), 422)
+    zero = refused(client.post("/ops/marketplace/treasury", json={"treasury": ZERO}, headers=admin), 422, "zero")
+    assert zero["error"] == "TreasuryZeroAddress"
+    refused(client.patch("/ops/bridge/rate-limits", json={"outbound": 2**32}, headers=admin), 422)
+    refused(client.patch("/ops/bridge/rate-limits", json={}, headers=admin), 422, "at least one limit")
+    refused(client.post("/ops/marketplace/fee", json={"chain_id": 999, "fee_bps": 1}, headers=admin), 404)
+    try:
+        with caplog.at_level(logging.INFO, logger="api.routers.ops"):
+            (fee,) = ok(client.post("/ops/marketplace/fee", json={"chain_id": 31337, "fee_bps": 300}, headers=admin))
+        assert fee["changed"] and market.functions.platformFeeBps().call() == 300
+        audit = [r.getMessage() for r in caplog.records if "audit:" in r.getMessage()]
+        assert any(ADMIN.address in line and "platform fee to 300 bps" in line for line in audit), audit
+        (same,) = ok(client.post("/ops/marketplace/fee", json={"chain_id": 31337, "fee_bps": 300}, headers=admin))
+        assert not same["changed"] and same["tx_hash"] is None
+        ok(client.post("/ops/marketplace/treasury", json={"chain_id": 31337, "treasury": STRANGER.address},
+                       headers=admin))
+        assert market.functions.treasury().call() == STRANGER.address
+        changed = ok(client.patch("/ops/bridge/rate-limits", json={"sender": 7}, headers=admin))
+        assert [c["changed"] for c in changed] == [True, True]
+        after = ok(client.get("/ops/admin/settings", headers=admin))["bridge"]
+        for old, new in zip(before["bridge"], after, strict=True):
+            assert new == {**old, "sender": 7}  # only the limit given changed
+    finally:
+        ok(client.post("/ops/marketplace/fee", json={"chain_id": 31337, "fee_bps": home["platform_fee_bps"]},
+                       headers=admin))
+        ok(client.post("/ops/marketplace/treasury", json={"chain_id": 31337, "treasury": home["treasury"]},
+                       headers=admin))
+        for old in before["bridge"]:
+            ok(client.patch("/ops/bridge/rate-limits", json={"chain_id": old["chain_id"], "sender": old["sender"]},
+                            headers=admin))
+    assert ok(client.get("/ops/admin/settings", headers=admin)) == before
+
+
 # -- the console commands on top of the same routes -------------------------------------------------------
 
 
@@ -446,6 +631,74 @@ def test_the_license_and_market_commands_drive_the_same_routes(served):
     assert cli_json(s, "receiver", "trade", "credits")["erc20"]["wei"] == "0"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_escrow_split_and_admin_commands_drive_the_same_routes(served):
+    s, web3 = served, served["web3"]
+    # An escrow in wrapped ETH: approval first, then funded in WETH.
+    cli(s, "collector", "trade", "weth", "wrap", "0.02")
+    create = ["escrow", "create", "--seller", CREATOR.address, "--arbitrator", ARBITER.address, "--currency", "WETH",
+              "--milestone", "0.01@+1h", "--milestone", "0.01@+1h"]
+    made = cli(s, "collector", *create)
+    assert "approved the escrow" in made.stderr
+    (escrow,) = [e for e in cli_json(s, "collector", "escrow", "list") if e["currency"] == s["weth"]][:1]
+    assert escrow["open_amount"]["wei"] == str(2 * 10**16)
+    short = cli(s, "collector", *create[:-4], "--milestone", "100000@+1h", rc=1)
+    assert "wrap ETH first" in short.stderr
+    # A payout the seller could not take, withdrawn through the console.
+    escrow_id = str(escrow["escrow_id"])
+    cli(s, "creator", "escrow", "accept-terms", escrow_id)
+    cli(s, "creator", "escrow", "deliver", escrow_id, "0", "--cid", s["cid"])
+    eth_escrow = ok(s["client"].post("/escrows/tx", json=_escrow_body(s, "ETH", [10**16]), headers=s["collector"]))
+    send(web3, COLLECTOR, eth_escrow["transaction"])
+    base = f"/escrows/31337/{eth_escrow['escrow_id']}"
+    send(web3, CREATOR, ok(s["client"].post(f"{base}/accept-terms-tx", headers=s["creator"])))
+    send(web3, CREATOR, ok(s["client"].post(f"{base}/milestones/0/deliver-tx", json={"cid": s["cid"]},
+                                            headers=s["creator"])))
+    accept = ok(s["client"].post(f"{base}/milestones/0/accept-tx", headers=s["collector"]))
+    set_code(web3, CREATOR.address, REVERTING_CODE)
+    try:
+        send(web3, COLLECTOR, accept)
+    finally:
+        set_code(web3, CREATOR.address, "0x")
+    assert cli_json(s, "creator", "escrow", "credit")["credit"]["wei"] == str(10**16 - 10**16 * 250 // 10_000)
+    assert "would revert" in cli(s, "stranger", "escrow", "withdraw", rc=1).stderr
+    cli(s, "creator", "escrow", "withdraw")
+    assert cli_json(s, "creator", "escrow", "credit")["credit"]["wei"] == "0"
+
+    # A custom split.
+    rights, issuer = dev_account(3), dev_account(4)
+    splitter = cli(s, "creator", "royalties", "create-split", "--recipient", f"{rights.address}:3333",
+                   "--recipient", f"{issuer.address}:6667", "--salt", "0x" + secrets.token_hex(32)).stdout.strip()
+    shown = ok(s["client"].get(f"/royalties/31337/{splitter}"))
+    assert {r["account"]: r["bps"] for r in shown["recipients"]} == {rights.address: 3333, issuer.address: 6667}
+    bad = cli(s, "creator", "royalties", "create-split", "--recipient", f"{rights.address}:5000", rc=1)
+    assert "add up to 5000 bps" in bad.stderr
+    assert "ADDRESS:BPS" in cli(s, "creator", "royalties", "create-split", "--recipient", "nope", rc=2).stderr
+
+    # Deploy-time settings: the admin changes them, anyone else is refused.
+    before = cli_json(s, "admin", "ops", "settings")
+    fee = next(m for m in before["marketplace"] if m["chain_id"] == 31337)["platform_fee_bps"]
+    assert cli(s, "creator", "ops", "set-fee", "300", rc=1).stderr.count("admin") >= 1
+    assert "above the most" in cli(s, "admin", "ops", "set-fee", "5000", rc=1).stderr
+    try:
+        cli(s, "admin", "ops", "set-fee", "300", "--chain", "home")
+        assert s["marketplace"].functions.platformFeeBps().call() == 300
+        cli(s, "admin", "ops", "set-treasury", STRANGER.address, "--chain", "home")
+        assert s["marketplace"].functions.treasury().call() == STRANGER.address
+        cli(s, "admin", "ops", "set-rate-limits", "--collection", "9")
+        assert {b["collection"] for b in cli_json(s, "admin", "ops", "settings")["bridge"]} == {9}
+        assert "--outbound" in cli(s, "admin", "ops", "set-rate-limits", rc=2).stderr
+    finally:
+        treasury = next(m for m in before["marketplace"] if m["chain_id"] == 31337)["treasury"]
+        cli(s, "admin", "ops", "set-fee", str(fee), "--chain", "home")
+        cli(s, "admin", "ops", "set-treasury", treasury, "--chain", "home")
+        for b in before["bridge"]:
+            cli(s, "admin", "ops", "set-rate-limits", "--collection", str(b["collection"]), "--chain",
+                "home" if b["chain_id"] == 31337 else "remote")
+    assert cli_json(s, "admin", "ops", "settings") == before
+
+
 def test_every_new_route_is_in_the_openapi_schema_with_a_summary(world):
     paths = ok(world["client"].get("/openapi.json"))["paths"]
     for path, method in (("/licenses/grants/{chain_id}/{grant_id}", "get"),
@@ -455,5 +708,11 @@ def test_every_new_route_is_in_the_openapi_schema_with_a_summary(world):
                          ("/licenses/withdraw-credit-tx", "post"),
                          ("/market/cancel-all-tx", "post"),
                          ("/market/credits/{chain_id}/{account}", "get"),
-                         ("/market/withdraw-erc20-tx", "post")):
+                         ("/market/withdraw-erc20-tx", "post"),
+                         ("/escrows/credit/{chain_id}/{account}", "get"),
+                         ("/splits/custom-tx", "post"),
+                         ("/ops/admin/settings", "get"),
+                         ("/ops/marketplace/fee", "post"),
+                         ("/ops/marketplace/treasury", "post"),
+                         ("/ops/bridge/rate-limits", "patch")):
         assert paths[path][method]["summary"], path
