@@ -2,9 +2,10 @@
 
 The checks of an incoming order, in order: the caller's wallet signed it; the signature, domain,
 time window and counter (``chain.orders.verify_order``, pure); not submitted before; a listing's
-signer holds the token and signed its current holding epoch, an offer's signer could pay it now
-(balance and allowance of its currency: ``api.trading.require_funded_offer``, the check POST
-/offers makes too); the collection's jurisdiction policy; the price circuit breaker (``api.risk``).
+signer holds the token and signed its current holding epoch; the collection's jurisdiction policy;
+an offer's signer could pay it now (balance and allowance of its currency:
+``api.trading.require_funded_offer``, the check POST /offers makes too); the price circuit breaker
+(``api.risk``).
 The rules are pure functions of what was read (``*_refusal`` say what refuses, or None);
 ``OrderReads`` holds the chain reads they need, each read once per request. A cancel asks whether
 the chain would still fill the order (``dead_on_chain``); a gift waits for the collection's
@@ -310,10 +311,10 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     if order.side is OrderSide.LISTING:
         holder_check(reads, order, body.chain_id)  # before the breaker: only holders count there
         epoch_check(reads, order, body.chain_id)
-    else:  # the same rule as POST /offers: the buyer's currency could pay it now
-        require_funded_offer(reads.gateway, body.chain_id, order)
     policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
     jurisdiction_check(reads, order, body.chain_id, policy_row)
+    if order.side is OrderSide.OFFER:  # as POST /offers: an offer nobody can pay never feeds the breaker
+        require_funded_offer(reads.gateway, body.chain_id, order)
     breaker_check(reads.gateway, db, order, body.chain_id, policy_row)
     row = row_of(body, order, order_hash, datetime.now(UTC))
     db.add(row)
