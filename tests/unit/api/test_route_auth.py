@@ -47,6 +47,10 @@ PUBLIC = {
     # Operator, income and bridge reads (issue #18): a splitter's balances, bridge transfers, paused families.
     ("GET", "/royalties/{chain_id}/{splitter}"),
     ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
+    # A license grant and the credits contracts hold for an account (public chain state, as the
+    # auction credit above); withdrawing them needs the payee's session.
+    ("GET", "/licenses/grants/{chain_id}/{grant_id}"), ("GET", "/licenses/credit/{chain_id}/{account}"),
+    ("GET", "/market/credits/{chain_id}/{account}"), ("GET", "/escrows/credit/{chain_id}/{account}"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
