@@ -3,10 +3,13 @@
 The checks of an incoming order, in order: the caller's wallet signed it; the signature, domain,
 time window and counter (``chain.orders.verify_order``, pure); not submitted before; a listing's
 signer holds the token and signed its current holding epoch; the collection's jurisdiction policy;
-the price circuit breaker (``api.risk``). The rules are pure functions of what was read
-(``*_refusal`` say what refuses, or None); ``OrderReads`` holds the chain reads they need, each
-read once per request. A cancel asks whether the chain would still fill the order
-(``dead_on_chain``); a gift waits for the collection's holding period (``gift_check``).
+an offer's signer could pay it now (balance and allowance of its currency:
+``api.trading.require_funded_offer``, the check POST /offers makes too); the price circuit breaker
+(``api.risk``).
+The rules are pure functions of what was read (``*_refusal`` say what refuses, or None);
+``OrderReads`` holds the chain reads they need, each read once per request. A cancel asks whether
+the chain would still fill the order (``dead_on_chain``); a gift waits for the collection's
+holding period (``gift_check``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from api.models import CollectionPolicyRow, MarketOrder
 from api.pausing import refuse_when_paused
 from api.risk import breaker_check
 from api.schemas.market import OrderIn
+from api.trading import require_funded_offer
 from chain.errors import OrderError
 from chain.orders import MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
 from record.index.store import chain_events
@@ -309,6 +313,8 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
         epoch_check(reads, order, body.chain_id)
     policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
     jurisdiction_check(reads, order, body.chain_id, policy_row)
+    if order.side is OrderSide.OFFER:  # as POST /offers: an offer nobody can pay never feeds the breaker
+        require_funded_offer(reads.gateway, body.chain_id, order)
     breaker_check(reads.gateway, db, order, body.chain_id, policy_row)
     row = row_of(body, order, order_hash, datetime.now(UTC))
     db.add(row)

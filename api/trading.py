@@ -168,11 +168,14 @@ def offer_shortfall(gateway: Any, chain_id: int, buyer: str, currency: str, tota
     """Why the buyer's ``currency`` could not pay ``total`` to the marketplace now (balance or
     allowance short), or None when it could."""
     market = deployed(gateway, chain_id, "Marketplace")
+    unreadable = f"the offer's currency {currency} cannot be read as an ERC-20 on chain {chain_id}"
+    if not gateway.web3(chain_id).eth.get_code(currency):
+        return unreadable + " (no contract there)"
     try:
         balance = int(gateway.view(chain_id, currency, "WrappedEther", "balanceOf", [buyer]))
         allowed = int(gateway.view(chain_id, currency, "WrappedEther", "allowance", [buyer, market]))
     except Exception:
-        return f"the offer's currency {currency} cannot be read as an ERC-20 on chain {chain_id}"
+        return unreadable
     if balance < total:
         return (
             f"your wallet {buyer} holds {format_wei(balance)} of the offer's currency but the offer is "

@@ -13,7 +13,7 @@ from anyio import to_thread
 from eth_abi.abi import encode as abi_encode
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -250,6 +250,65 @@ def split_tx(body: SplitTxIn, user: KycVerifiedUser, gateway: GatewayDep) -> Spl
     exists = len(gateway.web3(body.chain_id).eth.get_code(predicted)) > 0
     data = factory.encode_abi("createThreeWaySplit", args=args)
     gas = estimate_gas(gateway, body.chain_id, user.address, factory.address, data)
+    return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
+                                             to=factory.address, data=data, gas=gas),
+                      splitter=predicted, already_exists=exists)
+
+
+MAX_SPLIT_RECIPIENTS = 100
+"""SplitterFactory.MAX_RECIPIENTS."""
+
+
+class ShareIn(BaseModel):
+    account: str
+    bps: int = Field(gt=0, le=10_000, description="Its share in basis points (100 = 1%)")
+
+    @field_validator("account")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return checksum_address(value)
+
+
+class CustomSplitTxIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    recipients: list[ShareIn] = Field(min_length=1, max_length=MAX_SPLIT_RECIPIENTS,
+                                      description="Each recipient once, none the zero address; the "
+                                      "shares add up to 10,000 bps (100%); any order")
+    salt: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+
+    @model_validator(mode="after")
+    def _split(self) -> CustomSplitTxIn:
+        accounts = [r.account for r in self.recipients]
+        if "0x" + "00" * 20 in accounts:
+            raise ValueError("a recipient is the zero address: nobody could ever withdraw its share")
+        twice = sorted({a for a in accounts if accounts.count(a) > 1})
+        if twice:
+            raise ValueError(f"each recipient once: {', '.join(twice)} appears more than once "
+                             "(give it the sum of its shares)")
+        total = sum(r.bps for r in self.recipients)
+        if total != 10_000:
+            raise ValueError(f"the shares add up to {total} bps ({total / 100:g}%), not 10000 (100%)")
+        return self
+
+
+@router.post("/splits/custom-tx", response_model=SplitTxOut,
+             summary="The transaction that creates a royalty split with any recipients and shares "
+             "(validated: 100% in all, no zero address, no duplicate)")
+def custom_split_tx(body: CustomSplitTxIn, user: KycVerifiedUser, gateway: GatewayDep) -> SplitTxOut:
+    """The factory wants the recipients in ascending address order: the API sorts them (their
+    shares follow). The splitter's address is deterministic: the same split and salt give the same
+    splitter, and creating it again creates nothing (``already_exists``)."""
+    if user.address is None:
+        raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
+    gateway.require_progress(body.chain_id)
+    factory = gateway.contract(body.chain_id, "SplitterFactory")
+    ordered = sorted(body.recipients, key=lambda r: int(r.account, 16))
+    salt = bytes.fromhex(body.salt[2:]) if body.salt else bytes(32)
+    args = [[r.account for r in ordered], [r.bps for r in ordered], salt]
+    predicted = Web3.to_checksum_address(factory.functions.predictSplitterAddress(*args).call())
+    exists = len(gateway.web3(body.chain_id).eth.get_code(predicted)) > 0
+    data = factory.encode_abi("createSplitter", args=args)
+    gas = estimate_gas(gateway, body.chain_id, user.address, factory.address, data, what="creating the split")
     return SplitTxOut(transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address},
                                              to=factory.address, data=data, gas=gas),
                       splitter=predicted, already_exists=exists)

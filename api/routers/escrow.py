@@ -1,7 +1,8 @@
-"""Milestone escrow for commissioned work: the transactions each party signs (create and fund,
-accept the terms, deliver, accept, dispute, arbitrate, and the time-outs: reclaim, claim, settle a
-lapsed dispute), each for the one party the contract allows, simulated first; and the escrow to read
-with what each party can do next."""
+"""Milestone escrow for commissioned work: the transactions each party signs (create and fund, in ETH
+or an ERC-20 such as the chain's wrapped ETH, accept the terms, deliver, accept, dispute, arbitrate,
+and the time-outs: reclaim, claim, settle a lapsed dispute), each for the one party the contract
+allows, simulated first; the escrow to read with what each party can do next; and the pull payments
+(payouts that failed, credited) read and withdrawn by their payee."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 from web3 import Web3
 
 from api.deps import CurrentUser, DbSession, GatewayDep, KycVerifiedUser
@@ -19,7 +20,6 @@ from api.models import Asset
 from api.trading import (
     MAX_UINT256,
     Amount,
-    ChainIn,
     Moment,
     UnsignedTx,
     amount,
@@ -30,7 +30,8 @@ from api.trading import (
     unsigned,
     wallet_of,
 )
-from api.types import MAX_CHAIN_ID, Address
+from api.types import MAX_CHAIN_ID, Address, checksum_address
+from chain.formatting import format_wei
 
 router = APIRouter(prefix="/escrows", tags=["escrow"])
 
@@ -42,6 +43,28 @@ ChainId = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
 EscrowId = Annotated[int, Path(ge=1, le=MAX_UINT256)]
 Index = Annotated[int, Path(ge=0, lt=32)]
 Party = Literal["buyer", "seller", "arbitrator"]
+
+
+def _currency(value: str) -> str:
+    if value.upper() in ("ETH", "WETH"):
+        return value.upper()
+    return checksum_address(value)
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+"""'ETH', 'WETH' (the chain's wrapped ETH) or an ERC-20 address (checksummed)."""
+
+
+class CurrencyIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    currency: Currency = Field(default="ETH", description="'ETH', 'WETH' or an ERC-20 address")
+
+
+class CreditOut(BaseModel):
+    chain_id: int
+    account: str
+    currency: str = Field(description="'ETH' or the ERC-20's address")
+    credit: Amount = Field(description="Payouts to the account that failed, held for it to withdraw")
 
 
 class MilestoneIn(BaseModel):
@@ -71,6 +94,11 @@ class EscrowCreateIn(BaseModel):
     )
     royalty_receiver: Address | None = None
     royalty_bps: int = Field(default=0, ge=0, le=10_000)
+    currency: Currency = Field(
+        default="ETH",
+        description="What the milestones are paid in: 'ETH', 'WETH' (the chain's wrapped ETH, an ERC-20) "
+        "or an ERC-20's address; amounts are in its smallest unit",
+    )
 
     @model_validator(mode="after")
     def _royalty(self) -> EscrowCreateIn:
@@ -80,7 +108,14 @@ class EscrowCreateIn(BaseModel):
 
 
 class EscrowTxOut(BaseModel):
-    transaction: UnsignedTx = Field(description="createEscrow; its value funds every milestone")
+    transaction: UnsignedTx = Field(
+        description="createEscrow; in ETH its value funds every milestone, in an ERC-20 the escrow "
+        "pulls the total (gas null: send `approval` first, then ask again)"
+    )
+    approval: UnsignedTx | None = Field(
+        default=None, description="ERC-20 escrows: approve(escrow, total), when the allowance is short"
+    )
+    currency: str = Field(default="ETH", description="'ETH' or the ERC-20's address")
     total: Amount
     escrow_id: int = Field(description="The id the escrow gets if no other escrow is created first")
 
@@ -242,6 +277,7 @@ def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, gateway: GatewayDep) 
     if buyer in (body.seller, body.arbitrator) or body.seller == body.arbitrator:
         raise UnprocessableError("buyer, seller and arbitrator must be three different accounts")
     address = deployed(gateway, body.chain_id, "MilestoneEscrow")
+    token = _token(gateway, body.chain_id, body.currency)
     royalty = body.royalty_receiver or ZERO
     terms = (body.arbitration_period_s, body.default_seller_bps, royalty, body.royalty_bps)
     milestones = [(m.amount_wei, unix(m.deadline)) for m in body.milestones]
@@ -249,15 +285,57 @@ def create_tx(body: EscrowCreateIn, user: KycVerifiedUser, gateway: GatewayDep) 
     data = gateway.calldata(
         "MilestoneEscrow",
         "createEscrow",
-        [body.seller, body.arbitrator, ZERO, body.review_period_s, terms, milestones],
+        [body.seller, body.arbitrator, token, body.review_period_s, terms, milestones],
     )
-    gas = simulate(gateway, body.chain_id, buyer, address, data, total, "creating the escrow")
+    value = total if token == ZERO else 0
+    approval = None
+    if token != ZERO:
+        approval = _erc20_approval(gateway, body.chain_id, buyer, token, address, total)
+    gas = None if approval else simulate(gateway, body.chain_id, buyer, address, data, value,
+                                         "creating the escrow")
     next_id = int(gateway.view(body.chain_id, address, "MilestoneEscrow", "nextEscrowId", []))
     return EscrowTxOut(
-        transaction=unsigned(body.chain_id, buyer, address, data, total, gas),
+        transaction=unsigned(body.chain_id, buyer, address, data, value, gas),
+        approval=approval,
+        currency="ETH" if token == ZERO else token,
         total=amount(total),
         escrow_id=next_id,
     )
+
+
+def _token(gateway: ChainGateway, chain_id: int, currency: str) -> str:
+    """The address createEscrow and withdraw take for ``currency`` (ETH: the zero address); an
+    address without a contract is refused (422), as the escrow could never pull or pay it."""
+    if currency == "ETH":
+        return ZERO
+    if currency == "WETH":
+        return deployed(gateway, chain_id, "WrappedEther")
+    if not gateway.web3(chain_id).eth.get_code(Web3.to_checksum_address(currency)):
+        raise UnprocessableError(f"{currency} is not a contract on chain {chain_id}: give 'ETH', 'WETH' "
+                                 "or an ERC-20's address")
+    return currency
+
+
+def _erc20_approval(gateway: ChainGateway, chain_id: int, buyer: str, token: str, escrow: str,
+                    total: int) -> UnsignedTx | None:
+    """The buyer's balance must cover the total (else a 422 saying how much is missing); the approve
+    transaction when the escrow may not pull it yet, else None."""
+    try:
+        balance = int(gateway.view(chain_id, token, "WrappedEther", "balanceOf", [buyer]))
+        allowed = int(gateway.view(chain_id, token, "WrappedEther", "allowance", [buyer, escrow]))
+    except Exception:
+        raise UnprocessableError(f"{token} cannot be read as an ERC-20 on chain {chain_id}") from None
+    if balance < total:
+        hint = " (wrap ETH first: POST /offers/weth/deposit-tx)" if token == deployed(
+            gateway, chain_id, "WrappedEther") else ""
+        raise UnprocessableError(
+            f"the escrow's total is {format_wei(total)} of {token} but your wallet {buyer} holds "
+            f"{format_wei(balance)}{hint}", error="EscrowUnderfunded")
+    if allowed >= total:
+        return None
+    data = gateway.calldata("WrappedEther", "approve", [escrow, total])
+    return unsigned(chain_id, buyer, token, data, 0, simulate(gateway, chain_id, buyer, token, data, 0,
+                                                              "approving the escrow"))
 
 
 @router.get("", response_model=list[EscrowOut], summary="Escrows an account is a party of, newest first")
@@ -495,14 +573,16 @@ def claim_tx(
 @router.post(
     "/withdraw-tx",
     response_model=UnsignedTx,
-    summary="The transaction that withdraws your ETH credited by the escrow (payouts that failed)",
+    summary="The transaction that withdraws what the escrow credited to you (payouts that failed), in "
+    "ETH or an ERC-20",
 )
-def withdraw_tx(body: ChainIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+def withdraw_tx(body: CurrencyIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     chain_id = body.chain_id
     sender = wallet_of(user)
     gateway.require_progress(chain_id)
     address = deployed(gateway, chain_id, "MilestoneEscrow")
-    data = gateway.calldata("MilestoneEscrow", "withdraw", [ZERO])
+    token = _token(gateway, chain_id, body.currency)
+    data = gateway.calldata("MilestoneEscrow", "withdraw", [token])
     return unsigned(
         chain_id,
         sender,
@@ -511,3 +591,18 @@ def withdraw_tx(body: ChainIn, user: CurrentUser, gateway: GatewayDep) -> Unsign
         0,
         simulate(gateway, chain_id, sender, address, data, 0, "withdrawing"),
     )
+
+
+@router.get(
+    "/credit/{chain_id}/{account}",
+    response_model=CreditOut,
+    summary="What the escrow holds for an account because paying it out failed (ETH or an ERC-20)",
+)
+def credit(
+    chain_id: ChainId, account: Address, gateway: GatewayDep, currency: Annotated[Currency, Query()] = "ETH"
+) -> CreditOut:
+    address = deployed(gateway, chain_id, "MilestoneEscrow")
+    token = _token(gateway, chain_id, currency)
+    owed = int(gateway.view(chain_id, address, "MilestoneEscrow", "pendingWithdrawals", [token, account]))
+    return CreditOut(chain_id=chain_id, account=account, currency="ETH" if token == ZERO else token,
+                     credit=amount(owed))

@@ -1,5 +1,7 @@
 """Buying a license: the terms a work offers (in words, fee in ETH and wei), the transaction that buys
-one under chosen terms (exact fee, simulated first), and the licenses a wallet holds now."""
+one under chosen terms (exact fee, simulated first), and the licenses a wallet holds now; after the
+sale, a grant's life: revoked by the work's licensor (revocable terms), transferred by its holder
+(transferable terms), and the fees credited to a receiver whose payout failed, withdrawn."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from api.deps import GatewayDep, KycVerifiedUser
-from api.errors import NotFoundError, UnprocessableError
+from api.deps import CurrentUser, GatewayDep, KycVerifiedUser
+from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, deployed, iso, simulate, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
 
@@ -202,3 +204,176 @@ def holdings(
                 )
             )
     return out
+
+
+# ------------------------------------------------------------------------ after the sale: the grant's life
+
+GrantId = Annotated[int, Path(ge=1, le=MAX_UINT256)]
+ZERO = "0x" + "00" * 20
+
+
+class GrantTxOut(BaseModel):
+    grant: GrantOut = Field(description="The grant as it is now (before the transaction is sent)")
+    transaction: UnsignedTx
+
+
+class TransferIn(BaseModel):
+    to: Address = Field(description="Who receives the grant")
+
+
+class CreditOut(BaseModel):
+    chain_id: int
+    account: str
+    credit: Amount = Field(description="License fees credited to the account (pushes that failed)")
+
+
+class WithdrawCreditIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    to: Address | None = Field(default=None, description="Where the credit goes; default: your wallet")
+
+
+def _grant(gateway: Any, chain_id: int, licensing: str, grant_id: int) -> tuple[GrantOut, Any]:
+    """The grant (404 when the contract knows no such grant) and the terms it was bought under."""
+    try:
+        holder, start, revoked, collection, expiry, token_id, terms_hash = gateway.view(
+            chain_id, licensing, "Licensing", "grantOf", [grant_id]
+        )
+    except (ContractLogicError, ContractCustomError):  # LicenseGrantUnknown
+        raise NotFoundError(f"no license grant {grant_id} on chain {chain_id}") from None
+    terms = gateway.view(chain_id, licensing, "Licensing", "termsOf", [bytes(terms_hash)])
+    active = not revoked and (int(expiry) == 0 or int(time.time()) < int(expiry))
+    grant = GrantOut(
+        grant_id=grant_id,
+        licensee=Web3.to_checksum_address(holder),
+        collection=Web3.to_checksum_address(collection),
+        token_id=str(token_id),
+        terms_hash="0x" + bytes(terms_hash).hex(),
+        start=iso(start),
+        expiry=iso(expiry),
+        revoked=bool(revoked),
+        active=active,
+    )
+    return grant, terms
+
+
+def _licensor(gateway: Any, chain_id: int, grant: GrantOut) -> str:
+    """Who may revoke the grant: the work's owner now (ERC-721), or the collection's owner (ERC-1155),
+    as the contract decides."""
+    try:
+        token_id = int(grant.token_id)
+        owner = gateway.view(chain_id, grant.collection, "CreatorCollection", "ownerOf", [token_id])
+    except Exception:
+        owner = gateway.view(chain_id, grant.collection, "Editions1155", "owner", [])
+    return str(Web3.to_checksum_address(owner))
+
+
+@router.get(
+    "/grants/{chain_id}/{grant_id}",
+    response_model=GrantOut,
+    summary="One license grant: its holder, work, terms, dates and whether it is active",
+)
+def grant(chain_id: ChainId, grant_id: GrantId, gateway: GatewayDep) -> GrantOut:
+    return _grant(gateway, chain_id, deployed(gateway, chain_id, "Licensing"), grant_id)[0]
+
+
+@router.post(
+    "/grants/{chain_id}/{grant_id}/revoke-tx",
+    response_model=GrantTxOut,
+    summary="The transaction that revokes a license grant (the work's licensor only, and only under "
+    "revocable terms)",
+)
+def revoke_tx(chain_id: ChainId, grant_id: GrantId, user: CurrentUser, gateway: GatewayDep) -> GrantTxOut:
+    sender = wallet_of(user)
+    licensing = deployed(gateway, chain_id, "Licensing")
+    grant, terms = _grant(gateway, chain_id, licensing, grant_id)
+    licensor = _licensor(gateway, chain_id, grant)
+    if sender != licensor:
+        raise ForbiddenError(
+            f"only the work's licensor ({licensor}, who owns token {grant.token_id} now) can revoke "
+            f"grant {grant_id}; you are {sender}"
+        )
+    if not terms[4]:
+        raise UnprocessableError(
+            f"grant {grant_id} was bought under irrevocable terms: nobody can revoke it",
+            error="LicenseNotRevocable",
+        )
+    if grant.revoked:
+        raise UnprocessableError(f"grant {grant_id} is already revoked", error="LicenseGrantRevoked")
+    gateway.require_progress(chain_id)
+    data = gateway.calldata("Licensing", "revokeLicense", [grant_id])
+    gas = simulate(gateway, chain_id, sender, licensing, data, 0, f"revoking grant {grant_id}")
+    return GrantTxOut(grant=grant, transaction=unsigned(chain_id, sender, licensing, data, 0, gas))
+
+
+@router.post(
+    "/grants/{chain_id}/{grant_id}/transfer-tx",
+    response_model=GrantTxOut,
+    summary="The transaction that transfers your license grant to another wallet (only under "
+    "transferable terms, while it is active)",
+)
+def transfer_tx(
+    chain_id: ChainId, grant_id: GrantId, body: TransferIn, user: KycVerifiedUser, gateway: GatewayDep
+) -> GrantTxOut:
+    sender = wallet_of(user)
+    licensing = deployed(gateway, chain_id, "Licensing")
+    grant, terms = _grant(gateway, chain_id, licensing, grant_id)
+    if sender != grant.licensee:
+        raise ForbiddenError(
+            f"only the holder of grant {grant_id} ({grant.licensee}) can transfer it; you are {sender}"
+        )
+    if not terms[3]:
+        raise UnprocessableError(
+            f"grant {grant_id} was bought under personal terms: it cannot be transferred",
+            error="LicenseNotTransferable",
+        )
+    if grant.revoked:
+        raise UnprocessableError(
+            f"grant {grant_id} is revoked: it cannot be transferred", error="LicenseGrantRevoked"
+        )
+    if not grant.active:
+        raise UnprocessableError(f"grant {grant_id} expired at {grant.expiry}: it cannot be transferred",
+                                 error="LicenseExpired")
+    if body.to in (ZERO, sender):
+        raise UnprocessableError(
+            "a grant goes to another wallet: not the zero address nor its holder",
+            error="LicenseRecipientInvalid",
+        )
+    gateway.require_progress(chain_id)
+    data = gateway.calldata("Licensing", "transferLicense", [grant_id, body.to])
+    gas = simulate(gateway, chain_id, sender, licensing, data, 0, f"transferring grant {grant_id}")
+    return GrantTxOut(grant=grant, transaction=unsigned(chain_id, sender, licensing, data, 0, gas))
+
+
+@router.get(
+    "/credit/{chain_id}/{account}",
+    response_model=CreditOut,
+    summary="License fees credited to an account because paying them out failed (withdrawable)",
+)
+def credit(chain_id: ChainId, account: Address, gateway: GatewayDep) -> CreditOut:
+    licensing = deployed(gateway, chain_id, "Licensing")
+    owed = int(gateway.view(chain_id, licensing, "Licensing", "creditOf", [account]))
+    return CreditOut(chain_id=chain_id, account=account, credit=amount(owed))
+
+
+@router.post(
+    "/withdraw-credit-tx",
+    response_model=UnsignedTx,
+    summary="The transaction that withdraws the license fees credited to your wallet",
+)
+def withdraw_credit_tx(body: WithdrawCreditIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+    sender = wallet_of(user)
+    licensing = deployed(gateway, body.chain_id, "Licensing")
+    to = body.to or sender
+    if to == ZERO:
+        raise UnprocessableError("the credit cannot go to the zero address", error="LicenseRecipientInvalid")
+    owed = int(gateway.view(body.chain_id, licensing, "Licensing", "creditOf", [sender]))
+    if owed == 0:
+        raise UnprocessableError(
+            f"your wallet {sender} has no license fees credited on chain {body.chain_id}: "
+            "nothing to withdraw",
+            error="LicenseNoCredit",
+        )
+    gateway.require_progress(body.chain_id)
+    data = gateway.calldata("Licensing", "withdrawCredit", [to])
+    gas = simulate(gateway, body.chain_id, sender, licensing, data, 0, "withdrawing the license credit")
+    return unsigned(body.chain_id, sender, licensing, data, 0, gas)

@@ -49,7 +49,10 @@ from api.schemas.market import (
     MAX_BATCH_ORDERS,
     MAX_UINT256,
     BreakerView,
+    CancelAllIn,
+    CancelAllOut,
     CancelOut,
+    CreditsOut,
     FillBatchIn,
     FillIn,
     GiftTxIn,
@@ -59,10 +62,13 @@ from api.schemas.market import (
     OrderOut,
     OrderResult,
     UnsignedTx,
+    WithdrawErc20In,
 )
 from api.simulate import estimate_gas, fill_gas_budget, simulate_at
+from api.trading import amount, deployed, simulate, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
 from chain.errors import OrderError
+from chain.formatting import format_wei
 from chain.orders import ETH, Order, OrderSide, TokenStandard
 from record.index.store import chain_events
 
@@ -516,3 +522,78 @@ def gift_tx(body: GiftTxIn, user: KycVerifiedUser, db: DbSession, gateway: Gatew
     gas = _estimate(gateway, database, body.chain_id, holder, body.token, data, 0)
     return UnsignedTx(chain_id=body.chain_id, **{"from": holder}, to=body.token, data=data, value="0x0",
                       gas=gas)
+
+
+# --------------------------------------------------------------------- a maker's cancel-all, ERC-20 credits
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+@router.post(
+    "/cancel-all-tx",
+    response_model=CancelAllOut,
+    summary="Cancel every order you signed on a chain: the book stops serving them at once, and the "
+    "answer carries incrementCounter() for your wallet, which makes them unfillable on chain",
+)
+def cancel_all_tx(body: CancelAllIn, caller: CurrentUser, db: DbSession, gateway: GatewayDep) -> CancelAllOut:
+    """Works while the marketplace is paused (the contract allows it: nobody is ever kept from
+    revoking their orders). Orders signed after this answer but before the transaction lands carry
+    the old counter too: the book drops them when the index sees ``CounterIncremented``."""
+    maker = wallet_of(caller)
+    market = deployed(gateway, body.chain_id, "Marketplace")
+    counter = int(gateway.view(body.chain_id, market, "Marketplace", "counterOf", [maker]))
+    rows = db.execute(select(MarketOrder).where(
+        MarketOrder.chain_id == body.chain_id, MarketOrder.signer == maker,
+        MarketOrder.status.in_(("open", "stale")))).scalars().all()
+    for row in rows:
+        row.status = "cancelled"
+    db.commit()  # stop serving the signatures before anything else can fail
+    log.info("cancel-all: %s withdrew %d orders on chain %d", maker, len(rows), body.chain_id)
+    gateway.require_progress(body.chain_id)
+    data = gateway.calldata("Marketplace", "incrementCounter", [])
+    gas = simulate(gateway, body.chain_id, maker, market, data, 0, "cancelling all your orders")
+    return CancelAllOut(chain_id=body.chain_id, maker=maker, counter=counter, new_counter=counter + 1,
+                        withdrawn=sorted(r.order_hash for r in rows),
+                        transaction=unsigned(body.chain_id, maker, market, data, 0, gas))
+
+
+@router.get(
+    "/credits/{chain_id}/{account}",
+    response_model=CreditsOut,
+    summary="What the marketplace holds for an account: ETH credits and an ERC-20's credits (payouts "
+    "the token refused)",
+)
+def credits(chain_id: Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)], account: Address, gateway: GatewayDep,
+            currency: Address | None = None) -> CreditsOut:
+    market = deployed(gateway, chain_id, "Marketplace")
+    token = currency or deployed(gateway, chain_id, "WrappedEther")
+    eth = int(gateway.view(chain_id, market, "Marketplace", "pendingWithdrawals", [account]))
+    erc20 = int(gateway.view(chain_id, market, "Marketplace", "pendingErc20", [token, account]))
+    return CreditsOut(chain_id=chain_id, account=account, eth=amount(eth), currency=token,
+                      erc20=amount(erc20))
+
+
+@router.post(
+    "/withdraw-erc20-tx",
+    response_model=UnsignedTx,
+    summary="The transaction that withdraws the ERC-20 the marketplace credited to your wallet (payouts "
+    "the token refused)",
+)
+def withdraw_erc20_tx(body: WithdrawErc20In, caller: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+    """Anyone's own credits (a seller, a royalty receiver, the treasury for fees): works while paused."""
+    payee = wallet_of(caller)
+    market = deployed(gateway, body.chain_id, "Marketplace")
+    token = body.currency or deployed(gateway, body.chain_id, "WrappedEther")
+    to = body.to or payee
+    if to == ZERO_ADDRESS:
+        raise UnprocessableError("the credit cannot go to the zero address: give a wallet",
+                                 error="RecipientInvalid")
+    owed = int(gateway.view(body.chain_id, market, "Marketplace", "pendingErc20", [token, payee]))
+    if owed == 0:
+        raise UnprocessableError(f"the marketplace holds no {token} for your wallet {payee} on chain "
+                                 f"{body.chain_id}: nothing to withdraw", error="WithdrawalNothingOwed")
+    gateway.require_progress(body.chain_id)
+    data = gateway.calldata("Marketplace", "withdrawErc20", [token, to])
+    what = f"withdrawing {format_wei(owed)} of {token}"
+    gas = simulate(gateway, body.chain_id, payee, market, data, 0, what)
+    return unsigned(body.chain_id, payee, market, data, 0, gas)

@@ -6,12 +6,17 @@ unsigned transactions for the owner's wallet (``/ops/collections/...``), simulat
 The platform key sends ``pause()``/``unpause()`` (api/pausing.py); every change is logged as an
 audit line naming the operator's DID, the family, the chain and the transaction. While the
 marketplace is paused on a chain the API refuses new orders there (409 ``/problems/paused``) and
-``/health`` lists the paused contracts (degraded)."""
+``/health`` lists the paused contracts (degraded).
+
+Deploy-time settings (``admin`` role): the marketplace's platform fee and treasury and the bridge's
+rate limits, sent by the platform key the same way, one audit line each; values the contract would
+refuse (a fee above its maximum, a zero treasury, a limit beyond uint32) are refused in words first."""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -136,3 +141,175 @@ def collection_pause_tx(chain_id: int, collection: Address, caller: CurrentUser,
 def collection_unpause_tx(chain_id: int, collection: Address, caller: CurrentUser,
                           gateway: GatewayDep) -> CollectionPauseOut:
     return _collection_tx(chain_id, collection, caller, gateway, False)
+
+
+# ------------------------------------------------------------------ deploy-time settings (admin role)
+
+Admin = Annotated[Caller, Depends(require_role("admin"))]
+UINT32 = 2**32 - 1
+LIMITS = ("outbound", "inbound", "sender", "collection")
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class MarketSettings(BaseModel):
+    chain_id: int
+    chain: str
+    address: str
+    platform_fee_bps: int
+    max_fee_bps: int = Field(description="The most the contract accepts (MAX_FEE_BPS)")
+    treasury: str
+
+
+class RateLimits(BaseModel):
+    chain_id: int
+    chain: str
+    contract: str
+    address: str
+    outbound: int = Field(description="Departures per hour, all senders (0: closed)")
+    inbound: int = Field(description="Deliveries per hour (0: closed)")
+    sender: int = Field(description="Departures per hour of one sender (0: closed)")
+    collection: int = Field(description="Departures per hour of one home collection (0: closed)")
+
+
+class AdminSettings(BaseModel):
+    marketplace: list[MarketSettings]
+    bridge: list[RateLimits]
+
+
+class AdminChange(BaseModel):
+    chain_id: int
+    contract: str
+    address: str
+    changed: bool = Field(description="False when it already had that value (nothing sent)")
+    tx_hash: str | None = None
+
+
+class FeeIn(PauseIn):
+    fee_bps: int = Field(ge=0, description="The platform fee in basis points (100 = 1%)")
+
+
+class TreasuryIn(PauseIn):
+    treasury: Address
+
+
+class RateLimitsIn(PauseIn):
+    """Only the limits given change; each is whole transfers per hour, 0 closes that bucket."""
+
+    outbound: int | None = Field(default=None, ge=0, le=UINT32)
+    inbound: int | None = Field(default=None, ge=0, le=UINT32)
+    sender: int | None = Field(default=None, ge=0, le=UINT32)
+    collection: int | None = Field(default=None, ge=0, le=UINT32)
+
+
+def _market(gateway: ChainGateway, member: Member) -> MarketSettings:
+    view = partial(gateway.view, member.chain_id, member.address, "Marketplace")
+    return MarketSettings(chain_id=member.chain_id, chain=member.chain, address=member.address,
+                          platform_fee_bps=int(view("platformFeeBps", [])),
+                          max_fee_bps=int(view("MAX_FEE_BPS", [])), treasury=str(view("treasury", [])))
+
+
+def _limits(gateway: ChainGateway, member: Member) -> RateLimits:
+    outbound, inbound, sender, collection = gateway.view(member.chain_id, member.address, member.contract,
+                                                         "rateLimits", [])
+    return RateLimits(chain_id=member.chain_id, chain=member.chain, contract=member.contract,
+                      address=member.address, outbound=int(outbound), inbound=int(inbound),
+                      sender=int(sender), collection=int(collection))
+
+
+def _targets(gateway: ChainGateway, family: str, chain_id: int | None) -> list[Member]:
+    targets = [m for m in members(gateway, family) if chain_id in (None, m.chain_id)]
+    if not targets:
+        where = f"chain {chain_id}" if chain_id else "any chain served"
+        raise NotFoundError(f"the {family} is not deployed on {where}")
+    return targets
+
+
+def _send_admin(gateway: ChainGateway, member: Member, function: str, args: list[Any], caller: Caller,
+                what: str) -> AdminChange:
+    """``function(args)`` of ``member`` from the platform key (simulated first: a revert is a 422 with
+    its sentence), one audit line naming the admin's DID."""
+    from eth_account import Account
+
+    from chain.tx import TxSender
+
+    gateway.require_progress(member.chain_id)
+    key = Account.from_key(gateway.settings.deployer_key.get_secret_value())
+    data = gateway.calldata(member.contract, function, args)
+    estimate_gas(gateway, member.chain_id, key.address, member.address, data, what=what)
+    sender = TxSender(gateway.web3(member.chain_id), key)
+    fn = getattr(gateway.contract(member.chain_id, member.contract).functions, function)(*args)
+    receipt = sender.transact(sender.call_tx(fn))
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    log.info("audit: %s set %s on %s %s on chain %d (tx %s)", caller.did, what, member.contract,
+             member.address, member.chain_id, tx_hash)
+    return AdminChange(chain_id=member.chain_id, contract=member.contract, address=member.address,
+                       changed=True, tx_hash=tx_hash)
+
+
+def _unchanged(member: Member) -> AdminChange:
+    return AdminChange(chain_id=member.chain_id, contract=member.contract, address=member.address,
+                       changed=False)
+
+
+@router.get("/admin/settings", response_model=AdminSettings,
+            summary="The deploy-time settings an admin may change: the marketplace's platform fee and "
+            "treasury, the bridge's rate limits, per chain")
+def admin_settings(caller: Admin, gateway: GatewayDep) -> AdminSettings:
+    return AdminSettings(marketplace=[_market(gateway, m) for m in members(gateway, "marketplace")],
+                         bridge=[_limits(gateway, m) for m in members(gateway, "bridge")])
+
+
+@router.post("/marketplace/fee", response_model=list[AdminChange],
+             summary="Set the marketplace's platform fee (admin role; sent by the platform key, audited)")
+def set_fee(body: FeeIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    out = []
+    for member in _targets(gateway, "marketplace", body.chain_id):
+        now = _market(gateway, member)
+        if body.fee_bps > now.max_fee_bps:
+            raise UnprocessableError(
+                f"a platform fee of {body.fee_bps} bps ({body.fee_bps / 100:g}%) is above the most the "
+                f"marketplace accepts, {now.max_fee_bps} bps ({now.max_fee_bps / 100:g}%)",
+                error="PlatformFeeTooHigh")
+        if now.platform_fee_bps == body.fee_bps:
+            out.append(_unchanged(member))
+            continue
+        out.append(_send_admin(gateway, member, "setPlatformFee", [body.fee_bps], caller,
+                               f"the platform fee to {body.fee_bps} bps"))
+    return out
+
+
+@router.post("/marketplace/treasury", response_model=list[AdminChange],
+             summary="Set the treasury that receives the marketplace's platform fee (admin role; sent by "
+             "the platform key, audited)")
+def set_treasury(body: TreasuryIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    if body.treasury == ZERO_ADDRESS:
+        raise UnprocessableError("the treasury cannot be the zero address: the fees would be lost",
+                                 error="TreasuryZeroAddress")
+    out = []
+    for member in _targets(gateway, "marketplace", body.chain_id):
+        if _market(gateway, member).treasury == body.treasury:
+            out.append(_unchanged(member))
+            continue
+        out.append(_send_admin(gateway, member, "setTreasury", [body.treasury], caller,
+                               f"the treasury to {body.treasury}"))
+    return out
+
+
+@router.patch("/bridge/rate-limits", response_model=list[AdminChange],
+              summary="Change the bridge's rate limits, only those given (admin role; sent by the platform "
+              "key, audited)")
+def set_rate_limits(body: RateLimitsIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    given = body.model_dump(include={"outbound", "inbound", "sender", "collection"}, exclude_none=True)
+    if not given:
+        raise UnprocessableError("give at least one limit to change: outbound, inbound, sender or collection")
+    out = []
+    for member in _targets(gateway, "bridge", body.chain_id):
+        now = _limits(gateway, member).model_dump()
+        wanted = {name: given.get(name, now[name]) for name in LIMITS}
+        if all(wanted[name] == now[name] for name in wanted):
+            out.append(_unchanged(member))
+            continue
+        args = [wanted["outbound"], wanted["inbound"], wanted["sender"], wanted["collection"]]
+        words = ", ".join(f"{name} {value}/h" for name, value in wanted.items())
+        out.append(_send_admin(gateway, member, "setRateLimits", args, caller, f"the rate limits to {words}"))
+    return out

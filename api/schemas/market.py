@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.market_sync import PolicyIn
 from api.models import MarketOrder
 from api.schemas.common import UnsignedTx
+from api.trading import Amount
 from api.types import MAX_CHAIN_ID, Address, checksum_address
 from chain.orders import ETH, Order, OrderSide, TokenStandard
 
@@ -19,7 +20,10 @@ __all__ = [
     "MAX_BATCH_ORDERS",
     "MAX_UINT256",
     "BreakerView",
+    "CancelAllIn",
+    "CancelAllOut",
     "CancelOut",
+    "CreditsOut",
     "FillBatchIn",
     "FillIn",
     "FillItemIn",
@@ -31,6 +35,7 @@ __all__ = [
     "OrderResult",
     "PolicyIn",
     "UnsignedTx",
+    "WithdrawErc20In",
 ]
 
 
@@ -170,3 +175,31 @@ class GiftTxIn(BaseModel):
     to: Address
     standard: Literal["erc721", "erc1155"] = "erc721"
     quantity: int = Field(default=1, gt=0, le=MAX_UINT256)
+
+
+class CancelAllIn(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+
+
+class CancelAllOut(BaseModel):
+    chain_id: int
+    maker: str
+    counter: int = Field(description="Your counter now: every order you signed so far carries it or less")
+    new_counter: int = Field(description="The counter your orders must carry once the transaction lands")
+    withdrawn: list[str] = Field(description="Your orders the book stopped serving at once")
+    transaction: UnsignedTx = Field(description="incrementCounter(): until it lands, anyone who kept one "
+                                    "of your signatures can still fill it on chain")
+
+
+class CreditsOut(BaseModel):
+    chain_id: int
+    account: str
+    eth: Amount = Field(description="ETH credited (failed payouts, outbid refunds; the treasury's fees)")
+    currency: str = Field(description="The ERC-20 asked about (default: the chain's wrapped ETH)")
+    erc20: Amount = Field(description="That ERC-20 credited because the token refused a payout")
+
+
+class WithdrawErc20In(BaseModel):
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    currency: Address | None = Field(default=None, description="Default: the chain's wrapped ETH")
+    to: Address | None = Field(default=None, description="Where it goes; default: your wallet")

@@ -43,11 +43,15 @@ def create(
     default_seller_share: Annotated[
         int, typer.Option(help="The seller's share (bps) of a dispute the arbitrator leaves unanswered.")
     ] = 5000,
+    currency: Annotated[
+        str, typer.Option(help="ETH, WETH (wrapped ETH) or an ERC-20's address; amounts in its units.")
+    ] = "ETH",
     chain: ChainOpt = "home",
     api: ApiOpt = API,
     wallet_name: WalletOpt = "default",
 ) -> None:
-    """Create an escrow and fund every milestone now (you are the buyer); prints its id."""
+    """Create an escrow and fund every milestone now (you are the buyer; an ERC-20 is approved
+    first); prints its id."""
     milestones = []
     for item in milestone:
         price, sep, deadline = item.partition("@")
@@ -64,9 +68,13 @@ def create(
         "review_period_s": int(review_days * 86_400),
         "arbitration_period_s": int(arbitration_days * 86_400),
         "default_seller_bps": default_seller_share,
+        "currency": currency,
     }
     with session(api, wallet_name, chain) as s:
         out = s.client.escrow_create_tx(body)
+        if out.get("approval"):
+            s.send(out["approval"], f"approved the escrow to take {out['total']['wei']} of {out['currency']}")
+            out = s.client.escrow_create_tx(body)
         s.send(out["transaction"], f"escrow {out['escrow_id']} funded with {out['total']['text']}")
     say(
         f"escrow {out['escrow_id']}: the seller accepts its terms with 'chainright escrow accept-terms "
@@ -256,3 +264,37 @@ def claim(
 ) -> None:
     """Seller: claim a delivered milestone the buyer neither accepted nor disputed in time."""
     _step(escrow_id, "claim", index, f"claimed milestone {index}", chain, api, wallet_name)
+
+
+CurrencyOpt = Annotated[str, typer.Option(help="ETH, WETH (wrapped ETH) or an ERC-20's address.")]
+
+
+@app.command("credit")
+def credit(
+    currency: CurrencyOpt = "ETH",
+    as_json: JsonOpt = False,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """What the escrow holds for your wallet because paying you failed (withdraw it with 'withdraw')."""
+    with session(api, wallet_name, chain, login=False) as s:
+        out = s.client.get(f"/escrows/credit/{s.spec.chain_id}/{s.address}", currency=currency)
+    if as_json:
+        dump_json(out)
+        return
+    typer.echo(f"{out['currency']}\t{out['credit']['text']}")
+
+
+@app.command("withdraw")
+def withdraw(
+    currency: CurrencyOpt = "ETH",
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Withdraw what the escrow credited to your wallet (payouts that failed)."""
+    with session(api, wallet_name, chain) as s:
+        owed = s.client.get(f"/escrows/credit/{s.spec.chain_id}/{s.address}", currency=currency)["credit"]
+        tx = s.client.post("/escrows/withdraw-tx", {"chain_id": s.spec.chain_id, "currency": currency})
+        s.send(tx, f"withdrew {owed['text']}")

@@ -1,7 +1,7 @@
-"""``chainright ops pause|unpause|status`` and ``chainright roles grant|revoke|list``.
+"""``chainright ops pause|unpause|status|settings|set-fee|set-treasury|set-rate-limits``.
 
-Contract families paused and unpaused (operator role) and API roles granted at run time (admin
-role), over the API."""
+Contract families paused and unpaused (operator role) and deploy-time settings changed (admin role:
+platform fee, treasury, bridge rate limits), over the API."""
 
 from __future__ import annotations
 
@@ -86,3 +86,71 @@ def ops_status(api: ApiOpt = "http://127.0.0.1:8000", as_json: JsonOpt = False) 
     for s in out:
         typer.echo(f"{s['family']:<12} {s['chain']:<7} {s['contract']:<16} {s['address']}  "
                    f"{'PAUSED' if s['paused'] else 'running'}")
+
+
+# ------------------------------------------------------------------ deploy-time settings (admin role)
+
+
+def _changes(out: list[dict[str, object]], what: str) -> None:
+    for c in out:
+        done = f"tx {c['tx_hash']}" if c["changed"] else "already so, nothing sent"
+        say(f"{c['contract']} on chain {c['chain_id']} ({c['address']}): {done}")
+    typer.echo(what)
+
+
+@app.command("settings")
+def ops_settings(api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default",
+                 as_json: JsonOpt = False) -> None:
+    """The platform fee, treasury and bridge rate limits on every chain (admin role)."""
+    with logged_in(api, wallet_name) as me:
+        out = me.client.get("/ops/admin/settings")
+    if as_json:
+        dump_json(out)
+        return
+    for m in out["marketplace"]:
+        typer.echo(f"marketplace {m['chain']:<7} fee {m['platform_fee_bps'] / 100:g}% (at most "
+                   f"{m['max_fee_bps'] / 100:g}%), treasury {m['treasury']}")
+    for b in out["bridge"]:
+        typer.echo(f"bridge      {b['chain']:<7} per hour: outbound {b['outbound']}, inbound {b['inbound']}, "
+                   f"per sender {b['sender']}, per collection {b['collection']}")
+
+
+@app.command("set-fee")
+def ops_set_fee(bps: Annotated[int, typer.Argument(help="The platform fee in basis points (250 = 2.5%).")],
+                chain: AnyChainOpt = "all", api: ApiOpt = "http://127.0.0.1:8000",
+                wallet_name: WalletOpt = "default") -> None:
+    """Set the marketplace's platform fee (admin role; the platform key sends it)."""
+    body = {"chain_id": None if chain == "all" else chain_id_of(chain), "fee_bps": bps}
+    with logged_in(api, wallet_name) as me:
+        out = me.client.post("/ops/marketplace/fee", body)
+    _changes(out, f"platform fee {bps / 100:g}%")
+
+
+@app.command("set-treasury")
+def ops_set_treasury(treasury: Annotated[str, typer.Argument(help="Who receives the platform fee.")],
+                     chain: AnyChainOpt = "all", api: ApiOpt = "http://127.0.0.1:8000",
+                     wallet_name: WalletOpt = "default") -> None:
+    """Set the marketplace's treasury (admin role; the platform key sends it)."""
+    body = {"chain_id": None if chain == "all" else chain_id_of(chain), "treasury": treasury}
+    with logged_in(api, wallet_name) as me:
+        out = me.client.post("/ops/marketplace/treasury", body)
+    _changes(out, f"treasury {treasury}")
+
+
+LimitOpt = Annotated[int | None, typer.Option(min=0, help="Transfers per hour (0 closes it).")]
+
+
+@app.command("set-rate-limits")
+def ops_set_rate_limits(outbound: LimitOpt = None, inbound: LimitOpt = None, sender: LimitOpt = None,
+                        collection: LimitOpt = None, chain: AnyChainOpt = "all",
+                        api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
+    """Change the bridge's rate limits, only those given (admin role; the platform key sends it)."""
+    limits = {"outbound": outbound, "inbound": inbound, "sender": sender, "collection": collection}
+    given = {k: v for k, v in limits.items() if v is not None}
+    if not given:
+        raise typer.BadParameter("give at least one of --outbound, --inbound, --sender, --collection",
+                                 param_hint="'--outbound'")
+    body = {"chain_id": None if chain == "all" else chain_id_of(chain), **given}
+    with logged_in(api, wallet_name) as me:
+        out = me.client.patch("/ops/bridge/rate-limits", body)
+    _changes(out, "rate limits " + ", ".join(f"{k} {v}/h" for k, v in given.items()))

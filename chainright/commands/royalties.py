@@ -1,4 +1,4 @@
-"""``chainright royalties show|distribute|withdraw`` and ``chainright fees show|withdraw``.
+"""``chainright royalties show|distribute|withdraw|create-split`` and ``chainright fees show|withdraw``.
 
 A royalty splitter's balances and payouts, and the marketplace platform fee for the treasury, over
 the API."""
@@ -68,3 +68,29 @@ def royalties_withdraw(splitter: SplitterArg, token: TokenOpt = ETH, chain: Chai
         me.send(tx, "withdrawn")
     if mine is not None:
         say(f"paid {amount(mine['withdrawable'])} to {me.address}")
+
+
+@app.command("create-split")
+def royalties_create_split(
+    recipient: Annotated[list[str], typer.Option(
+        "--recipient", help="ADDRESS:BPS, repeat per recipient; the shares add up to 10000 (100%).")],
+    salt: Annotated[str | None, typer.Option(help="32 bytes hex: another splitter, same split.")] = None,
+    chain: ChainOpt = "home", api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default",
+) -> None:
+    """Create a royalty splitter with any recipients and shares; prints its address (use it as a
+    collection's royalty receiver)."""
+    shares = []
+    for item in recipient:
+        account, sep, bps = item.rpartition(":")
+        if not sep or not bps.isdigit():
+            raise typer.BadParameter(f"{item!r}: give ADDRESS:BPS, e.g. 0xabc...:2500",
+                                     param_hint="'--recipient'")
+        shares.append({"account": account, "bps": int(bps)})
+    chain_id = chain_id_of(chain)
+    with logged_in(api, wallet_name, chain) as me:
+        out = me.client.post("/splits/custom-tx", {"chain_id": chain_id, "recipients": shares, "salt": salt})
+        if out["already_exists"]:
+            say(f"this split already exists at {out['splitter']}; nothing sent")
+        else:
+            me.send(out["transaction"], "split created")
+    typer.echo(out["splitter"])

@@ -27,7 +27,9 @@ app = typer.Typer(
 auction_app = typer.Typer(no_args_is_help=True, help="English auctions in ETH.")
 offer_app = typer.Typer(no_args_is_help=True, help="Offers in wrapped ETH (WETH) on a token.")
 weth_app = typer.Typer(no_args_is_help=True, help="Wrapped ETH, the offers' currency.")
-license_app = typer.Typer(no_args_is_help=True, help="Buy licenses to works; list yours.")
+license_app = typer.Typer(
+    no_args_is_help=True, help="Buy licenses to works; list, transfer or revoke grants; withdraw fees."
+)
 app.add_typer(auction_app, name="auction")
 app.add_typer(offer_app, name="offer")
 app.add_typer(weth_app, name="weth")
@@ -331,6 +333,56 @@ def weth_unwrap(
         s.send(s.client.weth_tx("withdraw", wei), f"unwrapped {wei} wei")
 
 
+# ------------------------------------------------------------------------------- orders, marketplace credits
+
+
+@app.command("cancel-all")
+def cancel_all(
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Cancel every order (listing or offer) you signed: off the book at once, unfillable on chain."""
+    with session(api, wallet_name, chain) as s:
+        out = s.client.post("/market/cancel-all-tx", {"chain_id": s.spec.chain_id})
+        s.send(out["transaction"], f"counter {out['counter']} -> {out['new_counter']}")
+    say(f"{len(out['withdrawn'])} orders withdrawn from the book; every order signed before is void")
+
+
+@app.command("credits")
+def credits(
+    currency: Annotated[str | None, typer.Option(help="An ERC-20; default: wrapped ETH.")] = None,
+    as_json: JsonOpt = False,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """What the marketplace holds for your wallet: ETH and ERC-20 payouts that could not be sent."""
+    with session(api, wallet_name, chain, login=False) as s:
+        params = {"currency": currency} if currency else {}
+        out = s.client.get(f"/market/credits/{s.spec.chain_id}/{s.address}", **params)
+    if as_json:
+        dump_json(out)
+        return
+    typer.echo(f"ETH\t{out['eth']['text']}")
+    typer.echo(f"{out['currency']}\t{out['erc20']['text']}")
+
+
+@app.command("withdraw-erc20")
+def withdraw_erc20(
+    currency: Annotated[str | None, typer.Option(help="An ERC-20; default: wrapped ETH.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Where it goes; default: your wallet.")] = None,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Withdraw the ERC-20 the marketplace credited to your wallet (payouts the token refused)."""
+    with session(api, wallet_name, chain) as s:
+        tx = s.client.post("/market/withdraw-erc20-tx", {"chain_id": s.spec.chain_id, "currency": currency,
+                                                         "to": to})
+        s.send(tx, "withdrawn")
+
+
 # ---------------------------------------------------------------------------------------------- licenses
 
 
@@ -391,6 +443,87 @@ def license_list(
         )
     if not grants:
         say("no licenses")
+
+
+GrantArg = Annotated[int, typer.Argument(help="The grant's id (see 'trade license list').")]
+
+
+@license_app.command("show")
+def license_show(
+    grant_id: GrantArg,
+    as_json: JsonOpt = False,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """One grant: holder, work, terms, expiry and whether it is active."""
+    with session(api, wallet_name, chain, login=False) as s:
+        g = s.client.get(f"/licenses/grants/{s.spec.chain_id}/{grant_id}")
+    if as_json:
+        dump_json(g)
+        return
+    state = "revoked" if g["revoked"] else "active" if g["active"] else "expired"
+    typer.echo(
+        f"{g['grant_id']}\t{g['licensee']}\t{g['collection']} #{g['token_id']}\tterms {g['terms_hash']}\t"
+        f"until {g['expiry'] or 'forever'}\t{state}"
+    )
+
+
+@license_app.command("revoke")
+def license_revoke(
+    grant_id: GrantArg,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Revoke a grant of a work you own (only grants bought under revocable terms)."""
+    with session(api, wallet_name, chain) as s:
+        out = s.client.post(f"/licenses/grants/{s.spec.chain_id}/{grant_id}/revoke-tx", {})
+        s.send(out["transaction"], f"revoked grant {grant_id} of {out['grant']['licensee']}")
+
+
+@license_app.command("transfer")
+def license_transfer(
+    grant_id: GrantArg,
+    to: Annotated[str, typer.Option("--to", help="Who receives the grant.")],
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Transfer your grant to another wallet (only grants bought under transferable terms)."""
+    with session(api, wallet_name, chain) as s:
+        out = s.client.post(f"/licenses/grants/{s.spec.chain_id}/{grant_id}/transfer-tx", {"to": to})
+        s.send(out["transaction"], f"transferred grant {grant_id} to {to}")
+
+
+@license_app.command("credit")
+def license_credit(
+    as_json: JsonOpt = False,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """License fees credited to your wallet because paying them out failed."""
+    with session(api, wallet_name, chain, login=False) as s:
+        out = s.client.get(f"/licenses/credit/{s.spec.chain_id}/{s.address}")
+    if as_json:
+        dump_json(out)
+        return
+    typer.echo(out["credit"]["text"])
+
+
+@license_app.command("withdraw-credit")
+def license_withdraw_credit(
+    to: Annotated[str | None, typer.Option("--to", help="Where it goes; default: your wallet.")] = None,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Withdraw the license fees credited to your wallet."""
+    with session(api, wallet_name, chain) as s:
+        owed = s.client.get(f"/licenses/credit/{s.spec.chain_id}/{s.address}")["credit"]["text"]
+        tx = s.client.post("/licenses/withdraw-credit-tx", {"chain_id": s.spec.chain_id, "to": to})
+        s.send(tx, f"withdrew {owed}")
 
 
 # ---------------------------------------------------------------------------------------- rentals, gifts

@@ -71,15 +71,19 @@ EXEMPT: dict[str, str] = {
     "demo": "starts (or attaches to) a whole platform for minutes; tests/integration/test_demo.py",
 }
 
-ELSEWHERE_GROUPS: dict[str, str] = {
+TRADING = "test_trading_routes.py::test_the_trading_and_escrow_commands_drive_the_same_routes"
+OPS = "test_ops_routes.py::test_every_command_against_a_running_platform"
+REACH_MARKET = "test_reach_routes.py::test_the_license_and_market_commands_drive_the_same_routes"
+REACH_ADMIN = "test_reach_routes.py::test_the_escrow_split_and_admin_commands_drive_the_same_routes"
+ELSEWHERE_GROUPS: dict[str, tuple[str, ...]] = {
     # group: the integration tests that drive its every command against a running platform
-    "trade": "test_trading_routes.py::test_the_trading_and_escrow_commands_drive_the_same_routes",
-    "escrow": "test_trading_routes.py::test_the_trading_and_escrow_commands_drive_the_same_routes",
-    "ops": "test_ops_routes.py::test_every_command_against_a_running_platform",
-    "royalties": "test_ops_routes.py::test_every_command_against_a_running_platform",
-    "fees": "test_ops_routes.py::test_every_command_against_a_running_platform",
-    "bridge": "test_ops_routes.py::test_every_command_against_a_running_platform",
-    "works": "test_browse_flow.py::test_browse_search_work_page_related_and_the_console",
+    "trade": (TRADING, REACH_MARKET),
+    "escrow": (TRADING, REACH_ADMIN),
+    "ops": (OPS, REACH_ADMIN),
+    "royalties": (OPS, REACH_ADMIN),
+    "fees": (OPS,),
+    "bridge": (OPS,),
+    "works": ("test_browse_flow.py::test_browse_search_work_page_related_and_the_console",),
 }
 
 
@@ -111,9 +115,10 @@ def driven_elsewhere() -> dict[str, str]:
     for command in cli_commands():
         group = command.split()[0]
         if group in ELSEWHERE_GROUPS and command not in EXEMPT:
-            module = ELSEWHERE_GROUPS[group].split("::")[0]
-            if _invoked_in(command, sources[module]):
-                out[command] = ELSEWHERE_GROUPS[group]
+            for test in ELSEWHERE_GROUPS[group]:
+                if _invoked_in(command, sources[test.split("::")[0]]):
+                    out[command] = test
+                    break
     return out
 
 

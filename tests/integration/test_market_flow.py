@@ -590,7 +590,14 @@ def test_jurisdiction_applies_to_offers_and_gifts_wait_for_the_holding_period(ma
 
     bidder = dev_account(8)
     bidder_headers = verified_login(client, bidder)
-    coin = "0x" + "ee" * 20
+    from chain.tx import TxSender
+
+    coin_art = m["artifacts"].get("MktTestERC20")  # the offers are funded: an unfunded one is refused first
+    payer = TxSender(web3, bidder)
+    coin, _ = payer.deploy(coin_art.abi, coin_art.bytecode)
+    token = web3.eth.contract(address=coin, abi=coin_art.abi)
+    payer.transact(payer.call_tx(token.functions.mint(bidder.address, 10 * PRICE)))
+    payer.transact(payer.call_tx(token.functions.approve(m["domain"].verifying_contract, 10 * PRICE)))
 
     def bid(token_id: int):
         now = int(time.time())

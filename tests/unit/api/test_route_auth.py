@@ -49,6 +49,10 @@ PUBLIC = {
     ("GET", "/bridge/transfers/{transfer_id}"), ("GET", "/bridge/transfers"), ("GET", "/ops/paused"),
     # Browse and search (issue #18): the catalogue of minted works, from the index and the order book.
     ("GET", "/works"), ("GET", "/works/collections"), ("GET", "/works/{chain_id}/{collection}/{token_id}/related"),
+    # A license grant and the credits contracts hold for an account (public chain state, as the
+    # auction credit above); withdrawing them needs the payee's session.
+    ("GET", "/licenses/grants/{chain_id}/{grant_id}"), ("GET", "/licenses/credit/{chain_id}/{account}"),
+    ("GET", "/market/credits/{chain_id}/{account}"), ("GET", "/escrows/credit/{chain_id}/{account}"),
 }
 """What anyone may call without logging in. Adding a route here is a product decision."""
 
