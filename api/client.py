@@ -93,10 +93,11 @@ class ChainrightClient:
             return None
         return response.json()
 
-    def login(self) -> dict[str, Any]:
-        """Sign-In with Ethereum: the API's message, signed by the wallet."""
+    def login(self, chain_id: int | None = None) -> dict[str, Any]:
+        """Sign-In with Ethereum: the API's message (for ``chain_id``, by default the client's chain),
+        signed by the wallet."""
         start = self._call("POST", "/auth/siwe/nonce", json={"address": self.wallet.address,
-                                                               "chain_id": self.chain_id})
+                                                               "chain_id": chain_id or self.chain_id})
         session = self._call("POST", "/auth/siwe/login", json={
             "message": start["message"], "signature": self.wallet.sign_text(start["message"])})
         self.token = session["token"]

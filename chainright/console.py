@@ -39,7 +39,6 @@ __all__ = [
     "EthAmountError",
     "JsonOpt",
     "LoggedIn",
-    "Session",
     "WalletOpt",
     "amount",
     "anonymous",
@@ -57,7 +56,6 @@ __all__ = [
     "parse_when",
     "passphrase",
     "say",
-    "session",
     "session_client",
     "settings_details",
     "wait_for_stop_signal",
@@ -274,50 +272,6 @@ def parse_when(text: str, option: str) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class Session:
-    """A logged-in client of the API and the wallet that signs what it returns."""
-
-    client: Any
-    wallet: Any
-    spec: Any
-
-    @property
-    def address(self) -> str:
-        return str(self.wallet.address)
-
-    def send(self, tx: dict[str, Any], what: str) -> Any:
-        """Sign and send one of the API's unsigned transactions; prints its hash (stdout)."""
-        from chain.connection import connect
-
-        receipt = self.wallet.send(connect(self.spec), tx)
-        typer.echo("0x" + bytes(receipt["transactionHash"]).hex())
-        say(f"{what}: block {receipt['blockNumber']}, gas {receipt['gasUsed']}")
-        return receipt
-
-
-@contextmanager
-def session(api: str, wallet_name: str, chain: str, *, login: bool = True) -> Iterator[Session]:
-    """The wallet, logged in to the API with SIWE (``login``), on ``chain``; API problems become one
-    ``error:`` line (their detail is the revert's sentence when a transaction would revert)."""
-    from api.client import ChainrightClient
-    from api.errors import ApiError
-
-    if chain not in ("home", "remote"):
-        raise typer.BadParameter(f"{chain!r}: choose home or remote", param_hint="'--chain'")
-    spec = chain_settings().spec(chain)  # type: ignore[arg-type]
-    wallet = load_wallet(wallet_name)
-    client = ChainrightClient(api, wallet, spec.chain_id)
-    try:
-        if login:
-            client.login()
-        yield Session(client, wallet, spec)
-    except ApiError as exc:
-        raise ChainError(str(exc)) from None
-    finally:
-        client.close()
-
-
 # -------------------------------------------------------------------------------------- operator sessions
 
 
@@ -345,6 +299,8 @@ class LoggedIn:
     client: Any
     wallet: Any
     chain: str
+    spec: Any
+    """The chain the command acts on (``--chain``); the client's requests name its chain id."""
 
     @property
     def address(self) -> str:
@@ -364,18 +320,23 @@ class LoggedIn:
 
 @contextmanager
 def logged_in(api: str, wallet_name: str, chain: str = "home", *, login: bool = True) -> Iterator[LoggedIn]:
-    """The wallet logged in to the API (SIWE on ``chain``); API problems become one ``error:`` line
-    (a transaction that would revert is refused with the revert's sentence)."""
+    """The wallet logged in to the API, acting on ``chain``; API problems become one ``error:`` line
+    (a transaction that would revert is refused with the revert's sentence). The sign-in names the
+    home chain whatever ``chain`` is: one identity per wallet, so a wallet with KYC is the same user
+    on every chain the platform serves."""
     from api.client import ChainrightClient
     from api.errors import ApiError
 
+    if chain not in ("home", "remote"):
+        raise typer.BadParameter(f"{chain!r}: choose home or remote", param_hint="'--chain'")
     settings = chain_settings()
+    spec = settings.spec(chain)  # type: ignore[arg-type]
     wallet = load_wallet(wallet_name)
-    client = ChainrightClient(api, wallet, int(settings.spec("home").chain_id))  # one identity per wallet
+    client = ChainrightClient(api, wallet, int(spec.chain_id))
     try:
         if login:
-            client.login()
-        yield LoggedIn(client, wallet, chain)
+            client.login(chain_id=int(settings.spec("home").chain_id))
+        yield LoggedIn(client, wallet, chain, spec)
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     finally:

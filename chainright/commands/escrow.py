@@ -13,10 +13,10 @@ from chainright.console import (
     JsonOpt,
     WalletOpt,
     dump_json,
+    logged_in,
     parse_eth_option,
     parse_when,
     say,
-    session,
 )
 
 __all__ = ["app"]
@@ -70,7 +70,7 @@ def create(
         "default_seller_bps": default_seller_share,
         "currency": currency,
     }
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.escrow_create_tx(body)
         if out.get("approval"):
             s.send(out["approval"], f"approved the escrow to take {out['total']['wei']} of {out['currency']}")
@@ -104,7 +104,7 @@ def show(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """An escrow's parties, terms, milestones and what each party can do next."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         e = s.client.escrow(escrow_id)
     dump_json(e) if as_json else _print(e)
 
@@ -114,7 +114,7 @@ def list_(
     as_json: JsonOpt = False, chain: ChainOpt = "home", api: ApiOpt = API, wallet_name: WalletOpt = "default"
 ) -> None:
     """The escrows your wallet is a party of, newest first."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         escrows = s.client.escrows(s.address)
     if as_json:
         dump_json(escrows)
@@ -135,7 +135,7 @@ def _step(
     wallet_name: str,
     body: dict[str, Any] | None = None,
 ) -> None:
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.escrow_tx(escrow_id, action, index, body), done)
 
 
@@ -278,7 +278,7 @@ def credit(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """What the escrow holds for your wallet because paying you failed (withdraw it with 'withdraw')."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         out = s.client.get(f"/escrows/credit/{s.spec.chain_id}/{s.address}", currency=currency)
     if as_json:
         dump_json(out)
@@ -294,7 +294,7 @@ def withdraw(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Withdraw what the escrow credited to your wallet (payouts that failed)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         owed = s.client.get(f"/escrows/credit/{s.spec.chain_id}/{s.address}", currency=currency)["credit"]
         tx = s.client.post("/escrows/withdraw-tx", {"chain_id": s.spec.chain_id, "currency": currency})
         s.send(tx, f"withdrew {owed['text']}")

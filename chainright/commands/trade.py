@@ -13,10 +13,10 @@ from chainright.console import (
     JsonOpt,
     WalletOpt,
     dump_json,
+    logged_in,
     parse_eth_option,
     parse_when,
     say,
-    session,
 )
 
 __all__ = ["app"]
@@ -66,7 +66,7 @@ def auction_create(
         "min_increment_bps": min_increment_bps,
         "extension_s": extension,
     }
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.auction_create_tx(body)
         if out["approval"]:
             s.send(out["approval"], "approved the marketplace for this collection")
@@ -100,7 +100,7 @@ def auction_list(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """The auctions taking bids now (or by --status), newest first."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         auctions = s.client.auctions(status, collection)
     if as_json:
         dump_json(auctions)
@@ -120,7 +120,7 @@ def auction_show(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """One auction: lot, window, reserve, high bid and the minimum bid now."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         a = s.client.auction(auction_id)
     dump_json(a) if as_json else _print_auction(a)
 
@@ -135,14 +135,14 @@ def auction_bid(
 ) -> None:
     """Bid on an auction (refused below its minimum bid, with the minimum)."""
     wei = parse_eth_option(amount, "--amount")
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.auction_tx(auction_id, "bid", {"amount_wei": wei}), f"bid on auction {auction_id}")
         a = s.client.auction(auction_id)
     say(f"you are the high bidder with {a['high_bid']['text']}; it ends {a['end']}")
 
 
 def _auction_action(action: str, auction_id: int, done: str, chain: str, api: str, wallet_name: str) -> None:
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.auction_tx(auction_id, action), done)
 
 
@@ -171,7 +171,7 @@ def auction_cancel(
 @auction_app.command("withdraw")
 def auction_withdraw(chain: ChainOpt = "home", api: ApiOpt = API, wallet_name: WalletOpt = "default") -> None:
     """Withdraw the ETH the marketplace holds for you (outbid refunds)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         owed = s.client.get(f"/auctions/{s.spec.chain_id}/credit/{s.address}")
         tx = s.client.post("/auctions/withdraw-tx", {"chain_id": s.spec.chain_id})
         s.send(tx, f"withdrew {owed['text']}")
@@ -224,7 +224,7 @@ def offer_make(
         "unit_price_wei": parse_eth_option(price, "--price"),
         "hours": hours,
     }
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         prepared = s.client.offer_prepare(body)
         if prepared["deposit"]:
             if not wrap:
@@ -249,7 +249,7 @@ def offer_list(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Open offers on a collection's tokens, newest first."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         offers = s.client.offers(token=collection, token_id=token_id)
     if as_json:
         dump_json(offers)
@@ -271,7 +271,7 @@ def offer_accept(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Accept an offer on a token you hold: approves the marketplace if needed, then sells."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.offer_accept_tx(order_hash)
         if out["approval"]:
             s.send(out["approval"], "approved the marketplace for this collection")
@@ -287,7 +287,7 @@ def offer_cancel(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Cancel your offer: off the book at once, and on chain while it could still be filled."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.offer_cancel(order_hash)
         if out["needs_transaction"]:
             s.send(out["tx"], "cancelled on chain")
@@ -299,7 +299,7 @@ def weth_balance(
     as_json: JsonOpt = False, chain: ChainOpt = "home", api: ApiOpt = API, wallet_name: WalletOpt = "default"
 ) -> None:
     """Your wrapped ETH and how much of it the marketplace may take."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         out = s.client.weth(s.address)
     if as_json:
         dump_json(out)
@@ -316,7 +316,7 @@ def weth_wrap(
 ) -> None:
     """Wrap ETH into wrapped ETH."""
     wei = parse_eth_option(amount, "AMOUNT")
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.weth_tx("deposit", wei), f"wrapped {wei} wei")
 
 
@@ -329,7 +329,7 @@ def weth_unwrap(
 ) -> None:
     """Unwrap wrapped ETH back into ETH."""
     wei = parse_eth_option(amount, "AMOUNT")
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.weth_tx("withdraw", wei), f"unwrapped {wei} wei")
 
 
@@ -343,7 +343,7 @@ def cancel_all(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Cancel every order (listing or offer) you signed: off the book at once, unfillable on chain."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.post("/market/cancel-all-tx", {"chain_id": s.spec.chain_id})
         s.send(out["transaction"], f"counter {out['counter']} -> {out['new_counter']}")
     say(f"{len(out['withdrawn'])} orders withdrawn from the book; every order signed before is void")
@@ -358,7 +358,7 @@ def credits(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """What the marketplace holds for your wallet: ETH and ERC-20 payouts that could not be sent."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         params = {"currency": currency} if currency else {}
         out = s.client.get(f"/market/credits/{s.spec.chain_id}/{s.address}", **params)
     if as_json:
@@ -377,7 +377,7 @@ def withdraw_erc20(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Withdraw the ERC-20 the marketplace credited to your wallet (payouts the token refused)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         tx = s.client.post("/market/withdraw-erc20-tx", {"chain_id": s.spec.chain_id, "currency": currency,
                                                          "to": to})
         s.send(tx, "withdrawn")
@@ -396,7 +396,7 @@ def license_terms(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """The license terms a work offers, in words, with the fee."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         terms = s.client.licenses_offered(collection, token_id)
     if as_json:
         dump_json(terms)
@@ -417,7 +417,7 @@ def license_buy(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Buy a license to a work under terms it offers, paying the exact fee."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.license_buy_tx(collection, token_id, terms)
         s.send(out["transaction"], f"licensed for {out['terms']['fee']['text']}: {out['terms']['summary']}")
 
@@ -431,7 +431,7 @@ def license_list(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """The licenses your wallet holds."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         grants = s.client.licenses(s.address, include_inactive=all_)
     if as_json:
         dump_json(grants)
@@ -457,7 +457,7 @@ def license_show(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """One grant: holder, work, terms, expiry and whether it is active."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         g = s.client.get(f"/licenses/grants/{s.spec.chain_id}/{grant_id}")
     if as_json:
         dump_json(g)
@@ -477,7 +477,7 @@ def license_revoke(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Revoke a grant of a work you own (only grants bought under revocable terms)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.post(f"/licenses/grants/{s.spec.chain_id}/{grant_id}/revoke-tx", {})
         s.send(out["transaction"], f"revoked grant {grant_id} of {out['grant']['licensee']}")
 
@@ -491,7 +491,7 @@ def license_transfer(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Transfer your grant to another wallet (only grants bought under transferable terms)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         out = s.client.post(f"/licenses/grants/{s.spec.chain_id}/{grant_id}/transfer-tx", {"to": to})
         s.send(out["transaction"], f"transferred grant {grant_id} to {to}")
 
@@ -504,7 +504,7 @@ def license_credit(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """License fees credited to your wallet because paying them out failed."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         out = s.client.get(f"/licenses/credit/{s.spec.chain_id}/{s.address}")
     if as_json:
         dump_json(out)
@@ -520,7 +520,7 @@ def license_withdraw_credit(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Withdraw the license fees credited to your wallet."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         owed = s.client.get(f"/licenses/credit/{s.spec.chain_id}/{s.address}")["credit"]["text"]
         tx = s.client.post("/licenses/withdraw-credit-tx", {"chain_id": s.spec.chain_id, "to": to})
         s.send(tx, f"withdrew {owed}")
@@ -546,7 +546,7 @@ def rent(
     if to is not None and until is None:
         raise typer.BadParameter("a rental needs an end", param_hint="'--until'")
     when = parse_when(until, "--until") if until else None
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(
             s.client.rent_tx(collection, token_id, to, when),
             "rental ended" if end else f"rented to {to} until {when}",
@@ -563,7 +563,7 @@ def rental(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Who may use a token now, and until when."""
-    with session(api, wallet_name, chain, login=False) as s:
+    with logged_in(api, wallet_name, chain, login=False) as s:
         out = s.client.rental(collection, token_id)
     if as_json:
         dump_json(out)
@@ -583,5 +583,5 @@ def gift(
     wallet_name: WalletOpt = "default",
 ) -> None:
     """Give your token away (a transfer without a sale, where the collection's policy allows it)."""
-    with session(api, wallet_name, chain) as s:
+    with logged_in(api, wallet_name, chain) as s:
         s.send(s.client.gift_tx(collection, token_id, to), f"gave token {token_id} to {to}")
