@@ -245,11 +245,12 @@ READ_RUNS = 3
 
 
 def serve_main(argv: list[str]) -> None:
-    """``python -m bench.platform serve api|bare PORT [--no-cache | PAYLOAD]``: one server
+    """``python -m bench.platform serve api|bare PORT [--no-cache | --profile | PAYLOAD]``: one server
     process of the read benchmark (one uvicorn worker, as ``chainright api run`` serves).
 
     - ``api``: the API from the environment's settings (``CHAINRIGHT_API_*``, ``CHAINRIGHT_CHAIN_*``);
-      ``--no-cache``: the provenance cache keeps nothing (every read builds the story).
+      ``--no-cache``: the provenance cache keeps nothing (every read builds the story);
+      ``--profile``: per-request counts (``bench.profile.RequestProfile``, ``chainright bench profile``).
     - ``bare``: a bare FastAPI app answering the same two paths with the same payloads (read from
       the JSON file ``PAYLOAD``) through the same response models, and nothing else."""
     kind, port = argv[0], int(argv[1])
@@ -259,6 +260,11 @@ def serve_main(argv: list[str]) -> None:
         if "--no-cache" in argv:
             provenance._CACHE = _NoStore()
         app = create_app(ApiSettings())
+        if "--profile" in argv:
+            from bench.profile import serve_profiled
+
+            serve_profiled(app, port)
+            return
     else:
         app = _bare_app(json.loads(Path(argv[2]).read_text()))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
@@ -438,7 +444,8 @@ class _SalesDesk:
 
 
 @contextmanager
-def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> Iterator[_SalesDesk]:
+def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say,
+                serve: Callable[[int], list[str]] | None = None) -> Iterator[_SalesDesk]:
     from api.client import ChainrightClient
     from chain.orders import MarketDomain
     from chain.wallet import Wallet
@@ -446,7 +453,7 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> 
     officer = dev_account(6)
     grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
     web3 = connect(platform.settings.spec("home"))
-    with _api_process(platform, grants, say) as (base, api_pid):
+    with _api_process(platform, grants, say, serve) as (base, api_pid):
         officer_client = ChainrightClient(base, Wallet(officer), 31337)
         officer_client.login()
         creator_account = dev_account(1)
@@ -609,10 +616,11 @@ def process_cpu_s(pid: int) -> float:
 
 
 @contextmanager
-def _api_process(platform: LocalPlatform, grants: dict[str, list[str]],
-                 say: Say) -> Iterator[tuple[str, int]]:
+def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say,
+                 serve: Callable[[int], list[str]] | None = None) -> Iterator[tuple[str, int]]:
     """The API as users run it (``chainright api run``, its own process) on the platform's chains;
-    yields its base URL and process id."""
+    yields its base URL and process id. ``serve(port)``: the interpreter's arguments that serve it
+    instead (e.g. the profiled server of ``bench.profile``)."""
     port = _free_port()
     data_dir = Path(platform.tmp.name) / "api-e2e"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -625,8 +633,9 @@ def _api_process(platform: LocalPlatform, grants: dict[str, list[str]],
     env.pop("CHAINRIGHT_API_IPFS_API", None)
     log = data_dir / "api.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "chainright", "api", "run", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        argv = serve(port) if serve is not None else ["-m", "chainright", "api", "run", "--port", str(port)]
+        proc = subprocess.Popen([sys.executable, *argv], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
