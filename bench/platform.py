@@ -245,12 +245,11 @@ READ_RUNS = 3
 
 
 def serve_main(argv: list[str]) -> None:
-    """``python -m bench.platform serve api|bare PORT [--no-cache | --profile | PAYLOAD]``: one server
+    """``python -m bench.platform serve api|bare PORT [--no-cache | PAYLOAD]``: one server
     process of the read benchmark (one uvicorn worker, as ``chainright api run`` serves).
 
     - ``api``: the API from the environment's settings (``CHAINRIGHT_API_*``, ``CHAINRIGHT_CHAIN_*``);
-      ``--no-cache``: the provenance cache keeps nothing (every read builds the story);
-      ``--profile``: per-request counts (``bench.profile.RequestProfile``, ``chainright bench profile``).
+      ``--no-cache``: the provenance cache keeps nothing (every read builds the story).
     - ``bare``: a bare FastAPI app answering the same two paths with the same payloads (read from
       the JSON file ``PAYLOAD``) through the same response models, and nothing else."""
     kind, port = argv[0], int(argv[1])
@@ -260,11 +259,6 @@ def serve_main(argv: list[str]) -> None:
         if "--no-cache" in argv:
             provenance._CACHE = _NoStore()
         app = create_app(ApiSettings())
-        if "--profile" in argv:
-            from bench.profile import serve_profiled
-
-            serve_profiled(app, port)
-            return
     else:
         app = _bare_app(json.loads(Path(argv[2]).read_text()))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

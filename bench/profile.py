@@ -1,7 +1,7 @@
 """Where the API spends a sale: ``chainright bench profile`` counts, per route, CPU, SQL and JSON-RPC.
 
-The API runs in its own process (``python -m bench.platform serve api PORT --profile OUT``) wrapped
-in ``RequestProfile``, an ASGI middleware that records for every request its wall time, the
+The API runs in its own process (``python -m bench.profile serve PORT``) wrapped in
+``RequestProfile``, an ASGI middleware that records for every request its wall time, the
 process's CPU time, the SQL statements and commits its engines ran and the JSON-RPC posts it made.
 One buyer sells one listing at a time and then carts, so requests never overlap and the process's
 CPU during a request is that request's. When ``py-spy`` is on the PATH it samples the API process
@@ -171,7 +171,7 @@ def run_profile(sales: int, cart: int, say: Callable[[str], None]) -> dict[str, 
 
 
 def _profiled_argv(port: int) -> list[str]:
-    return ["-m", "bench.platform", "serve", "api", str(port), "--profile"]
+    return ["-m", "bench.profile", "serve", str(port)]
 
 
 def table(report: dict[str, Any]) -> str:
@@ -190,9 +190,21 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def serve_profiled(app: Any, port: int) -> None:
-    """Serve ``app`` wrapped in ``RequestProfile`` until SIGTERM."""
+def serve_profiled(port: int) -> None:
+    """``python -m bench.profile serve PORT``: the API from the environment's settings, wrapped in
+    ``RequestProfile``, served by uvicorn until SIGTERM."""
     import uvicorn
 
+    from api import create_app
+    from api.settings import ApiSettings
+
     install_counters()
-    uvicorn.run(RequestProfile(app), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(RequestProfile(create_app(ApiSettings())), host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] != ["serve"] or len(sys.argv) != 3:
+        raise SystemExit("usage: python -m bench.profile serve PORT")
+    serve_profiled(int(sys.argv[2]))
