@@ -109,21 +109,32 @@ def per_request(routes: dict[str, dict[str, float]]) -> dict[str, dict[str, floa
             for route, row in sorted(routes.items()) if row["requests"]}
 
 
+OWN = re.compile(r"\((api|chain|record|did)/")
+"""Frames of our packages, as py-spy names them (``create_order (api/routers/market.py)``)."""
+
+
 def hot_functions(raw: str, top: int = 25) -> list[tuple[str, float]]:
-    """From py-spy's raw (collapsed) stacks, the functions holding the largest share of samples,
-    inclusive (a function counted once per sample however deep it recurses)."""
-    counts: Counter[str] = Counter()
+    """From py-spy's raw (collapsed) stacks: the functions of our packages holding the largest share
+    of the samples, inclusive (counted once per sample however deep they recurse), then ``self:``
+    the leaf functions (any package) where the samples were taken."""
+    own: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
         if not n.isdigit():
             continue
         samples = int(n)
-        frames = {re.sub(r":\d+\)$", ")", f) for f in stack.split(";")}  # py-spy leaves idle threads out
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]  # py-spy leaves idle threads out
         total += samples
-        for frame in frames:
-            counts[frame] += samples
-    return [(f, round(100 * c / total, 1)) for f, c in counts.most_common(top)] if total else []
+        leaves[frames[-1]] += samples
+        for frame in set(frames):
+            if OWN.search(frame):
+                own[frame] += samples
+    if not total:
+        return []
+    return ([(f, round(100 * c / total, 1)) for f, c in own.most_common(top)]
+            + [("self: " + f, round(100 * c / total, 1)) for f, c in leaves.most_common(top)])
 
 
 @contextmanager
@@ -185,7 +196,7 @@ def table(report: dict[str, Any]) -> str:
         for route, row in report[f"{kind}_per_request"].items():
             lines.append(f"  {route[:44]:<44} {row['requests']:>4} {row['wall_ms']:>8} {row['cpu_ms']:>7} "
                          f"{row['sql']:>5} {row['commits']:>6} {row['rpc']:>4}")
-        for frame, share in report.get(f"{kind}_hot_functions", [])[:15]:
+        for frame, share in report.get(f"{kind}_hot_functions", []):
             lines.append(f"  {share:>5}%  {frame[:110]}")
     return "\n".join(lines)
 

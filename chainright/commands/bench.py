@@ -1,4 +1,4 @@
-"""``chainright bench [gas|profile|bridge|consortium|consortium-starts]``: measure the platform
+"""``chainright bench [gas|profile|scale|bridge|consortium|consortium-starts]``: measure the platform
 (``bench/``)."""
 
 from __future__ import annotations
@@ -72,6 +72,22 @@ def bench_profile(
 
     report = run_profile(sales, cart, say)
     typer.echo(json.dumps(report) if as_json else table(report))
+
+
+@app.command("scale")
+def bench_scale(
+    database_url: Annotated[str, typer.Option(
+        help="The database both API processes share (PostgreSQL: postgresql+psycopg://...).")],
+    sales: Annotated[int, typer.Option(help="Sales per run (one by one, then in carts).", min=1)] = 100,
+) -> None:
+    """Sales through 1 and then 2 API processes sharing one database, on a fresh local platform:
+    sales per second and API CPU per sale for each (JSON on stdout)."""
+    import json
+
+    from bench.platform import LocalPlatform, scale_out
+
+    with LocalPlatform(say) as platform:
+        typer.echo(json.dumps(scale_out(platform, sales, database_url, say)))
 
 
 @app.command("gas")
