@@ -40,6 +40,7 @@ def route_of(method: str, path: str) -> str:
 _totals = Counter[str]()
 """Process-wide counts (all threads): a sync route runs its dependencies and body in worker threads."""
 _lock = threading.Lock()
+_installed = False
 
 
 def _bump(name: str) -> None:
@@ -50,6 +51,10 @@ def _bump(name: str) -> None:
 def install_counters() -> None:
     """Count every SQL statement and commit of any engine, and every HTTP request the process sends
     through ``http.client`` (web3's provider through urllib3, the raw JSON-RPC client)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
     event.listen(Engine, "before_cursor_execute", lambda *a, **k: _bump("sql"))
     event.listen(Engine, "commit", lambda *a, **k: _bump("commits"))
     original = http.client.HTTPConnection.endheaders
