@@ -28,7 +28,7 @@ from api.errors import ApiError, ConflictError, ForbiddenError, UnprocessableErr
 from api.gateway import ChainGateway
 from api.models import CollectionPolicyRow, MarketOrder
 from api.pausing import refuse_when_paused
-from api.risk import breaker_check
+from api.risk import BreakerMemo, breaker_check
 from api.schemas.market import OrderIn
 from api.trading import require_funded_offer
 from chain.errors import OrderError
@@ -149,6 +149,8 @@ class OrderReads:
         self._counters: dict[tuple[int, str], int] = {}
         self._reads: dict[tuple[Any, ...], Any] = {}
         """Prefetched or read views: their value, or the exception the read failed with."""
+        self.breaker: BreakerMemo = {}
+        """Breaker states this request read (``api.risk.breaker_check``): a batch reads each once."""
 
     def domain(self, chain_id: int) -> MarketDomain:
         if chain_id not in self._domains:
@@ -315,7 +317,7 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     jurisdiction_check(reads, order, body.chain_id, policy_row)
     if order.side is OrderSide.OFFER:  # as POST /offers: an offer nobody can pay never feeds the breaker
         require_funded_offer(reads.gateway, body.chain_id, order)
-    breaker_check(reads.gateway, db, order, body.chain_id, policy_row)
+    breaker_check(reads.gateway, db, order, body.chain_id, policy_row, reads.breaker)
     row = row_of(body, order, order_hash, datetime.now(UTC))
     db.add(row)
     db.flush()

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.callers import CallerCache
 from api.db import Database
 from api.errors import ApiSettingsError
 from api.gateway import ChainGateway
@@ -149,6 +150,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.callers = CallerCache(settings.caller_cache_ttl_s)
     app.state.gateway = ChainGateway(chain_settings)
     app.state.did_settings = did_settings
     app.state.content_store = (IpfsNodeStore(settings.ipfs_api) if settings.ipfs_api
@@ -165,8 +167,8 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     # Outermost first: request id -> body limit and session-before-body -> idempotency -> routes.
     app.add_middleware(IdempotencyMiddleware, db=db, settings=settings, cipher=app.state.kyc.cipher,
                        ttl_s=settings.idempotency_ttl_s, stale_s=settings.idempotency_stale_s,
-                       max_body=settings.max_upload_bytes + MULTIPART_OVERHEAD)
-    app.add_middleware(BodyLimitMiddleware, api=app, db=db, settings=settings)
+                       max_body=settings.max_upload_bytes + MULTIPART_OVERHEAD, callers=app.state.callers)
+    app.add_middleware(BodyLimitMiddleware, api=app, db=db, settings=settings, callers=app.state.callers)
     # Observability: /health (readiness, cached a second) and /metrics (counts every request by route,
     # inside the request id's middleware so that its access line carries the id).
     app.state.health_probe = HealthProbe(db, chain_settings)

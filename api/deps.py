@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api import sessions
+from api.callers import CallerCache
 from api.db import Database
 from api.errors import ForbiddenError, UnauthorizedError
 from api.gateway import ChainGateway
@@ -57,6 +59,12 @@ def get_did_settings(request: Request) -> DidSettings:
     return did_settings
 
 
+def get_callers(request: Request) -> CallerCache:
+    """The app's cache of resolved callers (``api.callers``)."""
+    callers: CallerCache = request.app.state.callers
+    return callers
+
+
 def get_kyc(request: Request) -> Any:
     """The KYC components (``api.app.KycComponents``: cipher, sanctions, provider, identity writer)."""
     return request.app.state.kyc
@@ -88,6 +96,7 @@ async def upload_body(request: Request, settings: Settings,
 UploadDep = Annotated[ReceivedUpload, Depends(upload_body)]
 """A streamed upload; ``api.limits`` gives a route taking it the upload cap. Put it after the
 caller's dependency, so that the caller is checked before a byte of the body is read."""
+CallersDep = Annotated[CallerCache, Depends(get_callers)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 """Committed when the route function returns, before the response is sent, so a client that
 acts on the answer (e.g. logs in with the nonce it just got) always finds the write."""
@@ -108,17 +117,24 @@ class Caller:
 def current_user(
     db: DbSession,
     settings: Settings,
+    callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    """The session's caller, kept per token for ``caller_cache_ttl_s`` (``api.callers``)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("this route needs a session: send 'Authorization: Bearer <token>' "
                                 "from a login")
-    info = sessions.resolve(db, settings, credentials.credentials)
-    user = db.get(User, info.subject)
-    roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
-    roles |= granted_roles(db, info.subject, user.address if user else None)  # admin grants, no restart
-    return Caller(did=info.subject, address=user.address if user else None, roles=roles,
-                  session_id=info.session_id)
+    token = credentials.credentials
+
+    def load() -> tuple[Caller, float | None]:
+        info = sessions.resolve(db, settings, token)
+        user = db.get(User, info.subject)
+        roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
+        roles |= granted_roles(db, info.subject, user.address if user else None)  # admin grants, no restart
+        return (Caller(did=info.subject, address=user.address if user else None, roles=roles,
+                       session_id=info.session_id), info.expires_at.timestamp())
+
+    return callers.get("caller", token, load)
 
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
@@ -127,13 +143,14 @@ CurrentUser = Annotated[Caller, Depends(current_user)]
 def optional_user(
     db: DbSession,
     settings: Settings,
+    callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
     """The caller when the request carries a session, None for anonymous reads (a bad token is
     still refused)."""
     if credentials is None:
         return None
-    return current_user(db, settings, credentials)
+    return current_user(db, settings, callers, credentials)
 
 
 OptionalUser = Annotated[Caller | None, Depends(optional_user)]
@@ -158,16 +175,29 @@ class VerifiedCaller(Caller):
     country: str
 
 
-def kyc_verified_user(caller: CurrentUser, db: DbSession) -> VerifiedCaller:
+def kyc_verified_user(
+    caller: CurrentUser,
+    db: DbSession,
+    callers: CallersDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> VerifiedCaller:
+    """The caller when its KYC is approved, kept per token like the caller and never past the
+    approval's expiry; a refusal is never kept (the next request reads again)."""
     from api.kyc.service import verified_application
 
-    app = verified_application(db, caller.did, address=caller.address)  # KYC is per wallet
-    if app is None:
-        raise ForbiddenError("this route needs a verified identity: complete KYC first "
-                             "(POST /kyc/applications)")
-    return VerifiedCaller(did=caller.did, address=caller.address, roles=caller.roles,
-                          session_id=caller.session_id, kyc_level=int(app.level or 0),
-                          country=app.country)
+    def load() -> tuple[VerifiedCaller, float | None]:
+        app = verified_application(db, caller.did, address=caller.address)  # KYC is per wallet
+        if app is None:
+            raise ForbiddenError("this route needs a verified identity: complete KYC first "
+                                 "(POST /kyc/applications)")
+        expires = app.expires_at
+        until = None if expires is None else (expires if expires.tzinfo else expires.replace(tzinfo=UTC))
+        return (VerifiedCaller(did=caller.did, address=caller.address, roles=caller.roles,
+                               session_id=caller.session_id, kyc_level=int(app.level or 0),
+                               country=app.country), None if until is None else until.timestamp())
+
+    assert credentials is not None  # CurrentUser refused a request without one
+    return callers.get("verified", credentials.credentials, load)
 
 
 KycVerifiedUser = Annotated[VerifiedCaller, Depends(kyc_verified_user)]

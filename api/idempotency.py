@@ -26,8 +26,12 @@ is still running gets 409. 5xx answers are not stored, so a failed call can be r
 - Routes that are idempotent by nature are run again instead (``NATURALLY_IDEMPOTENT``): a
   fill-tx only builds and simulates an unsigned transaction, so a repeat gets the same answer for
   the same book without a record; an upload (``POST /assets``) is content-addressed, and streams
-  to disk instead of being buffered here (``api.uploads``). For the others the caller's session
-  and the claim of the key are one database transaction, the stored answer a second.
+  to disk instead of being buffered here (``api.uploads``). Routes idempotent by content
+  (``IDEMPOTENT_BY_CONTENT``: a signed order names itself, a second copy is a 409) store nothing
+  either: a keyed request is marked as a possible retry and the route answers it with the order this
+  caller already stored under the same signature. For the others the claim of the key is one
+  database transaction and the stored answer a second (the caller's session is read through
+  ``api.callers``, kept a few seconds per token).
 - The header is documented as a parameter of every state-changing operation of a logged-in
   caller (``document_header``); the ``/auth/`` operations do not take it.
 """
@@ -47,7 +51,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import sessions
+from api.callers import CallerCache
 from api.db import Database
 from api.errors import UnauthorizedError
 from api.kyc.pii import PiiCipher, PiiDecryptError
@@ -66,6 +70,10 @@ NATURALLY_IDEMPOTENT = re.compile(r"^(/market/(orders/[^/]+/fill-tx|fill-tx/batc
 """Routes whose repeat is harmless, where the key stores nothing: a fill-tx changes nothing (it
 builds an unsigned transaction); an upload is content-addressed (the same bytes are the same CID
 and the same record), and keeping its request would mean buffering a body of up to 50 MiB."""
+IDEMPOTENT_BY_CONTENT = re.compile(r"^/market/orders(/batch)?$")
+"""Routes whose request names what it creates (a signed order is its own key: a second copy is a
+409): the key stores nothing; it marks the request as a retry, and the route answers a retry with
+the order this caller already stored under the same signature (``rerun_of_crashed``)."""
 PURGE_EVERY_S = 60.0
 RERUN_STATE = "idempotency_rerun_of_crashed"
 HEADER_DOC = ("Makes this call safe to retry (with a session): the first answer is stored under (key, "
@@ -112,8 +120,10 @@ def body_digest(content_type: bytes, body: bytes) -> bytes:
 
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, db: Database, settings: ApiSettings, cipher: PiiCipher | None = None,
-                 *, ttl_s: int = 86_400, stale_s: int = 300, max_body: int | None = None) -> None:
+                 *, ttl_s: int = 86_400, stale_s: int = 300, max_body: int | None = None,
+                 callers: CallerCache | None = None) -> None:
         self.app = app
+        self.callers = callers if callers is not None else CallerCache(0)
         self.db = db
         self.settings = settings
         self.cipher = cipher
@@ -129,6 +139,10 @@ class IdempotencyMiddleware:
         headers = dict(scope.get("headers") or [])
         key = headers.get(b"idempotency-key", b"").decode("latin-1").strip()
         if not key or _carries_credentials(scope["path"]) or NATURALLY_IDEMPOTENT.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if IDEMPOTENT_BY_CONTENT.match(scope["path"]):
+            scope.setdefault("state", {})[RERUN_STATE] = True
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:
@@ -211,24 +225,25 @@ class IdempotencyMiddleware:
             await to_thread.run_sync(self._finish, key, principal, status_code, content_type,
                                      b"".join(out), no_store)
 
-    def _principal(self, db: Any, authorization: str | None) -> str | None:
-        """Whose records a request reads and writes: the user of its live session, else None."""
+    def _principal(self, authorization: str | None) -> str | None:
+        """Whose records a request reads and writes: the user of its live session (kept per token
+        for a few seconds, ``api.callers``), else None."""
         try:
-            info = sessions.from_authorization(db, self.settings, authorization)
+            info = self.callers.session(self.db, self.settings, authorization)
         except UnauthorizedError:
             return None
         return hashlib.sha256(b"user:" + info.subject.encode()).hexdigest()
 
     def _claim(self, key: str, authorization: str, scope: Scope,
                request_hash: str) -> tuple[str | None, tuple[int, str, bytes] | None]:
-        """In one transaction: the caller's principal (None: no live session, nothing claimed), and
-        an in-progress record inserted, or the stored answer to replay."""
+        """The caller's principal (None: no live session, nothing claimed), and in one
+        transaction an in-progress record inserted, or the stored answer to replay."""
         now = datetime.now(UTC)
         self._purge(now)
+        principal = self._principal(authorization)
+        if principal is None:
+            return None, None
         with self.db.session() as s:
-            principal = self._principal(s, authorization)
-            if principal is None:
-                return None, None
             return principal, self._claim_in(s, key, principal, scope, request_hash, now)
 
     def _claim_in(self, s: Any, key: str, principal: str, scope: Scope, request_hash: str,
@@ -320,9 +335,10 @@ class IdempotencyMiddleware:
 
 
 def rerun_of_crashed(request: Any) -> bool:
-    """True when this request repeats, under its Idempotency-Key, one whose process died before its
-    answer was stored: its work may already be done (say, its order committed), and the route
-    should answer with that work instead of refusing it as a duplicate."""
+    """True when this request may repeat one whose work is already done: under its Idempotency-Key,
+    one whose process died before its answer was stored (say, its order committed), or any keyed
+    request to a route idempotent by content (``IDEMPOTENT_BY_CONTENT``). The route should answer
+    with that work instead of refusing it as a duplicate."""
     return bool(getattr(request.state, RERUN_STATE, False))
 
 

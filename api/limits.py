@@ -27,7 +27,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import sessions
+from api.callers import CallerCache
 from api.db import Database
 from api.errors import UnauthorizedError
 from api.problems import error_problem, too_large
@@ -77,11 +77,13 @@ def route_policy(dependant: Dependant | None, settings: ApiSettings) -> RoutePol
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, api: FastAPI, db: Database, settings: ApiSettings) -> None:
+    def __init__(self, app: ASGIApp, *, api: FastAPI, db: Database, settings: ApiSettings,
+                 callers: CallerCache | None = None) -> None:
         self.app = app
         self.api = api
         self.db = db
         self.settings = settings
+        self.callers = callers if callers is not None else CallerCache(0)
         self._policies: dict[int, RoutePolicy] = {}
 
     def policy(self, scope: Scope) -> RoutePolicy:
@@ -97,8 +99,7 @@ class BodyLimitMiddleware:
         return RoutePolicy(self.settings.max_json_bytes, False)
 
     def _check_session(self, authorization: str | None) -> None:
-        with self.db.session() as db:
-            sessions.from_authorization(db, self.settings, authorization)
+        self.callers.session(self.db, self.settings, authorization)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,8 +110,10 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         if policy.needs_session:
             raw = headers.get(b"authorization")
+            header = raw.decode("latin-1") if raw else None
             try:
-                await to_thread.run_sync(self._check_session, raw.decode("latin-1") if raw else None)
+                if self.callers.peek("session", header or "") is None:  # a kept session needs no thread
+                    await to_thread.run_sync(self._check_session, header)
             except UnauthorizedError as exc:
                 await error_problem(exc, path)(scope, receive, send)
                 return

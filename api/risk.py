@@ -196,19 +196,39 @@ def refusal(decision: Decision, halt_tx: str | None = None) -> UnprocessableErro
     return UnprocessableError(f"order refused by the circuit breaker: {decision.reason}", band=band)
 
 
+BreakerMemo = dict[tuple[Any, ...], BreakerState]
+"""Breaker states read during one request (a batch of orders), per collection, currency and halt."""
+
+
 def breaker_check(
-    gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None
+    gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None,
+    memo: BreakerMemo | None = None,
 ) -> None:
     """The circuit breaker on an incoming order (``row``: the collection's policy row as just read,
     None when it has none): an expired halt lifted, the state read, ``decide`` (pure), the decision
-    recorded (a halt pushed on chain first); raises the 422 that names a refusal or a halt."""
+    recorded (a halt pushed on chain first); raises the 422 that names a refusal or a halt.
+
+    ``memo`` (a batch's, empty at its start): the state is read once per collection and currency
+    and reused by the batch's next orders while every decision is an accept, which changes nothing
+    the state holds (fills come from the index, accepts are not refusals); any other decision, or a
+    halt lifted or set, drops the collection's states, so the next order reads afresh, exactly as
+    if it had been posted alone."""
     now = datetime.now(UTC)
     _, policy = policy_of(row)
     lift_expired_halt(gateway, db, chain_id, order.token, row, now)
-    state = breaker_state(db, order, chain_id, row, policy, now)
+    key = (chain_id, order.token, order.currency, row.halted_until if row else None)
+    state = memo.get(key) if memo is not None else None
+    if state is None:
+        state = breaker_state(db, order, chain_id, row, policy, now)
     halted = state.halted_until is not None and now < state.halted_until
     can_fill = not halted and executable(gateway, chain_id, order)  # no chain read while halted
     decision = decide(state, order.unit_price, policy, now, account=order.signer, executable=can_fill)
+    if memo is not None:
+        if decision.action == "accept":
+            memo[key] = state
+        else:
+            for stale in [k for k in memo if k[:2] == (chain_id, order.token)]:
+                del memo[stale]
     error = refusal(decision, record_decision(gateway, db, order, chain_id, decision, now))
     if error is not None:
         raise error

@@ -33,6 +33,10 @@ class ApiSettings(BaseSettings):
     session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
     """HMAC key of bearer session tokens. Never logged."""
     session_ttl_s: int = Field(default=3600, gt=0)
+    caller_cache_ttl_s: float = Field(default=2.0, ge=0, le=30)
+    """Seconds a token's caller (session, user, roles, KYC) is kept in memory (``api.callers``): a
+    logout, KYC revocation or role change made in another process takes effect here within this
+    long (in this process at once). 0: read on every request."""
 
     siwe_domain: str = "localhost:8000"
     """The domain a Sign-In with Ethereum message must name (EIP-4361). Unset: ``localhost:<port>``."""

@@ -435,10 +435,15 @@ class _SalesDesk:
     senders: list[TxSender]
     fees: dict[str, int]
     api_pid: int
+    bases: list[str] | None = None
+    """When set, buyer k and its seller connection talk to ``bases[k % len(bases)]`` (API processes
+    sharing one database); else all to ``base``."""
 
 
 @contextmanager
-def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> Iterator[_SalesDesk]:
+def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say,
+                serve: Callable[[int], list[str]] | None = None,
+                database_url: str | None = None) -> Iterator[_SalesDesk]:
     from api.client import ChainrightClient
     from chain.orders import MarketDomain
     from chain.wallet import Wallet
@@ -446,7 +451,7 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say) -> 
     officer = dev_account(6)
     grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
     web3 = connect(platform.settings.spec("home"))
-    with _api_process(platform, grants, say) as (base, api_pid):
+    with _api_process(platform, grants, say, serve, database_url) as (base, api_pid):
         officer_client = ChainrightClient(base, Wallet(officer), 31337)
         officer_client.login()
         creator_account = dev_account(1)
@@ -508,8 +513,13 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
 
     def worker(k: int) -> None:
         buyer, sender = desk.clients[desk.buyer_accounts[k].address], desk.senders[k]
-        seller_client = ChainrightClient(desk.base, Wallet(desk.creator_account), 31337)
+        base = desk.bases[k % len(desk.bases)] if desk.bases else desk.base
+        seller_client = ChainrightClient(base, Wallet(desk.creator_account), 31337)
         seller_client.token = desk.creator.token
+        if base != desk.base:  # the same session, through another API process
+            own = buyer
+            buyer = ChainrightClient(base, own.wallet, 31337)
+            buyer.token = own.token
         spent = dict.fromkeys(timings, 0.0)
         mine = token_ids[k::buyers]
         try:
@@ -542,6 +552,8 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
             errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             seller_client.close()
+            if buyer is not desk.clients[desk.buyer_accounts[k].address]:
+                buyer.close()
             with lock:
                 for key, dt in spent.items():
                     timings[key] += dt
@@ -602,6 +614,33 @@ def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int =
             "api_cpu_ms_per_sale_cart": round((cpu2 - cpu1) * 1000 / sales, 2)}
 
 
+def scale_out(platform: LocalPlatform, sales: int, database_url: str, say: Say, buyers: int = 4,
+              cart: int = 10) -> dict[str, Any]:
+    """Sales through 1, then 2 API processes (``chainright api run`` each, one uvicorn worker)
+    sharing one database (``database_url``, PostgreSQL), ``buyers`` concurrent buyers spread over
+    them, ``sales`` one by one and ``sales`` in carts of ``cart`` for each; the rate and every API
+    process's CPU per sale (``/proc``). On a machine with fewer cores than processes the rate is
+    bounded by the cores: the CPU per sale says whether a second process costs anything."""
+    officer = dev_account(6)
+    grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
+    report: dict[str, Any] = {"scale_sales": sales, "scale_buyers": buyers, "scale_database":
+                              database_url.split("://", 1)[0], "cores": os.cpu_count()}
+    with _sales_desk(platform, 4 * sales, buyers, say, database_url=database_url) as desk, \
+            _api_process(platform, grants, say, database_url=database_url) as (second, second_pid):
+        first = 1
+        for processes in (1, 2):
+            desk.bases = [desk.base, second][:processes]
+            pids = [desk.api_pid, second_pid][:processes]
+            for kind, batch in (("single", 1), ("cart", cart)):
+                cpu = [process_cpu_s(pid) for pid in pids]
+                run = _sell(desk, list(range(first, first + sales)), batch, say)
+                spent = sum(process_cpu_s(pid) - c for pid, c in zip(pids, cpu, strict=True))
+                first += sales
+                report[f"scale_{processes}p_{kind}_sales_per_s"] = run["sales_per_s"]
+                report[f"scale_{processes}p_{kind}_api_cpu_ms_per_sale"] = round(spent * 1000 / sales, 2)
+    return report
+
+
 def process_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) a process has spent so far, from ``/proc/<pid>/stat``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -609,10 +648,13 @@ def process_cpu_s(pid: int) -> float:
 
 
 @contextmanager
-def _api_process(platform: LocalPlatform, grants: dict[str, list[str]],
-                 say: Say) -> Iterator[tuple[str, int]]:
+def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say,
+                 serve: Callable[[int], list[str]] | None = None,
+                 database_url: str | None = None) -> Iterator[tuple[str, int]]:
     """The API as users run it (``chainright api run``, its own process) on the platform's chains;
-    yields its base URL and process id."""
+    yields its base URL and process id. ``serve(port)``: the interpreter's arguments that serve it
+    instead (e.g. the profiled server of ``bench.profile``); ``database_url``: its database (else
+    SQLite in the bench's data directory)."""
     port = _free_port()
     data_dir = Path(platform.tmp.name) / "api-e2e"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -623,10 +665,13 @@ def _api_process(platform: LocalPlatform, grants: dict[str, list[str]],
                CHAINRIGHT_API_ROLE_GRANTS=json.dumps(grants))
     env.pop("CHAINRIGHT_API_DATABASE_URL", None)
     env.pop("CHAINRIGHT_API_IPFS_API", None)
-    log = data_dir / "api.log"
+    if database_url:
+        env["CHAINRIGHT_API_DATABASE_URL"] = database_url
+    log = data_dir / f"api-{port}.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "chainright", "api", "run", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        argv = serve(port) if serve is not None else ["-m", "chainright", "api", "run", "--port", str(port)]
+        proc = subprocess.Popen([sys.executable, *argv], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

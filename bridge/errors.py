@@ -20,3 +20,8 @@ class BridgeMessageError(BridgeError):
 
 class BridgeConfigError(BridgeError):
     """Raised when the bridge contracts are not deployed or not wired (peers, validators)."""
+
+
+class SubmitterAlreadyRunningError(BridgeError):
+    """Raised when another submitter holds the lease of a destination chain in the same database:
+    this one delivers nothing until that lease is given back or expires."""

@@ -9,8 +9,11 @@ nothing is lost, since every step either commits whole or not at all.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +23,7 @@ from web3.exceptions import Web3Exception
 
 from bridge.chainio import Link, build_links
 from bridge.core import TransferStatus, WorkerState
-from bridge.errors import BridgeError, BridgeSettingsError
+from bridge.errors import BridgeError, BridgeSettingsError, SubmitterAlreadyRunningError
 from bridge.relayer import SubmitterWorker, ValidatorWorker
 from bridge.settings import BridgeSettings
 from bridge.store import BridgeStore
@@ -33,6 +36,32 @@ from chain.settings import ChainSettings
 log = logging.getLogger("bridge.service")
 
 Role = Literal["validator", "submitter"]
+
+SUBMITTER_LEASE_TTL_S = 60.0
+"""How long a submitter's lease on a destination chain outlives its last step (a submitter that
+stopped without giving it back, on another host, blocks a new one this long)."""
+
+
+def process_gone(holder: str) -> bool:
+    """True when lease holder ``holder`` (``host:pid:tag``) was a process on this host that no longer
+    runs (a zombie counts as gone). A holder on another host, this very process, or one that
+    cannot be read is never gone: its lease must expire. (The indexer's ``holder_gone`` is the
+    same rule; ``bridge`` sits beside ``record``, not above it.)"""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        with open(f"/proc/{int(pid_text)}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except (OSError, IndexError):
+        return False
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
 @dataclass
@@ -56,6 +85,10 @@ class Relayer:
         self.worker: ValidatorWorker | SubmitterWorker | None = None
         self.watches: dict[int, StallWatch] = {}
         self._ok = False
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This process's name in the submitter leases (host, pid, a random tag)."""
+        self.lease_ttl_s = SUBMITTER_LEASE_TTL_S
+        self._leases: list[str] = []
 
     def _build(self) -> ValidatorWorker | SubmitterWorker:
         artifacts = Artifacts.load()
@@ -84,8 +117,36 @@ class Relayer:
             self.watches = self._watches(self.worker.links)
         stalled = self.check_chains()
         if isinstance(self.worker, SubmitterWorker):
+            self.hold_leases(sorted({link.dest.chain_id for link in self.worker.links}))
             self.worker.stalled_chains = stalled
         return self.worker.step()
+
+    def hold_leases(self, chain_ids: list[int]) -> None:
+        """One submitter per destination chain and database: take or renew the lease of every chain
+        this submitter delivers to, or raise ``SubmitterAlreadyRunningError`` (and deliver nothing)
+        while another live submitter holds one. ``run`` retries, so a second submitter waits as a
+        standby and takes over when the first stops (or its process is gone, or its lease expires)."""
+        now = time.time()
+        for chain_id in chain_ids:
+            name = f"submitter:{chain_id}"
+            lease = self.store.take_lease(name, self.holder, now, self.lease_ttl_s, gone=process_gone)
+            if lease.holder != self.holder:
+                raise SubmitterAlreadyRunningError(
+                    f"another submitter delivers to chain {chain_id} from this database ({lease.holder}, "
+                    f"since {_utc(lease.acquired_at)}): this one delivers nothing and waits as a standby; "
+                    f"stop one of them. If it is gone, its lease expires at {_utc(lease.expires_at)} "
+                    f"({max(0.0, lease.expires_at - now):.0f}s from now).")
+            if name not in self._leases:
+                self._leases.append(name)
+
+    def release_leases(self) -> None:
+        """Give the submitter leases back (a clean stop: a standby need not wait for them to expire)."""
+        for name in self._leases:
+            try:
+                self.store.release_lease(name, self.holder)
+            except (OperationalError, OSError):  # the database went away: the lease expires by itself
+                log.warning("relayer[%s] could not give back %s; it expires by itself", self.name, name)
+        self._leases = []
 
     def routes(self) -> str:
         """The routes this process relays (``home<->remote`` until its links are built)."""
@@ -145,6 +206,7 @@ class Relayer:
             backoff = self.settings.poll_interval_s
             if not busy:
                 stop.wait(self.settings.poll_interval_s)
+        self.release_leases()
 
 
     def _note(self, error: str | None) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     create_engine,
     delete,
     event,
@@ -186,6 +187,27 @@ bridge_workers = Table(
 )
 """Each relayer process's last word: ``ok`` or ``error`` (with the error, since when, how many
 failed steps in a row), so a step that keeps failing shows in ``relayer status``, not only in logs."""
+
+bridge_leases = Table(
+    "bridge_leases",
+    BRIDGE_METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+"""One worker per job: the submitter of a destination chain holds ``submitter:<chain_id>`` while it
+runs, renewed at every step. Created by ``create_all`` also in older databases."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    holder: str
+    """``host:pid:tag`` of the process that holds it."""
+    acquired_at: float
+    expires_at: float
+
 
 HoldSchedule = Callable[[int], tuple[float, bool]]
 """attempts -> (seconds until the next look, stuck?) (``core.hold_schedule`` with the settings)."""
@@ -536,6 +558,38 @@ class BridgeStore:
             if row.state != state:
                 values["since"] = now
             conn.execute(update(bridge_workers).where(bridge_workers.c.worker == worker).values(**values))
+
+    # -- leases: one submitter per destination chain ------------------------------------------
+
+    def take_lease(self, name: str, holder: str, now: float, ttl_s: float,
+                   gone: Callable[[str], bool] = lambda _holder: False) -> Lease:
+        """Take or renew the lease ``name`` for ``holder`` until ``now + ttl_s``, in one transaction;
+        the lease as it now stands (someone else's when theirs has neither expired nor its process
+        ended, ``gone(holder)``: the caller must not do the lease's work)."""
+        with self.transaction() as conn:
+            took = conn.execute(update(bridge_leases).where(and_(
+                bridge_leases.c.name == name,
+                (bridge_leases.c.holder == holder) | (bridge_leases.c.expires_at < now)))
+                .values(holder=holder, expires_at=now + ttl_s,
+                        acquired_at=case((bridge_leases.c.holder == holder, bridge_leases.c.acquired_at),
+                                         else_=now))).rowcount
+            row = conn.execute(select(bridge_leases).where(bridge_leases.c.name == name)).first()
+            if row is None:
+                conn.execute(insert(bridge_leases).values(name=name, holder=holder, acquired_at=now,
+                                                          expires_at=now + ttl_s))
+                return Lease(name, holder, now, now + ttl_s)
+            if not took and gone(row.holder):  # its process died without giving it back
+                conn.execute(update(bridge_leases).where(and_(
+                    bridge_leases.c.name == name, bridge_leases.c.holder == row.holder))
+                    .values(holder=holder, acquired_at=now, expires_at=now + ttl_s))
+                return Lease(name, holder, now, now + ttl_s)
+            return Lease(row.name, row.holder, float(row.acquired_at), float(row.expires_at))
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease back (a clean stop: the next holder need not wait for it to expire)."""
+        with self.transaction() as conn:
+            conn.execute(delete(bridge_leases).where(and_(bridge_leases.c.name == name,
+                                                          bridge_leases.c.holder == holder)))
 
     def workers(self) -> list[dict[str, Any]]:
         with self.transaction() as conn:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -208,6 +208,8 @@ def list_orders(
     for row in rows:
         if row["status"] != "open":
             row["signature"] = None
+        if row["created_at"].tzinfo is None:  # SQLite's: the same instant, served as OrderOut.of serves it
+            row["created_at"] = row["created_at"].replace(tzinfo=UTC)
     body = to_json(rows)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers["ETag"] = etag

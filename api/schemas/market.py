@@ -4,7 +4,7 @@ An order's signature is served only while it is open (``OrderOut.of``); a batch 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -110,6 +110,8 @@ class OrderOut(BaseModel):
         out = cls.model_validate(row, from_attributes=True)
         if row.status != "open":
             out.signature = None
+        if out.created_at.tzinfo is None:  # as SQLite gives it back: the same instant, as created
+            out.created_at = out.created_at.replace(tzinfo=UTC)
         return out
 
 

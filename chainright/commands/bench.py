@@ -1,4 +1,5 @@
-"""``chainright bench [gas|bridge|consortium|consortium-starts]``: measure the platform (``bench/``)."""
+"""``chainright bench [gas|profile|scale|bridge|consortium|consortium-starts]``: measure the platform
+(``bench/``)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,39 @@ def bench_all(
         if key != "gas":
             say(f"{key:<28} {value}")
     typer.echo(json.dumps(report, indent=2))
+
+
+@app.command("profile")
+def bench_profile(
+    sales: Annotated[int, typer.Option(help="Sales one by one, then as many in carts.", min=1)] = 40,
+    cart: Annotated[int, typer.Option(help="Listings per cart (2-50).", min=2, max=50)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Where the API spends a sale: per route, wall and CPU ms, SQL statements, commits and
+    JSON-RPC requests per request (one buyer, so requests never overlap), and with py-spy on the
+    PATH the functions holding most samples. On a fresh local platform."""
+    import json
+
+    from bench.profile import run_profile, table
+
+    report = run_profile(sales, cart, say)
+    typer.echo(json.dumps(report) if as_json else table(report))
+
+
+@app.command("scale")
+def bench_scale(
+    database_url: Annotated[str, typer.Option(
+        help="The database both API processes share (PostgreSQL: postgresql+psycopg://...).")],
+    sales: Annotated[int, typer.Option(help="Sales per run (one by one, then in carts).", min=1)] = 100,
+) -> None:
+    """Sales through 1 and then 2 API processes sharing one database, on a fresh local platform:
+    sales per second and API CPU per sale for each (JSON on stdout)."""
+    import json
+
+    from bench.platform import LocalPlatform, scale_out
+
+    with LocalPlatform(say) as platform:
+        typer.echo(json.dumps(scale_out(platform, sales, database_url, say)))
 
 
 @app.command("gas")

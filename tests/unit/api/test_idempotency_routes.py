@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api import create_app, sessions
-from api.idempotency import NATURALLY_IDEMPOTENT, body_digest
+from api.idempotency import IDEMPOTENT_BY_CONTENT, NATURALLY_IDEMPOTENT, body_digest
 from api.models import IdempotencyRecord, User
 from chain.devaccounts import dev_account
 from tests.support.api_flow import APPLICATION, siwe
@@ -84,7 +84,8 @@ def test_every_state_changing_route_replays_its_first_answer(api_settings, datab
     again = client.request(method, url, json=body, headers=headers)
     assert first.status_code < 500, first.text
     assert "idempotent-replayed" not in first.headers
-    if NATURALLY_IDEMPOTENT.match(url):  # it changes nothing: run again, same answer, nothing stored
+    if NATURALLY_IDEMPOTENT.match(url) or IDEMPOTENT_BY_CONTENT.match(url):
+        # it changes nothing, or its body names what it creates: run again, same answer, nothing stored
         assert "idempotent-replayed" not in again.headers
         assert (again.status_code, again.json().get("detail")) == (first.status_code, first.json().get("detail"))
         assert [r for r in _records(database) if r.path == url] == []
@@ -101,6 +102,8 @@ def test_the_naturally_idempotent_routes_are_exactly_the_fill_transactions_and_t
     a stored request would mean buffering its body."""
     assert sorted(p for _, p in KEYED if NATURALLY_IDEMPOTENT.match(p)) == [
         "/assets", "/market/fill-tx/batch", "/market/orders/{order_hash}/fill-tx"]
+    assert sorted(p for _, p in KEYED if IDEMPOTENT_BY_CONTENT.match(p)) == [
+        "/market/orders", "/market/orders/batch"]
 
 
 def _transactions(database, client, method, url, headers) -> int:
@@ -120,11 +123,13 @@ def _transactions(database, client, method, url, headers) -> int:
     return len(begun)
 
 
-@pytest.mark.parametrize(("url", "most"), [("/market/orders", 2), ("/market/orders/0x" + "ab" * 32 + "/fill-tx", 0),
+@pytest.mark.parametrize(("url", "most"), [("/market/orders/0x" + "ab" * 32 + "/cancel", 2),
+                                          ("/market/orders", 0), ("/market/orders/batch", 0),
+                                          ("/market/orders/0x" + "ab" * 32 + "/fill-tx", 0),
                                           ("/market/fill-tx/batch", 0)])
 def test_a_key_costs_at_most_two_transactions_and_none_on_a_fill_tx(api_settings, database, url, most):
-    """The session check and the claim are one transaction, the stored answer a second; a fill-tx
-    stores nothing."""
+    """The claim is one transaction, the stored answer a second (the session is the kept caller's);
+    a fill-tx stores nothing, and neither does posting orders (a signed order is its own key)."""
     client = TestClient(_app(api_settings, database), raise_server_exceptions=False)
     session = _session(api_settings, database)
     _transactions(database, client, "POST", url, {**session, "Idempotency-Key": "warm"})  # and the purge ran

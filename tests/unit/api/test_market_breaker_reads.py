@@ -92,3 +92,55 @@ def test_an_order_is_accepted_or_refused_against_that_band(indexed):
         assert refused.value.extra["band"]["reference"] == str(reference)
         with pytest.raises(UnprocessableError, match="outside the band"):
             breaker_check(NoChain(), db, _listing(5), 31337, row)  # the other collection's price
+
+
+def _state_reads(database, run) -> int:
+    """How many times ``run()`` read a collection's fills (the breaker state's first query)."""
+    from sqlalchemy import event
+
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "chain_events" in statement:
+            reads.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    return len(reads)
+
+
+def test_a_batch_reads_the_breaker_state_once_per_collection_while_it_accepts(indexed):
+    reference = median_low([1000 + n for n in range(10, 61) if n % 3][-N:])
+    with indexed.sessions() as db:
+        row = db.get(CollectionPolicyRow, (31337, COLLECTION))
+        one_by_one = _state_reads(indexed, lambda: [breaker_check(NoChain(), db, _listing(reference), 31337, row)
+                                                    for _ in range(5)])
+        memo: dict = {}
+        batched = _state_reads(indexed, lambda: [breaker_check(NoChain(), db, _listing(reference), 31337, row, memo)
+                                                 for _ in range(5)])
+        assert (one_by_one, batched) == (5, 1)
+        coin = _state_reads(indexed, lambda: breaker_check(NoChain(), db, _listing(reference, COIN), 31337, row, memo))
+        assert coin == 1  # another currency: its own fills, its own state
+
+
+def test_a_refusal_in_a_batch_makes_the_next_order_read_afresh(indexed):
+    """A refusal is a row the next decision counts: after one, the batch's states of that collection are
+    dropped, so every order is judged exactly as if it had been posted alone."""
+    reference = median_low([1000 + n for n in range(10, 61) if n % 3][-N:])
+    with indexed.sessions() as db:
+        row = db.get(CollectionPolicyRow, (31337, COLLECTION))
+        memo: dict = {}
+        breaker_check(NoChain(), db, _listing(reference), 31337, row, memo)
+        assert len(memo) == 1
+        with pytest.raises(UnprocessableError, match="outside the band"):
+            breaker_check(NoChain(), db, _listing(10**6), 31337, row, memo)
+        assert memo == {}
+        _, policy = policy_of(row)
+        now = datetime.now(UTC)
+        alone = decide(breaker_state(db, _listing(reference), 31337, row, policy, now), reference, policy, now,
+                       account=SELLER, executable=True)
+        reads = _state_reads(indexed, lambda: breaker_check(NoChain(), db, _listing(reference), 31337, row, memo))
+        assert reads == 1 and alone.action == "accept"
