@@ -266,51 +266,116 @@ const workTitle = (w) => w.title || `${w.collection_name || short(w.collection)}
 
 // ---------------------------------------------------------------- explore
 
+/** The filters as GET /works reads them, from the page's address (so a search can be linked to). */
+function searchFromUrl() {
+  const u = new URLSearchParams(window.location.search);
+  return {
+    q: u.get('q') || '', tags: u.getAll('tag'), chain: u.get('chain_id') || '', media: u.get('media_type') || '',
+    listed: u.get('listed') !== '0', min: u.get('min') || '', max: u.get('max') || '', sort: u.get('sort') || 'newest',
+  };
+}
+
+function searchToUrl(s) {
+  const u = new URLSearchParams();
+  if (s.q) u.set('q', s.q);
+  for (const tag of s.tags) u.append('tag', tag);
+  if (s.chain) u.set('chain_id', s.chain);
+  if (s.media) u.set('media_type', s.media);
+  if (!s.listed) u.set('listed', '0');
+  if (s.min) u.set('min', s.min);
+  if (s.max) u.set('max', s.max);
+  if (s.sort !== 'newest') u.set('sort', s.sort);
+  return u;
+}
+
+/** The API's query for a search (amounts typed in ETH become wei; a bad amount is refused in words). */
+function worksQuery(s, cursor) {
+  const u = new URLSearchParams({ limit: '12', sort: s.sort });
+  if (s.q) u.set('q', s.q);
+  for (const tag of s.tags) u.append('tag', tag);
+  if (s.chain) u.set('chain_id', s.chain);
+  if (s.media) u.set('media_type', s.media);
+  if (s.listed) u.set('listed', 'true');
+  if (s.min) u.set('min_price_wei', weiOf(s.min).toString());
+  if (s.max) u.set('max_price_wei', weiOf(s.max).toString());
+  if (cursor) u.set('cursor', cursor);
+  return `/works?${u}`;
+}
+
+/** A catalogue card's bytes, shown only when their SHA-256 is the card's registered content hash. */
+const cardMedia = (card) => verifiedMedia({ rights: { bound: Boolean(card.cid), content_hash: card.content_hash },
+  cid: card.cid, media_type: card.media_type });
+
+function workCard(card, addTag) {
+  const href = `/work/${card.chain_id}/${card.collection}/${card.token_id}`;
+  const thumb = el('div', { class: 'thumb' });
+  const title = card.title || `${card.collection_name || short(card.collection)} #${card.token_id}`;
+  const tags = el('ul', { class: 'chips', 'aria-label': t('explore.tags') });
+  for (const tag of card.tags) {
+    const chip = el('button', { type: 'button', 'data-tag': tag, text: `#${tag}` });
+    chip.addEventListener('click', () => addTag(tag));
+    tags.append(el('li', {}, chip));
+  }
+  const item = el('li', { 'data-token': card.token_id },
+    thumb,
+    el('h2', {}, el('a', { href, text: title })),
+    el('p', { class: 'price', text: card.price ? ethWei(card.price.wei) : t('explore.notforsale') }),
+    el('p', { text: card.media_type ? t('explore.by_type', { type: card.media_type, creator: short(card.creator) }) : short(card.creator) }),
+    el('p', { text: card.royalty_bps ? t('explore.royalty', { pct: pct(card.royalty_bps) }) : t('work.noroyalty') }));
+  if (card.licenses.length) item.append(el('p', { class: 'terms', text: card.licenses.map((l) => l.summary).join('; ') }));
+  if (card.tags.length) item.append(tags);
+  cardMedia(card).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, title)); }).catch(() => {});
+  return item;
+}
+
 async function explore() {
   const form = $('search');
-  const q = new URLSearchParams(window.location.search).get('q') || '';
-  $('q').value = q;
-  liveAuctions().catch(fail);
-  const orders = await api('GET', '/market/orders?side=listing&status=open&limit=200');
-  const best = new Map();
-  for (const o of orders) {
-    const key = `${o.chain_id}/${o.token}/${o.token_id}`;
-    if (!best.has(key) || BigInt(o.unit_price) < BigInt(best.get(key).unit_price)) best.set(key, o);
-  }
-  const items = await Promise.all([...best.values()].map(async (o) => {
-    try { return { order: o, work: await loadWork(o.chain_id, o.token, o.token_id) }; } catch { return null; }
-  }));
-  const render = (query) => {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const list = $('works');
-    list.replaceChildren();
-    const shown = items.filter(Boolean).filter(({ order, work }) => order.signer.toLowerCase() === work.owner.toLowerCase()).filter(({ work }) => {
-      const hay = [work.title, work.collection_name, work.cid, work.collection, work.token_id].join(' ').toLowerCase();
-      return words.every((w) => hay.includes(w));
-    });
-    for (const { order, work } of shown) {
-      const href = `/work/${work.chain_id}/${work.collection}/${work.token_id}`;
-      const thumb = el('div', { class: 'thumb' });
-      const card = el('li', { 'data-token': work.token_id },
-        thumb,
-        el('h2', {}, el('a', { href, text: workTitle(work) })),
-        el('p', { class: 'price', text: t('explore.price', { eth: eth(order.unit_price) }) }),
-        el('p', { text: work.royalty ? t('explore.royalty', { pct: pct(work.royalty.bps) }) : t('work.noroyalty') }));
-      list.append(card);
-      verifiedMedia(work).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, workTitle(work))); })
-        .catch(() => {});
+  let s = searchFromUrl();
+  const fill = () => {
+    $('q').value = s.q; $('f-chain').value = s.chain; $('f-media').value = s.media;
+    $('f-listed').checked = s.listed; $('f-min').value = s.min; $('f-max').value = s.max; $('f-sort').value = s.sort;
+    const chips = $('tag-chips');
+    chips.replaceChildren();
+    for (const tag of s.tags) {
+      const remove = el('button', { type: 'button', 'data-remove-tag': tag, 'aria-label': t('explore.untag', { tag }), text: `#${tag} ×` });
+      remove.addEventListener('click', () => { s = { ...s, tags: s.tags.filter((x) => x !== tag) }; run(); });
+      chips.append(remove);
     }
-    $('explore-status').textContent = shown.length ? '' : (words.length ? t('explore.nomatch') : t('explore.empty'));
   };
-  render(q);
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const query = $('q').value;
+  let cursor = null;
+  let shown = 0;
+  const more = $('more');
+  const addTag = (tag) => { if (!s.tags.includes(tag)) { s = { ...s, tags: [...s.tags, tag] }; run(); } };
+  const loadPage = async (reset) => {
+    const out = await api('GET', worksQuery(s, reset ? null : cursor));
+    const list = $('works');
+    if (reset) { list.replaceChildren(); shown = 0; }
+    for (const card of out.works) list.append(workCard(card, addTag));
+    shown += out.works.length;
+    cursor = out.next_cursor;
+    more.hidden = !cursor;
+    const filtered = s.q || s.tags.length || s.chain || s.media || s.min || s.max;
+    $('explore-status').textContent = shown ? t('explore.count', { n: shown })
+      : filtered ? t(s.listed ? 'explore.nomatch' : 'explore.nomatch_any') : t(s.listed ? 'explore.empty' : 'explore.empty_any');
+  };
+  const run = async () => {
     const url = new URL(window.location.href);
-    if (query) url.searchParams.set('q', query); else url.searchParams.delete('q');
+    url.search = searchToUrl(s).toString();
     window.history.replaceState(null, '', url);
-    render(query);
+    fill();
+    $('explore-status').textContent = t('common.loading');
+    try { await loadPage(true); } catch (err) { $('explore-status').textContent = ''; fail(err); }
+  };
+  const chainSelect = $('f-chain');
+  for (const c of (await platform()).chains) chainSelect.append(el('option', { value: String(c.chain_id), text: `${c.name} (${c.chain_id})` }));
+  liveAuctions().catch(fail);
+  action(more, () => loadPage(false));
+  submitting(form, async () => {
+    s = { ...s, q: $('q').value.trim(), chain: $('f-chain').value, media: $('f-media').value, listed: $('f-listed').checked,
+      min: $('f-min').value.trim(), max: $('f-max').value.trim(), sort: $('f-sort').value };
+    await run();
   });
+  await run();
 }
 
 // ---------------------------------------------------------------- one work
