@@ -399,6 +399,74 @@ function dlRows(dl, rows) {
   for (const [k, v] of rows) dl.append(el('dt', { text: k }), el('dd', {}, v));
 }
 
+// SVG drawn here, from the API's numbers: no chart library, and each chart says in words what it shows.
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c);
+  return node;
+}
+
+/** Sale prices over time: a line through each sale (oldest left), its words as the label, and the sales
+ * as a list beside it (the chart is a picture of that list). */
+function historyChart(sales) {
+  const box = $('history');
+  box.replaceChildren();
+  if (!sales.length) { box.append(el('p', { text: t('work.nohistory') })); return; }
+  const ordered = [...sales].sort((a, b) => (a.at < b.at ? -1 : 1));
+  const wei = ordered.map((s) => BigInt(s.unit_price.wei));
+  const high = wei.reduce((a, b) => (b > a ? b : a));
+  const low = wei.reduce((a, b) => (b < a ? b : a));
+  const W = 320; const H = 120; const pad = 10;
+  const x = (i) => (ordered.length === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (ordered.length - 1));
+  const y = (v) => (high === 0n ? H - pad : H - pad - Number((v * 1000n) / high) * (H - 2 * pad) / 1000);
+  const label = t('work.history_chart', { n: ordered.length, first: when(ordered[0].at), last: when(ordered.at(-1).at),
+    low: ethWei(low), high: ethWei(high) });
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, id: 'history-chart' },
+    svg('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad }),
+    svg('polyline', { points: wei.map((v, i) => `${x(i)},${y(v)}`).join(' ') }),
+    ...wei.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3 })));
+  const list = el('ul', {});
+  for (const s of ordered) list.append(el('li', { text: t('work.history_row', { at: when(s.at), kind: s.kind, price: s.unit_price.text }) }));
+  box.append(chart, el('p', { text: label }), list);
+}
+
+/** The royalty's split as one bar cut in shares (in basis points of the royalty), named in words. */
+function splitChart(split) {
+  const total = split.reduce((a, s) => a + Number(s.bps), 0) || 1;
+  const W = 320; const H = 24;
+  let at = 0;
+  const parts = split.map((s) => `${short(s.account)} ${pct(s.bps)}%`).join(', ');
+  const label = t('work.split_chart', { parts });
+  const bars = split.map((s, i) => {
+    const w = (Number(s.bps) * W) / total;
+    const rect = svg('rect', { x: at, y: 0, width: w, height: H, class: `bar${i % 4}` });
+    at += w;
+    return rect;
+  });
+  return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, id: 'split-chart' }, ...bars);
+}
+
+/** Works related to this one (shared tags, shared buyers), each with the reason in words. */
+async function relatedPanel(chain, collection, token) {
+  const list = $('related');
+  let out;
+  try {
+    out = await api('GET', `/works/${chain}/${collection}/${token}/related?limit=6`);
+  } catch (err) {
+    if (!(err instanceof ApiProblem && err.status === 404)) throw err;
+    out = { related: [] };  // not catalogued yet
+  }
+  list.replaceChildren();
+  if (!out.related.length) list.append(el('li', { text: t('work.norelated') }));
+  for (const r of out.related) {
+    const item = workCard(r.work, (tag) => { window.location.href = `/?tag=${encodeURIComponent(tag)}&listed=0`; });
+    item.append(el('p', { class: 'reason', text: r.reason }));
+    list.append(item);
+  }
+}
+
 async function workPage() {
   const { chain, collection, token } = document.body.dataset;
   const [work, info] = await Promise.all([loadWork(chain, collection, token), platform()]);
@@ -427,7 +495,7 @@ async function workPage() {
     if (work.royalty.split.length) {
       const ul = el('ul', { 'aria-label': t('work.split') });
       for (const s of work.royalty.split) ul.append(el('li', {}, el('code', { text: s.account }), ` ${pct(s.bps)}%`));
-      royaltyBox.append(ul);
+      royaltyBox.append(splitChart(work.royalty.split), ul);
     }
   } else royaltyBox.append(el('p', { text: t('work.noroyalty') }));
   const licBox = $('licenses');
@@ -480,6 +548,7 @@ async function workPage() {
       $('buy-confirm').focus();
     });
   }
+  historyChart((work.market && work.market.price_history) || []);
   await workPanels(work, chain, collection, token, feeBps);
   if ($('buy-confirm').dataset.bound) return;
   $('buy-confirm').dataset.bound = 'true';
@@ -1228,6 +1297,48 @@ async function splitterPanel(work, chain, reload) {
   $('royalty').append(box);
 }
 
+// ---------------------------------------------------------------- work page: rent and give (the owner)
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+function addressOf(text) {
+  const value = String(text).trim();
+  if (!ADDRESS.test(value)) throw new Error(t('error.address', { value }));
+  return value;
+}
+
+/** The owner's own actions: rent the token out (ERC-4907, POST /rentals/tx) or give it away
+ * (POST /market/gift-tx); each states what the wallet will sign before it opens. */
+async function ownerPanel(work, chain, collection, token, reload) {
+  const me = (wallet.token() && wallet.address()) || '';
+  const section = $('owner-actions');
+  section.hidden = !(me && work.owner.toLowerCase() === me.toLowerCase());
+  if (section.hidden) return;
+  const rental = await api('GET', `/rentals/${chain}/${collection}/${token}`).catch(() => null);
+  $('rental').replaceChildren(...(rental && rental.active
+    ? [el('p', { text: t('work.rental_now', { user: rental.user, until: when(rental.expires) }) })] : []));
+  if (section.dataset.bound) return;
+  section.dataset.bound = 'true';
+  submitting($('rent-form'), async () => {
+    const user = addressOf($('rent-user').value);
+    const days = Number($('rent-days').value);
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(t('error.days', { value: $('rent-days').value }));
+    const until = new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await requireSession();
+    const tx = await api('POST', '/rentals/tx', { chain_id: Number(chain), collection, token_id: String(token), user, until });
+    await wallet.send(tx, t('sign.rent', { user, token, collection, until }));
+    await reload();
+    notice(t('work.rented', { user, until }));
+  });
+  submitting($('gift-form'), async () => {
+    const to = addressOf($('gift-to').value);
+    await requireSession();
+    const tx = await api('POST', '/market/gift-tx', { chain_id: Number(chain), token: collection, token_id: String(token), to });
+    const receipt = await wallet.send(tx, t('sign.gift', { token, collection, to }));
+    await reload();
+    notice(t('work.gifted', { to, tx: receipt.transactionHash }));
+  });
+}
+
 /** The work page's trading panels, each on its own: one that fails says so without hiding the others. */
 async function workPanels(work, chain, collection, token, feeBps) {
   const reload = async () => { workCache.clear(); await workPage(); };
@@ -1240,6 +1351,8 @@ async function workPanels(work, chain, collection, token, feeBps) {
     auctionPanel(work, chain, collection, token, reload),
     offersPanel(work, chain, collection, token, feeBps, reload),
     splitterPanel(work, chain, reload),
+    relatedPanel(chain, collection, token),
+    ownerPanel(work, chain, collection, token, reload),
   ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
