@@ -272,6 +272,7 @@ function searchFromUrl() {
   return {
     q: u.get('q') || '', tags: u.getAll('tag'), chain: u.get('chain_id') || '', media: u.get('media_type') || '',
     listed: u.get('listed') !== '0', min: u.get('min') || '', max: u.get('max') || '', sort: u.get('sort') || 'newest',
+    limit: Math.min(100, Math.max(1, Number(u.get('limit')) || 12)),
   };
 }
 
@@ -285,12 +286,13 @@ function searchToUrl(s) {
   if (s.min) u.set('min', s.min);
   if (s.max) u.set('max', s.max);
   if (s.sort !== 'newest') u.set('sort', s.sort);
+  if (s.limit !== 12) u.set('limit', String(s.limit));
   return u;
 }
 
 /** The API's query for a search (amounts typed in ETH become wei; a bad amount is refused in words). */
 function worksQuery(s, cursor) {
-  const u = new URLSearchParams({ limit: '12', sort: s.sort });
+  const u = new URLSearchParams({ limit: String(s.limit), sort: s.sort });
   if (s.q) u.set('q', s.q);
   for (const tag of s.tags) u.append('tag', tag);
   if (s.chain) u.set('chain_id', s.chain);
@@ -428,7 +430,7 @@ function historyChart(sales) {
     svg('polyline', { points: wei.map((v, i) => `${x(i)},${y(v)}`).join(' ') }),
     ...wei.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3 })));
   const list = el('ul', {});
-  for (const s of ordered) list.append(el('li', { text: t('work.history_row', { at: when(s.at), kind: s.kind, price: s.unit_price.text }) }));
+  for (const s of ordered) list.append(el('li', { text: t('work.history_row', { at: when(s.at), kind: M[`work.sale.${s.kind}`] ? t(`work.sale.${s.kind}`) : s.kind, price: s.unit_price.text }) }));
   box.append(chart, el('p', { text: label }), list);
 }
 
@@ -1309,7 +1311,7 @@ function addressOf(text) {
 /** The owner's own actions: rent the token out (ERC-4907, POST /rentals/tx) or give it away
  * (POST /market/gift-tx); each states what the wallet will sign before it opens. */
 async function ownerPanel(work, chain, collection, token, reload) {
-  const me = (wallet.token() && wallet.address()) || '';
+  const me = (wallet.current() && wallet.address()) || '';  // as the other panels: a connected wallet
   const section = $('owner-actions');
   section.hidden = !(me && work.owner.toLowerCase() === me.toLowerCase());
   if (section.hidden) return;
