@@ -1427,6 +1427,7 @@ def test_explore_searches_by_words_tags_filters_and_pages_through_get_works(site
     page.click("#search button[type=submit]")
     page.wait_for_selector("#explore-status:has-text('1 works shown')")
     assert cards.first.locator("h2").text_content() == f"Tide C {run}"
+    _shot(page, "explore-filters")
     assert _axe(page) == []
     page.fill("#f-min", "0.5 ETH")  # refused in words, the API not asked
     page.click("#search button[type=submit]")
@@ -1466,6 +1467,7 @@ def test_the_work_page_charts_prices_and_split_shows_related_works_and_the_owner
     _sign_in(page)
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_selector("#owner-actions:not([hidden])")
+    _shot(page, "work-owner-actions")
     assert _axe(page) == []
     # A mistyped address is refused in words; the wallet is not opened.
     prompts = len(wallet.words)
