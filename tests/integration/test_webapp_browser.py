@@ -401,7 +401,9 @@ def test_creator_lists_and_collector_buys_in_a_real_browser(site, open_as, artif
     orders = client.get("/market/orders", params={"token": collection, "token_id": token_id}).json()
     assert len(orders) == 1 and orders[0]["unit_price"] == str(5 * 10**17)
 
-    # A collector (KYC'd) finds it on Explore by words, reads the terms, signs in and buys.
+    # A collector (KYC'd) finds it on Explore by words (the catalogue follows the index, as the
+    # platform's indexer keeps it), reads the terms, signs in and buys.
+    _index(site, artifacts)
     verified_login(client, COLLECTOR)
     buyer, buyer_wallet = open_as(COLLECTOR)
     _ready(buyer, "/")
@@ -1337,3 +1339,160 @@ def test_a_commission_is_funded_delivered_accepted_and_disputed_in_the_browser(s
     states = [escrow.functions.getMilestone(int(escrow_id), i).call()[3] for i in (0, 1)]
     assert states == [4, 3]  # released, disputed
     assert not buyer.js_errors and not artist.js_errors  # type: ignore[attr-defined]
+
+
+def _tagged_shop(site: dict[str, Any], artifacts: Any, run: str) -> dict[str, Any]:
+    """A collection of the creator's (10% royalty to a three-way splitter) with three tagged works
+    listed at 0.3, 0.1 and 0.2 ETH; the collector buys the first; the index follows."""
+    from chain.tx import TxSender
+    from tests.support.api_flow import send
+
+    client = site["client"]
+    web3 = connect(site["deployed"].spec("home"))
+    creator = _verified(client, CREATOR)
+    split = client.post("/splits/tx", json={"chain_id": 31337, "rights_holder": CREATOR.address,
+                                            "issuer": RIVAL.address, "channel": NEWCOMER.address,
+                                            "salt": "0x" + secrets.token_hex(32)}, headers=creator)
+    assert split.status_code == 200, split.text
+    send(web3, CREATOR, split.json()["transaction"])
+    r = client.post("/collections/tx", json={"chain_id": 31337, "name": f"Tides {run}", "symbol": "TDE",
+                                             "royalty_bps": 1000, "royalty_receiver": split.json()["splitter"]},
+                    headers=creator)
+    assert r.status_code == 200, r.text
+    send(web3, CREATOR, r.json()["transaction"])
+    collection = r.json()["predicted_address"]
+    tokens: dict[str, int] = {}
+    for name, tags in (("A", [run, "sea"]), ("B", [run, "sea"]), ("C", [run, "storm"])):
+        title = f"Tide {name} {run}"
+        asset = client.post("/assets", files={"file": (f"{name}.png", _png(title), "image/png")},
+                            data={"title": title, "description": f"work {name}", "tags": tags}, headers=creator)
+        assert asset.status_code == 201, asset.text
+        mint = client.post(f"/assets/{asset.json()['cid']}/mint-tx", json={"chain_id": 31337, "collection": collection},
+                           headers=creator)
+        receipt = send(web3, CREATOR, mint.json())
+        log = next(x for x in receipt["logs"] if x["address"] == collection and len(x["topics"]) == 4)
+        tokens[name] = int.from_bytes(bytes(log["topics"][3]), "big")
+    market = DeploymentRegistry(site["deployed"].deployments_file).address(31337, "Marketplace")
+    nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
+    owner = TxSender(web3, CREATOR)
+    owner.transact(owner.call_tx(nft.functions.setApprovalForAll(market, True)))
+    orders = {name: _list_as(site, artifacts, CREATOR, collection, tokens[name], price)
+              for name, price in (("A", 3 * 10**17), ("B", 10**17), ("C", 2 * 10**17))}
+    collector = _verified(client, COLLECTOR)
+    fill = client.post(f"/market/orders/{orders['A']}/fill-tx", json={"amount": 1}, headers=collector)
+    assert fill.status_code == 200, fill.text
+    send(web3, COLLECTOR, fill.json())
+    _index(site, artifacts)
+    return {"collection": collection, "tokens": tokens, "nft": nft}
+
+
+def test_explore_searches_by_words_tags_filters_and_pages_through_get_works(site, open_as, artifacts):
+    """Explore asks GET /works (as the console does): words, tag chips, listed only, price range,
+    sort and "more" by the cursor; each card shows its checked preview and price in ETH (wei); an
+    empty result says so; the filters read in Simplified Chinese too."""
+    run = f"t{secrets.token_hex(3)}"
+    _tagged_shop(site, artifacts, run)
+    page, _ = open_as(NEWCOMER)
+    cards = page.locator("#works > li")
+    _ready(page, f"/?q={run}&sort=price_asc")  # for sale only, by default: A is sold
+    page.wait_for_selector("#explore-status:has-text('2 works shown')")
+    assert [c.locator("h2").text_content() for c in cards.all()] == [f"Tide B {run}", f"Tide C {run}"]
+    assert "0.1 ETH (100000000000000000 wei)" in cards.first.text_content()
+    assert "royalty 10%" in cards.first.text_content() and "image/png" in cards.first.text_content()
+    page.wait_for_selector("#works li:first-child .thumb img")  # the preview, its hash checked
+    page.select_option("#f-sort", "price_desc")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector(f"#works li:first-child h2:has-text('Tide C {run}')")
+    # Not only works for sale: the sold one too, newest first, one per page through the cursor.
+    _ready(page, f"/?q={run}&listed=0&limit=1")
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert cards.first.locator("h2").text_content() == f"Tide C {run}"
+    page.click("#more")
+    page.wait_for_selector("#explore-status:has-text('2 works shown')")
+    page.click("#more")
+    page.wait_for_selector("#explore-status:has-text('3 works shown')")
+    assert page.is_hidden("#more")  # no further page
+    assert "Not for sale" in page.locator("#works li", has_text=f"Tide A {run}").text_content()
+    # A tag chip narrows the search; its remove button widens it again.
+    _ready(page, f"/?q={run}&listed=0")
+    page.locator("#works li", has_text=f"Tide C {run}").locator("[data-tag=storm]").click()
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert "tag=storm" in page.url and page.is_visible("[data-remove-tag=storm]")
+    page.click("[data-remove-tag=storm]")
+    page.wait_for_selector("#explore-status:has-text('3 works shown')")
+    # A price range (in ETH) keeps to works for sale between the two prices.
+    page.fill("#f-min", "0.15")
+    page.fill("#f-max", "0.25")
+    page.check("#f-listed")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert cards.first.locator("h2").text_content() == f"Tide C {run}"
+    _shot(page, "explore-filters")
+    assert _axe(page) == []
+    page.fill("#f-min", "0.5 ETH")  # refused in words, the API not asked
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('0.5 ETH')")
+    page.fill("#f-min", "")
+    page.fill("#q", f"{run} nothing-like-this")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#explore-status:has-text('No work for sale matches this search')")
+    assert cards.count() == 0
+    _ready(page, f"/?q={run}&lang=zh")
+    page.wait_for_selector("#explore-status:has-text('已显示 2 件作品')")
+    assert page.text_content("legend") == "筛选" and "仅显示在售" in page.text_content("#search")
+    _ready(page, "/?lang=en")
+
+
+def test_the_work_page_charts_prices_and_split_shows_related_works_and_the_owner_rents_and_gives(
+        site, open_as, artifacts):
+    """The work page draws the price history and the royalty split (inline SVG, in words too) and the
+    related works with their reason; its owner rents it out (ERC-4907) and gives it away, each time
+    the page saying what the wallet will sign before it opens; a mistyped address never reaches the
+    wallet."""
+    run = f"t{secrets.token_hex(3)}"
+    shop = _tagged_shop(site, artifacts, run)
+    collection, token = shop["collection"], shop["tokens"]["A"]
+    page, wallet = open_as(COLLECTOR)
+    _ready(page, f"/work/31337/{collection}/{token}")
+    assert page.is_hidden("#owner-actions")  # not signed in: nobody's own actions
+    history = page.get_attribute("#history-chart", "aria-label")
+    assert "1 sales" in history and "highest 0.3 ETH (300000000000000000 wei)" in history
+    assert "bought at the listed price, 0.3 ETH (300000000000000000 wei)" in page.text_content("#history")
+    split = page.get_attribute("#split-chart", "aria-label")
+    assert split.startswith("How the royalty is split:") and short_address(CREATOR.address) in split
+    assert page.locator("#split-chart rect").count() == 3
+    related = page.locator("#related li", has_text=f"Tide B {run}")
+    related.wait_for()
+    assert "shared tag" in related.locator(".reason").text_content()
+    _sign_in(page)
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#owner-actions:not([hidden])")
+    _shot(page, "work-owner-actions")
+    assert _axe(page) == []
+    # A mistyped address is refused in words; the wallet is not opened.
+    prompts = len(wallet.words)
+    page.fill("#gift-to", "0x1234")
+    page.click("#gift-form button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('is not an address')")
+    page.fill("#rent-user", RIVAL.address)
+    page.fill("#rent-days", "0")
+    page.click("#rent-form button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('is not a number of days')")
+    assert len(wallet.words) == prompts
+    # Rent to the rival for three days: the chain records the user and the end.
+    page.fill("#rent-days", "3")
+    page.click("#rent-form button[type=submit]")
+    _done(page, "#notice:has-text('Rented')")
+    said = _said(wallet)
+    assert said.startswith("Before your wallet opens: Your wallet will send a transaction that lets "
+                           f"{RIVAL.address} use token {token} of {collection} until ")
+    assert shop["nft"].functions.userOf(token).call() == RIVAL.address
+    page.wait_for_selector(f"#rental:has-text('In use by {RIVAL.address}')")
+    # Give it to the newcomer: the token moves, and the page no longer offers the owner's actions.
+    page.fill("#gift-to", NEWCOMER.address)
+    page.click("#gift-form button[type=submit]")
+    _done(page, "#notice:has-text('Given to')")
+    assert f"gives token {token} of {collection} to {NEWCOMER.address} for nothing" in _said(wallet)
+    assert shop["nft"].functions.ownerOf(token).call() == NEWCOMER.address
+    page.wait_for_selector("#owner-actions[hidden]", state="attached")
+    assert NEWCOMER.address in page.text_content("#rights")

@@ -266,51 +266,118 @@ const workTitle = (w) => w.title || `${w.collection_name || short(w.collection)}
 
 // ---------------------------------------------------------------- explore
 
+/** The filters as GET /works reads them, from the page's address (so a search can be linked to). */
+function searchFromUrl() {
+  const u = new URLSearchParams(window.location.search);
+  return {
+    q: u.get('q') || '', tags: u.getAll('tag'), chain: u.get('chain_id') || '', media: u.get('media_type') || '',
+    listed: u.get('listed') !== '0', min: u.get('min') || '', max: u.get('max') || '', sort: u.get('sort') || 'newest',
+    limit: Math.min(100, Math.max(1, Number(u.get('limit')) || 12)),
+  };
+}
+
+function searchToUrl(s) {
+  const u = new URLSearchParams();
+  if (s.q) u.set('q', s.q);
+  for (const tag of s.tags) u.append('tag', tag);
+  if (s.chain) u.set('chain_id', s.chain);
+  if (s.media) u.set('media_type', s.media);
+  if (!s.listed) u.set('listed', '0');
+  if (s.min) u.set('min', s.min);
+  if (s.max) u.set('max', s.max);
+  if (s.sort !== 'newest') u.set('sort', s.sort);
+  if (s.limit !== 12) u.set('limit', String(s.limit));
+  return u;
+}
+
+/** The API's query for a search (amounts typed in ETH become wei; a bad amount is refused in words). */
+function worksQuery(s, cursor) {
+  const u = new URLSearchParams({ limit: String(s.limit), sort: s.sort });
+  if (s.q) u.set('q', s.q);
+  for (const tag of s.tags) u.append('tag', tag);
+  if (s.chain) u.set('chain_id', s.chain);
+  if (s.media) u.set('media_type', s.media);
+  if (s.listed) u.set('listed', 'true');
+  if (s.min) u.set('min_price_wei', weiOf(s.min).toString());
+  if (s.max) u.set('max_price_wei', weiOf(s.max).toString());
+  if (cursor) u.set('cursor', cursor);
+  return `/works?${u}`;
+}
+
+/** A catalogue card's bytes, shown only when their SHA-256 is the card's registered content hash. */
+const cardMedia = (card) => verifiedMedia({ rights: { bound: Boolean(card.cid), content_hash: card.content_hash },
+  cid: card.cid, media_type: card.media_type });
+
+function workCard(card, addTag) {
+  const href = `/work/${card.chain_id}/${card.collection}/${card.token_id}`;
+  const thumb = el('div', { class: 'thumb' });
+  const title = card.title || `${card.collection_name || short(card.collection)} #${card.token_id}`;
+  const tags = el('ul', { class: 'chips', 'aria-label': t('explore.tags') });
+  for (const tag of card.tags) {
+    const chip = el('button', { type: 'button', 'data-tag': tag, text: `#${tag}` });
+    chip.addEventListener('click', () => addTag(tag));
+    tags.append(el('li', {}, chip));
+  }
+  const item = el('li', { 'data-token': card.token_id },
+    thumb,
+    el('h2', {}, el('a', { href, text: title })),
+    el('p', { class: 'price', text: card.price ? ethWei(card.price.wei) : t('explore.notforsale') }),
+    el('p', { text: card.media_type ? t('explore.by_type', { type: card.media_type, creator: short(card.creator) }) : short(card.creator) }),
+    el('p', { text: card.royalty_bps ? t('explore.royalty', { pct: pct(card.royalty_bps) }) : t('work.noroyalty') }));
+  if (card.licenses.length) item.append(el('p', { class: 'terms', text: card.licenses.map((l) => l.summary).join('; ') }));
+  if (card.tags.length) item.append(tags);
+  cardMedia(card).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, title)); }).catch(() => {});
+  return item;
+}
+
 async function explore() {
   const form = $('search');
-  const q = new URLSearchParams(window.location.search).get('q') || '';
-  $('q').value = q;
-  liveAuctions().catch(fail);
-  const orders = await api('GET', '/market/orders?side=listing&status=open&limit=200');
-  const best = new Map();
-  for (const o of orders) {
-    const key = `${o.chain_id}/${o.token}/${o.token_id}`;
-    if (!best.has(key) || BigInt(o.unit_price) < BigInt(best.get(key).unit_price)) best.set(key, o);
-  }
-  const items = await Promise.all([...best.values()].map(async (o) => {
-    try { return { order: o, work: await loadWork(o.chain_id, o.token, o.token_id) }; } catch { return null; }
-  }));
-  const render = (query) => {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const list = $('works');
-    list.replaceChildren();
-    const shown = items.filter(Boolean).filter(({ order, work }) => order.signer.toLowerCase() === work.owner.toLowerCase()).filter(({ work }) => {
-      const hay = [work.title, work.collection_name, work.cid, work.collection, work.token_id].join(' ').toLowerCase();
-      return words.every((w) => hay.includes(w));
-    });
-    for (const { order, work } of shown) {
-      const href = `/work/${work.chain_id}/${work.collection}/${work.token_id}`;
-      const thumb = el('div', { class: 'thumb' });
-      const card = el('li', { 'data-token': work.token_id },
-        thumb,
-        el('h2', {}, el('a', { href, text: workTitle(work) })),
-        el('p', { class: 'price', text: t('explore.price', { eth: eth(order.unit_price) }) }),
-        el('p', { text: work.royalty ? t('explore.royalty', { pct: pct(work.royalty.bps) }) : t('work.noroyalty') }));
-      list.append(card);
-      verifiedMedia(work).then((m) => { if (m.state === 'ok') thumb.append(mediaNode(m, workTitle(work))); })
-        .catch(() => {});
+  let s = searchFromUrl();
+  const fill = () => {
+    $('q').value = s.q; $('f-chain').value = s.chain; $('f-media').value = s.media;
+    $('f-listed').checked = s.listed; $('f-min').value = s.min; $('f-max').value = s.max; $('f-sort').value = s.sort;
+    const chips = $('tag-chips');
+    chips.replaceChildren();
+    for (const tag of s.tags) {
+      const remove = el('button', { type: 'button', 'data-remove-tag': tag, 'aria-label': t('explore.untag', { tag }), text: `#${tag} ×` });
+      remove.addEventListener('click', () => { s = { ...s, tags: s.tags.filter((x) => x !== tag) }; run(); });
+      chips.append(remove);
     }
-    $('explore-status').textContent = shown.length ? '' : (words.length ? t('explore.nomatch') : t('explore.empty'));
   };
-  render(q);
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const query = $('q').value;
+  let cursor = null;
+  let shown = 0;
+  const more = $('more');
+  const addTag = (tag) => { if (!s.tags.includes(tag)) { s = { ...s, tags: [...s.tags, tag] }; run(); } };
+  const loadPage = async (reset) => {
+    const out = await api('GET', worksQuery(s, reset ? null : cursor));
+    const list = $('works');
+    if (reset) { list.replaceChildren(); shown = 0; }
+    for (const card of out.works) list.append(workCard(card, addTag));
+    shown += out.works.length;
+    cursor = out.next_cursor;
+    more.hidden = !cursor;
+    const filtered = s.q || s.tags.length || s.chain || s.media || s.min || s.max;
+    $('explore-status').textContent = shown ? t('explore.count', { n: shown })
+      : filtered ? t(s.listed ? 'explore.nomatch' : 'explore.nomatch_any') : t(s.listed ? 'explore.empty' : 'explore.empty_any');
+  };
+  const run = async () => {
     const url = new URL(window.location.href);
-    if (query) url.searchParams.set('q', query); else url.searchParams.delete('q');
+    url.search = searchToUrl(s).toString();
     window.history.replaceState(null, '', url);
-    render(query);
+    fill();
+    $('explore-status').textContent = t('common.loading');
+    try { await loadPage(true); } catch (err) { $('explore-status').textContent = ''; fail(err); }
+  };
+  const chainSelect = $('f-chain');
+  for (const c of (await platform()).chains) chainSelect.append(el('option', { value: String(c.chain_id), text: `${c.name} (${c.chain_id})` }));
+  liveAuctions().catch(fail);
+  action(more, () => loadPage(false));
+  submitting(form, async () => {
+    s = { ...s, q: $('q').value.trim(), chain: $('f-chain').value, media: $('f-media').value, listed: $('f-listed').checked,
+      min: $('f-min').value.trim(), max: $('f-max').value.trim(), sort: $('f-sort').value };
+    await run();
   });
+  await run();
 }
 
 // ---------------------------------------------------------------- one work
@@ -332,6 +399,74 @@ function licenseWords(l) {
 function dlRows(dl, rows) {
   dl.replaceChildren();
   for (const [k, v] of rows) dl.append(el('dt', { text: k }), el('dd', {}, v));
+}
+
+// SVG drawn here, from the API's numbers: no chart library, and each chart says in words what it shows.
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c);
+  return node;
+}
+
+/** Sale prices over time: a line through each sale (oldest left), its words as the label, and the sales
+ * as a list beside it (the chart is a picture of that list). */
+function historyChart(sales) {
+  const box = $('history');
+  box.replaceChildren();
+  if (!sales.length) { box.append(el('p', { text: t('work.nohistory') })); return; }
+  const ordered = [...sales].sort((a, b) => (a.at < b.at ? -1 : 1));
+  const wei = ordered.map((s) => BigInt(s.unit_price.wei));
+  const high = wei.reduce((a, b) => (b > a ? b : a));
+  const low = wei.reduce((a, b) => (b < a ? b : a));
+  const W = 320; const H = 120; const pad = 10;
+  const x = (i) => (ordered.length === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (ordered.length - 1));
+  const y = (v) => (high === 0n ? H - pad : H - pad - Number((v * 1000n) / high) * (H - 2 * pad) / 1000);
+  const label = t('work.history_chart', { n: ordered.length, first: when(ordered[0].at), last: when(ordered.at(-1).at),
+    low: ethWei(low), high: ethWei(high) });
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, id: 'history-chart' },
+    svg('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad }),
+    svg('polyline', { points: wei.map((v, i) => `${x(i)},${y(v)}`).join(' ') }),
+    ...wei.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3 })));
+  const list = el('ul', {});
+  for (const s of ordered) list.append(el('li', { text: t('work.history_row', { at: when(s.at), kind: M[`work.sale.${s.kind}`] ? t(`work.sale.${s.kind}`) : s.kind, price: s.unit_price.text }) }));
+  box.append(chart, el('p', { text: label }), list);
+}
+
+/** The royalty's split as one bar cut in shares (in basis points of the royalty), named in words. */
+function splitChart(split) {
+  const total = split.reduce((a, s) => a + Number(s.bps), 0) || 1;
+  const W = 320; const H = 24;
+  let at = 0;
+  const parts = split.map((s) => `${short(s.account)} ${pct(s.bps)}%`).join(', ');
+  const label = t('work.split_chart', { parts });
+  const bars = split.map((s, i) => {
+    const w = (Number(s.bps) * W) / total;
+    const rect = svg('rect', { x: at, y: 0, width: w, height: H, class: `bar${i % 4}` });
+    at += w;
+    return rect;
+  });
+  return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, id: 'split-chart' }, ...bars);
+}
+
+/** Works related to this one (shared tags, shared buyers), each with the reason in words. */
+async function relatedPanel(chain, collection, token) {
+  const list = $('related');
+  let out;
+  try {
+    out = await api('GET', `/works/${chain}/${collection}/${token}/related?limit=6`);
+  } catch (err) {
+    if (!(err instanceof ApiProblem && err.status === 404)) throw err;
+    out = { related: [] };  // not catalogued yet
+  }
+  list.replaceChildren();
+  if (!out.related.length) list.append(el('li', { text: t('work.norelated') }));
+  for (const r of out.related) {
+    const item = workCard(r.work, (tag) => { window.location.href = `/?tag=${encodeURIComponent(tag)}&listed=0`; });
+    item.append(el('p', { class: 'reason', text: r.reason }));
+    list.append(item);
+  }
 }
 
 async function workPage() {
@@ -362,7 +497,7 @@ async function workPage() {
     if (work.royalty.split.length) {
       const ul = el('ul', { 'aria-label': t('work.split') });
       for (const s of work.royalty.split) ul.append(el('li', {}, el('code', { text: s.account }), ` ${pct(s.bps)}%`));
-      royaltyBox.append(ul);
+      royaltyBox.append(splitChart(work.royalty.split), ul);
     }
   } else royaltyBox.append(el('p', { text: t('work.noroyalty') }));
   const licBox = $('licenses');
@@ -415,6 +550,7 @@ async function workPage() {
       $('buy-confirm').focus();
     });
   }
+  historyChart((work.market && work.market.price_history) || []);
   await workPanels(work, chain, collection, token, feeBps);
   if ($('buy-confirm').dataset.bound) return;
   $('buy-confirm').dataset.bound = 'true';
@@ -1163,6 +1299,48 @@ async function splitterPanel(work, chain, reload) {
   $('royalty').append(box);
 }
 
+// ---------------------------------------------------------------- work page: rent and give (the owner)
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+function addressOf(text) {
+  const value = String(text).trim();
+  if (!ADDRESS.test(value)) throw new Error(t('error.address', { value }));
+  return value;
+}
+
+/** The owner's own actions: rent the token out (ERC-4907, POST /rentals/tx) or give it away
+ * (POST /market/gift-tx); each states what the wallet will sign before it opens. */
+async function ownerPanel(work, chain, collection, token, reload) {
+  const me = (wallet.current() && wallet.address()) || '';  // as the other panels: a connected wallet
+  const section = $('owner-actions');
+  section.hidden = !(me && work.owner.toLowerCase() === me.toLowerCase());
+  if (section.hidden) return;
+  const rental = await api('GET', `/rentals/${chain}/${collection}/${token}`).catch(() => null);
+  $('rental').replaceChildren(...(rental && rental.active
+    ? [el('p', { text: t('work.rental_now', { user: rental.user, until: when(rental.expires) }) })] : []));
+  if (section.dataset.bound) return;
+  section.dataset.bound = 'true';
+  submitting($('rent-form'), async () => {
+    const user = addressOf($('rent-user').value);
+    const days = Number($('rent-days').value);
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(t('error.days', { value: $('rent-days').value }));
+    const until = new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await requireSession();
+    const tx = await api('POST', '/rentals/tx', { chain_id: Number(chain), collection, token_id: String(token), user, until });
+    await wallet.send(tx, t('sign.rent', { user, token, collection, until }));
+    await reload();
+    notice(t('work.rented', { user, until }));
+  });
+  submitting($('gift-form'), async () => {
+    const to = addressOf($('gift-to').value);
+    await requireSession();
+    const tx = await api('POST', '/market/gift-tx', { chain_id: Number(chain), token: collection, token_id: String(token), to });
+    const receipt = await wallet.send(tx, t('sign.gift', { token, collection, to }));
+    await reload();
+    notice(t('work.gifted', { to, tx: receipt.transactionHash }));
+  });
+}
+
 /** The work page's trading panels, each on its own: one that fails says so without hiding the others. */
 async function workPanels(work, chain, collection, token, feeBps) {
   const reload = async () => { workCache.clear(); await workPage(); };
@@ -1175,6 +1353,8 @@ async function workPanels(work, chain, collection, token, feeBps) {
     auctionPanel(work, chain, collection, token, reload),
     offersPanel(work, chain, collection, token, feeBps, reload),
     splitterPanel(work, chain, reload),
+    relatedPanel(chain, collection, token),
+    ownerPanel(work, chain, collection, token, reload),
   ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
