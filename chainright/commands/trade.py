@@ -533,9 +533,16 @@ def license_withdraw_credit(
         s.send(tx, f"withdrew {owed}")
 
 
+def _fee_wei(text: str) -> int:
+    """A license fee: 0 (a free license) or a positive amount, as every ETH amount typed."""
+    if text.strip().lower().removesuffix("wei").strip() in ("0", "0.0"):
+        return 0
+    return parse_eth_option(text, "--fee")
+
+
 @license_app.command("publish")
 def license_publish(
-    fee: Annotated[str, typer.Option("--fee", help="What a licensee pays, in ETH (0.01) or wei (10000wei).")],
+    fee: Annotated[str, typer.Option("--fee", help="A licensee pays: ETH (0.01), wei (10000wei) or 0.")],
     legal_text: Annotated[Path | None, typer.Option(
         "--legal-text", exists=True, dir_okay=False, help="A file: the legal text (stored by CID).")] = None,
     legal_cid: Annotated[str | None, typer.Option("--legal-cid", help="The CID of a stored legal text.")
@@ -560,7 +567,7 @@ def license_publish(
     """Publish license terms of your own (fee, duration, uses, territories, legal text) and attach them
     to works you own; prints the terms hash."""
     body: dict[str, Any] = {
-        "fee_wei": parse_eth_option(fee, "--fee"), "duration_s": days * 86_400, "commercial_use": commercial,
+        "fee_wei": _fee_wei(fee), "duration_s": days * 86_400, "commercial_use": commercial,
         "derivatives_allowed": derivatives, "derivative_revenue_share_bps": share_bps,
         "attribution_required": attribution, "transferable": transferable, "revocable": revocable,
         "territories": territory or [], "collection": collection, "token_ids": token or [],
