@@ -330,3 +330,34 @@ def test_every_route_added_here_is_in_the_openapi_schema_with_a_summary(world):
     for path in ("/licenses/terms-tx", "/royalties/{chain_id}/{splitter}/withdraw-for-tx", "/ops/escrow/fee",
                  "/ops/escrow/treasury"):
         assert paths[path]["post"]["summary"], path
+
+
+# -- milestone escrow: a failed payout withdrawn to an address its payee names (withdrawTo) ----------------
+
+
+def test_an_escrow_credit_is_withdrawn_to_an_address_its_payee_names_and_only_its_own(world):
+    w, client, web3 = world, world["client"], world["web3"]
+    created = ok(client.post("/escrows/tx", json=reach._escrow_body(w, "ETH", [ETH // 10]), headers=w["collector"]))
+    send(web3, COLLECTOR, created["transaction"])
+    base = f"/escrows/31337/{created['escrow_id']}"
+    send(web3, CREATOR, ok(client.post(f"{base}/accept-terms-tx", headers=w["creator"])))
+    send(web3, CREATOR, ok(client.post(f"{base}/milestones/0/deliver-tx", json={"cid": w["cid"]},
+                                       headers=w["creator"])))
+    accept = ok(client.post(f"{base}/milestones/0/accept-tx", headers=w["collector"]))
+    set_code(web3, CREATOR.address, REVERTING_CODE)  # the seller's payout fails: it is credited
+    try:
+        send(web3, COLLECTOR, accept)
+    finally:
+        set_code(web3, CREATOR.address, "0x")
+    owed = int(ok(client.get(f"/escrows/credit/31337/{CREATOR.address}"))["credit"]["wei"])
+    assert owed > 0
+    refused(client.post("/escrows/withdraw-tx", json={"chain_id": 31337, "to": ZERO}, headers=w["creator"]), 422,
+            "zero address")
+    stranger = refused(client.post("/escrows/withdraw-tx", json={"chain_id": 31337, "to": STRANGER.address},
+                                   headers=login(client, STRANGER)), 422)  # naming a payee takes nobody's credit
+    assert stranger["error"] == "WithdrawalNothingOwed"
+    before = web3.eth.get_balance(BUYER.address)
+    tx = ok(client.post("/escrows/withdraw-tx", json={"chain_id": 31337, "to": BUYER.address}, headers=w["creator"]))
+    assert send(web3, CREATOR, tx)["status"] == 1
+    assert web3.eth.get_balance(BUYER.address) - before == owed
+    assert ok(client.get(f"/escrows/credit/31337/{CREATOR.address}"))["credit"]["wei"] == "0"
