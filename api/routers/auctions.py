@@ -39,6 +39,7 @@ ChainId = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
 AuctionId = Annotated[int, Path(ge=1, le=MAX_UINT256)]
 MAX_SCAN = 500
 """Auctions read per listing, newest first (the contract numbers them 1, 2, ...)."""
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class AuctionCreateIn(BaseModel):
@@ -323,18 +324,35 @@ def claim_lot_tx(
 @router.get(
     "/{chain_id}/credit/{account}",
     response_model=Amount,
-    summary="ETH the marketplace holds for an account (outbid refunds, failed payouts): withdraw it",
+    summary="Every ETH credit the marketplace holds for an account (outbid refunds, sale payouts and "
+    "royalties whose push failed, the treasury's fees): withdraw it",
 )
 def credit(chain_id: ChainId, account: Address, gateway: GatewayDep) -> Amount:
     market = deployed(gateway, chain_id, "Marketplace")
     return amount(gateway.view(chain_id, market, "Marketplace", "pendingWithdrawals", [account]))
 
 
+class WithdrawIn(ChainIn):
+    to: Address | None = Field(default=None, description="Where the ETH goes; default: your wallet")
+
+
 @router.post(
     "/withdraw-tx",
     response_model=UnsignedTx,
-    summary="The transaction that withdraws your ETH credit from the marketplace (outbid refunds)",
+    summary="The transaction that withdraws every ETH credit the marketplace holds for you (outbid "
+    "refunds, sale payouts and royalties whose push failed, the treasury's fees), to your wallet or an "
+    "address you name",
 )
-def withdraw_tx(body: ChainIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
-    chain_id = body.chain_id
-    return _simple(gateway, chain_id, wallet_of(user), "withdraw", [], "withdrawing")
+def withdraw_tx(body: WithdrawIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+    """One credit per account on the contract, whatever earned it: ``withdraw``/``withdrawTo`` pay it
+    all (ERC-20 credits are apart: POST /market/withdraw-erc20-tx)."""
+    chain_id, sender = body.chain_id, wallet_of(user)
+    market = deployed(gateway, chain_id, "Marketplace")
+    if body.to == ZERO_ADDRESS:
+        raise UnprocessableError("the credit cannot go to the zero address: it would be lost")
+    if int(gateway.view(chain_id, market, "Marketplace", "pendingWithdrawals", [sender])) == 0:
+        raise UnprocessableError(f"the marketplace holds no ETH for {sender} on chain {chain_id}: nothing to "
+                                 "withdraw", error="WithdrawalNothingOwed")
+    if body.to is None or body.to == sender:
+        return _simple(gateway, chain_id, sender, "withdraw", [], "withdrawing")
+    return _simple(gateway, chain_id, sender, "withdrawTo", [body.to], "withdrawing")

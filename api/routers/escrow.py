@@ -60,6 +60,10 @@ class CurrencyIn(BaseModel):
     currency: Currency = Field(default="ETH", description="'ETH', 'WETH' or an ERC-20 address")
 
 
+class WithdrawIn(CurrencyIn):
+    to: Address | None = Field(default=None, description="Where the credit goes; default: your wallet")
+
+
 class CreditOut(BaseModel):
     chain_id: int
     account: str
@@ -574,15 +578,20 @@ def claim_tx(
     "/withdraw-tx",
     response_model=UnsignedTx,
     summary="The transaction that withdraws what the escrow credited to you (payouts that failed), in "
-    "ETH or an ERC-20",
+    "ETH or an ERC-20, to your wallet or an address you name",
 )
-def withdraw_tx(body: CurrencyIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
+def withdraw_tx(body: WithdrawIn, user: CurrentUser, gateway: GatewayDep) -> UnsignedTx:
     chain_id = body.chain_id
     sender = wallet_of(user)
+    if body.to == ZERO:
+        raise UnprocessableError("the credit cannot go to the zero address: it would be lost")
     gateway.require_progress(chain_id)
     address = deployed(gateway, chain_id, "MilestoneEscrow")
     token = _token(gateway, chain_id, body.currency)
-    data = gateway.calldata("MilestoneEscrow", "withdraw", [token])
+    if body.to is None or body.to == sender:
+        data = gateway.calldata("MilestoneEscrow", "withdraw", [token])
+    else:  # the contract pays the caller's own credit only, to the address it names
+        data = gateway.calldata("MilestoneEscrow", "withdrawTo", [token, body.to])
     return unsigned(
         chain_id,
         sender,

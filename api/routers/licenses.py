@@ -1,7 +1,8 @@
 """Buying a license: the terms a work offers (in words, fee in ETH and wei), the transaction that buys
 one under chosen terms (exact fee, simulated first), and the licenses a wallet holds now; after the
 sale, a grant's life: revoked by the work's licensor (revocable terms), transferred by its holder
-(transferable terms), and the fees credited to a receiver whose payout failed, withdrawn."""
+(transferable terms), and the fees credited to a receiver whose payout failed, withdrawn; and terms of
+one's own (any fee, duration, uses, territories, legal text) published and attached to one's works."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from api.deps import CurrentUser, GatewayDep, KycVerifiedUser
+from api.deps import ContentStoreDep, CurrentUser, GatewayDep, KycVerifiedUser
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
 from api.trading import MAX_UINT256, Amount, UnsignedTx, amount, deployed, iso, simulate, unsigned, wallet_of
-from api.types import MAX_CHAIN_ID, Address
+from api.types import MAX_CHAIN_ID, Address, Cid
 
 router = APIRouter(prefix="/licenses", tags=["licenses"])
 ChainId = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
@@ -377,3 +378,117 @@ def withdraw_credit_tx(body: WithdrawCreditIn, user: CurrentUser, gateway: Gatew
     data = gateway.calldata("Licensing", "withdrawCredit", [to])
     gas = simulate(gateway, body.chain_id, sender, licensing, data, 0, "withdrawing the license credit")
     return unsigned(body.chain_id, sender, licensing, data, 0, gas)
+
+
+# ------------------------------------------------------------------------ custom terms, published by anyone
+
+MAX_UINT64 = 2**64 - 1
+MAX_TERRITORIES = 250
+
+
+class PublishTermsIn(BaseModel):
+    """Every field of the contract's ``LicenseTerms``, named in words; the legal text is given as text
+    (stored here, by CID) or as the CID of a text already stored."""
+
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    fee_wei: int = Field(ge=0, le=MAX_UINT256, description="What a licensee pays, exactly, in wei")
+    duration_s: int = Field(default=0, ge=0, le=MAX_UINT64,
+                            description="How long a grant lasts; 0: perpetual")
+    commercial_use: bool = False
+    derivatives_allowed: bool = False
+    attribution_required: bool = True
+    transferable: bool = False
+    revocable: bool = False
+    derivative_revenue_share_bps: int = Field(
+        default=0, ge=0, le=10_000, description="Share of derivative revenue owed to the licensor (100 = 1%)")
+    territories: list[str] = Field(default_factory=list, max_length=MAX_TERRITORIES,
+                                   description="ISO 3166 alpha-2 codes (any order); empty: worldwide")
+    legal_text: str | None = Field(default=None, min_length=1, max_length=100_000)
+    legal_text_cid: Cid | None = None
+    collection: Address | None = Field(default=None, description="Attach the terms to these works of yours")
+    token_ids: list[Annotated[int, Field(ge=0, le=MAX_UINT256)]] = Field(default_factory=list, max_length=50)
+
+
+class PublishTermsOut(BaseModel):
+    terms_hash: str
+    terms: TermsOut
+    publish: UnsignedTx | None = Field(description="Send first; null when these terms are already published")
+    attach: list[UnsignedTx] = Field(description="Then one per work (simulated once the terms are published)")
+
+
+def _territories(codes: list[str]) -> list[bytes]:
+    """The codes as the contract takes them: two capital letters each, strictly ascending."""
+    bad = [c for c in codes if len(c) != 2 or not all("A" <= ch <= "Z" for ch in c)]
+    if bad:
+        raise UnprocessableError(
+            "territories are ISO 3166 alpha-2 codes, two capital letters (FR, DE, US): not "
+            + ", ".join(map(repr, bad)),
+            error="LicenseTermsTerritoryInvalid")
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise UnprocessableError(f"territory {', '.join(twice)} is named more than once",
+                                 error="LicenseTermsTerritoriesNotAscending")
+    return [c.encode() for c in sorted(codes)]
+
+
+@router.post(
+    "/terms-tx",
+    response_model=PublishTermsOut,
+    summary="The transactions that publish license terms of your own (fee, duration, uses, territories, "
+    "legal text) and attach them to your works",
+)
+def publish_terms_tx(body: PublishTermsIn, user: KycVerifiedUser, gateway: GatewayDep,
+                     store: ContentStoreDep) -> PublishTermsOut:
+    sender = wallet_of(user)
+    if (body.legal_text is None) == (body.legal_text_cid is None):
+        raise UnprocessableError("give the legal text of the terms, either as text (legal_text) or as "
+                                 "the CID of a text already stored (legal_text_cid), not both",
+                                 error="LicenseTermsLegalTextMissing")
+    if body.derivative_revenue_share_bps and not body.derivatives_allowed:
+        raise UnprocessableError(
+            f"a {body.derivative_revenue_share_bps / 100:g}% share of derivative revenue means nothing when "
+            "derivatives are not allowed: allow derivatives or set the share to 0")
+    if body.token_ids and body.collection is None:
+        raise UnprocessableError("token_ids name works of a collection: give the collection too")
+    territories = _territories(body.territories)
+    cid = body.legal_text_cid or store.add(str(body.legal_text).encode()).cid
+    terms: tuple[Any, ...] = (
+        body.commercial_use, body.derivatives_allowed, body.attribution_required, body.transferable,
+        body.revocable, body.derivative_revenue_share_bps, body.duration_s, body.fee_wei, territories, cid)
+    gateway.require_progress(body.chain_id)
+    licensing = deployed(gateway, body.chain_id, "Licensing")
+    terms_hash = bytes(gateway.view(body.chain_id, licensing, "Licensing", "hashTerms", [terms]))
+    published = bool(gateway.view(body.chain_id, licensing, "Licensing", "isPublished", [terms_hash]))
+    publish = None
+    if not published:
+        data = gateway.calldata("Licensing", "publishTerms", [terms])
+        gas = simulate(gateway, body.chain_id, sender, licensing, data, 0, "publishing the terms")
+        publish = unsigned(body.chain_id, sender, licensing, data, 0, gas)
+    attach = []
+    for token_id in dict.fromkeys(body.token_ids):
+        assert body.collection is not None
+        try:
+            owner = Web3.to_checksum_address(
+                gateway.view(body.chain_id, body.collection, "CreatorCollection", "ownerOf", [token_id]))
+        except (ContractLogicError, ContractCustomError):
+            raise UnprocessableError(f"token {token_id} of {body.collection} does not exist: mint it first",
+                                     error="LicenseWorkUnknown") from None
+        if owner != sender:
+            raise ForbiddenError(f"only the work's owner attaches license terms to it; token {token_id} is "
+                                 f"held by {owner}, you are {sender}")
+        where = [body.collection, token_id, terms_hash]
+        if gateway.view(body.chain_id, licensing, "Licensing", "isAttached", where):
+            continue
+        data = gateway.calldata("Licensing", "attachTerms", where)
+        attach_gas: int | None = None  # attaching unpublished terms would revert: simulated once they are
+        if published:
+            attach_gas = simulate(gateway, body.chain_id, sender, licensing, data, 0, "attaching the terms")
+        attach.append(unsigned(body.chain_id, sender, licensing, data, 0, attach_gas))
+    shown = TermsOut(
+        terms_hash="0x" + terms_hash.hex(), fee=amount(body.fee_wei), duration_s=body.duration_s,
+        commercial_use=body.commercial_use, derivatives_allowed=body.derivatives_allowed,
+        attribution_required=body.attribution_required, transferable=body.transferable,
+        revocable=body.revocable,
+        derivative_revenue_share_bps=body.derivative_revenue_share_bps,
+        territories=[t.decode() for t in territories], legal_text_cid=cid, summary=_summary(terms))
+    return PublishTermsOut(terms_hash=shown.terms_hash, terms=shown, publish=publish, attach=attach)

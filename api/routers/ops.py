@@ -8,9 +8,10 @@ audit line naming the operator's DID, the family, the chain and the transaction.
 marketplace is paused on a chain the API refuses new orders there (409 ``/problems/paused``) and
 ``/health`` lists the paused contracts (degraded).
 
-Deploy-time settings (``admin`` role): the marketplace's platform fee and treasury and the bridge's
-rate limits, sent by the platform key the same way, one audit line each; values the contract would
-refuse (a fee above its maximum, a zero treasury, a limit beyond uint32) are refused in words first."""
+Deploy-time settings (``admin`` role): the platform fee and treasury of the marketplace and of the
+milestone escrow, and the bridge's rate limits, sent by the platform key the same way, one audit
+line each; values the contract would refuse (a fee above its maximum, a zero treasury, a limit
+beyond uint32) are refused in words first. An escrow keeps the fee it was created with."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from web3 import Web3
 
 from api.deps import Caller, CurrentUser, GatewayDep, require_role
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
@@ -173,6 +175,7 @@ class RateLimits(BaseModel):
 
 class AdminSettings(BaseModel):
     marketplace: list[MarketSettings]
+    escrow: list[MarketSettings] = Field(description="The milestone escrow's platform fee and treasury")
     bridge: list[RateLimits]
 
 
@@ -202,10 +205,12 @@ class RateLimitsIn(PauseIn):
 
 
 def _market(gateway: ChainGateway, member: Member) -> MarketSettings:
-    view = partial(gateway.view, member.chain_id, member.address, "Marketplace")
+    """The fee settings of a Marketplace or a MilestoneEscrow (the same three views)."""
+    view = partial(gateway.view, member.chain_id, member.address, member.contract)
     return MarketSettings(chain_id=member.chain_id, chain=member.chain, address=member.address,
                           platform_fee_bps=int(view("platformFeeBps", [])),
-                          max_fee_bps=int(view("MAX_FEE_BPS", [])), treasury=str(view("treasury", [])))
+                          max_fee_bps=int(view("MAX_FEE_BPS", [])),
+                          treasury=Web3.to_checksum_address(view("treasury", [])))
 
 
 def _limits(gateway: ChainGateway, member: Member) -> RateLimits:
@@ -256,19 +261,18 @@ def _unchanged(member: Member) -> AdminChange:
             "treasury, the bridge's rate limits, per chain")
 def admin_settings(caller: Admin, gateway: GatewayDep) -> AdminSettings:
     return AdminSettings(marketplace=[_market(gateway, m) for m in members(gateway, "marketplace")],
+                         escrow=[_market(gateway, m) for m in members(gateway, "escrow")],
                          bridge=[_limits(gateway, m) for m in members(gateway, "bridge")])
 
 
-@router.post("/marketplace/fee", response_model=list[AdminChange],
-             summary="Set the marketplace's platform fee (admin role; sent by the platform key, audited)")
-def set_fee(body: FeeIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+def _set_fee(family: str, body: FeeIn, caller: Caller, gateway: ChainGateway) -> list[AdminChange]:
     out = []
-    for member in _targets(gateway, "marketplace", body.chain_id):
+    for member in _targets(gateway, family, body.chain_id):
         now = _market(gateway, member)
         if body.fee_bps > now.max_fee_bps:
             raise UnprocessableError(
                 f"a platform fee of {body.fee_bps} bps ({body.fee_bps / 100:g}%) is above the most the "
-                f"marketplace accepts, {now.max_fee_bps} bps ({now.max_fee_bps / 100:g}%)",
+                f"{family} accepts, {now.max_fee_bps} bps ({now.max_fee_bps / 100:g}%)",
                 error="PlatformFeeTooHigh")
         if now.platform_fee_bps == body.fee_bps:
             out.append(_unchanged(member))
@@ -278,21 +282,46 @@ def set_fee(body: FeeIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange
     return out
 
 
-@router.post("/marketplace/treasury", response_model=list[AdminChange],
-             summary="Set the treasury that receives the marketplace's platform fee (admin role; sent by "
-             "the platform key, audited)")
-def set_treasury(body: TreasuryIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+def _set_treasury(family: str, body: TreasuryIn, caller: Caller, gateway: ChainGateway) -> list[AdminChange]:
     if body.treasury == ZERO_ADDRESS:
         raise UnprocessableError("the treasury cannot be the zero address: the fees would be lost",
                                  error="TreasuryZeroAddress")
     out = []
-    for member in _targets(gateway, "marketplace", body.chain_id):
+    for member in _targets(gateway, family, body.chain_id):
         if _market(gateway, member).treasury == body.treasury:
             out.append(_unchanged(member))
             continue
         out.append(_send_admin(gateway, member, "setTreasury", [body.treasury], caller,
                                f"the treasury to {body.treasury}"))
     return out
+
+
+@router.post("/marketplace/fee", response_model=list[AdminChange],
+             summary="Set the marketplace's platform fee (admin role; sent by the platform key, audited)")
+def set_fee(body: FeeIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    return _set_fee("marketplace", body, caller, gateway)
+
+
+@router.post("/marketplace/treasury", response_model=list[AdminChange],
+             summary="Set the treasury that receives the marketplace's platform fee (admin role; sent by "
+             "the platform key, audited)")
+def set_treasury(body: TreasuryIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    return _set_treasury("marketplace", body, caller, gateway)
+
+
+@router.post("/escrow/fee", response_model=list[AdminChange],
+             summary="Set the milestone escrow's platform fee, taken from each released milestone (admin "
+             "role; sent by the platform key, audited)")
+def set_escrow_fee(body: FeeIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    """An escrow keeps the fee it was created with; the new fee applies to escrows created after."""
+    return _set_fee("escrow", body, caller, gateway)
+
+
+@router.post("/escrow/treasury", response_model=list[AdminChange],
+             summary="Set the treasury that receives the milestone escrow's platform fee (admin role; sent "
+             "by the platform key, audited)")
+def set_escrow_treasury(body: TreasuryIn, caller: Admin, gateway: GatewayDep) -> list[AdminChange]:
+    return _set_treasury("escrow", body, caller, gateway)
 
 
 @router.patch("/bridge/rate-limits", response_model=list[AdminChange],

@@ -1,7 +1,8 @@
 """Creators' income: royalty splitter balances, distribute and withdraw; the treasury's platform fee.
 
 A royalty splitter's balances per recipient, and the transactions that distribute it and withdraw a
-recipient's share; the marketplace platform fee for the treasury.
+recipient's share (by the recipient, to its wallet or to an address it names; or by anyone, to the
+recipient's own address); the marketplace platform fee for the treasury.
 
 Every transaction is returned unsigned for the caller's wallet and simulated first (a revert is a
 422 with its sentence). Amounts are given in ETH with the exact wei beside them."""
@@ -130,17 +131,58 @@ def distribute_tx(chain_id: int, splitter: Address, body: SplitterTxIn, caller: 
     return _tx(gateway, chain_id, sender, splitter, data, "the distribution")
 
 
+class WithdrawIn(SplitterTxIn):
+    to: Address | None = Field(default=None, description="Where your share goes; default: your wallet.")
+
+
+class WithdrawForIn(SplitterTxIn):
+    recipient: Address = Field(description="The recipient whose share is paid, to its own address.")
+
+
+def _owed(gateway: ChainGateway, chain_id: int, splitter: str, token: str, account: str) -> int:
+    owed = int(gateway.view(chain_id, splitter, "RoyaltySplitter", "withdrawable", [token, account]))
+    if owed == 0:
+        what = "ETH" if token == ETH else f"token {token}"
+        raise UnprocessableError(f"{account} has no {what} to withdraw from splitter {splitter} on chain "
+                                 f"{chain_id}: nothing to withdraw", error="SplitterNothingToWithdraw")
+    return owed
+
+
 @router.post("/royalties/{chain_id}/{splitter}/withdraw-tx", response_model=UnsignedTx,
-             summary="The transaction that pays a recipient its share (only a recipient of the split)")
-def withdraw_tx(chain_id: int, splitter: Address, body: SplitterTxIn, caller: CurrentUser,
+             summary="The transaction that pays a recipient its share, to its wallet or to an address it "
+                     "names (only a recipient of the split)")
+def withdraw_tx(chain_id: int, splitter: Address, body: WithdrawIn, caller: CurrentUser,
                 gateway: GatewayDep) -> UnsignedTx:
     sender = _wallet(caller)
     accounts, _ = _splitter(gateway, chain_id, splitter)
     if sender not in accounts:
         raise ForbiddenError(f"{sender} is not a recipient of splitter {splitter} (its recipients: "
                              f"{', '.join(accounts)}); only a recipient withdraws its share")
-    data = gateway.calldata("RoyaltySplitter", "withdraw", [body.token])
+    if body.to == ETH:
+        raise UnprocessableError("your share cannot go to the zero address: it would be lost",
+                                 error="SplitterPayeeZero")
+    _owed(gateway, chain_id, splitter, body.token, sender)
+    if body.to is None or body.to == sender:
+        data = gateway.calldata("RoyaltySplitter", "withdraw", [body.token])
+    else:
+        data = gateway.calldata("RoyaltySplitter", "withdrawTo", [body.token, body.to])
     return _tx(gateway, chain_id, sender, splitter, data, "the withdrawal")
+
+
+@router.post("/royalties/{chain_id}/{splitter}/withdraw-for-tx", response_model=UnsignedTx,
+             summary="The transaction that pays a recipient its share to the recipient's own address "
+                     "(anyone may send it, e.g. for a recipient without gas)")
+def withdraw_for_tx(chain_id: int, splitter: Address, body: WithdrawForIn, caller: CurrentUser,
+                    gateway: GatewayDep) -> UnsignedTx:
+    """The contract lets anyone trigger it: the share goes only to the recipient, never to the sender."""
+    sender = _wallet(caller)
+    accounts, _ = _splitter(gateway, chain_id, splitter)
+    if body.recipient not in accounts:
+        raise NotFoundError(f"{body.recipient} is not a recipient of splitter {splitter} (its recipients: "
+                            f"{', '.join(accounts)})")
+    _owed(gateway, chain_id, splitter, body.token, body.recipient)
+    data = gateway.calldata("RoyaltySplitter", "withdrawFor", [body.token, body.recipient])
+    return _tx(gateway, chain_id, sender, splitter, data, f"paying {body.recipient} its share")
 
 
 def _fees(gateway: ChainGateway, chain_id: int) -> FeesOut:

@@ -289,6 +289,7 @@ def credit(
 @app.command("withdraw")
 def withdraw(
     currency: CurrencyOpt = "ETH",
+    to: Annotated[str | None, typer.Option("--to", help="Where it goes; default: your wallet.")] = None,
     chain: ChainOpt = "home",
     api: ApiOpt = API,
     wallet_name: WalletOpt = "default",
@@ -296,5 +297,6 @@ def withdraw(
     """Withdraw what the escrow credited to your wallet (payouts that failed)."""
     with logged_in(api, wallet_name, chain) as s:
         owed = s.client.get(f"/escrows/credit/{s.spec.chain_id}/{s.address}", currency=currency)["credit"]
-        tx = s.client.post("/escrows/withdraw-tx", {"chain_id": s.spec.chain_id, "currency": currency})
+        body = {"chain_id": s.spec.chain_id, "currency": currency, "to": to}
+        tx = s.client.post("/escrows/withdraw-tx", body)
         s.send(tx, f"withdrew {owed['text']}")

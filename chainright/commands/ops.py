@@ -1,7 +1,8 @@
-"""``chainright ops pause|unpause|status|settings|set-fee|set-treasury|set-rate-limits``.
+"""``chainright ops pause|unpause|status|settings|set-fee|set-treasury|set-escrow-fee|set-escrow-treasury``
+and ``chainright ops set-rate-limits``.
 
 Contract families paused and unpaused (operator role) and deploy-time settings changed (admin role:
-platform fee, treasury, bridge rate limits), over the API."""
+the marketplace's and the milestone escrow's platform fee and treasury, bridge rate limits), over the API."""
 
 from __future__ import annotations
 
@@ -101,15 +102,16 @@ def _changes(out: list[dict[str, object]], what: str) -> None:
 @app.command("settings")
 def ops_settings(api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default",
                  as_json: JsonOpt = False) -> None:
-    """The platform fee, treasury and bridge rate limits on every chain (admin role)."""
+    """The platform fee and treasury (marketplace, escrow), bridge rate limits, every chain (admin role)."""
     with logged_in(api, wallet_name) as me:
         out = me.client.get("/ops/admin/settings")
     if as_json:
         dump_json(out)
         return
-    for m in out["marketplace"]:
-        typer.echo(f"marketplace {m['chain']:<7} fee {m['platform_fee_bps'] / 100:g}% (at most "
-                   f"{m['max_fee_bps'] / 100:g}%), treasury {m['treasury']}")
+    for family in ("marketplace", "escrow"):
+        for m in out.get(family, []):
+            typer.echo(f"{family:<11} {m['chain']:<7} fee {m['platform_fee_bps'] / 100:g}% (at most "
+                       f"{m['max_fee_bps'] / 100:g}%), treasury {m['treasury']}")
     for b in out["bridge"]:
         typer.echo(f"bridge      {b['chain']:<7} per hour: outbound {b['outbound']}, inbound {b['inbound']}, "
                    f"per sender {b['sender']}, per collection {b['collection']}")
@@ -135,6 +137,29 @@ def ops_set_treasury(treasury: Annotated[str, typer.Argument(help="Who receives 
     with logged_in(api, wallet_name) as me:
         out = me.client.post("/ops/marketplace/treasury", body)
     _changes(out, f"treasury {treasury}")
+
+
+@app.command("set-escrow-fee")
+def ops_set_escrow_fee(bps: Annotated[int, typer.Argument(help="The fee in basis points (250 = 2.5%).")],
+                       chain: AnyChainOpt = "all", api: ApiOpt = "http://127.0.0.1:8000",
+                       wallet_name: WalletOpt = "default") -> None:
+    """Set the milestone escrow's platform fee for escrows created from now on (admin role; the platform
+    key sends it)."""
+    body = {"chain_id": None if chain == "all" else chain_id_of(chain), "fee_bps": bps}
+    with logged_in(api, wallet_name) as me:
+        out = me.client.post("/ops/escrow/fee", body)
+    _changes(out, f"escrow platform fee {bps / 100:g}%")
+
+
+@app.command("set-escrow-treasury")
+def ops_set_escrow_treasury(treasury: Annotated[str, typer.Argument(help="Who receives the escrow's fee.")],
+                            chain: AnyChainOpt = "all", api: ApiOpt = "http://127.0.0.1:8000",
+                            wallet_name: WalletOpt = "default") -> None:
+    """Set the milestone escrow's treasury (admin role; the platform key sends it)."""
+    body = {"chain_id": None if chain == "all" else chain_id_of(chain), "treasury": treasury}
+    with logged_in(api, wallet_name) as me:
+        out = me.client.post("/ops/escrow/treasury", body)
+    _changes(out, f"escrow treasury {treasury}")
 
 
 LimitOpt = Annotated[int | None, typer.Option(min=0, help="Transfers per hour (0 closes it).")]

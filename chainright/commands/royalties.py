@@ -57,17 +57,32 @@ def royalties_distribute(splitter: SplitterArg, token: TokenOpt = ETH, chain: Ch
 
 
 @app.command("withdraw")
-def royalties_withdraw(splitter: SplitterArg, token: TokenOpt = ETH, chain: ChainOpt = "home",
-                       api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default") -> None:
-    """Withdraw your share (you must be a recipient of the split)."""
+def royalties_withdraw(
+    splitter: SplitterArg, token: TokenOpt = ETH,
+    to: Annotated[str | None, typer.Option("--to", help="Where your share goes; default: your wallet.")
+                  ] = None,
+    for_recipient: Annotated[str | None, typer.Option(
+        "--for", help="Pay this recipient its share, to its own address (anyone may).")] = None,
+    chain: ChainOpt = "home", api: ApiOpt = "http://127.0.0.1:8000", wallet_name: WalletOpt = "default",
+) -> None:
+    """Withdraw your share (you must be a recipient of the split), to your wallet or --to an address;
+    or, with --for, pay another recipient its share to its own address."""
+    if to is not None and for_recipient is not None:
+        raise typer.BadParameter("--for pays the recipient's own address: it takes no --to",
+                                 param_hint="'--to'")
     chain_id = chain_id_of(chain)
     with logged_in(api, wallet_name, chain) as me:
+        payee = for_recipient or me.address
         before = me.client.get(f"/royalties/{chain_id}/{splitter}", token=token)
-        mine = next((r for r in before["recipients"] if r["account"] == me.address), None)
-        tx = me.client.post(f"/royalties/{chain_id}/{splitter}/withdraw-tx", {"token": token})
+        row = next((r for r in before["recipients"] if r["account"].lower() == payee.lower()), None)
+        if for_recipient is not None:
+            tx = me.client.post(f"/royalties/{chain_id}/{splitter}/withdraw-for-tx",
+                                {"token": token, "recipient": for_recipient})
+        else:
+            tx = me.client.post(f"/royalties/{chain_id}/{splitter}/withdraw-tx", {"token": token, "to": to})
         me.send(tx, "withdrawn")
-    if mine is not None:
-        say(f"paid {amount(mine['withdrawable'])} to {me.address}")
+    if row is not None:
+        say(f"paid {amount(row['withdrawable'])} of {row['account']}'s share to {to or row['account']}")
 
 
 @app.command("create-split")

@@ -3,6 +3,7 @@ the API; the wallet signs every transaction the API builds (and simulated) here.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -169,11 +170,17 @@ def auction_cancel(
 
 
 @auction_app.command("withdraw")
-def auction_withdraw(chain: ChainOpt = "home", api: ApiOpt = API, wallet_name: WalletOpt = "default") -> None:
-    """Withdraw the ETH the marketplace holds for you (outbid refunds)."""
+def auction_withdraw(
+    to: Annotated[str | None, typer.Option("--to", help="Where it goes; default: your wallet.")] = None,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Withdraw every ETH credit the marketplace holds for you: outbid refunds, and sale payouts or
+    royalties it could not push to you (the same credit; ERC-20 credits: 'trade withdraw-erc20')."""
     with logged_in(api, wallet_name, chain) as s:
         owed = s.client.get(f"/auctions/{s.spec.chain_id}/credit/{s.address}")
-        tx = s.client.post("/auctions/withdraw-tx", {"chain_id": s.spec.chain_id})
+        tx = s.client.post("/auctions/withdraw-tx", {"chain_id": s.spec.chain_id, "to": to})
         s.send(tx, f"withdrew {owed['text']}")
 
 
@@ -524,6 +531,57 @@ def license_withdraw_credit(
         owed = s.client.get(f"/licenses/credit/{s.spec.chain_id}/{s.address}")["credit"]["text"]
         tx = s.client.post("/licenses/withdraw-credit-tx", {"chain_id": s.spec.chain_id, "to": to})
         s.send(tx, f"withdrew {owed}")
+
+
+def _fee_wei(text: str) -> int:
+    """A license fee: 0 (a free license) or a positive amount, as every ETH amount typed."""
+    if text.strip().lower().removesuffix("wei").strip() in ("0", "0.0"):
+        return 0
+    return parse_eth_option(text, "--fee")
+
+
+@license_app.command("publish")
+def license_publish(
+    fee: Annotated[str, typer.Option("--fee", help="A licensee pays: ETH (0.01), wei (10000wei) or 0.")],
+    legal_text: Annotated[Path | None, typer.Option(
+        "--legal-text", exists=True, dir_okay=False, help="A file: the legal text (stored by CID).")] = None,
+    legal_cid: Annotated[str | None, typer.Option("--legal-cid", help="The CID of a stored legal text.")
+                         ] = None,
+    days: Annotated[int, typer.Option("--days", min=0, help="How long a grant lasts; 0: perpetual.")] = 0,
+    commercial: Annotated[bool, typer.Option("--commercial/--non-commercial")] = False,
+    derivatives: Annotated[bool, typer.Option("--derivatives/--no-derivatives")] = False,
+    share_bps: Annotated[int, typer.Option("--share-bps", min=0, max=10_000,
+                                           help="Share of derivative revenue to you (100 = 1%).")] = 0,
+    attribution: Annotated[bool, typer.Option("--attribution/--no-attribution")] = True,
+    transferable: Annotated[bool, typer.Option("--transferable/--personal")] = False,
+    revocable: Annotated[bool, typer.Option("--revocable/--irrevocable")] = False,
+    territory: Annotated[list[str] | None, typer.Option(
+        "--territory", help="ISO 3166 alpha-2 code, repeat per territory; none: worldwide.")] = None,
+    collection: Annotated[str | None, typer.Option("--collection", help="Attach to works of it.")] = None,
+    token: Annotated[list[int] | None, typer.Option("--token", help="A token id to attach to; repeat.")
+                     ] = None,
+    chain: ChainOpt = "home",
+    api: ApiOpt = API,
+    wallet_name: WalletOpt = "default",
+) -> None:
+    """Publish license terms of your own (fee, duration, uses, territories, legal text) and attach them
+    to works you own; prints the terms hash."""
+    body: dict[str, Any] = {
+        "fee_wei": _fee_wei(fee), "duration_s": days * 86_400, "commercial_use": commercial,
+        "derivatives_allowed": derivatives, "derivative_revenue_share_bps": share_bps,
+        "attribution_required": attribution, "transferable": transferable, "revocable": revocable,
+        "territories": territory or [], "collection": collection, "token_ids": token or [],
+        "legal_text": legal_text.read_text() if legal_text else None, "legal_text_cid": legal_cid}
+    with logged_in(api, wallet_name, chain) as s:
+        out = s.client.post("/licenses/terms-tx", {"chain_id": s.spec.chain_id, **body})
+        if out["publish"]:
+            s.send(out["publish"], "terms published")
+        else:
+            say("these terms are already published; nothing sent")
+        for tx in out["attach"]:
+            s.send(tx, "terms attached")
+    say(out["terms"]["summary"])
+    typer.echo(out["terms_hash"])
 
 
 # ---------------------------------------------------------------------------------------- rentals, gifts
