@@ -63,6 +63,8 @@ EXEMPT: dict[str, str] = {
     "bench consortium": "a benchmark (minutes) on a geth network, never in a test",
     "bench consortium-starts": "a benchmark (minutes), never in a test",
     "bench soak": "a soak (minutes); tests/integration/test_bench_soak.py runs a short one",
+    "bench profile": "a benchmark (minutes) of a platform it starts; its pure parts: tests/unit/test_bench_profile.py",
+    "bench scale": "a benchmark (minutes) of 1 and 2 API processes on PostgreSQL, never in a test",
     "consortium up": "starts a geth network that runs until stopped; tests/integration/test_consortium.py",
     "consortium down": "stops that network; tests/integration/test_consortium.py",
     "consortium start-node": "restarts a validator of that network; tests/integration/test_consortium.py",
