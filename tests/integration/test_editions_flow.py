@@ -175,8 +175,8 @@ def test_editions_mints_are_refused_in_words_to_all_but_the_owner_and_for_bad_qu
                                                             "quantity": 3}, headers=w["collector"]),
             403, "only the uploader")
     # ... and the contract itself refuses a wallet that goes around the API, for both mints.
-    token_id = int(editions.events.WorkCreated().process_receipt(send(web3, CREATOR, ok(_mint(w, 1))), errors=DISCARD)[0]
-                   ["args"]["id"])
+    minted = send(web3, CREATOR, ok(_mint(w, 1)))
+    token_id = int(editions.events.WorkCreated().process_receipt(minted, errors=DISCARD)[0]["args"]["id"])
     for call in (editions.functions.mintWork(STRANGER.address, 5, b"\x11" * 32, b"\x01"),
                  editions.functions.mint(STRANGER.address, token_id, 5)):
         with pytest.raises((ContractCustomError, ContractLogicError)):
