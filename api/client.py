@@ -181,19 +181,22 @@ class ChainrightClient:
             return dict(self._call("POST", "/assets", files={"file": (path.name, reader)}, data=fields))
 
     def collection_tx(self, name: str, symbol: str, royalty_receiver: str | None, royalty_bps: int,
-                      ) -> dict[str, Any]:
+                      standard: str = "erc721") -> dict[str, Any]:
         return dict(self._call("POST", "/collections/tx", json={
             "chain_id": self.chain_id, "name": name, "symbol": symbol,
-            "royalty_receiver": royalty_receiver, "royalty_bps": royalty_bps}))
+            "royalty_receiver": royalty_receiver, "royalty_bps": royalty_bps, "standard": standard}))
 
     def split_tx(self, rights_holder: str, issuer: str, channel: str) -> dict[str, Any]:
         return dict(self._call("POST", "/splits/tx", json={
             "chain_id": self.chain_id, "rights_holder": rights_holder, "issuer": issuer,
             "channel": channel}))
 
-    def mint_tx(self, cid: str, collection: str, quantity: int = 1) -> dict[str, Any]:
+    def mint_tx(self, cid: str, collection: str, quantity: int = 1, standard: str | None = None
+                ) -> dict[str, Any]:
+        """``standard`` ("erc721"/"erc1155"): the API refuses a collection of the other kind."""
         return dict(self._call("POST", f"/assets/{cid}/mint-tx", json={
-            "chain_id": self.chain_id, "collection": collection, "quantity": quantity}))
+            "chain_id": self.chain_id, "collection": collection, "quantity": quantity,
+            "standard": standard}))
 
     def license_tx(self, collection: str, token_ids: list[int], template: str, fee_wei: int = 0
                    ) -> dict[str, Any]:

@@ -24,6 +24,17 @@ def minted_token_ids(web3: Any, collection: str, receipt: Any) -> list[int]:
     return ids
 
 
+def minted_editions(web3: Any, collection: str, receipt: Any) -> list[tuple[int, int]]:
+    """``(token id, copies)`` an ERC-1155 editions mint receipt made (its TransferSingle events from
+    ``collection``); empty when ``collection`` minted none (e.g. it is an ERC-721 collection)."""
+    from web3.logs import DISCARD
+
+    editions = web3.eth.contract(address=collection, abi=Artifacts.load().get("Editions1155").abi)
+    return [(int(event["args"]["id"]), int(event["args"]["value"]))
+            for event in editions.events.TransferSingle().process_receipt(receipt, errors=DISCARD)
+            if event["address"] == collection]
+
+
 def publish_license(client: Any, wallet: Any, web3: Any, collection: str, token_ids: list[int],
                     template: str, fee_wei: int, say: Callable[[str], None]) -> str:
     """Publish (if new) and attach the terms; returns the terms hash."""

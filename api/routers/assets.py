@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -35,6 +36,7 @@ from api.schemas.common import UnsignedTx
 from api.simulate import estimate_gas
 from api.types import MAX_CHAIN_ID, Cid, checksum_address
 from chain.cid import cid_to_bytes
+from record.index.rpc import RpcError
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["assets"])
@@ -75,6 +77,9 @@ class CollectionTxIn(BaseModel):
     royalty_bps: int = Field(default=500, ge=0, le=10_000)
     require_verified_holders: bool = False
     salt: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+    standard: Literal["erc721", "erc1155"] = Field(
+        default="erc721", description="erc1155: an editions collection (each token id one work, many "
+                                      "copies; CollectionFactory.createEditions1155)")
 
     @field_validator("royalty_receiver")
     @classmethod
@@ -88,11 +93,23 @@ class CollectionTxOut(BaseModel):
     salt: str
 
 
+MAX_MINT_QUANTITY = 10_000
+"""Copies one mint transaction may make. The contracts cap an ERC-721 edition at the id space only and
+an ERC-1155 mint not at all; this is the platform's bound (one mint, one wallet signature)."""
+ERC1155_INTERFACE = bytes.fromhex("d9b67a26")
+
+
 class MintTxIn(BaseModel):
     chain_id: int = Field(gt=0)
     collection: str
     to: str | None = Field(default=None, description="Recipient; default: the creator")
-    quantity: int = Field(default=1, ge=1, le=10_000, description="> 1 mints an edition")
+    quantity: int = Field(default=1, ge=1, le=MAX_MINT_QUANTITY,
+                          description="ERC-721: > 1 mints an edition of sequential tokens; ERC-1155 "
+                                      "editions collection: the number of copies of the work's one id")
+    token_id: int | None = Field(default=None, ge=1, le=2**256 - 1,
+                                 description="ERC-1155 only: add copies of this existing work id")
+    standard: Literal["erc721", "erc1155"] | None = Field(
+        default=None, description="When given, the collection must be of this kind (else 422)")
 
     @field_validator("collection", "to")
     @classmethod
@@ -206,11 +223,21 @@ def collection_tx(body: CollectionTxIn, user: KycVerifiedUser, gateway: GatewayD
     identity = gateway.address(body.chain_id, "IdentityRegistry") if body.require_verified_holders \
         else "0x" + "00" * 20
     salt = bytes.fromhex(body.salt[2:]) if body.salt else secrets.token_bytes(32)
-    settings = (body.name, body.symbol, user.address, body.royalty_receiver or user.address,
-                body.royalty_bps, identity, body.require_verified_holders)
-    data = factory.encode_abi("createCollection", args=[settings, salt])
+    receiver = body.royalty_receiver or user.address
+    if body.standard == "erc1155":
+        if body.require_verified_holders:
+            raise UnprocessableError("an editions (ERC-1155) collection has no verified-holders setting; "
+                                     "leave require_verified_holders false")
+        data = factory.encode_abi("createEditions1155", args=[
+            (body.name, body.symbol, user.address, receiver, body.royalty_bps), salt])
+        predict = factory.functions.predictEditionsAddress
+    else:
+        settings = (body.name, body.symbol, user.address, receiver, body.royalty_bps, identity,
+                    body.require_verified_holders)
+        data = factory.encode_abi("createCollection", args=[settings, salt])
+        predict = factory.functions.predictCollectionAddress
     gas = estimate_gas(gateway, body.chain_id, user.address, factory.address, data)
-    predicted = factory.functions.predictCollectionAddress(user.address, salt).call()
+    predicted = predict(user.address, salt).call()
     return CollectionTxOut(
         transaction=UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=factory.address,
                                data=data, gas=gas),
@@ -354,10 +381,28 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     gateway.require_progress(body.chain_id)
-    collection = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
     content_hash = bytes.fromhex(row.content_hash[2:])
     binary_cid = cid_to_bytes(cid)
     to = body.to or user.address
+    is_editions = _is_editions(gateway, body.chain_id, body.collection)
+    if body.standard is not None and is_editions != (body.standard == "erc1155"):
+        raise UnprocessableError(f"{body.collection} is not an "
+                                 + ("editions (ERC-1155) collection" if body.standard == "erc1155"
+                                    else "ERC-721 collection; it holds ERC-1155 editions"))
+    if is_editions:
+        editions = gateway.contract(body.chain_id, "Editions1155", body.collection)
+        if body.token_id is None:
+            data = editions.encode_abi("mintWork", args=[to, body.quantity, content_hash, binary_cid])
+        else:
+            _require_same_work(gateway, body.chain_id, body.collection, body.token_id, cid)
+            data = editions.encode_abi("mint", args=[to, body.token_id, body.quantity])
+        gas = estimate_gas(gateway, body.chain_id, user.address, editions.address, data)
+        return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=editions.address,
+                          data=data, gas=gas)
+    if body.token_id is not None:
+        raise UnprocessableError("token_id adds copies in an editions (ERC-1155) collection; "
+                                 f"{body.collection} is not one")
+    collection = gateway.contract(body.chain_id, "CreatorCollection", body.collection)
     if body.quantity == 1:
         data = collection.encode_abi("mintWork", args=[to, content_hash, binary_cid])
     else:
@@ -365,6 +410,27 @@ def mint_tx(cid: Cid, body: MintTxIn, user: KycVerifiedUser, db: DbSession,
     gas = estimate_gas(gateway, body.chain_id, user.address, collection.address, data)
     return UnsignedTx(chain_id=body.chain_id, **{"from": user.address}, to=collection.address,
                       data=data, gas=gas)
+
+
+def _is_editions(gateway: ChainGateway, chain_id: int, collection: str) -> bool:
+    """Whether ``collection`` says it is ERC-1155 (ERC-165); an address that cannot answer is not."""
+    try:
+        return bool(gateway.view(chain_id, collection, "Editions1155", "supportsInterface",
+                                 [ERC1155_INTERFACE]))
+    except (ContractLogicError, DecodingError, RpcError):  # no code, no ERC-165: the ERC-721 path's
+        return False                                           # simulation then says why
+
+
+def _require_same_work(gateway: ChainGateway, chain_id: int, collection: str, token_id: int,
+                       cid: str) -> None:
+    """More copies go only to the id that already holds this work (the contract's ``mint`` takes any id)."""
+    try:
+        bound = bytes(gateway.view(chain_id, collection, "Editions1155", "workCid", [token_id]))
+    except ContractLogicError:
+        raise UnprocessableError(f"no work has token id {token_id} in {collection}; mint the work first "
+                                 "(no token_id)") from None
+    if bound != cid_to_bytes(cid):
+        raise UnprocessableError(f"token id {token_id} in {collection} is another work, not {cid}")
 
 
 

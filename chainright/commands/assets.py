@@ -92,6 +92,9 @@ def mint_cmd(
         help="Royalty receiver: a 30/40/30 split RIGHTS_HOLDER,ISSUER,CHANNEL.")] = None,
     royalty_bps: Annotated[int, typer.Option(help="Royalty on every sale, basis points.")] = 500,
     quantity: Annotated[int, typer.Option(help="> 1 mints an edition.")] = 1,
+    editions: Annotated[int | None, typer.Option(
+        help="Mint N copies as ERC-1155 editions (one token id); --new-collection then creates an "
+             "editions collection, --collection must be one.", min=1)] = None,
     license_template: Annotated[str | None, typer.Option(
         "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
     license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
@@ -102,6 +105,7 @@ def mint_cmd(
     chain: ChainOpt = "home",
     api: ApiOpt = "http://127.0.0.1:8000",
     wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
 ) -> None:
     """Upload a work and mint it from your wallet (the API returns transactions; the wallet signs)."""
     from api.client import ChainrightClient
@@ -109,6 +113,8 @@ def mint_cmd(
 
     if (collection is None) == (new_collection is None):
         raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
+    if editions is not None and quantity != 1:
+        raise ChainError("give --editions N (ERC-1155 copies) or --quantity N (ERC-721 tokens), not both")
     settings = chain_settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
     wallet = load_wallet(wallet_name)
@@ -137,20 +143,37 @@ def mint_cmd(
                     say(f"royalty split {out['splitter']} already exists; using it")
                 receiver = out["splitter"]
             if new_collection is not None:
-                out = client.collection_tx(new_collection, symbol, receiver, royalty_bps)
+                out = client.collection_tx(new_collection, symbol, receiver, royalty_bps,
+                                           "erc721" if editions is None else "erc1155")
                 receipt = wallet.send(web3, out["transaction"])
                 collection = out["predicted_address"]
-                say(f"collection {new_collection} created at {collection} "
-                    f"(tx 0x{bytes(receipt['transactionHash']).hex()})")
+                say(f"{'editions collection' if editions else 'collection'} {new_collection} created at "
+                    f"{collection} (tx 0x{bytes(receipt['transactionHash']).hex()})")
             assert collection is not None
-            receipt = wallet.send(web3, client.mint_tx(asset["cid"], collection, quantity))
+            receipt = wallet.send(web3, client.mint_tx(
+                asset["cid"], collection, editions or quantity, standard="erc1155" if editions else "erc721"))
             say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
                 f"gas {receipt['gasUsed']})")
-            if license_template is not None:
-                from chainright.mint_license import minted_token_ids, publish_license
+            from chainright.mint_license import minted_editions, minted_token_ids, publish_license
 
-                publish_license(client, wallet, web3, collection, minted_token_ids(web3, collection, receipt),
-                                license_template, license_fee, say)
-            typer.echo(f"{collection}\t{asset['cid']}")
+            if editions is not None:
+                minted = minted_editions(web3, collection, receipt)
+                token_ids = [token_id for token_id, _ in minted]
+            else:
+                token_ids = minted_token_ids(web3, collection, receipt)
+            if license_template is not None:
+                publish_license(client, wallet, web3, collection, token_ids, license_template, license_fee,
+                                say)
+            if editions is not None:
+                if as_json:
+                    dump_json({"collection": collection, "standard": "erc1155", "cid": asset["cid"],
+                               "token_id": minted[0][0], "quantity": minted[0][1]})
+                else:
+                    typer.echo(f"{collection}\ttoken {minted[0][0]}\tquantity {minted[0][1]}\t{asset['cid']}")
+            elif as_json:
+                dump_json({"collection": collection, "standard": "erc721", "cid": asset["cid"],
+                           "token_ids": token_ids})
+            else:
+                typer.echo(f"{collection}\t{asset['cid']}")
     finally:
         client.close()
