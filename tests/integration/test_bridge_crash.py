@@ -97,7 +97,7 @@ def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: Bridg
         # Send some back once they have arrived, still under chaos.
         back = token_ids[:RETURNED]
         env.wait_for(lambda: all(env.remote_bridge.functions.processed(t).call()
-                                 for t in sorted(locked)[:RETURNED]), 120, "the first arrivals")
+                                 for t in sorted(locked)[:RETURNED]), 300, "the first arrivals")  # 120 s ran out at load 15
         bridge, s = env.remote_bridge, env.sender(env.remote, COLLECTOR)
         hashes = s.transact_many([s.call_tx(bridge.functions.burnToHome(env.wrapped_id(collection, t), collector))
                                   for t in back])
@@ -112,7 +112,7 @@ def test_every_transfer_lands_exactly_once_while_processes_are_killed(env: Bridg
         chaos.join(timeout=60)
     assert len(chaos.kills) >= 5, f"too little chaos: {chaos.kills}"
 
-    env.wait_for(lambda: set(env.minted()) == locked and set(env.unlocked()) == burned, 180,
+    env.wait_for(lambda: set(env.minted()) == locked and set(env.unlocked()) == burned, 360,
                  "every transfer to land after the chaos")
     elapsed = time.monotonic() - started
     _conserved(env, collection, locked, burned)
