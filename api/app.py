@@ -34,6 +34,7 @@ from api.routers import (
     auctions,
     auth,
     bridge,
+    collections,
     console,
     escrow,
     health,
@@ -193,6 +194,7 @@ def create_app(settings: ApiSettings | None = None, *, db: Database | None = Non
     app.include_router(royalties.router)
     app.include_router(bridge.router)
     app.include_router(ops.router)
+    app.include_router(collections.router)
     app.include_router(roles.router)
     app.include_router(works.router)
     app.include_router(web_router)  # the web app's pages and the read routes they need (api/web/)

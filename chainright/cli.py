@@ -24,6 +24,7 @@ from chainright.commands import (
     audit,
     bench,
     bridge,
+    collection,
     consortium,
     demo,
     deploy,
@@ -80,6 +81,7 @@ COMMANDS: list[tuple[str | None, typer.Typer]] = [
     ("fees", fees.app),  # the platform fee, for the treasury
     ("bridge", bridge.app),  # send a token across and follow it
     ("ops", ops.app),  # pause and unpause contract families
+    ("collection", collection.app),  # your own collection's settings
     ("roles", roles.app),  # grant and revoke API roles
     ("works", works.app),  # browse and search the catalogue
 ]

@@ -1,3 +1,3 @@
 """One router module per resource."""
 
-__all__ = ["assets", "auth", "console", "health", "kyc", "market", "provenance", "wallets", "works"]
+__all__ = ["assets", "auth", "collections", "console", "health", "kyc", "market", "provenance", "wallets", "works"]

@@ -11,6 +11,7 @@ __all__ = [
     "audit",
     "bench",
     "bridge",
+    "collection",
     "consortium",
     "demo",
     "deploy",
