@@ -13,6 +13,7 @@ import logging
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator, model_validator
+from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from api.deps import CurrentUser, GatewayDep
@@ -83,7 +84,7 @@ class CollectionAdminOut(BaseModel):
 
 def _owner_and_kind(gateway: ChainGateway, chain_id: int, collection: str) -> tuple[str, bool]:
     try:
-        owner = str(gateway.view(chain_id, collection, "CreatorCollection", "owner", []))
+        owner = Web3.to_checksum_address(gateway.view(chain_id, collection, "CreatorCollection", "owner", []))
     except Exception:
         raise NotFoundError(f"{collection} on chain {chain_id} is not a creator's collection") from None
     try:
