@@ -78,6 +78,7 @@ OPS = "test_ops_routes.py::test_every_command_against_a_running_platform"
 REACH_MARKET = "test_reach_routes.py::test_the_license_and_market_commands_drive_the_same_routes"
 REACH_ADMIN = "test_reach_routes.py::test_the_escrow_split_and_admin_commands_drive_the_same_routes"
 REACH_LAST = "test_reach_last.py::test_the_last_commands_drive_the_same_routes"
+COLLECTION_ADMIN = "test_collection_admin.py::test_the_collection_set_command_drives_the_same_route"
 ELSEWHERE_GROUPS: dict[str, tuple[str, ...]] = {
     # group: the integration tests that drive its every command against a running platform
     "trade": (TRADING, REACH_MARKET, REACH_LAST),
@@ -86,6 +87,7 @@ ELSEWHERE_GROUPS: dict[str, tuple[str, ...]] = {
     "royalties": (OPS, REACH_ADMIN, REACH_LAST),
     "fees": (OPS,),
     "bridge": (OPS,),
+    "collection": (COLLECTION_ADMIN,),
     "works": ("test_browse_flow.py::test_browse_search_work_page_related_and_the_console",),
 }
 
