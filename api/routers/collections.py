@@ -39,7 +39,8 @@ class CollectionAdminIn(BaseModel):
     freeze_metadata: bool = Field(default=False, description="ERC-721 only; final: the prefix can never "
                                                              "change again")
     identity_registry: str | None = Field(default=None, description="ERC-721 only, with "
-                                                                    "require_verified_holders")
+                                                                    "require_verified_holders; default: "
+                                                                    "the platform's IdentityRegistry")
     require_verified_holders: bool | None = None
     minter: str | None = Field(default=None, description="With minter_allowed: name or remove a minter")
     minter_allowed: bool | None = None
@@ -62,8 +63,9 @@ class CollectionAdminIn(BaseModel):
         for name in ("royalty_receiver", "minter", "new_owner"):
             if getattr(self, name) == ZERO_ADDRESS:
                 raise ValueError(f"{name} is the zero address; name a real account")
-        if self.require_verified_holders and self.identity_registry in (None, ZERO_ADDRESS):
-            raise ValueError("require_verified_holders needs an identity_registry (not the zero address)")
+        if self.require_verified_holders and self.identity_registry == ZERO_ADDRESS:
+            raise ValueError("require_verified_holders needs an identity_registry, not the zero address "
+                             "(omit it for the platform's)")
         return self
 
 

@@ -71,6 +71,38 @@ def test_the_owner_changes_royalty_prefix_freeze_and_minters_and_the_chain_refle
     assert nft.functions.tokenURI(1).call().startswith("https://meta.example/")
 
 
+def test_the_owner_sets_the_identity_policy_with_the_platform_registry_by_default(world):
+    w, nft = world, world["nft"]
+    registry = reach.DeploymentRegistry(w["deployed"].deployments_file).address(31337, "IdentityRegistry")
+    (tx,) = _apply(w, {"require_verified_holders": True})
+    assert tx["setting"] == "identity_policy"
+    assert nft.functions.identityPolicy().call() == [registry, True]
+    _apply(w, {"require_verified_holders": False, "identity_registry": ZERO})
+    assert nft.functions.identityPolicy().call() == [ZERO, False]
+
+
+def test_an_editions_collection_takes_royalty_minter_and_owner_and_refuses_the_rest_in_words(world):
+    w = world
+    out = ok(w["client"].post("/collections/tx", json={"chain_id": 31337, "name": "Ed", "symbol": "ED",
+                                                       "standard": "erc1155"}, headers=w["creator"]))
+    assert send(w["web3"], CREATOR, out["transaction"])["status"] == 1
+    editions = out["predicted_address"]
+    post = w["client"].post
+    for body in ({"uri_prefix": "https://x/"}, {"freeze_metadata": True}, {"require_verified_holders": False}):
+        refused(post(f"/collections/31337/{editions}/admin-tx", json=body, headers=w["creator"]), 422,
+                "editions (ERC-1155)")
+    refused(post(f"/collections/31337/{editions}/admin-tx", json={"new_owner": STRANGER.address},
+                 headers=w["collector"]), 403, "only the collection's owner")
+    done = ok(post(f"/collections/31337/{editions}/admin-tx", json={
+        "royalty_receiver": RECEIVER.address, "royalty_bps": 700, "minter": COLLECTOR.address,
+        "minter_allowed": True}, headers=w["creator"]))["transactions"]
+    for item in done:
+        assert send(w["web3"], CREATOR, item["transaction"])["status"] == 1
+    contract = w["web3"].eth.contract(address=editions, abi=w["artifacts"].get("Editions1155").abi)
+    assert contract.functions.royaltyInfo(1, 10_000).call() == [RECEIVER.address, 700]
+    assert contract.functions.isMinter(COLLECTOR.address).call()
+
+
 def test_several_settings_in_one_request_come_back_in_sending_order_with_the_new_owner_last(world):
     w, nft = world, world["nft"]
     done = _apply(w, {"new_owner": COLLECTOR.address, "royalty_receiver": RECEIVER.address, "royalty_bps": 100,
