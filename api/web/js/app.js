@@ -988,16 +988,19 @@ async function collector() {
     const [held, orders, info] = await Promise.all([api('GET', `/wallets/${me}/holdings`), api('GET', `/wallets/${me}/orders?status=open`), platform()]);
     const extras = Promise.allSettled([myLicenses(me), myTransfers(me)]);
     const list = $('holdings');
-    list.replaceChildren();
-    if (!held.length) list.append(el('li', { text: t('collector.noholdings') }));
+    // Built first and put in place at once: two loads running side by side (connect, then sign-in)
+    // each replace the whole list, instead of both appending to it (a holding listed twice).
+    const items = [];
+    if (!held.length) items.push(el('li', { text: t('collector.noholdings') }));
     for (const h of held) {
       const work = await loadWork(h.chain_id, h.collection, h.token_id).catch(() => null);
-      list.append(el('li', { 'data-holding': `${h.chain_id}/${h.collection}/${h.token_id}` },
+      items.push(el('li', { 'data-holding': `${h.chain_id}/${h.collection}/${h.token_id}` },
         el('a', { href: `/work/${h.chain_id}/${h.collection}/${h.token_id}`, text: work ? workTitle(work) : `${short(h.collection)} #${h.token_id}` }),
         ` · ${t('collector.chain', { chain: h.chain_id })}`,
         h.standard === 'erc1155' ? ` · ${t('collector.edition', { quantity: h.quantity })}` : '',
         h.confirmed ? '' : ` · ${t('collector.unconfirmed')}`, ' ', bridgeButton(h, info.chains.filter((c) => c.marketplace), load)));
     }
+    list.replaceChildren(...items);
     const box = $('orders');
     box.replaceChildren();
     if (!orders.length) box.append(el('p', { text: t('collector.noorders') }));
