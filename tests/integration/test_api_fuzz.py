@@ -27,6 +27,10 @@ pytestmark = pytest.mark.integration
 
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
+READ_TIMEOUT_S = 90
+"""Per request. These tests judge answers (no 5xx, no open door), not speed: schemathesis's default of
+10 s ran out once for a catalogue read on a CI machine at load 16, and Hypothesis then reports the
+time-out as a flaky failure. Latency is measured by `chainright bench`, not here."""
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +65,14 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/auth/logo
 @FUZZ
 def test_no_request_makes_the_server_fail(case, fuzz_app):
     case.call_and_validate(headers={"Authorization": fuzz_app.state.fuzz_token},
-                           checks=[not_a_server_error])
+                           checks=[not_a_server_error], timeout=READ_TIMEOUT_S)
 
 
 @schema.parametrize()
 @FUZZ
 def test_routes_that_need_a_session_refuse_requests_without_one(case, fuzz_app):
     case.call_and_validate(headers={"Authorization": fuzz_app.state.fuzz_token},
-                           checks=[not_a_server_error, ignored_auth])
+                           checks=[not_a_server_error, ignored_auth], timeout=READ_TIMEOUT_S)
     # The session stayed live through every case: a revoked token would make ignored_auth vacuous.
     me = TestClient(fuzz_app).get("/auth/me", headers={"Authorization": fuzz_app.state.fuzz_token})
     assert me.status_code == 200, me.text
