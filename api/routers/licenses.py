@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+from eth_abi.exceptions import DecodingError
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import BadFunctionCallOutput, ContractCustomError, ContractLogicError
 
 from api.deps import ContentStoreDep, CurrentUser, GatewayDep, KycVerifiedUser
 from api.errors import ForbiddenError, NotFoundError, UnprocessableError
@@ -257,15 +258,35 @@ def _grant(gateway: Any, chain_id: int, licensing: str, grant_id: int) -> tuple[
     return grant, terms
 
 
-def _licensor(gateway: Any, chain_id: int, grant: GrantOut) -> str:
-    """Who may revoke the grant: the work's owner now (ERC-721), or the collection's owner (ERC-1155),
-    as the contract decides."""
+ERC1155_INTERFACE = bytes.fromhex("d9b67a26")
+NO_ANSWER = (ContractLogicError, ContractCustomError, BadFunctionCallOutput, DecodingError, ValueError)
+"""A view that reverted or returned nothing decodable: not that kind of token (a chain that went away
+raises ServiceUnavailableError, which is not caught)."""
+
+
+def work_licensor(gateway: Any, chain_id: int, collection: str, token_id: int) -> str:
+    """The work's licensor as Licensing decides it (``_ownerOf``): the ERC-721 token's owner, or for
+    an ERC-1155 collection that knows the work, the collection's owner. Refused in words when neither
+    answers (the contract's ``LicenseWorkUnknown``)."""
     try:
-        token_id = int(grant.token_id)
-        owner = gateway.view(chain_id, grant.collection, "CreatorCollection", "ownerOf", [token_id])
-    except Exception:
-        owner = gateway.view(chain_id, grant.collection, "Editions1155", "owner", [])
-    return str(Web3.to_checksum_address(owner))
+        return str(Web3.to_checksum_address(
+            gateway.view(chain_id, collection, "CreatorCollection", "ownerOf", [token_id])))
+    except NO_ANSWER:
+        pass
+    try:
+        if gateway.view(chain_id, collection, "Editions1155", "supportsInterface", [ERC1155_INTERFACE]):
+            gateway.view(chain_id, collection, "Editions1155", "workCid", [token_id])
+            owner = gateway.view(chain_id, collection, "Editions1155", "owner", [])
+            return str(Web3.to_checksum_address(owner))
+    except NO_ANSWER:
+        pass
+    raise UnprocessableError(f"token {token_id} of {collection} is not a work: mint it first (an ERC-721 "
+                             "token, or a work of an editions collection)", error="LicenseWorkUnknown")
+
+
+def _licensor(gateway: Any, chain_id: int, grant: GrantOut) -> str:
+    """Who may revoke the grant: the work's licensor now, as the contract decides."""
+    return work_licensor(gateway, chain_id, grant.collection, int(grant.token_id))
 
 
 @router.get(
@@ -467,15 +488,11 @@ def publish_terms_tx(body: PublishTermsIn, user: KycVerifiedUser, gateway: Gatew
     attach = []
     for token_id in dict.fromkeys(body.token_ids):
         assert body.collection is not None
-        try:
-            owner = Web3.to_checksum_address(
-                gateway.view(body.chain_id, body.collection, "CreatorCollection", "ownerOf", [token_id]))
-        except (ContractLogicError, ContractCustomError):
-            raise UnprocessableError(f"token {token_id} of {body.collection} does not exist: mint it first",
-                                     error="LicenseWorkUnknown") from None
+        owner = work_licensor(gateway, body.chain_id, body.collection, token_id)
         if owner != sender:
-            raise ForbiddenError(f"only the work's owner attaches license terms to it; token {token_id} is "
-                                 f"held by {owner}, you are {sender}")
+            raise ForbiddenError(f"only the work's licensor attaches license terms to it (the token's owner; "
+                                 f"for editions, the collection's owner): for token {token_id} that is "
+                                 f"{owner}, you are {sender}")
         where = [body.collection, token_id, terms_hash]
         if gateway.view(body.chain_id, licensing, "Licensing", "isAttached", where):
             continue

@@ -285,3 +285,35 @@ def test_chainright_mint_editions_creates_the_collection_and_prints_token_and_qu
     assert web3.eth.get_transaction_count(CREATOR.address) == nonce
     assert "not both" in _cli(s, "mint", str(third), "--editions", "2", "--quantity", "2",
                               "--collection", out["collection"], rc=1).stderr
+
+
+def test_custom_license_terms_attach_to_an_edition_and_a_copy_holder_is_not_its_licensor(world):
+    """Licensing takes editions: the licensor of an editions work is the collection's owner, not
+    whoever holds a copy; the route decides as the contract does."""
+    w, client, web3, editions = world, world["client"], world["web3"], world["contract"]
+    minted = send(web3, CREATOR, ok(_mint(w, 3)))
+    token_id = int(editions.events.WorkCreated().process_receipt(minted, errors=DISCARD)[0]["args"]["id"])
+    send(web3, CREATOR, {"chain_id": 31337, "to": w["editions"], "data": editions.encode_abi(
+        "safeTransferFrom", args=[CREATOR.address, COLLECTOR.address, token_id, 1, b""])})
+    terms = {"chain_id": 31337, "fee_wei": 777, "duration_s": 86_400, "commercial_use": True,
+             "legal_text": f"Edition license {token_id} {time.time_ns()}", "collection": w["editions"],
+             "token_ids": [token_id]}
+    # A holder of a copy is not the work's licensor: refused before anything reaches the chain ...
+    refused(client.post("/licenses/terms-tx", json=terms, headers=w["collector"]), 403, "licensor",
+            CREATOR.address)
+    # ... and a token id the collection does not know is not a work.
+    refused(client.post("/licenses/terms-tx", json=terms | {"token_ids": [token_id + 90]}, headers=w["creator"]),
+            422, "is not a work")
+    out = ok(client.post("/licenses/terms-tx", json=terms, headers=w["creator"]))
+    assert out["publish"] is not None and len(out["attach"]) == 1
+    for tx in [out["publish"], *out["attach"]]:
+        assert send(web3, CREATOR, tx)["status"] == 1
+    offered = ok(client.get(f"/licenses/offered/31337/{w['editions']}/{token_id}"))
+    assert [t["terms_hash"] for t in offered] == [out["terms_hash"]]
+    bought = ok(client.post("/licenses/buy-tx", json={"chain_id": 31337, "collection": w["editions"],
+                                                      "token_id": token_id, "terms_hash": out["terms_hash"]},
+                            headers=w["buyer"]))
+    assert int(bought["transaction"]["value"], 16) == 777
+    assert send(web3, BUYER, bought["transaction"])["status"] == 1
+    grants = ok(client.get("/licenses", params={"chain_id": 31337, "licensee": BUYER.address}))
+    assert any(g["collection"] == w["editions"] and g["token_id"] == str(token_id) for g in grants)

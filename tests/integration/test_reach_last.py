@@ -112,8 +112,8 @@ def test_custom_terms_are_published_attached_bought_and_bad_terms_are_refused_in
     bad(422, fee_wei=2**256)
     bad(422, territories=["AA"] * 251)
     bad(422, "give the collection too", token_ids=[1])
-    bad(422, "does not exist", collection=w["collection"], token_ids=[99])
-    bad(403, "only the work's owner", collection=w["collection"], token_ids=[1], headers=w["collector"])
+    bad(422, "is not a work", collection=w["collection"], token_ids=[99])
+    bad(403, "only the work's licensor", collection=w["collection"], token_ids=[1], headers=w["collector"])
     bad(403, "KYC", headers=login(client, STRANGER))
     bad(401, headers={})
     # Nothing refused above reached the chain: the terms the collector tried are not published.
