@@ -29,7 +29,7 @@ from chainright.mint_license import minted_token_ids
 from did.settings import DidSettings
 from record.index import EventDecoder, Indexer, IndexStore
 from record.index.service import CHILD_RULES
-from tests.support.api_flow import OFFICER, send, verified_login
+from tests.support.api_flow import OFFICER, ok, send, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,6 @@ ETH = 10**18
 def deployed(two_chains: ChainSettings, artifacts) -> ChainSettings:
     deploy_to_chains(two_chains, two_chains.specs("all"))
     return two_chains
-
-
-def ok(response, status: int = 200):  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def _index(deployed: ChainSettings, database, web3, artifacts) -> None:  # type: ignore[no-untyped-def]

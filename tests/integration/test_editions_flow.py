@@ -36,7 +36,7 @@ from chain.devaccounts import dev_account
 from chain.orders import MarketDomain, TokenStandard, listing, sign_order
 from chain.settings import ChainSettings
 from did.settings import DidSettings
-from tests.support.api_flow import OFFICER, login, send, verified_login
+from tests.support.api_flow import OFFICER, login, ok, refused, send, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -56,21 +56,6 @@ def _settings(tmp_path: Any, host: str = "testserver", port: int | None = None) 
     extra: dict[str, Any] = {"port": port} if port else {}
     return ApiSettings(environment="test", data_dir=tmp_path, siwe_domain=host, siwe_uri=f"http://{host}",
                        role_grants=grants, **extra)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def refused(response: Any, status: int, *words: str) -> Any:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    text = body.get("detail", "") + json.dumps(body.get("errors", ""))
-    for word in words:
-        assert word in text, body
-    return body
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from chain.devaccounts import dev_account
 from chain.orders import MarketDomain, listing, offer, sign_order
 from chain.settings import ChainSettings
 from did.settings import DidSettings
-from tests.support.api_flow import OFFICER, login, send, verified_login
+from tests.support.api_flow import OFFICER, login, ok, refused, send, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -92,20 +92,6 @@ def world(deployed: ChainSettings, database: Any, tmp_path: Any, artifacts: Any)
             "weth": registry.address(31337, "WrappedEther"), "artifacts": artifacts, "deployed": deployed,
             "nft": web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi),
             "marketplace": web3.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)}
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def refused(response: Any, status: int, *words: str) -> Any:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    for word in words:
-        assert word in body["detail"], body["detail"]
-    return body
 
 
 def set_code(web3: Any, account: str, code: str) -> None:

@@ -25,7 +25,7 @@ from chain.formatting import format_time
 from chain.orders import MarketDomain, Order, OrderSide, TokenStandard, sign_order
 from chain.settings import ChainSettings
 from did.settings import DidSettings
-from tests.support.api_flow import OFFICER, login, send, verified_login
+from tests.support.api_flow import OFFICER, login, ok, refused, send, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -65,20 +65,6 @@ def world(deployed, database, tmp_path, artifacts):
             "bidder": verified_login(client, BIDDER), "collection": collection, "nft": nft, "cid": cid,
             "market": registry.address(31337, "Marketplace"), "weth": registry.address(31337, "WrappedEther"),
             "artifacts": artifacts, "deployed": deployed}
-
-
-def ok(response, status: int = 200):  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def refused(response, status: int, *words: str):  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert response.headers["content-type"].startswith("application/problem+json")
-    for word in words:
-        assert word in body["detail"], body["detail"]
-    return body
 
 
 def chain_now(web3) -> int:  # type: ignore[no-untyped-def]

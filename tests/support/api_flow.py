@@ -3,6 +3,7 @@ signs and sends the unsigned transactions the API returns."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from eth_account.messages import encode_defunct
@@ -14,6 +15,24 @@ from chain.devaccounts import dev_account
 OFFICER = dev_account(6)
 APPLICATION = {"legal_name": "Alice Example", "date_of_birth": "1990-04-01", "country": "FR",
                "document_type": "passport", "document_number": "AB123456"}
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The JSON body of a response that has ``status`` (its text in the failure otherwise)."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def refused(response: Any, status: int, *words: str) -> Any:
+    """The problem document (RFC 9457) of a refusal with ``status`` whose detail, or its per-field
+    errors, say every one of ``words``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    text = str(body.get("detail", "")) + json.dumps(body.get("errors", ""))
+    for word in words:
+        assert word in text, body
+    return body
 
 
 def officer_grants() -> dict[str, list[str]]:
