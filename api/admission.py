@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from api.errors import ApiError, ConflictError, ForbiddenError, UnprocessableErr
 from api.gateway import ChainGateway
 from api.models import CollectionPolicyRow, MarketOrder
 from api.pausing import refuse_when_paused
-from api.risk import BreakerMemo, breaker_check
+from api.risk import BreakerMemo, breaker_check, insert_decisions
 from api.schemas.market import OrderIn
 from api.trading import require_funded_offer
 from chain.errors import OrderError
@@ -36,6 +37,7 @@ from chain.orders import MarketDomain, Order, OrderSide, SignedOrder, TokenStand
 from record.index.store import chain_events
 
 __all__ = [
+    "AdmitBatch",
     "OrderReads",
     "acquired_at",
     "admit",
@@ -285,12 +287,58 @@ def jurisdiction_check(reads: OrderReads, order: Order, chain_id: int,
         raise UnprocessableError(refusal)
 
 
+@dataclass
+class AdmitBatch:
+    """The database reads a batch of orders makes once, not once per order: the book rows already
+    stored under its orders' hashes (one SELECT), each collection's policy row, and the hashes
+    admitted so far in the batch (a later duplicate is refused without a read). ``admit`` then adds
+    each admitted row without flushing it: the caller runs the batch under ``no_autoflush`` and
+    calls ``flush`` once at the end, so the rows go in as one INSERT per table."""
+
+    stored: dict[str, MarketOrder | None] = field(default_factory=dict)
+    policies: dict[tuple[int, str], CollectionPolicyRow | None] = field(default_factory=dict)
+    admitted: set[str] = field(default_factory=set)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    """The breaker's accepts, inserted together by ``flush`` (a refusal inserts those before it)."""
+
+    def flush(self, db: Session) -> None:
+        """The admitted rows and their accepts, each table in one statement."""
+        db.flush()
+        insert_decisions(db, self.decisions)
+
+    def prefetch(self, db: Session, order_hashes: Iterable[str]) -> None:
+        """Read the book rows of these hashes (absent ones remembered as absent)."""
+        wanted = sorted({h for h in order_hashes if h not in self.stored})
+        if not wanted:
+            return
+        found = {row.order_hash: row for row in db.scalars(
+            select(MarketOrder).where(MarketOrder.order_hash.in_(wanted)))}
+        for order_hash in wanted:
+            self.stored[order_hash] = found.get(order_hash)
+
+    def stored_row(self, db: Session, order_hash: str) -> MarketOrder | None:
+        if order_hash in self.stored:
+            return self.stored[order_hash]
+        return db.get(MarketOrder, order_hash)
+
+    def policy(self, db: Session, chain_id: int, token: str) -> CollectionPolicyRow | None:
+        key = (chain_id, token)
+        if key not in self.policies:
+            self.policies[key] = db.get(CollectionPolicyRow, key)
+        return self.policies[key]
+
+    def forget_policy(self, chain_id: int, token: str) -> None:
+        """After a refusal or a halt (which may have made or changed the row): read it again."""
+        self.policies.pop((chain_id, token), None)
+
+
 def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderReads, *,
-          rerun: bool = False) -> MarketOrder:
+          rerun: bool = False, batch: AdmitBatch | None = None) -> MarketOrder:
     """Every check of an incoming order (wallet, signature, domain, expiry, counter, duplicate,
-    holder and holding epoch, jurisdiction, circuit breaker), then its row, flushed. Raises the
-    ApiError that names what was wrong. ``rerun``: the request repeats, under its Idempotency-Key, one
-    whose process died before its answer was stored; the order it already created is its answer."""
+    holder and holding epoch, jurisdiction, circuit breaker), then its row, flushed (in a ``batch``:
+    added, flushed by the caller with the batch's others). Raises the ApiError that names what was
+    wrong. ``rerun``: the request repeats, under its Idempotency-Key, one whose process died before
+    its answer was stored; the order it already created is its answer."""
     refusal = signer_refusal(caller_address, body.signer)
     if refusal is not None:
         raise ForbiddenError(refusal)
@@ -305,7 +353,9 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     except OrderError as exc:
         raise UnprocessableError(f"order refused: {exc}") from None
     order_hash = "0x" + digest.hex()
-    existing = db.get(MarketOrder, order_hash)
+    if batch is not None and order_hash in batch.admitted:
+        raise ConflictError(f"order {order_hash} was already submitted (earlier in this batch)")
+    existing = batch.stored_row(db, order_hash) if batch is not None else db.get(MarketOrder, order_hash)
     if existing is not None:
         if rerun and existing.signature == body.signature:
             return existing  # this very request created it before the API died; its retry gets it
@@ -313,14 +363,25 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     if order.side is OrderSide.LISTING:
         holder_check(reads, order, body.chain_id)  # before the breaker: only holders count there
         epoch_check(reads, order, body.chain_id)
-    policy_row = db.get(CollectionPolicyRow, (body.chain_id, order.token))  # read once for both checks
+    # the policy row, read once for both checks
+    policy_row = (batch.policy(db, body.chain_id, order.token) if batch is not None
+                  else db.get(CollectionPolicyRow, (body.chain_id, order.token)))
     jurisdiction_check(reads, order, body.chain_id, policy_row)
     if order.side is OrderSide.OFFER:  # as POST /offers: an offer nobody can pay never feeds the breaker
         require_funded_offer(reads.gateway, body.chain_id, order)
-    breaker_check(reads.gateway, db, order, body.chain_id, policy_row, reads.breaker)
+    try:
+        breaker_check(reads.gateway, db, order, body.chain_id, policy_row, reads.breaker,
+                      batch.decisions if batch is not None else None)
+    except ApiError:
+        if batch is not None:
+            batch.forget_policy(body.chain_id, order.token)
+        raise
     row = row_of(body, order, order_hash, datetime.now(UTC))
     db.add(row)
-    db.flush()
+    if batch is None:
+        db.flush()
+    else:
+        batch.admitted.add(order_hash)
     return row
 
 

@@ -19,7 +19,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -158,15 +158,22 @@ def breaker_state(db: Session, order: Order, chain_id: int, row: CollectionPolic
 
 
 def record_decision(gateway: Any, db: Session, order: Order, chain_id: int, decision: Decision,
-                    now: datetime) -> str | None:
+                    now: datetime, accepted: list[dict[str, Any]] | None = None) -> str | None:
     """The effects of a decision: its row (with the account and whether it counts); for a halt the
     collection's ``halted_until`` and ``setHalted(true)`` on chain (returns that transaction's hash).
-    A refusal is committed here, so that it outlives the request it fails."""
-    db.add(BreakerDecisionRow(chain_id=chain_id, collection=order.token, at=now, price=str(order.unit_price),
-                              action=decision.action, reason=decision.reason, halt_until=decision.halt_until,
-                              account=order.signer, counted=decision.counts))
+    A refusal is committed here, so that it outlives the request it fails. ``accepted`` (a batch's):
+    an accept's row is kept there for the batch to insert with the others (``insert_decisions``)."""
+    values = {"chain_id": chain_id, "collection": order.token, "at": now, "price": str(order.unit_price),
+              "action": decision.action, "reason": decision.reason, "halt_until": decision.halt_until,
+              "account": order.signer, "counted": decision.counts}
     if decision.action == "accept":
+        if accepted is not None:
+            accepted.append(values)
+        else:
+            db.add(BreakerDecisionRow(**values))
         return None
+    db.add(BreakerDecisionRow(**values))
+    insert_decisions(db, accepted)  # the batch's accepts so far are committed with this refusal
     tx = None
     if decision.action == "halt":
         _policy_row(db, chain_id, order.token).halted_until = decision.halt_until
@@ -175,6 +182,13 @@ def record_decision(gateway: Any, db: Session, order: Order, chain_id: int, deci
                     decision.halt_until.isoformat() if decision.halt_until else "?", decision.reason)
     db.commit()
     return tx
+
+
+def insert_decisions(db: Session, accepted: list[dict[str, Any]] | None) -> None:
+    """A batch's accepted decisions, in one INSERT (the list is emptied)."""
+    if accepted:
+        db.execute(insert(BreakerDecisionRow), accepted)
+        accepted.clear()
 
 
 def refusal(decision: Decision, halt_tx: str | None = None) -> UnprocessableError | None:
@@ -202,7 +216,7 @@ BreakerMemo = dict[tuple[Any, ...], BreakerState]
 
 def breaker_check(
     gateway: Any, db: Session, order: Order, chain_id: int, row: CollectionPolicyRow | None,
-    memo: BreakerMemo | None = None,
+    memo: BreakerMemo | None = None, accepted: list[dict[str, Any]] | None = None,
 ) -> None:
     """The circuit breaker on an incoming order (``row``: the collection's policy row as just read,
     None when it has none): an expired halt lifted, the state read, ``decide`` (pure), the decision
@@ -212,7 +226,7 @@ def breaker_check(
     and reused by the batch's next orders while every decision is an accept, which changes nothing
     the state holds (fills come from the index, accepts are not refusals); any other decision, or a
     halt lifted or set, drops the collection's states, so the next order reads afresh, exactly as
-    if it had been posted alone."""
+    if it had been posted alone. ``accepted``: see ``record_decision``."""
     now = datetime.now(UTC)
     _, policy = policy_of(row)
     lift_expired_halt(gateway, db, chain_id, order.token, row, now)
@@ -229,7 +243,7 @@ def breaker_check(
         else:
             for stale in [k for k in memo if k[:2] == (chain_id, order.token)]:
                 del memo[stale]
-    error = refusal(decision, record_decision(gateway, db, order, chain_id, decision, now))
+    error = refusal(decision, record_decision(gateway, db, order, chain_id, decision, now, accepted))
     if error is not None:
         raise error
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from api.admission import OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
+from api.admission import AdmitBatch, OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
 from api.errors import (
     ApiError,
@@ -70,6 +70,7 @@ from api.types import MAX_CHAIN_ID, Address
 from chain.errors import OrderError
 from chain.formatting import format_wei
 from chain.orders import ETH, Order, OrderSide, TokenStandard
+from chain.orders import order_hash as order_digest
 from record.index.store import chain_events
 
 log = logging.getLogger(__name__)
@@ -104,32 +105,43 @@ def create_orders(
     """Per item, not all or nothing: each order is admitted or refused on its own (a listing
     whose price the breaker refuses does not block the others, exactly as if it had been posted
     alone), in the order given; a later duplicate of an earlier item is refused with 409."""
-    reads = OrderReads(gateway)
+    reads, batch = OrderReads(gateway), AdmitBatch()
     rerun = rerun_of_crashed(request)
     for chain_id in sorted({item.chain_id for item in body.orders}):
         follow_chain(database, gateway, chain_id)
-        reads.prefetch(chain_id, _orders_of(item for item in body.orders if item.chain_id == chain_id))
-    results: list[OrderResult] = []
-    for index, item in enumerate(body.orders):
+        orders = _orders_of(item for item in body.orders if item.chain_id == chain_id)
+        reads.prefetch(chain_id, orders)
         try:
-            row = admit(item, user.address, db, reads, rerun=rerun)
-        except ApiError as exc:
-            results.append(OrderResult(index=index, status="refused", error={
-                "status": exc.status, "title": exc.title, "detail": exc.detail, **exc.extra}))
-            continue
-        except SQLAlchemyError:
-            raise  # the session is unusable: the request fails as a whole
-        except Exception:  # one item's fault (e.g. a chain read) must not hide the others' answers
-            log.exception("batch order %d: unexpected error", index)  # nothing of this item was added
-            results.append(OrderResult(index=index, status="refused", error={
-                "status": 500, "title": "Internal error",
-                "detail": "this order could not be checked because of an internal error; it was not "
-                          "stored: submit it again, and report it if it persists"}))
-            continue
-        results.append(OrderResult(index=index, status="created",
-                                   order=OrderOut.of(row)))
+            domain = reads.domain(chain_id)
+        except ApiError:
+            continue  # no marketplace on that chain: each of its orders is refused by admit, in words
+        batch.prefetch(db, ("0x" + order_digest(order, domain).hex() for order in orders))
+    results: list[OrderResult] = []
+    with db.no_autoflush:  # the admitted rows go in together, one INSERT per table (batch.flush)
+        for index, item in enumerate(body.orders):
+            results.append(_admit_one(index, item, user.address, db, reads, rerun, batch))
+    batch.flush(db)
     created = sum(1 for r in results if r.status == "created")
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
+
+
+def _admit_one(index: int, item: OrderIn, caller: str | None, db: Session, reads: OrderReads, rerun: bool,
+               batch: AdmitBatch) -> OrderResult:
+    """One item of a batch: admitted, or refused with the problem that says why."""
+    try:
+        row = admit(item, caller, db, reads, rerun=rerun, batch=batch)
+    except ApiError as exc:
+        return OrderResult(index=index, status="refused", error={
+            "status": exc.status, "title": exc.title, "detail": exc.detail, **exc.extra})
+    except SQLAlchemyError:
+        raise  # the session is unusable: the request fails as a whole
+    except Exception:  # one item's fault (e.g. a chain read) must not hide the others' answers
+        log.exception("batch order %d: unexpected error", index)  # nothing of this item was added
+        return OrderResult(index=index, status="refused", error={
+            "status": 500, "title": "Internal error",
+            "detail": "this order could not be checked because of an internal error; it was not "
+                      "stored: submit it again, and report it if it persists"})
+    return OrderResult(index=index, status="created", order=OrderOut.of(row))
 
 
 def _orders_of(items: Iterable[OrderIn]) -> list[Order]:

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 CREATOR, COLLECTOR, STRANGER = dev_account(1), dev_account(2), dev_account(9)
 RIGHTS, ISSUER, CHANNEL = dev_account(3), dev_account(4), dev_account(7)
 PRICE = 10**18
+BATCH_TABLES = ("market_orders", "collection_policies", "breaker_decisions")
+"""The tables a batch of orders reads and writes (the caller's and the index's are counted elsewhere)."""
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +239,38 @@ def test_a_batch_of_orders_is_verified_item_by_item_and_bought_in_one_transactio
     again = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": hashes[0]}]}, headers=collector)
     assert again.status_code == 422 and again.json()["error"] == "OrderFillExceedsRemaining"
     assert "remain, not 1; buy fewer" in again.json()["detail"]
+
+
+def test_a_batch_reads_and_writes_the_database_a_fixed_number_of_times_whatever_its_size(market):
+    """The batch's book rows are read in one SELECT, each collection's policy once, and the
+    admitted rows (orders, breaker decisions) go in together: on the tables a batch works on, six
+    orders cost the database what two do (each order cost four more statements before)."""
+    from sqlalchemy import event
+
+    m, client = market, market["client"]
+    engine = m["database"].engine
+
+    def statements(orders: list[dict]) -> tuple[int, dict]:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if any(table in statement for table in BATCH_TABLES):
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            r = client.post("/market/orders/batch", json={"orders": orders}, headers=m["creator"])
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert r.status_code == 200, r.text
+        return len(seen), r.json()
+
+    two, out2 = statements([_listing(m, t, PRICE) for t in (1, 2)])
+    six, out6 = statements([_listing(m, t, PRICE) for t in (1, 2, 3, 1, 2, 3)])
+    assert (out2["created"], out6["created"]) == (2, 6)
+    assert six == two, (two, six)
+    listed = client.get("/market/orders", params={"token": m["collection"]}).json()
+    assert len(listed) == 8  # every admitted row was stored
 
 
 def test_batch_routes_refuse_oversized_and_unfillable_batches(market):
