@@ -19,6 +19,7 @@ from api.models import (
     AssetTag,
     CatalogLicense,
     CatalogSale,
+    CatalogSyncRow,
     CatalogWork,
     CollectionPolicyRow,
     MarketOrder,
@@ -374,6 +375,13 @@ def test_license_kinds_read_the_terms_attached_on_chain(explore):
     assert found("derivatives") == {("C0", "6")}
     with explore.session() as db:
         assert db.query(CatalogLicense).count() == 3
+        works, sales = db.query(CatalogWork).count(), db.query(CatalogSale).count()
+        db.query(CatalogSyncRow).delete()  # as migration 0013 leaves it: the index is read again
+    with explore.session() as db:
+        sync_catalog(db, CHAIN, lambda *_: (None, None, None))
+    with explore.session() as db:  # nothing twice
+        assert (db.query(CatalogLicense).count(), db.query(CatalogWork).count(),
+                db.query(CatalogSale).count()) == (3, works, sales)
 
 
 def test_a_reorg_drops_the_terms_attached_in_the_dropped_blocks(explore):
@@ -431,3 +439,33 @@ def test_filters_combine_and_stay_one_statement(explore):
     finally:
         event.remove(explore.engine, "before_cursor_execute", count_select)
     assert len(statements) == 1  # the search itself is one statement (enrich reads other tables)
+
+
+def test_migration_0013_copies_identity_required_and_makes_the_catalogue_read_the_index_again(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from api.db import MIGRATIONS_DIR, Database
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection_url"] = db.url
+
+    def to(revision: str) -> None:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    to("0012")
+    with db.engine.begin() as conn:
+        for collection, breaker in ((COLL, '{"identity_required":true,"band_bps":2000}'), (OTHER, "{}")):
+            conn.execute(text("INSERT INTO collection_policies (chain_id, collection, breaker, secondary_sales, "
+                              "gift_holding_s) VALUES (:c, :a, :b, 1, 0)"), {"c": CHAIN, "a": collection, "b": breaker})
+        conn.execute(text("INSERT INTO catalog_sync (chain_id, last_event_id, updated_at) VALUES (:c, 99, :t)"),
+                     {"c": CHAIN, "t": datetime.now(UTC)})
+    to("head")
+    with db.session() as s:
+        assert {r.collection: r.identity_required for r in s.query(CollectionPolicyRow)} == {COLL: True, OTHER: False}
+        assert s.get(CatalogSyncRow, CHAIN) is None  # the next read re-reads the index (idempotently)
+    db.dispose()
