@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from api.types import checksum_address
+
 MAX_TAGS = 10
 """Tags one work may carry."""
 MAX_TAG_LENGTH = 32
@@ -24,6 +26,21 @@ ZERO_PAD = "0" * WEI_DIGITS
 
 Sort = Literal["newest", "price_asc", "price_desc"]
 SORTS: tuple[str, ...] = ("newest", "price_asc", "price_desc")
+
+LicenseKind = Literal["any", "commercial", "personal", "derivatives"]
+LICENSE_KINDS: tuple[str, ...] = ("any", "commercial", "personal", "derivatives")
+"""A work offers license terms attached on chain: ``any`` terms; ``commercial``: terms that allow
+commercial use; ``personal``: terms for non-commercial use only; ``derivatives``: terms that allow
+derivative works. A work with several terms matches every kind one of them is."""
+Jurisdiction = Literal["open", "no_resale", "verified_only", "holding_period"]
+JURISDICTIONS: tuple[str, ...] = ("open", "no_resale", "verified_only", "holding_period")
+"""A collection's jurisdiction profile as the platform holds it (its collection policy): ``open``:
+no rule (resale allowed, no holding period, no identity required; also a collection without a
+policy); ``no_resale``: secondary sales refused; ``verified_only``: only identity-verified wallets
+may buy or sell; ``holding_period``: a holding period after a transfer. The last three can hold
+together: each matches every collection that has that rule."""
+ETH_CURRENCY = "0x" + "00" * 20
+"""The order book's currency of ETH (the zero address)."""
 
 
 class BrowseError(ValueError):
@@ -103,6 +120,13 @@ class Search:
     """Only works with an open listing now."""
     min_price: int | None = None
     max_price: int | None = None
+    """With ``currency``, in that currency's smallest unit; without, whatever the cheapest listing's
+    currency is (its unit price as signed)."""
+    currency: str | None = None
+    """Only works with an open listing in this currency (checksummed; ETH is the zero address); the
+    price range, the price sort and the card's price then read only those listings."""
+    license: LicenseKind | None = None
+    jurisdiction: Jurisdiction | None = None
     sort: Sort = "newest"
     limit: int = 20
     cursor: Cursor | None = None
@@ -110,16 +134,21 @@ class Search:
     @property
     def needs_price(self) -> bool:
         return (self.listed or self.min_price is not None or self.max_price is not None
-                or self.sort != "newest")
+                or self.currency is not None or self.sort != "newest")
 
 
 def make_search(*, q: str | None = None, tags: Sequence[str] = (), creator: str | None = None,
                 media_type: str | None = None, chain_id: int | None = None, collection: str | None = None,
                 listed: bool = False, min_price: int | None = None, max_price: int | None = None,
+                currency: str | None = None, license: str | None = None, jurisdiction: str | None = None,
                 sort: str = "newest", limit: int = 20, cursor: str | None = None) -> Search:
     """Read a search's parameters (already typed by the edge) into a ``Search``, or refuse it."""
     if sort not in SORTS:
         raise BrowseError(f"sort by one of {', '.join(SORTS)} (not {sort!r})")
+    if license is not None and license not in LICENSE_KINDS:
+        raise BrowseError(f"license: one of {', '.join(LICENSE_KINDS)} (not {license!r})")
+    if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+        raise BrowseError(f"jurisdiction: one of {', '.join(JURISDICTIONS)} (not {jurisdiction!r})")
     if min_price is not None and max_price is not None and min_price > max_price:
         raise BrowseError("the minimum price is above the maximum price")
     for price in (min_price, max_price):
@@ -135,8 +164,24 @@ def make_search(*, q: str | None = None, tags: Sequence[str] = (), creator: str 
     decoded = decode_cursor(cursor, sort) if cursor else None
     return Search(words=tuple(search_words(q)), tags=tuple(normalize_tags(tags)), creator=creator,
                   media_type=kind, chain_id=chain_id, collection=collection, listed=listed,
-                  min_price=min_price, max_price=max_price, sort=sort,  # type: ignore[arg-type]
+                  min_price=min_price, max_price=max_price,
+                  currency=currency_address(currency) if currency is not None else None,
+                  license=license, jurisdiction=jurisdiction,  # type: ignore[arg-type]
+                  sort=sort,  # type: ignore[arg-type]
                   limit=limit, cursor=decoded)
+
+
+def currency_address(text: str) -> str:
+    """``ETH`` (any case) as the zero address, or an ERC-20's address checksummed; else refused."""
+    value = text.strip()
+    if value.upper() == "ETH":
+        return ETH_CURRENCY
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
+        raise BrowseError(f"currency: ETH or a token's address (0x and 40 hex digits), not {text!r}")
+    try:
+        return checksum_address(value)
+    except ValueError as exc:
+        raise BrowseError(f"currency: {exc} ({text!r})") from None
 
 
 # ---------------------------------------------------------------- cursors

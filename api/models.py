@@ -208,6 +208,26 @@ class CatalogSale(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
+class CatalogLicense(Base):
+    """License terms attached to a token on chain (``LicenseTermsAttached``, with the flags of its
+    ``LicenseTermsPublished`` terms), followed from the index: what the Explore license filter reads.
+    Terms are never detached on chain, so a row stays until a reorg drops its event."""
+
+    __tablename__ = "catalog_licenses"
+    __table_args__ = (Index("ix_catalog_licenses_token", "chain_id", "collection", "token_id"),
+                      Index("ix_catalog_licenses_event", "chain_id", "event_id"))
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    collection: Mapped[str] = mapped_column(String(42))
+    token_id: Mapped[str] = mapped_column(String(80))
+    terms_hash: Mapped[str] = mapped_column(String(66))
+    commercial: Mapped[bool] = mapped_column(Boolean)
+    derivatives: Mapped[bool] = mapped_column(Boolean)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
 class CatalogSyncRow(Base):
     """How far the catalogue has followed the index, per chain (the last ``chain_events.id``)."""
 
@@ -276,6 +296,8 @@ class CollectionPolicyRow(Base):
     """JSON of api.breaker.BreakerPolicy fields."""
     secondary_sales: Mapped[bool] = mapped_column(default=True)
     gift_holding_s: Mapped[int] = mapped_column(Integer, default=0)
+    identity_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A copy of the JSON's ``identity_required`` that SQL can filter on (the Explore filter)."""
     halted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -259,6 +259,7 @@ def apply_policy(gateway: Any, db: Session, chain_id: int, collection: str, chan
     row.breaker = merged.model_dump_json()
     row.secondary_sales = merged.secondary_sales
     row.gift_holding_s = merged.gift_holding_s
+    row.identity_required = merged.identity_required
     db.flush()
 
 

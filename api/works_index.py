@@ -36,7 +36,16 @@ from api.browse import (
     split_in_words,
     terms_in_words,
 )
-from api.models import Asset, AssetTag, CatalogSale, CatalogSyncRow, CatalogWork, MarketOrder
+from api.models import (
+    Asset,
+    AssetTag,
+    CatalogLicense,
+    CatalogSale,
+    CatalogSyncRow,
+    CatalogWork,
+    CollectionPolicyRow,
+    MarketOrder,
+)
 from chain.cid import cid_from_bytes
 from chain.formatting import format_wei
 from record.index.store import chain_checkpoints, chain_events
@@ -142,8 +151,24 @@ def _sale(session: Session, row: Any) -> CatalogSale | None:
         tx_hash=row.tx_hash, block_number=int(row.block_number))
 
 
+def _license(session: Session, row: Any) -> CatalogLicense | None:
+    """Terms attached to a token, with their flags read from the terms' ``LicenseTermsPublished``
+    (published before any attach; None when the index does not hold it)."""
+    args = _args(row)
+    terms_hash = str(args["termsHash"])
+    published = _by_arg(session, row.chain_id, "Licensing", "LicenseTermsPublished", "termsHash", terms_hash)
+    if published is None:
+        return None
+    terms = _args(published)["terms"]
+    return CatalogLicense(event_id=row.id, chain_id=row.chain_id,
+                          collection=Web3.to_checksum_address(args["collection"]),
+                          token_id=str(int(args["tokenId"])), terms_hash=terms_hash,
+                          commercial=bool(terms[0]), derivatives=bool(terms[1]), tx_hash=row.tx_hash,
+                          block_number=int(row.block_number))
+
+
 _WANTED = {("CreatorCollection", "WorkMinted"), ("Marketplace", "OrderFilled"),
-           ("Marketplace", "AuctionSettled")}
+           ("Marketplace", "AuctionSettled"), ("Licensing", "LicenseTermsAttached")}
 """The index's events the catalogue applies (every other event only moves the watermark)."""
 _SEEN: dict[tuple[int, int], tuple[Any, ...]] = {}
 """Per database and chain: the probe this process read at its last catalogue sync."""
@@ -166,7 +191,7 @@ def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
     last, applied = mark.last_event_id, 0
     reorged = _reorged_from(session, chain_id)
     if reorged is not None:  # the index dropped blocks from here on: so does the catalogue, then re-reads
-        for table in (CatalogWork, CatalogSale):
+        for table in (CatalogWork, CatalogSale, CatalogLicense):
             session.execute(delete(table).where(table.chain_id == chain_id, table.block_number >= reorged))
         last = session.execute(select(func.max(chain_events.c.id)).where(
             chain_events.c.chain_id == chain_id, chain_events.c.block_number < reorged)).scalar() or 0
@@ -185,6 +210,10 @@ def sync_catalog(session: Session, chain_id: int, info_of: InfoOf) -> int:
                 with session.begin_nested():
                     if row.event == "WorkMinted":
                         session.add_all(_minted(session, row, info_of, known))
+                    elif row.event == "LicenseTermsAttached":
+                        terms = _license(session, row)
+                        if terms is not None and session.get(CatalogLicense, row.id) is None:
+                            session.add(terms)
                     else:
                         sale = _sale(session, row)
                         if sale is not None and session.get(CatalogSale, row.id) is None:
@@ -206,7 +235,7 @@ def _reorged_from(session: Session, chain_id: int, batch: int = 50) -> int | Non
     after a reorg drops a suffix of blocks), or None. Newest rows first, by (event id, transaction):
     usually one lookup of the newest row; rows older than one whose event stands are sound."""
     gone: list[int] = []
-    for table in (CatalogWork, CatalogSale):
+    for table in (CatalogWork, CatalogSale, CatalogLicense):
         offset = 0
         while True:
             rows = session.execute(
@@ -308,6 +337,8 @@ class WorkRow:
     price_wei: int | None = None
     listing: str | None = None
     """The cheapest open listing's order hash."""
+    price_currency: str | None = None
+    """That listing's currency (the zero address: ETH)."""
     tags: list[str] = field(default_factory=list)
     split: list[tuple[str, int]] = field(default_factory=list)
     royalty_text: str | None = None
@@ -345,6 +376,39 @@ def _row(r: Any) -> WorkRow:
                    title=r.title, description=r.description, filename=r.filename, media_type=r.media_type)
 
 
+def _in_currency(currency: str | None) -> list[Any]:
+    return [] if currency is None else [MarketOrder.currency == currency]
+
+
+def _offers_license(kind: str) -> Any:
+    """EXISTS terms of this kind attached to the row's token (``api.browse.LICENSE_KINDS``)."""
+    where = [CatalogLicense.chain_id == CatalogWork.chain_id,
+             CatalogLicense.collection == CatalogWork.collection,
+             CatalogLicense.token_id == CatalogWork.token_id]
+    if kind == "commercial":
+        where.append(CatalogLicense.commercial.is_(True))
+    elif kind == "personal":
+        where.append(CatalogLicense.commercial.is_(False))
+    elif kind == "derivatives":
+        where.append(CatalogLicense.derivatives.is_(True))
+    return exists().where(*where)
+
+
+def _in_jurisdiction(profile: str) -> Any:
+    """The row's collection has this jurisdiction profile (``api.browse.JURISDICTIONS``); a
+    collection without a policy row is ``open``."""
+    same = [CollectionPolicyRow.chain_id == CatalogWork.chain_id,
+            CollectionPolicyRow.collection == CatalogWork.collection]
+    if profile == "open":
+        return ~exists().where(*same, or_(CollectionPolicyRow.secondary_sales.is_(False),
+                                          CollectionPolicyRow.gift_holding_s > 0,
+                                          CollectionPolicyRow.identity_required.is_(True)))
+    rule = {"no_resale": CollectionPolicyRow.secondary_sales.is_(False),
+            "holding_period": CollectionPolicyRow.gift_holding_s > 0,
+            "verified_only": CollectionPolicyRow.identity_required.is_(True)}[profile]
+    return exists().where(*same, rule)
+
+
 def search_statement(s: Search, now: int) -> Any:
     """The one SELECT a search runs (built, not run: unit tests read it, EXPLAIN it)."""
     stmt = select(*_columns()).select_from(CatalogWork).outerjoin(Asset, Asset.cid == CatalogWork.cid)
@@ -352,7 +416,7 @@ def search_statement(s: Search, now: int) -> Any:
     if s.needs_price:
         best = (select(MarketOrder.chain_id, MarketOrder.token, MarketOrder.token_id,
                        func.min(_padded(MarketOrder.unit_price)).label("price_key"))
-                .where(_open(now, "listing"))
+                .where(_open(now, "listing"), *_in_currency(s.currency))
                 .group_by(MarketOrder.chain_id, MarketOrder.token, MarketOrder.token_id).subquery("best"))
         stmt = stmt.outerjoin(best, and_(best.c.chain_id == CatalogWork.chain_id,
                                          best.c.token == CatalogWork.collection,
@@ -374,12 +438,16 @@ def search_statement(s: Search, now: int) -> Any:
         stmt = stmt.where(CatalogWork.chain_id == s.chain_id)
     if s.collection is not None:
         stmt = stmt.where(CatalogWork.collection == s.collection)
-    if s.listed:
+    if s.listed or s.currency is not None:
         stmt = stmt.where(price.is_not(None))
     if s.min_price is not None:
         stmt = stmt.where(price >= pad_wei(s.min_price))
     if s.max_price is not None:
         stmt = stmt.where(price <= pad_wei(s.max_price))
+    if s.license is not None:
+        stmt = stmt.where(_offers_license(s.license))
+    if s.jurisdiction is not None:
+        stmt = stmt.where(_in_jurisdiction(s.jurisdiction))
     c = s.cursor
     if s.sort == "newest":
         if c is not None:
@@ -406,7 +474,7 @@ def search(session: Session, s: Search, now: int) -> tuple[list[WorkRow], str | 
     more = len(result) > s.limit
     result = result[: s.limit]
     rows = [_row(r) for r in result]
-    enrich(session, rows, now)
+    enrich(session, rows, now, currency=s.currency)
     cursor = None
     if more and rows:
         last, raw = rows[-1], result[-1]
@@ -446,23 +514,23 @@ def _by_arg(session: Session, chain_id: int, contract: str, event: str, name: st
         .order_by(chain_events.c.id.desc()).limit(1)).first()
 
 
-def enrich(session: Session, rows: list[WorkRow], now: int) -> None:
-    """Fill a page's rows: price (cheapest open listing), tags, royalty and its split, license terms
-    in words. A fixed number of queries per page and per chain, plus one per distinct splitter and
-    distinct terms on the page."""
+def enrich(session: Session, rows: list[WorkRow], now: int, currency: str | None = None) -> None:
+    """Fill a page's rows: price (cheapest open listing; in ``currency`` only when given), tags,
+    royalty and its split, license terms in words. A fixed number of queries per page and per
+    chain, plus one per distinct splitter and distinct terms on the page."""
     if not rows:
         return
     keys = [r.key for r in rows]
     listings = session.execute(
         select(MarketOrder.chain_id, MarketOrder.token, MarketOrder.token_id, MarketOrder.unit_price,
-               MarketOrder.order_hash)
+               MarketOrder.order_hash, MarketOrder.currency)
         .where(tuple_(MarketOrder.chain_id, MarketOrder.token, MarketOrder.token_id).in_(keys),
-               _open(now, "listing"))).all()
-    cheapest: dict[WorkKey, tuple[int, str]] = {}
+               _open(now, "listing"), *_in_currency(currency))).all()
+    cheapest: dict[WorkKey, tuple[int, str, str]] = {}
     for o in listings:
         k = (int(o.chain_id), o.token, o.token_id)
         if k not in cheapest or int(o.unit_price) < cheapest[k][0]:
-            cheapest[k] = (int(o.unit_price), o.order_hash)
+            cheapest[k] = (int(o.unit_price), o.order_hash, o.currency)
     cids = sorted({r.cid for r in rows if r.cid})
     tags: defaultdict[str, list[str]] = defaultdict(list)
     if cids:
@@ -474,7 +542,7 @@ def enrich(session: Session, rows: list[WorkRow], now: int) -> None:
         by_chain[r.chain_id].append(r)
         r.tags = tags.get(r.cid or "", [])
         if r.key in cheapest:
-            r.price_wei, r.listing = cheapest[r.key]
+            r.price_wei, r.listing, r.price_currency = cheapest[r.key]
     for chain_id, part in by_chain.items():
         collections = {r.collection for r in part}
         royalty: dict[str, tuple[str, int]] = {

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.browse import BrowseError, make_search
+from api.browse import BrowseError, Jurisdiction, LicenseKind, make_search
 from api.deps import DatabaseDep, GatewayDep
 from api.errors import NotFoundError, UnprocessableError
 from api.schemas.works import CollectionCard, RelatedOut, RelatedWork, WorkCard, WorkPageOut
@@ -23,8 +23,20 @@ MAX_WEI = 2**256 - 1
 
 @router.get("", response_model=WorkPageOut,
             summary="Search the catalogue: words (title, description, file and collection name), tags "
-                    "(all of them), creator, media type, chain, collection, listed only, price range in "
-                    "wei; newest first or by price; cursor pages")
+                    "(all of them), creator, media type, chain, collection, listed only, price range, "
+                    "currency, license type, jurisdiction profile; newest first or by price; cursor pages",
+            description="Every filter given must hold. The price range and the price sort read the "
+                        "cheapest open listing: with `currency`, only listings in that currency, the "
+                        "range in its smallest unit (wei for ETH); without, the cheapest listing in any "
+                        "currency, its unit price as signed (wei for ETH, the token's smallest unit for "
+                        "an ERC-20), as before currencies could be chosen. `license`: `any` (terms "
+                        "attached on chain), `commercial` (some attached terms allow commercial use), "
+                        "`personal` (some attached terms are for non-commercial use), `derivatives` "
+                        "(some attached terms allow derivative works). `jurisdiction`: the collection's "
+                        "profile as the platform holds it (its collection policy, pushed on chain to the "
+                        "TransferPolicy): `open` (no rule), `no_resale` (secondary sales refused), "
+                        "`verified_only` (identity-verified wallets only), `holding_period` (a holding "
+                        "period after a transfer).")
 def list_works(
     database: DatabaseDep,
     gateway: GatewayDep,
@@ -38,9 +50,16 @@ def list_works(
     collection: Address | None = None,
     listed: Annotated[bool, Query(description="Only works with an open listing now")] = False,
     min_price_wei: Annotated[int | None, Query(ge=0, le=MAX_WEI, description="Cheapest listing at "
-                                               "least this (implies listed)")] = None,
+                                               "least this (implies listed; see currency)")] = None,
     max_price_wei: Annotated[int | None, Query(ge=0, le=MAX_WEI, description="Cheapest listing at most "
-                                               "this (implies listed)")] = None,
+                                               "this (implies listed; see currency)")] = None,
+    currency: Annotated[str | None, Query(max_length=42, description="ETH, or an ERC-20's address: only "
+                                          "works with an open listing in it; the price range and sort "
+                                          "are then in its units")] = None,
+    license: Annotated[LicenseKind | None, Query(description="Works offering license terms of this kind "
+                                                 "on chain")] = None,
+    jurisdiction: Annotated[Jurisdiction | None, Query(description="The collection's jurisdiction "
+                                                       "profile")] = None,
     sort: Literal["newest", "price_asc", "price_desc"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=300,
@@ -49,7 +68,8 @@ def list_works(
     try:
         s = make_search(q=q, tags=tag or [], creator=creator, media_type=media_type, chain_id=chain_id,
                         collection=collection, listed=listed, min_price=min_price_wei,
-                        max_price=max_price_wei, sort=sort, limit=limit, cursor=cursor)
+                        max_price=max_price_wei, currency=currency, license=license,
+                        jurisdiction=jurisdiction, sort=sort, limit=limit, cursor=cursor)
     except BrowseError as exc:
         raise UnprocessableError(str(exc)) from None
     refresh(database, gateway)

@@ -38,7 +38,10 @@ class WorkCard(BaseModel):
     creator: str | None = Field(description="The rights record's creator")
     tags: list[str]
     minted_at: str | None = Field(description="ISO 8601 UTC (the mint's block time)")
-    price: Amount | None = Field(description="The cheapest open listing now; null: not for sale")
+    price: Amount | None = Field(description="The cheapest open listing now (in the search's currency "
+                                 "when it names one); null: not for sale")
+    price_currency: str | None = Field(default=None, description="That listing's currency: the zero "
+                                       "address for ETH, else the ERC-20's address (price is in its units)")
     listing: str | None = Field(
         description="That listing's order hash (buy it: POST /market/orders/{hash}/fill-tx)")
     royalty_bps: int | None
@@ -55,7 +58,8 @@ class WorkCard(BaseModel):
             title=row.title or row.filename, description=row.description, media_type=row.media_type,
             cid=row.cid, content_hash=row.content_hash, creator=row.creator, tags=row.tags,
             minted_at=iso(row.minted_at), price=amount(row.price_wei) if row.price_wei is not None else None,
-            listing=row.listing, royalty_bps=row.royalty_bps, royalty_receiver=row.royalty_receiver,
+            listing=row.listing, price_currency=getattr(row, "price_currency", None),
+            royalty_bps=row.royalty_bps, royalty_receiver=row.royalty_receiver,
             split=[RoyaltyShare(account=a, bps=b) for a, b in row.split], royalty=row.royalty_text,
             licenses=[LicenseCard(terms_hash=t["terms_hash"], fee=amount(int(t["fee_wei"])),
                                   summary=t["summary"]) for t in row.licenses])

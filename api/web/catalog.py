@@ -39,6 +39,8 @@ class ChainInfo(BaseModel):
     rights_registry: str | None
     identity_registry: str | None
     """The registries whose events an auditor trusts (``chainright verify --rights-registry``, ...)."""
+    wrapped_ether: str | None = None
+    """The WETH deployed with the platform (a currency Explore filters by; offers are made in it)."""
 
 
 class Platform(BaseModel):
@@ -124,7 +126,8 @@ def platform(gateway: GatewayDep, settings: Settings) -> Platform:
             chain_id=spec.chain_id, name=str(getattr(spec, "name", spec.chain_id)), marketplace=market,
             eip712_domain=domain, platform_fee_bps=fee,
             rights_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "RightsRegistry")),
-            identity_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "IdentityRegistry"))))
+            identity_registry=_try(lambda spec=spec: gateway.address(spec.chain_id, "IdentityRegistry")),
+            wrapped_ether=_try(lambda spec=spec: gateway.address(spec.chain_id, "WrappedEther"))))
     origins = [uri for _, uri in settings.sign_in_origins()]
     return Platform(chains=chains, sign_in_origin=origins[0], sign_in_origins=origins)
 

@@ -26,7 +26,9 @@ TokenArg = Annotated[int, typer.Argument(help="The token id.", min=0)]
 
 
 def _card_line(w: dict[str, Any]) -> str:
-    price = amount(w["price"]) if w.get("price") else "not for sale"
+    coin = w.get("price_currency")
+    price = ("not for sale" if not w.get("price") else amount(w["price"]) if not coin or int(coin, 16) == 0
+             else f"{w['price']['wei']} units of the token {coin}")
     title = w.get("title") or "(untitled)"
     tags = (" #" + " #".join(w["tags"])) if w.get("tags") else ""
     return (f"{title}  [{w.get('media_type') or '?'}]  {price}\n"
@@ -57,25 +59,40 @@ def works_search(
     collection: Annotated[str | None, typer.Option(help="One collection's address.")] = None,
     listed: Annotated[bool, typer.Option("--listed", help="Only works for sale now.")] = False,
     min_price: Annotated[str | None, typer.Option(
-        help="Cheapest listing at least this (ETH, or 500wei).")] = None,
+        help="Cheapest listing at least this (ETH, or 500wei; in --currency's units when given).")] = None,
     max_price: Annotated[str | None, typer.Option(
-        help="Cheapest listing at most this (ETH, or 500wei).")] = None,
+        help="Cheapest listing at most this (ETH, or 500wei; in --currency's units when given).")] = None,
+    currency: Annotated[str | None, typer.Option(
+        help="ETH or an ERC-20's address: only works listed in it; prices in its units.")] = None,
+    license_kind: Annotated[str | None, typer.Option(
+        "--license", help="Works offering license terms: any, commercial, personal or derivatives.")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(
+        help="The collection's jurisdiction profile: open, no_resale, verified_only or "
+             "holding_period.")] = None,
     sort: Annotated[str, typer.Option(help="newest, price_asc or price_desc.")] = "newest",
     limit: Annotated[int, typer.Option(help="Works per page.", min=1, max=100)] = 20,
     cursor: Annotated[str | None, typer.Option(help="The next page's cursor (printed at the end).")] = None,
     api: ApiOpt = "http://127.0.0.1:8000",
     as_json: JsonOpt = False,
 ) -> None:
-    """Search the catalogue: title, media type, creator, tags, price (ETH with wei), royalty, licenses."""
+    """Search the catalogue: title, media type, creator, tags, price (ETH with wei), royalty, licenses;
+    filters by price, currency, license type, chain and jurisdiction profile."""
     if sort not in ("newest", "price_asc", "price_desc"):
         raise typer.BadParameter(f"{sort!r}: use newest, price_asc or price_desc", param_hint="'--sort'")
+    from api.browse import JURISDICTIONS, LICENSE_KINDS
+
+    for value, allowed, hint in ((license_kind, LICENSE_KINDS, "'--license'"),
+                                 (jurisdiction, JURISDICTIONS, "'--jurisdiction'")):
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"{value!r}: use {', '.join(allowed)}", param_hint=hint)
     params: dict[str, Any] = {"sort": sort, "limit": limit}
     if words:
         params["q"] = " ".join(words)
     if tag:
         params["tag"] = list(tag)
     for name, value in (("creator", creator), ("media_type", media_type), ("collection", collection),
-                        ("cursor", cursor)):
+                        ("cursor", cursor), ("currency", currency), ("license", license_kind),
+                        ("jurisdiction", jurisdiction)):
         if value is not None:
             params[name] = value
     if chain is not None:

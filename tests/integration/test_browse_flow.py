@@ -29,7 +29,7 @@ from chainright.mint_license import minted_token_ids
 from did.settings import DidSettings
 from record.index import EventDecoder, Indexer, IndexStore
 from record.index.service import CHILD_RULES
-from tests.support.api_flow import OFFICER, ok, send, verified_login
+from tests.support.api_flow import OFFICER, login, ok, send, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -53,18 +53,18 @@ def _index(deployed: ChainSettings, database, web3, artifacts) -> None:  # type:
 
 
 def _list(client, web3, artifacts, market, seller, headers, collection, token_id: int,  # type: ignore[no-untyped-def]
-          price: int) -> str:
+          price: int, currency: str = "0x" + "00" * 20) -> str:
     marketplace = web3.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)
     nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
     counter = marketplace.functions.counterOf(seller.address).call()
     epoch = int(nft.functions.holdingEpoch(seller.address, token_id).call())
     now = int(time.time())
     order = listing(seller=seller.address, token=collection, token_id=token_id, unit_price=price,
-                    start=now - 60, expiry=now + 3600, counter=counter, holding_epoch=epoch)
+                    start=now - 60, expiry=now + 3600, counter=counter, holding_epoch=epoch, currency=currency)
     signed = sign_order(order, MarketDomain(31337, market), seller)
     body = {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
             "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
-            "salt": order.salt, "counter": counter, "holding_epoch": epoch,
+            "salt": order.salt, "counter": counter, "holding_epoch": epoch, "currency": currency,
             "signature": "0x" + signed.signature.hex()}
     return str(ok(client.post("/market/orders", json=body, headers=headers), 201)["order_hash"])
 
@@ -218,13 +218,89 @@ def _another_uploader_cannot_retitle_or_retag(shop):  # type: ignore[no-untyped-
     assert _names(shop, _search(client, tag="spam")) == [] and _names(shop, _search(client, q="stolen")) == []
 
 
+def _license(shop, holder, headers, token: str, template: str) -> None:  # type: ignore[no-untyped-def]
+    lic = ok(shop["client"].post("/licenses/tx", json={"chain_id": 31337, "collection": shop["collection"],
+                                                       "token_ids": [shop["works"][token]], "template": template},
+                                 headers=headers))
+    for tx in ([lic["publish"]] if lic["publish"] else []) + lic["attach"]:
+        send(shop["web3"], holder, tx)
+
+
+def _explore_filters_currency_license_jurisdiction(shop):  # type: ignore[no-untyped-def]
+    """Issue #19's Explore filters. Currency: the collector lists A in WETH at B's price (A and B then
+    differ only in currency). License: B gets personal terms, C (the collector's) remix terms, D has
+    commercial ones. Jurisdiction: a second collection's work E, whose policy the risk officer changes
+    rule by rule. Each filter alone, combined, and an invalid value (a 422 problem naming it)."""
+    client, web3, run, artifacts = shop["client"], shop["web3"], shop["run"], shop["artifacts"]
+    registry = DeploymentRegistry(shop["deployed"].deployments_file)
+    market, weth = registry.address(31337, "Marketplace"), registry.address(31337, "WrappedEther")
+    from chain.tx import TxSender
+
+    nft = web3.eth.contract(address=shop["collection"], abi=artifacts.get("CreatorCollection").abi)
+    holder = TxSender(web3, COLLECTOR)
+    holder.transact(holder.call_tx(nft.functions.setApprovalForAll(market, True)))
+    weth_order = _list(client, web3, artifacts, market, COLLECTOR, shop["collector"], shop["collection"],
+                       shop["works"]["A"], ETH // 2, currency=weth)
+    _license(shop, CREATOR, shop["creator"], "B", "personal")
+    _license(shop, COLLECTOR, shop["collector"], "C", "remix")
+    other = ok(client.post("/collections/tx", json={"chain_id": 31337, "name": f"Ruled {run}", "symbol": "RUL"},
+                           headers=shop["creator"]))
+    send(web3, CREATOR, other["transaction"])
+    ruled = other["predicted_address"]
+    asset = ok(client.post("/assets", files={"file": ("E.bin", f"{run} Ruled".encode(), "image/png")},
+                           data={"title": "Ruled Work", "tags": [run]}, headers=shop["creator"]), 201)
+    send(web3, CREATOR, ok(client.post(f"/assets/{asset['cid']}/mint-tx", json={
+        "chain_id": 31337, "collection": ruled}, headers=shop["creator"])))
+    _index(shop["deployed"], shop["database"], web3, artifacts)
+
+    def names(**params):  # type: ignore[no-untyped-def]
+        page = _search(client, tag=run, limit=100, **params)
+        return sorted(_names(shop, page) + ["E" for w in page["works"] if w["collection"] == ruled])
+
+    assert names(currency=weth) == ["A"] and names(currency=weth.lower()) == ["A"]
+    assert names(currency="ETH") == ["B", "D"] and names(currency="eth", max_price_wei=ETH) == ["B"]
+    assert names(currency=weth, max_price_wei=ETH // 2, min_price_wei=ETH // 2) == ["A"]
+    assert names(currency=weth, min_price_wei=ETH) == []
+    assert names(max_price_wei=ETH) == ["A", "B"]  # no currency: the cheapest listing in any, as signed
+    (a,) = _search(client, tag=run, currency=weth)["works"]
+    assert (a["price"]["wei"], a["price_currency"], a["listing"]) == (str(ETH // 2), weth, weth_order)
+
+    assert names(license="any") == ["B", "C", "D"]
+    assert names(license="commercial") == ["C", "D"]
+    assert names(license="personal") == ["B"]
+    assert names(license="derivatives") == ["C"]
+
+    assert names(jurisdiction="open") == ["A", "B", "C", "D", "E"]
+    officer = login(client, OFFICER)
+    for rules, profile in (({"secondary_sales": False}, "no_resale"),
+                           ({"secondary_sales": True, "identity_required": True}, "verified_only"),
+                           ({"identity_required": False, "gift_holding_s": 3600}, "holding_period")):
+        ok(client.put(f"/market/breaker/31337/{ruled}", json=rules, headers=officer))
+        assert names(jurisdiction=profile) == ["E"], profile
+        assert names(jurisdiction="open") == ["A", "B", "C", "D"]
+        others = {"no_resale", "verified_only", "holding_period"} - {profile}
+        assert all(names(jurisdiction=p) == [] for p in others)
+
+    assert names(currency="ETH", license="commercial", jurisdiction="open") == ["D"]
+    assert names(currency="ETH", license="personal", jurisdiction="open", min_price_wei=ETH) == []
+    assert names(license="any", jurisdiction="holding_period") == []
+    for param, value in (("currency", "EUR"), ("currency", "0x1234"), ("license", "free"),
+                         ("jurisdiction", "lawless")):
+        refused = client.get("/works", params={param: value})
+        assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+        assert param in refused.json()["detail"], refused.json()
+    cancelled = ok(client.post(f"/market/orders/{weth_order}/cancel", headers=shop["collector"]))
+    assert cancelled["status"] == "cancelled" and names(currency=weth) == []  # the console's checks: as before
+
+
 def test_browse_search_work_page_related_and_the_console(shop):
     """One platform per database backend (minting and selling take minutes): search, filters,
-    sorting and pages; a work's page; related works; an uploader of the same bytes; then, on
-    SQLite, the console commands."""
+    sorting and pages; a work's page; related works; an uploader of the same bytes; the Explore
+    filters (currency, license, jurisdiction); then, on SQLite, the console commands."""
     _search_filters_sorting_pages_and_cards(shop)
     _a_work_page_and_related_works(shop)
     _another_uploader_cannot_retitle_or_retag(shop)
+    _explore_filters_currency_license_jurisdiction(shop)
     if shop["database"].engine.dialect.name == "sqlite":
         _the_works_commands_and_mint_with_tags(shop)
 
@@ -281,6 +357,15 @@ def _the_works_commands_and_mint_with_tags(shop):  # type: ignore[no-untyped-def
         assert f"Browse {run}  chain 31337  {coll}: 5 works, 2 listed, floor 0.5 ETH" in listed
         related = cli("works", "related", "home", coll, str(works["A"]), "--limit", "50")
         assert "why: 1 shared tag" in related and "bought by 1 collector" in related
+        chosen = json.loads(cli("works", "search", "--tag", run, "--currency", "ETH", "--license", "commercial",
+                                "--jurisdiction", "open", "--json"))["works"]
+        assert [w["title"] for w in chosen] == ["Quiet Fox"]
+        ruled = json.loads(cli("works", "search", "--tag", run, "--jurisdiction", "holding_period", "--json"))
+        assert [w["title"] for w in ruled["works"]] == ["Ruled Work"]
+        weth = DeploymentRegistry(deployed.deployments_file).address(31337, "WrappedEther")
+        assert json.loads(cli("works", "search", "--tag", run, "--currency", weth, "--json"))["works"] == []
+        personal = cli("works", "search", "--tag", run, "--license", "personal")
+        assert "Harbour at Dusk" in personal and "Fox" not in personal and "Dawn" not in personal
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -731,7 +731,8 @@ def test_the_printed_address_signs_in_with_the_default_sign_in_settings(site, op
     _shot(page, "signing-words-sign-in")
 
 
-def _list_as(site: dict[str, Any], artifacts: Any, seller: Any, collection: str, token_id: int, price: int) -> str:
+def _list_as(site: dict[str, Any], artifacts: Any, seller: Any, collection: str, token_id: int, price: int,
+             currency: str | None = None) -> str:
     """The seller's wallet signs a listing in Python and posts it, as the studio page does."""
     from chain.orders import ETH, MarketDomain, Order, OrderSide, TokenStandard, sign_order
 
@@ -740,15 +741,15 @@ def _list_as(site: dict[str, Any], artifacts: Any, seller: Any, collection: str,
     market = web3.eth.contract(address=registry.address(31337, "Marketplace"), abi=artifacts.get("Marketplace").abi)
     nft = web3.eth.contract(address=collection, abi=artifacts.get("CreatorCollection").abi)
     now = int(time.time())
-    order = Order(OrderSide.LISTING, seller.address, collection, token_id, TokenStandard.ERC721, 1, price, ETH,
-                  now - 60, now + 86_400, secrets.randbits(128), market.functions.counterOf(seller.address).call(),
+    order = Order(OrderSide.LISTING, seller.address, collection, token_id, TokenStandard.ERC721, 1, price,
+                  currency or ETH, now - 60, now + 86_400, secrets.randbits(128), market.functions.counterOf(seller.address).call(),
                   nft.functions.holdingEpoch(seller.address, token_id).call())
     signed = sign_order(order, MarketDomain(31337, market.address), seller)
     r = site["client"].post("/market/orders", headers=login(site["client"], seller), json={
         "chain_id": 31337, "side": "listing", "signer": seller.address, "token": collection,
         "token_id": str(token_id), "unit_price": str(price), "start": order.start, "expiry": order.expiry,
         "salt": str(order.salt), "counter": str(order.counter), "holding_epoch": str(order.holding_epoch),
-        "signature": "0x" + bytes(signed.signature).hex()})
+        "currency": order.currency, "signature": "0x" + bytes(signed.signature).hex()})
     assert r.status_code == 201, r.text
     return str(r.json()["order_hash"])
 
@@ -1440,6 +1441,82 @@ def test_explore_searches_by_words_tags_filters_and_pages_through_get_works(site
     _ready(page, f"/?q={run}&lang=zh")
     page.wait_for_selector("#explore-status:has-text('已显示 2 件作品')")
     assert page.text_content("legend") == "筛选" and "仅显示在售" in page.text_content("#search")
+    _ready(page, "/?lang=en")
+
+
+def test_explore_filters_by_currency_license_and_jurisdiction(site, open_as, artifacts):
+    """Issue #19: the three selects, labelled and reached by Tab after the price range, kept in the
+    address: the collector lists A in WETH, B gets personal license terms, then the risk officer
+    sets the collection's profile to no resale; each filter alone, and the three together."""
+    from chain.tx import TxSender
+    from tests.support.api_flow import send
+
+    run = f"f{secrets.token_hex(3)}"
+    shop = _tagged_shop(site, artifacts, run)
+    client, web3 = site["client"], connect(site["deployed"].spec("home"))
+    registry = DeploymentRegistry(site["deployed"].deployments_file)
+    weth = registry.address(31337, "WrappedEther")
+    holder = TxSender(web3, COLLECTOR)
+    holder.transact(holder.call_tx(shop["nft"].functions.setApprovalForAll(registry.address(31337, "Marketplace"),
+                                                                            True)))
+    _list_as(site, artifacts, COLLECTOR, shop["collection"], shop["tokens"]["A"], 10**17, currency=weth)
+    lic = client.post("/licenses/tx", json={"chain_id": 31337, "collection": shop["collection"],
+                                            "token_ids": [shop["tokens"]["B"]], "template": "personal"},
+                      headers=_verified(client, CREATOR))
+    assert lic.status_code == 200, lic.text
+    for tx in [lic.json()["publish"], *lic.json()["attach"]]:
+        if tx:
+            send(web3, CREATOR, tx)
+    _index(site, artifacts)
+    page, _ = open_as(NEWCOMER)
+    titles = lambda: sorted(h.text_content() for h in page.locator("#works > li h2").all())  # noqa: E731
+
+    def search(**selects: str) -> None:
+        for name, value in selects.items():
+            page.select_option(f"#f-{name}", value)
+        page.click("#search button[type=submit]")
+
+    _ready(page, f"/?q={run}&listed=0")
+    page.wait_for_selector("#explore-status:has-text('3 works shown')")
+    page.focus("#f-max")
+    order = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id"))
+    assert order == ["f-chain", "f-media", "f-currency"], order
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-license"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-jurisdiction"
+    assert page.locator("label[for=f-currency]").text_content() == "Currency"
+    search(currency=weth)
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert titles() == [f"Tide A {run}"] and f"currency={weth}" in page.url
+    assert "100000000000000000 (smallest units of" in page.locator("#works > li").first.text_content()
+    search(currency="ETH")
+    page.wait_for_selector(f"#works li h2:has-text('Tide C {run}')")
+    assert titles() == [f"Tide B {run}", f"Tide C {run}"]
+    search(currency="", license="personal")
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert titles() == [f"Tide B {run}"] and "license=personal" in page.url
+    search(license="", jurisdiction="no_resale")
+    page.wait_for_selector("#explore-status:has-text('No work matches this search')")
+    officer = login(client, OFFICER)
+    r = client.put(f"/market/breaker/31337/{shop['collection']}", json={"secondary_sales": False}, headers=officer)
+    assert r.status_code == 200, r.text
+    _ready(page, f"/?q={run}&listed=0&jurisdiction=no_resale&license=personal&currency=ETH")  # all three
+    page.wait_for_selector("#explore-status:has-text('1 works shown')")
+    assert titles() == [f"Tide B {run}"]
+    assert [page.input_value(f"#f-{n}") for n in ("currency", "license", "jurisdiction")] == [
+        "ETH", "personal", "no_resale"]
+    search(license="", currency="")
+    page.wait_for_selector("#explore-status:has-text('3 works shown')")
+    _shot(page, "explore-currency-license-jurisdiction")
+    assert _axe(page) == []
+    _ready(page, f"/?q={run}&listed=0&jurisdiction=open&lang=zh")
+    page.wait_for_selector("#explore-status:has-text('没有')")
+    assert page.text_content("label[for=f-jurisdiction]") == "司法辖区规则"
+    assert not page.js_errors  # type: ignore[attr-defined]
     _ready(page, "/?lang=en")
 
 

@@ -153,3 +153,16 @@ def test_royalty_and_license_terms_read_as_words():
     assert terms_in_words(personal, "0 ETH (0 wei)").startswith(
         "non-commercial use; no derivatives; credit the creator; not transferable; revocable by the licensor; "
         "for 365 days; worldwide")
+
+
+def test_currency_license_and_jurisdiction_are_read_or_refused_naming_the_parameter():
+    weth = "0x" + "ab" * 20
+    s = make_search(currency="eth", license="derivatives", jurisdiction="no_resale")
+    assert s.currency == "0x" + "00" * 20 and s.needs_price
+    assert (s.license, s.jurisdiction) == ("derivatives", "no_resale")
+    assert make_search(currency=weth).currency == "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"  # checksummed
+    for kwargs, named in (({"currency": "EUR"}, "currency"), ({"currency": "0x1234"}, "currency"),
+                          ({"currency": "0x" + "aB" * 20}, "currency"),  # mixed case, wrong checksum
+                          ({"license": "free"}, "license"), ({"jurisdiction": "lawless"}, "jurisdiction")):
+        with pytest.raises(BrowseError, match=named):
+            make_search(**kwargs)

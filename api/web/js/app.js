@@ -272,6 +272,7 @@ function searchFromUrl() {
   return {
     q: u.get('q') || '', tags: u.getAll('tag'), chain: u.get('chain_id') || '', media: u.get('media_type') || '',
     listed: u.get('listed') !== '0', min: u.get('min') || '', max: u.get('max') || '', sort: u.get('sort') || 'newest',
+    currency: u.get('currency') || '', license: u.get('license') || '', jurisdiction: u.get('jurisdiction') || '',
     limit: Math.min(100, Math.max(1, Number(u.get('limit')) || 12)),
   };
 }
@@ -286,6 +287,7 @@ function searchToUrl(s) {
   if (s.min) u.set('min', s.min);
   if (s.max) u.set('max', s.max);
   if (s.sort !== 'newest') u.set('sort', s.sort);
+  for (const name of ['currency', 'license', 'jurisdiction']) if (s[name]) u.set(name, s[name]);
   if (s.limit !== 12) u.set('limit', String(s.limit));
   return u;
 }
@@ -300,6 +302,7 @@ function worksQuery(s, cursor) {
   if (s.listed) u.set('listed', 'true');
   if (s.min) u.set('min_price_wei', weiOf(s.min).toString());
   if (s.max) u.set('max_price_wei', weiOf(s.max).toString());
+  for (const name of ['currency', 'license', 'jurisdiction']) if (s[name]) u.set(name, s[name]);
   if (cursor) u.set('cursor', cursor);
   return `/works?${u}`;
 }
@@ -307,6 +310,13 @@ function worksQuery(s, cursor) {
 /** A catalogue card's bytes, shown only when their SHA-256 is the card's registered content hash. */
 const cardMedia = (card) => verifiedMedia({ rights: { bound: Boolean(card.cid), content_hash: card.content_hash },
   cid: card.cid, media_type: card.media_type });
+
+/** A card's price: ETH with wei, or a token's smallest units with the token named. */
+function cardPrice(card) {
+  if (!card.price) return t('explore.notforsale');
+  if (!card.price_currency || BigInt(card.price_currency) === 0n) return ethWei(card.price.wei);
+  return t('explore.price_token', { amount: card.price.wei, token: short(card.price_currency) });
+}
 
 function workCard(card, addTag) {
   const href = `/work/${card.chain_id}/${card.collection}/${card.token_id}`;
@@ -321,7 +331,7 @@ function workCard(card, addTag) {
   const item = el('li', { 'data-token': card.token_id },
     thumb,
     el('h2', {}, el('a', { href, text: title })),
-    el('p', { class: 'price', text: card.price ? ethWei(card.price.wei) : t('explore.notforsale') }),
+    el('p', { class: 'price', text: cardPrice(card) }),
     el('p', { text: card.media_type ? t('explore.by_type', { type: card.media_type, creator: short(card.creator) }) : short(card.creator) }),
     el('p', { text: card.royalty_bps ? t('explore.royalty', { pct: pct(card.royalty_bps) }) : t('work.noroyalty') }));
   if (card.licenses.length) item.append(el('p', { class: 'terms', text: card.licenses.map((l) => l.summary).join('; ') }));
@@ -336,6 +346,7 @@ async function explore() {
   const fill = () => {
     $('q').value = s.q; $('f-chain').value = s.chain; $('f-media').value = s.media;
     $('f-listed').checked = s.listed; $('f-min').value = s.min; $('f-max').value = s.max; $('f-sort').value = s.sort;
+    $('f-currency').value = s.currency; $('f-license').value = s.license; $('f-jurisdiction').value = s.jurisdiction;
     const chips = $('tag-chips');
     chips.replaceChildren();
     for (const tag of s.tags) {
@@ -356,7 +367,7 @@ async function explore() {
     shown += out.works.length;
     cursor = out.next_cursor;
     more.hidden = !cursor;
-    const filtered = s.q || s.tags.length || s.chain || s.media || s.min || s.max;
+    const filtered = s.q || s.tags.length || s.chain || s.media || s.min || s.max || s.currency || s.license || s.jurisdiction;
     $('explore-status').textContent = shown ? t('explore.count', { n: shown })
       : filtered ? t(s.listed ? 'explore.nomatch' : 'explore.nomatch_any') : t(s.listed ? 'explore.empty' : 'explore.empty_any');
   };
@@ -369,12 +380,20 @@ async function explore() {
     try { await loadPage(true); } catch (err) { $('explore-status').textContent = ''; fail(err); }
   };
   const chainSelect = $('f-chain');
-  for (const c of (await platform()).chains) chainSelect.append(el('option', { value: String(c.chain_id), text: `${c.name} (${c.chain_id})` }));
+  const currencySelect = $('f-currency');
+  for (const c of (await platform()).chains) {
+    chainSelect.append(el('option', { value: String(c.chain_id), text: `${c.name} (${c.chain_id})` }));
+    if (c.wrapped_ether) currencySelect.append(el('option', { value: c.wrapped_ether, text: t('explore.currency_weth', { chain: c.name }) }));
+  }
+  if (s.currency && ![...currencySelect.options].some((o) => o.value === s.currency)) {
+    currencySelect.append(el('option', { value: s.currency, text: short(s.currency) }));  // a linked token
+  }
   liveAuctions().catch(fail);
   action(more, () => loadPage(false));
   submitting(form, async () => {
     s = { ...s, q: $('q').value.trim(), chain: $('f-chain').value, media: $('f-media').value, listed: $('f-listed').checked,
-      min: $('f-min').value.trim(), max: $('f-max').value.trim(), sort: $('f-sort').value };
+      min: $('f-min').value.trim(), max: $('f-max').value.trim(), sort: $('f-sort').value,
+      currency: $('f-currency').value, license: $('f-license').value, jurisdiction: $('f-jurisdiction').value };
     await run();
   });
   await run();

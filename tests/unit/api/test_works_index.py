@@ -10,11 +10,20 @@ from datetime import UTC, datetime
 from itertools import count
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from web3 import Web3
 
 from api.browse import make_search
-from api.models import Asset, AssetTag, CatalogSale, CatalogWork, MarketOrder
+from api.models import (
+    Asset,
+    AssetTag,
+    CatalogLicense,
+    CatalogSale,
+    CatalogSyncRow,
+    CatalogWork,
+    CollectionPolicyRow,
+    MarketOrder,
+)
 from api.works_index import (
     collections,
     follow_catalog,
@@ -299,3 +308,164 @@ def test_search_and_related_queries_use_the_indexes(catalogue):
         stmt = search_statement(make_search(tags=["sea"]), NOW).compile(
             catalogue.engine, compile_kwargs={"literal_binds": True})
         assert "ix_catalog_works_newest" in plan(str(stmt)) or "USING" in plan(str(stmt))
+
+
+# ---------------------------------------------------------------- Explore: currency, license, jurisdiction
+
+WETH = Web3.to_checksum_address("0x" + "e7" * 20)
+
+
+def _terms(conn, token_id, terms_hash, commercial, derivatives, *, publish=True, contract="Licensing"):
+    if publish:
+        _event(conn, address=LICENSING, contract="Licensing", event="LicenseTermsPublished",
+               args={"termsHash": terms_hash, "publisher": CREATOR,
+                     "terms": [commercial, derivatives, True, False, False, 0, 0, "0", [], "bafylegal"]})
+    _event(conn, address=LICENSING, contract=contract, event="LicenseTermsAttached", ref=COLL,
+           token_id=str(token_id), args={"collection": COLL, "tokenId": token_id, "termsHash": terms_hash,
+                                         "licensor": CREATOR})
+
+
+@pytest.fixture
+def explore(catalogue):
+    """The catalogue, plus: WETH listings of token 2 (2 WETH) and token 5 (3 WETH; it also has an ETH
+    listing at 0.5); personal terms on token 5, remix terms (commercial, derivatives) on token 6,
+    commercial terms on token 4 (the catalogue's); an attach under another contract's name (not the
+    platform's Licensing) on token 3 is not counted."""
+    with catalogue.session() as db, catalogue.engine.begin() as conn:
+        for order_hash, token_id, price in (("0x21", 2, 2 * ETH), ("0x22", 5, 3 * ETH)):
+            _listing(db, order_hash, token_id, price)
+        _terms(conn, 5, "0x" + "9e" * 32, False, False)
+        _terms(conn, 6, "0x" + "6e" * 32, True, True)
+        _terms(conn, 3, "0x" + "6e" * 32, True, True, publish=False, contract="CreatorCollection")
+    with catalogue.session() as db:
+        for order_hash in ("0x21", "0x22"):
+            db.get(MarketOrder, order_hash).currency = WETH
+    follow_catalog(catalogue, CHAIN, lambda *_: (None, None, None))
+    return catalogue
+
+
+def _tokens(rows):
+    return {("C0" if r.collection == COLL else "C1", r.token_id) for r in rows}
+
+
+def test_currency_keeps_works_listed_in_it_and_reads_prices_in_its_units(explore):
+    def found(**kw):
+        return _tokens(_search(explore, limit=100, **kw)[0])
+
+    assert found(currency="ETH") == {("C0", "1"), ("C0", "4"), ("C0", "5"), ("C1", "1")}
+    assert found(currency=WETH) == {("C0", "2"), ("C0", "5")}
+    assert found(currency=WETH.lower(), max_price=2 * ETH) == {("C0", "2")}
+    assert found(currency="eth", min_price=ETH) == {("C0", "1"), ("C0", "4"), ("C1", "1")}
+    assert found(currency="0x" + "99" * 20) == set()
+    # no currency: today's meaning, the cheapest open listing in any currency, its unit price as signed
+    assert found(min_price=ETH) == {("C0", "1"), ("C0", "2"), ("C0", "4"), ("C1", "1")}
+    rows = _search(explore, currency=WETH, sort="price_desc")[0]
+    assert [(r.token_id, r.price_wei, r.price_currency) for r in rows] == [("5", 3 * ETH, WETH), ("2", 2 * ETH, WETH)]
+    [tide] = _search(explore, currency="ETH", q="tide")[0]
+    assert (tide.price_wei, tide.price_currency, tide.listing) == (ETH // 2, "0x" + "00" * 20, "0x04")
+
+
+def test_license_kinds_read_the_terms_attached_on_chain(explore):
+    def found(kind):
+        return _tokens(_search(explore, license=kind, limit=100)[0])
+
+    assert found("any") == {("C0", "4"), ("C0", "5"), ("C0", "6")}  # not token 3's forged attach
+    assert found("commercial") == {("C0", "4"), ("C0", "6")}
+    assert found("personal") == {("C0", "5")}
+    assert found("derivatives") == {("C0", "6")}
+    with explore.session() as db:
+        assert db.query(CatalogLicense).count() == 3
+        works, sales = db.query(CatalogWork).count(), db.query(CatalogSale).count()
+        db.query(CatalogSyncRow).delete()  # as migration 0013 leaves it: the index is read again
+    with explore.session() as db:
+        sync_catalog(db, CHAIN, lambda *_: (None, None, None))
+    with explore.session() as db:  # nothing twice
+        assert (db.query(CatalogLicense).count(), db.query(CatalogWork).count(),
+                db.query(CatalogSale).count()) == (3, works, sales)
+
+
+def test_a_reorg_drops_the_terms_attached_in_the_dropped_blocks(explore):
+    from record.index.store import IndexStore
+
+    with explore.session() as db:
+        block = db.query(CatalogLicense).filter_by(token_id="6").one().block_number
+    with explore.engine.begin() as conn:
+        IndexStore(explore.engine).drop_from(conn, CHAIN, block)
+    follow_catalog(explore, CHAIN, lambda *_: (None, None, None))
+    assert _tokens(_search(explore, license="any", limit=100)[0]) == {("C0", "4"), ("C0", "5")}
+
+
+def test_jurisdiction_profiles_read_the_collection_policy(explore):
+    def found(profile):
+        return _tokens(_search(explore, jurisdiction=profile, limit=100)[0])
+
+    every = _tokens(_search(explore, limit=100)[0])
+    assert found("open") == every and found("no_resale") == found("verified_only") == set()
+    coll_tokens = every - {("C1", "1")}
+    with explore.session() as db:  # a policy row with only breaker settings is still open
+        db.add(CollectionPolicyRow(chain_id=CHAIN, collection=COLL, breaker="{}"))
+        db.add(CollectionPolicyRow(chain_id=CHAIN, collection=OTHER, breaker="{}", secondary_sales=False))
+    assert found("open") == coll_tokens and found("no_resale") == {("C1", "1")}
+    for change, profile in (({"secondary_sales": True, "identity_required": True}, "verified_only"),
+                            ({"identity_required": False, "gift_holding_s": 3600}, "holding_period")):
+        with explore.session() as db:
+            row = db.get(CollectionPolicyRow, (CHAIN, OTHER))
+            for name, value in change.items():
+                setattr(row, name, value)
+        assert found(profile) == {("C1", "1")} and found("open") == coll_tokens
+        assert found("no_resale") == set()
+
+
+def test_filters_combine_and_stay_one_statement(explore):
+    with explore.session() as db:
+        db.add(CollectionPolicyRow(chain_id=CHAIN, collection=OTHER, breaker="{}", secondary_sales=False))
+    both = {"currency": "ETH", "license": "commercial", "jurisdiction": "open"}
+    assert _tokens(_search(explore, **both)[0]) == {("C0", "4")}  # token 6: commercial terms, no listing
+    assert _tokens(_search(explore, **both, max_price=ETH)[0]) == set()
+    assert _tokens(_search(explore, currency=WETH, license="personal", min_price=3 * ETH)[0]) == {("C0", "5")}
+    assert _tokens(_search(explore, currency="ETH", jurisdiction="no_resale")[0]) == {("C1", "1")}
+    sql = str(search_statement(make_search(currency="ETH", license="any", jurisdiction="verified_only",
+                                           min_price=1, sort="price_asc"), NOW))
+    assert sql.count("SELECT") >= 3 and "catalog_licenses" in sql and "collection_policies" in sql
+    statements: list[str] = []
+
+    def count_select(_conn, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        if "FROM catalog_works" in statement:
+            statements.append(statement)
+
+    event.listen(explore.engine, "before_cursor_execute", count_select)
+    try:
+        _search(explore, **both)
+    finally:
+        event.remove(explore.engine, "before_cursor_execute", count_select)
+    assert len(statements) == 1  # the search itself is one statement (enrich reads other tables)
+
+
+def test_migration_0013_copies_identity_required_and_makes_the_catalogue_read_the_index_again(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from api.db import MIGRATIONS_DIR, Database
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection_url"] = db.url
+
+    def to(revision: str) -> None:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    to("0012")
+    with db.engine.begin() as conn:
+        for collection, breaker in ((COLL, '{"identity_required":true,"band_bps":2000}'), (OTHER, "{}")):
+            conn.execute(text("INSERT INTO collection_policies (chain_id, collection, breaker, secondary_sales, "
+                              "gift_holding_s) VALUES (:c, :a, :b, 1, 0)"), {"c": CHAIN, "a": collection, "b": breaker})
+        conn.execute(text("INSERT INTO catalog_sync (chain_id, last_event_id, updated_at) VALUES (:c, 99, :t)"),
+                     {"c": CHAIN, "t": datetime.now(UTC)})
+    to("head")
+    with db.session() as s:
+        assert {r.collection: r.identity_required for r in s.query(CollectionPolicyRow)} == {COLL: True, OTHER: False}
+        assert s.get(CatalogSyncRow, CHAIN) is None  # the next read re-reads the index (idempotently)
+    db.dispose()
