@@ -244,7 +244,8 @@ def test_a_batch_of_orders_is_verified_item_by_item_and_bought_in_one_transactio
 def test_a_batch_reads_and_writes_the_database_a_fixed_number_of_times_whatever_its_size(market):
     """The batch's book rows are read in one SELECT, each collection's policy once, and the
     admitted rows (orders, breaker decisions) go in together: on the tables a batch works on, six
-    orders cost the database what two do (each order cost four more statements before)."""
+    orders cost the database what two do (each order cost four more statements before), and a
+    cart of three listings what a cart of one does (each listing cost two more)."""
     from sqlalchemy import event
 
     m, client = market, market["client"]
@@ -271,6 +272,28 @@ def test_a_batch_reads_and_writes_the_database_a_fixed_number_of_times_whatever_
     assert six == two, (two, six)
     listed = client.get("/market/orders", params={"token": m["collection"]}).json()
     assert len(listed) == 8  # every admitted row was stored
+
+    # A cart's fill reads its listings in one SELECT too: three cost what one does.
+    collector = verified_login(client, COLLECTOR)
+    hashes = [r["order"]["order_hash"] for r in out6["results"][:3]]
+
+    def cart(items: list[str]) -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if any(table in statement for table in BATCH_TABLES):
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            r = client.post("/market/fill-tx/batch", json={"items": [{"order_hash": h} for h in items]},
+                            headers=collector)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert r.status_code == 200, r.text
+        return len(seen)
+
+    assert cart(hashes) == cart(hashes[:1])
 
 
 def test_batch_routes_refuse_oversized_and_unfillable_batches(market):
