@@ -1282,6 +1282,12 @@ def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_count
     assert editions.functions.balanceOf(CREATOR.address, int(token_id)).call() == 30
     _shot(page, "studio-editions")
     assert _axe(page) == []
+    # The studio's fixed-price listing is an ERC-721 order: for an edition it says so, nothing signed.
+    prompts = len(wallet.words)
+    page.fill("#price", "0.5")
+    page.click("#list-form button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('is an editions (ERC-1155) collection')")
+    assert len(wallet.words) == prompts
     # Another upload cannot borrow the first work's id (its copies would carry the first work's rights).
     upload(f"other-{secrets.token_hex(3)}.png")
     prompts = len(wallet.words)

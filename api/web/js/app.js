@@ -589,6 +589,7 @@ const MARKET_ABI = [
 const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 const TRANSFER_SINGLE_TOPIC = '0xc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f62';
 const ERC1155_ABI = [
+  { type: 'function', name: 'supportsInterface', stateMutability: 'view', inputs: [{ name: 'interfaceId', type: 'bytes4' }], outputs: [{ type: 'bool' }] },
   { type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }, { name: 'id', type: 'uint256' }], outputs: [{ type: 'uint256' }] },
 ];
 const LISTING_TYPES = {
@@ -697,6 +698,9 @@ async function studio() {
     const tokenId = BigInt($('token-id').value);
     const price = parseEther($('price').value.trim());
     const market = home.marketplace;
+    // The listing below is an ERC-721 order: for copies of an edition it would be a signature that never fills.
+    const editions = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'supportsInterface', args: ['0xd9b67a26'] }).catch(() => false);
+    if (editions) throw new Error(t('studio.list_editions', { collection }));
     const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
     if (!approved) {
       $('list-terms').textContent = t('studio.approve_terms', { market });
