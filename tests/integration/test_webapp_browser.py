@@ -1301,6 +1301,18 @@ def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_count
     item = page.locator(f"li[data-holding='31337/{collection}/{token_id}']")
     item.wait_for()
     assert "30 held (edition)" in item.text_content()
+    # Its work page: the edition's kind and the copies this wallet holds, the media checked, no one owner.
+    work = site["client"].get(f"/catalog/works/31337/{collection}/{token_id}").json()
+    assert (work["standard"], work["owner"], work["title"]) == ("erc1155", None, title)
+    assert work["rights"]["creator"] == CREATOR.address and work["rights"]["bound"]
+    page.wait_for_selector(f"li[data-holding='31337/{collection}/{token_id}'] a:has-text('{title}')")
+    item.get_by_role("link").click()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#media img")
+    rights = page.text_content("#rights")
+    assert "Edition (ERC-1155)" in rights and "Copies you hold30" in rights
+    assert page.is_hidden("#owner-actions")
+    assert _axe(page) == []
     assert not page.js_errors  # type: ignore[attr-defined]
 
 

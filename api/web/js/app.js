@@ -494,7 +494,13 @@ async function workPage() {
   } else {
     mediaBox.append(el('p', { class: media.state === 'mismatch' ? 'bad' : '', text: t(media.state === 'mismatch' ? 'work.mismatch' : 'work.nomedia') }));
   }
-  const rows = [[t('work.owner'), el('code', { text: work.owner })], [t('work.cid'), el('code', { text: work.cid })]];
+  const edition = work.standard === 'erc1155';
+  const rows = edition ? [[t('work.kind'), t('work.edition')]] : [[t('work.owner'), el('code', { text: work.owner })]];
+  if (edition && wallet.current() && wallet.address()) {
+    const held = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'balanceOf', args: [wallet.address(), BigInt(token)] }).catch(() => null);
+    if (held !== null) rows.push([t('work.copies_mine'), held.toString()]);
+  }
+  rows.push([t('work.cid'), el('code', { text: work.cid })]);
   if (work.rights) {
     rows.push([t('work.hash'), el('code', { text: work.rights.content_hash })],
       [t('work.creator'), el('code', { text: work.rights.creator })],
@@ -521,6 +527,15 @@ async function workPage() {
     licBox.append(ul);
   }
   $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
+  if (edition) {  // many holders: the page's trading (one owner's listing, auction, offers) is ERC-721's
+    $('listings').replaceChildren(el('p', { text: t('work.edition_trading') }));
+    historyChart((work.market && work.market.price_history) || []);
+    const results = await Promise.allSettled([splitterPanel(work, chain, async () => { workCache.clear(); await workPage(); }),
+      relatedPanel(chain, collection, token)]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) fail(failed.reason);
+    return;
+  }
   // A listing whose seller no longer holds the token cannot be filled (the book catches up with the index).
   const listings = (await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`))
     .filter((o) => o.signer.toLowerCase() === work.owner.toLowerCase());
