@@ -7,7 +7,7 @@ history, provenance summary; api/works_index.py). Nothing here writes."""
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from eth_abi.exceptions import InsufficientDataBytes
 from fastapi import APIRouter, Path
@@ -27,6 +27,9 @@ from chain.orders import DOMAIN_NAME, DOMAIN_VERSION
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 ChainPath = Annotated[int, Path(gt=0, le=MAX_CHAIN_ID)]
 TokenPath = Annotated[int, Path(ge=0, lt=2**256)]
+ERC1155_INTERFACE = bytes.fromhex("d9b67a26")
+NOT_THERE = (ContractLogicError, ContractCustomError, BadFunctionCallOutput, InsufficientDataBytes)
+"""What a call to an address that is not such a contract, or to a token that does not exist, raises."""
 
 
 class ChainInfo(BaseModel):
@@ -89,7 +92,9 @@ class WorkOut(BaseModel):
     collection: str
     collection_name: str | None
     token_id: str
-    owner: str
+    owner: str | None
+    """ERC-721: the token's holder. An edition (ERC-1155) has many holders: null."""
+    standard: Literal["erc721", "erc1155"] = "erc721"
     work_id: int
     cid: str
     title: str | None
@@ -141,12 +146,18 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway:
     gateway.spec_for(chain_id)
     address = Web3.to_checksum_address(collection)
     nft = gateway.contract(chain_id, "CreatorCollection", address)
+    standard: Literal["erc721", "erc1155"] = "erc721"
+    owner: str | None
     try:
-        owner = Web3.to_checksum_address(nft.functions.ownerOf(token_id).call())
-        work_id, cid_bytes = nft.functions.workOf(token_id).call()
-    except (ContractLogicError, ContractCustomError, BadFunctionCallOutput, InsufficientDataBytes):
-        raise NotFoundError(f"no token {token_id} in a Chainright collection at {address} on chain "
-                            f"{chain_id}") from None
+        try:
+            owner = Web3.to_checksum_address(nft.functions.ownerOf(token_id).call())
+            work_id, cid_bytes = nft.functions.workOf(token_id).call()
+        except NOT_THERE:
+            cid_bytes = _edition_cid(gateway, chain_id, address, token_id)
+            if cid_bytes is None:
+                raise NotFoundError(f"no token {token_id} in a Chainright collection at {address} on chain "
+                                    f"{chain_id}") from None
+            owner, work_id, standard = None, token_id, "erc1155"
     except OSError as exc:  # the node stopped answering (requests' errors are OSErrors)
         raise ServiceUnavailableError(f"chain {chain_id} did not answer ({type(exc).__name__})") from None
     cid = cid_from_bytes(bytes(cid_bytes))
@@ -193,5 +204,18 @@ def work(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway:
     with database.session() as db:
         market = work_market(work_page(db, (chain_id, address, str(token_id)), int(time.time())))
     return WorkOut(chain_id=chain_id, collection=address, collection_name=name, token_id=str(token_id),
-                   owner=owner, work_id=int(work_id), cid=cid, title=title, media_type=media_type, size=size,
-                   rights=rights, royalty=royalty, licenses=licenses, market=market)
+                   owner=owner, standard=standard, work_id=int(work_id), cid=cid, title=title,
+                   media_type=media_type, size=size, rights=rights, royalty=royalty, licenses=licenses,
+                   market=market)
+
+
+def _edition_cid(gateway: Any, chain_id: int, address: str, token_id: int) -> bytes | None:
+    """The CID an editions (ERC-1155) collection binds to ``token_id``; None when the address is no
+    editions collection or the id holds no work."""
+    editions = gateway.contract(chain_id, "Editions1155", address)
+    try:
+        if not editions.functions.supportsInterface(ERC1155_INTERFACE).call():
+            return None
+        return bytes(editions.functions.workCid(token_id).call())
+    except NOT_THERE:
+        return None

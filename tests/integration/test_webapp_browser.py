@@ -309,13 +309,15 @@ def _sign_in(page: Any) -> None:
     page.wait_for_selector("#signout:not([hidden])")
 
 
-def _index(site: dict[str, Any], artifacts: Any) -> None:
+def _index(site: dict[str, Any], artifacts: Any, chain: str = "home") -> None:
+    """The platform's indexer, caught up once on ``chain`` (home: 31337, remote: 31338)."""
     deployed = site["deployed"]
-    web3 = connect(deployed.spec("home"))
+    spec = deployed.spec(chain)
+    web3 = connect(spec)
     registry = DeploymentRegistry(deployed.deployments_file)
-    indexer = Indexer(web3, 31337, IndexStore(site["db"].engine),
+    indexer = Indexer(web3, spec.chain_id, IndexStore(site["db"].engine),
                       EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()}), rules=CHILD_RULES)
-    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(31337).values())
+    indexer.watch((d.address, d.artifact or d.contract, d.block) for d in registry.for_chain(spec.chain_id).values())
     indexer.run_until_caught_up()
 
 
@@ -1230,6 +1232,91 @@ def test_the_collector_page_lists_erc1155_editions_with_their_quantity(site, ope
     _shot(page, "collector-editions")
 
 
+def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_counts_the_copies(
+        site, open_as, artifacts):
+    """Creator studio, editions: an ERC-1155 collection, 25 copies of one work, then 5 more of the same
+    id. Before each prompt the page says what it mints (how many copies of which title into which
+    collection); after it, the token id and the copies held; the collector page counts them. A number
+    of copies that is none, and more copies asked under another work's id, never reach the wallet."""
+    _verified(site["client"], CREATOR)
+    page, wallet = open_as(CREATOR)
+    _ready(page, "/studio")
+    _sign_in(page)
+
+    def upload(title: str) -> None:
+        page.evaluate("document.getElementById('upload-out').textContent = ''")
+        page.set_input_files("#file", files=[{"name": title, "mimeType": "image/png", "buffer": _png(title)}])
+        page.click("#upload-form button[type=submit]")
+        _done(page, "#upload-out:has-text('CID')")
+
+    title = f"print-run-{secrets.token_hex(3)}.png"
+    upload(title)
+    page.fill("#collection-name", "Print runs")
+    page.fill("#collection-symbol", "RUNS")
+    page.select_option("#collection-kind", "erc1155")
+    page.click("#collection-form button[type=submit]")
+    _done(page, "#collection-out:has-text('ready')")
+    assert "creates your editions collection “Print runs” (ERC-1155: several copies of each work)" in _said(wallet)
+    collection = page.input_value("#collection-address")
+    web3 = connect(site["deployed"].spec("home"))
+    editions = web3.eth.contract(address=collection, abi=artifacts.get("Editions1155").abi)
+    assert editions.functions.supportsInterface(bytes.fromhex("d9b67a26")).call()
+    prompts = len(wallet.words)
+    for wrong in ("0", "2.5", "10001"):
+        page.fill("#mint-quantity", wrong)
+        page.click("#mint")
+        page.wait_for_selector(f"#notice.error:has-text('“{wrong}” is not a number of copies')")
+    assert len(wallet.words) == prompts
+    page.fill("#mint-quantity", "25")
+    page.click("#mint")
+    _done(page, "#mint-out:has-text('Minted 25 copies')")
+    assert _said(wallet) == (f"Before your wallet opens: Your wallet will send a transaction that mints 25 copies of "
+                             f"“{title}” into collection {collection} and registers your rights to its content hash.")
+    token_id = page.input_value("#token-id")
+    assert page.text_content("#mint-out") == f"Minted 25 copies of token {token_id}; you hold 25."
+    page.fill("#mint-more-of", token_id)
+    page.fill("#mint-quantity", "5")
+    page.click("#mint")
+    _done(page, "#mint-out:has-text('you hold 30')")
+    assert (f"mints 5 more copies of “{title}” (token {token_id}) into collection {collection}; its rights are "
+            "registered already") in _said(wallet)
+    assert editions.functions.balanceOf(CREATOR.address, int(token_id)).call() == 30
+    _shot(page, "studio-editions")
+    assert _axe(page) == []
+    # The studio's fixed-price listing is an ERC-721 order: for an edition it says so, nothing signed.
+    prompts = len(wallet.words)
+    page.fill("#price", "0.5")
+    page.click("#list-form button[type=submit]")
+    page.wait_for_selector("#notice.error:has-text('is an editions (ERC-1155) collection')")
+    assert len(wallet.words) == prompts
+    # Another upload cannot borrow the first work's id (its copies would carry the first work's rights).
+    upload(f"other-{secrets.token_hex(3)}.png")
+    prompts = len(wallet.words)
+    page.fill("#mint-quantity", "3")
+    page.click("#mint")
+    page.wait_for_selector(f"#notice.error:has-text('token id {token_id} in {collection} is another work')")
+    assert len(wallet.words) == prompts
+    assert editions.functions.balanceOf(CREATOR.address, int(token_id)).call() == 30
+    _index(site, artifacts)
+    _ready(page, "/collector")
+    item = page.locator(f"li[data-holding='31337/{collection}/{token_id}']")
+    item.wait_for()
+    assert "30 held (edition)" in item.text_content()
+    # Its work page: the edition's kind and the copies this wallet holds, the media checked, no one owner.
+    work = site["client"].get(f"/catalog/works/31337/{collection}/{token_id}").json()
+    assert (work["standard"], work["owner"], work["title"]) == ("erc1155", None, title)
+    assert work["rights"]["creator"] == CREATOR.address and work["rights"]["bound"]
+    page.wait_for_selector(f"li[data-holding='31337/{collection}/{token_id}'] a:has-text('{title}')")
+    item.get_by_role("link").click()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#media img")
+    rights = page.text_content("#rights")
+    assert "Edition (ERC-1155)" in rights and "Copies you hold30" in rights
+    assert page.is_hidden("#owner-actions")
+    assert _axe(page) == []
+    assert not page.js_errors  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def relayer(site: dict[str, Any], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The bridge relayer (validators and submitter in one process) on the site's chains, as `make up`
@@ -1339,7 +1426,68 @@ def test_a_commission_is_funded_delivered_accepted_and_disputed_in_the_browser(s
     escrow = web3.eth.contract(address=registry.address(31337, "MilestoneEscrow"), abi=artifacts.get("MilestoneEscrow").abi)
     states = [escrow.functions.getMilestone(int(escrow_id), i).call()[3] for i in (0, 1)]
     assert states == [4, 3]  # released, disputed
-    assert not buyer.js_errors and not artist.js_errors  # type: ignore[attr-defined]
+
+    # Only the arbitrator decides, and only a disputed milestone: neither party's page offers it, the
+    # API refuses it to them, and it refuses a milestone that is not in dispute.
+    for page in (buyer, artist):
+        _ready(page, "/commissions")
+        page.wait_for_selector(f"[data-escrow='{escrow_id}'] [data-milestone='1']:has-text(', disputed, due')")
+        assert page.locator(f"[data-escrow='{escrow_id}'] [data-milestone='1'] form").count() == 0
+    decide = f"/escrows/31337/{escrow_id}/milestones/{{}}/arbitrate-tx"
+    for party in (COLLECTOR, CREATOR):
+        r = client.post(decide.format(1), json={"seller_bps": 10_000}, headers=login(client, party))
+        assert r.status_code == 403 and "only the arbitrator" in r.json()["detail"], r.text
+    judge_headers = login(client, RIVAL)
+    assert client.post(decide.format(0), json={"seller_bps": 5000}, headers=judge_headers).status_code == 422
+    # The arbitrator opens /commissions, sees the dispute, gives the artist 60%: the page says first
+    # what each side receives (the platform fee out of the artist's part, as the contract computes it).
+    terms = client.get(f"/escrows/31337/{escrow_id}").json()
+    amount = 2 * 10**17
+    to_artist = amount * 6000 // 10_000
+    fee = to_artist * terms["fee_bps"] // 10_000
+    royalty = to_artist * terms["royalty_bps"] // 10_000
+    paid_artist, paid_buyer = to_artist - fee - royalty, amount - to_artist
+    before = {a.address: web3.eth.get_balance(a.address) for a in (CREATOR, COLLECTOR)}
+    judge, judge_wallet = open_as(RIVAL)
+    _ready(judge, "/commissions")
+    judge.click("#connect")
+    disputed = judge.locator(f"[data-escrow='{escrow_id}'] [data-milestone='1']")
+    disputed.wait_for()
+    assert "You are the arbitrator" in judge.text_content(f"[data-escrow='{escrow_id}']")
+    assert judge.locator(f"[data-escrow='{escrow_id}'] [data-milestone='0'] form").count() == 0  # released
+    judge.fill(f"#share-{escrow_id}-1", "60")
+    disputed.get_by_role("button", name="Decide").click()
+    _done(judge, "#notice:has-text('Decided:')")
+    said = _said(judge_wallet)
+    assert (f"decides milestone 1 of escrow {escrow_id} ({_eth_wei(amount)}): 60% to the artist {CREATOR.address}, "
+            f"who receives {_eth_wei(paid_artist)} after the platform fee ({_eth_wei(fee)}) and the royalty "
+            f"({_eth_wei(royalty)}); 40% back to the buyer {COLLECTOR.address}, who receives {_eth_wei(paid_buyer)}") in said
+    assert judge.text_content("#notice") == (f"Decided: {_eth_wei(paid_artist)} to the artist, "
+                                             f"{_eth_wei(paid_buyer)} back to the buyer.")
+    # After: the milestone is decided, the escrow holds nothing, each party was paid what the words said
+    # (nothing left owed to either as a credit), and a second decision is refused.
+    judge.wait_for_selector(f"[data-escrow='{escrow_id}'] [data-milestone='1']:has-text('decided by the arbitrator')")
+    section = judge.locator(f"[data-escrow='{escrow_id}']")
+    assert "The escrow holds 0 ETH (0 wei)" in section.text_content()
+    credits = judge.locator(f"[data-credits='{escrow_id}']")
+    credits.wait_for()
+    judge.wait_for_selector(f"[data-credits='{escrow_id}']:has-text('buyer')")
+    assert credits.text_content() == ("Held for withdrawal (payouts that failed): buyer 0 ETH (0 wei); "
+                                      "artist 0 ETH (0 wei).")
+    assert escrow.functions.getMilestone(int(escrow_id), 1).call()[3] == 6  # resolved
+    assert web3.eth.get_balance(CREATOR.address) - before[CREATOR.address] == paid_artist
+    assert web3.eth.get_balance(COLLECTOR.address) - before[COLLECTOR.address] == paid_buyer
+    assert client.post(decide.format(1), json={"seller_bps": 0}, headers=judge_headers).status_code == 422
+    _shot(judge, "commissions-arbitrated")
+    assert _axe(judge) == []
+    assert not buyer.js_errors and not artist.js_errors and not judge.js_errors  # type: ignore[attr-defined]
+
+
+def _eth_wei(wei: int) -> str:
+    """An amount as the pages write it: "0.117 ETH (117000000000000000 wei)"."""
+    from decimal import Decimal
+
+    return f"{format((Decimal(wei) / 10**18).normalize(), 'f')} ETH ({wei} wei)"
 
 
 def _tagged_shop(site: dict[str, Any], artifacts: Any, run: str) -> dict[str, Any]:
@@ -1518,6 +1666,105 @@ def test_explore_filters_by_currency_license_and_jurisdiction(site, open_as, art
     assert page.text_content("label[for=f-jurisdiction]") == "司法辖区规则"
     assert not page.js_errors  # type: ignore[attr-defined]
     _ready(page, "/?lang=en")
+
+
+def test_the_price_history_chart_places_each_sale_at_its_date(site, open_as):
+    """The chart's x axis is time: three sales, the second a day after the first and the third nine
+    days after that, sit at 0, 1/10 and 10/10 of the axis (not evenly spaced), under which the first and
+    last dates are written. The sales are put into the catalogue's reply (a route in the browser): the
+    chart is drawn from whatever history the API gives."""
+    collection, token_id, _ = _fresh_work(site, label="charted")
+    page, _ = open_as(NEWCOMER)
+    sales = [("2026-03-11T12:00:00Z", 3), ("2026-03-01T12:00:00Z", 1), ("2026-03-02T12:00:00Z", 2)]
+
+    def with_history(route: Any) -> None:
+        reply = route.fetch()
+        work = reply.json()
+        work["market"] = {**(work.get("market") or {}), "price_history": [
+            {"at": at, "kind": "listing", "seller": CREATOR.address, "buyer": COLLECTOR.address, "quantity": "1",
+             "unit_price": {"wei": str(n * 10**17), "eth": f"0.{n}", "text": f"0.{n} ETH ({n * 10**17} wei)"}}
+            for at, n in sales]}
+        route.fulfill(response=reply, json=work)
+
+    page.route(f"**/catalog/works/31337/{collection}/{token_id}", with_history)
+    _ready(page, f"/work/31337/{collection}/{token_id}")
+    page.wait_for_selector("#history-chart circle")
+    xs = [float(x) for x in page.eval_on_selector_all("#history-chart circle", "cs => cs.map(c => c.getAttribute('cx'))")]
+    assert xs[0] == 10 and xs[2] == 310 and abs(xs[1] - (10 + 300 / 10)) < 1e-6, xs
+    assert page.eval_on_selector_all("#history-chart text", "ts => ts.map(t => t.textContent)") == ["2026-03-01", "2026-03-11"]
+    assert "3 sales" in page.get_attribute("#history-chart", "aria-label")
+
+
+def test_explore_filters_by_chain_and_media_type_and_the_address_keeps_them(site, open_as, artifacts):
+    """Explore's chain and media-type filters: four works (an image and a text on each chain), each
+    filter alone and both together narrow the list to exactly the expected works; the filters go into
+    the page's address, and a reload of that address shows the same list with the same choices."""
+    from tests.support.api_flow import send
+
+    run = f"f{secrets.token_hex(3)}"
+    client = site["client"]
+    creator = _verified(client, CREATOR)
+    titles: dict[tuple[int, str], str] = {}
+    for chain in ("home", "remote"):
+        spec = site["deployed"].spec(chain)
+        web3 = connect(spec)
+        r = client.post("/collections/tx", json={"chain_id": spec.chain_id, "name": f"Shores {run}", "symbol": "SHR",
+                                                 "royalty_bps": 500}, headers=creator)
+        assert r.status_code == 200, r.text
+        send(web3, CREATOR, r.json()["transaction"])
+        collection = r.json()["predicted_address"]
+        for kind, name, mime, content in (("image", "shore.png", "image/png", _png(f"{run}-{chain}")),
+                                          ("text", "shore.txt", "text/plain", f"A poem, {run} on {chain}.".encode())):
+            title = f"Shore {kind} {spec.chain_id} {run}"
+            asset = client.post("/assets", files={"file": (name, content, mime)}, data={"title": title},
+                                headers=creator)
+            assert asset.status_code == 201, asset.text
+            mint = client.post(f"/assets/{asset.json()['cid']}/mint-tx",
+                               json={"chain_id": spec.chain_id, "collection": collection}, headers=creator)
+            assert mint.status_code == 200, mint.text
+            send(web3, CREATOR, mint.json())
+            titles[(spec.chain_id, kind)] = title
+    _index(site, artifacts, "home")
+    _index(site, artifacts, "remote")
+    page, _ = open_as(NEWCOMER)
+
+    def shown(count: int) -> set[str]:
+        page.wait_for_selector(f"#explore-status:has-text('{count} works shown')")
+        return {str(c.locator("h2").text_content()) for c in page.locator("#works > li").all()}
+
+    def search(chain_id: str, media: str) -> None:
+        page.select_option("#f-chain", chain_id)
+        page.select_option("#f-media", media)
+        page.click("#search button[type=submit]")
+
+    def expected(chains: tuple[int, ...], kinds: tuple[str, ...]) -> set[str]:
+        return {titles[(c, k)] for c in chains for k in kinds}
+
+    _ready(page, f"/?q={run}&listed=0")
+    assert shown(4) == expected((31337, 31338), ("image", "text"))
+    search("31338", "")
+    page.wait_for_url(re.compile(r"[?&]chain_id=31338(&|$)"))
+    assert shown(2) == expected((31338,), ("image", "text"))
+    search("31338", "text")
+    page.wait_for_url(re.compile(r"[?&]media_type=text(&|$)"))
+    assert shown(1) == expected((31338,), ("text",))
+    assert "chain_id=31338" in page.url and f"q={run}" in page.url and "listed=0" in page.url
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert shown(1) == expected((31338,), ("text",))
+    assert page.input_value("#f-chain") == "31338" and page.input_value("#f-media") == "text"
+    search("", "text")
+    page.wait_for_function("() => !location.search.includes('chain_id=')")
+    assert shown(2) == expected((31337, 31338), ("text",))
+    search("31337", "image")
+    assert shown(1) == expected((31337,), ("image",))
+    page.wait_for_selector("#works li .thumb img")  # the image's preview, its hash checked
+    search("", "image")
+    assert shown(2) == expected((31337, 31338), ("image",))
+    search("", "video")
+    page.wait_for_selector("#explore-status:has-text('No work matches this search')")
+    assert page.locator("#works > li").count() == 0
+    _shot(page, "explore-chain-media")
 
 
 def test_the_work_page_charts_prices_and_split_shows_related_works_and_the_owner_rents_and_gives(

@@ -429,8 +429,9 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Sale prices over time: a line through each sale (oldest left), its words as the label, and the sales
- * as a list beside it (the chart is a picture of that list). */
+/** Sale prices over time: a line through each sale placed at its date (the x axis is time, its first
+ * and last dates written under it), its words as the label, and the sales as a list beside it (the
+ * chart is a picture of that list). */
 function historyChart(sales) {
   const box = $('history');
   box.replaceChildren();
@@ -439,15 +440,25 @@ function historyChart(sales) {
   const wei = ordered.map((s) => BigInt(s.unit_price.wei));
   const high = wei.reduce((a, b) => (b > a ? b : a));
   const low = wei.reduce((a, b) => (b < a ? b : a));
-  const W = 320; const H = 120; const pad = 10;
-  const x = (i) => (ordered.length === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (ordered.length - 1));
+  const W = 320; const H = 120; const pad = 10; const below = 16;
+  // A sale without a time (a block the index could not date) puts the chart back to even spacing.
+  const parsed = ordered.map((s) => (s.at ? Date.parse(s.at) : NaN));
+  const timed = parsed.every(Number.isFinite);
+  const times = timed ? parsed : ordered.map((_, i) => i);
+  const span = times.at(-1) - times[0];
+  const x = (i) => (span <= 0 ? W / 2 : pad + ((times[i] - times[0]) * (W - 2 * pad)) / span);
+  const day = (i) => when(ordered[i].at).slice(0, 10);
   const y = (v) => (high === 0n ? H - pad : H - pad - Number((v * 1000n) / high) * (H - 2 * pad) / 1000);
   const label = t('work.history_chart', { n: ordered.length, first: when(ordered[0].at), last: when(ordered.at(-1).at),
     low: ethWei(low), high: ethWei(high) });
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, id: 'history-chart' },
+  const axis = !timed ? [] : span <= 0 ? [svg('text', { x: W / 2, y: H + 12, 'text-anchor': 'middle' }, day(0))]
+    : [svg('text', { x: pad, y: H + 12, 'text-anchor': 'start' }, day(0)),
+      svg('text', { x: W - pad, y: H + 12, 'text-anchor': 'end' }, day(ordered.length - 1))];
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H + below}`, role: 'img', 'aria-label': label, id: 'history-chart' },
     svg('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad }),
     svg('polyline', { points: wei.map((v, i) => `${x(i)},${y(v)}`).join(' ') }),
-    ...wei.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3 })));
+    ...wei.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3, 'data-at': ordered[i].at || '' })),
+    ...axis);
   const list = el('ul', {});
   for (const s of ordered) list.append(el('li', { text: t('work.history_row', { at: when(s.at), kind: M[`work.sale.${s.kind}`] ? t(`work.sale.${s.kind}`) : s.kind, price: s.unit_price.text }) }));
   box.append(chart, el('p', { text: label }), list);
@@ -502,7 +513,13 @@ async function workPage() {
   } else {
     mediaBox.append(el('p', { class: media.state === 'mismatch' ? 'bad' : '', text: t(media.state === 'mismatch' ? 'work.mismatch' : 'work.nomedia') }));
   }
-  const rows = [[t('work.owner'), el('code', { text: work.owner })], [t('work.cid'), el('code', { text: work.cid })]];
+  const edition = work.standard === 'erc1155';
+  const rows = edition ? [[t('work.kind'), t('work.edition')]] : [[t('work.owner'), el('code', { text: work.owner })]];
+  if (edition && wallet.current() && wallet.address()) {
+    const held = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'balanceOf', args: [wallet.address(), BigInt(token)] }).catch(() => null);
+    if (held !== null) rows.push([t('work.copies_mine'), held.toString()]);
+  }
+  rows.push([t('work.cid'), el('code', { text: work.cid })]);
   if (work.rights) {
     rows.push([t('work.hash'), el('code', { text: work.rights.content_hash })],
       [t('work.creator'), el('code', { text: work.rights.creator })],
@@ -529,6 +546,15 @@ async function workPage() {
     licBox.append(ul);
   }
   $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
+  if (edition) {  // many holders: the page's trading (one owner's listing, auction, offers) is ERC-721's
+    $('listings').replaceChildren(el('p', { text: t('work.edition_trading') }));
+    historyChart((work.market && work.market.price_history) || []);
+    const results = await Promise.allSettled([splitterPanel(work, chain, async () => { workCache.clear(); await workPage(); }),
+      relatedPanel(chain, collection, token)]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) fail(failed.reason);
+    return;
+  }
   // A listing whose seller no longer holds the token cannot be filled (the book catches up with the index).
   const listings = (await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`))
     .filter((o) => o.signer.toLowerCase() === work.owner.toLowerCase());
@@ -595,6 +621,11 @@ const MARKET_ABI = [
   { type: 'function', name: 'counterOf', stateMutability: 'view', inputs: [{ name: 'signer', type: 'address' }], outputs: [{ type: 'uint256' }] },
 ];
 const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+const TRANSFER_SINGLE_TOPIC = '0xc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f62';
+const ERC1155_ABI = [
+  { type: 'function', name: 'supportsInterface', stateMutability: 'view', inputs: [{ name: 'interfaceId', type: 'bytes4' }], outputs: [{ type: 'bool' }] },
+  { type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }, { name: 'id', type: 'uint256' }], outputs: [{ type: 'uint256' }] },
+];
 const LISTING_TYPES = {
   Listing: [
     { name: 'seller', type: 'address' }, { name: 'token', type: 'address' }, { name: 'tokenId', type: 'uint256' },
@@ -626,16 +657,18 @@ async function studio() {
     data.append('file', $('file').files[0]);
     const asset = await api('POST', '/assets', data, { form: true });
     S.setItem('studio.cid', asset.cid);
+    S.setItem('studio.title', asset.title || asset.filename || asset.cid);
     $('upload-out').textContent = t('studio.uploaded', { cid: asset.cid, hash: asset.content_hash });
   });
   submitting($('collection-form'), async () => {
     await requireSession();
     const royaltyBps = Math.round(Number($('royalty-pct').value) * 100);
+    const standard = $('collection-kind').value;
     const out = await api('POST', '/collections/tx', {
       chain_id: home.chain_id, name: $('collection-name').value, symbol: $('collection-symbol').value,
-      royalty_bps: royaltyBps,
+      royalty_bps: royaltyBps, standard,
     });
-    $('collection-out').textContent = t('studio.collection_terms', {
+    $('collection-out').textContent = t(standard === 'erc1155' ? 'studio.collection_terms_editions' : 'studio.collection_terms', {
       name: $('collection-name').value, pct: pct(royaltyBps), receiver: wallet.address(),
     });
     await wallet.send(out.transaction, $('collection-out').textContent);
@@ -643,15 +676,33 @@ async function studio() {
     $('collection-out').textContent = t('studio.collection_done', { address: out.predicted_address });
   });
   action($('mint'), async () => {
+    // One work, several copies of it (an ERC-1155 editions collection: one id; an ERC-721 collection:
+    // sequential tokens), or more copies of a work already minted (its id): said in words first.
+    const quantityText = $('mint-quantity').value.trim() || '1';
+    const quantity = Number(quantityText);
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 10000) throw new Error(t('error.quantity', { value: quantityText }));
+    const moreOf = $('mint-more-of').value.trim();
     await requireSession();
     const collection = collectionInput.value;
-    const tx = await api('POST', `/assets/${S.getItem('studio.cid')}/mint-tx`, { chain_id: home.chain_id, collection });
-    $('mint-out').textContent = t('studio.mint_terms', { collection });
+    const title = S.getItem('studio.title') || S.getItem('studio.cid');
+    const body = { chain_id: home.chain_id, collection, quantity, ...(moreOf ? { token_id: moreOf } : {}) };
+    const tx = await api('POST', `/assets/${S.getItem('studio.cid')}/mint-tx`, body);
+    $('mint-out').textContent = moreOf ? t('studio.mint_more_terms', { quantity, title, token: moreOf, collection })
+      : t(quantity === 1 ? 'studio.mint_terms' : 'studio.mint_copies_terms', { quantity, title, collection });
     const receipt = await wallet.send(tx, $('mint-out').textContent);
-    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === TRANSFER_TOPIC);
-    const tokenId = BigInt(log.topics[3]).toString();
-    $('token-id').value = tokenId;
-    $('mint-out').textContent = t('studio.minted', { token: tokenId });
+    const ours = receipt.logs.filter((l) => l.address.toLowerCase() === collection.toLowerCase());
+    const single = ours.find((l) => l.topics[0] === TRANSFER_SINGLE_TOPIC);
+    if (single) {  // ERC-1155: TransferSingle(operator, from, to, id, value), id and value in data
+      const tokenId = BigInt(single.data.slice(0, 66)).toString();
+      const held = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'balanceOf', args: [wallet.address(), BigInt(tokenId)] });
+      $('token-id').value = tokenId;
+      $('mint-out').textContent = t('studio.minted_copies', { token: tokenId, quantity, held: held.toString() });
+      return;
+    }
+    const ids = ours.filter((l) => l.topics[0] === TRANSFER_TOPIC && l.topics.length === 4).map((l) => BigInt(l.topics[3]).toString());
+    $('token-id').value = ids[0];
+    $('mint-out').textContent = ids.length === 1 ? t('studio.minted', { token: ids[0] })
+      : t('studio.minted_range', { first: ids[0], last: ids.at(-1), quantity: ids.length });
   });
   submitting($('license-form'), async () => {
     await requireSession();
@@ -681,6 +732,9 @@ async function studio() {
     const tokenId = BigInt($('token-id').value);
     const price = parseEther($('price').value.trim());
     const market = home.marketplace;
+    // The listing below is an ERC-721 order: for copies of an edition it would be a signature that never fills.
+    const editions = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'supportsInterface', args: ['0xd9b67a26'] }).catch(() => false);
+    if (editions) throw new Error(t('studio.list_editions', { collection }));
     const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
     if (!approved) {
       $('list-terms').textContent = t('studio.approve_terms', { market });
@@ -1567,17 +1621,51 @@ function escrowItem(e, me, reload) {
       const form = el('form', { class: 'inline' }, ...field(id, t('escrow.seller_share'), { type: 'number', min: 0, max: 100, value: 50, size: 4 }),
         el('button', { type: 'submit', text: t('escrow.decide') }));
       submitting(form, () => {
-        const share = Number(form.elements[id].value);
-        return send(`/milestones/${m.index}/arbitrate-tx`, { seller_bps: Math.round(share * 100) },
-          t('sign.escrow_arbitrate', { ...words, share, rest: 100 - share }), t('escrow.decided'));
+        const text = form.elements[id].value.trim();
+        const share = Number(text);
+        if (text === '' || !Number.isFinite(share) || share < 0 || share > 100) throw new Error(t('error.share', { value: text }));
+        // What each side receives, as the contract's _split computes it (fee and royalty out of the artist's part).
+        const sellerBps = BigInt(Math.round(share * 100));
+        const total = BigInt(m.amount.wei);
+        const toArtist = (total * sellerBps) / 10000n;
+        const fee = (toArtist * BigInt(e.fee_bps)) / 10000n;
+        const royalty = (toArtist * BigInt(e.royalty_bps)) / 10000n;
+        const paid = { to_seller: ethWei(toArtist - fee - royalty), to_buyer: ethWei(total - toArtist) };
+        return send(`/milestones/${m.index}/arbitrate-tx`, { seller_bps: Number(sellerBps) },
+          t('sign.escrow_arbitrate', { ...words, ...paid, share, rest: (10000 - Number(sellerBps)) / 100, fee: ethWei(fee), royalty: ethWei(royalty) }),
+          t('escrow.decided', paid));
       });
       item.append(form);
     }
     list.append(item);
   }
-  section.append(list);
+  section.append(list, escrowCredits(e, me, reload));
   if (e.next_steps.length) section.append(el('p', { class: 'steps', text: `${t('escrow.next')}: ${e.next_steps.join('; ')}.` }));
   return section;
+}
+
+/** What the escrow holds for the buyer and the artist because paying them failed (a pull payment),
+ * with the party's own withdraw button when there is something to take. */
+function escrowCredits(e, me, reload) {
+  const p = el('p', { 'data-credits': e.escrow_id });
+  const currency = e.currency === 'ETH' ? 'ETH' : e.currency;
+  const read = (account) => api('GET', `/escrows/credit/${e.chain_id}/${account}?currency=${currency}`);
+  Promise.all([read(e.buyer), read(e.seller)]).then(([buyer, seller]) => {
+    p.textContent = t('escrow.credits', { buyer: ethWei(buyer.credit.wei), seller: ethWei(seller.credit.wei) });
+    const mine = [buyer, seller].find((c) => c.account.toLowerCase() === me && BigInt(c.credit.wei) > 0n);
+    if (!mine) return;
+    const amount = ethWei(mine.credit.wei);
+    const withdraw = el('button', { type: 'button', 'data-withdraw-credit': e.escrow_id, text: t('escrow.withdraw', { amount }) });
+    action(withdraw, async () => {
+      await requireSession();
+      const tx = await api('POST', '/escrows/withdraw-tx', { chain_id: e.chain_id, currency });
+      await wallet.send(tx, t('sign.escrow_withdraw', { amount, to: mine.account }));
+      await reload();
+      notice(t('escrow.withdrawn', { amount }));
+    });
+    p.append(' ', withdraw);
+  }).catch(() => { p.remove(); });
+  return p;
 }
 
 // ---------------------------------------------------------------- start
