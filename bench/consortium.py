@@ -305,9 +305,12 @@ def cpu_lines(figures: dict[str, Any]) -> list[str]:
         groups = ", ".join(f"{g} {s:.1f} s ({w['share_pct'][g]:.0f}%, {w['cores_used'][g]:.2f} cores)"
                            for g, s in w["cpu_s"].items())
         per_op = ", ".join(f"{g} {ms}" for g, ms in w["cpu_ms_per_op"].items())
+        largest = ", ".join(f"{o['process']} {o['cpu_s']:.1f} s"
+                            for o in w.get("top_other_processes", [])[:3])
         lines.append(f"{'cpu ' + name:<16}{w['cores']} cores {w['machine_busy_pct']:.0f}% busy over "
                      f"{w['window_s']:.1f}s [cpu.{name}]: {groups}, other processes "
-                     f"{w['share_pct'][OTHER]:.0f}%, idle {w['share_pct'][IDLE]:.0f}%; "
+                     f"{w['share_pct'][OTHER]:.0f}%{f' (largest: {largest})' if largest else ''}, "
+                     f"idle {w['share_pct'][IDLE]:.0f}%; "
                      f"CPU ms per {name[:-1]}: {per_op}")
     lines.append(f"{'limit':<16}{cpu['verdict']} [cpu.verdict]")
     return lines

@@ -4,9 +4,10 @@ A window is two samples, one when a benchmark's clock starts and one when it sto
 every watched process's user + system CPU seconds (``/proc/<pid>/stat``) and the machine's busy and
 idle ticks (the ``cpu`` line of ``/proc/stat``, all cores). ``window_report`` turns two samples into
 figures (pure): CPU seconds per group, each group's share of the machine's capacity over the window,
-the share the processes we do not watch took (on a shared machine: other people's work), the idle
-share, the cores each group kept busy, CPU milliseconds per operation, and ``verdict``: one line
-saying whether the cores were the limit and who used them.
+the share the processes we do not watch took (on a shared machine: other people's work; the largest
+of them that lived through the window are named), the idle share, the cores each group kept busy,
+CPU milliseconds per operation, and ``verdict``: one line saying whether the cores were the limit
+and who used them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ VALIDATORS = "validators"
 LOAD_GENERATOR = "load generator"
 """The benchmark's own Python process (it signs before the clock starts, then sends and polls)."""
 OTHER = "other processes"
+TOP_OTHERS = 5
 IDLE = "idle"
 
 
@@ -43,6 +45,24 @@ def cpu_seconds(pid: int) -> float | None:
 def cpu_of(processes: dict[str, int]) -> dict[str, float | None]:
     """``{name: CPU seconds so far}`` of ``{name: pid}`` (None for a process that is gone)."""
     return {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+
+def every_process(excluded: set[int]) -> dict[int, tuple[str, float]]:
+    """``{pid: (command name, CPU seconds so far)}`` of every process /proc shows, but ``excluded``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in excluded:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                text = fh.read()
+            comm = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            out[int(entry)] = (comm, (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,17 +102,21 @@ def machine_ticks() -> MachineTicks:
 
 @dataclass(frozen=True)
 class CpuSample:
-    """One moment: wall clock (monotonic s), the machine's ticks, each watched process's CPU s by group."""
+    """One moment: wall clock (monotonic s), the machine's ticks, each watched process's CPU s by group,
+    and every other process's ``(command name, CPU s)`` by pid."""
 
     wall_s: float
     machine: MachineTicks
     groups: dict[str, dict[str, float | None]]
+    others: dict[int, tuple[str, float]] = field(default_factory=dict)
 
 
 def take_sample(groups: Mapping[str, Mapping[str, int]]) -> CpuSample:
     """Sample ``{group: {process name: pid}}`` and the machine now."""
+    watched = {pid for procs in groups.values() for pid in procs.values()}
     return CpuSample(wall_s=time.monotonic(), machine=machine_ticks(),
-                     groups={g: cpu_of(dict(procs)) for g, procs in groups.items()})
+                     groups={g: cpu_of(dict(procs)) for g, procs in groups.items()},
+                     others=every_process(watched | {os.getpid()}))
 
 
 def _pct(part: float, whole: float) -> float:
@@ -126,11 +150,19 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
     share[OTHER] = _pct(max(0.0, busy_s - watched), capacity_s)
     share[IDLE] = _pct(idle_s, capacity_s)
     cores_used = {g: round(s / window_s, 2) if window_s > 0 else 0.0 for g, s in cpu_s.items()}
+    others: list[tuple[str, float]] = []
+    for pid, (name, after) in end.others.items():
+        before_name, before = start.others.get(pid, (None, after))
+        if before_name == name and after > before:  # the same process, alive through the window
+            others.append((name, after - before))
+    others.sort(key=lambda kv: -kv[1])
     report: dict[str, Any] = {
         "window_s": round(window_s, 3), "cores": end.machine.cores, "operations": operations,
         "machine_busy_pct": _pct(busy_s, capacity_s),
         "cpu_s": {g: round(s, 3) for g, s in cpu_s.items()}, "cpu_s_per_process": per_process,
         "share_pct": share, "cores_used": cores_used,
+        "top_other_processes": [{"process": name, "cpu_s": round(used, 3),
+                                 "share_pct": _pct(used, capacity_s)} for name, used in others[:TOP_OTHERS]],
         "cpu_ms_per_op": {g: round(s * 1000 / operations, 2) if operations > 0 else None
                           for g, s in cpu_s.items()},
     }

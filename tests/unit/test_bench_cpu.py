@@ -142,4 +142,22 @@ def test_a_meter_on_this_process_reports_a_consistent_window_from_proc() -> None
     assert all(v >= 0 for v in report["share_pct"].values())
     # separate counters on a busy machine: about 100, not exactly
     assert report["cpu_s"][LOAD_GENERATOR] > 0
+    assert all(o["process"] and o["cpu_s"] > 0 for o in report["top_other_processes"])
     assert sum(report["share_pct"].values()) == pytest.approx(100, abs=10)
+
+
+def test_the_largest_other_processes_that_lived_through_the_window_are_named() -> None:
+    start = CpuSample(0.0, MachineTicks(busy=0, idle=0, cores=2), {LOAD_GENERATOR: {"bench": 0.0}},
+                      others={10: ("pytest", 1.0), 11: ("pip", 0.0), 12: ("bash", 5.0), 13: ("geth", 2.0),
+                              **{100 + i: ("worker", 0.0) for i in range(6)}})
+    end = CpuSample(2.0, MachineTicks(busy=350, idle=50, cores=2), {LOAD_GENERATOR: {"bench": 0.1}},
+                    others={10: ("pytest", 2.5), 11: ("pip", 0.4), 12: ("bash", 5.0),
+                            13: ("node", 9.0),  # the pid was reused by another program: not counted
+                            14: ("python", 3.0),  # started inside the window: its start is unknown
+                            **{100 + i: ("worker", 0.01 * (i + 1)) for i in range(6)}})
+    report = window_report(start, end, operations=1, clk_tck=100)
+    top = report["top_other_processes"]
+    assert [o["process"] for o in top] == ["pytest", "pip", "worker", "worker", "worker"]
+    assert top[0] == {"process": "pytest", "cpu_s": 1.5, "share_pct": 37.5}
+    assert top[2]["cpu_s"] == 0.06
+    assert report["share_pct"][OTHER] == 85.0
