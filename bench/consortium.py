@@ -42,7 +42,8 @@ JSON_KEYS = {
     "send_to_final_s": "median wall time from sending one transfer until its block is final",
     "confirmations": "blocks on top before a block counts as final (0: committed is final)",
     "cpu": "per window (transfers, sales): CPU s per process group, share of the machine's cores "
-           "(groups, other processes, idle), cores used, CPU ms per operation, verdict; cpu.verdict: both",
+           "(groups, other processes, idle), cores used, CPU ms per operation, the rate all cores would "
+           "carry at that cost (cpu_ceiling_per_s), verdict; cpu.verdict: both",
 }
 
 Groups = dict[str, dict[str, int]]
@@ -311,7 +312,8 @@ def cpu_lines(figures: dict[str, Any]) -> list[str]:
                      f"{w['window_s']:.1f}s [cpu.{name}]: {groups}, other processes "
                      f"{w['share_pct'][OTHER]:.0f}%{f' (largest: {largest})' if largest else ''}, "
                      f"idle {w['share_pct'][IDLE]:.0f}%; "
-                     f"CPU ms per {name[:-1]}: {per_op}")
+                     f"CPU ms per {name[:-1]}: {per_op}; at that cost all {w['cores']} cores would carry "
+                     f"{w.get('cpu_ceiling_per_s')} {name}/s [cpu.{name}.cpu_ceiling_per_s]")
     lines.append(f"{'limit':<16}{cpu['verdict']} [cpu.verdict]")
     return lines
 

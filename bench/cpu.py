@@ -6,8 +6,9 @@ idle ticks (the ``cpu`` line of ``/proc/stat``, all cores). ``window_report`` tu
 figures (pure): CPU seconds per group, each group's share of the machine's capacity over the window,
 the share the processes we do not watch took (on a shared machine: other people's work; the largest
 of them that lived through the window are named), the idle share, the cores each group kept busy,
-CPU milliseconds per operation, and ``verdict``: one line saying whether the cores were the limit
-and who used them.
+CPU milliseconds per operation, the rate the cores would carry at that CPU cost if the bench had
+them all (``cpu_ceiling_per_s``: what the machine itself limits, whoever else uses it), and
+``verdict``: one line saying whether the cores were the limit and who used them.
 """
 
 from __future__ import annotations
@@ -166,6 +167,8 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
         "cpu_ms_per_op": {g: round(s * 1000 / operations, 2) if operations > 0 else None
                           for g, s in cpu_s.items()},
     }
+    ours_ms = sum(ms for ms in report["cpu_ms_per_op"].values() if ms is not None)
+    report["cpu_ceiling_per_s"] = round(end.machine.cores * 1000 / ours_ms, 1) if ours_ms > 0 else None
     report["verdict"] = verdict(report)
     return report
 

@@ -67,6 +67,7 @@ def test_shares_divide_each_group_by_the_cores_capacity_over_the_window() -> Non
     assert report["cores_used"] == {VALIDATORS: 1.2, LOAD_GENERATOR: 0.5}
     assert report["cpu_ms_per_op"] == {VALIDATORS: 12.0, LOAD_GENERATOR: 5.0}
     assert report["cpu_s_per_process"] == {"node0": 6.0, "node1": 6.0, "bench": 5.0}
+    assert report["cpu_ceiling_per_s"] == 117.6  # 2 cores x 1000 ms / (12 + 5) ms per operation
     assert report["verdict"] == ("CPU-bound: validators 60%, load generator 25%, other processes 12%, idle 3%")
     assert_consistent(report)
 
@@ -94,6 +95,7 @@ def test_an_empty_window_and_no_operations_divide_by_nothing() -> None:
     same = sample(5.0, 10, 10, {"node0": 1.0}, 1.0)
     report = window_report(same, same, operations=0, clk_tck=100)
     assert report["cpu_ms_per_op"] == {VALIDATORS: None, LOAD_GENERATOR: None}
+    assert report["cpu_ceiling_per_s"] is None
     assert set(report["share_pct"].values()) == {0.0}
     assert report["cores_used"] == {VALIDATORS: 0.0, LOAD_GENERATOR: 0.0}
 

@@ -42,6 +42,8 @@ def assert_cpu_consistent(figures: dict) -> None:
     for name, ops_key in (("transfers", "transactions"), ("sales", "sales")):
         w = cpu[name]
         assert w["operations"] == figures[ops_key]
+        assert w["cpu_ceiling_per_s"] == pytest.approx(
+            w["cores"] * 1000 / sum(w["cpu_ms_per_op"].values()), abs=0.1)
         assert {VALIDATORS, LOAD_GENERATOR} <= set(w["cpu_s"])
         assert {VALIDATORS, LOAD_GENERATOR, OTHER, IDLE} <= set(w["share_pct"])
         assert all(v >= 0 for v in [*w["cpu_s"].values(), *w["share_pct"].values(), *w["cores_used"].values()])
@@ -80,7 +82,8 @@ def test_each_engine_reports_what_the_machine_limited_in_each_window() -> None:
         assert "cpu transfers   2 cores 97% busy over 10.0s [cpu.transfers]: validators 14.2 s (71%, 1.42 cores)" in block
         assert "load generator 4.8 s (24%, 0.48 cores), other processes 2% (largest: pytest 0.3 s), idle 3%" in block
         assert "other processes 10%, idle 50%" in block  # none lived through the sales window: none named
-        assert "CPU ms per transfer: validators 142.0, load generator 48.0" in block
+        assert ("CPU ms per transfer: validators 142.0, load generator 48.0; at that cost all 2 cores would "
+                "carry 10.5 transfers/s [cpu.transfers.cpu_ceiling_per_s]") in block
         assert "cpu sales       2 cores 50% busy over 10.0s [cpu.sales]" in block
         assert "CPU ms per sale: validators 150.0, load generator 50.0" in block
         assert ("limit           transfers: CPU-bound: validators 71%, load generator 24%, other processes 2%, "
