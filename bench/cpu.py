@@ -48,6 +48,23 @@ def cpu_of(processes: dict[str, int]) -> dict[str, float | None]:
     return {name: cpu_seconds(pid) for name, pid in processes.items()}
 
 
+def runqueue_wait_seconds(pid: int) -> float | None:
+    """Seconds the threads of ``pid`` alive now have spent ready to run but waiting for a core
+    (``/proc/<pid>/task/*/schedstat``, second field, ns; None when the process is gone)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    waited = 0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as fh:
+                waited += int(fh.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waited / 1e9
+
+
 def every_process(excluded: set[int]) -> dict[int, tuple[str, float]]:
     """``{pid: (command name, CPU seconds so far)}`` of every process /proc shows, but ``excluded``."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -110,6 +127,8 @@ class CpuSample:
     machine: MachineTicks
     groups: dict[str, dict[str, float | None]]
     others: dict[int, tuple[str, float]] = field(default_factory=dict)
+    waits: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    """Each watched process's run-queue wait so far (s), by group (``runqueue_wait_seconds``)."""
 
 
 def take_sample(groups: Mapping[str, Mapping[str, int]]) -> CpuSample:
@@ -117,7 +136,9 @@ def take_sample(groups: Mapping[str, Mapping[str, int]]) -> CpuSample:
     watched = {pid for procs in groups.values() for pid in procs.values()}
     return CpuSample(wall_s=time.monotonic(), machine=machine_ticks(),
                      groups={g: cpu_of(dict(procs)) for g, procs in groups.items()},
-                     others=every_process(watched | {os.getpid()}))
+                     others=every_process(watched | {os.getpid()}),
+                     waits={g: {n: runqueue_wait_seconds(pid) for n, pid in procs.items()}
+                            for g, procs in groups.items()})
 
 
 def _pct(part: float, whole: float) -> float:
@@ -131,6 +152,8 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
     (``other processes``) and the idle time by the machine's capacity over the window (all cores'
     ticks), so the shares sum to about 100 (the per-process and machine counters tick separately).
     A process missing from either sample (not started yet, or gone) counts nothing.
+    ``waited_pct``: of the time a group's threads were ready to run, the part they waited for a core
+    (run-queue wait / (wait + CPU)); a starved group waits much, a group with cores to spare little.
     """
     busy_s = max(0, end.machine.busy - start.machine.busy) / clk_tck
     idle_s = max(0, end.machine.idle - start.machine.idle) / clk_tck
@@ -146,6 +169,13 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
             per_process[name] = None if used is None else round(used, 3)
             total += used or 0.0
         cpu_s[group] = total
+    waited_s: dict[str, float] = {}
+    for group, procs in end.waits.items():
+        waited_s[group] = 0.0
+        for name, after in procs.items():
+            before = start.waits.get(group, {}).get(name)
+            if after is not None and before is not None:
+                waited_s[group] += max(0.0, after - before)  # a thread that ended takes its wait along
     watched = sum(cpu_s.values())
     share = {g: _pct(s, capacity_s) for g, s in cpu_s.items()}
     share[OTHER] = _pct(max(0.0, busy_s - watched), capacity_s)
@@ -162,6 +192,8 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
         "machine_busy_pct": _pct(busy_s, capacity_s),
         "cpu_s": {g: round(s, 3) for g, s in cpu_s.items()}, "cpu_s_per_process": per_process,
         "share_pct": share, "cores_used": cores_used,
+        "runqueue_wait_s": {g: round(w, 3) for g, w in waited_s.items()},
+        "waited_pct": {g: _pct(w, w + cpu_s.get(g, 0.0)) for g, w in waited_s.items()},
         "top_other_processes": [{"process": name, "cpu_s": round(used, 3),
                                  "share_pct": _pct(used, capacity_s)} for name, used in others[:TOP_OTHERS]],
         "cpu_ms_per_op": {g: round(s * 1000 / operations, 2) if operations > 0 else None
@@ -183,8 +215,11 @@ def verdict(report: Mapping[str, Any]) -> str:
     shared = share.get(OTHER, 0.0) >= SHARED_PCT
     tail = (f"; {OTHER} took {share[OTHER]:.0f}%: the machine was shared, the cores left to the "
             "bench set the rate" if shared else "")
+    waited = report.get("waited_pct", {}).get(VALIDATORS)
+    starved = (f"; the validators waited for a core {waited:.0f}% of the time they were ready to run"
+               if waited is not None else "")
     if idle < CPU_BOUND_IDLE_PCT:
-        return f"CPU-bound: {parts}, idle {idle:.0f}%{tail}"
+        return f"CPU-bound: {parts}, idle {idle:.0f}%{starved}{tail}"
     generator = report["cores_used"].get(LOAD_GENERATOR, 0.0)
     if generator >= ONE_CORE:
         return (f"bound by the load generator: one Python process kept {generator:.2f} of a core busy; "

@@ -316,7 +316,8 @@ def test_the_bench_meters_the_cpu_of_every_validator_during_its_window(network: 
     assert all(used is not None and used > 0 for name, used in report["cpu_s_per_process"].items()
                if name in groups[VALIDATORS])
     assert {VALIDATORS, LOAD_GENERATOR, OTHER, IDLE} <= set(report["share_pct"])
-    assert all(v >= 0 for v in report["share_pct"].values())
+    assert all(v >= 0 for v in [*report["share_pct"].values(), *report["runqueue_wait_s"].values()])
+    assert 0 <= report["waited_pct"][VALIDATORS] <= 100
     assert sum(report["share_pct"].values()) == pytest.approx(100, abs=10)  # separate /proc counters
     assert report["cpu_ms_per_op"][VALIDATORS] == pytest.approx(report["cpu_s"][VALIDATORS] * 5, abs=0.02)
     assert report["verdict"].split(":")[0] in ("CPU-bound", "not CPU-bound", "bound by the load generator")

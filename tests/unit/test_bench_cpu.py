@@ -145,6 +145,7 @@ def test_a_meter_on_this_process_reports_a_consistent_window_from_proc() -> None
     # separate counters on a busy machine: about 100, not exactly
     assert report["cpu_s"][LOAD_GENERATOR] > 0
     assert all(o["process"] and o["cpu_s"] > 0 for o in report["top_other_processes"])
+    assert report["runqueue_wait_s"][LOAD_GENERATOR] >= 0 and report["runqueue_wait_s"][VALIDATORS] == 0.0
     assert sum(report["share_pct"].values()) == pytest.approx(100, abs=10)
 
 
@@ -163,3 +164,21 @@ def test_the_largest_other_processes_that_lived_through_the_window_are_named() -
     assert top[0] == {"process": "pytest", "cpu_s": 1.5, "share_pct": 37.5}
     assert top[2]["cpu_s"] == 0.06
     assert report["share_pct"][OTHER] == 85.0
+
+
+def test_the_run_queue_wait_tells_a_starved_group_from_one_with_cores_to_spare() -> None:
+    def at(wall: float, busy: int, cpu: float, wait: float | None, gen_wait: float) -> CpuSample:
+        return CpuSample(wall, MachineTicks(busy=busy, idle=0, cores=2),
+                         {VALIDATORS: {"node0": cpu}, LOAD_GENERATOR: {"bench": 0.0}},
+                         waits={VALIDATORS: {"node0": wait, "node1": None}, LOAD_GENERATOR: {"bench": gen_wait}})
+
+    report = window_report(at(0.0, 0, 0.0, 1.0, 0.0), at(4.0, 800, 3.0, 4.0, 0.2), operations=3, clk_tck=100)
+    assert report["runqueue_wait_s"] == {VALIDATORS: 3.0, LOAD_GENERATOR: 0.2}
+    assert report["waited_pct"] == {VALIDATORS: 50.0, LOAD_GENERATOR: 100.0}
+    assert report["verdict"] == ("CPU-bound: other processes 62%, validators 38%, load generator 0%, idle 0%; "
+                                 "the validators waited for a core 50% of the time they were ready to run; "
+                                 "other processes took 62%: the machine was shared, the cores left to the bench "
+                                 "set the rate")
+    # a thread that ended inside the window takes its wait along: never a negative wait
+    shrunk = window_report(at(0.0, 0, 0.0, 5.0, 0.0), at(1.0, 200, 1.0, 2.0, 0.0), operations=1, clk_tck=100)
+    assert shrunk["runqueue_wait_s"][VALIDATORS] == 0.0

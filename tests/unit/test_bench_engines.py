@@ -21,10 +21,12 @@ def cpu_window(operations: int, validators_s: float, generator_s: float, idle_ti
     """A window from two /proc samples: 10 s on 2 cores, 100 ticks per second."""
     others = {7: ("pytest", 1.0)} if idle_ticks < 100 else {}
     start = CpuSample(0.0, MachineTicks(busy=0, idle=0, cores=2),
-                      {VALIDATORS: {"node0": 0.0, "node1": 0.0}, LOAD_GENERATOR: {"bench": 0.0}}, others=others)
+                      {VALIDATORS: {"node0": 0.0, "node1": 0.0}, LOAD_GENERATOR: {"bench": 0.0}}, others=others,
+                      waits={LOAD_GENERATOR: {"bench": 0.0}})
     end = CpuSample(10.0, MachineTicks(busy=2000 - idle_ticks, idle=idle_ticks, cores=2),
                     {VALIDATORS: {"node0": validators_s / 2, "node1": validators_s / 2},
-                     LOAD_GENERATOR: {"bench": generator_s}}, others={7: ("pytest", 1.3)})
+                     LOAD_GENERATOR: {"bench": generator_s}}, others={7: ("pytest", 1.3)},
+                    waits={LOAD_GENERATOR: {"bench": 0.5}})
     return window_report(start, end, operations=operations, clk_tck=100)
 
 
@@ -80,7 +82,8 @@ def test_each_engine_reports_what_the_machine_limited_in_each_window() -> None:
     for engine in ("== clique ==", "== bft =="):
         block = text.split(engine)[1]
         assert "cpu transfers   2 cores 97% busy over 10.0s [cpu.transfers]: validators 14.2 s (71%, 1.42 cores)" in block
-        assert "load generator 4.8 s (24%, 0.48 cores), other processes 2% (largest: pytest 0.3 s), idle 3%" in block
+        assert ("load generator 4.8 s (24%, 0.48 cores, waited 0.5 s for a core), other processes 2% "
+                "(largest: pytest 0.3 s), idle 3%") in block
         assert "other processes 10%, idle 50%" in block  # none lived through the sales window: none named
         assert ("CPU ms per transfer: validators 142.0, load generator 48.0; at that cost all 2 cores would "
                 "carry 10.5 transfers/s [cpu.transfers.cpu_ceiling_per_s]") in block
