@@ -305,7 +305,7 @@ def cpu_lines(figures: dict[str, Any]) -> list[str]:
             continue
         waits = w.get("runqueue_wait_s", {})
         groups = ", ".join(f"{g} {s:.1f} s ({w['share_pct'][g]:.0f}%, {w['cores_used'][g]:.2f} cores"
-                           + (f", waited {waits[g]:.1f} s for a core" if g in waits else "") + ")"
+                           + (f", threads waited {waits[g]:.1f} s for a core" if g in waits else "") + ")"
                            for g, s in w["cpu_s"].items())
         per_op = ", ".join(f"{g} {ms}" for g, ms in w["cpu_ms_per_op"].items())
         largest = ", ".join(f"{o['process']} {o['cpu_s']:.1f} s"

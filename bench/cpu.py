@@ -152,8 +152,9 @@ def window_report(start: CpuSample, end: CpuSample, *, operations: int, clk_tck:
     (``other processes``) and the idle time by the machine's capacity over the window (all cores'
     ticks), so the shares sum to about 100 (the per-process and machine counters tick separately).
     A process missing from either sample (not started yet, or gone) counts nothing.
-    ``waited_pct``: of the time a group's threads were ready to run, the part they waited for a core
-    (run-queue wait / (wait + CPU)); a starved group waits much, a group with cores to spare little.
+    ``runqueue_wait_s`` sums the wait of all a group's threads (thread-seconds: it can exceed the
+    window); ``waited_pct``: of the time a group's threads were ready to run, the part they waited
+    for a core (wait / (wait + CPU)); a starved group waits much, a group with cores to spare little.
     """
     busy_s = max(0, end.machine.busy - start.machine.busy) / clk_tck
     idle_s = max(0, end.machine.idle - start.machine.idle) / clk_tck
@@ -216,8 +217,8 @@ def verdict(report: Mapping[str, Any]) -> str:
     tail = (f"; {OTHER} took {share[OTHER]:.0f}%: the machine was shared, the cores left to the "
             "bench set the rate" if shared else "")
     waited = report.get("waited_pct", {}).get(VALIDATORS)
-    starved = (f"; the validators waited for a core {waited:.0f}% of the time they were ready to run"
-               if waited is not None else "")
+    starved = (f"; the validators' threads waited for a core {waited:.0f}% of the time they were ready "
+               "to run" if waited is not None else "")
     if idle < CPU_BOUND_IDLE_PCT:
         return f"CPU-bound: {parts}, idle {idle:.0f}%{starved}{tail}"
     generator = report["cores_used"].get(LOAD_GENERATOR, 0.0)

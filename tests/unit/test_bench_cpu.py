@@ -176,7 +176,7 @@ def test_the_run_queue_wait_tells_a_starved_group_from_one_with_cores_to_spare()
     assert report["runqueue_wait_s"] == {VALIDATORS: 3.0, LOAD_GENERATOR: 0.2}
     assert report["waited_pct"] == {VALIDATORS: 50.0, LOAD_GENERATOR: 100.0}
     assert report["verdict"] == ("CPU-bound: other processes 62%, validators 38%, load generator 0%, idle 0%; "
-                                 "the validators waited for a core 50% of the time they were ready to run; "
+                                 "the validators' threads waited for a core 50% of the time they were ready to run; "
                                  "other processes took 62%: the machine was shared, the cores left to the bench "
                                  "set the rate")
     # a thread that ended inside the window takes its wait along: never a negative wait

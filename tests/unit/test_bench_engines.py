@@ -82,7 +82,7 @@ def test_each_engine_reports_what_the_machine_limited_in_each_window() -> None:
     for engine in ("== clique ==", "== bft =="):
         block = text.split(engine)[1]
         assert "cpu transfers   2 cores 97% busy over 10.0s [cpu.transfers]: validators 14.2 s (71%, 1.42 cores)" in block
-        assert ("load generator 4.8 s (24%, 0.48 cores, waited 0.5 s for a core), other processes 2% "
+        assert ("load generator 4.8 s (24%, 0.48 cores, threads waited 0.5 s for a core), other processes 2% "
                 "(largest: pytest 0.3 s), idle 3%") in block
         assert "other processes 10%, idle 50%" in block  # none lived through the sales window: none named
         assert ("CPU ms per transfer: validators 142.0, load generator 48.0; at that cost all 2 cores would "
