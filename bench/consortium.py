@@ -9,16 +9,24 @@ time, from the send until its block is final: committed on BFT, ``confirmations`
 Both figures come from the same network in the same run, with the validator count and the block
 period stated beside them: the machines are shared and noisy, so the ratio of the two means more
 than either figure alone.
+
+What the machine limits (``cpu``): over each measured window (the transfers', the sales') the CPU
+seconds of the validators (every geth or bftd), of the load generator (this process: no API, indexer
+or worker process takes part), of Clique's fork watchdog, and the machine's busy and idle time from
+``/proc/stat``, as shares of the cores, CPU ms per transfer and per sale, and a verdict
+(``bench/cpu.py``).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import IDLE, LOAD_GENERATOR, OTHER, VALIDATORS, CpuMeter
 from chain.errors import ChainError
 from chain.formatting import format_wei
 
@@ -33,7 +41,13 @@ JSON_KEYS = {
     "block_time_s": "mean time between blocks, from their timestamps (whole seconds on both engines)",
     "send_to_final_s": "median wall time from sending one transfer until its block is final",
     "confirmations": "blocks on top before a block counts as final (0: committed is final)",
+    "cpu": "per window (transfers, sales): CPU s per process group, share of the machine's cores "
+           "(groups, other processes, idle), cores used, CPU ms per operation, the rate all cores would "
+           "carry at that cost (cpu_ceiling_per_s), verdict; cpu.verdict: both",
 }
+
+Groups = dict[str, dict[str, int]]
+"""``{group: {process name: pid}}`` of the processes a window's CPU is measured for."""
 
 
 def _free_port() -> int:
@@ -43,7 +57,7 @@ def _free_port() -> int:
 
 
 def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, say: Say,
-                  poa: bool = True) -> dict[str, Any]:
+                  poa: bool = True, meter: CpuMeter | None = None) -> dict[str, Any]:
     """Deploy every family to the network (fresh registry in a temporary folder), then run the sale bench."""
     from bench.sales import run_sale_bench
     from chain.artifacts import Artifacts
@@ -60,19 +74,46 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
         deployed = DeploymentRegistry(settings.deployments_file).for_chain(chain_id)
         addresses = {n: d.address for n, d in deployed.items()}
         figures = run_sale_bench(connect(settings.spec("home")), urls, Artifacts.load(), addresses,
-                                 count=sales, period_s=period_s, progress=say)
+                                 count=sales, period_s=period_s, progress=say, meter=meter)
     return {f"sale_{k}" if k in ("buyers", "nodes", "elapsed_s", "first_block", "last_block", "blocks",
                                  "sign_s") else k: v for k, v in figures.as_dict().items()}
 
 
 def _measure(urls: list[str], chain_id: int, period_s: float, count: int, sales: int,
-             say: Say, poa: bool = True) -> dict[str, Any]:
+             say: Say, poa: bool = True, groups: Groups | None = None) -> dict[str, Any]:
     from bench.transfers import run_transfer_bench
 
-    result: dict[str, Any] = run_transfer_bench(urls, count=count, period_s=period_s, progress=say).as_dict()
+    meters = {"transfers": CpuMeter(groups or {}), "sales": CpuMeter(groups or {})}
+    result: dict[str, Any] = run_transfer_bench(urls, count=count, period_s=period_s, progress=say,
+                                                meter=meters["transfers"]).as_dict()
     if sales > 0:
-        result.update(_sale_figures(urls, chain_id, period_s, sales, say, poa))
+        result.update(_sale_figures(urls, chain_id, period_s, sales, say, poa, meters["sales"]))
+    if groups:
+        windows = {name: meters[name].report(ops) for name, ops in (("transfers", count), ("sales", sales))}
+        cpu: dict[str, Any] = {name: w for name, w in windows.items() if w is not None}
+        cpu["verdict"] = "; ".join(f"{name}: {w['verdict']}" for name, w in cpu.items())
+        result["cpu"] = cpu
     return result
+
+
+def cpu_groups(validators: dict[str, int | None], watchdog: int | None = None) -> Groups:
+    """The process groups of a consortium bench: the validators, this process (the load generator)
+    and, on Clique, the fork watchdog."""
+    groups: Groups = {VALIDATORS: {name: pid for name, pid in validators.items() if pid is not None},
+                      LOAD_GENERATOR: {"bench": os.getpid()}}
+    if watchdog is not None:
+        groups["watchdog"] = {"watchdog": watchdog}
+    return groups
+
+
+def _clique_groups(consortium: Any) -> Groups:
+    status = consortium.watchdog_status()
+    watchdog = int(status["pid"]) if status and status.get("running") else None
+    nodes = {}
+    for node in consortium.running_nodes():
+        rec = consortium.running(node.index)
+        nodes[node.name] = rec.pid if rec is not None else None
+    return cpu_groups(nodes, watchdog)
 
 
 def block_time(url: str, blocks: int = 30) -> float:
@@ -143,7 +184,8 @@ def bench_clique(*, count: int, sales: int, validators: int, period: int, say: S
         try:
             consortium.up(validators)
             urls = [n.rpc_url for n in consortium.running_nodes()]
-            figures = _measure(urls, settings.chain_id, period, count, sales, say)
+            figures = _measure(urls, settings.chain_id, period, count, sales, say,
+                               groups=_clique_groups(consortium))
             figures.update(_finality(urls[0], confirmations_for(validators), finality_samples))
         finally:
             consortium.down()
@@ -165,7 +207,9 @@ def bench_bft(*, count: int, sales: int, validators: int, block_time_s: float, s
             net.create()
             net.up()
             urls = [n.rpc_url for n in net.nodes]
-            figures = _measure(urls, settings.chain_id, block_time_s, count, sales, say, poa=False)
+            groups = cpu_groups({n.name: net.pid_of(n.index) for n in net.nodes})
+            figures = _measure(urls, settings.chain_id, block_time_s, count, sales, say, poa=False,
+                               groups=groups)
             figures.update(_finality(urls[0], 0, finality_samples))
         finally:
             net.down()
@@ -229,7 +273,8 @@ def bench_consortium(*, count: int, sales: int, validators: int, period: int, ru
         urls = [n.rpc_url for n in consortium.running_nodes()]
         if not urls:
             raise ChainError("no consortium node is running; start it with 'chainright consortium up'")
-        figures = _measure(urls, net.chain_id, net.block_period_s, count, sales, say)
+        figures = _measure(urls, net.chain_id, net.block_period_s, count, sales, say,
+                           groups=_clique_groups(consortium))
         signer_count, net_period = len(consortium.signers()), net.block_period_s
     else:
         with tempfile.TemporaryDirectory(prefix="chainright-bench-") as tmp:
@@ -239,12 +284,40 @@ def bench_consortium(*, count: int, sales: int, validators: int, period: int, ru
             try:
                 consortium.up(validators)
                 urls = [n.rpc_url for n in consortium.running_nodes()]
-                figures = _measure(urls, settings.chain_id, period, count, sales, say)
+                figures = _measure(urls, settings.chain_id, period, count, sales, say,
+                                   groups=_clique_groups(consortium))
                 signer_count, net_period = len(consortium.signers()), period
             finally:
                 consortium.down()
     return {"network": f"geth {GETH_VERSION} Clique (patched), loopback", "validators": signer_count,
             "block_period_s": net_period, **figures}
+
+
+def cpu_lines(figures: dict[str, Any]) -> list[str]:
+    """What the machine limited, one line per measured window and the verdict (none without ``cpu``)."""
+    cpu = figures.get("cpu")
+    if not cpu:
+        return []
+    lines = []
+    for name in ("transfers", "sales"):
+        w = cpu.get(name)
+        if w is None:
+            continue
+        waits = w.get("runqueue_wait_s", {})
+        groups = ", ".join(f"{g} {s:.1f} s ({w['share_pct'][g]:.0f}%, {w['cores_used'][g]:.2f} cores"
+                           + (f", threads waited {waits[g]:.1f} s for a core" if g in waits else "") + ")"
+                           for g, s in w["cpu_s"].items())
+        per_op = ", ".join(f"{g} {ms}" for g, ms in w["cpu_ms_per_op"].items())
+        largest = ", ".join(f"{o['process']} {o['cpu_s']:.1f} s"
+                            for o in w.get("top_other_processes", [])[:3])
+        lines.append(f"{'cpu ' + name:<16}{w['cores']} cores {w['machine_busy_pct']:.0f}% busy over "
+                     f"{w['window_s']:.1f}s [cpu.{name}]: {groups}, other processes "
+                     f"{w['share_pct'][OTHER]:.0f}%{f' (largest: {largest})' if largest else ''}, "
+                     f"idle {w['share_pct'][IDLE]:.0f}%; "
+                     f"CPU ms per {name[:-1]}: {per_op}; at that cost all {w['cores']} cores would carry "
+                     f"{w.get('cpu_ceiling_per_s')} {name}/s [cpu.{name}.cpu_ceiling_per_s]")
+    lines.append(f"{'limit':<16}{cpu['verdict']} [cpu.verdict]")
+    return lines
 
 
 def summary(result: dict[str, Any]) -> str:
@@ -265,6 +338,7 @@ def summary(result: dict[str, Any]) -> str:
             f"{result['gas_per_sale']} gas each [gas_per_sale], max {result['max_sales_per_block']} "
             f"in a block [max_sales_per_block]; royalties paid {format_wei(result['royalty_wei'])} "
             "[royalty_wei]")
+    lines.extend(cpu_lines(result))
     return "\n".join(lines)
 
 

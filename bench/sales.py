@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import Wei
 
+from bench.cpu import CpuMeter
 from bench.transfers import TIP_WEI, _batch, wait_mined
 from chain.artifacts import Artifacts
 from chain.cid import cid_to_bytes, raw_cid
@@ -68,10 +69,11 @@ class SaleBench:
 
 def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addresses: dict[str, str], *,
                    count: int = 500, batch: int = 100, period_s: float = 1.0, timeout_s: float = 300.0,
-                   progress: Progress = quiet) -> SaleBench:
+                   progress: Progress = quiet, meter: CpuMeter | None = None) -> SaleBench:
     """Fill ``count`` signed listings from the funded buyers; measure fills per second.
 
     ``addresses`` holds the deployed ``CollectionFactory`` and ``Marketplace`` of ``web3``'s chain.
+    ``meter``, when given, samples CPU when the clock starts and when it stops.
     """
     if count < 1:
         raise ValueError("count must be positive")
@@ -133,6 +135,8 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
     progress(f"sale bench: signed {count} listings and {count} fills ({len(buyers)} buyers) in "
              f"{sign_s:.1f}s; sending to {len(urls)} node(s)")
 
+    if meter is not None:
+        meter.start()
     t0 = time.perf_counter()
     for k, raws in enumerate(per_buyer):
         url = urls[k % len(urls)]
@@ -150,6 +154,8 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
         if pending:
             time.sleep(0.05)
     elapsed = time.perf_counter() - t0
+    if meter is not None:
+        meter.stop()
     if pending:
         raise TransactionError(f"{len(pending)} buyers' last fills were not mined within {timeout_s:.0f}s")
 

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import cpu_of
+
 Say = Callable[[str], None]
 
 PRICE_WEI = 10**15
@@ -164,20 +166,6 @@ def platform_processes(chain_settings: Any) -> dict[str, int]:
 
 def memory(processes: dict[str, int]) -> dict[str, float | None]:
     return {name: rss_mib(pid) for name, pid in processes.items()}
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds ``pid`` has used so far (None when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_of(processes: dict[str, int]) -> dict[str, float | None]:
-    return {name: cpu_seconds(pid) for name, pid in processes.items()}
 
 
 def cpu_ms_per_sale(marks: list[tuple[int, dict[str, float | None]]]) -> dict[str, list[float | None]]:

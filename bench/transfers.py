@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from bench.cpu import CpuMeter
 from chain.devaccounts import dev_account
 from chain.errors import ChainUnavailableError, TransactionError
 from chain.progress import Progress, quiet
@@ -64,8 +65,9 @@ def _batch(url: str, calls: Sequence[tuple[str, list[Any]]], *, timeout: float =
 
 def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int = 10, batch: int = 100,
                        period_s: float = 1.0, timeout_s: float = 300.0,
-                       progress: Progress = quiet) -> TransferBench:
-    """Send ``count`` pre-signed 1-wei transfers from ``senders`` dev accounts; measure tx/s."""
+                       progress: Progress = quiet, meter: CpuMeter | None = None) -> TransferBench:
+    """Send ``count`` pre-signed 1-wei transfers from ``senders`` dev accounts; measure tx/s.
+    ``meter``, when given, samples CPU when the clock starts and when it stops."""
     if count < 1 or not 1 <= senders <= 10:
         raise ValueError("count must be positive and senders between 1 and 10 (the funded dev accounts)")
     url0 = urls[0]
@@ -97,6 +99,8 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
     progress(f"signed {count} transfers from {senders} accounts in {sign_s:.1f}s; sending to "
              f"{len(urls)} node(s) in batches of {batch}")
 
+    if meter is not None:
+        meter.start()
     t0 = time.perf_counter()
     for k, raws in enumerate(per_sender):
         url = urls[k % len(urls)]
@@ -119,6 +123,8 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
         if pending:
             time.sleep(0.05)
     elapsed = time.perf_counter() - t0
+    if meter is not None:
+        meter.stop()
     if pending:
         raise TransactionError(
             f"{len(pending)} senders' last transfers were not mined within {timeout_s:.0f}s")

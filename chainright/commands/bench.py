@@ -162,7 +162,8 @@ def bench_consortium(
 ) -> None:
     """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, as JSON
     on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s;
-    with --engine bft: {"engines": {"clique": ..., "bft": ...}} adding block_time_s, send_to_final_s)."""
+    with --engine bft: {"engines": {"clique": ..., "bft": ...}} adding block_time_s, send_to_final_s);
+    cpu: per window, CPU s of the validators and the load generator, shares of the cores, a verdict)."""
     import json
 
     from bench.consortium import bench_consortium as measure

@@ -297,6 +297,32 @@ def test_receipts_root_is_the_ethereum_trie_of_the_receipts(network: BftNetwork)
     assert block["receiptsRoot"] == "0x" + receipts_root(receipts).hex()
 
 
+def test_the_bench_meters_the_cpu_of_every_validator_during_its_window(network: BftNetwork) -> None:
+    """What ``chainright bench consortium --engine bft`` measures for "what the 2 cores limit": a
+    metered transfer window on the real validators finds CPU spent by every bftd (their pids are
+    the ones doing the work), and the window's figures are consistent (shares non-negative and
+    summing to about 100 %, CPU ms per transfer = CPU s / transfers); no timing is asserted."""
+    from bench.consortium import cpu_groups
+    from bench.cpu import IDLE, LOAD_GENERATOR, OTHER, VALIDATORS, CpuMeter
+    from bench.transfers import run_transfer_bench
+
+    groups = cpu_groups({n.name: network.pid_of(n.index) for n in network.nodes})
+    assert len(groups[VALIDATORS]) == 4
+    meter = CpuMeter(groups)
+    run_transfer_bench([n.rpc_url for n in network.nodes], count=200, period_s=0.5, meter=meter)
+    report = meter.report(200)
+    assert report is not None
+    assert set(report["cpu_s_per_process"]) == {*groups[VALIDATORS], "bench"}
+    assert all(used is not None and used > 0 for name, used in report["cpu_s_per_process"].items()
+               if name in groups[VALIDATORS])
+    assert {VALIDATORS, LOAD_GENERATOR, OTHER, IDLE} <= set(report["share_pct"])
+    assert all(v >= 0 for v in [*report["share_pct"].values(), *report["runqueue_wait_s"].values()])
+    assert 0 <= report["waited_pct"][VALIDATORS] <= 100
+    assert sum(report["share_pct"].values()) == pytest.approx(100, abs=10)  # separate /proc counters
+    assert report["cpu_ms_per_op"][VALIDATORS] == pytest.approx(report["cpu_s"][VALIDATORS] * 5, abs=0.02)
+    assert report["verdict"].split(":")[0] in ("CPU-bound", "not CPU-bound", "bound by the load generator")
+
+
 def _hash_at(net: BftNetwork, index: int, height: int) -> str:
     block = rpc(net, "eth_getBlockByNumber", [hex(height), False], index)
     return str(block["hash"])

@@ -99,7 +99,7 @@ def test_cpu_per_sale_divides_each_minutes_cpu_by_its_sales():
 def test_cpu_seconds_reads_this_process():
     import os
 
-    from bench.soak import cpu_seconds
+    from bench.cpu import cpu_seconds
 
     sum(i * i for i in range(200_000))
     used = cpu_seconds(os.getpid())
