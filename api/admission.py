@@ -299,6 +299,8 @@ class AdmitBatch:
     policies: dict[tuple[int, str], CollectionPolicyRow | None] = field(default_factory=dict)
     admitted: set[str] = field(default_factory=set)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    unpaused: set[int] = field(default_factory=set)
+    """Chains whose marketplace this batch found unpaused (read once per chain, not per order)."""
     """The breaker's accepts, inserted together by ``flush`` (a refusal inserts those before it)."""
 
     def flush(self, db: Session) -> None:
@@ -342,7 +344,10 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     refusal = signer_refusal(caller_address, body.signer)
     if refusal is not None:
         raise ForbiddenError(refusal)
-    refuse_when_paused(reads.gateway, body.chain_id, "marketplace", "new listings and offers")
+    if batch is None or body.chain_id not in batch.unpaused:
+        refuse_when_paused(reads.gateway, body.chain_id, "marketplace", "new listings and offers")
+        if batch is not None:
+            batch.unpaused.add(body.chain_id)
     domain = reads.domain(body.chain_id)
     try:
         order = body.order()

@@ -171,9 +171,10 @@ class Order:
     def __post_init__(self) -> None:
         for name in ("signer", "token", "currency"):
             value = getattr(self, name)
-            if not is_address(value):
+            checksummed = _checksummed(value) if isinstance(value, str) else None
+            if checksummed is None:
                 raise OrderInvalidError(f"order {name} {value!r} is not an address")
-            object.__setattr__(self, name, to_checksum_address(value))
+            object.__setattr__(self, name, checksummed)
         object.__setattr__(self, "side", OrderSide(self.side))
         object.__setattr__(self, "standard", TokenStandard(self.standard))
         for name, top in (("token_id", UINT256_MAX), ("quantity", UINT256_MAX), ("unit_price", UINT256_MAX),
@@ -281,9 +282,19 @@ def struct_hash(order: Order) -> bytes:
     return keccak(encode(["bytes32", "address", *(kind for _, kind in _fields(order.side))], values))
 
 
+@lru_cache(maxsize=4096)
 def order_hash(order: Order, domain: MarketDomain) -> bytes:
-    """The order's id: the EIP-712 digest (``0x1901 || domainSeparator || hashStruct``), as ``hashOrder``."""
+    """The order's id: the EIP-712 digest (``0x1901 || domainSeparator || hashStruct``), as ``hashOrder``.
+    Memoised (both are frozen values): a batch hashes each order once to look it up, once to verify it."""
     return keccak(b"\x19\x01" + domain.separator() + struct_hash(order))
+
+
+@lru_cache(maxsize=4096)
+def _checksummed(value: str) -> str | None:
+    """``value`` as a checksummed address, or None when it is not an address (a mixed-case one
+    whose checksum is wrong included). Memoised: an order names the same few addresses again and
+    again, and each check costs two keccaks."""
+    return to_checksum_address(value) if is_address(value) else None
 
 
 def typed_data(order: Order, domain: MarketDomain) -> dict[str, Any]:
