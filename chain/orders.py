@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from chain.errors import (
@@ -294,7 +294,12 @@ def _checksummed(value: str) -> str | None:
     """``value`` as a checksummed address, or None when it is not an address (a mixed-case one
     whose checksum is wrong included). Memoised: an order names the same few addresses again and
     again, and each check costs two keccaks."""
-    return to_checksum_address(value) if is_address(value) else None
+    if not is_address(value):
+        return None
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
+        return None  # mixed case is a checksum, and this one is wrong: a typo, not an address
+    return to_checksum_address(value)
 
 
 def typed_data(order: Order, domain: MarketDomain) -> dict[str, Any]:

@@ -305,3 +305,18 @@ def test_addresses_are_checksummed_and_tuple_follows_the_struct():
     assert order.as_tuple() == (0, SELLER.address, checksummed, 1, 0, 1, 10**18, ETH, NOW - 60, NOW + 3_600, 99, 0,
                               0)
     assert order.total_price(3) == 3 * 10**18
+
+
+@pytest.mark.parametrize(("field", "attribute"), [("seller", "signer"), ("token", "token"), ("currency", "currency")])
+def test_an_address_with_a_wrong_checksum_or_of_the_wrong_type_is_refused_every_time(field, attribute):
+    """Address checks are memoised per process: a refused value stays refused on every later order,
+    and a right one is never mistaken for it."""
+    good = to_checksum_address(TOKEN)
+    body = good[2:]
+    flipped = next(i for i, c in enumerate(body) if c.isalpha())
+    wrong = "0x" + body[:flipped] + body[flipped].swapcase() + body[flipped + 1:]
+    for bad in (wrong, wrong, "0x" + "zz" * 20, bytes.fromhex(good[2:]), None):
+        with pytest.raises(OrderInvalidError):
+            a_listing(**{field: bad})
+    assert getattr(a_listing(**{field: good.lower()}), attribute) == good
+    assert getattr(a_listing(**{field: "0x" + good[2:].upper()}), attribute) == good
