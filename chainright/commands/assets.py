@@ -152,8 +152,6 @@ def mint_cmd(
             assert collection is not None
             receipt = wallet.send(web3, client.mint_tx(
                 asset["cid"], collection, editions or quantity, standard="erc1155" if editions else "erc721"))
-            say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
-                f"gas {receipt['gasUsed']})")
             from chainright.mint_license import minted_editions, minted_token_ids, publish_license
 
             if editions is not None:
@@ -161,6 +159,10 @@ def mint_cmd(
                 token_ids = [token_id for token_id, _ in minted]
             else:
                 token_ids = minted_token_ids(web3, collection, receipt)
+            # The ids 'chainright list --token-id' needs, said in words (stdout keeps its columns).
+            say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
+                f"gas {receipt['gasUsed']}): token{'s' if len(token_ids) > 1 else ''} "
+                f"{', '.join(map(str, token_ids))} of {collection}")
             if license_template is not None:
                 publish_license(client, wallet, web3, collection, token_ids, license_template, license_fee,
                                 say)

@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from chainright.cli import app
+from chainright.console import ApiOpt
 
 pytestmark = pytest.mark.unit
 
@@ -105,3 +106,32 @@ def test_status_json_is_one_json_document_on_stdout(tmp_path: Path) -> None:
     relayer = _run("relayer", "status", "--json", env=env)
     assert relayer.returncode == 0, relayer.stderr
     assert set(json.loads(relayer.stdout)) >= {"chains", "routes", "open", "delivered", "checkpoints"}
+
+
+@pytest.mark.parametrize(("given", "env", "expected"), [
+    ([], {}, "http://127.0.0.1:8000"),
+    ([], {"CHAINRIGHT_API_PORT": "8100"}, "http://127.0.0.1:8100"),  # `make up` moved to another port
+    ([], {"CHAINRIGHT_API_PORT": "8100", "CHAINRIGHT_API_URL": "http://10.0.0.7:9000/"}, "http://10.0.0.7:9000"),
+    (["--api", "http://127.0.0.1:7000"], {"CHAINRIGHT_API_URL": "http://10.0.0.7:9000"}, "http://127.0.0.1:7000"),
+])
+def test_the_api_url_follows_the_platform_without_api_on_every_command(
+        given: list[str], env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `make up` on other ports (CHAINRIGHT_API_PORT), every command used to call :8000 unless
+    given --api: --api wins, then CHAINRIGHT_API_URL, then the port `up` serves on."""
+    for name in ("CHAINRIGHT_API_PORT", "CHAINRIGHT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    probe = typer.Typer()
+    seen: list[str] = []
+
+    @probe.command()
+    def where(api: ApiOpt = "http://127.0.0.1:8000") -> None:
+        seen.append(api)
+
+    @probe.command()
+    def other() -> None:
+        """A second command, so ``where`` is a subcommand as in the real tree."""
+
+    assert CliRunner().invoke(probe, ["where", *given]).exit_code == 0
+    assert seen == [expected]
