@@ -171,19 +171,22 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_onboarding_block() -> str:
-    """The shell block of the README's "From nothing to a sale", as a reader copies it."""
-    section = README.read_text().split("### From nothing to a sale", 1)[1]
-    return section.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    """The shell blocks of the README's "From nothing to a sale", in order, as a reader pastes them."""
+    section = README.read_text().split("### From nothing to a sale", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(part.split("\n```", 1)[0] for part in section.split("```sh\n")[1:])
 
 
 def test_readme_onboarding_block_is_read_from_the_readme() -> None:
     block = readme_onboarding_block()
-    assert block.count("chainright ") >= 12 and "chainright buy" in block and "```" not in block
+    assert block.count("chainright ") >= 12 and "```" not in block
+    for step in ("wallet fund", "kyc approve", "mint", "list", "works search", "buy", "trade license buy",
+                 "royalties withdraw"):
+        assert f"chainright {step} " in block, step
 
 
 def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chains: ChainSettings,
                                                        artifacts: Any, tmp_path: Path) -> None:
-    """The README's path, its very block run by bash as a reader pastes it (so the README cannot
+    """The README's path, its very blocks run by bash as a reader pastes them (so the README cannot
     drift from what works): two newcomers and an officer, only the CLI, in a folder of their own.
     The block reaches this API through CHAINRIGHT_API_URL, as a platform on other ports would."""
     import re
@@ -197,7 +200,7 @@ def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chai
     env = wallet_env(two_chains) | {"CHAINRIGHT_CHAIN_DATA_DIR": str(data), "CHAINRIGHT_API_URL": served_api}
     del env["CHAINRIGHT_WALLET_PASSPHRASE"]  # the block sets its own
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # as after activate
-    trailer = '\nprintf "COLLECTION=%s\\nORDER_HASH=%s\\n" "$COLLECTION" "$ORDER_HASH"\n'
+    trailer = '\nprintf "COLLECTION=%s\\nOUR_SONGS=%s\\n" "$COLLECTION" "$OUR_SONGS"\n'
     out = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block + trailer], cwd=work, env=env,
                          capture_output=True, text=True, timeout=900, check=False)
     assert out.returncode == 0, out.stderr[-4000:]
@@ -205,7 +208,9 @@ def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chai
     collection = found["COLLECTION"]
     assert "token 1 of " + collection in out.stderr  # mint says the id the list command takes
     assert "0.5 ETH (500000000000000000 wei)" in out.stderr
-    assert found["ORDER_HASH"] in out.stdout  # the work's page shows the listing the collector buys
+    assert re.search(r"listing 0x[0-9a-f]{64}: 0.5 ETH", out.stdout)  # the work's page: the order hash
+    assert "licensed for 0 ETH (0 wei)" in out.stderr
+    assert "paid 0.015 ETH (15000000000000000 wei)" in out.stderr  # 30% of the 5% royalty on 1 ETH
     env["CHAINRIGHT_WALLET_PASSPHRASE"] = re.search(r"CHAINRIGHT_WALLET_PASSPHRASE='([^']*)'", block)[1]  # type: ignore[index]
     addresses = {who: run_cli(env, "wallet", "address", "--wallet", who).stdout.strip()
                  for who in ("creator", "collector")}
@@ -213,6 +218,9 @@ def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chai
     nft = web3.eth.contract(address=web3.to_checksum_address(collection),
                             abi=artifacts.get("CreatorCollection").abi)
     assert nft.functions.ownerOf(1).call() == addresses["collector"]
+    ours = web3.eth.contract(address=web3.to_checksum_address(found["OUR_SONGS"]),
+                             abi=artifacts.get("CreatorCollection").abi)
+    assert ours.functions.ownerOf(1).call() == addresses["collector"]
 
     # The same work again: the rights registry's revert reaches the user as a sentence, not a selector.
     again = subprocess.run(["chainright", "mint", "song.mp3", "--collection", collection, "--wallet", "creator"],
