@@ -69,7 +69,7 @@ def upload_cmd(
     from chain.formatting import format_time
 
     if not file.is_file():
-        raise ChainError(f"no file at {file}")
+        raise typer.BadParameter(f"no file at {file}", param_hint="'FILE'")
     with logged_in(api, wallet_name) as me:
         asset = me.client.upload(file, upload_progress(file.name, file.stat().st_size, quiet=as_json))
     if as_json:
@@ -111,6 +111,8 @@ def mint_cmd(
     from api.client import ChainrightClient
     from chain.connection import connect
 
+    if not file.is_file():  # a usage mistake, said before the wallet is unlocked or anything signed
+        raise typer.BadParameter(f"no file at {file}", param_hint="'FILE'")
     if (collection is None) == (new_collection is None):
         raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
     if editions is not None and quantity != 1:

@@ -135,3 +135,20 @@ def test_the_api_url_follows_the_platform_without_api_on_every_command(
 
     assert CliRunner().invoke(probe, ["where", *given]).exit_code == 0
     assert seen == [expected]
+
+
+@pytest.mark.parametrize("args", [
+    ("mint", "song.mp3", "--new-collection", "My Songs"),
+    ("mint", "song.mp3", "--collection", "0x" + "11" * 20, "--editions", "3"),
+    ("upload", "song.mp3"),
+])
+def test_a_work_that_is_not_there_is_a_usage_error_before_the_wallet_is_opened(
+        args: tuple[str, ...], tmp_path: Path) -> None:
+    """The README's `mint song.mp3` pasted where no song.mp3 is: `mint` used to log in with the wallet
+    first ("logged in as ...", then "error: no file at song.mp3", exit 1)."""
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_WALLET_PASSPHRASE": "x",
+           "CHAINRIGHT_API_URL": "http://127.0.0.1:9"}
+    out = _run(*(a if a != "song.mp3" else str(tmp_path / "song.mp3") for a in args), env=env)
+    assert out.returncode == 2, out.stderr
+    assert "no file at" in out.stderr and "'FILE'" in out.stderr and "logged in" not in out.stderr
+    assert "wallet" not in out.stderr  # not "no wallet at ...": the file is checked first
