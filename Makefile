@@ -1,5 +1,6 @@
 # Chainright: everything a fresh machine needs is installed from this repository's own files.
 #   make up     set up what is missing, then run the platform locally (Ctrl-C stops it)
+#   make down   from another terminal: stop what `make up` runs (as Ctrl-C in its terminal)
 #   make test   set up what is missing, then run the whole test suite
 # `make setup` is idempotent: each step re-runs only when its inputs changed.
 
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 # child processes, so two cores carry three workers. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 3
 
-.PHONY: setup webapp setup-ipfs setup-consortium up test test-bft test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
+.PHONY: setup webapp setup-ipfs setup-consortium up down test test-bft test-deps test-unit audit compile gas-snapshot lint typecheck clean distclean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) .bin/anvil webapp
 
@@ -75,6 +76,18 @@ compile: setup
 
 up: setup
 	$(BIN)/chainright up
+
+# SIGINT to the `chainright up` whose pid its supervisor writes (CHAINRIGHT_CHAIN_DATA_DIR, default
+# .chainright); it stops its children and saves the chains, then exits. A stale pid is left alone.
+down:
+	@f="$${CHAINRIGHT_CHAIN_DATA_DIR:-.chainright}/run/supervisor.json"; \
+	pid=$$($(BIN)/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$$f" 2>/dev/null); \
+	if [ -z "$$pid" ] || ! ps -o args= -p "$$pid" 2>/dev/null | grep -q 'chainright up'; then \
+		echo "nothing to stop: no 'chainright up' runs for $$f"; exit 0; fi; \
+	kill -INT "$$pid"; \
+	for i in $$(seq 1 120); do \
+		kill -0 "$$pid" 2>/dev/null || { echo "stopped chainright up (pid $$pid)"; exit 0; }; sleep 0.5; done; \
+	echo "error: chainright up (pid $$pid) still runs after 60 s"; exit 1
 
 # What the suite needs besides the venv is independent: the IPFS node's packages (network), the geth
 # build, PostgreSQL's binaries and the static checks run side by side (each one's output is printed

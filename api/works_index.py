@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, delete, exists, func, literal, or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -268,17 +268,32 @@ def _probe(conn: Any, chain_id: int) -> tuple[Any, ...]:
 def follow_catalog(database: Any, chain_id: int, info_of: InfoOf) -> int:
     """``sync_catalog`` in its own transaction, one at a time per chain in this process; nothing
     (not even a write) when the probe reads what it read at this process's last sync: a read
-    request costs one select when nothing was indexed since."""
+    request costs one select when nothing was indexed since.
+
+    A database too busy to take the write (SQLite: the indexer holds it past the busy timeout, or
+    committed between this transaction's first read and its first write, which SQLite refuses at
+    once) is tried once more in a new transaction, then left: the read answers from the catalogue
+    as it stands and the next read catches up. A read never fails because the indexer is writing."""
     key = (id(database), chain_id)
     with database.engine.connect() as conn:
         probe = _probe(conn, chain_id)
     if probe[0] is None or _SEEN.get(key) == probe:
         return 0
     with _LOCKS[chain_id]:
-        with database.session() as session:
-            applied = sync_catalog(session, chain_id, info_of)
-            mark = session.get(CatalogSyncRow, chain_id)
-            last = mark.last_event_id if mark is not None else None
+        for attempt in (1, 2):
+            try:
+                with database.session() as session:
+                    applied = sync_catalog(session, chain_id, info_of)
+                    mark = session.get(CatalogSyncRow, chain_id)
+                    last = mark.last_event_id if mark is not None else None
+                break
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig).lower():  # not contention: a real failure, said
+                    raise
+                if attempt == 2:
+                    log.warning("catalogue of chain %d not followed before this read (the database is "
+                                "busy: %s); answering from the catalogue as it stands", chain_id, exc.orig)
+                    return 0
         _SEEN[key] = (probe[0], probe[1], last)
         return applied
 

@@ -51,6 +51,7 @@ __all__ = [
     "dump_json",
     "load_wallet",
     "logged_in",
+    "parse_address",
     "parse_eth",
     "parse_eth_option",
     "parse_when",
@@ -65,7 +66,24 @@ __all__ = [
 # The options several command groups take, spelled once.
 ChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 WalletOpt = Annotated[str, typer.Option("--wallet", help="Wallet name (keystore in <data>/wallets).")]
-ApiOpt = Annotated[str, typer.Option("--api", help="The API's base URL.")]
+
+
+def _api_url(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """``--api`` when given; else ``CHAINRIGHT_API_URL``; else the API that `up` serves at
+    ``CHAINRIGHT_API_PORT`` (so a platform started on other ports is found without ``--api``)."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if getattr(source, "name", None) != "DEFAULT":  # typer carries its own click: compare by name
+        return value
+    url = os.environ.get("CHAINRIGHT_API_URL", "").strip()
+    if url:
+        return url.rstrip("/")
+    port = os.environ.get("CHAINRIGHT_API_PORT", "").strip()
+    return f"http://127.0.0.1:{port}" if port else value
+
+
+ApiOpt = Annotated[str, typer.Option(
+    "--api", callback=_api_url,
+    help="The API's base URL (default: CHAINRIGHT_API_URL, else 127.0.0.1 at CHAINRIGHT_API_PORT, 8000).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
 
 
@@ -231,6 +249,18 @@ def deploy_contracts(specs: list[ChainSpec], settings: ChainSettings, *, force: 
 
 
 # -------------------------------------------------------------------------------------- trading sessions
+
+
+def parse_address(text: str, option: str) -> str:
+    """A 0x-prefixed 20-byte address as typed -> its checksummed form; a usage error naming
+    ``option`` otherwise (e.g. a placeholder such as COLLECTION pasted from a page)."""
+    from web3 import Web3
+
+    raw = text.strip()
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", raw):
+        raise typer.BadParameter(f"{text!r} is not an address (0x and 40 hex digits)",
+                                 param_hint=f"'{option}'")
+    return str(Web3.to_checksum_address(raw))
 
 
 def parse_eth_option(text: str, option: str) -> int:

@@ -69,7 +69,7 @@ def upload_cmd(
     from chain.formatting import format_time
 
     if not file.is_file():
-        raise ChainError(f"no file at {file}")
+        raise typer.BadParameter(f"no file at {file}", param_hint="'FILE'")
     with logged_in(api, wallet_name) as me:
         asset = me.client.upload(file, upload_progress(file.name, file.stat().st_size, quiet=as_json))
     if as_json:
@@ -111,6 +111,8 @@ def mint_cmd(
     from api.client import ChainrightClient
     from chain.connection import connect
 
+    if not file.is_file():  # a usage mistake, said before the wallet is unlocked or anything signed
+        raise typer.BadParameter(f"no file at {file}", param_hint="'FILE'")
     if (collection is None) == (new_collection is None):
         raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
     if editions is not None and quantity != 1:
@@ -152,8 +154,6 @@ def mint_cmd(
             assert collection is not None
             receipt = wallet.send(web3, client.mint_tx(
                 asset["cid"], collection, editions or quantity, standard="erc1155" if editions else "erc721"))
-            say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
-                f"gas {receipt['gasUsed']})")
             from chainright.mint_license import minted_editions, minted_token_ids, publish_license
 
             if editions is not None:
@@ -161,6 +161,10 @@ def mint_cmd(
                 token_ids = [token_id for token_id, _ in minted]
             else:
                 token_ids = minted_token_ids(web3, collection, receipt)
+            # The ids 'chainright list --token-id' needs, said in words (stdout keeps its columns).
+            say(f"minted in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}, "
+                f"gas {receipt['gasUsed']}): token{'s' if len(token_ids) > 1 else ''} "
+                f"{', '.join(map(str, token_ids))} of {collection}")
             if license_template is not None:
                 publish_license(client, wallet, web3, collection, token_ids, license_template, license_fee,
                                 say)

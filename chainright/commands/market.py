@@ -10,12 +10,12 @@ from chain.errors import ChainError
 from chainright.console import (
     ApiOpt,
     ChainOpt,
-    EthAmountError,
     WalletOpt,
     api_errors,
     chain_settings,
     load_wallet,
-    parse_eth,
+    parse_address,
+    parse_eth_option,
     say,
 )
 
@@ -26,7 +26,7 @@ app = typer.Typer()  # root-level commands: registered without a group name in c
 def list_cmd(
     collection: Annotated[str, typer.Option(help="The token's collection.")],
     token_id: Annotated[int, typer.Option("--token-id", help="The token to sell.")],
-    price: Annotated[str, typer.Option(help="Price in ETH, e.g. 0.5.")],
+    price: Annotated[str, typer.Option(help="Price in ETH, e.g. 0.5 (or 500wei).")],
     hours: Annotated[float, typer.Option(help="How long the listing stays valid.")] = 24.0,
     chain: ChainOpt = "home",
     api: ApiOpt = "http://127.0.0.1:8000",
@@ -35,33 +35,45 @@ def list_cmd(
     """List a token for sale: the wallet approves the marketplace if needed and signs the order."""
     import time
 
+    from web3.exceptions import BadFunctionCallOutput, ContractLogicError
+
     from api.client import ChainrightClient
     from chain.artifacts import Artifacts
     from chain.connection import connect
     from chain.deployments import DeploymentRegistry
     from chain.orders import MarketDomain, listing, sign_order
+    from chain.reverts import ErrorDecoder, platform_abis, revert_data
 
-    try:
-        wei = parse_eth(price)
-    except EthAmountError as exc:
-        raise ChainError(f"--price {exc}") from None
+    wei = parse_eth_option(price, "--price")
+    address = parse_address(collection, "--collection")
     settings = chain_settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
     wallet = load_wallet(wallet_name)
     web3 = connect(spec)
+    if not web3.eth.get_code(address):  # type: ignore[arg-type]
+        raise ChainError(f"no contract at {address} on {chain} (chain {spec.chain_id}); give the "
+                         "collection address 'chainright mint' printed")
     market = DeploymentRegistry(settings.deployments_file).address(spec.chain_id, "Marketplace")
     artifacts = Artifacts.load()
-    nft = web3.eth.contract(address=web3.to_checksum_address(collection),
-                            abi=artifacts.get("CreatorCollection").abi)
-    if not nft.functions.isApprovedForAll(wallet.address, market).call():
+    nft = web3.eth.contract(address=address, abi=artifacts.get("CreatorCollection").abi)  # type: ignore[call-overload]
+    try:
+        # The listing binds the token's holding epoch: it dies if the token ever leaves this wallet.
+        # Read first, so a token that does not exist is refused before the wallet signs anything.
+        epoch = nft.functions.holdingEpoch(wallet.address, token_id).call()
+        approved = nft.functions.isApprovedForAll(wallet.address, market).call()
+    except ContractLogicError as exc:
+        why = ErrorDecoder(platform_abis()).explain(revert_data(exc))
+        raise ChainError(f"cannot list token {token_id} of {address}: {why}") from None
+    except BadFunctionCallOutput:
+        raise ChainError(f"{address} on chain {spec.chain_id} is not a collection of this platform; "
+                         "give the collection address 'chainright mint' printed") from None
+    if not approved:
         data = nft.encode_abi("setApprovalForAll", args=[market, True])
         wallet.send(web3, {"to": nft.address, "data": data, "chain_id": spec.chain_id})
         say("approved the marketplace for this collection")
     marketplace = web3.eth.contract(address=market, abi=artifacts.get("Marketplace").abi)  # type: ignore[call-overload]
     counter = marketplace.functions.counterOf(wallet.address).call()
     now = int(time.time())
-    # The listing binds the token's holding epoch: it dies if the token ever leaves this wallet.
-    epoch = nft.functions.holdingEpoch(wallet.address, token_id).call()
     order = listing(seller=wallet.address, token=nft.address, token_id=token_id, unit_price=wei,
                     start=now - 60, expiry=now + int(hours * 3600), counter=counter, holding_epoch=epoch)
     signed = sign_order(order, MarketDomain(spec.chain_id, market), wallet.account)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -166,51 +167,65 @@ def test_wallet_fund_is_refused_off_development_chains(foreign_chain: str, tmp_p
     assert web3.eth.get_balance(address) == 10**18
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_onboarding_block() -> str:
+    """The shell blocks of the README's "From nothing to a sale", in order, as a reader pastes them."""
+    section = README.read_text().split("### From nothing to a sale", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(part.split("\n```", 1)[0] for part in section.split("```sh\n")[1:])
+
+
+def test_readme_onboarding_block_is_read_from_the_readme() -> None:
+    block = readme_onboarding_block()
+    assert block.count("chainright ") >= 12 and "```" not in block
+    for step in ("wallet fund", "kyc approve", "mint", "list", "works search", "buy", "trade license buy",
+                 "royalties withdraw"):
+        assert f"chainright {step} " in block, step
+
+
 def test_readme_onboarding_path_from_nothing_to_a_sale(served_api: str, two_chains: ChainSettings,
                                                        artifacts: Any, tmp_path: Path) -> None:
-    """The README's path, command for command: two newcomers and an officer, only the CLI."""
-    env = wallet_env(two_chains)
-    api = ["--api", served_api]
-    tag = free_port()
-    creator, collector, officer = f"creator-{tag}", f"collector-{tag}", f"officer-{tag}"
+    """The README's path, its very blocks run by bash as a reader pastes them (so the README cannot
+    drift from what works): two newcomers and an officer, only the CLI, in a folder of their own.
+    The block reaches this API through CHAINRIGHT_API_URL, as a platform on other ports would."""
+    import re
+    import shutil
 
-    def ok(*args: str, extra: dict[str, str] | None = None) -> str:
-        out = run_cli(env | (extra or {}), *args)
-        assert out.returncode == 0, (args, out.stderr)
-        return out.stdout.strip()
-
-    ok("wallet", "import", "--wallet", officer, extra={"CHAINRIGHT_WALLET_KEY": "0x" + bytes(OFFICER.key).hex()})
-    ok("login", "--did", "--wallet", officer, *api)
-    addresses = {}
-    for index, who in enumerate((creator, collector)):
-        addresses[who] = ok("wallet", "new", "--wallet", who)
-        ok("wallet", "fund", "--wallet", who)
-        ok("login", "--wallet", who, *api)
-        me = tmp_path / f"{who}.json"
-        me.write_text(json.dumps({"legal_name": f"Person {index}", "date_of_birth": "1985-01-02",
-                                  "country": "DE", "document_type": "id_card",
-                                  "document_number": f"ID{tag}{index}"}))
-        app_id = ok("kyc", "apply", "--wallet", who, "--from-file", str(me), *api)
-        queue = [row["id"] for row in json.loads(ok("kyc", "queue", "--json", "--wallet", officer, *api))]
-        assert app_id in queue
-        ok("kyc", "approve", app_id, "--level", "2", "--wallet", officer, *api)
-
-    work = tmp_path / "song.mp3"
-    work.write_bytes(b"an onboarding song " + str(tag).encode())
-    collection, _cid = ok("mint", str(work), "--new-collection", "My Songs", "--wallet", creator, *api).split("\t")
-    order_hash = ok("list", "--collection", collection, "--token-id", "1", "--price", "0.5",
-                    "--wallet", creator, *api)
-    bought = run_cli(env, "buy", order_hash, "--wallet", collector, *api)
-    assert bought.returncode == 0, bought.stderr
-    assert "0.5 ETH (500000000000000000 wei)" in bought.stderr
+    block = readme_onboarding_block()
+    data, work = tmp_path / "data", tmp_path / "work"
+    data.mkdir()
+    work.mkdir()
+    shutil.copy(two_chains.deployments_file, data / "deployments.json")  # what `make up` leaves there
+    env = wallet_env(two_chains) | {"CHAINRIGHT_CHAIN_DATA_DIR": str(data), "CHAINRIGHT_API_URL": served_api}
+    del env["CHAINRIGHT_WALLET_PASSPHRASE"]  # the block sets its own
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # as after activate
+    trailer = '\nprintf "COLLECTION=%s\\nOUR_SONGS=%s\\n" "$COLLECTION" "$OUR_SONGS"\n'
+    out = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block + trailer], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert out.returncode == 0, out.stderr[-4000:]
+    found = dict(line.split("=", 1) for line in out.stdout.splitlines() if re.match(r"^[A-Z_]+=0x", line))
+    collection = found["COLLECTION"]
+    assert "token 1 of " + collection in out.stderr  # mint says the id the list command takes
+    assert "0.5 ETH (500000000000000000 wei)" in out.stderr
+    assert re.search(r"listing 0x[0-9a-f]{64}: 0.5 ETH", out.stdout)  # the work's page: the order hash
+    assert "licensed for 0 ETH (0 wei)" in out.stderr
+    assert "paid 0.015 ETH (15000000000000000 wei)" in out.stderr  # 30% of the 5% royalty on 1 ETH
+    env["CHAINRIGHT_WALLET_PASSPHRASE"] = re.search(r"CHAINRIGHT_WALLET_PASSPHRASE='([^']*)'", block)[1]  # type: ignore[index]
+    addresses = {who: run_cli(env, "wallet", "address", "--wallet", who).stdout.strip()
+                 for who in ("creator", "collector")}
     web3 = connect(two_chains.spec("home"))
     nft = web3.eth.contract(address=web3.to_checksum_address(collection),
                             abi=artifacts.get("CreatorCollection").abi)
-    assert nft.functions.ownerOf(1).call() == addresses[collector]
+    assert nft.functions.ownerOf(1).call() == addresses["collector"]
+    ours = web3.eth.contract(address=web3.to_checksum_address(found["OUR_SONGS"]),
+                             abi=artifacts.get("CreatorCollection").abi)
+    assert ours.functions.ownerOf(1).call() == addresses["collector"]
 
     # The same work again: the rights registry's revert reaches the user as a sentence, not a selector.
-    again = run_cli(env, "mint", str(work), "--collection", collection, "--wallet", creator, *api)
+    again = subprocess.run(["chainright", "mint", "song.mp3", "--collection", collection, "--wallet", "creator"],
+                           cwd=work, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert again.returncode == 1, again.stderr
     line = again.stderr.strip().splitlines()[-1]
-    assert line.startswith("error: ") and f"already registered by {addresses[creator]} at 20" in line, line
+    assert line.startswith("error: ") and f"already registered by {addresses['creator']} at 20" in line, line
     assert "Z, as token 1 of" in line and "RightsAlreadyRegistered(" not in line

@@ -84,3 +84,46 @@ def test_wrong_passphrase_is_a_clear_error(two_chains, tmp_path):
     out = subprocess.run(["chainright", "mint", str(work), "--collection", CREATOR.address, "--wallet", name],
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "wrong passphrase" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_list_mistakes_are_refused_in_words_before_the_wallet_signs(served_api, two_chains, artifacts, tmp_path):
+    """`chainright list` reads the chain before the API sees the order: a placeholder pasted from the
+    README (COLLECTION), an address without a contract, a token never minted and a price that is no
+    amount used to end in "unexpected ValueError / BadFunctionCallOutput / ContractCustomError" (or
+    exit 1 for a usage mistake). Each is now refused naming the option or the reason, and the wallet
+    has signed nothing (its nonce did not move)."""
+    env = wallet_env(two_chains, key=CREATOR.key)
+    name = f"lister-{free_port()}"
+    assert subprocess.run(["chainright", "wallet", "import", "--wallet", name], env=env, capture_output=True,
+                          timeout=120).returncode == 0
+    env.pop("CHAINRIGHT_WALLET_KEY")
+    work = tmp_path / "piece.png"
+    work.write_bytes(b"\x89PNG a piece " + tmp_path.name.encode())
+    minted = subprocess.run(["chainright", "mint", str(work), "--new-collection", f"Pieces {free_port()}",
+                             "--wallet", name, "--api", served_api], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert minted.returncode == 0, minted.stderr
+    collection = minted.stdout.strip().split("\t")[0]
+    assert f"token 1 of {collection}" in minted.stderr  # the id 'list --token-id' takes, said in words
+    web3 = connect(two_chains.spec("home"))
+    nonce = web3.eth.get_transaction_count(CREATOR.address)
+
+    def listing(coll: str, which: str = "1", price: str = "0.5") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["chainright", "list", "--collection", coll, "--token-id", which, "--price", price,
+                               "--wallet", name, "--api", served_api], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    cases = [
+        (listing("COLLECTION"), 2, "'--collection'"),
+        (listing("0x12345"), 2, "'--collection'"),
+        (listing(collection, price="abc"), 2, "'--price'"),
+        (listing(collection, price="-1"), 2, "'--price'"),
+        (listing("0x" + "00" * 19 + "01"), 1, "no contract at 0x0000000000000000000000000000000000000001"),
+        (listing(dev_account(9).address), 1, "no contract at"),
+        (listing(collection, which="99"), 1, f"cannot list token 99 of {collection}: token 99 does not exist"),
+    ]
+    for out, code, words in cases:
+        assert out.returncode == code and words in out.stderr, (out.args, out.stderr)
+        assert "unexpected" not in out.stderr and "Traceback" not in out.stderr
+    assert web3.eth.get_transaction_count(CREATOR.address) == nonce  # nothing signed, nothing sent
+    assert listing(collection, price="500000000000000000wei").returncode == 0

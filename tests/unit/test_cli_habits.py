@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from chainright.cli import app
+from chainright.console import ApiOpt
 
 pytestmark = pytest.mark.unit
 
@@ -105,3 +106,49 @@ def test_status_json_is_one_json_document_on_stdout(tmp_path: Path) -> None:
     relayer = _run("relayer", "status", "--json", env=env)
     assert relayer.returncode == 0, relayer.stderr
     assert set(json.loads(relayer.stdout)) >= {"chains", "routes", "open", "delivered", "checkpoints"}
+
+
+@pytest.mark.parametrize(("given", "env", "expected"), [
+    ([], {}, "http://127.0.0.1:8000"),
+    ([], {"CHAINRIGHT_API_PORT": "8100"}, "http://127.0.0.1:8100"),  # `make up` moved to another port
+    ([], {"CHAINRIGHT_API_PORT": "8100", "CHAINRIGHT_API_URL": "http://10.0.0.7:9000/"}, "http://10.0.0.7:9000"),
+    (["--api", "http://127.0.0.1:7000"], {"CHAINRIGHT_API_URL": "http://10.0.0.7:9000"}, "http://127.0.0.1:7000"),
+])
+def test_the_api_url_follows_the_platform_without_api_on_every_command(
+        given: list[str], env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `make up` on other ports (CHAINRIGHT_API_PORT), every command used to call :8000 unless
+    given --api: --api wins, then CHAINRIGHT_API_URL, then the port `up` serves on."""
+    for name in ("CHAINRIGHT_API_PORT", "CHAINRIGHT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    probe = typer.Typer()
+    seen: list[str] = []
+
+    @probe.command()
+    def where(api: ApiOpt = "http://127.0.0.1:8000") -> None:
+        seen.append(api)
+
+    @probe.command()
+    def other() -> None:
+        """A second command, so ``where`` is a subcommand as in the real tree."""
+
+    assert CliRunner().invoke(probe, ["where", *given]).exit_code == 0
+    assert seen == [expected]
+
+
+@pytest.mark.parametrize("args", [
+    ("mint", "song.mp3", "--new-collection", "My Songs"),
+    ("mint", "song.mp3", "--collection", "0x" + "11" * 20, "--editions", "3"),
+    ("upload", "song.mp3"),
+])
+def test_a_work_that_is_not_there_is_a_usage_error_before_the_wallet_is_opened(
+        args: tuple[str, ...], tmp_path: Path) -> None:
+    """The README's `mint song.mp3` pasted where no song.mp3 is: `mint` used to log in with the wallet
+    first ("logged in as ...", then "error: no file at song.mp3", exit 1)."""
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_WALLET_PASSPHRASE": "x",
+           "CHAINRIGHT_API_URL": "http://127.0.0.1:9"}
+    out = _run(*(a if a != "song.mp3" else str(tmp_path / "song.mp3") for a in args), env=env)
+    assert out.returncode == 2, out.stderr
+    assert "no file at" in out.stderr and "'FILE'" in out.stderr and "logged in" not in out.stderr
+    assert "wallet" not in out.stderr  # not "no wallet at ...": the file is checked first

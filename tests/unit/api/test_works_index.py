@@ -469,3 +469,56 @@ def test_migration_0013_copies_identity_required_and_makes_the_catalogue_read_th
         assert {r.collection: r.identity_required for r in s.query(CollectionPolicyRow)} == {COLL: True, OTHER: False}
         assert s.get(CatalogSyncRow, CHAIN) is None  # the next read re-reads the index (idempotently)
     db.dispose()
+
+
+NEWCOLL = Web3.to_checksum_address("0x" + "c2" * 20)
+
+
+def _meanwhile_the_indexer_commits(database, calls):
+    """``info_of`` (the collection's chain reads, slow on a busy machine) during which another
+    connection commits, as the indexer does: on the first call only."""
+    def info(*_):
+        calls.append(1)
+        if len(calls) == 1:
+            with database.engine.begin() as conn:
+                conn.execute(chain_events.insert().values(
+                    chain_id=CHAIN + 1, block_number=1, block_hash="0x" + "00" * 32, block_time=NOW,
+                    tx_hash="0x" + "ab" * 32, log_index=0, address=COLL, contract="Other", event="Other",
+                    ref_address=COLL, token_id=None, args="{}"))
+        return ("Late", None, None)
+    return info
+
+
+def test_a_catalogue_read_racing_the_indexer_answers_and_the_work_is_catalogued(catalogue):
+    """SQLite refuses at once a transaction that read, then writes after another connection
+    committed ("database is locked", no busy wait): a `chainright works search` right after a mint
+    answered 500 on a fresh `make up`. The catalogue sync now starts again in a new transaction."""
+    if not catalogue.url.startswith("sqlite"):
+        pytest.skip("SQLite's snapshot rule; PostgreSQL waits for the row lock")
+    with catalogue.session() as db, catalogue.engine.begin() as conn:
+        _work(db, conn, "bafylate", "Late Work", coll=NEWCOLL, work_id=1, at=NOW)
+    calls: list[int] = []
+    assert follow_catalog(catalogue, CHAIN, _meanwhile_the_indexer_commits(catalogue, calls)) == 1
+    assert len(calls) == 2  # the first attempt met the commit; the second caught up
+    assert [r.title for r in _search(catalogue, q="late work")[0]] == ["Late Work"]
+
+
+def test_a_catalogue_read_while_a_writer_holds_the_database_answers_and_catches_up_later(catalogue):
+    """A writer holding SQLite past the busy timeout: the read answers from the catalogue as it
+    stands (no 500, nothing marked as seen) and the next read applies what was indexed."""
+    if not catalogue.url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer")
+    import sqlite3
+
+    with catalogue.session() as db, catalogue.engine.begin() as conn:
+        _work(db, conn, "bafyheld", "Held Work", coll=NEWCOLL, work_id=1, at=NOW)
+    info = lambda *_: (None, None, None)  # noqa: E731
+    holder = sqlite3.connect(catalogue.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert follow_catalog(catalogue, CHAIN, info) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert follow_catalog(catalogue, CHAIN, info) == 1
+    assert [r.title for r in _search(catalogue, q="held work")[0]] == ["Held Work"]
