@@ -281,6 +281,14 @@ def parse_eth_option(text: str, option: str) -> int:
         raise typer.BadParameter(f"{exc} (e.g. 0.5, or 500wei)", param_hint=f"'{option}'") from None
 
 
+def license_fee_wei(text: str, option: str = "--license-fee") -> int:
+    """A license fee as typed: ``0`` (free), ETH (``0.01``) or wei (``1000wei``), as every other
+    amount of the console; a usage error naming ``option`` otherwise."""
+    if text.strip().lower() in ("0", "0eth", "0wei", "0.0"):
+        return 0
+    return parse_eth_option(text, option)
+
+
 _RELATIVE = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
 
 

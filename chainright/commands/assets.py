@@ -19,6 +19,7 @@ from chainright.console import (
     api_errors,
     chain_settings,
     dump_json,
+    license_fee_wei,
     load_wallet,
     logged_in,
     say,
@@ -97,7 +98,8 @@ def mint_cmd(
              "editions collection, --collection must be one.", min=1)] = None,
     license_template: Annotated[str | None, typer.Option(
         "--license", help="Publish and attach license terms: personal, commercial or remix.")] = None,
-    license_fee: Annotated[int, typer.Option(help="What a licensee pays, in wei.")] = 0,
+    license_fee: Annotated[str, typer.Option(
+        help="What a licensee pays: ETH (0.01) or wei (1000wei); 0 for free.")] = "0",
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", help="A tag for the catalogue (repeat, or comma-separated; at most 10).")] = None,
     title: Annotated[str | None, typer.Option(help="The work's title (default: the file's name).")] = None,
@@ -113,6 +115,7 @@ def mint_cmd(
 
     if not file.is_file():  # a usage mistake, said before the wallet is unlocked or anything signed
         raise typer.BadParameter(f"no file at {file}", param_hint="'FILE'")
+    fee_wei = license_fee_wei(license_fee)
     if (collection is None) == (new_collection is None):
         raise ChainError("give exactly one of --collection ADDRESS or --new-collection NAME")
     if editions is not None and quantity != 1:
@@ -166,7 +169,7 @@ def mint_cmd(
                 f"gas {receipt['gasUsed']}): token{'s' if len(token_ids) > 1 else ''} "
                 f"{', '.join(map(str, token_ids))} of {collection}")
             if license_template is not None:
-                publish_license(client, wallet, web3, collection, token_ids, license_template, license_fee,
+                publish_license(client, wallet, web3, collection, token_ids, license_template, fee_wei,
                                 say)
             if editions is not None:
                 if as_json:

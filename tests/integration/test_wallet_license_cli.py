@@ -49,7 +49,7 @@ def test_mint_with_a_license_publishes_and_attaches_the_terms(served_api, two_ch
     work.write_bytes(b"a licensed print " + tmp_path.name.encode())
     minted = subprocess.run(
         ["chainright", "mint", str(work), "--new-collection", "Dora Prints", "--symbol", "DORA", "--quantity", "2",
-         "--license", "commercial", "--license-fee", "1000", "--wallet", name, "--api", served_api],
+         "--license", "commercial", "--license-fee", "1000wei", "--wallet", name, "--api", served_api],
         env=env, capture_output=True, text=True, timeout=300)
     assert minted.returncode == 0, minted.stderr
     collection, _ = minted.stdout.strip().split("\t")

@@ -152,3 +152,22 @@ def test_a_work_that_is_not_there_is_a_usage_error_before_the_wallet_is_opened(
     assert out.returncode == 2, out.stderr
     assert "no file at" in out.stderr and "'FILE'" in out.stderr and "logged in" not in out.stderr
     assert "wallet" not in out.stderr  # not "no wallet at ...": the file is checked first
+
+
+@pytest.mark.parametrize(("typed", "wei"), [("0", 0), ("0.01", 10**16), ("1000wei", 1000), ("2ETH", 2 * 10**18)])
+def test_a_license_fee_reads_as_eth_like_every_other_amount(typed: str, wei: int) -> None:
+    from chainright.console import license_fee_wei
+
+    assert license_fee_wei(typed) == wei
+
+
+def test_a_license_fee_that_is_not_an_amount_is_a_usage_error_before_the_wallet_is_opened(tmp_path: Path) -> None:
+    work = tmp_path / "w.png"
+    work.write_bytes(b"a work")
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_WALLET_PASSPHRASE": "x",
+           "CHAINRIGHT_API_URL": "http://127.0.0.1:9"}
+    for bad in ("abc", "-1", "1.5wei"):
+        out = _run("mint", str(work), "--new-collection", "X", "--license", "commercial", "--license-fee", bad,
+                   env=env)
+        assert out.returncode == 2, out.stderr
+        assert "--license-fee" in out.stderr and "wallet" not in out.stderr
