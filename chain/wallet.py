@@ -60,6 +60,18 @@ class Wallet:
         except ValueError:
             raise WalletError(f"wrong passphrase for {path}") from None
 
+    @staticmethod
+    def address_at(path: Path) -> str:
+        """The address of the keystore at ``path``, read without its passphrase (a keystore states
+        its address in the clear; nothing is decrypted)."""
+        try:
+            keystore = json.loads(path.read_text())
+            return str(Web3.to_checksum_address("0x" + str(keystore["address"]).removeprefix("0x")))
+        except FileNotFoundError:
+            raise WalletError(f"no wallet at {path}; create one with 'chainright wallet new'") from None
+        except (ValueError, KeyError, TypeError):
+            raise WalletError(f"{path} is not a keystore file with an address") from None
+
     def save(self, path: Path, passphrase: str) -> None:
         if path.exists():
             raise WalletError(f"{path} exists; refusing to overwrite a wallet")

@@ -16,7 +16,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -330,19 +329,32 @@ def chain_id_of(chain: str) -> int:
     raise typer.BadParameter(f"{chain!r} is not a chain here: use home or remote", param_hint="'--chain'")
 
 
-@dataclass
 class LoggedIn:
-    """An API client logged in with the wallet, and the wallet that signs what the API returns."""
+    """An API client logged in with the wallet, and the wallet that signs what the API returns.
+    For a read (``logged_in(login=False)``) the wallet is unlocked only if the command signs after
+    all, and its address is read from the keystore without the passphrase."""
 
-    client: Any
-    wallet: Any
-    chain: str
-    spec: Any
-    """The chain the command acts on (``--chain``); the client's requests name its chain id."""
+    def __init__(self, client: Any, wallet_name: str, chain: str, spec: Any, wallet: Any = None) -> None:
+        self.client = client
+        self.chain = chain
+        self.spec = spec
+        """The chain the command acts on (``--chain``); the client's requests name its chain id."""
+        self._wallet_name = wallet_name
+        self._wallet = wallet
+
+    @property
+    def wallet(self) -> Any:
+        if self._wallet is None:
+            self._wallet = load_wallet(self._wallet_name)
+        return self._wallet
 
     @property
     def address(self) -> str:
-        return str(self.wallet.address)
+        if self._wallet is not None:
+            return str(self._wallet.address)
+        from chain.wallet import Wallet
+
+        return Wallet.address_at(wallet_path(self._wallet_name))
 
     def send(self, tx: dict[str, Any], what: str) -> Any:
         """Sign and send one unsigned transaction of the API on its chain; its hash on stdout."""
@@ -369,12 +381,12 @@ def logged_in(api: str, wallet_name: str, chain: str = "home", *, login: bool = 
         raise typer.BadParameter(f"{chain!r}: choose home or remote", param_hint="'--chain'")
     settings = chain_settings()
     spec = settings.spec(chain)  # type: ignore[arg-type]
-    wallet = load_wallet(wallet_name)
+    wallet = load_wallet(wallet_name) if login else None  # a read needs no passphrase
     client = ChainrightClient(api, wallet, int(spec.chain_id))
     try:
         if login:
             client.login(chain_id=int(settings.spec("home").chain_id))
-        yield LoggedIn(client, wallet, chain, spec)
+        yield LoggedIn(client, wallet_name, chain, spec, wallet)
     except ApiError as exc:
         raise ChainError(str(exc)) from None
     finally:

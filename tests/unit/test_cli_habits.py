@@ -171,3 +171,25 @@ def test_a_license_fee_that_is_not_an_amount_is_a_usage_error_before_the_wallet_
                    env=env)
         assert out.returncode == 2, out.stderr
         assert "--license-fee" in out.stderr and "wallet" not in out.stderr
+
+
+TOKEN_OPTS = ("--collection", "0x" + "11" * 20, "--token-id", "1")
+
+
+@pytest.mark.parametrize("args", [("trade", "auction", "list"), ("trade", "offer", "list", *TOKEN_OPTS[:2]),
+                                  ("trade", "credits"), ("trade", "license", "credit"),
+                                  ("trade", "license", "terms", *TOKEN_OPTS), ("trade", "rental", *TOKEN_OPTS)])
+def test_a_read_does_not_unlock_the_wallet(args: tuple[str, ...], tmp_path: Path) -> None:
+    """Public reads and reads of one's own address need no passphrase: the address is read from the
+    keystore in the clear. Here no passphrase is set and the API is not there: the command must get
+    as far as the API (and say it is not there), not stop at the wallet."""
+    from chain.wallet import Wallet
+
+    wallet = Wallet.create()
+    wallet.save(tmp_path / "wallets" / "reader.json", "a passphrase")
+    assert Wallet.address_at(tmp_path / "wallets" / "reader.json") == wallet.address
+    env = {"CHAINRIGHT_CHAIN_DATA_DIR": str(tmp_path), "CHAINRIGHT_API_URL": "http://127.0.0.1:9",
+           "CHAINRIGHT_WALLET_PASSPHRASE": ""}
+    out = _run(*args, "--wallet", "reader", env=env)
+    assert out.returncode == 1, out.stderr
+    assert "passphrase" not in out.stderr and "127.0.0.1:9" in out.stderr, out.stderr
