@@ -166,7 +166,9 @@ def works_show(chain: ChainArg, collection: CollectionArg, token_id: TokenArg,
                f"{out['collection']}  token {out['token_id']}")
     if card and card.get("description"):
         typer.echo(f"    {card['description']}")
-    typer.echo(f"    owner {out['owner']}  CID {out['cid']}")
+    held = (f"owner {out['owner']}" if out.get("owner") else "editions (ERC-1155): copies held by many"
+            if out.get("standard") == "erc1155" else "owner unknown")
+    typer.echo(f"    {held}  CID {out['cid']}")
     rights = out.get("rights")
     if rights:
         from chain.formatting import format_time
