@@ -1283,11 +1283,12 @@ def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_count
     assert editions.functions.balanceOf(CREATOR.address, int(token_id)).call() == 30
     _shot(page, "studio-editions")
     assert _axe(page) == []
-    # The studio's fixed-price listing is an ERC-721 order: for an edition it says so, nothing signed.
+    # Listing copies: more than are held is refused in words before the wallet (the sale is its own test).
     prompts = len(wallet.words)
     page.fill("#price", "0.5")
+    page.fill("#list-quantity", "31")
     page.click("#list-form button[type=submit]")
-    page.wait_for_selector("#notice.error:has-text('is an editions (ERC-1155) collection')")
+    page.wait_for_selector(f"#notice.error:has-text('You hold 30 copies of token {token_id}: you cannot list 31')")
     assert len(wallet.words) == prompts
     # Another upload cannot borrow the first work's id (its copies would carry the first work's rights).
     upload(f"other-{secrets.token_hex(3)}.png")
@@ -1315,6 +1316,154 @@ def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_count
     assert page.is_hidden("#owner-actions")
     assert _axe(page) == []
     assert not page.js_errors  # type: ignore[attr-defined]
+
+
+def _fresh_edition(site: dict[str, Any], artifacts: Any, *, label: str, copies: int) -> tuple[str, int, str]:
+    """A new editions (ERC-1155) collection of the creator's (10% royalty to the creator) with
+    ``copies`` copies of one work minted to the creator: (collection, token id, title)."""
+    from tests.support.api_flow import send
+
+    client = site["client"]
+    web3 = connect(site["deployed"].spec("home"))
+    headers = _verified(client, CREATOR)
+    title = f"{label}-{secrets.token_hex(3)}.png"
+    r = client.post("/assets", files={"file": (title, _png(title), "image/png")}, headers=headers)
+    assert r.status_code == 201, r.text
+    cid = r.json()["cid"]
+    r = client.post("/collections/tx", json={"chain_id": 31337, "name": label.title(), "symbol": "ED",
+                                             "royalty_bps": 1000, "standard": "erc1155"}, headers=headers)
+    assert r.status_code == 200, r.text
+    send(web3, CREATOR, r.json()["transaction"])
+    collection = r.json()["predicted_address"]
+    r = client.post(f"/assets/{cid}/mint-tx", json={"chain_id": 31337, "collection": collection, "quantity": copies},
+                    headers=headers)
+    assert r.status_code == 200, r.text
+    receipt = send(web3, CREATOR, r.json())
+    editions = web3.eth.contract(address=collection, abi=artifacts.get("Editions1155").abi)
+    (created,) = editions.events.WorkCreated().process_receipt(receipt, errors=DISCARD)
+    return collection, int(created["args"]["id"]), title
+
+
+def _eth(wei: int) -> str:
+    """An amount as viem's formatEther writes it ("0.03")."""
+    from decimal import Decimal
+
+    return format((Decimal(wei) / 10**18).normalize(), "f")
+
+
+def test_copies_of_an_edition_are_listed_in_the_studio_and_bought_on_the_work_page(site, open_as, artifacts):
+    """The creator mints 10 copies and lists 4 at 0.01 ETH each from the studio (the marketplace's
+    approval first; none and more than held refused before the wallet); the collector buys 3 of them on
+    the work page (more than are left refused before the wallet); the words before each prompt state
+    the copies, unit and total price and who gets what; the chain holds 7 and 3; the listing shows 1
+    copy left and "Copies you hold" 3. The words exist in Simplified Chinese too."""
+    collection, token_id, title = _fresh_edition(site, artifacts, label="edition-sale", copies=10)
+    _index(site, artifacts)
+    web3 = connect(site["deployed"].spec("home"))
+    editions = web3.eth.contract(address=collection, abi=artifacts.get("Editions1155").abi)
+    home = site["client"].get("/catalog/platform").json()["chains"][0]
+    fee_bps, market = int(home["platform_fee_bps"]), home["marketplace"]
+    unit = 10**16
+
+    seller, seller_wallet = open_as(CREATOR)
+    _ready(seller, "/studio")
+    _sign_in(seller)
+    seller.fill("#collection-address", collection)
+    seller.fill("#token-id", str(token_id))
+    seller.fill("#price", "0.01")
+    seller.fill("#days", "7")
+    for wrong, words in (("0", "“0” is not a number of copies to list"),
+                         ("11", f"You hold 10 copies of token {token_id}: you cannot list 11")):
+        seller.fill("#list-quantity", wrong)
+        seller.click("#list-form button[type=submit]")
+        seller.wait_for_selector(f"#notice.error:has-text('{words}')")
+    assert [m for m, _ in seller_wallet.words if m != "personal_sign" and m != "eth_requestAccounts"] == []
+    seller.fill("#list-quantity", "4")
+    seller.click("#list-form button[type=submit]")
+    _done(seller, "#list-out:has-text('Listed')")
+    assert f"lets the marketplace {market} transfer tokens of this collection" in _said(seller_wallet)
+    signed = _said(seller_wallet, "eth_signTypedData_v4")
+    royalty, fee = unit * 1000 // 10_000, unit * fee_bps // 10_000
+    assert (f"to sell 4 copies of “{title}” (token {token_id} of {collection}) at 0.01 ETH each, to anyone who "
+            f"pays, until ") in signed, signed
+    assert (f"Of each copy sold, 10% royalty ({_eth(royalty)} ETH) goes to {CREATOR.address} and "
+            f"{fee_bps / 100:g}% platform fee ({_eth(fee)} ETH) to the platform; you receive "
+            f"{_eth(unit - royalty - fee)} ETH per copy.") in signed, signed
+    orders = site["client"].get("/market/orders", params={"token": collection, "token_id": token_id}).json()
+    assert [(o["standard"], o["quantity"], o["unit_price"]) for o in orders] == [(1, "4", str(unit))]
+    assert editions.functions.balanceOf(CREATOR.address, token_id).call() == 10  # a listing moves nothing
+
+    _verified(site["client"], COLLECTOR)
+    buyer, buyer_wallet = open_as(COLLECTOR)
+    work = f"/work/31337/{collection}/{token_id}"
+    _ready(buyer, work)
+    _sign_in(buyer)
+    buyer.wait_for_selector("body[data-ready=true]")
+    row = buyer.locator(f"[data-listing='{orders[0]['order_hash']}']")
+    row.wait_for()
+    assert "4 of 4 copies left at 0.01 ETH each" in row.text_content()
+    assert short_address(CREATOR.address) in row.text_content()
+    prompts = len(buyer_wallet.words)
+    for wrong in ("5", "0"):
+        row.get_by_label("Copies to buy").fill(wrong)
+        row.get_by_role("button", name="Buy copies").click()
+        buyer.wait_for_selector(f"#notice.error:has-text('“{wrong}” copies: this listing has 4 left')")
+    assert len(buyer_wallet.words) == prompts and buyer.is_hidden("#buy-panel")
+    row.get_by_label("Copies to buy").fill("3")
+    row.get_by_role("button", name="Buy copies").click()
+    buyer.wait_for_selector("#buy-panel:not([hidden])")
+    total = 3 * unit
+    royalty, fee = total * 1000 // 10_000, total * fee_bps // 10_000
+    terms = buyer.text_content("#buy-terms")
+    assert terms == (f"You buy 3 copies of token {token_id} at 0.01 ETH each: you pay 0.03 ETH plus network gas. "
+                     f"Out of it, {_eth(royalty)} ETH royalty goes to {CREATOR.address}, {_eth(fee)} ETH platform "
+                     f"fee to the platform, and {_eth(total - royalty - fee)} ETH to the seller {CREATOR.address}. "
+                     "Press “Confirm in wallet” to open your wallet."), terms
+    buyer.click("#buy-confirm")
+    _done(buyer, "#notice:has-text('Bought 3 copies')")
+    assert _said(buyer_wallet) == "Before your wallet opens: " + terms
+    assert editions.functions.balanceOf(CREATOR.address, token_id).call() == 7
+    assert editions.functions.balanceOf(COLLECTOR.address, token_id).call() == 3
+    buyer.wait_for_selector("#rights:has-text('Copies you hold3')")
+    row.wait_for()
+    assert "1 of 4 copies left at 0.01 ETH each" in row.text_content()
+    # Only what is left can be bought: 2 of the 1 left is refused before the wallet.
+    prompts = len(buyer_wallet.words)
+    row.get_by_label("Copies to buy").fill("2")
+    row.get_by_role("button", name="Buy copies").click()
+    buyer.wait_for_selector("#notice.error:has-text('“2” copies: this listing has 1 left; buy 1 to 1')")
+    assert len(buyer_wallet.words) == prompts
+    _shot(buyer, "work-edition-copies")
+    assert _axe(buyer) == []
+    # The same page in Simplified Chinese names the listing and the button in its words.
+    _ready(buyer, work + "?lang=zh")
+    buyer.wait_for_selector("[data-listing]:has-text('剩余 1/4 份，每份 0.01 ETH')")  # noqa: RUF001
+    assert buyer.get_by_role("button", name="购买多份").count() == 1
+    # The seller sees their own listing with a cancel, not a buy; cancelling it takes the copy off sale.
+    _ready(seller, work)
+    own = seller.locator(f"[data-listing='{orders[0]['order_hash']}']")
+    own.wait_for()
+    assert own.get_by_role("button", name="Buy copies").count() == 0
+    own.get_by_role("button", name="Cancel my listing").click()
+    _done(seller, "#notice:has-text('Listing cancelled')")
+    seller.wait_for_selector("#listings:has-text('Not for sale.')")
+    # A listing dies when its seller receives more of the id (the holding epoch it signed moves on):
+    # listed again, then one more copy minted to the seller, the page offers nothing to buy.
+    _ready(seller, "/studio")
+    seller.fill("#collection-address", collection)
+    seller.fill("#token-id", str(token_id))
+    seller.fill("#price", "0.01")
+    seller.fill("#list-quantity", "2")
+    seller.click("#list-form button[type=submit]")
+    _done(seller, "#list-out:has-text('Listed')")
+    _ready(buyer, work + "?lang=en")
+    buyer.locator("[data-listing]:has-text('2 of 2 copies left')").wait_for()
+    minted = editions.functions.mint(CREATOR.address, token_id, 1).transact({"from": CREATOR.address})
+    assert web3.eth.wait_for_transaction_receipt(minted)["status"] == 1
+    _ready(buyer, work)
+    buyer.wait_for_selector("#listings:has-text('Not for sale.')")
+    assert buyer.get_by_role("button", name="Buy copies").count() == 0
+    assert not buyer.js_errors and not seller.js_errors  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -546,13 +546,14 @@ async function workPage() {
     licBox.append(ul);
   }
   $('provenance-link').href = `/audit?chain_id=${chain}&collection=${collection}&token_id=${token}`;
-  if (edition) {  // many holders: the page's trading (one owner's listing, auction, offers) is ERC-721's
-    $('listings').replaceChildren(el('p', { text: t('work.edition_trading') }));
+  if (edition) {  // many holders: listings of copies; the auction and offers panels are ERC-721's
     historyChart((work.market && work.market.price_history) || []);
-    const results = await Promise.allSettled([splitterPanel(work, chain, async () => { workCache.clear(); await workPage(); }),
+    const results = await Promise.allSettled([editionListings(work, chain, collection, token, feeBps),
+      splitterPanel(work, chain, async () => { workCache.clear(); await workPage(); }),
       relatedPanel(chain, collection, token)]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) fail(failed.reason);
+    bindBuy();
     return;
   }
   // A listing whose seller no longer holds the token cannot be filled (the book catches up with the index).
@@ -592,22 +593,109 @@ async function workPage() {
       });
       $('buy-panel').hidden = false;
       $('buy-confirm').dataset.order = o.order_hash;
+      $('buy-confirm').dataset.amount = '1';
+      delete $('buy-confirm').dataset.copies;
       $('buy-confirm').focus();
     });
   }
   historyChart((work.market && work.market.price_history) || []);
   await workPanels(work, chain, collection, token, feeBps);
-  if ($('buy-confirm').dataset.bound) return;
-  $('buy-confirm').dataset.bound = 'true';
-  action($('buy-confirm'), async () => {
+  bindBuy();
+}
+
+/** "Confirm in wallet": fills the order the buy panel states (``data-order``), ``data-amount`` units
+ * of it (an edition's copies; 1 for a single work), with the panel's words before the prompt. */
+function bindBuy() {
+  const confirm = $('buy-confirm');
+  if (confirm.dataset.bound) return;
+  confirm.dataset.bound = 'true';
+  action(confirm, async () => {
     await requireSession();
-    const tx = await api('POST', `/market/orders/${$('buy-confirm').dataset.order}/fill-tx`, { amount: 1 });
+    const amount = Number(confirm.dataset.amount || 1);
+    const tx = await api('POST', `/market/orders/${confirm.dataset.order}/fill-tx`, { amount });
     const receipt = await wallet.send(tx, $('buy-terms').textContent);
     $('buy-panel').hidden = true;
     workCache.clear();
     await workPage();
-    notice(t('work.bought', { tx: receipt.transactionHash }));
+    notice(t(amount > 1 || confirm.dataset.copies ? 'work.bought_copies' : 'work.bought', { tx: receipt.transactionHash, quantity: amount }));
   });
+}
+
+const ORDER_STATUS_ABI = [
+  { type: 'function', name: 'orderStatus', stateMutability: 'view', inputs: [{ name: 'orderHash', type: 'bytes32' }], outputs: [{ name: 'cancelled', type: 'bool' }, { name: 'filled', type: 'uint256' }] },
+];
+
+/** Copies of an edition for sale: each open listing with its seller, the copies left (signed quantity
+ * less what the chain says is filled, none once cancelled or the seller's holding epoch moved on, and
+ * no more than the seller still holds: read through the
+ * connected wallet; without one, the signed quantity) and the unit price; "buy K copies" refuses a K
+ * of none or more than are left before the wallet opens, and states K, unit and total price. */
+async function editionListings(work, chain, collection, token, feeBps) {
+  const info = (await platform()).chains.find((c) => String(c.chain_id) === chain) || {};
+  const orders = await api('GET', `/market/orders?chain_id=${chain}&token=${collection}&token_id=${token}&side=listing&status=open`);
+  const reading = Boolean(wallet.current());
+  const rows = await Promise.all(orders.map(async (o) => {
+    let left = BigInt(o.quantity);
+    if (reading && info.marketplace) {
+      const [cancelled, filled] = await wallet.read({ address: info.marketplace, abi: ORDER_STATUS_ABI, functionName: 'orderStatus', args: [o.order_hash] }).catch(() => [false, 0n]);
+      const held = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'balanceOf', args: [o.signer, BigInt(token)] }).catch(() => left);
+      // The listing dies when its seller receives more of the id (the holding epoch it signed moves on).
+      const epoch = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'holdingEpoch', args: [o.signer, BigInt(token)] }).catch(() => null);
+      const dead = cancelled || (epoch !== null && epoch.toString() !== String(o.holding_epoch));
+      left = dead ? 0n : left - filled;
+      if (held < left) left = held;
+    }
+    return { o, left };
+  }));
+  const box = $('listings');
+  box.replaceChildren();
+  const open = rows.filter((r) => r.left > 0n);
+  if (!open.length) box.append(el('p', { text: t('work.nolistings') }));
+  const me = ((wallet.token() && wallet.address()) || '').toLowerCase();
+  for (const { o, left } of open) {
+    const unit = BigInt(o.unit_price);
+    const line = el('p', { 'data-listing': o.order_hash },
+      t('work.copies_listing', { left: left.toString(), quantity: o.quantity, unit: eth(unit) }), ' · ', el('code', { text: short(o.signer) }));
+    box.append(line);
+    if (me && o.signer.toLowerCase() === me) {  // the seller's own: withdrawn, on chain where it still could fill
+      const cancel = el('button', { type: 'button', 'data-cancel': o.order_hash, text: t('work.cancel') });
+      line.append(' ', cancel);
+      action(cancel, async () => {
+        notice(t('work.cancel_terms'));
+        const out = await api('POST', `/market/orders/${o.order_hash}/cancel`);
+        if (out.needs_transaction && out.tx) {
+          await wallet.send(out.tx, t('sign.cancel', { order: short(o.order_hash), token, collection: short(collection), price: eth(unit) }));
+        }
+        workCache.clear();
+        await workPage();
+        notice(t('work.cancelled'));
+      });
+      continue;
+    }
+    const id = `copies-${o.order_hash.slice(2, 10)}`;
+    const buy = el('button', { type: 'button', 'data-order': o.order_hash, text: t('work.buy_copies') });
+    line.append(' ', ...field(id, t('work.copies_to_buy'), { inputmode: 'numeric', size: '5', value: '1' }), buy);
+    action(buy, async () => {
+      const text = $(id).value.trim();
+      const count = Number(text);
+      if (!/^[0-9]+$/.test(text) || count < 1 || BigInt(count) > left) {
+        throw new Error(t('error.copies_left', { value: text, left: left.toString() }));
+      }
+      const total = unit * BigInt(count);
+      const royalty = work.royalty ? (total * BigInt(work.royalty.bps)) / 10000n : 0n;
+      const fee = (total * feeBps) / 10000n;
+      $('buy-terms').textContent = t('work.buy_copies_terms', {
+        quantity: count, unit: eth(unit), total: eth(total), royalty: eth(royalty),
+        receiver: work.royalty ? work.royalty.receiver : '—', fee: eth(fee), seller: eth(total - royalty - fee),
+        signer: o.signer, token,
+      });
+      $('buy-panel').hidden = false;
+      $('buy-confirm').dataset.order = o.order_hash;
+      $('buy-confirm').dataset.amount = String(count);
+      $('buy-confirm').dataset.copies = 'true';
+      $('buy-confirm').focus();
+    });
+  }
 }
 
 // ---------------------------------------------------------------- creator studio
@@ -732,9 +820,16 @@ async function studio() {
     const tokenId = BigInt($('token-id').value);
     const price = parseEther($('price').value.trim());
     const market = home.marketplace;
-    // The listing below is an ERC-721 order: for copies of an edition it would be a signature that never fills.
+    // An editions (ERC-1155) collection sells copies: a number of them, at most those held, said in words.
     const editions = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'supportsInterface', args: ['0xd9b67a26'] }).catch(() => false);
-    if (editions) throw new Error(t('studio.list_editions', { collection }));
+    let quantity = 1n;
+    if (editions) {
+      const text = $('list-quantity').value.trim();
+      const held = await wallet.read({ address: collection, abi: ERC1155_ABI, functionName: 'balanceOf', args: [seller, tokenId] });
+      if (!/^[0-9]+$/.test(text) || BigInt(text) < 1n) throw new Error(t('error.list_copies', { value: text, token: tokenId }));
+      quantity = BigInt(text);
+      if (quantity > held) throw new Error(t('error.list_copies_held', { quantity: text, held: held.toString(), token: tokenId }));
+    }
     const approved = await wallet.read({ address: collection, abi: ERC721_ABI, functionName: 'isApprovedForAll', args: [seller, market] });
     if (!approved) {
       $('list-terms').textContent = t('studio.approve_terms', { market });
@@ -748,7 +843,7 @@ async function studio() {
     const now = Math.floor(Date.now() / 1000);
     const expiry = now + Number($('days').value) * 86400;
     const message = {
-      seller, token: collection, tokenId, standard: 0, quantity: 1n, unitPrice: price, currency: ETH_CURRENCY,
+      seller, token: collection, tokenId, standard: editions ? 1 : 0, quantity, unitPrice: price, currency: ETH_CURRENCY,
       start: BigInt(now - 60), expiry: BigInt(expiry), salt: randomSalt(), counter, holdingEpoch,
     };
     const work = await loadWork(home.chain_id, collection, tokenId.toString()).catch(() => null);
@@ -756,10 +851,13 @@ async function studio() {
     const feeBps = BigInt(home.platform_fee_bps || 0);
     const royalty = (price * royaltyBps) / 10000n;
     const fee = (price * feeBps) / 10000n;
-    $('list-terms').textContent = `${t('studio.list_terms', {
-      market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price),
-      expiry: new Date(expiry * 1000).toISOString(),
-    })} ${t('studio.list_split', {
+    const until = new Date(expiry * 1000).toISOString();
+    $('list-terms').textContent = `${editions ? t('studio.list_copies_terms', {
+      market, chain: home.chain_id, quantity, title: work ? workTitle(work) : `#${tokenId}`, token: tokenId, collection,
+      price: formatEther(price), expiry: until,
+    }) : t('studio.list_terms', {
+      market, chain: home.chain_id, token: tokenId, collection, price: formatEther(price), expiry: until,
+    })} ${t(editions ? 'studio.list_split_copies' : 'studio.list_split', {
       royalty_pct: pct(royaltyBps), royalty: formatEther(royalty),
       receiver: work && work.royalty ? work.royalty.receiver : '—', fee_pct: pct(feeBps), fee: formatEther(fee),
       receive: formatEther(price - royalty - fee),
@@ -769,7 +867,7 @@ async function studio() {
       $('list-terms').textContent);
     const order = await api('POST', '/market/orders', {
       chain_id: home.chain_id, side: 'listing', signer: seller, token: collection, token_id: tokenId.toString(),
-      unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
+      ...(editions ? { standard: 'erc1155', quantity: Number(quantity) } : {}), unit_price: price.toString(), start: now - 60, expiry, salt: message.salt.toString(),
       counter: counter.toString(), holding_epoch: holdingEpoch.toString(), signature,
     });
     const out = $('list-out');
