@@ -957,13 +957,7 @@ def _fresh_work(site: dict[str, Any], *, label: str, royalty_receiver: str | Non
     title); with ``license_fee``, the commercial license terms at that fee attached to it."""
     from tests.support.api_flow import send
 
-    client = site["client"]
-    web3 = connect(site["deployed"].spec("home"))
-    headers = _verified(client, CREATOR)
-    title = f"{label}-{secrets.token_hex(3)}.png"
-    r = client.post("/assets", files={"file": (title, _png(title), "image/png")}, headers=headers)
-    assert r.status_code == 201, r.text
-    cid = r.json()["cid"]
+    client, web3, headers, title, cid = _uploaded(site, label)
     body: dict[str, Any] = {"chain_id": 31337, "name": label.title(), "symbol": "WEB", "royalty_bps": 1000}
     if royalty_receiver:
         body["royalty_receiver"] = royalty_receiver
@@ -1318,18 +1312,23 @@ def test_the_creator_mints_an_edition_in_the_studio_and_the_collector_page_count
     assert not page.js_errors  # type: ignore[attr-defined]
 
 
-def _fresh_edition(site: dict[str, Any], artifacts: Any, *, label: str, copies: int) -> tuple[str, int, str]:
-    """A new editions (ERC-1155) collection of the creator's (10% royalty to the creator) with
-    ``copies`` copies of one work minted to the creator: (collection, token id, title)."""
-    from tests.support.api_flow import send
-
+def _uploaded(site: dict[str, Any], label: str) -> tuple[Any, Any, dict[str, str], str, str]:
+    """A new work uploaded by the verified creator: (client, web3 of home, headers, title, CID)."""
     client = site["client"]
     web3 = connect(site["deployed"].spec("home"))
     headers = _verified(client, CREATOR)
     title = f"{label}-{secrets.token_hex(3)}.png"
     r = client.post("/assets", files={"file": (title, _png(title), "image/png")}, headers=headers)
     assert r.status_code == 201, r.text
-    cid = r.json()["cid"]
+    return client, web3, headers, title, r.json()["cid"]
+
+
+def _fresh_edition(site: dict[str, Any], artifacts: Any, *, label: str, copies: int) -> tuple[str, int, str]:
+    """A new editions (ERC-1155) collection of the creator's (10% royalty to the creator) with
+    ``copies`` copies of one work minted to the creator: (collection, token id, title)."""
+    from tests.support.api_flow import send
+
+    client, web3, headers, title, cid = _uploaded(site, label)
     r = client.post("/collections/tx", json={"chain_id": 31337, "name": label.title(), "symbol": "ED",
                                              "royalty_bps": 1000, "standard": "erc1155"}, headers=headers)
     assert r.status_code == 200, r.text
