@@ -1,12 +1,15 @@
-"""``chainright ops pause|unpause|status|settings|set-fee|set-treasury|set-escrow-fee|set-escrow-treasury``
-and ``chainright ops set-rate-limits``.
+"""``chainright ops pause|unpause|status|settings|set-fee|set-treasury|set-escrow-fee|set-escrow-treasury``,
+``chainright ops set-rate-limits`` and ``chainright ops breaker|set-breaker|lift``.
 
-Contract families paused and unpaused (operator role) and deploy-time settings changed (admin role:
-the marketplace's and the milestone escrow's platform fee and treasury, bridge rate limits), over the API."""
+Contract families paused and unpaused (operator role), deploy-time settings changed (admin role:
+the marketplace's and the milestone escrow's platform fee and treasury, bridge rate limits), and a
+collection's circuit breaker and jurisdiction profile read, changed and its halt lifted (risk role),
+over the API."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -24,7 +27,8 @@ from chainright.console import (
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Pause and unpause contract families (operator).")
+app = typer.Typer(no_args_is_help=True,
+                  help="Operations: pause switches, platform settings, circuit breakers.")
 FamilyArg = Annotated[Literal["marketplace", "escrow", "bridge"], typer.Argument(help="The contract family.")]
 AnyChainOpt = Annotated[str, typer.Option("--chain", "-c", help="home, remote or all")]
 
@@ -179,3 +183,143 @@ def ops_set_rate_limits(outbound: LimitOpt = None, inbound: LimitOpt = None, sen
     with logged_in(api, wallet_name) as me:
         out = me.client.patch("/ops/bridge/rate-limits", body)
     _changes(out, "rate limits " + ", ".join(f"{k} {v}/h" for k, v in given.items()))
+
+
+# ------------------------------------------------------------------ the circuit breaker (risk role)
+
+CollectionArg = Annotated[str, typer.Argument(help="The collection's address.")]
+
+
+def _breaker_path(collection: str, chain: str) -> str:
+    from chainright.console import parse_address
+
+    return f"/market/breaker/{chain_id_of(chain)}/{parse_address(collection, 'COLLECTION')}"
+
+
+def _print_breaker(out: dict[str, Any], decisions: int) -> None:
+    from chain.formatting import format_time, format_wei
+
+    p = out["policy"]
+    reference = (f"the operator's reference {format_wei(int(p['operator_reference']))}"
+                 if p.get("operator_reference") else f"the median of the last {p['reference_fills']} fills")
+    on_chain = " (the marketplace enforces it on chain too)" if (
+        p.get("operator_reference") and p["enforce_band_on_chain"]) else ""
+    typer.echo(f"band: +/-{p['band_bps'] / 100:g}% around {reference}{on_chain}")
+    typer.echo(f"halt: after {p['max_rejections']} refusals in {p['rejection_window_s']} s from at least "
+               f"{p['min_distinct_accounts']} accounts (at most {p['max_refusals_per_account']} each), or a "
+               f"{p['move_bps'] / 100:g}% move in {p['move_window_s']} s; cooldown {p['cooldown_s']} s")
+    rules = [r for r, on in (("no resale (only the creator sells)", not p["secondary_sales"]),
+                             (f"gifts after {p['gift_holding_s']} s of holding", p["gift_holding_s"] > 0),
+                             ("identity-verified wallets only", p["identity_required"])) if on]
+    typer.echo(f"jurisdiction: {'; '.join(rules) if rules else 'open (no rule)'}")
+    halted = out.get("halted_until")
+    typer.echo(f"halted until {format_time(datetime.fromisoformat(halted))}" if halted else "not halted")
+    for d in out.get("decisions", [])[:decisions]:
+        price = format_wei(int(d["price"])) if str(d.get("price", "")).isdigit() else d.get("price")
+        typer.echo(f"  {format_time(datetime.fromisoformat(d['at']))}  {d['action']:<7} {price}  "
+                   f"{d.get('account') or ''}  {d['reason']}")
+
+
+@app.command("breaker")
+def ops_breaker(collection: CollectionArg, chain: ChainOpt = "home", decisions: Annotated[int, typer.Option(
+                    min=0, max=50, help="How many of the latest decisions to print.")] = 10,
+                api: ApiOpt = "http://127.0.0.1:8000", as_json: JsonOpt = False) -> None:
+    """A collection's circuit breaker: band, halt rules, jurisdiction profile, halt, latest decisions."""
+    with anonymous(api) as client:
+        out = client.get(_breaker_path(collection, chain))
+    if as_json:
+        dump_json(out)
+        return
+    _print_breaker(out, decisions)
+
+
+def _seconds(value: int | None, option: str) -> int | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter("must be a positive number of seconds", param_hint=f"'{option}'")
+    return value
+
+
+@app.command("set-breaker")
+def ops_set_breaker(
+    collection: CollectionArg,
+    band_pct: Annotated[float | None, typer.Option(
+        help="The accepted band around the reference, in percent (20 = +/-20%).")] = None,
+    reference: Annotated[str | None, typer.Option(
+        help="An operator's reference price per unit (0.5 = 0.5 ETH, or 1000wei) instead of the fills' "
+             "median; --clear-reference goes back to the median.")] = None,
+    clear_reference: Annotated[bool, typer.Option(
+        "--clear-reference", help="Drop the operator's reference.")] = False,
+    reference_fills: Annotated[int | None, typer.Option(
+        min=1, max=1000, help="How many recent fills the median reads.")] = None,
+    move_pct: Annotated[float | None, typer.Option(help="A fill price move that halts, in percent.")] = None,
+    move_window: Annotated[int | None, typer.Option(help="Seconds the move is measured over.")] = None,
+    max_rejections: Annotated[int | None, typer.Option(min=1, help="Refusals that halt.")] = None,
+    rejection_window: Annotated[int | None, typer.Option(
+        help="Seconds the refusals are counted over.")] = None,
+    cooldown: Annotated[int | None, typer.Option(help="Seconds a halt lasts.")] = None,
+    min_accounts: Annotated[int | None, typer.Option(
+        min=1, help="Distinct accounts a halt needs.")] = None,
+    max_refusals_per_account: Annotated[int | None, typer.Option(
+        min=1, help="One account's refusals that count toward a halt.")] = None,
+    secondary_sales: Annotated[bool | None, typer.Option(
+        "--secondary-sales/--no-secondary-sales", help="Whether holders may resell (jurisdiction).")] = None,
+    gift_holding: Annotated[int | None, typer.Option(
+        min=0, help="Seconds a holder must hold before giving the token away (jurisdiction).")] = None,
+    identity_required: Annotated[bool | None, typer.Option(
+        "--identity-required/--no-identity-required",
+        help="Only identity-verified wallets may buy or sell (enforced on chain).")] = None,
+    enforce_band_on_chain: Annotated[bool | None, typer.Option(
+        "--enforce-band-on-chain/--no-enforce-band-on-chain",
+        help="With a reference, the marketplace refuses fills outside the band on chain too.")] = None,
+    chain: ChainOpt = "home",
+    api: ApiOpt = "http://127.0.0.1:8000",
+    wallet_name: WalletOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a collection's circuit breaker and jurisdiction profile (risk role): only the options
+    given change; what the chain enforces (the band with a reference, the jurisdiction rules, the
+    identity requirement) is sent by the platform key."""
+    from chainright.console import parse_eth_option
+
+    if reference is not None and clear_reference:
+        raise typer.BadParameter("give a reference or clear it, not both", param_hint="'--clear-reference'")
+    changes: dict[str, Any] = {}
+    for key, pct, option in (("band_bps", band_pct, "--band-pct"), ("move_bps", move_pct, "--move-pct")):
+        if pct is not None:
+            if not pct > 0:  # the API checks the upper bounds and names them
+                raise typer.BadParameter("a positive percentage", param_hint=f"'{option}'")
+            changes[key] = round(pct * 100)
+    if reference is not None:
+        changes["operator_reference"] = parse_eth_option(reference, "--reference")
+    if clear_reference:
+        changes["operator_reference"] = None
+    for key, seconds, option in (("move_window_s", move_window, "--move-window"),
+                                 ("rejection_window_s", rejection_window, "--rejection-window"),
+                                 ("cooldown_s", cooldown, "--cooldown")):
+        if _seconds(seconds, option) is not None:
+            changes[key] = seconds
+    for key, value in (("reference_fills", reference_fills), ("max_rejections", max_rejections),
+                       ("min_distinct_accounts", min_accounts),
+                       ("max_refusals_per_account", max_refusals_per_account),
+                       ("secondary_sales", secondary_sales), ("gift_holding_s", gift_holding),
+                       ("identity_required", identity_required),
+                       ("enforce_band_on_chain", enforce_band_on_chain)):
+        if value is not None:
+            changes[key] = value
+    if not changes:
+        raise typer.BadParameter("give at least one setting to change (see --help)")
+    path = _breaker_path(collection, chain)
+    with logged_in(api, wallet_name) as me:
+        out = me.client.patch(path, changes)
+    say(f"changed: {', '.join(sorted(changes))}")
+    dump_json(out) if as_json else _print_breaker(out, 0)
+
+
+@app.command("lift")
+def ops_lift(collection: CollectionArg, chain: ChainOpt = "home", api: ApiOpt = "http://127.0.0.1:8000",
+             wallet_name: WalletOpt = "default", as_json: JsonOpt = False) -> None:
+    """Lift a collection's halt now, in the API and on chain (risk role; audited)."""
+    path = _breaker_path(collection, chain)
+    with logged_in(api, wallet_name) as me:
+        out = me.client.post(f"{path}/lift", {})
+    dump_json(out) if as_json else _print_breaker(out, 1)

@@ -75,6 +75,7 @@ EXEMPT: dict[str, str] = {
 
 TRADING = "test_trading_routes.py::test_the_trading_and_escrow_commands_drive_the_same_routes"
 OPS = "test_ops_routes.py::test_every_command_against_a_running_platform"
+OPS_BREAKER = "test_ops_routes.py::test_the_breaker_commands_show_change_only_what_is_given_and_lift_a_halt"
 REACH_MARKET = "test_reach_routes.py::test_the_license_and_market_commands_drive_the_same_routes"
 REACH_ADMIN = "test_reach_routes.py::test_the_escrow_split_and_admin_commands_drive_the_same_routes"
 REACH_LAST = "test_reach_last.py::test_the_last_commands_drive_the_same_routes"
@@ -83,7 +84,7 @@ ELSEWHERE_GROUPS: dict[str, tuple[str, ...]] = {
     # group: the integration tests that drive its every command against a running platform
     "trade": (TRADING, REACH_MARKET, REACH_LAST),
     "escrow": (TRADING, REACH_ADMIN),
-    "ops": (OPS, REACH_ADMIN, REACH_LAST),
+    "ops": (OPS, OPS_BREAKER, REACH_ADMIN, REACH_LAST),
     "royalties": (OPS, REACH_ADMIN, REACH_LAST),
     "fees": (OPS,),
     "bridge": (OPS,),

@@ -574,3 +574,51 @@ def test_every_command_against_a_running_platform(served, platform, database, sa
     assert all(h["acquired_at_iso"] is None or h["acquired_at_iso"].endswith("Z") for h in held)
     mine_h = _cli(platform, "holdings", "--wallet", collector, *api)
     assert collection.address in mine_h.stdout
+
+
+def test_the_breaker_commands_show_change_only_what_is_given_and_lift_a_halt(served, platform, sale):
+    """`ops breaker`, `ops set-breaker` and `ops lift` drive GET/PATCH /market/breaker and its lift:
+    only the options given change, a reference reads as ETH, the jurisdiction rules reach the chain's
+    TransferPolicy (setRules, sent by the platform key), and only the risk role may change anything."""
+    api = ["--api", served]
+    admin, risk, stranger = _wallet(platform, ADMIN), _wallet(platform, OPERATOR), _wallet(platform, STRANGER)
+    collection = platform.collection(_label("ops-cli-breaker")).address
+    shown = json.loads(_cli(platform, "ops", "breaker", collection, "--json", *api).stdout)
+    assert shown["policy"]["band_bps"] == 2000 and shown["halted_until"] is None
+    assert "not halted" in _cli(platform, "ops", "breaker", collection, *api).stdout
+
+    refused = _cli(platform, "ops", "set-breaker", collection, "--band-pct", "15", "--wallet", risk, *api, ok=False)
+    assert refused.returncode == 1 and "risk" in refused.stderr and "Traceback" not in refused.stderr
+    _cli(platform, "roles", "grant", OPERATOR.address, "risk", "--wallet", admin, *api)
+    try:
+        changed = _cli(platform, "ops", "set-breaker", collection, "--band-pct", "15", "--reference", "1.5",
+                       "--no-secondary-sales", "--gift-holding", "3600", "--wallet", risk, *api)
+        assert "band: +/-15% around the operator's reference 1.5 ETH (1500000000000000000 wei)" in changed.stdout
+        assert "no resale (only the creator sells); gifts after 3600 s of holding" in changed.stdout
+        policy = json.loads(_cli(platform, "ops", "breaker", collection, "--json", *api).stdout)["policy"]
+        assert (policy["band_bps"], policy["operator_reference"], policy["secondary_sales"],
+                policy["gift_holding_s"], policy["reference_fills"]) == (1500, 10**18 * 3 // 2, False, 3600, 20)
+        rules = platform.at(platform.home, "TransferPolicy").functions.rulesOf(collection).call()
+        assert tuple(rules) == (True, True, False, 3600)  # active, no resale, not verified-only, holding
+
+        _cli(platform, "ops", "set-breaker", collection, "--clear-reference", "--wallet", risk, *api)
+        policy = json.loads(_cli(platform, "ops", "breaker", collection, "--json", *api).stdout)["policy"]
+        assert policy["operator_reference"] is None and policy["band_bps"] == 1500  # the rest kept
+
+        not_halted = _cli(platform, "ops", "lift", collection, "--wallet", risk, *api, ok=False)
+        assert not_halted.returncode == 1 and "is not halted" in not_halted.stderr
+        market = platform.at(platform.home, "Marketplace")
+        platform.send(platform.home, DEPLOYER, market.functions.setHalted(collection, True))  # the breaker's key
+        assert market.functions.collectionPolicy(collection).call()[0] is True
+        lifted = _cli(platform, "ops", "lift", collection, "--json", "--wallet", risk, *api)
+        assert json.loads(lifted.stdout)["decisions"][0]["action"] == "lift"
+        assert market.functions.collectionPolicy(collection).call()[0] is False
+        for bad in (("--band-pct", "0"), ("--reference", "abc"), ("--cooldown", "-5"), ()):
+            usage = _cli(platform, "ops", "set-breaker", collection, *bad, "--wallet", risk, *api, ok=False)
+            assert usage.returncode == 2 and "Traceback" not in usage.stderr, usage.stderr
+        outside = _cli(platform, "ops", "set-breaker", collection, "--band-pct", "100", "--wallet", risk, *api,
+                       ok=False)
+        assert outside.returncode == 1 and "band_bps" in outside.stderr
+        assert _cli(platform, "ops", "lift", collection, "--wallet", stranger, *api, ok=False).returncode == 1
+    finally:
+        _cli(platform, "roles", "revoke", OPERATOR.address, "risk", "--wallet", admin, *api)
