@@ -400,6 +400,9 @@ def test_a_cancel_and_a_fill_racing_in_one_block_the_cancel_first_refuses_the_fi
 
     def raw(account, data, value, tip):
         sender = TxSender(web3, dev_account(_index_of(account)))
+        # sign() counts from the process's nonce book, and ape sent from this account since an earlier
+        # test of this worker may have filled it: read the pending nonce afresh ("nonce too low" once)
+        sender.resync()
         return sender.sign({"to": world.market.address, "data": data, "value": value, "gas": 400_000,
                             "maxFeePerGas": 4 * base + tip, "maxPriorityFeePerGas": tip})
 

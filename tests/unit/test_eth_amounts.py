@@ -58,8 +58,7 @@ def test_both_commands_refuse_a_bad_amount_before_touching_a_chain(amount: str, 
     assert fund.returncode == 2, fund.stderr  # a usage mistake naming the option
     assert "'--amount'" in fund.stderr and "Traceback" not in fund.stderr
     listing = _run("list", "--collection", "0x0", "--token-id", "1", f"--price={amount}", tmp_path=tmp_path)
-    assert listing.returncode == 1, listing.stderr
-    line = listing.stderr.strip().splitlines()[-1]
-    assert line.startswith("error: --price ") and "unexpected" not in line, line
+    assert listing.returncode == 2, listing.stderr  # a usage mistake too, like wallet fund's
+    assert "'--price'" in listing.stderr and "Traceback" not in listing.stderr and "unexpected" not in listing.stderr
     why = "must be positive" if amount == "-2" else "is not a number of ETH"
-    assert why in fund.stderr and why in line
+    assert why in fund.stderr and why in listing.stderr
