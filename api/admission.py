@@ -299,9 +299,9 @@ class AdmitBatch:
     policies: dict[tuple[int, str], CollectionPolicyRow | None] = field(default_factory=dict)
     admitted: set[str] = field(default_factory=set)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    """The breaker's accepts, inserted together by ``flush`` (a refusal inserts those before it)."""
     unpaused: set[int] = field(default_factory=set)
     """Chains whose marketplace this batch found unpaused (read once per chain, not per order)."""
-    """The breaker's accepts, inserted together by ``flush`` (a refusal inserts those before it)."""
 
     def flush(self, db: Session) -> None:
         """The admitted rows and their accepts, each table in one statement."""
