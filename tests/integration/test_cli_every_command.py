@@ -204,7 +204,10 @@ class Cli:
                  timeout: float = 300) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(["chainright", *args], env=self.env | (extra or {}), capture_output=True,
                              text=True, timeout=timeout, check=False)
-        assert out.returncode == rc, (args, out.returncode, out.stdout[-2000:], out.stderr[-3000:])
+        # a plain string: pytest shortens a tuple's repr, and with it the lines that say what went wrong
+        assert out.returncode == rc, (f"chainright {' '.join(args)} exited {out.returncode}, not {rc}\n"
+                                      f"standard output (end):\n{out.stdout[-2000:]}\n"
+                                      f"standard error (end):\n{out.stderr[-3000:]}")
         assert "Traceback" not in out.stderr and "unexpected" not in out.stderr, out.stderr
         self.ran.add(self._command_of(args))
         return out
@@ -333,6 +336,9 @@ def test_every_command_against_one_running_platform(platform: dict[str, Any], ar
     assert _owner(nft, owned[0]) == addresses[collector]
 
     # -- the index, holdings, provenance and its offline check, the audit report
+    # The window ends at a block the indexer is sure to reach: any transaction mined after this
+    # read (by anything else on the worker's chain) would rightly make the audit say the index lags.
+    head = web3.eth.block_number
     indexed = cli("indexer", "run", "--once", "--chain", "home")
     assert re.search(r"indexed \d+ new events; caught up", indexed.stderr), indexed.stderr
     held = cli.json("holdings", addresses[collector], *api)
@@ -348,7 +354,6 @@ def test_every_command_against_one_running_platform(platform: dict[str, Any], ar
     tampered.write_bytes(b"not the work")
     refused = cli("verify", str(bundle), "--content", str(tampered), rc=1)
     assert "content" in (refused.stdout + refused.stderr).lower()
-    head = web3.eth.block_number
     report_dir = tmp_path / "audit"
     audit = cli("audit", "report", "--collection", collection, "--from", "0", "--to", str(head),
                 "--out", str(report_dir), "--format", "csv,html")
