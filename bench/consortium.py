@@ -41,6 +41,14 @@ JSON_KEYS = {
     "block_time_s": "mean time between blocks, from their timestamps (whole seconds on both engines)",
     "send_to_final_s": "median wall time from sending one transfer until its block is final",
     "confirmations": "blocks on top before a block counts as final (0: committed is final)",
+    "api_sales_per_s": "sales per second through an API process on the network (carts of api_cart: one "
+                       "POST /market/orders/batch, one POST /market/fill-tx/batch, one fillListings), wall "
+                       "clock from the first listing signature to the last receipt",
+    "api_single_sales_per_s": "the same one sale per request and transaction (POST /market/orders, "
+                              "POST .../fill-tx, fillListing)",
+    "api_ratio": "api_sales_per_s / sales_per_s (the network's own rate of pre-signed fills, same run)",
+    "api_single_ratio": "api_single_sales_per_s / sales_per_s",
+    "api_cpu_ms_per_sale": "the API process's CPU (/proc) per sale one by one; _cart: in carts",
     "cpu": "per window (transfers, sales): CPU s per process group, share of the machine's cores "
            "(groups, other processes, idle), cores used, CPU ms per operation, the rate all cores would "
            "carry at that cost (cpu_ceiling_per_s), verdict; cpu.verdict: both",
@@ -57,8 +65,9 @@ def _free_port() -> int:
 
 
 def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, say: Say,
-                  poa: bool = True, meter: CpuMeter | None = None) -> dict[str, Any]:
-    """Deploy every family to the network (fresh registry in a temporary folder), then run the sale bench."""
+                  poa: bool = True, meter: CpuMeter | None = None, api_sales: int = 0) -> dict[str, Any]:
+    """Deploy every family to the network (fresh registry in a temporary folder), then run the sale
+    bench; with ``api_sales``, then sell that many through the platform's API on the same network."""
     from bench.sales import run_sale_bench
     from chain.artifacts import Artifacts
     from chain.connection import connect
@@ -68,26 +77,81 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
 
     with tempfile.TemporaryDirectory(prefix="chainright-bench-platform-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_rpc_url=urls[0],
-                                 home_chain_id=chain_id, home_poa=poa, remote_port=_free_port())
+                                 home_chain_id=chain_id, home_poa=poa, remote_port=_free_port(),
+                                 remote_chain_id=REMOTE_CHAIN_ID, persist_state=False)
         say("sale bench: deploying the platform's contracts to the network")
         deploy_to_chains(settings, [settings.spec("home")], progress=say)
         deployed = DeploymentRegistry(settings.deployments_file).for_chain(chain_id)
         addresses = {n: d.address for n, d in deployed.items()}
         figures = run_sale_bench(connect(settings.spec("home")), urls, Artifacts.load(), addresses,
                                  count=sales, period_s=period_s, progress=say, meter=meter)
-    return {f"sale_{k}" if k in ("buyers", "nodes", "elapsed_s", "first_block", "last_block", "blocks",
+        result: dict[str, Any] = {
+            f"sale_{k}" if k in ("buyers", "nodes", "elapsed_s", "first_block", "last_block", "blocks",
                                  "sign_s") else k: v for k, v in figures.as_dict().items()}
+        if api_sales > 0:
+            result.update(through_api_ratios(_through_api(settings, Path(tmp), api_sales, say),
+                                             result["sales_per_s"]))
+    return result
+
+
+REMOTE_CHAIN_ID = 31338
+"""The remote chain of the through-the-API run: a temporary anvil (KYC approvals are written to
+both chains, so the API needs one), never part of the figures."""
+
+API_CART = 10
+"""Listings per cart in the through-the-API run (as ``chainright bench``'s e2e run)."""
+
+API_SALES_MAX = 1000
+"""The through-the-API run mints twice its sales in one transaction: kept within a block's gas."""
+
+
+def _through_api(settings: Any, data_dir: Path, sales: int, say: Say) -> dict[str, Any]:
+    """``sales`` sales one by one, then ``sales`` in carts, through an API process (``chainright api
+    run``) whose home chain is the network: the e2e run of ``chainright bench`` on this network."""
+    from bench.platform import NetworkPlatform, e2e_sales_per_s
+    from chain.deploy import deploy_to_chains
+    from devnet.anvil import NodeManager
+
+    if sales > API_SALES_MAX:
+        raise ValueError(f"at most {API_SALES_MAX} sales through the API (it mints twice as many tokens "
+                         "in one transaction)")
+    remote = settings.spec("remote")
+    manager = NodeManager(settings, progress=say)
+    say("through the API: a temporary remote anvil for the API's second chain (not measured)")
+    manager.start([remote])
+    try:
+        deploy_to_chains(settings, [remote], progress=say)
+        return e2e_sales_per_s(NetworkPlatform(settings, data_dir), sales, say, buyers=4, cart=API_CART)
+    finally:
+        manager.stop(["remote"])
+
+
+def through_api_ratios(e2e: dict[str, Any], chain_sales_per_s: float) -> dict[str, Any]:
+    """The through-the-API figures under ``api_*`` keys, and their ratios to the sales the network
+    settled alone (pre-signed fills, ``sales_per_s``) in the same run."""
+    out = {
+        "api_sales": e2e["e2e_sales"], "api_buyers": e2e["e2e_buyers"], "api_cart": e2e["e2e_batch_size"],
+        "api_single_sales_per_s": e2e["e2e_single_sales_per_s"], "api_sales_per_s": e2e["e2e_sales_per_s"],
+        "api_cpu_ms_per_sale": e2e["api_cpu_ms_per_sale"],
+        "api_cpu_ms_per_sale_cart": e2e["api_cpu_ms_per_sale_cart"],
+        "api_single_gas_per_sale": e2e["e2e_single_gas_per_sale"],
+        "api_gas_per_sale": e2e["e2e_gas_per_sale"],
+    }
+    if chain_sales_per_s > 0:
+        out["api_single_ratio"] = round(out["api_single_sales_per_s"] / chain_sales_per_s, 3)
+        out["api_ratio"] = round(out["api_sales_per_s"] / chain_sales_per_s, 3)
+    return out
 
 
 def _measure(urls: list[str], chain_id: int, period_s: float, count: int, sales: int,
-             say: Say, poa: bool = True, groups: Groups | None = None) -> dict[str, Any]:
+             say: Say, poa: bool = True, groups: Groups | None = None, api_sales: int = 0) -> dict[str, Any]:
     from bench.transfers import run_transfer_bench
 
     meters = {"transfers": CpuMeter(groups or {}), "sales": CpuMeter(groups or {})}
     result: dict[str, Any] = run_transfer_bench(urls, count=count, period_s=period_s, progress=say,
                                                 meter=meters["transfers"]).as_dict()
     if sales > 0:
-        result.update(_sale_figures(urls, chain_id, period_s, sales, say, poa, meters["sales"]))
+        result.update(_sale_figures(urls, chain_id, period_s, sales, say, poa, meters["sales"], api_sales))
     if groups:
         windows = {name: meters[name].report(ops) for name, ops in (("transfers", count), ("sales", sales))}
         cpu: dict[str, Any] = {name: w for name, w in windows.items() if w is not None}
@@ -263,7 +327,7 @@ def summary_engines(result: dict[str, Any]) -> str:
 
 
 def bench_consortium(*, count: int, sales: int, validators: int, period: int, running: bool,
-                     say: Say) -> dict[str, Any]:
+                     say: Say, api_sales: int = 0) -> dict[str, Any]:
     """Measure; returns the JSON report (keys explained in ``JSON_KEYS``)."""
     from devnet.consortium import GETH_VERSION, Consortium, ConsortiumSettings, find_free_base_port
 
@@ -274,7 +338,7 @@ def bench_consortium(*, count: int, sales: int, validators: int, period: int, ru
         if not urls:
             raise ChainError("no consortium node is running; start it with 'chainright consortium up'")
         figures = _measure(urls, net.chain_id, net.block_period_s, count, sales, say,
-                           groups=_clique_groups(consortium))
+                           groups=_clique_groups(consortium), api_sales=api_sales)
         signer_count, net_period = len(consortium.signers()), net.block_period_s
     else:
         with tempfile.TemporaryDirectory(prefix="chainright-bench-") as tmp:
@@ -285,7 +349,7 @@ def bench_consortium(*, count: int, sales: int, validators: int, period: int, ru
                 consortium.up(validators)
                 urls = [n.rpc_url for n in consortium.running_nodes()]
                 figures = _measure(urls, settings.chain_id, period, count, sales, say,
-                                   groups=_clique_groups(consortium))
+                                   groups=_clique_groups(consortium), api_sales=api_sales)
                 signer_count, net_period = len(consortium.signers()), period
             finally:
                 consortium.down()
@@ -338,6 +402,15 @@ def summary(result: dict[str, Any]) -> str:
             f"{result['gas_per_sale']} gas each [gas_per_sale], max {result['max_sales_per_block']} "
             f"in a block [max_sales_per_block]; royalties paid {format_wei(result['royalty_wei'])} "
             "[royalty_wei]")
+    if "api_sales_per_s" in result:
+        lines.append(
+            f"{'through the API':<16}{result['api_sales']} sales by {result['api_buyers']} buyers through an "
+            f"API process, each listing posted, its fill built by the API and signed by the buyer: "
+            f"one by one {result['api_single_sales_per_s']:.1f} sales/s [api_single_sales_per_s], "
+            f"{result.get('api_single_ratio')} of the sales the network settled alone [api_single_ratio]; "
+            f"in carts of {result['api_cart']} {result['api_sales_per_s']:.1f} sales/s [api_sales_per_s], "
+            f"{result.get('api_ratio')} [api_ratio]; API CPU per sale {result['api_cpu_ms_per_sale']} ms "
+            f"one by one, {result['api_cpu_ms_per_sale_cart']} ms in carts")
     lines.extend(cpu_lines(result))
     return "\n".join(lines)
 

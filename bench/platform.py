@@ -61,7 +61,8 @@ class LocalPlatform:
     def __init__(self, say: Say) -> None:
         self.say = say
         self.tmp = tempfile.TemporaryDirectory(prefix="chainright-bench-")
-        self.settings = ChainSettings(environment="test", data_dir=Path(self.tmp.name),
+        self.data_dir = Path(self.tmp.name)
+        self.settings = ChainSettings(environment="test", data_dir=self.data_dir,
                                       home_port=_free_port(), remote_port=_free_port(), persist_state=False)
         self.manager = NodeManager(self.settings, progress=say)
 
@@ -74,8 +75,26 @@ class LocalPlatform:
         self.manager.stop(["home", "remote"])
         self.tmp.cleanup()
 
-    def address(self, name: str, chain_id: int = 31337) -> str:
-        return DeploymentRegistry(self.settings.deployments_file).address(chain_id, name)
+    def address(self, name: str, chain_id: int | None = None) -> str:
+        """The deployed ``name`` on ``chain_id`` (default: the home chain)."""
+        chain = chain_id if chain_id is not None else self.settings.home_chain_id
+        return DeploymentRegistry(self.settings.deployments_file).address(chain, name)
+
+
+@dataclass
+class NetworkPlatform:
+    """Chains someone else runs (a consortium network as home, say), the platform deployed to them
+    with its registry in ``data_dir``: what the sale desk and the API process need of a platform."""
+
+    settings: ChainSettings
+    data_dir: Path
+
+    def address(self, name: str, chain_id: int | None = None) -> str:
+        chain = chain_id if chain_id is not None else self.settings.home_chain_id
+        return DeploymentRegistry(self.settings.deployments_file).address(chain, name)
+
+
+Platform = LocalPlatform | NetworkPlatform
 
 
 MINT_CHUNK = 2000
@@ -156,7 +175,7 @@ def _index_from_scratch(platform: LocalPlatform, artifacts: Artifacts, chain_id:
     """Index a chain into a fresh SQLite database from block 0: (events, seconds, the indexer's
     own CPU seconds: the node's time and other processes' are not in it)."""
     spec = next(s for s in platform.settings.specs("all") if s.chain_id == chain_id)
-    db = Database(f"sqlite:///{Path(platform.tmp.name) / f'index-bench-{name}.db'}")
+    db = Database(f"sqlite:///{platform.data_dir / f'index-bench-{name}.db'}")
     db.migrate()
     registry = DeploymentRegistry(platform.settings.deployments_file)
     decoder = EventDecoder({n: artifacts.get(n).abi for n in artifacts.names()})
@@ -349,7 +368,7 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     creator = TxSender(web3, dev_account(1))
     buyer = dev_account(2).address
     creator.transact(creator.call_tx(nft.functions.transferFrom(creator.address, buyer, token)))
-    data_dir = Path(platform.tmp.name) / "api"
+    data_dir = platform.data_dir / "api"
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = ApiSettings(environment="test", data_dir=data_dir)
     db = Database(settings.effective_database_url)
@@ -365,7 +384,8 @@ def api_reads_per_s(platform: LocalPlatform, artifacts: Artifacts, say: Say,
     story = f"/provenance/31337/{nft.address}/{token}"
     orders = f"/market/orders?chain_id=31337&token={nft.address}&status=open"
     home, remote = platform.settings.spec("home"), platform.settings.spec("remote")
-    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test", CHAINRIGHT_CHAIN_DATA_DIR=platform.tmp.name,
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test",
+               CHAINRIGHT_CHAIN_DATA_DIR=str(platform.data_dir),
                CHAINRIGHT_CHAIN_HOME_RPC_URL=home.rpc_url, CHAINRIGHT_CHAIN_REMOTE_RPC_URL=remote.rpc_url,
                CHAINRIGHT_API_ENVIRONMENT="test", CHAINRIGHT_API_DATA_DIR=str(data_dir))
     for name in ("CHAINRIGHT_API_DATABASE_URL", "CHAINRIGHT_API_IPFS_API"):
@@ -441,7 +461,7 @@ class _SalesDesk:
 
 
 @contextmanager
-def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say,
+def _sales_desk(platform: Platform, tokens: int, buyers: int, say: Say,
                 serve: Callable[[int], list[str]] | None = None,
                 database_url: str | None = None) -> Iterator[_SalesDesk]:
     from api.client import ChainrightClient
@@ -449,16 +469,17 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say,
     from chain.wallet import Wallet
 
     officer = dev_account(6)
-    grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
+    chain_id = platform.settings.home_chain_id
+    grants = {f"did:pkh:eip155:{chain_id}:{officer.address}": ["kyc_officer"]}
     web3 = connect(platform.settings.spec("home"))
     with _api_process(platform, grants, say, serve, database_url) as (base, api_pid):
-        officer_client = ChainrightClient(base, Wallet(officer), 31337)
+        officer_client = ChainrightClient(base, Wallet(officer), chain_id)
         officer_client.login()
         creator_account = dev_account(1)
         buyer_accounts = [dev_account(i) for i in (2, 3, 4, 5)[:buyers]]
         clients: dict[str, Any] = {}
         for n, account in enumerate([creator_account, *buyer_accounts]):
-            client = ChainrightClient(base, Wallet(account), 31337)
+            client = ChainrightClient(base, Wallet(account), chain_id)
             client.login()
             application = client.kyc_apply({"legal_name": f"Bench User {n}", "date_of_birth": "1990-01-01",
                                             "country": "FR", "document_type": "passport",
@@ -473,13 +494,13 @@ def _sales_desk(platform: LocalPlatform, tokens: int, buyers: int, say: Say,
         cid = _upload(creator, f"bench sales {time.time()}".encode())
         Wallet(creator_account).send(web3, creator.mint_tx(cid, collection, quantity=tokens))
         nft = web3.eth.contract(address=collection, abi=Artifacts.load().get("CreatorCollection").abi)
-        market = DeploymentRegistry(platform.settings.deployments_file).address(31337, "Marketplace")
+        market = platform.address("Marketplace")
         seller = TxSender(web3, creator_account)
         seller.transact(seller.call_tx(nft.functions.setApprovalForAll(market, True)))
         senders = [TxSender(web3, a) for a in buyer_accounts]
         try:
             yield _SalesDesk(base, web3, creator_account, creator, buyer_accounts, clients, collection, nft,
-                             MarketDomain(31337, market), senders, dict(senders[0].fees()), api_pid)
+                             MarketDomain(chain_id, market), senders, dict(senders[0].fees()), api_pid)
         finally:
             for client in clients.values():
                 client.close()
@@ -507,18 +528,19 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
         order = listing(seller=seller_address, token=desk.collection, token_id=token_id, unit_price=price,
                         start=now - 60, expiry=now + 3600, counter=0, holding_epoch=0)  # fresh mints
         signed = sign_order(order, desk.domain, desk.creator_account)
-        return {"chain_id": 31337, "side": "listing", "signer": order.signer, "token": order.token,
-                "token_id": token_id, "unit_price": price, "start": order.start, "expiry": order.expiry,
-                "salt": order.salt, "counter": 0, "signature": "0x" + signed.signature.hex()}
+        return {"chain_id": desk.domain.chain_id, "side": "listing", "signer": order.signer,
+                "token": order.token, "token_id": token_id, "unit_price": price, "start": order.start,
+                "expiry": order.expiry, "salt": order.salt, "counter": 0,
+                "signature": "0x" + signed.signature.hex()}
 
     def worker(k: int) -> None:
         buyer, sender = desk.clients[desk.buyer_accounts[k].address], desk.senders[k]
         base = desk.bases[k % len(desk.bases)] if desk.bases else desk.base
-        seller_client = ChainrightClient(base, Wallet(desk.creator_account), 31337)
+        seller_client = ChainrightClient(base, Wallet(desk.creator_account), desk.domain.chain_id)
         seller_client.token = desk.creator.token
         if base != desk.base:  # the same session, through another API process
             own = buyer
-            buyer = ChainrightClient(base, own.wallet, 31337)
+            buyer = ChainrightClient(base, own.wallet, desk.domain.chain_id)
             buyer.token = own.token
         spent = dict.fromkeys(timings, 0.0)
         mine = token_ids[k::buyers]
@@ -578,7 +600,7 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
             "time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
 
 
-def e2e_sales_per_s(platform: LocalPlatform, sales: int, say: Say, buyers: int = 4,
+def e2e_sales_per_s(platform: Platform, sales: int, say: Say, buyers: int = 4,
                     cart: int = 10) -> dict[str, Any]:
     """Sales end to end through the real API (its own process, served by uvicorn) and the chain,
     measured twice in one run on the same collection, ``sales`` each:
@@ -622,7 +644,7 @@ def scale_out(platform: LocalPlatform, sales: int, database_url: str, say: Say, 
     process's CPU per sale (``/proc``). On a machine with fewer cores than processes the rate is
     bounded by the cores: the CPU per sale says whether a second process costs anything."""
     officer = dev_account(6)
-    grants = {f"did:pkh:eip155:31337:{officer.address}": ["kyc_officer"]}
+    grants = {f"did:pkh:eip155:{platform.settings.home_chain_id}:{officer.address}": ["kyc_officer"]}
     report: dict[str, Any] = {"scale_sales": sales, "scale_buyers": buyers, "scale_database":
                               database_url.split("://", 1)[0], "cores": os.cpu_count()}
     with _sales_desk(platform, 4 * sales, buyers, say, database_url=database_url) as desk, \
@@ -648,7 +670,7 @@ def process_cpu_s(pid: int) -> float:
 
 
 @contextmanager
-def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say,
+def _api_process(platform: Platform, grants: dict[str, list[str]], say: Say,
                  serve: Callable[[int], list[str]] | None = None,
                  database_url: str | None = None) -> Iterator[tuple[str, int]]:
     """The API as users run it (``chainright api run``, its own process) on the platform's chains;
@@ -656,13 +678,18 @@ def _api_process(platform: LocalPlatform, grants: dict[str, list[str]], say: Say
     instead (e.g. the profiled server of ``bench.profile``); ``database_url``: its database (else
     SQLite in the bench's data directory)."""
     port = _free_port()
-    data_dir = Path(platform.tmp.name) / "api-e2e"
+    data_dir = platform.data_dir / "api-e2e"
     data_dir.mkdir(parents=True, exist_ok=True)
     home, remote = platform.settings.spec("home"), platform.settings.spec("remote")
-    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test", CHAINRIGHT_CHAIN_DATA_DIR=platform.tmp.name,
-               CHAINRIGHT_CHAIN_HOME_RPC_URL=home.rpc_url, CHAINRIGHT_CHAIN_REMOTE_RPC_URL=remote.rpc_url,
+    env = dict(os.environ, CHAINRIGHT_CHAIN_ENVIRONMENT="test",
+               CHAINRIGHT_CHAIN_DATA_DIR=str(platform.data_dir),
                CHAINRIGHT_API_ENVIRONMENT="test", CHAINRIGHT_API_DATA_DIR=str(data_dir),
                CHAINRIGHT_API_ROLE_GRANTS=json.dumps(grants))
+    for spec in (home, remote):  # the chains as the bench sees them (a consortium's id and PoA headers too)
+        prefix = f"CHAINRIGHT_CHAIN_{spec.name.upper()}_"
+        env.update({prefix + "RPC_URL": spec.rpc_url, prefix + "CHAIN_ID": str(spec.chain_id),
+                    prefix + "POA": "true" if spec.poa else "false",
+                    prefix + "CONFIRMATIONS": str(spec.confirmations)})
     env.pop("CHAINRIGHT_API_DATABASE_URL", None)
     env.pop("CHAINRIGHT_API_IPFS_API", None)
     if database_url:

@@ -171,7 +171,7 @@ def run_profile(sales: int, cart: int, say: Callable[[str], None]) -> dict[str, 
     report: dict[str, Any] = {"sales": sales, "cart": cart, "py_spy": shutil.which("py-spy") is not None}
     with LocalPlatform(say) as platform, \
             _sales_desk(platform, 2 * sales, 1, say, serve=_profiled_argv) as desk:
-        work = Path(platform.tmp.name)
+        work = platform.data_dir
         httpx.get(desk.base + PROFILE_PATH, timeout=30)  # the setup's requests are not counted
         for kind, batch, first in (("single", 1, 1), ("cart", cart, sales + 1)):
             with _py_spy(desk.api_pid, work / f"py-spy-{kind}.txt") as stacks:

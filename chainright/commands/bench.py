@@ -159,9 +159,14 @@ def bench_consortium(
     engine: Annotated[str, typer.Option(
         help="clique (default), or bft: a temporary Clique network and a temporary BFT network (bftd) "
              "in the same run, each with its block time and send-to-final time.")] = "clique",
+    api_sales: Annotated[int, typer.Option(
+        help="Then sell this many one by one and as many in carts through an API process on the same "
+             "network (api_*_sales_per_s, api_ratio: the share of the network's own sale rate; 0: skip; "
+             "clique only).", min=0, max=1000)] = 500,
 ) -> None:
-    """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, as JSON
-    on stdout (tx_per_s, chain_tx_per_s, sales_per_s, chain_sales_per_s, validators, block_period_s;
+    """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, then
+    sales through the platform's API on it, as JSON on stdout (tx_per_s, chain_tx_per_s, sales_per_s,
+    chain_sales_per_s, api_sales_per_s, api_ratio, validators, block_period_s;
     with --engine bft: {"engines": {"clique": ..., "bft": ...}} adding block_time_s, send_to_final_s);
     cpu: per window, CPU s of the validators and the load generator, shares of the cores, a verdict)."""
     import json
@@ -179,7 +184,11 @@ def bench_consortium(
         say(summary_engines(both))
         return
 
-    result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say)
+    if api_sales and not sales:
+        raise ChainError("--api-sales compares with the network's own sale rate: give --sales too, "
+                         "or --api-sales 0")
+    result = measure(count=count, sales=sales, validators=validators, period=period, running=running, say=say,
+                     api_sales=api_sales)
     typer.echo(json.dumps(result, indent=2))
     say(summary(result))
 
