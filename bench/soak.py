@@ -18,7 +18,9 @@ the time is up:
   each round moves the trips in flight on (minted remote: burn it home; home again: done). A trip
   starts only while the bridge's rate limits (departures per hour per sender and per collection,
   both ways) leave room for both legs; otherwise it is counted as deferred, not failed;
-- provenance: two story reads (``GET /provenance/...``) of sold tokens.
+- provenance: two story reads (``GET /provenance/...``) of the token sold last, each until the story
+  shows its sale to the buyer (the indexer follows the chain a poll behind; a 404 or a story without
+  the sale is read again, for at most ``PROVENANCE_WAIT_S``, then counted as failed).
 
 Offers are not driven: they need an ERC-20 currency and allowance that ``chainright up`` does not
 deploy; there are no auction routes.
@@ -60,6 +62,8 @@ the soak saw it, minute by minute, to tell a platform that slows down from a mac
 CALIBRATION_BYTES = 1 << 20
 CALIBRATION_ROUNDS = 24
 SETTLE_TIMEOUT_S = 180.0
+PROVENANCE_WAIT_S = 30.0
+"""How long a sold token's story may take to show the sale (the indexer's lag behind the chain)."""
 
 
 class SoakError(RuntimeError):
@@ -276,6 +280,7 @@ class Soak:
         self.for_sale: list[int] = []
         self.licensed: list[int] = []
         self.sold: list[int] = []
+        self.buyer_of: dict[int, str] = {}
         self.content_hash: dict[int, bytes] = {}
         self.terms_hash: bytes | None = None
         self.round = 0
@@ -375,6 +380,7 @@ class Soak:
         if owner != self.accounts[buyer].address:
             raise SoakError(f"token {token_id} belongs to {owner} after the fill, not the buyer")
         self.sold.append(token_id)
+        self.buyer_of[token_id] = self.accounts[buyer].address
         self.sales_at.append(time.monotonic())
 
     def cancel(self) -> None:
@@ -415,11 +421,28 @@ class Soak:
             client.close()
 
     def provenance(self) -> None:
+        from api.client import ClientError
+
         token_id = self.sold[-1] if self.sold else (self.for_sale[0] if self.for_sale else 1)
-        chain_id = self.home_spec.chain_id
-        story = self.clients[BUYERS[0]].get(f"/provenance/{chain_id}/{self.collection}/{token_id}")
-        if not story:
-            raise SoakError(f"empty provenance story for token {token_id}")
+        buyer = self.buyer_of.get(token_id)
+        path = f"/provenance/{self.home_spec.chain_id}/{self.collection}/{token_id}"
+        deadline = time.monotonic() + PROVENANCE_WAIT_S
+        while True:
+            try:
+                story = self.clients[BUYERS[0]].get(path)
+            except ClientError as exc:
+                if exc.extra.get("status_code") != 404 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)  # not indexed yet
+                continue
+            if not story or not story.get("entries"):
+                raise SoakError(f"empty provenance story for token {token_id}")
+            if buyer is None or any(_sold_to(e, buyer) for e in story["entries"]):
+                return
+            if time.monotonic() > deadline:
+                raise SoakError(f"token {token_id}'s provenance story still shows no transfer to its buyer "
+                                f"{buyer} {PROVENANCE_WAIT_S:g} s after the sale")
+            time.sleep(0.25)
 
     def lock(self) -> None:
         from web3.logs import DISCARD
@@ -679,6 +702,11 @@ def speed_adjusted(sales: list[float], calibration: list[float | None]) -> list[
 
 def _blocks_added(start: int | None, end: int | None) -> int | None:
     return None if start is None or end is None else end - start
+
+
+def _sold_to(entry: dict[str, Any], buyer: str) -> bool:
+    to = str(entry.get("args", {}).get("to", ""))
+    return entry.get("event") == "Transfer" and to.lower() == buyer.lower()
 
 
 def _ops(done: dict[str, int]) -> str:

@@ -243,4 +243,7 @@ def soak_command(
         for line in summary(report):
             print(line)
     if report["lost"] or report["failed"]:
+        if json_out:  # the report went to standard output: say here too what failed
+            for error in report["errors"][:5]:
+                say(f"error: {error}")
         raise typer.Exit(1)

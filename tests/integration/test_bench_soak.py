@@ -31,7 +31,7 @@ def test_a_short_soak_loses_nothing_and_reports_memory_and_sale_rate(tmp_path):
                               env=env, capture_output=True, text=True, timeout=600)
     finally:
         stop_up(proc, lines)
-    assert soak.returncode == 0, soak.stderr[-3000:]
+    assert soak.returncode == 0, soak.stderr[-3000:] + "\n" + soak.stdout[-3000:]
     report = json.loads(soak.stdout)
     assert "soak 0." in soak.stderr or "traffic stopped" in soak.stderr  # progress lines while it runs
     assert KINDS <= set(report["operations"]), report["operations"]

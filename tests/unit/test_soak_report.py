@@ -105,3 +105,61 @@ def test_cpu_seconds_reads_this_process():
     used = cpu_seconds(os.getpid())
     assert used is not None and used > 0
     assert cpu_seconds(2**22 + 12345) is None
+
+
+class _Story:
+    """The API's answers to the soak's story reads, in turn: None for a 404 (not indexed yet), else
+    the story's entries; the last answer repeats."""
+
+    def __init__(self, *answers: list[dict] | None) -> None:
+        self.answers, self.reads = list(answers), 0
+
+    def get(self, path: str) -> dict:
+        from api.client import ClientError
+
+        answer = self.answers[min(self.reads, len(self.answers) - 1)]
+        self.reads += 1
+        if answer is None:
+            raise ClientError(f"GET {path} answered 404: no indexed event", status_code=404)
+        return {"entries": answer}
+
+
+def _reader(story: _Story, monkeypatch: pytest.MonkeyPatch, wait_s: float = 30.0):
+    import types
+
+    from bench import soak
+
+    monkeypatch.setattr(soak, "PROVENANCE_WAIT_S", wait_s)
+    monkeypatch.setattr(soak.time, "sleep", lambda s: None)
+    reader = soak.Soak("http://api", None, print)
+    reader.home_spec = types.SimpleNamespace(chain_id=31337)
+    reader.collection = "0x" + "ab" * 20
+    reader.sold, reader.for_sale = [4], []
+    reader.buyer_of = {4: "0x" + "Cd" * 20}
+    reader.clients = {soak.BUYERS[0]: story}
+    return reader
+
+
+SALE = {"event": "Transfer", "args": {"from": "0x" + "11" * 20, "to": "0x" + "cd" * 20, "tokenId": 4}}
+MINT = {"event": "ConsecutiveTransfer", "args": {"fromTokenId": 4, "toTokenId": 6}}
+
+
+def test_a_story_read_waits_for_the_index_to_show_the_sale(monkeypatch):
+    story = _Story(None, None, [MINT], [MINT, SALE])  # not indexed, then the mint only, then the sale
+    reader = _reader(story, monkeypatch)
+    reader._op("provenance", reader.provenance)
+    assert reader.done == {"provenance": 1} and reader.failed == {}, reader.errors
+    assert story.reads == 4
+
+
+def test_a_story_that_never_shows_the_sale_is_a_failure_naming_the_token_and_buyer(monkeypatch):
+    reader = _reader(_Story([MINT]), monkeypatch, wait_s=0.0)
+    reader._op("provenance", reader.provenance)
+    assert reader.failed == {"provenance": 1}
+    assert "token 4" in reader.errors[0] and ("0x" + "Cd" * 20) in reader.errors[0]
+
+
+def test_a_token_never_indexed_is_a_failure_with_the_api_s_404(monkeypatch):
+    reader = _reader(_Story(None), monkeypatch, wait_s=0.0)
+    reader._op("provenance", reader.provenance)
+    assert reader.failed == {"provenance": 1} and "404" in reader.errors[0]
