@@ -49,6 +49,8 @@ JSON_KEYS = {
     "api_ratio": "api_sales_per_s / sales_per_s (the network's own rate of pre-signed fills, same run)",
     "api_single_ratio": "api_single_sales_per_s / sales_per_s",
     "api_cpu_ms_per_sale": "the API process's CPU (/proc) per sale one by one; _cart: in carts",
+    "api_time_split": "the buyers' threads' time, as shares: signing listings, posting them, getting the "
+                      "fill built, signing it, sending it (the wait for the last receipts is not in it)",
     "cpu": "per window (transfers, sales): CPU s per process group, share of the machine's cores "
            "(groups, other processes, idle), cores used, CPU ms per operation, the rate all cores would "
            "carry at that cost (cpu_ceiling_per_s), verdict; cpu.verdict: both",
@@ -136,6 +138,8 @@ def through_api_ratios(e2e: dict[str, Any], chain_sales_per_s: float) -> dict[st
         "api_cpu_ms_per_sale_cart": e2e["api_cpu_ms_per_sale_cart"],
         "api_single_gas_per_sale": e2e["e2e_single_gas_per_sale"],
         "api_gas_per_sale": e2e["e2e_gas_per_sale"],
+        "api_single_seconds": e2e["e2e_single_seconds"], "api_seconds": e2e["e2e_seconds"],
+        "api_single_time_split": e2e["e2e_single_time_split"], "api_time_split": e2e["e2e_time_split"],
     }
     if chain_sales_per_s > 0:
         out["api_single_ratio"] = round(out["api_single_sales_per_s"] / chain_sales_per_s, 3)

@@ -162,7 +162,7 @@ def bench_consortium(
     api_sales: Annotated[int, typer.Option(
         help="Then sell this many one by one and as many in carts through an API process on the same "
              "network (api_*_sales_per_s, api_ratio: the share of the network's own sale rate; 0: skip; "
-             "clique only).", min=0, max=1000)] = 500,
+             "clique only).", min=0, max=1000)] = 1000,
 ) -> None:
     """Simple-transfer rate and sale rate (signed marketplace fills) of a consortium network, then
     sales through the platform's API on it, as JSON on stdout (tx_per_s, chain_tx_per_s, sales_per_s,

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.unit
 
 E2E = {"e2e_sales": 200, "e2e_buyers": 4, "e2e_batch_size": 10, "e2e_single_sales_per_s": 42.0,
        "e2e_sales_per_s": 168.0, "e2e_single_gas_per_sale": 151_000, "e2e_gas_per_sale": 98_000,
-       "api_cpu_ms_per_sale": 21.5, "api_cpu_ms_per_sale_cart": 3.1}
+       "api_cpu_ms_per_sale": 21.5, "api_cpu_ms_per_sale_cart": 3.1, "e2e_single_seconds": 4.8,
+       "e2e_seconds": 1.2, "e2e_single_time_split": {"post_order": 0.6}, "e2e_time_split": {"post_order": 0.5}}
 NETWORK = {"network": "geth", "validators": 4, "block_period_s": 1, "transactions": 100, "senders": 10,
            "nodes": 4, "tx_per_s": 300.0, "chain_tx_per_s": 280.0, "max_tx_per_block": 200, "sales": 600,
            "sale_buyers": 8, "sales_per_s": 140.0, "chain_sales_per_s": 150.0, "gas_per_sale": 151_000,
