@@ -22,6 +22,7 @@ from typing import Any
 from bench.soak import rss_mib
 from bench.transfers import run_transfer_bench
 from chain.errors import ChainError, ChainUnavailableError
+from chain.ports import free_port
 from chain.progress import quiet
 from chain.rpc import chain_id_of
 from devnet.anvil import HISTORY_BOUND, find_anvil, terminate
@@ -42,18 +43,10 @@ OPTION_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def measure(options: Sequence[str], *, rounds: int, per_round: int, say: Say = print,
             stall_s: float = 30.0) -> dict[str, Any]:
     """Rate and memory of one fresh anvil started with ``options``, round by round."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="anvil-history-") as tmp:
         state = str(Path(tmp) / "state.json")
         argv = [str(find_anvil()), "--port", str(port), "--chain-id", "31337", "--hardfork", "cancun",

@@ -14,7 +14,6 @@ import hashlib
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ from chain.connection import connect
 from chain.deploy import BridgeOptions, deploy_all, link_all
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
+from chain.ports import free_port
 from chain.progress import Progress, quiet
 from chain.reverts import ErrorDecoder
 from chain.settings import ChainSettings
@@ -84,12 +84,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def check_bench_options(*, block_time: float | None, confirmations: int) -> None:
     """Refuse option combinations that could never finish (raises BridgeError naming the fix)."""
     if confirmations < 0:
@@ -107,8 +101,8 @@ def run_bridge_bench(artifacts: Artifacts, argv: Callable[[str], list[str]], *, 
     """Start two anvils, deploy, start the relayer processes, measure, stop everything."""
     check_bench_options(block_time=block_time, confirmations=confirmations)
     with tempfile.TemporaryDirectory(prefix="chainright-bridge-bench-") as tmp:
-        settings = ChainSettings(environment="test", data_dir=Path(tmp), home_port=_free_port(),
-                                 remote_port=_free_port(), persist_state=False, block_time=block_time)
+        settings = ChainSettings(environment="test", data_dir=Path(tmp), home_port=free_port(),
+                                 remote_port=free_port(), persist_state=False, block_time=block_time)
         manager = NodeManager(settings, progress=progress)
         manager.start(settings.specs("all"))
         procs: list[subprocess.Popen[bytes]] = []

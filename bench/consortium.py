@@ -20,7 +20,6 @@ or worker process takes part), of Clique's fork watchdog, and the machine's busy
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from bench.cpu import IDLE, LOAD_GENERATOR, OTHER, VALIDATORS, CpuMeter
 from chain.errors import ChainError
 from chain.formatting import format_wei
+from chain.ports import free_port
 
 Say = Callable[[str], None]
 
@@ -60,12 +60,6 @@ Groups = dict[str, dict[str, int]]
 """``{group: {process name: pid}}`` of the processes a window's CPU is measured for."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, say: Say,
                   poa: bool = True, meter: CpuMeter | None = None, api_sales: int = 0) -> dict[str, Any]:
     """Deploy every family to the network (fresh registry in a temporary folder), then run the sale
@@ -79,7 +73,7 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
 
     with tempfile.TemporaryDirectory(prefix="chainright-bench-platform-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_rpc_url=urls[0],
-                                 home_chain_id=chain_id, home_poa=poa, remote_port=_free_port(),
+                                 home_chain_id=chain_id, home_poa=poa, remote_port=free_port(),
                                  remote_chain_id=REMOTE_CHAIN_ID, persist_state=False)
         say("sale bench: deploying the platform's contracts to the network")
         deploy_to_chains(settings, [settings.spec("home")], progress=say)

@@ -93,11 +93,9 @@ class GasBench:
 @contextmanager
 def fresh_chain(progress: Progress = quiet) -> Iterator[Web3]:
     """A throwaway anvil on a free port, stopped afterwards."""
-    import socket
+    from chain.ports import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="chainright-gas-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_port=port,
                                  remote_port=port + 1 if port < 65535 else port - 1,

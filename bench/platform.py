@@ -36,6 +36,7 @@ from chain.connection import connect
 from chain.deploy import deploy_to_chains
 from chain.deployments import DeploymentRegistry
 from chain.devaccounts import dev_account
+from chain.ports import free_port
 from chain.reverts import ErrorDecoder
 from chain.rpc import rpc_call
 from chain.settings import ChainSettings
@@ -47,14 +48,6 @@ from record.index.service import CHILD_RULES
 Say = Callable[[str], None]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class LocalPlatform:
     """Two fresh anvils with every family deployed, in a temporary data directory."""
 
@@ -63,7 +56,7 @@ class LocalPlatform:
         self.tmp = tempfile.TemporaryDirectory(prefix="chainright-bench-")
         self.data_dir = Path(self.tmp.name)
         self.settings = ChainSettings(environment="test", data_dir=self.data_dir,
-                                      home_port=_free_port(), remote_port=_free_port(), persist_state=False)
+                                      home_port=free_port(), remote_port=free_port(), persist_state=False)
         self.manager = NodeManager(self.settings, progress=say)
 
     def __enter__(self) -> LocalPlatform:
@@ -311,7 +304,7 @@ def _bare_app(payload: dict[str, Any]) -> FastAPI:
 @contextmanager
 def _server_process(argv: list[str], env: dict[str, str], log: Path, what: str) -> Iterator[str]:
     """``serve_main(argv)`` in its own process, until the block ends; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bench.platform", "serve", argv[0], str(port),
                                  *argv[1:]], env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -677,7 +670,7 @@ def _api_process(platform: Platform, grants: dict[str, list[str]], say: Say,
     yields its base URL and process id. ``serve(port)``: the interpreter's arguments that serve it
     instead (e.g. the profiled server of ``bench.profile``); ``database_url``: its database (else
     SQLite in the bench's data directory)."""
-    port = _free_port()
+    port = free_port()
     data_dir = platform.data_dir / "api-e2e"
     data_dir.mkdir(parents=True, exist_ok=True)
     home, remote = platform.settings.spec("home"), platform.settings.spec("remote")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from chain.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 
@@ -38,12 +39,6 @@ def memory(pid: int) -> tuple[int, int]:
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                   if ":" in line)
     return int(fields["VmHWM"].split()[0]) * 1024, int(fields["VmRSS"].split()[0]) * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -57,7 +52,7 @@ class ApiProcess:
 def api_process(data_dir: Path, *, source: Path = ROOT,
                 max_upload_bytes: int = 50 * MIB) -> Iterator[ApiProcess]:
     """The API served by uvicorn from ``source`` on a free loopback port, stopped (by its pid) at the end."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(source), "CHAINRIGHT_API_ENVIRONMENT": "test",
            "CHAINRIGHT_API_DATA_DIR": str(data_dir), "CHAINRIGHT_API_MAX_UPLOAD_BYTES": str(max_upload_bytes)}
     proc = subprocess.Popen(

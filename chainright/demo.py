@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from chain.errors import ChainError
+from chain.ports import free_port
 from chainright.roles import OFFICER_INDEX, officer_grants
 
 Say = Callable[[str], None]
@@ -98,12 +98,6 @@ def api_answers(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def self_started_platform(say: Say, timeout_s: float = 600.0) -> Iterator[Target]:
     """``chainright up`` in a temporary data directory on free ports, stopped (Ctrl-C) at the end."""
@@ -111,8 +105,8 @@ def self_started_platform(say: Say, timeout_s: float = 600.0) -> Iterator[Target
     from chain.settings import ChainSettings
 
     with tempfile.TemporaryDirectory(prefix="chainright-demo-") as tmp:
-        ports = {"CHAINRIGHT_CHAIN_HOME_PORT": _free_port(), "CHAINRIGHT_CHAIN_REMOTE_PORT": _free_port(),
-                 "CHAINRIGHT_API_PORT": _free_port()}
+        ports = {"CHAINRIGHT_CHAIN_HOME_PORT": free_port(), "CHAINRIGHT_CHAIN_REMOTE_PORT": free_port(),
+                 "CHAINRIGHT_API_PORT": free_port()}
         env = dict(os.environ, CHAINRIGHT_CHAIN_DATA_DIR=tmp, CHAINRIGHT_API_DATA_DIR=tmp,
                    CHAINRIGHT_API_ROLE_GRANTS=json.dumps(officer_grants()),
                    **{k: str(v) for k, v in ports.items()})

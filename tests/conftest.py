@@ -8,7 +8,6 @@ same network path the platform uses (chain.connection.ape_connection).
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,9 +126,10 @@ os.environ.setdefault("CHAINRIGHT_CHAIN_ENVIRONMENT", "test")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free local port, never one handed out before in this process (``chain.ports``)."""
+    from chain.ports import free_port as shared
+
+    return shared()
 
 
 def chain_settings_for(data_dir: Path, **overrides: object) -> ChainSettings:

@@ -177,23 +177,18 @@ def _supervise_chains_and_ipfs(supervisor: Any, manager: Any, specs: list[ChainS
 def _start_ipfs(data_dir: Path, env: dict[str, str]) -> Any:
     """Start the js-ipfs node for uploads (repository in ``<data>/ipfs``, loopback ports) and point
     the API's environment at it; None (uploads stay in the local folder) when it is not installed."""
-    import socket
-
     from chain.errors import NodeStartError
+    from chain.ports import free_port
     from devnet.ipfs import JSIPFS, start_ipfs_node
 
     if not JSIPFS.exists():
         say("ipfs: js-ipfs is not installed ('make setup-ipfs'); uploads stay in the local content folder")
         return None
 
-    def free() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-
     say("starting the IPFS node (js-ipfs, offline)")
     try:
-        node = start_ipfs_node(data_dir / "ipfs" / "repo", free(), free(), free(), timeout_s=120)
+        node = start_ipfs_node(data_dir / "ipfs" / "repo", free_port(), free_port(), free_port(),
+                               timeout_s=120)
     except NodeStartError as exc:
         raise ChainError(str(exc)) from None
     env["CHAINRIGHT_API_IPFS_API"] = node.multiaddr

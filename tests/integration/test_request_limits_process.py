@@ -18,6 +18,7 @@ import pytest
 
 from api.db import Database
 from api.settings import ApiSettings
+from chain.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +27,6 @@ OVERSIZE = 24 * 1024 * 1024
 CHUNK = 64 * 1024
 CONCURRENT = 20
 GROWTH_BOUND = 50 * 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _peak_rss(pid: int) -> tuple[int, int]:
@@ -91,7 +86,7 @@ def _request(port: int, path: str, chunked: bool, token: str | None) -> tuple[in
 
 @pytest.fixture
 def api_process(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAINRIGHT_API_ENVIRONMENT": "test",
            "CHAINRIGHT_API_DATA_DIR": str(tmp_path), "CHAINRIGHT_API_MAX_UPLOAD_BYTES": str(1024 * 1024)}
     proc = subprocess.Popen(

@@ -7,12 +7,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from chain.ports import free_port
 
 
 class PostgresUnavailableError(RuntimeError):
@@ -31,12 +32,6 @@ def find_pg_bin() -> Path:
         "'apt-get install -y postgresql' (.ci/run does), or run only the SQLite backend with "
         "CHAINRIGHT_TEST_DATABASES=sqlite"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -60,7 +55,7 @@ def postgres_server() -> Iterator[str]:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
-    port = _free_port()
+    port = free_port()
     run(str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     run(str(pg_bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
         f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
