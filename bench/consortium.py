@@ -23,12 +23,15 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.cpu import IDLE, LOAD_GENERATOR, OTHER, VALIDATORS, CpuMeter
 from chain.errors import ChainError
 from chain.formatting import format_wei
 from chain.ports import free_port
+
+if TYPE_CHECKING:
+    from chain.settings import ChainSettings
 
 Say = Callable[[str], None]
 
@@ -74,7 +77,7 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
     with tempfile.TemporaryDirectory(prefix="chainright-bench-platform-") as tmp:
         settings = ChainSettings(environment="test", data_dir=Path(tmp), home_rpc_url=urls[0],
                                  home_chain_id=chain_id, home_poa=poa, remote_port=free_port(),
-                                 remote_chain_id=REMOTE_CHAIN_ID, persist_state=False)
+                                 persist_state=False)
         say("sale bench: deploying the platform's contracts to the network")
         deploy_to_chains(settings, [settings.spec("home")], progress=say)
         deployed = DeploymentRegistry(settings.deployments_file).for_chain(chain_id)
@@ -90,10 +93,6 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
     return result
 
 
-REMOTE_CHAIN_ID = 31338
-"""The remote chain of the through-the-API run: a temporary anvil (KYC approvals are written to
-both chains, so the API needs one), never part of the figures."""
-
 API_CART = 10
 """Listings per cart in the through-the-API run (as ``chainright bench``'s e2e run)."""
 
@@ -101,9 +100,11 @@ API_SALES_MAX = 1000
 """The through-the-API run mints twice its sales in one transaction: kept within a block's gas."""
 
 
-def _through_api(settings: Any, data_dir: Path, sales: int, say: Say) -> dict[str, Any]:
+def _through_api(settings: ChainSettings, data_dir: Path, sales: int, say: Say) -> dict[str, Any]:
     """``sales`` sales one by one, then ``sales`` in carts, through an API process (``chainright api
-    run``) whose home chain is the network: the e2e run of ``chainright bench`` on this network."""
+    run``) whose home chain is the network: the e2e run of ``chainright bench`` on this network. The
+    API's remote chain is a temporary anvil (KYC approvals are written to both chains), never part of
+    the figures."""
     from bench.platform import NetworkPlatform, e2e_sales_per_s
     from chain.deploy import deploy_to_chains
     from devnet.anvil import NodeManager

@@ -48,7 +48,18 @@ from record.index.service import CHILD_RULES
 Say = Callable[[str], None]
 
 
-class LocalPlatform:
+class _Deployed:
+    """A platform's chains (``settings``) and the addresses its registry records there."""
+
+    settings: ChainSettings
+
+    def address(self, name: str, chain_id: int | None = None) -> str:
+        """The deployed ``name`` on ``chain_id`` (default: the home chain)."""
+        chain = chain_id if chain_id is not None else self.settings.home_chain_id
+        return DeploymentRegistry(self.settings.deployments_file).address(chain, name)
+
+
+class LocalPlatform(_Deployed):
     """Two fresh anvils with every family deployed, in a temporary data directory."""
 
     def __init__(self, say: Say) -> None:
@@ -68,23 +79,14 @@ class LocalPlatform:
         self.manager.stop(["home", "remote"])
         self.tmp.cleanup()
 
-    def address(self, name: str, chain_id: int | None = None) -> str:
-        """The deployed ``name`` on ``chain_id`` (default: the home chain)."""
-        chain = chain_id if chain_id is not None else self.settings.home_chain_id
-        return DeploymentRegistry(self.settings.deployments_file).address(chain, name)
-
 
 @dataclass
-class NetworkPlatform:
+class NetworkPlatform(_Deployed):
     """Chains someone else runs (a consortium network as home, say), the platform deployed to them
     with its registry in ``data_dir``: what the sale desk and the API process need of a platform."""
 
     settings: ChainSettings
     data_dir: Path
-
-    def address(self, name: str, chain_id: int | None = None) -> str:
-        chain = chain_id if chain_id is not None else self.settings.home_chain_id
-        return DeploymentRegistry(self.settings.deployments_file).address(chain, name)
 
 
 Platform = LocalPlatform | NetworkPlatform

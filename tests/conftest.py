@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from api.db import Base, Database
+from chain.ports import free_port  # re-exported: the tests import it from here
 from chain.settings import ChainSettings
 from chain.toolchain import ensure_toolchain_env
 from tests.support.postgres import postgres_server
@@ -123,13 +124,6 @@ def database(migrated: Database) -> Iterator[Database]:
 
 
 os.environ.setdefault("CHAINRIGHT_CHAIN_ENVIRONMENT", "test")
-
-
-def free_port() -> int:
-    """A free local port, never one handed out before in this process (``chain.ports``)."""
-    from chain.ports import free_port as shared
-
-    return shared()
 
 
 def chain_settings_for(data_dir: Path, **overrides: object) -> ChainSettings:
