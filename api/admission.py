@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web3 import Web3
 
 from api.errors import ApiError, ConflictError, ForbiddenError, UnprocessableError
 from api.gateway import ChainGateway
@@ -32,6 +31,7 @@ from api.pausing import refuse_when_paused
 from api.risk import BreakerMemo, breaker_check, insert_decisions
 from api.schemas.market import OrderIn
 from api.trading import require_funded_offer
+from chain.addresses import checksummed
 from chain.errors import OrderError
 from chain.orders import MarketDomain, Order, OrderSide, SignedOrder, TokenStandard, verify_order
 from record.index.store import chain_events
@@ -61,7 +61,7 @@ __all__ = [
 
 def signer_refusal(caller_address: str | None, signer: str) -> str | None:
     """Only the wallet the caller logged in with may submit its orders."""
-    if caller_address is None or Web3.to_checksum_address(caller_address) != signer:
+    if caller_address is None or checksummed(caller_address) != signer:
         return "you can only submit orders your own wallet signed (log in with that wallet)"
     return None
 
@@ -222,7 +222,7 @@ class OrderReads:
         try:
             answer = self._view(chain_id, self._holder_call(order, who))
             if order.standard is TokenStandard.ERC721:
-                return bool(Web3.to_checksum_address(answer) == who)
+                return bool(checksummed(answer) == who)
             return int(answer) >= quantity
         except ApiError:
             raise
@@ -237,7 +237,7 @@ class OrderReads:
 
     def creator(self, chain_id: int, collection: str) -> str:
         """The collection's owner: its creator."""
-        return Web3.to_checksum_address(
+        return checksummed(
             self.gateway.contract(chain_id, "CreatorCollection", collection).functions.owner().call())
 
 
@@ -424,7 +424,7 @@ def acquired_at(db: Session, chain_id: int, token: str, token_id: int, holder: s
         .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
     )
     for args_text, block_time in rows:
-        if Web3.to_checksum_address(json.loads(args_text)["to"]) == holder:
+        if checksummed(json.loads(args_text)["to"]) == holder:
             return datetime.fromtimestamp(block_time or 0, UTC)
     return None
 

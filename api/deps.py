@@ -6,7 +6,7 @@ role checks through ``require_role``). A route says ``gateway: GatewayDep``; it 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Any
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import sessions
 from api.callers import CallerCache
@@ -28,44 +29,53 @@ from api.uploads import ReceivedUpload, receive_upload
 from did.settings import DidSettings
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with get_database(request).session() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Opening one does no I/O, so it opens on the event loop; it is
+    committed (or rolled back, when the route raised) in a worker thread, as the route ran."""
+    db: Database = request.app.state.db
+    scope = db.session()
+    session = scope.__enter__()
+    try:
         yield session
+    except BaseException as exc:
+        await run_in_threadpool(scope.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await run_in_threadpool(scope.__exit__, None, None, None)
 
 
-def get_gateway(request: Request) -> ChainGateway:
+async def get_gateway(request: Request) -> ChainGateway:
     gateway: ChainGateway = request.app.state.gateway
     return gateway
 
 
-def get_content_store(request: Request) -> ContentStore:
+async def get_content_store(request: Request) -> ContentStore:
     """The content store (local files or an IPFS node)."""
     store: ContentStore = request.app.state.content_store
     return store
 
 
-def get_did_settings(request: Request) -> DidSettings:
+async def get_did_settings(request: Request) -> DidSettings:
     did_settings: DidSettings = request.app.state.did_settings
     return did_settings
 
 
-def get_callers(request: Request) -> CallerCache:
+async def get_callers(request: Request) -> CallerCache:
     """The app's cache of resolved callers (``api.callers``)."""
     callers: CallerCache = request.app.state.callers
     return callers
 
 
-def get_kyc(request: Request) -> Any:
+async def get_kyc(request: Request) -> Any:
     """The KYC components (``api.app.KycComponents``: cipher, sanctions, provider, identity writer)."""
     return request.app.state.kyc
 
@@ -114,13 +124,14 @@ class Caller:
     session_id: str
 
 
-def current_user(
+async def current_user(
     db: DbSession,
     settings: Settings,
     callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The session's caller, kept per token for ``caller_cache_ttl_s`` (``api.callers``)."""
+    """The session's caller, kept per token for ``caller_cache_ttl_s`` (``api.callers``): a kept
+    caller is answered on the event loop, one to read is read in a worker thread."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("this route needs a session: send 'Authorization: Bearer <token>' "
                                 "from a login")
@@ -134,13 +145,16 @@ def current_user(
         return (Caller(did=info.subject, address=user.address if user else None, roles=roles,
                        session_id=info.session_id), info.expires_at.timestamp())
 
-    return callers.get("caller", token, load)
+    kept = callers.peek("caller", token)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    return await run_in_threadpool(callers.get, "caller", token, load)
 
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
 
 
-def optional_user(
+async def optional_user(
     db: DbSession,
     settings: Settings,
     callers: CallersDep,
@@ -150,16 +164,16 @@ def optional_user(
     still refused)."""
     if credentials is None:
         return None
-    return current_user(db, settings, callers, credentials)
+    return await current_user(db, settings, callers, credentials)
 
 
 OptionalUser = Annotated[Caller | None, Depends(optional_user)]
 
 
-def require_role(role: str) -> Callable[[Caller], Caller]:
+def require_role(role: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only callers holding ``role``."""
 
-    def check(caller: CurrentUser) -> Caller:
+    async def check(caller: CurrentUser) -> Caller:  # no I/O: on the event loop
         if role not in caller.roles:
             raise ForbiddenError(f"this route needs the '{role}' role")
         return caller
@@ -175,7 +189,7 @@ class VerifiedCaller(Caller):
     country: str
 
 
-def kyc_verified_user(
+async def kyc_verified_user(
     caller: CurrentUser,
     db: DbSession,
     callers: CallersDep,
@@ -197,7 +211,10 @@ def kyc_verified_user(
                                country=app.country), None if until is None else until.timestamp())
 
     assert credentials is not None  # CurrentUser refused a request without one
-    return callers.get("verified", credentials.credentials, load)
+    kept = callers.peek("verified", credentials.credentials)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    return await run_in_threadpool(callers.get, "verified", credentials.credentials, load)
 
 
 KycVerifiedUser = Annotated[VerifiedCaller, Depends(kyc_verified_user)]

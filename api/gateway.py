@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from api.errors import ChainStalledApiError, NotFoundError, ServiceUnavailableError
+from chain.addresses import checksummed
 from chain.artifacts import Artifacts
 from chain.connection import connect
 from chain.deployments import DeploymentRegistry
@@ -136,7 +137,7 @@ class ChainGateway:
     def contract(self, chain_id: int, name: str, address: str | None = None, *,
                  artifact: str | None = None) -> Any:
         """A contract object (cached: building one parses its ABI, which is slow in web3)."""
-        target = Web3.to_checksum_address(address or self.address(chain_id, name))
+        target = checksummed(address or self.address(chain_id, name))
         key = (chain_id, artifact or name, target)
         cached = self._contracts.get(key)
         if cached is None:
@@ -183,7 +184,7 @@ class ChainGateway:
         exception it failed with (a revert: ``RpcError`` carrying the revert data)."""
         requests: list[tuple[str, list[Any]]] = []
         for address, artifact, function, args in calls:
-            requests.append(("eth_call", [{"to": Web3.to_checksum_address(address),
+            requests.append(("eth_call", [{"to": checksummed(address),
                                            "data": self.calldata(artifact, function, args)}, "latest"]))
         rpc = self.rpc(chain_id)
         if rpc is None:
@@ -240,7 +241,7 @@ class ChainGateway:
 
         def check(address: str, message_hash: bytes, signature: bytes) -> bool:
             web3 = self.web3(chain_id)
-            checksum = Web3.to_checksum_address(address)
+            checksum = checksummed(address)
             try:
                 if len(web3.eth.get_code(checksum)) == 0:
                     return False

@@ -32,7 +32,6 @@ from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from api.db import Database
-from api.deps import get_database, get_gateway
 from chain.settings import ChainSettings
 
 log = logging.getLogger(__name__)
@@ -271,7 +270,7 @@ def probe_of(request: Request) -> HealthProbe:
     """The application's health probe (made on first use when the app was built without one)."""
     probe: HealthProbe | None = getattr(request.app.state, "health_probe", None)
     if probe is None:
-        probe = HealthProbe(get_database(request), get_gateway(request).settings)
+        probe = HealthProbe(request.app.state.db, request.app.state.gateway.settings)
         request.app.state.health_probe = probe
     return probe
 

@@ -76,6 +76,13 @@ def route_policy(dependant: Dependant | None, settings: ApiSettings) -> RoutePol
     return RoutePolicy(cap, any(call is current_user for call in _dependency_calls(dependant)))
 
 
+def _first_segment(path: str | None) -> str | None:
+    """A route path's first segment when it is a plain word, else None (a parameter, the root, a
+    route without a path): such a route may serve any first segment."""
+    first = (path or "").lstrip("/").split("/", 1)[0]
+    return first if first and "{" not in first else None
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, api: FastAPI, db: Database, settings: ApiSettings,
                  callers: CallerCache | None = None) -> None:
@@ -85,11 +92,34 @@ class BodyLimitMiddleware:
         self.settings = settings
         self.callers = callers if callers is not None else CallerCache(0)
         self._policies: dict[int, RoutePolicy] = {}
+        self._routes_seen: tuple[int, int] | None = None
+        self._buckets: dict[str, list[Any]] = {}
+        self._anywhere: list[Any] = []
+
+    def _candidates(self, scope: Scope) -> list[Any]:
+        """The routes that could serve ``scope``, in the app's order: those whose path starts with the
+        request's first segment, and those whose first segment is a parameter (a route whose first
+        segment is another word cannot match). Rebuilt when a route is added after the app was built."""
+        routes = self.api.routes
+        seen = (id(routes), len(routes))
+        if seen != self._routes_seen:
+            ordered = list(iter_route_contexts(routes))
+            firsts = [_first_segment(context.path) for context in ordered]
+            words = {first for first in firsts if first is not None}
+            self._buckets = {word: [c for c, f in zip(ordered, firsts, strict=True) if f in (word, None)]
+                             for word in words}
+            self._anywhere = [c for c, f in zip(ordered, firsts, strict=True) if f is None]
+            self._routes_seen = seen
+        path = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return self._buckets.get(path.lstrip("/").split("/", 1)[0], self._anywhere)
 
     def policy(self, scope: Scope) -> RoutePolicy:
-        """The policy of the route that will serve ``scope`` (routes are read at each request, so a
-        route added after the app was built is covered too; policies are cached per route)."""
-        for context in iter_route_contexts(self.api.routes):
+        """The policy of the route that will serve ``scope`` (routes are read again when one is added
+        after the app was built; policies are cached per route)."""
+        for context in self._candidates(scope):
             match, _ = context.matches(scope)
             if match is Match.FULL:
                 key = id(context.original_route)

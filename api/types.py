@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
 from web3 import Web3
 
 
+@lru_cache(maxsize=1 << 16)
 def checksum_address(value: str) -> str:
+    """The address checksummed (kept: a caller sends the same few addresses again and again)."""
     if not Web3.is_address(value):
         raise ValueError("not a 0x-prefixed 20-byte address")
     if value != value.lower() and value != value.upper().replace("0X", "0x") \

@@ -29,9 +29,10 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_utils.address import is_address, is_checksum_address, to_checksum_address
+from eth_utils.address import is_address, is_checksum_address
 from eth_utils.crypto import keccak
 
+from chain.addresses import checksummed
 from chain.errors import (
     OrderCounterError,
     OrderDomainError,
@@ -126,7 +127,7 @@ class MarketDomain:
     def __post_init__(self) -> None:
         if not is_address(self.verifying_contract):
             raise OrderDomainError(f"verifying contract {self.verifying_contract!r} is not an address")
-        object.__setattr__(self, "verifying_contract", to_checksum_address(self.verifying_contract))
+        object.__setattr__(self, "verifying_contract", checksummed(self.verifying_contract))
         if not 0 < self.chain_id <= UINT256_MAX:
             raise OrderDomainError(f"chain id {self.chain_id} is not a positive uint256")
 
@@ -299,7 +300,7 @@ def _checksummed(value: str) -> str | None:
     digits = value[2:]
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
         return None  # mixed case is a checksum, and this one is wrong: a typo, not an address
-    return to_checksum_address(value)
+    return checksummed(value)
 
 
 def typed_data(order: Order, domain: MarketDomain) -> dict[str, Any]:
@@ -320,7 +321,7 @@ def sign_order(order: Order, domain: MarketDomain, account: Any) -> SignedOrder:
 
     Raises OrderSignatureError when the account is not the order's signer.
     """
-    if to_checksum_address(account.address) != order.signer:
+    if checksummed(account.address) != order.signer:
         raise OrderSignatureError(
             f"account {account.address} cannot sign for {order.signer}: the order's "
             f"{order.side.signer_field} must sign it")

@@ -28,7 +28,6 @@ from pydantic_core import to_json
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from web3 import Web3
 
 from api.admission import AdmitBatch, OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
@@ -67,6 +66,7 @@ from api.schemas.market import (
 from api.simulate import estimate_gas, fill_gas_budget, simulate_at
 from api.trading import amount, deployed, simulate, unsigned, wallet_of
 from api.types import MAX_CHAIN_ID, Address
+from chain.addresses import checksummed
 from chain.errors import OrderError
 from chain.formatting import format_wei
 from chain.orders import ETH, Order, OrderSide, TokenStandard
@@ -261,7 +261,7 @@ def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, gateway: G
     (never served again), and unless the chain already refuses it, the answer carries the
     unsigned ``cancel([order])`` for the signer's wallet (``needs_transaction``)."""
     row = _order_row(db, order_hash)
-    if caller.address is None or Web3.to_checksum_address(caller.address) != row.signer:
+    if caller.address is None or checksummed(caller.address) != row.signer:
         raise ForbiddenError("only the order's signer can cancel it")
     follow_chain(database, gateway, row.chain_id)  # a fill may have landed
     db.refresh(row)
@@ -299,7 +299,7 @@ def fill_tx(
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     gateway.require_progress(row.chain_id)
     order = order_of(row)
-    sender = Web3.to_checksum_address(user.address)
+    sender = checksummed(user.address)
     market = gateway.contract(row.chain_id, "Marketplace")
     if row.side == "offer":
         # The holder accepts: the token moves to the bidder, who pays in the offer's ERC-20. The
@@ -350,7 +350,7 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, gatew
         )
     chain_id = rows[0].chain_id
     orders = [order_of(row) for row in rows]
-    buyer = Web3.to_checksum_address(user.address)
+    buyer = checksummed(user.address)
     for item, order in zip(body.items, orders, strict=True):
         if order.signer == buyer:
             raise UnprocessableError(f"order {item.order_hash} is your own listing: buying from yourself "
@@ -365,7 +365,7 @@ def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, gatew
     value = sum(order.total_price(item.amount) for order, item in zip(orders, body.items, strict=True)
                 if order.currency == ETH)
     _check_value(value)
-    sender = Web3.to_checksum_address(user.address)
+    sender = checksummed(user.address)
     gas = _estimate(gateway, database, chain_id, sender, market.address, data, value,
                     budget=fill_gas_budget(len(rows)))
     return UnsignedTx(
@@ -414,7 +414,7 @@ def _estimate(gateway: ChainGateway, database: Any, chain_id: int, sender: str, 
         from chain.formatting import format_time
 
         with database.session() as db:
-            row = db.get(CollectionPolicyRow, (chain_id, Web3.to_checksum_address(args[0])))
+            row = db.get(CollectionPolicyRow, (chain_id, checksummed(args[0])))
             until = aware(row.halted_until) if row else None
         return {"until": f"until {format_time(until)}"} if until is not None else {}
 
@@ -531,7 +531,7 @@ def gift_tx(body: GiftTxIn, user: KycVerifiedUser, db: DbSession, gateway: Gatew
     that long (from the transfer that brought it, as indexed)."""
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
-    holder = Web3.to_checksum_address(user.address)
+    holder = checksummed(user.address)
     standard = TokenStandard.ERC721 if body.standard == "erc721" else TokenStandard.ERC1155
     probe = Order(OrderSide.LISTING, holder, body.token, body.token_id, standard, body.quantity, 1, ETH,
                   0, 1, 0, 0)

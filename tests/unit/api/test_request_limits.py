@@ -130,3 +130,23 @@ def test_a_route_that_needs_a_session_answers_401_before_reading_the_body(api_se
             else:
                 assert path.startswith("/auth/") and path != "/auth/logout", f"{method} {path}: {status}"
     assert "/assets" in needing and "/kyc/applications" in needing and "/auth/logout" in needing
+
+
+@pytest.mark.parametrize("path", ["/late/upload", "/market/late-upload", "/{anything}/late-upload"])
+def test_a_route_added_after_the_app_was_built_gets_its_own_cap(api_settings, database, path):
+    """The middleware looks routes up by their first path segment; a route added later (under a new
+    word, an existing one, or a parameter that serves any word) is found, with its upload cap."""
+    from fastapi import File, UploadFile
+
+    app = _app(api_settings, database)
+    over_json = [(b"content-type", b"multipart/form-data; boundary=xyz"),
+                 (b"content-length", str(JSON_LIMIT + CHUNK).encode())]
+    url = path.replace("{anything}", "market")
+    assert _drive(app, "POST", url, over_json)[0] == 413  # no such route yet: the JSON cap
+
+    @app.post(path)
+    def late_upload(file: UploadFile = File(...)) -> dict[str, str]:
+        return {"name": file.filename or ""}
+
+    status, _, body = _drive(app, "POST", url, over_json)
+    assert status != 413, body  # the upload cap now applies, not the JSON cap
