@@ -19,7 +19,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -51,6 +51,28 @@ _ERC20_ABI = [
 ]
 
 
+# The breaker's reads, built once with their parameters bound at each call (building a statement
+# costs more than SQLite takes to run it).
+_EVENTS, _DECISIONS = chain_events.c, BreakerDecisionRow.__table__.c
+_FILLS = (
+    select(_EVENTS.args, _EVENTS.block_time)
+    .where(_EVENTS.chain_id == bindparam("chain_id"), _EVENTS.contract == "Marketplace",
+           _EVENTS.event == "OrderFilled", _EVENTS.ref_address == bindparam("collection"))
+    .order_by(_EVENTS.block_number.desc(), _EVENTS.log_index.desc())
+)
+_LAST_HALT_OR_LIFT = (
+    select(_DECISIONS.at)
+    .where(_DECISIONS.chain_id == bindparam("chain_id"), _DECISIONS.collection == bindparam("collection"),
+           _DECISIONS.action.in_(("halt", "lift")))
+    .order_by(_DECISIONS.at.desc()).limit(1)
+)
+_COUNTED_REFUSALS = select(_DECISIONS.at, _DECISIONS.account).where(
+    _DECISIONS.chain_id == bindparam("chain_id"), _DECISIONS.collection == bindparam("collection"),
+    _DECISIONS.action.in_(("reject", "halt")), _DECISIONS.counted.is_(True),
+    _DECISIONS.at >= bindparam("since"),
+)
+
+
 def trades(db: Session, chain_id: int, collection: str, currency: str, limit: int) -> list[Trade]:
     """The last ``limit`` fills of ``collection`` in ``currency`` between two different wallets,
     oldest first: all that ``decide`` reads (the median of the last N fills), so an order's check
@@ -58,17 +80,8 @@ def trades(db: Session, chain_id: int, collection: str, currency: str, limit: in
     the scan stops at ``limit`` (the currency sits in the event's JSON arguments, so it is filtered
     here); a wallet's fills with itself are skipped, and of several fills between the same two
     wallets only the newest is kept (``breaker.priced``)."""
-    rows = db.execute(
-        select(chain_events.c.args, chain_events.c.block_time)
-        .where(
-            chain_events.c.chain_id == chain_id,
-            chain_events.c.contract == "Marketplace",
-            chain_events.c.event == "OrderFilled",
-            chain_events.c.ref_address == collection,
-        )
-        .order_by(chain_events.c.block_number.desc(), chain_events.c.log_index.desc())
-        .execution_options(yield_per=max(limit, 20))
-    )
+    rows = db.execute(_FILLS, {"chain_id": chain_id, "collection": collection},
+                      execution_options={"yield_per": max(limit, 20)})
     found: list[Trade] = []
     pairs: set[frozenset[str]] = set()
     for args_text, block_time in rows:
@@ -115,13 +128,7 @@ def executable(gateway: Any, chain_id: int, order: Order) -> bool:
 
 def _counted_since(db: Session, chain_id: int, collection: str) -> datetime | None:
     """When the collection's last halt began or was lifted by an operator."""
-    last = db.execute(
-        select(BreakerDecisionRow.at)
-        .where(BreakerDecisionRow.chain_id == chain_id, BreakerDecisionRow.collection == collection,
-               BreakerDecisionRow.action.in_(("halt", "lift")))
-        .order_by(BreakerDecisionRow.at.desc()).limit(1)
-    ).scalar()
-    return aware(last)
+    return aware(db.execute(_LAST_HALT_OR_LIFT, {"chain_id": chain_id, "collection": collection}).scalar())
 
 
 def _policy_row(db: Session, chain_id: int, collection: str) -> CollectionPolicyRow:
@@ -139,15 +146,8 @@ def breaker_state(db: Session, order: Order, chain_id: int, row: CollectionPolic
     """What ``decide`` reads about the order's collection, from the database: the last fills in the
     order's currency, the refusals that count within the window, the halt, and when the last halt
     began or was lifted."""
-    refusals = db.execute(
-        select(BreakerDecisionRow.at, BreakerDecisionRow.account).where(
-            BreakerDecisionRow.chain_id == chain_id,
-            BreakerDecisionRow.collection == order.token,
-            BreakerDecisionRow.action.in_(("reject", "halt")),
-            BreakerDecisionRow.counted.is_(True),
-            BreakerDecisionRow.at >= now - policy.rejection_window,
-        )
-    ).all()
+    refusals = db.execute(_COUNTED_REFUSALS, {"chain_id": chain_id, "collection": order.token,
+                                              "since": now - policy.rejection_window}).all()
     return BreakerState(
         trades=trades(db, chain_id, order.token, order.currency, policy.reference_fills),
         rejections=tuple(Refusal(at, account) for at, account in
