@@ -8,14 +8,13 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from api.errors import ChainStalledApiError, NotFoundError, ServiceUnavailableError
+from chain.abiwords import decode_words, encode_words
 from chain.addresses import checksummed
 from chain.artifacts import Artifacts
 from chain.connection import connect
@@ -154,7 +153,7 @@ class ChainGateway:
         ``contract.encode_abi`` returns, without web3 re-validating the whole ABI (one keccak per
         function) on every call, which is most of a hot route's time."""
         selector, inputs, _ = self._function(artifact, function)
-        return "0x" + (selector + abi_encode(inputs, list(args))).hex()
+        return "0x" + (selector + encode_words(inputs, args)).hex()
 
     def rpc(self, chain_id: int) -> JsonRpc | None:
         """This thread's raw JSON-RPC connection to the chain, kept alive between requests (no web3
@@ -205,7 +204,7 @@ class ChainGateway:
                 out.append(answer)
                 continue
             try:
-                values = abi_decode(self._function(artifact, function)[2], bytes.fromhex(answer[2:]))
+                values = decode_words(self._function(artifact, function)[2], bytes.fromhex(answer[2:]))
             except Exception as exc:  # e.g. no contract at the address: empty return data
                 out.append(exc)
                 continue

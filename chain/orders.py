@@ -32,6 +32,7 @@ from eth_abi.abi import encode
 from eth_utils.address import is_address, is_checksum_address
 from eth_utils.crypto import keccak
 
+from chain.abiwords import encode_words
 from chain.addresses import checksummed
 from chain.errors import (
     OrderCounterError,
@@ -111,6 +112,9 @@ def _type_string(side: OrderSide) -> str:
 LISTING_TYPE = _type_string(OrderSide.LISTING)
 OFFER_TYPE = _type_string(OrderSide.OFFER)
 TYPEHASHES: dict[OrderSide, bytes] = {side: keccak(text=_type_string(side)) for side in OrderSide}
+_STRUCT_TYPES: dict[OrderSide, list[str]] = {
+    side: ["bytes32", "address", *(kind for _, kind in _fields(side))] for side in OrderSide}
+"""The ABI types of each side's hashStruct encoding (its typehash, the signer, then its fields)."""
 DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
@@ -280,7 +284,7 @@ def struct_hash(order: Order) -> bytes:
               order.counter]
     if order.side is OrderSide.LISTING:
         values.append(order.holding_epoch)
-    return keccak(encode(["bytes32", "address", *(kind for _, kind in _fields(order.side))], values))
+    return keccak(encode_words(_STRUCT_TYPES[order.side], values))
 
 
 @lru_cache(maxsize=4096)
