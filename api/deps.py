@@ -125,7 +125,7 @@ class Caller:
 
 
 async def current_user(
-    db: DbSession,
+    database: DatabaseDep,
     settings: Settings,
     callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -137,13 +137,14 @@ async def current_user(
                                 "from a login")
     token = credentials.credentials
 
-    def load() -> tuple[Caller, float | None]:
-        info = sessions.resolve(db, settings, token)
-        user = db.get(User, info.subject)
-        roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
-        roles |= granted_roles(db, info.subject, user.address if user else None)  # admin grants, no restart
-        return (Caller(did=info.subject, address=user.address if user else None, roles=roles,
-                       session_id=info.session_id), info.expires_at.timestamp())
+    def load() -> tuple[Caller, float | None]:  # in its own session: the route's may never open
+        with database.session() as db:
+            info = sessions.resolve(db, settings, token)
+            user = db.get(User, info.subject)
+            roles = frozenset(r for r in (user.roles if user else "").split(",") if r)
+            roles |= granted_roles(db, info.subject, user.address if user else None)  # grants, no restart
+            return (Caller(did=info.subject, address=user.address if user else None, roles=roles,
+                           session_id=info.session_id), info.expires_at.timestamp())
 
     kept = callers.peek("caller", token)
     if kept is not None:
@@ -155,7 +156,7 @@ CurrentUser = Annotated[Caller, Depends(current_user)]
 
 
 async def optional_user(
-    db: DbSession,
+    database: DatabaseDep,
     settings: Settings,
     callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -164,7 +165,7 @@ async def optional_user(
     still refused)."""
     if credentials is None:
         return None
-    return await current_user(db, settings, callers, credentials)
+    return await current_user(database, settings, callers, credentials)
 
 
 OptionalUser = Annotated[Caller | None, Depends(optional_user)]
@@ -191,7 +192,7 @@ class VerifiedCaller(Caller):
 
 async def kyc_verified_user(
     caller: CurrentUser,
-    db: DbSession,
+    database: DatabaseDep,
     callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> VerifiedCaller:
@@ -200,15 +201,16 @@ async def kyc_verified_user(
     from api.kyc.service import verified_application
 
     def load() -> tuple[VerifiedCaller, float | None]:
-        app = verified_application(db, caller.did, address=caller.address)  # KYC is per wallet
-        if app is None:
-            raise ForbiddenError("this route needs a verified identity: complete KYC first "
-                                 "(POST /kyc/applications)")
-        expires = app.expires_at
+        with database.session() as db:
+            app = verified_application(db, caller.did, address=caller.address)  # KYC is per wallet
+            if app is None:
+                raise ForbiddenError("this route needs a verified identity: complete KYC first "
+                                     "(POST /kyc/applications)")
+            expires, level, country = app.expires_at, int(app.level or 0), app.country
         until = None if expires is None else (expires if expires.tzinfo else expires.replace(tzinfo=UTC))
         return (VerifiedCaller(did=caller.did, address=caller.address, roles=caller.roles,
-                               session_id=caller.session_id, kyc_level=int(app.level or 0),
-                               country=app.country), None if until is None else until.timestamp())
+                               session_id=caller.session_id, kyc_level=level, country=country),
+                None if until is None else until.timestamp())
 
     assert credentials is not None  # CurrentUser refused a request without one
     kept = callers.peek("verified", credentials.credentials)

@@ -28,8 +28,10 @@ from pydantic_core import to_json
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.admission import AdmitBatch, OrderReads, admit, dead_on_chain, gift_check, holder_check, order_of
+from api.db import Database
 from api.deps import Caller, CurrentUser, DatabaseDep, DbSession, GatewayDep, KycVerifiedUser, require_role
 from api.errors import (
     ApiError,
@@ -85,11 +87,19 @@ Risk = Annotated[Caller, Depends(require_role("risk"))]
     response_model=OrderOut,
     summary="Submit a wallet-signed listing or offer (verified on receipt)",
 )
-def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep,
-                 database: DatabaseDep, request: Request) -> OrderOut:
+async def create_order(body: OrderIn, user: KycVerifiedUser, gateway: GatewayDep, database: DatabaseDep,
+                       request: Request) -> OrderOut:
+    return await run_in_threadpool(_create_order, body, user.address, gateway, database,
+                                   rerun_of_crashed(request))
+
+
+def _create_order(body: OrderIn, caller: str | None, gateway: ChainGateway, database: Database,
+                  rerun: bool) -> OrderOut:
+    """The whole order in one worker thread and one transaction: the hot routes (an order, a fill,
+    their batches) are async and hop to a thread once, instead of once per dependency."""
     follow_chain(database, gateway, body.chain_id)  # the breaker sees fills
-    row = admit(body, user.address, db, OrderReads(gateway), rerun=rerun_of_crashed(request))
-    return OrderOut.of(row)
+    with database.session() as db:
+        return OrderOut.of(admit(body, caller, db, OrderReads(gateway), rerun=rerun))
 
 
 @router.post(
@@ -98,15 +108,24 @@ def create_order(body: OrderIn, user: KycVerifiedUser, db: DbSession, gateway: G
     summary=f"Submit up to {MAX_BATCH_ORDERS} wallet-signed orders at once, each verified as POST "
     "/market/orders verifies one; per-order results",
 )
-def create_orders(
-    body: OrderBatchIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep, database: DatabaseDep,
-    request: Request,
+async def create_orders(
+    body: OrderBatchIn, user: KycVerifiedUser, gateway: GatewayDep, database: DatabaseDep, request: Request,
 ) -> OrderBatchOut:
     """Per item, not all or nothing: each order is admitted or refused on its own (a listing
     whose price the breaker refuses does not block the others, exactly as if it had been posted
     alone), in the order given; a later duplicate of an earlier item is refused with 409."""
-    reads, batch = OrderReads(gateway), AdmitBatch()
     rerun = rerun_of_crashed(request)
+
+    def run() -> OrderBatchOut:
+        with database.session() as db:
+            return _create_orders(body, user.address, db, gateway, database, rerun)
+
+    return await run_in_threadpool(run)
+
+
+def _create_orders(body: OrderBatchIn, caller: str | None, db: Session, gateway: ChainGateway,
+                   database: Database, rerun: bool) -> OrderBatchOut:
+    reads, batch = OrderReads(gateway), AdmitBatch()
     for chain_id in sorted({item.chain_id for item in body.orders}):
         follow_chain(database, gateway, chain_id)
         orders = _orders_of(item for item in body.orders if item.chain_id == chain_id)
@@ -119,7 +138,7 @@ def create_orders(
     results: list[OrderResult] = []
     with db.no_autoflush:  # the admitted rows go in together, one INSERT per table (batch.flush)
         for index, item in enumerate(body.orders):
-            results.append(_admit_one(index, item, user.address, db, reads, rerun, batch))
+            results.append(_admit_one(index, item, caller, db, reads, rerun, batch))
     batch.flush(db)
     created = sum(1 for r in results if r.status == "created")
     return OrderBatchOut(created=created, refused=len(results) - created, results=results)
@@ -289,10 +308,18 @@ def cancel_order(order_hash: str, caller: CurrentUser, db: DbSession, gateway: G
     summary="The transaction that fills a listing (for the buyer's wallet) or accepts an offer (for "
     "the holder's wallet)",
 )
-def fill_tx(
-    order_hash: str, body: FillIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep,
-    database: DatabaseDep,
+async def fill_tx(
+    order_hash: str, body: FillIn, user: KycVerifiedUser, gateway: GatewayDep, database: DatabaseDep,
 ) -> UnsignedTx:
+    def run() -> UnsignedTx:
+        with database.session() as db:
+            return _fill_tx(order_hash, body, user, db, gateway, database)
+
+    return await run_in_threadpool(run)
+
+
+def _fill_tx(order_hash: str, body: FillIn, user: Caller, db: Session, gateway: ChainGateway,
+             database: Database) -> UnsignedTx:
     row = _order_row(db, order_hash)
     _prepare_fill(gateway, database, db, [row])
     if user.address is None:
@@ -331,11 +358,20 @@ def fill_tx(
     summary=f"One transaction (fillListings) that buys up to {MAX_BATCH_ORDERS} listings at once, for "
     "the buyer's wallet",
 )
-def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, db: DbSession, gateway: GatewayDep,
-                  database: DatabaseDep) -> UnsignedTx:
+async def fill_tx_batch(body: FillBatchIn, user: KycVerifiedUser, gateway: GatewayDep,
+                        database: DatabaseDep) -> UnsignedTx:
     """All or nothing, like the contract's cart: every listing must be open and on one chain, and
     the whole transaction is simulated; any item that would revert refuses the batch (422 naming
     the contract's error), so the buyer never signs a cart that cannot settle."""
+    def run() -> UnsignedTx:
+        with database.session() as db:
+            return _fill_tx_batch(body, user, db, gateway, database)
+
+    return await run_in_threadpool(run)
+
+
+def _fill_tx_batch(body: FillBatchIn, user: Caller, db: Session, gateway: ChainGateway,
+                   database: Database) -> UnsignedTx:
     if user.address is None:
         raise UnprocessableError("your login has no wallet address; log in with your wallet (SIWE)")
     rows = _order_rows(db, [item.order_hash for item in body.items])
