@@ -658,9 +658,12 @@ def sale_ratios(e2e: Mapping[str, Any], presigned: Mapping[str, Any],
             "e2e_single_ratio_vs_transfers": round(e2e["e2e_single_sales_per_s"] / raw_tx_per_s, 4)}
 
 
-PRESIGNED_MIN_SALES = 500
-"""Pre-signed sales per run at least (one by one, then in carts): anvil settles them in well under a
-second, so fewer would time the receipt polling (50 ms a round) and /proc's 10 ms ticks, not the chain."""
+PRESIGNED_MIN_SALES = 1000
+"""Pre-signed sales per run at least (one by one, then in carts): anvil settles 1,000 in about a second
+one by one and in a fraction of it in carts, so fewer would time the receipt polling and /proc's 10 ms
+ticks more than the chain."""
+PRESIGNED_POLL_S = 0.005
+"""How often the pre-signed runs ask for mined nonces and receipts (the clock stops up to one poll late)."""
 
 
 def presigned_sales(platform: Platform, artifacts: Artifacts, sales: int, cart: int, say: Say,
@@ -685,7 +688,7 @@ def presigned_sales(platform: Platform, artifacts: Artifacts, sales: int, cart: 
         meter = CpuMeter({CHAIN: dict(chain_pids), CLIENT: {"bench": os.getpid()}})
         say(f"presigned bench: {sales} sales, {'one fillListing each' if size == 1 else f'carts of {size}'}")
         run = run_sale_bench(web3, [spec.rpc_url], artifacts, addresses, count=sales, cart=size, progress=say,
-                             meter=meter)
+                             meter=meter, poll_s=PRESIGNED_POLL_S)
         out[f"{key}_seconds"] = run.elapsed_s
         out[f"{key}_sales_per_s"] = run.sales_per_s
         out[f"{key}_gas_per_sale"] = run.gas_per_sale

@@ -85,12 +85,15 @@ class SaleBench:
 
 def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addresses: dict[str, str], *,
                    count: int = 500, batch: int = 100, period_s: float = 1.0, timeout_s: float = 300.0,
-                   progress: Progress = quiet, meter: CpuMeter | None = None, cart: int = 1) -> SaleBench:
+                   progress: Progress = quiet, meter: CpuMeter | None = None, cart: int = 1,
+                   poll_s: float = 0.05) -> SaleBench:
     """Fill ``count`` signed listings from the funded buyers, ``cart`` per transaction; measure sales
     (filled listings) per second.
 
     ``addresses`` holds the deployed ``CollectionFactory`` and ``Marketplace`` of ``web3``'s chain.
-    ``meter``, when given, samples CPU when the clock starts and when it stops.
+    ``meter``, when given, samples CPU when the clock starts and when it stops. ``poll_s``: how often
+    the mined nonces and receipts are asked for (the clock stops up to one poll late: shorten it when
+    the run lasts a fraction of a second, as on anvil).
     """
     fills = carts(count, cart)
     decoder = ErrorDecoder(artifacts.get(n).abi for n in artifacts.names())
@@ -175,7 +178,7 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
             _batch(url, [("eth_sendRawTransaction", [raw]) for raw in raws[offset:offset + batch]])
     pending = {h for h in last_hash if h}
     deadline = time.monotonic() + timeout_s
-    wait_mined(urls[0], {b.address: n for b, n in zip(buyers, nonces, strict=True)}, deadline)
+    wait_mined(urls[0], {b.address: n for b, n in zip(buyers, nonces, strict=True)}, deadline, poll_s)
     while pending and time.monotonic() < deadline:
         ordered = sorted(pending)
         for h, r in zip(ordered, _batch(urls[0], [("eth_getTransactionReceipt", [h]) for h in ordered]),
@@ -183,7 +186,7 @@ def run_sale_bench(web3: Web3, urls: Sequence[str], artifacts: Artifacts, addres
             if r is not None:
                 pending.discard(h)
         if pending:
-            time.sleep(0.05)
+            time.sleep(poll_s)
     elapsed = time.perf_counter() - t0
     if meter is not None:
         meter.stop()

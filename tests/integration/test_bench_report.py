@@ -39,7 +39,7 @@ def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
     assert report["e2e_single_ratio"] == round(report["e2e_single_sales_per_s"] / report["presigned_sales_per_s"],
                                                4)
     assert report["e2e_ratio_vs_transfers"] == round(report["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
-    assert report["presigned_sales"] == 500 and report["presigned_batch_size"] == 3
+    assert report["presigned_sales"] == 1000 and report["presigned_batch_size"] == 3
     assert 0 < report["presigned_cart_gas_per_sale"] < report["presigned_gas_per_sale"]
     for key in CPU_PER_SALE:  # each process's CPU per sale, one by one and in carts
         for name in (key, f"{key}_cart"):
@@ -67,7 +67,7 @@ def test_bench_json_is_one_object_with_every_figure_and_its_conditions():
     assert conditions["bridge_latency_transfers"] == 3 and conditions["bridge_batch"] == 5
     assert conditions["bridge_validators"] == 3 and conditions["bridge_threshold"] == 2
     assert "fill-tx/batch" in conditions["e2e_path"] and conditions["e2e_batch_size"] == 3
-    assert conditions["presigned_sales"] == 500 and "fillListings" in conditions["presigned_path"]
+    assert conditions["presigned_sales"] == 1000 and "fillListings" in conditions["presigned_path"]
     assert "chain: the home anvil" in conditions["cpu_processes"]
     assert "e2e bench: 6 sales through the API by 2 concurrent buyers (one sale per" in result.stderr
     assert "e2e bench: 6 sales through the API by 2 concurrent buyers (carts of up to 3)" in result.stderr
