@@ -86,7 +86,8 @@ def _sale_figures(urls: list[str], chain_id: int, period_s: float, sales: int, s
                                  count=sales, period_s=period_s, progress=say, meter=meter)
         result: dict[str, Any] = {
             f"sale_{k}" if k in ("buyers", "nodes", "elapsed_s", "first_block", "last_block", "blocks",
-                                 "sign_s") else k: v for k, v in figures.as_dict().items()}
+                                 "sign_s", "cart", "transactions") else k: v
+            for k, v in figures.as_dict().items()}
         if api_sales > 0:
             result.update(through_api_ratios(_through_api(settings, Path(tmp), api_sales, say),
                                              result["sales_per_s"]))

@@ -2,7 +2,9 @@
 
 The figures that matter are ratios measured in the same run (the machines are shared and
 noisy): API reads against a bare FastAPI endpoint served the same way, end-to-end sales against
-raw pre-signed transfers into the same anvil.
+the same sales pre-signed and sent raw into the same anvil right before (``presigned_sales``:
+``fillListing`` one by one, ``fillListings`` in carts), with the CPU each process spent per sale
+(the API process, the chain, this client process) over every run and a verdict on what bounded it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ from hexbytes import HexBytes
 from api import create_app
 from api.db import Database
 from api.settings import ApiSettings
+from bench.cpu import CPU_BOUND_IDLE_PCT, IDLE, ONE_CORE, OTHER, SHARED_PCT, CpuMeter
 from chain.artifacts import Artifacts
 from chain.cid import cid_to_bytes, raw_cid
 from chain.connection import connect
@@ -595,8 +598,111 @@ def _sell(desk: _SalesDesk, token_ids: list[int], batch: int, say: Say) -> dict[
             "time_split": {k: round(v / thread_seconds, 3) for k, v in timings.items()}}
 
 
+API, CHAIN, CLIENT = "api", "chain", "client"
+"""The process groups whose CPU a sale run measures: the API process, the chain's node (the home
+anvil), and this bench process (the client: the seller's listing signatures, the buyers' threads
+signing, sending and polling; in a pre-signed run only the sending and polling)."""
+
+
+def cpu_per_sale(window: Mapping[str, Any] | None, *, prefix: str = "", suffix: str = "") -> dict[str, Any]:
+    """``{prefix}{group}_cpu_ms_per_sale{suffix}``: each group's CPU milliseconds per sale over a
+    window (``bench.cpu.window_report`` with the sales as operations); nothing without a window."""
+    if window is None:
+        return {}
+    return {f"{prefix}{group}_cpu_ms_per_sale{suffix}": ms for group, ms in window["cpu_ms_per_op"].items()}
+
+
+def bound_verdict(window: Mapping[str, Any], sales_per_s: float) -> str:
+    """What bounded a sale run, from its CPU window (pure): a process that kept ``ONE_CORE`` of a core
+    busy (one Python process, or anvil mining one block at a time, cannot go faster), the machine
+    (idle under ``CPU_BOUND_IDLE_PCT``), or neither (latency: requests and receipts waited for in
+    turn); then every group's CPU ms per sale and the rate the cores would carry at that cost."""
+    ms = {g: float(v) for g, v in window["cpu_ms_per_op"].items() if v}
+    if not ms:
+        return "no CPU measured"
+    cores = int(window["cores"])
+    idle = float(window["share_pct"].get(IDLE, 0.0))
+    other = float(window["share_pct"].get(OTHER, 0.0))
+    busiest, used = max(window["cores_used"].items(), key=lambda kv: kv[1])
+    parts = []
+    if used >= ONE_CORE and busiest in ms:
+        parts.append(f"{busiest}-bound: the {busiest} process kept {used:.2f} of a core busy (one core "
+                     f"carries {1000 / ms[busiest]:.0f} sales/s at its {ms[busiest]:.2f} ms per sale)")
+    if idle < CPU_BOUND_IDLE_PCT:
+        parts.append(f"CPU-bound: {cores} cores, idle {idle:.0f}%")
+    if not parts:
+        parts.append(f"not CPU-bound (idle {idle:.0f}%, no process near a full core): latency, requests "
+                     "and receipts waited for in turn, sets the rate")
+    total = sum(ms.values())
+    split = ", ".join(f"{g} {v:.2f}" for g, v in sorted(ms.items(), key=lambda kv: -kv[1]))
+    text = (f"{'; '.join(parts)}; CPU ms per sale: {split} (total {total:.2f}: {cores} cores carry at most "
+            f"{cores * 1000 / total:.0f} sales/s at that cost; measured {sales_per_s:.1f})")
+    if other >= SHARED_PCT:
+        text += f"; other processes took {other:.0f}% of the machine (shared)"
+    return text
+
+
+def sale_ratios(e2e: Mapping[str, Any], presigned: Mapping[str, Any],
+                raw_tx_per_s: float) -> dict[str, float]:
+    """End-to-end sales over the same sales pre-signed on the same chain (``e2e_ratio``: carts over
+    pre-signed carts; ``e2e_single_ratio``: one by one over pre-signed ``fillListing``s), and over
+    raw ETH transfers as before (``*_vs_transfers``)."""
+    rates = {"presigned_cart_sales_per_s": presigned["presigned_cart_sales_per_s"],
+             "presigned_sales_per_s": presigned["presigned_sales_per_s"], "raw_tx_per_s": raw_tx_per_s}
+    for name, rate in rates.items():
+        if not rate > 0:
+            raise ValueError(f"{name} must be positive to divide by it, not {rate!r}")
+    return {"e2e_ratio": round(e2e["e2e_sales_per_s"] / rates["presigned_cart_sales_per_s"], 4),
+            "e2e_single_ratio": round(e2e["e2e_single_sales_per_s"] / rates["presigned_sales_per_s"], 4),
+            "e2e_ratio_vs_transfers": round(e2e["e2e_sales_per_s"] / raw_tx_per_s, 4),
+            "e2e_single_ratio_vs_transfers": round(e2e["e2e_single_sales_per_s"] / raw_tx_per_s, 4)}
+
+
+PRESIGNED_MIN_SALES = 1000
+"""Pre-signed sales per run at least (one by one, then in carts): anvil settles 1,000 in about a second
+one by one and in a fraction of it in carts, so fewer would time the receipt polling and /proc's 10 ms
+ticks more than the chain."""
+PRESIGNED_POLL_S = 0.005
+"""How often the pre-signed runs ask for mined nonces and receipts (the clock stops up to one poll late)."""
+
+
+def presigned_sales(platform: Platform, artifacts: Artifacts, sales: int, cart: int, say: Say,
+                    chain_pids: Mapping[str, int]) -> dict[str, Any]:
+    """The chain's own sale rate on the platform's home chain (``bench.sales.run_sale_bench``):
+    ``sales`` listings signed, then filled by pre-signed transactions sent raw in JSON-RPC batches
+    by 8 buyers, the clock from the first send to the last receipt; once one ``fillListing`` per
+    sale (``presigned_*``), once ``fillListings`` carts of ``cart`` (``presigned_cart_*``). Over each
+    run the CPU per sale of the chain (``chain_pids``) and of this process (``presigned_cpu``: the
+    windows)."""
+    from bench.sales import BUYERS, run_sale_bench
+
+    if sales < 1 or not 2 <= cart <= 50:
+        raise ValueError("sales must be positive and the cart between 2 and 50")
+    spec = platform.settings.spec("home")
+    web3 = connect(spec)
+    addresses = {name: platform.address(name) for name in ("CollectionFactory", "Marketplace")}
+    out: dict[str, Any] = {"presigned_sales": sales, "presigned_buyers": len(BUYERS),
+                           "presigned_batch_size": cart}
+    windows: dict[str, Any] = {}
+    for key, suffix, size in (("presigned", "", 1), ("presigned_cart", "_cart", cart)):
+        meter = CpuMeter({CHAIN: dict(chain_pids), CLIENT: {"bench": os.getpid()}})
+        say(f"presigned bench: {sales} sales, {'one fillListing each' if size == 1 else f'carts of {size}'}")
+        run = run_sale_bench(web3, [spec.rpc_url], artifacts, addresses, count=sales, cart=size, progress=say,
+                             meter=meter, poll_s=PRESIGNED_POLL_S)
+        out[f"{key}_seconds"] = run.elapsed_s
+        out[f"{key}_sales_per_s"] = run.sales_per_s
+        out[f"{key}_gas_per_sale"] = run.gas_per_sale
+        window = meter.report(sales)
+        if window is not None:
+            window["verdict"] = bound_verdict(window, run.sales_per_s)
+            windows[key] = window
+            out.update(cpu_per_sale(window, prefix="presigned_", suffix=suffix))
+    out["presigned_cpu"] = windows
+    return out
+
+
 def e2e_sales_per_s(platform: Platform, sales: int, say: Say, buyers: int = 4,
-                    cart: int = 10) -> dict[str, Any]:
+                    cart: int = 10, chain_pids: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Sales end to end through the real API (its own process, served by uvicorn) and the chain,
     measured twice in one run on the same collection, ``sales`` each:
 
@@ -610,25 +716,35 @@ def e2e_sales_per_s(platform: Platform, sales: int, say: Say, buyers: int = 4,
     buy concurrently (one thread each, each with its own tokens); each buyer signs its fills with a
     local nonce and sends them without waiting for the previous receipt (pipelined); HTTP
     connections are kept alive. Every fill is then checked to be mined and successful, and the gas
-    per sale is read from the receipts. ``api_cpu_ms_per_sale`` (single) and
-    ``api_cpu_ms_per_sale_cart`` (batched): the API process's CPU (user + system, ``/proc``) over
-    each run, per sale.
+    per sale is read from the receipts. Over each run, the CPU (user + system, ``/proc``) per sale
+    of the API process (``api_cpu_ms_per_sale``, ``_cart`` in carts), of this process (the client:
+    ``client_cpu_ms_per_sale[_cart]``) and, given ``chain_pids`` (the chain's node processes), of
+    the chain (``chain_cpu_ms_per_sale[_cart]``); ``e2e_single_bound``/``e2e_bound``: what bounded
+    each run (``bound_verdict``); ``e2e_cpu``: both windows (``bench.cpu.window_report``).
     """
     if sales < 1 or not 1 <= buyers <= 4 or not 2 <= cart <= 50:
         raise ValueError("sales must be positive, buyers between 1 and 4 and the cart between 2 and 50")
+    out: dict[str, Any] = {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart}
+    windows: dict[str, Any] = {}
     with _sales_desk(platform, 2 * sales, buyers, say) as desk:
-        cpu0 = process_cpu_s(desk.api_pid)
-        single = _sell(desk, list(range(1, sales + 1)), 1, say)
-        cpu1 = process_cpu_s(desk.api_pid)
-        batched = _sell(desk, list(range(sales + 1, 2 * sales + 1)), cart, say)
-        cpu2 = process_cpu_s(desk.api_pid)
-    return {"e2e_sales": sales, "e2e_buyers": buyers, "e2e_batch_size": cart,
-            "e2e_single_seconds": single["seconds"], "e2e_single_sales_per_s": single["sales_per_s"],
-            "e2e_single_gas_per_sale": single["gas_per_sale"], "e2e_single_time_split": single["time_split"],
-            "e2e_seconds": batched["seconds"], "e2e_sales_per_s": batched["sales_per_s"],
-            "e2e_gas_per_sale": batched["gas_per_sale"], "e2e_time_split": batched["time_split"],
-            "api_cpu_ms_per_sale": round((cpu1 - cpu0) * 1000 / sales, 2),
-            "api_cpu_ms_per_sale_cart": round((cpu2 - cpu1) * 1000 / sales, 2)}
+        groups = {API: {"api": desk.api_pid}, CLIENT: {"bench": os.getpid()}}
+        if chain_pids:
+            groups[CHAIN] = dict(chain_pids)
+        for key, suffix, batch, first in (("e2e_single", "", 1, 1), ("e2e", "_cart", cart, sales + 1)):
+            meter = CpuMeter(groups)
+            meter.start()
+            run = _sell(desk, list(range(first, first + sales)), batch, say)
+            meter.stop()
+            out.update({f"{key}_seconds": run["seconds"], f"{key}_sales_per_s": run["sales_per_s"],
+                        f"{key}_gas_per_sale": run["gas_per_sale"], f"{key}_time_split": run["time_split"]})
+            window = meter.report(sales)
+            if window is None:
+                raise RuntimeError("e2e bench: the CPU window was not sampled")
+            window["verdict"] = out[f"{key}_bound"] = bound_verdict(window, run["sales_per_s"])
+            windows["single" if batch == 1 else "cart"] = window
+            out.update(cpu_per_sale(window, suffix=suffix))
+    out["e2e_cpu"] = windows
+    return out
 
 
 def scale_out(platform: LocalPlatform, sales: int, database_url: str, say: Say, buyers: int = 4,
@@ -744,10 +860,16 @@ def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridg
         spec = platform.settings.spec("home")
         raw = run_transfer_bench([spec.rpc_url], count=transfers, progress=say)
         report["raw_tx_per_s"] = round(raw.tx_per_s, 1)
-        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers, cart=cart)
+        anvil = platform.manager.running("home")
+        if anvil is None:
+            raise RuntimeError("e2e bench: the home anvil is not running")
+        chain_pids = {"anvil home": anvil.pid}
+        presigned = presigned_sales(platform, artifacts, max(sales, PRESIGNED_MIN_SALES), cart, say,
+                                    chain_pids)
+        report.update(presigned)
+        e2e = e2e_sales_per_s(platform, sales, say, buyers=buyers, cart=cart, chain_pids=chain_pids)
         report.update(e2e)
-        report["e2e_ratio"] = round(e2e["e2e_sales_per_s"] / report["raw_tx_per_s"], 4)
-        report["e2e_single_ratio"] = round(e2e["e2e_single_sales_per_s"] / report["raw_tx_per_s"], 4)
+        report.update(sale_ratios(e2e, presigned, report["raw_tx_per_s"]))
         index_events = index_events if index_events is not None else transfers
         report.update(indexer_events_per_s(platform, artifacts, index_events, say))
         report.update(api_reads_per_s(platform, artifacts, say, seconds=seconds))
@@ -764,6 +886,17 @@ def run_report(*, transfers: int, seconds: float, sales: int, buyers: int, bridg
                     "(one fillListings per cart); single (e2e_single_*): POST /market/orders + POST "
                     "/market/orders/{hash}/fill-tx (one fillListing per sale); API in its own process, "
                     "fills signed by the buyer's wallet and sent raw, clock to the last receipt",
+        "presigned_sales": presigned["presigned_sales"], "presigned_buyers": presigned["presigned_buyers"],
+        "presigned_path": f"the same sales on the same home anvil right before the e2e run: N = "
+                          f"{presigned['presigned_sales']} listings (the e2e count, at least "
+                          f"{PRESIGNED_MIN_SALES}) signed and N fillListing, then N more in fillListings "
+                          f"carts of {cart}, transactions signed before the clock, sent raw in JSON-RPC "
+                          f"batches by {presigned['presigned_buyers']} buyers, clock from the first send to "
+                          "the last receipt; e2e_ratio = e2e_sales_per_s / presigned_cart_sales_per_s, "
+                          "e2e_single_ratio = e2e_single_sales_per_s / presigned_sales_per_s",
+        "cpu_processes": "api: the API process; chain: the home anvil; client: this bench process (signing "
+                         "listings and fills, HTTP, sending, polling receipts); user + system CPU from "
+                         "/proc over each run, per sale",
         "indexer_transfers": index_events,
         "indexer_dense_logs_per_block": report["indexer_dense_logs_per_block"],
         "indexer_database": "sqlite", "api_read_seconds": seconds, "api_read_runs": report["api_read_runs"],

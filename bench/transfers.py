@@ -151,10 +151,11 @@ def run_transfer_bench(urls: Sequence[str], *, count: int = 2000, senders: int =
     )
 
 
-def wait_mined(url: str, next_nonces: dict[str, int], deadline: float) -> None:
+def wait_mined(url: str, next_nonces: dict[str, int], deadline: float, poll_s: float = 0.05) -> None:
     """Wait until every address's mined nonce (``latest``) reached ``next_nonces[address]``, or the
-    monotonic ``deadline``. Polled by nonce, not receipt: a cosmos/evm node (our BFT chain) holds an
-    ``eth_getTransactionReceipt`` of a pending transaction open for up to about 50 s."""
+    monotonic ``deadline``, asking every ``poll_s``. Polled by nonce, not receipt: a cosmos/evm node
+    (our BFT chain) holds an ``eth_getTransactionReceipt`` of a pending transaction open for up to
+    about 50 s."""
     pending = dict(next_nonces)
     while pending and time.monotonic() < deadline:
         ordered = sorted(pending)
@@ -163,5 +164,5 @@ def wait_mined(url: str, next_nonces: dict[str, int], deadline: float) -> None:
             if int(count, 16) >= pending[address]:
                 del pending[address]
         if pending:
-            time.sleep(0.05)
+            time.sleep(poll_s)
 
