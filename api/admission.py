@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, ConflictError, ForbiddenError, UnprocessableError
@@ -334,6 +334,18 @@ class AdmitBatch:
         self.policies.pop((chain_id, token), None)
 
 
+_BOOK = MarketOrder.__table__.c
+_STORED = select(_BOOK.order_hash).where(_BOOK.order_hash == bindparam("order_hash"))
+
+
+def _stored(db: Session, order_hash: str) -> MarketOrder | None:
+    """The book's row of ``order_hash``, if any: asked first with a plain select (almost every order
+    is new), the row loaded only when it is there."""
+    if db.execute(_STORED, {"order_hash": order_hash}).first() is None:
+        return None
+    return db.get(MarketOrder, order_hash)
+
+
 def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderReads, *,
           rerun: bool = False, batch: AdmitBatch | None = None) -> MarketOrder:
     """Every check of an incoming order (wallet, signature, domain, expiry, counter, duplicate,
@@ -360,7 +372,7 @@ def admit(body: OrderIn, caller_address: str | None, db: Session, reads: OrderRe
     order_hash = "0x" + digest.hex()
     if batch is not None and order_hash in batch.admitted:
         raise ConflictError(f"order {order_hash} was already submitted (earlier in this batch)")
-    existing = batch.stored_row(db, order_hash) if batch is not None else db.get(MarketOrder, order_hash)
+    existing = batch.stored_row(db, order_hash) if batch is not None else _stored(db, order_hash)
     if existing is not None:
         if rerun and existing.signature == body.signature:
             return existing  # this very request created it before the API died; its retry gets it

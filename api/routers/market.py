@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic_core import to_json
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -428,8 +428,18 @@ def _prepare_fill(gateway: ChainGateway, database: Any, db: Session, rows: list[
                 order_status="stale")
         if row.status != "open":
             raise ConflictError(f"order {row.order_hash} is {row.status}{tail}")
+    now = datetime.now(UTC)
     for chain_id, token in sorted({(row.chain_id, row.token) for row in rows}):
-        lift_expired_halt(gateway, db, chain_id, token, db.get(CollectionPolicyRow, (chain_id, token)))
+        until = aware(db.execute(_HALTED_UNTIL, {"chain_id": chain_id, "collection": token}).scalar())
+        if until is not None and until <= now:  # a halt to lift: only then the policy row is loaded
+            lift_expired_halt(gateway, db, chain_id, token, db.get(CollectionPolicyRow, (chain_id, token)),
+                              now)
+
+
+_POLICY = CollectionPolicyRow.__table__.c
+_HALTED_UNTIL = select(_POLICY.halted_until).where(_POLICY.chain_id == bindparam("chain_id"),
+                                                   _POLICY.collection == bindparam("collection"))
+"""A collection's halt, read without loading its policy row (most fills find none to lift)."""
 
 
 def _check_value(value: int) -> None:
