@@ -170,7 +170,7 @@ def record_decision(gateway: Any, db: Session, order: Order, chain_id: int, deci
         if accepted is not None:
             accepted.append(values)
         else:
-            db.add(BreakerDecisionRow(**values))
+            insert_decisions(db, [values])  # a plain INSERT: nothing reads the row back
         return None
     db.add(BreakerDecisionRow(**values))
     insert_decisions(db, accepted)  # the batch's accepts so far are committed with this refusal
