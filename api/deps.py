@@ -125,13 +125,17 @@ class Caller:
 
 
 async def current_user(
-    database: DatabaseDep,
-    settings: Settings,
-    callers: CallersDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The session's caller, kept per token for ``caller_cache_ttl_s`` (``api.callers``): a kept
-    caller is answered on the event loop, one to read is read in a worker thread."""
+    caller is answered on the event loop, one to read is read in a worker thread. It takes the
+    app's services from the request itself, not as dependencies of its own: every route with a
+    caller runs it, and each dependency costs the framework a resolution per request."""
+    state = request.app.state
+    database: Database = state.db
+    settings: ApiSettings = state.settings
+    callers: CallerCache = state.callers
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("this route needs a session: send 'Authorization: Bearer <token>' "
                                 "from a login")
@@ -156,16 +160,14 @@ CurrentUser = Annotated[Caller, Depends(current_user)]
 
 
 async def optional_user(
-    database: DatabaseDep,
-    settings: Settings,
-    callers: CallersDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
     """The caller when the request carries a session, None for anonymous reads (a bad token is
     still refused)."""
     if credentials is None:
         return None
-    return await current_user(database, settings, callers, credentials)
+    return await current_user(request, credentials)
 
 
 OptionalUser = Annotated[Caller | None, Depends(optional_user)]
@@ -191,14 +193,16 @@ class VerifiedCaller(Caller):
 
 
 async def kyc_verified_user(
+    request: Request,
     caller: CurrentUser,
-    database: DatabaseDep,
-    callers: CallersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> VerifiedCaller:
     """The caller when its KYC is approved, kept per token like the caller and never past the
     approval's expiry; a refusal is never kept (the next request reads again)."""
     from api.kyc.service import verified_application
+
+    database: Database = request.app.state.db
+    callers: CallerCache = request.app.state.callers
 
     def load() -> tuple[VerifiedCaller, float | None]:
         with database.session() as db:
