@@ -99,9 +99,11 @@ def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: in
     gateway.spec_for(chain_id)
     work_id = None
     try:
-        nft = gateway.contract(chain_id, "CreatorCollection", address)
-        work_id = int(gateway.immutable_call(("workOf", chain_id, address, token_id),
-                                             lambda: nft.functions.workOf(token_id).call()[0]))
+        def work_of() -> Any:  # the contract object only when the answer is not kept yet
+            nft = gateway.contract(chain_id, "CreatorCollection", address)
+            return nft.functions.workOf(token_id).call()[0]
+
+        work_id = int(gateway.immutable_call(("workOf", chain_id, address, token_id), work_of))
     except Exception:  # not one of our collections, or no such token: the index may still know it
         work_id = None
     return address, work_id
