@@ -45,6 +45,7 @@ from api.gateway import ChainGateway
 from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
+from api.readdeps import ReadDatabase, ReadGateway
 from api.risk import apply_policy, lift_halt
 from api.schemas.market import (
     MAX_BATCH_ORDERS,
@@ -176,6 +177,7 @@ def _orders_of(items: Iterable[OrderIn]) -> list[Order]:
 
 _ORDER_COLUMNS = [MarketOrder.__table__.c[name] for name in OrderOut.model_fields]
 """The book's columns in the order ``OrderOut`` serves them."""
+_ORDER_KEYS = tuple(OrderOut.model_fields)
 
 
 def _cursor_of(created_at: datetime, order_hash: str) -> str:
@@ -197,9 +199,8 @@ def _cursor_position(cursor: str) -> tuple[datetime, str]:
             "as `cursor`; an ETag answers If-None-Match with 304")
 def list_orders(
     request: Request,
-    db: DbSession,
-    gateway: GatewayDep,
-    database: DatabaseDep,
+    gateway: ReadGateway,
+    database: ReadDatabase,
     chain_id: Annotated[int | None, Query(gt=0, le=MAX_CHAIN_ID)] = None,
     token: Address | None = None,
     token_id: Annotated[int | None, Query(ge=0)] = None,
@@ -231,7 +232,8 @@ def list_orders(
         created, order_hash = _cursor_position(cursor)
         query = query.where(or_(table.created_at < created,
                                 and_(table.created_at == created, table.order_hash < order_hash)))
-    rows = [dict(r) for r in db.execute(query).mappings()]
+    with database.engine.connect() as conn:
+        rows = [dict(zip(_ORDER_KEYS, r, strict=True)) for r in conn.execute(query)]
     headers: dict[str, str] = {}
     if len(rows) > limit:
         rows.pop()

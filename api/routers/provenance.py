@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
@@ -11,10 +13,11 @@ from sqlalchemy import select
 from web3 import Web3
 
 from api.db import Database
-from api.deps import ContentStoreDep, DatabaseDep, GatewayDep
+from api.deps import DatabaseDep, GatewayDep
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
-from api.ipfs import ContentStore
+from api.ipfs import ContentStore, LocalContentStore
+from api.readdeps import ReadContentStore, ReadDatabase, ReadGateway
 from api.types import MAX_CHAIN_ID, Address
 from record.index.store import IndexStore, chain_checkpoints
 from record.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
@@ -96,9 +99,11 @@ def _subject(gateway: ChainGateway, chain_id: int, collection: str, token_id: in
     gateway.spec_for(chain_id)
     work_id = None
     try:
-        nft = gateway.contract(chain_id, "CreatorCollection", address)
-        work_id = int(gateway.immutable_call(("workOf", chain_id, address, token_id),
-                                             lambda: nft.functions.workOf(token_id).call()[0]))
+        def work_of() -> Any:  # the contract object only when the answer is not kept yet
+            nft = gateway.contract(chain_id, "CreatorCollection", address)
+            return nft.functions.workOf(token_id).call()[0]
+
+        work_id = int(gateway.immutable_call(("workOf", chain_id, address, token_id), work_of))
     except Exception:  # not one of our collections, or no such token: the index may still know it
         work_id = None
     return address, work_id
@@ -133,8 +138,8 @@ def _index_version(database: Database) -> tuple[Any, ...]:
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
-          database: DatabaseDep, content: ContentStoreDep) -> Response:
+def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: ReadGateway,
+          database: ReadDatabase, content: ReadContentStore) -> Response:
     """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
     cannot change, so repeated reads cost one small query."""
     key = (chain_id, collection.lower(), token_id)
@@ -166,20 +171,55 @@ def _story(chain_id: int, collection: str, token_id: int, gateway: ChainGateway,
 
 
 def _content_check(content: ContentStore, entries: list[dict[str, Any]], registered: str) -> str:
-    import hashlib
-
-    from chain.cid import cid_from_bytes
-
     cid_hex = next((e["args"].get("cid") for e in entries if e["event"] == "RightsRegistered"), None)
     if not cid_hex:
         return "no CID in the story"
-    cid = cid_from_bytes(bytes.fromhex(str(cid_hex)[2:]))
+    cid = _cid_text(str(cid_hex))
     try:
-        data = content.get(cid)
+        digest = content_digest(content, cid)
     except Exception as exc:  # not stored here: say so rather than guess
         return f"content {cid} not available here ({type(exc).__name__})"
-    digest = "0x" + hashlib.sha256(data).hexdigest()
     return "match" if digest == registered.lower() else f"mismatch: the content hashes to {digest}"
+
+
+@lru_cache(maxsize=4096)
+def _cid_text(cid_hex: str) -> str:
+    """The CID (text) of the binary CID the registration records: a pure function, kept."""
+    from chain.cid import cid_from_bytes
+
+    return str(cid_from_bytes(bytes.fromhex(cid_hex[2:])))
+
+
+_DIGESTS: dict[tuple[str, Any], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _stored_version(content: ContentStore, cid: str) -> Any:
+    """What identifies the bytes stored under ``cid`` without reading them, or None when the store
+    cannot tell (then nothing is kept). The local store: the file's inode, size and modification
+    time; a file written, replaced or removed has another (``stat`` fails when it is gone)."""
+    if isinstance(content, LocalContentStore):
+        st = content._path(cid).stat()
+        return (str(content.root), st.st_ino, st.st_size, st.st_mtime_ns)
+    return None
+
+
+def content_digest(content: ContentStore, cid: str) -> str:
+    """``0x`` + sha256 of the content stored under ``cid``, as ``content.get`` serves it (it checks
+    the bytes against the CID, and raises when they are missing or do not match). Kept per stored
+    version (``_stored_version``): a story read re-reads and re-hashes the content only when the
+    stored file changed, or when the store cannot say (an IPFS node: read every time)."""
+    version = _stored_version(content, cid)
+    key = (cid, version)
+    if version is not None and key in _DIGESTS:
+        return _DIGESTS[key]
+    digest = "0x" + hashlib.sha256(content.get(cid)).hexdigest()
+    if version is not None and _stored_version(content, cid) == version:  # unchanged while read
+        with _DIGESTS_LOCK:
+            if len(_DIGESTS) > 10_000:
+                _DIGESTS.clear()
+            _DIGESTS[key] = digest
+    return digest
 
 
 @router.get("/{chain_id}/{collection}/{token_id}/bundle",
