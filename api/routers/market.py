@@ -45,7 +45,6 @@ from api.gateway import ChainGateway
 from api.idempotency import rerun_of_crashed
 from api.market_sync import PolicyIn, aware, follow_all, follow_chain, lift_expired_halt, policy_of
 from api.models import BreakerDecisionRow, CollectionPolicyRow, MarketOrder
-from api.readdeps import ReadDatabase, ReadGateway
 from api.risk import apply_policy, lift_halt
 from api.schemas.market import (
     MAX_BATCH_ORDERS,
@@ -199,8 +198,8 @@ def _cursor_position(cursor: str) -> tuple[datetime, str]:
             "as `cursor`; an ETag answers If-None-Match with 304")
 def list_orders(
     request: Request,
-    gateway: ReadGateway,
-    database: ReadDatabase,
+    gateway: GatewayDep,
+    database: DatabaseDep,
     chain_id: Annotated[int | None, Query(gt=0, le=MAX_CHAIN_ID)] = None,
     token: Address | None = None,
     token_id: Annotated[int | None, Query(ge=0)] = None,

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from web3 import Web3
 
 from api.db import Database
-from api.deps import DatabaseDep, GatewayDep
+from api.deps import ContentStoreDep, DatabaseDep, GatewayDep
 from api.errors import NotFoundError, UnprocessableError
 from api.gateway import ChainGateway
 from api.ipfs import ContentStore, LocalContentStore
-from api.readdeps import ReadContentStore, ReadDatabase, ReadGateway
 from api.types import MAX_CHAIN_ID, Address
 from record.index.store import IndexStore, chain_checkpoints
 from record.provenance import build_bundle, final_blocks, rpcs_for, story_views, token_story
@@ -138,8 +137,8 @@ def _index_version(database: Database) -> tuple[Any, ...]:
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
             summary="The full story of one token, oldest first")
-def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: ReadGateway,
-          database: ReadDatabase, content: ReadContentStore) -> Response:
+def story(chain_id: ChainPath, collection: Address, token_id: TokenPath, gateway: GatewayDep,
+          database: DatabaseDep, content: ContentStoreDep) -> Response:
     """Served from a cache keyed on the index's checkpoints: between two indexer steps a story
     cannot change, so repeated reads cost one small query."""
     key = (chain_id, collection.lower(), token_id)
