@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from did.methods import did_pkh
@@ -32,13 +32,9 @@ def story_rows(conn: Connection, chain_id: int, collection: str, token_id: int,
     """Indexed events about one token on one chain: those naming it (emitted by the collection
     or naming the collection, e.g. rights records, licenses, sales, bridge locks), editions'
     consecutive mints covering it, and its work's records (``work_id``: the edition's first token)."""
-    ids = {str(token_id)} | ({str(work_id)} if work_id is not None else set())
-    query = select(chain_events).where(and_(
-        chain_events.c.chain_id == chain_id,
-        chain_events.c.ref_address == collection,
-        or_(chain_events.c.token_id.in_(ids), chain_events.c.event.in_(RANGE_EVENTS)),
-    )).order_by(chain_events.c.block_number, chain_events.c.log_index)
-    rows = [dict(r._mapping) for r in conn.execute(query)]
+    ids = sorted({str(token_id)} | ({str(work_id)} if work_id is not None else set()))
+    rows = [dict(r._mapping) for r in conn.execute(
+        _TOKEN_ROWS, {"chain_id": chain_id, "collection": collection, "ids": ids})]
     keep = []
     for row in rows:
         if row["event"] in RANGE_EVENTS:
@@ -82,9 +78,8 @@ def token_story(conn: Connection, chain_id: int, collection: str, token_id: int,
         hops = story_rows(conn, other, collection, token_id)
         hops = [r for r in hops if r["event"] in DEPARTURES + ARRIVALS]
         mint_txs = {r["tx_hash"] for r in hops if r["event"] == "TokenMinted"}
-        wrapped = {row.address for row in conn.execute(select(chain_events.c.address).where(and_(
-            chain_events.c.chain_id == other, chain_events.c.event == "Transfer",
-            chain_events.c.token_id == str(wrapped_id), chain_events.c.tx_hash.in_(mint_txs))))}
+        wrapped = {row.address for row in conn.execute(
+            _WRAPPED_MINTS, {"chain_id": other, "token_id": str(wrapped_id), "txs": sorted(mint_txs)})}
         rows = list(hops)
         for address in sorted(wrapped):
             rows += story_rows(conn, other, address, wrapped_id)
@@ -99,6 +94,26 @@ ESCROW_EVENTS = ("EscrowCreated", "MilestoneDelivered", "MilestoneDisputed", "Mi
                  "DisputeResolved")
 """The commission's events kept in a work's story: its funding, and the delivered milestone's
 delivery, dispute, and release or resolution."""
+
+
+# The story's reads, built once with their parameters bound at each call (building a select cost
+# more than SQLite took to run it).
+_E = chain_events.c
+_TOKEN_ROWS = select(chain_events).where(and_(
+    _E.chain_id == bindparam("chain_id"), _E.ref_address == bindparam("collection"),
+    or_(_E.token_id.in_(bindparam("ids", expanding=True)), _E.event.in_(RANGE_EVENTS)),
+)).order_by(_E.block_number, _E.log_index)
+_WRAPPED_MINTS = select(_E.address).where(and_(
+    _E.chain_id == bindparam("chain_id"), _E.event == "Transfer", _E.token_id == bindparam("token_id"),
+    _E.tx_hash.in_(bindparam("txs", expanding=True))))
+_DELIVERIES = select(chain_events).where(and_(
+    _E.chain_id == bindparam("chain_id"), _E.contract == ESCROW_CONTRACT, _E.event == "MilestoneDelivered",
+    _E.args.contains(bindparam("needle"))))
+_ESCROW_ROWS = select(chain_events).where(and_(
+    _E.chain_id == bindparam("chain_id"), _E.address == bindparam("address"), _E.event.in_(ESCROW_EVENTS)))
+_IDENTITY_ROWS = select(chain_events).where(and_(
+    _E.chain_id == bindparam("chain_id"), _E.contract == IDENTITY_CONTRACT, _E.event.in_(IDENTITY_EVENTS),
+    _E.block_number <= bindparam("block"), _E.args.contains(bindparam("needle"))))
 
 
 def _args(row: dict[str, Any]) -> dict[str, Any]:
@@ -121,16 +136,14 @@ def commission_rows(conn: Connection, chain_id: int, content_hash: str, creator:
     escrow's creation, the delivery, and its dispute and release or resolution. (Anyone can be a
     seller and deliver any hash: an escrow of someone else is not the creator's commission.)"""
     wanted = content_hash.lower()
-    deliveries = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
-        chain_events.c.chain_id == chain_id, chain_events.c.contract == ESCROW_CONTRACT,
-        chain_events.c.event == "MilestoneDelivered", chain_events.c.args.contains(wanted[2:]))))]
+    deliveries = [dict(r._mapping) for r in conn.execute(
+        _DELIVERIES, {"chain_id": chain_id, "needle": wanted[2:]})]
     deliveries = [r for r in deliveries if str(_args(r).get("contentHash", "")).lower() == wanted]
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for delivery in deliveries:
         escrow_id, index = str(_args(delivery)["escrowId"]), str(_args(delivery)["index"])
-        rows = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
-            chain_events.c.chain_id == chain_id, chain_events.c.address == delivery["address"],
-            chain_events.c.event.in_(ESCROW_EVENTS))))]
+        rows = [dict(r._mapping) for r in conn.execute(
+            _ESCROW_ROWS, {"chain_id": chain_id, "address": delivery["address"]})]
         rows = [r for r in rows if str(_args(r).get("escrowId")) == escrow_id]
         created = next((r for r in rows if r["event"] == "EscrowCreated"), None)
         if created is None or str(_args(created).get("seller", "")).lower() != creator.lower():
@@ -144,10 +157,8 @@ def commission_rows(conn: Connection, chain_id: int, content_hash: str, creator:
 def identity_rows(conn: Connection, chain_id: int, account: str, at: tuple[int, int]) -> list[dict[str, Any]]:
     """The IdentityRegistry events that determine ``account``'s KYC status at position ``at``
     (block, log index) on ``chain_id`` (``record.provenance.kyc.identity_evidence``)."""
-    rows = [dict(r._mapping) for r in conn.execute(select(chain_events).where(and_(
-        chain_events.c.chain_id == chain_id, chain_events.c.contract == IDENTITY_CONTRACT,
-        chain_events.c.event.in_(IDENTITY_EVENTS), chain_events.c.block_number <= at[0],
-        chain_events.c.args.contains(account[2:]))))]
+    rows = [dict(r._mapping) for r in conn.execute(
+        _IDENTITY_ROWS, {"chain_id": chain_id, "block": at[0], "needle": account[2:]})]
     return [dict(r) for r in identity_evidence(rows, account, at, latest_registry(rows, account, at))]
 
 
