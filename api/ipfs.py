@@ -111,6 +111,13 @@ class LocalContentStore:
     def has(self, cid: str) -> bool:
         return self._path(cid).exists()
 
+    def version(self, cid: str) -> tuple[str, int, int, int]:
+        """What identifies the bytes stored under ``cid`` without reading them: the file's inode,
+        size and modification time (a file written, replaced or removed has another; ``stat``
+        raises when it is gone)."""
+        st = self._path(cid).stat()
+        return (str(self.root), st.st_ino, st.st_size, st.st_mtime_ns)
+
 
 class IpfsNodeStore:
     """A Kubo-compatible node through ipfshttpclient.

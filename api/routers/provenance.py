@@ -194,13 +194,9 @@ _DIGESTS_LOCK = threading.Lock()
 
 
 def _stored_version(content: ContentStore, cid: str) -> Any:
-    """What identifies the bytes stored under ``cid`` without reading them, or None when the store
-    cannot tell (then nothing is kept). The local store: the file's inode, size and modification
-    time; a file written, replaced or removed has another (``stat`` fails when it is gone)."""
-    if isinstance(content, LocalContentStore):
-        st = content._path(cid).stat()
-        return (str(content.root), st.st_ino, st.st_size, st.st_mtime_ns)
-    return None
+    """What identifies the bytes stored under ``cid`` without reading them (``LocalContentStore.version``),
+    or None when the store cannot tell (then nothing is kept)."""
+    return content.version(cid) if isinstance(content, LocalContentStore) else None
 
 
 def content_digest(content: ContentStore, cid: str) -> str:
