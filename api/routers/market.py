@@ -232,7 +232,7 @@ def list_orders(
         query = query.where(or_(table.created_at < created,
                                 and_(table.created_at == created, table.order_hash < order_hash)))
     with database.engine.connect() as conn:
-        rows = [dict(zip(_ORDER_KEYS, r, strict=True)) for r in conn.execute(query)]
+        rows = [dict(zip(_ORDER_KEYS, r, strict=True)) for r in conn.execute(query).all()]  # one fetchall
     headers: dict[str, str] = {}
     if len(rows) > limit:
         rows.pop()

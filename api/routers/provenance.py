@@ -128,11 +128,15 @@ _CACHE: dict[tuple[int, str, int], tuple[tuple[Any, ...], bytes]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+_CHECKPOINTS = (select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
+                .order_by(chain_checkpoints.c.chain_id))
+"""Every chain's checkpoint (built once: building the select cost more than running it)."""
+
+
 def _index_version(database: Database) -> tuple[Any, ...]:
     """Changes whenever the indexer moves on: a story can only change then."""
     with database.engine.connect() as conn:
-        return tuple(conn.execute(select(chain_checkpoints.c.chain_id, chain_checkpoints.c.next_block)
-                                  .order_by(chain_checkpoints.c.chain_id)).all())
+        return tuple(conn.execute(_CHECKPOINTS).all())
 
 
 @router.get("/{chain_id}/{collection}/{token_id}", response_model=Story,
