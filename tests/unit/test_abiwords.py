@@ -86,7 +86,16 @@ def test_malformed_words_are_refused_as_eth_abi_refuses_them(types, word):
 def test_short_or_long_data_goes_to_eth_abi():
     data = encode(["uint256"], [7])
     assert decode_words(["uint256"], data + bytes(32)) == decode(["uint256"], data + bytes(32))
-    _refused_alike(decode, decode_words, ["uint256", "uint256"], data)
+    assert _outcome(decode_words, ["uint256", "uint256"], data) == _outcome(decode, ["uint256", "uint256"], data)
+
+
+def _outcome(fn, *args):
+    """What ``fn(*args)`` gives: its value, or the type of what it raised (eth-abi's strictness about
+    short data depends on how it was configured in the process)."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return type(exc)
 
 
 def _dynamic_type(depth: int = 0) -> str:
