@@ -58,6 +58,7 @@ def test_corrupted_content_is_seen_on_the_next_read(store):
     path.write_bytes(b"someone else's bytes")  # rewritten in place: size and mtime move
     with pytest.raises(ContentMismatchError):
         content_digest(local, cid)
+    assert reads == [cid, cid]  # read again, not answered from the kept digest
     check = _content_check(local, _entries(cid), "0x" + hashlib.sha256(WORK).hexdigest())
     assert check == f"content {cid} not available here (ContentMismatchError)"
 
@@ -74,6 +75,7 @@ def test_same_size_same_mtime_replacement_is_seen(store):
     os.replace(forged, path)  # another inode
     with pytest.raises(ContentMismatchError):
         content_digest(local, cid)
+    assert reads == [cid, cid]
 
 
 def test_removed_content_is_not_available(store):
@@ -83,6 +85,7 @@ def test_removed_content_is_not_available(store):
     (local.root / cid).unlink()
     check = _content_check(local, _entries(cid), "0x" + hashlib.sha256(WORK).hexdigest())
     assert check.startswith(f"content {cid} not available here")
+    assert reads == [cid]  # the kept digest is not served for content that is gone
 
 
 def test_a_store_that_cannot_tell_is_read_every_time(monkeypatch):
