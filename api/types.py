@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 from web3 import Web3
 
+from chain.addresses import checksummed
+
 
 @lru_cache(maxsize=1 << 16)
 def checksum_address(value: str) -> str:
@@ -15,9 +17,9 @@ def checksum_address(value: str) -> str:
     if not Web3.is_address(value):
         raise ValueError("not a 0x-prefixed 20-byte address")
     if value != value.lower() and value != value.upper().replace("0X", "0x") \
-            and not Web3.is_checksum_address(value):
+            and checksummed(value) != value:
         raise ValueError("mixed-case address with a wrong checksum")
-    return str(Web3.to_checksum_address(value))
+    return checksummed(value)
 
 
 Address = Annotated[str, AfterValidator(checksum_address)]
